@@ -1,0 +1,34 @@
+/*  kt_alert - raise an alert for a human: PUSH an ALERT to the alerter and log
+ *  `alert.raised`.
+ *
+ *  Used by every process. The PUSH socket never blocks: if the alerter is down the
+ *  message waits in the socket's queue (HWM from config); beyond that it is dropped
+ *  and counted, and the log line still carries the alert. */
+
+#ifndef KT_ALERT_H
+#define KT_ALERT_H
+
+#include <stdint.h>
+#include "kt_bus.h"
+
+typedef struct kt_alert_out kt_alert_out_t;
+
+//  Connect a PUSH socket to the "alerts" endpoint of bus (borrowed). NULL on error.
+kt_alert_out_t *
+    kt_alert_out_new (kt_bus_t *bus);
+
+//  Free. Safe on NULL; sets *self_p to NULL.
+void
+    kt_alert_out_destroy (kt_alert_out_t **self_p);
+
+//  Send one alert (text formatted printf-style) and log alert.raised at warn (error for
+//  CRITICAL). key de-duplicates at the alerter. Returns 0, or -1 if dropped.
+int
+    kt_alert_send (kt_alert_out_t *self, kt_severity_t sev, const char *key, const char *fmt,
+                   ...) __attribute__ ((format (printf, 4, 5)));
+
+//  Alerts dropped because the queue was full.
+int64_t
+    kt_alert_out_drops (const kt_alert_out_t *self);
+
+#endif

@@ -1,0 +1,447 @@
+/*  kt_proc - the runtime every process shares: loop, clock, store, bus, alerts and the
+ *  heartbeat. See kt_proc.h.
+ *
+ *  Design: construction is ordered so that each part can borrow the ones before it
+ *  (clock <- store, loop <- clock, bus <- clock, alerts <- bus); destruction runs in
+ *  reverse. Nothing here blocks for long: Redis commands carry the store's timeout. */
+
+#include "kt_proc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define KT_PROC_SOCKS_MAX 8
+
+//  One socket the proc dispatches for a process.
+struct kt_proc_sock {
+    kt_proc_t *proc;            //  borrowed (back pointer)
+    void *sock;                 //  borrowed from the bus
+    bool router;
+    kt_proc_msg_fn *fn;
+    void *arg;                  //  borrowed
+};
+
+struct kt_proc {
+    const kt_cfg_t *cfg;        //  borrowed
+    char name[KT_SRC_LEN];
+    kt_clock_t *clock;          //  owned
+    kt_store_t *store;          //  owned
+    kt_loop_t *loop;            //  owned
+    kt_bus_t *bus;              //  owned
+    kt_alert_out_t *alerts;     //  owned
+    int64_t started_ns;
+    int beat_timer;
+    int64_t clock_gen;          //  `gen` of the clock hash we follow
+    kt_proc_counters_fn *counters_fn;
+    void *counters_arg;         //  borrowed
+    struct kt_proc_sock socks[KT_PROC_SOCKS_MAX];
+    int nsocks;
+    struct kt_msg rx;           //  receive buffer: no per-message allocation
+};
+
+//  Atomically adopt the shared clock anchor, or create it from our config when none
+//  exists yet: whoever comes first (kite-sim normally) decides for everyone.
+static const char s_clock_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+    "  redis.call('HSET', KEYS[1], 'wall_anchor_ns', ARGV[1], 'sim_anchor_ns', ARGV[2],\n"
+    "             'speed_ppm', ARGV[3], 'mode', 'sim', 'date', ARGV[4], 'gen', '1',\n"
+    "             'by', ARGV[5])\n"
+    "end\n"
+    "return redis.call('HMGET', KEYS[1], 'wall_anchor_ns', 'sim_anchor_ns', 'speed_ppm', "
+    "'gen')\n";
+
+static int64_t
+s_reply_i64 (redisReply *r)
+{
+    if (r && r->type == REDIS_REPLY_STRING)
+        return strtoll (r->str, NULL, 10);
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    return 0;
+}
+
+//  Session anchor from config: clock.date (or today IST) at clock.start IST.
+static int
+s_config_anchor (const kt_cfg_t *cfg, int64_t *sim_anchor_ns, int *yyyymmdd, char *err,
+                 size_t errlen)
+{
+    int y, mo, d, hh = 9, mi = 15;
+    if (cfg->clock_date[0]) {
+        if (kt_ist_parse_date (cfg->clock_date, &y, &mo, &d) != 0) {
+            snprintf (err, errlen, "clock.date: not YYYY-MM-DD: %s", cfg->clock_date);
+            return -1;
+        }
+    }
+    else
+        kt_ist_fields (kt_clock_wall_ns (), &y, &mo, &d, NULL, NULL, NULL, NULL);
+    if (cfg->clock_start[0] && kt_ist_parse_hhmm (cfg->clock_start, &hh, &mi) != 0) {
+        snprintf (err, errlen, "clock.start: not HH:MM: %s", cfg->clock_start);
+        return -1;
+    }
+    *sim_anchor_ns = kt_ist_ns (y, mo, d, hh, mi, 0);
+    *yyyymmdd = y * 10000 + mo * 100 + d;
+    return 0;
+}
+
+//  Read (or create) the shared clock. Falls back to a local sim clock from config when
+//  Redis is down, so a process can still start; the heartbeat adopts the shared anchor
+//  once Redis answers.
+static kt_clock_t *
+s_clock_new (kt_proc_t *self, char *err, size_t errlen)
+{
+    const kt_cfg_t *cfg = self->cfg;
+    if (strcmp (cfg->clock_mode, "sim") != 0)
+        return kt_clock_new_real ();
+
+    int64_t sim_anchor, wall_anchor = kt_clock_wall_ns ();
+    int64_t speed_ppm = (int64_t) (cfg->clock_speed * 1e6 + 0.5);
+    int ymd;
+    if (s_config_anchor (cfg, &sim_anchor, &ymd, err, errlen) != 0)
+        return NULL;
+
+    int script = kt_store_script (self->store, "clock", s_clock_lua);
+    char key[96], a1[24], a2[24], a3[24], a4[16];
+    kt_store_key (self->store, key, sizeof key, "clock");
+    snprintf (a1, sizeof a1, "%lld", (long long) wall_anchor);
+    snprintf (a2, sizeof a2, "%lld", (long long) sim_anchor);
+    snprintf (a3, sizeof a3, "%lld", (long long) speed_ppm);
+    snprintf (a4, sizeof a4, "%d", ymd);
+    const char *keys[] = { key };
+    const char *args[] = { a1, a2, a3, a4, self->name };
+    redisReply *r = kt_store_eval (self->store, script, 1, keys, 5, args);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
+        int64_t p = s_reply_i64 (r->element[2]);
+        if (w > 0 && s > 0 && p > 0) {
+            wall_anchor = w;
+            sim_anchor = s;
+            speed_ppm = p;
+            self->clock_gen = s_reply_i64 (r->element[3]);
+        }
+    }
+    else
+        kt_log_warn ("clock.local", KT_S ("why", kt_store_errstr (self->store)),
+                     KT_S ("msg", "Redis clock hash unavailable; using the config anchor"), KT_END);
+    if (r)
+        freeReplyObject (r);
+    kt_clock_t *clock = kt_clock_new_sim (wall_anchor, sim_anchor, speed_ppm);
+    if (!clock)
+        snprintf (err, errlen, "clock.speed: must be > 0");
+    return clock;
+}
+
+//  Follow a restarted simulated session: kite-sim bumps `gen` when it re-anchors.
+static void
+s_clock_follow (kt_proc_t *self)
+{
+    if (!kt_clock_is_sim (self->clock))
+        return;
+    char key[96];
+    kt_store_key (self->store, key, sizeof key, "clock");
+    redisReply *r =
+        kt_store_cmd (self->store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key);
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+        int64_t gen = s_reply_i64 (r->element[3]);
+        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
+        int64_t p = s_reply_i64 (r->element[2]);
+        if (gen != self->clock_gen && w > 0 && s > 0 && p > 0) {
+            kt_clock_set_anchor (self->clock, w, s, p);
+            kt_log_info ("clock.adopt", KT_I ("gen", gen), KT_I ("sim_anchor_ns", s),
+                         KT_I ("speed_ppm", p), KT_END);
+            self->clock_gen = gen;
+        }
+    }
+    if (r)
+        freeReplyObject (r);
+}
+
+static int
+s_on_beat (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    kt_proc_t *self = arg;
+    bool was_ready = kt_store_is_ready (self->store);
+    if (kt_proc_beat (self) != 0) {
+        if (was_ready)
+            kt_log_warn ("store.down", KT_S ("why", kt_store_errstr (self->store)), KT_END);
+        return 0;
+    }
+    if (!was_ready)
+        kt_log_info ("store.up", KT_I ("reconnects", kt_store_reconnects (self->store)), KT_END);
+    s_clock_follow (self);
+    return 0;
+}
+
+static int64_t
+s_log_clock (void *arg)
+{
+    return kt_clock_now_ns ((kt_clock_t *) arg);
+}
+
+//  The sequence epoch: one INCR per start, so seq never goes back while Redis lives.
+//  Without Redis, wall seconds still increase across restarts.
+static uint32_t
+s_seq_epoch (kt_proc_t *self)
+{
+    char key[96];
+    kt_store_key (self->store, key, sizeof key, "seq:%s", self->name);
+    redisReply *r = kt_store_cmd (self->store, "INCR %s", key);
+    uint32_t epoch = 0;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+        epoch = (uint32_t) r->integer;
+    if (r)
+        freeReplyObject (r);
+    if (epoch == 0)
+        epoch = (uint32_t) (kt_clock_wall_ns () / KT_NS_PER_SEC);
+    return epoch;
+}
+
+kt_proc_t *
+kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
+{
+    kt_proc_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort ();
+    self->cfg = cfg;
+    snprintf (self->name, sizeof self->name, "%s", name);
+
+    int lvl = kt_log_level_parse (cfg->log_level);
+    kt_log_open (name, lvl < 0? KT_LOG_INFO: (kt_log_level_t) lvl);
+
+    self->store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
+                                (int) cfg->redis_timeout_ms);
+    if (kt_store_connect (self->store) != 0)
+        kt_log_warn ("store.down", KT_S ("why", kt_store_errstr (self->store)),
+                     KT_S ("host", cfg->redis_host), KT_I ("port", cfg->redis_port), KT_END);
+
+    self->clock = s_clock_new (self, err, errlen);
+    if (!self->clock)
+        goto out_free;
+    if (kt_clock_is_sim (self->clock))
+        kt_log_set_clock (s_log_clock, self->clock);
+    self->started_ns = kt_clock_now_ns (self->clock);
+
+    self->loop = kt_loop_new ();
+    kt_loop_set_clock (self->loop, self->clock);
+
+    self->bus = kt_bus_new (cfg, self->clock, name, s_seq_epoch (self));
+    if (!self->bus) {
+        snprintf (err, errlen, "bus: cannot create the ZeroMQ context");
+        goto out_free;
+    }
+    self->alerts = kt_alert_out_new (self->bus);
+    if (!self->alerts) {
+        snprintf (err, errlen, "bus: alerts endpoint: %s", kt_bus_errstr (self->bus));
+        goto out_free;
+    }
+    self->beat_timer = kt_loop_timer (self->loop,
+                                      kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms),
+                                      true, s_on_beat, self);
+    kt_proc_beat (self);
+    return self;
+
+out_free:
+    kt_proc_destroy (&self);
+    return NULL;
+}
+
+void
+kt_proc_destroy (kt_proc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    kt_proc_t *self = *self_p;
+    if (self->clock)
+        kt_log_set_clock (NULL, NULL);
+    kt_alert_out_destroy (&self->alerts);
+    kt_bus_destroy (&self->bus);
+    kt_loop_destroy (&self->loop);
+    kt_store_destroy (&self->store);
+    kt_clock_destroy (&self->clock);
+    free (self);
+    *self_p = NULL;
+}
+
+kt_loop_t *
+kt_proc_loop (kt_proc_t *self)
+{
+    return self->loop;
+}
+
+kt_clock_t *
+kt_proc_clock (kt_proc_t *self)
+{
+    return self->clock;
+}
+
+kt_store_t *
+kt_proc_store (kt_proc_t *self)
+{
+    return self->store;
+}
+
+kt_bus_t *
+kt_proc_bus (kt_proc_t *self)
+{
+    return self->bus;
+}
+
+kt_alert_out_t *
+kt_proc_alerts (kt_proc_t *self)
+{
+    return self->alerts;
+}
+
+const kt_cfg_t *
+kt_proc_cfg (kt_proc_t *self)
+{
+    return self->cfg;
+}
+
+const char *
+kt_proc_name (kt_proc_t *self)
+{
+    return self->name;
+}
+
+int64_t
+kt_proc_now_ns (kt_proc_t *self)
+{
+    return kt_clock_now_ns (self->clock);
+}
+
+void
+kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg)
+{
+    self->counters_fn = fn;
+    self->counters_arg = arg;
+}
+
+int
+kt_proc_beat (kt_proc_t *self)
+{
+    kt_kv_t kv[KT_PROC_COUNTERS_MAX + 8];
+    int n = 0;
+    kv[n++] = KT_S ("mode", self->cfg->mode);
+    kv[n++] = KT_I ("bus_gaps", kt_bus_gaps (self->bus));
+    kv[n++] = KT_I ("bus_restarts", kt_bus_restarts (self->bus));
+    kv[n++] = KT_I ("bus_rejects", kt_bus_rejects (self->bus));
+    kv[n++] = KT_I ("bus_drops", kt_bus_drops (self->bus));
+    kv[n++] = KT_I ("alert_drops", kt_alert_out_drops (self->alerts));
+    kv[n++] = KT_I ("store_reconnects", kt_store_reconnects (self->store));
+    if (self->counters_fn)
+        n += self->counters_fn (kv + n, KT_PROC_COUNTERS_MAX, self->counters_arg);
+    kv[n] = KT_END;
+    int ttl = (int) self->cfg->health_ttl_s;
+    return kt_store_heartbeat (self->store, self->name, self->started_ns,
+                               kt_clock_now_ns (self->clock), ttl, kv);
+}
+
+int64_t
+kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms)
+{
+    int64_t ppm = kt_clock_speed_ppm (self->clock);
+    int64_t ms = (int64_t) ((__int128) wall_ms * ppm / 1000000);
+    return ms > 0? ms: 1;
+}
+
+int
+kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec)
+{
+    kt_cfg_t *cfg = kt_cfg_load (argc, argv, spec->name, spec->table, spec->proc_cfg);
+    if (!cfg)
+        return 2;                           //  reason already printed: bad config is not a crash
+    if (cfg->print_only) {
+        kt_cfg_destroy (&cfg);
+        return 0;
+    }
+    int rc = 1;
+    char err[256] = "";
+    kt_proc_t *proc = kt_proc_new (cfg, spec->name, err, sizeof err);
+    if (!proc) {
+        kt_log_error ("proc.fail", KT_S ("why", err), KT_END);
+        goto out_cfg;
+    }
+    void *ctx = spec->new_fn (proc, spec->proc_cfg);
+    if (!ctx)
+        goto out_proc;
+    kt_log_info ("proc.start", KT_S ("mode", cfg->mode), KT_S ("config", cfg->file),
+                 KT_I ("pid", getpid ()), KT_END);
+    rc = kt_loop_run (kt_proc_loop (proc)) == 0? 0: 1;
+    kt_log_info ("proc.stop", KT_I ("rc", rc), KT_END);
+    spec->destroy_fn (&ctx);
+out_proc:
+    kt_proc_destroy (&proc);
+out_cfg:
+    kt_cfg_destroy (&cfg);
+    return rc;
+}
+
+//  Drain a socket: ZeroMQ signals readiness once per batch, so read until empty.
+static int
+s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
+{
+    (void) loop;
+    struct kt_proc_sock *ps = arg;
+    kt_proc_t *self = ps->proc;
+    char topic[KT_TOPIC_LEN], why[160];
+    kt_bus_peer_t peer;
+    for (;;) {
+        int rc = ps->router? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
+                                              &self->rx, why, sizeof why)
+                           : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
+                                          sizeof why);
+        if (rc == 1)
+            return 0;
+        if (rc == -1) {
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why),
+                               KT_I ("rejects", kt_bus_rejects (self->bus)), KT_END);
+            continue;
+        }
+        if (ps->fn (self, ps->router? &peer: NULL, topic, &self->rx, ps->arg) != 0)
+            return -1;
+    }
+}
+
+static void *
+s_add_sock (kt_proc_t *self, void *sock, bool router, kt_proc_msg_fn *fn, void *arg)
+{
+    if (!sock)
+        return NULL;
+    if (self->nsocks == KT_PROC_SOCKS_MAX) {
+        kt_bus_close (self->bus, sock);
+        return NULL;
+    }
+    struct kt_proc_sock *ps = &self->socks[self->nsocks++];
+    *ps = (struct kt_proc_sock) { self, sock, router, fn, arg };
+    kt_loop_sock (self->loop, sock, s_on_sock, ps);
+    return sock;
+}
+
+void *
+kt_proc_sub (kt_proc_t *self, const char *name, const char *const *prefixes, kt_proc_msg_fn *fn,
+             void *arg)
+{
+    void *sock = kt_bus_connect (self->bus, name, ZMQ_SUB);
+    if (!sock)
+        return NULL;
+    for (int i = 0; prefixes && prefixes[i]; i++)
+        kt_bus_subscribe (self->bus, sock, prefixes[i]);
+    return s_add_sock (self, sock, false, fn, arg);
+}
+
+void *
+kt_proc_serve (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
+{
+    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_ROUTER), true, fn, arg);
+}
+
+void *
+kt_proc_pull (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
+{
+    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_PULL), false, fn, arg);
+}

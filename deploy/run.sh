@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Start / stop the kt process group under supervisord.
+#   deploy/run.sh start     render run/supervisord.conf, start the group, wait until RUNNING
+#   deploy/run.sh stop      stop the group (and its redis); leave no process behind
+#   deploy/run.sh status    supervisorctl status
+# Environment: KT_CONFIG (default deploy/config/sim.json), KT_RUN (default ./run),
+# KT_BUILD (default build), KT_SIM_SEED, KT_SIM_SPEED.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=${KT_RUN:-$ROOT/run}
+BUILD=${KT_BUILD:-build}
+case "$BUILD" in /*) BIN=$BUILD/bin ;; *) BIN=$ROOT/$BUILD/bin ;; esac
+CONFIG=${KT_CONFIG:-$ROOT/deploy/config/sim.json}
+CONF=$RUN/supervisord.conf
+CTL=(supervisorctl -c "$CONF")
+
+json_get() {  # json_get FILE section key default (flat lookup, enough for our own config files)
+    python3 - "$1" "$2" "$3" "$4" <<'PY' 2>/dev/null || echo "$4"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d.get(sys.argv[2], {}).get(sys.argv[3], sys.argv[4]))
+PY
+}
+
+start() {
+    mkdir -p "$RUN/logs" "$RUN/redis"
+    if [ -S "$RUN/supervisor.sock" ] && "${CTL[@]}" status >/dev/null 2>&1; then
+        echo "kt: already running (deploy/run.sh status, make stop)"; exit 0
+    fi
+    local mode port speed
+    mode=$(json_get "$CONFIG" mode "" sim)
+    [ "$mode" = "sim" ] || mode=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["mode"])' "$CONFIG" 2>/dev/null || echo sim)
+    port=$(json_get "$CONFIG" redis port 6390)
+    speed=${KT_SIM_SPEED:-$(json_get "$CONFIG" clock speed 60)}
+    if [ "$mode" = "sim" ]; then
+        export KITE_API_KEY=${KITE_API_KEY:-sim_api_key}
+        export KITE_API_SECRET=${KITE_API_SECRET:-sim_api_secret}
+        export KITE_ACCESS_TOKEN=${KITE_ACCESS_TOKEN:-sim_access_token}
+        autostart=true
+    else
+        autostart=false
+    fi
+    local sim_args="--http 127.0.0.1:7201 --ws 127.0.0.1:7202 --seed ${KT_SIM_SEED:-1} --speed $speed --redis 127.0.0.1:$port --access-token $KITE_ACCESS_TOKEN"
+    sed -e "s#@ROOT@#$ROOT#g; s#@RUN@#$RUN#g; s#@BIN@#$BIN#g; s#@CONFIG@#$CONFIG#g" \
+        -e "s#@REDIS_PORT@#$port#g; s#@SIM_AUTOSTART@#$autostart#g; s#@SIM_ARGS@#$sim_args#g" \
+        "$ROOT/deploy/supervisord.conf" > "$CONF"
+    supervisord -c "$CONF"
+    # Wait (bounded) for every autostarted program to be RUNNING.
+    for _ in $(seq 1 60); do
+        sleep 0.5
+        local st
+        st=$("${CTL[@]}" status 2>/dev/null || true)
+        if ! grep -vE 'RUNNING|STOPPED +Not started' <<<"$st" | grep -q .; then
+            echo "$st"
+            echo
+            echo "kt: up in $mode mode. Logs: $RUN/logs/<process>.log (JSON lines; jq is your friend)"
+            echo "kt: status:   supervisorctl -c $CONF status"
+            echo "kt: restart:  supervisorctl -c $CONF restart kt:risk-gate"
+            echo "kt: state:    redis-cli -p $port HGETALL kt:health:strategy"
+            echo "kt: stop:     make stop"
+            return 0
+        fi
+    done
+    "${CTL[@]}" status || true
+    echo "kt: not every process reached RUNNING; see $RUN/logs" >&2
+    exit 1
+}
+
+stop() {
+    if [ ! -f "$RUN/supervisord.pid" ]; then echo "kt: not running"; return 0; fi
+    local pid
+    pid=$(cat "$RUN/supervisord.pid")
+    "${CTL[@]}" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "kt: supervisord did not stop in 15 s; killing the group" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # Anything of ours still alive (e.g. after a supervisord crash) goes too.
+    pkill -TERM -f "$BIN/(kite-sim|md-gateway|strategy|risk-gate|exec-gateway|reconciler|alerter)" 2>/dev/null || true
+    pkill -TERM -f "redis-server .*--dir $RUN/redis" 2>/dev/null || true
+    rm -f "$RUN/supervisord.pid"
+    echo "kt: stopped"
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) "${CTL[@]}" status ;;
+    *) echo "usage: deploy/run.sh start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,218 @@
+/*  sim_venue - kite-sim's pure core: the synthetic (or replayed) market, the order
+ *  book of the account, matching through kt_fill, trades, positions and margins.
+ *
+ *  No I/O, no clock of its own: the protocol shell (sim_http, sim_ws) calls
+ *  sim_venue_advance with the simulated time and serialises what it reads from here.
+ *  Same seed + same date -> identical ticks and fills, bit for bit. All money in paise,
+ *  all times ns since the epoch (IST rules applied by kt_clock helpers). */
+
+#ifndef SIM_VENUE_H
+#define SIM_VENUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kt.h"
+
+typedef struct sim_venue sim_venue_t;
+
+#define SIM_DEPTH 5
+#define SIM_NIFTY_TOKEN 256265u          //  NIFTY 50 index (segment 9)
+
+//  Market snapshot of one instrument (what a `full` packet and /quote carry).
+struct sim_quote {
+    uint32_t token;
+    int64_t ltp;                //  paise
+    int64_t last_qty;
+    int64_t avg_price;          //  day VWAP, paise
+    int64_t volume;             //  cumulative
+    int64_t buy_qty, sell_qty;  //  total pending
+    int64_t o, h, l, c;         //  c = previous close
+    int64_t oi, oi_day_high, oi_day_low;
+    int64_t last_trade_ns;
+    int64_t exch_ns;
+    int64_t change;             //  index packets: ltp - close, signed paise
+    struct { int64_t px, qty; int orders; } bid[SIM_DEPTH], ask[SIM_DEPTH];
+};
+
+//  One minute candle (historical endpoint).
+struct sim_candle {
+    int64_t start_ns;
+    int64_t o, h, l, c;
+    int64_t volume;
+    int64_t oi;
+};
+
+//  An order of the account, as the order book reports it (GET /orders row).
+struct sim_order {
+    char order_id[KT_BROKER_LEN];
+    char exchange_order_id[KT_BROKER_LEN];
+    char parent_order_id[KT_BROKER_LEN];
+    char tag[KT_ID_LEN];
+    char sym[KT_SYM_LEN];
+    uint32_t token;
+    kt_side_t side;
+    kt_order_type_t order_type;
+    kt_product_t product;
+    char variety[12];
+    char validity[4];           //  DAY / IOC
+    char status[32];            //  Kite status string
+    char status_message[KT_TEXT_LEN];
+    int64_t qty, filled, pending, cancelled;
+    int64_t price, trigger, avg_price;
+    int64_t market_protection;  //  -1 auto, else percent
+    int64_t placed_ns, updated_ns, exchange_ns;
+    int modifications;
+    bool modified;
+};
+
+//  One state row of an order's history (GET /orders/{id}).
+struct sim_order_row {
+    struct sim_order order;     //  the order as it was in this state
+};
+
+struct sim_trade {
+    char trade_id[KT_BROKER_LEN];
+    char order_id[KT_BROKER_LEN];
+    char exchange_order_id[KT_BROKER_LEN];
+    char sym[KT_SYM_LEN];
+    uint32_t token;
+    kt_side_t side;
+    kt_product_t product;
+    int64_t qty;
+    int64_t price;
+    int64_t fill_ns;
+    int64_t order_ns;
+};
+
+struct sim_position {
+    char sym[KT_SYM_LEN];
+    uint32_t token;
+    kt_product_t product;
+    int64_t qty;                //  signed
+    int64_t overnight_qty;
+    int64_t avg_price;
+    int64_t buy_qty, buy_value, sell_qty, sell_value;   //  value in paise
+    int64_t day_buy_qty, day_buy_value, day_sell_qty, day_sell_value;
+    int64_t last_price, close_price;
+    int64_t realised, unrealised, pnl, m2m;
+};
+
+struct sim_margins {
+    int64_t opening_balance;    //  paise
+    int64_t live_balance;
+    int64_t net;
+    int64_t span, exposure, option_premium, m2m_realised, m2m_unrealised, debits;
+};
+
+//  Order entry parameters (POST /orders/regular, already validated for syntax).
+struct sim_order_req {
+    char sym[KT_SYM_LEN];
+    char exchange[8];
+    kt_side_t side;
+    kt_order_type_t order_type;
+    kt_product_t product;
+    int64_t qty;
+    int64_t price;
+    int64_t trigger;
+    char validity[4];
+    char tag[KT_ID_LEN];
+    int64_t market_protection;  //  -1 or 1..100
+    bool autoslice;
+};
+
+//  Modify parameters (PUT): only fields with has_* set change.
+struct sim_modify_req {
+    bool has_qty, has_price, has_trigger, has_order_type;
+    int64_t qty, price, trigger;
+    kt_order_type_t order_type;
+};
+
+//  Something the venue did that the WebSocket must tell the client (order updates).
+typedef void (sim_venue_order_fn) (const struct sim_order *o, void *arg);
+//  Each tick as it is generated, in time order.
+typedef void (sim_venue_tick_fn) (const struct sim_quote *q, void *arg);
+
+struct sim_venue_cfg {
+    uint64_t seed;
+    int32_t date;               //  YYYYMMDD of the session
+    const char *replay_path;    //  CSV of ticks or minute bars, or NULL for synthetic
+    int64_t opening_balance;    //  paise (default 10,00,000 rupees)
+    int64_t freeze_qty;         //  NIFTY freeze quantity (units) for autoslice
+    int strikes_each_side;      //  strikes listed each side of ATM (>= 10)
+    int64_t lot;                //  NIFTY lot size (75)
+};
+
+//  Create a venue. Returns an owned venue, or NULL with the reason in err (bad replay
+//  file, bad date).
+sim_venue_t *
+    sim_venue_new (const struct sim_venue_cfg *cfg, char *err, size_t errlen);
+
+//  Free. Safe on NULL; sets *self_p to NULL.
+void
+    sim_venue_destroy (sim_venue_t **self_p);
+
+//  The venue's instruments (NIFTY 50 index + the listed options). Borrowed.
+const kt_instr_table_t *
+    sim_venue_instruments (const sim_venue_t *self);
+
+//  Session open (09:15 IST of the date) in ns.
+int64_t
+    sim_venue_open_ns (const sim_venue_t *self);
+
+//  Advance the market to now_ns: generate every tick with time <= now_ns in order
+//  (calling tick_fn for each), match resting orders against each (calling order_fn for
+//  every order that changed), apply the 15:20 MIS square-off. Returns the ticks made.
+int64_t
+    sim_venue_advance (sim_venue_t *self, int64_t now_ns, sim_venue_tick_fn *tick_fn,
+                       sim_venue_order_fn *order_fn, void *arg);
+
+//  Current snapshot of an instrument, or NULL if unknown. Borrowed.
+const struct sim_quote *
+    sim_venue_quote (const sim_venue_t *self, uint32_t token);
+
+//  Minute candles of token between from_ns and to_ns inclusive, up to the present.
+//  Writes at most max into out; returns the count, or -1 if token is unknown.
+int
+    sim_venue_candles (const sim_venue_t *self, uint32_t token, int64_t from_ns, int64_t to_ns,
+                       struct sim_candle *out, int max);
+
+//  Place an order at now_ns. On acceptance returns 0 and the order id (the order may
+//  still end REJECTED by RMS, as Kite does). On a synchronous error returns -1 with the
+//  Kite error_type (e.g. "InputException") and message. With autoslice, children ids
+//  are written to child_ids (up to max_children) and *nchildren set.
+int
+    sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
+                     char *order_id, size_t idlen, char child_ids[][KT_BROKER_LEN],
+                     int max_children, int *nchildren, const char **error_type,
+                     char *message, size_t msglen, sim_venue_order_fn *order_fn, void *arg);
+
+//  Modify / cancel an open order. 0, or -1 with error_type and message as Kite answers.
+int
+    sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
+                      const struct sim_modify_req *req, const char **error_type, char *message,
+                      size_t msglen, sim_venue_order_fn *order_fn, void *arg);
+int
+    sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id,
+                      const char **error_type, char *message, size_t msglen,
+                      sim_venue_order_fn *order_fn, void *arg);
+
+//  Order book access: count, i-th order (placement order), by id; history rows of one
+//  order (oldest first); trades (all, or of one order); positions; margins.
+size_t sim_venue_order_count (const sim_venue_t *self);
+const struct sim_order *sim_venue_order_at (const sim_venue_t *self, size_t i);
+const struct sim_order *sim_venue_order_get (const sim_venue_t *self, const char *order_id);
+int sim_venue_order_history (const sim_venue_t *self, const char *order_id,
+                             const struct sim_order **rows, int max);
+size_t sim_venue_trade_count (const sim_venue_t *self);
+const struct sim_trade *sim_venue_trade_at (const sim_venue_t *self, size_t i);
+size_t sim_venue_position_count (const sim_venue_t *self);
+const struct sim_position *sim_venue_position_at (const sim_venue_t *self, size_t i);
+void sim_venue_margins (const sim_venue_t *self, struct sim_margins *out);
+
+//  Faults for reconciliation tests: change a position behind the client's back, and
+//  force the next accepted order to be rejected by RMS with message.
+int sim_venue_fault_position (sim_venue_t *self, const char *sym, int64_t qty_delta);
+void sim_venue_fault_rms_reject (sim_venue_t *self, const char *message);
+
+#endif
