@@ -54,8 +54,8 @@ int
                      int64_t *speed_ppm);
 
 //  Move a sim clock to a new anchor (kite-sim restarted the session). Returns 0, or -1
-//  for a real clock or speed_ppm <= 0. Monotonic time never goes back: a backwards
-//  jump of the anchor freezes kt_clock_mono_ns until it catches up.
+//  for a real clock or speed_ppm <= 0. kt_clock_mono_ns continues without a jump (at
+//  the new speed); only kt_clock_now_ns moves to the new mapping.
 int
     kt_clock_set_anchor (kt_clock_t *self, int64_t wall_anchor_ns, int64_t sim_anchor_ns,
                          int64_t speed_ppm);

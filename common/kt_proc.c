@@ -172,7 +172,6 @@ s_on_beat (kt_loop_t *loop, int timer_id, void *arg)
     }
     if (!was_ready)
         kt_log_info ("store.up", KT_I ("reconnects", kt_store_reconnects (self->store)), KT_END);
-    s_clock_follow (self);
     return 0;
 }
 
@@ -337,8 +336,11 @@ kt_proc_beat (kt_proc_t *self)
         n += self->counters_fn (kv + n, KT_PROC_COUNTERS_MAX, self->counters_arg);
     kv[n] = KT_END;
     int ttl = (int) self->cfg->health_ttl_s;
-    return kt_store_heartbeat (self->store, self->name, self->started_ns,
-                               kt_clock_now_ns (self->clock), ttl, kv);
+    if (kt_store_heartbeat (self->store, self->name, self->started_ns,
+                            kt_clock_now_ns (self->clock), ttl, kv) != 0)
+        return -1;
+    s_clock_follow (self);
+    return 0;
 }
 
 int64_t

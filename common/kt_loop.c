@@ -1,0 +1,609 @@
+/*  kt_loop - one zmq_poll loop per process: ZeroMQ sockets, raw fds, timers on the
+ *  pipeline clock, before-sleep hooks and wait caps.
+ *
+ *  Used by every process and by the store/http/ws adapters in common/.
+ *  Design overview: readers (sockets and fds) live in an array; the zmq_pollitem_t
+ *  array mirrors it one-to-one (item k+1 is reader k; item 0 is the signal self-pipe)
+ *  and is rebuilt only at the top of an iteration after a registration changed. Removal
+ *  during dispatch only marks a reader dead, so indices stay valid and a removed reader
+ *  is never called; dead readers are compacted away at the next rebuild. Timers are an
+ *  array kept sorted by (due time, id); a timer armed during timer dispatch waits for
+ *  the next iteration, so a 0 ms repeating timer cannot starve the loop. A signal sets
+ *  a flag and writes a byte to a self-pipe that every loop polls, so SIGTERM wakes the
+ *  loop even if it arrives just before zmq_poll blocks. */
+
+#include "kt_loop.h"
+#include "kt_clock.h"
+#include "kt_log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_NS_PER_MS 1000000LL
+
+struct s_reader {
+    void *sock; //  borrowed; NULL for an fd
+    int fd;
+    short events; //  poll.h bits wanted (fd); POLLIN for a socket
+    kt_loop_sock_fn *sock_fn;
+    kt_loop_fd_fn *fd_fn;
+    void *arg; //  borrowed
+    bool dead; //  removed; compacted at the next rebuild
+};
+
+struct s_timer {
+    int id;
+    int64_t due_ns; //  pipeline monotonic time
+    int64_t every_ns;
+    bool repeat;
+    uint64_t armed_round; //  timer-dispatch round in which it was (re)armed
+    kt_loop_timer_fn *fn;
+    void *arg; //  borrowed
+};
+
+struct s_hook {
+    kt_loop_hook_fn *fn;
+    void *arg; //  borrowed
+};
+
+struct s_cap {
+    kt_loop_cap_fn *fn;
+    void *arg; //  borrowed
+};
+
+struct kt_loop {
+    kt_clock_t *clock;        //  borrowed; NULL = real monotonic time
+    struct s_reader *readers; //  owned
+    int reader_count, reader_cap;
+    zmq_pollitem_t *items; //  owned; item 0 = signal pipe, item k+1 = reader k
+    int item_count, item_cap;
+    struct s_timer *timers; //  owned, sorted by (due_ns, id)
+    int timer_count, timer_cap;
+    struct s_hook *hooks; //  owned
+    int hook_count, hook_cap;
+    struct s_cap *caps; //  owned
+    int cap_count, cap_cap;
+    int next_timer_id;
+    uint64_t round;
+    bool dirty; //  readers changed since the items were built
+    bool stop;
+    bool dispatching;
+};
+
+//  The signal flag and its self-pipe are process-wide by nature (one signal disposition).
+static volatile sig_atomic_t s_interrupted;
+static int s_sig_pipe[2] = {-1, -1};
+
+static void
+s_grow (void **p, int *cap, int need, size_t size)
+{
+    if (need <= *cap)
+        return;
+    int n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *q = realloc (*p, (size_t)n * size);
+    if (!q) {
+        fprintf (stderr, "kt_loop: out of memory (%zu bytes)\n", (size_t)n * size);
+        abort ();
+    }
+    *p = q;
+    *cap = n;
+}
+
+//  Due times saturate instead of wrapping (a sim clock can be anchored anywhere).
+static int64_t
+s_add (int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow (a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+static int64_t
+s_sub (int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow (a, b, &r))
+        return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
+static int64_t
+s_now (const kt_loop_t *self)
+{
+    return self->clock ? kt_clock_mono_ns (self->clock) : kt_clock_wall_mono_ns ();
+}
+
+kt_loop_t *
+kt_loop_new (void)
+{
+    kt_loop_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        fprintf (stderr, "kt_loop: out of memory\n");
+        abort ();
+    }
+    self->next_timer_id = 1;
+    self->dirty = true;
+    return self;
+}
+
+void
+kt_loop_destroy (kt_loop_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    kt_loop_t *self = *self_p;
+    assert (!self->dispatching); //  destroying the loop from its own handler is a bug
+    free (self->readers);
+    free (self->items);
+    free (self->timers);
+    free (self->hooks);
+    free (self->caps);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+kt_loop_set_clock (kt_loop_t *self, kt_clock_t *clock)
+{
+    //  Armed timers keep their remaining time: rebase them onto the new clock.
+    int64_t old_now = s_now (self);
+    self->clock = clock;
+    int64_t new_now = s_now (self);
+    for (int i = 0; i < self->timer_count; i++)
+        self->timers[i].due_ns = s_add (new_now, s_sub (self->timers[i].due_ns, old_now));
+}
+
+// ---- readers -------------------------------------------------------------------------
+
+static struct s_reader *
+s_find_sock (kt_loop_t *self, void *zsock)
+{
+    for (int i = 0; i < self->reader_count; i++)
+        if (!self->readers[i].dead && self->readers[i].sock == zsock)
+            return &self->readers[i];
+    return NULL;
+}
+
+static struct s_reader *
+s_find_fd (kt_loop_t *self, int fd)
+{
+    for (int i = 0; i < self->reader_count; i++)
+        if (!self->readers[i].dead && !self->readers[i].sock && self->readers[i].fd == fd)
+            return &self->readers[i];
+    return NULL;
+}
+
+static struct s_reader *
+s_add_reader (kt_loop_t *self)
+{
+    s_grow ((void **)&self->readers, &self->reader_cap, self->reader_count + 1,
+            sizeof *self->readers);
+    struct s_reader *r = &self->readers[self->reader_count++];
+    memset (r, 0, sizeof *r);
+    self->dirty = true;
+    return r;
+}
+
+static short
+s_zmq_events (short events)
+{
+    return (short)((events & POLLIN ? ZMQ_POLLIN : 0) | (events & POLLOUT ? ZMQ_POLLOUT : 0) |
+                   (events & POLLPRI ? ZMQ_POLLPRI : 0));
+}
+
+static void
+s_item_set (zmq_pollitem_t *item, const struct s_reader *r)
+{
+    memset (item, 0, sizeof *item);
+    if (r->sock) {
+        item->socket = r->sock;
+        item->events = ZMQ_POLLIN;
+    } else {
+        //  An fd that wants nothing is left out (poll ignores fd -1), so a hung-up fd
+        //  whose adapter paused it cannot spin the loop with POLLHUP.
+        item->fd = r->events ? r->fd : -1;
+        item->events = s_zmq_events (r->events);
+    }
+}
+
+int
+kt_loop_sock (kt_loop_t *self, void *zsock, kt_loop_sock_fn *fn, void *arg)
+{
+    if (!zsock || !fn || s_find_sock (self, zsock))
+        return -1;
+    struct s_reader *r = s_add_reader (self);
+    r->sock = zsock;
+    r->fd = -1;
+    r->events = POLLIN;
+    r->sock_fn = fn;
+    r->arg = arg;
+    return 0;
+}
+
+void
+kt_loop_sock_end (kt_loop_t *self, void *zsock)
+{
+    struct s_reader *r = s_find_sock (self, zsock);
+    if (r) {
+        r->dead = true;
+        self->dirty = true;
+    }
+}
+
+int
+kt_loop_fd (kt_loop_t *self, int fd, short events, kt_loop_fd_fn *fn, void *arg)
+{
+    if (fd < 0 || !fn || s_find_fd (self, fd))
+        return -1;
+    struct s_reader *r = s_add_reader (self);
+    r->fd = fd;
+    r->events = events & (POLLIN | POLLOUT | POLLPRI);
+    r->fd_fn = fn;
+    r->arg = arg;
+    return 0;
+}
+
+int
+kt_loop_fd_events (kt_loop_t *self, int fd, short events)
+{
+    struct s_reader *r = s_find_fd (self, fd);
+    if (!r)
+        return -1;
+    r->events = events & (POLLIN | POLLOUT | POLLPRI);
+    //  Adapters flip POLLOUT often: patch the built item in place instead of a rebuild,
+    //  keeping its revents so a dispatch in progress still sees this round's events.
+    if (!self->dirty) {
+        zmq_pollitem_t *item = &self->items[(r - self->readers) + 1];
+        short revents = item->revents;
+        s_item_set (item, r);
+        item->revents = revents;
+    }
+    return 0;
+}
+
+void
+kt_loop_fd_end (kt_loop_t *self, int fd)
+{
+    struct s_reader *r = s_find_fd (self, fd);
+    if (r) {
+        r->dead = true;
+        self->dirty = true;
+    }
+}
+
+static void
+s_rebuild (kt_loop_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->reader_count; i++)
+        if (!self->readers[i].dead)
+            self->readers[live++] = self->readers[i];
+    self->reader_count = live;
+    s_grow ((void **)&self->items, &self->item_cap, live + 1, sizeof *self->items);
+    memset (&self->items[0], 0, sizeof self->items[0]);
+    self->items[0].fd = s_sig_pipe[0];
+    self->items[0].events = s_sig_pipe[0] >= 0 ? ZMQ_POLLIN : 0;
+    for (int k = 0; k < live; k++)
+        s_item_set (&self->items[k + 1], &self->readers[k]);
+    self->item_count = live + 1;
+    self->dirty = false;
+}
+
+// ---- timers --------------------------------------------------------------------------
+
+static void
+s_timer_insert (kt_loop_t *self, const struct s_timer *t)
+{
+    s_grow ((void **)&self->timers, &self->timer_cap, self->timer_count + 1, sizeof *self->timers);
+    int i = self->timer_count;
+    while (i > 0 && (self->timers[i - 1].due_ns > t->due_ns ||
+                     (self->timers[i - 1].due_ns == t->due_ns && self->timers[i - 1].id > t->id)))
+        i--;
+    memmove (&self->timers[i + 1], &self->timers[i],
+             (size_t)(self->timer_count - i) * sizeof *self->timers);
+    self->timers[i] = *t;
+    self->timer_count++;
+}
+
+static void
+s_timer_remove_at (kt_loop_t *self, int i)
+{
+    memmove (&self->timers[i], &self->timers[i + 1],
+             (size_t)(self->timer_count - i - 1) * sizeof *self->timers);
+    self->timer_count--;
+}
+
+static bool
+s_timer_id_used (const kt_loop_t *self, int id)
+{
+    for (int i = 0; i < self->timer_count; i++)
+        if (self->timers[i].id == id)
+            return true;
+    return false;
+}
+
+int
+kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn *fn, void *arg)
+{
+    if (every_ms < 0 || !fn)
+        return -1;
+    //  Beyond ~292 years the ns value would overflow; such a timer never fires anyway.
+    if (every_ms > INT64_MAX / S_NS_PER_MS / 2)
+        every_ms = INT64_MAX / S_NS_PER_MS / 2;
+    //  Ids grow; after INT_MAX of them (years of curl timeouts) wrap, skipping live ids.
+    int id = self->next_timer_id;
+    while (s_timer_id_used (self, id))
+        id = id == INT_MAX ? 1 : id + 1;
+    self->next_timer_id = id == INT_MAX ? 1 : id + 1;
+
+    struct s_timer t = {
+        .id = id,
+        .every_ns = every_ms * S_NS_PER_MS,
+        .repeat = repeat,
+        .armed_round = self->round,
+        .fn = fn,
+        .arg = arg,
+    };
+    t.due_ns = s_add (s_now (self), t.every_ns);
+    s_timer_insert (self, &t);
+    return id;
+}
+
+void
+kt_loop_timer_end (kt_loop_t *self, int timer_id)
+{
+    for (int i = 0; i < self->timer_count; i++)
+        if (self->timers[i].id == timer_id) {
+            s_timer_remove_at (self, i);
+            return;
+        }
+}
+
+// ---- hooks and caps ------------------------------------------------------------------
+
+int
+kt_loop_before_sleep (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg)
+{
+    if (!fn)
+        return -1;
+    s_grow ((void **)&self->hooks, &self->hook_cap, self->hook_count + 1, sizeof *self->hooks);
+    self->hooks[self->hook_count++] = (struct s_hook){fn, arg};
+    return 0;
+}
+
+int
+kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg)
+{
+    if (!fn)
+        return -1;
+    s_grow ((void **)&self->caps, &self->cap_cap, self->cap_count + 1, sizeof *self->caps);
+    self->caps[self->cap_count++] = (struct s_cap){fn, arg};
+    return 0;
+}
+
+// ---- signals -------------------------------------------------------------------------
+
+static void
+s_on_signal (int sig)
+{
+    (void)sig;
+    int saved_errno = errno;
+    s_interrupted = 1;
+    if (s_sig_pipe[1] >= 0) {
+        ssize_t rc = write (s_sig_pipe[1], "s", 1);
+        (void)rc; //  a full pipe already wakes every poller
+    }
+    errno = saved_errno;
+}
+
+static void
+s_drain_sig_pipe (void)
+{
+    char buf[64];
+    while (s_sig_pipe[0] >= 0 && read (s_sig_pipe[0], buf, sizeof buf) > 0)
+        ;
+}
+
+void
+kt_loop_signals_install (void)
+{
+    if (s_sig_pipe[0] < 0 && pipe2 (s_sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        //  Without the pipe the flag still works; a signal just before zmq_poll blocks
+        //  is then noticed at the next wake-up instead of at once.
+        s_sig_pipe[0] = s_sig_pipe[1] = -1;
+    }
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sa.sa_flags = 0; //  no SA_RESTART: zmq_poll must return EINTR
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGINT, &sa, NULL);
+    //  A peer closing a socket must be an EPIPE error value, not the death of the process.
+    sa.sa_handler = SIG_IGN;
+    sigaction (SIGPIPE, &sa, NULL);
+}
+
+bool
+kt_loop_interrupted (void)
+{
+    return s_interrupted != 0;
+}
+
+void
+kt_loop_signals_reset (void)
+{
+    s_interrupted = 0;
+    s_drain_sig_pipe ();
+}
+
+// ---- running -------------------------------------------------------------------------
+
+static long
+s_wait_ms (kt_loop_t *self, int max_wait_ms)
+{
+    int64_t wait = max_wait_ms < 0 ? -1 : max_wait_ms;
+    if (self->timer_count > 0) {
+        int64_t left_ns = s_sub (self->timers[0].due_ns, s_now (self));
+        int64_t ms = kt_clock_wall_ms (self->clock, left_ns);
+        if (wait < 0 || ms < wait)
+            wait = ms;
+    }
+    for (int i = 0; i < self->cap_count; i++) {
+        int cap = self->caps[i].fn (self->caps[i].arg);
+        if (cap >= 0 && (wait < 0 || cap < wait))
+            wait = cap;
+    }
+    return wait > INT_MAX ? INT_MAX : (long)wait;
+}
+
+static short
+s_fd_revents (short zrevents, short wanted)
+{
+    short r = 0;
+    if (zrevents & ZMQ_POLLIN)
+        r |= POLLIN;
+    if (zrevents & ZMQ_POLLOUT)
+        r |= POLLOUT;
+    if (zrevents & ZMQ_POLLPRI)
+        r |= POLLPRI;
+    //  zmq_poll folds POLLERR/POLLHUP/POLLNVAL into ZMQ_POLLERR. A reader is told it is
+    //  readable too, so a plain read handler sees the EOF or error instead of spinning.
+    if (zrevents & ZMQ_POLLERR)
+        r |= POLLERR | POLLHUP | (wanted & POLLIN);
+    return r & (wanted | POLLERR | POLLHUP);
+}
+
+//  Returns handlers run, or -1 if one asked to stop.
+static int
+s_dispatch_ready (kt_loop_t *self)
+{
+    int ran = 0;
+    if (self->items[0].revents)
+        s_drain_sig_pipe ();
+    int polled = self->item_count - 1;
+    for (int k = 0; k < polled; k++) {
+        short zrevents = self->items[k + 1].revents;
+        //  Re-read the reader each time: a handler may grow (move) the array.
+        struct s_reader *r = &self->readers[k];
+        if (zrevents == 0 || r->dead)
+            continue;
+        int rc;
+        if (r->sock) {
+            if (!(zrevents & ZMQ_POLLIN))
+                continue;
+            rc = r->sock_fn (self, r->sock, r->arg);
+        } else {
+            short revents = s_fd_revents (zrevents, r->events);
+            if (revents == 0)
+                continue;
+            rc = r->fd_fn (self, r->fd, revents, r->arg);
+        }
+        ran++;
+        if (rc == -1)
+            return -1;
+    }
+    return ran;
+}
+
+static int
+s_dispatch_timers (kt_loop_t *self)
+{
+    int ran = 0;
+    int64_t now = s_now (self);
+    self->round++;
+    int i = 0;
+    while (i < self->timer_count && self->timers[i].due_ns <= now) {
+        if (self->timers[i].armed_round == self->round) {
+            i++; //  armed by a handler in this round: next iteration
+            continue;
+        }
+        struct s_timer t = self->timers[i];
+        s_timer_remove_at (self, i);
+        //  Re-arm before the call, so the handler can end its own timer by id.
+        if (t.repeat) {
+            struct s_timer next = t;
+            next.due_ns = s_add (t.due_ns, t.every_ns);
+            if (next.due_ns <= now)
+                next.due_ns = s_add (now, t.every_ns); //  fell behind: skip, never burst
+            next.armed_round = self->round;
+            s_timer_insert (self, &next);
+        }
+        ran++;
+        if (t.fn (self, t.id, t.arg) == -1)
+            return -1;
+        i = 0; //  the handler may have changed the array
+    }
+    return ran;
+}
+
+static int
+s_iterate (kt_loop_t *self, int max_wait_ms)
+{
+    assert (!self->dispatching); //  running the loop from its own handler is a bug
+    for (int i = 0; i < self->hook_count; i++)
+        self->hooks[i].fn (self, self->hooks[i].arg);
+    if (self->dirty)
+        s_rebuild (self);
+    //  A hook that asked to stop must not be followed by a long (or endless) sleep.
+    long wait_ms = self->stop ? 0 : s_wait_ms (self, max_wait_ms);
+    for (int k = 0; k < self->item_count; k++)
+        self->items[k].revents = 0;
+    int n = zmq_poll (self->items, self->item_count, wait_ms);
+    if (n == -1) {
+        int err = errno;
+        if (err == EINTR)
+            return 0;
+        kt_log_error ("loop.poll.failed", KT_S ("err", zmq_strerror (err)), KT_I ("errno", err),
+                      KT_END);
+        return -1;
+    }
+    self->dispatching = true;
+    int ran = n > 0 ? s_dispatch_ready (self) : 0;
+    if (ran != -1) {
+        int timers = s_dispatch_timers (self);
+        ran = timers == -1 ? -1 : ran + timers;
+    }
+    self->dispatching = false;
+    return ran;
+}
+
+void
+kt_loop_stop (kt_loop_t *self)
+{
+    self->stop = true;
+}
+
+int
+kt_loop_run (kt_loop_t *self)
+{
+    int rc = 0;
+    kt_loop_signals_install ();
+    self->dirty = true; //  the signal pipe may be new since the last rebuild
+    while (!s_interrupted && !self->stop) {
+        if (s_iterate (self, -1) == -1) {
+            rc = -1;
+            break;
+        }
+    }
+    self->stop = false;
+    return rc;
+}
+
+int
+kt_loop_run_once (kt_loop_t *self, int max_wait_ms)
+{
+    return s_iterate (self, max_wait_ms < 0 ? 0 : max_wait_ms);
+}

@@ -1,0 +1,229 @@
+/*  kt_proc_test - the process runtime: heartbeat, shared sim clock, sequence epoch,
+ *  socket dispatch, start-up with Redis down. Real redis-server, real ZeroMQ. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "kt_proc.h"
+#include "kt_testcfg.h"
+#include "kt_testredis.h"
+
+static kt_testredis_t *s_redis;
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_redis = kt_testredis_start ();
+    return s_redis? 0: -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    kt_testredis_stop (&s_redis);
+    kt_testcfg_cleanup ("proc");
+    return 0;
+}
+
+static char *
+s_hget (const char *key, const char *field, char *buf, size_t len)
+{
+    redisContext *c = kt_testredis_connect (s_redis);
+    assert_non_null (c);
+    redisReply *r = redisCommand (c, "HGET %s %s", key, field);
+    assert_non_null (r);
+    snprintf (buf, len, "%s", r->type == REDIS_REPLY_STRING? r->str: "");
+    freeReplyObject (r);
+    redisFree (c);
+    return buf;
+}
+
+static void
+s_flush (void)
+{
+    redisContext *c = kt_testredis_connect (s_redis);
+    freeReplyObject (redisCommand (c, "FLUSHALL"));
+    redisFree (c);
+}
+
+static int
+s_counters (kt_kv_t *out, int max, void *arg)
+{
+    (void) max;
+    out[0] = KT_I ("widgets", *(int *) arg);
+    return 1;
+}
+
+static void
+test_heartbeat_and_counters (void **state)
+{
+    (void) state;
+    s_flush ();
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "md-gateway", s_redis->port, "proc");
+    char err[256] = "";
+    kt_proc_t *p = kt_proc_new (&cfg, "md-gateway", err, sizeof err);
+    assert_non_null (p);
+    int widgets = 7;
+    kt_proc_set_counters (p, s_counters, &widgets);
+    assert_int_equal (kt_proc_beat (p), 0);
+    char buf[64];
+    assert_int_equal (atoi (s_hget ("kt:health:md-gateway", "pid", buf, sizeof buf)), getpid ());
+    assert_string_equal (s_hget ("kt:health:md-gateway", "widgets", buf, sizeof buf), "7");
+    assert_string_equal (s_hget ("kt:health:md-gateway", "mode", buf, sizeof buf), "sim");
+    redisContext *c = kt_testredis_connect (s_redis);
+    redisReply *r = redisCommand (c, "TTL kt:health:md-gateway");
+    assert_true (r->integer > 0 && r->integer <= 5);
+    freeReplyObject (r);
+    //  Each start takes a new sequence epoch.
+    r = redisCommand (c, "GET kt:seq:md-gateway");
+    assert_string_equal (r->str, "1");
+    freeReplyObject (r);
+    kt_proc_destroy (&p);
+    assert_null (p);
+    p = kt_proc_new (&cfg, "md-gateway", err, sizeof err);
+    r = redisCommand (c, "GET kt:seq:md-gateway");
+    assert_string_equal (r->str, "2");
+    freeReplyObject (r);
+    redisFree (c);
+    kt_proc_destroy (&p);
+}
+
+static void
+test_sim_clock_is_shared (void **state)
+{
+    (void) state;
+    s_flush ();
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "strategy", s_redis->port, "proc");
+    snprintf (cfg.clock_mode, sizeof cfg.clock_mode, "sim");
+    snprintf (cfg.clock_date, sizeof cfg.clock_date, "2025-11-24");
+    cfg.clock_speed = 60.0;
+    char err[256] = "";
+    kt_proc_t *a = kt_proc_new (&cfg, "strategy", err, sizeof err);
+    assert_non_null (a);
+    char buf[64];
+    int64_t anchor = kt_ist_ns (2025, 11, 24, 9, 15, 0);
+    assert_int_equal (strtoll (s_hget ("kt:clock", "sim_anchor_ns", buf, sizeof buf), NULL, 10),
+                      anchor);
+    assert_string_equal (s_hget ("kt:clock", "speed_ppm", buf, sizeof buf), "60000000");
+    assert_string_equal (s_hget ("kt:clock", "by", buf, sizeof buf), "strategy");
+    int64_t now = kt_proc_now_ns (a);
+    assert_true (now >= anchor && now < anchor + 3600LL * KT_NS_PER_SEC);
+
+    //  A second process with another configured date adopts the existing anchor.
+    snprintf (cfg.clock_date, sizeof cfg.clock_date, "2025-12-01");
+    kt_proc_t *b = kt_proc_new (&cfg, "risk-gate", err, sizeof err);
+    assert_non_null (b);
+    int64_t nb = kt_proc_now_ns (b), na = kt_proc_now_ns (a);
+    assert_true (llabs (nb - na) < 60LL * KT_NS_PER_SEC);
+
+    //  kite-sim re-anchors (new session): followers adopt it at the next beat.
+    int64_t next = kt_ist_ns (2025, 11, 25, 9, 15, 0);
+    redisContext *c = kt_testredis_connect (s_redis);
+    freeReplyObject (redisCommand (c, "HSET kt:clock sim_anchor_ns %lld wall_anchor_ns %lld gen 2",
+                                   (long long) next, (long long) kt_clock_wall_ns ()));
+    redisFree (c);
+    assert_int_equal (kt_proc_beat (b), 0);
+    assert_true (kt_proc_now_ns (b) >= next);
+    assert_true (kt_proc_now_ns (b) < next + 3600LL * KT_NS_PER_SEC);
+    kt_proc_destroy (&b);
+    kt_proc_destroy (&a);
+}
+
+static int s_seen;
+
+static int
+s_on_msg (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+          void *arg)
+{
+    (void) proc;
+    (void) arg;
+    assert_null (peer);
+    assert_string_equal (topic, "md.status");
+    assert_int_equal (m->env.type, KT_MSG_MD_STATUS);
+    assert_true (m->u.md_status.connected);
+    s_seen++;
+    return 0;
+}
+
+static void
+test_sub_dispatch (void **state)
+{
+    (void) state;
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "strategy", s_redis->port, "proc");
+    char err[256] = "";
+    kt_proc_t *pub = kt_proc_new (&cfg, "md-gateway", err, sizeof err);
+    kt_proc_t *sub = kt_proc_new (&cfg, "strategy", err, sizeof err);
+    assert_non_null (pub);
+    assert_non_null (sub);
+    void *ps = kt_bus_bind (kt_proc_bus (pub), "md", ZMQ_PUB);
+    assert_non_null (ps);
+    static const char *const topics[] = { "md.", NULL };
+    assert_non_null (kt_proc_sub (sub, "md", topics, s_on_msg, NULL));
+    s_seen = 0;
+    for (int i = 0; i < 300 && s_seen < 3; i++) {
+        struct kt_msg m;
+        memset (&m, 0, sizeof m);
+        m.env.type = KT_MSG_MD_STATUS;
+        m.u.md_status.connected = true;
+        kt_bus_publish (kt_proc_bus (pub), ps, "md.status", &m);
+        kt_loop_run_once (kt_proc_loop (sub), 10);
+    }
+    assert_true (s_seen >= 3);
+    kt_proc_destroy (&sub);
+    kt_proc_destroy (&pub);
+}
+
+static void
+test_starts_with_redis_down (void **state)
+{
+    (void) state;
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "alerter", 1, "proc");          //  nothing listens on port 1
+    char err[256] = "";
+    kt_proc_t *p = kt_proc_new (&cfg, "alerter", err, sizeof err);
+    assert_non_null (p);
+    assert_false (kt_store_is_ready (kt_proc_store (p)));
+    assert_int_equal (kt_proc_beat (p), -1);
+    kt_proc_destroy (&p);
+}
+
+static void
+test_bad_clock_config (void **state)
+{
+    (void) state;
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "alerter", s_redis->port, "proc");
+    snprintf (cfg.clock_mode, sizeof cfg.clock_mode, "sim");
+    snprintf (cfg.clock_date, sizeof cfg.clock_date, "2025-13-40");
+    s_flush ();
+    char err[256] = "";
+    kt_proc_t *p = kt_proc_new (&cfg, "alerter", err, sizeof err);
+    assert_null (p);
+    assert_non_null (strstr (err, "clock.date"));
+}
+
+int
+main (void)
+{
+    kt_log_open ("kt_proc_test", KT_LOG_OFF);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_heartbeat_and_counters),
+        cmocka_unit_test (test_sim_clock_is_shared),
+        cmocka_unit_test (test_sub_dispatch),
+        cmocka_unit_test (test_starts_with_redis_down),
+        cmocka_unit_test (test_bad_clock_config),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
