@@ -7,6 +7,7 @@
 #include "kt_bus.h"
 #include "kt_cfg.h"
 #include "kt_clock.h"
+#include "kt_http.h"
 #include "kt_instr.h"
 #include "kt_log.h"
 #include "kt_loop.h"
