@@ -4,14 +4,22 @@
  *  sections (mode, log, bus, redis, clock, health, kite, instruments) and one section per
  *  process. Each process declares the keys it reads as a table of kt_cfg_row_t; the shared
  *  sections are read by the table in kt_cfg.c into struct kt_cfg. A process owns its
- *  section and the shared sections: an unknown key there, a wrong type, a value out of
- *  range or a missing required key fails the load with one line naming the file, the JSON
- *  path and the reason (the caller exits with code 2). Top-level sections must be known.
+ *  section and the shared sections: an unknown or duplicate key there, a wrong type, a
+ *  value out of range or a missing required key fails the load with one line
+ *  "config: FILE: PATH: reason" (the caller exits with code 2). Top-level sections must
+ *  be known: the shared ones, md, strategy, risk, exec, recon, alerter, sim, tradectl,
+ *  backtest, and any section of the caller's table. Other processes' sections are only
+ *  required to be objects. Numbers are read from the file's text, never via a double:
+ *  MONEY 100000.05 is exactly 10000005 paise and INT keys use the full int64 range.
  *
  *  Secrets never live in the file: a secret key's value is "env:NAME" (read from the
- *  environment) or "file:PATH#NAME" (a NAME=value line in a secrets file). A literal
- *  value for a secret key is an error. Loaded secret values are registered with kt_log
- *  so they are never printed. cJSON trees never outlive kt_cfg_load. */
+ *  environment) or "file:PATH#NAME" (a NAME=value line in a secrets file; a relative PATH
+ *  is relative to the config file; the file must not be accessible by other users). A
+ *  literal value for a secret key is an error. Loaded secret values are registered with
+ *  kt_log so they are never printed. In sim mode some defaults change (clock.mode "sim",
+ *  clock.speed 60, redis.port 6390, kite URLs of kite-sim) and unset Kite credentials
+ *  become kite-sim's well-known ones; docs/configuration.md lists them.
+ *  cJSON trees never outlive kt_cfg_load. */
 
 #ifndef KT_CFG_H
 #define KT_CFG_H
@@ -32,11 +40,15 @@ typedef enum {
 
 #define KT_CFG_F_REQUIRED  0x1   //  no default: the key must be present
 #define KT_CFG_F_RESTART   0x2   //  documented as needing a restart to change
-#define KT_CFG_F_OPTIONAL  0x4   //  SECRET: an unset variable leaves "" instead of failing
+#define KT_CFG_F_OPTIONAL  0x4   //  SECRET: an unset variable (or a NAME missing from the
+                                 //  secrets file, or the value "") leaves "" instead of
+                                 //  failing; a missing secrets file still fails
 
 //  One key of a table. def is the default as JSON text ("10", "\"tcp://...\"", "true")
-//  or NULL with KT_CFG_F_REQUIRED. Bounds are in stored units (paise, bps), checked
-//  when min <= max. A table ends with a row whose path is NULL.
+//  or NULL with KT_CFG_F_REQUIRED; a default goes through the same checks as a value
+//  from the file. Bounds are in stored units (paise, bps; whole numbers for DBL),
+//  inclusive, checked when min <= max. Paths may nest ("risk.freeze_qty.NIFTY"); the
+//  first component is the section the table owns. A table ends with KT_CFG_END.
 typedef struct {
     const char *path;           //  dotted JSON path, e.g. "risk.max_positions"
     kt_cfg_type_t type;
@@ -95,28 +107,36 @@ struct kt_cfg {
 };
 typedef struct kt_cfg kt_cfg_t;
 
-//  Parse argv (-c FILE, --print-config, --help), load FILE, fill the shared struct and
-//  proc_cfg through table (may be NULL when the process has no section). On any error
-//  prints one line "config: FILE: PATH: reason" to stderr and returns NULL (exit 2).
-//  With --print-config prints the effective config (secrets masked) to stdout and
-//  returns a cfg with print_only set. Returns an owned cfg.
+//  Parse argv (-c FILE or --config FILE or --config=FILE, --print-config, --help; anything
+//  after "--" is left to the process), load FILE, fill the shared struct and proc_cfg
+//  through table (both may be NULL when the process has no section). On any error, an
+//  unknown argument included, prints one line to stderr ("config: FILE: PATH: reason"
+//  for the file) and returns NULL (exit 2). With --print-config prints the effective
+//  config (secrets masked) to stdout and returns a cfg with print_only set; --help prints
+//  the usage to stdout and returns a cfg with only print_only and proc set. Either way
+//  the caller exits 0 when print_only is set. Returns an owned cfg.
 kt_cfg_t *
     kt_cfg_load (int argc, char **argv, const char *proc, const kt_cfg_row_t *table,
                  void *proc_cfg);
 
 //  Load a file without argv handling. On error returns NULL and writes the one-line
-//  reason into err (errlen bytes). Used by kt_cfg_load and by tests.
+//  reason "config: FILE: PATH: reason" into err (errlen bytes; 1024 is always enough).
+//  proc_cfg is written only through the table's offsets; on failure it may be partly
+//  filled. Used by kt_cfg_load, by tools with their own argv (kite-sim) and by tests.
 kt_cfg_t *
     kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
                       void *proc_cfg, char *err, size_t errlen);
 
-//  Print the effective config (shared + table) as JSON to fp, secrets as "***".
+//  Print the effective config (shared + table) as JSON to fp (a FILE *), secrets as
+//  "***" ("" when unset), money and percent as exact JSON numbers of rupees / percent.
+//  The output is itself a valid config once secrets are given as references again.
 void
     kt_cfg_print (const kt_cfg_t *self, const kt_cfg_row_t *table, const void *proc_cfg,
                   void *fp);
 
 //  Endpoint of a bus name ("md", "risk", "risk_pub", "exec", "exec_pub", "alerts"),
-//  or NULL if the name is unknown. Borrowed.
+//  or NULL if the name is unknown. May be a comma-separated list of endpoints (each
+//  tcp://, ipc:// or inproc://; no two names share one). Borrowed.
 const char *
     kt_cfg_endpoint (const kt_cfg_t *self, const char *name);
 
@@ -124,7 +144,7 @@ const char *
 bool
     kt_cfg_is_sim (const kt_cfg_t *self);
 
-//  Free. Safe on NULL; sets *self_p to NULL.
+//  Free, wiping the secrets first. Safe on NULL; sets *self_p to NULL.
 void
     kt_cfg_destroy (kt_cfg_t **self_p);
 

@@ -13,23 +13,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-//  *out = a + b, a - b, a * b. Return false (and leave *out alone) on overflow.
+//  *out = a + b, a - b, a * b. Return false (and leave *out alone) on overflow:
+//  the builtins store the wrapped value, so the result goes through a temporary.
 static inline bool
 kt_money_add (int64_t a, int64_t b, int64_t *out)
 {
-    return !__builtin_add_overflow (a, b, out);
+    int64_t r;
+    if (__builtin_add_overflow (a, b, &r))
+        return false;
+    *out = r;
+    return true;
 }
 
 static inline bool
 kt_money_sub (int64_t a, int64_t b, int64_t *out)
 {
-    return !__builtin_sub_overflow (a, b, out);
+    int64_t r;
+    if (__builtin_sub_overflow (a, b, &r))
+        return false;
+    *out = r;
+    return true;
 }
 
 static inline bool
 kt_money_mul (int64_t a, int64_t b, int64_t *out)
 {
-    return !__builtin_mul_overflow (a, b, out);
+    int64_t r;
+    if (__builtin_mul_overflow (a, b, &r))
+        return false;
+    *out = r;
+    return true;
 }
 
 //  True when px is a positive multiple of tick (tick > 0).
