@@ -21,8 +21,12 @@ kt_alert_out_t *
 void
     kt_alert_out_destroy (kt_alert_out_t **self_p);
 
-//  Send one alert (text formatted printf-style) and log alert.raised at warn (error for
-//  CRITICAL). key de-duplicates at the alerter. Returns 0, or -1 if dropped.
+//  Send one alert (text formatted printf-style) on topic "alert.<severity in lower
+//  case>" and log alert.raised (severity, key, text, queued) at warn (error for
+//  CRITICAL). key de-duplicates at the alerter ("none" if NULL or empty); key and text
+//  are cut to KT_KEY_LEN-1 / KT_ALERT_LEN-1 chars. A severity outside the enum is sent
+//  as CRITICAL. self may be NULL (tools without an alerter): then it only logs.
+//  Returns 0, or -1 if not queued (dropped and counted, or self NULL).
 int
     kt_alert_send (kt_alert_out_t *self, kt_severity_t sev, const char *key, const char *fmt,
                    ...) __attribute__ ((format (printf, 4, 5)));

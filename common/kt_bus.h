@@ -31,19 +31,32 @@ typedef struct kt_bus_client kt_bus_client_t;
 #define KT_PEER_MAX  256
 
 //  Routing frames of a ROUTER peer, copied out of a request so the reply can follow.
+//  id holds each routing frame as one length byte followed by its bytes (more than one
+//  frame when the request came through a proxy); len is the total. Treat as opaque.
 typedef struct {
     size_t len;
     unsigned char id[KT_PEER_MAX];
     bool delimiter;             //  request had an empty delimiter frame (REQ / our DEALER)
 } kt_bus_peer_t;
 
-//  Create a bus for process src with sequence epoch seq_epoch (>= 1). cfg and clock
-//  are borrowed and must outlive the bus (clock may be NULL: real time).
-//  Returns an owned bus, or NULL if the ZeroMQ context cannot be created.
+//  What the sequence check said about the last message kt_bus_recv returned.
+typedef enum {
+    KT_SEQ_NONE = 0,            //  not checked (not a SUB socket, or rejected)
+    KT_SEQ_OK,                  //  the next number from this publisher and family
+    KT_SEQ_FIRST,               //  first message seen from this publisher and family
+    KT_SEQ_GAP,                 //  same epoch, numbers skipped (kt_bus_gaps grew)
+    KT_SEQ_RESTART              //  new epoch or numbers going back (kt_bus_restarts grew)
+} kt_bus_seq_t;
+
+//  Create a bus for process src (1..15 chars) with sequence epoch seq_epoch (>= 1).
+//  cfg and clock are borrowed and must outlive the bus (clock may be NULL: real time;
+//  it stamps env.ts). Returns an owned bus, or NULL if an argument is invalid or the
+//  ZeroMQ context cannot be created.
 kt_bus_t *
     kt_bus_new (const kt_cfg_t *cfg, kt_clock_t *clock, const char *src, uint32_t seq_epoch);
 
-//  Close every socket and the context. Safe on NULL; sets *self_p to NULL.
+//  Close every socket (each lingers at most cfg linger_ms) and the context. Destroy
+//  the bus's clients first. Safe on NULL; sets *self_p to NULL.
 void
     kt_bus_destroy (kt_bus_t **self_p);
 
@@ -62,6 +75,9 @@ void *
     kt_bus_connect (kt_bus_t *self, const char *name, int type);
 
 //  Subscribe a SUB socket to a topic prefix ("" = everything). Returns 0 or -1.
+//  Gaps are counted only for families the socket takes whole ("", "md", "md."): with a
+//  narrower prefix ("md.tick.NIFTY...") skipped numbers are other topics, not losses;
+//  restarts are detected either way.
 int
     kt_bus_subscribe (kt_bus_t *self, void *sub, const char *prefix);
 
@@ -70,24 +86,33 @@ void
     kt_bus_close (kt_bus_t *self, void *sock);
 
 //  Fill msg->env (v, seq, ts from the clock, src) and send topic + body on sock without
-//  blocking. Returns 0, or -1 if the message could not be queued (HWM reached, or an
-//  invalid message; errstr says which).
+//  blocking. topic is 1..KT_TOPIC_LEN-1 chars; its family (text before the first '.')
+//  1..15 chars. Returns 0, or -1 if the message could not be queued (HWM reached: also
+//  counted in kt_bus_drops; or an invalid message; errstr says which). A PUB socket
+//  never reports the HWM: it drops silently per subscriber, which the subscriber's
+//  gap count sees. A message that was not sent does not use up its sequence number.
 int
     kt_bus_publish (kt_bus_t *self, void *sock, const char *topic, struct kt_msg *msg);
 
-//  Receive one topic + body from sock without blocking and decode it into *out. Checks
-//  the sequence of subscribed messages. Returns 0 on success, 1 if nothing was waiting,
-//  -1 if a message was consumed but rejected (reason in why; the caller logs msg.reject).
+//  Receive one topic + body from sock without blocking and decode it into *out; topic
+//  gets the topic (topiclen >= KT_TOPIC_LEN avoids truncation; topic may be NULL).
+//  Checks the sequence of messages on SUB sockets (kt_bus_last_seq). Returns 0 on
+//  success, 1 if nothing was waiting, -1 if a message was consumed but rejected (wrong
+//  frame count, bad topic, body the decoder rejects: counted in kt_bus_rejects) or
+//  the socket failed; the reason is in why and the caller logs msg.reject.
 int
     kt_bus_recv (kt_bus_t *self, void *sock, char *topic, size_t topiclen, struct kt_msg *out,
                  char *why, size_t whylen);
 
-//  Receive one request on a ROUTER socket: routing frames into *peer, then as kt_bus_recv.
+//  Receive one request on a ROUTER socket: routing frames (and whether an empty
+//  delimiter followed them) into *peer, then as kt_bus_recv. No sequence check.
 int
     kt_bus_recv_req (kt_bus_t *self, void *router, kt_bus_peer_t *peer, char *topic,
                      size_t topiclen, struct kt_msg *out, char *why, size_t whylen);
 
-//  Send a reply to peer on a ROUTER socket (envelope filled as for publish). 0 or -1.
+//  Send a reply to peer on a ROUTER socket (envelope filled as for publish), with the
+//  delimiter if the request had one. Returns 0, or -1 (errstr "peer is gone" when the
+//  client disconnected, "send queue full (HWM)" when it does not read).
 int
     kt_bus_reply (kt_bus_t *self, void *router, const kt_bus_peer_t *peer, const char *topic,
                   struct kt_msg *msg);
@@ -99,6 +124,12 @@ int64_t kt_bus_restarts (const kt_bus_t *self);
 int64_t kt_bus_rejects (const kt_bus_t *self);
 int64_t kt_bus_drops (const kt_bus_t *self);
 
+//  Sequence verdict of the last message returned by kt_bus_recv (KT_SEQ_NONE after a
+//  reject or on other socket types). A subscriber resynchronises from Redis on FIRST,
+//  GAP and RESTART.
+kt_bus_seq_t
+    kt_bus_last_seq (const kt_bus_t *self);
+
 // ---- lazy-pirate request client ----------------------------------------------------
 
 //  Called once per request: with the reply, or with reply == NULL when every retry
@@ -108,25 +139,36 @@ typedef void (kt_bus_reply_fn) (kt_bus_client_t *client, const char *req_id,
 
 //  A DEALER client of endpoint name, driven by loop: each request is resent with the
 //  same bytes (same idempotency key) after timeout_ms on a fresh socket, at most
-//  retries times, then given up (fn with NULL). Replies are matched to requests by the
-//  reply's key: RISK_DECISION.intent_id or EXEC_EVENT.coid. Returns an owned client.
+//  retries times, then given up (fn with NULL). A timeout of any request rebuilds the
+//  socket and replays every pending one. Replies are matched to requests by the
+//  reply's key: RISK_DECISION.intent_id or EXEC_EVENT.coid; any other reply, or one
+//  for a request no longer pending, is dropped and counted. timeout_ms <= 0 takes cfg
+//  req_timeout_ms, retries < 0 takes cfg req_retries. Timeouts are wall time (a sim
+//  clock does not shorten them). loop may be NULL for a client that only makes
+//  blocking calls; fn may be NULL then. bus, loop and arg are borrowed. Requests go
+//  out as ["", topic, body], like REQ. Returns an owned client, or NULL (bus errstr).
 kt_bus_client_t *
     kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout_ms,
                        int retries, kt_bus_reply_fn *fn, void *arg);
 
-//  Free (closes its socket; pending requests are dropped without callback).
+//  Free (closes its socket; pending requests are dropped without callback). Not from
+//  inside the client's own callback. Safe on NULL; sets *self_p to NULL.
 void
     kt_bus_client_destroy (kt_bus_client_t **self_p);
 
-//  Send a request keyed req_id (<= KT_ID_WIRE_MAX chars). Returns 0, or -1 if too many
-//  requests are in flight or the message is invalid.
+//  Send a request keyed req_id (<= KT_ID_WIRE_MAX chars; must equal intent_id of an
+//  ORDER_INTENT or coid of an ORDER_COMMAND). The envelope is filled as for publish and
+//  the encoded bytes are kept for resends. Returns 0, or -1 (bus errstr) if too many
+//  requests are in flight, req_id is already pending, or the message is invalid.
 int
     kt_bus_client_send (kt_bus_client_t *self, const char *req_id, const char *topic,
                         struct kt_msg *msg);
 
-//  Blocking convenience for tools and tests: send and wait for the matching reply with
-//  the same timeout/retry policy, without running the loop. Returns 0 with *reply
-//  filled, or -1 after the last retry.
+//  Blocking convenience for tools and tests: send and wait (zmq_poll on the client's
+//  socket, not the loop) for the matching reply with the same timeout/retry policy.
+//  Replies to other pending requests that arrive meanwhile still go to fn. Returns 0
+//  with *reply filled, or -1 after the last retry, on SIGTERM/SIGINT, or if the request
+//  could not be made (bus errstr says which). Not reentrant.
 int
     kt_bus_client_call (kt_bus_client_t *self, const char *req_id, const char *topic,
                         struct kt_msg *msg, struct kt_msg *reply);
@@ -134,5 +176,13 @@ int
 //  Requests currently in flight.
 int
     kt_bus_client_pending (const kt_bus_client_t *self);
+
+//  Replies dropped because no pending request had their key (late or duplicate).
+int64_t
+    kt_bus_client_dropped (const kt_bus_client_t *self);
+
+//  Requests resent after a timeout (each replayed request counts once).
+int64_t
+    kt_bus_client_resends (const kt_bus_client_t *self);
 
 #endif

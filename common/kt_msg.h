@@ -261,7 +261,8 @@ struct kt_msg {
     } u;
 };
 
-//  Reusable decoding state (a msgpack zone cleared between messages).
+//  Decoding state, one per thread (a bounded reader over the body: no heap use at all
+//  while decoding).
 typedef struct kt_msg_decoder kt_msg_decoder_t;
 
 //  Append msg as one msgpack map to sb (the caller clears sb between messages, e.g.
@@ -287,8 +288,7 @@ void
 //  Decode len bytes into *out (zeroed first, and zeroed again on failure). Returns 0,
 //  or -1 with the reason in why (e.g. "missing key 'sym'", "key 'qty': expected
 //  integer", "trailing bytes (3)", "truncated"; why may be NULL). Never reads past
-//  len, never crashes on garbage; no heap use once the decoder's zone has its first
-//  chunk (bodies up to a few KiB).
+//  len, never crashes on garbage, never allocates.
 int
     kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out,
                    char *why, size_t whylen);
