@@ -210,6 +210,33 @@ s_sock_drop (kt_bus_t *self, struct s_sock *s)
     *s = self->socks[--self->nsocks];
 }
 
+//  An endpoint value may list several addresses separated by commas: bind or connect
+//  each, so a subscriber can follow several publishers of one name (docs/decisions.md).
+static int
+s_attach (kt_bus_t *self, struct s_sock *s, const char *name, const char *list, bool bind)
+{
+    const char *p = list;
+    for (;;) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma? (size_t) (comma - p): strlen (p);
+        char ep[256];
+        if (len == 0 || len >= sizeof ep) {
+            s_err (self, "%s: bad endpoint list '%s'", name, list);
+            return -1;
+        }
+        memcpy (ep, p, len);
+        ep[len] = 0;
+        if ((bind? zmq_bind (s->sock, ep): zmq_connect (s->sock, ep)) != 0) {
+            s_err (self, "%s: %s %s: %s", name, bind? "bind": "connect", ep,
+                   zmq_strerror (errno));
+            return -1;
+        }
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 void *
 kt_bus_bind (kt_bus_t *self, const char *name, int type)
 {
@@ -217,8 +244,7 @@ kt_bus_bind (kt_bus_t *self, const char *name, int type)
     struct s_sock *s = s_sock_new (self, name, type, &ep);
     if (!s)
         return NULL;
-    if (zmq_bind (s->sock, ep) != 0) {
-        s_err (self, "%s: bind %s: %s", name, ep, zmq_strerror (errno));
+    if (s_attach (self, s, name, ep, true) != 0) {
         s_sock_drop (self, s);
         return NULL;
     }
@@ -232,8 +258,7 @@ kt_bus_connect (kt_bus_t *self, const char *name, int type)
     struct s_sock *s = s_sock_new (self, name, type, &ep);
     if (!s)
         return NULL;
-    if (zmq_connect (s->sock, ep) != 0) {
-        s_err (self, "%s: connect %s: %s", name, ep, zmq_strerror (errno));
+    if (s_attach (self, s, name, ep, false) != 0) {
         s_sock_drop (self, s);
         return NULL;
     }

@@ -223,6 +223,52 @@ test_new_and_errors (void **state)
 // ---- publish / subscribe -------------------------------------------------------------
 
 static void
+test_endpoint_list (void **state)
+{
+    (void)state;
+    struct kt_cfg cfg;
+    s_cfg (&cfg);
+    kt_bus_t *p1 = kt_bus_new (&cfg, NULL, "md-gateway", 1);
+    kt_bus_t *p2 = kt_bus_new (&cfg, NULL, "md-second", 1);
+    kt_bus_t *sb = kt_bus_new (&cfg, NULL, "strategy", 1);
+    void *pub1 = s_bind (p1, &cfg, "md", ZMQ_PUB);
+    char first[60];
+    assert_true (strlen (cfg.ep_md) < sizeof first);
+    memcpy (first, cfg.ep_md, strlen (cfg.ep_md) + 1);
+    snprintf (cfg.ep_md, sizeof cfg.ep_md, "tcp://127.0.0.1:*");
+    void *pub2 = s_bind (p2, &cfg, "md", ZMQ_PUB);
+    assert_true (strlen (cfg.ep_md) < 60);
+    char second[60];
+    memcpy (second, cfg.ep_md, strlen (cfg.ep_md) + 1);
+    snprintf (cfg.ep_md, sizeof cfg.ep_md, "%s,%s", first, second);
+    void *sub = kt_bus_connect (sb, "md", ZMQ_SUB);
+    assert_non_null (sub);
+    assert_int_equal (kt_bus_subscribe (sb, sub, "md."), 0);
+    bool from1 = false, from2 = false;
+    char topic[KT_TOPIC_LEN], why[128];
+    for (int i = 0; i < 500 && !(from1 && from2); i++) {
+        struct kt_msg a = s_status (1), b = s_status (2);
+        kt_bus_publish (p1, pub1, "md.status", &a);
+        kt_bus_publish (p2, pub2, "md.status", &b);
+        struct kt_msg m;
+        while (s_readable (sub, 5) && kt_bus_recv (sb, sub, topic, sizeof topic, &m, why,
+                                                   sizeof why) == 0) {
+            from1 |= strcmp (m.env.src, "md-gateway") == 0;
+            from2 |= strcmp (m.env.src, "md-second") == 0;
+        }
+    }
+    assert_true (from1);
+    assert_true (from2);
+    //  An empty element in a list is a config error, not a silent skip.
+    snprintf (cfg.ep_md, sizeof cfg.ep_md, "%.60s,", first);
+    assert_null (kt_bus_connect (sb, "md", ZMQ_SUB));
+    assert_non_null (strstr (kt_bus_errstr (sb), "bad endpoint list"));
+    kt_bus_destroy (&sb);
+    kt_bus_destroy (&p2);
+    kt_bus_destroy (&p1);
+}
+
+static void
 test_pubsub_prefix_filter (void **state)
 {
     (void)state;
@@ -875,6 +921,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_new_and_errors),
         cmocka_unit_test (test_pubsub_prefix_filter),
+        cmocka_unit_test (test_endpoint_list),
         cmocka_unit_test (test_seq_per_family),
         cmocka_unit_test (test_gaps_and_restarts),
         cmocka_unit_test (test_narrow_subscription_no_gaps),
