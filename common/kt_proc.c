@@ -181,21 +181,32 @@ s_log_clock (void *arg)
     return kt_clock_now_ns ((kt_clock_t *) arg);
 }
 
-//  The sequence epoch: one INCR per start, so seq never goes back while Redis lives.
-//  Without Redis, wall seconds still increase across restarts.
+//  The sequence epoch: a new, larger value at every start, so seq never goes back. It
+//  is max(last + 1, wall seconds): without Redis the wall seconds alone still grow, and
+//  a later start with Redis back never falls below them.
+static const char s_epoch_lua[] =
+    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1\n"
+    "local w = tonumber(ARGV[1])\n"
+    "if w > v then v = w end\n"
+    "redis.call('SET', KEYS[1], v)\n"
+    "return v\n";
+
 static uint32_t
 s_seq_epoch (kt_proc_t *self)
 {
-    char key[96];
+    char key[96], now[24];
     kt_store_key (self->store, key, sizeof key, "seq:%s", self->name);
-    redisReply *r = kt_store_cmd (self->store, "INCR %s", key);
-    uint32_t epoch = 0;
-    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0)
+    uint32_t wall = (uint32_t) (kt_clock_wall_ns () / KT_NS_PER_SEC);
+    snprintf (now, sizeof now, "%u", wall);
+    int script = kt_store_script (self->store, "seq_epoch", s_epoch_lua);
+    const char *keys[] = { key };
+    const char *args[] = { now };
+    redisReply *r = kt_store_eval (self->store, script, 1, keys, 1, args);
+    uint32_t epoch = wall;
+    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= UINT32_MAX)
         epoch = (uint32_t) r->integer;
     if (r)
         freeReplyObject (r);
-    if (epoch == 0)
-        epoch = (uint32_t) (kt_clock_wall_ns () / KT_NS_PER_SEC);
     return epoch;
 }
 

@@ -54,10 +54,14 @@ sim_step (sim_t *self)
     sim_ws_flush (self->ws, kt_clock_wall_mono_ns ());
 }
 
+static void s_publish_clock (sim_t *self);
+
 static void
 s_timer_fire (lws_sorted_usec_list_t *sul)
 {
     struct s_timer *t = lws_container_of (sul, struct s_timer, sul);
+    if (t->ctx->clock_unpublished)
+        s_publish_clock (t->ctx);
     sim_step (t->ctx);
     lws_sul_schedule (t->ctx->lws, 0, &t->sul, s_timer_fire, t->ctx->cfg.tick_ms * LWS_US_PER_MS);
 }
@@ -82,8 +86,11 @@ s_publish_clock (sim_t *self)
     if (r)
         freeReplyObject (r);
     r = r? kt_store_cmd (self->store, "HINCRBY %s gen 1", key): NULL;
+    self->clock_unpublished = r == NULL;
     if (!r) {
-        kt_log_warn ("clock.publish.failed", KT_S ("why", kt_store_errstr (self->store)), KT_END);
+        //  Retried from the market timer until Redis answers: followers need the anchor.
+        kt_log_warn_every ("clock.publish.failed", 10,
+                           KT_S ("why", kt_store_errstr (self->store)), KT_END);
         return;
     }
     freeReplyObject (r);

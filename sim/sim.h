@@ -462,6 +462,7 @@ struct sim {
     struct sim_clock clock;
     sim_ws_t *ws;                       //  owned
     kt_store_t *store;                  //  owned, NULL without --redis
+    bool clock_unpublished;             //  the clock hash still needs writing (Redis was down)
     struct sim_user user;               //  strings borrowed from cfg
     int64_t market_ns;                  //  last instant the venue was advanced to
     int64_t ticks;                      //  ticks generated so far

@@ -314,6 +314,13 @@ test_intent_through_risk_to_exec (void **state)
     assert_string_equal (reply.u.decision.intent_id, "SYS1");
     assert_string_equal (reply.env.src, "risk-gate");
     //  It reached exec-gateway: the order is recorded there under the coid risk-gate gave.
+    if (!reply.u.decision.coid[0]) {
+        fprintf (stderr, "decision %s qty %lld reason %s: %s\n",
+                 kt_verdict_str (reply.u.decision.verdict), (long long) reply.u.decision.qty,
+                 reply.u.decision.nreasons? reply.u.decision.reasons[0].code: "",
+                 reply.u.decision.nreasons? reply.u.decision.reasons[0].text: "");
+        kt_testproc_log_dump (s_sys.procs[3], 3000);
+    }
     assert_true (reply.u.decision.coid[0] != 0);
     const char *line = kt_testproc_log_wait (s_sys.procs[2], "exec.order.rejected",
                                              reply.u.decision.coid, 3000);
