@@ -156,6 +156,10 @@ static int
 s_session (const struct sim_cfg *cfg, int32_t *yyyymmdd, char *err, size_t errlen)
 {
     int y, mo, d;
+    if (!cfg->wall_clock && !cfg->date[0] && cfg->replay[0]) {
+        *yyyymmdd = 0;          //  the replay file's date is the session date
+        return 0;
+    }
     if (cfg->wall_clock || !cfg->date[0])
         kt_ist_fields (kt_clock_wall_ns (), &y, &mo, &d, NULL, NULL, NULL, NULL);
     else if (kt_ist_parse_date (cfg->date, &y, &mo, &d) != 0) {
@@ -164,20 +168,6 @@ s_session (const struct sim_cfg *cfg, int32_t *yyyymmdd, char *err, size_t errle
     }
     *yyyymmdd = y * 10000 + mo * 100 + d;
     return 0;
-}
-
-static int64_t
-s_start_ns (const sim_t *self)
-{
-    const struct sim_cfg *cfg = &self->cfg;
-    if (cfg->wall_clock)
-        return kt_clock_wall_ns ();
-    if (!cfg->start[0])
-        return sim_venue_open_ns (self->venue);
-    int hh = 0, mi = 0, ss = 0;
-    sscanf (cfg->start, "%d:%d:%d", &hh, &mi, &ss);
-    int64_t day = kt_ist_day_start (sim_venue_open_ns (self->venue));
-    return day + ((int64_t) hh * 3600 + mi * 60 + ss) * KT_NS_PER_SEC;
 }
 
 static struct lws_vhost *
@@ -225,11 +215,8 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
     self->auth = sim_auth_new (cfg->api_key, cfg->api_secret, cfg->access_token);
     sim_rate_init (&self->rate);
     sim_fault_init (&self->fault, cfg);
-    int64_t ppm = cfg->wall_clock? 1000000: (int64_t) (cfg->speed * 1e6 + 0.5);
-    sim_clock_init (&self->clock, s_start_ns (self), ppm > 0? ppm: 1, kt_clock_wall_mono_ns (),
-                    kt_clock_wall_ns ());
-    if (cfg->paused)
-        sim_clock_pause (&self->clock, kt_clock_wall_mono_ns (), kt_clock_wall_ns ());
+    sim_clock_start (&self->clock, cfg, sim_venue_open_ns (self->venue),
+                     kt_clock_wall_mono_ns (), kt_clock_wall_ns ());
     self->market_ns = sim_venue_open_ns (self->venue) - 1;
     self->ws = sim_ws_new (self);
 
@@ -279,8 +266,9 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
     char start[32];
     kt_ist_format (sim_now_ns (self), start, sizeof start);
     kt_log_info ("proc.start", KT_S ("http", cfg->http_addr), KT_S ("ws", cfg->ws_addr),
-                 KT_I ("seed", cfg->seed), KT_I ("date", vc.date), KT_S ("start", start),
-                 KT_D ("speed", cfg->wall_clock? 1.0: cfg->speed), KT_B ("wall_clock", cfg->wall_clock),
+                 KT_I ("seed", cfg->seed), KT_I ("date", sim_venue_date (self->venue)),
+                 KT_S ("start", start), KT_D ("speed", cfg->wall_clock? 1.0: cfg->speed),
+                 KT_B ("wall_clock", cfg->wall_clock),
                  KT_I ("instruments", (int64_t) kt_instr_count (self->instr)), KT_END);
     return self;
 fail:

@@ -126,6 +126,15 @@ int
     sim_clock_set_speed (struct sim_clock *self, int64_t speed_ppm, int64_t wall_mono_ns,
                          int64_t wall_real_ns);
 
+//  The session clock cfg asks for: with wall_clock, real time (wall_real_ns) at speed 1;
+//  otherwise cfg->start ("HH:MM[:SS]", already validated by sim_cfg_parse) on the day of
+//  open_ns, or open_ns itself (09:15 IST of the session date) when start is "", at
+//  cfg->speed (rounded to ppm, at least 1 ppm). With cfg->paused the clock is paused at
+//  exactly that instant.
+void
+    sim_clock_start (struct sim_clock *self, const struct sim_cfg *cfg, int64_t open_ns,
+                     int64_t wall_mono_ns, int64_t wall_real_ns);
+
 // ---- sim_auth: api key, checksum, access tokens ------------------------------------
 
 typedef struct sim_auth sim_auth_t;
@@ -248,7 +257,8 @@ int
                   size_t vlen);
 
 //  Parse application/x-www-form-urlencoded text ("a=1&b=x%20y+z") and append its
-//  pairs. Returns 0, or -1 on a bad %-escape (the pairs before it stay).
+//  pairs. Returns 0, or -1 on a bad %-escape, a NUL byte (raw or %00) or a key longer
+//  than 64 bytes (the pairs before it stay).
 int
     sim_form_parse (struct sim_form *self, const char *text, size_t len);
 
@@ -393,6 +403,21 @@ typedef enum { SIM_MODE_LTP = 1, SIM_MODE_QUOTE, SIM_MODE_FULL } sim_mode_t;
 //  Returns the packet length.
 int
     sim_ws_pack (const struct sim_quote *q, sim_mode_t mode, uint8_t *out);
+
+//  Binary frames (kite-protocol.md 6.3): uint16 N at offset 0, then N times uint16 L
+//  and L packet bytes, big-endian. sim_ws_frame_add appends pkt (len bytes) to the
+//  frame whose packets already take used bytes after N (the caller provides room for
+//  2 + used + 2 + len bytes) and returns the new used; sim_ws_frame_seal writes N and,
+//  for the malformed fault, makes the first packet claim 0xFFFF bytes. The frame is
+//  2 + used bytes long.
+size_t
+    sim_ws_frame_add (uint8_t *frame, size_t used, const uint8_t *pkt, int len);
+void
+    sim_ws_frame_seal (uint8_t *frame, int n, bool malformed);
+
+//  Write the 1-byte heartbeat frame (0x00) into out. Returns its length (1).
+size_t
+    sim_ws_heartbeat (uint8_t *out);
 
 //  Mode of "ltp" / "quote" / "full", or 0.
 sim_mode_t

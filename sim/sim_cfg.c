@@ -5,6 +5,7 @@
  *  and log sections), then the flags. Any bad flag or value is one line of reason and
  *  exit code 2 (the caller prints it); nothing falls back to a default silently. */
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,9 +93,11 @@ sim_cfg_split_addr (const char *addr, char *host, size_t hostlen, int *port)
     const char *colon = addr? strrchr (addr, ':'): NULL;
     if (!colon || colon == addr || (size_t) (colon - addr) >= hostlen)
         return -1;
+    if (colon[1] < '0' || colon[1] > '9')
+        return -1;              //  strtol would take " 80" and "+80"
     char *end = NULL;
     long p = strtol (colon + 1, &end, 10);
-    if (!colon[1] || *end || p < 1 || p > 65535)
+    if (*end || p < 1 || p > 65535)
         return -1;
     memcpy (host, addr, (size_t) (colon - addr));
     host[colon - addr] = '\0';
@@ -102,17 +105,22 @@ sim_cfg_split_addr (const char *addr, char *host, size_t hostlen, int *port)
     return 0;
 }
 
-//  "HH:MM" or "HH:MM:SS" within a day.
+//  "HH:MM" or "HH:MM:SS" within a day, digits only (sscanf's %2d would take " 9:15",
+//  "+9:15" or "09:5x").
 static bool
 s_valid_start (const char *s)
 {
-    int hh, mm, ss = 0;
-    char tail;
-    int n = sscanf (s, "%2d:%2d:%2d%c", &hh, &mm, &ss, &tail);
     size_t len = strlen (s);
-    if (!(n == 2 && len == 5) && !(n == 3 && len == 8))
+    char hhmm[6];
+    if (len != 5 && len != 8)
         return false;
-    return hh >= 0 && hh < 24 && mm >= 0 && mm < 60 && ss >= 0 && ss < 60;
+    memcpy (hhmm, s, 5);
+    hhmm[5] = '\0';
+    if (kt_ist_parse_hhmm (hhmm, NULL, NULL) != 0)
+        return false;
+    if (len == 5)
+        return true;
+    return s[5] == ':' && s[6] >= '0' && s[6] <= '5' && s[7] >= '0' && s[7] <= '9';
 }
 
 static int
@@ -239,8 +247,9 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
             rc = s_copy (cfg->ws_addr, sizeof cfg->ws_addr, val, flag, err, errlen);
         else if (strcmp (flag, "--seed") == 0) {
             char *end = NULL;
+            errno = 0;
             long long s = strtoll (val, &end, 10);
-            if (!*val || *end || s < 0) {
+            if (!*val || *end || s < 0 || errno == ERANGE) {
                 snprintf (err, errlen, "--seed: not a non-negative integer: %.40s", val);
                 return -1;
             }
@@ -256,10 +265,21 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
             cfg->speed = s;
             speed_given = true;
         }
-        else if (strcmp (flag, "--date") == 0)
+        else if (strcmp (flag, "--date") == 0) {
+            //  "" would mean today: `--date "$UNSET"` must not run another day silently.
+            if (!*val) {
+                snprintf (err, errlen, "--date: not a date YYYY-MM-DD: ");
+                return -1;
+            }
             rc = s_copy (cfg->date, sizeof cfg->date, val, flag, err, errlen);
-        else if (strcmp (flag, "--start") == 0)
+        }
+        else if (strcmp (flag, "--start") == 0) {
+            if (!*val) {
+                snprintf (err, errlen, "--start: not HH:MM: ");
+                return -1;
+            }
             rc = s_copy (cfg->start, sizeof cfg->start, val, flag, err, errlen);
+        }
         else if (strcmp (flag, "--replay") == 0)
             rc = s_copy (cfg->replay, sizeof cfg->replay, val, flag, err, errlen);
         else if (strcmp (flag, "--access-token") == 0)

@@ -6,6 +6,7 @@
  *  a speed change re-anchors at the current instant). Pure: wall instants come in as
  *  arguments so tests drive it without sleeping. */
 
+#include <stdio.h>
 #include "sim.h"
 
 //  delta * ppm / 1e6 without overflow for any session length.
@@ -85,4 +86,25 @@ sim_clock_set_speed (struct sim_clock *self, int64_t speed_ppm, int64_t wall_mon
         s_reanchor (self, wall_mono_ns, wall_real_ns);
     self->speed_ppm = speed_ppm;
     return 0;
+}
+
+void
+sim_clock_start (struct sim_clock *self, const struct sim_cfg *cfg, int64_t open_ns,
+                 int64_t wall_mono_ns, int64_t wall_real_ns)
+{
+    int64_t start = open_ns, ppm = 1000000;
+    if (cfg->wall_clock)
+        start = wall_real_ns;
+    else {
+        if (cfg->start[0]) {
+            int hh = 0, mi = 0, ss = 0;
+            sscanf (cfg->start, "%d:%d:%d", &hh, &mi, &ss);
+            start = kt_ist_day_start (open_ns) + ((int64_t) hh * 3600 + mi * 60 + ss)
+                    * KT_NS_PER_SEC;
+        }
+        ppm = (int64_t) (cfg->speed * 1e6 + 0.5);
+    }
+    sim_clock_init (self, start, ppm > 0? ppm: 1, wall_mono_ns, wall_real_ns);
+    //  Paused at the start instant itself, not a few ns of scaled time later.
+    self->paused = cfg->paused;
 }

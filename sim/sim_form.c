@@ -3,8 +3,9 @@
  *  Used by sim_http for POST/PUT bodies (Kite's request encoding) and for query
  *  strings (lws hands over decoded "k=v" fragments, added with sim_form_add), and by
  *  sim_fault for admin requests. Keys may repeat (`i=NSE:INFY&i=NFO:...`); order is
- *  kept. '+' decodes to a space, %XX to its byte; a broken escape is an error, not a
- *  guess. Off the tick path, so pairs are ordinary heap strings. */
+ *  kept. '+' decodes to a space, %XX to its byte; a broken escape or a NUL byte, raw
+ *  or %00 (keys and values are C strings), is an error, not a guess. Off the tick
+ *  path, so pairs are ordinary heap strings. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ s_decode (const char *src, size_t n, char *dst)
             c = (char) (hi * 16 + lo);
             i += 2;
         }
+        if (c == '\0')
+            return -1;          //  a NUL would cut the C string short: "k%00x" would be "k"
         dst[o++] = c;
     }
     dst[o] = '\0';

@@ -43,7 +43,7 @@ struct s_conn {
     struct s_sub *subs;         //  owned, S_SUB_CAP slots
     int nsubs;
     unsigned char *pend;        //  owned: frame being built (LWS_PRE + 2 + packets)
-    size_t pend_len;            //  payload bytes in pend (from the N field)
+    size_t pend_len;            //  packet bytes in pend after the N field
     int pend_n;                 //  packets in pend
     struct s_frame *head, *tail;    //  owned FIFO of sealed frames
     size_t queued;              //  bytes in the FIFO
@@ -156,6 +156,30 @@ sim_ws_pack (const struct sim_quote *q, sim_mode_t mode, uint8_t *out)
         s_be16 (e + 10, 0);
     }
     return 184;
+}
+
+size_t
+sim_ws_frame_add (uint8_t *frame, size_t used, const uint8_t *pkt, int len)
+{
+    uint8_t *p = frame + 2 + used;
+    s_be16 (p, (uint16_t) len);
+    memcpy (p + 2, pkt, (size_t) len);
+    return used + 2 + (size_t) len;
+}
+
+void
+sim_ws_frame_seal (uint8_t *frame, int n, bool malformed)
+{
+    s_be16 (frame, (uint16_t) n);
+    if (malformed)
+        s_be16 (frame + 2, 0xFFFF);     //  first packet claims more bytes than the frame has
+}
+
+size_t
+sim_ws_heartbeat (uint8_t *out)
+{
+    out[0] = 0;
+    return 1;
 }
 
 sim_mode_t
@@ -279,9 +303,7 @@ s_seal (sim_ws_t *self, struct s_conn *c, int64_t now)
     if (c->pend_n == 0)
         return;
     uint8_t *p = c->pend + LWS_PRE;
-    s_be16 (p, (uint16_t) c->pend_n);
-    if (sim_fault_take_malformed (&self->ctx->fault))
-        s_be16 (p + 2, 0xFFFF);     //  first packet claims more bytes than the frame has
+    sim_ws_frame_seal (p, c->pend_n, sim_fault_take_malformed (&self->ctx->fault));
     s_push (c, p, 2 + c->pend_len, false, now);
     c->pend_n = 0;
     c->pend_len = 0;
@@ -297,10 +319,7 @@ s_add_packet (sim_ws_t *self, struct s_conn *c, const uint8_t *pkt, int len, int
                          KT_END);
         return;
     }
-    uint8_t *p = c->pend + LWS_PRE + 2 + c->pend_len;
-    s_be16 (p, (uint16_t) len);
-    memcpy (p + 2, pkt, (size_t) len);
-    c->pend_len += 2 + (size_t) len;
+    c->pend_len = sim_ws_frame_add (c->pend + LWS_PRE, c->pend_len, pkt, len);
     c->pend_n++;
     if (c->pend_n >= self->ctx->cfg.ws_batch)
         s_seal (self, c, now);
@@ -386,8 +405,8 @@ sim_ws_flush (sim_ws_t *self, int64_t now)
         }
         s_seal (self, c, now);
         if (!c->head && now - c->last_tx_ns >= beat_ns) {
-            static const uint8_t beat = 0;
-            s_push (c, &beat, 1, false, now);
+            uint8_t beat[1];
+            s_push (c, beat, sim_ws_heartbeat (beat), false, now);
         }
         if (c->head)
             lws_callback_on_writable (c->wsi);
