@@ -1,0 +1,741 @@
+/*  risk_core - the risk engine over one Redis store, without sockets: decide intents,
+ *  apply executions, follow prices, poll the state, sweep unanswered orders.
+ *
+ *  Used by the process (risk.c), which owns the sockets and does what a call's
+ *  struct risk_out asks (reply, send commands, publish RISK_STATE, alert), and directly
+ *  by the property test and the benchmark (two cores on one Redis = two instances).
+ *  Design overview: Redis is the truth; the core keeps a view (the last snapshot, one
+ *  ~60 KB struct allocated at new) refreshed by every script that changes the account
+ *  and by each poll, plus the last price per symbol (risk_prices). A decision is the
+ *  local rules in C (both readings of a MODIFY), then one EVALSHA of the decide script,
+ *  which re-runs the account rules atomically, reserves, records and appends to events.
+ *  Fail closed: without Redis, entries are blocked with STORE_DOWN while risk-reducing
+ *  orders go through (remembered in memory so a retry is not sent twice); executions
+ *  that could not be applied wait in a small queue and are applied (idempotently) when
+ *  Redis is back. */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "risk.h"
+
+#define S_RECENT   256              //  decisions remembered while Redis is down
+#define S_PENDING  1024             //  executions waiting for Redis
+
+struct s_recent {
+    char intent_id[KT_ID_LEN];
+    struct kt_decision decision;
+};
+
+struct risk_core {
+    const struct risk_cfg *cfg;     //  borrowed
+    kt_store_t *store;              //  borrowed
+    const kt_instr_table_t *instr;  //  borrowed, may be NULL
+    char src[KT_SRC_LEN];
+    struct risk_scripts ids;
+    struct risk_view *view;         //  owned
+    risk_prices_t *prices;          //  owned
+    int64_t started_ns;             //  reconciler agreement must be at or after this
+    bool started;                   //  start-up roll done
+    bool store_down;                //  outage alerted
+    kt_trading_state_t last_state;  //  for change detection
+    char last_reason[KT_TEXT_LEN];
+    int64_t last_warn_ns[KT_R_COUNT];
+    struct risk_counters counters;
+    struct s_recent recent[S_RECENT];
+    int recent_next;
+    struct kt_exec_event pending[S_PENDING];
+    int npending;
+    char alerted_coid[RISK_ORD_MAX][KT_ID_LEN];     //  unresolved orders already alerted
+    int nalerted;
+    struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
+    struct risk_result as_reduce;
+};
+
+// ---- helpers -------------------------------------------------------------------------
+
+static bool
+s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
+{
+    risk_core_t *self = arg;
+    return risk_prices_get (self->prices, sym, px, ts_ns);
+}
+
+static void
+s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static void
+s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
+{
+    if (out->nalerts == RISK_ALERTS_MAX)
+        return;
+    struct risk_alert_item *a = &out->alerts[out->nalerts++];
+    a->sev = sev;
+    snprintf (a->key, sizeof a->key, "%s", key);
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (a->text, sizeof a->text, fmt, ap);
+    va_end (ap);
+}
+
+static void
+s_store_result (risk_core_t *self, bool ok, const char *why, struct risk_out *out)
+{
+    if (!ok && !self->store_down) {
+        self->store_down = true;
+        kt_log_error ("risk.store.down", KT_S ("why", why), KT_END);
+        s_alert (out, KT_SEV_CRITICAL, "risk.store_down",
+                 "risk-gate cannot reach Redis (%s): entries are blocked, exits still go through",
+                 why);
+    }
+    else if (ok && self->store_down) {
+        self->store_down = false;
+        kt_log_info ("risk.store.up", KT_END);
+        s_alert (out, KT_SEV_INFO, "risk.store_down", "risk-gate reaches Redis again");
+    }
+}
+
+static const struct kt_instr *
+s_instr (const risk_core_t *self, const char *sym)
+{
+    if (!self->instr || !sym[0])
+        return NULL;
+    const struct kt_instr *in = kt_instr_by_sym (self->instr, self->cfg->exchange, sym);
+    return in? in: kt_instr_by_sym (self->instr, NULL, sym);
+}
+
+static void
+s_note_state (risk_core_t *self, struct risk_out *out)
+{
+    const struct risk_view *v = self->view;
+    if (!v->loaded)
+        return;
+    if (v->state != self->last_state || strcmp (v->reason, self->last_reason) != 0) {
+        kt_log_info ("risk.state", KT_S ("state", kt_state_str (v->state)),
+                     KT_S ("reason", v->reason), KT_END);
+        self->last_state = v->state;
+        snprintf (self->last_reason, sizeof self->last_reason, "%s", v->reason);
+        out->state_changed = true;
+    }
+}
+
+//  The effects of a switch to HALTED done in Redis: cancel pending entries (and flatten
+//  when configured) through exec-gateway, tell a human, publish.
+static void
+s_after_halt (risk_core_t *self, kt_reason_t code, const char *text, struct risk_out *out)
+{
+    self->counters.halts++;
+    bool flatten = self->cfg->flatten_on_halt;
+    int room = RISK_CMDS_MAX - out->ncmds;
+    out->ncmds += risk_reply_halt_commands (self->view->halt_seq, flatten, out->cmds + out->ncmds,
+                                            room);
+    kt_log_error ("risk.halt", KT_S ("code", kt_reason_str (code)), KT_S ("why", text),
+                  KT_I ("halt_seq", self->view->halt_seq), KT_B ("flatten", flatten), KT_END);
+    s_alert (out, KT_SEV_CRITICAL, "risk.halt",
+             "TRADING HALTED (%s): %s. Pending entries cancelled%s. Resume: tradectl resume",
+             kt_reason_str (code), text, flatten? ", positions flattened": "");
+    s_note_state (self, out);
+    out->state_changed = true;
+}
+
+static void
+s_halt (risk_core_t *self, kt_reason_t code, const char *text, int64_t now_ns,
+        struct risk_out *out)
+{
+    bool halted = false;
+    int rc = risk_state_halt (self->store, &self->ids, code, text, now_ns, self->src, &halted,
+                              self->view);
+    s_store_result (self, rc == 0, kt_store_errstr (self->store), out);
+    if (rc == 0 && halted)
+        s_after_halt (self, code, text, out);
+}
+
+static void
+s_breakers (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    const struct risk_view *v = self->view;
+    if (!v->loaded || v->state == KT_STATE_HALTED)
+        return;
+    if (v->kill) {
+        char text[KT_TEXT_LEN];
+        snprintf (text, sizeof text, "kill switch: %.100s", v->kill_reason);
+        s_halt (self, KT_R_KILL, text, now_ns, out);
+        return;
+    }
+    struct risk_result r;
+    memset (&r, 0, sizeof r);
+    kt_reason_t code = risk_breaker_eval (v, self->cfg, now_ns, risk_core_unrealised (self), &r);
+    if (code == KT_OK)
+        return;
+    for (int i = 0; i < r.nreasons; i++) {
+        if (r.reasons[i].code == code) {
+            s_halt (self, code, r.reasons[i].text, now_ns, out);
+            return;
+        }
+    }
+    s_halt (self, code, kt_reason_str (code), now_ns, out);
+}
+
+//  Code of a state reason "CODE: text" (KT_R_STATE if it has none).
+static kt_reason_t
+s_reason_code (const char *reason)
+{
+    char code[KT_CODE_LEN];
+    size_t n = strcspn (reason, ":");
+    if (n == 0 || n >= sizeof code)
+        return KT_R_STATE;
+    memcpy (code, reason, n);
+    code[n] = '\0';
+    int c = kt_reason_parse (code);
+    return c > 0? (kt_reason_t) c: KT_R_STATE;
+}
+
+static const struct kt_decision *
+s_recent_find (const risk_core_t *self, const char *id)
+{
+    for (int i = 0; i < S_RECENT; i++) {
+        if (self->recent[i].intent_id[0] && strcmp (self->recent[i].intent_id, id) == 0)
+            return &self->recent[i].decision;
+    }
+    return NULL;
+}
+
+static void
+s_recent_add (risk_core_t *self, const struct kt_decision *d)
+{
+    struct s_recent *r = &self->recent[self->recent_next];
+    self->recent_next = (self->recent_next + 1) % S_RECENT;
+    snprintf (r->intent_id, sizeof r->intent_id, "%s", d->intent_id);
+    r->decision = *d;
+}
+
+//  Warn a human about refused or reduced entries, at most once per code per minute.
+static void
+s_warn_refusal (risk_core_t *self, const struct kt_intent *in, const struct risk_decided *d,
+                int64_t now_ns, struct risk_out *out)
+{
+    if (d->duplicate || d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_HALT
+        || (d->kind != RISK_KIND_ENTRY && d->kind != RISK_KIND_MODIFY_ENTRY) || !d->nreasons)
+        return;
+    kt_reason_t code = d->reasons[0].code;
+    if (code >= KT_R_COUNT || (self->last_warn_ns[code]
+                               && now_ns - self->last_warn_ns[code] < KT_NS_PER_MIN))
+        return;
+    self->last_warn_ns[code] = now_ns;
+    char key[KT_KEY_LEN];
+    snprintf (key, sizeof key, "risk.%s.%s", d->verdict == KT_VERDICT_REDUCE? "reduce": "block",
+              kt_reason_str (code));
+    s_alert (out, KT_SEV_WARNING, key, "entry %s %s %s: %s", in->intent_id,
+             d->verdict == KT_VERDICT_REDUCE? "reduced": "blocked", kt_reason_str (code),
+             d->reasons[0].text);
+}
+
+// ---- life cycle ---------------------------------------------------------------------------
+
+risk_core_t *
+risk_core_new (const struct risk_cfg *cfg, kt_store_t *store, const char *src)
+{
+    risk_core_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort ();
+    self->cfg = cfg;
+    self->store = store;
+    snprintf (self->src, sizeof self->src, "%s", src);
+    self->view = calloc (1, sizeof *self->view);
+    if (!self->view)
+        abort ();
+    self->prices = risk_prices_new (4096);
+    if (risk_capital_register (store, &self->ids) != 0) {
+        kt_log_error ("risk.scripts", KT_S ("why", "script registry full"), KT_END);
+        risk_core_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+risk_core_destroy (risk_core_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    risk_core_t *self = *self_p;
+    risk_prices_destroy (&self->prices);
+    free (self->view);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+risk_core_set_instruments (risk_core_t *self, const kt_instr_table_t *instr)
+{
+    self->instr = instr;
+}
+
+int
+risk_core_start (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->started_ns)
+        self->started_ns = now_ns;
+    int rc = risk_state_roll (self->store, &self->ids, self->cfg, now_ns,
+                              risk_core_unrealised (self), true, self->src, self->view);
+    s_store_result (self, rc == 0, kt_store_errstr (self->store), out);
+    if (rc != 0)
+        return -1;
+    self->started = true;
+    kt_log_info ("risk.start", KT_S ("state", kt_state_str (self->view->state)),
+                 KT_S ("reason", self->view->reason), KT_I ("day", self->view->day),
+                 KT_I ("positions", self->view->npos), KT_I ("open_orders", self->view->nord),
+                 KT_END);
+    s_note_state (self, out);
+    out->state_changed = true;
+    return 0;
+}
+
+// ---- decisions ----------------------------------------------------------------------------
+
+//  Without Redis: entries are refused; risk-reducing orders go through on the local
+//  sanity rules and the last known book (never trapped by an outage).
+static void
+s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct risk_result *as_entry,
+                  const struct risk_result *as_reduce, int64_t now_ns, const char *why,
+                  struct risk_decided *d)
+{
+    memset (d, 0, sizeof *d);
+    risk_kind_t kind = risk_check_kind (self->view, in);
+    bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
+    struct risk_result r = entry? *as_entry: *as_reduce;
+    if (entry) {
+        risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK, "Redis unavailable: %s", why);
+        r.qty = 0;
+    }
+    else if (self->view->loaded && kind == RISK_KIND_EXIT) {
+        kt_itype_t it = KT_ITYPE_OTHER;
+        risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
+    }
+    d->verdict = r.verdict;
+    d->qty = r.verdict >= KT_VERDICT_BLOCK? 0: r.qty;
+    d->kind = kind;
+    d->state = self->view->loaded? self->view->state: KT_STATE_NONE;
+    d->nreasons = r.nreasons;
+    memcpy (d->reasons, r.reasons, sizeof d->reasons);
+    if (d->verdict <= KT_VERDICT_REDUCE)
+        snprintf (d->coid, sizeof d->coid, "%s", in->intent_id);
+}
+
+void
+risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
+                  struct risk_out *out)
+{
+    self->counters.decisions++;
+    out->has_decision = true;
+
+    struct risk_market mkt = { s_instr (self, in->sym), self->instr != NULL, 0, 0 };
+    risk_prices_get (self->prices, in->sym, &mkt.ltp, &mkt.ltp_ns);
+    int64_t unreal = risk_core_unrealised (self);
+    int64_t equity = risk_pnl_equity (self->view, unreal);
+
+    //  A MODIFY adds risk only if it modifies an open entry; Redis decides which, so
+    //  the local rules are run for both readings.
+    struct risk_result *as_entry = &self->as_entry, *as_reduce = &self->as_reduce;
+    if (in->purpose == KT_PURPOSE_MODIFY) {
+        risk_check_local (self->cfg, in, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity, as_entry);
+        risk_check_local (self->cfg, in, RISK_KIND_MODIFY, &mkt, now_ns, equity, as_reduce);
+    }
+    else {
+        risk_check_local (self->cfg, in, risk_check_kind (self->view, in), &mkt, now_ns, equity,
+                          as_entry);
+        *as_reduce = *as_entry;
+    }
+
+    struct risk_decided d;
+    char why[200] = "";
+    const struct kt_decision *prior = s_recent_find (self, in->intent_id);
+    int rc = -1;
+    if (prior) {
+        self->counters.duplicates++;
+        out->decision = *prior;
+        return;                     //  decided offline before: the same answer, no order
+    }
+    if (!self->started)
+        risk_core_start (self, now_ns, out);
+    if (self->started && self->view->loaded && !self->view->overflow) {
+        struct risk_decide_req req = {
+            in, in->intent_id, mkt.instr? mkt.instr->itype: KT_ITYPE_OTHER, as_entry,
+            as_reduce, now_ns, unreal, self->src
+        };
+        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, &d, why, sizeof why);
+        s_store_result (self, rc == 0, why, out);
+        if (rc != 0)
+            kt_log_warn ("risk.decide.fail", KT_S ("intent_id", in->intent_id), KT_S ("why", why),
+                         KT_END);
+    }
+    else
+        snprintf (why, sizeof why, "%s", self->view->overflow? "book larger than risk-gate holds"
+                                         : kt_store_errstr (self->store));
+    if (rc != 0) {
+        self->counters.store_down++;
+        s_decide_offline (self, in, as_entry, as_reduce, now_ns, why, &d);
+    }
+
+    risk_reply_decision (in, &d, &out->decision);
+    if (rc != 0)
+        s_recent_add (self, &out->decision);
+    if (d.duplicate) {
+        self->counters.duplicates++;
+        kt_log_info ("risk.duplicate", KT_S ("intent_id", in->intent_id),
+                     KT_S ("verdict", kt_verdict_str (d.verdict)), KT_END);
+        return;                     //  never a second order
+    }
+    switch (d.verdict) {
+        case KT_VERDICT_APPROVE:
+            self->counters.approved++;
+            break;
+        case KT_VERDICT_REDUCE:
+            self->counters.reduced++;
+            break;
+        default:
+            self->counters.blocked++;
+            break;
+    }
+    kt_log (d.verdict == KT_VERDICT_APPROVE? KT_LOG_INFO: KT_LOG_WARN,
+            d.verdict == KT_VERDICT_APPROVE? "risk.approve": d.verdict == KT_VERDICT_REDUCE?
+            "risk.reduce": d.verdict == KT_VERDICT_BLOCK? "risk.block": "risk.halt.intent",
+            KT_S ("intent_id", in->intent_id), KT_S ("sym", in->sym),
+            KT_S ("purpose", kt_purpose_str (in->purpose)), KT_S ("kind", risk_kind_str (d.kind)),
+            KT_I ("qty", d.qty), KT_S ("reason", d.nreasons? kt_reason_str (d.reasons[0].code): ""),
+            KT_S ("text", d.nreasons? d.reasons[0].text: ""), KT_END);
+    if (d.verdict <= KT_VERDICT_REDUCE && d.coid[0]) {
+        risk_reply_command (in, d.coid, d.qty, &out->cmds[out->ncmds++]);
+    }
+    s_warn_refusal (self, in, &d, now_ns, out);
+    if (d.halted_now) {
+        char snap_why[160];
+        if (risk_capital_snapshot (self->store, &self->ids, self->view, snap_why,
+                                   sizeof snap_why) != 0)
+            kt_log_warn ("risk.view.fail", KT_S ("why", snap_why), KT_END);
+        s_after_halt (self, s_reason_code (self->view->reason), self->view->reason, out);
+    }
+}
+
+// ---- executions -----------------------------------------------------------------------------
+
+//  A rejection our own processes made (exec-gateway without Redis, a bad command) is
+//  not the broker's: reasons that start with one of our codes do not count for REJECTS.
+static bool
+s_internal_reason (const char *reason)
+{
+    char code[KT_CODE_LEN];
+    size_t n = strcspn (reason, ":");
+    if (n == 0 || n >= sizeof code || reason[n] != ':')
+        return false;
+    memcpy (code, reason, n);
+    code[n] = '\0';
+    int c = kt_reason_parse (code);
+    return c > 0 && c != KT_R_BROKER;
+}
+
+static int
+s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, struct risk_out *out)
+{
+    const struct kt_instr *ins = s_instr (self, ev->sym);
+    int64_t px = ev->last_px > 0? ev->last_px: ev->avg_px;
+    int64_t short_unit = risk_pnl_short_margin (self->cfg, ins, px);
+    bool count = ev->event == KT_EXEC_REJECTED && !s_internal_reason (ev->reason);
+    struct risk_applied a;
+    char why[200];
+    int rc = risk_capital_apply_exec (self->store, &self->ids, self->cfg, ev,
+                                      ins? ins->itype: KT_ITYPE_OTHER, short_unit, count, now_ns,
+                                      self->src, &a, self->view, why, sizeof why);
+    s_store_result (self, rc == 0, why, out);
+    if (rc != 0) {
+        kt_log_warn ("risk.exec.fail", KT_S ("coid", ev->coid), KT_S ("why", why), KT_END);
+        return -1;
+    }
+    if (a.changed && ev->filled_qty > 0)
+        self->counters.fills++;
+    if (a.trade_closed)
+        kt_log_info ("risk.trade.closed", KT_S ("sym", ev->sym), KT_I ("pnl", a.trade_pnl),
+                     KT_I ("consec_losses", self->view->consec_losses), KT_END);
+    if (a.reject_counted)
+        kt_log_warn ("risk.reject.counted", KT_S ("coid", ev->coid), KT_S ("reason", ev->reason),
+                     KT_END);
+    return 0;
+}
+
+void
+risk_core_on_exec (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns,
+                   struct risk_out *out)
+{
+    self->counters.exec_events++;
+    if (!ev->coid[0])
+        return;
+    if (ev->event == KT_EXEC_REJECTED && strstr (ev->reason, "TokenException")) {
+        if (risk_state_session (self->store, &self->ids, false, now_ns, self->view) == 0) {
+            char text[KT_TEXT_LEN];
+            snprintf (text, sizeof text, "broker session invalid: %.90s", ev->reason);
+            s_halt (self, KT_R_SESSION, text, now_ns, out);
+        }
+    }
+    if (s_apply (self, ev, now_ns, out) != 0) {
+        if (self->npending < S_PENDING)
+            self->pending[self->npending++] = *ev;
+        else
+            kt_log_error ("risk.exec.lost", KT_S ("coid", ev->coid),
+                          KT_S ("msg", "queue full while Redis is down; reconciler must settle"),
+                          KT_END);
+        return;
+    }
+    s_note_state (self, out);
+    s_breakers (self, now_ns, out);
+}
+
+void
+risk_core_on_tick (risk_core_t *self, const char *sym, int64_t ltp, int64_t ts_ns)
+{
+    self->counters.ticks++;
+    if (ltp > 0)
+        risk_prices_set (self->prices, sym, ltp, ts_ns);
+}
+
+// ---- the poll ------------------------------------------------------------------------------
+
+void
+risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->started && risk_core_start (self, now_ns, out) != 0)
+        return;
+    struct risk_view *v = self->view;
+    int rc = 0;
+    if (!v->loaded || v->day != kt_ist_yyyymmdd (now_ns)) {
+        rc = risk_state_roll (self->store, &self->ids, self->cfg, now_ns,
+                              risk_core_unrealised (self), false, self->src, v);
+        s_store_result (self, rc == 0, kt_store_errstr (self->store), out);
+        if (rc != 0)
+            return;
+    }
+    rc = risk_state_mark (self->store, &self->ids, now_ns, risk_core_unrealised (self), s_price,
+                          self, v);
+    s_store_result (self, rc == 0, kt_store_errstr (self->store), out);
+    if (rc != 0)
+        return;
+    //  Executions that arrived while Redis was down: idempotent, so replay in order.
+    int done = 0;
+    while (done < self->npending && s_apply (self, &self->pending[done], now_ns, out) == 0)
+        done++;
+    if (done) {
+        memmove (self->pending, self->pending + done,
+                 (size_t) (self->npending - done) * sizeof self->pending[0]);
+        self->npending -= done;
+    }
+    s_note_state (self, out);
+    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0
+        && v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
+        bool changed = false;
+        if (risk_state_activate (self->store, &self->ids, self->started_ns, now_ns, self->src,
+                                 &changed, v) == 0 && changed) {
+            kt_log_info ("risk.active", KT_I ("recon_ok_ns", v->recon_ok_ns), KT_END);
+            s_alert (out, KT_SEV_INFO, "risk.state", "trading ACTIVE: reconciler agrees");
+        }
+        s_note_state (self, out);
+    }
+    s_breakers (self, now_ns, out);
+}
+
+// ---- unanswered orders -----------------------------------------------------------------------
+
+static bool
+s_alerted (risk_core_t *self, const char *coid, bool add)
+{
+    for (int i = 0; i < self->nalerted; i++) {
+        if (strcmp (self->alerted_coid[i], coid) == 0)
+            return true;
+    }
+    if (add) {
+        int i = self->nalerted < RISK_ORD_MAX? self->nalerted++: 0;
+        snprintf (self->alerted_coid[i], KT_ID_LEN, "%.23s", coid);
+    }
+    return false;
+}
+
+static int64_t
+s_el_i64 (const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING?
+           strtoll (r->element[i]->str, NULL, 10): 0;
+}
+
+static const char *
+s_el_str (const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
+}
+
+//  Rebuild the ORDER_COMMAND of an open order from its intent record, to ask again. The
+//  record's `order` field is "<type> <price> <trigger> <product> <has_stop>
+//  <stop_trigger> <stop_price> <r_value> <qty>" (risk_capital's decide script writes it).
+static int
+s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
+{
+    char key[128];
+    kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
+    redisReply *r = kt_store_cmd (self->store, "HMGET %s sym side purpose order", key);
+    int rc = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && s_el_str (r, 0)[0]) {
+        struct kt_intent in;
+        memset (&in, 0, sizeof in);
+        snprintf (in.intent_id, sizeof in.intent_id, "%.23s", coid);
+        snprintf (in.sym, sizeof in.sym, "%s", s_el_str (r, 0));
+        in.side = kt_side_parse (s_el_str (r, 1));
+        in.purpose = kt_purpose_parse (s_el_str (r, 2));
+        char type[16], product[16];
+        long long qty, price, trigger, stop_t, stop_p, rv;
+        int has_stop;
+        if (sscanf (s_el_str (r, 3), "%15s %lld %lld %15s %d %lld %lld %lld %lld", type, &price,
+                    &trigger, product, &has_stop, &stop_t, &stop_p, &rv, &qty) == 9) {
+            in.order_type = kt_order_type_parse (type);
+            in.qty = qty;
+            in.price = price;
+            in.trigger = trigger;
+            in.product = kt_product_parse (product);
+            in.has_stop = has_stop != 0;
+            in.stop_trigger = stop_t;
+            in.stop_price = stop_p;
+            in.r_value = rv;
+            risk_reply_command (&in, coid, in.qty, cmd);
+            rc = 0;
+        }
+    }
+    if (r)
+        freeReplyObject (r);
+    return rc;
+}
+
+//  exec-gateway's own record of coid (order:<coid>): writes it before it talks to the
+//  broker, so no record means the order never left. Returns 1 found, 0 absent, -1 error.
+static int
+s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
+{
+    char key[128];
+    kt_store_key (self->store, key, sizeof key, "order:%s", coid);
+    redisReply *r = kt_store_cmd (self->store, "HMGET %s status filled avg_px avg_price sym side",
+                                  key);
+    int rc = -1;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
+        rc = 0;
+        if (s_el_str (r, 0)[0]) {
+            memset (ev, 0, sizeof *ev);
+            snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
+            ev->event = kt_exec_kind_parse (s_el_str (r, 0));
+            ev->filled_qty = s_el_i64 (r, 1);
+            ev->avg_px = s_el_i64 (r, 2)? s_el_i64 (r, 2): s_el_i64 (r, 3);
+            snprintf (ev->sym, sizeof ev->sym, "%s", s_el_str (r, 4));
+            ev->side = kt_side_parse (s_el_str (r, 5));
+            snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
+            rc = 1;
+        }
+    }
+    if (r)
+        freeReplyObject (r);
+    return rc;
+}
+
+void
+risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    const struct risk_view *v = self->view;
+    if (!v->loaded || self->store_down)
+        return;
+    int64_t timeout = self->cfg->resv_timeout_s * KT_NS_PER_SEC;
+    //  Copy the ids first: applying an event refreshes the view under us.
+    char coids[RISK_ORD_MAX][KT_ID_LEN];
+    int n = 0;
+    for (int i = 0; i < v->nord; i++) {
+        const struct risk_order *o = &v->ord[i];
+        if (!o->answered && o->sent_ns > 0
+            && now_ns - o->sent_ns > timeout)
+            snprintf (coids[n++], KT_ID_LEN, "%s", o->coid);
+    }
+    for (int i = 0; i < n; i++) {
+        struct kt_exec_event ev;
+        int found = s_exec_record (self, coids[i], &ev);
+        if (found < 0)
+            return;
+        if (found == 1) {
+            //  exec-gateway has it: settle what its record already says (a terminal state
+            //  whose event we missed), otherwise its events will come.
+            kt_log_info ("risk.sweep.found", KT_S ("coid", coids[i]),
+                         KT_S ("status", kt_exec_kind_str (ev.event)), KT_END);
+            risk_core_on_exec (self, &ev, now_ns, out);
+            continue;
+        }
+        if (s_alerted (self, coids[i], true))
+            continue;
+        //  Never recorded by exec-gateway: ask once more with the same coid (it answers a
+        //  repeated coid with the first outcome, so this cannot place twice), keep the
+        //  reservation, and tell a human.
+        self->counters.unresolved++;
+        risk_capital_mark_unresolved (self->store, coids[i]);
+        if (out->ncmds < RISK_CMDS_MAX
+            && s_command_of (self, coids[i], &out->cmds[out->ncmds]) == 0)
+            out->ncmds++;
+        kt_log_error ("risk.order.unresolved", KT_S ("coid", coids[i]), KT_END);
+        s_alert (out, KT_SEV_CRITICAL, "risk.unresolved",
+                 "order %s: exec-gateway never confirmed it; its reservation is kept and the "
+                 "order asked for again. Check exec-gateway", coids[i]);
+    }
+}
+
+void
+risk_core_unanswered (risk_core_t *self, const char *coid, int64_t now_ns, struct risk_out *out)
+{
+    (void) now_ns;
+    kt_log_warn ("risk.exec.timeout", KT_S ("coid", coid), KT_END);
+    if (strncmp (coid, "rg-", 3) == 0) {
+        s_alert (out, KT_SEV_CRITICAL, "risk.halt.unacked",
+                 "halt command %s was not acknowledged by exec-gateway: cancel pending entries "
+                 "by hand", coid);
+        return;
+    }
+    (void) self;                    //  entries: the sweep looks them up after resv_timeout_s
+}
+
+// ---- read-outs -------------------------------------------------------------------------------
+
+const struct risk_view *
+risk_core_view (const risk_core_t *self)
+{
+    return self->view;
+}
+
+int64_t
+risk_core_unrealised (const risk_core_t *self)
+{
+    return risk_pnl_unrealised (self->view, s_price, (void *) self);
+}
+
+void
+risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out)
+{
+    const struct risk_view *v = self->view;
+    memset (out, 0, sizeof *out);
+    out->state = v->loaded && v->state != KT_STATE_NONE? v->state: KT_STATE_REDUCING;
+    snprintf (out->reason, sizeof out->reason, "%s",
+              v->loaded? v->reason: "risk-gate cannot read Redis");
+    int64_t unreal = risk_core_unrealised (self);
+    out->unrealised = unreal;
+    out->realised = v->realised_day;
+    out->day_pnl = risk_pnl_day (v, unreal);
+    out->equity = risk_pnl_equity (v, unreal);
+    out->open_positions = v->units_total;
+    out->max_positions = self->cfg->max_positions;
+    out->max_daily_loss = risk_pnl_muldiv (v->day_start_equity, self->cfg->max_daily_loss_bps,
+                                           10000);
+}
+
+const struct risk_counters *
+risk_core_counters (const risk_core_t *self)
+{
+    return &self->counters;
+}

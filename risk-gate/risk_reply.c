@@ -1,0 +1,144 @@
+/*  risk_reply - the messages risk-gate sends, built from results: RISK_DECISION for
+ *  the caller, ORDER_COMMAND for exec-gateway, the commands of a halt, and the joined
+ *  reason forms stored in Redis (intent:<id> codes / texts).
+ *
+ *  Pure: no I/O. The coid of an approved intent is its intent_id (<= 20 chars, the Kite
+ *  tag), so a retried send repeats the same id and exec-gateway answers the first
+ *  outcome again; halt commands take their ids from the halt number for the same reason. */
+
+#include <stdio.h>
+#include <string.h>
+#include "risk.h"
+
+void
+risk_reply_decision (const struct kt_intent *in, const struct risk_decided *d,
+                     struct kt_decision *out)
+{
+    memset (out, 0, sizeof *out);
+    snprintf (out->intent_id, sizeof out->intent_id, "%s", in->intent_id);
+    out->verdict = d->verdict;
+    out->qty = d->qty;
+    out->state = d->state;
+    snprintf (out->coid, sizeof out->coid, "%s", d->coid);
+    int n = d->nreasons < KT_REASONS_MAX? d->nreasons: KT_REASONS_MAX;
+    for (int i = 0; i < n; i++) {
+        snprintf (out->reasons[i].code, sizeof out->reasons[i].code, "%s",
+                  kt_reason_str (d->reasons[i].code));
+        snprintf (out->reasons[i].text, sizeof out->reasons[i].text, "%s", d->reasons[i].text);
+    }
+    out->nreasons = n;
+}
+
+static kt_action_t
+s_action (kt_purpose_t p)
+{
+    switch (p) {
+        case KT_PURPOSE_ENTRY:
+        case KT_PURPOSE_EXIT:
+        case KT_PURPOSE_STOP:
+            return KT_ACTION_PLACE;
+        case KT_PURPOSE_MODIFY:
+            return KT_ACTION_MODIFY;
+        case KT_PURPOSE_CANCEL:
+            return KT_ACTION_CANCEL;
+        case KT_PURPOSE_FLATTEN:
+            return KT_ACTION_FLATTEN;
+        default:
+            return KT_ACTION_NONE;
+    }
+}
+
+void
+risk_reply_command (const struct kt_intent *in, const char *coid, int64_t qty,
+                    struct kt_order_cmd *out)
+{
+    memset (out, 0, sizeof *out);
+    snprintf (out->coid, sizeof out->coid, "%s", coid);
+    snprintf (out->intent_id, sizeof out->intent_id, "%s", in->intent_id);
+    out->action = s_action (in->purpose);
+    snprintf (out->sym, sizeof out->sym, "%s", in->sym);
+    out->side = in->side;
+    out->qty = qty;
+    out->order_type = in->order_type;
+    out->price = in->price;
+    out->trigger = in->trigger;
+    out->product = in->product;
+    out->purpose = in->purpose;
+    snprintf (out->ref, sizeof out->ref, "%s", in->ref);
+    out->has_stop = in->has_stop;
+    out->stop_trigger = in->stop_trigger;
+    out->stop_price = in->stop_price;
+    out->r_value = in->r_value;
+}
+
+int
+risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *out, int max)
+{
+    int n = 0;
+    if (n < max) {
+        memset (&out[n], 0, sizeof out[n]);
+        snprintf (out[n].coid, sizeof out[n].coid, "rg-cancel-%lld", (long long) halt_seq);
+        snprintf (out[n].intent_id, sizeof out[n].intent_id, "%s", out[n].coid);
+        out[n].action = KT_ACTION_CANCEL_ALL;
+        out[n].purpose = KT_PURPOSE_ENTRY;      //  pending entries only: stops stay
+        n++;
+    }
+    if (flatten && n < max) {
+        memset (&out[n], 0, sizeof out[n]);
+        snprintf (out[n].coid, sizeof out[n].coid, "rg-flat-%lld", (long long) halt_seq);
+        snprintf (out[n].intent_id, sizeof out[n].intent_id, "%s", out[n].coid);
+        out[n].action = KT_ACTION_FLATTEN;
+        out[n].purpose = KT_PURPOSE_FLATTEN;
+        n++;
+    }
+    return n;
+}
+
+char *
+risk_reply_join_codes (const struct risk_reason *r, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++)
+        used += (size_t) snprintf (buf + used, len - used, "%s%s", i? ",": "",
+                                   kt_reason_str (r[i].code));
+    return buf;
+}
+
+char *
+risk_reply_join_texts (const struct risk_reason *r, int n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used + 1 < len; i++) {
+        if (i)
+            buf[used++] = '|';
+        for (const char *c = r[i].text; *c && used + 1 < len; c++)
+            buf[used++] = *c == '|' || *c == ','? '/': *c;
+        buf[used] = '\0';
+    }
+    return buf;
+}
+
+int
+risk_reply_split (const char *codes, const char *texts, struct risk_reason *out, int max)
+{
+    int n = 0;
+    const char *c = codes, *t = texts? texts: "";
+    while (c && *c && n < max) {
+        const char *ce = strchr (c, ',');
+        size_t cl = ce? (size_t) (ce - c): strlen (c);
+        char name[KT_CODE_LEN];
+        snprintf (name, sizeof name, "%.*s", (int) cl, c);
+        int code = kt_reason_parse (name);
+        const char *te = strchr (t, '|');
+        size_t tl = te? (size_t) (te - t): strlen (t);
+        memset (&out[n], 0, sizeof out[n]);
+        out[n].code = code < 0? KT_R_BAD_MSG: (kt_reason_t) code;
+        snprintf (out[n].text, sizeof out[n].text, "%.*s", (int) tl, t);
+        n++;
+        c = ce? ce + 1: NULL;
+        t = te? te + 1: t + tl;
+    }
+    return n;
+}

@@ -1,0 +1,203 @@
+/*  risk_bench - how fast risk-gate decides: decisions per second and p50/p99 latency of
+ *  one decision (local rules + the decide Lua script with its reservation, record and
+ *  events entry), beside a bare EVALSHA round trip (a trivial script) to the same Redis,
+ *  measured in the same run, interleaved in blocks so both see the same machine.
+ *  Target: decision p99 within 3x the bare round trip's p99.
+ *
+ *  The workload is trading days compressed (the "market" open all day, weekends
+ *  skipped, an entry every 91 s so 40 an hour is never hit): entries that are approved
+ *  and reserve, their fills, exits that are approved, their fills, on 8 symbols with
+ *  fresh ticks. Only decisions are timed. It starts its own redis-server (kt_testredis). */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../risk-gate/risk.h"
+#include "kt_testredis.h"
+
+#define NSYM    8
+#define CYCLES  5000                //  x 2 decisions
+#define BLOCK   250                 //  cycles per interleaved block
+#define RS(x)   ((int64_t) (x) * 100)
+
+static int64_t
+s_mono (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y? -1: x > y;
+}
+
+static int64_t
+s_pct (int64_t *v, int n, int pct)
+{
+    qsort (v, (size_t) n, sizeof *v, s_cmp);
+    int i = (int) ((int64_t) n * pct / 100);
+    return v[i < n? i: n - 1];
+}
+
+static void
+s_exec (risk_core_t *core, const char *coid, const char *sym, kt_side_t side, int64_t qty,
+        int64_t px, int64_t now)
+{
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+    snprintf (ev.sym, sizeof ev.sym, "%s", sym);
+    ev.side = side;
+    ev.event = KT_EXEC_FILLED;
+    ev.filled_qty = ev.last_qty = ev.qty = qty;
+    ev.last_px = ev.avg_px = px;
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (core, &ev, now, &out);
+}
+
+int
+main (void)
+{
+    kt_log_open ("risk_bench", KT_LOG_OFF);
+    kt_testredis_t *srv = kt_testredis_start ();
+    if (!srv) {
+        fprintf (stderr, "risk_bench: no redis-server\n");
+        return 1;
+    }
+    kt_store_t *store = kt_store_new ("127.0.0.1", srv->port, "kt:", 1000);
+    int bare = kt_store_script (store, "bench_bare", "return 1");
+    struct risk_cfg cfg;
+    risk_cfg_defaults (&cfg);
+    cfg.capital = RS (100000000);
+    snprintf (cfg.market_open, sizeof cfg.market_open, "00:00");
+    snprintf (cfg.market_close, sizeof cfg.market_close, "23:59");
+    snprintf (cfg.entry_cutoff, sizeof cfg.entry_cutoff, "23:59");
+    cfg.max_trades_day = 100000;
+    cfg.max_trades_hour = 40;               //  a generous real setting
+    risk_core_t *core = risk_core_new (&cfg, store, "risk-bench");
+    if (kt_store_connect (store) != 0 || !core) {
+        fprintf (stderr, "risk_bench: %s\n", kt_store_errstr (store));
+        return 1;
+    }
+    char csv[2048], sym[NSYM][KT_SYM_LEN];
+    int n = snprintf (csv, sizeof csv, "%s\n", KT_INSTR_CSV_HEADER);
+    for (int i = 0; i < NSYM; i++) {
+        snprintf (sym[i], sizeof sym[i], "NIFTY25NOV%d%s", 23800 + (i % 4) * 100,
+                  i < 4? "CE": "PE");
+        n += snprintf (csv + n, sizeof csv - (size_t) n,
+                       "%d,%d,%s,NIFTY,100,2030-12-26,%d,0.05,75,%s,NFO-OPT,NFO\n", 3000 + i, i,
+                       sym[i], 23800 + (i % 4) * 100, i < 4? "CE": "PE");
+    }
+    char err[200];
+    kt_instr_table_t *instr = kt_instr_parse (csv, strlen (csv), err, sizeof err);
+    risk_core_set_instruments (core, instr);
+
+    int64_t now = kt_ist_ns (2025, 11, 24, 0, 30, 0);   //  a Monday, "market" all day
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_start (core, now, &out);
+    redisContext *peek = kt_testredis_connect (srv);
+    freeReplyObject (redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld",
+                                   (long long) now + 1));
+    now += KT_NS_PER_SEC;
+    risk_core_poll (core, now, &out);
+    if (risk_core_view (core)->state != KT_STATE_ACTIVE) {
+        fprintf (stderr, "risk_bench: not ACTIVE\n");
+        return 1;
+    }
+
+    static int64_t dec[2 * CYCLES], raw[2 * CYCLES];
+    int nd = 0, nr = 0, approved = 0;
+    int64_t dec_total = 0;
+    for (int b = 0; b < CYCLES / BLOCK; b++) {
+        //  bare round trips, as many as the block's decisions
+        for (int i = 0; i < 2 * BLOCK; i++) {
+            int64_t t0 = s_mono ();
+            redisReply *r = kt_store_eval (store, bare, 0, NULL, 0, NULL);
+            raw[nr++] = s_mono () - t0;
+            if (r)
+                freeReplyObject (r);
+        }
+        for (int c = 0; c < BLOCK; c++) {
+            int k = (b * BLOCK + c) % NSYM;
+            now += 91 * KT_NS_PER_SEC;          //  under 40 entries an hour
+            if (kt_ist_minute_of_day (now) >= 23 * 60 + 50)     //  the "market" closes 23:59
+                now = kt_ist_day_start (now) + 24 * 3600 * KT_NS_PER_SEC + KT_NS_PER_MIN;
+            if (!kt_ist_is_weekday (now) || kt_ist_yyyymmdd (now) != risk_core_view (core)->day) {
+                while (!kt_ist_is_weekday (now))
+                    now = kt_ist_day_start (now) + 24 * 3600 * KT_NS_PER_SEC;
+                memset (&out, 0, sizeof out);
+                risk_core_poll (core, now, &out);           //  the daily roll, not timed
+                freeReplyObject (redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld",
+                                               (long long) now));
+                risk_core_poll (core, now + 1, &out);
+                now += 2;
+            }
+            risk_core_on_tick (core, sym[k], RS (100), now);
+            struct kt_intent in;
+            memset (&in, 0, sizeof in);
+            snprintf (in.intent_id, sizeof in.intent_id, "B%d-%d-e", b, c);
+            snprintf (in.sym, sizeof in.sym, "%s", sym[k]);
+            in.side = KT_SIDE_SELL;
+            in.qty = 150;
+            in.order_type = KT_OT_SL;
+            in.trigger = RS (99);
+            in.price = RS (98);
+            in.product = KT_PROD_MIS;
+            in.purpose = KT_PURPOSE_ENTRY;
+            in.has_stop = true;
+            in.stop_trigger = RS (110);
+            memset (&out, 0, sizeof out);
+            int64_t t0 = s_mono ();
+            risk_core_decide (core, &in, now, &out);
+            int64_t dt = s_mono () - t0;
+            dec[nd++] = dt;
+            dec_total += dt;
+            approved += out.decision.verdict == KT_VERDICT_APPROVE;
+            s_exec (core, in.intent_id, sym[k], KT_SIDE_SELL, 150, RS (98), now);
+            memset (&out, 0, sizeof out);
+            risk_core_poll (core, now, &out);       //  the periodic mark, not timed
+
+            struct kt_intent ex = in;
+            snprintf (ex.intent_id, sizeof ex.intent_id, "B%d-%d-x", b, c);
+            ex.side = KT_SIDE_BUY;
+            ex.purpose = KT_PURPOSE_EXIT;
+            ex.order_type = KT_OT_LIMIT;
+            ex.price = RS (100);
+            ex.has_stop = false;
+            memset (&out, 0, sizeof out);
+            t0 = s_mono ();
+            risk_core_decide (core, &ex, now, &out);
+            dt = s_mono () - t0;
+            dec[nd++] = dt;
+            dec_total += dt;
+            approved += out.decision.verdict == KT_VERDICT_APPROVE;
+            s_exec (core, ex.intent_id, sym[k], KT_SIDE_BUY, 150, RS (97), now);
+        }
+    }
+    double per_s = dec_total > 0? (double) nd * 1e9 / (double) dec_total: 0;
+    int64_t d50 = s_pct (dec, nd, 50), d99 = s_pct (dec, nd, 99);
+    int64_t r50 = s_pct (raw, nr, 50), r99 = s_pct (raw, nr, 99);
+    double ratio = r99 > 0? (double) d99 / (double) r99: 0;
+    printf ("risk decisions: %d (%d approved), %.0f decisions/s\n", nd, approved, per_s);
+    printf ("  decision (local rules + decide Lua): p50 %7.1f us  p99 %7.1f us\n", d50 / 1e3,
+            d99 / 1e3);
+    printf ("  bare EVALSHA round trip (return 1):  p50 %7.1f us  p99 %7.1f us\n", r50 / 1e3,
+            r99 / 1e3);
+    printf ("  ratio p99 decision / p99 bare: %.2fx (target <= 3x): %s\n", ratio,
+            ratio <= 3.0? "MET": "MISSED");
+    printf ("  ratio p50 decision / p50 bare: %.2fx\n", r50 > 0? (double) d50 / (double) r50: 0);
+    redisFree (peek);
+    kt_instr_destroy (&instr);
+    risk_core_destroy (&core);
+    kt_store_destroy (&store);
+    kt_testredis_stop (&srv);
+    return approved == nd? 0: 1;
+}

@@ -1,0 +1,703 @@
+/*  risk_capital_test - the Lua scripts against a real redis-server.
+ *
+ *  The account rules at their boundaries, run through the decide script itself: each
+ *  row writes an account into Redis, decides one intent with EVALSHA and checks the
+ *  verdict, the code and the quantity, and that the C twin (risk_check_intent) on the
+ *  same account answers the same. A snapshot reads back exactly what was written. The
+ *  reservation is atomic: what an approval adds (slots, capital, rate windows, the
+ *  intent record, the events entry) and what a refusal does not add. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../risk-gate/risk.h"
+#include "kt_testredis.h"
+
+#define LAKH (100000LL * 100)
+#define RS(x) ((int64_t) (x) * 100)
+#define SYM_CE "NIFTY25NOV24000CE"
+#define SYM_PE "NIFTY25NOV24000PE"
+
+static const char s_csv[] =
+    KT_INSTR_CSV_HEADER "\n"
+    "1001,1,NIFTY25NOV24000CE,NIFTY,100,2025-11-27,24000,0.05,75,CE,NFO-OPT,NFO\n"
+    "1002,2,NIFTY25NOV24000PE,NIFTY,100,2025-11-27,24000,0.05,75,PE,NFO-OPT,NFO\n";
+
+struct c {
+    struct risk_cfg cfg;
+    struct risk_view view;
+    struct kt_intent in;
+    int64_t now;
+    int64_t unreal;
+};
+
+static struct {
+    kt_testredis_t *srv;
+    kt_store_t *store;
+    struct risk_scripts ids;
+    redisContext *peek;
+    kt_instr_table_t *instr;
+    struct risk_view back;
+} F;
+
+static void
+s_cmd (const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = redisvCommand (F.peek, fmt, ap);
+    va_end (ap);
+    assert_non_null (r);
+    assert_int_not_equal (r->type, REDIS_REPLY_ERROR);
+    freeReplyObject (r);
+}
+
+static const char *
+s_it (kt_itype_t t)
+{
+    return t == KT_ITYPE_CE? "CE": t == KT_ITYPE_PE? "PE": "OTHER";
+}
+
+static void
+s_list (const char *key, const int64_t *ts, int n)
+{
+    for (int i = 0; i < n; i++)
+        s_cmd ("RPUSH %s %lld", key, (long long) ts[i]);
+}
+
+//  Write a view into Redis the way the scripts keep it.
+static void
+s_put_view (const struct risk_view *v)
+{
+    s_cmd ("FLUSHALL");
+    s_cmd ("HSET kt:risk:state state %s reason %s scope %s session_ok %d day %d "
+           "day_start_equity %lld week_start_equity %lld day_start_unrealised %lld "
+           "week_start_unrealised %lld realised_day %lld realised_week %lld peak_equity %lld "
+           "consec_losses %lld trades_day %lld last_entry_ns %lld units_total %lld "
+           "units_ce %lld units_pe %lld halt_seq %lld recon_ok_ns %lld",
+           v->state == KT_STATE_NONE? "": kt_state_str (v->state), "test",
+           v->day_scoped? "day": "", v->session_ok? 1: 0, v->day,
+           (long long) v->day_start_equity, (long long) v->week_start_equity,
+           (long long) v->day_start_unrealised, (long long) v->week_start_unrealised,
+           (long long) v->realised_day, (long long) v->realised_week,
+           (long long) v->peak_equity, (long long) v->consec_losses, (long long) v->trades_day,
+           (long long) v->last_entry_ns, (long long) v->units_total, (long long) v->units_ce,
+           (long long) v->units_pe, (long long) v->halt_seq, (long long) v->recon_ok_ns);
+    if (v->state == KT_STATE_NONE)
+        s_cmd ("HDEL kt:risk:state state");
+    s_cmd ("HSET kt:capital initial %lld realised_total %lld reserved %lld deployed %lld",
+           (long long) v->initial, (long long) v->realised_total, (long long) v->reserved,
+           (long long) v->deployed);
+    s_cmd ("HSET kt:risk:kill active %d reason %s", v->kill? 1: 0,
+           v->kill_reason[0]? v->kill_reason: "-");
+    for (int i = 0; i < v->npos; i++) {
+        const struct risk_pos *p = &v->pos[i];
+        s_cmd ("HSET kt:risk:pos:%s sym %s itype %s qty %lld basis %lld cost %lld pending %lld "
+               "exiting %lld realised %lld trade_pnl %lld last_px %lld last_px_ns %lld",
+               p->sym, p->sym, s_it (p->itype), (long long) p->qty, (long long) p->basis,
+               (long long) p->cost, (long long) p->pending, (long long) p->exiting,
+               (long long) p->realised, (long long) p->trade_pnl, (long long) p->last_px,
+               (long long) p->last_px_ns);
+        s_cmd ("SADD kt:risk:positions %s", p->sym);
+    }
+    for (int i = 0; i < v->nord; i++) {
+        const struct risk_order *o = &v->ord[i];
+        s_cmd ("HSET kt:intent:%s coid %s sym %s itype %s side %s kind %s oqty %lld filled %lld "
+               "unit_cost %lld resv %lld pending %d answered %d unresolved %d sent_ns %lld "
+               "verdict APPROVE status open",
+               o->coid, o->coid, o->sym, s_it (o->itype), kt_side_str (o->side),
+               risk_kind_str (o->kind), (long long) o->oqty, (long long) o->filled,
+               (long long) o->unit_cost, (long long) o->resv, o->pending, o->answered,
+               o->unresolved, (long long) o->sent_ns);
+        s_cmd ("SADD kt:risk:open %s", o->coid);
+    }
+    s_list ("kt:risk:ts:orders", v->orders_ts, v->norders_ts);
+    s_list ("kt:risk:ts:modifies", v->modifies_ts, v->nmodifies_ts);
+    s_list ("kt:risk:ts:entries", v->entries_ts, v->nentries_ts);
+    s_list ("kt:risk:ts:rejects", v->rejects_ts, v->nrejects_ts);
+    for (int m = 0; m < RISK_MINUTES; m++) {
+        if (v->has_mark[m])
+            s_cmd ("HSET kt:risk:marks %d %lld", m, (long long) v->mark[m]);
+    }
+}
+
+static int64_t
+s_at (int hh, int mm, int ss)
+{
+    return kt_ist_ns (2025, 11, 24, hh, mm, ss);
+}
+
+static void
+s_base (struct c *c)
+{
+    memset (c, 0, sizeof *c);
+    assert_int_equal (risk_cfg_defaults (&c->cfg), 0);
+    struct risk_view *v = &c->view;
+    v->loaded = true;
+    v->state = KT_STATE_ACTIVE;
+    v->session_ok = true;
+    v->initial = 10 * LAKH;
+    v->day_start_equity = v->week_start_equity = v->peak_equity = 10 * LAKH;
+    v->day = 20251124;
+    c->now = s_at (10, 0, 0);
+    struct kt_intent *in = &c->in;
+    snprintf (in->intent_id, sizeof in->intent_id, "C-0001");
+    snprintf (in->sym, sizeof in->sym, SYM_CE);
+    in->side = KT_SIDE_BUY;
+    in->qty = 75;
+    in->order_type = KT_OT_LIMIT;
+    in->price = RS (100);
+    in->product = KT_PROD_MIS;
+    in->purpose = KT_PURPOSE_ENTRY;
+    in->has_stop = true;
+    in->stop_trigger = RS (90);
+}
+
+static struct risk_pos *
+s_pos (struct c *c, const char *sym, kt_itype_t it, int64_t qty, int64_t pending)
+{
+    struct risk_pos *p = &c->view.pos[c->view.npos++];
+    memset (p, 0, sizeof *p);
+    snprintf (p->sym, sizeof p->sym, "%s", sym);
+    p->itype = it;
+    p->qty = qty;
+    p->basis = (qty < 0? -qty: qty) * RS (100);
+    p->pending = pending;
+    return p;
+}
+
+static void
+s_exit (struct c *c, kt_side_t side, int64_t qty)
+{
+    c->in.purpose = KT_PURPOSE_EXIT;
+    c->in.side = side;
+    c->in.qty = qty;
+    c->in.has_stop = false;
+}
+
+static void
+s_ts (int64_t *ts, int *n, int count, int64_t newest, int64_t step)
+{
+    for (int i = 0; i < count; i++)
+        ts[i] = newest - i * step;
+    *n = count;
+}
+
+static void
+s_open_entry (struct c *c, int64_t resv)
+{
+    struct risk_order *o = &c->view.ord[c->view.nord++];
+    memset (o, 0, sizeof *o);
+    snprintf (o->coid, sizeof o->coid, "C-0000");
+    snprintf (o->sym, sizeof o->sym, SYM_CE);
+    o->itype = KT_ITYPE_CE;
+    o->side = KT_SIDE_BUY;
+    o->kind = RISK_KIND_ENTRY;
+    o->oqty = 75;
+    o->unit_cost = RS (100);
+    o->resv = resv;
+    o->pending = true;
+    c->view.reserved = resv;
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 0, 1);
+    c->view.units_total = c->view.units_ce = 1;
+    c->in.purpose = KT_PURPOSE_MODIFY;
+    snprintf (c->in.ref, sizeof c->in.ref, "C-0000");
+}
+
+#define ROW(name) static void name (struct c *c)
+
+ROW (base) { (void) c; }
+ROW (kill)
+{
+    c->view.kill = true;
+    snprintf (c->view.kill_reason, sizeof c->view.kill_reason, "op");
+}
+ROW (reducing) { c->view.state = KT_STATE_REDUCING; }
+ROW (halted) { c->view.state = KT_STATE_HALTED; }
+ROW (no_state) { c->view.state = KT_STATE_NONE; }
+ROW (session) { c->view.session_ok = false; }
+ROW (day_under) { c->view.realised_day = -(3 * LAKH / 10) + 1; }
+ROW (day_at) { c->view.realised_day = -(3 * LAKH / 10); }
+ROW (day_unreal) { c->view.realised_day = -(1 * LAKH / 10); c->unreal = -(2 * LAKH / 10); }
+ROW (day_carried)
+{
+    c->view.day_start_unrealised = -(2 * LAKH / 10);
+    c->unreal = -(5 * LAKH / 10) + 1;
+}
+ROW (week_under) { c->view.realised_week = -(6 * LAKH / 10) + 1; }
+ROW (week_at) { c->view.realised_week = -(6 * LAKH / 10); }
+ROW (hour_under)
+{
+    c->cfg.max_daily_loss_bps = 0;
+    int m = risk_pnl_minute (c->now);
+    c->view.has_mark[m - 60] = true;
+    c->view.mark[m - 60] = RS (10000);
+    c->view.realised_day = RS (10000) - (5 * LAKH / 10) + 1;
+}
+ROW (hour_at) { hour_under (c); c->view.realised_day -= 1; }
+ROW (hour_later)
+{
+    c->cfg.max_daily_loss_bps = 0;
+    int m = risk_pnl_minute (c->now);
+    c->view.has_mark[m - 30] = true;
+    c->view.mark[m - 30] = RS (10000);
+    c->view.realised_day = RS (10000) - (5 * LAKH / 10);
+}
+ROW (hour_older)
+{
+    c->cfg.max_daily_loss_bps = 0;
+    int m = risk_pnl_minute (c->now);
+    c->view.has_mark[m - 61] = true;
+    c->view.mark[m - 61] = RS (10000);
+    c->view.realised_day = RS (10000) - (5 * LAKH / 10);
+}
+ROW (dd_at)
+{
+    c->cfg.max_daily_loss_bps = 0;
+    c->cfg.max_weekly_loss_bps = 0;
+    c->view.realised_total = -(15 * LAKH / 10);
+    c->cfg.margin_buffer = 0;
+}
+ROW (dd_over) { dd_at (c); c->view.realised_total -= 1; }
+ROW (dd_peak) { c->cfg.margin_buffer = 0; c->view.peak_equity = 20 * LAKH; }
+ROW (consec_4) { c->view.consec_losses = 4; }
+ROW (consec_5) { c->view.consec_losses = 5; }
+ROW (rej_4) { s_ts (c->view.rejects_ts, &c->view.nrejects_ts, 4, c->now, KT_NS_PER_SEC); }
+ROW (rej_5) { s_ts (c->view.rejects_ts, &c->view.nrejects_ts, 5, c->now, KT_NS_PER_SEC); }
+ROW (rej_out)
+{
+    s_ts (c->view.rejects_ts, &c->view.nrejects_ts, 5, c->now - 596 * KT_NS_PER_SEC, KT_NS_PER_SEC);
+}
+ROW (trades_39) { c->view.trades_day = 39; }
+ROW (trades_40) { c->view.trades_day = 40; }
+ROW (hourly_4)
+{
+    s_ts (c->view.entries_ts, &c->view.nentries_ts, 4, c->now - KT_NS_PER_MIN, KT_NS_PER_MIN);
+}
+ROW (hourly_5)
+{
+    s_ts (c->view.entries_ts, &c->view.nentries_ts, 5, c->now - KT_NS_PER_MIN, KT_NS_PER_MIN);
+}
+ROW (hourly_out)
+{
+    s_ts (c->view.entries_ts, &c->view.nentries_ts, 5,
+        c->now - 3600 * KT_NS_PER_SEC + 4 * KT_NS_PER_MIN, KT_NS_PER_MIN);
+}
+ROW (spacing_at) { c->cfg.min_spacing_s = 60; c->view.last_entry_ns = c->now - 60 * KT_NS_PER_SEC; }
+ROW (spacing_under) { spacing_at (c); c->view.last_entry_ns += 1; }
+ROW (rate_9) { s_ts (c->view.orders_ts, &c->view.norders_ts, 9, c->now, 1000000); }
+ROW (rate_10) { s_ts (c->view.orders_ts, &c->view.norders_ts, 10, c->now, 1000000); }
+ROW (rate_out) { s_ts (c->view.orders_ts, &c->view.norders_ts, 10, c->now - KT_NS_PER_SEC + 9, 1); }
+ROW (pos_4) { c->view.units_total = 4; }
+ROW (pos_5) { c->view.units_total = 5; }
+ROW (ce_2) { c->view.units_total = 2; c->view.units_ce = 2; }
+ROW (ce_3) { c->view.units_total = 3; c->view.units_ce = 3; }
+ROW (pe_3) { c->view.units_total = 3; c->view.units_pe = 3; }
+ROW (sym_pending)
+{
+    c->view.units_total = 1;
+    c->view.units_ce = 1;
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 0, 1);
+}
+ROW (sym_open)
+{
+    c->view.units_total = 1;
+    c->view.units_ce = 1;
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0);
+}
+ROW (deploy_at)
+{
+    c->cfg.margin_buffer = 0;
+    c->view.reserved = 80 * LAKH / 10 - 75 * RS (100) - RS (1000);
+    c->view.deployed = RS (1000);
+}
+ROW (deploy_over) { deploy_at (c); c->view.deployed += 1; }
+ROW (deploy_lot) { deploy_at (c); c->in.qty = 150; }
+ROW (deploy_unreal) { deploy_at (c); c->unreal = -1; }
+ROW (buffer_at)
+{
+    c->cfg.max_deploy_bps = 10000;
+    c->cfg.margin_buffer = RS (50000);
+    c->view.reserved = 10 * LAKH - RS (50000) - 75 * RS (100);
+}
+ROW (buffer_over) { buffer_at (c); c->view.reserved += 1; }
+ROW (exit_ok) { s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); s_exit (c, KT_SIDE_SELL, 75); }
+ROW (exit_over) { s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); s_exit (c, KT_SIDE_SELL, 150); }
+ROW (exit_side) { s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); s_exit (c, KT_SIDE_BUY, 75); }
+ROW (exit_flat) { s_exit (c, KT_SIDE_SELL, 75); }
+ROW (exit_covered)
+{
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 150, 0)->exiting = 150;
+    s_exit (c, KT_SIDE_SELL, 75);
+}
+ROW (exit_half)
+{
+    s_pos (c, SYM_CE, KT_ITYPE_CE, -150, 0)->exiting = 75;
+    s_exit (c, KT_SIDE_BUY, 150);
+}
+ROW (exit_all_bad)
+{
+    exit_ok (c);
+    c->view.state = KT_STATE_HALTED;
+    c->view.kill = true;
+    c->view.realised_day = -(5 * LAKH);
+    c->view.session_ok = false;
+    rate_10 (c);
+    c->view.units_total = 99;
+    c->view.consec_losses = 9;
+}
+ROW (cancel_bad)
+{
+    c->in.purpose = KT_PURPOSE_CANCEL;
+    snprintf (c->in.ref, sizeof c->in.ref, "C-0000");
+    c->view.state = KT_STATE_HALTED;
+    c->view.kill = true;
+}
+ROW (mod_ok) { s_open_entry (c, 75 * RS (100)); c->in.qty = 150; }
+ROW (mod_state) { mod_ok (c); c->view.state = KT_STATE_REDUCING; }
+ROW (mod_rate) { mod_ok (c); s_ts (c->view.modifies_ts, &c->view.nmodifies_ts, 5, c->now, 1000); }
+ROW (mod_deploy)
+{
+    mod_ok (c);
+    c->cfg.margin_buffer = 0;
+    c->view.deployed = 80 * LAKH / 10 - 150 * RS (100) + 1;
+}
+ROW (mod_down)
+{
+    mod_ok (c);
+    c->in.qty = 75;
+    c->view.state = KT_STATE_ACTIVE;
+    c->cfg.margin_buffer = 20 * LAKH;
+}
+ROW (mod_stop)
+{
+    c->in.purpose = KT_PURPOSE_MODIFY;
+    snprintf (c->in.ref, sizeof c->in.ref, "C-9s");
+    c->in.order_type = KT_OT_SL;
+    c->in.trigger = RS (110);
+    c->in.price = RS (111);
+    c->view.state = KT_STATE_HALTED;
+}
+
+struct row {
+    const char *name;
+    void (*fn) (struct c *c);
+    kt_verdict_t verdict;
+    kt_reason_t code;
+    int64_t qty;
+};
+
+#define A KT_VERDICT_APPROVE
+#define RD KT_VERDICT_REDUCE
+#define B KT_VERDICT_BLOCK
+#define H KT_VERDICT_HALT
+
+static const struct row s_rows[] = {
+    { "base", base, A, KT_OK, 75 },
+    { "kill switch", kill, H, KT_R_KILL, 0 },
+    { "REDUCING", reducing, B, KT_R_STATE, 0 },
+    { "HALTED", halted, B, KT_R_STATE, 0 },
+    { "no state", no_state, B, KT_R_STATE, 0 },
+    { "session", session, B, KT_R_SESSION, 0 },
+    { "day loss 1 paise inside", day_under, A, KT_OK, 75 },
+    { "day loss at max", day_at, H, KT_R_DAILY_LOSS, 0 },
+    { "day loss with unrealised", day_unreal, H, KT_R_DAILY_LOSS, 0 },
+    { "carried unrealised not counted twice", day_carried, A, KT_OK, 75 },
+    { "week loss 1 paise inside", week_under, A, KT_OK, 75 },
+    { "week loss at max", week_at, H, KT_R_WEEKLY_LOSS, 0 },
+    { "hour loss 1 paise inside", hour_under, A, KT_OK, 75 },
+    { "hour loss at max", hour_at, H, KT_R_HOURLY_LOSS, 0 },
+    { "hour base: later mark", hour_later, H, KT_R_HOURLY_LOSS, 0 },
+    { "hour base: a mark 61 min ago does not count", hour_older, A, KT_OK, 75 },
+    { "drawdown at max", dd_at, A, KT_OK, 75 },
+    { "drawdown 1 paise over", dd_over, H, KT_R_DRAWDOWN, 0 },
+    { "drawdown from a higher peak", dd_peak, H, KT_R_DRAWDOWN, 0 },
+    { "4 losses", consec_4, A, KT_OK, 75 },
+    { "5 losses", consec_5, H, KT_R_CONSEC_LOSS, 0 },
+    { "4 rejections", rej_4, A, KT_OK, 75 },
+    { "5 rejections", rej_5, H, KT_R_REJECTS, 0 },
+    { "5 rejections, oldest out", rej_out, A, KT_OK, 75 },
+    { "39 entries", trades_39, A, KT_OK, 75 },
+    { "40 entries", trades_40, B, KT_R_TRADES_DAY, 0 },
+    { "4 this hour", hourly_4, A, KT_OK, 75 },
+    { "5 this hour", hourly_5, B, KT_R_TRADES_HOUR, 0 },
+    { "5 this hour, oldest out", hourly_out, A, KT_OK, 75 },
+    { "spacing at min", spacing_at, A, KT_OK, 75 },
+    { "spacing 1 ns short", spacing_under, B, KT_R_SPACING, 0 },
+    { "9 orders this second", rate_9, A, KT_OK, 75 },
+    { "10 orders this second", rate_10, B, KT_R_ORDER_RATE, 0 },
+    { "10 orders, oldest out", rate_out, A, KT_OK, 75 },
+    { "4 positions", pos_4, A, KT_OK, 75 },
+    { "5 positions", pos_5, B, KT_R_MAX_POS, 0 },
+    { "2 CE", ce_2, A, KT_OK, 75 },
+    { "3 CE", ce_3, B, KT_R_MAX_POS, 0 },
+    { "3 PE, entry CE", pe_3, A, KT_OK, 75 },
+    { "symbol pending", sym_pending, B, KT_R_MAX_POS, 0 },
+    { "symbol open", sym_open, B, KT_R_MAX_POS, 0 },
+    { "deploy at 80%", deploy_at, A, KT_OK, 75 },
+    { "deploy 1 paise over", deploy_over, B, KT_R_DEPLOY, 0 },
+    { "deploy 1 lot over", deploy_lot, B, KT_R_DEPLOY, 0 },
+    { "deploy: unrealised lowers equity", deploy_unreal, B, KT_R_DEPLOY, 0 },
+    { "buffer at", buffer_at, A, KT_OK, 75 },
+    { "buffer 1 paise short", buffer_over, B, KT_R_MARGIN_BUFFER, 0 },
+    { "exit", exit_ok, A, KT_OK, 75 },
+    { "exit 1 lot over", exit_over, RD, KT_R_BAD_INTENT, 75 },
+    { "exit adding", exit_side, B, KT_R_BAD_INTENT, 0 },
+    { "exit flat", exit_flat, B, KT_R_BAD_INTENT, 0 },
+    { "exit covered", exit_covered, B, KT_R_BAD_INTENT, 0 },
+    { "exit half covered (short)", exit_half, RD, KT_R_BAD_INTENT, 75 },
+    { "exit through everything", exit_all_bad, A, KT_OK, 75 },
+    { "cancel halted killed", cancel_bad, A, KT_OK, -1 },
+    { "modify entry", mod_ok, A, KT_OK, 150 },
+    { "modify entry REDUCING", mod_state, B, KT_R_STATE, 0 },
+    { "modify rate", mod_rate, B, KT_R_ORDER_RATE, 0 },
+    { "modify over deploy", mod_deploy, B, KT_R_DEPLOY, 0 },
+    { "modify down adds nothing", mod_down, A, KT_OK, 75 },
+    { "modify stop halted", mod_stop, A, KT_OK, 75 },
+};
+
+static bool
+s_has (const struct kt_decision *d, kt_reason_t code)
+{
+    for (int i = 0; i < d->nreasons; i++) {
+        if (strcmp (d->reasons[i].code, kt_reason_str (code)) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  Decide c through the Lua; also the C twin on the same account.
+static void
+s_decide (struct c *c, struct risk_decided *lua, struct risk_result *twin)
+{
+    const struct kt_instr *ins = kt_instr_by_sym (F.instr, NULL, c->in.sym);
+    struct risk_market mkt = { ins, true, RS (100), c->now - KT_NS_PER_SEC };
+    int64_t eq = risk_pnl_equity (&c->view, c->unreal);
+    struct risk_result as_entry, as_reduce;
+    risk_kind_t k = risk_check_kind (&c->view, &c->in);
+    if (c->in.purpose == KT_PURPOSE_MODIFY) {
+        risk_check_local (&c->cfg, &c->in, RISK_KIND_MODIFY_ENTRY, &mkt, c->now, eq, &as_entry);
+        risk_check_local (&c->cfg, &c->in, RISK_KIND_MODIFY, &mkt, c->now, eq, &as_reduce);
+    }
+    else {
+        risk_check_local (&c->cfg, &c->in, k, &mkt, c->now, eq, &as_entry);
+        as_reduce = as_entry;
+    }
+    struct risk_decide_req req = { &c->in, c->in.intent_id, ins? ins->itype: KT_ITYPE_OTHER,
+                                   &as_entry, &as_reduce, c->now, c->unreal, "test" };
+    char why[200];
+    int rc = risk_capital_decide (F.store, &F.ids, &c->cfg, &req, lua, why, sizeof why);
+    if (rc != 0)
+        fprintf (stderr, "decide: %s\n", why);
+    assert_int_equal (rc, 0);
+    risk_check_intent (&c->view, &c->cfg, &c->in, &mkt, c->now, c->unreal, twin);
+}
+
+static void
+test_rows_through_lua (void **state)
+{
+    (void) state;
+    static struct c c;
+    int failed = 0;
+    for (size_t i = 0; i < sizeof s_rows / sizeof s_rows[0]; i++) {
+        const struct row *row = &s_rows[i];
+        s_base (&c);
+        row->fn (&c);
+        s_put_view (&c.view);
+        struct risk_decided lua;
+        struct risk_result twin;
+        s_decide (&c, &lua, &twin);
+        struct kt_decision d;
+        risk_reply_decision (&c.in, &lua, &d);
+        bool ok = lua.verdict == row->verdict
+                  && (row->code == KT_OK? lua.nreasons == 0: s_has (&d, row->code))
+                  && (row->qty < 0 || lua.qty == row->qty)
+                  && twin.verdict == lua.verdict && twin.qty == lua.qty
+                  && twin.nreasons == lua.nreasons;
+        for (int r = 0; ok && r < lua.nreasons; r++)
+            ok = twin.reasons[r].code == lua.reasons[r].code;
+        if (!ok) {
+            failed++;
+            fprintf (stderr, "row '%s': Lua %s %lld, C %s %lld\n", row->name,
+                     kt_verdict_str (lua.verdict), (long long) lua.qty,
+                     kt_verdict_str (twin.verdict), (long long) twin.qty);
+            for (int r = 0; r < lua.nreasons; r++)
+                fprintf (stderr, "   Lua %s: %s\n", kt_reason_str (lua.reasons[r].code),
+                         lua.reasons[r].text);
+            for (int r = 0; r < twin.nreasons; r++)
+                fprintf (stderr, "   C   %s: %s\n", kt_reason_str (twin.reasons[r].code),
+                         twin.reasons[r].text);
+        }
+    }
+    assert_int_equal (failed, 0);
+}
+
+//  What is written is what a snapshot reads back (the restart guarantee in small).
+static void
+test_snapshot_round_trip (void **state)
+{
+    (void) state;
+    static struct c c;
+    s_base (&c);
+    hour_later (&c);
+    rej_4 (&c);
+    hourly_4 (&c);
+    rate_9 (&c);
+    mod_rate (&c);
+    c.view.consec_losses = 2;
+    c.view.realised_total = -12345;
+    c.view.halt_seq = 3;
+    c.view.recon_ok_ns = c.now - 5;
+    c.view.pos[0].exiting = 0;
+    c.view.pos[0].last_px = 10105;
+    c.view.pos[0].last_px_ns = c.now - 7;
+    s_pos (&c, SYM_PE, KT_ITYPE_PE, -150, 0)->realised = -777;
+    s_put_view (&c.view);
+    char why[200];
+    assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &F.back, why, sizeof why), 0);
+    const struct risk_view *x = &c.view, *y = &F.back;
+    assert_int_equal (y->state, x->state);
+    assert_int_equal (y->day, x->day);
+    assert_int_equal (y->initial, x->initial);
+    assert_int_equal (y->realised_total, x->realised_total);
+    assert_int_equal (y->reserved, x->reserved);
+    assert_int_equal (y->consec_losses, x->consec_losses);
+    assert_int_equal (y->halt_seq, x->halt_seq);
+    assert_int_equal (y->recon_ok_ns, x->recon_ok_ns);
+    assert_int_equal (y->nrejects_ts, x->nrejects_ts);
+    assert_memory_equal (y->rejects_ts, x->rejects_ts, sizeof (int64_t) * 4);
+    assert_memory_equal (y->entries_ts, x->entries_ts, sizeof (int64_t) * 4);
+    assert_memory_equal (y->modifies_ts, x->modifies_ts, sizeof (int64_t) * 5);
+    assert_memory_equal (y->has_mark, x->has_mark, sizeof x->has_mark);
+    assert_memory_equal (y->mark, x->mark, sizeof x->mark);
+    assert_int_equal (y->npos, 2);
+    assert_int_equal (y->nord, 1);
+    for (int i = 0; i < x->npos; i++) {
+        const struct risk_pos *p = risk_view_pos (y, x->pos[i].sym);
+        assert_non_null (p);
+        assert_memory_equal (p, &x->pos[i], sizeof *p);
+    }
+    const struct risk_order *o = risk_view_order (y, "C-0000");
+    assert_non_null (o);
+    assert_memory_equal (o, &x->ord[0], sizeof *o);
+}
+
+static int64_t
+s_hget (const char *key, const char *field)
+{
+    redisReply *r = redisCommand (F.peek, "HGET %s %s", key, field);
+    int64_t v = r && r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): -1;
+    freeReplyObject (r);
+    return v;
+}
+
+static int64_t
+s_int (const char *fmt, const char *arg)
+{
+    redisReply *r = redisCommand (F.peek, fmt, arg);
+    int64_t v = r->type == REDIS_REPLY_INTEGER? r->integer: -1;
+    freeReplyObject (r);
+    return v;
+}
+
+//  An approval writes everything in one script; a refusal only its record.
+static void
+test_reservation_effects (void **state)
+{
+    (void) state;
+    static struct c c;
+    s_base (&c);
+    s_put_view (&c.view);
+    struct risk_decided lua;
+    struct risk_result twin;
+    s_decide (&c, &lua, &twin);
+    assert_int_equal (lua.verdict, KT_VERDICT_APPROVE);
+    assert_string_equal (lua.coid, "C-0001");
+    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_hget ("kt:risk:state", "units_total"), 1);
+    assert_int_equal (s_hget ("kt:risk:state", "units_ce"), 1);
+    assert_int_equal (s_hget ("kt:risk:state", "trades_day"), 1);
+    assert_int_equal (s_hget ("kt:risk:state", "last_entry_ns"), c.now);
+    assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "pending"), 1);
+    assert_int_equal (s_hget ("kt:intent:C-0001", "resv"), 75 * RS (100));
+    assert_int_equal (s_hget ("kt:intent:C-0001", "sent_ns"), c.now);
+    assert_int_equal (s_int ("SISMEMBER kt:risk:open %s", "C-0001"), 1);
+    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
+    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:entries"), 1);
+    assert_int_equal (s_int ("XLEN %s", "kt:events"), 1);
+    assert_int_equal (s_int ("TTL %s", "kt:intent:C-0001"), -1);       //  open: kept
+
+    //  The same id again: the stored decision, nothing added.
+    s_decide (&c, &lua, &twin);
+    assert_true (lua.duplicate);
+    assert_int_equal (lua.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
+
+    //  A refusal: recorded (with a TTL), nothing reserved, no rate stamp.
+    snprintf (c.in.intent_id, sizeof c.in.intent_id, "C-0002");
+    s_decide (&c, &lua, &twin);
+    assert_int_equal (lua.verdict, KT_VERDICT_BLOCK);
+    assert_string_equal (lua.coid, "");
+    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
+    assert_true (s_int ("TTL %s", "kt:intent:C-0002") > 0);
+    assert_int_equal (s_int ("XLEN %s", "kt:events"), 2);
+
+    //  A HALT switches the state in the same script.
+    snprintf (c.in.intent_id, sizeof c.in.intent_id, "C-0003");
+    snprintf (c.in.sym, sizeof c.in.sym, SYM_PE);
+    s_cmd ("HSET kt:risk:kill active 1 reason %s", "test");
+    s_decide (&c, &lua, &twin);
+    assert_int_equal (lua.verdict, KT_VERDICT_HALT);
+    assert_true (lua.halted_now);
+    assert_int_equal (lua.state, KT_STATE_HALTED);
+    assert_int_equal (s_hget ("kt:risk:state", "halt_seq"), 1);
+    snprintf (c.in.intent_id, sizeof c.in.intent_id, "C-0004");
+    s_decide (&c, &lua, &twin);
+    assert_false (lua.halted_now);                  //  already halted: once
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    F.srv = kt_testredis_start ();
+    if (!F.srv)
+        return -1;
+    F.store = kt_store_new ("127.0.0.1", F.srv->port, "kt:", 1000);
+    if (risk_capital_register (F.store, &F.ids) != 0 || kt_store_connect (F.store) != 0)
+        return -1;
+    F.peek = kt_testredis_connect (F.srv);
+    char err[200];
+    F.instr = kt_instr_parse (s_csv, strlen (s_csv), err, sizeof err);
+    kt_log_open ("risk_capital_test", KT_LOG_OFF);
+    return F.peek && F.instr? 0: -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    kt_instr_destroy (&F.instr);
+    redisFree (F.peek);
+    kt_store_destroy (&F.store);
+    kt_testredis_stop (&F.srv);
+    return 0;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_rows_through_lua),
+        cmocka_unit_test (test_snapshot_round_trip),
+        cmocka_unit_test (test_reservation_effects),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

@@ -1,0 +1,577 @@
+/*  risk_core_test - the engine against a real redis-server: the life of a trade
+ *  (reservation, fill, exit, realised P&L), duplicates, the trading state machine and
+ *  the reconciler's agreement, the kill switch set by hand, breakers on price moves,
+ *  rejections and TokenException, the daily roll-over, Redis down (entries blocked,
+ *  exits forwarded), and the sweep of orders exec-gateway never answered. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "../../risk-gate/risk.h"
+#include "kt_testredis.h"
+
+#define RS(x) ((int64_t) (x) * 100)
+#define SYM_CE "NIFTY25NOV24000CE"
+#define SYM_PE "NIFTY25NOV24000PE"
+
+static const char s_csv[] =
+    KT_INSTR_CSV_HEADER "\n"
+    "1001,1,NIFTY25NOV24000CE,NIFTY,100,2025-11-27,24000,0.05,75,CE,NFO-OPT,NFO\n"
+    "1002,2,NIFTY25NOV24000PE,NIFTY,100,2025-11-27,24000,0.05,75,PE,NFO-OPT,NFO\n";
+
+struct fx {
+    kt_testredis_t *srv;
+    kt_store_t *store;
+    redisContext *peek;
+    kt_instr_table_t *instr;
+    struct risk_cfg cfg;
+    risk_core_t *core;
+    int64_t now;
+    int seq;
+};
+
+static int64_t
+s_at (int d, int hh, int mm, int ss)
+{
+    return kt_ist_ns (2025, 11, d, hh, mm, ss);
+}
+
+static const char *const s_aof[] = { "--appendonly", "yes", "--appendfsync", "always", NULL };
+
+static int
+s_setup_with (void **state, const char *const *extra)
+{
+    struct fx *f = calloc (1, sizeof *f);
+    f->srv = extra? kt_testredis_start_with (extra): kt_testredis_start ();
+    assert_non_null (f->srv);
+    f->store = kt_store_new ("127.0.0.1", f->srv->port, "kt:", 500);
+    assert_int_equal (kt_store_connect (f->store), 0);
+    f->peek = kt_testredis_connect (f->srv);
+    char err[200];
+    f->instr = kt_instr_parse (s_csv, strlen (s_csv), err, sizeof err);
+    assert_non_null (f->instr);
+    assert_int_equal (risk_cfg_defaults (&f->cfg), 0);
+    f->core = risk_core_new (&f->cfg, f->store, "risk-test");
+    assert_non_null (f->core);
+    risk_core_set_instruments (f->core, f->instr);
+    f->now = s_at (24, 10, 0, 0);
+    kt_log_open ("risk_core_test", KT_LOG_OFF);
+    *state = f;
+    return 0;
+}
+
+static int
+s_setup (void **state)
+{
+    return s_setup_with (state, NULL);
+}
+
+//  Redis with an append-only file, so a restart keeps the account (as deployed).
+static int
+s_setup_aof (void **state)
+{
+    return s_setup_with (state, s_aof);
+}
+
+static int
+s_teardown (void **state)
+{
+    struct fx *f = *state;
+    risk_core_destroy (&f->core);
+    kt_instr_destroy (&f->instr);
+    if (f->peek)
+        redisFree (f->peek);
+    kt_store_destroy (&f->store);
+    kt_testredis_stop (&f->srv);
+    free (f);
+    return 0;
+}
+
+static redisReply *
+s_peek (struct fx *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = redisvCommand (f->peek, fmt, ap);
+    va_end (ap);
+    assert_non_null (r);
+    return r;
+}
+
+static int64_t
+s_hget (struct fx *f, const char *key, const char *field)
+{
+    redisReply *r = s_peek (f, "HGET %s %s", key, field);
+    int64_t v = r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): 0;
+    freeReplyObject (r);
+    return v;
+}
+
+static void
+s_hset (struct fx *f, const char *key, const char *field, const char *value)
+{
+    freeReplyObject (s_peek (f, "HSET %s %s %s", key, field, value));
+}
+
+//  Start, let the reconciler agree, poll: ACTIVE.
+static void
+s_active (struct fx *f)
+{
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    assert_int_equal (risk_core_start (f->core, f->now, &out), 0);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_REDUCING);
+    char ns[24];
+    snprintf (ns, sizeof ns, "%lld", (long long) (f->now + 1));
+    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    f->now += KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+    assert_true (out.state_changed);
+}
+
+static struct kt_intent
+s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t qty,
+          int64_t price)
+{
+    struct kt_intent in;
+    memset (&in, 0, sizeof in);
+    snprintf (in.intent_id, sizeof in.intent_id, "T-%04d", ++f->seq);
+    snprintf (in.strategy, sizeof in.strategy, "T");
+    snprintf (in.sym, sizeof in.sym, "%s", sym);
+    in.side = side;
+    in.qty = qty;
+    in.order_type = KT_OT_LIMIT;
+    in.price = price;
+    in.product = KT_PROD_MIS;
+    in.purpose = p;
+    if (p == KT_PURPOSE_ENTRY) {
+        in.has_stop = true;
+        in.stop_trigger = side == KT_SIDE_BUY? price - RS (10): price + RS (10);
+    }
+    return in;
+}
+
+static struct risk_out
+s_decide (struct fx *f, const struct kt_intent *in)
+{
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, in, f->now, &out);
+    assert_true (out.has_decision);
+    return out;
+}
+
+static struct risk_out
+s_exec (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec_kind_t kind,
+        int64_t filled, int64_t last_qty, int64_t px)
+{
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+    snprintf (ev.sym, sizeof ev.sym, "%s", sym);
+    ev.side = side;
+    ev.event = kind;
+    ev.filled_qty = filled;
+    ev.last_qty = last_qty;
+    ev.last_px = px;
+    ev.avg_px = px;
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    return out;
+}
+
+static void
+s_tick (struct fx *f, const char *sym, int64_t px)
+{
+    risk_core_on_tick (f->core, sym, px, f->now);
+}
+
+static void
+test_trade_life (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
+
+    struct risk_out out = s_decide (f, &in);            //  no tick yet
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_string_equal (out.decision.reasons[0].code, "STALE_MD");
+    assert_int_equal (out.ncmds, 0);
+
+    s_tick (f, SYM_CE, RS (100));
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+    assert_string_equal (out.cmds[0].coid, in.intent_id);
+    assert_string_equal (out.decision.coid, in.intent_id);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+
+    //  The same intent again: the first decision, and no second order.
+    struct risk_out again = s_decide (f, &in);
+    assert_int_equal (again.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (again.ncmds, 0);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
+
+    //  Partial fill at 99.50, then the rest at 99: the reservation converts.
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, 9950);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 75);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 75 * 9950);
+    //  the same event again (PUB duplicates, a second instance): nothing changes
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, 9950);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 75);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 150, 75, 9900);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 150);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
+    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 75 * 9950 + 75 * 9900);
+    redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in.intent_id);
+    assert_int_equal (r->integer, 0);
+    freeReplyObject (r);
+
+    //  Unrealised from the tick; exit one lot at 110, then the other at 90.
+    s_tick (f, SYM_CE, RS (110));
+    assert_int_equal (risk_core_unrealised (f->core), 150 * RS (110) - (75 * 9950 + 75 * 9900));
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 300, RS (110));
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);     //  capped at 150
+    assert_int_equal (out.decision.qty, 150);
+    assert_int_equal (out.cmds[0].qty, 150);
+    s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_PARTIAL, 75, 75, RS (110));
+    //  basis of 75 of 150 = half of (746250 + 742500)
+    int64_t basis = 75 * 9950 + 75 * 9900;
+    int64_t r1 = 75 * RS (110) - basis / 2;
+    assert_int_equal (s_hget (f, "kt:risk:state", "realised_day"), r1);
+    s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 150, 75, RS (90));
+    int64_t r2 = 75 * RS (90) - (basis - basis / 2);
+    assert_int_equal (s_hget (f, "kt:risk:state", "realised_day"), r1 + r2);
+    assert_int_equal (s_hget (f, "kt:capital", "realised_total"), r1 + r2);
+    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0? 1: 0);
+    r = s_peek (f, "EXISTS kt:risk:pos:" SYM_CE);
+    assert_int_equal (r->integer, 0);                   //  flat: the book entry is gone
+    freeReplyObject (r);
+    r = s_peek (f, "XLEN kt:events");
+    assert_true (r->integer >= 5);                      //  decisions, fills, state changes
+    freeReplyObject (r);
+}
+
+static void
+test_cancel_releases (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    int64_t margin = 75 * 240000;                       //  10% of strike 24000 per unit
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), margin);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 1);
+
+    //  A modify of the entry raises its reservation (entry rules apply) ...
+    struct kt_intent mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_PE, KT_SIDE_SELL, 150, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    mod.has_stop = true;
+    mod.stop_trigger = RS (110);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_MODIFY);
+    assert_string_equal (out.cmds[0].ref, in.intent_id);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
+
+    //  ... and a cancel releases it all, with the pending slot.
+    struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
+    snprintf (cx.ref, sizeof cx.ref, "%s", in.intent_id);
+    out = s_decide (f, &cx);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_CANCEL);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_CANCELLED, 0, 0, 0);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 0);
+    redisReply *r = s_peek (f, "SCARD kt:risk:positions");
+    assert_int_equal (r->integer, 0);
+    freeReplyObject (r);
+}
+
+static void
+test_kill_switch_by_hand (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    //  an open long to exit later
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    s_decide (f, &in);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, 75, RS (100));
+
+    //  redis-cli HSET kt:risk:kill active 1 reason "..." -- honoured on the next decision
+    freeReplyObject (s_peek (f, "HSET kt:risk:kill active 1 reason %s", "operator test"));
+    struct kt_intent e2 = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 75, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+    struct risk_out out = s_decide (f, &e2);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    assert_string_equal (out.decision.reasons[0].code, "KILL");
+    assert_int_equal (out.decision.state, KT_STATE_HALTED);
+    assert_true (out.state_changed);
+    assert_true (out.ncmds >= 1);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_CANCEL_ALL);
+    assert_int_equal (out.cmds[0].purpose, KT_PURPOSE_ENTRY);
+    assert_int_equal (out.nalerts > 0, 1);
+    assert_int_equal (out.alerts[0].sev, KT_SEV_CRITICAL);
+
+    //  The exit is never blocked.
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+
+    //  Clearing the switch alone does not resume: HALTED is left by an operator.
+    freeReplyObject (s_peek (f, "HSET kt:risk:kill active 0"));
+    memset (&out, 0, sizeof out);
+    f->now += KT_NS_PER_SEC;
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    //  tradectl resume: state back to REDUCING (since now); only a reconciliation after
+    //  that makes it ACTIVE
+    char ns[24];
+    snprintf (ns, sizeof ns, "%lld", (long long) f->now);
+    freeReplyObject (s_peek (f, "HSET kt:risk:state state REDUCING since_ns %s", ns));
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_REDUCING);
+    snprintf (ns, sizeof ns, "%lld", (long long) f->now + 1);
+    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now + 2, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+}
+
+static void
+test_kill_switch_on_poll (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    freeReplyObject (s_peek (f, "HSET kt:risk:kill active 1 reason %s", "by hand"));
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    f->now += KT_NS_PER_SEC;
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    assert_int_equal (out.ncmds, 1);
+    assert_string_equal (out.cmds[0].coid, "rg-cancel-1");
+    assert_true (out.state_changed);
+    //  a second poll does not halt (or cancel) again
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now + 1, &out);
+    assert_int_equal (out.ncmds, 0);
+}
+
+static void
+test_breaker_on_price (void **state)
+{
+    struct fx *f = *state;
+    f->cfg.flatten_on_halt = true;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 750, 750, RS (100));
+    //  3% of Rs 10 lakh = Rs 30000 = Rs 40 x 750: at Rs 60 exactly at the limit
+    f->now += KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (60) + 5);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+    s_tick (f, SYM_CE, RS (60));
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    assert_non_null (strstr (risk_core_view (f->core)->reason, "DAILY_LOSS"));
+    assert_true (risk_core_view (f->core)->day_scoped);
+    assert_int_equal (out.ncmds, 2);
+    assert_int_equal (out.cmds[1].action, KT_ACTION_FLATTEN);
+
+    //  The next trading day: archived, counters reset, the day-scoped halt ended.
+    f->now = s_at (25, 9, 0, 0);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    const struct risk_view *v = risk_core_view (f->core);
+    assert_int_equal (v->day, 20251125);
+    assert_int_equal (v->trades_day, 0);
+    assert_int_equal (v->state, KT_STATE_REDUCING);     //  halt over, awaiting reconciliation
+    char ns[24];
+    snprintf (ns, sizeof ns, "%lld", (long long) f->now);
+    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now + 1, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+    redisReply *r = s_peek (f, "HGET kt:risk:day:20251124 trades");
+    assert_string_equal (r->str, "1");
+    freeReplyObject (r);
+}
+
+static void
+test_rejects_and_session (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    char coid[16];
+    for (int i = 0; i < 4; i++) {
+        snprintf (coid, sizeof coid, "X-%d", i);
+        s_exec (f, coid, SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    }
+    //  our own refusals do not count
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "X-int");
+    ev.event = KT_EXEC_REJECTED;
+    snprintf (ev.reason, sizeof ev.reason, "STORE_DOWN: redis gone");
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+    //  the same reject twice counts once
+    s_exec (f, "X-3", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+    out = s_exec (f, "X-4", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    assert_non_null (strstr (risk_core_view (f->core)->reason, "REJECTS"));
+
+    //  TokenException: session invalid
+    snprintf (ev.coid, sizeof ev.coid, "X-tok");
+    snprintf (ev.reason, sizeof ev.reason, "TokenException: Incorrect api_key or access_token");
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    assert_false (risk_core_view (f->core)->session_ok);
+}
+
+static void
+test_redis_down (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    s_decide (f, &in);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, 75, RS (100));
+
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    struct kt_intent e2 = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    struct risk_out out = s_decide (f, &e2);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    bool store_down = false;
+    for (int i = 0; i < out.decision.nreasons; i++)
+        store_down = store_down || strcmp (out.decision.reasons[i].code, "STORE_DOWN") == 0;
+    assert_true (store_down);
+    assert_int_equal (out.ncmds, 0);
+    assert_true (out.nalerts >= 1);
+    assert_int_equal (out.alerts[0].sev, KT_SEV_CRITICAL);
+    assert_string_equal (out.alerts[0].key, "risk.store_down");
+
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (out.nalerts, 0);                  //  alerted once per outage
+    //  asked again: the same answer, no second order
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 0);
+    //  its fill arrives while Redis is down: queued, applied when Redis is back
+    s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (105));
+
+    assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    f->now += 10 * KT_NS_PER_SEC;
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
+    out = (struct risk_out) { 0 };
+    risk_core_poll (f->core, f->now, &out);
+    const struct risk_view *v = risk_core_view (f->core);
+    assert_true (v->loaded);
+    assert_int_equal (out.nalerts, 1);
+    assert_int_equal (out.alerts[0].sev, KT_SEV_INFO);              //  "reaches Redis again"
+    //  the queued fill was applied: flat, Rs 5 x 75 realised
+    assert_null (risk_view_pos (v, SYM_CE));
+    assert_int_equal (v->realised_day, 75 * RS (5));
+    //  and the exit decided offline is still answered the same, without a second order
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 0);
+}
+
+static void
+test_unanswered_sweep (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent a = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    struct kt_intent b = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 75, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+    s_decide (f, &a);
+    s_decide (f, &b);
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);             //  refresh the view
+    //  exec-gateway recorded b as rejected, but its event never reached us
+    freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled 0 sym %s side BUY",
+                             b.intent_id, SYM_PE));
+    //  not yet past the timeout: nothing
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now + 29 * KT_NS_PER_SEC, &out);
+    assert_int_equal (out.ncmds, 0);
+    f->now += 31 * KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    //  a: unknown to exec-gateway -> asked again (same coid), reservation kept, alerted
+    assert_int_equal (out.ncmds, 1);
+    assert_string_equal (out.cmds[0].coid, a.intent_id);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+    assert_int_equal (out.cmds[0].qty, 75);
+    assert_int_equal (out.alerts[0].sev, KT_SEV_CRITICAL);
+    char key[64];
+    snprintf (key, sizeof key, "kt:intent:%s", a.intent_id);
+    assert_int_equal (s_hget (f, key, "unresolved"), 1);
+    //  b: settled from exec-gateway's record -> released
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
+    //  the next sweep does not alert again
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now + 1, &out);
+    assert_int_equal (out.nalerts, 0);
+    assert_int_equal (out.ncmds, 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_trade_life, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cancel_releases, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_kill_switch_by_hand, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_kill_switch_on_poll, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_breaker_on_price, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejects_and_session, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_redis_down, s_setup_aof, s_teardown),
+        cmocka_unit_test_setup_teardown (test_unanswered_sweep, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
