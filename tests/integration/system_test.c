@@ -4,10 +4,10 @@
  *  Shows: every process heartbeats into Redis; a TICK published on `md` reaches
  *  strategy; an ORDER_INTENT goes through risk-gate to exec-gateway and the decision
  *  comes back; an ALERT reaches the alerter's durable outbox; SIGTERM stops each
- *  process within 2 s. The config is the shipped sim.json with only the addresses
- *  changed (Redis port, ipc:// endpoints private to this test). The test plays a second
- *  market-data publisher on `md`: strategy's md endpoint lists md-gateway's address and
- *  the test's. */
+ *  process within 2 s. The config is the shipped sim.json with the addresses changed
+ *  (Redis port, ipc:// endpoints private to this test) and the simulated session set to
+ *  a Monday 10:00 IST at real-time pace. The test plays a second market-data publisher on
+ *  `md`: the subscribers' md endpoint lists md-gateway's address and the test's. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +43,7 @@ struct sys {
     kt_testredis_t *redis;
     char dir[64];
     char cfg_path[128];             //  the pipeline's config
-    char strat_cfg_path[128];       //  strategy's: md lists the test's publisher too
+    char sub_cfg_path[128];         //  subscribers': md lists the test's publisher too
     char ep[6][128];                //  md, risk, risk_pub, exec, exec_pub, alerts
     char ep_inject[128];
     kt_testproc_t *procs[NPROCS];
@@ -96,6 +96,8 @@ s_write_config (const char *path, const char *md_endpoint)
     cJSON *clock = cJSON_GetObjectItem (root, "clock");
     cJSON_ReplaceItemInObject (clock, "date", cJSON_CreateString ("2025-11-24"));
     cJSON_ReplaceItemInObject (clock, "start", cJSON_CreateString ("10:00"));
+    //  Real-time pace: the entry below must find a tick younger than risk.stale_md_s.
+    cJSON_ReplaceItemInObject (clock, "speed", cJSON_CreateNumber (1));
     cJSON *instr = cJSON_GetObjectItem (root, "instruments");
     char csv[128];
     snprintf (csv, sizeof csv, "%s/instruments.csv", s_sys.dir);
@@ -135,19 +137,19 @@ s_setup (void **state)
         return -1;
     fputs (s_instruments, f);
     fclose (f);
-    snprintf (s_sys.strat_cfg_path, sizeof s_sys.strat_cfg_path, "%s/strategy.json", s_sys.dir);
+    snprintf (s_sys.sub_cfg_path, sizeof s_sys.sub_cfg_path, "%s/subscribers.json", s_sys.dir);
     char both[300];
     snprintf (both, sizeof both, "%s,%s", s_sys.ep[EP_MD], s_sys.ep_inject);
     if (s_write_config (s_sys.cfg_path, s_sys.ep[EP_MD]) != 0
-        || s_write_config (s_sys.strat_cfg_path, both) != 0)
+        || s_write_config (s_sys.sub_cfg_path, both) != 0)
         return -1;
 
     static const char *const env[] = { "KITE_API_KEY=sim_api_key",
                                        "KITE_API_SECRET=sim_api_secret",
                                        "KITE_ACCESS_TOKEN=sim_access_token", NULL };
     for (int i = 0; i < NPROCS; i++) {
-        const char *cfg = strcmp (s_procs[i], "strategy") == 0? s_sys.strat_cfg_path
-                                                               : s_sys.cfg_path;
+        const char *cfg = strcmp (s_procs[i], "md-gateway") == 0? s_sys.cfg_path
+                                                                 : s_sys.sub_cfg_path;
         const char *args[] = { "-c", cfg, NULL };
         s_sys.procs[i] = kt_testproc_start (s_procs[i], args, env);
         if (!s_sys.procs[i])
@@ -269,16 +271,60 @@ test_tick_reaches_strategy (void **state)
     zmq_close (pub);
 }
 
+//  The reconciler's signal that the broker and Redis agree (docs/risk-gate.md), at the
+//  pipeline's "now" as every process computes it from the shared clock hash.
+static void
+s_signal_agreement (void)
+{
+    redisContext *c = kt_testredis_connect (s_sys.redis);
+    redisReply *r = redisCommand (c, "HMGET kt:clock wall_anchor_ns sim_anchor_ns speed_ppm");
+    assert_int_equal (r->type, REDIS_REPLY_ARRAY);
+    kt_clock_t *clock = kt_clock_new_sim (strtoll (r->element[0]->str, NULL, 10),
+                                          strtoll (r->element[1]->str, NULL, 10),
+                                          strtoll (r->element[2]->str, NULL, 10));
+    freeReplyObject (r);
+    assert_non_null (clock);
+    freeReplyObject (redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
+                                   (long long) kt_clock_now_ns (clock)));
+    kt_clock_destroy (&clock);
+    redisFree (c);
+}
+
+static void
+s_publish_tick (void *pub, uint64_t seq)
+{
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_TICK;
+    m.u.tick.token = TOKEN;
+    snprintf (m.u.tick.sym, sizeof m.u.tick.sym, SYM);
+    m.u.tick.ltp = 15005;
+    m.u.tick.bid = 15000;
+    m.u.tick.ask = 15010;
+    m.u.tick.volume = 1000 + (int64_t) seq;
+    s_send (pub, false, "md.tick." SYM, &m, seq);
+}
+
 static void
 test_intent_through_risk_to_exec (void **state)
 {
     (void) state;
-    void *dealer = s_socket (ZMQ_DEALER, s_sys.ep[EP_RISK], false);
-    void *execsub = s_socket (ZMQ_SUB, s_sys.ep[EP_EXEC_PUB], false);
-    zmq_setsockopt (execsub, ZMQ_SUBSCRIBE, "exec.", 5);
-    usleep (200 * 1000);
+    kt_testproc_t *risk = s_sys.procs[3];
+    //  Trading starts REDUCING; the reconciler's agreement makes it ACTIVE.
+    s_signal_agreement ();
+    const char *line = kt_testproc_log_wait (risk, "risk.state", "\"state\":\"ACTIVE\"", 5000);
+    if (!line)
+        kt_testproc_log_dump (risk, 3000);
+    assert_non_null (line);
 
-    //  An exit is risk-reducing: allowed while trading is still REDUCING at start.
+    void *pub = s_socket (ZMQ_PUB, s_sys.ep_inject, true);
+    void *dealer = s_socket (ZMQ_DEALER, s_sys.ep[EP_RISK], false);
+    for (uint64_t n = 1; n <= 20; n++) {         //  a fresh price for the entry
+        s_publish_tick (pub, n);
+        usleep (20 * 1000);
+    }
+
+    //  A short entry on the break of 150.00 with its stop at 160.00: one lot, R = Rs 753.75.
     struct kt_msg m;
     memset (&m, 0, sizeof m);
     m.env.type = KT_MSG_ORDER_INTENT;
@@ -286,11 +332,17 @@ test_intent_through_risk_to_exec (void **state)
     snprintf (in->intent_id, sizeof in->intent_id, "SYS1");
     snprintf (in->strategy, sizeof in->strategy, "S1");
     snprintf (in->sym, sizeof in->sym, SYM);
-    in->side = KT_SIDE_BUY;
+    in->side = KT_SIDE_SELL;
     in->qty = 75;
-    in->order_type = KT_OT_MARKET;
+    in->order_type = KT_OT_SL;
+    in->trigger = 14995;
+    in->price = 14990;
     in->product = KT_PROD_MIS;
-    in->purpose = KT_PURPOSE_EXIT;
+    in->purpose = KT_PURPOSE_ENTRY;
+    in->has_stop = true;
+    in->stop_trigger = 16000;
+    in->stop_price = 16050;
+    in->r_value = (16000 - 14995) * 75;
     s_send (dealer, true, "risk.intent", &m, 1);
 
     kt_msg_decoder_t *dec = kt_msg_decoder_new ();
@@ -308,22 +360,24 @@ test_intent_through_risk_to_exec (void **state)
         got = true;
     }
     if (!got)
-        kt_testproc_log_dump (s_sys.procs[3], 3000);
+        kt_testproc_log_dump (risk, 3000);
     assert_true (got);
     assert_int_equal (reply.env.type, KT_MSG_RISK_DECISION);
     assert_string_equal (reply.u.decision.intent_id, "SYS1");
     assert_string_equal (reply.env.src, "risk-gate");
-    //  It reached exec-gateway: the order is recorded there under the coid risk-gate gave.
-    if (!reply.u.decision.coid[0]) {
-        fprintf (stderr, "decision %s qty %lld reason %s: %s\n",
-                 kt_verdict_str (reply.u.decision.verdict), (long long) reply.u.decision.qty,
+    if (reply.u.decision.verdict != KT_VERDICT_APPROVE) {
+        fprintf (stderr, "decision %s: %s %s\n", kt_verdict_str (reply.u.decision.verdict),
                  reply.u.decision.nreasons? reply.u.decision.reasons[0].code: "",
                  reply.u.decision.nreasons? reply.u.decision.reasons[0].text: "");
-        kt_testproc_log_dump (s_sys.procs[3], 3000);
+        kt_testproc_log_dump (risk, 3000);
     }
+    assert_int_equal (reply.u.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (reply.u.decision.qty, 75);
     assert_true (reply.u.decision.coid[0] != 0);
-    const char *line = kt_testproc_log_wait (s_sys.procs[2], "exec.order.rejected",
-                                             reply.u.decision.coid, 3000);
+    //  It reached exec-gateway: the order is recorded there under that coid, and
+    //  exec-gateway's answer came back to risk-gate, which released the reservation.
+    line = kt_testproc_log_wait (s_sys.procs[2], "exec.order.rejected", reply.u.decision.coid,
+                                 3000);
     assert_non_null (line);
     char key[80];
     snprintf (key, sizeof key, "kt:order:%s", reply.u.decision.coid);
@@ -331,9 +385,23 @@ test_intent_through_risk_to_exec (void **state)
     assert_int_equal (r->type, REDIS_REPLY_STRING);
     assert_string_equal (r->str, "SYS1");
     freeReplyObject (r);
+
+    //  The same intent again (a client retry): the first decision, never a second order.
+    s_send (dealer, true, "risk.intent", &m, 2);
+    assert_int_equal (zmq_poll (&item, 1, 5000), 1);
+    zmq_recv (dealer, buf, sizeof buf, 0);
+    zmq_recv (dealer, buf, sizeof buf, 0);
+    int n = zmq_recv (dealer, buf, sizeof buf, 0);
+    struct kt_msg again;
+    assert_int_equal (kt_msg_decode (dec, buf, (size_t) n, &again, why, sizeof why), 0);
+    assert_int_equal (again.u.decision.verdict, KT_VERDICT_APPROVE);
+    assert_string_equal (again.u.decision.coid, reply.u.decision.coid);
+    usleep (300 * 1000);
+    assert_int_equal (kt_testproc_log_count (s_sys.procs[2], "exec.order.rejected",
+                                             reply.u.decision.coid), 1);
     kt_msg_decoder_destroy (&dec);
     zmq_close (dealer);
-    zmq_close (execsub);
+    zmq_close (pub);
 }
 
 static void
