@@ -14,12 +14,18 @@ CONFIG=${KT_CONFIG:-$ROOT/deploy/config/sim.json}
 CONF=$RUN/supervisord.conf
 CTL=(supervisorctl -c "$CONF")
 
-json_get() {  # json_get FILE section key default (flat lookup, enough for our own config files)
+json_get() {  # json_get FILE section key default; section "" reads a top-level key
     python3 - "$1" "$2" "$3" "$4" <<'PY' 2>/dev/null || echo "$4"
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(d.get(sys.argv[2], {}).get(sys.argv[3], sys.argv[4]))
+v = d.get(sys.argv[3], sys.argv[4]) if sys.argv[2] == "" else d.get(sys.argv[2], {}).get(sys.argv[3], sys.argv[4])
+print(v)
 PY
+}
+
+hostport() {  # hostport URL -> HOST:PORT of http://HOST:PORT/... or ws://HOST:PORT
+    local u=${1#*://}
+    echo "${u%%/*}"
 }
 
 start() {
@@ -28,8 +34,7 @@ start() {
         echo "kt: already running (deploy/run.sh status, make stop)"; exit 0
     fi
     local mode port speed
-    mode=$(json_get "$CONFIG" mode "" sim)
-    [ "$mode" = "sim" ] || mode=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["mode"])' "$CONFIG" 2>/dev/null || echo sim)
+    mode=$(json_get "$CONFIG" "" mode sim)
     port=$(json_get "$CONFIG" redis port 6390)
     speed=${KT_SIM_SPEED:-$(json_get "$CONFIG" clock speed 60)}
     if [ "$mode" = "sim" ]; then
@@ -37,10 +42,16 @@ start() {
         export KITE_API_SECRET=${KITE_API_SECRET:-sim_api_secret}
         export KITE_ACCESS_TOKEN=${KITE_ACCESS_TOKEN:-sim_access_token}
         autostart=true
+        sim_token=$KITE_ACCESS_TOKEN
     else
+        # kite-sim is not started outside sim mode; a real token never goes on a command line.
         autostart=false
+        sim_token=none
     fi
-    local sim_args="--http 127.0.0.1:7201 --ws 127.0.0.1:7202 --seed ${KT_SIM_SEED:-1} --speed $speed --redis 127.0.0.1:$port --access-token $KITE_ACCESS_TOKEN"
+    local http ws
+    http=$(hostport "$(json_get "$CONFIG" kite api_url http://127.0.0.1:7201)")
+    ws=$(hostport "$(json_get "$CONFIG" kite ws_url ws://127.0.0.1:7202)")
+    local sim_args="--http $http --ws $ws --seed ${KT_SIM_SEED:-1} --speed $speed --redis 127.0.0.1:$port --access-token $sim_token"
     sed -e "s#@ROOT@#$ROOT#g; s#@RUN@#$RUN#g; s#@BIN@#$BIN#g; s#@CONFIG@#$CONFIG#g" \
         -e "s#@REDIS_PORT@#$port#g; s#@SIM_AUTOSTART@#$autostart#g; s#@SIM_ARGS@#$sim_args#g" \
         "$ROOT/deploy/supervisord.conf" > "$CONF"
