@@ -14,6 +14,7 @@ BUILD       ?= build
 CC          ?= cc
 FUZZ_CC     ?= clang
 FUZZ_SECONDS ?= 30
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS        := libzmq msgpack libcurl libwebsockets hiredis libcjson libcrypto
 
 # Named flag groups, Redis style.
@@ -113,7 +114,7 @@ deps:
 
 # Unit tests first (sanitizers), then integration tests against the real binaries.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(INTEG_BINS)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(INTEG_BINS)
 	@KT_BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) -- $(INTEG_BINS)
 
 unit: $(UNIT_BINS)
@@ -123,7 +124,7 @@ integration: all $(INTEG_BINS)
 	@KT_BUILD=$(BUILD) tests/run-tests.sh -- $(INTEG_BINS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do echo "== $$b"; KT_BUILD=$(BUILD) $$b || exit 1; done
 
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
