@@ -29,7 +29,7 @@ const kt_cfg_row_t sim_cfg_table[] = {
       "user_name reported by /user/profile" },
     { "sim.publish_clock", KT_CFG_BOOL, S_F (publish_clock), "true", 0, -1, KT_CFG_F_RESTART,
       "write the session clock to the Redis `clock` hash of the redis section" },
-    { "sim.opening_balance", KT_CFG_MONEY, S_F (opening_balance), "1000000", 0,
+    { "sim.opening_balance", KT_CFG_MONEY, S_F (opening_balance), "10000000", 0,
       INT64_MAX / 4, KT_CFG_F_RESTART, "account cash at the open, rupees" },
     { "sim.freeze_qty", KT_CFG_INT, S_F (freeze_qty), "1800", 1, 1000000, KT_CFG_F_RESTART,
       "NIFTY freeze quantity in units (autoslice above it)" },
@@ -76,7 +76,7 @@ s_defaults (struct sim_cfg *cfg)
     snprintf (cfg->user_name, sizeof cfg->user_name, "Kite Sim");
     snprintf (cfg->log_level, sizeof cfg->log_level, "info");
     cfg->publish_clock = true;
-    cfg->opening_balance = 100000000;
+    cfg->opening_balance = 1000000000;           //  Rs 1 crore, as risk.capital in sim.json
     cfg->freeze_qty = 1800;
     cfg->strikes_each_side = 20;
     cfg->lot = 75;

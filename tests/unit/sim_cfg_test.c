@@ -72,7 +72,7 @@ s_expect_defaults (const struct sim_cfg *c)
     assert_string_equal (c->user_name, "Kite Sim");
     assert_string_equal (c->log_level, "info");
     assert_true (c->publish_clock);
-    assert_int_equal (c->opening_balance, 100000000);       //  Rs 10 lakh in paise
+    assert_int_equal (c->opening_balance, 1000000000);      //  Rs 1 crore in paise
     assert_int_equal (c->freeze_qty, 1800);
     assert_int_equal (c->strikes_each_side, 20);
     assert_int_equal (c->lot, 75);
