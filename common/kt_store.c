@@ -319,7 +319,14 @@ kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *a
 int
 kt_store_script (kt_store_t *self, const char *name, const char *lua)
 {
-    if (self->nscripts == S_SCRIPTS_MAX || !lua)
+    if (!lua)
+        return -1;
+    //  The same script registered again (e.g. by a second user of this store) keeps its id.
+    for (int i = 0; i < self->nscripts; i++)
+        if (name && strcmp (self->scripts[i].name, name) == 0
+            && strcmp (self->scripts[i].lua, lua) == 0)
+            return i;
+    if (self->nscripts == S_SCRIPTS_MAX)
         return -1;
     s_script_t *script = &self->scripts[self->nscripts];
     snprintf (script->name, sizeof script->name, "%s", name ? name : "");

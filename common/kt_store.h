@@ -87,8 +87,9 @@ redisReply *
     kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen);
 
 //  Register a Lua script under name (both copied); loaded on every (re)connect, and
-//  on first use when registered after connecting. Returns a script id (>= 0) or -1
-//  if the registry (32) is full.
+//  on first use when registered after connecting. Registering the same name and text
+//  again returns the same id. Returns a script id (>= 0) or -1 if the registry (32) is
+//  full.
 int
     kt_store_script (kt_store_t *self, const char *name, const char *lua);
 

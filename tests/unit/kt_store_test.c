@@ -188,6 +188,9 @@ test_scripts (void **state)
     //  Registered after connect: loaded on first use.
     int echo = kt_store_script (f->store, "echo", "return {KEYS[1], ARGV[1], ARGV[2]}");
     assert_int_equal (echo, 1);
+    //  The same script again keeps its id; the same name with other text is a new one.
+    assert_int_equal (kt_store_script (f->store, "echo", "return {KEYS[1], ARGV[1], ARGV[2]}"), 1);
+    assert_int_equal (kt_store_script (f->store, "echo", "return 2"), 2);
     const char *args2[] = {"a", "b"};
     r = kt_store_eval (f->store, echo, 1, keys, 2, args2);
     assert_non_null (r);
@@ -255,10 +258,15 @@ test_registry_full (void **state)
 {
     fixture_t *f = *state;
     int id = 0;
-    for (int i = 0; i < 32; i++)
-        id = kt_store_script (f->store, "s", "return 1");
+    char lua[32];
+    for (int i = 0; i < 32; i++) {
+        snprintf (lua, sizeof lua, "return %d", i);
+        id = kt_store_script (f->store, "s", lua);
+    }
     assert_int_equal (id, 31);
-    assert_int_equal (kt_store_script (f->store, "s", "return 1"), -1);
+    assert_int_equal (kt_store_script (f->store, "s", "return 99"), -1);
+    //  A script already registered still gets its id when the registry is full.
+    assert_int_equal (kt_store_script (f->store, "s", "return 5"), 5);
 }
 
 static void
