@@ -12,7 +12,6 @@
 #define ALERT_H
 
 #include "kt.h"
-#include "kt_proc.h"
 
 struct alert_cfg {
     int64_t dedup_s;            //  same key within this many seconds is counted, not re-sent

@@ -13,6 +13,7 @@
 #include "kt_loop.h"
 #include "kt_money.h"
 #include "kt_msg.h"
+#include "kt_proc.h"
 #include "kt_reason.h"
 #include "kt_store.h"
 

@@ -133,29 +133,42 @@ s_clock_new (kt_proc_t *self, char *err, size_t errlen)
     return clock;
 }
 
+kt_clock_t *
+kt_proc_shared_clock (kt_store_t *store, int64_t *gen)
+{
+    char key[96];
+    kt_store_key (store, key, sizeof key, "clock");
+    redisReply *r = kt_store_cmd (store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key);
+    kt_clock_t *clock = NULL;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
+        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
+        int64_t p = s_reply_i64 (r->element[2]);
+        if (w > 0 && s > 0 && p > 0)
+            clock = kt_clock_new_sim (w, s, p);
+        if (gen)
+            *gen = s_reply_i64 (r->element[3]);
+    }
+    if (r)
+        freeReplyObject (r);
+    return clock;
+}
+
 //  Follow a restarted simulated session: kite-sim bumps `gen` when it re-anchors.
 static void
 s_clock_follow (kt_proc_t *self)
 {
     if (!kt_clock_is_sim (self->clock))
         return;
-    char key[96];
-    kt_store_key (self->store, key, sizeof key, "clock");
-    redisReply *r =
-        kt_store_cmd (self->store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-        int64_t gen = s_reply_i64 (r->element[3]);
-        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
-        int64_t p = s_reply_i64 (r->element[2]);
-        if (gen != self->clock_gen && w > 0 && s > 0 && p > 0) {
-            kt_clock_set_anchor (self->clock, w, s, p);
-            kt_log_info ("clock.adopt", KT_I ("gen", gen), KT_I ("sim_anchor_ns", s),
-                         KT_I ("speed_ppm", p), KT_END);
-            self->clock_gen = gen;
-        }
+    int64_t gen = 0;
+    kt_clock_t *shared = kt_proc_shared_clock (self->store, &gen);
+    int64_t w, s, p;
+    if (shared && gen != self->clock_gen && kt_clock_anchor (shared, &w, &s, &p) == 0) {
+        kt_clock_set_anchor (self->clock, w, s, p);
+        kt_log_info ("clock.adopt", KT_I ("gen", gen), KT_I ("sim_anchor_ns", s),
+                     KT_I ("speed_ppm", p), KT_END);
+        self->clock_gen = gen;
     }
-    if (r)
-        freeReplyObject (r);
+    kt_clock_destroy (&shared);
 }
 
 static int

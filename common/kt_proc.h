@@ -66,6 +66,12 @@ int
 int64_t
     kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms);
 
+//  The shared sim clock as the Redis `clock` hash holds it now (for tools and tests
+//  that have a store but no proc). Returns an owned clock, or NULL if the hash is
+//  missing or incomplete, or Redis is unavailable. *gen (may be NULL) gets its `gen`.
+kt_clock_t *
+    kt_proc_shared_clock (kt_store_t *store, int64_t *gen);
+
 //  A decoded message from a socket made by kt_proc_sub / kt_proc_serve / kt_proc_pull.
 //  peer is NULL except for requests on a ROUTER. Arguments are borrowed for the call.
 //  Return 0 to continue, -1 only to stop the process.

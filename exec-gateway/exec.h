@@ -12,7 +12,6 @@
 #define EXEC_H
 
 #include "kt.h"
-#include "kt_proc.h"
 
 typedef struct exec exec_t;
 

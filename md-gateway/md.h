@@ -10,7 +10,6 @@
 #define MD_H
 
 #include "kt.h"
-#include "kt_proc.h"
 
 struct md_cfg {
     int64_t status_ms;          //  MD_STATUS period, wall ms

@@ -10,7 +10,6 @@
 #define RECON_H
 
 #include "kt.h"
-#include "kt_proc.h"
 
 struct recon_cfg {
     int64_t interval_s;         //  seconds between runs (wall time)

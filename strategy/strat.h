@@ -9,7 +9,6 @@
 #define STRAT_H
 
 #include "kt.h"
-#include "kt_proc.h"
 
 struct strat_cfg {
     char id[8];                 //  strategy id, prefix of intent ids ("S1")

@@ -27,23 +27,13 @@ s_now (const kt_cfg_t *cfg, kt_store_t *store, int64_t *speed_ppm)
     *speed_ppm = 1000000;
     if (strcmp (cfg->clock_mode, "sim") != 0)
         return kt_clock_wall_ns ();
-    char key[96];
-    kt_store_key (store, key, sizeof key, "clock");
-    redisReply *r = kt_store_cmd (store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm", key);
+    kt_clock_t *clock = kt_proc_shared_clock (store, NULL);
     int64_t now = kt_clock_wall_ns ();
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->str
-        && r->element[1]->str && r->element[2]->str) {
-        kt_clock_t *clock = kt_clock_new_sim (strtoll (r->element[0]->str, NULL, 10),
-                                              strtoll (r->element[1]->str, NULL, 10),
-                                              strtoll (r->element[2]->str, NULL, 10));
-        if (clock) {
-            now = kt_clock_now_ns (clock);
-            *speed_ppm = kt_clock_speed_ppm (clock);
-        }
-        kt_clock_destroy (&clock);
+    if (clock) {
+        now = kt_clock_now_ns (clock);
+        *speed_ppm = kt_clock_speed_ppm (clock);
     }
-    if (r)
-        freeReplyObject (r);
+    kt_clock_destroy (&clock);
     return now;
 }
 

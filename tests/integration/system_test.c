@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "kt.h"
+#include "kt_proc.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
 
@@ -276,18 +277,15 @@ test_tick_reaches_strategy (void **state)
 static void
 s_signal_agreement (void)
 {
-    redisContext *c = kt_testredis_connect (s_sys.redis);
-    redisReply *r = redisCommand (c, "HMGET kt:clock wall_anchor_ns sim_anchor_ns speed_ppm");
-    assert_int_equal (r->type, REDIS_REPLY_ARRAY);
-    kt_clock_t *clock = kt_clock_new_sim (strtoll (r->element[0]->str, NULL, 10),
-                                          strtoll (r->element[1]->str, NULL, 10),
-                                          strtoll (r->element[2]->str, NULL, 10));
-    freeReplyObject (r);
+    kt_store_t *st = kt_store_new ("127.0.0.1", s_sys.redis->port, "kt:", 500);
+    kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
     assert_non_null (clock);
-    freeReplyObject (redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
-                                   (long long) kt_clock_now_ns (clock)));
+    redisReply *r = kt_store_cmd (st, "HSET kt:risk:state recon_ok_ns %lld",
+                                  (long long) kt_clock_now_ns (clock));
+    assert_non_null (r);
+    freeReplyObject (r);
     kt_clock_destroy (&clock);
-    redisFree (c);
+    kt_store_destroy (&st);
 }
 
 static void
