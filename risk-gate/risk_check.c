@@ -483,7 +483,8 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
                   (long long) in->stop_trigger, (long long) px);
         return KT_VERDICT_BLOCK;
     }
-    int64_t r = per_unit * e->res->qty;
+    //  __int128: a hostile price near INT64_MAX times the qty must not overflow.
+    __int128 r = (__int128) per_unit * e->res->qty;
     if (in->r_value > r)
         r = in->r_value;
     int64_t max = -1;
@@ -496,7 +497,8 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
     }
     if (max < 0 || r <= max)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "R %lld paise > max %lld", (long long) r, (long long) max);
+    snprintf (text, len, "R %lld paise > max %lld", (long long) (r > INT64_MAX? INT64_MAX: r),
+              (long long) max);
     return KT_VERDICT_BLOCK;
 }
 
@@ -635,6 +637,15 @@ s_max_pos (struct s_eval *e, char *text, size_t len)
     return KT_VERDICT_BLOCK;
 }
 
+//  unit x qty, saturated at INT64_MAX (a hostile price must not overflow; so large a
+//  cost fails DEPLOY anyway).
+static int64_t
+s_cost_of (int64_t unit, int64_t qty)
+{
+    int64_t c;
+    return kt_money_mul (unit, qty, &c)? c: INT64_MAX;
+}
+
 //  Capital the order adds: the whole reservation of an entry, or the growth of an open
 //  entry's reservation for a modify (a modify never shrinks a reservation).
 static int64_t
@@ -642,12 +653,12 @@ s_added_cost (const struct s_eval *e)
 {
     const struct risk_result *res = e->res;
     if (res->kind == RISK_KIND_ENTRY)
-        return res->unit_cost * res->qty;
+        return s_cost_of (res->unit_cost, res->qty);
     const struct risk_order *o = risk_view_order (e->view, e->in->ref);
     if (!o)
         return 0;
     int64_t open = res->qty - o->filled;
-    int64_t want = open > 0? res->unit_cost * open: 0;
+    int64_t want = open > 0? s_cost_of (res->unit_cost, open): 0;
     return want > o->resv? want - o->resv: 0;
 }
 
@@ -659,7 +670,7 @@ s_deploy (struct s_eval *e, char *text, size_t len)
     if (cost <= 0)
         return KT_VERDICT_APPROVE;
     int64_t limit = risk_pnl_muldiv (e->equity, e->cfg->max_deploy_bps, 10000);
-    int64_t used = v->reserved + v->deployed + cost;
+    __int128 used = (__int128) v->reserved + v->deployed + cost;
     if (used <= limit)
         return KT_VERDICT_APPROVE;
     snprintf (text, len, "reserved %lld + deployed %lld + order %lld > %lld",
@@ -675,9 +686,11 @@ s_margin_buffer (struct s_eval *e, char *text, size_t len)
     int64_t cost = e->res->cost;
     if (cost <= 0)
         return KT_VERDICT_APPROVE;
-    int64_t left = e->equity - (v->reserved + v->deployed + cost);
+    __int128 left = (__int128) e->equity - ((__int128) v->reserved + v->deployed + cost);
     if (left >= e->cfg->margin_buffer)
         return KT_VERDICT_APPROVE;
+    if (left < INT64_MIN)
+        left = INT64_MIN;
     snprintf (text, len, "free capital after the order %lld < buffer %lld", (long long) left,
               (long long) e->cfg->margin_buffer);
     return KT_VERDICT_BLOCK;

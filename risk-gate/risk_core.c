@@ -313,6 +313,12 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
     else if (self->view->loaded && kind == RISK_KIND_EXIT) {
         kt_itype_t it = KT_ITYPE_OTHER;
         risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
+        //  The decide script would add this exit to the cover; offline, the last known
+        //  book must carry it, or a second exit passes the cap and flips the position.
+        for (int i = 0; r.verdict <= KT_VERDICT_REDUCE && i < self->view->npos; i++) {
+            if (strcmp (self->view->pos[i].sym, in->sym) == 0)
+                self->view->pos[i].exiting += r.qty;
+        }
     }
     d->verdict = r.verdict;
     d->qty = r.verdict >= KT_VERDICT_BLOCK? 0: r.qty;
@@ -445,6 +451,17 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
     bool count = ev->event == KT_EXEC_REJECTED && !s_internal_reason (ev->reason);
     struct risk_applied a;
     char why[200];
+    //  Here, not in on_exec: an event queued while Redis was down is replayed through
+    //  this function and must still invalidate the session and HALT.
+    if (ev->event == KT_EXEC_REJECTED && strstr (ev->reason, "TokenException")) {
+        if (risk_state_session (self->store, &self->ids, false, now_ns, self->view) != 0) {
+            s_store_result (self, false, kt_store_errstr (self->store), out);
+            return -1;
+        }
+        char text[KT_TEXT_LEN];
+        snprintf (text, sizeof text, "broker session invalid: %.90s", ev->reason);
+        s_halt (self, KT_R_SESSION, text, now_ns, out);
+    }
     int rc = risk_capital_apply_exec (self->store, &self->ids, self->cfg, ev,
                                       ins? ins->itype: KT_ITYPE_OTHER, short_unit, count, now_ns,
                                       self->src, &a, self->view, why, sizeof why);
@@ -471,13 +488,6 @@ risk_core_on_exec (risk_core_t *self, const struct kt_exec_event *ev, int64_t no
     self->counters.exec_events++;
     if (!ev->coid[0])
         return;
-    if (ev->event == KT_EXEC_REJECTED && strstr (ev->reason, "TokenException")) {
-        if (risk_state_session (self->store, &self->ids, false, now_ns, self->view) == 0) {
-            char text[KT_TEXT_LEN];
-            snprintf (text, sizeof text, "broker session invalid: %.90s", ev->reason);
-            s_halt (self, KT_R_SESSION, text, now_ns, out);
-        }
-    }
     if (s_apply (self, ev, now_ns, out) != 0) {
         if (self->npending < S_PENDING)
             self->pending[self->npending++] = *ev;

@@ -685,6 +685,29 @@ test_kind (void **state)
     assert_int_equal (risk_kind_parse ("nonsense"), RISK_KIND_NONE);
 }
 
+//  A hostile intent: a price near INT64_MAX (on tick) must be refused, not overflow
+//  the R or the reservation arithmetic (UBSan aborts the test on a signed overflow).
+static void
+test_huge_price_refused (void **state)
+{
+    (void) state;
+    static struct c c;
+    struct risk_result r;
+    s_base (&c);
+    c.in.price = 5LL << 60;                     //  5.76e18 paise, a multiple of the tick
+    risk_check_intent (&c.view, &c.cfg, &c.in, &c.mkt, c.now, 0, &r);
+    assert_int_equal (r.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has (&r, KT_R_RISK_PER_TRADE));
+    assert_int_equal (r.qty, 0);
+    //  a sell: the stop above a tiny entry, R of the huge stop distance
+    s_base (&c);
+    c.in.side = KT_SIDE_SELL;
+    c.in.stop_trigger = 5LL << 60;
+    risk_check_intent (&c.view, &c.cfg, &c.in, &c.mkt, c.now, 0, &r);
+    assert_int_equal (r.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has (&r, KT_R_RISK_PER_TRADE));
+}
+
 static int
 s_setup (void **state)
 {
@@ -713,6 +736,7 @@ main (void)
         cmocka_unit_test (test_worst_outcome_wins),
         cmocka_unit_test (test_unit_cost),
         cmocka_unit_test (test_kind),
+        cmocka_unit_test (test_huge_price_refused),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

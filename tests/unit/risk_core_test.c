@@ -516,6 +516,62 @@ test_redis_down (void **state)
     assert_int_equal (out.ncmds, 0);
 }
 
+//  A TokenException that arrives while Redis is down is queued with the other
+//  executions; when it is applied later it must still mark the session invalid and
+//  HALT (SESSION), as it does when Redis is up.
+static void
+test_token_exception_while_redis_down (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "X-tok");
+    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+    ev.side = KT_SIDE_BUY;
+    ev.event = KT_EXEC_REJECTED;
+    snprintf (ev.reason, sizeof ev.reason, "TokenException: Incorrect api_key or access_token");
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+
+    assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    f->now += 10 * KT_NS_PER_SEC;
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    const struct risk_view *v = risk_core_view (f->core);
+    assert_true (v->loaded);
+    assert_false (v->session_ok);
+    assert_int_equal (v->state, KT_STATE_HALTED);
+    assert_non_null (strstr (v->reason, "SESSION"));
+}
+
+//  Without Redis, exits are checked against the last known book: a second exit of the
+//  whole position (a STOP after an EXIT) must meet the cover of the first, or both
+//  fill and flip the long into an unchecked short.
+static void
+test_offline_exits_capped (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    s_decide (f, &in);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, 75, RS (100));
+
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    struct risk_out out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    struct kt_intent st = s_intent (f, KT_PURPOSE_STOP, SYM_CE, KT_SIDE_SELL, 75, RS (95));
+    out = s_decide (f, &st);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_int_equal (out.ncmds, 0);
+}
+
 static void
 test_unanswered_sweep (void **state)
 {
@@ -572,6 +628,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_rejects_and_session, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup_aof, s_teardown),
         cmocka_unit_test_setup_teardown (test_unanswered_sweep, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_offline_exits_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_token_exception_while_redis_down, s_setup_aof,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
