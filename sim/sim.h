@@ -368,6 +368,18 @@ cJSON *sim_json_ohlc (const struct sim_quote *q);                            // 
 cJSON *sim_json_ltp (const struct sim_quote *q);                             //  ltp.json value
 cJSON *sim_json_candle (const struct sim_candle *c, bool with_oi);           //  one candle
 
+//  POST /orders answer's data: {"order_id"} (order_response.json), plus, for an
+//  autoslice placement (nchildren > 0), "children": each {"order_id"} or
+//  {"error":{"code","error_type","message","data":null}} (autoslice_response.json).
+//  children is borrowed. Owned tree.
+cJSON *
+    sim_json_place (const char *order_id, const struct sim_child *children, int nchildren);
+
+//  HTTP status that goes with a Kite error_type (kite-protocol.md 1.3; the `code` of an
+//  autoslice error child); 500 for an unknown or NULL type.
+int
+    sim_json_error_status (const char *error_type);
+
 //  Status an order update carries: COMPLETE / CANCELLED / REJECTED as they are,
 //  "UPDATE" for an open order that filled partly or was modified, else the status.
 //  Static string.

@@ -21,7 +21,7 @@
 #define S_CHUNK (32 * 1024)
 #define S_SEGS 8
 #define S_HISTORY_MAX 256
-#define S_CHILDREN_MAX 64
+#define S_CHILDREN_MAX 16      //  autoslice makes at most 10
 #define S_CANDLES_MAX 100000
 
 struct s_req {
@@ -94,29 +94,11 @@ s_err (struct s_req *r, int status, const char *error_type, const char *message)
     s_answer_json (r, status, sim_json_error (message, error_type));
 }
 
-//  HTTP status that goes with each Kite error_type (kite-protocol.md 1.3).
-static int
-s_status_of (const char *error_type)
-{
-    static const struct {
-        const char *type;
-        int status;
-    } map[] = {
-        { "TokenException", 403 },   { "PermissionException", 403 }, { "UserException", 403 },
-        { "TwoFAException", 403 },   { "InputException", 400 },      { "OrderException", 400 },
-        { "MarginException", 400 },  { "HoldingException", 400 },    { "NetworkException", 503 },
-        { "DataException", 502 },    { "GeneralException", 500 },
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (error_type && strcmp (map[i].type, error_type) == 0)
-            return map[i].status;
-    return 500;
-}
-
 static void
 s_err_type (struct s_req *r, const char *error_type, const char *message)
 {
-    s_err (r, s_status_of (error_type), error_type? error_type: "GeneralException", message);
+    s_err (r, sim_json_error_status (error_type), error_type? error_type: "GeneralException",
+           message);
 }
 
 // ---- helpers for the lws side ----------------------------------------------------------
@@ -417,7 +399,8 @@ s_place (struct s_call *c)
         s_err (r, 400, "InputException", bad);
         return;
     }
-    char id[KT_BROKER_LEN] = "", children[S_CHILDREN_MAX][KT_BROKER_LEN];
+    char id[KT_BROKER_LEN] = "";
+    struct sim_child children[S_CHILDREN_MAX];
     int nchildren = 0;
     const char *etype = NULL;
     if (sim_venue_place (ctx->venue, ctx->market_ns, &req, id, sizeof id, children,
@@ -430,16 +413,12 @@ s_place (struct s_call *c)
     }
     kt_log_info ("http.order.placed", KT_S ("order_id", id), KT_S ("sym", req.sym),
                  KT_I ("qty", req.qty), KT_S ("tag", req.tag), KT_END);
-    cJSON *data = cJSON_CreateObject ();
-    cJSON_AddStringToObject (data, "order_id", id);
-    if (req.autoslice && nchildren > 0) {
-        cJSON *arr = cJSON_AddArrayToObject (data, "children");
-        for (int i = 0; i < nchildren && i < S_CHILDREN_MAX; i++) {
-            cJSON *ch = cJSON_CreateObject ();
-            cJSON_AddStringToObject (ch, "order_id", children[i]);
-            cJSON_AddItemToArray (arr, ch);
-        }
-    }
+    for (int i = 0; i < nchildren; i++)
+        if (children[i].error_type)
+            kt_log_info ("http.order.child_refused", KT_S ("parent", id), KT_I ("child", i),
+                         KT_S ("error_type", children[i].error_type),
+                         KT_S ("msg", children[i].message), KT_END);
+    cJSON *data = sim_json_place (id, children, req.autoslice? nchildren: 0);
     s_ok (r, data);
 }
 

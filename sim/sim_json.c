@@ -571,6 +571,52 @@ sim_json_candle (const struct sim_candle *c, bool with_oi)
     return a;
 }
 
+int
+sim_json_error_status (const char *error_type)
+{
+    static const struct {
+        const char *type;
+        int status;
+    } map[] = {
+        { "TokenException", 403 },   { "PermissionException", 403 }, { "UserException", 403 },
+        { "TwoFAException", 403 },   { "InputException", 400 },      { "OrderException", 400 },
+        { "MarginException", 400 },  { "HoldingException", 400 },    { "NetworkException", 503 },
+        { "DataException", 502 },    { "GeneralException", 500 },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (error_type && strcmp (map[i].type, error_type) == 0)
+            return map[i].status;
+    return 500;
+}
+
+cJSON *
+sim_json_place (const char *order_id, const struct sim_child *children, int nchildren)
+{
+    cJSON *data = cJSON_CreateObject ();
+    s_add (data, "order_id", cJSON_CreateString (order_id));
+    if (nchildren <= 0)
+        return data;
+    cJSON *arr = cJSON_CreateArray ();
+    for (int i = 0; i < nchildren; i++) {
+        const struct sim_child *c = &children[i];
+        cJSON *ch = cJSON_CreateObject ();
+        if (c->error_type) {
+            //  The error envelope's fields, with the HTTP status as `code`.
+            cJSON *e = cJSON_CreateObject ();
+            s_add (e, "code", s_int (sim_json_error_status (c->error_type)));
+            s_add (e, "error_type", cJSON_CreateString (c->error_type));
+            s_add (e, "message", cJSON_CreateString (c->message));
+            s_add (e, "data", cJSON_CreateNull ());
+            s_add (ch, "error", e);
+        }
+        else
+            s_add (ch, "order_id", cJSON_CreateString (c->order_id));
+        cJSON_AddItemToArray (arr, ch);
+    }
+    s_add (data, "children", arr);
+    return data;
+}
+
 char *
 sim_json_print (cJSON **item_p)
 {

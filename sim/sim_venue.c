@@ -695,6 +695,24 @@ s_validate (const sim_venue_t *self, int64_t now, const struct sim_order_req *re
 
 // ---- place / modify / cancel ---------------------------------------------------------
 
+//  True when the margin so would block exceeds the available net; then the two amounts
+//  are written as Kite prints them (rupees, two decimals) into req_s and avail_s (32
+//  bytes each).
+static bool
+s_short_of_funds (const sim_venue_t *self, const struct s_order *so, char *req_s, char *avail_s)
+{
+    int64_t span = 0, exposure = 0, premium = 0;
+    s_order_margin (self, so, &span, &exposure, &premium);
+    int64_t required = span + exposure + premium;
+    struct sim_margins m;
+    sim_venue_margins (self, &m);
+    if (required <= 0 || required <= m.net)
+        return false;
+    kt_money_format (required, req_s, 32);
+    kt_money_format (m.net, avail_s, 32);
+    return true;
+}
+
 //  One order through RMS to the exchange (or to REJECTED). Returns its index.
 static size_t
 s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, int slot,
@@ -741,28 +759,19 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
             order_fn (o, arg);
         return idx;
     }
-    if (!system) {
-        int64_t span = 0, exposure = 0, premium = 0;
-        s_order_margin (self, so, &span, &exposure, &premium);
-        int64_t required = span + exposure + premium;
-        struct sim_margins m;
-        sim_venue_margins (self, &m);
-        if (required > 0 && required > m.net) {
-            char req_s[32], avail_s[32];
-            kt_money_format (required, req_s, sizeof req_s);
-            kt_money_format (m.net, avail_s, sizeof avail_s);
-            char text[256];
-            snprintf (text, sizeof text, "Insufficient funds. Required margin is %s but "
-                      "available margin is %s. Check the orderbook for open orders.", req_s,
-                      avail_s);
-            snprintf (o->status_message_raw, sizeof o->status_message_raw,
-                      "RMS:Margin Exceeds,Required:%s, Available:%s for entity account-SIM "
-                      "across exchange across segment across product ", req_s, avail_s);
-            s_finish (self, idx, "REJECTED", text, now);
-            if (order_fn)
-                order_fn (o, arg);
-            return idx;
-        }
+    char req_s[32], avail_s[32];
+    if (!system && s_short_of_funds (self, so, req_s, avail_s)) {
+        char text[256];
+        snprintf (text, sizeof text, "Insufficient funds. Required margin is %s but "
+                  "available margin is %s. Check the orderbook for open orders.", req_s,
+                  avail_s);
+        snprintf (o->status_message_raw, sizeof o->status_message_raw,
+                  "RMS:Margin Exceeds,Required:%s, Available:%s for entity account-SIM "
+                  "across exchange across segment across product ", req_s, avail_s);
+        s_finish (self, idx, "REJECTED", text, now);
+        if (order_fn)
+            order_fn (o, arg);
+        return idx;
     }
     s_row (self, so, "OPEN PENDING", now);
     snprintf (o->exchange_order_id, sizeof o->exchange_order_id, "%llu",
@@ -785,7 +794,7 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
 
 int
 sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
-                 char *order_id, size_t idlen, char child_ids[][KT_BROKER_LEN],
+                 char *order_id, size_t idlen, struct sim_child *children,
                  int max_children, int *nchildren, const char **error_type, char *message,
                  size_t msglen, sim_venue_order_fn *order_fn, void *arg)
 {
@@ -805,7 +814,10 @@ sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *
         return 0;
     }
     //  Autoslice: equal freeze-size children, the remainder last; the parent id only
-    //  groups them (it is not an order of its own).
+    //  groups them (it is not an order of its own). Kite checks each child's margin as
+    //  it slices: one short of funds comes back as an error child with no order id
+    //  (autoslice_response.json), so it never reaches the book, and later (smaller)
+    //  children may still pass.
     char parent[KT_BROKER_LEN];
     s_new_id (self, parent, sizeof parent);
     snprintf (order_id, idlen, "%s", parent);
@@ -813,11 +825,29 @@ sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *
     int n = 0;
     while (left > 0) {
         int64_t q = left < freeze? left: freeze;
-        size_t idx = s_place_one (self, now_ns, req, chk.slot, q, parent, false, order_fn, arg);
-        if (child_ids && n < max_children)
-            snprintf (child_ids[n], KT_BROKER_LEN, "%s", self->orders[idx].o.order_id);
-        n++;
         left -= q;
+        struct s_order probe = { .slot = chk.slot };
+        probe.f = (struct kt_fill_order) {
+            .side = req->side, .order_type = req->order_type, .qty = q,
+            .price = s_is_market (req->order_type)? 0: req->price,
+            .trigger = s_is_stop (req->order_type)? req->trigger: 0,
+            .market_protection = s_is_market (req->order_type)? req->market_protection: 0 };
+        char req_s[32], avail_s[32];
+        struct sim_child *c = children && n < max_children? &children[n]: NULL;
+        n++;
+        if (c)
+            memset (c, 0, sizeof *c);
+        if (s_short_of_funds (self, &probe, req_s, avail_s)) {
+            if (c) {
+                c->error_type = "MarginException";
+                snprintf (c->message, sizeof c->message, "Insufficient funds. Required margin "
+                          "is %s but available margin is %s.", req_s, avail_s);
+            }
+            continue;
+        }
+        size_t idx = s_place_one (self, now_ns, req, chk.slot, q, parent, false, order_fn, arg);
+        if (c)
+            snprintf (c->order_id, sizeof c->order_id, "%s", self->orders[idx].o.order_id);
     }
     if (nchildren)
         *nchildren = n < max_children? n: max_children;

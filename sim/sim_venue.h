@@ -224,17 +224,30 @@ int
     sim_venue_candles (const sim_venue_t *self, uint32_t token, int64_t from_ns, int64_t to_ns,
                        struct sim_candle *out, int max);
 
+//  One child of an autoslice placement, as Kite's response lists it: an order
+//  (order_id set, error_type NULL) or a child refused synchronously (order_id "",
+//  error_type "MarginException" and Kite's message), which never entered the book.
+struct sim_child {
+    char order_id[KT_BROKER_LEN];
+    const char *error_type;     //  static, NULL for an order
+    char message[256];
+};
+
 //  Place an order at now_ns (advance to now_ns first: it matches against the current
 //  quotes). On acceptance returns 0 and the order id (the order may still end REJECTED
 //  by RMS, as Kite does: insufficient funds, or the injected fault). On a synchronous
 //  error returns -1 with the Kite error_type ("InputException") and message; nothing
 //  enters the book. With autoslice and qty above the freeze quantity, order_id is the
-//  parent id (a grouping id, not an order), children ids are written to child_ids (up
-//  to max_children; 10 suffices) and *nchildren set; otherwise *nchildren = 0. Each
-//  child passes RMS on its own, so some may end REJECTED. error_type is static.
+//  parent id (a grouping id, not an order), the children are written to children (up
+//  to max_children; 10 suffices) in slice order and *nchildren set; otherwise
+//  *nchildren = 0. Each child passes RMS on its own, in order, against the margin left
+//  by the children before it: a child short of funds is an error child
+//  (MarginException, "Insufficient funds. Required margin is X but available margin is
+//  Y.") and is not in the order book, as in autoslice_response.json; the injected RMS
+//  fault still ends an accepted child REJECTED. error_type is static.
 int
     sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
-                     char *order_id, size_t idlen, char child_ids[][KT_BROKER_LEN],
+                     char *order_id, size_t idlen, struct sim_child *children,
                      int max_children, int *nchildren, const char **error_type,
                      char *message, size_t msglen, sim_venue_order_fn *order_fn, void *arg);
 

@@ -922,7 +922,10 @@ test_orders (void **state)
     s_resp_free (&r);
     r = s_req (p, "GET", "/user/margins/equity", NULL);
     s_expect_ok (&r);
-    assert_true (s_num (s_data (&r), "net") < 1000000);
+    //  The bought premium is blocked: net below the opening balance (Rs 1 crore default).
+    const cJSON *avail = cJSON_GetObjectItemCaseSensitive (s_data (&r), "available");
+    assert_true (s_num (avail, "opening_balance") == 10000000.0);
+    assert_true (s_num (s_data (&r), "net") < s_num (avail, "opening_balance"));
     s_resp_free (&r);
     free (id);
 
@@ -1371,22 +1374,204 @@ test_determinism (void **state)
     free (c);
 }
 
+//  An autoslice answer's child: its order id, or NULL for an error child.
+static const char *
+s_child_id (const cJSON *children, int i)
+{
+    return s_str (cJSON_GetArrayItem (children, i), "order_id");
+}
+
+//  The /orders row of an order id, or NULL.
+static const cJSON *
+s_order_row (const cJSON *orders, const char *id)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach (o, orders)
+        if (id && s_str (o, "order_id") && strcmp (s_str (o, "order_id"), id) == 0)
+            return o;
+    return NULL;
+}
+
 static void
 test_autoslice (void **state)
 {
     (void) state;
+    //  Default balance Rs 1 crore: a short slice of 1800 blocks about Rs 52 lakh.
     sim_proc_t *p = s_start ("--date", "2025-11-24", "--speed", "30", NULL);
     char sym[64], form[512];
     uint32_t tok;
     s_first_option (p, sym, sizeof sym, &tok);
+    //  A cheap buy: every child passes RMS.
     snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
               "&order_type=LIMIT&quantity=3750&product=NRML&price=0.05&autoslice=true", sym);
     resp_t r = s_req (p, "POST", "/orders/regular", form);
     s_expect_ok (&r);
     const cJSON *children = cJSON_GetObjectItemCaseSensitive (s_data (&r), "children");
-    assert_true (cJSON_GetArraySize (children) >= 2);
+    assert_int_equal (cJSON_GetArraySize (children), 3);
+    for (int i = 0; i < 3; i++)
+        assert_non_null (s_child_id (children, i));
+    s_resp_free (&r);
+    //  A resting short of 1800 + 1800 + 150: the first slice fits, the second is short
+    //  of funds and comes back as an error child (autoslice_response.json), the last
+    //  (about Rs 4.3 lakh) fits again.
+    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=SELL"
+              "&order_type=LIMIT&quantity=3750&product=NRML&price=9000&autoslice=true", sym);
+    r = s_req (p, "POST", "/orders/regular", form);
+    s_expect_ok (&r);
+    char parent[64], kept[2][64];
+    const char *pid = s_str (s_data (&r), "order_id");
+    if (!pid)
+        fail_msg ("no parent order_id");
+    snprintf (parent, sizeof parent, "%s", pid);
+    children = cJSON_GetObjectItemCaseSensitive (s_data (&r), "children");
+    assert_int_equal (cJSON_GetArraySize (children), 3);
+    for (int i = 0; i < 2; i++) {
+        const char *id = s_child_id (children, 2 * i);
+        if (!id)
+            fail_msg ("child %d has no order_id", 2 * i);
+        snprintf (kept[i], sizeof kept[i], "%s", id);
+    }
+    const cJSON *bad = cJSON_GetArrayItem (children, 1);
+    assert_int_equal (cJSON_GetArraySize (bad), 1);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive (bad, "error");
+    assert_int_equal (cJSON_GetArraySize (err), 4);
+    assert_int_equal ((int) s_num (err, "code"), 400);
+    assert_string_equal (s_str (err, "error_type"), "MarginException");
+    const char *m = s_str (err, "message");
+    assert_non_null (m);
+    assert_non_null (strstr (m, "Insufficient funds. Required margin is "));
+    assert_non_null (strstr (m, " but available margin is "));
+    assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (err, "data")));
+    s_resp_free (&r);
+    //  The book has the two placed children, working and tagged with the parent; the
+    //  error child is not there, and nothing was REJECTED.
+    r = s_req (p, "GET", "/orders", NULL);
+    s_expect_ok (&r);
+    const cJSON *orders = s_data (&r);
+    assert_int_equal (cJSON_GetArraySize (orders), 5);
+    const int64_t qty[2] = { 1800, 150 };
+    char tag[80];
+    snprintf (tag, sizeof tag, "autoslice:%s", parent);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *o = s_order_row (orders, kept[i]);
+        assert_non_null (o);
+        assert_string_equal (s_str (o, "status"), "OPEN");
+        assert_int_equal ((int64_t) s_num (o, "quantity"), qty[i]);
+        const cJSON *tags = cJSON_GetObjectItemCaseSensitive (o, "tags");
+        assert_string_equal (cJSON_GetArrayItem (tags, 0)->valuestring, "autoslice");
+        assert_string_equal (cJSON_GetArrayItem (tags, 1)->valuestring, tag);
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach (o, orders)
+        assert_string_not_equal (s_str (o, "status"), "REJECTED");
     s_resp_free (&r);
     s_stop (&p);
+}
+
+//  --replay without --date: the session is the file's day (a past Wednesday here, not
+//  today), its prices are the file's at the paused instant, the listing expires on the
+//  Tuesday after it and the candles are dated that day.
+static void
+test_replay_date_from_file (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/kite_sim_test_replay_XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    FILE *f = fdopen (fd, "w");
+    assert_non_null (f);
+    //  ATM 25100 (the first index row rounded to 50); expiry Tuesday 2025-10-14 (weekly
+    //  form: October is O).
+    fprintf (f, "ts,tradingsymbol,ltp,volume\r\n"
+                "2025-10-08 09:15:00,NIFTY 50,25105.40,0\r\n"
+                "2025-10-08 09:15:30,NIFTY25O1425100CE,120.05,750\r\n"
+                "2025-10-08 09:16:10,NIFTY 50,25111.25,0\r\n"
+                "2025-10-08 09:16:20,NIFTY25O1425100CE,123.40,1500\r\n"
+                "2025-10-08 09:17:05,NIFTY25O1425100CE,122.00,2250\r\n"
+                "2025-10-08 09:17:06,NIFTY 50,25090.00,0\r\n");
+    fclose (f);
+    sim_proc_t *p = s_start ("--replay", path, "--paused", NULL);
+    resp_t r = s_admin (p, "/_admin/clock", "step_to=09:16:30");
+    s_expect_ok (&r);
+    s_resp_free (&r);
+    r = s_req_full (p, "GET", "/_admin/clock", NULL, "", false);
+    s_expect_ok (&r);
+    assert_string_equal (s_str (s_data (&r), "now"), "2025-10-08 09:16:30");
+    assert_true (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (s_data (&r), "paused")));
+    s_resp_free (&r);
+
+    //  The file's prices at 09:16:30, not the model's (the 09:17 rows are still ahead).
+    assert_int_equal (s_rest_ltp (p, "NSE:NIFTY 50"), 2511125);
+    assert_int_equal (s_rest_ltp (p, "NFO:NIFTY25O1425100CE"), 12340);
+
+    //  Every option of the listing expires on the file's Tuesday.
+    r = s_req (p, "GET", "/instruments/NFO", NULL);
+    assert_int_equal (r.status, 200);
+    int rows = 0;
+    bool atm = false;
+    for (char *line = strchr (r.body, '\n'); line && line[1]; line = strchr (line + 1, '\n')) {
+        char sym[64], expiry[16];
+        assert_int_equal (sscanf (line + 1, "%*[^,],%*[^,],%63[^,],%*[^,],%*[^,],%15[^,]", sym,
+                                  expiry), 2);
+        assert_string_equal (expiry, "2025-10-14");
+        atm |= strcmp (sym, "NIFTY25O1425100CE") == 0;
+        rows++;
+    }
+    assert_true (atm);
+    assert_int_equal (rows, 82);
+    s_resp_free (&r);
+
+    //  Candles are the file's, dated 2025-10-08: index and option, minutes 09:15, 09:16.
+    r = s_req (p, "GET", "/instruments/historical/256265/minute?from=2025-10-08+09:15:00"
+               "&to=2025-10-08+15:30:00", NULL);
+    s_expect_ok (&r);
+    const cJSON *candles = cJSON_GetObjectItemCaseSensitive (s_data (&r), "candles");
+    assert_int_equal (cJSON_GetArraySize (candles), 2);
+    const cJSON *c = cJSON_GetArrayItem (candles, 1);
+    assert_string_equal (cJSON_GetArrayItem (c, 0)->valuestring, "2025-10-08T09:16:00+0530");
+    assert_int_equal (llround (cJSON_GetArrayItem (c, 1)->valuedouble * 100), 2511125);
+    s_resp_free (&r);
+    resp_t q = s_req (p, "GET", "/quote/ltp?i=NFO:NIFTY25O1425100CE", NULL);
+    s_expect_ok (&q);
+    uint32_t ce = (uint32_t) s_num (cJSON_GetObjectItemCaseSensitive (
+        s_data (&q), "NFO:NIFTY25O1425100CE"), "instrument_token");
+    s_resp_free (&q);
+    char url[256];
+    snprintf (url, sizeof url, "/instruments/historical/%u/minute?from=2025-10-08+09:15:00"
+              "&to=2025-10-08+15:30:00", ce);
+    r = s_req (p, "GET", url, NULL);
+    s_expect_ok (&r);
+    candles = cJSON_GetObjectItemCaseSensitive (s_data (&r), "candles");
+    assert_int_equal (cJSON_GetArraySize (candles), 2);
+    static const char *const when[2] = { "2025-10-08T09:15:00+0530", "2025-10-08T09:16:00+0530" };
+    static const int64_t px[2] = { 12005, 12340 };
+    for (int i = 0; i < 2; i++) {
+        c = cJSON_GetArrayItem (candles, i);
+        assert_string_equal (cJSON_GetArrayItem (c, 0)->valuestring, when[i]);
+        for (int k = 1; k <= 4; k++)
+            assert_int_equal (llround (cJSON_GetArrayItem (c, k)->valuedouble * 100), px[i]);
+        assert_int_equal ((int64_t) cJSON_GetArrayItem (c, 5)->valuedouble, 750);
+    }
+    s_resp_free (&r);
+
+    //  Orders are accepted in the file's session and stamped with its date.
+    r = s_req (p, "POST", "/orders/regular", "tradingsymbol=NIFTY25O1425100CE&exchange=NFO"
+               "&transaction_type=BUY&order_type=LIMIT&quantity=75&product=NRML&price=100");
+    s_expect_ok (&r);
+    char path_o[96];
+    const char *oid = s_str (s_data (&r), "order_id");
+    if (!oid)
+        fail_msg ("no order_id");
+    snprintf (path_o, sizeof path_o, "/orders/%s", oid);
+    s_resp_free (&r);
+    r = s_req (p, "GET", path_o, NULL);
+    s_expect_ok (&r);
+    const cJSON *last = cJSON_GetArrayItem (s_data (&r), cJSON_GetArraySize (s_data (&r)) - 1);
+    assert_string_equal (s_str (last, "status"), "OPEN");
+    assert_string_equal (s_str (last, "order_timestamp"), "2025-10-08 09:16:30");
+    s_resp_free (&r);
+    s_stop (&p);
+    unlink (path);
 }
 
 int
@@ -1408,6 +1593,7 @@ main (void)
         cmocka_unit_test (test_ws_faults),
         cmocka_unit_test (test_determinism),
         cmocka_unit_test (test_autoslice),
+        cmocka_unit_test (test_replay_date_from_file),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     curl_global_cleanup ();

@@ -202,9 +202,85 @@ test_profile_session_margins (void **state)
                              .debits = 1000000 };
     s_check (sim_json_margins (&m), "margins", -1, NULL);
     s_check (sim_json_margin_segment (&m, true), "margins_equity", -1, NULL);
-    cJSON *resp = cJSON_CreateObject ();
-    cJSON_AddStringToObject (resp, "order_id", "251124000000001");
-    s_check (resp, "order_response", -1, NULL);
+    s_check (sim_json_place ("251124000000001", NULL, 0), "order_response", -1, NULL);
+}
+
+//  The fixture's child of the same kind as mine ("order_id" or "error").
+static const cJSON *
+s_fixture_child (const cJSON *fix_children, const cJSON *mine)
+{
+    bool err = cJSON_HasObjectItem (mine, "error");
+    const cJSON *it;
+    cJSON_ArrayForEach (it, fix_children)
+        if (cJSON_HasObjectItem (it, "error") == err)
+            return it;
+    fail_msg ("no fixture child of that kind");
+    return NULL;
+}
+
+static void
+test_place_autoslice (void **state)
+{
+    (void) state;
+    //  The fixture's own content through sim_json_place must print back as the fixture,
+    //  value for value (ids as strings, code 400 a number, data null).
+    static const char *const ids[] = { "1914227164534824960", "1914227164580962304", "",
+                                       "1914227164681625600" };
+    struct sim_child ch[4];
+    memset (ch, 0, sizeof ch);
+    for (int i = 0; i < 4; i++)
+        snprintf (ch[i].order_id, sizeof ch[i].order_id, "%s", ids[i]);
+    ch[2].error_type = "MarginException";
+    snprintf (ch[2].message, sizeof ch[2].message, "Insufficient funds. Required margin is "
+              "228365.92 but available margin is 228358.50.");
+    cJSON *mine = sim_json_place ("1914227164488687616", ch, 4);
+    char *text = sim_json_success (&mine);
+    cJSON *back = cJSON_Parse (text);
+    cJSON *fix = s_fixture ("autoslice_response");
+    assert_non_null (back);
+    assert_true (cJSON_Compare (back, fix, true));
+    free (text);
+    //  Any mix keeps the shape: each child matches the fixture child of its kind, and
+    //  the envelope's keys match.
+    struct sim_child mix[3];
+    memset (mix, 0, sizeof mix);
+    mix[0].error_type = "MarginException";
+    snprintf (mix[0].message, sizeof mix[0].message, "Insufficient funds.");
+    snprintf (mix[1].order_id, sizeof mix[1].order_id, "251124000000002");
+    mix[2] = mix[0];
+    mine = sim_json_place ("251124000000001", mix, 3);
+    text = sim_json_success (&mine);
+    cJSON_Delete (back);
+    back = cJSON_Parse (text);
+    assert_non_null (back);
+    const cJSON *bd = cJSON_GetObjectItem (back, "data");
+    const cJSON *fd = cJSON_GetObjectItem (fix, "data");
+    const cJSON *bc = cJSON_GetObjectItem (bd, "children");
+    const cJSON *fc = cJSON_GetObjectItem (fd, "children");
+    assert_int_equal (cJSON_GetArraySize (bc), 3);
+    assert_true (cJSON_IsString (cJSON_GetObjectItem (bd, "order_id")));
+    assert_int_equal (cJSON_GetArraySize (bd), cJSON_GetArraySize (fd));
+    const cJSON *it;
+    cJSON_ArrayForEach (it, bc)
+        s_same_shape (it, s_fixture_child (fc, it), "autoslice_response.children", NULL, NULL);
+    const cJSON *e = cJSON_GetObjectItem (cJSON_GetArrayItem (bc, 0), "error");
+    assert_int_equal (cJSON_GetObjectItem (e, "code")->valueint, 400);
+    assert_true (cJSON_IsNull (cJSON_GetObjectItem (e, "data")));
+    assert_string_equal (cJSON_GetObjectItem (e, "message")->valuestring, "Insufficient funds.");
+    free (text);
+    cJSON_Delete (back);
+    cJSON_Delete (fix);
+    //  No children (a plain order): order_response.json's {"order_id"} alone.
+    mine = sim_json_place ("251124000000003", mix, 0);
+    text = sim_json_print (&mine);
+    assert_string_equal (text, "{\"order_id\":\"251124000000003\"}");
+    free (text);
+    //  The status an error_type maps to (the child's code; the HTTP status of an error).
+    assert_int_equal (sim_json_error_status ("MarginException"), 400);
+    assert_int_equal (sim_json_error_status ("TokenException"), 403);
+    assert_int_equal (sim_json_error_status ("NetworkException"), 503);
+    assert_int_equal (sim_json_error_status ("Nonsense"), 500);
+    assert_int_equal (sim_json_error_status (NULL), 500);
 }
 
 static void
@@ -380,6 +456,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_profile_session_margins),
+        cmocka_unit_test (test_place_autoslice),
         cmocka_unit_test (test_orders),
         cmocka_unit_test (test_postback),
         cmocka_unit_test (test_trades_positions),

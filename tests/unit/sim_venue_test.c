@@ -1,8 +1,8 @@
 /*  sim_venue_test - kite-sim's core without sockets: determinism of the tick stream
  *  (hashes, however advance is sliced), instruments, Kite's status sequences for
- *  place / modify / cancel / reject / IOC, synchronous validation errors, autoslice,
- *  margin rejection, position identities, MIS square-off, end of day, faults and a
- *  replayed session. */
+ *  place / modify / cancel / reject / IOC, synchronous validation errors, autoslice
+ *  (with error children short of margin), margin rejection, position identities, MIS
+ *  square-off, end of day, faults and a replayed session. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../../sim/sim_venue.h"
+#include "kt_money.h"
 
 #define S_DATE 20251112                 //  a Wednesday; expiry Tuesday 2025-11-18 (weekly)
 
@@ -591,7 +592,8 @@ test_autoslice (void **state)
     struct sim_order_req r = s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 3 * 1800 + 75,
                                     ltp / 2 / 5 * 5, 0);
     r.autoslice = true;
-    char parent[KT_BROKER_LEN], children[10][KT_BROKER_LEN], msg[256];
+    char parent[KT_BROKER_LEN], msg[256];
+    struct sim_child children[10];
     const char *etype;
     int n = 0;
     assert_int_equal (sim_venue_place (v, now, &r, parent, sizeof parent, children, 10, &n,
@@ -600,14 +602,15 @@ test_autoslice (void **state)
     assert_null (sim_venue_order_get (v, parent));        //  the parent only groups them
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
-        const struct sim_order *o = sim_venue_order_get (v, children[i]);
+        assert_null (children[i].error_type);
+        const struct sim_order *o = sim_venue_order_get (v, children[i].order_id);
         assert_non_null (o);
         assert_string_equal (o->autoslice_parent, parent);
         assert_true (o->qty <= 1800);
         total += o->qty;
     }
     assert_int_equal (total, 3 * 1800 + 75);
-    assert_int_equal (sim_venue_order_get (v, children[3])->qty, 75);
+    assert_int_equal (sim_venue_order_get (v, children[3].order_id)->qty, 75);
     //  More than 10 slices: refused.
     r.qty = 11 * 1800;
     assert_int_equal (sim_venue_place (v, now, &r, parent, sizeof parent, children, 10, &n,
@@ -619,6 +622,94 @@ test_autoslice (void **state)
                                        &etype, msg, sizeof msg, NULL, NULL), 0);
     assert_int_equal (n, 0);
     assert_non_null (sim_venue_order_get (v, parent));
+    sim_venue_destroy (&v);
+}
+
+//  Margin of a short of qty units as the venue blocks it (9% SPAN + 3% exposure of the
+//  index notional), as Kite prints it.
+static void
+s_short_margin_text (sim_venue_t *v, int64_t qty, int64_t *paise, char *buf, size_t len)
+{
+    int64_t notional = sim_venue_quote (v, SIM_NIFTY_TOKEN)->ltp * qty;
+    *paise = notional / 100 * 9 + notional / 100 * 3;
+    kt_money_format (*paise, buf, len);
+}
+
+static void
+test_autoslice_margin_children (void **state)
+{
+    (void) state;
+    //  Rs 1.25 crore: two resting short slices of 1800 (about Rs 52 lakh each) fit, the
+    //  third does not, the last 150 (about Rs 4.3 lakh) does: ok, ok, error, ok, the
+    //  shape of autoslice_response.json.
+    const int64_t balance = 1250000000LL;
+    sim_venue_t *v = s_venue (5, 10, balance);
+    int64_t now = s_at (11, 0, 0);
+    sim_venue_advance (v, now, NULL, NULL, NULL);
+    const struct kt_instr *ce = s_pick (v, KT_ITYPE_CE, 5000);
+    int64_t ltp = sim_venue_quote (v, ce->token)->ltp;
+    struct sim_order_req r = s_req (ce, KT_SIDE_SELL, KT_OT_LIMIT, 3 * 1800 + 150,
+                                    ltp * 3 / 5 * 5, 0);
+    r.autoslice = true;
+    int64_t slice = 0, rest = 0;
+    char slice_s[32], rest_s[32];
+    s_short_margin_text (v, 1800, &slice, slice_s, sizeof slice_s);
+    s_short_margin_text (v, 150, &rest, rest_s, sizeof rest_s);
+    assert_true (2 * slice + rest <= balance && 3 * slice > balance);
+    char parent[KT_BROKER_LEN], msg[256];
+    struct sim_child children[10];
+    const char *etype = NULL;
+    struct s_updates u = { 0 };
+    int n = 0;
+    assert_int_equal (sim_venue_place (v, now, &r, parent, sizeof parent, children, 10, &n,
+                                       &etype, msg, sizeof msg, s_on_order, &u), 0);
+    assert_int_equal (n, 4);
+    assert_null (children[0].error_type);
+    assert_null (children[1].error_type);
+    assert_null (children[3].error_type);
+    //  The error child: Kite's text against the margin left by the first two, no order.
+    assert_non_null (children[2].error_type);
+    assert_string_equal (children[2].error_type, "MarginException");
+    assert_string_equal (children[2].order_id, "");
+    char avail_s[32], want[256];
+    kt_money_format (balance - 2 * slice, avail_s, sizeof avail_s);
+    snprintf (want, sizeof want, "Insufficient funds. Required margin is %s but available "
+              "margin is %s.", slice_s, avail_s);
+    assert_string_equal (children[2].message, want);
+    //  Only the three placed children are in the book, all working, none REJECTED.
+    assert_int_equal (sim_venue_order_count (v), 3);
+    assert_int_equal (u.count, 3);
+    const int placed[] = { 0, 1, 3 };
+    const int64_t qty[] = { 1800, 1800, 150 };
+    for (int i = 0; i < 3; i++) {
+        const struct sim_order *o = sim_venue_order_get (v, children[placed[i]].order_id);
+        assert_non_null (o);
+        assert_string_equal (o->status, "OPEN");
+        assert_string_equal (o->autoslice_parent, parent);
+        assert_int_equal (o->qty, qty[i]);
+        assert_ptr_equal (sim_venue_order_at (v, (size_t) i), o);
+    }
+    struct sim_margins m;
+    sim_venue_margins (v, &m);
+    assert_int_equal (m.span + m.exposure, 2 * slice + rest);
+    //  A plain order short of funds still enters the book and ends REJECTED (orders.json).
+    r.autoslice = false;
+    r.qty = 1800;
+    char id[KT_BROKER_LEN];
+    assert_int_equal (s_place (v, now, &r, id, &etype, msg), 0);
+    assert_string_equal (sim_venue_order_get (v, id)->status, "REJECTED");
+    //  The injected RMS fault rejects an accepted child in the book; its siblings go on.
+    sim_venue_fault_rms_reject (v, "RMS:test reject");
+    struct sim_order_req b = s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 1800 + 75, ltp / 2 / 5 * 5,
+                                    0);
+    b.autoslice = true;
+    assert_int_equal (sim_venue_place (v, now, &b, parent, sizeof parent, children, 10, &n,
+                                       &etype, msg, sizeof msg, NULL, NULL), 0);
+    assert_int_equal (n, 2);
+    assert_null (children[0].error_type);
+    assert_null (children[1].error_type);
+    assert_string_equal (sim_venue_order_get (v, children[0].order_id)->status, "REJECTED");
+    assert_string_equal (sim_venue_order_get (v, children[1].order_id)->status, "OPEN");
     sim_venue_destroy (&v);
 }
 
@@ -903,6 +994,7 @@ main (void)
         cmocka_unit_test (test_partial_fill_rests_then_fills),
         cmocka_unit_test (test_sync_validation_errors),
         cmocka_unit_test (test_autoslice),
+        cmocka_unit_test (test_autoslice_margin_children),
         cmocka_unit_test (test_margin_rejection),
         cmocka_unit_test (test_positions_identities),
         cmocka_unit_test (test_mis_square_off_and_close),
