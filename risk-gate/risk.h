@@ -137,7 +137,8 @@ struct risk_order {
     bool pending;                   //  holds a pending-entry slot (no fill yet)
     bool answered;                  //  exec-gateway has said something about it
     bool unresolved;                //  looked up and still unknown (alerted)
-    int64_t sent_ns;
+    int64_t sent_ns;                //  when risk-gate sent it to exec-gateway (0 = never)
+    int64_t decided_ns;             //  when the decide script approved it
 };
 
 //  Everything the checks read from Redis, as of one snapshot.
@@ -373,7 +374,7 @@ struct risk_decided {
 
 //  Script ids in one store, from risk_capital_register.
 struct risk_scripts {
-    int snapshot, decide, exec, state;
+    int snapshot, decide, exec, state, resolve;
 };
 
 //  Register the scripts on store (borrowed). Returns 0 or -1 (registry full).
@@ -425,6 +426,27 @@ int
                              kt_itype_t itype, int64_t short_unit, bool count_reject,
                              int64_t now_ns, const char *src, struct risk_applied *out,
                              struct risk_view *view, char *why, size_t whylen);
+
+//  Record that risk-gate sends the approved order coid now (intent:<coid> sent_ns): only
+//  orders marked sent are ever asked for again by the sweep. One HSET. Returns 0, or -1
+//  when Redis did not answer (then it is unknown whether the mark was written).
+int
+    risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns);
+
+//  Settle in Redis a decision whose script outcome risk-gate does not know (the EVALSHA
+//  failed at the transport, possibly after Redis ran it) with the answer the caller got:
+//  refused (d->verdict BLOCK/HALT: an order held but never marked sent is released like
+//  a cancelled one -- reservation, pending slot or exit cover -- and the record becomes
+//  that refusal), or sent (APPROVE/REDUCE: a held order is marked sent with the quantity
+//  sent). The record then answers a retried intent as the caller was answered.
+//  *result: 2 released a held order, 1 recorded only, 0 nothing to do (already refused
+//  or already marked sent), -1 not refused because it was marked sent. Refreshes *view.
+//  Returns 0 or -1 (why).
+int
+    risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
+                          const struct risk_cfg *cfg, const char *intent_id,
+                          const struct risk_decided *d, int64_t now_ns, const char *src,
+                          int *result, struct risk_view *view, char *why, size_t whylen);
 
 //  Record that open order coid was looked up and exec-gateway does not know it
 //  (unresolved; its reservation stays). Returns 0 or -1.
@@ -535,7 +557,11 @@ void
     risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out);
 
 //  Orders sent to exec-gateway but never answered: look them up (exec-gateway's order
-//  record), ask again once, then mark unresolved and alert. Never drops a reservation.
+//  record), ask again once, then mark unresolved and alert; such a reservation is kept.
+//  Orders approved but never marked sent (a decide whose answer was lost, a crash before
+//  the send) are never sent by the sweep: unless exec-gateway has them, they are
+//  released as refused after resv_timeout_s. Also settles the decisions of unknown
+//  outcome still waiting for Redis.
 void
     risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out);
 

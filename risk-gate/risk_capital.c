@@ -70,7 +70,7 @@ static const char s_prelude[] =
     "  redis.call('XADD', K('events'), 'MAXLEN', '~', '100000', '*', ...)\n"
     "end\n"
     "local ORD = {'coid', 'sym', 'itype', 'side', 'kind', 'oqty', 'filled', 'unit_cost',\n"
-    "             'resv', 'pending', 'answered', 'unresolved', 'sent_ns'}\n"
+    "             'resv', 'pending', 'answered', 'unresolved', 'sent_ns', 'ts_ns'}\n"
     "local function snapshot()\n"
     "  local pos = {}\n"
     "  for _, s in ipairs(redis.call('SMEMBERS', K('risk:positions'))) do\n"
@@ -309,6 +309,24 @@ static const char s_decide_lua[] =
     "      qty = free\n"
     "    end\n"
     "  end\n"
+    "elseif kind == 'modify' and ref ~= '' and redis.call('SISMEMBER', okey, ref) == 1 then\n"
+    "  -- a modified exit may shrink freely, but grow only to what the position leaves\n"
+    "  -- after the other open exits (never below its current quantity)\n"
+    "  local o = redis.call('HMGET', K('intent:' .. ref), 'kind', 'oqty', 'filled', 'sym')\n"
+    "  local oq, fd = num(o[2]), num(o[3])\n"
+    "  if o[1] == 'exit' and o[4] and qty > oq then\n"
+    "    local pp = redis.call('HMGET', K('risk:pos:' .. o[4]), 'qty', 'exiting')\n"
+    "    local q = math.abs(num(pp[1]))\n"
+    "    local others = num(pp[2]) - (oq - fd)\n"
+    "    local capq = fd + q - others\n"
+    "    if capq < oq then capq = oq end\n"
+    "    if qty > capq then\n"
+    "      add('BAD_INTENT', 'REDUCE',\n"
+    "          string.format('modified exit qty %d capped at %d (position %d, other exits %d)',\n"
+    "          qty, capq, q, others))\n"
+    "      qty = capq\n"
+    "    end\n"
+    "  end\n"
     "end\n"
     "if rank >= 3 then qty = 0; cost = 0 end\n"
     "local vname = NAME[rank]\n"
@@ -344,10 +362,12 @@ static const char s_decide_lua[] =
     "  if kind == 'entry' or kind == 'exit' then\n"
     "    held = true\n"
     "    local n = #rec\n"
-    "    -- absent fields read as 0: filled, answered, unresolved\n"
+    "    -- absent fields read as 0: filled, answered, unresolved, and sent_ns: risk-gate\n"
+    "    -- writes it when it sends the order, so an answer lost after this script ran\n"
+    "    -- can never make the sweep send what the caller was told was refused\n"
     "    for _, v in ipairs({'resv', I(cost), 'unit_cost', I(kind == 'entry' and unit or 0),\n"
     "                        'oqty', I(qty), 'pending', kind == 'entry' and '1' or '0',\n"
-    "                        'itype', itype, 'sent_ns', now}) do\n"
+    "                        'itype', itype}) do\n"
     "      n = n + 1\n"
     "      rec[n] = v\n"
     "    end\n"
@@ -394,6 +414,87 @@ static const char s_decide_lua[] =
     "    cj,\n"
     "      'sym', sym, 'kind', kind, 'src', ARGV[31])\n"
     "return {'NEW', vname, I(qty), cj, tj, state, out_coid, kind, I(halted_now)}\n";
+
+//  resolve: ARGV after the prefix: now, intent_id, mode ("refuse" or "sent"), verdict,
+//  qty, codes, texts, coid, TTL, instance name. Settles a decision whose script outcome
+//  risk-gate does not know with the answer the caller got (risk_capital_resolve).
+enum {
+    V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_CODES, V_TEXTS, V_COID, V_TTL, V_SRC,
+    V_COUNT
+};
+
+_Static_assert (V_COUNT == 12, "resolve ARGV layout changed: update the Lua indices");
+
+static const char s_resolve_lua[] =
+    "local now, id, mode = ARGV[2], ARGV[3], ARGV[4]\n"
+    "local st, cap, okey = K('risk:state'), K('capital'), K('risk:open')\n"
+    "local ikey = K('intent:' .. id)\n"
+    "local O = hgetall(ikey)\n"
+    "local held = redis.call('SISMEMBER', okey, id) == 1\n"
+    "local res = 1\n"
+    "local function record()\n"
+    "  redis.call('HSET', ikey, 'verdict', ARGV[5], 'qty', ARGV[6], 'codes', ARGV[7],\n"
+    "             'texts', ARGV[8], 'coid', ARGV[9],\n"
+    "             'state', redis.call('HGET', st, 'state') or '')\n"
+    "  if not O.ts_ns then redis.call('HSET', ikey, 'ts_ns', now) end\n"
+    "end\n"
+    "if mode == 'sent' then\n"
+    "  if held then\n"
+    "    if num(O.sent_ns) ~= 0 then return {'0', snapshot()} end\n"
+    "    -- the script's quantity may differ from the one decided without it\n"
+    "    local q = num(ARGV[6])\n"
+    "    if O.kind == 'exit' and O.sym and q ~= num(O.oqty) then\n"
+    "      local pkey = K('risk:pos:' .. O.sym)\n"
+    "      local left = num(redis.call('HGET', pkey, 'exiting')) + q - num(O.oqty)\n"
+    "      if redis.call('EXISTS', pkey) == 1 then\n"
+    "        redis.call('HSET', pkey, 'exiting', I(math.max(left, 0)))\n"
+    "      end\n"
+    "      redis.call('HSET', ikey, 'oqty', I(q))\n"
+    "    end\n"
+    "    record()\n"
+    "    redis.call('HSET', ikey, 'sent_ns', now)\n"
+    "  else\n"
+    "    record()\n"
+    "    redis.call('EXPIRE', ikey, ARGV[10])\n"
+    "  end\n"
+    "  return {I(res), snapshot()}\n"
+    "end\n"
+    "-- refuse: never what was sent\n"
+    "if held and num(O.sent_ns) ~= 0 then return {'-1', snapshot()} end\n"
+    "if not held and (O.verdict == 'BLOCK' or O.verdict == 'HALT') then\n"
+    "  return {'0', snapshot()}\n"
+    "end\n"
+    "if held then\n"
+    "  res = 2\n"
+    "  local r = num(O.resv)\n"
+    "  if r ~= 0 then redis.call('HINCRBY', cap, 'reserved', I(-r)) end\n"
+    "  local pkey = K('risk:pos:' .. (O.sym or ''))\n"
+    "  if O.kind == 'exit' then\n"
+    "    local rest = num(O.oqty) - num(O.filled)\n"
+    "    local left = num(redis.call('HGET', pkey, 'exiting'))\n"
+    "    if rest > 0 and redis.call('EXISTS', pkey) == 1 then\n"
+    "      redis.call('HSET', pkey, 'exiting', I(math.max(left - rest, 0)))\n"
+    "    end\n"
+    "  end\n"
+    "  if O.pending == '1' then\n"
+    "    redis.call('HINCRBY', pkey, 'pending', -1)\n"
+    "    redis.call('HINCRBY', st, 'units_total', -1)\n"
+    "    if O.itype == 'CE' then redis.call('HINCRBY', st, 'units_ce', -1)\n"
+    "    elseif O.itype == 'PE' then redis.call('HINCRBY', st, 'units_pe', -1) end\n"
+    "  end\n"
+    "  redis.call('HSET', ikey, 'resv', '0', 'pending', '0', 'status', 'refused')\n"
+    "  redis.call('SREM', okey, id)\n"
+    "  local pp = redis.call('HMGET', pkey, 'qty', 'pending', 'sym', 'exiting')\n"
+    "  if pp[3] and num(pp[1]) == 0 and num(pp[2]) <= 0 and num(pp[4]) <= 0 then\n"
+    "    redis.call('DEL', pkey)\n"
+    "    redis.call('SREM', K('risk:positions'), pp[3])\n"
+    "  end\n"
+    "end\n"
+    "record()\n"
+    "redis.call('EXPIRE', ikey, ARGV[10])\n"
+    "event('type', 'risk.refused', 'intent_id', id, 'codes', ARGV[7], 'texts', ARGV[8],\n"
+    "      'released', held and '1' or '0', 'src', ARGV[11])\n"
+    "return {I(res), snapshot()}\n";
 
 //  exec: ARGV after the prefix.
 enum {
@@ -608,10 +709,12 @@ s_build (const char *body)
 int
 risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
 {
-    const char *bodies[4] = { s_snapshot_lua, s_decide_lua, s_exec_lua, risk_state_lua };
-    const char *names[4] = { "risk_snapshot", "risk_decide", "risk_exec", "risk_state" };
-    int out[4];
-    for (int i = 0; i < 4; i++) {
+    const char *bodies[5] = { s_snapshot_lua, s_decide_lua, s_exec_lua, risk_state_lua,
+                              s_resolve_lua };
+    const char *names[5] = { "risk_snapshot", "risk_decide", "risk_exec", "risk_state",
+                             "risk_resolve" };
+    int out[5];
+    for (int i = 0; i < 5; i++) {
         char *lua = s_build (bodies[i]);
         out[i] = kt_store_script (store, names[i], lua);
         free (lua);
@@ -622,6 +725,7 @@ risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
     ids->decide = out[1];
     ids->exec = out[2];
     ids->state = out[3];
+    ids->resolve = out[4];
     return 0;
 }
 
@@ -806,6 +910,57 @@ risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
     out->trade_pnl = strtoll (s_str_el (r, 2), NULL, 10);
     out->reject_counted = strcmp (s_str_el (r, 3), "1") == 0;
     rc = risk_view_parse (r->element[4], view, why, whylen);
+out:
+    if (r)
+        freeReplyObject (r);
+    return rc;
+}
+
+int
+risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
+{
+    char key[128];
+    kt_store_key (store, key, sizeof key, "intent:%s", coid);
+    redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key, (long long) now_ns);
+    int rc = r && r->type == REDIS_REPLY_INTEGER? 0: -1;
+    if (r)
+        freeReplyObject (r);
+    return rc;
+}
+
+int
+risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
+                      const struct risk_cfg *cfg, const char *intent_id,
+                      const struct risk_decided *d, int64_t now_ns, const char *src,
+                      int *result, struct risk_view *view, char *why, size_t whylen)
+{
+    struct s_args a;
+    memset (&a, 0, sizeof a);
+    char codes[256], texts[1100];
+    risk_reply_join_codes (d->reasons, d->nreasons, codes, sizeof codes);
+    risk_reply_join_texts (d->reasons, d->nreasons, texts, sizeof texts);
+    bool sent = d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_REDUCE;
+    s_set (&a, 1, kt_store_prefix (store));
+    s_seti (&a, V_NOW, now_ns);
+    s_set (&a, V_ID, intent_id);
+    s_set (&a, V_MODE, sent? "sent": "refuse");
+    s_set (&a, V_VERDICT, kt_verdict_str (d->verdict));
+    s_seti (&a, V_QTY, sent? d->qty: 0);
+    s_set (&a, V_CODES, codes);
+    s_set (&a, V_TEXTS, texts);
+    s_set (&a, V_COID, sent? d->coid: "");
+    s_seti (&a, V_TTL, cfg->intent_ttl_s);
+    s_set (&a, V_SRC, src);
+    redisReply *r = kt_store_eval (store, ids->resolve, 0, NULL, a.n, a.v);
+    int rc = -1;
+    if (!s_reply_ok (store, r, why, whylen))
+        goto out;
+    if (r->elements != 2) {
+        snprintf (why, whylen, "resolve: expected 2 elements, got %zu", r->elements);
+        goto out;
+    }
+    *result = (int) strtol (s_str_el (r, 0), NULL, 10);
+    rc = risk_view_parse (r->element[1], view, why, whylen);
 out:
     if (r)
         freeReplyObject (r);

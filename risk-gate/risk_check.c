@@ -72,7 +72,8 @@ const struct risk_rule risk_check_rules[] = {
     { KT_R_MARGIN_BUFFER, "risk.margin_buffer", KT_VERDICT_BLOCK, E, true,
       "capital left free after the order >= buffer" },
     { KT_R_BAD_INTENT, "-", KT_VERDICT_REDUCE, R, true,
-      "exit cap: EXIT/STOP opposite an open position, at most what open exits leave uncovered" },
+      "exit cap: EXIT/STOP opposite an open position, at most what open exits leave uncovered;"
+      " a MODIFY grows an exit at most to that" },
     { KT_OK, NULL, KT_VERDICT_NONE, 0, false, NULL }
 };
 
@@ -696,9 +697,34 @@ s_margin_buffer (struct s_eval *e, char *text, size_t len)
     return KT_VERDICT_BLOCK;
 }
 
+//  A MODIFY of an exit risk-gate holds may shrink it freely, but grow it only to what the
+//  position leaves after the other open exits (never below its current quantity, so a
+//  stop's new trigger still goes through): else an exit could flip the position.
+static kt_verdict_t
+s_modify_exit_cap (struct s_eval *e, char *text, size_t len)
+{
+    const struct risk_order *o = risk_view_order (e->view, e->in->ref);
+    if (!e->in->ref[0] || !o || o->kind != RISK_KIND_EXIT || e->res->qty <= o->oqty)
+        return KT_VERDICT_APPROVE;
+    const struct risk_pos *p = risk_view_pos (e->view, o->sym);
+    int64_t q = p? (p->qty < 0? -p->qty: p->qty): 0;
+    int64_t others = (p? p->exiting: 0) - (o->oqty - o->filled);
+    int64_t cap = o->filled + q - others;
+    if (cap < o->oqty)
+        cap = o->oqty;
+    if (e->res->qty <= cap)
+        return KT_VERDICT_APPROVE;
+    snprintf (text, len, "modified exit qty %lld capped at %lld (position %lld, other exits %lld)",
+              (long long) e->res->qty, (long long) cap, (long long) q, (long long) others);
+    e->res->qty = cap;
+    return KT_VERDICT_REDUCE;
+}
+
 static kt_verdict_t
 s_exit_cap (struct s_eval *e, char *text, size_t len)
 {
+    if (e->res->kind == RISK_KIND_MODIFY)
+        return s_modify_exit_cap (e, text, len);
     if (e->res->kind != RISK_KIND_EXIT)
         return KT_VERDICT_APPROVE;
     const struct risk_pos *p = risk_view_pos (e->view, e->in->sym);

@@ -12,7 +12,10 @@
  *  Fail closed: without Redis, entries are blocked with STORE_DOWN while risk-reducing
  *  orders go through (remembered in memory so a retry is not sent twice); executions
  *  that could not be applied wait in a small queue and are applied (idempotently) when
- *  Redis is back. */
+ *  Redis is back. An order is sent only after the caller's answer is known to be
+ *  APPROVE/REDUCE, and it is marked sent in Redis first: a decide whose answer was lost
+ *  (Redis may have approved and reserved) is settled as the refusal the caller got, and
+ *  the sweep asks exec-gateway again only for orders marked sent. */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,10 +25,18 @@
 
 #define S_RECENT   256              //  decisions remembered while Redis is down
 #define S_PENDING  1024             //  executions waiting for Redis
+#define S_UNKNOWN  64               //  decisions of unknown outcome waiting for Redis
+#define S_UNMARKED 64               //  orders sent whose sent mark may not be in Redis
 
 struct s_recent {
     char intent_id[KT_ID_LEN];
     struct kt_decision decision;
+};
+
+//  A decide whose EVALSHA failed after it may have run: what the caller was told.
+struct s_unknown {
+    char intent_id[KT_ID_LEN];
+    struct risk_decided decided;
 };
 
 struct risk_core {
@@ -49,6 +60,10 @@ struct risk_core {
     int npending;
     char alerted_coid[RISK_ORD_MAX][KT_ID_LEN];     //  unresolved orders already alerted
     int nalerted;
+    struct s_unknown unknown[S_UNKNOWN];
+    int nunknown;
+    char unmarked[S_UNMARKED][KT_ID_LEN];
+    int nunmarked;
     struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
 };
@@ -300,24 +315,44 @@ risk_core_start (risk_core_t *self, int64_t now_ns, struct risk_out *out)
 static void
 s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct risk_result *as_entry,
                   const struct risk_result *as_reduce, int64_t now_ns, const char *why,
-                  struct risk_decided *d)
+                  bool unknown, struct risk_decided *d)
 {
     memset (d, 0, sizeof *d);
     risk_kind_t kind = risk_check_kind (self->view, in);
     bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
     struct risk_result r = entry? *as_entry: *as_reduce;
     if (entry) {
-        risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK, "Redis unavailable: %s", why);
+        if (unknown)
+            risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK,
+                            "decision outcome unknown: refused (%.90s)", why);
+        else
+            risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK, "Redis unavailable: %s", why);
         r.qty = 0;
     }
-    else if (self->view->loaded && kind == RISK_KIND_EXIT) {
+    else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
         kt_itype_t it = KT_ITYPE_OTHER;
         risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
-        //  The decide script would add this exit to the cover; offline, the last known
-        //  book must carry it, or a second exit passes the cap and flips the position.
+        //  The decide script would add this exit (or a modified exit's growth) to the
+        //  cover; offline, the last known book must carry it, or a second exit passes the
+        //  cap and flips the position.
+        const char *sym = in->sym;
+        int64_t add = r.qty;
+        if (kind == RISK_KIND_MODIFY) {
+            struct risk_order *o = NULL;
+            for (int i = 0; i < self->view->nord; i++) {
+                if (strcmp (self->view->ord[i].coid, in->ref) == 0)
+                    o = &self->view->ord[i];
+            }
+            add = 0;
+            if (o && o->kind == RISK_KIND_EXIT && r.verdict <= KT_VERDICT_REDUCE) {
+                sym = o->sym;
+                add = r.qty - o->oqty;
+                o->oqty = r.qty;
+            }
+        }
         for (int i = 0; r.verdict <= KT_VERDICT_REDUCE && i < self->view->npos; i++) {
-            if (strcmp (self->view->pos[i].sym, in->sym) == 0)
-                self->view->pos[i].exiting += r.qty;
+            if (strcmp (self->view->pos[i].sym, sym) == 0)
+                self->view->pos[i].exiting += add;
         }
     }
     d->verdict = r.verdict;
@@ -328,6 +363,55 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
     memcpy (d->reasons, r.reasons, sizeof d->reasons);
     if (d->verdict <= KT_VERDICT_REDUCE)
         snprintf (d->coid, sizeof d->coid, "%s", in->intent_id);
+}
+
+//  Settle in Redis the decisions of unknown outcome, oldest first, as their callers were
+//  answered (a refusal releases what the lost script reserved). Stops at the first
+//  failure: they wait for Redis.
+static void
+s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    int done = 0;
+    while (done < self->nunknown) {
+        const struct s_unknown *u = &self->unknown[done];
+        int result = 0;
+        char why[200];
+        if (risk_capital_resolve (self->store, &self->ids, self->cfg, u->intent_id, &u->decided,
+                                  now_ns, self->src, &result, self->view, why,
+                                  sizeof why) != 0) {
+            kt_log_warn ("risk.resolve.fail", KT_S ("intent_id", u->intent_id), KT_S ("why", why),
+                         KT_END);
+            break;
+        }
+        s_store_result (self, true, "", out);
+        if (result == -1)
+            kt_log_error ("risk.resolve.sent", KT_S ("intent_id", u->intent_id),
+                          KT_S ("msg", "refusal not applied: the order is marked sent"), KT_END);
+        else
+            kt_log_info ("risk.resolved", KT_S ("intent_id", u->intent_id),
+                         KT_S ("verdict", kt_verdict_str (u->decided.verdict)),
+                         KT_B ("released", result == 2), KT_END);
+        done++;
+    }
+    if (done) {
+        memmove (self->unknown, self->unknown + done,
+                 (size_t) (self->nunknown - done) * sizeof self->unknown[0]);
+        self->nunknown -= done;
+    }
+}
+
+static bool
+s_unmarked_take (risk_core_t *self, const char *coid)
+{
+    for (int i = 0; i < self->nunmarked; i++) {
+        if (strcmp (self->unmarked[i], coid) == 0) {
+            memmove (self->unmarked[i], self->unmarked[i + 1],
+                     (size_t) (self->nunmarked - i - 1) * KT_ID_LEN);
+            self->nunmarked--;
+            return true;
+        }
+    }
+    return false;
 }
 
 void
@@ -359,6 +443,7 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     char why[200] = "";
     const struct kt_decision *prior = s_recent_find (self, in->intent_id);
     int rc = -1;
+    bool attempted = false;         //  the script may have run, whatever we heard
     if (prior) {
         self->counters.duplicates++;
         out->decision = *prior;
@@ -371,6 +456,7 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             in, in->intent_id, mkt.instr? mkt.instr->itype: KT_ITYPE_OTHER, as_entry,
             as_reduce, now_ns, unreal, self->src
         };
+        attempted = true;
         rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, &d, why, sizeof why);
         s_store_result (self, rc == 0, why, out);
         if (rc != 0)
@@ -382,7 +468,27 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
                                          : kt_store_errstr (self->store));
     if (rc != 0) {
         self->counters.store_down++;
-        s_decide_offline (self, in, as_entry, as_reduce, now_ns, why, &d);
+        s_decide_offline (self, in, as_entry, as_reduce, now_ns, why, attempted, &d);
+    }
+    if (rc != 0 && attempted) {
+        //  Redis may have run the script (an APPROVE with a reservation) and only the
+        //  answer was lost: settle it as the caller is answered now, when Redis is back.
+        bool refused = d.verdict >= KT_VERDICT_BLOCK;
+        kt_log_error ("risk.decide.unknown", KT_S ("intent_id", in->intent_id),
+                      KT_S ("answer", kt_verdict_str (d.verdict)), KT_S ("why", why), KT_END);
+        if (refused)
+            s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
+                     "intent %s: decision outcome unknown (%.80s): refused; anything Redis "
+                     "reserved for it is released", in->intent_id, why);
+        if (self->nunknown < S_UNKNOWN) {
+            struct s_unknown *u = &self->unknown[self->nunknown++];
+            snprintf (u->intent_id, sizeof u->intent_id, "%s", in->intent_id);
+            u->decided = d;
+        }
+        else
+            kt_log_error ("risk.decide.unknown.full", KT_S ("intent_id", in->intent_id),
+                          KT_S ("msg", "the sweep refuses it after resv_timeout_s"), KT_END);
+        s_unknown_flush (self, now_ns, out);
     }
 
     risk_reply_decision (in, &d, &out->decision);
@@ -413,6 +519,17 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             KT_I ("qty", d.qty), KT_S ("reason", d.nreasons? kt_reason_str (d.reasons[0].code): ""),
             KT_S ("text", d.nreasons? d.reasons[0].text: ""), KT_END);
     if (d.verdict <= KT_VERDICT_REDUCE && d.coid[0]) {
+        //  Marked sent before it is sent: the sweep asks again only for orders marked so.
+        //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
+        //  APPROVE), and remembered so the sweep marks it rather than refusing it.
+        if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT)
+            && risk_capital_mark_sent (self->store, d.coid, now_ns) != 0) {
+            s_store_result (self, false, kt_store_errstr (self->store), out);
+            kt_log_warn ("risk.mark.fail", KT_S ("coid", d.coid),
+                         KT_S ("why", kt_store_errstr (self->store)), KT_END);
+            if (self->nunmarked < S_UNMARKED)
+                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%s", d.coid);
+        }
         risk_reply_command (in, d.coid, d.qty, &out->cmds[out->ncmds++]);
     }
     s_warn_refusal (self, in, &d, now_ns, out);
@@ -539,6 +656,7 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
                  (size_t) (self->npending - done) * sizeof self->pending[0]);
         self->npending -= done;
     }
+    s_unknown_flush (self, now_ns, out);
     s_note_state (self, out);
     if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0
         && v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
@@ -657,21 +775,65 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     const struct risk_view *v = self->view;
     if (!v->loaded || self->store_down)
         return;
+    //  Those still waiting are safe to sweep past: an unsent approval is refused below
+    //  unless exec-gateway has it, and a refusal already is.
+    s_unknown_flush (self, now_ns, out);
     int64_t timeout = self->cfg->resv_timeout_s * KT_NS_PER_SEC;
     //  Copy the ids first: applying an event refreshes the view under us.
     char coids[RISK_ORD_MAX][KT_ID_LEN];
+    bool sent[RISK_ORD_MAX];
     int n = 0;
     for (int i = 0; i < v->nord; i++) {
         const struct risk_order *o = &v->ord[i];
-        if (!o->answered && o->sent_ns > 0
-            && now_ns - o->sent_ns > timeout)
+        int64_t since = o->sent_ns > 0? o->sent_ns: o->decided_ns;
+        if (!o->answered && since > 0 && now_ns - since > timeout) {
+            sent[n] = o->sent_ns > 0;
             snprintf (coids[n++], KT_ID_LEN, "%s", o->coid);
+        }
     }
     for (int i = 0; i < n; i++) {
         struct kt_exec_event ev;
+        if (!sent[i] && s_unmarked_take (self, coids[i])) {
+            //  we did send it; only its mark was lost: mark it now, follow it later
+            if (risk_capital_mark_sent (self->store, coids[i], now_ns) != 0) {
+                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%.23s", coids[i]);
+                return;
+            }
+            continue;
+        }
         int found = s_exec_record (self, coids[i], &ev);
         if (found < 0)
             return;
+        if (found == 0 && !sent[i]) {
+            //  Approved in Redis but never sent (the caller's answer was lost or said
+            //  BLOCK, or risk-gate stopped before sending): refused, never sent now.
+            struct risk_decided d;
+            memset (&d, 0, sizeof d);
+            d.verdict = KT_VERDICT_BLOCK;
+            d.nreasons = 1;
+            d.reasons[0].code = KT_R_STORE_DOWN;
+            d.reasons[0].outcome = KT_VERDICT_BLOCK;
+            snprintf (d.reasons[0].text, sizeof d.reasons[0].text,
+                      "decision outcome unknown: refused (never sent)");
+            int result = 0;
+            char why[200];
+            if (risk_capital_resolve (self->store, &self->ids, self->cfg, coids[i], &d, now_ns,
+                                      self->src, &result, self->view, why, sizeof why) != 0) {
+                s_store_result (self, false, why, out);
+                return;
+            }
+            if (result == 2) {
+                kt_log_error ("risk.order.refused", KT_S ("coid", coids[i]),
+                              KT_S ("msg", "approved but never sent: released as refused"),
+                              KT_END);
+                s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
+                         "order %s was approved in Redis but never sent (decision outcome "
+                         "unknown): refused, its reservation released", coids[i]);
+            }
+            continue;
+        }
+        if (found == 1 && !sent[i])
+            risk_capital_mark_sent (self->store, coids[i], now_ns);   //  it did leave
         if (found == 1) {
             //  exec-gateway has it: settle what its record already says (a terminal state
             //  whose event we missed), otherwise its events will come.

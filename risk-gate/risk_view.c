@@ -196,7 +196,7 @@ s_parse_pos (const redisReply *h, struct risk_pos *p)
 //  Order fields in the order the snapshot's HMGET asks for them.
 enum {
     O_COID, O_SYM, O_ITYPE, O_SIDE, O_KIND, O_OQTY, O_FILLED, O_UNIT, O_RESV, O_PENDING,
-    O_ANSWERED, O_UNRESOLVED, O_SENT, O_COUNT
+    O_ANSWERED, O_UNRESOLVED, O_SENT, O_DECIDED, O_COUNT
 };
 
 static int
@@ -218,6 +218,7 @@ s_parse_order (const redisReply *a, struct risk_order *o)
     o->answered = s_i64 (a->element[O_ANSWERED]) != 0;
     o->unresolved = s_i64 (a->element[O_UNRESOLVED]) != 0;
     o->sent_ns = s_i64 (a->element[O_SENT]);
+    o->decided_ns = s_i64 (a->element[O_DECIDED]);
     return 0;
 }
 

@@ -209,6 +209,28 @@ s_open_entry (struct c *c, int64_t resv)
     snprintf (c->in.ref, sizeof c->in.ref, "C-0000");
 }
 
+//  A long position of pos units with an open exit C-0000 (SELL oqty, filled) risk-gate
+//  holds, other open exits covering `others` more; the intent modifies C-0000.
+static void
+s_open_exit (struct c *c, int64_t pos, int64_t oqty, int64_t filled, int64_t others)
+{
+    struct risk_order *o = &c->view.ord[c->view.nord++];
+    memset (o, 0, sizeof *o);
+    snprintf (o->coid, sizeof o->coid, "C-0000");
+    snprintf (o->sym, sizeof o->sym, SYM_CE);
+    o->itype = KT_ITYPE_CE;
+    o->side = KT_SIDE_SELL;
+    o->kind = RISK_KIND_EXIT;
+    o->oqty = oqty;
+    o->filled = filled;
+    s_pos (c, SYM_CE, KT_ITYPE_CE, pos, 0)->exiting = oqty - filled + others;
+    c->view.units_total = c->view.units_ce = 1;
+    c->in.purpose = KT_PURPOSE_MODIFY;
+    c->in.side = KT_SIDE_SELL;
+    c->in.has_stop = false;
+    snprintf (c->in.ref, sizeof c->in.ref, "C-0000");
+}
+
 #define ROW(name) static void name (struct c *c)
 
 ROW (base) { (void) c; }
@@ -374,6 +396,18 @@ ROW (mod_down)
     c->view.state = KT_STATE_ACTIVE;
     c->cfg.margin_buffer = 20 * LAKH;
 }
+ROW (modx_down) { s_open_exit (c, 150, 150, 0, 0); c->in.qty = 75; }
+ROW (modx_up) { s_open_exit (c, 150, 75, 0, 0); c->in.qty = 150; }
+ROW (modx_flip) { s_open_exit (c, 150, 75, 0, 0); c->in.qty = 300; }
+ROW (modx_others) { s_open_exit (c, 225, 75, 0, 75); c->in.qty = 225; }
+ROW (modx_partial) { s_open_exit (c, 75, 150, 75, 0); c->in.qty = 300; }
+ROW (modx_covered) { s_open_exit (c, 150, 75, 0, 75); c->in.qty = 150; }
+ROW (modx_halted)
+{
+    modx_flip (c);
+    c->view.state = KT_STATE_HALTED;
+    c->view.kill = true;
+}
 ROW (mod_stop)
 {
     c->in.purpose = KT_PURPOSE_MODIFY;
@@ -459,6 +493,13 @@ static const struct row s_rows[] = {
     { "modify over deploy", mod_deploy, B, KT_R_DEPLOY, 0 },
     { "modify down adds nothing", mod_down, A, KT_OK, 75 },
     { "modify stop halted", mod_stop, A, KT_OK, 75 },
+    { "modify exit down", modx_down, A, KT_OK, 75 },
+    { "modify exit up to the position", modx_up, A, KT_OK, 150 },
+    { "modify exit past the position", modx_flip, RD, KT_R_BAD_INTENT, 150 },
+    { "modify exit past other exits", modx_others, RD, KT_R_BAD_INTENT, 150 },
+    { "modify part-filled exit", modx_partial, RD, KT_R_BAD_INTENT, 150 },
+    { "modify exit, rest covered", modx_covered, RD, KT_R_BAD_INTENT, 75 },
+    { "modify exit halted killed", modx_halted, RD, KT_R_BAD_INTENT, 150 },
 };
 
 static bool
@@ -625,7 +666,9 @@ test_reservation_effects (void **state)
     assert_int_equal (s_hget ("kt:risk:state", "last_entry_ns"), c.now);
     assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "pending"), 1);
     assert_int_equal (s_hget ("kt:intent:C-0001", "resv"), 75 * RS (100));
-    assert_int_equal (s_hget ("kt:intent:C-0001", "sent_ns"), c.now);
+    //  not sent yet: risk-gate marks it when it sends the command (risk_capital_mark_sent)
+    assert_int_equal (s_int ("HEXISTS kt:intent:C-0001 %s", "sent_ns"), 0);
+    assert_int_equal (s_hget ("kt:intent:C-0001", "ts_ns"), c.now);
     assert_int_equal (s_int ("SISMEMBER kt:risk:open %s", "C-0001"), 1);
     assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
     assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:entries"), 1);
@@ -663,6 +706,24 @@ test_reservation_effects (void **state)
     assert_false (lua.halted_now);                  //  already halted: once
 }
 
+//  A modified exit grows the cover only by what it was allowed to grow.
+static void
+test_modify_exit_effects (void **state)
+{
+    (void) state;
+    static struct c c;
+    s_base (&c);
+    modx_flip (&c);
+    s_put_view (&c.view);
+    struct risk_decided lua;
+    struct risk_result twin;
+    s_decide (&c, &lua, &twin);
+    assert_int_equal (lua.verdict, KT_VERDICT_REDUCE);
+    assert_int_equal (lua.qty, 150);
+    assert_int_equal (s_hget ("kt:intent:C-0000", "oqty"), 150);
+    assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "exiting"), 150);
+}
+
 static int
 s_setup (void **state)
 {
@@ -698,6 +759,7 @@ main (void)
         cmocka_unit_test (test_rows_through_lua),
         cmocka_unit_test (test_snapshot_round_trip),
         cmocka_unit_test (test_reservation_effects),
+        cmocka_unit_test (test_modify_exit_effects),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

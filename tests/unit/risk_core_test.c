@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "../../risk-gate/risk.h"
@@ -218,6 +219,9 @@ test_trade_life (void **state)
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
     assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
     assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    char ikey[64];
+    snprintf (ikey, sizeof ikey, "kt:intent:%s", in.intent_id);
+    assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now);      //  marked as it is sent
 
     //  The same intent again: the first decision, and no second order.
     struct risk_out again = s_decide (f, &in);
@@ -572,6 +576,44 @@ test_offline_exits_capped (void **state)
     assert_int_equal (out.ncmds, 0);
 }
 
+//  Without Redis too, a MODIFY of an exit may not grow it past the position.
+static void
+test_offline_modify_exit_capped (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    s_decide (f, &in);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, 75, RS (100));
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 75, RS (110));
+    assert_int_equal (s_decide (f, &ex).decision.verdict, KT_VERDICT_APPROVE);
+
+    //  with Redis: raising the exit to 150 is cut to what the position allows
+    struct kt_intent m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 150, RS (110));
+    snprintf (m.ref, sizeof m.ref, "%s", ex.intent_id);
+    struct risk_out out = s_decide (f, &m);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);
+    assert_int_equal (out.decision.qty, 75);
+    assert_int_equal (out.cmds[0].qty, 75);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "exiting"), 75);
+    //  lowering is free
+    m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 0, RS (110));
+    m.qty = 75;
+    snprintf (m.ref, sizeof m.ref, "%s", ex.intent_id);
+    assert_int_equal (s_decide (f, &m).decision.verdict, KT_VERDICT_APPROVE);
+
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);             //  the view knows the exit
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 300, RS (110));
+    snprintf (m.ref, sizeof m.ref, "%s", ex.intent_id);
+    out = s_decide (f, &m);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);
+    assert_int_equal (out.decision.qty, 75);
+    assert_int_equal (out.ncmds, 1);
+}
+
 static void
 test_unanswered_sweep (void **state)
 {
@@ -616,6 +658,124 @@ test_unanswered_sweep (void **state)
     assert_int_equal (out.ncmds, 0);
 }
 
+static bool
+s_has_code (const struct kt_decision *d, const char *code)
+{
+    for (int i = 0; i < d->nreasons; i++) {
+        if (strcmp (d->reasons[i].code, code) == 0)
+            return true;
+    }
+    return false;
+}
+
+//  Decide an entry while Redis is frozen: the EVALSHA times out on our side, but Redis
+//  runs it once it thaws (an APPROVE with a reservation the caller never heard of).
+static struct kt_intent
+s_decide_frozen (struct fx *f)
+{
+    const int backoff[] = { 10 };
+    kt_store_set_backoff (f->store, backoff, 1);
+    //  load the decide script first (a refusal: no tick of the PE yet)
+    struct kt_intent warm = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 75, RS (100));
+    assert_int_equal (s_decide (f, &warm).decision.verdict, KT_VERDICT_BLOCK);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    kill (f->srv->pid, SIGSTOP);
+    struct risk_out out = s_decide (f, &in);
+    kill (f->srv->pid, SIGCONT);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "STORE_DOWN"));
+    assert_int_equal (out.ncmds, 0);
+    //  the script did run in Redis after all (the premise of this test)
+    char key[64];
+    snprintf (key, sizeof key, "kt:intent:%s", in.intent_id);
+    for (int i = 0; i < 200 && s_hget (f, "kt:capital", "reserved") == 0; i++)
+        usleep (10000);
+    redisReply *r = s_peek (f, "HGET %s verdict", key);
+    assert_int_equal (r->type, REDIS_REPLY_STRING);
+    freeReplyObject (r);
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 20000);
+    return in;
+}
+
+//  After the refusal: nothing reserved, no slot, the record says BLOCK STORE_DOWN.
+static void
+s_assert_refused (struct fx *f, const struct kt_intent *in)
+{
+    char key[64];
+    snprintf (key, sizeof key, "kt:intent:%s", in->intent_id);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
+    redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in->intent_id);
+    assert_int_equal (r->integer, 0);
+    freeReplyObject (r);
+    r = s_peek (f, "HMGET %s verdict codes texts", key);
+    assert_string_equal (r->element[0]->str, "BLOCK");
+    assert_string_equal (r->element[1]->str, "STORE_DOWN");
+    assert_non_null (strstr (r->element[2]->str, "decision outcome unknown"));
+    freeReplyObject (r);
+}
+
+//  The EVALSHA of decide timed out after Redis ran it: the caller was told BLOCK, so the
+//  order must never be sent, not even by the sweep later; the reservation is released
+//  and the intent recorded as refused, so a retry gets the same BLOCK.
+static void
+test_decide_timeout_refused (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    struct kt_intent in = s_decide_frozen (f);
+
+    f->now += 31 * KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (100));
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    s_assert_refused (f, &in);                          //  settled as soon as Redis answers
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    assert_int_equal (out.ncmds, 0);                    //  never the refused order
+    s_assert_refused (f, &in);
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now + KT_NS_PER_SEC, &out);
+    assert_int_equal (out.ncmds, 0);
+
+    //  a retry, even by a restarted risk-gate, gets the BLOCK it got first
+    risk_core_destroy (&f->core);
+    f->core = risk_core_new (&f->cfg, f->store, "risk-test");
+    risk_core_set_instruments (f->core, f->instr);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "STORE_DOWN"));
+    assert_int_equal (out.ncmds, 0);
+}
+
+//  The same, but risk-gate dies before it can release: the next instance's sweep finds
+//  an approval that was never marked sent and refuses it instead of sending it.
+static void
+test_decide_timeout_restart (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    struct kt_intent in = s_decide_frozen (f);
+    risk_core_destroy (&f->core);
+    f->core = risk_core_new (&f->cfg, f->store, "risk-test");
+    risk_core_set_instruments (f->core, f->instr);
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    assert_int_equal (risk_core_start (f->core, f->now, &out), 0);
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now + 10 * KT_NS_PER_SEC, &out);
+    assert_int_equal (out.ncmds, 0);                    //  not yet timed out: kept
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    f->now += 31 * KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    assert_int_equal (out.ncmds, 0);
+    assert_true (out.nalerts >= 1);
+    s_assert_refused (f, &in);
+}
+
 int
 main (void)
 {
@@ -629,8 +789,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup_aof, s_teardown),
         cmocka_unit_test_setup_teardown (test_unanswered_sweep, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_offline_exits_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_offline_modify_exit_capped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_token_exception_while_redis_down, s_setup_aof,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_decide_timeout_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_decide_timeout_restart, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

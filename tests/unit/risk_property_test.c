@@ -298,6 +298,10 @@ s_check_book (void)
             if (o->kind == RISK_KIND_EXIT)
                 exiting += o->oqty - o->filled;
         }
+        //  Open exits never cover more than the position: two that fill must not flip it.
+        if (p->exiting > (p->qty < 0? -p->qty: p->qty))
+            s_fail ("%s: exits cover %lld of a position of %lld", p->sym,
+                    (long long) p->exiting, (long long) p->qty);
         if (pend != p->pending || exiting != p->exiting)
             s_fail ("%s: pending %lld / exiting %lld in the book, %lld / %lld in its orders",
                     p->sym, (long long) p->pending, (long long) p->exiting, (long long) pend,
@@ -469,6 +473,13 @@ s_decide (int c, const struct kt_intent *in, bool dup)
         if (must_pass && !approved)
             s_fail ("risk-reducing %s %s was refused: %s", kt_purpose_str (in->purpose),
                     in->intent_id, d->nreasons? d->reasons[0].text: "");
+        //  A modified exit is never cut below what it asks or already had.
+        const struct risk_order *ro = want.kind == RISK_KIND_MODIFY?
+                                      risk_view_order (pre, in->ref): NULL;
+        int64_t floor_q = ro && in->qty > ro->oqty? ro->oqty: in->qty;
+        if (ro && ro->kind == RISK_KIND_EXIT && (d->qty < floor_q || d->qty > in->qty))
+            s_fail ("modify %s of exit %s: qty %lld (asked %lld, had %lld)", in->intent_id,
+                    in->ref, (long long) d->qty, (long long) in->qty, (long long) ro->oqty);
     }
     if (S->npast < MAXPAST) {
         S->past[S->npast] = *in;
@@ -541,10 +552,12 @@ s_random_open (bool entries_only)
     return n? &S->ord[idx[s_range (0, n - 1)]]: NULL;
 }
 
+//  A modification of an open entry or (now and then) of an open exit or stop: the new
+//  quantity may be below or above the old one, and above the position.
 static void
 s_modify (void)
 {
-    struct vorder *o = s_random_open (true);
+    struct vorder *o = s_random_open (!s_chance (40));
     if (!o)
         return;
     struct kt_intent in;
@@ -555,8 +568,8 @@ s_modify (void)
     int sign = o->side == KT_SIDE_SELL? 1: -1;
     in.price = s_on_tick (o->limit + sign * TICK * s_range (-2, 2));
     in.trigger = o->type == KT_OT_SL? s_on_tick (in.price + sign * 2 * TICK): 0;
-    in.has_stop = true;
-    in.stop_trigger = s_on_tick (in.price + sign * RS (s_range (2, 12)));
+    in.has_stop = o->entry;
+    in.stop_trigger = o->entry? s_on_tick (in.price + sign * RS (s_range (2, 12))): 0;
     s_decide ((int) s_range (0, 1), &in, false);
 }
 

@@ -56,7 +56,8 @@ test_fields_and_lookups (void **state)
         "return {{'state', 'ACTIVE', 'units_total', '2', 'scope', 'day', 'bogus', 'x'},"
         " {'initial', '100', 'reserved', '7'}, {'active', '1', 'reason', 'op'},"
         " {{'sym', 'A', 'itype', 'CE', 'qty', '-75', 'pending', '1'}},"
-        " {{'o1', 'A', 'CE', 'SELL', 'entry', '75', '0', '10', '750', '1', false, false, '5'}},"
+        " {{'o1', 'A', 'CE', 'SELL', 'entry', '75', '0', '10', '750', '1', false, false, '5',"
+        " '4'}},"
         " {'3', '2'}, {}, {'1'}, {}, {'600', '-5', '9999', '1'}}");
     char why[128] = "";
     assert_int_equal (risk_view_parse (r, &s_v, why, sizeof why), 0);
@@ -80,6 +81,7 @@ test_fields_and_lookups (void **state)
     assert_true (o->pending);
     assert_false (o->answered);
     assert_int_equal (o->sent_ns, 5);
+    assert_int_equal (o->decided_ns, 4);
     assert_int_equal (s_v.norders_ts, 2);
     assert_int_equal (risk_view_count_after (s_v.orders_ts, s_v.norders_ts, 2), 1);
     assert_true (s_v.has_mark[600]);
