@@ -4,13 +4,15 @@
  *  `risk_pub`, alerts to the alerter.
  *
  *  Design: every handler decodes, calls the core (risk_core.c, which does the Redis
- *  work), then performs what the core asked for in struct risk_out, in this order:
- *  commands to exec-gateway, the reply to the caller, RISK_STATE, alerts. Redis is
- *  always written first (inside the core), published second. Before deciding an intent
- *  the exec_pub socket is drained, so a fill that was published before the strategy
- *  reacted to it is in the book when its exit is checked. Timers (periods in wall time):
- *  the poll (state, kill switch, reconciler agreement, P&L mark, breakers), the sweep of
- *  unanswered orders, the periodic RISK_STATE, and instrument reloads until one loads. */
+ *  work), then performs what the core asked for in struct risk_out, in this order: the
+ *  reply to the caller, the sent marks (risk_core_mark_sent), commands to exec-gateway,
+ *  RISK_STATE, alerts. The caller waits for the decide round trip only; an order never
+ *  leaves before its mark. Redis is always written first, published second. Before
+ *  deciding an intent the exec_pub socket is drained, so a fill that was published
+ *  before the strategy reacted to it is in the book when its exit is checked. Timers
+ *  (periods in wall time): the poll (state, kill switch, reconciler agreement, P&L mark,
+ *  breakers), the sweep of unanswered orders, the periodic RISK_STATE, and instrument
+ *  reloads until one loads. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +55,14 @@ s_publish_state (risk_t *self)
     self->polls_since_pub = 0;
 }
 
-//  Do what the core asked: commands, then state, then alerts (the reply is the caller's).
+//  Do what the core asked: sent marks, commands, then state, then alerts (the reply is
+//  the caller's, before this). The marks go first: the sweep asks exec-gateway again only
+//  for orders marked sent, so none may leave unmarked (a mark without an answer is
+//  remembered by the core and the order still goes: the caller was told APPROVE).
 static void
 s_perform (risk_t *self, struct risk_out *out)
 {
+    risk_core_mark_sent (self->core, out, kt_proc_now_ns (self->proc));
     for (int i = 0; i < out->ncmds; i++) {
         memset (&self->tx, 0, sizeof self->tx);
         self->tx.env.type = KT_MSG_ORDER_COMMAND;
@@ -136,19 +142,18 @@ s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
     s_drain_exec (self);
     s_out_reset (self);
     risk_core_decide (self->core, &in, kt_proc_now_ns (proc), &self->out);
-    struct risk_out *out = &self->out;
-    //  Commands first (the order goes out as early as possible), then the answer.
-    struct kt_decision decision = out->decision;
-    s_perform (self, out);
+    //  The answer first: it waits for the decide script only. Then the sent mark (one
+    //  more round trip) and the command in s_perform, the mark before the order leaves.
     memset (&self->tx, 0, sizeof self->tx);
     self->tx.env.type = KT_MSG_RISK_DECISION;
-    self->tx.u.decision = decision;
+    self->tx.u.decision = self->out.decision;
     kt_bus_t *bus = kt_proc_bus (proc);
     if (kt_bus_reply (bus, self->router, peer, "risk.decision", &self->tx) != 0)
         kt_log_warn ("risk.reply.fail", KT_S ("intent_id", in.intent_id),
                      KT_S ("why", kt_bus_errstr (bus)), KT_END);
     else
         self->replies++;
+    s_perform (self, &self->out);
     return 0;
 }
 

@@ -508,10 +508,15 @@ struct risk_alert_item {
     char text[KT_ALERT_LEN];
 };
 
-//  What the process must do after a core call: reply, send, publish, alert.
+//  What the process must do after a core call, in this order: reply, mark sent
+//  (risk_core_mark_sent: marks[] in Redis), send cmds[], publish, alert. An order in
+//  marks[] must not leave before its mark was attempted: the sweep asks exec-gateway
+//  again only for orders marked sent.
 struct risk_out {
     bool has_decision;
     struct kt_decision decision;
+    int nmarks;                     //  coids of cmds[] to mark sent before they leave
+    char marks[RISK_CMDS_MAX][KT_ID_LEN];
     int ncmds;
     struct kt_order_cmd cmds[RISK_CMDS_MAX];
     bool state_changed;             //  publish RISK_STATE
@@ -538,10 +543,22 @@ void
 int
     risk_core_start (risk_core_t *self, int64_t now_ns, struct risk_out *out);
 
-//  Decide one intent: fills out->decision and, when approved, out->cmds[0].
+//  Decide one intent: fills out->decision and, when approved, out->cmds[0]; an approved
+//  entry or exit decided in Redis also gets its coid in out->marks[]. Does not mark it
+//  sent (so the caller's answer waits for one round trip only): call
+//  risk_core_mark_sent before the commands leave.
 void
     risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
                       struct risk_out *out);
+
+//  Mark sent in Redis (intent:<coid> sent_ns = now_ns) every order of out->marks[], once
+//  per core call's out: after the reply and before sending out->cmds[] (out->marks[] is
+//  left as it was). A mark whose HSET got no answer is unknown: the order is to be sent
+//  anyway (the caller was told APPROVE); it is logged (risk.mark.fail), counts as Redis
+//  down, and is remembered so the sweep marks it rather than refusing it. Returns 0,
+//  or -1 if any mark got no answer (the commands must still be sent).
+int
+    risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns);
 
 //  Apply one EXEC_EVENT (from exec_pub or a reply of exec-gateway).
 void

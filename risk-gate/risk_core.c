@@ -13,9 +13,9 @@
  *  orders go through (remembered in memory so a retry is not sent twice); executions
  *  that could not be applied wait in a small queue and are applied (idempotently) when
  *  Redis is back. An order is sent only after the caller's answer is known to be
- *  APPROVE/REDUCE, and it is marked sent in Redis first: a decide whose answer was lost
- *  (Redis may have approved and reserved) is settled as the refusal the caller got, and
- *  the sweep asks exec-gateway again only for orders marked sent. */
+ *  APPROVE/REDUCE, and marked sent in Redis first (risk_core_mark_sent, after the reply):
+ *  a decide whose answer was lost (Redis may have approved and reserved) is settled as
+ *  the refusal the caller got; the sweep asks exec-gateway again only for marked orders. */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -401,6 +401,16 @@ s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
 }
 
 static bool
+s_unmarked_has (const risk_core_t *self, const char *coid)
+{
+    for (int i = 0; i < self->nunmarked; i++) {
+        if (strcmp (self->unmarked[i], coid) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool
 s_unmarked_take (risk_core_t *self, const char *coid)
 {
     for (int i = 0; i < self->nunmarked; i++) {
@@ -519,17 +529,12 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             KT_I ("qty", d.qty), KT_S ("reason", d.nreasons? kt_reason_str (d.reasons[0].code): ""),
             KT_S ("text", d.nreasons? d.reasons[0].text: ""), KT_END);
     if (d.verdict <= KT_VERDICT_REDUCE && d.coid[0]) {
-        //  Marked sent before it is sent: the sweep asks again only for orders marked so.
-        //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
-        //  APPROVE), and remembered so the sweep marks it rather than refusing it.
+        //  Marked sent before it is sent (risk_core_mark_sent, after the caller's reply,
+        //  so the answer waits for one round trip only): the sweep asks again only for
+        //  orders marked so. Only orders risk-gate holds in Redis have a record to mark.
         if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT)
-            && risk_capital_mark_sent (self->store, d.coid, now_ns) != 0) {
-            s_store_result (self, false, kt_store_errstr (self->store), out);
-            kt_log_warn ("risk.mark.fail", KT_S ("coid", d.coid),
-                         KT_S ("why", kt_store_errstr (self->store)), KT_END);
-            if (self->nunmarked < S_UNMARKED)
-                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%s", d.coid);
-        }
+            && out->nmarks < RISK_CMDS_MAX)
+            snprintf (out->marks[out->nmarks++], KT_ID_LEN, "%s", d.coid);
         risk_reply_command (in, d.coid, d.qty, &out->cmds[out->ncmds++]);
     }
     s_warn_refusal (self, in, &d, now_ns, out);
@@ -540,6 +545,26 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             kt_log_warn ("risk.view.fail", KT_S ("why", snap_why), KT_END);
         s_after_halt (self, s_reason_code (self->view->reason), self->view->reason, out);
     }
+}
+
+int
+risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
+{
+    int rc = 0;
+    for (int i = 0; i < out->nmarks; i++) {
+        const char *coid = out->marks[i];
+        //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
+        //  APPROVE), and remembered so the sweep marks it rather than refusing it.
+        if (risk_capital_mark_sent (self->store, coid, now_ns) != 0) {
+            rc = -1;
+            s_store_result (self, false, kt_store_errstr (self->store), out);
+            kt_log_warn ("risk.mark.fail", KT_S ("coid", coid),
+                         KT_S ("why", kt_store_errstr (self->store)), KT_END);
+            if (self->nunmarked < S_UNMARKED && !s_unmarked_has (self, coid))
+                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%s", coid);
+        }
+    }
+    return rc;
 }
 
 // ---- executions -----------------------------------------------------------------------------

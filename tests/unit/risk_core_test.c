@@ -2,7 +2,8 @@
  *  (reservation, fill, exit, realised P&L), duplicates, the trading state machine and
  *  the reconciler's agreement, the kill switch set by hand, breakers on price moves,
  *  rejections and TokenException, the daily roll-over, Redis down (entries blocked,
- *  exits forwarded), and the sweep of orders exec-gateway never answered. */
+ *  exits forwarded), the sweep of orders exec-gateway never answered, and the sent mark
+ *  as its own step (never by the decision; a lost mark is redone by the sweep). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,6 +168,22 @@ s_decide (struct fx *f, const struct kt_intent *in)
     memset (&out, 0, sizeof out);
     risk_core_decide (f->core, in, f->now, &out);
     assert_true (out.has_decision);
+    //  The decision does not mark (the caller's answer waits for one round trip); the
+    //  mark step marks each order to be sent, before it is sent.
+    char key[64];
+    for (int i = 0; i < out.nmarks; i++) {
+        bool cmd = false;
+        for (int j = 0; j < out.ncmds; j++)
+            cmd = cmd || strcmp (out.cmds[j].coid, out.marks[i]) == 0;
+        assert_true (cmd);
+        snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
+        assert_int_equal (s_hget (f, key, "sent_ns"), 0);
+    }
+    assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), 0);
+    for (int i = 0; i < out.nmarks; i++) {
+        snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
+        assert_int_equal (s_hget (f, key, "sent_ns"), f->now);
+    }
     return out;
 }
 
@@ -216,6 +233,8 @@ test_trade_life (void **state)
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
     assert_string_equal (out.cmds[0].coid, in.intent_id);
     assert_string_equal (out.decision.coid, in.intent_id);
+    assert_int_equal (out.nmarks, 1);
+    assert_string_equal (out.marks[0], in.intent_id);
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
     assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
     assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
@@ -227,6 +246,7 @@ test_trade_life (void **state)
     struct risk_out again = s_decide (f, &in);
     assert_int_equal (again.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (again.ncmds, 0);
+    assert_int_equal (again.nmarks, 0);
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
 
     //  Partial fill at 99.50, then the rest at 99: the reservation converts.
@@ -297,6 +317,7 @@ test_cancel_releases (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.cmds[0].action, KT_ACTION_MODIFY);
     assert_string_equal (out.cmds[0].ref, in.intent_id);
+    assert_int_equal (out.nmarks, 0);                   //  no order of its own to mark
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
 
     //  ... and a cancel releases it all, with the pending slot.
@@ -776,6 +797,69 @@ test_decide_timeout_restart (void **state)
     s_assert_refused (f, &in);
 }
 
+//  The sent mark is a step of its own, after the decision (and the caller's answer). If
+//  it gets no answer the order still leaves (the caller was told APPROVE): Redis counts
+//  as down, and the core remembers the order, so its sweep marks it sent (and follows
+//  it) instead of refusing it as an approval that never left.
+static void
+test_mark_lost (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    const int backoff[] = { 10 };
+    kt_store_set_backoff (f->store, backoff, 1);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, &in, f->now, &out);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (out.nmarks, 1);
+    assert_string_equal (out.marks[0], in.intent_id);
+    char key[64];
+    snprintf (key, sizeof key, "kt:intent:%s", in.intent_id);
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  not marked by decide
+
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), -1);
+    assert_int_equal (out.ncmds, 1);                            //  still to be sent
+    assert_true (out.nalerts >= 1);
+    assert_string_equal (out.alerts[0].key, "risk.store_down");
+
+    assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    redisFree (f->peek);
+    f->peek = kt_testredis_connect (f->srv);
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  the mark was lost
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now + KT_NS_PER_SEC, &out);
+    assert_true (risk_core_view (f->core)->loaded);
+
+    //  past the timeout: marked now, not refused; the reservation stays
+    f->now += 31 * KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    assert_int_equal (out.ncmds, 0);
+    assert_int_equal (s_hget (f, key, "sent_ns"), f->now);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in.intent_id);
+    assert_int_equal (r->integer, 1);
+    freeReplyObject (r);
+    //  and followed as a sent order: unknown to exec-gateway later, asked for again
+    f->now += 31 * KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    assert_int_equal (out.ncmds, 1);
+    assert_string_equal (out.cmds[0].coid, in.intent_id);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+}
+
 int
 main (void)
 {
@@ -794,6 +878,7 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_decide_timeout_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_decide_timeout_restart, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_mark_lost, s_setup_aof, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

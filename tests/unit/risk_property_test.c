@@ -402,6 +402,9 @@ s_decide (int c, const struct kt_intent *in, bool dup)
     struct risk_out out;
     memset (&out, 0, sizeof out);
     risk_core_decide (core, in, S->now, &out);
+    //  As risk-gate does: the answer, then the sent marks, then the commands leave.
+    if (risk_core_mark_sent (core, &out, S->now) != 0)
+        s_fail ("sent mark of %s failed", in->intent_id);
     const struct kt_decision *d = &out.decision;
     if (dup) {
         S->n_dups++;
@@ -909,6 +912,7 @@ test_two_instances_last_slot (void **state)
         struct risk_out out;
         memset (&out, 0, sizeof out);
         risk_core_decide (S->core[i % 2], &in, S->now, &out);
+        assert_int_equal (risk_core_mark_sent (S->core[i % 2], &out, S->now), 0);
         if (out.decision.verdict == KT_VERDICT_APPROVE)
             approved++;
     }
