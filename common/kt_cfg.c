@@ -43,6 +43,7 @@ typedef struct {
     const char *sim_def;        //  default (JSON text) used instead of row.def in sim mode
     const char *sim_secret;     //  SECRET: value used in sim mode when the reference is unset
     bool sim_def_on_sim_clock;  //  sim_def only when clock.mode is "sim" as well
+    bool endpoint;              //  a bus endpoint (list): checked by s_endpoint
 } s_shared_row_t;
 
 #define S_FIELD_SIZE(f) sizeof (((kt_cfg_t *) 0)->f)
@@ -51,12 +52,6 @@ typedef struct {
 
 static int s_check_mode (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_level (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_md (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_risk (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_risk_pub (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_exec (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_exec_pub (const kt_cfg_t *cfg, char *why, size_t whylen);
-static int s_check_ep_alerts (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_redis_host (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_redis_prefix (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_clock_mode (const kt_cfg_t *cfg, char *why, size_t whylen);
@@ -76,22 +71,22 @@ static const s_shared_row_t s_shared[] = {
       .check = s_check_level },
     { .row = S_ROW ("bus.md", KT_CFG_STR, ep_md, "\"tcp://127.0.0.1:7101\"", 0, -1,
                     KT_CFG_F_RESTART, "md-gateway PUB: ticks, bars, status"),
-      .check = s_check_ep_md },
+      .endpoint = true },
     { .row = S_ROW ("bus.risk", KT_CFG_STR, ep_risk, "\"tcp://127.0.0.1:7102\"", 0, -1,
                     KT_CFG_F_RESTART, "risk-gate ROUTER: intents"),
-      .check = s_check_ep_risk },
+      .endpoint = true },
     { .row = S_ROW ("bus.risk_pub", KT_CFG_STR, ep_risk_pub, "\"tcp://127.0.0.1:7103\"", 0, -1,
                     KT_CFG_F_RESTART, "risk-gate PUB: risk state"),
-      .check = s_check_ep_risk_pub },
+      .endpoint = true },
     { .row = S_ROW ("bus.exec", KT_CFG_STR, ep_exec, "\"tcp://127.0.0.1:7104\"", 0, -1,
                     KT_CFG_F_RESTART, "exec-gateway ROUTER: order commands"),
-      .check = s_check_ep_exec },
+      .endpoint = true },
     { .row = S_ROW ("bus.exec_pub", KT_CFG_STR, ep_exec_pub, "\"tcp://127.0.0.1:7105\"", 0, -1,
                     KT_CFG_F_RESTART, "exec-gateway PUB: execution events"),
-      .check = s_check_ep_exec_pub },
+      .endpoint = true },
     { .row = S_ROW ("bus.alerts", KT_CFG_STR, ep_alerts, "\"tcp://127.0.0.1:7106\"", 0, -1,
                     KT_CFG_F_RESTART, "alerter PULL: alerts"),
-      .check = s_check_ep_alerts },
+      .endpoint = true },
     { .row = S_ROW ("bus.sndhwm", KT_CFG_INT, sndhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
                     "send high-water mark, messages per socket") },
     { .row = S_ROW ("bus.rcvhwm", KT_CFG_INT, rcvhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
@@ -846,42 +841,6 @@ s_endpoint (const char *ep, char *why, size_t whylen)
 }
 
 static int
-s_check_ep_md (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_md, why, whylen);
-}
-
-static int
-s_check_ep_risk (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_risk, why, whylen);
-}
-
-static int
-s_check_ep_risk_pub (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_risk_pub, why, whylen);
-}
-
-static int
-s_check_ep_exec (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_exec, why, whylen);
-}
-
-static int
-s_check_ep_exec_pub (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_exec_pub, why, whylen);
-}
-
-static int
-s_check_ep_alerts (const kt_cfg_t *cfg, char *why, size_t whylen)
-{
-    return s_endpoint (cfg->ep_alerts, why, whylen);
-}
-
-static int
 s_check_redis_host (const kt_cfg_t *cfg, char *why, size_t whylen)
 {
     if (cfg->redis_host[0] && !strpbrk (cfg->redis_host, " \t/"))
@@ -1165,7 +1124,9 @@ kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
         if (s_load_row (&ctx, &sr->row, &doc, cfg, sim? sr->sim_def: NULL, sr->sim_secret) != 0)
             goto out_doc;
         char why[256];
-        if (sr->check && sr->check (cfg, why, sizeof why) != 0) {
+        int bad = sr->endpoint? s_endpoint ((const char *) cfg + sr->row.offset, why, sizeof why)
+                  : sr->check? sr->check (cfg, why, sizeof why): 0;
+        if (bad != 0) {
             s_fail (&ctx, sr->row.path, "%s", why);
             goto out_doc;
         }
