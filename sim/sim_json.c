@@ -249,6 +249,30 @@ s_pending (const struct sim_order *o)
     return s_terminal (o->status)? 0: o->pending;
 }
 
+//  The fields an order row and an order update (postback) share.
+static void
+s_add_order_fields (cJSON *j, const struct sim_order *o, const kt_instr_table_t *instr)
+{
+    s_add (j, "exchange", cJSON_CreateString (sim_json_exchange (instr, o->token)));
+    s_add (j, "tradingsymbol", cJSON_CreateString (o->sym));
+    s_add (j, "instrument_token", s_int (o->token));
+    s_add (j, "order_type", cJSON_CreateString (kt_order_type_str (o->order_type)));
+    s_add (j, "transaction_type", cJSON_CreateString (kt_side_str (o->side)));
+    s_add (j, "validity", cJSON_CreateString (s_validity (o)));
+    s_add (j, "product", cJSON_CreateString (kt_product_str (o->product)));
+    s_add (j, "quantity", s_int (o->qty));
+    s_add (j, "disclosed_quantity", s_int (0));
+    s_add (j, "price", sim_json_money (o->price));
+    s_add (j, "trigger_price", sim_json_money (o->trigger));
+    s_add (j, "average_price", sim_json_money (o->avg_price));
+    s_add (j, "filled_quantity", s_int (o->filled));
+    s_add (j, "pending_quantity", s_int (s_pending (o)));
+    s_add (j, "cancelled_quantity", s_int (o->cancelled));
+    s_add (j, "market_protection", s_int (o->market_protection));
+    s_add (j, "meta", cJSON_CreateObject ());
+    s_add (j, "tag", s_str_or_null (o->tag));
+}
+
 cJSON *
 sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr,
                 const struct sim_user *u)
@@ -268,25 +292,8 @@ sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "exchange_timestamp", sim_json_time (acked? o->exchange_ns: 0));
     s_add (j, "variety", cJSON_CreateString (s_variety (o)));
     s_add (j, "modified", cJSON_CreateBool (o->modified));
-    s_add (j, "exchange", cJSON_CreateString (sim_json_exchange (instr, o->token)));
-    s_add (j, "tradingsymbol", cJSON_CreateString (o->sym));
-    s_add (j, "instrument_token", s_int (o->token));
-    s_add (j, "order_type", cJSON_CreateString (kt_order_type_str (o->order_type)));
-    s_add (j, "transaction_type", cJSON_CreateString (kt_side_str (o->side)));
-    s_add (j, "validity", cJSON_CreateString (s_validity (o)));
+    s_add_order_fields (j, o, instr);
     s_add (j, "validity_ttl", s_int (0));
-    s_add (j, "product", cJSON_CreateString (kt_product_str (o->product)));
-    s_add (j, "quantity", s_int (o->qty));
-    s_add (j, "disclosed_quantity", s_int (0));
-    s_add (j, "price", sim_json_money (o->price));
-    s_add (j, "trigger_price", sim_json_money (o->trigger));
-    s_add (j, "average_price", sim_json_money (o->avg_price));
-    s_add (j, "filled_quantity", s_int (o->filled));
-    s_add (j, "pending_quantity", s_int (s_pending (o)));
-    s_add (j, "cancelled_quantity", s_int (o->cancelled));
-    s_add (j, "market_protection", s_int (o->market_protection));
-    s_add (j, "meta", cJSON_CreateObject ());
-    s_add (j, "tag", s_str_or_null (o->tag));
     s_add (j, "tags", s_tags (o));
     s_add (j, "guid", cJSON_CreateNull ());
     return j;
@@ -354,24 +361,7 @@ sim_json_postback (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "exchange_update_timestamp", sim_json_time (acked? o->updated_ns: 0));
     s_add (j, "exchange_timestamp", sim_json_time (acked? o->exchange_ns: 0));
     s_add (j, "variety", cJSON_CreateString (s_variety (o)));
-    s_add (j, "exchange", cJSON_CreateString (sim_json_exchange (instr, o->token)));
-    s_add (j, "tradingsymbol", cJSON_CreateString (o->sym));
-    s_add (j, "instrument_token", s_int (o->token));
-    s_add (j, "order_type", cJSON_CreateString (kt_order_type_str (o->order_type)));
-    s_add (j, "transaction_type", cJSON_CreateString (kt_side_str (o->side)));
-    s_add (j, "validity", cJSON_CreateString (s_validity (o)));
-    s_add (j, "product", cJSON_CreateString (kt_product_str (o->product)));
-    s_add (j, "quantity", s_int (o->qty));
-    s_add (j, "disclosed_quantity", s_int (0));
-    s_add (j, "price", sim_json_money (o->price));
-    s_add (j, "trigger_price", sim_json_money (o->trigger));
-    s_add (j, "average_price", sim_json_money (o->avg_price));
-    s_add (j, "filled_quantity", s_int (o->filled));
-    s_add (j, "pending_quantity", s_int (s_pending (o)));
-    s_add (j, "cancelled_quantity", s_int (o->cancelled));
-    s_add (j, "market_protection", s_int (o->market_protection));
-    s_add (j, "meta", cJSON_CreateObject ());
-    s_add (j, "tag", s_str_or_null (o->tag));
+    s_add_order_fields (j, o, instr);
     s_add (j, "guid", cJSON_CreateNull ());
     return j;
 }
