@@ -68,7 +68,7 @@ test_ticks_and_decisions (void **state)
     assert_non_null (router);
     void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
     assert_non_null (md);
-    struct strat_cfg cfg = { "S1", "baseline_v1" };
+    struct strat_cfg cfg = { .id = "S1", .name = "baseline_v1" };
     strat_t *s = strat_new (t.proc, &cfg);
     assert_non_null (s);
 
