@@ -26,12 +26,15 @@ PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-# Process folders and the binary each one builds (folder:binary).
-PROCS := md-gateway:md-gateway strategy:strategy risk-gate:risk-gate \
+# Process folders and the binary each one builds (folder:binary). A folder whose
+# library uses other folders' libraries comes first (static link order) and names
+# them in LINK_<binary>.
+PROCS := backtest:backtest md-gateway:md-gateway strategy:strategy risk-gate:risk-gate \
          exec-gateway:exec-gateway reconciler:reconciler alerter:alerter \
          sim:kite-sim tradectl:tradectl
 PROC_DIRS := $(foreach p,$(PROCS),$(word 1,$(subst :, ,$(p))))
 BIN_NAMES := $(foreach p,$(PROCS),$(word 2,$(subst :, ,$(p))))
+LINK_backtest := strategy
 
 COMMON_SRC := $(wildcard common/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
@@ -82,7 +85,7 @@ ASAN_PROC_LIBS := $(foreach d,$(PROC_DIRS),$(ASAN)/lib/lib$(d).a)
 
 # $(1) folder, $(2) binary
 define PROCBIN
-$(BIN)/$(2): $(REL)/obj/$(1)/main.o $(REL)/lib/lib$(1).a $(REL)/lib/libkt.a
+$(BIN)/$(2): $(REL)/obj/$(1)/main.o $(REL)/lib/lib$(1).a $(foreach l,$(LINK_$(2)),$(REL)/lib/lib$(l).a) $(REL)/lib/libkt.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(STD_CFLAGS) $$(OPT_CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef

@@ -80,6 +80,13 @@ strat_cfg_apply_defaults (const kt_cfg_row_t *rows, void *base)
                     return -1;
                 break;
             }
+            case KT_CFG_DBL: {
+                char *end;
+                *(double *) field = strtod (r->def, &end);
+                if (*end)
+                    return -1;
+                break;
+            }
             case KT_CFG_BOOL:
                 *(bool *) field = strcmp (r->def, "true") == 0;
                 break;

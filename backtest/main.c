@@ -1,0 +1,178 @@
+/*  backtest - run a strategy over recorded minute bars at full speed and write its
+ *  report (docs/backtest.md). Wiring only: argv, files, the progress bar. */
+
+#include "bt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct s_args {
+    const char *bars, *instruments, *out, *config;
+    bool risk;
+    bool quiet;
+};
+
+static int
+s_usage (const char *why)
+{
+    if (why)
+        fprintf (stderr, "backtest: %s\n", why);
+    fprintf (stderr, "usage: backtest --bars FILE --instruments FILE --out DIR [--risk on|off]\n"
+                     "                [--config FILE] [--quiet]\n");
+    return 2;
+}
+
+static int
+s_parse_args (int argc, char **argv, struct s_args *a)
+{
+    memset (a, 0, sizeof *a);
+    a->risk = true;
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i];
+        if (strcmp (k, "--help") == 0 || strcmp (k, "-h") == 0) {
+            s_usage (NULL);
+            exit (0);
+        }
+        if (strcmp (k, "--quiet") == 0) {
+            a->quiet = true;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return s_usage ("an option is missing its value");
+        const char *v = argv[++i];
+        if (strcmp (k, "--bars") == 0)
+            a->bars = v;
+        else if (strcmp (k, "--instruments") == 0)
+            a->instruments = v;
+        else if (strcmp (k, "--out") == 0)
+            a->out = v;
+        else if (strcmp (k, "--config") == 0 || strcmp (k, "-c") == 0)
+            a->config = v;
+        else if (strcmp (k, "--risk") == 0) {
+            if (strcmp (v, "on") != 0 && strcmp (v, "off") != 0)
+                return s_usage ("--risk takes on or off");
+            a->risk = strcmp (v, "on") == 0;
+        } else {
+            char why[160];
+            snprintf (why, sizeof why, "unknown option \"%s\"", k);
+            return s_usage (why);
+        }
+    }
+    if (!a->bars || !a->instruments || !a->out)
+        return s_usage ("--bars, --instruments and --out are required");
+    return 0;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  A one-line progress bar on a terminal, redrawn at most every 100 ms.
+static void
+s_progress (size_t pos, size_t size, int64_t *last_ms, bool done)
+{
+    int64_t now = s_now_ms ();
+    if (!done && now - *last_ms < 100)
+        return;
+    *last_ms = now;
+    int pct = size ? (int) (pos * 100 / size) : 100;
+    char bar[41];
+    int fill = pct * 40 / 100;
+    for (int i = 0; i < 40; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[40] = '\0';
+    fprintf (stderr, "\r[%s] %3d%%%s", bar, pct, done ? "\n" : "");
+}
+
+int
+main (int argc, char **argv)
+{
+    struct s_args a;
+    if (s_parse_args (argc, argv, &a) != 0)
+        return 2;
+    int rc = 2;
+    char err[1024];
+    static struct bt_cfg cfg;
+    bt_cfg_defaults (&cfg);
+    if (a.config) {
+        kt_cfg_row_t rows[BT_CFG_ROWS_MAX];
+        bt_cfg_rows (rows, BT_CFG_ROWS_MAX);
+        kt_cfg_t *kc = kt_cfg_load_file (a.config, "backtest", rows, &cfg, err, sizeof err);
+        if (!kc) {
+            fprintf (stderr, "%s\n", err);
+            return 2;
+        }
+        kt_cfg_destroy (&kc);
+    }
+    if (a.risk) {
+        fprintf (stderr, "backtest: --risk on: the risk core is not linked into this build; "
+                         "run with --risk off\n");
+        return 2;
+    }
+    kt_instr_table_t *instr = kt_instr_load (a.instruments, err, sizeof err);
+    if (!instr) {
+        fprintf (stderr, "%s\n", err);
+        return 2;
+    }
+    strat_core_t *core = strat_core_new (cfg.strat.name, &cfg.strat.p, instr, err, sizeof err);
+    if (!core) {
+        fprintf (stderr, "backtest: %s\n", err);
+        goto out_instr;
+    }
+    bt_bars_t *bars = bt_bars_open (a.bars, instr, err, sizeof err);
+    if (!bars) {
+        fprintf (stderr, "%s\n", err);
+        goto out_core;
+    }
+    bt_engine_t *eng = bt_engine_new (core, instr, NULL, NULL);
+    int max = (int) kt_instr_count (instr) + 1;
+    struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
+    if (!minute)
+        abort ();
+    bool tty = !a.quiet && isatty (STDERR_FILENO) && bt_bars_size (bars) > (4u << 20);
+    int64_t last_ms = 0;
+    int n;
+    while ((n = bt_bars_next (bars, minute, max, err, sizeof err)) > 0) {
+        if (bt_engine_minute (eng, minute, n) != 0) {
+            snprintf (err, sizeof err, "backtest: the strategy's output overflowed");
+            n = -1;
+            break;
+        }
+        if (tty)
+            s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, false);
+    }
+    if (tty)
+        s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, true);
+    if (n < 0) {
+        fprintf (stderr, "%s\n", err);
+        goto out_engine;
+    }
+    bt_engine_end_day (eng);
+    size_t ntr, ndays;
+    const struct bt_trade *tr = bt_engine_trades (eng, &ntr);
+    const int32_t *days = bt_engine_days (eng, &ndays);
+    struct bt_stats st;
+    bt_stats_compute (tr, ntr, days, ndays, &st);
+    if (bt_report_write (a.out, &cfg, eng, &st, a.quiet ? NULL : stdout, err, sizeof err) != 0) {
+        fprintf (stderr, "backtest: %s\n", err);
+        rc = 1;
+    } else
+        rc = 0;
+    bt_stats_free (&st);
+out_engine:
+    free (minute);
+    bt_engine_destroy (&eng);
+    bt_bars_destroy (&bars);
+out_core:
+    strat_core_destroy (&core);
+out_instr:
+    kt_instr_destroy (&instr);
+    return rc;
+}
