@@ -36,10 +36,12 @@ struct bt_cfg {
 
 //  The backtest's rows into out (max >= BT_CFG_ROWS_MAX): the strategy's rows, then the
 //  backtest's, then KT_CFG_END. Returns the number of rows before the end.
-int bt_cfg_rows (kt_cfg_row_t *out, int max);
+int
+    bt_cfg_rows (kt_cfg_row_t *out, int max);
 
 //  Every default of those rows into cfg.
-void bt_cfg_defaults (struct bt_cfg *cfg);
+void
+    bt_cfg_defaults (struct bt_cfg *cfg);
 
 // ---- the bars file (bt_bars.c) -------------------------------------------------------
 
@@ -47,20 +49,25 @@ typedef struct bt_bars bt_bars_t;
 
 //  Open and read FILE whole; check the header. Returns an owned reader, or NULL with
 //  "FILE:LINE: reason" in err.
-bt_bars_t *bt_bars_open (const char *path, const kt_instr_table_t *instr, char *err, size_t errlen);
+bt_bars_t *
+    bt_bars_open (const char *path, const kt_instr_table_t *instr, char *err, size_t errlen);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void bt_bars_destroy (bt_bars_t **self_p);
+void
+    bt_bars_destroy (bt_bars_t **self_p);
 
 //  The next minute: every row of the next timestamp, in file order (token order), into
 //  out (at most max rows). Returns the number of rows (> 0), 0 at the end of the file,
 //  or -1 with "FILE:LINE: reason" in err (bad price, off tick, high < low, unsorted,
 //  unknown token, too many rows in a minute, ...).
-int bt_bars_next (bt_bars_t *self, struct strat_bar *out, int max, char *err, size_t errlen);
+int
+    bt_bars_next (bt_bars_t *self, struct strat_bar *out, int max, char *err, size_t errlen);
 
 //  Bytes read so far and the file's size (progress).
-size_t bt_bars_pos (const bt_bars_t *self);
-size_t bt_bars_size (const bt_bars_t *self);
+size_t
+    bt_bars_pos (const bt_bars_t *self);
+size_t
+    bt_bars_size (const bt_bars_t *self);
 
 // ---- the risk hook -------------------------------------------------------------------
 
@@ -111,44 +118,57 @@ typedef struct bt_engine bt_engine_t;
 
 //  A bar-mode engine over core (borrowed) and instr (borrowed). risk may be NULL
 //  (--risk off: every intent approved). Returns an owned engine.
-bt_engine_t *bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *risk,
-                            void *risk_arg);
+bt_engine_t *
+    bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *risk,
+                   void *risk_arg);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void bt_engine_destroy (bt_engine_t **self_p);
+void
+    bt_engine_destroy (bt_engine_t **self_p);
 
 //  Run one minute: bars are every row of that minute (same ts, token order). Fills,
 //  bars, the minute's close and the decided intents, in backtest-bars.md's order. A new
 //  IST date first closes the previous day (bt_engine_end_day). Returns 0, or -1 if the
 //  strategy's output overflowed (a bug).
-int bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n);
+int
+    bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n);
 
 //  Close the day: positions still open are bought back at their last close at the
 //  day's last minute (reason TIME), entries are cancelled. Called by bt_engine_minute
 //  on a new date and by the caller after the last minute.
-void bt_engine_end_day (bt_engine_t *self);
+void
+    bt_engine_end_day (bt_engine_t *self);
 
 //  Trades so far (open ones have exit_ts 0), in the order they were entered. Borrowed.
-const struct bt_trade *bt_engine_trades (const bt_engine_t *self, size_t *n);
+const struct bt_trade *
+    bt_engine_trades (const bt_engine_t *self, size_t *n);
 
 //  Risk refusals so far. Borrowed.
-const struct bt_refusal *bt_engine_refusals (const bt_engine_t *self, size_t *n);
+const struct bt_refusal *
+    bt_engine_refusals (const bt_engine_t *self, size_t *n);
 
 //  Trading days seen (YYYYMMDD), in order. Borrowed.
-const int32_t *bt_engine_days (const bt_engine_t *self, size_t *n);
+const int32_t *
+    bt_engine_days (const bt_engine_t *self, size_t *n);
 
 //  Minutes and bars processed.
-int64_t bt_engine_minutes (const bt_engine_t *self);
-int64_t bt_engine_bars (const bt_engine_t *self);
+int64_t
+    bt_engine_minutes (const bt_engine_t *self);
+int64_t
+    bt_engine_bars (const bt_engine_t *self);
 
 //  The book, for a risk function: open positions (trades with exit_ts 0) and pending
 //  entries (as strat_intents), the last close of a token (0 if none).
-int bt_engine_open_count (const bt_engine_t *self);
-int bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out);
-int64_t bt_engine_last_close (const bt_engine_t *self, uint32_t token);
+int
+    bt_engine_open_count (const bt_engine_t *self);
+int
+    bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out);
+int64_t
+    bt_engine_last_close (const bt_engine_t *self, uint32_t token);
 
 //  "STOP", "TARGET_DAY", ...
-const char *bt_exit_str (bt_exit_t reason);
+const char *
+    bt_exit_str (bt_exit_t reason);
 
 // ---- statistics (bt_stats.c) -------------------------------------------------------
 
@@ -178,24 +198,30 @@ struct bt_stats {
 
 //  Statistics of n closed trades over the given trading days. Returns 0, fills *out
 //  (free with bt_stats_free).
-int bt_stats_compute (const struct bt_trade *trades, size_t n, const int32_t *days, size_t ndays,
+int
+    bt_stats_compute (const struct bt_trade *trades, size_t n, const int32_t *days, size_t ndays,
                       struct bt_stats *out);
 
-void bt_stats_free (struct bt_stats *st);
+void
+    bt_stats_free (struct bt_stats *st);
 
 //  A trade's P&L (paise) and R multiple.
-int64_t bt_trade_pnl (const struct bt_trade *t);
-struct strat_rmul bt_trade_r (const struct bt_trade *t);
+int64_t
+    bt_trade_pnl (const struct bt_trade *t);
+struct strat_rmul
+    bt_trade_r (const struct bt_trade *t);
 
 // ---- outputs (bt_report.c) ---------------------------------------------------------
 
 //  Timestamp of a minute as the bars file writes it ("2026-11-23T09:15:00+0530").
-char *bt_format_ts (int64_t ts, char *buf, size_t buflen);
+char *
+    bt_format_ts (int64_t ts, char *buf, size_t buflen);
 
 //  Write trades.csv, daily.csv, summary.json, report.txt and equity.svg into dir
 //  (created if missing) and print the report to out (may be NULL). Returns 0, or -1
 //  with the reason (file and errno text) in err.
-int bt_report_write (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
+int
+    bt_report_write (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
                      const struct bt_stats *st, FILE *out, char *err, size_t errlen);
 
 #endif

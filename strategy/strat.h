@@ -27,16 +27,20 @@ extern const kt_cfg_row_t strat_cfg_table[];
 //  Store every row's default into base (a struct laid out as the rows' offsets say):
 //  INT, BOOL, STR, MONEY and BPS rows; required rows (no default) are left alone.
 //  Returns 0, or -1 if a default does not parse (a bug in a table).
-int strat_cfg_apply_defaults (const kt_cfg_row_t *rows, void *base);
+int
+    strat_cfg_apply_defaults (const kt_cfg_row_t *rows, void *base);
 
 //  Subscribe and connect on proc's loop. Returns an owned context or NULL (logged).
-strat_t *strat_new (kt_proc_t *proc, const struct strat_cfg *cfg);
+strat_t *
+    strat_new (kt_proc_t *proc, const struct strat_cfg *cfg);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void strat_destroy (strat_t **self_p);
+void
+    strat_destroy (strat_t **self_p);
 
 //  Send an intent to risk-gate; the decision arrives through the client's callback.
 //  Returns 0, or -1 if it could not be queued.
-int strat_send_intent (strat_t *self, struct kt_intent *intent);
+int
+    strat_send_intent (strat_t *self, struct kt_intent *intent);
 
 #endif

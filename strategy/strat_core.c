@@ -46,6 +46,13 @@ strat_core_new (const char *name, const struct strat_params *p, const kt_instr_t
         snprintf (err, errlen, "strategy.name: unknown strategy \"%s\"", name ? name : "");
         return NULL;
     }
+    return strat_core_new_algo (algo, p, instr, err, errlen);
+}
+
+strat_core_t *
+strat_core_new_algo (const struct strat_algo *algo, const struct strat_params *p,
+                     const kt_instr_table_t *instr, char *err, size_t errlen)
+{
     size_t size = algo->size (p);
     strat_core_t *self = calloc (1, sizeof *self + size + 16);
     if (!self)
