@@ -76,7 +76,7 @@ s_read (const char *text, int *minutes, int *rows)
             assert_int_equal (out[i].ts, out[0].ts);
     }
     bt_bars_destroy (&b);
-    return n < 0? err: "";
+    return n < 0 ? err : "";
 }
 
 //  The error must name the file and line and contain why.
@@ -97,8 +97,8 @@ test_good_file (void **state)
     (void) state;
     int m, r;
     const char *err = s_read (HDR T0 ",256265,24010.05,24020,24000,24010,0\r\n" T0
-                                    ",10000041,150,152.5,148.05,150,1000\n" T1
-                                    ",256265,24010,24011,24009,24010,0\n\n",
+                                     ",10000041,150,152.5,148.05,150,1000\n" T1
+                                     ",256265,24010,24011,24009,24010,0\n\n",
                               &m, &r);
     assert_string_equal (err, "");
     assert_int_equal (m, 2);
@@ -162,7 +162,7 @@ test_unsorted (void **state)
            "repeated");
     //  the error comes with the rows before it already handed out
     s_bad (HDR T0 ",10000041,150,152,148,150,1\n" T1 ",10000041,150,152,148,150,1\n" T0
-               ",10000041,150,152,148,150,1\n",
+                  ",10000041,150,152,148,150,1\n",
            4, "not sorted");
 }
 

@@ -75,12 +75,12 @@ test_probe_orders_on_chosen_ticks (void **state)
     p.probe_every = 3;
     strat_core_t *c = strat_core_new ("probe", &p, instr, err, sizeof err);
     assert_non_null (c);
-    struct strat_out out = { 0 };
+    struct strat_out out = {0};
     for (int i = 1; i <= 7; i++) {
-        struct strat_tick t = { 10000041, (int64_t) i * 1000, 15000 + i * 5, 0 };
+        struct strat_tick t = {10000041, (int64_t) i * 1000, 15000 + i * 5, 0};
         strat_core_tick (c, &t, &out);
     }
-    assert_int_equal (out.n, 2);    //  ticks 3 and 6
+    assert_int_equal (out.n, 2); //  ticks 3 and 6
     assert_int_equal (out.v[0].kind, STRAT_I_PLACE);
     assert_int_equal (out.v[0].order_id, 1);
     assert_int_equal (out.v[0].price, 15015);
@@ -89,7 +89,7 @@ test_probe_orders_on_chosen_ticks (void **state)
     assert_int_equal (out.v[1].order_id, 2);
     assert_int_equal (out.v[1].price, 15030);
     //  bars and timers mean nothing to it
-    struct strat_bar b = { 10000041, 0, 100, 100, 100, 100, 1 };
+    struct strat_bar b = {10000041, 0, 100, 100, 100, 100, 1};
     strat_core_bar (c, &b, &out);
     strat_core_timer (c, 1, &out);
     assert_int_equal (out.n, 2);
@@ -101,7 +101,7 @@ static void
 test_out_overflow (void **state)
 {
     (void) state;
-    struct strat_out out = { 0 };
+    struct strat_out out = {0};
     for (int i = 0; i < STRAT_OUT_MAX; i++)
         assert_non_null (strat_out_push (&out));
     assert_false (out.overflow);
@@ -118,15 +118,22 @@ test_rmul (void **state)
         int64_t num, den;
         const char *text;
     } rows[] = {
-        { -6030, 6000, "-1.0050" }, { 1, 8, "0.1250" },     { 1, 3, "0.3333" },
-        { 2, 3, "0.6667" },         { -2, 3, "-0.6667" },   { 1, 20000, "0.0001" },
-        { -1, 20000, "-0.0001" },   { 1, 20001, "0.0000" }, { 0, 7, "0.0000" },
-        { 5, 1, "5.0000" },         { 123456789, 1000, "123456.7890" },
+        {-6030, 6000, "-1.0050"},
+        {1, 8, "0.1250"},
+        {1, 3, "0.3333"},
+        {2, 3, "0.6667"},
+        {-2, 3, "-0.6667"},
+        {1, 20000, "0.0001"},
+        {-1, 20000, "-0.0001"},
+        {1, 20001, "0.0000"},
+        {0, 7, "0.0000"},
+        {5, 1, "5.0000"},
+        {123456789, 1000, "123456.7890"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        assert_string_equal (strat_rmul_format (strat_rmul_make (rows[i].num, rows[i].den), buf,
-                                                sizeof buf),
-                             rows[i].text);
+        assert_string_equal (
+            strat_rmul_format (strat_rmul_make (rows[i].num, rows[i].den), buf, sizeof buf),
+            rows[i].text);
     //  1/3 + 1/3 + 1/3 is exactly 1: no rounding drift at the +5 / -5 boundaries
     bool ok = true;
     struct strat_rmul s = strat_rmul_make (0, 1);
@@ -141,8 +148,8 @@ test_rmul (void **state)
     assert_int_equal (strat_rmul_cmp_int (strat_rmul_make (-11, 2), -5), -1);
     assert_int_equal (strat_rmul_cmp (strat_rmul_make (1, 3), strat_rmul_make (2, 6), &ok), 0);
     //  overflow is reported, not wrapped
-    struct strat_rmul big = { (__int128) 1 << 100, ((__int128) 1 << 100) + 1 };
-    struct strat_rmul big2 = { 1, ((__int128) 1 << 100) - 1 };
+    struct strat_rmul big = {(__int128) 1 << 100, ((__int128) 1 << 100) + 1};
+    struct strat_rmul big2 = {1, ((__int128) 1 << 100) - 1};
     strat_rmul_add (big, big2, &ok);
     assert_false (ok);
 }
