@@ -117,10 +117,17 @@ struct bt_refusal {
 typedef struct bt_engine bt_engine_t;
 
 //  A bar-mode engine over core (borrowed) and instr (borrowed). risk may be NULL
-//  (--risk off: every intent approved). Returns an owned engine.
+//  (--risk off: every intent approved). core and instr may be NULL until a
+//  bt_engine_rebind (synthetic runs). Returns an owned engine.
 bt_engine_t *
     bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *risk,
                    void *risk_arg);
+
+//  Close the day (bt_engine_end_day) and go on with another strategy instance and
+//  instruments table (both borrowed): a synthetic run lists new instruments every day.
+//  Trades so far keep pointing into the old table, which must outlive the engine.
+void
+    bt_engine_rebind (bt_engine_t *self, strat_core_t *core, const kt_instr_table_t *instr);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
 void
@@ -169,6 +176,45 @@ int64_t
 //  "STOP", "TARGET_DAY", ...
 const char *
     bt_exit_str (bt_exit_t reason);
+
+// ---- synthetic market (bt_synth.c) -------------------------------------------------
+
+struct bt_synth_cfg {
+    uint64_t seed;
+    int32_t from;               //  YYYYMMDD: the first day (weekdays only are traded)
+    int days;                   //  trading days, 1..BT_SYNTH_DAYS_MAX
+    int strikes_each_side;      //  listed strikes each side of ATM
+    int64_t lot;                //  NIFTY lot (units)
+};
+
+#define BT_SYNTH_DAYS_MAX 250
+
+typedef struct bt_synth bt_synth_t;
+
+//  Progress callback: day i of n done.
+typedef void (bt_synth_progress_fn) (void *arg, int i, int n);
+
+//  Run the strategy named in cfg over kite-sim's synthetic market (sim/sim_market.c as
+//  a library, no kite-sim process): for each trading day a market of (seed, date),
+//  its ticks made into minute bars, a fresh strategy instance over that day's
+//  instruments, the engine rebound to both. Returns an owned run (it keeps the days'
+//  markets and strategies, which the engine's trades point into), or NULL with the
+//  reason in err.
+bt_synth_t *
+    bt_synth_run (const struct bt_synth_cfg *sc, const struct strat_cfg *cfg, bt_engine_t *eng,
+                  bt_synth_progress_fn *progress, void *arg, char *err, size_t errlen);
+
+//  Ticks generated over the run.
+int64_t
+    bt_synth_ticks (const bt_synth_t *self);
+
+//  Free (after the engine's trades are no longer used). Safe on NULL.
+void
+    bt_synth_destroy (bt_synth_t **self_p);
+
+//  The next weekday on or after yyyymmdd (YYYYMMDD).
+int32_t
+    bt_synth_weekday (int32_t yyyymmdd);
 
 // ---- statistics (bt_stats.c) -------------------------------------------------------
 

@@ -83,12 +83,28 @@ bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *ri
     self->risk = risk;
     self->risk_arg = risk_arg;
     self->ncap = 64;
-    while (self->ncap < 2 * kt_instr_count (instr) + 2)
+    while (instr && self->ncap < 2 * kt_instr_count (instr) + 2)
         self->ncap *= 2;
     self->closes = calloc (self->ncap, sizeof *self->closes);
     if (!self->closes)
         abort ();
     return self;
+}
+
+void
+bt_engine_rebind (bt_engine_t *self, strat_core_t *core, const kt_instr_table_t *instr)
+{
+    bt_engine_end_day (self);
+    self->core = core;
+    self->instr = instr;
+    size_t cap = 64;
+    while (cap < 2 * kt_instr_count (instr) + 2)
+        cap *= 2;
+    free (self->closes);
+    self->ncap = cap;
+    self->closes = calloc (self->ncap, sizeof *self->closes);
+    if (!self->closes)
+        abort ();
 }
 
 void

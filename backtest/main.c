@@ -11,6 +11,7 @@
 
 struct s_args {
     const char *bars, *instruments, *out, *config;
+    const char *seed, *days, *from; //  synthetic mode
     bool risk;
     bool quiet;
 };
@@ -21,7 +22,9 @@ s_usage (const char *why)
     if (why)
         fprintf (stderr, "backtest: %s\n", why);
     fprintf (stderr, "usage: backtest --bars FILE --instruments FILE --out DIR [--risk on|off]\n"
-                     "                [--config FILE] [--quiet]\n");
+                     "                [--config FILE] [--quiet]\n"
+                     "       backtest --synthetic SEED --days N [--from YYYY-MM-DD] --out DIR\n"
+                     "                [--risk on|off] [--config FILE] [--quiet]\n");
     return 2;
 }
 
@@ -51,6 +54,12 @@ s_parse_args (int argc, char **argv, struct s_args *a)
             a->out = v;
         else if (strcmp (k, "--config") == 0 || strcmp (k, "-c") == 0)
             a->config = v;
+        else if (strcmp (k, "--synthetic") == 0)
+            a->seed = v;
+        else if (strcmp (k, "--days") == 0)
+            a->days = v;
+        else if (strcmp (k, "--from") == 0)
+            a->from = v;
         else if (strcmp (k, "--risk") == 0) {
             if (strcmp (v, "on") != 0 && strcmp (v, "off") != 0)
                 return s_usage ("--risk takes on or off");
@@ -61,6 +70,15 @@ s_parse_args (int argc, char **argv, struct s_args *a)
             return s_usage (why);
         }
     }
+    if (a->seed) {
+        if (a->bars || a->instruments)
+            return s_usage ("--synthetic replaces --bars and --instruments");
+        if (!a->days || !a->out)
+            return s_usage ("--synthetic needs --days and --out");
+        return 0;
+    }
+    if (a->days || a->from)
+        return s_usage ("--days and --from go with --synthetic");
     if (!a->bars || !a->instruments || !a->out)
         return s_usage ("--bars, --instruments and --out are required");
     return 0;
@@ -91,15 +109,127 @@ s_progress (size_t pos, size_t size, int64_t *last_ms, bool done)
     fprintf (stderr, "\r[%s] %3d%%%s", bar, pct, done ? "\n" : "");
 }
 
+//  Statistics and the outputs. Returns the exit code.
+static int
+s_finish (const bt_engine_t *eng, const struct bt_cfg *cfg, const struct s_args *a)
+{
+    char err[1024];
+    size_t ntr, ndays;
+    const struct bt_trade *tr = bt_engine_trades (eng, &ntr);
+    const int32_t *days = bt_engine_days (eng, &ndays);
+    struct bt_stats st;
+    bt_stats_compute (tr, ntr, days, ndays, &st);
+    int rc = 0;
+    if (bt_report_write (a->out, cfg, eng, &st, a->quiet ? NULL : stdout, err, sizeof err) != 0) {
+        fprintf (stderr, "backtest: %s\n", err);
+        rc = 1;
+    }
+    bt_stats_free (&st);
+    return rc;
+}
+
+static void
+s_synth_progress (void *arg, int i, int n)
+{
+    int64_t *last_ms = arg;
+    s_progress ((size_t) i, (size_t) n, last_ms, i == n);
+}
+
+static int
+s_run_synthetic (const struct s_args *a, const struct bt_cfg *cfg)
+{
+    char err[1024];
+    char *end;
+    errno = 0;
+    unsigned long long seed = strtoull (a->seed, &end, 10);
+    if (errno || *end || !*a->seed || a->seed[0] == '-')
+        return s_usage ("--synthetic takes a seed (a whole number)");
+    long days = strtol (a->days, &end, 10);
+    if (*end || days < 1 || days > BT_SYNTH_DAYS_MAX)
+        return s_usage ("--days takes a number of trading days (1..250)");
+    int y = 2026, mo = 11, d = 23;
+    if (a->from && kt_ist_parse_date (a->from, &y, &mo, &d) != 0)
+        return s_usage ("--from takes a date YYYY-MM-DD");
+    struct bt_synth_cfg sc = {seed, y * 10000 + mo * 100 + d, (int) days,
+                              (int) cfg->strat.p.strikes_each_side, 75};
+    bt_engine_t *eng = bt_engine_new (NULL, NULL, NULL, NULL);
+    int64_t last_ms = 0;
+    bool tty = !a->quiet && isatty (STDERR_FILENO);
+    bt_synth_t *run = bt_synth_run (&sc, &cfg->strat, eng, tty ? s_synth_progress : NULL, &last_ms,
+                                    err, sizeof err);
+    int rc = 2;
+    if (!run)
+        fprintf (stderr, "backtest: %s\n", err);
+    else
+        rc = s_finish (eng, cfg, a);
+    bt_engine_destroy (&eng);
+    bt_synth_destroy (&run);
+    return rc;
+}
+
+static int
+s_run_bars (const struct s_args *a, const struct bt_cfg *cfg)
+{
+    char err[1024];
+    int rc = 2;
+    kt_instr_table_t *instr = kt_instr_load (a->instruments, err, sizeof err);
+    if (!instr) {
+        fprintf (stderr, "%s\n", err);
+        return 2;
+    }
+    strat_core_t *core = strat_core_new (cfg->strat.name, &cfg->strat.p, instr, err, sizeof err);
+    if (!core) {
+        fprintf (stderr, "backtest: %s\n", err);
+        goto out_instr;
+    }
+    bt_bars_t *bars = bt_bars_open (a->bars, instr, err, sizeof err);
+    if (!bars) {
+        fprintf (stderr, "%s\n", err);
+        goto out_core;
+    }
+    bt_engine_t *eng = bt_engine_new (core, instr, NULL, NULL);
+    int max = (int) kt_instr_count (instr) + 1;
+    struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
+    if (!minute)
+        abort ();
+    bool tty = !a->quiet && isatty (STDERR_FILENO) && bt_bars_size (bars) > (4u << 20);
+    int64_t last_ms = 0;
+    int n;
+    while ((n = bt_bars_next (bars, minute, max, err, sizeof err)) > 0) {
+        if (bt_engine_minute (eng, minute, n) != 0) {
+            snprintf (err, sizeof err, "backtest: the strategy's output overflowed");
+            n = -1;
+            break;
+        }
+        if (tty)
+            s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, false);
+    }
+    if (tty)
+        s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, true);
+    if (n < 0)
+        fprintf (stderr, "%s\n", err);
+    else {
+        bt_engine_end_day (eng);
+        rc = s_finish (eng, cfg, a);
+    }
+    free (minute);
+    bt_engine_destroy (&eng);
+    bt_bars_destroy (&bars);
+out_core:
+    strat_core_destroy (&core);
+out_instr:
+    kt_instr_destroy (&instr);
+    return rc;
+}
+
 int
 main (int argc, char **argv)
 {
     struct s_args a;
     if (s_parse_args (argc, argv, &a) != 0)
         return 2;
-    int rc = 2;
     char err[1024];
-    static struct bt_cfg cfg;
+    struct bt_cfg cfg;
     bt_cfg_defaults (&cfg);
     if (a.config) {
         kt_cfg_row_t rows[BT_CFG_ROWS_MAX];
@@ -116,63 +246,5 @@ main (int argc, char **argv)
                          "run with --risk off\n");
         return 2;
     }
-    kt_instr_table_t *instr = kt_instr_load (a.instruments, err, sizeof err);
-    if (!instr) {
-        fprintf (stderr, "%s\n", err);
-        return 2;
-    }
-    strat_core_t *core = strat_core_new (cfg.strat.name, &cfg.strat.p, instr, err, sizeof err);
-    if (!core) {
-        fprintf (stderr, "backtest: %s\n", err);
-        goto out_instr;
-    }
-    bt_bars_t *bars = bt_bars_open (a.bars, instr, err, sizeof err);
-    if (!bars) {
-        fprintf (stderr, "%s\n", err);
-        goto out_core;
-    }
-    bt_engine_t *eng = bt_engine_new (core, instr, NULL, NULL);
-    int max = (int) kt_instr_count (instr) + 1;
-    struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
-    if (!minute)
-        abort ();
-    bool tty = !a.quiet && isatty (STDERR_FILENO) && bt_bars_size (bars) > (4u << 20);
-    int64_t last_ms = 0;
-    int n;
-    while ((n = bt_bars_next (bars, minute, max, err, sizeof err)) > 0) {
-        if (bt_engine_minute (eng, minute, n) != 0) {
-            snprintf (err, sizeof err, "backtest: the strategy's output overflowed");
-            n = -1;
-            break;
-        }
-        if (tty)
-            s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, false);
-    }
-    if (tty)
-        s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, true);
-    if (n < 0) {
-        fprintf (stderr, "%s\n", err);
-        goto out_engine;
-    }
-    bt_engine_end_day (eng);
-    size_t ntr, ndays;
-    const struct bt_trade *tr = bt_engine_trades (eng, &ntr);
-    const int32_t *days = bt_engine_days (eng, &ndays);
-    struct bt_stats st;
-    bt_stats_compute (tr, ntr, days, ndays, &st);
-    if (bt_report_write (a.out, &cfg, eng, &st, a.quiet ? NULL : stdout, err, sizeof err) != 0) {
-        fprintf (stderr, "backtest: %s\n", err);
-        rc = 1;
-    } else
-        rc = 0;
-    bt_stats_free (&st);
-out_engine:
-    free (minute);
-    bt_engine_destroy (&eng);
-    bt_bars_destroy (&bars);
-out_core:
-    strat_core_destroy (&core);
-out_instr:
-    kt_instr_destroy (&instr);
-    return rc;
+    return a.seed ? s_run_synthetic (&a, &cfg) : s_run_bars (&a, &cfg);
 }
