@@ -22,6 +22,7 @@ struct kt_proc_sock {
     bool router;
     kt_proc_msg_fn *fn;
     void *arg;                  //  borrowed
+    char name[32];              //  endpoint name, for loop.slow
 };
 
 struct kt_proc {
@@ -407,7 +408,10 @@ out_cfg:
     return rc;
 }
 
-//  Drain a socket: ZeroMQ signals readiness once per batch, so read until empty.
+//  Drain a socket, at most KT_PROC_DRAIN_MAX messages per call: zmq_poll reports a
+//  socket with queued messages as readable again (it asks the socket, not the fd), so
+//  the rest is read in the next iteration, after the other sockets and due timers had
+//  their turn. A flood on one socket thus never starves another or a timer.
 static int
 s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
 {
@@ -416,7 +420,7 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
     kt_proc_t *self = ps->proc;
     char topic[KT_TOPIC_LEN], why[160];
     kt_bus_peer_t peer;
-    for (;;) {
+    for (int n = 0; n < KT_PROC_DRAIN_MAX; n++) {
         int rc = ps->router? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
                                               &self->rx, why, sizeof why)
                            : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
@@ -431,10 +435,12 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
         if (ps->fn (self, ps->router? &peer: NULL, topic, &self->rx, ps->arg) != 0)
             return -1;
     }
+    return 0;
 }
 
 static void *
-s_add_sock (kt_proc_t *self, void *sock, bool router, kt_proc_msg_fn *fn, void *arg)
+s_add_sock (kt_proc_t *self, const char *name, void *sock, bool router, kt_proc_msg_fn *fn,
+            void *arg)
 {
     if (!sock)
         return NULL;
@@ -443,8 +449,10 @@ s_add_sock (kt_proc_t *self, void *sock, bool router, kt_proc_msg_fn *fn, void *
         return NULL;
     }
     struct kt_proc_sock *ps = &self->socks[self->nsocks++];
-    *ps = (struct kt_proc_sock) { self, sock, router, fn, arg };
+    *ps = (struct kt_proc_sock) { self, sock, router, fn, arg, "" };
     kt_loop_sock (self->loop, sock, s_on_sock, ps);
+    snprintf (ps->name, sizeof ps->name, "%s", name);
+    kt_loop_sock_name (self->loop, sock, ps->name);
     return sock;
 }
 
@@ -457,17 +465,17 @@ kt_proc_sub (kt_proc_t *self, const char *name, const char *const *prefixes, kt_
         return NULL;
     for (int i = 0; prefixes && prefixes[i]; i++)
         kt_bus_subscribe (self->bus, sock, prefixes[i]);
-    return s_add_sock (self, sock, false, fn, arg);
+    return s_add_sock (self, name, sock, false, fn, arg);
 }
 
 void *
 kt_proc_serve (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
 {
-    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_ROUTER), true, fn, arg);
+    return s_add_sock (self, name, kt_bus_bind (self->bus, name, ZMQ_ROUTER), true, fn, arg);
 }
 
 void *
 kt_proc_pull (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
 {
-    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_PULL), false, fn, arg);
+    return s_add_sock (self, name, kt_bus_bind (self->bus, name, ZMQ_PULL), false, fn, arg);
 }

@@ -828,6 +828,152 @@ test_sigpipe_ignored (void **state)
     s_close_pipe (p);
 }
 
+// ---- loop.slow -------------------------------------------------------------------------
+
+struct slow_cap {
+    int lines;
+    char last[512];
+};
+
+static void
+s_slow_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
+{
+    (void)lvl;
+    struct slow_cap *cap = arg;
+    if (strcmp (ev, "loop.slow") == 0) {
+        cap->lines++;
+        snprintf (cap->last, sizeof cap->last, "%s", line);
+    }
+}
+
+static int
+s_slow_fd (kt_loop_t *loop, int fd, short revents, void *arg)
+{
+    (void)loop;
+    (void)revents;
+    (void)arg;
+    char c;
+    ssize_t n = read (fd, &c, 1);
+    (void)n;
+    usleep (30 * 1000);
+    return 0;
+}
+
+static int
+s_slow_timer (kt_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (void)arg;
+    usleep (30 * 1000);
+    return 0;
+}
+
+static int
+s_quick_timer (kt_loop_t *loop, int id, void *arg)
+{
+    (void)loop;
+    (void)id;
+    (*(int *)arg)++;
+    return 0;
+}
+
+//  A handler that holds the loop longer than the threshold is named in one log line and
+//  counted; a quick one is not. The sleep (30 ms) is far above the 5 ms threshold, and a
+//  no-op handler far below it, so load on the machine cannot flip either outcome.
+static void
+test_slow_handler_reported (void **state)
+{
+    (void)state;
+    struct slow_cap cap = {0};
+    kt_log_open ("kt_loop_test", KT_LOG_WARN);
+    kt_log_set_sink (s_slow_sink, &cap);
+    kt_loop_t *loop = kt_loop_new ();
+    kt_loop_set_slow_ms (loop, 5);
+    int quick = 0;
+    int q = kt_loop_timer (loop, 0, false, s_quick_timer, &quick);
+    assert_int_equal (kt_loop_timer_name (loop, q, "quick"), 0);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (quick, 1);
+    assert_int_equal (kt_loop_slow_count (loop), 0);
+    assert_int_equal (cap.lines, 0);
+
+    int t = kt_loop_timer (loop, 0, false, s_slow_timer, NULL);
+    assert_int_equal (kt_loop_timer_name (loop, t, "snapshot.flush"), 0);
+    assert_int_equal (kt_loop_timer_name (loop, 9999, "nobody"), -1);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (kt_loop_slow_count (loop), 1);
+    assert_int_equal (cap.lines, 1);
+    assert_non_null (strstr (cap.last, "snapshot.flush"));
+    assert_non_null (strstr (cap.last, "timer"));
+
+    //  Sockets and fds are named too; an fd handler over the threshold is reported.
+    int p[2];
+    s_pipe (p);
+    assert_int_equal (write (p[1], "x", 1), 1);
+    assert_int_equal (kt_loop_fd (loop, p[0], POLLIN, s_slow_fd, NULL), 0);
+    assert_int_equal (kt_loop_fd_name (loop, p[0], "ws.read"), 0);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (kt_loop_slow_count (loop), 2);
+    //  Rate-limited: the second slow report within 10 s is counted, not logged.
+    assert_int_equal (cap.lines, 1);
+    kt_loop_fd_end (loop, p[0]);
+
+    //  Off: nothing counted.
+    kt_loop_set_slow_ms (loop, 0);
+    kt_loop_timer (loop, 0, false, s_slow_timer, NULL);
+    kt_loop_run_once (loop, 10);
+    assert_int_equal (kt_loop_slow_count (loop), 2);
+    kt_loop_destroy (&loop);
+    s_close_pipe (p);
+    kt_log_set_sink (NULL, NULL);
+}
+
+static void
+s_hook_count (kt_loop_t *loop, void *arg)
+{
+    (void)loop;
+    (*(int *)arg)++;
+}
+
+static void
+s_hook_removes_itself (kt_loop_t *loop, void *arg)
+{
+    (*(int *)arg)++;
+    kt_loop_before_sleep_end (loop, s_hook_removes_itself, arg);
+}
+
+static int
+s_cap_5 (void *arg)
+{
+    (void)arg;
+    return 5;
+}
+
+//  Hooks and caps can be removed (an adapter detaching from the loop), also from a hook.
+static void
+test_hook_and_cap_end (void **state)
+{
+    (void)state;
+    kt_loop_t *loop = kt_loop_new ();
+    int a = 0, b = 0;
+    assert_int_equal (kt_loop_before_sleep (loop, s_hook_count, &a), 0);
+    assert_int_equal (kt_loop_before_sleep (loop, s_hook_removes_itself, &b), 0);
+    assert_int_equal (kt_loop_hook_name (loop, s_hook_count, &a, "count"), 0);
+    assert_int_equal (kt_loop_wait_cap (loop, s_cap_5, NULL), 0);
+    kt_loop_run_once (loop, 0);
+    kt_loop_run_once (loop, 0);
+    assert_int_equal (a, 2);
+    assert_int_equal (b, 1);
+    kt_loop_before_sleep_end (loop, s_hook_count, &a);
+    kt_loop_before_sleep_end (loop, s_hook_count, &a); //  absent: no-op
+    assert_int_equal (kt_loop_hook_name (loop, s_hook_count, &a, "count"), -1);
+    kt_loop_wait_cap_end (loop, s_cap_5, NULL);
+    kt_loop_run_once (loop, 0);
+    assert_int_equal (a, 2);
+    kt_loop_destroy (&loop);
+}
+
 int
 main (void)
 {
@@ -858,6 +1004,8 @@ main (void)
         cmocka_unit_test (test_signal_sigint_in_timer),
         cmocka_unit_test (test_signal_wakes_blocked_poll),
         cmocka_unit_test (test_sigpipe_ignored),
+        cmocka_unit_test (test_slow_handler_reported),
+        cmocka_unit_test (test_hook_and_cap_end),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
