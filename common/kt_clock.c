@@ -5,8 +5,9 @@
  *  share the anchor agree on "now". Sim monotonic time is the same map applied to
  *  CLOCK_MONOTONIC from the creation instant, so it never runs backwards when NTP steps
  *  the wall clock. Scaling uses __int128 so no product of ns and ppm can overflow.
- *  The IST helpers are in kt_ist.c. The calendar code is Hinnant's days_from_civil/civil_from_days (written here from the
- *  algorithm, no libc time zone code): IST is a fixed +05:30, so no tz database is needed. */
+ *  The IST helpers are in kt_ist.c. The calendar code is Hinnant's days_from_civil/civil_from_days
+ * (written here from the algorithm, no libc time zone code): IST is a fixed +05:30, so no tz
+ * database is needed. */
 
 #include "kt_clock.h"
 
@@ -42,19 +43,19 @@ s_read (clockid_t id)
 {
     struct timespec ts;
     clock_gettime (id, &ts);
-    return (int64_t)ts.tv_sec * KT_NS_PER_SEC + ts.tv_nsec;
+    return (int64_t) ts.tv_sec * KT_NS_PER_SEC + ts.tv_nsec;
 }
 
 //  d * ppm / 1e6 without overflow; saturates at the int64 range.
 static int64_t
 s_scale (int64_t d, int64_t ppm)
 {
-    __int128 v = (__int128)d * ppm / S_PPM_ONE;
+    __int128 v = (__int128) d * ppm / S_PPM_ONE;
     if (v > INT64_MAX)
         return INT64_MAX;
     if (v < INT64_MIN)
         return INT64_MIN;
-    return (int64_t)v;
+    return (int64_t) v;
 }
 
 //  a + b, saturating: a sim clock with an absurd anchor or speed must not wrap around.
@@ -205,7 +206,7 @@ int64_t
 kt_clock_days_from_civil (int y, int mo, int d)
 {
     //  Shift the year to start in March so the leap day is the last day of the year.
-    int64_t yy = (int64_t)y - (mo <= 2);
+    int64_t yy = (int64_t) y - (mo <= 2);
     int64_t era = s_floor_div (yy, 400);
     int64_t yoe = yy - era * 400;                        //  [0, 399]
     int64_t mp = (mo + 9) % 12;                          //  March = 0
@@ -225,7 +226,7 @@ kt_clock_civil_from_days (int64_t days, int *y, int *mo, int *d)
     int64_t mp = (5 * doy + 2) / 153;                                    //  [0, 11]
     int64_t dd = doy - (153 * mp + 2) / 5 + 1;                           //  [1, 31]
     int64_t mm = mp < 10 ? mp + 3 : mp - 9;                              //  [1, 12]
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-    *mo = (int)mm;
-    *d = (int)dd;
+    *y = (int) (yoe + era * 400 + (mm <= 2));
+    *mo = (int) mm;
+    *d = (int) dd;
 }

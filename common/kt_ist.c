@@ -23,7 +23,7 @@ int64_t
 kt_ist_ns (int y, int mo, int d, int hh, int mi, int ss)
 {
     int64_t days = kt_clock_days_from_civil (y, mo, d);
-    int64_t secs = days * 86400 + (int64_t)hh * 3600 + (int64_t)mi * 60 + ss;
+    int64_t secs = days * 86400 + (int64_t) hh * 3600 + (int64_t) mi * 60 + ss;
     return secs * KT_NS_PER_SEC - KT_IST_OFFSET_NS;
 }
 
@@ -58,13 +58,13 @@ kt_ist_fields (int64_t ts_ns, int *y, int *mo, int *d, int *hh, int *mi, int *ss
     if (d)
         *d = dd;
     if (hh)
-        *hh = (int)(secs / 3600);
+        *hh = (int) (secs / 3600);
     if (mi)
-        *mi = (int)(secs / 60 % 60);
+        *mi = (int) (secs / 60 % 60);
     if (ss)
-        *ss = (int)(secs % 60);
+        *ss = (int) (secs % 60);
     if (wday)
-        *wday = (int)(day + 4 - s_floor_div (day + 4, 7) * 7); //  1970-01-01: Thursday
+        *wday = (int) (day + 4 - s_floor_div (day + 4, 7) * 7); //  1970-01-01: Thursday
 }
 
 int64_t
@@ -80,7 +80,7 @@ kt_ist_minute_of_day (int64_t ts_ns)
 {
     int64_t rem;
     s_ist_day (ts_ns, &rem);
-    return (int)(rem / KT_NS_PER_MIN);
+    return (int) (rem / KT_NS_PER_MIN);
 }
 
 int
@@ -123,7 +123,7 @@ kt_ist_after (int64_t ts_ns, int hh, int mm)
 {
     int64_t rem;
     s_ist_day (ts_ns, &rem);
-    return rem >= ((int64_t)hh * 3600 + (int64_t)mm * 60) * KT_NS_PER_SEC;
+    return rem >= ((int64_t) hh * 3600 + (int64_t) mm * 60) * KT_NS_PER_SEC;
 }
 
 //  n decimal digits at s into *out; false on any non-digit.
@@ -193,6 +193,6 @@ kt_ist_format (int64_t ts_ns, char *buf, int buflen)
     }
     int y, mo, d, hh, mi, ss;
     kt_ist_fields (ts_ns, &y, &mo, &d, &hh, &mi, &ss, NULL);
-    snprintf (buf, (size_t)buflen, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, hh, mi, ss);
+    snprintf (buf, (size_t) buflen, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, hh, mi, ss);
     return buf;
 }

@@ -18,32 +18,32 @@
 
 //  One socket the proc dispatches for a process.
 struct kt_proc_sock {
-    kt_proc_t *proc;            //  borrowed (back pointer)
-    void *sock;                 //  borrowed from the bus
+    kt_proc_t *proc; //  borrowed (back pointer)
+    void *sock;      //  borrowed from the bus
     bool router;
     kt_proc_msg_fn *fn;
-    void *arg;                  //  borrowed
-    char name[32];              //  endpoint name, for loop.slow
+    void *arg;     //  borrowed
+    char name[32]; //  endpoint name, for loop.slow
 };
 
 struct kt_proc {
-    const kt_cfg_t *cfg;        //  borrowed
+    const kt_cfg_t *cfg; //  borrowed
     char name[KT_SRC_LEN];
-    kt_clock_t *clock;          //  owned
-    kt_store_t *store;          //  owned
-    kt_loop_t *loop;            //  owned
-    kt_bus_t *bus;              //  owned
-    kt_alert_out_t *alerts;     //  owned
+    kt_clock_t *clock;      //  owned
+    kt_store_t *store;      //  owned
+    kt_loop_t *loop;        //  owned
+    kt_bus_t *bus;          //  owned
+    kt_alert_out_t *alerts; //  owned
     int64_t started_ns;
     int beat_timer;
-    int64_t clock_gen;          //  `gen` of the clock hash we follow
-    bool store_up;              //  as last logged
-    int64_t store_dropped;      //  as last alerted
+    int64_t clock_gen;     //  `gen` of the clock hash we follow
+    bool store_up;         //  as last logged
+    int64_t store_dropped; //  as last alerted
     kt_proc_counters_fn *counters_fn;
-    void *counters_arg;         //  borrowed
+    void *counters_arg; //  borrowed
     struct kt_proc_sock socks[KT_PROC_SOCKS_MAX];
     int nsocks;
-    struct kt_msg rx;           //  receive buffer: no per-message allocation
+    struct kt_msg rx; //  receive buffer: no per-message allocation
 };
 
 //  Atomically adopt the shared clock anchor, or create it from our config when none
@@ -63,7 +63,7 @@ s_elem_i64 (const kt_store_result_t *r, size_t i)
 {
     kt_store_result_t e = kt_store_result_at (r, i);
     int64_t v = 0;
-    return kt_store_result_i64 (&e, &v) == 0? v: 0;
+    return kt_store_result_i64 (&e, &v) == 0 ? v : 0;
 }
 
 //  The clock hash's 4 fields (HMGET or the clock script) into a sim clock, or NULL.
@@ -75,7 +75,7 @@ s_clock_from (const kt_store_result_t *r, int64_t *gen)
     int64_t w = s_elem_i64 (r, 0), s = s_elem_i64 (r, 1), p = s_elem_i64 (r, 2);
     if (gen)
         *gen = s_elem_i64 (r, 3);
-    return w > 0 && s > 0 && p > 0? kt_clock_new_sim (w, s, p): NULL;
+    return w > 0 && s > 0 && p > 0 ? kt_clock_new_sim (w, s, p) : NULL;
 }
 
 //  Session anchor from config: clock.date (or today IST) at clock.start IST.
@@ -89,8 +89,7 @@ s_config_anchor (const kt_cfg_t *cfg, int64_t *sim_anchor_ns, int *yyyymmdd, cha
             snprintf (err, errlen, "clock.date: not YYYY-MM-DD: %s", cfg->clock_date);
             return -1;
         }
-    }
-    else
+    } else
         kt_ist_fields (kt_clock_wall_ns (), &y, &mo, &d, NULL, NULL, NULL, NULL);
     if (cfg->clock_start[0] && kt_ist_parse_hhmm (cfg->clock_start, &hh, &mi) != 0) {
         snprintf (err, errlen, "clock.start: not HH:MM: %s", cfg->clock_start);
@@ -124,8 +123,8 @@ s_clock_new (kt_proc_t *self, char *err, size_t errlen)
     snprintf (a2, sizeof a2, "%lld", (long long) sim_anchor);
     snprintf (a3, sizeof a3, "%lld", (long long) speed_ppm);
     snprintf (a4, sizeof a4, "%d", ymd);
-    const char *keys[] = { key.s };
-    const char *args[] = { a1, a2, a3, a4, self->name };
+    const char *keys[] = {key.s};
+    const char *args[] = {a1, a2, a3, a4, self->name};
     kt_store_result_t r = kt_store_eval_call (self->store, script, 1, keys, 5, args);
     int64_t gen = 0;
     kt_clock_t *clock = s_clock_from (&r, &gen);
@@ -226,12 +225,11 @@ s_log_clock (void *arg)
 //  The sequence epoch: a new, larger value at every start, so seq never goes back. It
 //  is max(last + 1, wall seconds): without Redis the wall seconds alone still grow, and
 //  a later start with Redis back never falls below them.
-static const char s_epoch_lua[] =
-    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1\n"
-    "local w = tonumber(ARGV[1])\n"
-    "if w > v then v = w end\n"
-    "redis.call('SET', KEYS[1], v)\n"
-    "return v\n";
+static const char s_epoch_lua[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1\n"
+                                  "local w = tonumber(ARGV[1])\n"
+                                  "if w > v then v = w end\n"
+                                  "redis.call('SET', KEYS[1], v)\n"
+                                  "return v\n";
 
 static uint32_t
 s_seq_epoch (kt_proc_t *self)
@@ -241,8 +239,8 @@ s_seq_epoch (kt_proc_t *self)
     uint32_t wall = (uint32_t) (kt_clock_wall_ns () / KT_NS_PER_SEC);
     snprintf (now, sizeof now, "%u", wall);
     int script = kt_store_script (self->store, "seq_epoch", s_epoch_lua);
-    const char *keys[] = { key.s };
-    const char *args[] = { now };
+    const char *keys[] = {key.s};
+    const char *args[] = {now};
     kt_store_result_t r = kt_store_eval_call (self->store, script, 1, keys, 1, args);
     uint32_t epoch = wall;
     if (r.kind == KT_STORE_INT && r.integer > 0 && r.integer <= UINT32_MAX)
@@ -261,7 +259,7 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
     snprintf (self->name, sizeof self->name, "%s", name);
 
     int lvl = kt_log_level_parse (cfg->log_level);
-    kt_log_open (name, lvl < 0? KT_LOG_INFO: (kt_log_level_t) lvl);
+    kt_log_open (name, lvl < 0 ? KT_LOG_INFO : (kt_log_level_t) lvl);
 
     self->store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
                                 (int) cfg->redis_timeout_ms);
@@ -294,9 +292,8 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
         snprintf (err, errlen, "bus: alerts endpoint: %s", kt_bus_errstr (self->bus));
         goto out_free;
     }
-    self->beat_timer = kt_loop_timer (self->loop,
-                                      kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms),
-                                      true, s_on_beat, self);
+    self->beat_timer = kt_loop_timer (
+        self->loop, kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms), true, s_on_beat, self);
     kt_loop_timer_name (self->loop, self->beat_timer, "proc.beat");
     kt_proc_beat (self);
     return self;
@@ -417,7 +414,7 @@ kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms)
 {
     int64_t ppm = kt_clock_speed_ppm (self->clock);
     int64_t ms = (int64_t) ((__int128) wall_ms * ppm / 1000000);
-    return ms > 0? ms: 1;
+    return ms > 0 ? ms : 1;
 }
 
 int
@@ -425,7 +422,7 @@ kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec)
 {
     kt_cfg_t *cfg = kt_cfg_load (argc, argv, spec->name, spec->table, spec->proc_cfg);
     if (!cfg)
-        return 2;                           //  reason already printed: bad config is not a crash
+        return 2; //  reason already printed: bad config is not a crash
     if (cfg->print_only) {
         kt_cfg_destroy (&cfg);
         return 0;
@@ -442,7 +439,7 @@ kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec)
         goto out_proc;
     kt_log_info ("proc.start", KT_S ("mode", cfg->mode), KT_S ("config", cfg->file),
                  KT_I ("pid", getpid ()), KT_END);
-    rc = kt_loop_run (kt_proc_loop (proc)) == 0? 0: 1;
+    rc = kt_loop_run (kt_proc_loop (proc)) == 0 ? 0 : 1;
     kt_log_info ("proc.stop", KT_I ("rc", rc), KT_END);
     spec->destroy_fn (&ctx);
 out_proc:
@@ -465,10 +462,10 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
     char topic[KT_TOPIC_LEN], why[160];
     kt_bus_peer_t peer;
     for (int n = 0; n < KT_PROC_DRAIN_MAX; n++) {
-        int rc = ps->router? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
-                                              &self->rx, why, sizeof why)
-                           : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
-                                          sizeof why);
+        int rc = ps->router ? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
+                                               &self->rx, why, sizeof why)
+                            : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
+                                           sizeof why);
         if (rc == 1)
             return 0;
         if (rc == -1) {
@@ -476,7 +473,7 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
                                KT_I ("rejects", kt_bus_rejects (self->bus)), KT_END);
             continue;
         }
-        if (ps->fn (self, ps->router? &peer: NULL, topic, &self->rx, ps->arg) != 0)
+        if (ps->fn (self, ps->router ? &peer : NULL, topic, &self->rx, ps->arg) != 0)
             return -1;
     }
     return 0;
@@ -493,7 +490,7 @@ s_add_sock (kt_proc_t *self, const char *name, void *sock, bool router, kt_proc_
         return NULL;
     }
     struct kt_proc_sock *ps = &self->socks[self->nsocks++];
-    *ps = (struct kt_proc_sock) { self, sock, router, fn, arg, "" };
+    *ps = (struct kt_proc_sock){self, sock, router, fn, arg, ""};
     kt_loop_sock (self->loop, sock, s_on_sock, ps);
     snprintf (ps->name, sizeof ps->name, "%s", name);
     kt_loop_sock_name (self->loop, sock, ps->name);

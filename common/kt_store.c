@@ -42,7 +42,7 @@
 
 //  Sync reconnect delays after consecutive failures, in ms; the last entry repeats.
 static const int s_backoff_default[] = {50, 100, 200, 400, 800, 1000};
-#define S_BACKOFF_DEFAULT_N ((int)(sizeof s_backoff_default / sizeof s_backoff_default[0]))
+#define S_BACKOFF_DEFAULT_N ((int) (sizeof s_backoff_default / sizeof s_backoff_default[0]))
 
 //  Async reconnect: at once after losing a working connection, then doubling from
 //  S_ASYNC_RETRY_MIN_MS while connects fail, capped at S_ASYNC_RETRY_MAX_MS.
@@ -89,18 +89,18 @@ struct kt_store {
     int64_t deadline_ns; //  of the synchronous call in progress; 0 = none
 
     //  The async connection and the write queue.
-    kt_loop_t *loop; //  borrowed; NULL until attached
+    kt_loop_t *loop;       //  borrowed; NULL until attached
     redisAsyncContext *ac; //  owned by hiredis; NULL while down
     bool ac_up;            //  connected (not just connecting)
     bool ac_was_up;        //  ever connected
     int ac_fd;
-    short ac_events;      //  poll.h bits hiredis wants
-    int ac_failures;      //  connects failed in a row
-    int64_t ac_retry_at;  //  next connect attempt (monotonic ns) while down
-    int64_t ac_started;   //  connect started (monotonic ns)
-    int64_t ac_progress;  //  last answer, or the send that found nothing in flight
+    short ac_events;     //  poll.h bits hiredis wants
+    int ac_failures;     //  connects failed in a row
+    int64_t ac_retry_at; //  next connect attempt (monotonic ns) while down
+    int64_t ac_started;  //  connect started (monotonic ns)
+    int64_t ac_progress; //  last answer, or the send that found nothing in flight
     bool destroying;
-    s_write_t *q;         //  owned ring
+    s_write_t *q; //  owned ring
     int64_t q_cap, q_head, q_count, inflight, q_max;
     kt_store_stats_t stats;
     int64_t drop_logged_at;
@@ -225,7 +225,7 @@ s_down (kt_store_t *self, const char *what, const char *detail)
         self->ctx = NULL;
     }
     int i = self->failures < self->backoff_n ? self->failures : self->backoff_n - 1;
-    self->retry_at_ns = s_mono_ns () + (int64_t)self->backoff[i] * S_NS_PER_MS;
+    self->retry_at_ns = s_mono_ns () + (int64_t) self->backoff[i] * S_NS_PER_MS;
     self->failures++;
 }
 
@@ -372,7 +372,7 @@ s_connect (kt_store_t *self)
 static void
 s_begin (kt_store_t *self)
 {
-    self->deadline_ns = s_mono_ns () + (int64_t)self->timeout_ms * S_NS_PER_MS;
+    self->deadline_ns = s_mono_ns () + (int64_t) self->timeout_ms * S_NS_PER_MS;
 }
 
 //  Make sure a context exists (reconnect when the back-off allows: connect only, the
@@ -401,8 +401,8 @@ kt_store_new (const char *host, int port, const char *prefix, int timeout_ms)
         host = "127.0.0.1";
     if (!prefix)
         prefix = "";
-    if (strlen (host) >= sizeof ((kt_store_t *)0)->host ||
-        strlen (prefix) >= sizeof ((kt_store_t *)0)->prefix)
+    if (strlen (host) >= sizeof ((kt_store_t *) 0)->host ||
+        strlen (prefix) >= sizeof ((kt_store_t *) 0)->prefix)
         return NULL;
     kt_store_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -478,7 +478,7 @@ kt_store_set_backoff (kt_store_t *self, const int *delays_ms, int n)
     for (int i = 0; i < n; i++)
         if (delays_ms[i] < 0)
             return -1;
-    memcpy (self->backoff, delays_ms, (size_t)n * sizeof *delays_ms);
+    memcpy (self->backoff, delays_ms, (size_t) n * sizeof *delays_ms);
     self->backoff_n = n;
     return 0;
 }
@@ -498,13 +498,13 @@ char *
 kt_store_key (const kt_store_t *self, char *buf, size_t buflen, const char *fmt, ...)
 {
     int n = snprintf (buf, buflen, "%s", self->prefix);
-    if (n < 0 || (size_t)n >= buflen)
+    if (n < 0 || (size_t) n >= buflen)
         return NULL;
     va_list ap;
     va_start (ap, fmt);
-    int m = vsnprintf (buf + n, buflen - (size_t)n, fmt, ap);
+    int m = vsnprintf (buf + n, buflen - (size_t) n, fmt, ap);
     va_end (ap);
-    if (m < 0 || (size_t)m >= buflen - (size_t)n)
+    if (m < 0 || (size_t) m >= buflen - (size_t) n)
         return NULL;
     return buf;
 }
@@ -516,9 +516,9 @@ kt_store_keyv (const kt_store_t *self, const char *fmt, ...)
     int n = snprintf (key.s, sizeof key.s, "%s", self->prefix);
     va_list ap;
     va_start (ap, fmt);
-    int m = vsnprintf (key.s + n, sizeof key.s - (size_t)n, fmt, ap);
+    int m = vsnprintf (key.s + n, sizeof key.s - (size_t) n, fmt, ap);
     va_end (ap);
-    if (m < 0 || (size_t)m >= sizeof key.s - (size_t)n) {
+    if (m < 0 || (size_t) m >= sizeof key.s - (size_t) n) {
         //  Unreachable with a prefix < 128 and a key part < 128: a caller built an
         //  unbounded key, which is a bug to fix, not a state to run on.
         fprintf (stderr, "kt_store_keyv: key longer than %zu: %s%s...\n", sizeof key.s - 1,
@@ -597,8 +597,8 @@ kt_store_script (kt_store_t *self, const char *name, const char *lua)
         return -1;
     //  The same script registered again (e.g. by a second user of this store) keeps its id.
     for (int i = 0; i < self->nscripts; i++)
-        if (name && strcmp (self->scripts[i].name, name) == 0
-            && strcmp (self->scripts[i].lua, lua) == 0)
+        if (name && strcmp (self->scripts[i].name, name) == 0 &&
+            strcmp (self->scripts[i].lua, lua) == 0)
             return i;
     if (self->nscripts == S_SCRIPTS_MAX)
         return -1;
@@ -634,7 +634,7 @@ kt_store_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, in
 
     int argc = 3 + nkeys + nargs;
     const char *stack[S_ARGV_STACK];
-    const char **argv = argc <= S_ARGV_STACK ? stack : malloc ((size_t)argc * sizeof *argv);
+    const char **argv = argc <= S_ARGV_STACK ? stack : malloc ((size_t) argc * sizeof *argv);
     if (!argv)
         abort ();
     char nk[16];
@@ -692,7 +692,7 @@ s_enqueue (kt_store_t *self, char *cmd, const size_t *part_len, int parts, kt_st
         free (cmd);
         self->stats.dropped++;
         snprintf (self->errstr, sizeof self->errstr, "write queue full (%lld): write dropped",
-                  (long long)self->q_max);
+                  (long long) self->q_max);
         //  Rate-limited per store: a Redis down for long drops a write per beat.
         if (KT_LOG_ERROR >= kt_log_threshold)
             kt_log_emit_every (KT_LOG_ERROR, "store.drop", 10, &self->drop_logged_at,
@@ -704,7 +704,7 @@ s_enqueue (kt_store_t *self, char *cmd, const size_t *part_len, int parts, kt_st
     if (self->q_count == self->q_cap) {
         //  Grow the ring, unrolling it so head is 0 again.
         int64_t cap = self->q_cap ? self->q_cap * 2 : 64;
-        s_write_t *q = malloc ((size_t)cap * sizeof *q);
+        s_write_t *q = malloc ((size_t) cap * sizeof *q);
         if (!q)
             abort ();
         for (int64_t i = 0; i < self->q_count; i++)
@@ -717,7 +717,7 @@ s_enqueue (kt_store_t *self, char *cmd, const size_t *part_len, int parts, kt_st
     s_write_t *w = s_at (self, self->q_count);
     memset (w, 0, sizeof *w);
     w->cmd = cmd;
-    memcpy (w->part_len, part_len, (size_t)parts * sizeof *part_len);
+    memcpy (w->part_len, part_len, (size_t) parts * sizeof *part_len);
     w->parts = parts;
     w->fn = fn;
     w->arg = arg;
@@ -774,8 +774,7 @@ s_pump (kt_store_t *self)
         s_write_t *w = s_at (self, self->inflight);
         size_t off = 0;
         for (int p = 0; p < w->parts; p++) {
-            redisAsyncFormattedCommand (self->ac, s_on_reply, self, w->cmd + off,
-                                        w->part_len[p]);
+            redisAsyncFormattedCommand (self->ac, s_on_reply, self, w->cmd + off, w->part_len[p]);
             off += w->part_len[p];
         }
         w->left = w->parts;
@@ -792,7 +791,7 @@ s_format_argv (char **cmd, size_t *len, int argc, const char **argv, const size_
     int n = redisFormatCommandArgv (cmd, argc, argv, argvlen);
     if (n < 0)
         abort (); //  out of memory
-    *len = (size_t)n;
+    *len = (size_t) n;
     return 0;
 }
 
@@ -839,7 +838,7 @@ kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *f
         s_begin (self);
         redisReply *r = NULL;
         if (s_ready (self)) {
-            redisAppendFormattedCommand (self->ctx, cmd, (size_t)n);
+            redisAppendFormattedCommand (self->ctx, cmd, (size_t) n);
             void *out = NULL;
             if (redisGetReply (self->ctx, &out) == REDIS_OK)
                 r = out;
@@ -853,7 +852,7 @@ kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *f
         kt_store_result_free (&res);
         return 0;
     }
-    size_t len = (size_t)n;
+    size_t len = (size_t) n;
     return s_enqueue (self, cmd, &len, 1, fn, arg);
 }
 
@@ -934,8 +933,8 @@ s_handle (kt_store_t *self, short revents)
 static int
 s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
-    (void)fd;
+    (void) loop;
+    (void) fd;
     s_handle (arg, revents);
     return 0;
 }
@@ -967,7 +966,7 @@ s_async_lost (kt_store_t *self, const char *why, bool was_up)
 static void
 s_on_script_loaded (redisAsyncContext *ac, void *reply, void *privdata)
 {
-    (void)ac;
+    (void) ac;
     redisReply *r = reply;
     s_script_t *script = privdata;
     if (r && r->type == REDIS_REPLY_STRING && r->len == 40)
@@ -1009,7 +1008,7 @@ s_on_connect (const redisAsyncContext *cac, int status)
 static void
 s_on_disconnect (const redisAsyncContext *cac, int status)
 {
-    (void)status;
+    (void) status;
     kt_store_t *self = cac->data;
     if (self->ac == cac)
         s_async_lost (self, cac->errstr, true);
@@ -1064,7 +1063,7 @@ s_async_drop (kt_store_t *self, const char *why)
 static int64_t
 s_stall_ms (const kt_store_t *self)
 {
-    int64_t ms = (int64_t)self->timeout_ms * 10;
+    int64_t ms = (int64_t) self->timeout_ms * 10;
     return ms > S_ASYNC_STALL_MIN_MS ? ms : S_ASYNC_STALL_MIN_MS;
 }
 
@@ -1075,7 +1074,7 @@ s_next_deadline (const kt_store_t *self)
     if (!self->ac)
         return self->ac_retry_at;
     if (!self->ac_up)
-        return self->ac_started + (int64_t)self->timeout_ms * S_NS_PER_MS;
+        return self->ac_started + (int64_t) self->timeout_ms * S_NS_PER_MS;
     if (self->inflight > 0)
         return self->ac_progress + s_stall_ms (self) * S_NS_PER_MS;
     return 0;
@@ -1084,7 +1083,7 @@ s_next_deadline (const kt_store_t *self)
 static void
 s_before_sleep (kt_loop_t *loop, void *arg)
 {
-    (void)loop;
+    (void) loop;
     kt_store_t *self = arg;
     int64_t due = s_next_deadline (self);
     if (!due || s_mono_ns () < due)
@@ -1105,7 +1104,7 @@ s_wait_cap (void *arg)
     if (!due)
         return -1;
     int64_t left = (due - s_mono_ns () + S_NS_PER_MS - 1) / S_NS_PER_MS;
-    return left < 0 ? 0 : left > 60000 ? 60000 : (int)left;
+    return left < 0 ? 0 : left > 60000 ? 60000 : (int) left;
 }
 
 int
@@ -1142,18 +1141,18 @@ s_async_detach (kt_store_t *self)
 int64_t
 kt_store_flush (kt_store_t *self, int timeout_ms)
 {
-    int64_t end = s_mono_ns () + (int64_t)timeout_ms * S_NS_PER_MS;
+    int64_t end = s_mono_ns () + (int64_t) timeout_ms * S_NS_PER_MS;
     while (self->loop && self->q_count > 0) {
         int64_t now = s_mono_ns ();
         if (now >= end)
             break;
         s_before_sleep (self->loop, self);
-        int wait = (int)((end - now + S_NS_PER_MS - 1) / S_NS_PER_MS);
+        int wait = (int) ((end - now + S_NS_PER_MS - 1) / S_NS_PER_MS);
         int cap = s_wait_cap (self);
         if (cap >= 0 && cap < wait)
             wait = cap;
         if (!self->ac || !self->ac_events) {
-            struct timespec ts = {0, (long)(wait > 5 ? 5 : wait) * S_NS_PER_MS};
+            struct timespec ts = {0, (long) (wait > 5 ? 5 : wait) * S_NS_PER_MS};
             nanosleep (&ts, NULL);
             continue;
         }
@@ -1172,7 +1171,7 @@ s_kv_text (const kt_kv_t *kv, char *buf, size_t buflen)
         case KT_KV_STR:
             return kv->s ? kv->s : "";
         case KT_KV_INT:
-            snprintf (buf, buflen, "%lld", (long long)kv->i);
+            snprintf (buf, buflen, "%lld", (long long) kv->i);
             return buf;
         case KT_KV_BOOL:
             return kv->b ? "1" : "0";
@@ -1200,9 +1199,9 @@ kt_store_heartbeat (kt_store_t *self, const char *proc, int64_t started_ns, int6
     int argc = 0;
     argv[argc++] = "HSET";
     argv[argc++] = key;
-    snprintf (num[0], sizeof num[0], "%d", (int)getpid ());
-    snprintf (num[1], sizeof num[1], "%lld", (long long)started_ns);
-    snprintf (num[2], sizeof num[2], "%lld", (long long)now_ns);
+    snprintf (num[0], sizeof num[0], "%d", (int) getpid ());
+    snprintf (num[1], sizeof num[1], "%lld", (long long) started_ns);
+    snprintf (num[2], sizeof num[2], "%lld", (long long) now_ns);
     argv[argc++] = "pid";
     argv[argc++] = num[0];
     argv[argc++] = "started";

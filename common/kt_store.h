@@ -177,6 +177,8 @@ const char *
     kt_store_prefix (const kt_store_t *self);
 
 //  Write prefix + printf(fmt, ...) into buf. Returns buf, or NULL if it did not fit.
+//  For risk-gate, exec-gateway and tradectl until they move to kt_store_keyv (whose
+//  result cannot be NULL); new code uses kt_store_keyv.
 char *
     kt_store_key (const kt_store_t *self, char *buf, size_t buflen, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));

@@ -25,11 +25,11 @@ s_on_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *re
 }
 
 int
-kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries,
-                 const char *req_id, const char *topic, struct kt_msg *msg,
-                 struct kt_msg *reply, char *err, size_t errlen)
+kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries, const char *req_id,
+                 const char *topic, struct kt_msg *msg, struct kt_msg *reply, char *err,
+                 size_t errlen)
 {
-    struct s_wait w = { .reply = reply };
+    struct s_wait w = {.reply = reply};
     kt_loop_t *loop = kt_loop_new ();
     kt_bus_client_t *client =
         kt_bus_client_new (bus, loop, name, timeout_ms, retries, s_on_reply, &w);
@@ -46,7 +46,7 @@ kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries,
             rc = 0;
         else
             snprintf (err, errlen, "request '%s': no reply after %d tries", req_id,
-                      (retries < 0? 0: retries) + 1);
+                      (retries < 0 ? 0 : retries) + 1);
     }
     kt_bus_client_destroy (&client);
     kt_loop_destroy (&loop);

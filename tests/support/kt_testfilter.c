@@ -4,8 +4,7 @@
 
 #include <stdlib.h>
 
-int
-    __real__cmocka_run_group_tests (const char *group_name, const struct CMUnitTest *const tests,
+int __real__cmocka_run_group_tests (const char *group_name, const struct CMUnitTest *const tests,
                                     const size_t num_tests, CMFixtureFunction group_setup,
                                     CMFixtureFunction group_teardown);
 

@@ -19,7 +19,7 @@
 static void
 test_market_hours (void **state)
 {
-    (void)state;
+    (void) state;
     //  2025-11-24 is a Monday.
     assert_false (kt_ist_market_open (kt_ist_ns (2025, 11, 24, 9, 14, 59)));
     assert_false (kt_ist_market_open (kt_ist_ns (2025, 11, 24, 9, 15, 0) - 1));
@@ -38,7 +38,7 @@ test_market_hours (void **state)
 static void
 test_weekdays (void **state)
 {
-    (void)state;
+    (void) state;
     //  2025-11-24 Monday .. 2025-11-30 Sunday.
     bool want[7] = {true, true, true, true, true, false, false};
     for (int i = 0; i < 7; i++) {
@@ -56,7 +56,7 @@ test_weekdays (void **state)
 static void
 test_day_and_week_start (void **state)
 {
-    (void)state;
+    (void) state;
     int64_t monday = kt_ist_ns (2025, 11, 24, 0, 0, 0);
     //  Monday 00:00 IST is Sunday 18:30 UTC.
     assert_int_equal (monday, 1763922600LL * NS);
@@ -86,7 +86,7 @@ test_day_and_week_start (void **state)
 static void
 test_after (void **state)
 {
-    (void)state;
+    (void) state;
     assert_false (kt_ist_after (kt_ist_ns (2025, 11, 24, 15, 14, 59), 15, 15));
     assert_true (kt_ist_after (kt_ist_ns (2025, 11, 24, 15, 15, 0), 15, 15));
     assert_true (kt_ist_after (kt_ist_ns (2025, 11, 24, 23, 59, 59), 15, 15));
@@ -98,7 +98,7 @@ test_after (void **state)
 static void
 test_parse (void **state)
 {
-    (void)state;
+    (void) state;
     int y = -1, mo = -1, d = -1;
     assert_int_equal (kt_ist_parse_date ("2024-02-29", &y, &mo, &d), 0);
     assert_true (y == 2024 && mo == 2 && d == 29);
@@ -132,7 +132,7 @@ test_parse (void **state)
 static void
 test_format_round_trip (void **state)
 {
-    (void)state;
+    (void) state;
     char buf[32];
     assert_string_equal (kt_ist_format (1625461887LL * NS, buf, sizeof buf), "2021-07-05 10:41:27");
     assert_string_equal (kt_ist_format (0, buf, sizeof buf), "1970-01-01 05:30:00");

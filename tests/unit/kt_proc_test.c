@@ -22,7 +22,7 @@ s_setup (void **state)
 {
     (void) state;
     s_redis = kt_testredis_start ();
-    return s_redis? 0: -1;
+    return s_redis ? 0 : -1;
 }
 
 static int
@@ -41,7 +41,7 @@ s_hget (const char *key, const char *field, char *buf, size_t len)
     assert_non_null (c);
     redisReply *r = redisCommand (c, "HGET %s %s", key, field);
     assert_non_null (r);
-    snprintf (buf, len, "%s", r->type == REDIS_REPLY_STRING? r->str: "");
+    snprintf (buf, len, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
     freeReplyObject (r);
     redisFree (c);
     return buf;
@@ -187,7 +187,7 @@ test_sub_dispatch (void **state)
     assert_non_null (sub);
     void *ps = kt_bus_bind (kt_proc_bus (pub), "md", ZMQ_PUB);
     assert_non_null (ps);
-    static const char *const topics[] = { "md.", NULL };
+    static const char *const topics[] = {"md.", NULL};
     assert_non_null (kt_proc_sub (sub, "md", topics, s_on_msg, NULL));
     s_seen = 0;
     for (int i = 0; i < 300 && s_seen < 3; i++) {
@@ -208,7 +208,7 @@ test_starts_with_redis_down (void **state)
 {
     (void) state;
     struct kt_cfg cfg;
-    kt_testcfg_fill (&cfg, "alerter", 1, "proc");          //  nothing listens on port 1
+    kt_testcfg_fill (&cfg, "alerter", 1, "proc"); //  nothing listens on port 1
     char err[256] = "";
     kt_proc_t *p = kt_proc_new (&cfg, "alerter", err, sizeof err);
     assert_non_null (p);
@@ -229,8 +229,8 @@ static void *s_fair_router;
 
 struct fair {
     kt_proc_t *server;
-    int ticks;             //  md messages the server handled
-    int ticks_at_request;  //  ... when it answered the request
+    int ticks;            //  md messages the server handled
+    int ticks_at_request; //  ... when it answered the request
     bool answered;
     int64_t answered_ns;
     int timer_fires;
@@ -238,8 +238,8 @@ struct fair {
 };
 
 static int
-s_fair_tick (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-             const struct kt_msg *m, void *arg)
+s_fair_tick (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+             void *arg)
 {
     (void) proc;
     (void) peer;
@@ -258,8 +258,7 @@ s_fair_request (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
     struct kt_msg d;
     memset (&d, 0, sizeof d);
     d.env.type = KT_MSG_RISK_DECISION;
-    snprintf (d.u.decision.intent_id, sizeof d.u.decision.intent_id, "%s",
-              m->u.intent.intent_id);
+    snprintf (d.u.decision.intent_id, sizeof d.u.decision.intent_id, "%s", m->u.intent.intent_id);
     d.u.decision.verdict = KT_VERDICT_APPROVE;
     d.u.decision.qty = 75;
     kt_bus_reply (kt_proc_bus (proc), s_fair_router, peer, "risk.decision", &d);
@@ -310,7 +309,7 @@ test_flood_does_not_starve (void **state)
     f.server = srv;
     void *pub = kt_bus_bind (kt_proc_bus (md), "md", ZMQ_PUB);
     assert_non_null (pub);
-    static const char *const topics[] = { "md.", NULL };
+    static const char *const topics[] = {"md.", NULL};
     assert_non_null (kt_proc_sub (srv, "md", topics, s_fair_tick, &f));
     s_fair_router = kt_proc_serve (srv, "risk", s_fair_request, &f);
     assert_non_null (s_fair_router);
@@ -357,8 +356,8 @@ test_flood_does_not_starve (void **state)
     }
     int64_t took_ms = (f.answered_ns - sent_ns) / 1000000;
     print_message ("fairness: answered after %d ticks of %d (%lld ms, %d iterations); "
-                   "timer after %d ticks\n", f.ticks_at_request, flood, (long long) took_ms,
-                   iterations, f.ticks_at_timer);
+                   "timer after %d ticks\n",
+                   f.ticks_at_request, flood, (long long) took_ms, iterations, f.ticks_at_timer);
     assert_true (f.answered);
     assert_int_equal (f.timer_fires, 1);
     //  Read until empty, the server would handle the whole flood first.

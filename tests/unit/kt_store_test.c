@@ -74,7 +74,7 @@ s_peek (fixture_t *f, const char *fmt, ...)
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -289,7 +289,7 @@ test_heartbeat (void **state)
                              {"ticks", "42"}, {"state", "ACTIVE"}, {"up", "1"},
                              {"ratio", "0.5"}};
     char pid[16];
-    snprintf (pid, sizeof pid, "%d", (int)getpid ());
+    snprintf (pid, sizeof pid, "%d", (int) getpid ());
     want[0][1] = pid;
     for (size_t i = 0; i < 7; i++) {
         assert_string_equal (r->element[2 * i]->str, want[i][0]);
@@ -490,7 +490,7 @@ test_timeout_discards_connection (void **state)
 static void
 test_not_a_usable_redis (void **state)
 {
-    (void)state;
+    (void) state;
     //  A Redis that answers PING with an error (here NOAUTH) is not "up".
     static const char *const extra[] = {"--requirepass", "secret", NULL};
     kt_testredis_t *srv = kt_testredis_start_with (extra);
@@ -530,7 +530,7 @@ test_too_many_fields (void **state)
 static void
 test_no_server_at_all (void **state)
 {
-    (void)state;
+    (void) state;
     kt_store_t *store = kt_store_new ("127.0.0.1", 1, "kt:", 200);
     assert_null (kt_store_cmd (store, "PING"));
     assert_non_null (strstr (kt_store_errstr (store), "connect"));
@@ -538,7 +538,6 @@ test_no_server_at_all (void **state)
     assert_int_equal (kt_store_reconnects (store), 0);
     kt_store_destroy (&store);
 }
-
 
 // ---- typed results -------------------------------------------------------------------
 
@@ -629,7 +628,7 @@ s_on_done (const kt_store_result_t *r, void *arg)
 static void
 s_drain (kt_loop_t *loop, kt_store_t *store, int max_ms)
 {
-    int64_t end = kt_clock_wall_mono_ns () + (int64_t)max_ms * 1000000;
+    int64_t end = kt_clock_wall_mono_ns () + (int64_t) max_ms * 1000000;
     while (kt_store_stats (store).queued > 0 && kt_clock_wall_mono_ns () < end)
         kt_loop_run_once (loop, 10);
 }
@@ -737,13 +736,13 @@ struct stall {
 static int
 s_stall_tick (kt_loop_t *loop, int id, void *arg)
 {
-    (void)loop;
-    (void)id;
+    (void) loop;
+    (void) id;
     struct stall *st = arg;
     int64_t now = kt_clock_wall_mono_ns ();
     if (st->ticks == 0)
         st->first_ns = now;
-    int64_t late = now - (st->first_ns + (int64_t)st->ticks * 10 * 1000000);
+    int64_t late = now - (st->first_ns + (int64_t) st->ticks * 10 * 1000000);
     if (st->ticks < 512)
         st->late_ns[st->ticks] = late;
     st->ticks++;
@@ -753,8 +752,8 @@ s_stall_tick (kt_loop_t *loop, int id, void *arg)
 static int
 s_stall_write (kt_loop_t *loop, int id, void *arg)
 {
-    (void)loop;
-    (void)id;
+    (void) loop;
+    (void) id;
     struct stall *st = arg;
     if (st->writes < 256)
         st->issued_ns[st->writes] = kt_clock_wall_mono_ns ();
@@ -768,7 +767,7 @@ s_stall_write (kt_loop_t *loop, int id, void *arg)
 static int
 s_sleeper_readable (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)revents;
+    (void) revents;
     struct stall *st = arg;
     void *reply = NULL;
     if (redisBufferRead (st->sleeper) == REDIS_OK &&
@@ -783,7 +782,7 @@ s_sleeper_readable (kt_loop_t *loop, int fd, short revents, void *arg)
 static int
 s_start_sleep (kt_loop_t *loop, int id, void *arg)
 {
-    (void)id;
+    (void) id;
     struct stall *st = arg;
     //  Sent without waiting: the answer is read by an fd handler on the same loop.
     redisAppendCommand (st->sleeper, "DEBUG SLEEP 0.5");
@@ -798,7 +797,7 @@ s_start_sleep (kt_loop_t *loop, int id, void *arg)
 static int
 s_int64_cmp (const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
     return x < y ? -1 : x > y;
 }
 
@@ -829,8 +828,8 @@ test_stall_experiment (void **state)
     int n = st.ticks < 512 ? st.ticks : 512;
     assert_true (n >= 100);
     int64_t sorted[512];
-    memcpy (sorted, st.late_ns, (size_t)n * sizeof *sorted);
-    qsort (sorted, (size_t)n, sizeof *sorted, s_int64_cmp);
+    memcpy (sorted, st.late_ns, (size_t) n * sizeof *sorted);
+    qsort (sorted, (size_t) n, sizeof *sorted, s_int64_cmp);
     int64_t p50 = sorted[n / 2], p99 = sorted[n * 99 / 100], max = sorted[n - 1];
     print_message ("stall: %d ticks, lateness p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", n,
                    p50 / 1e6, p99 / 1e6, max / 1e6);
@@ -906,7 +905,7 @@ test_async_restart_same_port (void **state)
     while (!kt_store_is_ready (f->store) && kt_clock_wall_mono_ns () < up_at + 3000000000LL)
         kt_loop_run_once (loop, 10);
     int64_t took_ms = (kt_clock_wall_mono_ns () - up_at) / 1000000;
-    print_message ("restart: reconnected %lld ms after Redis answered\n", (long long)took_ms);
+    print_message ("restart: reconnected %lld ms after Redis answered\n", (long long) took_ms);
     assert_true (kt_store_is_ready (f->store));
     assert_true (took_ms <= 1500); //  the connect retry is capped at 1 s
     s_drain (loop, f->store, 3000);
@@ -969,7 +968,7 @@ test_sync_call_bounded (void **state)
     kt_store_result_t r = kt_store_eval_call (store, echo, 0, NULL, 1, args);
     int64_t took_ms = (kt_clock_wall_mono_ns () - t0) / 1000000;
     kill (f->srv->pid, SIGCONT);
-    print_message ("sync eval against a hung Redis: %lld ms (timeout 200)\n", (long long)took_ms);
+    print_message ("sync eval against a hung Redis: %lld ms (timeout 200)\n", (long long) took_ms);
     assert_int_equal (r.kind, KT_STORE_DOWN);
     kt_store_result_free (&r);
     assert_true (took_ms < 400); //  one timeout (connect + load + eval share it)
