@@ -50,12 +50,17 @@ struct s_pending {
     uint32_t id; //  0 = none
     int slot;
     int64_t trigger, price, qty, sl_price, swing_low;
+    int64_t filled; //  units filled so far (tick mode fills in parts)
 };
 
+//  A position of one entry order. Entries and exits may come in parts (tick mode):
+//  values are sums of px x qty, so P&L stays exact without average prices.
 struct s_pos {
     uint32_t id;
     int slot;
-    int64_t qty, entry, r_at_risk;
+    int64_t r_unit;               //  sl_price - swing low of the order that filled
+    int64_t entered, entry_value; //  units sold, sum of px x qty
+    int64_t exited, exit_value;   //  units bought back, sum of px x qty
 };
 
 struct s_best {
@@ -238,6 +243,30 @@ s_pending_of (const s_self_t *self, uint32_t id)
     return -1;
 }
 
+static struct s_pos *
+s_pos_of (s_self_t *self, uint32_t id)
+{
+    for (int i = 0; i < self->npos; i++)
+        if (self->pos[i].id == id)
+            return &self->pos[i];
+    return NULL;
+}
+
+//  Open positions of each option type (units still held).
+static int
+s_open_count (const s_self_t *self, int open[2])
+{
+    int n = 0;
+    open[0] = open[1] = 0;
+    for (int i = 0; i < self->npos; i++) {
+        if (self->pos[i].entered > self->pos[i].exited) {
+            open[self->slots[self->pos[i].slot].t]++;
+            n++;
+        }
+    }
+    return n;
+}
+
 static void
 s_on_exec (void *state, const struct strat_exec *ev, struct strat_out *out)
 {
@@ -250,31 +279,41 @@ s_on_exec (void *state, const struct strat_exec *ev, struct strat_out *out)
                 return;
             struct s_pending *pe = &self->pending[t];
             struct s_slot *s = &self->slots[pe->slot];
-            if (self->npos < S_POS_MAX) {
-                self->pos[self->npos++] = (struct s_pos){pe->id, pe->slot, ev->qty, ev->px,
-                                                         (pe->sl_price - pe->swing_low) * ev->qty};
+            struct s_pos *ps = s_pos_of (self, pe->id);
+            if (!ps && self->npos < S_POS_MAX) {
+                ps = &self->pos[self->npos++];
+                *ps = (struct s_pos){pe->id, pe->slot, pe->sl_price - pe->swing_low, 0, 0, 0, 0};
+            }
+            if (ps) {
+                ps->entered += ev->qty;
+                ps->entry_value += ev->px * ev->qty;
             }
             if (s->cand.valid && s->cand.low == pe->swing_low)
                 s->cand.valid = false; //  consumed by our fill
-            memset (pe, 0, sizeof *pe);
+            pe->filled += ev->qty;
+            if (pe->filled >= pe->qty)
+                memset (pe, 0, sizeof *pe);
             return;
         }
         case STRAT_EV_STOP_FILL:
-        case STRAT_EV_EXIT_FILL:
-            for (int i = 0; i < self->npos; i++) {
-                struct s_pos *ps = &self->pos[i];
-                if (ps->id != ev->order_id)
-                    continue;
-                bool ok = true;
-                struct strat_rmul r =
-                    strat_rmul_make ((ps->entry - ev->px) * ps->qty, ps->r_at_risk);
-                self->realised = strat_rmul_add (self->realised, r, &ok);
-                if (!ok)
-                    self->r_overflow = true;
-                self->pos[i] = self->pos[--self->npos];
+        case STRAT_EV_EXIT_FILL: {
+            struct s_pos *ps = s_pos_of (self, ev->order_id);
+            if (!ps || ev->qty <= 0)
                 return;
-            }
+            ps->exited += ev->qty;
+            ps->exit_value += ev->px * ev->qty;
+            if (ps->exited < ps->entered || s_pending_of (self, ps->id) >= 0)
+                return;
+            //  Closed: its R multiple is realised.
+            bool ok = true;
+            struct strat_rmul r =
+                strat_rmul_make (ps->entry_value - ps->exit_value, ps->r_unit * ps->entered);
+            self->realised = strat_rmul_add (self->realised, r, &ok);
+            if (!ok)
+                self->r_overflow = true;
+            *ps = self->pos[--self->npos];
             return;
+        }
         case STRAT_EV_CANCELLED:
         case STRAT_EV_REJECTED:
             if (t >= 0)
@@ -300,9 +339,11 @@ strat_base_cum_r (const void *state, bool *ok)
         *ok = false;
     for (int i = 0; i < self->npos; i++) {
         const struct s_pos *ps = &self->pos[i];
+        if (ps->entered <= 0)
+            continue;
         int64_t close = self->slots[ps->slot].close;
-        cum = strat_rmul_add (cum, strat_rmul_make ((ps->entry - close) * ps->qty, ps->r_at_risk),
-                              ok);
+        int64_t pnl = ps->entry_value - ps->exit_value - close * (ps->entered - ps->exited);
+        cum = strat_rmul_add (cum, strat_rmul_make (pnl, ps->r_unit * ps->entered), ok);
     }
     return cum;
 }
@@ -402,12 +443,11 @@ s_best (const s_self_t *self, int t, struct s_best *best)
 static void
 s_entries (s_self_t *self, int64_t now, struct strat_out *out)
 {
-    int open[2] = {0, 0};
-    for (int i = 0; i < self->npos; i++)
-        open[self->slots[self->pos[i].slot].t]++;
+    int open[2];
+    int nopen = s_open_count (self, open);
     for (int t = 0; t < 2; t++) {
         int64_t other = self->pending[1 - t].id ? 1 : 0;
-        if (self->npos + other >= self->p->max_open || open[t] >= self->p->max_per_type) {
+        if (nopen + other >= self->p->max_open || open[t] >= self->p->max_per_type) {
             s_cancel (self, out, t, STRAT_WHY_LIMIT, now);
             continue;
         }
@@ -423,12 +463,14 @@ s_entries (s_self_t *self, int64_t now, struct strat_out *out)
                                  b.low - in->tick - self->p->entry_buffer_ticks * in->tick,
                                  b.qty,
                                  b.sl_price,
-                                 b.low};
+                                 b.low,
+                                 0};
         struct s_pending *pe = &self->pending[t];
         if (pe->id && pe->slot == b.slot) {
             if (pe->trigger == want.trigger && pe->qty == want.qty)
                 continue; //  keep: same instrument, trigger and size
             want.id = pe->id;
+            want.filled = pe->filled;
             *pe = want;
             s_intent (self, out, STRAT_I_MODIFY, STRAT_WHY_BEST, t, pe, now);
             continue;
@@ -483,8 +525,7 @@ strat_base_view (const void *state, struct strat_base_view *out)
     out->atm = self->atm;
     out->expiry = self->expiry;
     out->universe = self->nslots;
-    for (int i = 0; i < self->npos; i++)
-        out->open[self->slots[self->pos[i].slot].t]++;
+    s_open_count (self, out->open);
     out->pending[0] = self->pending[0].id;
     out->pending[1] = self->pending[1].id;
     out->flattened = self->flattened;

@@ -619,7 +619,7 @@ test_realised_r_counts (void **state)
     s_start (&sc);
     uint32_t id = s_one_position (&sc);
     //  stopped out at 210.00: (199.95 - 210) / 10 = -1.005 R realised
-    struct strat_exec ev = {STRAT_EV_STOP_FILL, id, CE24000, sc.t0 + 7 * NS_MIN, 0, 21000};
+    struct strat_exec ev = {STRAT_EV_STOP_FILL, id, CE24000, sc.t0 + 7 * NS_MIN, 600, 21000};
     strat_core_exec (sc.core, &ev, &sc.out);
     struct strat_base_view v;
     strat_base_view (strat_core_state (sc.core), &v);
