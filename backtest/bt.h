@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "kt.h"
+#include "kt_fill.h"
 #include "../strategy/strat.h"
 #include "../strategy/strat_core.h"
 
@@ -94,15 +95,21 @@ typedef enum {
     BT_EXIT_TIME
 } bt_exit_t;
 
+//  One round trip. Tick mode fills in parts: the prices are averages to the paisa (half
+//  up, for display); P&L comes from the exact values.
 struct bt_trade {
     uint32_t order_id;
     const struct kt_instr *in; //  borrowed from the instruments table
-    int64_t qty;
+    int64_t qty;               //  units sold
     int64_t entry_ts, entry_px;
-    int64_t exit_ts, exit_px; //  exit_ts 0 while open
+    int64_t exit_ts, exit_px; //  the last exit's minute; exit_ts 0 before any exit
     int64_t sl_price, swing_low;
-    int64_t r_at_risk; //  paise: (sl_price - swing_low) x qty
-    bt_exit_t reason;
+    int64_t r_at_risk;   //  paise: (sl_price - swing_low) x qty
+    int64_t entry_value; //  sum of px x qty sold
+    int64_t exited;      //  units bought back
+    int64_t exit_value;  //  sum of px x qty bought back
+    bt_exit_t reason;    //  of the last exit
+    bool closed;         //  everything bought back and the entry order gone
 };
 
 //  A risk decision other than APPROVE, for the report.
@@ -139,6 +146,26 @@ void
 //  strategy's output overflowed (a bug).
 int
     bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n);
+
+//  One quote of tick mode: an update of token at ts (ns). q is the fill model's view of
+//  it (last price, the trade's quantity, tick, depth); trade says it printed a trade at
+//  ltp for qty units (it then joins the minute bar; an index's move counts as one).
+struct bt_tick {
+    uint32_t token;
+    int64_t ts;
+    int64_t ltp;
+    int64_t qty;
+    bool trade;
+    const struct kt_fill_quote *q; //  borrowed; NULL or tick 0 = nothing can fill
+};
+
+//  Run one quote in tick mode: fills of the live orders through kt_fill (parts allowed;
+//  a stop is live from the quote after its entry's fill), then the trade into the minute
+//  bar. The first quote of a later minute first closes the minute (bars to the strategy,
+//  then the close and its intents); a new IST date first ends the day. Quotes must come
+//  in time order. Returns 0, or -1 if the strategy's output overflowed.
+int
+    bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk);
 
 //  Close the day: positions still open are bought back at their last close at the
 //  day's last minute (reason TIME), entries are cancelled. Called by bt_engine_minute

@@ -1,15 +1,21 @@
-/*  bt_engine - bar mode: backtest-bars.md "Semantics", minute by minute.
+/*  bt_engine - the backtest's broker and clock: bar mode (backtest-bars.md "Semantics",
+ *  minute by minute) and tick mode (the shared fill model, kt_fill, quote by quote).
  *
- *  For minute m: (1) fills of the orders live at the start of m against each
+ *  Bar mode, for minute m: (1) fills of the orders live at the start of m against each
  *  instrument's bar m, (2-3) the bars to the strategy (VWAP, swings, broken candidates),
  *  (4-5) the minute's close to the strategy (day exits, then entries), (6) the decided
  *  intents, each through the risk hook, become the orders live from m + 1.
  *
+ *  Tick mode: each quote first fills what it can (kt_fill_match: triggers, depth,
+ *  trade-through; fills may come in parts), then adds its trade to the instrument's
+ *  minute bar; the first quote of a later minute closes the minute: its bars go to the
+ *  strategy (token order), then the minute's close, then the intents, as in bar mode.
+ *
  *  Design overview: the engine keeps the broker's side of the book (entry orders,
- *  positions with their stops, last closes) in small fixed arrays; the strategy keeps
- *  its own view and learns every change through on_exec, exactly as it would from
- *  exec-gateway. Trades and refusals grow by doubling (a few per day); nothing else is
- *  allocated after bt_engine_new. */
+ *  positions with their stops, per-token last price, bar and fill liquidity) in small
+ *  fixed arrays and one open-addressing table; the strategy keeps its own view and
+ *  learns every change through on_exec, exactly as it would from exec-gateway. Trades
+ *  and refusals grow by doubling (a few per day); nothing else is allocated per input. */
 
 #include "bt.h"
 
@@ -23,17 +29,24 @@
 struct s_entry {
     struct strat_intent o;     //  as placed / last modified (qty as approved)
     const struct kt_instr *in; //  borrowed
-    bool triggered;            //  resting as a LIMIT at o.price
+    bool triggered;            //  bar mode: resting as a LIMIT at o.price
+    struct kt_fill_order f;    //  tick mode: the fill model's state
 };
 
 struct s_open {
-    size_t trade;           //  index into trades
-    int64_t stop_live_from; //  the minute after the entry filled
+    size_t trade;              //  index into trades
+    int64_t stop_live_from;    //  bar mode: the minute after the entry filled; tick mode:
+                               //  the quote time of the fill (the stop sees later quotes)
+    struct kt_fill_order stop; //  tick mode: BUY SL sl_price / stop_price, qty = filled
 };
 
-struct s_close {
+//  Per token: last price, the minute bar being built (tick mode), fill liquidity.
+struct s_tok {
     uint32_t token; //  0 = empty slot
-    int64_t close;
+    int64_t close;  //  last close (bar mode) or last traded price (tick mode)
+    bool has_bar;
+    struct strat_bar bar;
+    struct kt_fill_liq liq;
 };
 
 struct bt_engine {
@@ -46,8 +59,10 @@ struct bt_engine {
     struct strat_intent entry_view[S_ENTRIES_MAX];
     struct s_open open[S_OPEN_MAX];
     int nopen;
-    struct s_close *closes; //  owned: open addressing by token
+    struct s_tok *toks; //  owned: open addressing by token
     size_t ncap;
+    uint32_t *touched; //  owned: tokens with a bar in the tick minute
+    size_t ntouched;
     struct bt_trade *trades; //  owned
     size_t ntrades, trades_cap;
     struct bt_refusal *refusals; //  owned
@@ -57,7 +72,9 @@ struct bt_engine {
     int32_t day;
     int64_t day_last_minute; //  ts of the day's last minute so far
     int64_t minute;          //  ts of the minute being processed
-    int64_t minutes, bars;
+    int64_t tick_minute;     //  tick mode: the minute whose bars are being built, 0 none
+    int64_t now;             //  tick mode: time of the quote being processed
+    int64_t minutes, bars, ticks;
     struct strat_out out;
 };
 
@@ -72,6 +89,22 @@ s_grow (void *p, size_t *cap, size_t elem)
     return q;
 }
 
+static void
+s_alloc_toks (bt_engine_t *self, const kt_instr_table_t *instr)
+{
+    size_t cap = 64;
+    while (instr && cap < 2 * kt_instr_count (instr) + 2)
+        cap *= 2;
+    free (self->toks);
+    free (self->touched);
+    self->ncap = cap;
+    self->toks = calloc (cap, sizeof *self->toks);
+    self->touched = calloc (cap, sizeof *self->touched);
+    if (!self->toks || !self->touched)
+        abort ();
+    self->ntouched = 0;
+}
+
 bt_engine_t *
 bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *risk, void *risk_arg)
 {
@@ -82,12 +115,7 @@ bt_engine_new (strat_core_t *core, const kt_instr_table_t *instr, bt_risk_fn *ri
     self->instr = instr;
     self->risk = risk;
     self->risk_arg = risk_arg;
-    self->ncap = 64;
-    while (instr && self->ncap < 2 * kt_instr_count (instr) + 2)
-        self->ncap *= 2;
-    self->closes = calloc (self->ncap, sizeof *self->closes);
-    if (!self->closes)
-        abort ();
+    s_alloc_toks (self, instr);
     return self;
 }
 
@@ -97,14 +125,7 @@ bt_engine_rebind (bt_engine_t *self, strat_core_t *core, const kt_instr_table_t 
     bt_engine_end_day (self);
     self->core = core;
     self->instr = instr;
-    size_t cap = 64;
-    while (cap < 2 * kt_instr_count (instr) + 2)
-        cap *= 2;
-    free (self->closes);
-    self->ncap = cap;
-    self->closes = calloc (self->ncap, sizeof *self->closes);
-    if (!self->closes)
-        abort ();
+    s_alloc_toks (self, instr);
 }
 
 void
@@ -113,7 +134,8 @@ bt_engine_destroy (bt_engine_t **self_p)
     if (!self_p || !*self_p)
         return;
     bt_engine_t *self = *self_p;
-    free (self->closes);
+    free (self->toks);
+    free (self->touched);
     free (self->trades);
     free (self->refusals);
     free (self->days);
@@ -121,23 +143,26 @@ bt_engine_destroy (bt_engine_t **self_p)
     *self_p = NULL;
 }
 
-static struct s_close *
-s_close_slot (bt_engine_t *self, uint32_t token)
+static struct s_tok *
+s_tok (bt_engine_t *self, uint32_t token)
 {
     size_t i = (token * 2654435761u) & (self->ncap - 1);
-    while (self->closes[i].token && self->closes[i].token != token)
+    while (self->toks[i].token && self->toks[i].token != token)
         i = (i + 1) & (self->ncap - 1);
-    return &self->closes[i];
+    self->toks[i].token = token;
+    return &self->toks[i];
 }
 
 int64_t
 bt_engine_last_close (const bt_engine_t *self, uint32_t token)
 {
-    struct s_close *c = s_close_slot ((bt_engine_t *) self, token);
-    return c->token ? c->close : 0;
+    size_t i = (token * 2654435761u) & (self->ncap - 1);
+    while (self->toks[i].token && self->toks[i].token != token)
+        i = (i + 1) & (self->ncap - 1);
+    return self->toks[i].token ? self->toks[i].close : 0;
 }
 
-// ---- events to the strategy --------------------------------------------------------
+// ---- events to the strategy, trades ---------------------------------------------------
 
 static void
 s_tell (bt_engine_t *self, strat_ev_t kind, uint32_t id, uint32_t token, int64_t qty, int64_t px)
@@ -146,45 +171,114 @@ s_tell (bt_engine_t *self, strat_ev_t kind, uint32_t id, uint32_t token, int64_t
     strat_core_exec (self->core, &ev, &self->out);
 }
 
+static int
+s_entry_of (const bt_engine_t *self, uint32_t id)
+{
+    for (int i = 0; i < self->nentries; i++)
+        if (self->entries[i].o.order_id == id)
+            return i;
+    return -1;
+}
+
+static int
+s_open_of (const bt_engine_t *self, uint32_t id)
+{
+    for (int i = 0; i < self->nopen; i++)
+        if (self->trades[self->open[i].trade].order_id == id)
+            return i;
+    return -1;
+}
+
+//  Average price of value / qty to the paisa, half up (display only: P&L uses values).
+static int64_t
+s_avg (int64_t value, int64_t qty)
+{
+    return qty > 0 ? (value + qty / 2) / qty : 0;
+}
+
+//  Part (or all) of entry ei filled: qty at px. The position opens on the first part;
+//  the entry goes when last is set and nothing is left to fill.
 static void
-s_entry_fill (bt_engine_t *self, int ei, int64_t px)
+s_entry_fill (bt_engine_t *self, int ei, int64_t px, int64_t qty, bool last)
 {
     struct s_entry *e = &self->entries[ei];
-    if (self->ntrades == self->trades_cap)
-        self->trades = s_grow (self->trades, &self->trades_cap, sizeof *self->trades);
-    struct bt_trade *t = &self->trades[self->ntrades];
-    *t = (struct bt_trade){e->o.order_id,
-                           e->in,
-                           e->o.qty,
-                           self->minute,
-                           px,
-                           0,
-                           0,
-                           e->o.sl_price,
-                           e->o.swing_low,
-                           (e->o.sl_price - e->o.swing_low) * e->o.qty,
-                           BT_EXIT_NONE};
-    if (self->nopen < S_OPEN_MAX)
-        self->open[self->nopen++] = (struct s_open){self->ntrades, self->minute + S_NS_MIN};
-    self->ntrades++;
+    int oi = s_open_of (self, e->o.order_id);
+    if (oi < 0 && self->nopen < S_OPEN_MAX) {
+        if (self->ntrades == self->trades_cap)
+            self->trades = s_grow (self->trades, &self->trades_cap, sizeof *self->trades);
+        struct bt_trade *t = &self->trades[self->ntrades];
+        memset (t, 0, sizeof *t);
+        *t = (struct bt_trade){.order_id = e->o.order_id,
+                               .in = e->in,
+                               .entry_ts = self->minute,
+                               .sl_price = e->o.sl_price,
+                               .swing_low = e->o.swing_low};
+        oi = self->nopen++;
+        self->open[oi] = (struct s_open){self->ntrades++, self->minute + S_NS_MIN, {0}};
+        self->open[oi].stop = (struct kt_fill_order){.side = KT_SIDE_BUY,
+                                                     .order_type = KT_OT_SL,
+                                                     .price = e->o.stop_price,
+                                                     .trigger = e->o.sl_price,
+                                                     .market_protection = -1};
+    }
+    if (oi >= 0) {
+        struct s_open *op = &self->open[oi];
+        struct bt_trade *t = &self->trades[op->trade];
+        t->qty += qty;
+        t->entry_value += px * qty;
+        t->entry_px = s_avg (t->entry_value, t->qty);
+        t->r_at_risk = (t->sl_price - t->swing_low) * t->qty;
+        op->stop.qty = t->qty; //  the attached stop follows the filled quantity
+        if (self->now)
+            op->stop_live_from = self->now;
+    }
     struct strat_intent o = e->o;
-    self->entries[ei] = self->entries[--self->nentries];
-    s_tell (self, STRAT_EV_ENTRY_FILL, o.order_id, o.token, o.qty, px);
+    if (last && (!self->now || e->f.filled >= e->f.qty))
+        self->entries[ei] = self->entries[--self->nentries];
+    s_tell (self, STRAT_EV_ENTRY_FILL, o.order_id, o.token, qty, px);
+}
+
+//  A position closes when everything filled has been bought back and its entry order
+//  is gone (no more parts can come).
+static void
+s_settle (bt_engine_t *self, int oi)
+{
+    struct bt_trade *t = &self->trades[self->open[oi].trade];
+    if (t->exited >= t->qty && s_entry_of (self, t->order_id) < 0) {
+        t->closed = true;
+        self->open[oi] = self->open[--self->nopen];
+    }
 }
 
 static void
-s_exit (bt_engine_t *self, int oi, int64_t px, bt_exit_t reason)
+s_exit (bt_engine_t *self, int oi, int64_t px, int64_t qty, bt_exit_t reason)
 {
     struct bt_trade *t = &self->trades[self->open[oi].trade];
+    if (qty <= 0)
+        return;
+    t->exited += qty;
+    t->exit_value += px * qty;
+    t->exit_px = s_avg (t->exit_value, t->exited);
     t->exit_ts = self->minute;
-    t->exit_px = px;
     t->reason = reason;
-    self->open[oi] = self->open[--self->nopen];
-    s_tell (self, reason == BT_EXIT_STOP ? STRAT_EV_STOP_FILL : STRAT_EV_EXIT_FILL, t->order_id,
-            t->in->token, t->qty, px);
+    self->open[oi].stop.filled = t->exited;
+    uint32_t id = t->order_id, token = t->in->token;
+    s_settle (self, oi);
+    s_tell (self, reason == BT_EXIT_STOP ? STRAT_EV_STOP_FILL : STRAT_EV_EXIT_FILL, id, token, qty,
+            px);
 }
 
-// ---- step 1: fills ----------------------------------------------------------------
+static void
+s_remove_entry (bt_engine_t *self, int ei)
+{
+    uint32_t id = self->entries[ei].o.order_id;
+    self->entries[ei] = self->entries[--self->nentries];
+    int oi = s_open_of (self, id);
+    if (oi >= 0)
+        s_settle (self, oi);
+}
+
+// ---- bar mode, step 1: fills -------------------------------------------------------------
 
 static const struct strat_bar *
 s_bar_of (const struct strat_bar *bars, int n, uint32_t token)
@@ -224,33 +318,25 @@ s_fills (bt_engine_t *self, const struct strat_bar *bars, int n)
         } else if (b && b->low <= T)
             px = T;
         if (px) {
-            s_entry_fill (self, i, px);
+            s_entry_fill (self, i, px, e->o.qty, true);
             continue; //  slot i now holds another entry
         }
         i++;
     }
     //  Stops: BUY SL at sl_price, live from the minute after the entry's fill.
     for (int i = 0; i < self->nopen;) {
+        int before = self->nopen;
         struct bt_trade *t = &self->trades[self->open[i].trade];
         const struct strat_bar *b = s_bar_of (bars, n, t->in->token);
-        if (b && self->minute >= self->open[i].stop_live_from && b->high >= t->sl_price) {
-            s_exit (self, i, b->open > t->sl_price ? b->open : t->sl_price, BT_EXIT_STOP);
-            continue;
-        }
-        i++;
+        if (b && self->minute >= self->open[i].stop_live_from && b->high >= t->sl_price)
+            s_exit (self, i, b->open > t->sl_price ? b->open : t->sl_price, t->qty - t->exited,
+                    BT_EXIT_STOP);
+        if (self->nopen == before)
+            i++;
     }
 }
 
 // ---- step 6: intents -----------------------------------------------------------------
-
-static int
-s_entry_of (const bt_engine_t *self, uint32_t id)
-{
-    for (int i = 0; i < self->nentries; i++)
-        if (self->entries[i].o.order_id == id)
-            return i;
-    return -1;
-}
 
 static void
 s_refused (bt_engine_t *self, const struct strat_intent *in, const struct bt_verdict *v)
@@ -266,14 +352,19 @@ static void
 s_flatten (bt_engine_t *self, bt_exit_t reason)
 {
     while (self->nentries > 0) {
-        uint32_t id = self->entries[self->nentries - 1].o.order_id;
-        uint32_t token = self->entries[self->nentries - 1].o.token;
-        self->nentries--;
-        s_tell (self, STRAT_EV_CANCELLED, id, token, 0, 0);
+        struct strat_intent o = self->entries[self->nentries - 1].o;
+        s_remove_entry (self, self->nentries - 1);
+        s_tell (self, STRAT_EV_CANCELLED, o.order_id, o.token, 0, 0);
     }
     while (self->nopen > 0) {
-        struct bt_trade *t = &self->trades[self->open[self->nopen - 1].trade];
-        s_exit (self, self->nopen - 1, bt_engine_last_close (self, t->in->token), reason);
+        int oi = self->nopen - 1;
+        struct bt_trade *t = &self->trades[self->open[oi].trade];
+        if (t->exited >= t->qty) { //  nothing left to buy back
+            t->closed = true;
+            self->nopen--;
+            continue;
+        }
+        s_exit (self, oi, bt_engine_last_close (self, t->in->token), t->qty - t->exited, reason);
     }
 }
 
@@ -296,7 +387,7 @@ s_apply (bt_engine_t *self, const struct strat_intent *in)
                 //  A refused MODIFY also removes the old order: the strategy no longer
                 //  wants it, and keeping risk the checks just refused is not fail-closed.
                 if (ei >= 0)
-                    self->entries[ei] = self->entries[--self->nentries];
+                    s_remove_entry (self, ei);
                 s_tell (self, STRAT_EV_REJECTED, in->order_id, in->token, 0, 0);
                 return;
             }
@@ -306,20 +397,29 @@ s_apply (bt_engine_t *self, const struct strat_intent *in)
                     return;
                 }
                 ei = self->nentries++;
+                memset (&self->entries[ei], 0, sizeof self->entries[ei]);
             }
             struct s_entry *e = &self->entries[ei];
+            int64_t filled = e->f.filled;
             e->o = *in;
             e->in = instr;
             e->triggered = false; //  a MODIFY, like a PLACE, is a fresh untriggered order
-            if (reduced) {
+            if (reduced)
                 e->o.qty = v.qty;
+            e->f = (struct kt_fill_order){.side = in->side,
+                                          .order_type = in->order_type,
+                                          .qty = e->o.qty,
+                                          .filled = filled,
+                                          .price = in->price,
+                                          .trigger = in->trigger,
+                                          .market_protection = -1};
+            if (reduced)
                 s_tell (self, STRAT_EV_REDUCED, in->order_id, in->token, v.qty, 0);
-            }
             return;
         }
         case STRAT_I_CANCEL:
             if (ei >= 0)
-                self->entries[ei] = self->entries[--self->nentries];
+                s_remove_entry (self, ei);
             s_tell (self, STRAT_EV_CANCELLED, in->order_id, in->token, 0, 0);
             return;
         case STRAT_I_FLATTEN:
@@ -351,9 +451,41 @@ s_drain (bt_engine_t *self)
 
 // ---- the day and the minute ---------------------------------------------------------
 
+static int
+s_cmp_u32 (const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  Tick mode: the minute being built closes: its bars (token order), then its close.
+static int
+s_tick_close_minute (bt_engine_t *self)
+{
+    if (!self->tick_minute)
+        return 0;
+    int64_t m = self->tick_minute;
+    self->tick_minute = 0;
+    self->minute = m;
+    self->minutes++;
+    qsort (self->touched, self->ntouched, sizeof *self->touched, s_cmp_u32);
+    for (size_t i = 0; i < self->ntouched; i++) {
+        struct s_tok *t = s_tok (self, self->touched[i]);
+        t->has_bar = false;
+        self->bars++;
+        strat_core_bar (self->core, &t->bar, &self->out);
+    }
+    self->ntouched = 0;
+    if (s_drain (self) != 0)
+        return -1;
+    strat_core_timer (self->core, m + S_NS_MIN, &self->out);
+    return s_drain (self);
+}
+
 void
 bt_engine_end_day (bt_engine_t *self)
 {
+    s_tick_close_minute (self);
     if (!self->day)
         return;
     int64_t saved = self->minute;
@@ -363,6 +495,16 @@ bt_engine_end_day (bt_engine_t *self)
     self->minute = saved;
 }
 
+static void
+s_new_day (bt_engine_t *self, int32_t day)
+{
+    bt_engine_end_day (self);
+    self->day = day;
+    if (self->ndays == self->days_cap)
+        self->days = s_grow (self->days, &self->days_cap, sizeof *self->days);
+    self->days[self->ndays++] = day;
+}
+
 int
 bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
 {
@@ -370,13 +512,9 @@ bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
         return 0;
     int64_t m = bars[0].ts;
     int32_t day = kt_ist_yyyymmdd (m);
-    if (day != self->day) {
-        bt_engine_end_day (self);
-        self->day = day;
-        if (self->ndays == self->days_cap)
-            self->days = s_grow (self->days, &self->days_cap, sizeof *self->days);
-        self->days[self->ndays++] = day;
-    }
+    if (day != self->day)
+        s_new_day (self, day);
+    self->now = 0;
     self->minute = m;
     self->day_last_minute = m;
     self->minutes++;
@@ -384,14 +522,73 @@ bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
     self->out.n = 0;
     s_fills (self, bars, n);
     for (int i = 0; i < n; i++) {
-        struct s_close *c = s_close_slot (self, bars[i].token);
-        c->token = bars[i].token;
+        struct s_tok *c = s_tok (self, bars[i].token);
         c->close = bars[i].close;
         strat_core_bar (self->core, &bars[i], &self->out);
     }
     if (s_drain (self) != 0)
         return -1;
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
+    return s_drain (self);
+}
+
+int
+bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk)
+{
+    int64_t m = tk->ts - tk->ts % S_NS_MIN;
+    int32_t day = kt_ist_yyyymmdd (tk->ts);
+    if (day != self->day)
+        s_new_day (self, day);
+    else if (m != self->tick_minute && s_tick_close_minute (self) != 0)
+        return -1;
+    self->tick_minute = m;
+    self->minute = self->day_last_minute = m;
+    self->now = tk->ts;
+    self->ticks++;
+    struct s_tok *t = s_tok (self, tk->token);
+    kt_fill_liq_reset (&t->liq);
+    struct kt_fill fills[KT_FILL_MAX];
+    //  Fills first: this quote is what the orders live before it meet.
+    if (tk->q && tk->q->tick > 0) {
+        for (int i = 0; i < self->nentries;) {
+            struct s_entry *e = &self->entries[i];
+            int before = self->nentries;
+            if (e->o.token == tk->token) {
+                int nf = kt_fill_match (&e->f, tk->q, &t->liq, fills, KT_FILL_MAX);
+                for (int k = 0; k < nf; k++)
+                    s_entry_fill (self, i, fills[k].px, fills[k].qty, k == nf - 1);
+            }
+            if (self->nentries == before)
+                i++;
+        }
+        for (int i = 0; i < self->nopen;) {
+            struct s_open *op = &self->open[i];
+            int before = self->nopen;
+            struct bt_trade *tr = &self->trades[op->trade];
+            if (tr->in->token == tk->token && tk->ts > op->stop_live_from) {
+                int nf = kt_fill_match (&op->stop, tk->q, &t->liq, fills, KT_FILL_MAX);
+                for (int k = 0; k < nf && self->nopen == before; k++)
+                    s_exit (self, i, fills[k].px, fills[k].qty, BT_EXIT_STOP);
+            }
+            if (self->nopen == before)
+                i++;
+        }
+    }
+    //  Then the trade joins the minute's bar.
+    if (tk->trade && tk->ltp > 0) {
+        t->close = tk->ltp;
+        if (!t->has_bar) {
+            t->has_bar = true;
+            t->bar = (struct strat_bar){tk->token, m, tk->ltp, tk->ltp, tk->ltp, tk->ltp, 0};
+            self->touched[self->ntouched++] = tk->token;
+        }
+        if (tk->ltp > t->bar.high)
+            t->bar.high = tk->ltp;
+        if (tk->ltp < t->bar.low)
+            t->bar.low = tk->ltp;
+        t->bar.close = tk->ltp;
+        t->bar.volume += tk->qty;
+    }
     return s_drain (self);
 }
 
@@ -428,6 +625,12 @@ int64_t
 bt_engine_bars (const bt_engine_t *self)
 {
     return self->bars;
+}
+
+int64_t
+bt_engine_ticks (const bt_engine_t *self)
+{
+    return self->ticks;
 }
 
 int

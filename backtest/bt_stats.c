@@ -14,7 +14,7 @@
 int64_t
 bt_trade_pnl (const struct bt_trade *t)
 {
-    return (t->entry_px - t->exit_px) * t->qty;
+    return t->entry_value - t->exit_value;
 }
 
 struct strat_rmul
@@ -49,7 +49,7 @@ bt_stats_compute (const struct bt_trade *trades, size_t n, const int32_t *days, 
         abort ();
     int m = 0;
     for (size_t i = 0; i < n; i++)
-        if (trades[i].exit_ts)
+        if (trades[i].closed)
             st->order[m++] = (int) i;
     qsort_r (st->order, (size_t) m, sizeof *st->order, s_cmp_trade, (void *) trades);
     st->trades = m;
