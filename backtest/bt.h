@@ -212,6 +212,7 @@ struct bt_synth_cfg {
     int days;                   //  trading days, 1..BT_SYNTH_DAYS_MAX
     int strikes_each_side;      //  listed strikes each side of ATM
     int64_t lot;                //  NIFTY lot (units)
+    bool ticks;                 //  tick mode (quotes through kt_fill) or bar mode (candles)
 };
 
 #define BT_SYNTH_DAYS_MAX 250
@@ -222,9 +223,10 @@ typedef struct bt_synth bt_synth_t;
 typedef void (bt_synth_progress_fn) (void *arg, int i, int n);
 
 //  Run the strategy named in cfg over kite-sim's synthetic market (sim/sim_market.c as
-//  a library, no kite-sim process): for each trading day a market of (seed, date),
-//  its ticks made into minute bars, a fresh strategy instance over that day's
-//  instruments, the engine rebound to both. Returns an owned run (it keeps the days'
+//  a library, no kite-sim process): for each trading day a market of (seed, date), a
+//  fresh strategy instance over that day's instruments, the engine rebound to both, and
+//  either every quote through bt_engine_tick (ticks) or the day's minute candles
+//  through bt_engine_minute (bar mode). Returns an owned run (it keeps the days'
 //  markets and strategies, which the engine's trades point into), or NULL with the
 //  reason in err.
 bt_synth_t *

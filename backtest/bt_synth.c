@@ -40,7 +40,35 @@ s_next_day (int32_t ymd)
     return bt_synth_weekday (y * 10000 + mo * 100 + d);
 }
 
-//  Run one market to its close and feed its candles to the engine minute by minute.
+//  Tick mode: every quote of the session, as kite-sim's matching engine sees it.
+static int
+s_day_ticks (bt_synth_t *self, sim_market_t *m, bt_engine_t *eng, char *err, size_t errlen)
+{
+    int64_t qty;
+    int slot;
+    struct kt_fill_quote q;
+    while ((slot = sim_market_step (m, &qty)) >= 0) {
+        self->ticks++;
+        const struct sim_quote *sq = sim_market_quote (m, slot);
+        const struct kt_instr *in = sim_market_instr (m, slot);
+        memset (&q, 0, sizeof q);
+        q.ltp = sq->ltp;
+        q.trade_qty = qty;
+        q.tick = in->tick;
+        for (int i = 0; i < KT_FILL_DEPTH && i < SIM_DEPTH; i++) {
+            q.bid[i] = (struct kt_fill_level){sq->bid[i].px, sq->bid[i].qty};
+            q.ask[i] = (struct kt_fill_level){sq->ask[i].px, sq->ask[i].qty};
+        }
+        struct bt_tick tk = {in->token, sq->exch_ns, sq->ltp, qty, qty > 0 || in->lot == 0, &q};
+        if (bt_engine_tick (eng, &tk) != 0) {
+            snprintf (err, errlen, "backtest: the strategy's output overflowed");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Bar mode: run the market to its close and feed its candles minute by minute.
 static int
 s_day (bt_synth_t *self, sim_market_t *m, bt_engine_t *eng, char *err, size_t errlen)
 {
@@ -111,7 +139,8 @@ bt_synth_run (const struct bt_synth_cfg *sc, const struct strat_cfg *cfg, bt_eng
         }
         self->cores[self->n++] = core;
         bt_engine_rebind (eng, core, sim_market_instruments (m));
-        if (s_day (self, m, eng, err, errlen) != 0)
+        if ((sc->ticks ? s_day_ticks (self, m, eng, err, errlen)
+                       : s_day (self, m, eng, err, errlen)) != 0)
             goto out_fail;
         if (progress)
             progress (arg, i + 1, sc->days);

@@ -11,7 +11,7 @@
 
 struct s_args {
     const char *bars, *instruments, *out, *config;
-    const char *seed, *days, *from; //  synthetic mode
+    const char *seed, *days, *from, *mode; //  synthetic mode
     bool risk;
     bool quiet;
 };
@@ -21,10 +21,11 @@ s_usage (const char *why)
 {
     if (why)
         fprintf (stderr, "backtest: %s\n", why);
-    fprintf (stderr, "usage: backtest --bars FILE --instruments FILE --out DIR [--risk on|off]\n"
-                     "                [--config FILE] [--quiet]\n"
-                     "       backtest --synthetic SEED --days N [--from YYYY-MM-DD] --out DIR\n"
-                     "                [--risk on|off] [--config FILE] [--quiet]\n");
+    fprintf (stderr,
+             "usage: backtest --bars FILE --instruments FILE --out DIR [--risk on|off]\n"
+             "                [--config FILE] [--quiet]\n"
+             "       backtest --synthetic SEED --days N [--from YYYY-MM-DD] [--mode ticks|bars]\n"
+             "                --out DIR [--risk on|off] [--config FILE] [--quiet]\n");
     return 2;
 }
 
@@ -60,7 +61,11 @@ s_parse_args (int argc, char **argv, struct s_args *a)
             a->days = v;
         else if (strcmp (k, "--from") == 0)
             a->from = v;
-        else if (strcmp (k, "--risk") == 0) {
+        else if (strcmp (k, "--mode") == 0) {
+            if (strcmp (v, "ticks") != 0 && strcmp (v, "bars") != 0)
+                return s_usage ("--mode takes ticks or bars");
+            a->mode = v;
+        } else if (strcmp (k, "--risk") == 0) {
             if (strcmp (v, "on") != 0 && strcmp (v, "off") != 0)
                 return s_usage ("--risk takes on or off");
             a->risk = strcmp (v, "on") == 0;
@@ -77,8 +82,8 @@ s_parse_args (int argc, char **argv, struct s_args *a)
             return s_usage ("--synthetic needs --days and --out");
         return 0;
     }
-    if (a->days || a->from)
-        return s_usage ("--days and --from go with --synthetic");
+    if (a->days || a->from || a->mode)
+        return s_usage ("--days, --from and --mode go with --synthetic");
     if (!a->bars || !a->instruments || !a->out)
         return s_usage ("--bars, --instruments and --out are required");
     return 0;
@@ -150,8 +155,9 @@ s_run_synthetic (const struct s_args *a, const struct bt_cfg *cfg)
     int y = 2026, mo = 11, d = 23;
     if (a->from && kt_ist_parse_date (a->from, &y, &mo, &d) != 0)
         return s_usage ("--from takes a date YYYY-MM-DD");
-    struct bt_synth_cfg sc = {seed, y * 10000 + mo * 100 + d, (int) days,
-                              (int) cfg->strat.p.strikes_each_side, 75};
+    struct bt_synth_cfg sc = {seed,       y * 10000 + mo * 100 + d,
+                              (int) days, (int) cfg->strat.p.strikes_each_side,
+                              75,         !a->mode || strcmp (a->mode, "ticks") == 0};
     bt_engine_t *eng = bt_engine_new (NULL, NULL, NULL, NULL);
     int64_t last_ms = 0;
     bool tty = !a->quiet && isatty (STDERR_FILENO);
