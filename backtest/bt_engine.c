@@ -215,11 +215,12 @@ s_entry_fill (bt_engine_t *self, int ei, int64_t px, int64_t qty, bool last)
                                .swing_low = e->o.swing_low};
         oi = self->nopen++;
         self->open[oi] = (struct s_open){self->ntrades++, self->minute + S_NS_MIN, {0}};
-        self->open[oi].stop = (struct kt_fill_order){.side = KT_SIDE_BUY,
-                                                     .order_type = KT_OT_SL,
-                                                     .price = e->o.stop_price,
-                                                     .trigger = e->o.sl_price,
-                                                     .market_protection = -1};
+        self->open[oi].stop =
+            (struct kt_fill_order){.side = KT_SIDE_BUY,
+                                   .order_type = KT_OT_SL,
+                                   .price = e->o.stop_price > 0 ? e->o.stop_price : e->o.sl_price,
+                                   .trigger = e->o.sl_price,
+                                   .market_protection = -1};
     }
     if (oi >= 0) {
         struct s_open *op = &self->open[oi];

@@ -151,6 +151,7 @@ s_plan_entry (struct fx *fx, int i, strat_ikind_t kind, uint32_t id, int64_t tri
                                 .trigger = trigger,
                                 .price = limit,
                                 .sl_price = sl,
+                                .stop_price = sl + 10,
                                 .swing_low = trigger + 5,
                                 .ts = fx->t0 + (i + 1) * NS_MIN};
 }
@@ -413,6 +414,65 @@ test_risk_hook (void **state)
     s_teardown (&fx);
 }
 
+// ---- tick mode -----------------------------------------------------------------------
+
+//  One quote: last price, the trade's quantity (0 = quote only), one level each side.
+static void
+s_quote (struct fx *fx, int64_t ts, uint32_t token, int64_t ltp, int64_t qty, int64_t bid,
+         int64_t bid_qty, int64_t ask, int64_t ask_qty)
+{
+    struct kt_fill_quote q;
+    memset (&q, 0, sizeof q);
+    q.ltp = ltp;
+    q.trade_qty = qty;
+    q.tick = token == IDX ? 0 : 5;
+    q.bid[0] = (struct kt_fill_level){bid, bid_qty};
+    q.ask[0] = (struct kt_fill_level){ask, ask_qty};
+    struct bt_tick tk = {token, ts, ltp, qty, qty > 0 || token == IDX, &q};
+    assert_int_equal (bt_engine_tick (fx->eng, &tk), 0);
+}
+
+static void
+test_tick_mode_parts_and_stop (void **state)
+{
+    (void) state;
+    struct fx fx;
+    s_setup (&fx, &s_script_algo, NULL, NULL);
+    s_plan_entry (&fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    int64_t t0 = fx.t0, t1 = fx.t0 + NS_MIN;
+    s_quote (&fx, t0 + 1000, IDX, 2401000, 0, 0, 0, 0, 0);
+    s_quote (&fx, t0 + 2000, CE, 20500, 75, 20495, 300, 20505, 300);
+    //  the first quote of minute 1 closes minute 0: the entry is placed, then this quote
+    //  triggers it (199.90 <= 199.95) and it takes the depth down to its limit
+    s_quote (&fx, t1 + 1000, CE, 19990, 0, 19990, 300, 20000, 300);
+    const struct bt_trade *t = s_trade (&fx, 1);
+    assert_int_equal (t->qty, 300);
+    assert_int_equal (fx.script->seen[0].kind, STRAT_EV_ENTRY_FILL);
+    assert_int_equal (fx.script->seen[0].qty, 300);
+    //  resting at 199.85: a trade at 199.95 fills 150 of it (the trade's size)
+    s_quote (&fx, t1 + 2000, CE, 19995, 150, 19980, 75, 20000, 300);
+    t = s_trade (&fx, 1);
+    assert_int_equal (t->qty, 450);
+    assert_int_equal (fx.script->seen[1].px, 19985);
+    s_quote (&fx, t1 + 3000, CE, 19990, 300, 19980, 75, 20000, 300);
+    t = s_trade (&fx, 1);
+    assert_int_equal (t->qty, 600);
+    assert_int_equal (t->entry_value, 300 * 19990 + 300 * 19985);
+    assert_int_equal (t->entry_px, 19988); //  199.875 shown half up
+    assert_int_equal (t->r_at_risk, (21000 - 20000) * 600);
+    assert_int_equal (t->exit_ts, 0);
+    //  the stop (trigger 210.00, limit 210.10) triggers and takes the ask
+    s_quote (&fx, t1 + 4000, CE, 21000, 75, 20995, 600, 21005, 600);
+    t = s_trade (&fx, 1);
+    assert_true (t->closed);
+    assert_int_equal (t->exit_px, 21005);
+    assert_int_equal (t->reason, BT_EXIT_STOP);
+    assert_int_equal (bt_trade_pnl (t), 300 * 19990 + 300 * 19985 - 600 * 21005);
+    //  the minute bar was built from the trades only
+    assert_int_equal (bt_engine_bars (fx.eng), 2);
+    s_teardown (&fx);
+}
+
 // ---- baseline_v1 through the engine ---------------------------------------------------
 
 //  The swing of strat_base_test (200.00, sl_price 210.00) over minutes 0..5.
@@ -483,6 +543,7 @@ main (void)
         cmocka_unit_test (test_flatten_at_close),
         cmocka_unit_test (test_end_of_day_closes),
         cmocka_unit_test (test_risk_hook),
+        cmocka_unit_test (test_tick_mode_parts_and_stop),
         cmocka_unit_test (test_base_fill_consumes_candidate),
         cmocka_unit_test (test_base_broken_when_resting),
     };
