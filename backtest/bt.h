@@ -44,6 +44,55 @@ int
 void
     bt_cfg_defaults (struct bt_cfg *cfg);
 
+// ---- CSV input files (bt_csv.c) -------------------------------------------------------
+
+#define BT_CSV_COLS 16
+
+typedef struct bt_csv bt_csv_t;
+
+//  Read FILE whole and map its header: names[0..nnames) are the known columns, the first
+//  nrequired must be present, any other column is an error ("unknown column"). Returns
+//  an owned reader, or NULL with "FILE:LINE: reason" (or "FILE: errno text") in err.
+bt_csv_t *
+    bt_csv_open (const char *path, const char *const *names, int nnames, int nrequired,
+                 char *err, size_t errlen);
+
+//  Free. Safe on NULL; sets *self_p to NULL.
+void
+    bt_csv_destroy (bt_csv_t **self_p);
+
+//  The next row (blank lines skipped). 1 = a row, 0 = end, -1 = wrong field count (err).
+int
+    bt_csv_next (bt_csv_t *self, char *err, size_t errlen);
+
+//  Field of known column i in the current row (NULL when the column is absent), its
+//  length in *len. Borrowed until the reader is freed.
+const char *
+    bt_csv_field (const bt_csv_t *self, int i, size_t *len);
+
+//  Write "FILE:LINE: reason" into err. Returns -1.
+int
+    bt_csv_fail (const bt_csv_t *self, char *err, size_t errlen, const char *fmt, ...)
+        __attribute__ ((format (printf, 4, 5)));
+
+//  Field i as an instrument token of instr / a price (paise, > 0, at most 2 decimals, on
+//  the instrument's tick). Return 0, or -1 with the reason in err.
+int
+    bt_csv_token (const bt_csv_t *self, int i, const kt_instr_table_t *instr,
+                  const struct kt_instr **out, char *err, size_t errlen);
+int
+    bt_csv_price (const bt_csv_t *self, int i, const char *name, const struct kt_instr *in,
+                  int64_t *px, char *err, size_t errlen);
+
+//  Digits only (1..maxdigits of them) as an unsigned number. Returns 0 or -1.
+int
+    bt_csv_uint (const char *s, size_t n, int maxdigits, uint64_t *out);
+
+//  Current line number, bytes read, file size.
+int64_t bt_csv_line (const bt_csv_t *self);
+size_t bt_csv_pos (const bt_csv_t *self);
+size_t bt_csv_size (const bt_csv_t *self);
+
 // ---- the bars file (bt_bars.c) -------------------------------------------------------
 
 typedef struct bt_bars bt_bars_t;
@@ -63,6 +112,13 @@ void
 //  unknown token, too many rows in a minute, ...).
 int
     bt_bars_next (bt_bars_t *self, struct strat_bar *out, int max, char *err, size_t errlen);
+
+//  Parse a timestamp "2026-11-23T09:15:00+0530" (a space for the T, "+05:30" and "Z"
+//  accepted; with minute false also a fraction "09:15:00.25+0530"). With minute true
+//  the seconds must be 00. Returns 0 with ns since the epoch in *out, or -1 with a
+//  static reason in *why.
+int
+    bt_parse_ts (const char *s, size_t n, bool minute, int64_t *out, const char **why);
 
 //  Bytes read so far and the file's size (progress).
 size_t
