@@ -126,6 +126,30 @@ size_t
 size_t
     bt_bars_size (const bt_bars_t *self);
 
+// ---- the tick file (bt_ticks.c) -----------------------------------------------------
+
+struct bt_tick;
+typedef struct bt_ticks bt_ticks_t;
+
+//  Open a tick CSV (docs/backtest.md "Tick file") and check its header. Returns an
+//  owned reader, or NULL with "FILE:LINE: reason" in err.
+bt_ticks_t *
+    bt_ticks_open (const char *path, const kt_instr_table_t *instr, char *err, size_t errlen);
+
+//  Free. Safe on NULL; sets *self_p to NULL.
+void
+    bt_ticks_destroy (bt_ticks_t **self_p);
+
+//  The next row as a quote in *out (out->q is borrowed until the next call). Returns 1,
+//  0 at the end, or -1 with "FILE:LINE: reason" (bad timestamp, out of order, unknown
+//  token, price off tick, bad quantity, half a depth level).
+int
+    bt_ticks_next (bt_ticks_t *self, struct bt_tick *out, char *err, size_t errlen);
+
+//  Bytes read so far and the file's size (progress).
+size_t bt_ticks_pos (const bt_ticks_t *self);
+size_t bt_ticks_size (const bt_ticks_t *self);
+
 // ---- the risk hook -------------------------------------------------------------------
 
 struct bt_verdict {

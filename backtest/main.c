@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 struct s_args {
-    const char *bars, *instruments, *out, *config;
+    const char *bars, *ticks, *instruments, *out, *config;
     const char *seed, *days, *from, *mode; //  synthetic mode
     bool risk;
     bool quiet;
@@ -21,11 +21,12 @@ s_usage (const char *why)
 {
     if (why)
         fprintf (stderr, "backtest: %s\n", why);
-    fprintf (stderr,
-             "usage: backtest --bars FILE --instruments FILE --out DIR [--risk on|off]\n"
-             "                [--config FILE] [--quiet]\n"
-             "       backtest --synthetic SEED --days N [--from YYYY-MM-DD] [--mode ticks|bars]\n"
-             "                --out DIR [--risk on|off] [--config FILE] [--quiet]\n");
+    fprintf (
+        stderr,
+        "usage: backtest --bars FILE | --ticks FILE  --instruments FILE --out DIR [--risk on|off]\n"
+        "                [--config FILE] [--quiet]\n"
+        "       backtest --synthetic SEED --days N [--from YYYY-MM-DD] [--mode ticks|bars]\n"
+        "                --out DIR [--risk on|off] [--config FILE] [--quiet]\n");
     return 2;
 }
 
@@ -49,6 +50,8 @@ s_parse_args (int argc, char **argv, struct s_args *a)
         const char *v = argv[++i];
         if (strcmp (k, "--bars") == 0)
             a->bars = v;
+        else if (strcmp (k, "--ticks") == 0)
+            a->ticks = v;
         else if (strcmp (k, "--instruments") == 0)
             a->instruments = v;
         else if (strcmp (k, "--out") == 0)
@@ -76,16 +79,18 @@ s_parse_args (int argc, char **argv, struct s_args *a)
         }
     }
     if (a->seed) {
-        if (a->bars || a->instruments)
-            return s_usage ("--synthetic replaces --bars and --instruments");
+        if (a->bars || a->ticks || a->instruments)
+            return s_usage ("--synthetic replaces --bars, --ticks and --instruments");
         if (!a->days || !a->out)
             return s_usage ("--synthetic needs --days and --out");
         return 0;
     }
     if (a->days || a->from || a->mode)
         return s_usage ("--days, --from and --mode go with --synthetic");
-    if (!a->bars || !a->instruments || !a->out)
-        return s_usage ("--bars, --instruments and --out are required");
+    if (!!a->bars == !!a->ticks)
+        return s_usage ("one of --bars, --ticks or --synthetic is required");
+    if (!a->instruments || !a->out)
+        return s_usage ("--instruments and --out are required");
     return 0;
 }
 
@@ -173,8 +178,9 @@ s_run_synthetic (const struct s_args *a, const struct bt_cfg *cfg)
     return rc;
 }
 
+//  A bars file (bar mode) or a tick file (tick mode) with its instruments.
 static int
-s_run_bars (const struct s_args *a, const struct bt_cfg *cfg)
+s_run_file (const struct s_args *a, const struct bt_cfg *cfg)
 {
     char err[1024];
     int rc = 2;
@@ -188,8 +194,13 @@ s_run_bars (const struct s_args *a, const struct bt_cfg *cfg)
         fprintf (stderr, "backtest: %s\n", err);
         goto out_instr;
     }
-    bt_bars_t *bars = bt_bars_open (a->bars, instr, err, sizeof err);
-    if (!bars) {
+    bt_bars_t *bars = NULL;
+    bt_ticks_t *ticks = NULL;
+    if (a->bars)
+        bars = bt_bars_open (a->bars, instr, err, sizeof err);
+    else
+        ticks = bt_ticks_open (a->ticks, instr, err, sizeof err);
+    if (!bars && !ticks) {
         fprintf (stderr, "%s\n", err);
         goto out_core;
     }
@@ -198,20 +209,26 @@ s_run_bars (const struct s_args *a, const struct bt_cfg *cfg)
     struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
     if (!minute)
         abort ();
-    bool tty = !a->quiet && isatty (STDERR_FILENO) && bt_bars_size (bars) > (4u << 20);
+    size_t size = bars ? bt_bars_size (bars) : bt_ticks_size (ticks);
+    bool tty = !a->quiet && isatty (STDERR_FILENO) && size > (4u << 20);
     int64_t last_ms = 0;
     int n;
-    while ((n = bt_bars_next (bars, minute, max, err, sizeof err)) > 0) {
-        if (bt_engine_minute (eng, minute, n) != 0) {
+    struct bt_tick tk;
+    for (;;) {
+        n = bars ? bt_bars_next (bars, minute, max, err, sizeof err)
+                 : bt_ticks_next (ticks, &tk, err, sizeof err);
+        if (n <= 0)
+            break;
+        if ((bars ? bt_engine_minute (eng, minute, n) : bt_engine_tick (eng, &tk)) != 0) {
             snprintf (err, sizeof err, "backtest: the strategy's output overflowed");
             n = -1;
             break;
         }
         if (tty)
-            s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, false);
+            s_progress (bars ? bt_bars_pos (bars) : bt_ticks_pos (ticks), size, &last_ms, false);
     }
     if (tty)
-        s_progress (bt_bars_pos (bars), bt_bars_size (bars), &last_ms, true);
+        s_progress (size, size, &last_ms, true);
     if (n < 0)
         fprintf (stderr, "%s\n", err);
     else {
@@ -221,6 +238,7 @@ s_run_bars (const struct s_args *a, const struct bt_cfg *cfg)
     free (minute);
     bt_engine_destroy (&eng);
     bt_bars_destroy (&bars);
+    bt_ticks_destroy (&ticks);
 out_core:
     strat_core_destroy (&core);
 out_instr:
@@ -252,5 +270,5 @@ main (int argc, char **argv)
                          "run with --risk off\n");
         return 2;
     }
-    return a.seed ? s_run_synthetic (&a, &cfg) : s_run_bars (&a, &cfg);
+    return a.seed ? s_run_synthetic (&a, &cfg) : s_run_file (&a, &cfg);
 }

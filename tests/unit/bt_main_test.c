@@ -136,6 +136,80 @@ test_run_writes_the_outputs (void **state)
     assert_non_null (strstr (svg, "</svg>"));
 }
 
+//  The same minutes as ticks: open, high, low, close at :00, :15, :30, :45 (units a
+//  quarter of the minute's volume; 09:22 and 09:23 trade 1000 a print). No depth, so
+//  the entry, triggered at 159.00, fills by trade-through at its limit 159.85 on the
+//  next print, and the stop, triggered at 171.00, at its limit 170.10 on the next.
+static void
+s_ticks (void)
+{
+    static const int64_t opt[10][5] = {
+        {15000, 15200, 14800, 15000, 10000}, {15000, 16000, 15000, 15800, 1000},
+        {16500, 17200, 16400, 17000, 100},   {17000, 17500, 16800, 17200, 100},
+        {16800, 17000, 16000, 16500, 100},   {16500, 16800, 16500, 16600, 100},
+        {16700, 16900, 16600, 16800, 100},   {16600, 16700, 15900, 16000, 4000},
+        {16500, 17100, 16300, 17000, 4000},  {17000, 17100, 16900, 17000, 100},
+    };
+    char text[8192];
+    int n = snprintf (text, sizeof text, "timestamp,instrument_token,last_price,last_quantity\n");
+    for (int m = 0; m < 12; m++) {
+        n += snprintf (text + n, sizeof text - (size_t) n,
+                       "2026-11-23T09:%02d:00+0530,256265,24010,0\n", 15 + m);
+        for (int k = 0; m < 10 && k < 4; k++) {
+            char px[24];
+            int64_t p = opt[m][k];
+            snprintf (px, sizeof px, "%lld.%02lld", (long long) (p / 100), (long long) (p % 100));
+            n += snprintf (text + n, sizeof text - (size_t) n,
+                           "2026-11-23T09:%02d:%02d.5+0530,10000041,%s,%lld\n", 15 + m, k * 15, px,
+                           (long long) (opt[m][4] / 4));
+        }
+    }
+    s_write ("ticks.csv", text);
+}
+
+static void
+test_tick_file (void **state)
+{
+    (void) state;
+    s_ticks ();
+    char args[512];
+    snprintf (args, sizeof args, "--ticks %s/ticks.csv --instruments %s --out %s/outt --risk off",
+              s_dir, FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 0);
+    assert_string_equal (
+        s_read ("outt/trades.csv"),
+        "tradingsymbol,option_type,qty,entry_time,entry_price,exit_time,exit_price,r_at_risk,"
+        "pnl,r_multiple,exit_reason\n"
+        "NIFTY26NOV24000CE,CE,600,2026-11-23T09:22:00+0530,159.85,2026-11-23T09:23:00+0530,"
+        "170.10,6000.00,-6150.00,-1.0250,STOP\n");
+    //  out of order: line and reason
+    s_write ("bad_ticks.csv", "timestamp,instrument_token,last_price,last_quantity\n"
+                              "2026-11-23T09:15:01+0530,10000041,150,75\n"
+                              "2026-11-23T09:15:00.5+0530,10000041,150,75\n");
+    snprintf (args, sizeof args, "--ticks %s/bad_ticks.csv --instruments %s --out %s/o4 --risk off",
+              s_dir, FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 2);
+    assert_non_null (strstr (s_read ("stderr"), "bad_ticks.csv:3: rows not sorted"));
+}
+
+static void
+test_synthetic (void **state)
+{
+    (void) state;
+    char args[256];
+    snprintf (args, sizeof args, "--synthetic 1 --days 1 --out %s/syn --risk off --quiet", s_dir);
+    assert_int_equal (s_run (args), 0);
+    char first[4096];
+    snprintf (first, sizeof first, "%s", s_read ("syn/trades.csv"));
+    assert_int_equal (strncmp (first, "tradingsymbol,option_type,", 26), 0);
+    assert_non_null (strstr (s_read ("syn/daily.csv"), "2026-11-23,"));
+    //  the same seed gives the same trades
+    assert_int_equal (s_run (args), 0);
+    assert_string_equal (s_read ("syn/trades.csv"), first);
+    assert_int_equal (s_run ("--synthetic x --days 1 --out /tmp/none --risk off"), 2);
+    assert_int_equal (s_run ("--synthetic 1 --days 1 --mode both --out /tmp/none --risk off"), 2);
+}
+
 static void
 test_config_applies (void **state)
 {
@@ -188,6 +262,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_run_writes_the_outputs),
         cmocka_unit_test (test_config_applies),
+        cmocka_unit_test (test_tick_file),
+        cmocka_unit_test (test_synthetic),
         cmocka_unit_test (test_bad_input_exits_2),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
