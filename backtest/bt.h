@@ -120,11 +120,9 @@ int
 int
     bt_parse_ts (const char *s, size_t n, bool minute, int64_t *out, const char **why);
 
-//  Bytes read so far and the file's size (progress).
-size_t
-    bt_bars_pos (const bt_bars_t *self);
-size_t
-    bt_bars_size (const bt_bars_t *self);
+//  The underlying reader (progress: bt_csv_pos, bt_csv_size). Borrowed.
+const bt_csv_t *
+    bt_bars_csv (const bt_bars_t *self);
 
 // ---- the tick file (bt_ticks.c) -----------------------------------------------------
 
@@ -146,9 +144,9 @@ void
 int
     bt_ticks_next (bt_ticks_t *self, struct bt_tick *out, char *err, size_t errlen);
 
-//  Bytes read so far and the file's size (progress).
-size_t bt_ticks_pos (const bt_ticks_t *self);
-size_t bt_ticks_size (const bt_ticks_t *self);
+//  The underlying reader (progress: bt_csv_pos, bt_csv_size). Borrowed.
+const bt_csv_t *
+    bt_ticks_csv (const bt_ticks_t *self);
 
 // ---- the risk hook -------------------------------------------------------------------
 

@@ -50,16 +50,10 @@ bt_bars_destroy (bt_bars_t **self_p)
     *self_p = NULL;
 }
 
-size_t
-bt_bars_pos (const bt_bars_t *self)
+const bt_csv_t *
+bt_bars_csv (const bt_bars_t *self)
 {
-    return bt_csv_pos (self->csv);
-}
-
-size_t
-bt_bars_size (const bt_bars_t *self)
-{
-    return bt_csv_size (self->csv);
+    return self->csv;
 }
 
 //  Two decimal digits at s, or -1.

@@ -47,16 +47,10 @@ bt_ticks_destroy (bt_ticks_t **self_p)
     *self_p = NULL;
 }
 
-size_t
-bt_ticks_pos (const bt_ticks_t *self)
+const bt_csv_t *
+bt_ticks_csv (const bt_ticks_t *self)
 {
-    return bt_csv_pos (self->csv);
-}
-
-size_t
-bt_ticks_size (const bt_ticks_t *self)
-{
-    return bt_csv_size (self->csv);
+    return self->csv;
 }
 
 //  Optional depth level: price column pi and quantity column qi, both or neither.

@@ -209,7 +209,8 @@ s_run_file (const struct s_args *a, const struct bt_cfg *cfg)
     struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
     if (!minute)
         abort ();
-    size_t size = bars ? bt_bars_size (bars) : bt_ticks_size (ticks);
+    const bt_csv_t *csv = bars ? bt_bars_csv (bars) : bt_ticks_csv (ticks);
+    size_t size = bt_csv_size (csv);
     bool tty = !a->quiet && isatty (STDERR_FILENO) && size > (4u << 20);
     int64_t last_ms = 0;
     int n;
@@ -225,7 +226,7 @@ s_run_file (const struct s_args *a, const struct bt_cfg *cfg)
             break;
         }
         if (tty)
-            s_progress (bars ? bt_bars_pos (bars) : bt_ticks_pos (ticks), size, &last_ms, false);
+            s_progress (bt_csv_pos (csv), size, &last_ms, false);
     }
     if (tty)
         s_progress (size, size, &last_ms, true);
