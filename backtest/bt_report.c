@@ -334,8 +334,8 @@ s_equity_svg (const char *dir, const struct bt_trade *tr, const struct bt_stats 
     fprintf (f, "<svg xmlns='http://www.w3.org/2000/svg' width='960' height='620' "
                 "viewBox='0 0 960 620'>\n<rect width='960' height='620' fill='#fafafa'/>\n");
     s_panel (f, r, n, 90, 940, 40, 290, "cumulative R by trade (drawdown shaded)", "R", "#1f5fa8");
-    s_panel (f, rs, n, 90, 940, 340, 590, "cumulative P&L by trade, rupees (drawdown shaded)", "Rs",
-             "#2a8a3a");
+    s_panel (f, rs, n, 90, 940, 340, 590, "cumulative P&amp;L by trade, rupees (drawdown shaded)",
+             "Rs", "#2a8a3a");
     fprintf (f,
              "<text x='515' y='612' font-size='11' font-family='sans-serif' "
              "text-anchor='middle'>trade number (0 .. %d)</text>\n</svg>\n",
