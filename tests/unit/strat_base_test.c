@@ -630,6 +630,44 @@ test_realised_r_counts (void **state)
 }
 
 static void
+test_fills_in_parts (void **state)
+{
+    (void) state;
+    struct sc sc;
+    s_open (&sc, 2026, 11, 23);
+    s_start (&sc);
+    uint32_t tok = CE24000;
+    int64_t L = 20000, H = 21000;
+    struct strat_out *out = s_cands (&sc, 1, &tok, &L, &H);
+    uint32_t id = out->v[0].order_id;
+    assert_int_equal (out->v[0].qty, 600);
+    //  200 of 600 filled: a position, and the rest of the entry still pending
+    s_fill (&sc, id, CE24000, 200, 19995, 6);
+    struct strat_base_view v;
+    strat_base_view (strat_core_state (sc.core), &v);
+    assert_int_equal (v.open[0], 1);
+    assert_int_equal (v.pending[0], id);
+    s_fill (&sc, id, CE24000, 400, 19985, 6);
+    strat_base_view (strat_core_state (sc.core), &v);
+    assert_int_equal (v.pending[0], 0);
+    //  bought back in two parts: realised only when all of it is back
+    struct strat_exec ev = {STRAT_EV_STOP_FILL, id, CE24000, sc.t0 + 7 * NS_MIN, 300, 21000};
+    strat_core_exec (sc.core, &ev, &sc.out);
+    strat_base_view (strat_core_state (sc.core), &v);
+    assert_int_equal (v.open[0], 1);
+    assert_int_equal (strat_rmul_cmp_int (v.realised, 0), 0);
+    ev.px = 21010;
+    strat_core_exec (sc.core, &ev, &sc.out);
+    strat_base_view (strat_core_state (sc.core), &v);
+    assert_int_equal (v.open[0], 0);
+    //  (200 x 199.95 + 400 x 199.85 - 300 x 210.00 - 300 x 210.10) / (10.00 x 600)
+    int64_t pnl = 200 * 19995 + 400 * 19985 - 300 * 21000 - 300 * 21010;
+    bool ok = true;
+    assert_int_equal (strat_rmul_cmp (v.realised, strat_rmul_make (pnl, 1000 * 600), &ok), 0);
+    s_close (&sc);
+}
+
+static void
 test_cutoff_and_time_flatten (void **state)
 {
     (void) state;
@@ -751,6 +789,7 @@ main (void)
         cmocka_unit_test (test_position_limits),
         cmocka_unit_test (test_day_target_and_loss),
         cmocka_unit_test (test_realised_r_counts),
+        cmocka_unit_test (test_fills_in_parts),
         cmocka_unit_test (test_cutoff_and_time_flatten),
         cmocka_unit_test (test_daily_reset),
         cmocka_unit_test (test_universe),
