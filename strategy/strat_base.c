@@ -16,9 +16,9 @@
 #include <string.h>
 
 #define S_RING 32 //  >= 2 x swing_k + 1 (swing_k <= 10)
-#define S_POS_MAX                                                                                  \
-    64 //  open positions tracked (max_open is <= 100, but
-       //  the day's R flatten comes long before)
+//  Positions tracked: more than strategy.max_open (<= 50) plus the two whose entry may
+//  still be pending after their stop took everything back.
+#define S_POS_MAX 64
 #define S_NS_MIN (60LL * 1000000000LL)
 #define S_NS_DAY (1440LL * S_NS_MIN)
 
