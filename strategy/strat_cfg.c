@@ -27,7 +27,7 @@ const kt_cfg_row_t strat_cfg_table[] = {
      "sl_points / swing low at most this, percent"},
     {"strategy.r_value", KT_CFG_MONEY, P (r_value), 0, "6500", 1, RS (100000000), 0,
      "R: rupees risked per position; lots = floor(R / (sl_points x lot))"},
-    {"strategy.max_lots", KT_CFG_INT, P (max_lots), 0, "10", 1, 1000, 0, "lot cap per entry"},
+    {"strategy.lot_cap", KT_CFG_INT, P (max_lots), 0, "10", 1, 1000, 0, "lot cap per entry"},
     {"strategy.target_sl_points", KT_CFG_MONEY, P (target_sl_points), 0, "10", 0, RS (1000000), 0,
      "best candidate: sl_points nearest this, rupees"},
     {"strategy.entry_buffer_ticks", KT_CFG_INT, P (entry_buffer_ticks), 0, "2", 0, 1000, 0,
