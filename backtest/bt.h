@@ -346,7 +346,8 @@ struct bt_stats {
     int best_day, worst_day; //  indexes into days, -1 if none
     int ndays;
     struct bt_day *days; //  owned
-    int *order;          //  owned: trade indexes sorted by entry time, symbol
+    int *order;                 //  owned: indexes into src sorted by entry time, symbol
+    const struct bt_trade *src; //  borrowed: the trades given to bt_stats_compute
 };
 
 //  Statistics of n closed trades over the given trading days. Returns 0, fills *out
@@ -371,7 +372,8 @@ char *
     bt_format_ts (int64_t ts, char *buf, size_t buflen);
 
 //  Write trades.csv, daily.csv, summary.json, report.txt and equity.svg into dir
-//  (created if missing) and print the report to out (may be NULL). Returns 0, or -1
+//  (created if missing) and print the report to out (may be NULL). The trades are st's
+//  (st->src); eng gives the run's counts and risk refusals. Returns 0, or -1
 //  with the reason (file and errno text) in err.
 int
     bt_report_write (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,

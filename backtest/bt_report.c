@@ -353,8 +353,7 @@ bt_report_write (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *e
         snprintf (err, errlen, "%s: %s", dir, strerror (errno));
         return -1;
     }
-    size_t n;
-    const struct bt_trade *tr = bt_engine_trades (eng, &n);
+    const struct bt_trade *tr = st->src;
     if (s_trades_csv (dir, tr, st, err, errlen) != 0 || s_daily_csv (dir, st, err, errlen) != 0 ||
         s_summary_json (dir, cfg, eng, st, err, errlen) != 0 ||
         s_report_txt (dir, cfg, eng, tr, st, out, err, errlen) != 0 ||

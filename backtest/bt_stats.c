@@ -43,6 +43,7 @@ bt_stats_compute (const struct bt_trade *trades, size_t n, const int32_t *days, 
 {
     memset (st, 0, sizeof *st);
     st->best_day = st->worst_day = -1;
+    st->src = trades;
     st->order = calloc (n + 1, sizeof *st->order);
     st->days = calloc (ndays + 1, sizeof *st->days);
     if (!st->order || !st->days)
