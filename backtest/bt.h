@@ -263,11 +263,13 @@ const struct bt_refusal *
 const int32_t *
     bt_engine_days (const bt_engine_t *self, size_t *n);
 
-//  Minutes and bars processed.
+//  Minutes, bars and quotes (tick mode) processed.
 int64_t
     bt_engine_minutes (const bt_engine_t *self);
 int64_t
     bt_engine_bars (const bt_engine_t *self);
+int64_t
+    bt_engine_ticks (const bt_engine_t *self);
 
 //  The book, for a risk function: open positions (trades with exit_ts 0) and pending
 //  entries (as strat_intents), the last close of a token (0 if none).
