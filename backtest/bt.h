@@ -271,7 +271,7 @@ int64_t
 int64_t
     bt_engine_ticks (const bt_engine_t *self);
 
-//  The book, for a risk function: open positions (trades with exit_ts 0) and pending
+//  The book, for a risk function: open positions (trades not closed) and pending
 //  entries (as strat_intents), the last close of a token (0 if none).
 int
     bt_engine_open_count (const bt_engine_t *self);
