@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt_alert.h"
 #include "kt_book.h"
 
 static const kt_schema_field_t s_health_fields[] = {
@@ -81,7 +82,7 @@ const kt_schema_key_t kt_key_session_reload = {
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
-    &kt_key_recon_request, &kt_key_session_reload,
+    &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_sent,
 };
 
 const kt_schema_key_t *const *

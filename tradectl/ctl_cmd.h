@@ -134,8 +134,24 @@ int ctl_login_profile (const kt_cfg_t *cfg, const char *token, char *user_id, si
 //  token. Returns 0, or -1 when there is none.
 int ctl_login_request_token (const char *pasted, char *out, size_t len);
 
+//  ---- alerts (ctl_alert.c) ----------------------------------------------------------
+
+//  Send a test alert with a unique key (written to key) through the alerter and wait
+//  up to timeout_s for alerts:sent to record its delivery (channel, *ms). Returns 1
+//  delivered, 0 not within the time, -1 Redis unavailable, -2 not queued.
+int ctl_alert_roundtrip (ctl_t *ctl, kt_severity_t sev, int timeout_s, char *key, size_t klen,
+                         char *channel, size_t clen, int64_t *ms);
+
+//  ---- metrics (ctl_metrics.c) -------------------------------------------------------
+
+//  The Prometheus text exposition of processes and book, read now. Returns an owned
+//  string (free), or NULL on OOM. With Redis down it holds kt_redis_up 0 only.
+char *ctl_metrics_render (ctl_t *ctl);
+
 //  ---- commands ----------------------------------------------------------------------
 
+int ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv);
+int ctl_state_cmd_resume (ctl_t *ctl, int argc, char **argv);
 int ctl_book_cmd_positions (ctl_t *ctl, int argc, char **argv);
 int ctl_book_cmd_orders (ctl_t *ctl, int argc, char **argv);
 int ctl_journal_cmd (ctl_t *ctl, int argc, char **argv);

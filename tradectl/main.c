@@ -12,9 +12,6 @@
 #include <string.h>
 #include "ctl_cmd.h"
 
-int ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv);
-int ctl_state_cmd_resume (ctl_t *ctl, int argc, char **argv);
-
 static const struct ctl_cmd s_cmds[] = {
     {"status", "", "can the system trade now, and why not; state, P&L, positions, health",
      ctl_state_cmd_status},
@@ -29,12 +26,21 @@ static const struct ctl_cmd s_cmds[] = {
     {"flatten", "[SYMBOL]", "close every open position (or one) through risk-gate",
      ctl_order_cmd_flatten},
     {"cancel-all", "", "cancel every open order through risk-gate", ctl_order_cmd_cancel_all},
-    {"reconcile", "", "ask the reconciler to compare with the broker now",
+    {"reconcile", "[--timeout S]", "ask the reconciler to compare with the broker now",
      ctl_request_cmd_reconcile},
     {"token", "ACCESS_TOKEN | -", "store a new access token and tell the processes",
      ctl_login_cmd_token},
     {"login", "[REDIRECT_URL | REQUEST_TOKEN]",
      "the daily Kite login: URL, request token, access token stored", ctl_login_cmd_login},
+    {"alert-test", "[--timeout S] [--severity SEV]",
+     "send a test alert and wait until it is delivered", ctl_alert_cmd_test},
+    {"journal", "--date YYYY-MM-DD [--out FILE]", "the day's orders, fills, round trips as CSV",
+     ctl_journal_cmd},
+    {"watch", "[--interval S] [--once]", "full-screen live view; q or Ctrl-C quits", ctl_watch_cmd},
+    {"preflight", "[--min-disk-mb N] [--alert-timeout S]",
+     "the pre-market checklist: PASS/FAIL lines", ctl_preflight_cmd},
+    {"metrics", "[--listen HOST:PORT] [--once]", "serve Prometheus metrics (127.0.0.1:9108)",
+     ctl_metrics_cmd},
     {NULL, NULL, NULL, NULL}};
 
 static void

@@ -1,0 +1,258 @@
+/*  ctl_journal - `journal --date D`: the day as CSV, for a spreadsheet or a later
+ *  comparison of stages: every order recorded that day (the book), every fill and the
+ *  round trips (from the `fill` entries kt_book appends to `events`: a round trip opens
+ *  when a symbol's position leaves 0 and closes when it returns to 0, with its realised
+ *  P&L). Three sections, one header line each, money in rupees with 2 decimals. */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl_cmd.h"
+
+//  The fields of kt_book's `fill` event this reader uses.
+struct s_fill {
+    char coid[KT_ID_LEN], trade_id[32], sym[KT_SYM_LEN], side[8];
+    int64_t qty, price, pos_qty, realised_delta, ts;
+};
+
+struct s_trip {
+    char sym[KT_SYM_LEN];
+    int64_t opened_ns, closed_ns, qty, entry_value, exit_value, realised;
+    bool open;
+};
+
+static void
+s_csv_str (FILE *f, const char *s)
+{
+    //  Quoted only when needed (RFC 4180): reasons may hold commas.
+    if (!strpbrk (s, ",\"\n")) {
+        fputs (s, f);
+        return;
+    }
+    fputc ('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc ('"', f);
+        fputc (*s, f);
+    }
+    fputc ('"', f);
+}
+
+static const char *
+s_rs (int64_t paise, char *buf, size_t len)
+{
+    return kt_money_format (paise, buf, len) ? buf : "";
+}
+
+static const char *
+s_ist (int64_t ns, char *buf, int len)
+{
+    if (ns <= 0)
+        return "";
+    return kt_ist_format (ns, buf, len);
+}
+
+static void
+s_fill_parse (const redisReply *f, struct s_fill *x)
+{
+    memset (x, 0, sizeof *x);
+    for (size_t j = 0; j + 1 < f->elements; j += 2) {
+        const char *k = f->element[j]->str, *v = f->element[j + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp (k, "coid") == 0)
+            snprintf (x->coid, sizeof x->coid, "%s", v);
+        else if (strcmp (k, "trade_id") == 0)
+            snprintf (x->trade_id, sizeof x->trade_id, "%s", v);
+        else if (strcmp (k, "sym") == 0)
+            snprintf (x->sym, sizeof x->sym, "%s", v);
+        else if (strcmp (k, "side") == 0)
+            snprintf (x->side, sizeof x->side, "%s", v);
+        else if (strcmp (k, "qty") == 0)
+            x->qty = strtoll (v, NULL, 10);
+        else if (strcmp (k, "price") == 0)
+            x->price = strtoll (v, NULL, 10);
+        else if (strcmp (k, "pos_qty") == 0)
+            x->pos_qty = strtoll (v, NULL, 10);
+        else if (strcmp (k, "realised_delta") == 0)
+            x->realised_delta = strtoll (v, NULL, 10);
+        else if (strcmp (k, "ts") == 0)
+            x->ts = strtoll (v, NULL, 10);
+    }
+}
+
+static bool
+s_is_fill (const redisReply *f)
+{
+    for (size_t j = 0; j + 1 < f->elements; j += 2)
+        if (f->element[j]->str && strcmp (f->element[j]->str, "type") == 0)
+            return f->element[j + 1]->str && strcmp (f->element[j + 1]->str, "fill") == 0;
+    return false;
+}
+
+//  Fills of [from, to) in stream order. Returns the count, or -1 (Redis).
+static int
+s_fills (kt_store_t *store, int64_t from, int64_t to, struct s_fill **out)
+{
+    struct kt_skey ev = kt_schema_key (kt_store_prefix (store), &kt_key_events, NULL);
+    int n = 0, cap = 0;
+    *out = NULL;
+    char start[48] = "-";
+    for (;;) {
+        redisReply *r = kt_store_cmd (store, "XRANGE %s %s + COUNT 1000", ev.s, start);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            if (r)
+                freeReplyObject (r);
+            free (*out);
+            *out = NULL;
+            return -1;
+        }
+        size_t got = r->elements;
+        for (size_t i = 0; i < got; i++) {
+            const redisReply *e = r->element[i];
+            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !s_is_fill (e->element[1]))
+                continue;
+            struct s_fill x;
+            s_fill_parse (e->element[1], &x);
+            if (x.ts < from || x.ts >= to)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                *out = realloc (*out, (size_t) cap * sizeof **out);
+                if (!*out)
+                    abort ();
+            }
+            (*out)[n++] = x;
+        }
+        if (got)
+            snprintf (start, sizeof start, "(%s", r->element[got - 1]->element[0]->str);
+        freeReplyObject (r);
+        if (got < 1000)
+            return n;
+    }
+}
+
+int
+ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
+{
+    const char *date = NULL, *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--date") == 0 && i + 1 < argc)
+            date = argv[++i];
+        else if (strcmp (argv[i], "--out") == 0 && i + 1 < argc)
+            file = argv[++i];
+        else
+            return ctl_fail (ctl, CTL_EXIT_USAGE,
+                             "journal: usage: journal --date YYYY-MM-DD "
+                             "[--out FILE]");
+    }
+    int y, mo, d;
+    if (!date || kt_ist_parse_date (date, &y, &mo, &d) != 0)
+        return ctl_fail (ctl, CTL_EXIT_USAGE,
+                         "journal: --date YYYY-MM-DD (an IST trading day) "
+                         "is required");
+    kt_store_t *store = ctl_store (ctl);
+    if (!store)
+        return CTL_EXIT_REDIS;
+    int64_t from = kt_ist_ns (y, mo, d, 0, 0, 0), to = from + 86400000000000LL;
+    char why[256];
+    struct kt_order_rec *ord;
+    int nord;
+    struct s_fill *fills;
+    if (ctl_book_orders_between (ctl, from, to, &ord, &nord, why, sizeof why) != 0)
+        return ctl_fail (ctl, CTL_EXIT_REDIS, "journal: %s", why);
+    int nfill = s_fills (store, from, to, &fills);
+    if (nfill < 0) {
+        free (ord);
+        return ctl_fail (ctl, CTL_EXIT_REDIS, "journal: events: %s", kt_store_errstr (store));
+    }
+    //  Round trips, per symbol in fill order.
+    struct s_trip *trips = calloc ((size_t) nfill + 1, sizeof *trips);
+    int ntrip = 0;
+    for (int i = 0; i < nfill; i++) {
+        const struct s_fill *x = &fills[i];
+        struct s_trip *t = NULL;
+        for (int k = ntrip - 1; k >= 0 && !t; k--)
+            if (trips[k].open && strcmp (trips[k].sym, x->sym) == 0)
+                t = &trips[k];
+        if (!t) {
+            t = &trips[ntrip++];
+            snprintf (t->sym, sizeof t->sym, "%s", x->sym);
+            t->opened_ns = x->ts;
+            t->open = true;
+        }
+        int64_t before = x->pos_qty + (strcmp (x->side, "BUY") == 0 ? -x->qty : x->qty);
+        int64_t v = x->qty * x->price;
+        //  Opening fills move the position away from 0, closing ones towards it.
+        bool opening = before == 0 || (before > 0) == (strcmp (x->side, "BUY") == 0);
+        if (opening) {
+            t->entry_value += v;
+            t->qty += x->qty;
+        } else
+            t->exit_value += v;
+        t->realised += x->realised_delta;
+        if (x->pos_qty == 0) {
+            t->open = false;
+            t->closed_ns = x->ts;
+        }
+    }
+    FILE *f = file ? fopen (file, "w") : ctl->out;
+    if (!f) {
+        free (ord);
+        free (fills);
+        free (trips);
+        return ctl_fail (ctl, CTL_EXIT_FAIL, "journal: cannot write %s", file);
+    }
+    char a[32], b[32], c[32], t1[32], t2[32];
+    fprintf (f, "section,coid,intent_id,parent,sym,side,purpose,order_type,product,qty,price,"
+                "trigger,status,filled_qty,avg_px,reason,exit_reason,created_ist,updated_ist\n");
+    for (int i = 0; i < nord; i++) {
+        const struct kt_order_rec *o = &ord[i];
+        fprintf (f, "order,%s,%s,%s,%s,%s,%s,%s,%s,%" PRId64 ",%s,%s,%s,%" PRId64 ",%s,", o->coid,
+                 o->intent_id, o->parent, o->sym, o->side ? kt_side_str (o->side) : "",
+                 o->purpose ? kt_purpose_str (o->purpose) : "",
+                 o->order_type ? kt_order_type_str (o->order_type) : "",
+                 o->product ? kt_product_str (o->product) : "", o->qty,
+                 s_rs (o->price, a, sizeof a), s_rs (o->trigger, b, sizeof b),
+                 o->status ? kt_ord_status_str (o->status) : "", o->filled_qty,
+                 s_rs (o->avg_px, c, sizeof c));
+        s_csv_str (f, o->reason);
+        fprintf (f, ",%s,%s,%s\n", o->exit_reason, s_ist (o->created_ns, t1, sizeof t1),
+                 s_ist (o->updated_ns, t2, sizeof t2));
+    }
+    fprintf (f, "section,coid,trade_id,sym,side,qty,price,pos_qty_after,realised,time_ist\n");
+    for (int i = 0; i < nfill; i++) {
+        const struct s_fill *x = &fills[i];
+        fprintf (f, "fill,%s,%s,%s,%s,%" PRId64 ",%s,%" PRId64 ",%s,%s\n", x->coid, x->trade_id,
+                 x->sym, x->side, x->qty, s_rs (x->price, a, sizeof a), x->pos_qty,
+                 s_rs (x->realised_delta, b, sizeof b), s_ist (x->ts, t1, sizeof t1));
+    }
+    fprintf (f, "section,sym,qty,entry_value,exit_value,realised,opened_ist,closed_ist\n");
+    int64_t total = 0;
+    for (int i = 0; i < ntrip; i++) {
+        const struct s_trip *t = &trips[i];
+        total += t->realised;
+        fprintf (f, "trip,%s,%" PRId64 ",%s,%s,%s,%s,%s\n", t->sym, t->qty,
+                 s_rs (t->entry_value, a, sizeof a), s_rs (t->exit_value, b, sizeof b),
+                 s_rs (t->realised, c, sizeof c), s_ist (t->opened_ns, t1, sizeof t1),
+                 t->open ? "open" : s_ist (t->closed_ns, t2, sizeof t2));
+    }
+    if (file) {
+        fclose (f);
+        if (ctl->json) {
+            cJSON *root = cJSON_CreateObject ();
+            cJSON_AddStringToObject (root, "file", file);
+            cJSON_AddNumberToObject (root, "orders", nord);
+            cJSON_AddNumberToObject (root, "fills", nfill);
+            cJSON_AddNumberToObject (root, "round_trips", ntrip);
+            cJSON_AddNumberToObject (root, "realised", (double) total);
+            ctl_json_emit (ctl, root, CTL_EXIT_OK);
+        } else
+            fprintf (ctl->out, "%s: %d orders, %d fills, %d round trips, realised %s\n", file, nord,
+                     nfill, ntrip, ctl_fmt_rs (total, a, sizeof a));
+    }
+    free (ord);
+    free (fills);
+    free (trips);
+    return CTL_EXIT_OK;
+}
