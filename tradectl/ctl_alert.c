@@ -46,7 +46,7 @@ int
 ctl_alert_roundtrip (ctl_t *ctl, kt_severity_t sev, int timeout_s, char *key, size_t klen,
                      char *channel, size_t clen, int64_t *ms)
 {
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     channel[0] = '\0';
     *ms = 0;
     snprintf (key, klen, "ctl.alert_test.%lld", (long long) (kt_clock_wall_ns () / 1000000));
@@ -87,20 +87,20 @@ ctl_alert_cmd_test (ctl_t *ctl, int argc, char **argv)
                  kt_severity_parse (argv[i + 1]) != KT_SEV_NONE)
             sev = kt_severity_parse (argv[++i]);
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE,
-                             "alert-test: usage: alert-test [--timeout S] "
-                             "[--severity INFO|WARNING|CRITICAL]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "alert-test: usage: alert-test [--timeout S] "
+                                 "[--severity INFO|WARNING|CRITICAL]");
     }
-    if (!ctl_store (ctl))
-        return ctl_fail (ctl, CTL_EXIT_REDIS,
-                         "alert-test: delivery is recorded in Redis; "
-                         "cannot confirm it without");
+    if (!ctl_ctx_store (ctl))
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS,
+                             "alert-test: delivery is recorded in Redis; "
+                             "cannot confirm it without");
     char key[KT_KEY_LEN], channel[64];
     int64_t ms;
     int found =
         ctl_alert_roundtrip (ctl, sev, timeout_s, key, sizeof key, channel, sizeof channel, &ms);
     struct ctl_health h;
-    ctl_health_read (ctl, "alerter", ctl_now (ctl, NULL), 1000000, &h);
+    ctl_health_read (ctl, "alerter", ctl_ctx_now (ctl, NULL), 1000000, &h);
     int rc = found == 1    ? CTL_EXIT_OK
              : found == -1 ? CTL_EXIT_REDIS
              : found == -2 ? CTL_EXIT_FAIL
@@ -110,7 +110,7 @@ ctl_alert_cmd_test (ctl_t *ctl, int argc, char **argv)
         cJSON_AddStringToObject (root, "key", key);
         cJSON_AddBoolToObject (root, "delivered", found == 1);
         cJSON_AddStringToObject (root, "channel", channel);
-        cJSON_AddNumberToObject (root, "ms", (double) ms);
+        ctl_json_i64 (root, "ms", ms);
         cJSON_AddBoolToObject (root, "alerter_up", h.present);
         return ctl_json_emit (ctl, root, rc);
     }

@@ -57,7 +57,7 @@ ctl_book_positions (ctl_t *ctl, struct kt_pos_rec **out, char *why, size_t whyle
 {
     struct s_vec v = {NULL, sizeof (struct kt_pos_rec), 0, 0};
     *out = NULL;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store) {
         snprintf (why, whylen, "Redis unavailable");
         return -1;
@@ -77,7 +77,7 @@ ctl_book_open_orders (ctl_t *ctl, struct kt_order_rec **out, char *why, size_t w
 {
     struct s_vec v = {NULL, sizeof (struct kt_order_rec), 0, 0};
     *out = NULL;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store) {
         snprintf (why, whylen, "Redis unavailable");
         return -1;
@@ -99,7 +99,7 @@ ctl_book_orders_between (ctl_t *ctl, int64_t from_ns, int64_t to_ns, struct kt_o
     struct s_vec v = {NULL, sizeof (struct kt_order_rec), 0, 0};
     *out = NULL;
     *n = 0;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store) {
         snprintf (why, whylen, "Redis unavailable");
         return -1;
@@ -145,14 +145,14 @@ ctl_book_cmd_positions (ctl_t *ctl, int argc, char **argv)
 {
     (void) argv;
     if (argc != 1)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "positions takes no arguments");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "positions takes no arguments");
     char why[256];
     struct kt_pos_rec *pos;
-    if (!ctl_store (ctl))
+    if (!ctl_ctx_store (ctl))
         return CTL_EXIT_REDIS;
     int n = ctl_book_positions (ctl, &pos, why, sizeof why);
     if (n < 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "positions: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "positions: %s", why);
     if (ctl->json) {
         cJSON *root = cJSON_CreateObject ();
         cJSON *arr = cJSON_AddArrayToObject (root, "positions");
@@ -161,7 +161,7 @@ ctl_book_cmd_positions (ctl_t *ctl, int argc, char **argv)
         free (pos);
         return ctl_json_emit (ctl, root, CTL_EXIT_OK);
     }
-    int64_t now = ctl_now (ctl, NULL);
+    int64_t now = ctl_ctx_now (ctl, NULL);
     if (n == 0)
         fprintf (ctl->out, "no open positions\n");
     else
@@ -187,11 +187,11 @@ ctl_book_cmd_orders (ctl_t *ctl, int argc, char **argv)
         if (strcmp (argv[i], "--all") == 0)
             all = true;
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE, "orders: unknown argument %s", argv[i]);
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "orders: unknown argument %s", argv[i]);
     }
-    if (!ctl_store (ctl))
+    if (!ctl_ctx_store (ctl))
         return CTL_EXIT_REDIS;
-    int64_t now = ctl_now (ctl, NULL);
+    int64_t now = ctl_ctx_now (ctl, NULL);
     char why[256];
     struct kt_order_rec *ord;
     int n;
@@ -199,9 +199,9 @@ ctl_book_cmd_orders (ctl_t *ctl, int argc, char **argv)
         int64_t day = kt_ist_day_start (now);
         if (ctl_book_orders_between (ctl, day, day + 86400000000000LL, &ord, &n, why, sizeof why) !=
             0)
-            return ctl_fail (ctl, CTL_EXIT_REDIS, "orders: %s", why);
+            return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "orders: %s", why);
     } else if ((n = ctl_book_open_orders (ctl, &ord, why, sizeof why)) < 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "orders: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "orders: %s", why);
     if (ctl->json) {
         cJSON *root = cJSON_CreateObject ();
         cJSON *arr = cJSON_AddArrayToObject (root, "orders");

@@ -2,7 +2,7 @@
  *  the readers and formatters the commands share.
  *
  *  main.c is a dispatcher over a table of commands (name, arguments, summary,
- *  function). A command reads what it needs (Redis through ctl_store, a process
+ *  function). A command reads what it needs (Redis through ctl_ctx_store, a process
  *  through its socket, the broker over REST), reports what actually happened - the
  *  answer it got, not what it asked for - as text or, with --json, as one JSON object
  *  on stdout, and returns one of the exit codes below (docs/tradectl.md). */
@@ -28,7 +28,7 @@ enum {
 //  What every command gets. Owned by main.
 typedef struct ctl {
     const kt_cfg_t *cfg; //  the loaded config
-    kt_store_t *store;   //  created by main, connected on first ctl_store
+    kt_store_t *store;   //  created by main, connected on first ctl_ctx_store
     bool store_tried;
     bool store_ok;
     bool json;      //  --json: one JSON object on out, nothing else there
@@ -47,16 +47,20 @@ struct ctl_cmd {
     ctl_cmd_fn *fn;
 };
 
+//  ---- the context (ctl_ctx.c) --------------------------------------------------------
+
 //  The store, connected on first use. Returns NULL (after printing "Redis H:P
 //  unavailable: why" to err once) when Redis does not answer.
-kt_store_t *ctl_store (ctl_t *ctl);
+kt_store_t *ctl_ctx_store (ctl_t *ctl);
 
 //  Pipeline time now (the shared sim clock when the config runs one and Redis has it,
 //  else wall time); *speed_ppm (may be NULL) gets the clock's speed.
-int64_t ctl_now (ctl_t *ctl, int64_t *speed_ppm);
+int64_t ctl_ctx_now (ctl_t *ctl, int64_t *speed_ppm);
 
-//  Print err's "tradectl: <cmd>: <text>" line and return code (a helper for failures).
-int ctl_fail (ctl_t *ctl, int code, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+//  Print "tradectl: <text>" on err and return code. A command with ctl->store_tried
+//  reset reconnects on its next ctl_ctx_store (watch, metrics: Redis may come back).
+int ctl_ctx_fail (ctl_t *ctl, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 //  ---- formatting (ctl_fmt.c) -------------------------------------------------------
 
@@ -73,6 +77,9 @@ char *ctl_fmt_rs (int64_t paise, char *buf, size_t len);
 //  An order / a position as JSON (money in paise, times in ns, plus *_age text).
 cJSON *ctl_json_order (const struct kt_order_rec *o, int64_t now_ns);
 cJSON *ctl_json_pos (const struct kt_pos_rec *p);
+
+//  Add an integer as exact JSON number text (cJSON numbers are doubles).
+void ctl_json_i64 (cJSON *o, const char *name, int64_t v);
 
 //  Print root on one line to ctl->out and free it. Returns code.
 int ctl_json_emit (ctl_t *ctl, cJSON *root, int code);

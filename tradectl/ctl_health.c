@@ -14,7 +14,7 @@ ctl_health_read (ctl_t *ctl, const char *proc, int64_t now_ns, int64_t speed_ppm
 {
     memset (out, 0, sizeof *out);
     out->proc = proc;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store)
         return -1;
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_health, proc);

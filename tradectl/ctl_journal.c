@@ -142,16 +142,16 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         else if (strcmp (argv[i], "--out") == 0 && i + 1 < argc)
             file = argv[++i];
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE,
-                             "journal: usage: journal --date YYYY-MM-DD "
-                             "[--out FILE]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "journal: usage: journal --date YYYY-MM-DD "
+                                 "[--out FILE]");
     }
     int y, mo, d;
     if (!date || kt_ist_parse_date (date, &y, &mo, &d) != 0)
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "journal: --date YYYY-MM-DD (an IST trading day) "
-                         "is required");
-    kt_store_t *store = ctl_store (ctl);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "journal: --date YYYY-MM-DD (an IST trading day) "
+                             "is required");
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store)
         return CTL_EXIT_REDIS;
     int64_t from = kt_ist_ns (y, mo, d, 0, 0, 0), to = from + 86400000000000LL;
@@ -160,11 +160,11 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
     int nord;
     struct s_fill *fills;
     if (ctl_book_orders_between (ctl, from, to, &ord, &nord, why, sizeof why) != 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "journal: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: %s", why);
     int nfill = s_fills (store, from, to, &fills);
     if (nfill < 0) {
         free (ord);
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "journal: events: %s", kt_store_errstr (store));
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: events: %s", kt_store_errstr (store));
     }
     //  Round trips, per symbol in fill order.
     struct s_trip *trips = calloc ((size_t) nfill + 1, sizeof *trips);
@@ -201,7 +201,7 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         free (ord);
         free (fills);
         free (trips);
-        return ctl_fail (ctl, CTL_EXIT_FAIL, "journal: cannot write %s", file);
+        return ctl_ctx_fail (ctl, CTL_EXIT_FAIL, "journal: cannot write %s", file);
     }
     char a[32], b[32], c[32], t1[32], t2[32];
     fprintf (f, "section,coid,intent_id,parent,sym,side,purpose,order_type,product,qty,price,"
@@ -242,10 +242,10 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         if (ctl->json) {
             cJSON *root = cJSON_CreateObject ();
             cJSON_AddStringToObject (root, "file", file);
-            cJSON_AddNumberToObject (root, "orders", nord);
-            cJSON_AddNumberToObject (root, "fills", nfill);
-            cJSON_AddNumberToObject (root, "round_trips", ntrip);
-            cJSON_AddNumberToObject (root, "realised", (double) total);
+            ctl_json_i64 (root, "orders", nord);
+            ctl_json_i64 (root, "fills", nfill);
+            ctl_json_i64 (root, "round_trips", ntrip);
+            ctl_json_i64 (root, "realised", total);
             ctl_json_emit (ctl, root, CTL_EXIT_OK);
         } else
             fprintf (ctl->out, "%s: %d orders, %d fills, %d round trips, realised %s\n", file, nord,

@@ -171,18 +171,18 @@ s_install (ctl_t *ctl, const char *token, cJSON *root)
 {
     char path[512], name[64], why[512], user[64];
     if (s_secret_ref (ctl, path, sizeof path, name, sizeof name, why, sizeof why) != 0)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "%s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "%s", why);
     int p = ctl_login_profile (ctl->cfg, token, user, sizeof user, NULL, 0, why, sizeof why);
     if (p != 0)
-        return ctl_fail (ctl, p < 0 ? CTL_EXIT_NOANSWER : CTL_EXIT_FAIL,
-                         "the broker %s the token (%s); nothing stored",
-                         p < 0 ? "did not answer for" : "refused", why);
+        return ctl_ctx_fail (ctl, p < 0 ? CTL_EXIT_NOANSWER : CTL_EXIT_FAIL,
+                             "the broker %s the token (%s); nothing stored",
+                             p < 0 ? "did not answer for" : "refused", why);
     if (s_store_token (path, name, token, why, sizeof why) != 0)
-        return ctl_fail (ctl, CTL_EXIT_FAIL, "token not stored: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_FAIL, "token not stored: %s", why);
     char note[64];
     snprintf (note, sizeof note, "access token ...%s for %.32s", token + strlen (token) - 4, user);
-    bool told = ctl_store (ctl) &&
-                ctl_request_write (ctl, &kt_key_session_reload, note, ctl_now (ctl, NULL)) == 0;
+    bool told = ctl_ctx_store (ctl) &&
+                ctl_request_write (ctl, &kt_key_session_reload, note, ctl_ctx_now (ctl, NULL)) == 0;
     if (root) {
         cJSON_AddStringToObject (root, "user_id", user);
         cJSON_AddStringToObject (root, "stored_in", path);
@@ -203,22 +203,22 @@ int
 ctl_login_cmd_token (ctl_t *ctl, int argc, char **argv)
 {
     if (argc != 2)
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "token: usage: token ACCESS_TOKEN | token - "
-                         "(read from stdin, keeps it out of the shell "
-                         "history)");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "token: usage: token ACCESS_TOKEN | token - "
+                             "(read from stdin, keeps it out of the shell "
+                             "history)");
     char buf[256];
     const char *t = argv[1];
     if (strcmp (t, "-") == 0) {
         if (!fgets (buf, sizeof buf, stdin))
-            return ctl_fail (ctl, CTL_EXIT_USAGE, "token: nothing on stdin");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "token: nothing on stdin");
         buf[strcspn (buf, "\r\n \t")] = '\0';
         t = buf;
     }
     if (!s_token_ok (t))
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "token: an access token is 8..120 letters and "
-                         "digits");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "token: an access token is 8..120 letters and "
+                             "digits");
     return s_install (ctl, t, ctl->json ? cJSON_CreateObject () : NULL);
 }
 
@@ -263,14 +263,14 @@ int
 ctl_login_cmd_login (ctl_t *ctl, int argc, char **argv)
 {
     if (argc > 2)
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "login: usage: login [REDIRECT_URL | "
-                         "REQUEST_TOKEN]");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "login: usage: login [REDIRECT_URL | "
+                             "REQUEST_TOKEN]");
     const kt_cfg_t *cfg = ctl->cfg;
     if (!cfg->kite_api_key[0] || !cfg->kite_api_secret[0])
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "login: kite.api_key and kite.api_secret must be "
-                         "set (docs/configuration.md, Secrets)");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "login: kite.api_key and kite.api_secret must be "
+                             "set (docs/configuration.md, Secrets)");
     char pasted[2048];
     if (argc == 2)
         snprintf (pasted, sizeof pasted, "%s", argv[1]);
@@ -283,11 +283,11 @@ ctl_login_cmd_login (ctl_t *ctl, int argc, char **argv)
         fprintf (ctl->err, "2. paste the URL you were sent to (or its request_token): ");
         fflush (ctl->err);
         if (!fgets (pasted, sizeof pasted, stdin))
-            return ctl_fail (ctl, CTL_EXIT_USAGE, "login: nothing pasted");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "login: nothing pasted");
     }
     char rt[128];
     if (ctl_login_request_token (pasted, rt, sizeof rt) != 0)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "login: no request_token in what was pasted");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "login: no request_token in what was pasted");
     char sum[65], url[256], body[512];
     s_sha256_hex (cfg->kite_api_key, rt, cfg->kite_api_secret, sum);
     snprintf (url, sizeof url, "%s/session/token", cfg->kite_api_url);
@@ -297,7 +297,7 @@ ctl_login_cmd_login (ctl_t *ctl, int argc, char **argv)
     //  Never re-sent: a request token is single-use.
     kt_http_resp_t *r = kt_http_post_sync (url, hdrs, body, 15000);
     if (r->err != KT_HTTP_OK) {
-        int rc = ctl_fail (ctl, CTL_EXIT_NOANSWER, "login: %s: %s", url, r->errstr);
+        int rc = ctl_ctx_fail (ctl, CTL_EXIT_NOANSWER, "login: %s: %s", url, r->errstr);
         kt_http_resp_destroy (&r);
         return rc;
     }
@@ -308,11 +308,12 @@ ctl_login_cmd_login (ctl_t *ctl, int argc, char **argv)
     if (r->status != 200 || !cJSON_IsString (tok) || !s_token_ok (tok->valuestring)) {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive (j, "message");
         const cJSON *et = cJSON_GetObjectItemCaseSensitive (j, "error_type");
-        rc = ctl_fail (ctl, CTL_EXIT_FAIL,
-                       "login refused: HTTP %ld %s: %s (a request token "
-                       "works once and for a few minutes: log in again)",
-                       r->status, cJSON_IsString (et) ? et->valuestring : "",
-                       cJSON_IsString (msg) ? msg->valuestring : "no access token in the answer");
+        rc = ctl_ctx_fail (ctl, CTL_EXIT_FAIL,
+                           "login refused: HTTP %ld %s: %s (a request token "
+                           "works once and for a few minutes: log in again)",
+                           r->status, cJSON_IsString (et) ? et->valuestring : "",
+                           cJSON_IsString (msg) ? msg->valuestring
+                                                : "no access token in the answer");
     } else
         rc = s_install (ctl, tok->valuestring, ctl->json ? cJSON_CreateObject () : NULL);
     cJSON_Delete (j);

@@ -70,7 +70,7 @@ ctl_metrics_render (ctl_t *ctl)
         return NULL;
     //  Each scrape reconnects if Redis went away meanwhile.
     ctl->store_tried = false;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     s_help (f, "kt_redis_up", "gauge", "1 when Redis answers");
     fprintf (f, "kt_redis_up %d\n", store ? 1 : 0);
     if (!store) {
@@ -78,7 +78,7 @@ ctl_metrics_render (ctl_t *ctl)
         return buf;
     }
     int64_t speed;
-    int64_t now = ctl_now (ctl, &speed);
+    int64_t now = ctl_ctx_now (ctl, &speed);
     struct ctl_health h[16];
     int np = 0;
     for (int i = 0; ctl_health_procs[i] && np < 16; i++)
@@ -201,9 +201,9 @@ ctl_metrics_cmd (ctl_t *ctl, int argc, char **argv)
         else if (strcmp (argv[i], "--once") == 0)
             once = true;
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE,
-                             "metrics: usage: metrics [--listen HOST:PORT] "
-                             "[--once]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "metrics: usage: metrics [--listen HOST:PORT] "
+                                 "[--once]");
     }
     if (once) {
         //  One rendering on stdout (for a cron job or a quick look).
@@ -217,7 +217,8 @@ ctl_metrics_cmd (ctl_t *ctl, int argc, char **argv)
     }
     char *colon = strrchr (hostport, ':');
     if (!colon || !colon[1])
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "metrics: --listen HOST:PORT, e.g. 127.0.0.1:9108");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "metrics: --listen HOST:PORT, e.g. 127.0.0.1:9108");
     *colon = '\0';
     const char *host = hostport[0] ? hostport : "127.0.0.1";
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -225,7 +226,7 @@ ctl_metrics_cmd (ctl_t *ctl, int argc, char **argv)
                              .ai_flags = AI_PASSIVE},
                     *ai = NULL;
     if (getaddrinfo (host, colon + 1, &hints, &ai) != 0 || !ai)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "metrics: cannot resolve %s", host);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "metrics: cannot resolve %s", host);
     int fd = socket (ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -234,8 +235,8 @@ ctl_metrics_cmd (ctl_t *ctl, int argc, char **argv)
         freeaddrinfo (ai);
         if (fd >= 0)
             close (fd);
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "metrics: cannot listen on %s:%s: %s", host,
-                         colon + 1, strerror (e));
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "metrics: cannot listen on %s:%s: %s", host,
+                             colon + 1, strerror (e));
     }
     freeaddrinfo (ai);
     struct sigaction sa = {.sa_handler = s_on_signal};

@@ -34,13 +34,13 @@ s_link_open (ctl_t *ctl, struct s_link *l)
     uint32_t epoch = (uint32_t) (kt_clock_wall_ns () / 1000000000LL);
     l->bus = kt_bus_new (ctl->cfg, NULL, "tradectl", epoch ? epoch : 1);
     if (!l->bus)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "cannot create the ZeroMQ context");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "cannot create the ZeroMQ context");
     l->exec_sub = kt_bus_connect (l->bus, "exec_pub", ZMQ_SUB);
     if (l->exec_sub)
         kt_bus_subscribe (l->bus, l->exec_sub, "exec.");
     l->risk = kt_bus_client_new (l->bus, NULL, "risk", 0, -1, NULL, NULL);
     if (!l->risk)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "risk endpoint: %s", kt_bus_errstr (l->bus));
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "risk endpoint: %s", kt_bus_errstr (l->bus));
     //  Let the subscription reach exec-gateway before the first command can leave.
     struct timespec ts = {0, 200 * 1000000L};
     nanosleep (&ts, NULL);
@@ -67,7 +67,7 @@ s_decision_json (const struct kt_decision *d)
     cJSON *j = cJSON_CreateObject ();
     cJSON_AddStringToObject (j, "intent_id", d->intent_id);
     cJSON_AddStringToObject (j, "verdict", kt_verdict_str (d->verdict));
-    cJSON_AddNumberToObject (j, "qty", (double) d->qty);
+    ctl_json_i64 (j, "qty", d->qty);
     cJSON_AddStringToObject (j, "state", d->state ? kt_state_str (d->state) : "");
     cJSON_AddStringToObject (j, "coid", d->coid);
     cJSON *r = cJSON_AddArrayToObject (j, "reasons");
@@ -190,8 +190,8 @@ s_send (ctl_t *ctl, struct s_link *l, const char *what, struct kt_intent *in, cJ
         cJSON_AddStringToObject (e, "event", kt_exec_kind_str (ev.event));
         cJSON_AddStringToObject (e, "coid", coid);
         cJSON_AddStringToObject (e, "broker_id", ev.broker_id);
-        cJSON_AddNumberToObject (e, "filled_qty", (double) ev.filled_qty);
-        cJSON_AddNumberToObject (e, "avg_px", (double) ev.avg_px);
+        ctl_json_i64 (e, "filled_qty", ev.filled_qty);
+        ctl_json_i64 (e, "avg_px", ev.avg_px);
         cJSON_AddStringToObject (e, "reason", ev.reason);
     } else {
         char px[32];
@@ -212,8 +212,8 @@ static int
 s_price_arg (ctl_t *ctl, const char *opt, const char *val, int64_t *out)
 {
     if (!val || kt_money_parse_exact (val, strlen (val), out) != 0 || *out <= 0)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "order: %s needs a price in rupees (e.g. 98.05)",
-                         opt);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "order: %s needs a price in rupees (e.g. 98.05)",
+                             opt);
     return 0;
 }
 
@@ -245,26 +245,26 @@ ctl_order_cmd_order (ctl_t *ctl, int argc, char **argv)
             char *end;
             in.qty = strtoll (a, &end, 10);
             if (*end || in.qty <= 0)
-                return ctl_fail (ctl, CTL_EXIT_USAGE,
-                                 "order: quantity must be a positive "
-                                 "number of units, not %s",
-                                 a);
+                return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                     "order: quantity must be a positive "
+                                     "number of units, not %s",
+                                     a);
             pos++;
         } else if (pos == 2 && strlen (a) < sizeof in.sym) {
             snprintf (in.sym, sizeof in.sym, "%s", a);
             pos++;
         } else
-            return ctl_fail (ctl, CTL_EXIT_USAGE,
-                             "order: unexpected argument %s (usage: order "
-                             "BUY|SELL QTY SYMBOL [options])",
-                             a);
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "order: unexpected argument %s (usage: order "
+                                 "BUY|SELL QTY SYMBOL [options])",
+                                 a);
         if (rc)
             return rc;
     }
     if (pos != 3)
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "order: usage: order BUY|SELL QTY SYMBOL "
-                         "[--limit RS] [--trigger RS] [--stop RS] [--exit]");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "order: usage: order BUY|SELL QTY SYMBOL "
+                             "[--limit RS] [--trigger RS] [--stop RS] [--exit]");
     in.order_type = limit && trigger ? KT_OT_SL
                     : limit          ? KT_OT_LIMIT
                     : trigger        ? KT_OT_SLM
@@ -279,7 +279,7 @@ ctl_order_cmd_order (ctl_t *ctl, int argc, char **argv)
     struct s_link l;
     int rc = s_link_open (ctl, &l);
     if (rc == 0) {
-        ctl_store (ctl); //  optional: the book confirms what exec-gateway did
+        ctl_ctx_store (ctl); //  optional: the book confirms what exec-gateway did
         s_intent_id (&l, 'o', in.intent_id, sizeof in.intent_id);
         cJSON *res = ctl->json ? cJSON_CreateObject () : NULL;
         char what[96];
@@ -305,17 +305,17 @@ int
 ctl_order_cmd_flatten (ctl_t *ctl, int argc, char **argv)
 {
     if (argc > 2)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "flatten: usage: flatten [SYMBOL]");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "flatten: usage: flatten [SYMBOL]");
     const char *only = argc == 2 ? argv[1] : NULL;
-    if (!ctl_store (ctl))
-        return ctl_fail (ctl, CTL_EXIT_REDIS,
-                         "flatten: the positions are in Redis; without it "
-                         "close them at the broker (Kite web) by hand");
+    if (!ctl_ctx_store (ctl))
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS,
+                             "flatten: the positions are in Redis; without it "
+                             "close them at the broker (Kite web) by hand");
     char why[256];
     struct kt_pos_rec *pos;
     int n = ctl_book_positions (ctl, &pos, why, sizeof why);
     if (n < 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "flatten: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "flatten: %s", why);
     struct s_link l;
     int rc = s_link_open (ctl, &l);
     cJSON *root = ctl->json ? cJSON_CreateObject () : NULL;
@@ -338,7 +338,7 @@ ctl_order_cmd_flatten (ctl_t *ctl, int argc, char **argv)
         if (arr) {
             res = cJSON_CreateObject ();
             cJSON_AddStringToObject (res, "sym", in.sym);
-            cJSON_AddNumberToObject (res, "qty", (double) pos[i].qty);
+            ctl_json_i64 (res, "qty", pos[i].qty);
             cJSON_AddItemToArray (arr, res);
         }
         char what[96];
@@ -350,7 +350,7 @@ ctl_order_cmd_flatten (ctl_t *ctl, int argc, char **argv)
     s_link_close (&l);
     if (done == 0 && rc == 0) {
         if (only)
-            rc = ctl_fail (ctl, CTL_EXIT_FAIL, "flatten: no open position in %s", only);
+            rc = ctl_ctx_fail (ctl, CTL_EXIT_FAIL, "flatten: no open position in %s", only);
         else if (!root)
             fprintf (ctl->out, "flatten: no open positions, nothing to do\n");
     }
@@ -362,16 +362,16 @@ ctl_order_cmd_cancel_all (ctl_t *ctl, int argc, char **argv)
 {
     (void) argv;
     if (argc != 1)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "cancel-all takes no arguments");
-    if (!ctl_store (ctl))
-        return ctl_fail (ctl, CTL_EXIT_REDIS,
-                         "cancel-all: the open orders are in Redis; "
-                         "without it cancel them at the broker by hand");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "cancel-all takes no arguments");
+    if (!ctl_ctx_store (ctl))
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS,
+                             "cancel-all: the open orders are in Redis; "
+                             "without it cancel them at the broker by hand");
     char why[256];
     struct kt_order_rec *ord;
     int n = ctl_book_open_orders (ctl, &ord, why, sizeof why);
     if (n < 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "cancel-all: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "cancel-all: %s", why);
     struct s_link l;
     int rc = s_link_open (ctl, &l);
     cJSON *root = ctl->json ? cJSON_CreateObject () : NULL;
@@ -497,9 +497,9 @@ int
 ctl_order_cmd_halt (ctl_t *ctl, int argc, char **argv)
 {
     if (argc != 2 || !argv[1][0])
-        return ctl_fail (ctl, CTL_EXIT_USAGE,
-                         "halt: usage: halt \"REASON\" (the reason is shown "
-                         "to everyone who resumes)");
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "halt: usage: halt \"REASON\" (the reason is shown "
+                             "to everyone who resumes)");
     const char *reason = argv[1];
     struct s_link l;
     int rc = s_link_open (ctl, &l);
@@ -510,8 +510,8 @@ ctl_order_cmd_halt (ctl_t *ctl, int argc, char **argv)
     cJSON *root = ctl->json ? cJSON_CreateObject () : NULL;
     if (root)
         cJSON_AddStringToObject (root, "reason", reason);
-    kt_store_t *store = ctl_store (ctl);
-    if (!store || ctl_kill_halt (store, reason, ctl->by, ctl_now (ctl, NULL)) != 0) {
+    kt_store_t *store = ctl_ctx_store (ctl);
+    if (!store || ctl_kill_halt (store, reason, ctl->by, ctl_ctx_now (ctl, NULL)) != 0) {
         if (root)
             cJSON_AddBoolToObject (root, "kill_switch", false);
         else

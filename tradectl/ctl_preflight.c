@@ -284,20 +284,20 @@ ctl_preflight_cmd (ctl_t *ctl, int argc, char **argv)
         else if (strcmp (argv[i], "--alert-timeout") == 0 && i + 1 < argc && atoi (argv[i + 1]) > 0)
             alert_s = atoi (argv[++i]);
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE,
-                             "preflight: usage: preflight [--min-disk-mb N] "
-                             "[--alert-timeout S]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "preflight: usage: preflight [--min-disk-mb N] "
+                                 "[--alert-timeout S]");
     }
     cJSON *root = ctl->json ? cJSON_CreateObject () : NULL;
     struct s_report r = {ctl, root ? cJSON_AddArrayToObject (root, "checks") : NULL, 0};
     s_broker (&r);
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store) {
         s_line (&r, false, "redis", "unavailable at %s:%lld", ctl->cfg->redis_host,
                 (long long) ctl->cfg->redis_port);
     } else {
         int64_t speed;
-        int64_t now = ctl_now (ctl, &speed);
+        int64_t now = ctl_ctx_now (ctl, &speed);
         s_redis (&r, store);
         s_processes (&r, now, speed);
         s_leftovers (&r, now);
@@ -315,7 +315,7 @@ ctl_preflight_cmd (ctl_t *ctl, int argc, char **argv)
     s_disk (&r, min_mb);
     int rc = r.failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
     if (root) {
-        cJSON_AddNumberToObject (root, "failed", r.failed);
+        ctl_json_i64 (root, "failed", r.failed);
         return ctl_json_emit (ctl, root, rc);
     }
     fprintf (ctl->out, "%s\n",

@@ -15,7 +15,7 @@
 int
 ctl_request_write (ctl_t *ctl, const kt_schema_key_t *key, const char *what, int64_t now_ns)
 {
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store)
         return -1;
     struct kt_request_rec req;
@@ -57,14 +57,14 @@ ctl_request_cmd_reconcile (ctl_t *ctl, int argc, char **argv)
         if (strcmp (argv[i], "--timeout") == 0 && i + 1 < argc)
             timeout_s = atoi (argv[++i]);
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE, "reconcile: usage: reconcile [--timeout S]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "reconcile: usage: reconcile [--timeout S]");
     }
-    if (!ctl_store (ctl))
+    if (!ctl_ctx_store (ctl))
         return CTL_EXIT_REDIS;
     int64_t speed;
-    int64_t now = ctl_now (ctl, &speed);
+    int64_t now = ctl_ctx_now (ctl, &speed);
     if (ctl_request_write (ctl, &kt_key_recon_request, "reconcile now", now) != 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "reconcile: %s", kt_store_errstr (ctl->store));
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "reconcile: %s", kt_store_errstr (ctl->store));
     if (!ctl->json)
         fprintf (ctl->out, "reconciliation requested; waiting up to %d s for the reconciler\n",
                  timeout_s);
@@ -73,7 +73,7 @@ ctl_request_cmd_reconcile (ctl_t *ctl, int argc, char **argv)
     int rc = CTL_EXIT_NOANSWER;
     const char *found = NULL;
     while (kt_clock_wall_mono_ns () < until) {
-        if (ctl_health_read (ctl, "reconciler", ctl_now (ctl, NULL), speed, &h) != 0)
+        if (ctl_health_read (ctl, "reconciler", ctl_ctx_now (ctl, NULL), speed, &h) != 0)
             return CTL_EXIT_REDIS;
         found = ctl_health_counter (&h, "last_run_ns");
         if (found && strtoll (found, NULL, 10) >= now) {

@@ -28,8 +28,8 @@ s_processes (ctl_t *ctl, int64_t now, int64_t speed, cJSON *arr)
             cJSON *p = cJSON_CreateObject ();
             cJSON_AddStringToObject (p, "name", h.proc);
             cJSON_AddBoolToObject (p, "up", h.fresh);
-            cJSON_AddNumberToObject (p, "pid", (double) h.rec.pid);
-            cJSON_AddNumberToObject (p, "beat_ns", (double) h.rec.beat);
+            ctl_json_i64 (p, "pid", h.rec.pid);
+            ctl_json_i64 (p, "beat_ns", h.rec.beat);
             cJSON_AddStringToObject (p, "beat_age", h.present ? age : "never");
             cJSON_AddItemToArray (arr, p);
         } else if (!h.present)
@@ -46,19 +46,19 @@ ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
 {
     (void) argv;
     if (argc != 1)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "status takes no arguments");
-    kt_store_t *store = ctl_store (ctl);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "status takes no arguments");
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store)
         return CTL_EXIT_REDIS;
     int64_t speed;
-    int64_t now = ctl_now (ctl, &speed);
+    int64_t now = ctl_ctx_now (ctl, &speed);
     if (!ctl->json) {
         if (ctl_status_print (store, ctl->out, now, speed) != 0)
             return CTL_EXIT_REDIS;
         return s_processes (ctl, now, speed, NULL) < 0 ? CTL_EXIT_REDIS : CTL_EXIT_OK;
     }
     cJSON *root = cJSON_CreateObject ();
-    cJSON_AddNumberToObject (root, "now_ns", (double) now);
+    ctl_json_i64 (root, "now_ns", now);
     int down = s_processes (ctl, now, speed, cJSON_AddArrayToObject (root, "processes"));
     char why[256];
     struct kt_pos_rec *pos = NULL;
@@ -70,9 +70,9 @@ ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
         free (pos);
         free (ord);
         cJSON_Delete (root);
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "status: %s", why);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "status: %s", why);
     }
-    cJSON_AddNumberToObject (root, "processes_down", down);
+    ctl_json_i64 (root, "processes_down", down);
     cJSON *arr = cJSON_AddArrayToObject (root, "positions");
     for (int i = 0; i < np; i++)
         cJSON_AddItemToArray (arr, ctl_json_pos (&pos[i]));
@@ -80,9 +80,9 @@ ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
     for (int i = 0; i < no; i++)
         cJSON_AddItemToArray (arr, ctl_json_order (&ord[i], now));
     cJSON *b = cJSON_AddObjectToObject (root, "book");
-    cJSON_AddNumberToObject (b, "ver", (double) book.ver);
-    cJSON_AddNumberToObject (b, "realised", (double) book.realised);
-    cJSON_AddNumberToObject (b, "fills", (double) book.fills);
+    ctl_json_i64 (b, "ver", book.ver);
+    ctl_json_i64 (b, "realised", book.realised);
+    ctl_json_i64 (b, "fills", book.fills);
     free (pos);
     free (ord);
     return ctl_json_emit (ctl, root, CTL_EXIT_OK);
@@ -93,13 +93,13 @@ ctl_state_cmd_resume (ctl_t *ctl, int argc, char **argv)
 {
     (void) argv;
     if (argc != 1)
-        return ctl_fail (ctl, CTL_EXIT_USAGE, "resume takes no arguments");
-    kt_store_t *store = ctl_store (ctl);
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "resume takes no arguments");
+    kt_store_t *store = ctl_ctx_store (ctl);
     if (!store)
         return CTL_EXIT_REDIS;
     kt_trading_state_t was = KT_STATE_NONE;
-    if (ctl_kill_resume (store, ctl->by, ctl_now (ctl, NULL), &was) != 0)
-        return ctl_fail (ctl, CTL_EXIT_REDIS, "resume failed: %s", kt_store_errstr (store));
+    if (ctl_kill_resume (store, ctl->by, ctl_ctx_now (ctl, NULL), &was) != 0)
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "resume failed: %s", kt_store_errstr (store));
     const char *was_s = was ? kt_state_str (was) : "UNKNOWN";
     if (ctl->json) {
         cJSON *root = cJSON_CreateObject ();

@@ -67,9 +67,9 @@ s_frame (ctl_t *ctl)
     ctl->store_tried = false; //  reconnect each frame: Redis may be back
     FILE *err = ctl->err;
     ctl->err = f;
-    kt_store_t *store = ctl_store (ctl);
+    kt_store_t *store = ctl_ctx_store (ctl);
     int64_t speed;
-    int64_t now = ctl_now (ctl, &speed);
+    int64_t now = ctl_ctx_now (ctl, &speed);
     char when[40];
     kt_ist_format (now, when, sizeof when);
     fprintf (f, "tradectl watch  %s IST  (%s)  q quits\n\n", when, ctl->cfg->mode);
@@ -120,7 +120,8 @@ ctl_watch_cmd (ctl_t *ctl, int argc, char **argv)
         else if (strcmp (argv[i], "--once") == 0)
             once = true;
         else
-            return ctl_fail (ctl, CTL_EXIT_USAGE, "watch: usage: watch [--interval S] [--once]");
+            return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                                 "watch: usage: watch [--interval S] [--once]");
     }
     bool tty = isatty (STDOUT_FILENO) && isatty (STDIN_FILENO) && !ctl->json && !once;
     struct termios saved;

@@ -6,7 +6,6 @@
  *  Exit codes (docs/tradectl.md): 0 done, 1 the action failed or was refused, 2 usage
  *  or config, 3 Redis unavailable, 4 a process or the broker did not answer. */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,49 +55,6 @@ s_help (FILE *f)
     fprintf (f, "\nexit codes: 0 done, 1 failed or refused, 2 usage or config, 3 Redis "
                 "unavailable,\n            4 a process or the broker did not answer "
                 "(docs/tradectl.md)\n");
-}
-
-kt_store_t *
-ctl_store (ctl_t *ctl)
-{
-    if (!ctl->store_tried) {
-        ctl->store_tried = true;
-        ctl->store_ok = kt_store_connect (ctl->store) == 0;
-        if (!ctl->store_ok)
-            fprintf (ctl->err, "tradectl: Redis %s:%lld unavailable: %s\n", ctl->cfg->redis_host,
-                     (long long) ctl->cfg->redis_port, kt_store_errstr (ctl->store));
-    }
-    return ctl->store_ok ? ctl->store : NULL;
-}
-
-int64_t
-ctl_now (ctl_t *ctl, int64_t *speed_ppm)
-{
-    if (speed_ppm)
-        *speed_ppm = 1000000;
-    if (strcmp (ctl->cfg->clock_mode, "sim") != 0 || !ctl_store (ctl))
-        return kt_clock_wall_ns ();
-    kt_clock_t *clock = kt_proc_shared_clock (ctl->store, NULL);
-    int64_t now = kt_clock_wall_ns ();
-    if (clock) {
-        now = kt_clock_now_ns (clock);
-        if (speed_ppm)
-            *speed_ppm = kt_clock_speed_ppm (clock);
-    }
-    kt_clock_destroy (&clock);
-    return now;
-}
-
-int
-ctl_fail (ctl_t *ctl, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    fprintf (ctl->err, "tradectl: ");
-    vfprintf (ctl->err, fmt, ap);
-    fprintf (ctl->err, "\n");
-    va_end (ap);
-    return code;
 }
 
 int

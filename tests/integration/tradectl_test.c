@@ -727,6 +727,23 @@ test_metrics_over_http (void **state)
         assert_true (s_prom_value (r->body, "kt_up{proc=\"alerter\"}", &v) > 0);
         assert_true (v == 1);
     }
+    //  Every series the sample dashboard queries is one tradectl serves.
+    char *dash = s_slurp ("deploy/grafana-dashboard.json");
+    assert_non_null (dash);
+    int series = 0;
+    for (const char *m = strstr (dash, "kt_"); m; m = strstr (m + 1, "kt_")) {
+        if (m > dash && ((m[-1] >= 'a' && m[-1] <= 'z') || m[-1] == '_' || m[-1] == '-'))
+            continue;
+        char name[64], help[80];
+        size_t n = strspn (m, "abcdefghijklmnopqrstuvwxyz_");
+        snprintf (name, sizeof name, "%.*s", (int) n, m);
+        snprintf (help, sizeof help, "# TYPE %s ", name);
+        if (!strstr (r->body, help))
+            fail_msg ("the dashboard queries %s, which metrics does not serve", name);
+        series++;
+    }
+    assert_true (series >= 10);
+    free (dash);
     kt_http_resp_destroy (&r);
     snprintf (url, sizeof url, "http://%s/other", listen);
     r = kt_http_get_sync (url, NULL, 5000);
