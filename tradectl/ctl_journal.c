@@ -196,6 +196,44 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
             t->closed_ns = x->ts;
         }
     }
+    if (ctl->json && !file) {
+        //  The same three sections as JSON arrays (money in paise, times in ns).
+        cJSON *root = cJSON_CreateObject ();
+        cJSON_AddStringToObject (root, "date", date);
+        cJSON *arr = cJSON_AddArrayToObject (root, "orders");
+        for (int i = 0; i < nord; i++)
+            cJSON_AddItemToArray (arr, ctl_json_order (&ord[i], ctl_ctx_now (ctl, NULL)));
+        arr = cJSON_AddArrayToObject (root, "fills");
+        for (int i = 0; i < nfill; i++) {
+            cJSON *x = cJSON_CreateObject ();
+            cJSON_AddStringToObject (x, "coid", fills[i].coid);
+            cJSON_AddStringToObject (x, "trade_id", fills[i].trade_id);
+            cJSON_AddStringToObject (x, "sym", fills[i].sym);
+            cJSON_AddStringToObject (x, "side", fills[i].side);
+            ctl_json_i64 (x, "qty", fills[i].qty);
+            ctl_json_i64 (x, "price", fills[i].price);
+            ctl_json_i64 (x, "pos_qty", fills[i].pos_qty);
+            ctl_json_i64 (x, "realised", fills[i].realised_delta);
+            ctl_json_i64 (x, "ts_ns", fills[i].ts);
+            cJSON_AddItemToArray (arr, x);
+        }
+        arr = cJSON_AddArrayToObject (root, "round_trips");
+        for (int i = 0; i < ntrip; i++) {
+            cJSON *x = cJSON_CreateObject ();
+            cJSON_AddStringToObject (x, "sym", trips[i].sym);
+            ctl_json_i64 (x, "qty", trips[i].qty);
+            ctl_json_i64 (x, "entry_value", trips[i].entry_value);
+            ctl_json_i64 (x, "exit_value", trips[i].exit_value);
+            ctl_json_i64 (x, "realised", trips[i].realised);
+            ctl_json_i64 (x, "opened_ns", trips[i].opened_ns);
+            ctl_json_i64 (x, "closed_ns", trips[i].open ? 0 : trips[i].closed_ns);
+            cJSON_AddItemToArray (arr, x);
+        }
+        free (ord);
+        free (fills);
+        free (trips);
+        return ctl_json_emit (ctl, root, CTL_EXIT_OK);
+    }
     FILE *f = file ? fopen (file, "w") : ctl->out;
     if (!f) {
         free (ord);

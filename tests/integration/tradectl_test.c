@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cJSON.h>
@@ -436,6 +437,13 @@ test_journal (void **state)
     assert_int_equal (cJSON_GetObjectItem (j, "round_trips")->valueint, 2);
     assert_int_equal (cJSON_GetObjectItem (j, "realised")->valueint, 26250);
     cJSON_Delete (j);
+    s_ctl ("--json", "journal", "--date", "2025-11-24");
+    j = s_json ();
+    assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (j, "orders")), 4);
+    cJSON *trip = cJSON_GetArrayItem (cJSON_GetObjectItem (j, "round_trips"), 1);
+    assert_int_equal (cJSON_GetObjectItem (trip, "realised")->valueint, 26250);
+    assert_int_equal (cJSON_GetObjectItem (trip, "entry_value")->valueint, 750000);
+    cJSON_Delete (j);
     s_ctl ("journal", "--date", "2025-11-23"); //  another day: headers only
     assert_int_equal (F.rc, 0);
     assert_null (strstr (F.out, "S1-0001"));
@@ -516,6 +524,23 @@ test_halt (void **state)
     cJSON *j = s_json ();
     assert_true (cJSON_IsTrue (cJSON_GetObjectItem (j, "kill_switch")));
     assert_string_equal (cJSON_GetObjectItem (j, "state")->valuestring, "HALTED");
+    //  The exit code follows exec-gateway's answers to the halt's commands.
+    bool rejected = false;
+    cJSON *ev;
+    cJSON_ArrayForEach (ev, cJSON_GetObjectItem (j, "exec"))
+    {
+        const char *kind = cJSON_GetObjectItem (ev, "event")->valuestring;
+        rejected |= strcmp (kind, "REJECTED") == 0;
+        //  each answer is the one exec-gateway recorded for that command
+        redisReply *o =
+            s_redis ("HGET kt:order:%s status", cJSON_GetObjectItem (ev, "coid")->valuestring);
+        if (o->type == REDIS_REPLY_STRING && rejected)
+            assert_string_equal (o->str, "REJECTED");
+        freeReplyObject (o);
+    }
+    if (F.exec)
+        assert_true (cJSON_GetArraySize (cJSON_GetObjectItem (j, "exec")) >= 1);
+    assert_int_equal (F.rc, !F.exec ? 4 : rejected ? 1 : 0);
     redisReply *r = s_redis ("HGET kt:risk:kill reason");
     assert_string_equal (r->str, "ctl test");
     freeReplyObject (r);
@@ -562,6 +587,52 @@ test_reconcile_request (void **state)
     r = s_redis ("HGET kt:recon:request requested_ns");
     assert_true (strtoll (r->str, NULL, 10) > 0);
     freeReplyObject (r);
+}
+
+//  The reconciler of this build does not watch recon:request yet; a child process
+//  plays its heartbeat: when the request appears it reports a run that started then.
+static void
+test_reconcile_ran (void **state)
+{
+    (void) state;
+    pid_t pid = fork ();
+    if (pid == 0) {
+        for (int i = 0; i < 400; i++) {
+            redisContext *c = kt_testredis_connect (F.redis);
+            redisReply *r = c ? redisCommand (c, "HGET kt:recon:request requested_ns") : NULL;
+            redisReply *b = c ? redisCommand (c, "HGET kt:recon:request by") : NULL;
+            bool fresh = r && r->type == REDIS_REPLY_STRING && b && b->type == REDIS_REPLY_STRING &&
+                         strcmp (b->str, "ctltest2") == 0;
+            if (fresh)
+                freeReplyObject (redisCommand (c,
+                                               "HSET kt:health:reconciler pid 4242 beat %s "
+                                               "last_run_ns %s last_result %s",
+                                               r->str, r->str, "agree:3"));
+            if (r)
+                freeReplyObject (r);
+            if (b)
+                freeReplyObject (b);
+            if (c)
+                redisFree (c);
+            if (fresh)
+                _exit (0);
+            usleep (25000);
+        }
+        _exit (1);
+    }
+    const char *env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
+                         "USER=ctltest2", NULL};
+    const char *args[] = {"-c", F.cfg, "reconcile", "--timeout", "10", NULL};
+    kt_testproc_t *p = kt_testproc_start ("tradectl", args, env);
+    int rc = kt_testproc_wait (p, 20000);
+    char *out = kt_testproc_out_read (p);
+    kt_testproc_destroy (&p);
+    int st = 0;
+    waitpid (pid, &st, 0);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (out, "reconciler ran: agree:3"));
+    free (out);
+    freeReplyObject (s_redis ("DEL kt:health:reconciler"));
 }
 
 static void
@@ -621,6 +692,11 @@ test_login_against_kite_sim (void **state)
     assert_non_null (strstr (F.err, "login refused"));
     s_ctl ("login", "https://127.0.0.1/kt?status=success");
     assert_int_equal (F.rc, 2);
+    s_ctl ("login"); //  stdin is /dev/null: the URL is shown, nothing is pasted
+    assert_int_equal (F.rc, 2);
+    assert_non_null (
+        strstr (F.err, "https://kite.zerodha.com/connect/login?api_key=sim_api_key&v=3"));
+    assert_non_null (strstr (F.err, "nothing pasted"));
 }
 
 static void
@@ -772,6 +848,71 @@ test_status_and_watch (void **state)
     assert_non_null (strstr (F.out, "tradectl watch"));
     assert_non_null (strstr (F.out, "open orders (book)"));
     assert_null (strstr (F.out, "\033[")); //  no escapes without a terminal
+    s_ctl ("--json", "watch", "--once");
+    assert_int_equal (F.rc, 0);
+    j = s_json ();
+    assert_true (cJSON_IsArray (cJSON_GetObjectItem (j, "processes")));
+    cJSON_Delete (j);
+}
+
+static char *
+s_run (const char *cmd)
+{
+    FILE *p = popen (cmd, "r");
+    if (!p)
+        return NULL;
+    char *buf = calloc (1, 1 << 16);
+    size_t n = fread (buf, 1, (1 << 16) - 1, p);
+    buf[n] = '\0';
+    pclose (p);
+    return buf;
+}
+
+//  watch on a real terminal: tmux on a private server socket gives it one.
+static void
+test_watch_in_tmux (void **state)
+{
+    (void) state;
+    char bin[300], sock[48], cmd[1200], rcfile[128];
+    const char *b = getenv ("KT_BUILD");
+    char *abs = realpath (b && *b ? b : "build", NULL);
+    assert_non_null (abs);
+    snprintf (bin, sizeof bin, "%s/bin/tradectl", abs);
+    free (abs);
+    snprintf (sock, sizeof sock, "kt-ctl-%d", (int) getpid ());
+    snprintf (rcfile, sizeof rcfile, "%s/watch.rc", F.dir);
+    snprintf (cmd, sizeof cmd,
+              "tmux -L %s -f /dev/null new-session -d -s w -x 160 -y 60 "
+              "'%s -c %s watch --interval 0.3; echo EXIT=$? > %s; sleep 30'",
+              sock, bin, F.cfg, rcfile);
+    assert_int_equal (system (cmd), 0);
+    char *screen = NULL;
+    snprintf (cmd, sizeof cmd, "tmux -L %s capture-pane -p -e -t w", sock);
+    for (int i = 0; i < 100; i++) {
+        free (screen);
+        screen = s_run (cmd);
+        if (screen && strstr (screen, "processes:") && strstr (screen, "open orders (book)"))
+            break;
+        usleep (100000);
+    }
+    assert_non_null (strstr (screen, "tradectl watch"));
+    assert_non_null (strstr (screen, "DOWN"));
+    assert_non_null (strstr (screen, "31m")); //  red where it needs a look
+    free (screen);
+    snprintf (cmd, sizeof cmd, "tmux -L %s send-keys -t w q", sock);
+    assert_int_equal (system (cmd), 0);
+    char *rc = NULL;
+    for (int i = 0; i < 100 && !(rc && strstr (rc, "EXIT=")); i++) {
+        free (rc);
+        usleep (50000);
+        rc = s_slurp (rcfile);
+    }
+    assert_non_null (rc);
+    assert_non_null (strstr (rc, "EXIT=0"));
+    free (rc);
+    snprintf (cmd, sizeof cmd, "tmux -L %s kill-server", sock);
+    if (system (cmd) != 0)
+        fprintf (stderr, "tmux kill-server failed\n");
 }
 
 int
@@ -783,11 +924,13 @@ main (void)
         cmocka_unit_test (test_positions_and_orders),
         cmocka_unit_test (test_journal),
         cmocka_unit_test (test_status_and_watch),
+        cmocka_unit_test (test_watch_in_tmux),
         cmocka_unit_test (test_order_blocked_and_risk_down),
         cmocka_unit_test (test_flatten_and_cancel_all),
         cmocka_unit_test (test_halt),
         cmocka_unit_test (test_halt_without_redis),
         cmocka_unit_test (test_reconcile_request),
+        cmocka_unit_test (test_reconcile_ran),
         cmocka_unit_test (test_token),
         cmocka_unit_test (test_login_against_kite_sim),
         cmocka_unit_test (test_alert_test),
