@@ -21,10 +21,39 @@
 
 struct s_link {
     kt_bus_t *bus;
+    kt_loop_t *loop; //  drives the risk client while a call waits
     kt_bus_client_t *risk;
     void *exec_sub;
     int seq;
+    bool done, answered; //  the pending call
+    struct kt_msg reply;
 };
+
+static void
+s_on_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply, void *arg)
+{
+    (void) client;
+    (void) req_id;
+    struct s_link *l = arg;
+    l->done = true;
+    l->answered = reply != NULL;
+    if (reply)
+        l->reply = *reply;
+}
+
+//  One request to risk-gate with the lazy-pirate policy (same bytes on every retry),
+//  waiting on a private loop until the answer or the client gives up. Returns 0 with
+//  l->reply, or -1 (no answer, or the request could not be made).
+static int
+s_call (struct s_link *l, struct kt_msg *msg)
+{
+    l->done = l->answered = false;
+    if (kt_bus_client_send (l->risk, msg->u.intent.intent_id, "risk.intent", msg) != 0)
+        return -1;
+    while (!l->done && !kt_loop_interrupted ())
+        kt_loop_run_once (l->loop, 100);
+    return l->answered ? 0 : -1;
+}
 
 static int
 s_link_open (ctl_t *ctl, struct s_link *l)
@@ -38,7 +67,8 @@ s_link_open (ctl_t *ctl, struct s_link *l)
     l->exec_sub = kt_bus_connect (l->bus, "exec_pub", ZMQ_SUB);
     if (l->exec_sub)
         kt_bus_subscribe (l->bus, l->exec_sub, "exec.");
-    l->risk = kt_bus_client_new (l->bus, NULL, "risk", 0, -1, NULL, NULL);
+    l->loop = kt_loop_new ();
+    l->risk = l->loop ? kt_bus_client_new (l->bus, l->loop, "risk", 0, -1, s_on_reply, l) : NULL;
     if (!l->risk)
         return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "risk endpoint: %s", kt_bus_errstr (l->bus));
     //  Let the subscription reach exec-gateway before the first command can leave.
@@ -51,6 +81,7 @@ static void
 s_link_close (struct s_link *l)
 {
     kt_bus_client_destroy (&l->risk);
+    kt_loop_destroy (&l->loop);
     kt_bus_destroy (&l->bus);
 }
 
@@ -151,12 +182,11 @@ s_exec_outcome (ctl_t *ctl, struct s_link *l, const char *coid, struct kt_exec_e
 static int
 s_send (ctl_t *ctl, struct s_link *l, const char *what, struct kt_intent *in, cJSON *res)
 {
-    struct kt_msg msg, reply;
+    struct kt_msg msg;
     memset (&msg, 0, sizeof msg);
     msg.env.type = KT_MSG_ORDER_INTENT;
     msg.u.intent = *in;
-    if (kt_bus_client_call (l->risk, in->intent_id, "risk.intent", &msg, &reply) != 0 ||
-        reply.env.type != KT_MSG_RISK_DECISION) {
+    if (s_call (l, &msg) != 0 || l->reply.env.type != KT_MSG_RISK_DECISION) {
         if (res)
             cJSON_AddStringToObject (res, "error", "risk-gate did not answer");
         else
@@ -166,7 +196,7 @@ s_send (ctl_t *ctl, struct s_link *l, const char *what, struct kt_intent *in, cJ
                      what, ctl->cfg->ep_risk);
         return CTL_EXIT_NOANSWER;
     }
-    const struct kt_decision *d = &reply.u.decision;
+    const struct kt_decision *d = &l->reply.u.decision;
     if (res)
         cJSON_AddItemToObject (res, "decision", s_decision_json (d));
     else
@@ -463,12 +493,11 @@ s_halt_socket (ctl_t *ctl, struct s_link *l, const char *reason, cJSON *root)
     in.side = KT_SIDE_SELL;
     in.order_type = KT_OT_MARKET;
     in.purpose = KT_PURPOSE_HALT;
-    struct kt_msg msg, reply;
+    struct kt_msg msg;
     memset (&msg, 0, sizeof msg);
     msg.env.type = KT_MSG_ORDER_INTENT;
     msg.u.intent = in;
-    if (kt_bus_client_call (l->risk, in.intent_id, "risk.intent", &msg, &reply) != 0 ||
-        reply.env.type != KT_MSG_RISK_DECISION) {
+    if (s_call (l, &msg) != 0 || l->reply.env.type != KT_MSG_RISK_DECISION) {
         if (root)
             cJSON_AddStringToObject (root, "risk_gate", "no answer");
         else
@@ -479,7 +508,7 @@ s_halt_socket (ctl_t *ctl, struct s_link *l, const char *reason, cJSON *root)
                      ctl->cfg->ep_risk);
         return CTL_EXIT_NOANSWER;
     }
-    const struct kt_decision *d = &reply.u.decision;
+    const struct kt_decision *d = &l->reply.u.decision;
     bool held = d->verdict == KT_VERDICT_HALT || d->state == KT_STATE_HALTED;
     if (root)
         cJSON_AddItemToObject (root, "risk_gate", s_decision_json (d));
