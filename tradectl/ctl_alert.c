@@ -14,19 +14,21 @@ static int
 s_delivered (kt_store_t *store, const char *key, char *channel, size_t clen)
 {
     struct kt_skey k = kt_schema_key (kt_store_prefix (store), &kt_key_alerts_sent, NULL);
-    redisReply *r = kt_store_cmd (store, "XREVRANGE %s + - COUNT 200", k.s);
-    if (!r)
+    kt_store_result_t r = kt_store_callf (store, "XREVRANGE %s + - COUNT 200", k.s);
+    if (r.kind == KT_STORE_DOWN) {
+        kt_store_result_free (&r);
         return -1;
+    }
     int found = 0;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && !found; i++) {
-        const redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements && !found; i++) {
+        kt_store_result_t e = kt_store_result_at (&r, i);
+        if (e.kind != KT_STORE_ARR || e.elements != 2)
             continue;
-        const redisReply *f = e->element[1];
+        kt_store_result_t f = kt_store_result_at (&e, 1);
         bool match = false;
         const char *ch = "";
-        for (size_t j = 0; j + 1 < f->elements; j += 2) {
-            const char *v = f->element[j + 1]->str ? f->element[j + 1]->str : "";
+        for (size_t j = 0; j + 1 < f.elements; j += 2) {
+            const char *v = kt_store_result_at (&f, j + 1).str;
             if (strstr (v, key))
                 match = true;
             //  The other field of an entry is the channel's name (docs/redis.md).
@@ -38,7 +40,7 @@ s_delivered (kt_store_t *store, const char *key, char *channel, size_t clen)
             found = 1;
         }
     }
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     return found;
 }
 

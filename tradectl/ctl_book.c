@@ -109,29 +109,29 @@ ctl_book_orders_between (ctl_t *ctl, int64_t from_ns, int64_t to_ns, struct kt_o
     struct kt_skey match = kt_schema_key (pre, &kt_key_order, "*");
     char cursor[32] = "0";
     do {
-        redisReply *r = kt_store_cmd (store, "SCAN %s MATCH %s COUNT 500", cursor, match.s);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            snprintf (why, whylen, "SCAN: %s", r ? "unexpected reply" : kt_store_errstr (store));
-            if (r)
-                freeReplyObject (r);
+        kt_store_result_t r = kt_store_callf (store, "SCAN %s MATCH %s COUNT 500", cursor, match.s);
+        if (r.kind != KT_STORE_ARR || r.elements != 2) {
+            snprintf (why, whylen, "SCAN: %s",
+                      r.kind == KT_STORE_DOWN ? r.str : "unexpected reply");
+            kt_store_result_free (&r);
             free (v.items);
             return -1;
         }
-        snprintf (cursor, sizeof cursor, "%s", r->element[0]->str);
-        const redisReply *keys = r->element[1];
-        for (size_t i = 0; i < keys->elements; i++) {
-            const char *coid = keys->element[i]->str + head.len;
+        snprintf (cursor, sizeof cursor, "%s", kt_store_result_at (&r, 0).str);
+        kt_store_result_t keys = kt_store_result_at (&r, 1);
+        for (size_t i = 0; i < keys.elements; i++) {
+            kt_store_result_t k = kt_store_result_at (&keys, i);
             //  order:<coid>:trades and other sub-keys are not orders.
-            if (keys->element[i]->len <= head.len || strchr (coid, ':') ||
-                strlen (coid) >= KT_ID_LEN)
+            if (k.len <= head.len || k.len - head.len >= KT_ID_LEN ||
+                strchr (k.str + head.len, ':'))
                 continue;
             struct kt_order_rec o;
             char w[160];
-            if (kt_book_order_get (store, coid, &o, w, sizeof w) == 1 && o.created_ns >= from_ns &&
-                o.created_ns < to_ns)
+            if (kt_book_order_get (store, k.str + head.len, &o, w, sizeof w) == 1 &&
+                o.created_ns >= from_ns && o.created_ns < to_ns)
                 s_push (&v, &o);
         }
-        freeReplyObject (r);
+        kt_store_result_free (&r);
     } while (strcmp (cursor, "0") != 0);
     if (v.n)
         qsort (v.items, (size_t) v.n, v.size, s_by_created);

@@ -18,27 +18,26 @@ ctl_health_read (ctl_t *ctl, const char *proc, int64_t now_ns, int64_t speed_ppm
     if (!store)
         return -1;
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_health, proc);
-    redisReply *r = kt_store_cmd (store, "HGETALL %s", key.s);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        if (r)
-            freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (store, "HGETALL %s", key.s);
+    if (r.kind != KT_STORE_ARR) {
+        kt_store_result_free (&r);
         return -1;
     }
     char why[128];
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *k = r->element[i], *v = r->element[i + 1];
-        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+    for (size_t i = 0; i + 1 < r.elements; i += 2) {
+        kt_store_result_t k = kt_store_result_at (&r, i), v = kt_store_result_at (&r, i + 1);
+        if (k.kind != KT_STORE_STR || v.kind != KT_STORE_STR)
             continue;
         out->present = true;
-        int set = kt_schema_set (&kt_key_health, &out->rec, k->str, k->len, v->str, v->len, why,
-                                 sizeof why);
+        int set =
+            kt_schema_set (&kt_key_health, &out->rec, k.str, k.len, v.str, v.len, why, sizeof why);
         if (set == 1 && out->ncounters < CTL_HEALTH_COUNTERS) {
-            snprintf (out->counter[out->ncounters], sizeof out->counter[0], "%s", k->str);
-            snprintf (out->value[out->ncounters], sizeof out->value[0], "%s", v->str);
+            snprintf (out->counter[out->ncounters], sizeof out->counter[0], "%s", k.str);
+            snprintf (out->value[out->ncounters], sizeof out->value[0], "%s", v.str);
             out->ncounters++;
         }
     }
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     if (out->present && out->rec.beat > 0) {
         //  Beats are stamped with pipeline time: at 60x a 1 s old beat reads 60 s.
         int64_t ppm = speed_ppm > 0 ? speed_ppm : 1000000;

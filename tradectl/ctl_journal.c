@@ -53,13 +53,11 @@ s_ist (int64_t ns, char *buf, int len)
 }
 
 static void
-s_fill_parse (const redisReply *f, struct s_fill *x)
+s_fill_parse (const kt_store_result_t *f, struct s_fill *x)
 {
     memset (x, 0, sizeof *x);
     for (size_t j = 0; j + 1 < f->elements; j += 2) {
-        const char *k = f->element[j]->str, *v = f->element[j + 1]->str;
-        if (!k || !v)
-            continue;
+        const char *k = kt_store_result_at (f, j).str, *v = kt_store_result_at (f, j + 1).str;
         if (strcmp (k, "coid") == 0)
             snprintf (x->coid, sizeof x->coid, "%s", v);
         else if (strcmp (k, "trade_id") == 0)
@@ -82,11 +80,15 @@ s_fill_parse (const redisReply *f, struct s_fill *x)
 }
 
 static bool
-s_is_fill (const redisReply *f)
+s_is_fill (const kt_store_result_t *f)
 {
-    for (size_t j = 0; j + 1 < f->elements; j += 2)
-        if (f->element[j]->str && strcmp (f->element[j]->str, "type") == 0)
-            return f->element[j + 1]->str && strcmp (f->element[j + 1]->str, "fill") == 0;
+    for (size_t j = 0; j + 1 < f->elements; j += 2) {
+        kt_store_result_t k = kt_store_result_at (f, j);
+        if (kt_store_result_is (&k, "type")) {
+            kt_store_result_t v = kt_store_result_at (f, j + 1);
+            return kt_store_result_is (&v, "fill");
+        }
+    }
     return false;
 }
 
@@ -99,21 +101,21 @@ s_fills (kt_store_t *store, int64_t from, int64_t to, struct s_fill **out)
     *out = NULL;
     char start[48] = "-";
     for (;;) {
-        redisReply *r = kt_store_cmd (store, "XRANGE %s %s + COUNT 1000", ev.s, start);
-        if (!r || r->type != REDIS_REPLY_ARRAY) {
-            if (r)
-                freeReplyObject (r);
+        kt_store_result_t r = kt_store_callf (store, "XRANGE %s %s + COUNT 1000", ev.s, start);
+        if (r.kind != KT_STORE_ARR) {
+            kt_store_result_free (&r);
             free (*out);
             *out = NULL;
             return -1;
         }
-        size_t got = r->elements;
+        size_t got = r.elements;
         for (size_t i = 0; i < got; i++) {
-            const redisReply *e = r->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !s_is_fill (e->element[1]))
+            kt_store_result_t e = kt_store_result_at (&r, i);
+            kt_store_result_t f = kt_store_result_at (&e, 1);
+            if (e.kind != KT_STORE_ARR || e.elements != 2 || !s_is_fill (&f))
                 continue;
             struct s_fill x;
-            s_fill_parse (e->element[1], &x);
+            s_fill_parse (&f, &x);
             if (x.ts < from || x.ts >= to)
                 continue;
             if (n == cap) {
@@ -124,9 +126,11 @@ s_fills (kt_store_t *store, int64_t from, int64_t to, struct s_fill **out)
             }
             (*out)[n++] = x;
         }
-        if (got)
-            snprintf (start, sizeof start, "(%s", r->element[got - 1]->element[0]->str);
-        freeReplyObject (r);
+        if (got) {
+            kt_store_result_t last = kt_store_result_at (&r, got - 1);
+            snprintf (start, sizeof start, "(%s", kt_store_result_at (&last, 0).str);
+        }
+        kt_store_result_free (&r);
         if (got < 1000)
             return n;
     }

@@ -155,20 +155,19 @@ s_broker (struct s_report *r)
 static void
 s_redis (struct s_report *r, kt_store_t *store)
 {
-    redisReply *x = kt_store_cmd (store, "CONFIG GET appendonly");
-    bool on = x && x->type == REDIS_REPLY_ARRAY && x->elements == 2 && x->element[1]->str &&
-              strcmp (x->element[1]->str, "yes") == 0;
-    if (!x)
-        s_line (r, false, "redis", "unavailable: %s", kt_store_errstr (store));
-    else if (x->type == REDIS_REPLY_ERROR)
-        s_line (r, false, "redis", "CONFIG GET refused (%s): cannot check persistence", x->str);
+    kt_store_result_t x = kt_store_callf (store, "CONFIG GET appendonly");
+    kt_store_result_t v = kt_store_result_at (&x, 1);
+    bool on = x.kind == KT_STORE_ARR && x.elements == 2 && kt_store_result_is (&v, "yes");
+    if (x.kind == KT_STORE_DOWN)
+        s_line (r, false, "redis", "unavailable: %s", x.str);
+    else if (x.kind == KT_STORE_ERR)
+        s_line (r, false, "redis", "CONFIG GET refused (%s): cannot check persistence", x.str);
     else
         s_line (r, on, "redis",
                 on ? "persistence on (appendonly yes)"
-                   : "persistence OFF (appendonly no): a Redis restart loses "
-                     "the book; use deploy/redis.conf");
-    if (x)
-        freeReplyObject (x);
+                   : "persistence OFF (appendonly no): a Redis restart loses the book; use "
+                     "deploy/redis.conf");
+    kt_store_result_free (&x);
 }
 
 static void
@@ -250,14 +249,14 @@ s_instruments (struct s_report *r, kt_store_t *store)
         return;
     }
     struct kt_skey k = kt_schema_key (kt_store_prefix (store), uni, NULL);
-    redisReply *x = kt_store_cmd (store, "EXISTS %s", k.s);
-    bool ok = x && x->type == REDIS_REPLY_INTEGER && x->integer == 1;
+    kt_store_result_t x = kt_store_callf (store, "EXISTS %s", k.s);
+    bool ok = x.kind == KT_STORE_INT && x.integer == 1;
     s_line (r, ok, "universe",
-            ok ? "md:universe loaded"
-               : "md:universe missing: md-gateway has "
-                 "not loaded today's universe");
-    if (x)
-        freeReplyObject (x);
+            ok                        ? "md:universe loaded"
+            : x.kind == KT_STORE_DOWN ? "cannot read md:universe: Redis unavailable"
+                                      : "md:universe missing: md-gateway has not loaded today's "
+                                        "universe");
+    kt_store_result_free (&x);
 }
 
 static void

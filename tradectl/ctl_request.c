@@ -36,10 +36,9 @@ ctl_request_write (ctl_t *ctl, const kt_schema_key_t *key, const char *what, int
         argv[2 + i] = p.argv[i];
         lens[2 + i] = p.argvlen[i];
     }
-    redisReply *r = kt_store_cmdargv (store, 2 + 2 * n, argv, lens);
-    bool ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_t r = kt_store_call (store, 2 + 2 * n, argv, lens);
+    bool ok = r.kind == KT_STORE_INT;
+    kt_store_result_free (&r);
     if (!ok)
         return -1;
     kt_store_event (store,
