@@ -31,10 +31,12 @@ typedef struct ctl {
     kt_store_t *store;   //  created by main, connected on first ctl_ctx_store
     bool store_tried;
     bool store_ok;
-    bool json;      //  --json: one JSON object on out, nothing else there
-    FILE *out;      //  stdout
-    FILE *err;      //  stderr: errors and progress
-    const char *by; //  who runs it ($USER), for events and requests
+    bool json;       //  --json: one JSON object on out, nothing else there
+    FILE *out;       //  stdout
+    FILE *err;       //  stderr: errors and progress
+    const char *by;  //  who runs it ($USER), for events and requests
+    bool emitted;    //  a JSON object was printed
+    char error[512]; //  the last ctl_ctx_fail text
 } ctl_t;
 
 //  A command: argv[0] is the command name, options and arguments follow.
@@ -57,8 +59,9 @@ kt_store_t *ctl_ctx_store (ctl_t *ctl);
 //  else wall time); *speed_ppm (may be NULL) gets the clock's speed.
 int64_t ctl_ctx_now (ctl_t *ctl, int64_t *speed_ppm);
 
-//  Print "tradectl: <text>" on err and return code. A command with ctl->store_tried
-//  reset reconnects on its next ctl_ctx_store (watch, metrics: Redis may come back).
+//  Print "tradectl: <text>" on err, keep text in ctl->error and return code. A command with
+//  ctl->store_tried reset reconnects on its next ctl_ctx_store (watch, metrics: Redis may come
+//  back).
 int ctl_ctx_fail (ctl_t *ctl, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 

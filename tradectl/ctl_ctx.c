@@ -1,6 +1,6 @@
 /*  ctl_ctx - what every tradectl command shares: Redis connected on first use (so a
  *  command that does not need it works with Redis down), pipeline time, and the one
- *  error line format. */
+ *  error line format (kept for the --json answer of a command that printed nothing). */
 
 #include <stdarg.h>
 #include <string.h>
@@ -13,8 +13,9 @@ ctl_ctx_store (ctl_t *ctl)
         ctl->store_tried = true;
         ctl->store_ok = kt_store_connect (ctl->store) == 0;
         if (!ctl->store_ok)
-            fprintf (ctl->err, "tradectl: Redis %s:%lld unavailable: %s\n", ctl->cfg->redis_host,
-                     (long long) ctl->cfg->redis_port, kt_store_errstr (ctl->store));
+            ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "Redis %s:%lld unavailable: %s",
+                          ctl->cfg->redis_host, (long long) ctl->cfg->redis_port,
+                          kt_store_errstr (ctl->store));
     }
     return ctl->store_ok ? ctl->store : NULL;
 }
@@ -42,9 +43,8 @@ ctl_ctx_fail (ctl_t *ctl, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
-    fprintf (ctl->err, "tradectl: ");
-    vfprintf (ctl->err, fmt, ap);
-    fprintf (ctl->err, "\n");
+    vsnprintf (ctl->error, sizeof ctl->error, fmt, ap);
     va_end (ap);
+    fprintf (ctl->err, "tradectl: %s\n", ctl->error);
     return code;
 }

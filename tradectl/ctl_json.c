@@ -70,5 +70,6 @@ ctl_json_emit (ctl_t *ctl, cJSON *root, int code)
         free (text);
     }
     cJSON_Delete (root);
+    ctl->emitted = true;
     return code;
 }

@@ -69,8 +69,16 @@ ctl_metrics_render (ctl_t *ctl)
     if (!f)
         return NULL;
     //  Each scrape reconnects if Redis went away meanwhile.
-    ctl->store_tried = false;
+    if (!ctl->store_ok)
+        ctl->store_tried = false;
     kt_store_t *store = ctl_ctx_store (ctl);
+    if (store) {
+        //  Connected once is not answering now: ask.
+        kt_store_result_t pong = kt_store_callf (store, "PING");
+        if (pong.kind != KT_STORE_STR)
+            store = NULL;
+        kt_store_result_free (&pong);
+    }
     s_help (f, "kt_redis_up", "gauge", "1 when Redis answers");
     fprintf (f, "kt_redis_up %d\n", store ? 1 : 0);
     if (!store) {
@@ -205,6 +213,10 @@ ctl_metrics_cmd (ctl_t *ctl, int argc, char **argv)
                                  "metrics: usage: metrics [--listen HOST:PORT] "
                                  "[--once]");
     }
+    if (ctl->json)
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE,
+                             "metrics: the answer is Prometheus text; "
+                             "--json does not apply (use status --json)");
     if (once) {
         //  One rendering on stdout (for a cron job or a quick look).
         char *m = ctl_metrics_render (ctl);

@@ -64,7 +64,8 @@ s_frame (ctl_t *ctl)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream (&buf, &len);
-    ctl->store_tried = false; //  reconnect each frame: Redis may be back
+    if (!ctl->store_ok)
+        ctl->store_tried = false; //  try again each frame: Redis may be back
     FILE *err = ctl->err;
     ctl->err = f;
     kt_store_t *store = ctl_ctx_store (ctl);

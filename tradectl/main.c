@@ -120,6 +120,14 @@ main (int argc, char **argv)
     ctl.store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
                               (int) cfg->redis_timeout_ms);
     int rc = ctl.store ? cmd->fn (&ctl, nargs, args) : CTL_EXIT_USAGE;
+    if (ctl.json && !ctl.emitted) {
+        //  --json promises one object on stdout, also when the command failed early.
+        cJSON *root = cJSON_CreateObject ();
+        cJSON_AddBoolToObject (root, "ok", rc == CTL_EXIT_OK);
+        ctl_json_i64 (root, "exit", rc);
+        cJSON_AddStringToObject (root, "error", ctl.error);
+        ctl_json_emit (&ctl, root, rc);
+    }
     fflush (stdout);
     kt_store_destroy (&ctl.store);
     kt_cfg_destroy (&cfg);

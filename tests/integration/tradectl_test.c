@@ -372,6 +372,11 @@ test_redis_down (void **state)
     assert_non_null (strstr (F.err, "unavailable"));
     s_ctl_with (F.cfg_dead, "--json", "orders", NULL);
     assert_int_equal (F.rc, 3);
+    cJSON *j = s_json (); //  --json answers with one object, also on failure
+    assert_false (cJSON_IsTrue (cJSON_GetObjectItem (j, "ok")));
+    assert_int_equal (cJSON_GetObjectItem (j, "exit")->valueint, 3);
+    assert_non_null (strstr (cJSON_GetObjectItem (j, "error")->valuestring, "unavailable"));
+    cJSON_Delete (j);
     s_ctl_with (F.cfg_dead, "metrics", "--once", NULL);
     assert_int_equal (F.rc, 3);
     assert_non_null (strstr (F.out, "kt_redis_up 0"));
