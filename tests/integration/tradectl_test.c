@@ -53,6 +53,8 @@ static struct {
 static const char *const s_env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
                                     "USER=ctltest", NULL};
 
+static char *s_run (const char *cmd);
+
 static int
 s_free_port (void)
 {
@@ -464,6 +466,17 @@ test_order_blocked_and_risk_down (void **state)
     s_ctl ("order", "SELL", "75", SYM);
     assert_int_equal (F.rc, 4);
     assert_non_null (strstr (F.out, "risk-gate did not answer"));
+    //  The kill switch is set in Redis even with risk-gate down, and tradectl says that
+    //  nobody confirmed it.
+    s_ctl ("halt", "no risk-gate");
+    assert_int_equal (F.rc, 4);
+    assert_non_null (strstr (F.out, "kill switch set: no risk-gate"));
+    assert_non_null (strstr (F.out, "has not confirmed HALTED"));
+    redisReply *k = s_redis ("HGET kt:risk:kill active");
+    assert_string_equal (k->str, "1");
+    freeReplyObject (k);
+    s_ctl ("resume");
+    assert_int_equal (F.rc, 0);
     F.risk = s_start ("risk-gate");
     //  An entry without a stop while risk.require_stop: BLOCKed with its reason.
     s_ctl ("order", "SELL", "75", SYM, "--limit", "150.00");
@@ -697,6 +710,29 @@ test_login_against_kite_sim (void **state)
     assert_non_null (strstr (F.err, "login refused"));
     s_ctl ("login", "https://127.0.0.1/kt?status=success");
     assert_int_equal (F.rc, 2);
+    //  The interactive way: the redirect URL pasted on stdin.
+    char cmd[600];
+    snprintf (cmd, sizeof cmd,
+              "printf 'https://127.0.0.1/kt?request_token=ctlrt2&status=success\\n' | "
+              "KITE_API_KEY=sim_api_key KITE_API_SECRET=sim_api_secret %s/bin/tradectl -c %s "
+              "login 2>&1; echo rc=$?",
+              getenv ("KT_BUILD") && *getenv ("KT_BUILD") ? getenv ("KT_BUILD") : "build", F.cfg);
+    char *out = s_run (cmd);
+    assert_non_null (strstr (out, "connect/login?api_key=sim_api_key"));
+    assert_non_null (strstr (out, "user SM0001"));
+    assert_non_null (strstr (out, "rc=0"));
+    free (out);
+    //  token - reads the token from stdin (kept out of the shell history)
+    snprintf (cmd, sizeof cmd,
+              "printf '" SIM_TOKEN "\\n' | KITE_API_KEY=sim_api_key KITE_API_SECRET=sim_api_secret "
+              "%s/bin/tradectl -c %s token - 2>&1; echo rc=$?",
+              getenv ("KT_BUILD") && *getenv ("KT_BUILD") ? getenv ("KT_BUILD") : "build", F.cfg);
+    out = s_run (cmd);
+    assert_non_null (strstr (out, "rc=0"));
+    free (out);
+    char *sec2 = s_slurp (F.secrets);
+    assert_non_null (strstr (sec2, "KITE_ACCESS_TOKEN=" SIM_TOKEN "\n"));
+    free (sec2);
     s_ctl ("login"); //  stdin is /dev/null: the URL is shown, nothing is pasted
     assert_int_equal (F.rc, 2);
     assert_non_null (
