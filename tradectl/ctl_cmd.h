@@ -158,6 +158,33 @@ int ctl_alert_roundtrip (ctl_t *ctl, kt_severity_t sev, int timeout_s, char *key
 //  string (free), or NULL on OOM. With Redis down it holds kt_redis_up 0 only.
 char *ctl_metrics_render (ctl_t *ctl);
 
+//  ---- the day's journal (ctl_journal.c) ---------------------------------------------
+
+//  One fill as kt_book's `fill` entry in `events` records it.
+struct ctl_journal_fill {
+    char coid[KT_ID_LEN], trade_id[32], sym[KT_SYM_LEN], side[8];
+    int64_t qty, price; //  units, paise
+    int64_t pos_qty;    //  signed position after the fill
+    int64_t realised;   //  paise realised by the fill
+    int64_t ts;         //  fill time, ns
+};
+
+//  A round trip: from a symbol's position leaving 0 to its return to 0.
+struct ctl_journal_trip {
+    char sym[KT_SYM_LEN];
+    int64_t opened_ns;   //  0: opened before the fills given (entry unknown)
+    int64_t closed_ns;   //  0 while open
+    int64_t qty;         //  units opened
+    int64_t entry_value; //  paise x units of the opening fills
+    int64_t exit_value;  //  paise x units of the closing fills
+    int64_t realised;    //  paise
+    bool open;
+};
+
+//  Round trips of fills (in time order) into out (room for 2 x n: a fill through 0
+//  closes one and opens the next). Pure. Returns the number of trips.
+int ctl_journal_trips (const struct ctl_journal_fill *fills, int n, struct ctl_journal_trip *out);
+
 //  ---- commands ----------------------------------------------------------------------
 
 int ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv);

@@ -9,17 +9,62 @@
 #include <string.h>
 #include "ctl_cmd.h"
 
-//  The fields of kt_book's `fill` event this reader uses.
-struct s_fill {
-    char coid[KT_ID_LEN], trade_id[32], sym[KT_SYM_LEN], side[8];
-    int64_t qty, price, pos_qty, realised_delta, ts;
-};
+static struct ctl_journal_trip *
+s_open_trip (const char *sym, struct ctl_journal_trip *trips, int *ntrip)
+{
+    for (int k = *ntrip - 1; k >= 0; k--)
+        if (trips[k].open && strcmp (trips[k].sym, sym) == 0)
+            return &trips[k];
+    return NULL;
+}
 
-struct s_trip {
-    char sym[KT_SYM_LEN];
-    int64_t opened_ns, closed_ns, qty, entry_value, exit_value, realised;
-    bool open;
-};
+int
+ctl_journal_trips (const struct ctl_journal_fill *fills, int n, struct ctl_journal_trip *out)
+{
+    int ntrip = 0;
+    for (int i = 0; i < n; i++) {
+        const struct ctl_journal_fill *x = &fills[i];
+        bool buy = strcmp (x->side, "BUY") == 0;
+        int64_t before = x->pos_qty + (buy ? -x->qty : x->qty);
+        //  Units of this fill that reduce the position, and those that (re)open it: a
+        //  fill that goes through 0 closes one trip and opens the next.
+        int64_t closing = before == 0 || (before > 0) == buy ? 0 : (before > 0 ? before : -before);
+        if (closing > x->qty)
+            closing = x->qty;
+        int64_t opening = x->qty - closing;
+        struct ctl_journal_trip *t = s_open_trip (x->sym, out, &ntrip);
+        if (closing) {
+            if (!t) {
+                //  Opened before the day (or before `events` was trimmed): entry unknown.
+                t = &out[ntrip++];
+                memset (t, 0, sizeof *t);
+                snprintf (t->sym, sizeof t->sym, "%s", x->sym);
+                t->open = true;
+            }
+            t->exit_value += closing * x->price;
+            t->realised += x->realised;
+            if (closing == (before > 0 ? before : -before)) {
+                t->open = false;
+                t->closed_ns = x->ts;
+            }
+        }
+        if (opening) {
+            t = s_open_trip (x->sym, out, &ntrip);
+            if (!t) {
+                t = &out[ntrip++];
+                memset (t, 0, sizeof *t);
+                snprintf (t->sym, sizeof t->sym, "%s", x->sym);
+                t->opened_ns = x->ts;
+                t->open = true;
+            }
+            t->entry_value += opening * x->price;
+            t->qty += opening;
+            if (!closing)
+                t->realised += x->realised;
+        }
+    }
+    return ntrip;
+}
 
 static void
 s_csv_str (FILE *f, const char *s)
@@ -53,7 +98,7 @@ s_ist (int64_t ns, char *buf, int len)
 }
 
 static void
-s_fill_parse (const kt_store_result_t *f, struct s_fill *x)
+s_fill_parse (const kt_store_result_t *f, struct ctl_journal_fill *x)
 {
     memset (x, 0, sizeof *x);
     for (size_t j = 0; j + 1 < f->elements; j += 2) {
@@ -73,7 +118,7 @@ s_fill_parse (const kt_store_result_t *f, struct s_fill *x)
         else if (strcmp (k, "pos_qty") == 0)
             x->pos_qty = strtoll (v, NULL, 10);
         else if (strcmp (k, "realised_delta") == 0)
-            x->realised_delta = strtoll (v, NULL, 10);
+            x->realised = strtoll (v, NULL, 10);
         else if (strcmp (k, "ts") == 0)
             x->ts = strtoll (v, NULL, 10);
     }
@@ -94,7 +139,7 @@ s_is_fill (const kt_store_result_t *f)
 
 //  Fills of [from, to) in stream order. Returns the count, or -1 (Redis).
 static int
-s_fills (kt_store_t *store, int64_t from, int64_t to, struct s_fill **out)
+s_fills (kt_store_t *store, int64_t from, int64_t to, struct ctl_journal_fill **out)
 {
     struct kt_skey ev = kt_schema_key (kt_store_prefix (store), &kt_key_events, NULL);
     int n = 0, cap = 0;
@@ -114,7 +159,7 @@ s_fills (kt_store_t *store, int64_t from, int64_t to, struct s_fill **out)
             kt_store_result_t f = kt_store_result_at (&e, 1);
             if (e.kind != KT_STORE_ARR || e.elements != 2 || !s_is_fill (&f))
                 continue;
-            struct s_fill x;
+            struct ctl_journal_fill x;
             s_fill_parse (&f, &x);
             if (x.ts < from || x.ts >= to)
                 continue;
@@ -162,7 +207,7 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
     char why[256];
     struct kt_order_rec *ord;
     int nord;
-    struct s_fill *fills;
+    struct ctl_journal_fill *fills;
     if (ctl_book_orders_between (ctl, from, to, &ord, &nord, why, sizeof why) != 0)
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: %s", why);
     int nfill = s_fills (store, from, to, &fills);
@@ -170,36 +215,10 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         free (ord);
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: events: %s", kt_store_errstr (store));
     }
-    //  Round trips, per symbol in fill order.
-    struct s_trip *trips = calloc ((size_t) nfill + 1, sizeof *trips);
-    int ntrip = 0;
-    for (int i = 0; i < nfill; i++) {
-        const struct s_fill *x = &fills[i];
-        struct s_trip *t = NULL;
-        for (int k = ntrip - 1; k >= 0 && !t; k--)
-            if (trips[k].open && strcmp (trips[k].sym, x->sym) == 0)
-                t = &trips[k];
-        if (!t) {
-            t = &trips[ntrip++];
-            snprintf (t->sym, sizeof t->sym, "%s", x->sym);
-            t->opened_ns = x->ts;
-            t->open = true;
-        }
-        int64_t before = x->pos_qty + (strcmp (x->side, "BUY") == 0 ? -x->qty : x->qty);
-        int64_t v = x->qty * x->price;
-        //  Opening fills move the position away from 0, closing ones towards it.
-        bool opening = before == 0 || (before > 0) == (strcmp (x->side, "BUY") == 0);
-        if (opening) {
-            t->entry_value += v;
-            t->qty += x->qty;
-        } else
-            t->exit_value += v;
-        t->realised += x->realised_delta;
-        if (x->pos_qty == 0) {
-            t->open = false;
-            t->closed_ns = x->ts;
-        }
-    }
+    struct ctl_journal_trip *trips = calloc (2 * (size_t) nfill + 1, sizeof *trips);
+    if (!trips)
+        abort ();
+    int ntrip = ctl_journal_trips (fills, nfill, trips);
     if (ctl->json && !file) {
         //  The same three sections as JSON arrays (money in paise, times in ns).
         cJSON *root = cJSON_CreateObject ();
@@ -217,7 +236,7 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
             ctl_json_i64 (x, "qty", fills[i].qty);
             ctl_json_i64 (x, "price", fills[i].price);
             ctl_json_i64 (x, "pos_qty", fills[i].pos_qty);
-            ctl_json_i64 (x, "realised", fills[i].realised_delta);
+            ctl_json_i64 (x, "realised", fills[i].realised);
             ctl_json_i64 (x, "ts_ns", fills[i].ts);
             cJSON_AddItemToArray (arr, x);
         }
@@ -264,15 +283,15 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
     }
     fprintf (f, "section,coid,trade_id,sym,side,qty,price,pos_qty_after,realised,time_ist\n");
     for (int i = 0; i < nfill; i++) {
-        const struct s_fill *x = &fills[i];
+        const struct ctl_journal_fill *x = &fills[i];
         fprintf (f, "fill,%s,%s,%s,%s,%" PRId64 ",%s,%" PRId64 ",%s,%s\n", x->coid, x->trade_id,
                  x->sym, x->side, x->qty, s_rs (x->price, a, sizeof a), x->pos_qty,
-                 s_rs (x->realised_delta, b, sizeof b), s_ist (x->ts, t1, sizeof t1));
+                 s_rs (x->realised, b, sizeof b), s_ist (x->ts, t1, sizeof t1));
     }
     fprintf (f, "section,sym,qty,entry_value,exit_value,realised,opened_ist,closed_ist\n");
     int64_t total = 0;
     for (int i = 0; i < ntrip; i++) {
-        const struct s_trip *t = &trips[i];
+        const struct ctl_journal_trip *t = &trips[i];
         total += t->realised;
         fprintf (f, "trip,%s,%" PRId64 ",%s,%s,%s,%s,%s\n", t->sym, t->qty,
                  s_rs (t->entry_value, a, sizeof a), s_rs (t->exit_value, b, sizeof b),

@@ -238,6 +238,18 @@ s_send (ctl_t *ctl, struct s_link *l, const char *what, struct kt_intent *in, cJ
                                                                        : CTL_EXIT_OK;
 }
 
+//  BUY / SELL in any case.
+static kt_side_t
+s_side (const char *a)
+{
+    char up[8];
+    size_t i = 0;
+    for (; a[i] && i + 1 < sizeof up; i++)
+        up[i] = (char) (a[i] >= 'a' && a[i] <= 'z' ? a[i] - 32 : a[i]);
+    up[i] = '\0';
+    return a[i] ? KT_SIDE_NONE : kt_side_parse (up);
+}
+
 static int
 s_price_arg (ctl_t *ctl, const char *opt, const char *val, int64_t *out)
 {
@@ -269,7 +281,7 @@ ctl_order_cmd_order (ctl_t *ctl, int argc, char **argv)
             in.purpose = KT_PURPOSE_EXIT;
         else if (strcmp (a, "--nrml") == 0)
             in.product = KT_PROD_NRML;
-        else if (pos == 0 && (in.side = kt_side_parse (a)) != KT_SIDE_NONE)
+        else if (pos == 0 && (in.side = s_side (a)) != KT_SIDE_NONE)
             pos++;
         else if (pos == 1) {
             char *end;
@@ -362,7 +374,14 @@ ctl_order_cmd_flatten (ctl_t *ctl, int argc, char **argv)
         in.side = pos[i].qty > 0 ? KT_SIDE_SELL : KT_SIDE_BUY;
         in.qty = pos[i].qty > 0 ? pos[i].qty : -pos[i].qty;
         in.order_type = KT_OT_MARKET;
-        in.product = KT_PROD_MIS;
+        //  The product of the entry that opened it: an NRML position closes as NRML.
+        struct kt_order_rec entry;
+        in.product = pos[i].entry_coid[0] &&
+                             kt_book_order_get (ctl->store, pos[i].entry_coid, &entry, why,
+                                                sizeof why) == 1 &&
+                             entry.product
+                         ? entry.product
+                         : KT_PROD_MIS;
         in.purpose = KT_PURPOSE_FLATTEN;
         cJSON *res = NULL;
         if (arr) {

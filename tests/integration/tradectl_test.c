@@ -479,7 +479,7 @@ test_order_blocked_and_risk_down (void **state)
     assert_int_equal (F.rc, 0);
     F.risk = s_start ("risk-gate");
     //  An entry without a stop while risk.require_stop: BLOCKed with its reason.
-    s_ctl ("order", "SELL", "75", SYM, "--limit", "150.00");
+    s_ctl ("order", "sell", "75", SYM, "--limit", "150.00");
     assert_int_equal (F.rc, 1);
     assert_non_null (strstr (F.out, "risk-gate BLOCK"));
     s_ctl ("--json", "order", "SELL", "75", SYM, "--limit", "150.00");
