@@ -185,6 +185,13 @@ struct ctl_journal_trip {
 //  closes one and opens the next). Pure. Returns the number of trips.
 int ctl_journal_trips (const struct ctl_journal_fill *fills, int n, struct ctl_journal_trip *out);
 
+//  ---- watch (ctl_watch.c) ------------------------------------------------------------
+
+//  Write text to out; with colour, the words that need a look are coloured (HALTED,
+//  DOWN, STALE, NOT RUNNING, a kill switch ON: red; REDUCING, UNANSWERED: yellow;
+//  ACTIVE, up: green) with ANSI escapes. Without colour, text as it is.
+void ctl_watch_paint (FILE *out, const char *text, bool colour);
+
 //  ---- commands ----------------------------------------------------------------------
 
 int ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv);

@@ -30,9 +30,8 @@ static const struct {
     {"UNANSWERED", "\033[1;33m"},  {"ACTIVE", "\033[1;32m"}, {" up ", "\033[32m"},
 };
 
-//  Write text to out, colouring the words above when colour is on.
-static void
-s_paint (FILE *out, const char *text, bool colour)
+void
+ctl_watch_paint (FILE *out, const char *text, bool colour)
 {
     if (!colour) {
         fputs (text, out);
@@ -148,7 +147,7 @@ ctl_watch_cmd (ctl_t *ctl, int argc, char **argv)
             char *frame = s_frame (ctl);
             if (tty)
                 fputs ("\033[H\033[2J", ctl->out);
-            s_paint (ctl->out, frame ? frame : "", tty);
+            ctl_watch_paint (ctl->out, frame ? frame : "", tty);
             if (!tty)
                 fputs ("\n", ctl->out);
             free (frame);
