@@ -114,6 +114,16 @@ ctl_metrics_render (ctl_t *ctl)
             s_name (h[i].counter[c], n, sizeof n);
             fprintf (f, "kt_counter{proc=\"%s\",name=\"%s\"} %s\n", h[i].proc, n, h[i].value[c]);
         }
+    //  A process's state word (risk-gate's trading state) as a labelled 1.
+    s_help (f, "kt_state", "gauge", "1 for the state word a process reports in its heartbeat");
+    for (int i = 0; i < np; i++) {
+        const char *st = h[i].fresh ? ctl_health_counter (&h[i], "state") : NULL;
+        if (st && !s_numeric (st)) {
+            char n[64];
+            s_name (st, n, sizeof n);
+            fprintf (f, "kt_state{proc=\"%s\",state=\"%s\"} 1\n", h[i].proc, n);
+        }
+    }
     char why[256];
     struct kt_pos_rec *pos = NULL;
     struct kt_order_rec *ord = NULL;

@@ -840,6 +840,14 @@ test_metrics_over_http (void **state)
     assert_true (v == 26250);
     assert_true (s_prom_value (r->body, "kt_up{proc=\"md-gateway\"}", &v) > 0);
     assert_true (v == 0);
+    if (F.risk) { //  risk-gate's trading state from its heartbeat
+        bool any =
+            s_prom_value (r->body, "kt_state{proc=\"risk-gate\",state=\"REDUCING\"}", &v) > 0 ||
+            s_prom_value (r->body, "kt_state{proc=\"risk-gate\",state=\"HALTED\"}", &v) > 0 ||
+            s_prom_value (r->body, "kt_state{proc=\"risk-gate\",state=\"ACTIVE\"}", &v) > 0;
+        assert_true (any);
+        assert_true (v == 1);
+    }
     if (F.alerter) {
         assert_true (s_prom_value (r->body, "kt_up{proc=\"alerter\"}", &v) > 0);
         assert_true (v == 1);
