@@ -468,7 +468,7 @@ s_halt_commands (ctl_t *ctl, struct s_link *l, cJSON *root)
     char topic[KT_TOPIC_LEN], why[160];
     cJSON *arr = root ? cJSON_AddArrayToObject (root, "exec") : NULL;
     int seen = 0, failed = 0;
-    while (kt_clock_wall_mono_ns () < until && !seen) {
+    while (kt_clock_wall_mono_ns () < until) {
         zmq_pollitem_t it = {l->exec_sub, 0, ZMQ_POLLIN, 0};
         if (zmq_poll (&it, 1, 100) <= 0)
             continue;
@@ -476,7 +476,10 @@ s_halt_commands (ctl_t *ctl, struct s_link *l, cJSON *root)
             if (m.env.type != KT_MSG_EXEC_EVENT || m.u.exec.sym[0] ||
                 !s_exec_decisive (m.u.exec.event))
                 continue;
-            seen++;
+            //  A halt sends one or two commands (cancel, flatten): after the first answer
+            //  wait a little longer for the second.
+            if (!seen++)
+                until = kt_clock_wall_mono_ns () + 1000000000LL;
             failed += m.u.exec.event == KT_EXEC_REJECTED;
             if (arr) {
                 cJSON *e = cJSON_CreateObject ();
