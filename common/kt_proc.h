@@ -59,8 +59,10 @@ int64_t
 void
     kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg);
 
-//  Write the heartbeat now (also done by a timer every health.beat_ms of wall time).
-//  Returns 0, or -1 if Redis is unavailable.
+//  Write the heartbeat now and wait, at most redis.timeout_ms, until Redis has it (for
+//  tools and tests; never call it from a handler). The loop's own beat, every
+//  health.beat_ms of wall time, is queued and never waits. Returns 0, or -1 if Redis is
+//  unavailable (the beat then stays queued and lands when Redis is back).
 int
     kt_proc_beat (kt_proc_t *self);
 
