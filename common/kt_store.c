@@ -944,6 +944,10 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 s_async_lost (kt_store_t *self, const char *why, bool was_up)
 {
+    //  hiredis runs the adapter's cleanup before some of these callbacks and after
+    //  others (a failed connect): stop watching the fd here, whichever comes first.
+    if (self->ac_fd >= 0 && self->loop)
+        kt_loop_fd_end (self->loop, self->ac_fd);
     self->ac = NULL;
     self->ac_up = false;
     self->ac_fd = -1;
