@@ -280,6 +280,7 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
 
     self->loop = kt_loop_new ();
     kt_loop_set_clock (self->loop, self->clock);
+    kt_loop_set_slow_ms (self->loop, cfg->health_slow_ms);
     //  From here on writes are queued on the loop: nothing that follows waits for Redis.
     kt_store_attach (self->store, self->loop);
 
