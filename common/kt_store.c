@@ -856,6 +856,37 @@ kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *f
     return s_enqueue (self, cmd, &len, 1, fn, arg);
 }
 
+int
+kt_store_send_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
+                    const char **args, kt_store_done_fn *fn, void *arg)
+{
+    if (script_id < 0 || script_id >= self->nscripts || nkeys < 0 || nargs < 0) {
+        snprintf (self->errstr, sizeof self->errstr, "eval: bad script id or counts");
+        return -1;
+    }
+    //  EVAL with the text, not EVALSHA: a queued write cannot meet NOSCRIPT (a Redis
+    //  restarted or flushed between queueing and sending), and Redis caches the script
+    //  by its SHA all the same.
+    int argc = 3 + nkeys + nargs;
+    const char *stack[S_ARGV_STACK];
+    const char **argv = argc <= S_ARGV_STACK ? stack : malloc ((size_t) argc * sizeof *argv);
+    if (!argv)
+        abort ();
+    char nk[16];
+    snprintf (nk, sizeof nk, "%d", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = self->scripts[script_id].lua;
+    argv[2] = nk;
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+    int rc = kt_store_send (self, argc, argv, NULL, fn, arg);
+    if (argv != stack)
+        free (argv);
+    return rc;
+}
+
 void
 kt_store_set_queue_max (kt_store_t *self, int64_t n)
 {

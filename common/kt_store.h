@@ -117,6 +117,13 @@ int
 int
     kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *fmt, ...);
 
+//  Queue a registered script (kt_store_script) with nkeys keys then args (borrowed,
+//  copied), like kt_store_send; it runs in queue order and cannot meet NOSCRIPT.
+//  Returns 0, or -1 (queue full, or a bad script id or counts: errstr).
+int
+    kt_store_send_eval (kt_store_t *self, int script_id, int nkeys, const char **keys,
+                        int nargs, const char **args, kt_store_done_fn *fn, void *arg);
+
 //  Wait at most timeout_ms for the queued writes to be answered (shutdown). Runs only
 //  the store's own connection, not the loop. Returns the number still queued.
 int64_t

@@ -722,12 +722,26 @@ test_async_writes_in_order (void **state)
     assert_int_equal (d.n, 2001);
     assert_int_equal (kt_store_stats (f->store).written, 2003);
 
+    //  A queued script runs in order and survives a script cache flushed meanwhile.
+    int add = kt_store_script (f->store, "add", s_lua_add);
+    freeReplyObject (s_peek (f, "SCRIPT FLUSH"));
+    const char *keys[] = {"kt:cnt"};
+    const char *args[] = {"5"};
+    d.last = 0;
+    assert_int_equal (kt_store_send_eval (f->store, add, 1, keys, 1, args, s_on_done, &d), 0);
+    assert_int_equal (kt_store_send_eval (f->store, 99, 0, NULL, 0, NULL, NULL, NULL), -1);
+    s_drain (loop, f->store, 5000);
+    assert_int_equal (d.n, 2002);
+    r = s_peek (f, "HGET kt:cnt n");
+    assert_string_equal (r->str, "5");
+    freeReplyObject (r);
+
     //  Destroyed with writes queued: each callback hears DOWN, none is leaked.
     kt_testredis_kill (f->srv);
     for (int i = 0; i < 3; i++)
         s_push (f->store, i, s_on_done, &d);
     kt_store_destroy (&f->store);
-    assert_int_equal (d.n, 2004);
+    assert_int_equal (d.n, 2005);
     kt_loop_destroy (&loop);
 }
 
