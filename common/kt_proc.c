@@ -399,6 +399,7 @@ s_beat (kt_proc_t *self)
     kv[n++] = KT_I ("store_written", st.written);
     kv[n++] = KT_I ("store_retried", st.retried);
     kv[n++] = KT_I ("store_dropped", st.dropped);
+    kv[n++] = KT_I ("store_refused", st.refused);
     kv[n++] = KT_I ("loop_slow", kt_loop_slow_count (self->loop));
     if (self->counters_fn)
         n += self->counters_fn (kv + n, KT_PROC_COUNTERS_MAX, self->counters_arg);

@@ -104,6 +104,7 @@ struct kt_store {
     int64_t q_cap, q_head, q_count, inflight, q_max;
     kt_store_stats_t stats;
     int64_t drop_logged_at;
+    int64_t refused_logged_at;
 };
 
 static int64_t
@@ -740,6 +741,34 @@ s_complete (kt_store_t *self, const kt_store_result_t *res)
         w.fn (res, w.arg);
 }
 
+//  A write Redis refused (an error reply, or an error inside EXEC) is our bug or a key
+//  of the wrong type: never silent. Counted, and logged (rate-limited) when no callback
+//  is there to see it.
+static void
+s_check_refused (kt_store_t *self, const s_write_t *w, const kt_store_result_t *res)
+{
+    kt_store_result_t err = *res;
+    for (size_t i = 0; err.kind == KT_STORE_ARR && w->parts > 1 && i < res->elements; i++) {
+        kt_store_result_t e = kt_store_result_at (res, i);
+        if (e.kind == KT_STORE_ERR)
+            err = e;
+    }
+    if (err.kind != KT_STORE_ERR)
+        return;
+    self->stats.refused++;
+    snprintf (self->errstr, sizeof self->errstr, "write refused: %.*s", (int) err.len, err.str);
+    if (!w->fn && KT_LOG_ERROR >= kt_log_threshold) {
+        char cmd[32];
+        //  The command name, from the RESP text "*<n>\r\n$<len>\r\n<NAME>\r\n".
+        const char *p = strstr (w->cmd + w->part_len[0] * (w->parts > 1), "\r\n$");
+        p = p ? strstr (p + 3, "\r\n") : NULL;
+        snprintf (cmd, sizeof cmd, "%.*s", p ? (int) strcspn (p + 2, "\r") : 0, p ? p + 2 : "");
+        kt_log_emit_every (KT_LOG_ERROR, "store.write.refused", 10, &self->refused_logged_at,
+                           (const kt_kv_t[]){KT_S ("cmd", cmd), KT_S ("why", self->errstr),
+                                             KT_I ("refused", self->stats.refused), KT_END});
+    }
+}
+
 //  hiredis answer to a queued write: it belongs to the head (Redis answers in order).
 static void
 s_on_reply (redisAsyncContext *ac, void *reply, void *privdata)
@@ -759,6 +788,7 @@ s_on_reply (redisAsyncContext *ac, void *reply, void *privdata)
     self->inflight--;
     self->stats.written++;
     kt_store_result_t res = s_result (reply);
+    s_check_refused (self, w, &res);
     s_complete (self, &res);
 }
 
@@ -1267,9 +1297,10 @@ kt_store_heartbeat (kt_store_t *self, const char *proc, int64_t started_ns, int6
     s_format_argv (&part[2], &len[2], 3, expire, NULL);
     s_format_argv (&part[3], &len[3], 1, exec, NULL);
     size_t total = len[0] + len[1] + len[2] + len[3];
-    char *cmd = malloc (total);
+    char *cmd = malloc (total + 1); //  NUL-terminated like hiredis's own (read as text)
     if (!cmd)
         abort ();
+    cmd[total] = 0;
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
         memcpy (cmd + off, part[i], len[i]);

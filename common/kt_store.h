@@ -85,6 +85,7 @@ typedef struct {
     int64_t written;    //  answered by Redis (an ERR answer included)
     int64_t retried;    //  re-sent after a lost connection
     int64_t dropped;    //  refused because the queue was full
+    int64_t refused;    //  answered with a Redis error (also inside EXEC)
     int64_t reconnects; //  successful reconnects of either connection after the first
 } kt_store_stats_t;
 

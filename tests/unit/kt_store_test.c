@@ -720,7 +720,15 @@ test_async_writes_in_order (void **state)
     assert_int_equal (r->integer, 1);
     freeReplyObject (r);
     assert_int_equal (d.n, 2001);
-    assert_int_equal (kt_store_stats (f->store).written, 2003);
+    assert_int_equal (kt_store_stats (f->store).refused, 1); //  the INCR of a list
+    assert_non_null (strstr (kt_store_errstr (f->store), "WRONGTYPE"));
+
+    //  A heartbeat Redis refuses inside EXEC is counted and reported too.
+    freeReplyObject (s_peek (f, "SET kt:health:bad x"));
+    assert_int_equal (kt_store_heartbeat (f->store, "bad", 1, 2, 30, NULL), 0);
+    s_drain (loop, f->store, 5000);
+    assert_int_equal (kt_store_stats (f->store).refused, 2);
+    assert_int_equal (kt_store_stats (f->store).written, 2004);
 
     //  A queued script runs in order and survives a script cache flushed meanwhile.
     int add = kt_store_script (f->store, "add", s_lua_add);
