@@ -1,9 +1,11 @@
 /*  kt_proc - what every process of the pipeline has: the loop, the pipeline clock,
  *  the Redis store, the bus, the alert outbox, and the heartbeat.
  *
- *  Used by each process's X_new (md, strat, risk, exec, recon, alert). Start-up never
- *  waits for Redis: a process comes up with Redis down, logs store.down, fails closed
- *  where it matters and reconnects in the background. In sim mode the clock comes from
+ *  Used by each process's X_new (md, strat, risk, exec, recon, alert). Start-up waits
+ *  for Redis at most redis.timeout_ms per round trip: a process comes up with Redis down,
+ *  logs store.down, fails closed where it matters and reconnects in the background. The
+ *  store runs on the proc's loop: heartbeats and other writes are queued, never block,
+ *  and the heartbeat carries the store's and the loop's counters (docs/decisions.md). In sim mode the clock comes from
  *  the Redis `clock` hash (written by kite-sim, or created from config by the first
  *  process that finds none), and the heartbeat re-reads it so every process follows a
  *  restarted simulated session. */
