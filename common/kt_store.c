@@ -45,9 +45,11 @@ static const int s_backoff_default[] = {50, 100, 200, 400, 800, 1000};
 #define S_BACKOFF_DEFAULT_N ((int) (sizeof s_backoff_default / sizeof s_backoff_default[0]))
 
 //  Async reconnect: at once after losing a working connection, then doubling from
-//  S_ASYNC_RETRY_MIN_MS while connects fail, capped at S_ASYNC_RETRY_MAX_MS.
+//  S_ASYNC_RETRY_MIN_MS while connects fail, capped at S_ASYNC_RETRY_MAX_MS, so a Redis
+//  that answers again is used within 100 ms. A refused connect costs microseconds and
+//  never blocks (a connect in progress is bounded by the timeout), so the cap is low.
 #define S_ASYNC_RETRY_MIN_MS 20
-#define S_ASYNC_RETRY_MAX_MS 1000
+#define S_ASYNC_RETRY_MAX_MS 100
 //  A connection with writes in flight and no answer for this long is dead. Far above the
 //  command timeout: a slow Redis (a long script, a fork, DEBUG SLEEP) still answers, and
 //  a dropped connection would make it apply the buffered writes twice.
