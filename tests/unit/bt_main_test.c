@@ -243,6 +243,12 @@ test_bad_input_exits_2 (void **state)
     char want[256];
     snprintf (want, sizeof want, "%s/bad.csv:3: open: 150.02 is not on the tick", s_dir);
     assert_non_null (strstr (s_read ("stderr"), want));
+    //  --risk on (the default) needs the risk core: refused, not run without its checks
+    s_bars ();
+    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/o6", s_dir, FIXTURE,
+              s_dir);
+    assert_int_equal (s_run (args), 2);
+    assert_non_null (strstr (s_read ("stderr"), "--risk on"));
     //  arguments
     assert_int_equal (s_run ("--bars x.csv"), 2);
     assert_non_null (strstr (s_read ("stderr"), "required"));
