@@ -416,6 +416,11 @@ s_apply (bt_engine_t *self, const struct strat_intent *in)
                                           .market_protection = -1};
             if (reduced)
                 s_tell (self, STRAT_EV_REDUCED, in->order_id, in->token, v.qty, 0);
+            if (filled > 0 && filled >= e->o.qty) {
+                //  Modified to no more than is already filled: nothing is left to work.
+                s_remove_entry (self, ei);
+                s_tell (self, STRAT_EV_CANCELLED, in->order_id, in->token, 0, 0);
+            }
             return;
         }
         case STRAT_I_CANCEL:

@@ -473,6 +473,28 @@ test_tick_mode_parts_and_stop (void **state)
     s_teardown (&fx);
 }
 
+static void
+test_tick_mode_modify_below_filled (void **state)
+{
+    (void) state;
+    struct fx fx;
+    s_setup (&fx, &s_script_algo, NULL, NULL);
+    s_plan_entry (&fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    s_plan_entry (&fx, 1, STRAT_I_MODIFY, 1, 19995, 19985, 225, 21000);
+    int64_t t0 = fx.t0, t1 = t0 + NS_MIN, t2 = t1 + NS_MIN;
+    s_quote (&fx, t0 + 1000, IDX, 2401000, 0, 0, 0, 0, 0);
+    s_quote (&fx, t0 + 2000, CE, 20500, 75, 20495, 300, 20505, 300);
+    s_quote (&fx, t1 + 1000, CE, 19990, 75, 19990, 300, 20000, 300); //  300 filled
+    s_quote (&fx, t2 + 1000, CE, 20050, 75, 20045, 300, 20055, 300); //  MODIFY to 225
+    const struct strat_intent *e;
+    assert_int_equal (bt_engine_entries (fx.eng, &e), 0);
+    assert_int_equal (fx.script->seen[fx.script->nseen - 1].kind, STRAT_EV_CANCELLED);
+    const struct bt_trade *t = s_trade (&fx, 1);
+    assert_int_equal (t->qty, 300); //  what was filled stays, with its stop
+    assert_false (t->closed);
+    s_teardown (&fx);
+}
+
 // ---- baseline_v1 through the engine ---------------------------------------------------
 
 //  The swing of strat_base_test (200.00, sl_price 210.00) over minutes 0..5.
@@ -544,6 +566,7 @@ main (void)
         cmocka_unit_test (test_end_of_day_closes),
         cmocka_unit_test (test_risk_hook),
         cmocka_unit_test (test_tick_mode_parts_and_stop),
+        cmocka_unit_test (test_tick_mode_modify_below_filled),
         cmocka_unit_test (test_base_fill_consumes_candidate),
         cmocka_unit_test (test_base_broken_when_resting),
     };
