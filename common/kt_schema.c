@@ -8,6 +8,7 @@
 #include <string.h>
 #include "kt_alert.h"
 #include "kt_book.h"
+#include "kt_stratstate.h"
 
 static const kt_schema_field_t s_health_fields[] = {
     {"pid", KT_SF_I64, offsetof (struct kt_health_rec, pid), sizeof (int64_t), NULL, NULL,
@@ -83,6 +84,7 @@ static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
     &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_sent,
+    &kt_key_strat_state, &kt_key_strat_seq,
 };
 
 const kt_schema_key_t *const *

@@ -62,6 +62,10 @@ const kt_cfg_row_t strat_cfg_table[] = {
      "strategy id: prefix of every intent id (intent ids are <= 20 chars, the Kite tag)"},
     {"strategy.name", KT_CFG_STR, O (name), 24, "\"baseline_v1\"", 0, -1, 0,
      "strategy to run: baseline_v1 or probe"},
+    {"strategy.product", KT_CFG_STR, O (product), 8, "\"MIS\"", 0, -1, 0,
+     "product of the entries: MIS or NRML"},
+    {"strategy.bar_grace_ms", KT_CFG_INT, O (bar_grace_ms), 0, "2000", 0, 60000, 0,
+     "a minute closes (on_timer) this long after its last bar arrived, pipeline ms"},
     KT_CFG_END};
 
 int

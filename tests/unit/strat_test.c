@@ -68,7 +68,8 @@ test_ticks_and_decisions (void **state)
     assert_non_null (router);
     void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
     assert_non_null (md);
-    struct strat_cfg cfg = {.id = "S1", .name = "baseline_v1"};
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
     strat_t *s = strat_new (t.proc, &cfg);
     assert_non_null (s);
 
