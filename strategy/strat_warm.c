@@ -520,7 +520,8 @@ s_finish (strat_warm_t *self)
                        strat_cfg_of (s)->id, why);
         return -1;
     }
-    qsort (self->bars, (size_t) self->nbars, sizeof self->bars[0], s_cmp_bar);
+    if (self->nbars > 0)
+        qsort (self->bars, (size_t) self->nbars, sizeof self->bars[0], s_cmp_bar);
     //  The index first in each minute, as md-gateway's first bar of the day must be.
     uint32_t index = (uint32_t) strat_cfg_of (s)->p.index_token;
     for (int i = 0; i < self->nbars;) {

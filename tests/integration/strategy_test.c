@@ -31,6 +31,7 @@
 
 #include "kt.h"
 #include "kt_testcfg.h"
+#include "kt_testfile.h"
 #include "kt_testhttp.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
@@ -49,7 +50,7 @@ struct t {
     kt_testredis_t *redis;
     kt_testhttp_t *http;
     char dir[64];
-    char cfg_a[128], cfg_b[128];
+    char cfg_a[128], cfg_b[128], cfg_probe[128];
     struct kt_cfg peer_cfg;
     kt_proc_t *peer;
     void *md;
@@ -179,26 +180,6 @@ s_candles (uint32_t token)
 
 // ---- set-up ---------------------------------------------------------------------------
 
-static char *
-s_read_file (const char *path)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f)
-        return NULL;
-    fseek (f, 0, SEEK_END);
-    long n = ftell (f);
-    fseek (f, 0, SEEK_SET);
-    char *buf = malloc ((size_t) n + 1);
-    if (fread (buf, 1, (size_t) n, f) != (size_t) n) {
-        free (buf);
-        fclose (f);
-        return NULL;
-    }
-    buf[n] = 0;
-    fclose (f);
-    return buf;
-}
-
 static void
 s_set (cJSON *root, const char *section, const char *key, cJSON *v)
 {
@@ -210,9 +191,9 @@ s_set (cJSON *root, const char *section, const char *key, cJSON *v)
 }
 
 static int
-s_write_config (const char *path, const char *start)
+s_write_config (const char *path, const char *start, const char *name, int probe_every)
 {
-    char *text = s_read_file ("deploy/config/sim.json");
+    char *text = kt_testfile_read ("deploy/config/sim.json");
     if (!text)
         return -1;
     cJSON *root = cJSON_Parse (text);
@@ -238,17 +219,11 @@ s_write_config (const char *path, const char *start)
     snprintf (csv, sizeof csv, "%s/%s", cwd, FIXTURE);
     s_set (root, "instruments", "file", cJSON_CreateString (csv));
     s_set (root, "strategy", "strikes_each_side", cJSON_CreateNumber (EACH_SIDE));
-    char *out = cJSON_Print (root);
+    s_set (root, "strategy", "name", cJSON_CreateString (name));
+    s_set (root, "strategy", "probe_every", cJSON_CreateNumber (probe_every));
+    int rc = kt_testfile_write_json (path, root);
     cJSON_Delete (root);
-    FILE *f = fopen (path, "w");
-    if (!f) {
-        free (out);
-        return -1;
-    }
-    fputs (out, f);
-    fclose (f);
-    free (out);
-    return 0;
+    return rc;
 }
 
 static int
@@ -294,7 +269,10 @@ s_setup (void **state)
     snprintf (s_t.cfg_a, sizeof s_t.cfg_a, "%s/a.json", s_t.dir);
     snprintf (s_t.cfg_b, sizeof s_t.cfg_b, "%s/b.json", s_t.dir);
     //  A starts before the session (nothing to warm up); B after minute 5 closed.
-    if (s_write_config (s_t.cfg_a, "09:10") != 0 || s_write_config (s_t.cfg_b, "09:22") != 0)
+    snprintf (s_t.cfg_probe, sizeof s_t.cfg_probe, "%s/probe.json", s_t.dir);
+    if (s_write_config (s_t.cfg_a, "09:10", "baseline_v1", 0) != 0 ||
+        s_write_config (s_t.cfg_b, "09:22", "baseline_v1", 0) != 0 ||
+        s_write_config (s_t.cfg_probe, "10:00", "probe", 2) != 0)
         return -1;
     return 0;
 }
@@ -556,11 +534,48 @@ test_live_restart_and_backtest_agree (void **state)
     kt_testproc_destroy (&b);
 }
 
+//  The probe strategy runs in the same process: an entry on every 2nd tick.
+static void
+test_probe_in_the_process (void **state)
+{
+    (void) state;
+    int before = s_t.ngot;
+    kt_testproc_t *p = s_start (s_t.cfg_probe);
+    for (int i = 0; i < 4; i++) {
+        struct kt_msg m;
+        memset (&m, 0, sizeof m);
+        m.env.type = KT_MSG_TICK;
+        m.u.tick.token = CE;
+        snprintf (m.u.tick.sym, sizeof m.u.tick.sym, CE_SYM);
+        m.u.tick.ltp = 15000 + 5 * i;
+        m.u.tick.exch_ts_ns = s_t.t0 + 3600 * 1000000000LL + i;
+        assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.tick", &m), 0);
+        s_spin (10);
+    }
+    if (!s_wait_intents (before + 2, 5000))
+        kt_testproc_log_dump (p, 4000);
+    assert_int_equal (s_t.ngot, before + 2);
+    for (int k = 0; k < 2; k++) {
+        const struct kt_intent *g = &s_t.got[before + k];
+        assert_int_equal (g->purpose, KT_PURPOSE_ENTRY);
+        assert_int_equal (g->side, KT_SIDE_BUY);
+        assert_int_equal (g->order_type, KT_OT_LIMIT);
+        assert_int_equal (g->qty, 75);
+        assert_int_equal (g->price, 15005 + 10 * k); //  ticks 2 and 4
+        assert_int_equal (g->stop_trigger, g->price - 20 * 5);
+        assert_true (s_seq (g->intent_id) > s_seq (s_t.got[before - 1].intent_id));
+    }
+    assert_int_equal (kt_testproc_signal (p, SIGTERM), 0);
+    assert_int_equal (kt_testproc_wait (p, 5000), 0);
+    kt_testproc_destroy (&p);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_live_restart_and_backtest_agree),
+        cmocka_unit_test (test_probe_in_the_process),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -1,5 +1,7 @@
 /*  strat_test - the strategy process's context: market data counted, intents sent to
- *  risk-gate through the lazy-pirate client, decisions and time-outs handled. */
+ *  risk-gate through the lazy-pirate client, decisions and time-outs handled; bars
+ *  driving baseline_v1 to a PLACE, and exec-gateway's fills of the entry and of its stop
+ *  reaching the core (the position and its R in strat:state). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,9 @@
 
 #include "../../strategy/strat.h"
 #include "kt_testctx.h"
+
+#define FIXTURE "tests/fixtures/instruments_nifty.csv"
+#define NS_MIN (60LL * 1000000000LL)
 
 static int s_requests;
 static bool s_answer;
@@ -116,11 +121,159 @@ test_ticks_and_decisions (void **state)
     kt_testctx_stop (&t);
 }
 
+static struct kt_intent s_got[8];
+static int s_ngot;
+
+static int
+s_record (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+          void *arg)
+{
+    (void) topic;
+    void **router = arg;
+    if (s_ngot < 8)
+        s_got[s_ngot++] = m->u.intent;
+    struct kt_msg reply;
+    memset (&reply, 0, sizeof reply);
+    reply.env.type = KT_MSG_RISK_DECISION;
+    snprintf (reply.u.decision.intent_id, sizeof reply.u.decision.intent_id, "%s",
+              m->u.intent.intent_id);
+    reply.u.decision.verdict = KT_VERDICT_APPROVE;
+    reply.u.decision.qty = m->u.intent.qty;
+    reply.u.decision.state = KT_STATE_ACTIVE;
+    kt_bus_reply (kt_proc_bus (proc), *router, peer, "risk.decision", &reply);
+    return 0;
+}
+
+static void
+s_exec (kt_testctx_t *t, void *pub, const char *coid, const char *intent_id, kt_exec_kind_t kind,
+        kt_purpose_t purpose, int64_t filled, int64_t last_qty, int64_t px)
+{
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_EXEC_EVENT;
+    snprintf (m.u.exec.coid, sizeof m.u.exec.coid, "%s", coid);
+    snprintf (m.u.exec.intent_id, sizeof m.u.exec.intent_id, "%s", intent_id);
+    snprintf (m.u.exec.sym, sizeof m.u.exec.sym, "NIFTY26NOV24000CE");
+    m.u.exec.event = kind;
+    m.u.exec.purpose = purpose;
+    m.u.exec.filled_qty = filled;
+    m.u.exec.last_qty = last_qty;
+    m.u.exec.last_px = px;
+    m.u.exec.avg_px = px;
+    assert_int_equal (kt_bus_publish (kt_proc_bus (t->peer), pub, "exec.event", &m), 0);
+    kt_testctx_spin (t, 20, 5, NULL);
+}
+
+static void
+test_bars_fills_and_state (void **state)
+{
+    (void) state;
+    kt_testctx_t t;
+    assert_int_equal (kt_testctx_start (&t, "strategy", "stratfill"), 0);
+    snprintf (t.cfg.instruments_file, sizeof t.cfg.instruments_file, FIXTURE);
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_record, &router);
+    void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
+    void *ex = kt_bus_bind (kt_proc_bus (t.peer), "exec_pub", ZMQ_PUB);
+    assert_non_null (router);
+    assert_non_null (md);
+    assert_non_null (ex);
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    cfg.bar_grace_ms = 50;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    char buf[1024];
+    //  warm-up (nothing to fetch on this clock's day) and the subscriptions' join
+    for (int i = 0; i < 100; i++) {
+        struct kt_msg m;
+        memset (&m, 0, sizeof m);
+        m.env.type = KT_MSG_MD_STATUS;
+        m.u.md_status.connected = true;
+        kt_bus_publish (kt_proc_bus (t.peer), md, "md.status", &m);
+        kt_testctx_spin (&t, 4, 5, NULL);
+        assert_int_equal (kt_proc_beat (t.proc), 0);
+        if (atoi (kt_testctx_hget (&t, "kt:health:strategy", "md_status", buf, sizeof buf)) > 0 &&
+            strcmp (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
+            break;
+    }
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1");
+
+    //  A swing low of Rs 150 on CE 24000 over minutes 0..5 (as in strat_state_test).
+    int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 15, 0);
+    const int64_t L = 15000, H = 16000, b = 13500;
+    const int64_t o[6][5] = {{b, b, b, b, 1000},
+                             {L + 400, L + 500, L + 300, L + 400, 0},
+                             {L + 300, L + 400, L + 200, L + 300, 0},
+                             {H, H, L, L, 0},
+                             {L + 100, L + 150, L + 100, L + 100, 0},
+                             {L + 100, L + 150, L + 100, L + 100, 0}};
+    s_ngot = 0;
+    for (int i = 0; i < 6; i++) {
+        struct kt_msg m;
+        memset (&m, 0, sizeof m);
+        m.env.type = KT_MSG_BAR;
+        m.u.bar.final = true;
+        m.u.bar.start_ns = t0 + i * NS_MIN;
+        m.u.bar.token = 256265;
+        snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY 50");
+        m.u.bar.o = m.u.bar.h = m.u.bar.l = m.u.bar.c = 2401000;
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        m.u.bar.token = 10000041;
+        snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY26NOV24000CE");
+        m.u.bar.o = o[i][0];
+        m.u.bar.h = o[i][1];
+        m.u.bar.l = o[i][2];
+        m.u.bar.c = o[i][3];
+        m.u.bar.volume = o[i][4];
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        //  a non-final bar is not the minute's
+        m.u.bar.final = false;
+        m.u.bar.l = 1;
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        kt_testctx_spin (&t, 4, 5, NULL);
+    }
+    for (int i = 0; i < 200 && s_ngot < 1; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_int_equal (s_ngot, 1);
+    assert_int_equal (s_got[0].purpose, KT_PURPOSE_ENTRY);
+    assert_int_equal (s_got[0].qty, 600);
+    assert_int_equal (s_got[0].trigger, 14995);
+    char coid[KT_ID_LEN];
+    snprintf (coid, sizeof coid, "%s", s_got[0].intent_id);
+    kt_testctx_spin (&t, 20, 5, NULL);
+
+    //  exec-gateway: the entry fills in two parts, then its stop
+    s_exec (&t, ex, coid, coid, KT_EXEC_PARTIAL, KT_PURPOSE_ENTRY, 300, 300, 14995);
+    s_exec (&t, ex, coid, coid, KT_EXEC_FILLED, KT_PURPOSE_ENTRY, 600, 300, 14995);
+    s_exec (&t, ex, "S9-1", "S9-1", KT_EXEC_FILLED, KT_PURPOSE_ENTRY, 75, 75, 1); //  not ours
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "open_ce", buf, sizeof buf), "1");
+    char want[128];
+    snprintf (want, sizeof want, "%s NIFTY26NOV24000CE 600/0", coid);
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "positions", buf, sizeof buf),
+                         want);
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "pending", buf, sizeof buf), "");
+    char stop[KT_ID_LEN + 4];
+    snprintf (stop, sizeof stop, "%s-S", coid);
+    s_exec (&t, ex, stop, coid, KT_EXEC_FILLED, KT_PURPOSE_STOP, 600, 600, 16010);
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "open_ce", buf, sizeof buf), "0");
+    //  (14995 - 16010) / (16000 - 15000) = -1.015 R
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "realised_r", buf, sizeof buf),
+                         "-1.0150");
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "positions", buf, sizeof buf), "");
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    assert_string_equal (kt_testctx_hget (&t, "kt:health:strategy", "exec_events", buf, sizeof buf),
+                         "3");
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ticks_and_decisions),
+        cmocka_unit_test (test_bars_fills_and_state),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
