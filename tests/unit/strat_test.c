@@ -20,8 +20,11 @@
 
 static int s_requests;
 static bool s_answer;
+static struct kt_intent s_got[8];
+static int s_ngot;
 
-//  The test's risk-gate: answers every intent with APPROVE when s_answer is set.
+//  The test's risk-gate: records every intent, answers it with APPROVE when s_answer
+//  is set.
 static int
 s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
              void *arg)
@@ -31,6 +34,8 @@ s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, cons
     assert_int_equal (m->env.type, KT_MSG_ORDER_INTENT);
     assert_string_equal (m->u.intent.strategy, "S1");
     s_requests++;
+    if (s_ngot < 8)
+        s_got[s_ngot++] = m->u.intent;
     if (!s_answer)
         return 0;
     struct kt_msg reply;
@@ -121,29 +126,6 @@ test_ticks_and_decisions (void **state)
     kt_testctx_stop (&t);
 }
 
-static struct kt_intent s_got[8];
-static int s_ngot;
-
-static int
-s_record (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
-          void *arg)
-{
-    (void) topic;
-    void **router = arg;
-    if (s_ngot < 8)
-        s_got[s_ngot++] = m->u.intent;
-    struct kt_msg reply;
-    memset (&reply, 0, sizeof reply);
-    reply.env.type = KT_MSG_RISK_DECISION;
-    snprintf (reply.u.decision.intent_id, sizeof reply.u.decision.intent_id, "%s",
-              m->u.intent.intent_id);
-    reply.u.decision.verdict = KT_VERDICT_APPROVE;
-    reply.u.decision.qty = m->u.intent.qty;
-    reply.u.decision.state = KT_STATE_ACTIVE;
-    kt_bus_reply (kt_proc_bus (proc), *router, peer, "risk.decision", &reply);
-    return 0;
-}
-
 static void
 s_exec (kt_testctx_t *t, void *pub, const char *coid, const char *intent_id, kt_exec_kind_t kind,
         kt_purpose_t purpose, int64_t filled, int64_t last_qty, int64_t px)
@@ -172,7 +154,7 @@ test_bars_fills_and_state (void **state)
     assert_int_equal (kt_testctx_start (&t, "strategy", "stratfill"), 0);
     snprintf (t.cfg.instruments_file, sizeof t.cfg.instruments_file, FIXTURE);
     static void *router;
-    router = kt_proc_serve (t.peer, "risk", s_record, &router);
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
     void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
     void *ex = kt_bus_bind (kt_proc_bus (t.peer), "exec_pub", ZMQ_PUB);
     assert_non_null (router);
@@ -209,6 +191,7 @@ test_bars_fills_and_state (void **state)
                              {L + 100, L + 150, L + 100, L + 100, 0},
                              {L + 100, L + 150, L + 100, L + 100, 0}};
     s_ngot = 0;
+    s_answer = true;
     for (int i = 0; i < 6; i++) {
         struct kt_msg m;
         memset (&m, 0, sizeof m);
