@@ -37,11 +37,13 @@ struct strat {
     struct strat_map map;
     struct strat_out out;
     struct strat_counts n;
+    struct kt_strat_state_rec rec; //  the last strat:state written (its strings are sent)
     int grace_timer;
     //  the minute being filled: bars of minute cur_min given, on_timer not yet
     int64_t cur_min;        //  minute start, 0 = none
     bool cur_open;          //  on_timer(cur_min + 1 min) still due
     int64_t cur_arrival_ns; //  pipeline time the minute's last bar arrived
+    int64_t closed_min;     //  the last minute whose close was given
     int64_t md_status, exec_events, risk_states, late_bars, foreign_exec;
     char last_sym[KT_SYM_LEN];
     int64_t last_ltp;
@@ -54,11 +56,11 @@ struct strat {
 static void
 s_write_state (strat_t *self)
 {
-    static struct kt_strat_state_rec rec; //  2.5 kB: off the stack, one process context
+    struct kt_strat_state_rec *rec = &self->rec;
     strat_state_render (self->core, self->instr, &self->map, self->cfg, &self->n,
-                        kt_proc_now_ns (self->proc), &rec);
+                        kt_proc_now_ns (self->proc), rec);
     struct kt_schema_pairs p;
-    int n = kt_schema_pairs (&kt_key_strat_state, &rec, &p);
+    int n = kt_schema_pairs (&kt_key_strat_state, rec, &p);
     if (n < 0)
         return;
     struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_strat_state, NULL);
@@ -283,6 +285,7 @@ s_close_minute (strat_t *self)
     if (!self->cur_open)
         return;
     self->cur_open = false;
+    self->closed_min = self->cur_min;
     strat_core_timer (self->core, self->cur_min + S_NS_MIN, &self->out);
     s_drain (self);
     if (!self->warm)
@@ -294,13 +297,18 @@ strat_feed_bar (strat_t *self, const struct strat_bar *b, int64_t arrival_ns)
 {
     if (self->cur_min && b->ts > self->cur_min)
         s_close_minute (self);
-    if (b->ts < self->cur_min)
+    //  A bar of a minute already closed cannot be given in order any more (the core's
+    //  swings assume time order): dropped, counted, said.
+    if (b->ts < self->cur_min || (self->closed_min && b->ts <= self->closed_min)) {
         self->late_bars++;
-    else {
-        self->cur_min = b->ts;
-        self->cur_open = true;
-        self->cur_arrival_ns = arrival_ns;
+        kt_log_warn_every ("strat.bar.late", 60, KT_I ("token", b->token), KT_I ("ts", b->ts),
+                           KT_I ("minute", self->cur_min), KT_I ("late_bars", self->late_bars),
+                           KT_END);
+        return;
     }
+    self->cur_min = b->ts;
+    self->cur_open = true;
+    self->cur_arrival_ns = arrival_ns;
     self->n.bars++;
     self->n.last_bar_ns = self->cur_min;
     strat_core_bar (self->core, b, &self->out);

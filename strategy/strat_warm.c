@@ -24,6 +24,8 @@
 #define S_LIVE_MAX 4096        //  live bars kept while warming up
 #define S_REC_MAX 64           //  orders and positions of ours found in the book
 #define S_ADOPT_ID 0x80000000u //  order ids of book records the replay did not make
+#define S_RESP_MAX 1500        //  candles of one answer (a day has 375 minutes)
+#define S_TODO_MAX (2 * STRAT_MAP_ORDERS + 1)
 
 //  An entry of ours in the book: an open entry order, or a position whose entry is done.
 struct s_rec {
@@ -53,6 +55,8 @@ struct strat_warm {
     struct s_rec rec[S_REC_MAX];
     int nrec;
     bool flatten;
+    struct strat_bar resp[S_RESP_MAX];    //  one answer's candles (one request in flight)
+    struct strat_intent todo[S_TODO_MAX]; //  what recovery sends
 };
 
 // ---- pure parts ---------------------------------------------------------------------
@@ -236,7 +240,7 @@ s_on_resp (const kt_http_resp_t *r, void *arg)
     strat_warm_t *self = arg;
     self->in_flight = false;
     uint32_t token = self->tok[self->next];
-    static struct strat_bar buf[1500]; //  a day has 375 minutes; one request in flight
+    struct strat_bar *buf = self->resp;
     char err[128] = "";
     int n = -1;
     if (r->err != KT_HTTP_OK)
@@ -244,7 +248,7 @@ s_on_resp (const kt_http_resp_t *r, void *arg)
     else if (r->status != 200)
         snprintf (err, sizeof err, "HTTP %ld", r->status);
     else
-        n = strat_warm_parse (r->body, r->body_len, token, buf, 1500, err, sizeof err);
+        n = strat_warm_parse (r->body, r->body_len, token, buf, S_RESP_MAX, err, sizeof err);
     if (n < 0) {
         kt_log_warn ("strat.warm.fetch", KT_I ("token", token), KT_I ("try", self->tries + 1),
                      KT_S ("why", err), KT_END);
@@ -545,8 +549,8 @@ s_finish (strat_warm_t *self)
     int64_t top = self->nlive ? self->live[self->nlive - 1].ts : last;
     if (top && top + S_NS_MIN <= self->until)
         strat_feed_close (s);
-    static struct strat_intent todo[2 * STRAT_MAP_ORDERS + 1];
-    int n = s_todo (self, todo, 2 * STRAT_MAP_ORDERS + 1, now);
+    struct strat_intent *todo = self->todo;
+    int n = s_todo (self, todo, S_TODO_MAX, now);
     kt_log_info ("strat.warm.done", KT_I ("candles", self->nbars), KT_I ("live", self->nlive),
                  KT_I ("instruments", self->ntok), KT_I ("book", self->nrec), KT_I ("intents", n),
                  KT_END);
