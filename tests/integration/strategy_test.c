@@ -1,11 +1,12 @@
-/*  strategy_test - the strategy process (build/bin/strategy, baseline_v1) against a real
- *  redis-server and real ZeroMQ sockets.
+/*  strategy_test - the strategy process (build/bin/strategy) against a real redis-server
+ *  and real ZeroMQ sockets.
  *
  *  The test plays md-gateway (a PUB bound at the md endpoint, publishing hand-made final
- *  BARs), risk-gate (a ROUTER at the risk endpoint that records every ORDER_INTENT and
- *  APPROVEs it: the real risk-gate needs the reconciler's agreement and an exec-gateway
- *  that fills, which this test does not exercise), exec-gateway's book (order:<coid> in
- *  Redis) and Kite's historical endpoint (a kt_testhttp server with today's candles).
+ *  BARs and ticks), Kite's historical endpoint (a kt_testhttp server with today's
+ *  candles) and, in the first two tests, risk-gate (a ROUTER at the risk endpoint that
+ *  records every ORDER_INTENT and APPROVEs it, so the exact sequence of intents can be
+ *  compared) and exec-gateway's book (order:<coid> in Redis). The third test runs the
+ *  real risk-gate and exec-gateway.
  *
  *  Shows:
  *    - the bars lead to exactly the intents the backtest's engine makes for the same
@@ -13,8 +14,12 @@
  *    - a restart with that entry pending warms up from the historical candles, recovers
  *      the entry from the book and places nothing; the MODIFY and CANCEL that follow
  *      refer to the first run's entry;
- *    - intent ids are unique across the restart and at most 20 characters;
- *    - strat:state and the `events` stream say what the strategy did. */
+ *    - intent ids are unique across restarts and at most 20 characters;
+ *    - strat:state and the `events` stream say what the strategy did;
+ *    - the probe strategy runs in the process;
+ *    - with the real risk-gate (ACTIVE on the reconciler's agreement) and exec-gateway,
+ *      the warmed-up strategy's entry is approved, refused by exec-gateway (broker order
+ *      entry is not built yet), and the refusal reaches the core. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +55,7 @@ struct t {
     kt_testredis_t *redis;
     kt_testhttp_t *http;
     char dir[64];
-    char cfg_a[128], cfg_b[128], cfg_probe[128];
+    char cfg_a[128], cfg_b[128], cfg_probe[128], cfg_pipe[128];
     struct kt_cfg peer_cfg;
     kt_proc_t *peer;
     void *md;
@@ -103,7 +108,9 @@ s_publish_minute (int i)
         m.u.bar.c = b[k].close;
         m.u.bar.volume = b[k].volume;
         m.u.bar.final = true;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.bar", &m), 0);
+        assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md,
+                                          k == 0 ? "md.bar.NIFTY 50" : "md.bar." CE_SYM, &m),
+                          0);
     }
 }
 
@@ -191,7 +198,8 @@ s_set (cJSON *root, const char *section, const char *key, cJSON *v)
 }
 
 static int
-s_write_config (const char *path, const char *start, const char *name, int probe_every)
+s_write_config (const char *path, const char *start, const char *name, int probe_every,
+                bool pipeline)
 {
     char *text = kt_testfile_read ("deploy/config/sim.json");
     if (!text)
@@ -202,11 +210,21 @@ s_write_config (const char *path, const char *start, const char *name, int probe
         return -1;
     const struct kt_cfg *c = &s_t.peer_cfg;
     s_set (root, "bus", "md", cJSON_CreateString (c->ep_md));
-    s_set (root, "bus", "risk", cJSON_CreateString (c->ep_risk));
-    s_set (root, "bus", "risk_pub", cJSON_CreateString (c->ep_risk_pub));
-    s_set (root, "bus", "exec", cJSON_CreateString (c->ep_exec));
-    s_set (root, "bus", "exec_pub", cJSON_CreateString (c->ep_exec_pub));
-    s_set (root, "bus", "alerts", cJSON_CreateString (c->ep_alerts));
+    if (pipeline) {
+        //  risk-gate and exec-gateway bind these; the test only publishes md
+        static const char *const names[] = {"risk", "risk_pub", "exec", "exec_pub", "alerts"};
+        for (int i = 0; i < 5; i++) {
+            char ep[128];
+            snprintf (ep, sizeof ep, "ipc://%s/%s", s_t.dir, names[i]);
+            s_set (root, "bus", names[i], cJSON_CreateString (ep));
+        }
+    } else {
+        s_set (root, "bus", "risk", cJSON_CreateString (c->ep_risk));
+        s_set (root, "bus", "risk_pub", cJSON_CreateString (c->ep_risk_pub));
+        s_set (root, "bus", "exec", cJSON_CreateString (c->ep_exec));
+        s_set (root, "bus", "exec_pub", cJSON_CreateString (c->ep_exec_pub));
+        s_set (root, "bus", "alerts", cJSON_CreateString (c->ep_alerts));
+    }
     s_set (root, "redis", "port", cJSON_CreateNumber (s_t.redis->port));
     s_set (root, "clock", "date", cJSON_CreateString ("2026-11-23"));
     s_set (root, "clock", "start", cJSON_CreateString (start));
@@ -270,9 +288,11 @@ s_setup (void **state)
     snprintf (s_t.cfg_b, sizeof s_t.cfg_b, "%s/b.json", s_t.dir);
     //  A starts before the session (nothing to warm up); B after minute 5 closed.
     snprintf (s_t.cfg_probe, sizeof s_t.cfg_probe, "%s/probe.json", s_t.dir);
-    if (s_write_config (s_t.cfg_a, "09:10", "baseline_v1", 0) != 0 ||
-        s_write_config (s_t.cfg_b, "09:22", "baseline_v1", 0) != 0 ||
-        s_write_config (s_t.cfg_probe, "10:00", "probe", 2) != 0)
+    snprintf (s_t.cfg_pipe, sizeof s_t.cfg_pipe, "%s/pipeline.json", s_t.dir);
+    if (s_write_config (s_t.cfg_a, "09:10", "baseline_v1", 0, false) != 0 ||
+        s_write_config (s_t.cfg_b, "09:22", "baseline_v1", 0, false) != 0 ||
+        s_write_config (s_t.cfg_probe, "10:00", "probe", 2, false) != 0 ||
+        s_write_config (s_t.cfg_pipe, "09:22", "baseline_v1", 0, true) != 0)
         return -1;
     return 0;
 }
@@ -292,31 +312,57 @@ s_teardown (void **state)
     return 0;
 }
 
+static void
+s_publish_tick (int64_t ltp)
+{
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_TICK;
+    m.u.tick.token = CE;
+    snprintf (m.u.tick.sym, sizeof m.u.tick.sym, CE_SYM);
+    m.u.tick.ltp = ltp;
+    m.u.tick.bid = ltp - 5;
+    m.u.tick.ask = ltp + 5;
+    m.u.tick.volume = 1000;
+    assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.tick." CE_SYM, &m), 0);
+}
+
+//  Start bin with cfg and wait (at most 20 s) for its log event ready and, for the
+//  strategy, for an md status to have reached it (PUB/SUB joins asynchronously).
+//  ticking: a fresh CE tick every 20 ms meanwhile (risk-gate's price must be fresh).
 static kt_testproc_t *
-s_start (const char *cfg)
+s_run (const char *bin, const char *cfg, const char *ready, bool ticking)
 {
     static const char *const env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
                                       "KITE_ACCESS_TOKEN=sim_access_token", NULL};
     const char *args[] = {"-c", cfg, NULL};
-    kt_testproc_t *p = kt_testproc_start ("strategy", args, env);
+    kt_testproc_t *p = kt_testproc_start (bin, args, env);
     assert_non_null (p);
-    if (!kt_testproc_log_wait (p, "strat.ready", NULL, 20000)) {
-        kt_testproc_log_dump (p, 4000);
-        fail_msg ("strategy did not become ready");
-    }
-    //  PUB/SUB joins asynchronously: an md status until the strategy has one.
-    const char *seen = NULL;
-    for (int i = 0; i < 200 && !seen; i++) {
+    bool strat = strcmp (bin, "strategy") == 0;
+    bool up = false, md = !strat;
+    for (int i = 0; i < 1000 && (!up || !md); i++) {
         struct kt_msg m;
         memset (&m, 0, sizeof m);
         m.env.type = KT_MSG_MD_STATUS;
         m.u.md_status.connected = true;
         kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.status", &m);
+        if (ticking)
+            s_publish_tick (15100);
         s_spin (20);
-        seen = kt_testproc_log_wait (p, "strat.md.status", NULL, 1);
+        up = up || kt_testproc_log_wait (p, ready, NULL, 1);
+        md = md || kt_testproc_log_wait (p, "strat.md.status", NULL, 1);
     }
-    assert_non_null (seen);
+    if (!up || !md) {
+        kt_testproc_log_dump (p, 4000);
+        fail_msg ("%s did not start", bin);
+    }
     return p;
+}
+
+static kt_testproc_t *
+s_start (const char *cfg)
+{
+    return s_run ("strategy", cfg, "strat.ready", false);
 }
 
 static char *
@@ -549,7 +595,8 @@ test_probe_in_the_process (void **state)
         snprintf (m.u.tick.sym, sizeof m.u.tick.sym, CE_SYM);
         m.u.tick.ltp = 15000 + 5 * i;
         m.u.tick.exch_ts_ns = s_t.t0 + 3600 * 1000000000LL + i;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.tick", &m), 0);
+        assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.tick." CE_SYM, &m),
+                          0);
         s_spin (10);
     }
     if (!s_wait_intents (before + 2, 5000))
@@ -570,12 +617,109 @@ test_probe_in_the_process (void **state)
     kt_testproc_destroy (&p);
 }
 
+static bool
+s_events_have (redisContext *c, const char *what, const char *field, const char *value)
+{
+    redisReply *r = redisCommand (c, "XRANGE kt:events - +");
+    bool found = false;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !found; i++) {
+        redisReply *f = r->element[i]->element[1];
+        bool strat = false, kind = false, val = false;
+        for (size_t j = 0; j + 1 < f->elements; j += 2) {
+            const char *k = f->element[j]->str, *v = f->element[j + 1]->str;
+            strat |= !strcmp (k, "type") && !strcmp (v, "strat");
+            kind |= !strcmp (k, "what") && !strcmp (v, what);
+            val |= !strcmp (k, field) && !strcmp (v, value);
+        }
+        found = strat && kind && val;
+    }
+    if (r)
+        freeReplyObject (r);
+    return found;
+}
+
+//  The real risk-gate and exec-gateway: the strategy, started at 09:22, warms up, places
+//  the entry the day's candles call for; risk-gate (ACTIVE on the reconciler's agreement)
+//  approves it and sends it to exec-gateway, which refuses it (broker order entry is not
+//  built yet); the REJECTED event reaches the core and the entry is no longer pending.
+static void
+test_pipeline_with_risk_gate (void **state)
+{
+    (void) state;
+    redisContext *c = kt_testredis_connect (s_t.redis);
+    redisReply *r = redisCommand (c, "FLUSHALL");
+    freeReplyObject (r);
+    kt_testproc_t *risk = s_run ("risk-gate", s_t.cfg_pipe, "proc.start", true);
+    kt_testproc_t *exec = s_run ("exec-gateway", s_t.cfg_pipe, "proc.start", true);
+    //  the reconciler's agreement, at the pipeline's now
+    kt_store_t *st = kt_proc_store (s_t.peer);
+    kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
+    assert_non_null (clock);
+    r = redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
+                      (long long) kt_clock_now_ns (clock));
+    freeReplyObject (r);
+    kt_clock_destroy (&clock);
+    bool active = false;
+    for (int i = 0; i < 250 && !active; i++) {
+        s_publish_tick (15100);
+        s_spin (20);
+        active = kt_testproc_log_wait (risk, "risk.state", "\"state\":\"ACTIVE\"", 1) != NULL;
+    }
+    if (!active)
+        kt_testproc_log_dump (risk, 4000);
+    assert_true (active);
+
+    int before = s_t.ngot;
+    kt_testproc_t *strat = s_run ("strategy", s_t.cfg_pipe, "strat.ready", true);
+    const char *line = NULL;
+    for (int i = 0; i < 250 && !line; i++) {
+        s_publish_tick (15100);
+        s_spin (20);
+        line = kt_testproc_log_wait (strat, "strat.decision", NULL, 1);
+    }
+    if (!line) {
+        kt_testproc_log_dump (strat, 4000);
+        kt_testproc_log_dump (risk, 4000);
+    }
+    assert_non_null (line);
+    if (!strstr (line, "\"verdict\":\"APPROVE\"")) {
+        kt_testproc_log_dump (risk, 4000);
+        fail_msg ("risk-gate: %s", line);
+    }
+    char coid[KT_ID_LEN] = "";
+    const char *p = strstr (line, "\"intent_id\":\"");
+    assert_non_null (p);
+    sscanf (p + 13, "%23[^\"]", coid);
+    assert_true (strat_ids_ours (coid, "S1"));
+    assert_int_equal (s_t.ngot, before); //  the stand-in saw nothing: it was the real one
+    //  exec-gateway recorded it under the intent's id and refused it
+    assert_non_null (kt_testproc_log_wait (exec, "exec.order.rejected", coid, 5000));
+    //  the refusal reached the core: nothing pending any more, and it is in `events`
+    bool rejected = false;
+    for (int i = 0; i < 150 && !rejected; i++) {
+        s_spin (20);
+        rejected = s_events_have (c, "EXEC", "event", "REJECTED");
+    }
+    assert_true (rejected);
+    assert_true (s_events_have (c, "DECISION", "intent_id", coid));
+    assert_true (s_state_has ("pending", "", 3000));
+    assert_true (s_state_has ("approved", "1", 3000));
+    redisFree (c);
+    kt_testproc_t *procs[] = {strat, exec, risk};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (kt_testproc_signal (procs[i], SIGTERM), 0);
+        assert_int_equal (kt_testproc_wait (procs[i], 5000), 0);
+        kt_testproc_destroy (&procs[i]);
+    }
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_live_restart_and_backtest_agree),
         cmocka_unit_test (test_probe_in_the_process),
+        cmocka_unit_test (test_pipeline_with_risk_gate),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -201,7 +201,7 @@ test_bars_fills_and_state (void **state)
         m.u.bar.token = 256265;
         snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY 50");
         m.u.bar.o = m.u.bar.h = m.u.bar.l = m.u.bar.c = 2401000;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY 50", &m), 0);
         m.u.bar.token = 10000041;
         snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY26NOV24000CE");
         m.u.bar.o = o[i][0];
@@ -209,11 +209,13 @@ test_bars_fills_and_state (void **state)
         m.u.bar.l = o[i][2];
         m.u.bar.c = o[i][3];
         m.u.bar.volume = o[i][4];
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m),
+                          0);
         //  a non-final bar is not the minute's
         m.u.bar.final = false;
         m.u.bar.l = 1;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar", &m), 0);
+        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m),
+                          0);
         kt_testctx_spin (&t, 4, 5, NULL);
     }
     for (int i = 0; i < 200 && s_ngot < 1; i++)
