@@ -4,8 +4,8 @@
  *  Design: one loop. Every input arrives through kt_proc dispatch as a decoded struct
  *  and goes to the pure core exactly as the backtest's engine gives it: ticks at once,
  *  final bars at once, and on_timer(minute close) once the minute's bars are in (a bar
- *  of a later minute arrived, or strategy.bar_grace_ms passed since the minute's last
- *  bar). The core's intents become ORDER_INTENTs sent through the lazy-pirate client
+ *  of a later minute arrived, or strategy.bar_grace_ms of wall time passed since the
+ *  minute's last bar). The core's intents become ORDER_INTENTs sent through the lazy-pirate client
  *  (never blocking); decisions and EXEC_EVENTs of our orders come back as core events
  *  (strat_map.c). Every intent and decision is appended to `events` (type strat) and
  *  the strat:state hash is rewritten after each minute close, decision and execution,
@@ -42,7 +42,7 @@ struct strat {
     //  the minute being filled: bars of minute cur_min given, on_timer not yet
     int64_t cur_min;        //  minute start, 0 = none
     bool cur_open;          //  on_timer(cur_min + 1 min) still due
-    int64_t cur_arrival_ns; //  pipeline time the minute's last bar arrived
+    int64_t cur_arrival_ns; //  wall (monotonic) time the minute's last bar arrived
     int64_t closed_min;     //  the last minute whose close was given
     int64_t md_status, exec_events, risk_states, late_bars, foreign_exec;
     char last_sym[KT_SYM_LEN];
@@ -153,8 +153,14 @@ s_send (strat_t *self, const struct strat_intent *it, struct strat_map_order *o,
     char id[KT_ID_LEN];
     struct kt_intent in;
     if (s_next_id (self, it->ts, id) != 0 ||
-        strat_map_intent (it, o, id, self->cfg->id, self->product, &in) != 0)
+        strat_map_intent (it, o, id, self->cfg->id, self->product, &in) != 0) {
+        //  The core has moved on (a CANCEL forgets the entry): a human must see that the
+        //  order at the broker was not changed.
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.intent",
+                       "strategy %s: %s of %s not sent (no intent id: Redis unavailable?)",
+                       self->cfg->id, strat_ikind_str (it->kind), o ? o->coid : "?");
         return -1;
+    }
     if (strat_map_sent_add (&self->map, id, it->kind, it->order_id) != 0) {
         kt_log_error ("strat.intent.full", KT_S ("intent_id", id), KT_END);
         return -1;
@@ -293,7 +299,7 @@ s_close_minute (strat_t *self)
 }
 
 void
-strat_feed_bar (strat_t *self, const struct strat_bar *b, int64_t arrival_ns)
+strat_feed_bar (strat_t *self, const struct strat_bar *b)
 {
     if (self->cur_min && b->ts > self->cur_min)
         s_close_minute (self);
@@ -308,7 +314,7 @@ strat_feed_bar (strat_t *self, const struct strat_bar *b, int64_t arrival_ns)
     }
     self->cur_min = b->ts;
     self->cur_open = true;
-    self->cur_arrival_ns = arrival_ns;
+    self->cur_arrival_ns = kt_clock_wall_mono_ns ();
     self->n.bars++;
     self->n.last_bar_ns = self->cur_min;
     strat_core_bar (self->core, b, &self->out);
@@ -328,7 +334,7 @@ s_on_grace (kt_loop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     strat_t *self = arg;
     if (self->cur_open && !self->warm &&
-        kt_proc_now_ns (self->proc) - self->cur_arrival_ns >= self->cfg->bar_grace_ms * 1000000LL)
+        kt_clock_wall_mono_ns () - self->cur_arrival_ns >= self->cfg->bar_grace_ms * 1000000LL)
         s_close_minute (self);
     return 0;
 }
@@ -339,6 +345,7 @@ static int
 s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
          void *arg)
 {
+    (void) proc;
     (void) peer;
     (void) topic;
     strat_t *self = arg;
@@ -365,7 +372,7 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
             if (self->warm)
                 strat_warm_live_bar (self->warm, &sb);
             else
-                strat_feed_bar (self, &sb, kt_proc_now_ns (proc));
+                strat_feed_bar (self, &sb);
             break;
         }
         case KT_MSG_MD_STATUS:

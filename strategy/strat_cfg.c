@@ -65,7 +65,7 @@ const kt_cfg_row_t strat_cfg_table[] = {
     {"strategy.product", KT_CFG_STR, O (product), 8, "\"MIS\"", 0, -1, 0,
      "product of the entries: MIS or NRML"},
     {"strategy.bar_grace_ms", KT_CFG_INT, O (bar_grace_ms), 0, "2000", 0, 60000, 0,
-     "a minute closes (on_timer) this long after its last bar arrived, pipeline ms"},
+     "a minute closes (on_timer) this long after its last bar arrived, wall ms"},
     KT_CFG_END};
 
 int

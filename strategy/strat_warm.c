@@ -2,7 +2,7 @@
  *  (see strat_warm.h for what and why).
  *
  *  Design: a small state machine on the loop. A timer paces the historical requests
- *  (one in flight, at least S_GAP_MS apart: Kite allows 3/s); a failed request is
+ *  (one in flight, at least S_GAP_MS of wall time apart: Kite allows 3/s); a failed request is
  *  retried, and after S_TRIES failures the whole warm-up starts again later with an
  *  alert (the strategy does not trade on a day it has not seen). When every candle is
  *  in, a 0 ms timer runs the replay and the recovery outside the HTTP callback (the
@@ -534,16 +534,16 @@ s_finish (strat_warm_t *self)
             j++;
         for (int k = i; k < j; k++)
             if (self->bars[k].token == index)
-                strat_feed_bar (s, &self->bars[k], self->bars[k].ts + S_NS_MIN);
+                strat_feed_bar (s, &self->bars[k]);
         for (int k = i; k < j; k++)
             if (self->bars[k].token != index)
-                strat_feed_bar (s, &self->bars[k], self->bars[k].ts + S_NS_MIN);
+                strat_feed_bar (s, &self->bars[k]);
         i = j;
     }
     int64_t last = self->nbars ? self->bars[self->nbars - 1].ts : 0;
     for (int i = 0; i < self->nlive; i++)
         if (self->live[i].ts > last)
-            strat_feed_bar (s, &self->live[i], self->live[i].ts + S_NS_MIN);
+            strat_feed_bar (s, &self->live[i]);
     //  The minute in hand closes only when it is over (its bars may still be coming).
     int64_t now = kt_proc_now_ns (strat_proc (s));
     int64_t top = self->nlive ? self->live[self->nlive - 1].ts : last;
@@ -578,13 +578,18 @@ s_on_timer (kt_loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Run the next step after wall_ms of wall time: Kite's rate limit is in real seconds,
+//  while loop timers run on the pipeline clock (60x in sim).
 static void
-s_schedule (strat_warm_t *self, int64_t ms)
+s_schedule (strat_warm_t *self, int64_t wall_ms)
 {
-    kt_loop_t *loop = kt_proc_loop (strat_proc (self->s));
+    kt_proc_t *proc = strat_proc (self->s);
+    kt_loop_t *loop = kt_proc_loop (proc);
     if (self->timer > 0)
         kt_loop_timer_end (loop, self->timer);
-    self->timer = kt_loop_timer (loop, ms, false, s_on_timer, self);
+    int64_t ms = wall_ms > 0 ? kt_proc_wall_to_pipeline_ms (proc, wall_ms) : 0;
+    self->timer =
+        kt_loop_timer (loop, ms > 0 ? ms : (wall_ms > 0 ? 1 : 0), false, s_on_timer, self);
 }
 
 // ---- life -----------------------------------------------------------------------------

@@ -64,7 +64,7 @@ struct strat_map *strat_map_of (strat_t *s);
 struct strat_out *strat_out_of (strat_t *s);
 
 //  Give one bar to the core as the live shell does (closing the previous minute first).
-void strat_feed_bar (strat_t *s, const struct strat_bar *b, int64_t arrival_ns);
+void strat_feed_bar (strat_t *s, const struct strat_bar *b);
 
 //  Close the minute being filled (on_timer of its close).
 void strat_feed_close (strat_t *s);
