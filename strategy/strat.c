@@ -490,6 +490,14 @@ s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg 
         s_write_state (self);
         return;
     }
+    //  The decision's coid names the order from now on (risk-gate gives the intent's id;
+    //  should it ever differ, exec events and later MODIFY / CANCEL use the coid).
+    struct strat_map_order *placed = strat_map_by_id (&self->map, order_id);
+    if (kind == STRAT_I_PLACE && d && d->coid[0] && placed && strcmp (placed->coid, d->coid) != 0 &&
+        (d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_REDUCE)) {
+        kt_log_info ("strat.coid", KT_S ("intent_id", req_id), KT_S ("coid", d->coid), KT_END);
+        snprintf (placed->coid, sizeof placed->coid, "%s", d->coid);
+    }
     struct strat_exec ev;
     switch (strat_map_decision (kind, order_id, d, kt_proc_now_ns (self->proc), &ev)) {
         case STRAT_DEC_EVENT: {

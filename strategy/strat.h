@@ -141,8 +141,7 @@ struct strat_map_order *strat_map_add (struct strat_map *m, const struct strat_i
 
 //  Set o's numbers (qty, trigger, price, sl_price, stop_price, r_value) from it: what
 //  was last sent for the entry (a PLACE, or a MODIFY once sent).
-void
-    strat_map_set (struct strat_map_order *o, const struct strat_intent *it);
+void strat_map_set (struct strat_map_order *o, const struct strat_intent *it);
 
 //  Remember that intent_id (kind, about order_id) awaits a decision. Returns 0, or -1
 //  when full.
@@ -166,7 +165,8 @@ int strat_map_intent (const struct strat_intent *it, const struct strat_map_orde
                       const char *id, const char *sid, kt_product_t product, struct kt_intent *out);
 
 //  The core events of one EXEC_EVENT of ours: an entry's fills (partial ones too, as the
-//  units newly filled), its cancel / expiry / reject; fills of its attached stop (purpose
+//  units newly filled), its cancel / expiry / reject (a REJECTED with purpose MODIFY or
+//  CANCEL is a refused change, not the entry's end: no event); fills of its attached stop (purpose
 //  STOP with the entry's coid as intent_id, or a coid starting with the entry's coid);
 //  fills of exit orders (purpose EXIT / FLATTEN) spread over the positions in that
 //  symbol, oldest first. Updates m. Writes at most STRAT_MAP_EV_MAX events to out and

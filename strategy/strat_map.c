@@ -211,6 +211,9 @@ strat_map_exec (struct strat_map *m, const struct kt_exec_event *ev, struct stra
                 n = s_push (out, n, STRAT_EV_CANCELLED, o, 0, 0);
                 break;
             case KT_EXEC_REJECTED:
+                //  A refused MODIFY or CANCEL leaves the order as it was: not the entry's end.
+                if (ev->purpose == KT_PURPOSE_MODIFY || ev->purpose == KT_PURPOSE_CANCEL)
+                    break;
                 o->working = false;
                 n = s_push (out, n, STRAT_EV_REJECTED, o, 0, 0);
                 break;

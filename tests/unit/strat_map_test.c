@@ -161,9 +161,12 @@ test_entry_fills_and_end (void **state)
     assert_false (strat_map_by_id (&m, 3)->working);
     assert_int_equal (strat_map_open_units (strat_map_by_id (&m, 3)), 450);
 
-    //  a rejected entry
+    //  a rejected entry; a refused change of it first, which does not end it
     it = s_place (4);
     strat_map_add (&m, &it, "S1-261123-2", SYM);
+    e = s_ev ("S1-261123-2", "S1-261123-3", KT_EXEC_REJECTED, KT_PURPOSE_MODIFY, 0, 0, 0, 0);
+    assert_int_equal (strat_map_exec (&m, &e, out), 0);
+    assert_true (strat_map_by_id (&m, 4)->working);
     e = s_ev ("S1-261123-2", "S1-261123-2", KT_EXEC_REJECTED, KT_PURPOSE_ENTRY, 0, 0, 0, 0);
     assert_int_equal (strat_map_exec (&m, &e, out), 1);
     assert_int_equal (out[0].kind, STRAT_EV_REJECTED);
