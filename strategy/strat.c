@@ -144,28 +144,23 @@ s_next_id (strat_t *self, int64_t ts, char *id)
 
 static void s_core_exec (strat_t *self, const struct strat_exec *ev);
 
-//  Send one ORDER_INTENT for core intent it about order o. Returns 0, or -1 when it
-//  could not be sent (logged; the caller tells the core where that matters).
+//  Send core intent it about order o as ORDER_INTENT id: awaited, in `events`, to
+//  risk-gate. Returns 0, or -1 when it could not be sent (logged).
 static int
-s_send (strat_t *self, const struct strat_intent *it, struct strat_map_order *o,
-        const struct strat_intent *shown)
+s_send_as (strat_t *self, const struct strat_intent *it, const struct strat_map_order *o,
+           const char *id)
 {
-    char id[KT_ID_LEN];
     struct kt_intent in;
-    if (s_next_id (self, it->ts, id) != 0 ||
-        strat_map_intent (it, o, id, self->cfg->id, self->product, &in) != 0) {
-        //  The core has moved on (a CANCEL forgets the entry): a human must see that the
-        //  order at the broker was not changed.
-        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.intent",
-                       "strategy %s: %s of %s not sent (no intent id: Redis unavailable?)",
-                       self->cfg->id, strat_ikind_str (it->kind), o ? o->coid : "?");
+    if (strat_map_intent (it, o, id, self->cfg->id, self->product, &in) != 0) {
+        kt_log_error ("strat.intent.bad", KT_S ("what", strat_ikind_str (it->kind)),
+                      KT_I ("order_id", it->order_id), KT_END);
         return -1;
     }
     if (strat_map_sent_add (&self->map, id, it->kind, it->order_id) != 0) {
         kt_log_error ("strat.intent.full", KT_S ("intent_id", id), KT_END);
         return -1;
     }
-    s_event_intent (self, shown ? shown : it, &in);
+    s_event_intent (self, it, &in);
     if (strat_send_intent (self, &in) != 0) {
         strat_ikind_t k;
         uint32_t oid;
@@ -176,6 +171,21 @@ s_send (strat_t *self, const struct strat_intent *it, struct strat_map_order *o,
     }
     self->n.intents_sent++;
     return 0;
+}
+
+//  Send a change of an entry (MODIFY, CANCEL, FLATTEN) with a new id. The core has
+//  already moved on (a CANCEL forgets the entry), so a change that cannot be sent is
+//  raised to a human: the order at the broker is not what the strategy wants.
+static int
+s_send (strat_t *self, const struct strat_intent *it, const struct strat_map_order *o)
+{
+    char id[KT_ID_LEN];
+    if (s_next_id (self, it->ts, id) == 0 && s_send_as (self, it, o, id) == 0)
+        return 0;
+    kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.intent",
+                   "strategy %s: %s of %s not sent (see the log)", self->cfg->id,
+                   strat_ikind_str (it->kind), o->coid);
+    return -1;
 }
 
 static void
@@ -195,7 +205,6 @@ s_intent (strat_t *self, const struct strat_intent *it)
         case STRAT_I_PLACE: {
             const struct kt_instr *ins = kt_instr_by_token (self->instr, it->token);
             char id[KT_ID_LEN];
-            struct kt_intent in;
             if (!ins) {
                 s_refuse_place (self, it, "instrument not in the instruments");
                 return;
@@ -210,27 +219,23 @@ s_intent (strat_t *self, const struct strat_intent *it)
                 s_refuse_place (self, it, "order table full");
                 return;
             }
-            strat_map_intent (it, o, id, self->cfg->id, self->product, &in);
-            if (strat_map_sent_add (&self->map, id, it->kind, it->order_id) != 0 ||
-                (s_event_intent (self, it, &in), strat_send_intent (self, &in) != 0)) {
+            if (s_send_as (self, it, o, id) != 0) {
                 o->working = false;
                 s_refuse_place (self, it, "risk-gate request could not be queued");
-                return;
             }
-            self->n.intents_sent++;
             return;
         }
         case STRAT_I_MODIFY:
             o = strat_map_by_id (&self->map, it->order_id);
             if (!o || !o->working)
                 return;
-            if (s_send (self, it, o, NULL) == 0)
+            if (s_send (self, it, o) == 0)
                 strat_map_set (o, it);
             return;
         case STRAT_I_CANCEL:
             o = strat_map_by_id (&self->map, it->order_id);
             if (o && o->working)
-                s_send (self, it, o, NULL);
+                s_send (self, it, o);
             return;
         case STRAT_I_FLATTEN:
             //  Every working entry cancelled, every position bought back.
@@ -242,12 +247,12 @@ s_intent (strat_t *self, const struct strat_intent *it)
                     struct strat_intent c = *it;
                     c.kind = STRAT_I_CANCEL;
                     c.order_id = o->order_id;
-                    s_send (self, &c, o, NULL);
+                    s_send (self, &c, o);
                 }
                 if (strat_map_open_units (o) > 0) {
                     struct strat_intent f = *it;
                     f.order_id = o->order_id;
-                    s_send (self, &f, o, NULL);
+                    s_send (self, &f, o);
                 }
             }
             return;
@@ -522,7 +527,7 @@ s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg 
                                          .token = o->token,
                                          .itype = o->itype,
                                          .ts = kt_proc_now_ns (self->proc)};
-                s_send (self, &c, o, NULL);
+                s_send (self, &c, o);
             }
             break;
         }
