@@ -607,10 +607,15 @@ strat_out_of (strat_t *self)
 void
 strat_warm_done (strat_t *self, const struct strat_intent *todo, int ntodo)
 {
-    strat_warm_destroy (&self->warm);
+    //  todo lives in the warm-up: it is freed only once its intents are out, and the
+    //  shell is live (self->warm NULL) while they go.
+    strat_warm_t *warm = self->warm;
+    self->warm = NULL;
     self->n.warm = true;
     for (int i = 0; i < ntodo; i++)
         s_intent (self, &todo[i]);
+    s_drain (self);
+    strat_warm_destroy (&warm);
     s_write_state (self);
     kt_log_info ("strat.ready", KT_I ("bars", self->n.bars), KT_I ("intents", ntodo), KT_END);
 }

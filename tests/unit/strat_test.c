@@ -126,6 +126,23 @@ test_ticks_and_decisions (void **state)
     kt_testctx_stop (&t);
 }
 
+//  The test runtime with the strategy's proc on a simulated clock at 09:00 IST of a
+//  Monday (before the session: nothing to warm up from Kite) and the instruments file.
+static void
+s_start_before_session (kt_testctx_t *t, const char *tag)
+{
+    assert_int_equal (kt_testctx_start (t, "strategy", tag), 0);
+    kt_proc_destroy (&t->proc);
+    snprintf (t->cfg.clock_mode, sizeof t->cfg.clock_mode, "sim");
+    snprintf (t->cfg.clock_date, sizeof t->cfg.clock_date, "2026-11-23");
+    snprintf (t->cfg.clock_start, sizeof t->cfg.clock_start, "09:00");
+    snprintf (t->cfg.instruments_file, sizeof t->cfg.instruments_file, FIXTURE);
+    char err[256];
+    t->proc = kt_proc_new (&t->cfg, "strategy", err, sizeof err);
+    assert_non_null (t->proc);
+    kt_book_register (kt_proc_store (t->peer));
+}
+
 static void
 s_exec (kt_testctx_t *t, void *pub, const char *coid, const char *intent_id, kt_exec_kind_t kind,
         kt_purpose_t purpose, int64_t filled, int64_t last_qty, int64_t px)
@@ -151,8 +168,7 @@ test_bars_fills_and_state (void **state)
 {
     (void) state;
     kt_testctx_t t;
-    assert_int_equal (kt_testctx_start (&t, "strategy", "stratfill"), 0);
-    snprintf (t.cfg.instruments_file, sizeof t.cfg.instruments_file, FIXTURE);
+    s_start_before_session (&t, "stratfill");
     static void *router;
     router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
     void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
@@ -253,12 +269,72 @@ test_bars_fills_and_state (void **state)
     kt_testctx_stop (&t);
 }
 
+//  A restart before any candle exists: an open entry of ours in the book that the
+//  strategy does not want is cancelled (by its coid), a position of ours is kept (its
+//  stop and exits followed), another strategy's order is left alone.
+static void
+test_recovery_without_candles (void **state)
+{
+    (void) state;
+    kt_testctx_t t;
+    s_start_before_session (&t, "stratrec");
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
+    assert_non_null (router);
+    kt_store_t *st = kt_proc_store (t.peer);
+    char why[256];
+    const char *coids[] = {"S1-261122-5", "S1-261122-3", "S7-261122-1"};
+    for (int i = 0; i < 3; i++) {
+        struct kt_order_rec o;
+        memset (&o, 0, sizeof o);
+        snprintf (o.coid, sizeof o.coid, "%s", coids[i]);
+        snprintf (o.intent_id, sizeof o.intent_id, "%s", coids[i]);
+        snprintf (o.sym, sizeof o.sym, "NIFTY26NOV24000CE");
+        o.token = 10000041;
+        o.side = KT_SIDE_SELL;
+        o.order_type = KT_OT_SL;
+        o.product = KT_PROD_MIS;
+        o.purpose = KT_PURPOSE_ENTRY;
+        o.qty = 600;
+        o.trigger = 14995;
+        o.price = 14985;
+        o.stop_trigger = 16000;
+        o.status = KT_OS_OPEN;
+        assert_int_equal (kt_book_order_create (st, &o, 1 + i, NULL, why, sizeof why), 1);
+    }
+    struct kt_book_fill f = {
+        .coid = "S1-261122-3", .trade_id = "T1", .qty = 600, .price = 15000, .ts_ns = 2};
+    struct kt_book_fill_result res;
+    assert_int_equal (kt_book_fill (st, &f, &res, why, sizeof why), 0);
+    assert_int_equal (res.pos_qty, -600);
+
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    s_ngot = 0;
+    s_answer = true;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    for (int i = 0; i < 200 && s_ngot < 1; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    kt_testctx_spin (&t, 40, 5, NULL);
+    assert_int_equal (s_ngot, 1);
+    assert_int_equal (s_got[0].purpose, KT_PURPOSE_CANCEL);
+    assert_string_equal (s_got[0].ref, "S1-261122-5");
+    char buf[1024];
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1");
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "positions", buf, sizeof buf),
+                         "S1-261122-3 NIFTY26NOV24000CE 600/0");
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ticks_and_decisions),
         cmocka_unit_test (test_bars_fills_and_state),
+        cmocka_unit_test (test_recovery_without_candles),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
