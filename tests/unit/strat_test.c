@@ -14,6 +14,7 @@
 
 #include "../../strategy/strat.h"
 #include "kt_testctx.h"
+#include "kt_testhttp.h"
 
 #define FIXTURE "tests/fixtures/instruments_nifty.csv"
 #define NS_MIN (60LL * 1000000000LL)
@@ -129,18 +130,25 @@ test_ticks_and_decisions (void **state)
 //  The test runtime with the strategy's proc on a simulated clock at 09:00 IST of a
 //  Monday (before the session: nothing to warm up from Kite) and the instruments file.
 static void
-s_start_before_session (kt_testctx_t *t, const char *tag)
+s_start_at (kt_testctx_t *t, const char *tag, const char *hhmm, const char *kite_url)
 {
     assert_int_equal (kt_testctx_start (t, "strategy", tag), 0);
     kt_proc_destroy (&t->proc);
     snprintf (t->cfg.clock_mode, sizeof t->cfg.clock_mode, "sim");
     snprintf (t->cfg.clock_date, sizeof t->cfg.clock_date, "2026-11-23");
-    snprintf (t->cfg.clock_start, sizeof t->cfg.clock_start, "09:00");
+    snprintf (t->cfg.clock_start, sizeof t->cfg.clock_start, "%s", hhmm);
+    snprintf (t->cfg.kite_api_url, sizeof t->cfg.kite_api_url, "%s", kite_url);
     snprintf (t->cfg.instruments_file, sizeof t->cfg.instruments_file, FIXTURE);
     char err[256];
     t->proc = kt_proc_new (&t->cfg, "strategy", err, sizeof err);
     assert_non_null (t->proc);
     kt_book_register (kt_proc_store (t->peer));
+}
+
+static void
+s_start_before_session (kt_testctx_t *t, const char *tag)
+{
+    s_start_at (t, tag, "09:00", "");
 }
 
 static void
@@ -328,6 +336,124 @@ test_recovery_without_candles (void **state)
     kt_testctx_stop (&t);
 }
 
+//  A restart at 09:22 with the entry of minute 5's close resting at the broker: today's
+//  candles (Kite's historical answers) are replayed, the replay's PLACE is the book's
+//  entry, nothing is sent; a live MODIFY later refers to it.
+static void
+test_warm_up_finds_the_entry (void **state)
+{
+    (void) state;
+    static const char idx[] = "{\"status\":\"success\",\"data\":{\"candles\":["
+                              "[\"2026-11-23T09:15:00+0530\",24010,24010,24010,24010,0],"
+                              "[\"2026-11-23T09:16:00+0530\",24010,24010,24010,24010,0],"
+                              "[\"2026-11-23T09:17:00+0530\",24010,24010,24010,24010,0],"
+                              "[\"2026-11-23T09:18:00+0530\",24010,24010,24010,24010,0],"
+                              "[\"2026-11-23T09:19:00+0530\",24010,24010,24010,24010,0],"
+                              "[\"2026-11-23T09:20:00+0530\",24010,24010,24010,24010,0]]}}";
+    static const char ce[] = "{\"status\":\"success\",\"data\":{\"candles\":["
+                             "[\"2026-11-23T09:15:00+0530\",135,135,135,135,1000],"
+                             "[\"2026-11-23T09:16:00+0530\",154,155,153,154,0],"
+                             "[\"2026-11-23T09:17:00+0530\",153,154,152,153,0],"
+                             "[\"2026-11-23T09:18:00+0530\",160,160,150,150,0],"
+                             "[\"2026-11-23T09:19:00+0530\",151,151.5,151,151,0],"
+                             "[\"2026-11-23T09:20:00+0530\",151,151.5,151,151,0]]}}";
+    static const char none[] = "{\"status\":\"success\",\"data\":{\"candles\":[]}}";
+    kt_testhttp_t *http = kt_testhttp_new ();
+    assert_non_null (http);
+    for (uint32_t tok = 10000037u; tok <= 10000046u; tok++) {
+        char path[96];
+        snprintf (path, sizeof path, "/instruments/historical/%u/minute", tok);
+        assert_int_equal (kt_testhttp_route (http, "GET", path, 200, "application/json",
+                                             tok == 10000041u ? ce : none),
+                          0);
+    }
+    assert_int_equal (kt_testhttp_route (http, "GET", "/instruments/historical/256265/minute", 200,
+                                         "application/json", idx),
+                      0);
+    assert_int_equal (kt_testhttp_start (http), 0);
+    char url[128];
+    kt_testhttp_url (http, url, sizeof url, "");
+    kt_testctx_t t;
+    s_start_at (&t, "stratwarm", "09:22", url);
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
+    void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
+    assert_non_null (md);
+    char why[256];
+    struct kt_order_rec o;
+    memset (&o, 0, sizeof o);
+    snprintf (o.coid, sizeof o.coid, "S1-261123-1");
+    snprintf (o.intent_id, sizeof o.intent_id, "S1-261123-1");
+    snprintf (o.sym, sizeof o.sym, "NIFTY26NOV24000CE");
+    o.token = 10000041;
+    o.side = KT_SIDE_SELL;
+    o.order_type = KT_OT_SL;
+    o.purpose = KT_PURPOSE_ENTRY;
+    o.qty = 600;
+    o.trigger = 14995;
+    o.price = 14985;
+    o.stop_trigger = 16000;
+    o.stop_price = 16010;
+    o.status = KT_OS_OPEN;
+    assert_int_equal (kt_book_order_create (kt_proc_store (t.peer), &o, 1, NULL, why, sizeof why),
+                      1);
+
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    cfg.p.strikes_each_side = 2;
+    cfg.bar_grace_ms = 50;
+    s_ngot = 0;
+    s_answer = true;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    char buf[1024];
+    for (int i = 0; i < 1000; i++) {
+        kt_testctx_spin (&t, 2, 5, NULL);
+        if (i % 20 == 0 &&
+            strcmp (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
+            break;
+    }
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1");
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "bars", buf, sizeof buf), "12");
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "pending", buf, sizeof buf),
+                         "S1-261123-1 NIFTY26NOV24000CE 600@149.95 sl=160.00");
+    kt_testctx_spin (&t, 20, 5, NULL);
+    assert_int_equal (s_ngot, 0);
+
+    //  live minutes 6..9: a higher swing low at 7 -> MODIFY of the recovered entry
+    static const int64_t live[4][4] = {{15300, 15400, 15200, 15300},
+                                       {15100, 16050, 15050, 15100},
+                                       {15250, 15300, 15200, 15250},
+                                       {15250, 15300, 15200, 15250}};
+    int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 21, 0);
+    for (int k = 0; k < 50 && s_ngot == 0; k++) {
+        //  PUB/SUB joins asynchronously: the same minutes again are dropped as late
+        for (int i = 0; i < 4; i++) {
+            struct kt_msg m;
+            memset (&m, 0, sizeof m);
+            m.env.type = KT_MSG_BAR;
+            m.u.bar.final = true;
+            m.u.bar.start_ns = t0 + i * NS_MIN;
+            m.u.bar.token = 10000041;
+            snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY26NOV24000CE");
+            m.u.bar.o = live[i][0];
+            m.u.bar.h = live[i][1];
+            m.u.bar.l = live[i][2];
+            m.u.bar.c = live[i][3];
+            kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m);
+            kt_testctx_spin (&t, 2, 5, NULL);
+        }
+        kt_testctx_spin (&t, 30, 5, NULL);
+    }
+    assert_int_equal (s_ngot, 1);
+    assert_int_equal (s_got[0].purpose, KT_PURPOSE_MODIFY);
+    assert_string_equal (s_got[0].ref, "S1-261123-1");
+    assert_int_equal (s_got[0].trigger, 15045);
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+    kt_testhttp_destroy (&http);
+}
+
 int
 main (void)
 {
@@ -335,6 +461,7 @@ main (void)
         cmocka_unit_test (test_ticks_and_decisions),
         cmocka_unit_test (test_bars_fills_and_state),
         cmocka_unit_test (test_recovery_without_candles),
+        cmocka_unit_test (test_warm_up_finds_the_entry),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
