@@ -151,6 +151,28 @@ s_start_before_session (kt_testctx_t *t, const char *tag)
     s_start_at (t, tag, "09:00", "");
 }
 
+//  Publish a BAR of token (CE 24000 or the index) for the minute at ts: o h l c volume.
+static void
+s_bar (kt_testctx_t *t, void *md, uint32_t token, int64_t ts, const int64_t ohlcv[5], bool final)
+{
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_BAR;
+    m.u.bar.final = final;
+    m.u.bar.start_ns = ts;
+    m.u.bar.token = token;
+    snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "%s",
+              token == 256265 ? "NIFTY 50" : "NIFTY26NOV24000CE");
+    m.u.bar.o = ohlcv[0];
+    m.u.bar.h = ohlcv[1];
+    m.u.bar.l = ohlcv[2];
+    m.u.bar.c = ohlcv[3];
+    m.u.bar.volume = ohlcv[4];
+    char topic[64];
+    snprintf (topic, sizeof topic, "md.bar.%s", m.u.bar.sym);
+    assert_int_equal (kt_bus_publish (kt_proc_bus (t->peer), md, topic, &m), 0);
+}
+
 static void
 s_exec (kt_testctx_t *t, void *pub, const char *coid, const char *intent_id, kt_exec_kind_t kind,
         kt_purpose_t purpose, int64_t filled, int64_t last_qty, int64_t px)
@@ -217,29 +239,11 @@ test_bars_fills_and_state (void **state)
     s_ngot = 0;
     s_answer = true;
     for (int i = 0; i < 6; i++) {
-        struct kt_msg m;
-        memset (&m, 0, sizeof m);
-        m.env.type = KT_MSG_BAR;
-        m.u.bar.final = true;
-        m.u.bar.start_ns = t0 + i * NS_MIN;
-        m.u.bar.token = 256265;
-        snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY 50");
-        m.u.bar.o = m.u.bar.h = m.u.bar.l = m.u.bar.c = 2401000;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY 50", &m), 0);
-        m.u.bar.token = 10000041;
-        snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY26NOV24000CE");
-        m.u.bar.o = o[i][0];
-        m.u.bar.h = o[i][1];
-        m.u.bar.l = o[i][2];
-        m.u.bar.c = o[i][3];
-        m.u.bar.volume = o[i][4];
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m),
-                          0);
-        //  a non-final bar is not the minute's
-        m.u.bar.final = false;
-        m.u.bar.l = 1;
-        assert_int_equal (kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m),
-                          0);
+        const int64_t idx[5] = {2401000, 2401000, 2401000, 2401000, 0};
+        const int64_t junk[5] = {o[i][0], o[i][1], 1, o[i][3], 0};
+        s_bar (&t, md, 256265, t0 + i * NS_MIN, idx, true);
+        s_bar (&t, md, 10000041, t0 + i * NS_MIN, o[i], true);
+        s_bar (&t, md, 10000041, t0 + i * NS_MIN, junk, false); //  not the minute's
         kt_testctx_spin (&t, 4, 5, NULL);
     }
     for (int i = 0; i < 200 && s_ngot < 1; i++)
@@ -421,26 +425,15 @@ test_warm_up_finds_the_entry (void **state)
     assert_int_equal (s_ngot, 0);
 
     //  live minutes 6..9: a higher swing low at 7 -> MODIFY of the recovered entry
-    static const int64_t live[4][4] = {{15300, 15400, 15200, 15300},
-                                       {15100, 16050, 15050, 15100},
-                                       {15250, 15300, 15200, 15250},
-                                       {15250, 15300, 15200, 15250}};
+    static const int64_t live[4][5] = {{15300, 15400, 15200, 15300, 0},
+                                       {15100, 16050, 15050, 15100, 0},
+                                       {15250, 15300, 15200, 15250, 0},
+                                       {15250, 15300, 15200, 15250, 0}};
     int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 21, 0);
     for (int k = 0; k < 50 && s_ngot == 0; k++) {
         //  PUB/SUB joins asynchronously: the same minutes again are dropped as late
         for (int i = 0; i < 4; i++) {
-            struct kt_msg m;
-            memset (&m, 0, sizeof m);
-            m.env.type = KT_MSG_BAR;
-            m.u.bar.final = true;
-            m.u.bar.start_ns = t0 + i * NS_MIN;
-            m.u.bar.token = 10000041;
-            snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "NIFTY26NOV24000CE");
-            m.u.bar.o = live[i][0];
-            m.u.bar.h = live[i][1];
-            m.u.bar.l = live[i][2];
-            m.u.bar.c = live[i][3];
-            kt_bus_publish (kt_proc_bus (t.peer), md, "md.bar.NIFTY26NOV24000CE", &m);
+            s_bar (&t, md, 10000041, t0 + i * NS_MIN, live[i], true);
             kt_testctx_spin (&t, 2, 5, NULL);
         }
         kt_testctx_spin (&t, 30, 5, NULL);
