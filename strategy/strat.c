@@ -45,6 +45,7 @@ struct strat {
     int64_t cur_arrival_ns; //  wall (monotonic) time the minute's last bar arrived
     int64_t closed_min;     //  the last minute whose close was given
     int64_t md_status, exec_events, risk_states, late_bars, foreign_exec;
+    int64_t held; //  entries not sent while risk-gate is REDUCING or HALTED
     char last_sym[KT_SYM_LEN];
     int64_t last_ltp;
     bool md_connected;
@@ -205,6 +206,17 @@ s_intent (strat_t *self, const struct strat_intent *it)
         case STRAT_I_PLACE: {
             const struct kt_instr *ins = kt_instr_by_token (self->instr, it->token);
             char id[KT_ID_LEN];
+            if (self->risk_state == KT_STATE_REDUCING || self->risk_state == KT_STATE_HALTED) {
+                //  risk-gate refuses entries now: not asked (one refusal a minute per type
+                //  would only be noise); the core tries again at the next minute close.
+                self->held++;
+                kt_log_warn_every ("strat.entry.held", 60,
+                                   KT_S ("state", kt_state_str (self->risk_state)),
+                                   KT_I ("held", self->held), KT_END);
+                struct strat_exec ev = {STRAT_EV_REJECTED, it->order_id, it->token, it->ts, 0, 0};
+                s_core_exec (self, &ev);
+                return;
+            }
             if (!ins) {
                 s_refuse_place (self, it, "instrument not in the instruments");
                 return;
@@ -546,7 +558,7 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     strat_t *self = arg;
-    if (max < 16)
+    if (max < 17)
         return 0;
     int n = 0;
     out[n++] = KT_S ("strategy", self->cfg->name);
@@ -559,6 +571,7 @@ s_counters (kt_kv_t *out, int max, void *arg)
     out[n++] = KT_I ("intents", self->n.intents_sent);
     out[n++] = KT_I ("decisions", self->n.approved + self->n.reduced + self->n.refused);
     out[n++] = KT_I ("refused", self->n.refused);
+    out[n++] = KT_I ("entries_held", self->held);
     out[n++] = KT_I ("intent_timeouts", self->n.timeouts);
     out[n++] = KT_B ("warm", self->n.warm);
     out[n++] = KT_S ("last_sym", self->last_sym);

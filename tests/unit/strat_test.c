@@ -151,6 +151,13 @@ s_start_before_session (kt_testctx_t *t, const char *tag)
     s_start_at (t, tag, "09:00", "");
 }
 
+//  CE 24000's minutes 0..5: a swing low of Rs 150 at minute 3 (VWAP Rs 135), stop at
+//  Rs 160, confirmed at minute 5's close: a PLACE of 600 at 149.95.
+static const int64_t s_swing[6][5] = {
+    {13500, 13500, 13500, 13500, 1000}, {15400, 15500, 15300, 15400, 0},
+    {15300, 15400, 15200, 15300, 0},    {16000, 16000, 15000, 15000, 0},
+    {15100, 15150, 15100, 15100, 0},    {15100, 15150, 15100, 15100, 0}};
+
 //  Publish a BAR of token (CE 24000 or the index) for the minute at ts: o h l c volume.
 static void
 s_bar (kt_testctx_t *t, void *md, uint32_t token, int64_t ts, const int64_t ohlcv[5], bool final)
@@ -229,13 +236,7 @@ test_bars_fills_and_state (void **state)
 
     //  A swing low of Rs 150 on CE 24000 over minutes 0..5 (as in strat_state_test).
     int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 15, 0);
-    const int64_t L = 15000, H = 16000, b = 13500;
-    const int64_t o[6][5] = {{b, b, b, b, 1000},
-                             {L + 400, L + 500, L + 300, L + 400, 0},
-                             {L + 300, L + 400, L + 200, L + 300, 0},
-                             {H, H, L, L, 0},
-                             {L + 100, L + 150, L + 100, L + 100, 0},
-                             {L + 100, L + 150, L + 100, L + 100, 0}};
+    const int64_t (*o)[5] = s_swing;
     s_ngot = 0;
     s_answer = true;
     for (int i = 0; i < 6; i++) {
@@ -447,6 +448,69 @@ test_warm_up_finds_the_entry (void **state)
     kt_testhttp_destroy (&http);
 }
 
+static void
+s_risk_state (kt_testctx_t *t, void *pub, kt_trading_state_t st)
+{
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_RISK_STATE;
+    m.u.risk_state.state = st;
+    assert_int_equal (kt_bus_publish (kt_proc_bus (t->peer), pub, "risk.state", &m), 0);
+    kt_testctx_spin (t, 4, 5, NULL);
+}
+
+//  While risk-gate says HALTED no entry is asked for; once ACTIVE, the next minute close
+//  places it.
+static void
+test_entries_held_while_halted (void **state)
+{
+    (void) state;
+    kt_testctx_t t;
+    s_start_before_session (&t, "strathalt");
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
+    void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
+    void *rp = kt_bus_bind (kt_proc_bus (t.peer), "risk_pub", ZMQ_PUB);
+    assert_non_null (md);
+    assert_non_null (rp);
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    cfg.bar_grace_ms = 50;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    char buf[256];
+    for (int i = 0; i < 100; i++) {
+        s_risk_state (&t, rp, KT_STATE_HALTED);
+        assert_int_equal (kt_proc_beat (t.proc), 0);
+        if (atoi (kt_testctx_hget (&t, "kt:health:strategy", "risk_states", buf, sizeof buf)) > 0)
+            break;
+    }
+    s_ngot = 0;
+    s_answer = true;
+    int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 15, 0);
+    const int64_t idx[5] = {2401000, 2401000, 2401000, 2401000, 0};
+    for (int i = 0; i < 6; i++) {
+        s_bar (&t, md, 256265, t0 + i * NS_MIN, idx, true);
+        s_bar (&t, md, 10000041, t0 + i * NS_MIN, s_swing[i], true);
+        kt_testctx_spin (&t, 4, 5, NULL);
+    }
+    kt_testctx_spin (&t, 60, 5, NULL);
+    assert_int_equal (s_ngot, 0);
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    assert_string_equal (
+        kt_testctx_hget (&t, "kt:health:strategy", "entries_held", buf, sizeof buf), "1");
+    s_risk_state (&t, rp, KT_STATE_ACTIVE);
+    s_bar (&t, md, 256265, t0 + 6 * NS_MIN, idx, true);
+    s_bar (&t, md, 10000041, t0 + 6 * NS_MIN, s_swing[5], true);
+    for (int i = 0; i < 100 && s_ngot < 1; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_int_equal (s_ngot, 1);
+    assert_int_equal (s_got[0].purpose, KT_PURPOSE_ENTRY);
+    assert_int_equal (s_got[0].trigger, 14995);
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+}
+
 int
 main (void)
 {
@@ -455,6 +519,7 @@ main (void)
         cmocka_unit_test (test_bars_fills_and_state),
         cmocka_unit_test (test_recovery_without_candles),
         cmocka_unit_test (test_warm_up_finds_the_entry),
+        cmocka_unit_test (test_entries_held_while_halted),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
