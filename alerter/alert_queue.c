@@ -1,6 +1,6 @@
 /*  alert_queue - the alerter's durable outbox in Redis.
  *
- *  Keys (after the prefix; docs/alerter.md):
+ *  Keys (declared in common/kt_schema.c; docs/redis.md, docs/alerter.md):
  *    alerts:seq                 counter of item ids
  *    alerts:item:<id>           hash: ts, queued_ms, severity, key, src, text, count,
  *                               window_s, left (channels still to deliver it)
@@ -23,78 +23,75 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alert.h"
+#include "kt_schema.h"
 
+//  KEYS: seq, windows, group key. ARGV: item base, pending base, group, now_ms, until_ms
+//  ("0" = no window), queue_max, ts, severity, key, src, text, channels...
+//  -> {id, 1, dropped} queued, or {0, count} collapsed
 static const char s_push_lua[] =
-    "local p = ARGV[1]\n"
-    "local g = p .. 'alerts:group:' .. ARGV[2]\n"
-    "if ARGV[4] ~= '0' then\n"
-    "  local u = tonumber (redis.call ('HGET', g, 'until') or '0')\n"
-    "  if u > tonumber (ARGV[3]) then\n"
-    "    local c = redis.call ('HINCRBY', g, 'count', 1)\n"
-    "    redis.call ('HSET', g, 'text', ARGV[10], 'ts', ARGV[6])\n"
+    "if ARGV[5] ~= '0' then\n"
+    "  local u = tonumber (redis.call ('HGET', KEYS[3], 'until') or '0')\n"
+    "  if u > tonumber (ARGV[4]) then\n"
+    "    local c = redis.call ('HINCRBY', KEYS[3], 'count', 1)\n"
+    "    redis.call ('HSET', KEYS[3], 'text', ARGV[11], 'ts', ARGV[7])\n"
     "    return {0, c, 0}\n"
     "  end\n"
     "end\n"
-    "local id = redis.call ('INCR', p .. 'alerts:seq')\n"
-    "local item = p .. 'alerts:item:' .. id\n"
-    "redis.call ('HSET', item, 'ts', ARGV[6], 'queued_ms', ARGV[3], 'severity', ARGV[7],\n"
-    "            'key', ARGV[8], 'src', ARGV[9], 'text', ARGV[10], 'count', '1',\n"
-    "            'window_s', '0', 'left', tostring (#ARGV - 10))\n"
-    "local qmax = tonumber (ARGV[5])\n"
+    "local id = redis.call ('INCR', KEYS[1])\n"
+    "redis.call ('HSET', ARGV[1] .. id, 'ts', ARGV[7], 'queued_ms', ARGV[4], 'severity',\n"
+    "            ARGV[8], 'key', ARGV[9], 'src', ARGV[10], 'text', ARGV[11], 'count', '1',\n"
+    "            'window_s', '0', 'left', tostring (#ARGV - 11))\n"
+    "local qmax = tonumber (ARGV[6])\n"
     "local dropped = 0\n"
-    "for i = 11, #ARGV do\n"
-    "  local l = p .. 'alerts:pending:' .. ARGV[i]\n"
+    "for i = 12, #ARGV do\n"
+    "  local l = ARGV[2] .. ARGV[i]\n"
     "  local n = redis.call ('RPUSH', l, id)\n"
     "  while n > qmax do\n"
     "    local old = redis.call ('LPOP', l)\n"
-    "    if redis.call ('HINCRBY', p .. 'alerts:item:' .. old, 'left', -1) <= 0 then\n"
-    "      redis.call ('DEL', p .. 'alerts:item:' .. old)\n"
+    "    if redis.call ('HINCRBY', ARGV[1] .. old, 'left', -1) <= 0 then\n"
+    "      redis.call ('DEL', ARGV[1] .. old)\n"
     "    end\n"
     "    n = n - 1\n"
     "    dropped = dropped + 1\n"
     "  end\n"
     "end\n"
-    "if ARGV[4] ~= '0' then\n"
-    "  redis.call ('HSET', g, 'until', ARGV[4], 'first', ARGV[3], 'count', '1',\n"
-    "              'severity', ARGV[7], 'key', ARGV[8], 'src', ARGV[9], 'text', ARGV[10],\n"
-    "              'ts', ARGV[6])\n"
-    "  redis.call ('ZADD', p .. 'alerts:windows', ARGV[4], ARGV[2])\n"
+    "if ARGV[5] ~= '0' then\n"
+    "  redis.call ('HSET', KEYS[3], 'until', ARGV[5], 'first', ARGV[4], 'count', '1',\n"
+    "              'severity', ARGV[8], 'key', ARGV[9], 'src', ARGV[10], 'text', ARGV[11],\n"
+    "              'ts', ARGV[7])\n"
+    "  redis.call ('ZADD', KEYS[2], ARGV[5], ARGV[3])\n"
     "end\n"
     "return {id, 1, dropped}\n";
 
-//  ARGV: prefix, group, now_ms, window_s, channels...  -> {id} or {0, count}
+//  KEYS: seq, windows, group key. ARGV: item base, pending base, group, now_ms, window_s,
+//  channels...  -> {id, count} a summary queued, or {0, count}
 static const char s_close_lua[] =
-    "local p = ARGV[1]\n"
-    "local g = p .. 'alerts:group:' .. ARGV[2]\n"
-    "local u = tonumber (redis.call ('HGET', g, 'until') or '0')\n"
-    "if u > tonumber (ARGV[3]) then return {0, 0} end\n"
-    "local h = redis.call ('HMGET', g, 'count', 'severity', 'key', 'src', 'text', 'ts')\n"
-    "redis.call ('DEL', g)\n"
-    "redis.call ('ZREM', p .. 'alerts:windows', ARGV[2])\n"
+    "local u = tonumber (redis.call ('HGET', KEYS[3], 'until') or '0')\n"
+    "if u > tonumber (ARGV[4]) then return {0, 0} end\n"
+    "local h = redis.call ('HMGET', KEYS[3], 'count', 'severity', 'key', 'src', 'text', 'ts')\n"
+    "redis.call ('DEL', KEYS[3])\n"
+    "redis.call ('ZREM', KEYS[2], ARGV[3])\n"
     "local c = tonumber (h[1] or '0')\n"
-    "if c <= 1 or #ARGV < 5 then return {0, c} end\n"
-    "local id = redis.call ('INCR', p .. 'alerts:seq')\n"
-    "redis.call ('HSET', p .. 'alerts:item:' .. id, 'ts', h[6], 'queued_ms', ARGV[3],\n"
-    "            'severity', h[2], 'key', h[3], 'src', h[4], 'text', h[5], 'count', h[1],\n"
-    "            'window_s', ARGV[4], 'left', tostring (#ARGV - 4))\n"
-    "for i = 5, #ARGV do\n"
-    "  redis.call ('RPUSH', p .. 'alerts:pending:' .. ARGV[i], id)\n"
+    "if c <= 1 or #ARGV < 6 then return {0, c} end\n"
+    "local id = redis.call ('INCR', KEYS[1])\n"
+    "redis.call ('HSET', ARGV[1] .. id, 'ts', h[6], 'queued_ms', ARGV[4], 'severity', h[2],\n"
+    "            'key', h[3], 'src', h[4], 'text', h[5], 'count', h[1], 'window_s', ARGV[5],\n"
+    "            'left', tostring (#ARGV - 5))\n"
+    "for i = 6, #ARGV do\n"
+    "  redis.call ('RPUSH', ARGV[2] .. ARGV[i], id)\n"
     "end\n"
     "return {id, c}\n";
 
-//  ARGV: prefix, channel, id  -> 0 acked, 1 not the head
+//  KEYS: pending list, item, sent. ARGV: channel, id  -> 0 acked, 1 not the head
 static const char s_ack_lua[] =
-    "local p = ARGV[1]\n"
-    "local l = p .. 'alerts:pending:' .. ARGV[2]\n"
-    "if redis.call ('LINDEX', l, 0) ~= ARGV[3] then return 1 end\n"
-    "redis.call ('LPOP', l)\n"
-    "local item = p .. 'alerts:item:' .. ARGV[3]\n"
-    "local h = redis.call ('HMGET', item, 'severity', 'key', 'src', 'text', 'count')\n"
-    "redis.call ('XADD', p .. 'alerts:sent', 'MAXLEN', '~', '100000', '*', 'channel', ARGV[2],\n"
-    "            'id', ARGV[3], 'severity', h[1] or '', 'key', h[2] or '', 'src', h[3] or '',\n"
+    "if redis.call ('LINDEX', KEYS[1], 0) ~= ARGV[2] then return 1 end\n"
+    "redis.call ('LPOP', KEYS[1])\n"
+    "local h = redis.call ('HMGET', KEYS[2], 'severity', 'key', 'src', 'text', 'count')\n"
+    "redis.call ('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'channel', ARGV[1], 'id',\n"
+    "            ARGV[2], 'severity', h[1] or '', 'key', h[2] or '', 'src', h[3] or '',\n"
     "            'text', h[4] or '', 'count', h[5] or '1')\n"
-    "if redis.call ('HINCRBY', item, 'left', -1) <= 0 then\n"
-    "  redis.call ('EXPIRE', item, 86400)\n"
+    "if redis.call ('HINCRBY', KEYS[2], 'left', -1) <= 0 then\n"
+    "  redis.call ('EXPIRE', KEYS[2], 86400)\n"
     "end\n"
     "return 0\n";
 
@@ -108,30 +105,35 @@ alert_queue_init (kt_store_t *store)
     return 0;
 }
 
-static int64_t
-s_int_at (const redisReply *r, size_t i)
+static struct kt_skey
+s_key (kt_store_t *store, const kt_schema_key_t *k, const char *arg)
 {
-    if (!r || r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-        return -1;
-    const redisReply *e = r->element[i];
-    if (e->type == REDIS_REPLY_INTEGER)
-        return e->integer;
-    if (e->type == REDIS_REPLY_STRING)
-        return strtoll (e->str, NULL, 10);
-    return -1;
+    return kt_schema_key (kt_store_prefix (store), k, arg);
 }
 
+//  Run a registered script; false (logged when Redis refused it) unless it answered.
 static bool
-s_script_failed (redisReply *r, const char *what)
+s_eval (kt_store_t *store, const char *name, const char *lua, int nkeys, const char **keys,
+        int nargs, const char **args, kt_store_result_t *out)
 {
-    if (!r)
-        return true;
-    if (r->type == REDIS_REPLY_ERROR) {
-        kt_log_error ("alert.queue.script", KT_S ("script", what), KT_S ("why", r->str), KT_END);
-        freeReplyObject (r);
-        return true;
+    *out = kt_store_eval_call (store, kt_store_script (store, name, lua), nkeys, keys, nargs,
+                               args);
+    if (out->kind == KT_STORE_ERR)
+        kt_log_error ("alert.queue.script", KT_S ("script", name), KT_S ("why", out->str),
+                      KT_END);
+    if (out->kind == KT_STORE_DOWN || out->kind == KT_STORE_ERR) {
+        kt_store_result_free (out);
+        return false;
     }
-    return false;
+    return true;
+}
+
+static int64_t
+s_int_at (const kt_store_result_t *r, size_t i)
+{
+    kt_store_result_t e = kt_store_result_at (r, i);
+    int64_t v;
+    return kt_store_result_i64 (&e, &v) == 0? v: -1;
 }
 
 int
@@ -143,19 +145,24 @@ alert_queue_push (kt_store_t *store, struct alert_item *it, const char *group, u
     snprintf (until_s, sizeof until_s, "%" PRId64, window_ms > 0? now_ms + window_ms: 0);
     snprintf (qmax_s, sizeof qmax_s, "%" PRId64, queue_max);
     snprintf (ts_s, sizeof ts_s, "%" PRId64, it->ts_ns);
-    const char *args[10 + ALERT_CH_COUNT] = { kt_store_prefix (store), group, now_s, until_s,
-                                              qmax_s, ts_s, kt_severity_str (it->severity),
-                                              it->key, it->src, it->text };
-    int n = 10;
+    struct kt_skey seq = s_key (store, &kt_key_alerts_seq, NULL);
+    struct kt_skey win = s_key (store, &kt_key_alerts_windows, NULL);
+    struct kt_skey grp = s_key (store, &kt_key_alerts_group, group);
+    struct kt_skey item = s_key (store, &kt_key_alerts_item, "");
+    struct kt_skey pend = s_key (store, &kt_key_alerts_pending, "");
+    const char *keys[3] = { seq.s, win.s, grp.s };
+    const char *args[11 + ALERT_CH_COUNT] = { item.s, pend.s, group, now_s, until_s, qmax_s,
+                                              ts_s, kt_severity_str (it->severity), it->key,
+                                              it->src, it->text };
+    int n = 11;
     for (int c = 0; c < ALERT_CH_COUNT; c++)
         if (mask & (1u << c))
             args[n++] = alert_route_name ((alert_ch_t) c);
-    redisReply *r = kt_store_eval (store, kt_store_script (store, "alert.push", s_push_lua), 0, NULL, n,
-                                   args);
-    if (s_script_failed (r, "alert.push"))
+    kt_store_result_t r;
+    if (!s_eval (store, "alert.push", s_push_lua, 3, keys, n, args, &r))
         return -1;
-    int64_t id = s_int_at (r, 0), c = s_int_at (r, 1), dropped = s_int_at (r, 2);
-    freeReplyObject (r);
+    int64_t id = s_int_at (&r, 0), c = s_int_at (&r, 1), dropped = s_int_at (&r, 2);
+    kt_store_result_free (&r);
     if (count)
         *count = c;
     if (dropped > 0) {
@@ -175,64 +182,80 @@ alert_queue_push (kt_store_t *store, struct alert_item *it, const char *group, u
     return 1;
 }
 
+//  Close one ended window. Returns 1 summary queued, 0 none, -1 Redis unavailable.
+static int
+s_close_one (kt_store_t *store, const char *group, int64_t now_ms, alert_route_fn *route_fn,
+             void *arg)
+{
+    struct kt_skey grp = s_key (store, &kt_key_alerts_group, group);
+    kt_store_result_t h = kt_store_callf (store, "HMGET %s severity first until", grp.s);
+    if (h.kind == KT_STORE_DOWN) {
+        kt_store_result_free (&h);
+        return -1;
+    }
+    kt_store_result_t sev_r = kt_store_result_at (&h, 0);
+    kt_severity_t sev = sev_r.kind == KT_STORE_STR? kt_severity_parse (sev_r.str): KT_SEV_NONE;
+    int64_t first = s_int_at (&h, 1), until = s_int_at (&h, 2);
+    kt_store_result_free (&h);
+    unsigned mask = route_fn (sev? sev: KT_SEV_CRITICAL, arg);
+    char now_s[24], win_s[24];
+    snprintf (now_s, sizeof now_s, "%" PRId64, now_ms);
+    //  The window's length as the person reads it: from its first alert to its end.
+    snprintf (win_s, sizeof win_s, "%" PRId64,
+              first > 0 && until > first? (until - first + 500) / 1000: 0);
+    struct kt_skey seq = s_key (store, &kt_key_alerts_seq, NULL);
+    struct kt_skey win = s_key (store, &kt_key_alerts_windows, NULL);
+    struct kt_skey item = s_key (store, &kt_key_alerts_item, "");
+    struct kt_skey pend = s_key (store, &kt_key_alerts_pending, "");
+    const char *keys[3] = { seq.s, win.s, grp.s };
+    const char *args[5 + ALERT_CH_COUNT] = { item.s, pend.s, group, now_s, win_s };
+    int n = 5;
+    for (int c = 0; c < ALERT_CH_COUNT; c++)
+        if (mask & (1u << c))
+            args[n++] = alert_route_name ((alert_ch_t) c);
+    kt_store_result_t x;
+    if (!s_eval (store, "alert.close", s_close_lua, 3, keys, n, args, &x))
+        return -1;
+    int queued = s_int_at (&x, 0) > 0;
+    kt_store_result_free (&x);
+    return queued;
+}
+
 int
 alert_queue_close_windows (kt_store_t *store, int64_t now_ms, int max, alert_route_fn *route_fn,
                            void *arg)
 {
-    char wkey[128];
-    kt_store_key (store, wkey, sizeof wkey, "alerts:windows");
-    redisReply *r = kt_store_cmd (store, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", wkey,
-                                  (long long) now_ms, max);
-    if (!r)
+    struct kt_skey win = s_key (store, &kt_key_alerts_windows, NULL);
+    kt_store_result_t r = kt_store_callf (store, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %d", win.s,
+                                          (long long) now_ms, max);
+    if (r.kind == KT_STORE_DOWN) {
+        kt_store_result_free (&r);
         return -1;
-    int queued = 0;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-        const char *group = r->element[i]->str;
-        char gkey[192];
-        kt_store_key (store, gkey, sizeof gkey, "alerts:group:%s", group);
-        redisReply *h = kt_store_cmd (store, "HGET %s severity", gkey);
-        if (!h) {
-            freeReplyObject (r);
-            return -1;
-        }
-        kt_severity_t sev = h->type == REDIS_REPLY_STRING? kt_severity_parse (h->str)
-                                                          : KT_SEV_CRITICAL;
-        freeReplyObject (h);
-        unsigned mask = route_fn (sev? sev: KT_SEV_CRITICAL, arg);
-        char now_s[24], win_s[24];
-        snprintf (now_s, sizeof now_s, "%" PRId64, now_ms);
-        //  The window's length as the person reads it: from its first alert to its end.
-        redisReply *f = kt_store_cmd (store, "HMGET %s first until", gkey);
-        int64_t first = s_int_at (f, 0), until = s_int_at (f, 1);
-        if (f)
-            freeReplyObject (f);
-        snprintf (win_s, sizeof win_s, "%" PRId64, first > 0 && until > first?
-                  (until - first + 500) / 1000: 0);
-        const char *args[4 + ALERT_CH_COUNT] = { kt_store_prefix (store), group, now_s, win_s };
-        int n = 4;
-        for (int c = 0; c < ALERT_CH_COUNT; c++)
-            if (mask & (1u << c))
-                args[n++] = alert_route_name ((alert_ch_t) c);
-        redisReply *x = kt_store_eval (store, kt_store_script (store, "alert.close", s_close_lua), 0,
-                                       NULL, n, args);
-        if (s_script_failed (x, "alert.close")) {
-            freeReplyObject (r);
-            return -1;
-        }
-        queued += s_int_at (x, 0) > 0;
-        freeReplyObject (x);
     }
-    freeReplyObject (r);
+    int queued = 0;
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements; i++) {
+        kt_store_result_t g = kt_store_result_at (&r, i);
+        if (g.kind != KT_STORE_STR)
+            continue;
+        int rc = s_close_one (store, g.str, now_ms, route_fn, arg);
+        if (rc < 0) {
+            kt_store_result_free (&r);
+            return -1;
+        }
+        queued += rc;
+    }
+    kt_store_result_free (&r);
     return queued;
 }
 
 static void
-s_fill_item (struct alert_item *it, const redisReply *h)
+s_fill_item (struct alert_item *it, const kt_store_result_t *h)
 {
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *f = h->element[i]->str, *v = h->element[i + 1]->str;
-        if (!f || !v)
+        kt_store_result_t fr = kt_store_result_at (h, i), vr = kt_store_result_at (h, i + 1);
+        if (fr.kind != KT_STORE_STR || vr.kind != KT_STORE_STR)
             continue;
+        const char *f = fr.str, *v = vr.str;
         if (!strcmp (f, "ts"))
             it->ts_ns = strtoll (v, NULL, 10);
         else if (!strcmp (f, "queued_ms"))
@@ -259,42 +282,43 @@ s_fill_item (struct alert_item *it, const redisReply *h)
 int
 alert_queue_head (kt_store_t *store, alert_ch_t ch, struct alert_item *it)
 {
-    char lkey[128];
-    kt_store_key (store, lkey, sizeof lkey, "alerts:pending:%s", alert_route_name (ch));
+    struct kt_skey list = s_key (store, &kt_key_alerts_pending, alert_route_name (ch));
     for (;;) {
-        redisReply *r = kt_store_cmd (store, "LINDEX %s 0", lkey);
-        if (!r)
+        kt_store_result_t r = kt_store_callf (store, "LINDEX %s 0", list.s);
+        if (r.kind == KT_STORE_DOWN) {
+            kt_store_result_free (&r);
             return -1;
-        if (r->type != REDIS_REPLY_STRING) {
-            freeReplyObject (r);
+        }
+        if (r.kind != KT_STORE_STR) {
+            kt_store_result_free (&r);
             return 0;
         }
-        int64_t id = strtoll (r->str, NULL, 10);
-        char ikey[128];
-        kt_store_key (store, ikey, sizeof ikey, "alerts:item:%s", r->str);
-        redisReply *h = kt_store_cmd (store, "HGETALL %s", ikey);
-        if (!h) {
-            freeReplyObject (r);
+        char id_s[24];
+        snprintf (id_s, sizeof id_s, "%.*s", (int) (r.len < 23? r.len: 23), r.str);
+        kt_store_result_free (&r);
+        struct kt_skey ikey = s_key (store, &kt_key_alerts_item, id_s);
+        kt_store_result_t h = kt_store_callf (store, "HGETALL %s", ikey.s);
+        if (h.kind == KT_STORE_DOWN) {
+            kt_store_result_free (&h);
             return -1;
         }
-        if (h->type == REDIS_REPLY_ARRAY && h->elements >= 2) {
+        if (h.kind == KT_STORE_ARR && h.elements >= 2) {
             memset (it, 0, sizeof *it);
-            it->id = id;
-            s_fill_item (it, h);
-            freeReplyObject (h);
-            freeReplyObject (r);
+            it->id = strtoll (id_s, NULL, 10);
+            s_fill_item (it, &h);
+            kt_store_result_free (&h);
             return 1;
         }
+        kt_store_result_free (&h);
         //  An id without its item (deleted by hand, or a trim of another channel raced
         //  it): nothing can be sent for it, so it must not block the channel.
         kt_log_error ("alert.queue.orphan", KT_S ("channel", alert_route_name (ch)),
-                      KT_I ("id", id), KT_S ("why", "queued id has no item: dropped"), KT_END);
-        freeReplyObject (h);
-        redisReply *x = kt_store_cmd (store, "LREM %s 1 %s", lkey, r->str);
-        freeReplyObject (r);
-        if (!x)
+                      KT_S ("id", id_s), KT_S ("why", "queued id has no item: dropped"), KT_END);
+        kt_store_result_t x = kt_store_callf (store, "LREM %s 1 %s", list.s, id_s);
+        bool down = x.kind == KT_STORE_DOWN;
+        kt_store_result_free (&x);
+        if (down)
             return -1;
-        freeReplyObject (x);
     }
 }
 
@@ -303,25 +327,25 @@ alert_queue_ack (kt_store_t *store, alert_ch_t ch, int64_t id)
 {
     char id_s[24];
     snprintf (id_s, sizeof id_s, "%" PRId64, id);
-    const char *args[3] = { kt_store_prefix (store), alert_route_name (ch), id_s };
-    redisReply *r = kt_store_eval (store, kt_store_script (store, "alert.ack", s_ack_lua), 0, NULL, 3,
-                                   args);
-    if (s_script_failed (r, "alert.ack"))
+    struct kt_skey list = s_key (store, &kt_key_alerts_pending, alert_route_name (ch));
+    struct kt_skey item = s_key (store, &kt_key_alerts_item, id_s);
+    struct kt_skey sent = s_key (store, &kt_key_alerts_sent, NULL);
+    const char *keys[3] = { list.s, item.s, sent.s };
+    const char *args[2] = { alert_route_name (ch), id_s };
+    kt_store_result_t r;
+    if (!s_eval (store, "alert.ack", s_ack_lua, 3, keys, 2, args, &r))
         return -1;
-    int rc = r->type == REDIS_REPLY_INTEGER && r->integer == 0? 0: 1;
-    freeReplyObject (r);
+    int rc = r.kind == KT_STORE_INT && r.integer == 0? 0: 1;
+    kt_store_result_free (&r);
     return rc;
 }
 
 int64_t
 alert_queue_pending (kt_store_t *store, alert_ch_t ch)
 {
-    char lkey[128];
-    kt_store_key (store, lkey, sizeof lkey, "alerts:pending:%s", alert_route_name (ch));
-    redisReply *r = kt_store_cmd (store, "LLEN %s", lkey);
-    if (!r)
-        return -1;
-    int64_t n = r->type == REDIS_REPLY_INTEGER? r->integer: 0;
-    freeReplyObject (r);
+    struct kt_skey list = s_key (store, &kt_key_alerts_pending, alert_route_name (ch));
+    kt_store_result_t r = kt_store_callf (store, "LLEN %s", list.s);
+    int64_t n = r.kind == KT_STORE_DOWN? -1: r.kind == KT_STORE_INT? r.integer: 0;
+    kt_store_result_free (&r);
     return n;
 }

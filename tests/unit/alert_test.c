@@ -163,6 +163,7 @@ static char *
 s_health (fx_t *f, const char *field, char *buf, size_t len)
 {
     kt_proc_beat (f->t.proc);
+    kt_store_flush (kt_proc_store (f->t.proc), 1000);    //  the beat is a queued write
     return kt_testctx_hget (&f->t, "kt:health:alerter", field, buf, len);
 }
 
