@@ -20,15 +20,15 @@
 #include <string.h>
 #include <zmq.h>
 
-#define S_TICK_WALL_MS  100
-#define S_HELD_MAX      256             //  alerts kept in memory while Redis is down
-#define S_LOG_BATCH     64              //  log-channel deliveries per kick
-#define S_RCPT_MAX      8
+#define S_TICK_WALL_MS 100
+#define S_HELD_MAX 256 //  alerts kept in memory while Redis is down
+#define S_LOG_BATCH 64 //  log-channel deliveries per kick
+#define S_RCPT_MAX 8
 
 struct s_chan {
     alert_t *self;
     struct alert_channel st;
-    int64_t unacked_id;                 //  delivered, ack not yet written (Redis down)
+    int64_t unacked_id; //  delivered, ack not yet written (Redis down)
     int64_t sent_at_ms;
 };
 
@@ -39,19 +39,19 @@ struct s_held {
 };
 
 struct alert {
-    kt_proc_t *proc;                    //  borrowed
-    const struct alert_cfg *cfg;        //  borrowed
-    kt_store_t *store;                  //  borrowed
-    kt_http_t *http;                    //  owned
-    void *pull;                         //  owned by the bus
+    kt_proc_t *proc;             //  borrowed
+    const struct alert_cfg *cfg; //  borrowed
+    kt_store_t *store;           //  borrowed
+    kt_http_t *http;             //  owned
+    void *pull;                  //  owned by the bus
     int timer;
-    unsigned enabled;                   //  channel mask with settings present
+    unsigned enabled; //  channel mask with settings present
     struct s_chan ch[ALERT_CH_COUNT];
-    struct kt_msg rx;                   //  receive buffer
-    struct s_held *held;                //  owned ring, S_HELD_MAX
+    struct kt_msg rx;    //  receive buffer
+    struct s_held *held; //  owned ring, S_HELD_MAX
     int held_head, held_len;
     int64_t last_windows_ms;
-    bool closing;                       //  destroy: cancelled requests change nothing
+    bool closing; //  destroy: cancelled requests change nothing
     int64_t received, queued, collapsed, summaries, held_total, held_dropped, rejected;
     char rcpt_buf[sizeof ((struct alert_cfg *) 0)->smtp_to];
     const char *rcpt[S_RCPT_MAX + 1];
@@ -69,7 +69,7 @@ s_route (kt_severity_t sev, void *arg)
     alert_t *self = arg;
     unsigned mask = alert_route_mask (self->cfg, sev, self->enabled);
     //  Never nowhere: an alert whose channels are all unset still reaches the log.
-    return mask? mask: 1u << ALERT_CH_LOG;
+    return mask ? mask : 1u << ALERT_CH_LOG;
 }
 
 // ---- into the outbox ------------------------------------------------------------------
@@ -79,20 +79,18 @@ static int
 s_push (alert_t *self, struct alert_item *it, const char *group, unsigned mask)
 {
     int64_t count = 0;
-    int rc = alert_queue_push (self->store, it, group, mask, s_now_ms (),
-                               self->cfg->dedup_s * 1000, self->cfg->queue_max, &count);
+    int rc = alert_queue_push (self->store, it, group, mask, s_now_ms (), self->cfg->dedup_s * 1000,
+                               self->cfg->queue_max, &count);
     if (rc == 1) {
         self->queued++;
-        alert_log (KT_LOG_DEBUG, "alert.queued", it, (kt_kv_t[]) { KT_S ("group", group),
-                                                                  KT_END });
-    }
-    else if (rc == 0) {
+        alert_log (KT_LOG_DEBUG, "alert.queued", it, (kt_kv_t[]){KT_S ("group", group), KT_END});
+    } else if (rc == 0) {
         self->collapsed++;
         struct alert_item shown = *it;
         shown.count = count;
-        alert_log (KT_LOG_INFO, "alert.collapsed", &shown,
-                   (kt_kv_t[]) { KT_S ("group", group), KT_I ("window_s", self->cfg->dedup_s),
-                                 KT_END });
+        alert_log (
+            KT_LOG_INFO, "alert.collapsed", &shown,
+            (kt_kv_t[]){KT_S ("group", group), KT_I ("window_s", self->cfg->dedup_s), KT_END});
     }
     return rc;
 }
@@ -103,9 +101,9 @@ s_hold (alert_t *self, const struct alert_item *it, const char *group, unsigned 
     if (self->held_len == S_HELD_MAX) {
         struct s_held *old = &self->held[self->held_head];
         alert_log (KT_LOG_ERROR, "alert.held.dropped", &old->it,
-                   (kt_kv_t[]) { KT_S ("why", "Redis down and the memory backlog is full: "
-                                              "this alert reached the log only"),
-                                 KT_END });
+                   (kt_kv_t[]){KT_S ("why", "Redis down and the memory backlog is full: "
+                                            "this alert reached the log only"),
+                               KT_END});
         self->held_head = (self->held_head + 1) % S_HELD_MAX;
         self->held_len--;
         self->held_dropped++;
@@ -117,9 +115,9 @@ s_hold (alert_t *self, const struct alert_item *it, const char *group, unsigned 
     self->held_len++;
     self->held_total++;
     alert_log (-1, "alert.held", it,
-               (kt_kv_t[]) { KT_S ("why", "Redis unavailable: kept in memory, queued for the "
-                                          "channels when Redis is back"),
-                             KT_I ("held", self->held_len), KT_END });
+               (kt_kv_t[]){KT_S ("why", "Redis unavailable: kept in memory, queued for the "
+                                        "channels when Redis is back"),
+                           KT_I ("held", self->held_len), KT_END});
 }
 
 //  Held alerts first, in order, so nothing overtakes them.
@@ -151,12 +149,12 @@ s_enqueue (alert_t *self, struct alert_item *it, unsigned mask)
 static void
 s_raise (alert_t *self, kt_severity_t sev, const char *key, unsigned mask, const char *text)
 {
-    struct alert_item it = { .ts_ns = kt_proc_now_ns (self->proc), .severity = sev, .count = 1 };
+    struct alert_item it = {.ts_ns = kt_proc_now_ns (self->proc), .severity = sev, .count = 1};
     snprintf (it.key, sizeof it.key, "%s", key);
     snprintf (it.src, sizeof it.src, "alerter");
     snprintf (it.text, sizeof it.text, "%s", text);
     alert_log (-1, "alert.received", &it, NULL);
-    s_enqueue (self, &it, mask? mask: 1u << ALERT_CH_LOG);
+    s_enqueue (self, &it, mask ? mask : 1u << ALERT_CH_LOG);
 }
 
 // ---- the PULL socket ------------------------------------------------------------------
@@ -171,20 +169,19 @@ s_on_pull (kt_loop_t *loop, void *zsock, void *arg)
     char topic[64], why[160];
     bool any = false;
     for (int64_t i = 0; i < self->cfg->drain_max; i++) {
-        int rc = kt_bus_recv (kt_proc_bus (self->proc), zsock, topic, sizeof topic, &self->rx,
-                              why, sizeof why);
+        int rc = kt_bus_recv (kt_proc_bus (self->proc), zsock, topic, sizeof topic, &self->rx, why,
+                              sizeof why);
         if (rc == 1)
             break;
         if (rc < 0 || self->rx.env.type != KT_MSG_ALERT) {
             self->rejected++;
             kt_log_warn_every ("alert.reject", 10, KT_S ("topic", topic),
-                               KT_S ("why", rc < 0? why: "not an ALERT"),
+                               KT_S ("why", rc < 0 ? why : "not an ALERT"),
                                KT_I ("rejected", self->rejected), KT_END);
             continue;
         }
         const struct kt_alert *a = &self->rx.u.alert;
-        struct alert_item it = { .ts_ns = self->rx.env.ts_ns, .severity = a->severity,
-                                 .count = 1 };
+        struct alert_item it = {.ts_ns = self->rx.env.ts_ns, .severity = a->severity, .count = 1};
         snprintf (it.key, sizeof it.key, "%s", a->key);
         snprintf (it.src, sizeof it.src, "%s", self->rx.env.src);
         snprintf (it.text, sizeof it.text, "%s", a->text);
@@ -206,9 +203,9 @@ s_log_delivery (struct s_chan *c, const struct alert_item *it, int64_t ms)
     //  The log channel's line is the alert itself, at its level; the others say where
     //  it went, at info.
     bool log = c->st.ch == ALERT_CH_LOG;
-    alert_log (log? -1: KT_LOG_INFO, "alert.deliver", it,
-               (kt_kv_t[]) { KT_S ("channel", alert_route_name (c->st.ch)),
-                             KT_I ("attempt", c->st.attempts + 1), KT_I ("ms", ms), KT_END });
+    alert_log (log ? -1 : KT_LOG_INFO, "alert.deliver", it,
+               (kt_kv_t[]){KT_S ("channel", alert_route_name (c->st.ch)),
+                           KT_I ("attempt", c->st.attempts + 1), KT_I ("ms", ms), KT_END});
 }
 
 //  Ack a delivered item; keep the id for later when Redis does not answer.
@@ -216,7 +213,7 @@ static void
 s_ack (alert_t *self, struct s_chan *c, int64_t id)
 {
     int rc = alert_queue_ack (self->store, c->st.ch, id);
-    c->unacked_id = rc < 0? id: 0;
+    c->unacked_id = rc < 0 ? id : 0;
 }
 
 static void
@@ -225,10 +222,11 @@ s_report_down (alert_t *self, struct s_chan *c, int64_t now_ms)
     c->st.down_reported = true;
     int64_t pending = alert_queue_pending (self->store, c->st.ch);
     char text[KT_ALERT_LEN];
-    snprintf (text, sizeof text, "Alert channel %s has failed for %" PRId64 " min (%s); %" PRId64
-              " alerts wait for it", alert_route_name (c->st.ch),
-              (now_ms - c->st.failing_since_ms) / 60000, c->st.last_error,
-              pending < 0? 0: pending);
+    snprintf (text, sizeof text,
+              "Alert channel %s has failed for %" PRId64 " min (%s); %" PRId64
+              " alerts wait for it",
+              alert_route_name (c->st.ch), (now_ms - c->st.failing_since_ms) / 60000,
+              c->st.last_error, pending < 0 ? 0 : pending);
     unsigned others = s_route (KT_SEV_CRITICAL, self) & ~(1u << c->st.ch);
     s_raise (self, KT_SEV_CRITICAL, "alerter.channel_down", others | 1u << ALERT_CH_LOG, text);
 }
@@ -268,13 +266,13 @@ s_on_done (const kt_http_resp_t *resp, void *arg)
         s_kick (self);
         return;
     }
-    bool down = alert_channel_failed (&c->st, now, why, self->cfg->retry_min_ms,
-                                      self->cfg->retry_max_ms, retry_after,
-                                      self->cfg->channel_down_s * 1000);
+    bool down =
+        alert_channel_failed (&c->st, now, why, self->cfg->retry_min_ms, self->cfg->retry_max_ms,
+                              retry_after, self->cfg->channel_down_s * 1000);
     alert_log (KT_LOG_WARN, "alert.retry", &it,
-               (kt_kv_t[]) { KT_S ("channel", alert_route_name (c->st.ch)),
-                             KT_I ("attempt", c->st.attempts), KT_S ("why", why),
-                             KT_I ("retry_in_ms", c->st.next_ms - now), KT_END });
+               (kt_kv_t[]){KT_S ("channel", alert_route_name (c->st.ch)),
+                           KT_I ("attempt", c->st.attempts), KT_S ("why", why),
+                           KT_I ("retry_in_ms", c->st.next_ms - now), KT_END});
     if (down)
         s_report_down (self, c, now);
 }
@@ -286,12 +284,16 @@ s_send (alert_t *self, struct s_chan *c, const struct alert_item *it)
     const struct alert_cfg *cfg = self->cfg;
     char url[768], idem[64], idem_h[96];
     char *body = NULL;
-    kt_http_req_t req = { .method = "POST", .timeout_ms = (int) cfg->timeout_ms,
-                          .content_type = "application/json", .max_body = 1 << 20 };
-    const char *headers[2] = { NULL, NULL };
-    struct kt_http_mail mail = { .from = cfg->smtp_from, .rcpt = self->rcpt,
-                                 .starttls = cfg->smtp_starttls, .user = cfg->smtp_user,
-                                 .password = cfg->smtp_password };
+    kt_http_req_t req = {.method = "POST",
+                         .timeout_ms = (int) cfg->timeout_ms,
+                         .content_type = "application/json",
+                         .max_body = 1 << 20};
+    const char *headers[2] = {NULL, NULL};
+    struct kt_http_mail mail = {.from = cfg->smtp_from,
+                                .rcpt = self->rcpt,
+                                .starttls = cfg->smtp_starttls,
+                                .user = cfg->smtp_user,
+                                .password = cfg->smtp_password};
     switch (c->st.ch) {
         case ALERT_CH_TELEGRAM:
             body = alert_format_telegram (cfg, it, url, sizeof url);
@@ -356,8 +358,8 @@ s_kick_channel (alert_t *self, struct s_chan *c, int64_t now)
                                       self->cfg->channel_down_s * 1000))
                 s_report_down (self, c, now);
             alert_log (KT_LOG_ERROR, "alert.retry", &it,
-                       (kt_kv_t[]) { KT_S ("channel", alert_route_name (c->st.ch)),
-                                     KT_S ("why", c->st.last_error), KT_END });
+                       (kt_kv_t[]){KT_S ("channel", alert_route_name (c->st.ch)),
+                                   KT_S ("why", c->st.last_error), KT_END});
         }
         return;
     }
@@ -394,8 +396,8 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
                 c->st.pending = p;
             //  A channel that stopped answering at all is down too (no callback comes
             //  before the request's own timeout, which is far shorter than down_s).
-            if (c->st.failing_since_ms && !c->st.down_reported
-                && now - c->st.failing_since_ms >= self->cfg->channel_down_s * 1000)
+            if (c->st.failing_since_ms && !c->st.down_reported &&
+                now - c->st.failing_since_ms >= self->cfg->channel_down_s * 1000)
                 s_report_down (self, c, now);
         }
     }
@@ -405,16 +407,16 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
 
 // ---- health ---------------------------------------------------------------------------
 
-static const char *const s_k_delivered[ALERT_CH_COUNT] = { "log_delivered", "telegram_delivered",
-                                                          "webhook_delivered", "email_delivered" };
-static const char *const s_k_pending[ALERT_CH_COUNT] = { "log_pending", "telegram_pending",
-                                                        "webhook_pending", "email_pending" };
-static const char *const s_k_failures[ALERT_CH_COUNT] = { "log_failures", "telegram_failures",
-                                                         "webhook_failures", "email_failures" };
-static const char *const s_k_down[ALERT_CH_COUNT] = { "log_down", "telegram_down", "webhook_down",
-                                                     "email_down" };
-static const char *const s_k_error[ALERT_CH_COUNT] = { "log_error", "telegram_error",
-                                                      "webhook_error", "email_error" };
+static const char *const s_k_delivered[ALERT_CH_COUNT] = {"log_delivered", "telegram_delivered",
+                                                          "webhook_delivered", "email_delivered"};
+static const char *const s_k_pending[ALERT_CH_COUNT] = {"log_pending", "telegram_pending",
+                                                        "webhook_pending", "email_pending"};
+static const char *const s_k_failures[ALERT_CH_COUNT] = {"log_failures", "telegram_failures",
+                                                         "webhook_failures", "email_failures"};
+static const char *const s_k_down[ALERT_CH_COUNT] = {"log_down", "telegram_down", "webhook_down",
+                                                     "email_down"};
+static const char *const s_k_error[ALERT_CH_COUNT] = {"log_error", "telegram_error",
+                                                      "webhook_error", "email_error"};
 
 static int
 s_counters (kt_kv_t *out, int max, void *arg)
@@ -422,10 +424,11 @@ s_counters (kt_kv_t *out, int max, void *arg)
     alert_t *self = arg;
     int n = 0;
     //  7 + 1 (log) + 3 x 5 = 23 fields, within KT_PROC_COUNTERS_MAX.
-    kt_kv_t base[] = { KT_I ("received", self->received), KT_I ("queued", self->queued),
-                       KT_I ("collapsed", self->collapsed), KT_I ("summaries", self->summaries),
-                       KT_I ("held", self->held_len), KT_I ("held_dropped", self->held_dropped),
-                       KT_I ("rejected", self->rejected) };
+    kt_kv_t base[] = {
+        KT_I ("received", self->received),   KT_I ("queued", self->queued),
+        KT_I ("collapsed", self->collapsed), KT_I ("summaries", self->summaries),
+        KT_I ("held", self->held_len),       KT_I ("held_dropped", self->held_dropped),
+        KT_I ("rejected", self->rejected)};
     for (size_t i = 0; i < sizeof base / sizeof base[0] && n < max; i++)
         out[n++] = base[i];
     for (int i = 0; i < ALERT_CH_COUNT; i++) {
@@ -434,11 +437,11 @@ s_counters (kt_kv_t *out, int max, void *arg)
             continue;
         out[n++] = KT_I (s_k_delivered[i], st->delivered);
         if (i == ALERT_CH_LOG)
-            continue;                   //  the log never fails and never waits
+            continue; //  the log never fails and never waits
         out[n++] = KT_I (s_k_pending[i], st->pending);
         out[n++] = KT_I (s_k_failures[i], st->failures);
         out[n++] = KT_B (s_k_down[i], st->down_reported);
-        out[n++] = KT_S (s_k_error[i], st->failing_since_ms? st->last_error: "");
+        out[n++] = KT_S (s_k_error[i], st->failing_since_ms ? st->last_error : "");
     }
     return n;
 }
@@ -478,9 +481,8 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
         abort ();
     s_split_rcpt (self);
     for (int i = 0; i < ALERT_CH_COUNT; i++)
-        self->ch[i] = (struct s_chan) { .self = self,
-                                        .st = { .ch = (alert_ch_t) i,
-                                                .enabled = (enabled >> i) & 1 } };
+        self->ch[i] = (struct s_chan){.self = self,
+                                      .st = {.ch = (alert_ch_t) i, .enabled = (enabled >> i) & 1}};
     if (alert_queue_init (self->store) != 0) {
         kt_log_error ("alert.config", KT_S ("why", "Redis script registry full"), KT_END);
         goto fail;
@@ -496,23 +498,22 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
         goto fail;
     }
     int64_t every = kt_proc_wall_to_pipeline_ms (proc, S_TICK_WALL_MS);
-    self->timer = kt_loop_timer (kt_proc_loop (proc), every > 0? every: 1, true, s_on_tick, self);
+    self->timer = kt_loop_timer (kt_proc_loop (proc), every > 0 ? every : 1, true, s_on_tick, self);
     kt_proc_set_counters (proc, s_counters, self);
-    static const kt_severity_t sevs[3] = { KT_SEV_CRITICAL, KT_SEV_WARNING, KT_SEV_INFO };
+    static const kt_severity_t sevs[3] = {KT_SEV_CRITICAL, KT_SEV_WARNING, KT_SEV_INFO};
     for (int i = 0; i < 3; i++) {
         unsigned m = s_route (sevs[i], self);
         char list[64] = "";
         for (int c = 0; c < ALERT_CH_COUNT; c++)
             if (m & (1u << c))
                 snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
-                          list[0]? ",": "", alert_route_name ((alert_ch_t) c));
+                          list[0] ? "," : "", alert_route_name ((alert_ch_t) c));
         bool log_only = m == 1u << ALERT_CH_LOG;
-        kt_log (log_only && sevs[i] != KT_SEV_INFO? KT_LOG_WARN: KT_LOG_INFO, "alert.route",
+        kt_log (log_only && sevs[i] != KT_SEV_INFO ? KT_LOG_WARN : KT_LOG_INFO, "alert.route",
                 KT_S ("severity", kt_severity_str (sevs[i])), KT_S ("channels", list),
-                KT_S ("note", log_only? "reaches the log only: no channel set up": ""),
-                KT_END);
+                KT_S ("note", log_only ? "reaches the log only: no channel set up" : ""), KT_END);
     }
-    s_kick (self);                      //  what a previous run left undelivered
+    s_kick (self); //  what a previous run left undelivered
     return self;
 fail:
     alert_destroy (&self);
@@ -538,8 +539,9 @@ alert_destroy (alert_t **self_p)
     for (int i = 0; i < self->held_len; i++)
         alert_log (KT_LOG_ERROR, "alert.held.lost",
                    &self->held[(self->held_head + i) % S_HELD_MAX].it,
-                   (kt_kv_t[]) { KT_S ("why", "stopped with Redis down: this alert reached "
-                                              "the log only"), KT_END });
+                   (kt_kv_t[]){KT_S ("why", "stopped with Redis down: this alert reached "
+                                            "the log only"),
+                               KT_END});
     free (self->held);
     free (self);
     *self_p = NULL;

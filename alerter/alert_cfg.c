@@ -3,15 +3,20 @@
 #include <stddef.h>
 #include "alert.h"
 
-#define S_STR(path, field, def, help)                                                          \
-    { "alerter." path, KT_CFG_STR, offsetof (struct alert_cfg, field),                         \
-      sizeof ((struct alert_cfg *) 0)->field, def, 0, -1, 0, help }
-#define S_SECRET(path, field, def, help)                                                       \
-    { "alerter." path, KT_CFG_SECRET, offsetof (struct alert_cfg, field),                      \
-      sizeof ((struct alert_cfg *) 0)->field, def, 0, -1, KT_CFG_F_OPTIONAL, help }
-#define S_INT(path, field, def, min, max, help)                                                \
-    { "alerter." path, KT_CFG_INT, offsetof (struct alert_cfg, field), 0, def, min, max, 0,    \
-      help }
+#define S_STR(path, field, def, help)                                                              \
+    {                                                                                              \
+        "alerter." path, KT_CFG_STR, offsetof (struct alert_cfg, field),                           \
+            sizeof ((struct alert_cfg *) 0)->field, def, 0, -1, 0, help                            \
+    }
+#define S_SECRET(path, field, def, help)                                                           \
+    {                                                                                              \
+        "alerter." path, KT_CFG_SECRET, offsetof (struct alert_cfg, field),                        \
+            sizeof ((struct alert_cfg *) 0)->field, def, 0, -1, KT_CFG_F_OPTIONAL, help            \
+    }
+#define S_INT(path, field, def, min, max, help)                                                    \
+    {                                                                                              \
+        "alerter." path, KT_CFG_INT, offsetof (struct alert_cfg, field), 0, def, min, max, 0, help \
+    }
 
 const kt_cfg_row_t alert_cfg_table[] = {
     S_INT ("dedup_s", dedup_s, "60", 0, 86400,
@@ -44,12 +49,11 @@ const kt_cfg_row_t alert_cfg_table[] = {
     S_STR ("smtp_url", smtp_url, "\"\"",
            "mail server, smtp://host:587 (with smtp_starttls) or smtps://host:465; \"\" = no "
            "e-mail"),
-    { "alerter.smtp_starttls", KT_CFG_BOOL, offsetof (struct alert_cfg, smtp_starttls), 0,
-      "true", 0, -1, 0, "smtp://: send nothing unless the server upgrades to TLS (STARTTLS)" },
+    {"alerter.smtp_starttls", KT_CFG_BOOL, offsetof (struct alert_cfg, smtp_starttls), 0, "true", 0,
+     -1, 0, "smtp://: send nothing unless the server upgrades to TLS (STARTTLS)"},
     S_STR ("smtp_user", smtp_user, "\"\"", "SMTP AUTH user; \"\" = no authentication"),
     S_SECRET ("smtp_password", smtp_password, "\"env:KT_SMTP_PASSWORD\"",
               "SMTP AUTH password (secret reference)"),
     S_STR ("smtp_from", smtp_from, "\"\"", "sender address of alert mails"),
     S_STR ("smtp_to", smtp_to, "\"\"", "recipients of alert mails, comma-separated"),
-    KT_CFG_END
-};
+    KT_CFG_END};

@@ -39,8 +39,7 @@ char *
 alert_format_telegram (const struct alert_cfg *cfg, const struct alert_item *it, char *url,
                        size_t urllen)
 {
-    int n = snprintf (url, urllen, "%s/bot%s/sendMessage", cfg->telegram_url,
-                      cfg->telegram_token);
+    int n = snprintf (url, urllen, "%s/bot%s/sendMessage", cfg->telegram_url, cfg->telegram_token);
     if (n < 0 || (size_t) n >= urllen)
         return NULL;
     char line[ALERT_TEXT_LEN + 128];
@@ -79,7 +78,7 @@ s_header_value (char *out, size_t outlen, const char *s, size_t max)
 {
     size_t n = 0;
     for (; s[n] && n < max && n + 1 < outlen; n++)
-        out[n] = (unsigned char) s[n] < 0x20 || s[n] == 0x7F? ' ': s[n];
+        out[n] = (unsigned char) s[n] < 0x20 || s[n] == 0x7F ? ' ' : s[n];
     out[n] = '\0';
 }
 
@@ -162,7 +161,7 @@ alert_format_delivered (alert_ch_t ch, const kt_http_resp_t *resp, int64_t *retr
             *retry_after_ms = (int64_t) ra->valuedouble * 1000;
     }
     if (!ok)
-        snprintf (why, whylen, "HTTP %ld%s%.100s", resp->status, *desc? ": ": "", desc);
+        snprintf (why, whylen, "HTTP %ld%s%.100s", resp->status, *desc ? ": " : "", desc);
     cJSON_Delete (j);
     return ok;
 }

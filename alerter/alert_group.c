@@ -14,7 +14,7 @@
 #include "alert.h"
 
 #define S_FNV_OFFSET 0xCBF29CE484222325ull
-#define S_FNV_PRIME  0x100000001B3ull
+#define S_FNV_PRIME 0x100000001B3ull
 
 static uint64_t
 s_mix (uint64_t h, const char *s, size_t n)
@@ -45,9 +45,10 @@ s_mix_text (uint64_t h, const char *t)
             continue;
         }
         size_t j = i;
-        while (isdigit ((unsigned char) t[j]) || (t[j] == '.' && isdigit ((unsigned char) t[j + 1])))
+        while (isdigit ((unsigned char) t[j]) ||
+               (t[j] == '.' && isdigit ((unsigned char) t[j + 1])))
             j++;
-        if (s_word (t[j])) {            //  "24000CE": part of a word, kept
+        if (s_word (t[j])) { //  "24000CE": part of a word, kept
             h = s_mix (h, t + i, j - i);
             i = j;
             continue;
@@ -72,7 +73,7 @@ alert_group_of (const char *src, kt_severity_t sev, const char *key, const char 
     char safe[KT_KEY_LEN];
     size_t n = 0;
     for (; key[n] && n < sizeof safe - 1 && n < ALERT_GROUP_LEN - 20; n++)
-        safe[n] = s_word (key[n]) || key[n] == '.' || key[n] == '-'? key[n]: '_';
+        safe[n] = s_word (key[n]) || key[n] == '.' || key[n] == '-' ? key[n] : '_';
     safe[n] = '\0';
     snprintf (out, ALERT_GROUP_LEN, "%s:%016llx", safe, (unsigned long long) h);
 }

@@ -8,8 +8,9 @@ void
 alert_log (int lvl, const char *ev, const struct alert_item *it, const kt_kv_t *extra)
 {
     if (lvl < 0)
-        lvl = it->severity == KT_SEV_INFO? KT_LOG_INFO
-              : it->severity == KT_SEV_WARNING? KT_LOG_WARN: KT_LOG_ERROR;
+        lvl = it->severity == KT_SEV_INFO      ? KT_LOG_INFO
+              : it->severity == KT_SEV_WARNING ? KT_LOG_WARN
+                                               : KT_LOG_ERROR;
     if ((kt_log_level_t) lvl < kt_log_threshold)
         return;
     kt_kv_t kv[8 + S_EXTRA_MAX + 1];

@@ -98,9 +98,9 @@ static const char s_ack_lua[] =
 int
 alert_queue_init (kt_store_t *store)
 {
-    if (kt_store_script (store, "alert.push", s_push_lua) < 0
-        || kt_store_script (store, "alert.close", s_close_lua) < 0
-        || kt_store_script (store, "alert.ack", s_ack_lua) < 0)
+    if (kt_store_script (store, "alert.push", s_push_lua) < 0 ||
+        kt_store_script (store, "alert.close", s_close_lua) < 0 ||
+        kt_store_script (store, "alert.ack", s_ack_lua) < 0)
         return -1;
     return 0;
 }
@@ -116,11 +116,9 @@ static bool
 s_eval (kt_store_t *store, const char *name, const char *lua, int nkeys, const char **keys,
         int nargs, const char **args, kt_store_result_t *out)
 {
-    *out = kt_store_eval_call (store, kt_store_script (store, name, lua), nkeys, keys, nargs,
-                               args);
+    *out = kt_store_eval_call (store, kt_store_script (store, name, lua), nkeys, keys, nargs, args);
     if (out->kind == KT_STORE_ERR)
-        kt_log_error ("alert.queue.script", KT_S ("script", name), KT_S ("why", out->str),
-                      KT_END);
+        kt_log_error ("alert.queue.script", KT_S ("script", name), KT_S ("why", out->str), KT_END);
     if (out->kind == KT_STORE_DOWN || out->kind == KT_STORE_ERR) {
         kt_store_result_free (out);
         return false;
@@ -133,7 +131,7 @@ s_int_at (const kt_store_result_t *r, size_t i)
 {
     kt_store_result_t e = kt_store_result_at (r, i);
     int64_t v;
-    return kt_store_result_i64 (&e, &v) == 0? v: -1;
+    return kt_store_result_i64 (&e, &v) == 0 ? v : -1;
 }
 
 int
@@ -142,7 +140,7 @@ alert_queue_push (kt_store_t *store, struct alert_item *it, const char *group, u
 {
     char now_s[24], until_s[24], qmax_s[24], ts_s[24];
     snprintf (now_s, sizeof now_s, "%" PRId64, now_ms);
-    snprintf (until_s, sizeof until_s, "%" PRId64, window_ms > 0? now_ms + window_ms: 0);
+    snprintf (until_s, sizeof until_s, "%" PRId64, window_ms > 0 ? now_ms + window_ms : 0);
     snprintf (qmax_s, sizeof qmax_s, "%" PRId64, queue_max);
     snprintf (ts_s, sizeof ts_s, "%" PRId64, it->ts_ns);
     struct kt_skey seq = s_key (store, &kt_key_alerts_seq, NULL);
@@ -150,10 +148,10 @@ alert_queue_push (kt_store_t *store, struct alert_item *it, const char *group, u
     struct kt_skey grp = s_key (store, &kt_key_alerts_group, group);
     struct kt_skey item = s_key (store, &kt_key_alerts_item, "");
     struct kt_skey pend = s_key (store, &kt_key_alerts_pending, "");
-    const char *keys[3] = { seq.s, win.s, grp.s };
-    const char *args[11 + ALERT_CH_COUNT] = { item.s, pend.s, group, now_s, until_s, qmax_s,
-                                              ts_s, kt_severity_str (it->severity), it->key,
-                                              it->src, it->text };
+    const char *keys[3] = {seq.s, win.s, grp.s};
+    const char *args[11 + ALERT_CH_COUNT] = {
+        item.s,  pend.s,  group,   now_s, until_s, qmax_s, ts_s, kt_severity_str (it->severity),
+        it->key, it->src, it->text};
     int n = 11;
     for (int c = 0; c < ALERT_CH_COUNT; c++)
         if (mask & (1u << c))
@@ -166,12 +164,12 @@ alert_queue_push (kt_store_t *store, struct alert_item *it, const char *group, u
     if (count)
         *count = c;
     if (dropped > 0) {
-        static int64_t s_last_ns;       //  one line a minute while a channel is stuck
+        static int64_t s_last_ns; //  one line a minute while a channel is stuck
         kt_log_emit_every (KT_LOG_ERROR, "alert.queue.trimmed", 60, &s_last_ns,
-                           (const kt_kv_t[]) { KT_I ("dropped", dropped), KT_I ("max", queue_max),
-                                               KT_S ("why", "a channel has not delivered for "
-                                                            "long: oldest alerts dropped"),
-                                               KT_END });
+                           (const kt_kv_t[]){KT_I ("dropped", dropped), KT_I ("max", queue_max),
+                                             KT_S ("why", "a channel has not delivered for "
+                                                          "long: oldest alerts dropped"),
+                                             KT_END});
     }
     if (id <= 0)
         return 0;
@@ -194,21 +192,21 @@ s_close_one (kt_store_t *store, const char *group, int64_t now_ms, alert_route_f
         return -1;
     }
     kt_store_result_t sev_r = kt_store_result_at (&h, 0);
-    kt_severity_t sev = sev_r.kind == KT_STORE_STR? kt_severity_parse (sev_r.str): KT_SEV_NONE;
+    kt_severity_t sev = sev_r.kind == KT_STORE_STR ? kt_severity_parse (sev_r.str) : KT_SEV_NONE;
     int64_t first = s_int_at (&h, 1), until = s_int_at (&h, 2);
     kt_store_result_free (&h);
-    unsigned mask = route_fn (sev? sev: KT_SEV_CRITICAL, arg);
+    unsigned mask = route_fn (sev ? sev : KT_SEV_CRITICAL, arg);
     char now_s[24], win_s[24];
     snprintf (now_s, sizeof now_s, "%" PRId64, now_ms);
     //  The window's length as the person reads it: from its first alert to its end.
     snprintf (win_s, sizeof win_s, "%" PRId64,
-              first > 0 && until > first? (until - first + 500) / 1000: 0);
+              first > 0 && until > first ? (until - first + 500) / 1000 : 0);
     struct kt_skey seq = s_key (store, &kt_key_alerts_seq, NULL);
     struct kt_skey win = s_key (store, &kt_key_alerts_windows, NULL);
     struct kt_skey item = s_key (store, &kt_key_alerts_item, "");
     struct kt_skey pend = s_key (store, &kt_key_alerts_pending, "");
-    const char *keys[3] = { seq.s, win.s, grp.s };
-    const char *args[5 + ALERT_CH_COUNT] = { item.s, pend.s, group, now_s, win_s };
+    const char *keys[3] = {seq.s, win.s, grp.s};
+    const char *args[5 + ALERT_CH_COUNT] = {item.s, pend.s, group, now_s, win_s};
     int n = 5;
     for (int c = 0; c < ALERT_CH_COUNT; c++)
         if (mask & (1u << c))
@@ -294,7 +292,7 @@ alert_queue_head (kt_store_t *store, alert_ch_t ch, struct alert_item *it)
             return 0;
         }
         char id_s[24];
-        snprintf (id_s, sizeof id_s, "%.*s", (int) (r.len < 23? r.len: 23), r.str);
+        snprintf (id_s, sizeof id_s, "%.*s", (int) (r.len < 23 ? r.len : 23), r.str);
         kt_store_result_free (&r);
         struct kt_skey ikey = s_key (store, &kt_key_alerts_item, id_s);
         kt_store_result_t h = kt_store_callf (store, "HGETALL %s", ikey.s);
@@ -330,12 +328,12 @@ alert_queue_ack (kt_store_t *store, alert_ch_t ch, int64_t id)
     struct kt_skey list = s_key (store, &kt_key_alerts_pending, alert_route_name (ch));
     struct kt_skey item = s_key (store, &kt_key_alerts_item, id_s);
     struct kt_skey sent = s_key (store, &kt_key_alerts_sent, NULL);
-    const char *keys[3] = { list.s, item.s, sent.s };
-    const char *args[2] = { alert_route_name (ch), id_s };
+    const char *keys[3] = {list.s, item.s, sent.s};
+    const char *args[2] = {alert_route_name (ch), id_s};
     kt_store_result_t r;
     if (!s_eval (store, "alert.ack", s_ack_lua, 3, keys, 2, args, &r))
         return -1;
-    int rc = r.kind == KT_STORE_INT && r.integer == 0? 0: 1;
+    int rc = r.kind == KT_STORE_INT && r.integer == 0 ? 0 : 1;
     kt_store_result_free (&r);
     return rc;
 }
@@ -345,7 +343,7 @@ alert_queue_pending (kt_store_t *store, alert_ch_t ch)
 {
     struct kt_skey list = s_key (store, &kt_key_alerts_pending, alert_route_name (ch));
     kt_store_result_t r = kt_store_callf (store, "LLEN %s", list.s);
-    int64_t n = r.kind == KT_STORE_DOWN? -1: r.kind == KT_STORE_INT? r.integer: 0;
+    int64_t n = r.kind == KT_STORE_DOWN ? -1 : r.kind == KT_STORE_INT ? r.integer : 0;
     kt_store_result_free (&r);
     return n;
 }

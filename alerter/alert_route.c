@@ -4,19 +4,19 @@
 #include <string.h>
 #include "alert.h"
 
-static const char *const s_names[ALERT_CH_COUNT] = { "log", "telegram", "webhook", "email" };
+static const char *const s_names[ALERT_CH_COUNT] = {"log", "telegram", "webhook", "email"};
 
 const char *
 alert_route_name (alert_ch_t ch)
 {
-    return ch < ALERT_CH_COUNT? s_names[ch]: "?";
+    return ch < ALERT_CH_COUNT ? s_names[ch] : "?";
 }
 
 int
 alert_route_parse (const char *list, unsigned *mask, char *err, size_t errlen)
 {
     *mask = 0;
-    const char *p = list? list: "";
+    const char *p = list ? list : "";
     while (*p) {
         while (*p == ' ' || *p == ',')
             p++;
@@ -31,7 +31,7 @@ alert_route_parse (const char *list, unsigned *mask, char *err, size_t errlen)
                 found = c;
         if (found < 0) {
             snprintf (err, errlen, "unknown channel \"%.*s\" (log, telegram, webhook, email)",
-                      (int) (n > 32? 32: n), p);
+                      (int) (n > 32 ? 32 : n), p);
             return -1;
         }
         if (*mask & (1u << found)) {
@@ -51,8 +51,9 @@ alert_route_parse (const char *list, unsigned *mask, char *err, size_t errlen)
 static const char *
 s_route_of (const struct alert_cfg *cfg, kt_severity_t sev)
 {
-    return sev == KT_SEV_INFO? cfg->route_info
-           : sev == KT_SEV_WARNING? cfg->route_warning: cfg->route_critical;
+    return sev == KT_SEV_INFO      ? cfg->route_info
+           : sev == KT_SEV_WARNING ? cfg->route_warning
+                                   : cfg->route_critical;
 }
 
 unsigned
@@ -61,7 +62,7 @@ alert_route_mask (const struct alert_cfg *cfg, kt_severity_t sev, unsigned enabl
     unsigned mask = 0;
     char err[96];
     if (alert_route_parse (s_route_of (cfg, sev), &mask, err, sizeof err) != 0)
-        return 1u << ALERT_CH_LOG;      //  checked at start; never lose an alert anyway
+        return 1u << ALERT_CH_LOG; //  checked at start; never lose an alert anyway
     return mask & enabled;
 }
 
@@ -93,9 +94,9 @@ alert_route_check (const struct alert_cfg *cfg, unsigned *enabled, char *err, si
         }
         *enabled |= 1u << ALERT_CH_EMAIL;
     }
-    static const char *const paths[3] = { "alerter.route_info", "alerter.route_warning",
-                                          "alerter.route_critical" };
-    const char *lists[3] = { cfg->route_info, cfg->route_warning, cfg->route_critical };
+    static const char *const paths[3] = {"alerter.route_info", "alerter.route_warning",
+                                         "alerter.route_critical"};
+    const char *lists[3] = {cfg->route_info, cfg->route_warning, cfg->route_critical};
     for (int i = 0; i < 3; i++) {
         unsigned mask;
         char why[96];

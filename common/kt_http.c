@@ -38,8 +38,8 @@ struct s_xfer {
     char *body; //  owned response body, NUL-terminated
     size_t len, cap, max;
     bool too_large;
-    struct curl_slist *rcpt;    //  owned; mail recipients
-    char *upload;               //  owned; mail message
+    struct curl_slist *rcpt; //  owned; mail recipients
+    char *upload;            //  owned; mail message
     size_t upload_len, upload_at;
     char errbuf[CURL_ERROR_SIZE];
     s_xfer_t *prev, *next; //  pending list
@@ -168,7 +168,7 @@ s_xfer_mail (s_xfer_t *x, const kt_http_req_t *req)
             return -1;
         x->rcpt = n;
     }
-    x->upload_len = req->body_len? req->body_len: strlen (req->body);
+    x->upload_len = req->body_len ? req->body_len : strlen (req->body);
     x->upload = s_alloc (x->upload_len + 1);
     memcpy (x->upload, req->body, x->upload_len);
     curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -182,7 +182,7 @@ s_xfer_mail (s_xfer_t *x, const kt_http_req_t *req)
         curl_easy_setopt (e, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
     if (m->user && *m->user) {
         curl_easy_setopt (e, CURLOPT_USERNAME, m->user);
-        curl_easy_setopt (e, CURLOPT_PASSWORD, m->password? m->password: "");
+        curl_easy_setopt (e, CURLOPT_PASSWORD, m->password ? m->password : "");
     }
     return 0;
 }
@@ -294,7 +294,7 @@ s_xfer_result (s_xfer_t *x, CURLcode res, kt_http_resp_t *resp)
     if (!x->errbuf[0])
         snprintf (x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror (res));
     resp->errstr = x->errbuf;
-    if (x->rcpt)        //  mail: the server's refusal code (451, 554 ...) says what to do
+    if (x->rcpt) //  mail: the server's refusal code (451, 554 ...) says what to do
         curl_easy_getinfo (x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
     //  request_size counts request bytes curl handed to the connection: 0 means the
     //  server cannot have seen a complete request.

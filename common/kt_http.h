@@ -41,10 +41,10 @@ typedef enum {
 //  ignored, and resp.status is the server's last SMTP reply code (250 on success).
 //  Borrowed for the duration of kt_http_request (copied).
 struct kt_http_mail {
-    const char *from;           //  envelope sender (MAIL FROM), required
-    const char *const *rcpt;    //  envelope recipients (RCPT TO), NULL-terminated, >= 1
-    bool starttls;              //  smtp:// only: require STARTTLS before anything is sent
-    const char *user;           //  AUTH user, NULL or "" = no authentication
+    const char *from;        //  envelope sender (MAIL FROM), required
+    const char *const *rcpt; //  envelope recipients (RCPT TO), NULL-terminated, >= 1
+    bool starttls;           //  smtp:// only: require STARTTLS before anything is sent
+    const char *user;        //  AUTH user, NULL or "" = no authentication
     const char *password;
 };
 
@@ -63,7 +63,7 @@ typedef struct kt_http_req {
     bool fresh_connect;         //  use a new connection: curl silently re-sends a request
                                 //  once when a reused keep-alive connection turns out dead
                                 //  before any response byte; a fresh one is never re-sent
-    const struct kt_http_mail *mail;    //  NULL = HTTP; else send body as mail (above)
+    const struct kt_http_mail *mail; //  NULL = HTTP; else send body as mail (above)
 } kt_http_req_t;
 
 //  The outcome, handed to the callback. All pointers are borrowed for the duration

@@ -43,12 +43,8 @@ const kt_schema_key_t kt_key_seq = {"seq:%s",
 
 //  The alerter's outbox. Its hashes are written by Lua scripts from their parts, so they
 //  have no record mapping; their fields are listed here.
-const kt_schema_key_t kt_key_alerts_seq = {"alerts:seq",
-                                           "alerts:seq",
-                                           KT_SK_STRING,
-                                           "alerter",
-                                           KT_LIFE_DURABLE,
-                                           "last alert id given out",
+const kt_schema_key_t kt_key_alerts_seq = {"alerts:seq", "alerts:seq",    KT_SK_STRING,
+                                           "alerter",    KT_LIFE_DURABLE, "last alert id given out",
                                            NULL};
 const kt_schema_key_t kt_key_alerts_item = {
     "alerts:item:%s",
@@ -75,13 +71,14 @@ const kt_schema_key_t kt_key_alerts_group = {
     "an open collapse window: until and first (wall ms), count, and the latest severity, "
     "key, src, text, ts",
     NULL};
-const kt_schema_key_t kt_key_alerts_windows = {"alerts:windows",
-                                               "alerts:windows",
-                                               KT_SK_ZSET,
-                                               "alerter",
-                                               KT_LIFE_DURABLE,
-                                               "open collapse windows (groups) by their end, wall ms",
-                                               NULL};
+const kt_schema_key_t kt_key_alerts_windows = {
+    "alerts:windows",
+    "alerts:windows",
+    KT_SK_ZSET,
+    "alerter",
+    KT_LIFE_DURABLE,
+    "open collapse windows (groups) by their end, wall ms",
+    NULL};
 const kt_schema_key_t kt_key_alerts_sent = {
     "alerts:sent",
     "alerts:sent",
@@ -93,10 +90,10 @@ const kt_schema_key_t kt_key_alerts_sent = {
 
 //  The registry: one line per key, in the order docs/redis.md lists them.
 static const kt_schema_key_t *const s_all[] = {
-    &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
-    &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
-    &kt_key_alerts_seq, &kt_key_alerts_item, &kt_key_alerts_pending, &kt_key_alerts_group,
-    &kt_key_alerts_windows, &kt_key_alerts_sent,
+    &kt_key_order,          &kt_key_order_trades, &kt_key_orders_open,    &kt_key_pos,
+    &kt_key_positions,      &kt_key_book,         &kt_key_events,         &kt_key_health,
+    &kt_key_clock,          &kt_key_seq,          &kt_key_alerts_seq,     &kt_key_alerts_item,
+    &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
 };
 
 const kt_schema_key_t *const *

@@ -40,18 +40,18 @@ int
 struct recon_bpos {
     char sym[KT_SYM_LEN];
     char exchange[8];
-    kt_product_t product;       //  NONE for products we do not trade (CNC, CO, MTF ...)
+    kt_product_t product; //  NONE for products we do not trade (CNC, CO, MTF ...)
     int64_t token;
-    int64_t qty;                //  signed
+    int64_t qty; //  signed
     int64_t avg_px;
 };
 
 //  An order at the broker (orders.json row).
 struct recon_border {
     char order_id[KT_BROKER_LEN];
-    char tag[KT_ID_LEN];        //  "" when null (or longer than a tag can be)
-    char placed_by[16];         //  "ADMINSQF" for the broker's own square-off
-    char status[RECON_STATUS_LEN];  //  Kite's word
+    char tag[KT_ID_LEN];           //  "" when null (or longer than a tag can be)
+    char placed_by[16];            //  "ADMINSQF" for the broker's own square-off
+    char status[RECON_STATUS_LEN]; //  Kite's word
     char sym[KT_SYM_LEN];
     kt_side_t side;
     int64_t qty, filled, pending, cancelled;
@@ -66,7 +66,7 @@ struct recon_btrade {
     char sym[KT_SYM_LEN];
     kt_side_t side;
     int64_t qty, price;
-    int64_t fill_ns;            //  fill_timestamp (IST) in ns, 0 when absent
+    int64_t fill_ns; //  fill_timestamp (IST) in ns, 0 when absent
 };
 
 //  Parse a Kite answer ({"status":"success","data":...}) into rows; money and
@@ -74,50 +74,45 @@ struct recon_btrade {
 //  rows; returns the number of rows in the answer (more than max: the caller's array is
 //  too small), or -1 with the reason in why (not JSON, not success, a row missing a
 //  required field or with a bad value: the row index and field are named).
-int
-    recon_kite_positions (const char *json, size_t len, struct recon_bpos *out, int max,
-                          char *why, size_t whylen);
-int
-    recon_kite_orders (const char *json, size_t len, struct recon_border *out, int max,
-                       char *why, size_t whylen);
-int
-    recon_kite_trades (const char *json, size_t len, struct recon_btrade *out, int max,
-                       char *why, size_t whylen);
+int recon_kite_positions (const char *json, size_t len, struct recon_bpos *out, int max, char *why,
+                          size_t whylen);
+int recon_kite_orders (const char *json, size_t len, struct recon_border *out, int max, char *why,
+                       size_t whylen);
+int recon_kite_trades (const char *json, size_t len, struct recon_btrade *out, int max, char *why,
+                       size_t whylen);
 
 //  Our status for a broker status word: COMPLETE -> FILLED, CANCELLED -> CANCELLED,
 //  REJECTED -> REJECTED, LAPSED/EXPIRED -> EXPIRED, OPEN and TRIGGER PENDING -> OPEN (or
 //  PARTIAL with filled > 0); the transient words (PUT ORDER REQ RECEIVED, VALIDATION
 //  PENDING, OPEN PENDING, MODIFY ..., CANCEL PENDING, TRIGGER PENDING transitions) ->
 //  NONE: still moving, nothing to compare yet.
-kt_ord_status_t
-    recon_kite_status (const char *broker_status, int64_t filled);
+kt_ord_status_t recon_kite_status (const char *broker_status, int64_t filled);
 
 // ---- recon_diff: broker vs Redis (pure) ------------------------------------------------------
 
 typedef enum {
-    RECON_AGREE = 0,            //  a position (or flat) both sides agree on
-    RECON_CLOSED_BY_STOP,       //  our stop filled at the broker, fills not applied yet:
-                                //  apply them once, exit reason RECONCILED
-    RECON_MISSING_FILL,         //  a broker trade of one of our orders we have not applied
-    RECON_UNKNOWN_POSITION,     //  the broker holds a position we do not know: adopt or halt
-    RECON_QTY_MISMATCH,         //  both hold it, quantities differ even after missing fills
-    RECON_ORDER_STATE,          //  our order's status differs from the broker's: settle it
-    RECON_UNRESOLVED_FOUND,     //  an UNRESOLVED order of ours is at the broker: settle
-    RECON_NOT_FOUND_RETRY,      //  an order of ours is not (yet) at the broker: look again
-    RECON_NOT_FOUND,            //  still not there after the retry budget: settle / halt
-    RECON_FOREIGN_ORDER,        //  a broker order that is not ours (no tag of ours, or the
-                                //  broker's square-off, placed_by ADMINSQF)
+    RECON_AGREE = 0,        //  a position (or flat) both sides agree on
+    RECON_CLOSED_BY_STOP,   //  our stop filled at the broker, fills not applied yet:
+                            //  apply them once, exit reason RECONCILED
+    RECON_MISSING_FILL,     //  a broker trade of one of our orders we have not applied
+    RECON_UNKNOWN_POSITION, //  the broker holds a position we do not know: adopt or halt
+    RECON_QTY_MISMATCH,     //  both hold it, quantities differ even after missing fills
+    RECON_ORDER_STATE,      //  our order's status differs from the broker's: settle it
+    RECON_UNRESOLVED_FOUND, //  an UNRESOLVED order of ours is at the broker: settle
+    RECON_NOT_FOUND_RETRY,  //  an order of ours is not (yet) at the broker: look again
+    RECON_NOT_FOUND,        //  still not there after the retry budget: settle / halt
+    RECON_FOREIGN_ORDER,    //  a broker order that is not ours (no tag of ours, or the
+                            //  broker's square-off, placed_by ADMINSQF)
     RECON_CLASS_COUNT
 } recon_class_t;
 
 //  Stable name ("agree", "closed_by_stop", ...).
-const char *
-    recon_class_str (recon_class_t c);
+const char *recon_class_str (recon_class_t c);
 
 //  Our side, as the book holds it (kt_book.h), plus what the caller keeps between runs.
 struct recon_ours_order {
-    struct kt_order_rec rec;    //  open and unresolved orders (and recent terminal ones)
-    int not_found_runs;         //  runs in a row it was missing at the broker before this
+    struct kt_order_rec rec; //  open and unresolved orders (and recent terminal ones)
+    int not_found_runs;      //  runs in a row it was missing at the broker before this
 };
 
 //  A broker trade id already applied to one of our orders (order:<coid>:trades).
@@ -133,29 +128,29 @@ struct recon_diff_in {
     int nborders;
     const struct recon_btrade *btrades;
     int nbtrades;
-    const struct kt_pos_rec *pos;           //  our positions (open ones; qty 0 allowed)
+    const struct kt_pos_rec *pos; //  our positions (open ones; qty 0 allowed)
     int npos;
     const struct recon_ours_order *orders;
     int norders;
     const struct recon_applied *applied;
     int napplied;
-    int not_found_budget;                   //  runs an order may be missing before acting
+    int not_found_budget; //  runs an order may be missing before acting
 };
 
 //  One finding, with both views for the event and the alert.
 struct recon_finding {
     recon_class_t cls;
     char sym[KT_SYM_LEN];
-    char coid[KT_ID_LEN];           //  ours, "" when none
-    char broker_id[KT_BROKER_LEN];  //  the broker's order id, "" when none
-    char trade_id[32];              //  MISSING_FILL / CLOSED_BY_STOP: the trade to apply
-    int64_t ours_qty, broker_qty;   //  positions (signed) or order quantities
-    int64_t qty, price;             //  the trade to apply
+    char coid[KT_ID_LEN];          //  ours, "" when none
+    char broker_id[KT_BROKER_LEN]; //  the broker's order id, "" when none
+    char trade_id[32];             //  MISSING_FILL / CLOSED_BY_STOP: the trade to apply
+    int64_t ours_qty, broker_qty;  //  positions (signed) or order quantities
+    int64_t qty, price;            //  the trade to apply
     kt_side_t side;
-    kt_ord_status_t ours_status, broker_as;     //  ORDER_STATE / UNRESOLVED_FOUND
+    kt_ord_status_t ours_status, broker_as; //  ORDER_STATE / UNRESOLVED_FOUND
     char broker_status[RECON_STATUS_LEN];
     int not_found_runs;
-    char text[256];                 //  one line with both views
+    char text[256]; //  one line with both views
 };
 
 //  Per-class counts of a run.
@@ -167,12 +162,11 @@ struct recon_counts {
 //  fills and stops, positions, orders, foreign orders); returns the number of findings
 //  and fills counts. Size out for every row (trades + symbols + our orders + broker
 //  orders): past max the counts stay complete, but positions are judged only with the
-//  missing fills that fitted. Pure: no I/O, no clock. A broker order is ours when its order id is one of
-//  our orders' broker_id, or its tag is one of our coids. Positions compare by symbol
-//  (the broker's products summed); a symbol whose difference the missing fills explain
-//  is not a mismatch.
-int
-    recon_diff_run (const struct recon_diff_in *in, struct recon_finding *out, int max,
+//  missing fills that fitted. Pure: no I/O, no clock. A broker order is ours when its order id is
+//  one of our orders' broker_id, or its tag is one of our coids. Positions compare by symbol (the
+//  broker's products summed); a symbol whose difference the missing fills explain is not a
+//  mismatch.
+int recon_diff_run (const struct recon_diff_in *in, struct recon_finding *out, int max,
                     struct recon_counts *counts);
 
 #endif

@@ -13,14 +13,14 @@
 #include "recon.h"
 
 static const char *const s_names[RECON_CLASS_COUNT] = {
-    "agree",        "closed_by_stop", "missing_fill",    "unknown_position", "qty_mismatch",
-    "order_state",  "unresolved_found", "not_found_retry", "not_found",      "foreign_order",
+    "agree",       "closed_by_stop",   "missing_fill",    "unknown_position", "qty_mismatch",
+    "order_state", "unresolved_found", "not_found_retry", "not_found",        "foreign_order",
 };
 
 const char *
 recon_class_str (recon_class_t c)
 {
-    return c < RECON_CLASS_COUNT? s_names[c]: "?";
+    return c < RECON_CLASS_COUNT ? s_names[c] : "?";
 }
 
 typedef struct {
@@ -28,18 +28,18 @@ typedef struct {
     struct recon_finding *out;
     int max, n;
     struct recon_counts *counts;
-    struct recon_finding spare;         //  written when out is full: counts stay complete
+    struct recon_finding spare; //  written when out is full: counts stay complete
 } s_run_t;
 
 static struct recon_finding *
 s_add (s_run_t *r, recon_class_t cls, const char *sym)
 {
     r->counts->n[cls]++;
-    struct recon_finding *f = r->n < r->max? &r->out[r->n]: &r->spare;
+    struct recon_finding *f = r->n < r->max ? &r->out[r->n] : &r->spare;
     r->n++;
     memset (f, 0, sizeof *f);
     f->cls = cls;
-    snprintf (f->sym, sizeof f->sym, "%s", sym? sym: "");
+    snprintf (f->sym, sizeof f->sym, "%s", sym ? sym : "");
     return f;
 }
 
@@ -100,7 +100,7 @@ s_fills (s_run_t *r)
     for (int i = 0; i < in->nbtrades; i++) {
         const struct recon_btrade *t = &in->btrades[i];
         const struct recon_border *b = s_border_by_id (in, t->order_id);
-        int k = s_ours_by_broker (in, t->order_id, b? b->tag: NULL);
+        int k = s_ours_by_broker (in, t->order_id, b ? b->tag : NULL);
         if (k < 0 || s_applied (in, in->orders[k].rec.coid, t->trade_id))
             continue;
         struct recon_finding *f = s_add (r, RECON_MISSING_FILL, t->sym);
@@ -112,9 +112,10 @@ s_fills (s_run_t *r)
         f->side = t->side;
         char px[24];
         kt_money_format (t->price, px, sizeof px);
-        snprintf (f->text, sizeof f->text, "%s: broker trade %s (%s %" PRId64 " @ %s) of order %s"
-                  " is not in our book", t->sym, t->trade_id, kt_side_str (t->side), t->qty, px,
-                  f->coid);
+        snprintf (f->text, sizeof f->text,
+                  "%s: broker trade %s (%s %" PRId64 " @ %s) of order %s"
+                  " is not in our book",
+                  t->sym, t->trade_id, kt_side_str (t->side), t->qty, px, f->coid);
     }
 }
 
@@ -128,7 +129,7 @@ s_missing_delta (const s_run_t *r, const char *sym)
     for (int i = 0; i < r->n && i < r->max; i++) {
         const struct recon_finding *f = &r->out[i];
         if (f->cls == RECON_MISSING_FILL && !strcmp (f->sym, sym))
-            d += f->side == KT_SIDE_BUY? f->qty: -f->qty;
+            d += f->side == KT_SIDE_BUY ? f->qty : -f->qty;
     }
     return d;
 }
@@ -174,7 +175,8 @@ s_foreign_trader (const struct recon_diff_in *in, const char *sym)
 {
     for (int i = 0; i < in->nborders; i++) {
         const struct recon_border *b = &in->borders[i];
-        if (!strcmp (b->sym, sym) && b->filled > 0 && s_ours_by_broker (in, b->order_id, b->tag) < 0)
+        if (!strcmp (b->sym, sym) && b->filled > 0 &&
+            s_ours_by_broker (in, b->order_id, b->tag) < 0)
             return b;
     }
     return NULL;
@@ -185,10 +187,10 @@ s_position (s_run_t *r, const char *sym)
 {
     const struct recon_diff_in *in = r->in;
     const struct kt_pos_rec *p = s_pos (in, sym);
-    int64_t ours = p? p->qty: 0, broker = s_broker_qty (in, sym);
+    int64_t ours = p ? p->qty : 0, broker = s_broker_qty (in, sym);
     int64_t missing = s_missing_delta (r, sym);
     if (ours == 0 && broker == 0 && missing == 0)
-        return;                         //  flat on both sides: nothing to say
+        return; //  flat on both sides: nothing to say
     if (ours + missing == broker) {
         if (p && ours != 0 && broker == 0 && s_all_by_stop (r, sym, p->stop_coid)) {
             for (int i = 0; i < r->n && i < r->max; i++) {
@@ -197,9 +199,10 @@ s_position (s_run_t *r, const char *sym)
                     f->cls = RECON_CLOSED_BY_STOP;
                     r->counts->n[RECON_MISSING_FILL]--;
                     r->counts->n[RECON_CLOSED_BY_STOP]++;
-                    snprintf (f->text, sizeof f->text, "%s: closed at the broker by our stop %s"
-                              " (trade %s), ours %" PRId64 ", broker 0", sym, f->coid,
-                              f->trade_id, ours);
+                    snprintf (f->text, sizeof f->text,
+                              "%s: closed at the broker by our stop %s"
+                              " (trade %s), ours %" PRId64 ", broker 0",
+                              sym, f->coid, f->trade_id, ours);
                 }
             }
         }
@@ -207,21 +210,21 @@ s_position (s_run_t *r, const char *sym)
         f->ours_qty = ours;
         f->broker_qty = broker;
         snprintf (f->text, sizeof f->text, "%s: ours %" PRId64 "%s, broker %" PRId64, sym, ours,
-                  missing? " with the missing fills": "", broker);
+                  missing ? " with the missing fills" : "", broker);
         return;
     }
     bool unknown = ours == 0 && missing == 0;
-    struct recon_finding *f = s_add (r, unknown? RECON_UNKNOWN_POSITION: RECON_QTY_MISMATCH, sym);
+    struct recon_finding *f = s_add (r, unknown ? RECON_UNKNOWN_POSITION : RECON_QTY_MISMATCH, sym);
     f->ours_qty = ours;
     f->broker_qty = broker;
     const struct recon_border *who = s_foreign_trader (in, sym);
     char by[96] = "";
     if (who)
         snprintf (by, sizeof by, "; order %s placed by %s traded it", who->order_id,
-                  who->placed_by[0]? who->placed_by: "someone else");
-    snprintf (f->text, sizeof f->text, "%s: broker %" PRId64 ", ours %" PRId64
-              "%s (missing fills %+" PRId64 ")%s", sym, broker, ours,
-              unknown? " (not ours)": "", missing, by);
+                  who->placed_by[0] ? who->placed_by : "someone else");
+    snprintf (f->text, sizeof f->text,
+              "%s: broker %" PRId64 ", ours %" PRId64 "%s (missing fills %+" PRId64 ")%s", sym,
+              broker, ours, unknown ? " (not ours)" : "", missing, by);
 }
 
 static void
@@ -245,7 +248,7 @@ s_positions (s_run_t *r)
             s_position (r, sym);
     }
     //  A fill of ours in a symbol neither side lists as a position.
-    int nfills = r->n < r->max? r->n: r->max;
+    int nfills = r->n < r->max ? r->n : r->max;
     for (int i = 0; i < nfills; i++) {
         const char *sym = r->out[i].sym;
         if (r->out[i].cls != RECON_MISSING_FILL || s_pos (in, sym))
@@ -272,27 +275,28 @@ s_orders (s_run_t *r)
         const struct recon_border *b = s_border_of (in, o);
         if (!b) {
             if (kt_ord_status_is_final (o->status))
-                continue;               //  done, and gone from today's book: nothing to do
+                continue; //  done, and gone from today's book: nothing to do
             bool retry = ou->not_found_runs < in->not_found_budget;
-            struct recon_finding *f = s_add (r, retry? RECON_NOT_FOUND_RETRY: RECON_NOT_FOUND,
-                                             o->sym);
+            struct recon_finding *f =
+                s_add (r, retry ? RECON_NOT_FOUND_RETRY : RECON_NOT_FOUND, o->sym);
             snprintf (f->coid, sizeof f->coid, "%s", o->coid);
             snprintf (f->broker_id, sizeof f->broker_id, "%s", o->broker_id);
             f->ours_status = o->status;
             f->ours_qty = o->qty;
             f->not_found_runs = ou->not_found_runs + 1;
-            snprintf (f->text, sizeof f->text, "%s: our %s order %s%s%s is not in the broker's "
-                      "book (%d of %d looks)", o->sym, kt_ord_status_str (o->status), o->coid,
-                      o->broker_id[0]? " / ": "", o->broker_id, f->not_found_runs,
-                      in->not_found_budget + 1);
+            snprintf (f->text, sizeof f->text,
+                      "%s: our %s order %s%s%s is not in the broker's "
+                      "book (%d of %d looks)",
+                      o->sym, kt_ord_status_str (o->status), o->coid, o->broker_id[0] ? " / " : "",
+                      o->broker_id, f->not_found_runs, in->not_found_budget + 1);
             continue;
         }
         kt_ord_status_t as = recon_kite_status (b->status, b->filled);
         bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
         if (!unresolved && (as == KT_OS_NONE || as == o->status))
             continue;
-        struct recon_finding *f = s_add (r, unresolved? RECON_UNRESOLVED_FOUND: RECON_ORDER_STATE,
-                                         o->sym);
+        struct recon_finding *f =
+            s_add (r, unresolved ? RECON_UNRESOLVED_FOUND : RECON_ORDER_STATE, o->sym);
         snprintf (f->coid, sizeof f->coid, "%s", o->coid);
         snprintf (f->broker_id, sizeof f->broker_id, "%s", b->order_id);
         snprintf (f->broker_status, sizeof f->broker_status, "%s", b->status);
@@ -300,10 +304,11 @@ s_orders (s_run_t *r)
         f->broker_as = as;
         f->ours_qty = o->filled_qty;
         f->broker_qty = b->filled;
-        snprintf (f->text, sizeof f->text, "%s: order %s is %s in our book (filled %" PRId64
-                  "), %s at the broker as %s (filled %" PRId64 ")%s%.60s", o->sym, o->coid,
-                  kt_ord_status_str (o->status), o->filled_qty, b->status, b->order_id, b->filled,
-                  b->status_message[0]? ": ": "", b->status_message);
+        snprintf (f->text, sizeof f->text,
+                  "%s: order %s is %s in our book (filled %" PRId64
+                  "), %s at the broker as %s (filled %" PRId64 ")%s%.60s",
+                  o->sym, o->coid, kt_ord_status_str (o->status), o->filled_qty, b->status,
+                  b->order_id, b->filled, b->status_message[0] ? ": " : "", b->status_message);
     }
 }
 
@@ -321,11 +326,13 @@ s_foreign (s_run_t *r)
         f->broker_qty = b->filled;
         f->side = b->side;
         bool sqoff = !strcmp (b->placed_by, "ADMINSQF");
-        snprintf (f->text, sizeof f->text, "%s: broker order %s (%s %" PRId64 ", %s, filled %"
-                  PRId64 ") is not ours: %s%s%s", b->sym, b->order_id, kt_side_str (b->side),
-                  b->qty, b->status, b->filled, sqoff? "the broker's square-off": "placed by ",
-                  sqoff? "": (b->placed_by[0]? b->placed_by: "?"),
-                  b->tag[0] && !sqoff? ", tag unknown to us": "");
+        snprintf (f->text, sizeof f->text,
+                  "%s: broker order %s (%s %" PRId64 ", %s, filled %" PRId64
+                  ") is not ours: %s%s%s",
+                  b->sym, b->order_id, kt_side_str (b->side), b->qty, b->status, b->filled,
+                  sqoff ? "the broker's square-off" : "placed by ",
+                  sqoff ? "" : (b->placed_by[0] ? b->placed_by : "?"),
+                  b->tag[0] && !sqoff ? ", tag unknown to us" : "");
     }
 }
 
@@ -334,7 +341,7 @@ recon_diff_run (const struct recon_diff_in *in, struct recon_finding *out, int m
                 struct recon_counts *counts)
 {
     memset (counts, 0, sizeof *counts);
-    s_run_t r = { .in = in, .out = out, .max = max > 0? max: 0, .counts = counts };
+    s_run_t r = {.in = in, .out = out, .max = max > 0 ? max : 0, .counts = counts};
     s_fills (&r);
     s_positions (&r);
     s_orders (&r);

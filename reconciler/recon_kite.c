@@ -38,9 +38,9 @@ s_quote_numbers (const char *json, size_t len)
         }
         if (c == '-' || isdigit ((unsigned char) c)) {
             out[o++] = '"';
-            while (i < len && (isdigit ((unsigned char) json[i]) || json[i] == '-'
-                               || json[i] == '+' || json[i] == '.' || json[i] == 'e'
-                               || json[i] == 'E'))
+            while (i < len &&
+                   (isdigit ((unsigned char) json[i]) || json[i] == '-' || json[i] == '+' ||
+                    json[i] == '.' || json[i] == 'e' || json[i] == 'E'))
                 out[o++] = json[i++];
             out[o++] = '"';
             i--;
@@ -55,8 +55,7 @@ s_quote_numbers (const char *json, size_t len)
 //  The "data" of a success answer (path "data" or "data.net"). Returns the parsed root
 //  (owned) and *data, or NULL with why.
 static cJSON *
-s_data (const char *json, size_t len, const char *sub, const cJSON **data, char *why,
-        size_t whylen)
+s_data (const char *json, size_t len, const char *sub, const cJSON **data, char *why, size_t whylen)
 {
     char *q = s_quote_numbers (json, len);
     cJSON *root = cJSON_Parse (q);
@@ -69,7 +68,7 @@ s_data (const char *json, size_t len, const char *sub, const cJSON **data, char 
     if (!cJSON_IsString (st) || strcmp (st->valuestring, "success") != 0) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive (root, "message");
         snprintf (why, whylen, "not a success answer: %.120s",
-                  cJSON_IsString (m)? m->valuestring: "(no message)");
+                  cJSON_IsString (m) ? m->valuestring : "(no message)");
         cJSON_Delete (root);
         return NULL;
     }
@@ -77,7 +76,7 @@ s_data (const char *json, size_t len, const char *sub, const cJSON **data, char 
     if (sub)
         d = cJSON_GetObjectItemCaseSensitive (d, sub);
     if (!cJSON_IsArray (d)) {
-        snprintf (why, whylen, "data%s%s is not an array", sub? ".": "", sub? sub: "");
+        snprintf (why, whylen, "data%s%s is not an array", sub ? "." : "", sub ? sub : "");
         cJSON_Delete (root);
         return NULL;
     }
@@ -93,7 +92,7 @@ s_str (const cJSON *row, const char *key, char *buf, size_t buflen, bool require
     const cJSON *v = cJSON_GetObjectItemCaseSensitive (row, key);
     buf[0] = '\0';
     if (!v || cJSON_IsNull (v))
-        return required? -1: 0;
+        return required ? -1 : 0;
     if (!cJSON_IsString (v) || strlen (v->valuestring) >= buflen)
         return -1;
     memcpy (buf, v->valuestring, strlen (v->valuestring) + 1);
@@ -195,8 +194,8 @@ s_ist_time (const cJSON *row, const char *key)
 {
     char t[32];
     int y, mo, d, hh, mi, ss;
-    if (s_str (row, key, t, sizeof t, false) != 0 || !t[0]
-        || sscanf (t, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &hh, &mi, &ss) != 6)
+    if (s_str (row, key, t, sizeof t, false) != 0 || !t[0] ||
+        sscanf (t, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &hh, &mi, &ss) != 6)
         return 0;
     return kt_ist_ns (y, mo, d, hh, mi, ss);
 }
@@ -237,7 +236,8 @@ s_rows (const char *json, size_t len, const char *sub, void *out, size_t size, i
     } row_buf;
     int n = 0;
     const cJSON *row;
-    cJSON_ArrayForEach (row, data) {
+    cJSON_ArrayForEach (row, data)
+    {
         memset (&row_buf, 0, sizeof row_buf);
         const char *bad = fn (row, &row_buf);
         if (bad) {
@@ -286,6 +286,6 @@ recon_kite_status (const char *s, int64_t filled)
     if (!strcmp (s, "LAPSED") || !strcmp (s, "EXPIRED"))
         return KT_OS_EXPIRED;
     if (!strcmp (s, "OPEN") || !strcmp (s, "TRIGGER PENDING") || !strcmp (s, "AMO REQ RECEIVED"))
-        return filled > 0? KT_OS_PARTIAL: KT_OS_OPEN;
+        return filled > 0 ? KT_OS_PARTIAL : KT_OS_OPEN;
     return KT_OS_NONE;
 }

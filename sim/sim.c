@@ -84,7 +84,7 @@ s_publish_clock (sim_t *self)
     kt_store_result_t r = kt_store_callf (self->store,
                                           "HSET %s wall_anchor_ns %s sim_anchor_ns %s "
                                           "speed_ppm %s mode sim date %s by kite-sim paused %s",
-                                          key.s, w, s, p, d, self->clock.paused? "1": "0");
+                                          key.s, w, s, p, d, self->clock.paused ? "1" : "0");
     bool ok = r.kind != KT_STORE_DOWN;
     kt_store_result_free (&r);
     if (ok) {

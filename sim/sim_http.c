@@ -219,7 +219,7 @@ s_protection_field (const struct sim_form *f, int64_t *out)
     if (kt_money_parse (v, strlen (v), &hundredths) != 0)
         return -1;
     if (hundredths == -100 || hundredths == 0) {
-        *out = hundredths == 0? 0: -1;
+        *out = hundredths == 0 ? 0 : -1;
         return 0;
     }
     if (hundredths < 0 || hundredths > 10000)

@@ -50,7 +50,7 @@ s_str_or_null (const char *s)
 static const char *
 s_placed_by (const struct sim_order *o, const struct sim_user *u)
 {
-    return o->placed_by[0]? o->placed_by: u->user_id;
+    return o->placed_by[0] ? o->placed_by : u->user_id;
 }
 
 static void

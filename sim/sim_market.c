@@ -185,7 +185,7 @@ sim_market_trading_day (int32_t date)
     int wday = s_weekday (date);
     if (wday < 0)
         return 0;
-    return wday == 6? s_add_days (date, 2): wday == 0? s_add_days (date, 1): date;
+    return wday == 6 ? s_add_days (date, 2) : wday == 0 ? s_add_days (date, 1) : date;
 }
 
 //  The weekday before date (Friday for a Monday): whose close the session opens from.
@@ -193,7 +193,7 @@ static int32_t
 s_prev_trading_day (int32_t date)
 {
     int wday = s_weekday (date);
-    return s_add_days (date, wday == 1? -3: wday == 0? -2: -1);
+    return s_add_days (date, wday == 1 ? -3 : wday == 0 ? -2 : -1);
 }
 
 int32_t

@@ -98,8 +98,7 @@ int
 //  The session date kite-sim trades for a requested date: the date itself on a weekday,
 //  the next Monday for a Saturday or Sunday (exchange holidays are not modelled), or 0 if
 //  the date is invalid. sim_market_new applies it to synthetic markets.
-int32_t
-    sim_market_trading_day (int32_t date);
+int32_t sim_market_trading_day (int32_t date);
 
 //  Nearest Tuesday on or after date (YYYYMMDD), or 0 if the date is invalid.
 int32_t

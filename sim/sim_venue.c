@@ -604,7 +604,8 @@ s_check_prices (const sim_venue_t *self, int slot, kt_side_t side, kt_order_type
         }
     }
     if (s_is_market (type) && market_protection == 0) {
-        snprintf (msg, msglen, "Market orders without market protection are not allowed via "
+        snprintf (msg, msglen,
+                  "Market orders without market protection are not allowed via "
                   "API. Please set market protection or use a Limit order.");
         return -1;
     }
@@ -736,7 +737,7 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
     snprintf (o->parent_order_id, sizeof o->parent_order_id, "%s", "");
     snprintf (o->autoslice_parent, sizeof o->autoslice_parent, "%s", parent? parent: "");
     //  Kite marks its own square-off orders so they are never taken for the user's.
-    snprintf (o->placed_by, sizeof o->placed_by, "%s", system? SIM_PLACED_BY_SQUAREOFF: "");
+    snprintf (o->placed_by, sizeof o->placed_by, "%s", system ? SIM_PLACED_BY_SQUAREOFF : "");
     snprintf (o->tag, sizeof o->tag, "%s", req->tag);
     snprintf (o->sym, sizeof o->sym, "%s", sim_market_instr (self->market, slot)->sym);
     o->token = sim_market_quote (self->market, slot)->token;
@@ -926,7 +927,7 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
     kt_order_type_t check_type = still_waiting? type
                                  : type == KT_OT_SL? KT_OT_LIMIT
                                  : type == KT_OT_SLM? KT_OT_MARKET: type;
-    int64_t mp = req->has_market_protection? req->market_protection: so->o.market_protection;
+    int64_t mp = req->has_market_protection ? req->market_protection : so->o.market_protection;
     if (s_check_prices (self, so->slot, so->o.side, check_type, s_is_market (type)? 0: price,
                         check_trigger, mp, msg, sizeof msg) != 0) {
         s_error (error_type, message, msglen, "InputException", msg);

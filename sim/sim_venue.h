@@ -24,7 +24,7 @@ typedef struct sim_venue sim_venue_t;
 
 #define SIM_DEPTH 5
 #define SIM_NIFTY_TOKEN 256265u          //  NIFTY 50 index (segment 9)
-#define SIM_PLACED_BY_SQUAREOFF "ADMINSQF"  //  placed_by of the broker's own square-off
+#define SIM_PLACED_BY_SQUAREOFF "ADMINSQF" //  placed_by of the broker's own square-off
 
 //  Market snapshot of one instrument (what a `full` packet and /quote carry).
 struct sim_quote {
@@ -74,8 +74,8 @@ struct sim_order {
     char status_message_raw[256];   //  RMS text of a reject ("" = null)
     char autoslice_parent[KT_BROKER_LEN];   //  parent id of an autoslice child, else ""
                                             //  (tags: ["autoslice", "autoslice:<id>"])
-    char placed_by[16];         //  "" = the account's user; SIM_PLACED_BY_SQUAREOFF for
-                                //  the venue's own 15:20 square-off orders
+    char placed_by[16];                     //  "" = the account's user; SIM_PLACED_BY_SQUAREOFF for
+                                            //  the venue's own 15:20 square-off orders
     int64_t qty, filled, pending, cancelled;
     int64_t price, trigger, avg_price;
     int64_t market_protection;  //  -1 auto, else percent
@@ -151,8 +151,8 @@ struct sim_order_req {
     int64_t trigger;
     char validity[4];
     char tag[KT_ID_LEN];
-    int64_t market_protection;  //  -1 or 1..100 for MARKET / SL-M; pass 0 when the request
-                                //  omitted it: refused, as Kite does (never defaulted)
+    int64_t market_protection; //  -1 or 1..100 for MARKET / SL-M; pass 0 when the request
+                               //  omitted it: refused, as Kite does (never defaulted)
     bool autoslice;
 };
 
@@ -161,9 +161,9 @@ struct sim_modify_req {
     bool has_qty, has_price, has_trigger, has_order_type, has_market_protection;
     int64_t qty, price, trigger;
     kt_order_type_t order_type;
-    int64_t market_protection;  //  as in sim_order_req; without it a MARKET / SL-M order
-                                //  keeps its own, and one that becomes MARKET / SL-M by
-                                //  this modify has none and is refused
+    int64_t market_protection; //  as in sim_order_req; without it a MARKET / SL-M order
+                               //  keeps its own, and one that becomes MARKET / SL-M by
+                               //  this modify has none and is refused
 };
 
 //  Something the venue did that the WebSocket must tell the client (order updates):

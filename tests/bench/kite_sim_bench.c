@@ -365,7 +365,7 @@ s_sim_now (CURL *c, const char *base, char *out, size_t len)
 {
     char url[128];
     snprintf (url, sizeof url, "%s/_admin/clock", base);
-    buf_t r = { 0 };
+    buf_t r = {0};
     snprintf (out, len, "?");
     if (s_http (c, "GET", url, NULL, &r) == 200) {
         cJSON *j = cJSON_Parse (r.body);
@@ -390,12 +390,14 @@ s_reason (reasons_t *rs, const char *what, long status, const buf_t *b)
 {
     char text[160];
     const char *msg = NULL;
-    cJSON *j = b->body? cJSON_Parse (b->body): NULL;
+    cJSON *j = b->body ? cJSON_Parse (b->body) : NULL;
     const cJSON *m = cJSON_GetObjectItem (j, "message");
     if (cJSON_IsString (m))
         msg = m->valuestring;
     snprintf (text, sizeof text, "%s: HTTP %ld %s", what, status,
-              msg? msg: status? "": "(no answer)");
+              msg      ? msg
+              : status ? ""
+                       : "(no answer)");
     cJSON_Delete (j);
     for (int i = 0; i < S_REASONS; i++) {
         if (!rs->count[i])
@@ -481,25 +483,23 @@ main (void)
     snprintf (place_url, sizeof place_url, "%s/orders/regular", base);
     snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
               "&order_type=LIMIT&quantity=75&product=NRML&price=0.05", first_sym);
-    reasons_t why = { 0 };
+    reasons_t why = {0};
     char orders_from[16], orders_to[16];
     s_sim_now (c, base, orders_from, sizeof orders_from);
     int64_t t0 = s_ns ();
     for (int i = 0; i < iterations; i++) {
         buf_t pr = { 0 }, cr = { 0 };
         long st = s_http (c, "POST", place_url, form, &pr);
-        cJSON *j = st == 200? cJSON_Parse (pr.body): NULL;
+        cJSON *j = st == 200 ? cJSON_Parse (pr.body) : NULL;
         const cJSON *id = cJSON_GetObjectItem (cJSON_GetObjectItem (j, "data"), "order_id");
         if (cJSON_IsString (id)) {
-            snprintf (cancel_url, sizeof cancel_url, "%s/orders/regular/%s", base,
-                      id->valuestring);
+            snprintf (cancel_url, sizeof cancel_url, "%s/orders/regular/%s", base, id->valuestring);
             long cs = s_http (c, "DELETE", cancel_url, NULL, &cr);
             if (cs == 200)
                 ok++;
             else
                 s_reason (&why, "cancel", cs, &cr);
-        }
-        else
+        } else
             s_reason (&why, "place", st, &pr);
         cJSON_Delete (j);
         free (pr.body);
@@ -518,11 +518,13 @@ main (void)
     s_stop_sim (sim);
 
     printf ("kite-sim ticks to one ws client : %12.0f packets/s (%d instruments, full mode, "
-            "session at %s when counting ended)\n", sim_ticks, n, ticks_end);
+            "session at %s when counting ended)\n",
+            sim_ticks, n, ticks_end);
     printf ("raw lws full-packet frames      : %12.0f packets/s\n", raw_ticks);
     printf ("ratio kite-sim / raw lws        : %12.3f\n", raw_ticks > 0? sim_ticks / raw_ticks: 0);
     printf ("kite-sim order round trips      : %12.0f place+cancel/s (%d of %d answered, "
-            "session %s-%s)\n", orders, ok, iterations, orders_from, orders_to);
+            "session %s-%s)\n",
+            orders, ok, iterations, orders_from, orders_to);
     for (int i = 0; i < S_REASONS && why.count[i]; i++)
         printf ("  not answered %5d x %s\n", why.count[i], why.text[i]);
     if (why.other)
@@ -532,5 +534,5 @@ main (void)
             echo_rate > 0? orders / echo_rate: 0);
     curl_global_cleanup ();
     //  A slow machine gives lower figures, never a failure; nothing answered is one.
-    return sim_ticks > 0 && ok > 0? 0: 1;
+    return sim_ticks > 0 && ok > 0 ? 0 : 1;
 }

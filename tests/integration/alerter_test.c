@@ -34,7 +34,7 @@ typedef struct {
     kt_testredis_t *redis;
     kt_testhttp_t *http;
     kt_testsmtp_t *smtp;
-    struct kt_cfg cfg;                  //  the test's own side (same endpoints)
+    struct kt_cfg cfg; //  the test's own side (same endpoints)
     kt_proc_t *peer;
     char dir[64];
     char config[128];
@@ -44,7 +44,7 @@ typedef struct {
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -80,8 +80,8 @@ s_write_config (fx_t *f)
 static kt_testproc_t *
 s_alerter (fx_t *f)
 {
-    const char *args[] = { "-c", f->config, NULL };
-    const char *env[] = { f->env_hook, f->env_pass, NULL };
+    const char *args[] = {"-c", f->config, NULL};
+    const char *env[] = {f->env_hook, f->env_pass, NULL};
     kt_testproc_t *p = kt_testproc_start ("alerter", args, env);
     assert_non_null (p);
     if (!kt_testproc_log_wait (p, "proc.start", NULL, 5000)) {
@@ -120,7 +120,8 @@ s_send (fx_t *f, int from, int to)
 {
     for (int i = from; i < to; i++)
         assert_int_equal (kt_alert_send (kt_proc_alerts (f->peer), KT_SEV_WARNING, "itest",
-                                         "alert number %03d of the kill test", i), 0);
+                                         "alert number %03d of the kill test", i),
+                          0);
     //  Let the PUSH socket hand them over.
     for (int i = 0; i < 20; i++)
         kt_loop_run_once (kt_proc_loop (f->peer), 5);
@@ -178,10 +179,10 @@ test_kill9_nothing_lost_nothing_twice (void **state)
     }
     for (int i = 0; i < 1000 && kt_testsmtp_count (f->smtp) < S_ALERTS; i++)
         s_sleep_ms (10);
-    s_sleep_ms (300);                   //  anything sent twice would arrive meanwhile
+    s_sleep_ms (300); //  anything sent twice would arrive meanwhile
     keys = s_hook_keys (f, &reqs);
-    fprintf (stderr, "webhook: %d alerts, %d requests (%d before the kill); mail: %d\n", keys,
-             reqs, before, kt_testsmtp_count (f->smtp));
+    fprintf (stderr, "webhook: %d alerts, %d requests (%d before the kill); mail: %d\n", keys, reqs,
+             before, kt_testsmtp_count (f->smtp));
     //  Nothing lost: every alert, by its text, on both channels.
     char *hook = kt_testhttp_requests (f->http);
     char *mail = kt_testsmtp_mail (f->smtp);
@@ -190,8 +191,8 @@ test_kill9_nothing_lost_nothing_twice (void **state)
         snprintf (text, sizeof text, "alert number %03d of the kill test", i);
         if (!strstr (hook, text) || !strstr (mail, text)) {
             kt_testproc_log_dump (b, 3000);
-            fail_msg ("lost: %s (webhook %s, mail %s)", text, strstr (hook, text)? "ok": "no",
-                      strstr (mail, text)? "ok": "no");
+            fail_msg ("lost: %s (webhook %s, mail %s)", text, strstr (hook, text) ? "ok" : "no",
+                      strstr (mail, text) ? "ok" : "no");
         }
     }
     free (hook);

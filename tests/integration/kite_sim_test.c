@@ -979,9 +979,11 @@ test_weekend_open (void **state)
         fail_msg ("last_price %.2f outside bid %.2f / ask %.2f", ltp, bid, ask);
     s_resp_free (&r);
     char form[512], price[32];
-    snprintf (price, sizeof price, "%.2f", floor (ltp * 10.0) / 20.0);     //  half, on tick
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=NRML&price=%s", sym, price);
+    snprintf (price, sizeof price, "%.2f", floor (ltp * 10.0) / 20.0); //  half, on tick
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=%s",
+              sym, price);
     char *id = s_place (p, form);
     s_clock (p, "step_to=09:15:01");
     assert_true (s_order_status_is (p, id, "OPEN", 1000));
@@ -990,12 +992,15 @@ test_weekend_open (void **state)
     //  MARKET and SL-M orders without market_protection, or with 0, are refused as Kite
     //  refuses them; nothing enters the book.
     static const char *const unprotected[] = {
-        "order_type=MARKET", "order_type=MARKET&market_protection=0",
+        "order_type=MARKET",
+        "order_type=MARKET&market_protection=0",
         "order_type=SL-M&trigger_price=500",
     };
     for (size_t i = 0; i < sizeof unprotected / sizeof unprotected[0]; i++) {
-        snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-                  "&quantity=75&product=MIS&%s", sym, unprotected[i]);
+        snprintf (form, sizeof form,
+                  "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+                  "&quantity=75&product=MIS&%s",
+                  sym, unprotected[i]);
         r = s_req (p, "POST", "/orders/regular", form);
         assert_int_equal (r.status, 400);
         assert_non_null (strstr (s_str (r.json, "message"), "without market protection"));
@@ -1006,8 +1011,10 @@ test_weekend_open (void **state)
     s_resp_free (&r);
 
     //  A MIS long closed by the venue at 15:20: its order is the broker's, not ours.
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=mine", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=mine",
+              sym);
     id = s_place (p, form);
     free (id);
     s_clock (p, "step_to=15:21:00");
@@ -1015,7 +1022,8 @@ test_weekend_open (void **state)
     s_expect_ok (&r);
     int mine = 0, admin = 0;
     const cJSON *row;
-    cJSON_ArrayForEach (row, s_data (&r)) {
+    cJSON_ArrayForEach (row, s_data (&r))
+    {
         const char *by = s_str (row, "placed_by");
         assert_non_null (by);
         if (strcmp (by, "ADMINSQF") == 0) {
@@ -1023,8 +1031,7 @@ test_weekend_open (void **state)
             assert_string_equal (s_str (row, "transaction_type"), "SELL");
             assert_string_equal (s_str (row, "status"), "COMPLETE");
             assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (row, "tag")));
-        }
-        else {
+        } else {
             mine++;
             assert_string_equal (by, "SM0001");
         }

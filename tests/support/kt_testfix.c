@@ -22,7 +22,7 @@ kt_testfix_read (const char *name, size_t *len)
     fseek (f, 0, SEEK_END);
     long n = ftell (f);
     fseek (f, 0, SEEK_SET);
-    char *buf = n >= 0? malloc ((size_t) n + 1): NULL;
+    char *buf = n >= 0 ? malloc ((size_t) n + 1) : NULL;
     if (!buf || fread (buf, 1, (size_t) n, f) != (size_t) n) {
         fprintf (stderr, "kt_testfix: %s: cannot read\n", path);
         free (buf);

@@ -8,7 +8,6 @@
 
 //  The whole of fixture name ("orders.json"). Returns an owned NUL-terminated text
 //  (free) and its length in *len, or NULL when it cannot be read (reason on stderr).
-char *
-    kt_testfix_read (const char *name, size_t *len);
+char *kt_testfix_read (const char *name, size_t *len);
 
 #endif

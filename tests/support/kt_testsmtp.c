@@ -74,7 +74,7 @@ s_line (s_conn_t *c, char *out, size_t outlen)
             return (int) keep;
         }
         if (c->len == sizeof c->buf)
-            c->len = 0;                 //  an over-long line is dropped
+            c->len = 0; //  an over-long line is dropped
         ssize_t r = read (c->fd, c->buf + c->len, sizeof c->buf - c->len);
         if (r <= 0)
             return -1;
@@ -97,7 +97,7 @@ s_append (const char *path, const char *data, size_t len)
 static void
 s_session (const kt_testsmtp_t *self, int fd)
 {
-    s_conn_t c = { .fd = fd };
+    s_conn_t c = {.fd = fd};
     char line[S_LINE_MAX];
     char *env = calloc (1, S_DATA_MAX);
     char *data = calloc (1, S_DATA_MAX);
@@ -125,40 +125,35 @@ s_session (const kt_testsmtp_t *self, int fd)
                 s_say (fd, "334 UGFzc3dvcmQ6\r\n");
                 if (s_line (&c, line, sizeof line) < 0)
                     break;
-            }
-            else if (!initial) {
+            } else if (!initial) {
                 s_say (fd, "334 \r\n");
                 if (s_line (&c, line, sizeof line) < 0)
                     break;
             }
             s_say (fd, "235 2.7.0 accepted\r\n");
-        }
-        else if (!strncasecmp (line, "MAIL FROM:", 10) || !strncasecmp (line, "RCPT TO:", 8)) {
+        } else if (!strncasecmp (line, "MAIL FROM:", 10) || !strncasecmp (line, "RCPT TO:", 8)) {
             if (envlen + (size_t) n + 2 < S_DATA_MAX) {
                 memcpy (env + envlen, line, (size_t) n);
                 envlen += (size_t) n;
                 env[envlen++] = '\n';
             }
             s_say (fd, "250 ok\r\n");
-        }
-        else if (!strncasecmp (line, "RSET", 4)) {
+        } else if (!strncasecmp (line, "RSET", 4)) {
             envlen = 0;
             s_say (fd, "250 ok\r\n");
-        }
-        else if (!strncasecmp (line, "NOOP", 4))
+        } else if (!strncasecmp (line, "NOOP", 4))
             s_say (fd, "250 ok\r\n");
         else if (!strncasecmp (line, "QUIT", 4)) {
             s_say (fd, "221 bye\r\n");
             break;
-        }
-        else if (!strncasecmp (line, "DATA", 4)) {
+        } else if (!strncasecmp (line, "DATA", 4)) {
             s_say (fd, "354 end with <CRLF>.<CRLF>\r\n");
             size_t dlen = 0;
             int m;
             while ((m = s_line (&c, line, sizeof line)) >= 0) {
                 if (!strcmp (line, "."))
                     break;
-                const char *l = line[0] == '.'? line + 1: line;     //  undo dot-stuffing
+                const char *l = line[0] == '.' ? line + 1 : line; //  undo dot-stuffing
                 size_t ll = strlen (l);
                 if (dlen + ll + 3 < S_DATA_MAX) {
                     memcpy (data + dlen, l, ll);
@@ -176,14 +171,12 @@ s_session (const kt_testsmtp_t *self, int fd)
                 s_append (self->log, data, dlen);
                 s_append (self->log, S_SEPARATOR, strlen (S_SEPARATOR));
                 s_say (fd, "250 2.0.0 queued\r\n");
-            }
-            else if (self->mode == KT_TESTSMTP_TEMPFAIL)
+            } else if (self->mode == KT_TESTSMTP_TEMPFAIL)
                 s_say (fd, "451 4.3.0 try again later\r\n");
             else
                 s_say (fd, "554 5.7.1 refused\r\n");
             envlen = 0;
-        }
-        else
+        } else
             s_say (fd, "502 command not implemented\r\n");
     }
     free (env);
@@ -217,12 +210,12 @@ kt_testsmtp_start (kt_testsmtp_mode_t mode)
         abort ();
     self->mode = mode;
     self->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET };
+    struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof sa;
-    if (self->listen_fd == -1 || bind (self->listen_fd, (struct sockaddr *) &sa, sizeof sa)
-        || listen (self->listen_fd, 16) || getsockname (self->listen_fd, (struct sockaddr *) &sa,
-                                                        &len)) {
+    if (self->listen_fd == -1 || bind (self->listen_fd, (struct sockaddr *) &sa, sizeof sa) ||
+        listen (self->listen_fd, 16) ||
+        getsockname (self->listen_fd, (struct sockaddr *) &sa, &len)) {
         fprintf (stderr, "kt_testsmtp: listen: %s\n", strerror (errno));
         if (self->listen_fd != -1)
             close (self->listen_fd);
@@ -290,7 +283,7 @@ s_slurp (const char *path, long *size)
     char *buf = malloc ((size_t) *size + 1);
     if (!buf)
         abort ();
-    size_t n = f? fread (buf, 1, (size_t) *size, f): 0;
+    size_t n = f ? fread (buf, 1, (size_t) *size, f) : 0;
     buf[n] = '\0';
     *size = (long) n;
     if (f)
@@ -335,7 +328,7 @@ kt_testsmtp_wait (const kt_testsmtp_t *self, const char *text, int timeout_ms)
             return true;
         if (waited >= timeout_ms)
             return false;
-        struct timespec ts = { .tv_sec = 0, .tv_nsec = 5000000L };
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 5000000L};
         nanosleep (&ts, NULL);
     }
 }

@@ -19,38 +19,31 @@ typedef struct kt_testsmtp kt_testsmtp_t;
 
 //  How the server answers the end of DATA.
 typedef enum {
-    KT_TESTSMTP_ACCEPT = 0,     //  250, message recorded
-    KT_TESTSMTP_TEMPFAIL,       //  451 (try again later), nothing recorded
-    KT_TESTSMTP_REJECT          //  554 (refused), nothing recorded
+    KT_TESTSMTP_ACCEPT = 0, //  250, message recorded
+    KT_TESTSMTP_TEMPFAIL,   //  451 (try again later), nothing recorded
+    KT_TESTSMTP_REJECT      //  554 (refused), nothing recorded
 } kt_testsmtp_mode_t;
 
 //  Bind and listen on 127.0.0.1:<free port> and fork the server. Returns an owned
 //  server, or NULL (reason on stderr).
-kt_testsmtp_t *
-    kt_testsmtp_start (kt_testsmtp_mode_t mode);
+kt_testsmtp_t *kt_testsmtp_start (kt_testsmtp_mode_t mode);
 
 //  Kill the server, remove its dir and free. Safe on NULL; sets *self_p to NULL.
-void
-    kt_testsmtp_stop (kt_testsmtp_t **self_p);
+void kt_testsmtp_stop (kt_testsmtp_t **self_p);
 
 //  The port.
-int
-    kt_testsmtp_port (const kt_testsmtp_t *self);
+int kt_testsmtp_port (const kt_testsmtp_t *self);
 
 //  Everything recorded so far. Returns an owned string (free), never NULL.
-char *
-    kt_testsmtp_mail (const kt_testsmtp_t *self);
+char *kt_testsmtp_mail (const kt_testsmtp_t *self);
 
 //  Number of messages recorded so far.
-int
-    kt_testsmtp_count (const kt_testsmtp_t *self);
+int kt_testsmtp_count (const kt_testsmtp_t *self);
 
 //  Number of DATA ends answered so far (accepted or not): how many sends were tried.
-int
-    kt_testsmtp_attempts (const kt_testsmtp_t *self);
+int kt_testsmtp_attempts (const kt_testsmtp_t *self);
 
 //  Wait at most timeout_ms until the recorded mail contains text. True if found.
-bool
-    kt_testsmtp_wait (const kt_testsmtp_t *self, const char *text, int timeout_ms);
+bool kt_testsmtp_wait (const kt_testsmtp_t *self, const char *text, int timeout_ms);
 
 #endif

@@ -17,8 +17,11 @@
 static struct alert_item
 s_item (void)
 {
-    struct alert_item it = { .id = 42, .ts_ns = 1796541300123456789LL, .queued_ms = 1796541300200,
-                             .severity = KT_SEV_CRITICAL, .count = 1 };
+    struct alert_item it = {.id = 42,
+                            .ts_ns = 1796541300123456789LL,
+                            .queued_ms = 1796541300200,
+                            .severity = KT_SEV_CRITICAL,
+                            .count = 1};
     snprintf (it.key, sizeof it.key, "risk.halt");
     snprintf (it.src, sizeof it.src, "risk-gate");
     snprintf (it.text, sizeof it.text, "TRADING HALTED (REJECTS): 5 rejects \"in\" 600 s");
@@ -43,7 +46,7 @@ static void
 test_telegram (void **state)
 {
     (void) state;
-    struct alert_cfg cfg = { 0 };
+    struct alert_cfg cfg = {0};
     snprintf (cfg.telegram_url, sizeof cfg.telegram_url, "http://127.0.0.1:9");
     snprintf (cfg.telegram_token, sizeof cfg.telegram_token, "123:ABC");
     snprintf (cfg.telegram_chat_id, sizeof cfg.telegram_chat_id, "-1001");
@@ -56,7 +59,7 @@ test_telegram (void **state)
     assert_non_null (strstr (cJSON_GetObjectItem (j, "text")->valuestring, "(REJECTS)"));
     cJSON_Delete (j);
     free (body);
-    assert_null (alert_format_telegram (&cfg, &it, url, 20));     //  does not fit
+    assert_null (alert_format_telegram (&cfg, &it, url, 20)); //  does not fit
 }
 
 static void
@@ -84,7 +87,7 @@ static void
 test_mail (void **state)
 {
     (void) state;
-    struct alert_cfg cfg = { 0 };
+    struct alert_cfg cfg = {0};
     snprintf (cfg.smtp_from, sizeof cfg.smtp_from, "kt@example.org");
     snprintf (cfg.smtp_to, sizeof cfg.smtp_to, "ops@example.org, oncall@example.org");
     struct alert_item it = s_item ();
@@ -116,13 +119,14 @@ test_delivered (void **state)
     (void) state;
     int64_t ra;
     char why[160];
-    kt_http_resp_t r = { .err = KT_HTTP_OK, .errstr = "", .status = 200,
-                         .body = "{\"ok\":true,\"result\":{}}" };
+    kt_http_resp_t r = {
+        .err = KT_HTTP_OK, .errstr = "", .status = 200, .body = "{\"ok\":true,\"result\":{}}"};
     r.body_len = strlen (r.body);
     assert_true (alert_format_delivered (ALERT_CH_TELEGRAM, &r, &ra, why, sizeof why));
     r.status = 429;
-    r.body = "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 7\","
-             "\"parameters\":{\"retry_after\":7}}";
+    r.body =
+        "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 7\","
+        "\"parameters\":{\"retry_after\":7}}";
     r.body_len = strlen (r.body);
     assert_false (alert_format_delivered (ALERT_CH_TELEGRAM, &r, &ra, why, sizeof why));
     assert_int_equal (ra, 7000);
@@ -139,13 +143,13 @@ test_delivered (void **state)
     r.status = 500;
     assert_false (alert_format_delivered (ALERT_CH_WEBHOOK, &r, &ra, why, sizeof why));
     assert_string_equal (why, "HTTP 500");
-    r = (kt_http_resp_t) { .err = KT_HTTP_E_CONNECT, .errstr = "Connection refused", .body = "" };
+    r = (kt_http_resp_t){.err = KT_HTTP_E_CONNECT, .errstr = "Connection refused", .body = ""};
     assert_false (alert_format_delivered (ALERT_CH_WEBHOOK, &r, &ra, why, sizeof why));
     assert_string_equal (why, "connect: Connection refused");
-    r = (kt_http_resp_t) { .err = KT_HTTP_OK, .errstr = "", .status = 250, .body = "" };
+    r = (kt_http_resp_t){.err = KT_HTTP_OK, .errstr = "", .status = 250, .body = ""};
     assert_true (alert_format_delivered (ALERT_CH_EMAIL, &r, &ra, why, sizeof why));
-    r = (kt_http_resp_t) { .err = KT_HTTP_E_TRANSPORT, .errstr = "Failed sending data",
-                           .status = 451, .body = "" };
+    r = (kt_http_resp_t){
+        .err = KT_HTTP_E_TRANSPORT, .errstr = "Failed sending data", .status = 451, .body = ""};
     assert_false (alert_format_delivered (ALERT_CH_EMAIL, &r, &ra, why, sizeof why));
     assert_non_null (strstr (why, "SMTP 451"));
 }
@@ -154,10 +158,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_line_and_idem),
-        cmocka_unit_test (test_telegram),
-        cmocka_unit_test (test_webhook),
-        cmocka_unit_test (test_mail),
+        cmocka_unit_test (test_line_and_idem), cmocka_unit_test (test_telegram),
+        cmocka_unit_test (test_webhook),       cmocka_unit_test (test_mail),
         cmocka_unit_test (test_delivered),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

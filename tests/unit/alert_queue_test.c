@@ -13,10 +13,10 @@
 #include "../../alerter/alert.h"
 #include "kt_testredis.h"
 
-#define S_LOG  (1u << ALERT_CH_LOG)
+#define S_LOG (1u << ALERT_CH_LOG)
 #define S_HOOK (1u << ALERT_CH_WEBHOOK)
 #define S_MAIL (1u << ALERT_CH_EMAIL)
-#define S_T0   1796541300000LL              //  wall ms
+#define S_T0 1796541300000LL //  wall ms
 
 static kt_testredis_t *s_redis;
 
@@ -25,7 +25,7 @@ s_setup (void **state)
 {
     (void) state;
     s_redis = kt_testredis_start ();
-    return s_redis? 0: -1;
+    return s_redis ? 0 : -1;
 }
 
 static int
@@ -51,7 +51,7 @@ s_store (void)
 static struct alert_item
 s_item (kt_severity_t sev, const char *key, const char *text)
 {
-    struct alert_item it = { .ts_ns = 1796541300123456789LL, .severity = sev, .count = 1 };
+    struct alert_item it = {.ts_ns = 1796541300123456789LL, .severity = sev, .count = 1};
     snprintf (it.key, sizeof it.key, "%s", key);
     snprintf (it.src, sizeof it.src, "risk-gate");
     snprintf (it.text, sizeof it.text, "%s", text);
@@ -93,7 +93,7 @@ test_push_head_ack (void **state)
     struct alert_item h;
     assert_int_equal (alert_queue_head (st, ALERT_CH_WEBHOOK, &h), 1);
     assert_int_equal (h.id, 1);
-    assert_int_equal (h.ts_ns, 1796541300123456789LL);        //  exact, never via a double
+    assert_int_equal (h.ts_ns, 1796541300123456789LL); //  exact, never via a double
     assert_int_equal (h.queued_ms, S_T0);
     assert_int_equal (h.severity, KT_SEV_CRITICAL);
     assert_string_equal (h.key, "risk.halt");
@@ -133,8 +133,7 @@ test_collapse_and_summary (void **state)
     //  Six more of the same within the window: counted, not queued.
     for (int i = 0; i < 6; i++) {
         struct alert_item r = s_item (KT_SEV_CRITICAL, "risk.halt", "HALTED (KILL): operator");
-        assert_int_equal (s_push (st, &r, S_LOG | S_HOOK, S_T0 + 1000 * (i + 1), 60000, &count),
-                          0);
+        assert_int_equal (s_push (st, &r, S_LOG | S_HOOK, S_T0 + 1000 * (i + 1), 60000, &count), 0);
         assert_int_equal (count, i + 2);
     }
     //  A halt for another reason under the same key is never swallowed.
@@ -142,11 +141,9 @@ test_collapse_and_summary (void **state)
     assert_int_equal (s_push (st, &b, S_LOG | S_HOOK, S_T0 + 8000, 60000, &count), 1);
     assert_int_equal (alert_queue_pending (st, ALERT_CH_WEBHOOK), 2);
     //  Nothing closes before the window ends.
-    assert_int_equal (alert_queue_close_windows (st, S_T0 + 59999, 16, s_route_hook_log, NULL),
-                      0);
+    assert_int_equal (alert_queue_close_windows (st, S_T0 + 59999, 16, s_route_hook_log, NULL), 0);
     //  At its end: one summary of seven for KILL; REJECTS (alone so far) needs none.
-    assert_int_equal (alert_queue_close_windows (st, S_T0 + 68000, 16, s_route_hook_log, NULL),
-                      1);
+    assert_int_equal (alert_queue_close_windows (st, S_T0 + 68000, 16, s_route_hook_log, NULL), 1);
     assert_int_equal (alert_queue_pending (st, ALERT_CH_WEBHOOK), 3);
     struct alert_item h;
     for (int i = 0; i < 2; i++) {
@@ -184,7 +181,7 @@ test_cap_and_orphans (void **state)
     assert_int_equal (alert_queue_pending (st, ALERT_CH_EMAIL), 100);
     struct alert_item h;
     assert_int_equal (alert_queue_head (st, ALERT_CH_EMAIL, &h), 1);
-    assert_int_equal (h.id, 6);                                 //  the oldest five dropped
+    assert_int_equal (h.id, 6); //  the oldest five dropped
     redisReply *r = kt_store_cmd (st, "EXISTS kt:alerts:item:5");
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);

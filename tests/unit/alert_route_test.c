@@ -15,7 +15,7 @@
 static struct alert_cfg
 s_cfg (void)
 {
-    struct alert_cfg c = { 0 };
+    struct alert_cfg c = {0};
     snprintf (c.route_critical, sizeof c.route_critical, "log,telegram,webhook,email");
     snprintf (c.route_warning, sizeof c.route_warning, "log, webhook");
     snprintf (c.route_info, sizeof c.route_info, "log");

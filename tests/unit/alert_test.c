@@ -30,7 +30,7 @@ typedef struct {
     kt_testsmtp_t *smtp;
     struct alert_cfg cfg;
     alert_t *a;
-    char lines[1 << 16];                //  captured log lines, '\n' separated (tail kept)
+    char lines[1 << 16]; //  captured log lines, '\n' separated (tail kept)
     size_t len;
     int secret_leaks;
 } fx_t;
@@ -163,7 +163,7 @@ static char *
 s_health (fx_t *f, const char *field, char *buf, size_t len)
 {
     kt_proc_beat (f->t.proc);
-    kt_store_flush (kt_proc_store (f->t.proc), 1000);    //  the beat is a queued write
+    kt_store_flush (kt_proc_store (f->t.proc), 1000); //  the beat is a queued write
     return kt_testctx_hget (&f->t, "kt:health:alerter", field, buf, len);
 }
 
@@ -176,8 +176,8 @@ test_each_channel_delivers (void **state)
     f->a = alert_new (f->t.proc, &f->cfg);
     assert_non_null (f->a);
     kt_alert_out_t *out = kt_proc_alerts (f->t.peer);
-    assert_int_equal (kt_alert_send (out, KT_SEV_CRITICAL, "risk.halt",
-                                     "TRADING HALTED (KILL): operator"), 0);
+    assert_int_equal (
+        kt_alert_send (out, KT_SEV_CRITICAL, "risk.halt", "TRADING HALTED (KILL): operator"), 0);
     assert_true (s_until (f, s_mail_has, "TRADING HALTED (KILL)", 5000));
     assert_true (s_until (f, s_http_has, "\"chat_id\":\"-1001\"", 5000));
     assert_true (s_until (f, s_http_has, "POST /hook/", 5000));
@@ -193,7 +193,7 @@ test_each_channel_delivers (void **state)
     assert_non_null (ts);
     char head[32];
     snprintf (head, sizeof head, "%.30s", ts);
-    assert_null (strchr (head, 'e'));           //  not 1.79e+18
+    assert_null (strchr (head, 'e')); //  not 1.79e+18
     free (all);
     //  Mail: envelope to both recipients, subject, Message-ID from the same key.
     assert_true (s_mail_has (f, "RCPT TO:<ops@example.org>"));
@@ -201,13 +201,16 @@ test_each_channel_delivers (void **state)
     assert_true (s_mail_has (f, "Subject: [kt CRITICAL] TRADING HALTED (KILL): operator\r\n"));
     assert_true (s_mail_has (f, "Message-ID: <kt-1-"));
     //  The log channel and every other delivery line: one format, with the text.
-    assert_true (s_until (f, s_log_has, "\"ev\":\"alert.deliver\",\"id\":1,\"severity\":"
-                                        "\"CRITICAL\",\"key\":\"risk.halt\",\"src\":\"test-peer\","
-                                        "\"text\":\"TRADING HALTED (KILL): operator\",\"count\":1,"
-                                        "\"channel\":\"email\"", 2000));
+    assert_true (s_until (f, s_log_has,
+                          "\"ev\":\"alert.deliver\",\"id\":1,\"severity\":"
+                          "\"CRITICAL\",\"key\":\"risk.halt\",\"src\":\"test-peer\","
+                          "\"text\":\"TRADING HALTED (KILL): operator\",\"count\":1,"
+                          "\"channel\":\"email\"",
+                          2000));
     assert_true (s_log_has (f, "\"ev\":\"alert.received\",\"severity\":\"CRITICAL\",\"key\":"
                                "\"risk.halt\",\"src\":\"test-peer\",\"text\":\"TRADING HALTED"));
-    for (const char *p = strstr (f->lines, "alert.deliver"); p; p = strstr (p + 1, "alert.deliver")) {
+    for (const char *p = strstr (f->lines, "alert.deliver"); p;
+         p = strstr (p + 1, "alert.deliver")) {
         const char *eol = strchr (p, '\n');
         const char *text = strstr (p, "\"text\":\"TRADING HALTED (KILL)");
         assert_true (text && text < eol);
@@ -221,8 +224,8 @@ test_each_channel_delivers (void **state)
     //  An INFO goes to the log only, at info level, and is delivered (not an error).
     assert_int_equal (kt_alert_send (out, KT_SEV_INFO, "daily.summary", "day P&L +1200"), 0);
     assert_true (s_until (f, s_log_has, "\"lvl\":\"info\",\"proc\":\"alerter\"", 2000));
-    assert_true (s_until (f, s_log_has, "\"text\":\"day P&L +1200\",\"count\":1,\"channel\":\"log\"",
-                          2000));
+    assert_true (
+        s_until (f, s_log_has, "\"text\":\"day P&L +1200\",\"count\":1,\"channel\":\"log\"", 2000));
     assert_int_equal (s_http_count (f, "day P&L"), 0);
     s_stop (f);
     free (f);
@@ -305,7 +308,7 @@ test_smtp_retry_and_starttls (void **state)
     assert_non_null (f->a);
     kt_alert_send (kt_proc_alerts (f->t.peer), KT_SEV_CRITICAL, "token.expired", "token expired");
     //  451 at the end of DATA: tried again, with back-off, and kept queued.
-    struct timespec ts = { 0, 5000000 };
+    struct timespec ts = {0, 5000000};
     for (int i = 0; i < 400 && kt_testsmtp_attempts (f->smtp) < 3; i++) {
         kt_testctx_spin (&f->t, 1, 5, NULL);
         nanosleep (&ts, NULL);
@@ -352,7 +355,7 @@ test_pull_drain_capped (void **state)
     assert_true (s_until (f, s_log_has, "\"src\":\"test-peer\",\"text\":\"first\"", 3000));
     for (int i = 0; i < 20; i++)
         kt_alert_send (kt_proc_alerts (f->t.peer), KT_SEV_INFO, "burst", "burst %d", i);
-    usleep (200000);                    //  all twenty wait in the PULL socket
+    usleep (200000); //  all twenty wait in the PULL socket
     kt_loop_run_once (kt_proc_loop (f->t.proc), 100);
     char buf[32];
     assert_string_equal (s_health (f, "received", buf, sizeof buf), "6");
@@ -369,7 +372,7 @@ test_redis_down_then_back (void **state)
     (void) state;
     fx_t *f = calloc (1, sizeof *f);
     s_start (f, "alert6", "/hook/" S_HOOK_SECRET, KT_TESTSMTP_ACCEPT);
-    static const int fast[] = { 50 };
+    static const int fast[] = {50};
     kt_store_set_backoff (kt_proc_store (f->t.proc), fast, 1);
     snprintf (f->cfg.route_warning, sizeof f->cfg.route_warning, "log,webhook");
     f->a = alert_new (f->t.proc, &f->cfg);
@@ -395,14 +398,15 @@ test_left_over_from_a_previous_run (void **state)
     s_start (f, "alert7", "/hook/" S_HOOK_SECRET, KT_TESTSMTP_ACCEPT);
     kt_store_t *st = kt_proc_store (f->t.proc);
     assert_int_equal (alert_queue_init (st), 0);
-    struct alert_item it = { .ts_ns = 1, .severity = KT_SEV_WARNING, .count = 1 };
+    struct alert_item it = {.ts_ns = 1, .severity = KT_SEV_WARNING, .count = 1};
     snprintf (it.key, sizeof it.key, "left.over");
     snprintf (it.src, sizeof it.src, "x");
     snprintf (it.text, sizeof it.text, "from before the restart");
     char group[ALERT_GROUP_LEN];
     alert_group_of (it.src, it.severity, it.key, it.text, group);
     assert_int_equal (alert_queue_push (st, &it, group, 1u << ALERT_CH_LOG | 1u << ALERT_CH_WEBHOOK,
-                                        1000, 0, 100, NULL), 1);
+                                        1000, 0, 100, NULL),
+                      1);
     f->a = alert_new (f->t.proc, &f->cfg);
     assert_non_null (f->a);
     assert_true (s_until (f, s_http_has, "from before the restart", 3000));

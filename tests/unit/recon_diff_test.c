@@ -17,12 +17,11 @@
 
 #define SYM "NIFTY25N1824000CE"
 
-
 static struct recon_ours_order
 s_order (const char *coid, const char *broker_id, const char *sym, kt_side_t side, int64_t qty,
          kt_ord_status_t status, int not_found_runs)
 {
-    struct recon_ours_order o = { .not_found_runs = not_found_runs };
+    struct recon_ours_order o = {.not_found_runs = not_found_runs};
     snprintf (o.rec.coid, sizeof o.rec.coid, "%s", coid);
     snprintf (o.rec.broker_id, sizeof o.rec.broker_id, "%s", broker_id);
     snprintf (o.rec.sym, sizeof o.rec.sym, "%s", sym);
@@ -36,7 +35,7 @@ static struct recon_border
 s_border (const char *id, const char *tag, const char *by, const char *status, kt_side_t side,
           int64_t qty, int64_t filled)
 {
-    struct recon_border b = { .side = side, .qty = qty, .filled = filled };
+    struct recon_border b = {.side = side, .qty = qty, .filled = filled};
     snprintf (b.order_id, sizeof b.order_id, "%s", id);
     snprintf (b.tag, sizeof b.tag, "%s", tag);
     snprintf (b.placed_by, sizeof b.placed_by, "%s", by);
@@ -48,7 +47,7 @@ s_border (const char *id, const char *tag, const char *by, const char *status, k
 static struct recon_btrade
 s_trade (const char *id, const char *order_id, kt_side_t side, int64_t qty)
 {
-    struct recon_btrade t = { .side = side, .qty = qty, .price = 12345 };
+    struct recon_btrade t = {.side = side, .qty = qty, .price = 12345};
     snprintf (t.trade_id, sizeof t.trade_id, "%s", id);
     snprintf (t.order_id, sizeof t.order_id, "%s", order_id);
     snprintf (t.sym, sizeof t.sym, SYM);
@@ -99,10 +98,15 @@ test_fixtures (void **state)
         //  done long ago: not in today's book, nothing to say
         s_order ("old1", "1", "SBIN", KT_SIDE_BUY, 1, KT_OS_FILLED, 0),
     };
-    struct recon_diff_in in = { .bpos = bpos, .nbpos = npos, .borders = bord, .nborders = nord,
-                                .btrades = btr, .nbtrades = ntr, .orders = ours,
-                                .norders = (int) (sizeof ours / sizeof ours[0]),
-                                .not_found_budget = 2 };
+    struct recon_diff_in in = {.bpos = bpos,
+                               .nbpos = npos,
+                               .borders = bord,
+                               .nborders = nord,
+                               .btrades = btr,
+                               .nbtrades = ntr,
+                               .orders = ours,
+                               .norders = (int) (sizeof ours / sizeof ours[0]),
+                               .not_found_budget = 2};
     struct recon_finding f[64];
     struct recon_counts c;
     int n = recon_diff_run (&in, f, 64, &c);
@@ -133,11 +137,11 @@ test_fixtures (void **state)
     x = s_find (f, n, RECON_UNRESOLVED_FOUND, 0);
     assert_int_equal (x->broker_as, KT_OS_REJECTED);
     assert_non_null (strstr (x->text, "Insufficient funds"));
-    assert_int_equal (c.n[RECON_NOT_FOUND_RETRY], 1);           //  T800, first look
-    assert_int_equal (c.n[RECON_NOT_FOUND], 1);                 //  lost1, third look
+    assert_int_equal (c.n[RECON_NOT_FOUND_RETRY], 1); //  T800, first look
+    assert_int_equal (c.n[RECON_NOT_FOUND], 1);       //  lost1, third look
     assert_string_equal (s_find (f, n, RECON_NOT_FOUND, 0)->coid, "lost1");
     assert_int_equal (c.n[RECON_FOREIGN_ORDER], nord - 2);
-    assert_int_equal (c.n[RECON_AGREE], 0);                     //  the flat ones say nothing
+    assert_int_equal (c.n[RECON_AGREE], 0); //  the flat ones say nothing
     int total = 0;
     for (int i = 0; i < RECON_CLASS_COUNT; i++)
         total += c.n[i];
@@ -148,7 +152,7 @@ static void
 test_closed_by_our_stop (void **state)
 {
     (void) state;
-    struct kt_pos_rec pos = { .qty = -75 };
+    struct kt_pos_rec pos = {.qty = -75};
     snprintf (pos.sym, sizeof pos.sym, SYM);
     snprintf (pos.stop_coid, sizeof pos.stop_coid, "S1");
     struct recon_ours_order ours[] = {
@@ -159,15 +163,24 @@ test_closed_by_our_stop (void **state)
         s_border ("B1", "E1", "SM0001", "COMPLETE", KT_SIDE_SELL, 75, 75),
         s_border ("B2", "S1", "SM0001", "COMPLETE", KT_SIDE_BUY, 75, 75),
     };
-    struct recon_btrade btr[] = { s_trade ("T1", "B1", KT_SIDE_SELL, 75),
-                                  s_trade ("T2", "B2", KT_SIDE_BUY, 75) };
-    struct recon_applied applied[] = { { "E1", "T1" } };
-    struct recon_bpos bpos = { .qty = 0, .product = KT_PROD_NRML };
+    struct recon_btrade btr[] = {s_trade ("T1", "B1", KT_SIDE_SELL, 75),
+                                 s_trade ("T2", "B2", KT_SIDE_BUY, 75)};
+    struct recon_applied applied[] = {{"E1", "T1"}};
+    struct recon_bpos bpos = {.qty = 0, .product = KT_PROD_NRML};
     snprintf (bpos.sym, sizeof bpos.sym, SYM);
-    struct recon_diff_in in = { .bpos = &bpos, .nbpos = 1, .borders = bord, .nborders = 2,
-                                .btrades = btr, .nbtrades = 2, .pos = &pos, .npos = 1,
-                                .orders = ours, .norders = 2, .applied = applied, .napplied = 1,
-                                .not_found_budget = 2 };
+    struct recon_diff_in in = {.bpos = &bpos,
+                               .nbpos = 1,
+                               .borders = bord,
+                               .nborders = 2,
+                               .btrades = btr,
+                               .nbtrades = 2,
+                               .pos = &pos,
+                               .npos = 1,
+                               .orders = ours,
+                               .norders = 2,
+                               .applied = applied,
+                               .napplied = 1,
+                               .not_found_budget = 2};
     struct recon_finding f[16];
     struct recon_counts c;
     int n = recon_diff_run (&in, f, 16, &c);
@@ -179,30 +192,35 @@ test_closed_by_our_stop (void **state)
     assert_int_equal (x->qty, 75);
     assert_int_equal (c.n[RECON_AGREE], 1);
     assert_int_equal (c.n[RECON_QTY_MISMATCH], 0);
-    assert_int_equal (c.n[RECON_ORDER_STATE], 1);                //  S1: OPEN -> FILLED
+    assert_int_equal (c.n[RECON_ORDER_STATE], 1); //  S1: OPEN -> FILLED
     assert_int_equal (c.n[RECON_FOREIGN_ORDER], 0);
     //  Once the stop's fill is applied, only agreement is left.
-    struct recon_applied both[] = { { "E1", "T1" }, { "S1", "T2" } };
+    struct recon_applied both[] = {{"E1", "T1"}, {"S1", "T2"}};
     pos.qty = 0;
     ours[1].rec.status = KT_OS_FILLED;
     in.applied = both;
     in.napplied = 2;
     n = recon_diff_run (&in, f, 16, &c);
-    assert_int_equal (n, 0);                                     //  flat both sides
+    assert_int_equal (n, 0); //  flat both sides
 }
 
 static void
 test_broker_square_off_is_a_mismatch (void **state)
 {
     (void) state;
-    struct kt_pos_rec pos = { .qty = 75 };
+    struct kt_pos_rec pos = {.qty = 75};
     snprintf (pos.sym, sizeof pos.sym, SYM);
     struct recon_border bord[] = {
         s_border ("Q1", "", "ADMINSQF", "COMPLETE", KT_SIDE_SELL, 75, 75),
     };
-    struct recon_btrade btr[] = { s_trade ("T9", "Q1", KT_SIDE_SELL, 75) };
-    struct recon_diff_in in = { .borders = bord, .nborders = 1, .btrades = btr, .nbtrades = 1,
-                                .pos = &pos, .npos = 1, .not_found_budget = 2 };
+    struct recon_btrade btr[] = {s_trade ("T9", "Q1", KT_SIDE_SELL, 75)};
+    struct recon_diff_in in = {.borders = bord,
+                               .nborders = 1,
+                               .btrades = btr,
+                               .nbtrades = 1,
+                               .pos = &pos,
+                               .npos = 1,
+                               .not_found_budget = 2};
     struct recon_finding f[8];
     struct recon_counts c;
     int n = recon_diff_run (&in, f, 8, &c);
@@ -212,33 +230,42 @@ test_broker_square_off_is_a_mismatch (void **state)
     assert_int_equal (x->broker_qty, 0);
     assert_non_null (strstr (x->text, "placed by ADMINSQF"));
     assert_int_equal (c.n[RECON_FOREIGN_ORDER], 1);
-    assert_non_null (strstr (s_find (f, n, RECON_FOREIGN_ORDER, 0)->text,
-                             "the broker's square-off"));
-    assert_int_equal (c.n[RECON_MISSING_FILL], 0);               //  not our order's fill
+    assert_non_null (
+        strstr (s_find (f, n, RECON_FOREIGN_ORDER, 0)->text, "the broker's square-off"));
+    assert_int_equal (c.n[RECON_MISSING_FILL], 0); //  not our order's fill
 }
 
 static void
 test_missing_fill_explains_the_difference (void **state)
 {
     (void) state;
-    struct kt_pos_rec pos = { .qty = 75 };
+    struct kt_pos_rec pos = {.qty = 75};
     snprintf (pos.sym, sizeof pos.sym, SYM);
     struct recon_ours_order ours[] = {
         s_order ("E2", "B3", SYM, KT_SIDE_BUY, 150, KT_OS_PARTIAL, 0),
     };
-    struct recon_border bord[] = { s_border ("B3", "E2", "SM0001", "COMPLETE", KT_SIDE_BUY, 150,
-                                             150) };
-    struct recon_btrade btr[] = { s_trade ("T3", "B3", KT_SIDE_BUY, 75),
-                                  s_trade ("T4", "B3", KT_SIDE_BUY, 75) };
-    struct recon_applied applied[] = { { "E2", "T3" } };
-    struct recon_bpos bp[2] = { { .qty = 100, .product = KT_PROD_NRML },
-                                { .qty = 50, .product = KT_PROD_MIS } };    //  products summed
+    struct recon_border bord[] = {
+        s_border ("B3", "E2", "SM0001", "COMPLETE", KT_SIDE_BUY, 150, 150)};
+    struct recon_btrade btr[] = {s_trade ("T3", "B3", KT_SIDE_BUY, 75),
+                                 s_trade ("T4", "B3", KT_SIDE_BUY, 75)};
+    struct recon_applied applied[] = {{"E2", "T3"}};
+    struct recon_bpos bp[2] = {{.qty = 100, .product = KT_PROD_NRML},
+                               {.qty = 50, .product = KT_PROD_MIS}}; //  products summed
     snprintf (bp[0].sym, sizeof bp[0].sym, SYM);
     snprintf (bp[1].sym, sizeof bp[1].sym, SYM);
-    struct recon_diff_in in = { .bpos = bp, .nbpos = 2, .borders = bord, .nborders = 1,
-                                .btrades = btr, .nbtrades = 2, .pos = &pos, .npos = 1,
-                                .orders = ours, .norders = 1, .applied = applied, .napplied = 1,
-                                .not_found_budget = 2 };
+    struct recon_diff_in in = {.bpos = bp,
+                               .nbpos = 2,
+                               .borders = bord,
+                               .nborders = 1,
+                               .btrades = btr,
+                               .nbtrades = 2,
+                               .pos = &pos,
+                               .npos = 1,
+                               .orders = ours,
+                               .norders = 1,
+                               .applied = applied,
+                               .napplied = 1,
+                               .not_found_budget = 2};
     struct recon_finding f[8];
     struct recon_counts c;
     int n = recon_diff_run (&in, f, 8, &c);
@@ -247,7 +274,7 @@ test_missing_fill_explains_the_difference (void **state)
     assert_int_equal (c.n[RECON_AGREE], 1);
     assert_non_null (strstr (s_find (f, n, RECON_AGREE, 0)->text, "with the missing fills"));
     assert_int_equal (c.n[RECON_QTY_MISMATCH], 0);
-    assert_int_equal (c.n[RECON_ORDER_STATE], 1);                //  PARTIAL vs COMPLETE
+    assert_int_equal (c.n[RECON_ORDER_STATE], 1); //  PARTIAL vs COMPLETE
     //  A transient broker status is not a difference yet.
     snprintf (bord[0].status, sizeof bord[0].status, "MODIFY PENDING");
     recon_diff_run (&in, f, 8, &c);
@@ -264,7 +291,7 @@ test_not_found_budget_and_overflow (void **state)
         s_order ("C", "", SYM, KT_SIDE_BUY, 75, KT_OS_UNRESOLVED, 3),
         s_order ("D", "", SYM, KT_SIDE_BUY, 75, KT_OS_CANCELLED, 9),
     };
-    struct recon_diff_in in = { .orders = ours, .norders = 4, .not_found_budget = 2 };
+    struct recon_diff_in in = {.orders = ours, .norders = 4, .not_found_budget = 2};
     struct recon_finding f[8];
     struct recon_counts c;
     int n = recon_diff_run (&in, f, 8, &c);

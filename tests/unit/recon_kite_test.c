@@ -13,8 +13,6 @@
 #include "../../reconciler/recon.h"
 #include "kt_testfix.h"
 
-
-
 static void
 test_positions (void **state)
 {
@@ -28,10 +26,10 @@ test_positions (void **state)
     assert_string_equal (p[0].exchange, "MCX");
     assert_int_equal (p[0].product, KT_PROD_NRML);
     assert_int_equal (p[0].qty, 1);
-    assert_int_equal (p[0].avg_px, 16105);                  //  161.05, exact
+    assert_int_equal (p[0].avg_px, 16105); //  161.05, exact
     assert_int_equal (p[0].token, 53496327);
     assert_int_equal (p[1].qty, 0);
-    assert_int_equal (p[2].product, KT_PROD_NONE);          //  CO: not a product of ours
+    assert_int_equal (p[2].product, KT_PROD_NONE); //  CO: not a product of ours
     //  Too small an array: the count says so, nothing written past it.
     assert_int_equal (recon_kite_positions (j, len, p, 1, why, sizeof why), 3);
     free (j);
@@ -59,7 +57,7 @@ test_orders (void **state)
             assert_string_equal (o[i].tag, "icebergord");
             assert_non_null (strstr (o[i].status_message, "Insufficient funds"));
         }
-        if (!strcmp (o[i].order_id, "1953367517686685697")) {  //  19 digits kept as text
+        if (!strcmp (o[i].order_id, "1953367517686685697")) { //  19 digits kept as text
             found++;
             assert_string_equal (o[i].sym, "NIFTY2580724400CE");
             assert_int_equal (o[i].filled, 150);
@@ -84,7 +82,7 @@ test_trades (void **state)
     assert_string_equal (t[0].order_id, "200000000000000");
     assert_int_equal (t[0].price, 42065);
     assert_int_equal (t[0].fill_ns, kt_ist_ns (2021, 5, 31, 9, 16, 39));
-    assert_int_equal (t[1].price, 7276);                    //  72.755 -> nearest paisa
+    assert_int_equal (t[1].price, 7276); //  72.755 -> nearest paisa
     free (j);
 }
 
@@ -135,8 +133,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_positions),  cmocka_unit_test (test_orders),
-        cmocka_unit_test (test_trades),     cmocka_unit_test (test_refusals),
+        cmocka_unit_test (test_positions),    cmocka_unit_test (test_orders),
+        cmocka_unit_test (test_trades),       cmocka_unit_test (test_refusals),
         cmocka_unit_test (test_status_words),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -312,8 +312,8 @@ test_orders (void **state)
     struct sim_order sq = s_order (true);
     sq.tag[0] = '\0';
     snprintf (sq.placed_by, sizeof sq.placed_by, "%s", SIM_PLACED_BY_SQUAREOFF);
-    cJSON *shapes[3] = { sim_json_order (&sq, t, &s_user), sim_json_order_row (&sq, t, &s_user),
-                         sim_json_postback (&sq, t, &s_user, NULL) };
+    cJSON *shapes[3] = {sim_json_order (&sq, t, &s_user), sim_json_order_row (&sq, t, &s_user),
+                        sim_json_postback (&sq, t, &s_user, NULL)};
     for (int i = 0; i < 3; i++) {
         const cJSON *by = cJSON_GetObjectItemCaseSensitive (shapes[i], "placed_by");
         assert_true (cJSON_IsString (by));

@@ -38,8 +38,12 @@ s_venue_cfg (const struct sim_venue_cfg *cfg)
 static sim_venue_t *
 s_venue_freeze (uint64_t seed, int strikes, int64_t balance, int64_t freeze)
 {
-    struct sim_venue_cfg cfg = { .seed = seed, .date = S_DATE, .opening_balance = balance,
-                                 .freeze_qty = freeze, .strikes_each_side = strikes, .lot = 75 };
+    struct sim_venue_cfg cfg = {.seed = seed,
+                                .date = S_DATE,
+                                .opening_balance = balance,
+                                .freeze_qty = freeze,
+                                .strikes_each_side = strikes,
+                                .lot = 75};
     return s_venue_cfg (&cfg);
 }
 
@@ -475,7 +479,7 @@ test_modify_to_market_needs_protection (void **state)
     char id[KT_BROKER_LEN], msg[256];
     const char *etype;
     assert_int_equal (s_place (v, now, &r, id, &etype, msg), 0);
-    struct sim_modify_req m = { .has_order_type = true, .order_type = KT_OT_MARKET };
+    struct sim_modify_req m = {.has_order_type = true, .order_type = KT_OT_MARKET};
     assert_int_equal (sim_venue_modify (v, now, id, &m, &etype, msg, sizeof msg, NULL, NULL), -1);
     assert_string_equal (etype, "InputException");
     assert_non_null (strstr (msg, "without market protection"));
@@ -505,19 +509,17 @@ s_check_book (const struct sim_quote *q, void *arg)
     if (q->token == SIM_NIFTY_TOKEN)
         return;
     c->ticks++;
-    bool bad = q->ask[0].px == 0 || q->ltp > q->ask[0].px
-               || (q->bid[0].qty > 0 && q->ltp < q->bid[0].px);
+    bool bad =
+        q->ask[0].px == 0 || q->ltp > q->ask[0].px || (q->bid[0].qty > 0 && q->ltp < q->bid[0].px);
     if (bad && c->outside++ == 0)
         snprintf (c->first_bad, sizeof c->first_bad, "token %u ltp %lld bid %lld ask %lld",
-                  q->token, (long long) q->ltp, (long long) q->bid[0].px,
-                  (long long) q->ask[0].px);
+                  q->token, (long long) q->ltp, (long long) q->bid[0].px, (long long) q->ask[0].px);
 }
 
 static sim_venue_t *
 s_venue_on (int32_t date, uint64_t seed)
 {
-    struct sim_venue_cfg cfg = { .seed = seed, .date = date, .strikes_each_side = 20,
-                                 .lot = 75 };
+    struct sim_venue_cfg cfg = {.seed = seed, .date = date, .strikes_each_side = 20, .lot = 75};
     return s_venue_cfg (&cfg);
 }
 
@@ -529,14 +531,14 @@ s_check_open (sim_venue_t *v, const char *sym)
     int32_t date = sim_venue_date (v);
     int64_t open = sim_venue_open_ns (v);
     assert_int_equal (open, kt_ist_ns (date / 10000, date / 100 % 100, date % 100, 9, 15, 0));
-    struct s_book_check c = { 0 };
+    struct s_book_check c = {0};
     sim_venue_advance (v, open, s_check_book, NULL, &c);
     const kt_instr_table_t *tab = sim_venue_instruments (v);
-    assert_int_equal (c.ticks, (int64_t) kt_instr_count (tab) - 1);    //  every option opens
+    assert_int_equal (c.ticks, (int64_t) kt_instr_count (tab) - 1); //  every option opens
     for (size_t i = 1; i < kt_instr_count (tab); i++) {
         const struct sim_quote *q = sim_venue_quote (v, kt_instr_at (tab, i)->token);
         assert_true (q->ltp >= q->bid[0].px && q->ltp <= q->ask[0].px);
-        assert_int_equal (q->o, q->ltp);                //  the opening trade
+        assert_int_equal (q->o, q->ltp); //  the opening trade
     }
     const struct kt_instr *in = kt_instr_by_sym (tab, NULL, sym);
     assert_non_null (in);
@@ -550,8 +552,8 @@ s_check_open (sim_venue_t *v, const char *sym)
     assert_int_equal (o->filled, 0);
     sim_venue_advance (v, open + 30 * KT_NS_PER_MIN, s_check_book, NULL, &c);
     if (c.outside)
-        fprintf (stderr, "%lld of %lld ticks outside the book, first %s\n",
-                 (long long) c.outside, (long long) c.ticks, c.first_bad);
+        fprintf (stderr, "%lld of %lld ticks outside the book, first %s\n", (long long) c.outside,
+                 (long long) c.ticks, c.first_bad);
     assert_int_equal (c.outside, 0);
     assert_true (c.ticks > 10000);
 }
@@ -585,10 +587,13 @@ static void
 test_weekday_and_expiry_open_agree (void **state)
 {
     (void) state;
-    static const struct { int32_t date; const char *sym; } days[] = {
-        { 20261204, "NIFTY26D0824550CE" },      //  Friday
-        { 20261208, "NIFTY26D0823600PE" },      //  Tuesday, expiry day
-        { 20261209, "NIFTY26D1524400CE" },      //  Wednesday after the expiry
+    static const struct {
+        int32_t date;
+        const char *sym;
+    } days[] = {
+        {20261204, "NIFTY26D0824550CE"}, //  Friday
+        {20261208, "NIFTY26D0823600PE"}, //  Tuesday, expiry day
+        {20261209, "NIFTY26D1524400CE"}, //  Wednesday after the expiry
     };
     for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
         sim_venue_t *v = s_venue_on (days[i].date, 7);
@@ -677,26 +682,26 @@ test_sync_validation_errors (void **state)
         int64_t at;
         const char *needle;
     } cases[] = {
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (9, 14, 59), "Markets are closed" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (15, 30, 0), "Markets are closed" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 50, ltp, 0), now, "multiple of the lot" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 0, ltp, 0), now, "quantity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp + 1, 0), now, "Tick size" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, 0, 0), now, "price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 1875, ltp, 0), now, "maximum quantity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_SL, 75, ltp + 100, ltp + 200), now, "higher than price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SL, 75, ltp - 100, ltp - 200), now, "lesser than price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_SLM, 75, 0, ltp - 50), now, "last traded price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp + 50), now, "last traded price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, 0), now, "trigger_price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "without market protection" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tag" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tradingsymbol" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "not tradable" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "validity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "product" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp - 50), now, "without market protection" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "market_protection" },
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (9, 14, 59), "Markets are closed"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (15, 30, 0), "Markets are closed"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 50, ltp, 0), now, "multiple of the lot"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 0, ltp, 0), now, "quantity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp + 1, 0), now, "Tick size"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, 0, 0), now, "price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 1875, ltp, 0), now, "maximum quantity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_SL, 75, ltp + 100, ltp + 200), now, "higher than price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SL, 75, ltp - 100, ltp - 200), now, "lesser than price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_SLM, 75, 0, ltp - 50), now, "last traded price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp + 50), now, "last traded price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, 0), now, "trigger_price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "without market protection"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tag"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tradingsymbol"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "not tradable"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "validity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "product"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp - 50), now, "without market protection"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "market_protection"},
     };
     //  Per-case twists.
     cases[0].r.qty = 75;
@@ -707,7 +712,7 @@ test_sync_validation_errors (void **state)
     snprintf (cases[15].r.exchange, sizeof cases[15].r.exchange, "NSE");
     snprintf (cases[16].r.validity, sizeof cases[16].r.validity, "TTL");
     cases[17].r.product = KT_PROD_NONE;
-    cases[18].r.market_protection = 0;         //  an SL-M without protection: not defaulted
+    cases[18].r.market_protection = 0; //  an SL-M without protection: not defaulted
     cases[19].r.market_protection = 101;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         etype = NULL;
