@@ -29,6 +29,8 @@ struct s_chan {
     alert_t *self;
     struct alert_channel st;
     int64_t unacked_id; //  delivered, ack not yet written (Redis down)
+    bool maybe;         //  its pending list may hold something: look (an idle channel
+                        //  costs no Redis call per tick)
     int64_t sent_at_ms;
 };
 
@@ -83,6 +85,9 @@ s_push (alert_t *self, struct alert_item *it, const char *group, unsigned mask)
                                self->cfg->queue_max, &count);
     if (rc == 1) {
         self->queued++;
+        for (int c = 0; c < ALERT_CH_COUNT; c++)
+            if (mask & (1u << c))
+                self->ch[c].maybe = true;
         alert_log (KT_LOG_DEBUG, "alert.queued", it, (kt_kv_t[]){KT_S ("group", group), KT_END});
     } else if (rc == 0) {
         self->collapsed++;
@@ -339,9 +344,12 @@ s_kick_channel (alert_t *self, struct s_chan *c, int64_t now)
         if (c->unacked_id)
             return;
     }
-    for (int n = 0; n < S_LOG_BATCH; n++) {
+    for (int n = 0; n < S_LOG_BATCH && c->maybe; n++) {
         struct alert_item it;
-        if (alert_queue_head (self->store, c->st.ch, &it) <= 0)
+        int head = alert_queue_head (self->store, c->st.ch, &it);
+        if (head == 0)
+            c->maybe = false;
+        if (head <= 0)
             return;
         if (c->st.ch == ALERT_CH_LOG) {
             s_log_delivery (c, &it, 0);
@@ -387,6 +395,8 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
         int n = alert_queue_close_windows (self->store, now, 64, s_route, self);
         if (n > 0)
             self->summaries += n;
+        for (int i = 0; n > 0 && i < ALERT_CH_COUNT; i++)
+            self->ch[i].maybe = true;
         for (int i = 0; i < ALERT_CH_COUNT; i++) {
             struct s_chan *c = &self->ch[i];
             if (!c->st.enabled)
@@ -394,6 +404,8 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             int64_t p = alert_queue_pending (self->store, c->st.ch);
             if (p >= 0)
                 c->st.pending = p;
+            if (p > 0)
+                c->maybe = true; //  whatever put it there, it will be looked at
             //  A channel that stopped answering at all is down too (no callback comes
             //  before the request's own timeout, which is far shorter than down_s).
             if (c->st.failing_since_ms && !c->st.down_reported &&
@@ -482,7 +494,8 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
     s_split_rcpt (self);
     for (int i = 0; i < ALERT_CH_COUNT; i++)
         self->ch[i] = (struct s_chan){.self = self,
-                                      .st = {.ch = (alert_ch_t) i, .enabled = (enabled >> i) & 1}};
+                                      .st = {.ch = (alert_ch_t) i, .enabled = (enabled >> i) & 1},
+                                      .maybe = true};
     if (alert_queue_init (self->store) != 0) {
         kt_log_error ("alert.config", KT_S ("why", "Redis script registry full"), KT_END);
         goto fail;
