@@ -88,12 +88,24 @@ const kt_schema_key_t kt_key_alerts_sent = {
     "one entry per delivery: channel, id, severity, key, src, text, count (MAXLEN ~ 100000)",
     NULL};
 
+const kt_schema_key_t kt_key_recon_last = {
+    "recon:last",
+    "recon:last",
+    KT_SK_HASH,
+    "reconciler",
+    KT_LIFE_DURABLE,
+    "the last run: at_ns, duration_ms, result (agree, discrepancy, unknown), why, and the "
+    "count of each finding class (agree, closed_by_stop, missing_fill, unknown_position, "
+    "qty_mismatch, order_state, unresolved_found, not_found_retry, not_found, foreign_order)",
+    NULL};
+
 //  The registry: one line per key, in the order docs/redis.md lists them.
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order,          &kt_key_order_trades, &kt_key_orders_open,    &kt_key_pos,
     &kt_key_positions,      &kt_key_book,         &kt_key_events,         &kt_key_health,
     &kt_key_clock,          &kt_key_seq,          &kt_key_alerts_seq,     &kt_key_alerts_item,
     &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
+    &kt_key_recon_last,
 };
 
 const kt_schema_key_t *const *

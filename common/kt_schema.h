@@ -77,6 +77,9 @@ extern const kt_schema_key_t kt_key_alerts_group;   //  alerts:group:<group>
 extern const kt_schema_key_t kt_key_alerts_windows; //  alerts:windows
 extern const kt_schema_key_t kt_key_alerts_sent;    //  alerts:sent
 
+//  The reconciler's last run (reconciler/recon.c).
+extern const kt_schema_key_t kt_key_recon_last; //  recon:last
+
 //  A key name: prefix + pattern + argument. Sized so that any prefix the config accepts
 //  (< 128 chars) plus any pattern (< 32) plus any bounded identifier (symbol, coid,
 //  process name, day: < 64 chars) fits; a longer argument is a programming error and

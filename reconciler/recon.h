@@ -1,10 +1,11 @@
-/*  recon - the reconciler's private header: context and config.
+/*  recon - the reconciler's private header: context, config, and its pure concepts.
  *
  *  The reconciler compares the broker's view (positions, orders, trades over Kite REST)
- *  with Redis at start-up and every recon.interval_s, and is the only process that may
- *  tell risk-gate the two agree. The comparison and its actions plug in behind
- *  recon_run (docs/roadmap.md item 4); until then a run records that no agreement was
- *  established, so trading stays REDUCING (fail closed). */
+ *  with the book in Redis at start-up and every recon.interval_s, acts on what differs
+ *  (applies missing fills once, settles orders, halts on a position it cannot explain)
+ *  and is the only process that tells risk-gate the two agree (risk:state recon_ok_ns).
+ *  recon_kite parses the broker's answers, recon_diff classifies (both pure); recon.c is
+ *  the I/O shell. */
 
 #ifndef RECON_H
 #define RECON_H
@@ -12,25 +13,32 @@
 #include "kt.h"
 
 struct recon_cfg {
-    int64_t interval_s;         //  seconds between runs (wall time)
+    int64_t interval_s;       //  seconds between runs (wall time)
+    int64_t not_found_budget; //  runs an order of ours may be missing at the broker before
+                              //  it is settled (unresolved) or halts (open): books lag
+    int64_t timeout_ms;       //  each REST request
 };
 
 typedef struct recon recon_t;
 
 extern const kt_cfg_row_t recon_cfg_table[];
 
-//  Subscribe to exec_pub and start the run timer. Returns an owned context or NULL.
-recon_t *
-    recon_new (kt_proc_t *proc, const struct recon_cfg *cfg);
+//  Subscribe to exec_pub, start the run timer and the first run. Returns an owned
+//  context or NULL (logged).
+recon_t *recon_new (kt_proc_t *proc, const struct recon_cfg *cfg);
 
-//  Free. Safe on NULL; sets *self_p to NULL.
-void
-    recon_destroy (recon_t **self_p);
+//  Free (a run in flight is abandoned). Safe on NULL; sets *self_p to NULL.
+void recon_destroy (recon_t **self_p);
 
-//  One reconciliation run. Returns 0 when the broker and Redis agree, 1 when agreement
-//  could not be established, -1 on a discrepancy.
-int
-    recon_run (recon_t *self);
+//  Start a run: the three REST requests go out on the loop; the comparison and its
+//  actions happen when the last answer is in. Returns 0 started, 1 a run is already in
+//  flight (nothing started).
+int recon_run (recon_t *self);
+
+//  Result of the last finished run: 0 agreement (told to risk-gate), -1 a discrepancy
+//  (trading halted), 1 agreement not established (broker or Redis unavailable, an order
+//  still being looked for); 2 while a run is in flight.
+int recon_result (const recon_t *self);
 
 // ---- recon_kite: the broker's view, parsed (pure) ------------------------------------------
 
