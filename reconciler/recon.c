@@ -280,10 +280,22 @@ s_halt (recon_t *self, const struct recon_finding *f)
 {
     char reason[300];
     snprintf (reason, sizeof reason, "reconciler: %s", f->text);
+    //  The same hash and event as tradectl halt: the operator's resume clears it.
+    char ns[24];
+    snprintf (ns, sizeof ns, "%" PRId64, kt_proc_now_ns (self->proc));
     kt_key_t k = kt_store_keyv (self->store, "risk:kill");
-    kt_store_result_t r =
-        kt_store_callf (self->store, "HSET %s active 1 reason %s by reconciler", k.s, reason);
+    kt_store_result_t r = kt_store_callf (
+        self->store, "HSET %s active 1 reason %s by reconciler since_ns %s", k.s, reason, ns);
+    bool ok = r.kind == KT_STORE_INT;
     kt_store_result_free (&r);
+    if (ok)
+        kt_store_event (self->store,
+                        (const kt_kv_t[]){KT_S ("type", "risk.kill"), KT_S ("by", "reconciler"),
+                                          KT_S ("reason", reason), KT_S ("src", "reconciler"),
+                                          KT_END});
+    else
+        kt_log_error ("recon.halt.failed", KT_S ("why", kt_store_errstr (self->store)),
+                      KT_S ("text", f->text), KT_END);
     kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL,
                    f->cls == RECON_UNKNOWN_POSITION ? "recon.unknown_position" : "recon.mismatch",
                    "TRADING HALTED by the reconciler: %s", f->text);
