@@ -23,7 +23,6 @@
 #define S_TICK_WALL_MS 100
 #define S_HELD_MAX 256 //  alerts kept in memory while Redis is down
 #define S_LOG_BATCH 64 //  log-channel deliveries per kick
-#define S_RCPT_MAX 8
 
 struct s_chan {
     alert_t *self;
@@ -56,7 +55,7 @@ struct alert {
     bool closing; //  destroy: cancelled requests change nothing
     int64_t received, queued, collapsed, summaries, held_total, held_dropped, rejected;
     char rcpt_buf[sizeof ((struct alert_cfg *) 0)->smtp_to];
-    const char *rcpt[S_RCPT_MAX + 1];
+    const char *rcpt[ALERT_RCPT_MAX + 1];
 };
 
 static int64_t
@@ -466,7 +465,7 @@ s_split_rcpt (alert_t *self)
     snprintf (self->rcpt_buf, sizeof self->rcpt_buf, "%s", self->cfg->smtp_to);
     int n = 0;
     char *save = NULL;
-    for (char *t = strtok_r (self->rcpt_buf, ", ", &save); t && n < S_RCPT_MAX;
+    for (char *t = strtok_r (self->rcpt_buf, ", ", &save); t && n < ALERT_RCPT_MAX;
          t = strtok_r (NULL, ", ", &save))
         self->rcpt[n++] = t;
     self->rcpt[n] = NULL;

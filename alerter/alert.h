@@ -27,6 +27,7 @@
 // ---- config ---------------------------------------------------------------------------
 
 #define ALERT_ROUTE_LEN 64
+#define ALERT_RCPT_MAX 8 //  mail recipients
 
 struct alert_cfg {
     int64_t dedup_s;                      //  collapse window, seconds (0 = none)
@@ -77,7 +78,7 @@ unsigned alert_route_mask (const struct alert_cfg *cfg, kt_severity_t sev, unsig
 //  Check cfg's routes and the settings of every channel they name. Returns 0, or -1
 //  with the reason in err. *enabled gets the mask of the usable channels (the log
 //  always; telegram with token and chat id; webhook with a URL; email with url, from
-//  and to).
+//  and 1..ALERT_RCPT_MAX recipients).
 int alert_route_check (const struct alert_cfg *cfg, unsigned *enabled, char *err, size_t errlen);
 
 // ---- alert_group: what makes two alerts the same ----------------------------------------

@@ -92,6 +92,20 @@ alert_route_check (const struct alert_cfg *cfg, unsigned *enabled, char *err, si
             snprintf (err, errlen, "alerter.smtp_url needs smtp_from and smtp_to");
             return -1;
         }
+        int rcpt = 0;
+        for (const char *p = cfg->smtp_to; *p;) {
+            while (*p == ',' || *p == ' ')
+                p++;
+            if (*p)
+                rcpt++;
+            while (*p && *p != ',' && *p != ' ')
+                p++;
+        }
+        if (rcpt > ALERT_RCPT_MAX) {
+            snprintf (err, errlen, "alerter.smtp_to: %d recipients, at most %d", rcpt,
+                      ALERT_RCPT_MAX);
+            return -1;
+        }
         *enabled |= 1u << ALERT_CH_EMAIL;
     }
     static const char *const paths[3] = {"alerter.route_info", "alerter.route_warning",

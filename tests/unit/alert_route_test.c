@@ -68,6 +68,10 @@ test_check_and_mask (void **state)
     assert_int_equal (alert_route_mask (&c, KT_SEV_WARNING, en),
                       S_BIT (ALERT_CH_LOG) | S_BIT (ALERT_CH_WEBHOOK));
     assert_int_equal (alert_route_mask (&c, KT_SEV_INFO, en), S_BIT (ALERT_CH_LOG));
+    snprintf (c.smtp_to, sizeof c.smtp_to, "a@x, b@x,c@x,d@x,e@x,f@x,g@x,h@x,i@x");
+    assert_int_equal (alert_route_check (&c, &en, err, sizeof err), -1);
+    assert_non_null (strstr (err, "9 recipients, at most 8"));
+    snprintf (c.smtp_to, sizeof c.smtp_to, "ops@example");
     //  Bad URLs and routes are refused with the path.
     snprintf (c.webhook_url, sizeof c.webhook_url, "ftp://x");
     assert_int_equal (alert_route_check (&c, &en, err, sizeof err), -1);
