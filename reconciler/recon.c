@@ -54,7 +54,12 @@ struct recon {
     kt_store_t *store;           //  borrowed
     kt_http_t *http;             //  owned
     int timer;
+    int watch_timer;         //  recon:request, once a second
+    int64_t request_seen_ns; //  the newest operator request already served
+    int64_t run_ns;          //  pipeline time the run in flight started
+    int64_t last_run_ns;     //  ... and of the last finished run (health, tradectl)
     bool running;
+    bool rerun;   //  a request came in during a run: run again after it
     bool closing; //  destroy: cancelled requests finish nothing
     int64_t run_start_mono;
     struct s_call calls[S_CALLS];
@@ -120,6 +125,7 @@ recon_run (recon_t *self)
     const char *headers[] = {"X-Kite-Version: 3", auth, NULL};
     self->running = true;
     self->runs++;
+    self->run_ns = kt_proc_now_ns (self->proc);
     self->run_start_mono = kt_clock_wall_mono_ns ();
     for (int i = 0; i < S_CALLS; i++) {
         struct s_call *c = &self->calls[i];
@@ -352,6 +358,11 @@ s_record (recon_t *self, const char *result, const struct recon_counts *c, const
     kt_store_result_t w = kt_store_callf (self->store, "HSET %s why %s", k.s, why ? why : "");
     kt_store_result_free (&w);
     snprintf (self->last_why, sizeof self->last_why, "%s", why ? why : "");
+    self->last_run_ns = self->run_ns;
+    if (self->rerun && !self->closing) {
+        self->rerun = false;
+        recon_run (self);
+    }
     kt_log (strcmp (result, "agree") ? KT_LOG_WARN : KT_LOG_INFO, "recon.run",
             KT_I ("run", self->runs), KT_S ("result", result), KT_I ("ms", ms),
             KT_S ("why", why ? why : ""), KT_END);
@@ -484,6 +495,29 @@ s_on_timer (kt_loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  `tradectl reconcile` writes recon:request: run now when it is newer than what we served.
+static int
+s_on_watch (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    recon_t *self = arg;
+    struct kt_skey k = kt_schema_key (kt_store_prefix (self->store), &kt_key_recon_request, NULL);
+    int64_t req = 0;
+    if (kt_store_hget_i64 (self->store, k.s, "requested_ns", &req) != 0 ||
+        req <= self->request_seen_ns)
+        return 0;
+    self->request_seen_ns = req;
+    if (req > self->run_ns || !self->running) {
+        kt_log_info ("recon.requested", KT_I ("requested_ns", req), KT_END);
+        if (self->running)
+            self->rerun = true;
+        else
+            recon_run (self);
+    }
+    return 0;
+}
+
 static int
 s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
            void *arg)
@@ -503,6 +537,10 @@ s_counters (kt_kv_t *out, int max, void *arg)
     recon_t *self = arg;
     kt_kv_t kv[] = {KT_I ("runs", self->runs),
                     KT_I ("exec_events", self->exec_events),
+                    KT_I ("last_run_ns", self->last_run_ns),
+                    KT_S ("last_result", self->last_result == 0  ? "agree"
+                                         : self->last_result < 0 ? "discrepancy"
+                                                                 : "unknown"),
                     KT_S ("agreement", self->last_result == 0  ? "yes"
                                        : self->last_result < 0 ? "no"
                                                                : "unknown"),
@@ -565,6 +603,11 @@ recon_new (kt_proc_t *proc, const struct recon_cfg *cfg)
     self->timer = kt_loop_timer (kt_proc_loop (proc),
                                  kt_proc_wall_to_pipeline_ms (proc, cfg->interval_s * 1000), true,
                                  s_on_timer, self);
+    //  A request made before this start is served by the first run.
+    struct kt_skey rk = kt_schema_key (kt_store_prefix (self->store), &kt_key_recon_request, NULL);
+    kt_store_hget_i64 (self->store, rk.s, "requested_ns", &self->request_seen_ns);
+    self->watch_timer = kt_loop_timer (
+        kt_proc_loop (proc), kt_proc_wall_to_pipeline_ms (proc, 1000), true, s_on_watch, self);
     kt_proc_set_counters (proc, s_counters, self);
     recon_run (self);
     return self;
@@ -578,6 +621,8 @@ recon_destroy (recon_t **self_p)
     recon_t *self = *self_p;
     if (self->timer > 0)
         kt_loop_timer_end (kt_proc_loop (self->proc), self->timer);
+    if (self->watch_timer > 0)
+        kt_loop_timer_end (kt_proc_loop (self->proc), self->watch_timer);
     kt_proc_set_counters (self->proc, NULL, NULL);
     self->closing = true;
     kt_http_destroy (&self->http);

@@ -243,6 +243,40 @@ test_broker_down_establishes_nothing (void **state)
     s_stop (&f);
 }
 
+//  `tradectl reconcile`: a request newer than the last run starts one; the heartbeat shows
+//  when it ran and what it found (the counters tradectl waits for).
+static void
+test_operator_request_runs_now (void **state)
+{
+    (void) state;
+    fx_t f;
+    s_start (&f, "recon6", NO_POS, EMPTY, EMPTY);
+    f.r = recon_new (f.t.proc, &f.cfg);
+    assert_int_equal (s_wait (&f), 0);
+    int before = kt_testhttp_count (f.http);
+    int64_t now = kt_proc_now_ns (f.t.proc);
+    redisContext *c = kt_testredis_connect (f.t.redis);
+    redisReply *r =
+        redisCommand (c, "HSET kt:recon:request requested_ns %lld by op what now", (long long) now);
+    freeReplyObject (r);
+    redisFree (c);
+    for (int i = 0; i < 400 && kt_testhttp_count (f.http) < before + 3; i++)
+        kt_testctx_spin (&f.t, 1, 5, NULL);
+    assert_int_equal (kt_testhttp_count (f.http), before + 3);
+    assert_int_equal (s_wait (&f), 0);
+    assert_int_equal (kt_proc_beat (f.t.proc), 0);
+    kt_store_flush (kt_proc_store (f.t.proc), 1000);
+    char buf[64];
+    assert_true (strtoll (s_hget (&f, "kt:health:reconciler", "last_run_ns", buf, sizeof buf), NULL,
+                          10) >= now);
+    assert_string_equal (s_hget (&f, "kt:health:reconciler", "last_result", buf, sizeof buf),
+                         "agree");
+    //  Served once: no further runs for the same request.
+    kt_testctx_spin (&f.t, 300, 5, NULL);
+    assert_int_equal (kt_testhttp_count (f.http), before + 3);
+    s_stop (&f);
+}
+
 int
 main (void)
 {
@@ -252,6 +286,7 @@ main (void)
         cmocka_unit_test (test_stop_fill_applied_once),
         cmocka_unit_test (test_unresolved_not_found_then_settled),
         cmocka_unit_test (test_broker_down_establishes_nothing),
+        cmocka_unit_test (test_operator_request_runs_now),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
