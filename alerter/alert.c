@@ -22,7 +22,8 @@
 
 #define S_TICK_WALL_MS 100
 #define S_HELD_MAX 256 //  alerts kept in memory while Redis is down
-#define S_LOG_BATCH 64 //  log-channel deliveries per kick
+#define S_LOG_BATCH 64
+#define S_WATCH_MS 2000 //  how often health:* is read (wall) //  log-channel deliveries per kick
 
 struct s_chan {
     alert_t *self;
@@ -52,7 +53,9 @@ struct alert {
     struct s_held *held; //  owned ring, S_HELD_MAX
     int held_head, held_len;
     int64_t last_windows_ms;
-    bool closing; //  destroy: cancelled requests change nothing
+    int64_t last_watch_ms;
+    struct alert_watch watch; //  processes seen in health:*
+    bool closing;             //  destroy: cancelled requests change nothing
     int64_t received, queued, collapsed, summaries, held_total, held_dropped, rejected;
     char rcpt_buf[sizeof ((struct alert_cfg *) 0)->smtp_to];
     const char *rcpt[ALERT_RCPT_MAX + 1];
@@ -380,6 +383,73 @@ s_kick (alert_t *self)
         s_kick_channel (self, &self->ch[i], now);
 }
 
+// ---- processes coming and going --------------------------------------------------------------
+
+static void
+s_watch_event (alert_t *self, const char *name, alert_watch_event_t ev, int64_t was, int64_t pid)
+{
+    char text[KT_ALERT_LEN];
+    if (ev == ALERT_WATCH_RESTARTED) {
+        snprintf (text, sizeof text, "process %s restarted (pid %" PRId64 " -> %" PRId64 ")", name,
+                  was, pid);
+        s_raise (self, KT_SEV_WARNING, "proc.restarted", s_route (KT_SEV_WARNING, self), text);
+    } else if (ev == ALERT_WATCH_DOWN) {
+        snprintf (text, sizeof text, "process %s is down: no heartbeat (health:%s expired)", name,
+                  name);
+        s_raise (self, KT_SEV_CRITICAL, "proc.down", s_route (KT_SEV_CRITICAL, self), text);
+    } else if (ev == ALERT_WATCH_BACK) {
+        snprintf (text, sizeof text, "process %s beats again (pid %" PRId64 ")", name, pid);
+        s_raise (self, KT_SEV_INFO, "proc.back", s_route (KT_SEV_INFO, self), text);
+    }
+}
+
+//  Every heartbeat hash: a new pid is a restart, one that expired a process down.
+static void
+s_watch (alert_t *self)
+{
+    struct kt_skey pat = kt_schema_key (kt_store_prefix (self->store), &kt_key_health, "*");
+    size_t head = strlen (pat.s) - 1;
+    bool seen[ALERT_WATCH_MAX] = {false};
+    char cursor[24] = "0";
+    do {
+        kt_store_result_t r =
+            kt_store_callf (self->store, "SCAN %s MATCH %s COUNT 100", cursor, pat.s);
+        if (r.kind != KT_STORE_ARR || r.elements != 2) {
+            kt_store_result_free (&r);
+            return; //  Redis down: nothing to conclude about the processes
+        }
+        kt_store_result_t c = kt_store_result_at (&r, 0), keys = kt_store_result_at (&r, 1);
+        snprintf (cursor, sizeof cursor, "%.*s", (int) c.len, c.str);
+        for (size_t i = 0; i < keys.elements; i++) {
+            kt_store_result_t k = kt_store_result_at (&keys, i);
+            if (k.kind != KT_STORE_STR || k.len <= head)
+                continue;
+            char key[KT_SCHEMA_KEY_MAX], name[32];
+            snprintf (key, sizeof key, "%.*s", (int) k.len, k.str);
+            snprintf (name, sizeof name, "%s", key + head);
+            int64_t pid = 0, was = 0;
+            if (!strcmp (name, kt_proc_name (self->proc)) ||
+                kt_store_hget_i64 (self->store, key, "pid", &pid) != 0)
+                continue;
+            alert_watch_event_t ev = alert_watch_seen (&self->watch, name, true, pid, &was);
+            for (int j = 0; j < self->watch.n; j++)
+                if (!strcmp (self->watch.procs[j].name, name))
+                    seen[j] = true;
+            s_watch_event (self, name, ev, was, pid);
+        }
+        kt_store_result_free (&r);
+    } while (strcmp (cursor, "0") != 0);
+    for (int j = 0; j < self->watch.n; j++) {
+        if (seen[j])
+            continue;
+        int64_t was = 0;
+        char name[32];
+        snprintf (name, sizeof name, "%s", self->watch.procs[j].name);
+        alert_watch_event_t ev = alert_watch_seen (&self->watch, name, false, 0, &was);
+        s_watch_event (self, name, ev, was, 0);
+    }
+}
+
 static int
 s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -389,6 +459,10 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
     int64_t now = s_now_ms ();
     if (self->held_len > 0)
         s_flush_held (self);
+    if (now - self->last_watch_ms >= S_WATCH_MS) {
+        self->last_watch_ms = now;
+        s_watch (self);
+    }
     if (now - self->last_windows_ms >= 1000) {
         self->last_windows_ms = now;
         int n = alert_queue_close_windows (self->store, now, 64, s_route, self);

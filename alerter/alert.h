@@ -12,6 +12,7 @@
  *    alert_format   the request each channel sends for an item (pure): Telegram
  *                   sendMessage JSON, the webhook JSON, the RFC 5322 mail
  *    alert_channel  delivery state per channel: back-off, failing since, reported down
+ *    alert_watch    processes restarted or gone, from their heartbeats (pure)
  *    alert          the context: PULL (capped per loop iteration), timers, kt_http,
  *                   health:alerter counters
  *
@@ -216,6 +217,35 @@ bool alert_channel_failed (struct alert_channel *self, int64_t now_ms, const cha
 //  failing (0 if it was healthy), so the caller can report a recovery after a report
 //  of it being down.
 int64_t alert_channel_ok (struct alert_channel *self, int64_t now_ms);
+
+// ---- alert_watch: processes coming and going (health:*) ----------------------------------
+
+#define ALERT_WATCH_MAX 32
+
+typedef enum {
+    ALERT_WATCH_NONE = 0,
+    ALERT_WATCH_RESTARTED, //  present again, or still, with another pid
+    ALERT_WATCH_DOWN,      //  its heartbeat hash expired (the process stopped beating)
+    ALERT_WATCH_BACK       //  beating again with the same pid (a stall, not a restart)
+} alert_watch_event_t;
+
+struct alert_watch_proc {
+    char name[32];
+    int64_t pid; //  last pid seen, 0 = never
+    bool down;   //  its heartbeat is gone
+};
+
+struct alert_watch {
+    struct alert_watch_proc procs[ALERT_WATCH_MAX];
+    int n;
+};
+
+//  One observation of process name: its heartbeat's pid, or present false when
+//  health:<name> does not exist. A process first seen is only recorded; one never seen
+//  is not reported missing. Returns what changed (and updates self); *was_pid gets the
+//  pid before (for the text). Pure.
+alert_watch_event_t alert_watch_seen (struct alert_watch *self, const char *name, bool present,
+                                      int64_t pid, int64_t *was_pid);
 
 // ---- alert: the process context ----------------------------------------------------------------
 

@@ -416,6 +416,39 @@ test_left_over_from_a_previous_run (void **state)
     free (f);
 }
 
+static void
+s_redis (fx_t *f, const char *cmd)
+{
+    redisContext *c = kt_testredis_connect (f->t.redis);
+    redisReply *r = redisCommand (c, cmd);
+    freeReplyObject (r);
+    redisFree (c);
+}
+
+//  A process restarted (new pid in health:*) or gone (its heartbeat expired) reaches a
+//  person.
+static void
+test_process_restart_and_down (void **state)
+{
+    (void) state;
+    fx_t *f = calloc (1, sizeof *f);
+    s_start (f, "alert8", "/hook/" S_HOOK_SECRET, KT_TESTSMTP_ACCEPT);
+    snprintf (f->cfg.route_critical, sizeof f->cfg.route_critical, "log,webhook");
+    s_redis (f, "HSET kt:health:md-gateway pid 100 beat 1");
+    f->a = alert_new (f->t.proc, &f->cfg);
+    assert_non_null (f->a);
+    kt_testctx_spin (&f->t, 60, 50, NULL); //  first sight: recorded, nothing said
+    assert_int_equal (s_http_count (f, "process md-gateway"), 0);
+    s_redis (f, "HSET kt:health:md-gateway pid 200 beat 2");
+    assert_true (s_until (f, s_http_has, "process md-gateway restarted (pid 100 -> 200)", 6000));
+    s_redis (f, "DEL kt:health:md-gateway");
+    assert_true (s_until (f, s_http_has, "process md-gateway is down: no heartbeat", 6000));
+    assert_true (s_http_has (f, "\"severity\":\"CRITICAL\",\"key\":\"proc.down\""));
+    assert_int_equal (s_http_count (f, "\"text_raw\":\"process md-gateway restarted"), 1);
+    s_stop (f);
+    free (f);
+}
+
 int
 main (void)
 {
@@ -427,6 +460,7 @@ main (void)
         cmocka_unit_test (test_pull_drain_capped),
         cmocka_unit_test (test_redis_down_then_back),
         cmocka_unit_test (test_left_over_from_a_previous_run),
+        cmocka_unit_test (test_process_restart_and_down),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
