@@ -54,6 +54,9 @@ struct alert {
     int held_head, held_len;
     int64_t last_windows_ms;
     int64_t last_watch_ms;
+    int64_t redis_down_ms; //  since when alerts could not be queued, 0 = Redis fine
+    bool redis_alerted;    //  the direct "Redis unreachable" alert went out
+    char direct_text[KT_ALERT_LEN];
     struct alert_watch watch; //  processes seen in health:*
     bool closing;             //  destroy: cancelled requests change nothing
     int64_t received, queued, collapsed, summaries, held_total, held_dropped, rejected;
@@ -247,6 +250,16 @@ s_on_done (const kt_http_resp_t *resp, void *arg)
     if (self->closing)
         return;
     int64_t now = s_now_ms ();
+    if (c->st.inflight_id == 0) {
+        //  A direct send (Redis down): nothing queued to ack, best effort, said in the log.
+        int64_t ra = 0;
+        char why[160] = "";
+        bool ok = alert_format_delivered (c->st.ch, resp, &ra, why, sizeof why);
+        kt_log (ok ? KT_LOG_INFO : KT_LOG_ERROR, "alert.direct",
+                KT_S ("channel", alert_route_name (c->st.ch)), KT_B ("delivered", ok),
+                KT_S ("why", why), KT_S ("text", self->direct_text), KT_END);
+        return;
+    }
     struct alert_item it;
     int head = alert_queue_head (self->store, c->st.ch, &it);
     if (head <= 0 || it.id != c->st.inflight_id) {
@@ -383,6 +396,52 @@ s_kick (alert_t *self)
         s_kick_channel (self, &self->ch[i], now);
 }
 
+// ---- Redis unreachable -------------------------------------------------------------------
+
+//  Alerts cannot be queued while Redis is down, and a person must hear of that even so:
+//  after redis_down_s the alerter sends one CRITICAL alert straight to every idle
+//  channel, outside the outbox (best effort, once per outage); when Redis is back an
+//  INFO says so through the outbox, and the held alerts follow.
+static void
+s_redis_check (alert_t *self, int64_t now)
+{
+    bool down = self->held_len > 0 || !kt_store_is_ready (self->store);
+    if (!down) {
+        if (self->redis_alerted) {
+            char text[KT_ALERT_LEN];
+            snprintf (text, sizeof text, "Redis reachable again after %" PRId64 " s",
+                      (now - self->redis_down_ms) / 1000);
+            self->redis_alerted = false;
+            s_raise (self, KT_SEV_INFO, "alerter.redis_up", s_route (KT_SEV_INFO, self), text);
+        }
+        self->redis_down_ms = 0;
+        return;
+    }
+    if (!self->redis_down_ms)
+        self->redis_down_ms = now;
+    if (self->redis_alerted || now - self->redis_down_ms < self->cfg->redis_down_s * 1000)
+        return;
+    self->redis_alerted = true;
+    snprintf (self->direct_text, sizeof self->direct_text,
+              "Redis unreachable from the alerter for %" PRId64 " s (%s): %d alerts held, sent "
+              "when it is back",
+              (now - self->redis_down_ms) / 1000, kt_store_errstr (self->store), self->held_len);
+    struct alert_item it = {.ts_ns = kt_proc_now_ns (self->proc),
+                            .queued_ms = now,
+                            .severity = KT_SEV_CRITICAL,
+                            .count = 1};
+    snprintf (it.key, sizeof it.key, "alerter.redis_down");
+    snprintf (it.src, sizeof it.src, "alerter");
+    snprintf (it.text, sizeof it.text, "%s", self->direct_text);
+    alert_log (-1, "alert.received", &it, NULL);
+    unsigned mask = s_route (KT_SEV_CRITICAL, self);
+    for (int i = ALERT_CH_LOG + 1; i < ALERT_CH_COUNT; i++) {
+        struct s_chan *c = &self->ch[i];
+        if ((mask & (1u << i)) && c->st.enabled && !c->st.inflight)
+            s_send (self, c, &it);
+    }
+}
+
 // ---- processes coming and going --------------------------------------------------------------
 
 static void
@@ -459,6 +518,7 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
     int64_t now = s_now_ms ();
     if (self->held_len > 0)
         s_flush_held (self);
+    s_redis_check (self, now);
     if (now - self->last_watch_ms >= S_WATCH_MS) {
         self->last_watch_ms = now;
         s_watch (self);
@@ -594,10 +654,16 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
             if (m & (1u << c))
                 snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
                           list[0] ? "," : "", alert_route_name ((alert_ch_t) c));
-        bool log_only = m == 1u << ALERT_CH_LOG;
-        kt_log (log_only && sevs[i] != KT_SEV_INFO ? KT_LOG_WARN : KT_LOG_INFO, "alert.route",
+        //  Named in the route but not set up: said once, loudly for what must reach a person.
+        unsigned named = alert_route_mask (cfg, sevs[i], ~0u);
+        bool missing = (named & ~m) != 0;
+        kt_log (missing && sevs[i] != KT_SEV_INFO ? KT_LOG_WARN : KT_LOG_INFO, "alert.route",
                 KT_S ("severity", kt_severity_str (sevs[i])), KT_S ("channels", list),
-                KT_S ("note", log_only ? "reaches the log only: no channel set up" : ""), KT_END);
+                KT_S ("note", !missing ? ""
+                              : m == 1u << ALERT_CH_LOG
+                                  ? "reaches the log only: its other channels are not set up"
+                                  : "some of its channels are not set up"),
+                KT_END);
     }
     s_kick (self); //  what a previous run left undelivered
     return self;

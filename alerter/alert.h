@@ -41,6 +41,7 @@ struct alert_cfg {
     int64_t retry_max_ms;     //  back-off cap
     int64_t channel_down_s;   //  a channel failing this long is reported
     int64_t timeout_ms;       //  per delivery request
+    int64_t redis_down_s;     //  Redis down this long: one alert sent outside the outbox
     char telegram_url[128];   //  Bot API base ("https://api.telegram.org")
     char telegram_token[128]; //  secret; "" = channel off
     char telegram_chat_id[64];

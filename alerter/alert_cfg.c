@@ -37,6 +37,9 @@ const kt_cfg_row_t alert_cfg_table[] = {
     S_INT ("retry_max_ms", retry_max_ms, "60000", 10, 3600000, "longest wait between tries"),
     S_INT ("channel_down_s", channel_down_s, "300", 1, 86400,
            "a channel failing this long is reported on the others and in health:alerter"),
+    S_INT ("redis_down_s", redis_down_s, "10", 1, 3600,
+           "Redis down this long: one CRITICAL alert goes straight to the channels (alerts "
+           "are held until it is back)"),
     S_INT ("timeout_ms", timeout_ms, "10000", 100, 120000, "one delivery request, whole"),
     S_STR ("telegram_url", telegram_url, "\"https://api.telegram.org\"",
            "Telegram Bot API base URL"),

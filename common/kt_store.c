@@ -944,6 +944,11 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 s_async_lost (kt_store_t *self, const char *why, bool was_up)
 {
+    //  hiredis calls s_ev_cleanup only after this, when ac_fd is already gone: unwatch the
+    //  fd now, or the loop keeps a stale registration that blocks whoever gets the fd
+    //  number next (a curl socket, which then never progresses).
+    if (self->ac_fd >= 0 && self->loop)
+        kt_loop_fd_end (self->loop, self->ac_fd);
     self->ac = NULL;
     self->ac_up = false;
     self->ac_fd = -1;

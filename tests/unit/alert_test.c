@@ -66,6 +66,7 @@ s_cfg_defaults (struct alert_cfg *c)
     c->retry_max_ms = 200;
     c->channel_down_s = 300;
     c->timeout_ms = 2000;
+    c->redis_down_s = 60;
 }
 
 //  Sinks up, config pointing at them (hook_path: the webhook's path on the HTTP sink).
@@ -215,6 +216,9 @@ test_each_channel_delivers (void **state)
         const char *text = strstr (p, "\"text\":\"TRADING HALTED (KILL)");
         assert_true (text && text < eol);
     }
+    //  A sink records a request before it answers: wait for each channel's own line.
+    assert_true (s_until (f, s_log_has, "\"count\":1,\"channel\":\"webhook\"", 2000));
+    assert_true (s_until (f, s_log_has, "\"count\":1,\"channel\":\"telegram\"", 2000));
     char buf[64];
     assert_string_equal (s_health (f, "received", buf, sizeof buf), "1");
     assert_string_equal (s_health (f, "webhook_delivered", buf, sizeof buf), "1");
@@ -375,6 +379,8 @@ test_redis_down_then_back (void **state)
     static const int fast[] = {50};
     kt_store_set_backoff (kt_proc_store (f->t.proc), fast, 1);
     snprintf (f->cfg.route_warning, sizeof f->cfg.route_warning, "log,webhook");
+    snprintf (f->cfg.route_critical, sizeof f->cfg.route_critical, "log,webhook");
+    f->cfg.redis_down_s = 1;
     f->a = alert_new (f->t.proc, &f->cfg);
     assert_non_null (f->a);
     assert_int_equal (kt_testredis_kill (f->t.redis), 0);
@@ -384,8 +390,15 @@ test_redis_down_then_back (void **state)
     assert_true (s_log_has (f, "\"lvl\":\"warn\",\"proc\":\"alerter\""));
     assert_true (s_log_has (f, "\"text\":\"feed silent 30 s\",\"count\":1,\"why\":\"Redis "
                                "unavailable"));
+    //  Down for redis_down_s: a person hears of it at once, outside the outbox.
+    assert_true (s_until (f, s_http_has, "Redis unreachable from the alerter", 4000));
+    assert_true (s_http_has (f, "1 alerts held"));
+    assert_true (
+        s_log_has (f, "\"ev\":\"alert.direct\",\"channel\":\"webhook\",\"delivered\":true"));
     assert_int_equal (kt_testredis_restart_same_port (f->t.redis), 0);
     assert_true (s_until (f, s_http_has, "feed silent 30 s", 5000));
+    assert_true (s_until (f, s_log_has, "Redis reachable again after", 3000));
+    assert_int_equal (s_http_count (f, "\"text_raw\":\"Redis unreachable"), 1);
     s_stop (f);
     free (f);
 }
