@@ -393,8 +393,8 @@ test_redis_down_then_back (void **state)
     //  Down for redis_down_s: a person hears of it at once, outside the outbox.
     assert_true (s_until (f, s_http_has, "Redis unreachable from the alerter", 4000));
     assert_true (s_http_has (f, "1 alerts held"));
-    assert_true (
-        s_log_has (f, "\"ev\":\"alert.direct\",\"channel\":\"webhook\",\"delivered\":true"));
+    assert_true (s_until (
+        f, s_log_has, "\"ev\":\"alert.direct\",\"channel\":\"webhook\",\"delivered\":true", 2000));
     assert_int_equal (kt_testredis_restart_same_port (f->t.redis), 0);
     assert_true (s_until (f, s_http_has, "feed silent 30 s", 5000));
     assert_true (s_until (f, s_log_has, "Redis reachable again after", 3000));
