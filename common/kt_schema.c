@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt_book.h"
+#include "kt_recon.h"
 
 //  Keys that belong to the runtime every process shares (kt_proc, kt_store, kt_clock).
 const kt_schema_key_t kt_key_health = {
@@ -45,6 +46,7 @@ const kt_schema_key_t kt_key_seq = {"seq:%s",
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
+    &kt_key_recon_last, &kt_key_recon_request,
 };
 
 const kt_schema_key_t *const *

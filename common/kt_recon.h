@@ -1,0 +1,47 @@
+/*  kt_recon - the reconciler's keys: the last result (recon:last) and the run-now
+ *  request (recon:request).
+ *
+ *  The reconciler writes recon:last after every run; tradectl (status, reconcile,
+ *  preflight) and, in time, risk-gate read it. "Broker session ok" and "agree" come only
+ *  from real broker calls: a run whose broker call failed writes agree 0 and the reason,
+ *  never a default. Anyone may SET recon:request to ask for a run now; the reconciler
+ *  takes it (GETDEL) within recon.request_poll_ms and echoes it in recon:last.request. */
+
+#ifndef KT_RECON_H
+#define KT_RECON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "kt_schema.h"
+#include "kt_store.h"
+
+//  recon:last - one hash, overwritten by every run.
+struct kt_recon_last {
+    int64_t run;            //  runs since the reconciler started
+    int64_t ts_ns;          //  when the comparison was made (pipeline ns)
+    int64_t duration_us;    //  broker calls + comparison + actions (wall)
+    bool agree;             //  this run found the broker and Redis equal
+    int64_t agree_ns;       //  last run that agreed (0 = none yet)
+    bool session_ok;        //  the last broker call was answered (not a TokenException)
+    int64_t session_ok_ns;  //  last successful broker call
+    char broker_error[128]; //  why the broker comparison failed ("" = it did not)
+    char request[64];       //  the recon:request value this run answered ("" = timer)
+    int64_t broker_positions, broker_orders, broker_trades;
+    int64_t findings;    //  all classes
+    int64_t unconfirmed; //  findings inside the retry budget (not acted on yet)
+    int64_t missing_fill, closed_by_stop, venue_close, unknown_position, qty_mismatch, order_state,
+        unresolved;                                    //  findings per class
+    int64_t applied, settled, adopted, halted, failed; //  what the actions did
+};
+
+extern const kt_schema_key_t kt_key_recon_last;    //  recon:last
+extern const kt_schema_key_t kt_key_recon_request; //  recon:request
+
+//  Write recon:last from rec (one HSET). Returns 0 or -1 (why).
+int kt_recon_last_put (kt_store_t *store, const struct kt_recon_last *rec, char *why,
+                       size_t whylen);
+
+//  Read recon:last. Returns 1 found, 0 absent (out zeroed), -1 failure (why).
+int kt_recon_last_get (kt_store_t *store, struct kt_recon_last *out, char *why, size_t whylen);
+
+#endif
