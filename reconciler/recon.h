@@ -162,7 +162,7 @@ struct recon_finding {
     int64_t broker_qty, redis_qty;               //  positions (signed units)
     char broker_status[RECON_STATUS_LEN];        //  Kite's word ("" = not at the broker)
     kt_ord_status_t redis_status, settle_status; //  ours now, ours after SETTLE
-    char text[200]; //  one line for a human
+    char text[200];                              //  one line for a human
 };
 
 //  Findings that need confirmation over several runs before an action, by key.
@@ -198,6 +198,10 @@ struct recon_diff_opts {
 int recon_diff (const struct recon_broker *b, const struct recon_redis *r,
                 const struct recon_diff_opts *opts, struct recon_pending *pending,
                 struct recon_result *out);
+
+//  The coid the venue's square-off order bo is booked under ("v" + order id) into coid.
+//  Returns false (coid "") when bo is not the venue's or the id does not fit.
+bool recon_venue_coid (const struct recon_bord *bo, char *coid, size_t len);
 
 //  Map Kite's order status word to ours (COMPLETE -> FILLED, the working words -> OPEN).
 //  Returns KT_OS_NONE for an empty or unknown word.

@@ -99,10 +99,7 @@ recon_redis_read (kt_store_t *store, const struct recon_broker *b, struct recon_
     //  The orders the broker names: by our tag, and the venue's under "v" + order id.
     for (int i = 0; i < b->nord; i++) {
         char vcoid[KT_ID_LEN];
-        vcoid[0] = '\0';
-        if (strcmp (b->ord[i].placed_by, RECON_PLACED_BY_VENUE) == 0 &&
-            strlen (b->ord[i].order_id) + 1 < sizeof vcoid)
-            snprintf (vcoid, sizeof vcoid, "v%s", b->ord[i].order_id);
+        recon_venue_coid (&b->ord[i], vcoid, sizeof vcoid);
         if (s_read_order (store, &rd, b->ord[i].tag, why, whylen) < 0 ||
             s_read_order (store, &rd, vcoid, why, whylen) < 0)
             return -1;

@@ -92,10 +92,16 @@ s_tag_count (const struct recon_broker *b, const char *tag)
     return n;
 }
 
-static bool
-s_is_venue (const struct recon_bord *bo)
+bool
+recon_venue_coid (const struct recon_bord *bo, char *coid, size_t len)
 {
-    return strcmp (bo->placed_by, RECON_PLACED_BY_VENUE) == 0;
+    size_t n = strlen (bo->order_id);
+    coid[0] = '\0';
+    if (strcmp (bo->placed_by, RECON_PLACED_BY_VENUE) != 0 || n + 2 > len)
+        return false;
+    coid[0] = 'v';
+    memcpy (coid + 1, bo->order_id, n + 1);
+    return true;
 }
 
 //  The coid under which an order of the broker's is booked: our tag, "v" + order id for
@@ -103,11 +109,10 @@ s_is_venue (const struct recon_bord *bo)
 static void
 s_coid_of (const struct recon_bord *bo, const struct recon_redis *r, char *coid, size_t len)
 {
-    coid[0] = '\0';
     if (s_our_order (r, bo->tag))
         snprintf (coid, len, "%s", bo->tag);
-    else if (s_is_venue (bo) && strlen (bo->order_id) + 1 < len)
-        snprintf (coid, len, "v%s", bo->order_id);
+    else
+        recon_venue_coid (bo, coid, len);
 }
 
 //  ---- the result ------------------------------------------------------------------------

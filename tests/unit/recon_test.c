@@ -1,41 +1,208 @@
-/*  recon_test - the reconciler never claims agreement it has not established. */
+/*  recon_test - the reconciler's context against a real Redis and a local HTTP peer
+ *  standing in for the broker: agreement only from three successful broker calls,
+ *  a failed or refused call recorded as such (never agreement), credentials sent as
+ *  Kite wants them, and recon:request answered with a run. */
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "../../reconciler/recon.h"
 #include "kt_testctx.h"
+#include "kt_testhttp.h"
+
+static const char s_empty_pos[] = "{\"status\":\"success\",\"data\":{\"net\":[],\"day\":[]}}";
+static const char s_empty_list[] = "{\"status\":\"success\",\"data\":[]}";
+static const char s_token[] = "{\"status\":\"error\",\"message\":\"Incorrect `api_key` or "
+                              "`access_token`.\",\"data\":null,\"error_type\":\"TokenException\"}";
+
+struct fx {
+    kt_testctx_t t;
+    kt_testhttp_t *http;
+    struct recon_cfg cfg;
+    recon_t *r;
+};
+
+//  Start Redis, the proc and an HTTP peer with positions answered by (status, body).
+static void
+s_start (struct fx *x, int pos_status, const char *pos_body)
+{
+    memset (x, 0, sizeof *x);
+    assert_int_equal (kt_testctx_start (&x->t, "reconciler", "recon"), 0);
+    x->http = kt_testhttp_new ();
+    assert_non_null (x->http);
+    kt_testhttp_route (x->http, "GET", "/portfolio/positions", pos_status, "application/json",
+                       pos_body);
+    kt_testhttp_route (x->http, "GET", "/orders", 200, "application/json", s_empty_list);
+    kt_testhttp_route (x->http, "GET", "/trades", 200, "application/json", s_empty_list);
+    assert_int_equal (kt_testhttp_start (x->http), 0);
+    kt_testhttp_url (x->http, x->t.cfg.kite_api_url, sizeof x->t.cfg.kite_api_url, "");
+    snprintf (x->t.cfg.kite_api_key, sizeof x->t.cfg.kite_api_key, "k3y");
+    snprintf (x->t.cfg.kite_access_token, sizeof x->t.cfg.kite_access_token, "t0ken");
+    x->cfg = (struct recon_cfg){.interval_s = 30,
+                                .retry_runs = 3,
+                                .retry_s = 30,
+                                .timeout_ms = 3000,
+                                .request_poll_ms = 50};
+    snprintf (x->cfg.unknown_position, sizeof x->cfg.unknown_position, "halt");
+}
 
 static void
-test_no_agreement_without_broker_view (void **state)
+s_stop (struct fx *x)
+{
+    recon_destroy (&x->r);
+    kt_testhttp_destroy (&x->http);
+    kt_testctx_stop (&x->t);
+}
+
+//  Run the loop until the reconciler has completed n runs (at most ~5 s).
+static void
+s_until_runs (struct fx *x, int64_t n)
+{
+    for (int i = 0; i < 500 && recon_runs (x->r) < n; i++)
+        kt_testctx_spin (&x->t, 1, 10, NULL);
+    assert_true (recon_runs (x->r) >= n);
+}
+
+static char *
+s_last (struct fx *x, const char *field, char *buf, size_t len)
+{
+    return kt_testctx_hget (&x->t, "kt:recon:last", field, buf, len);
+}
+
+static void
+test_agreement_from_broker_calls (void **state)
 {
     (void) state;
-    kt_testctx_t t;
-    assert_int_equal (kt_testctx_start (&t, "reconciler", "recon"), 0);
-    struct recon_cfg cfg = { .interval_s = 30 };
-    recon_t *r = recon_new (t.proc, &cfg);
-    assert_non_null (r);
-    assert_int_equal (recon_run (r), 1);
-    assert_int_equal (kt_proc_beat (t.proc), 0);
-    char buf[32];
-    assert_string_equal (kt_testctx_hget (&t, "kt:health:reconciler", "agreement", buf, sizeof buf),
-                         "unknown");
-    assert_string_equal (kt_testctx_hget (&t, "kt:health:reconciler", "runs", buf, sizeof buf), "2");
-    //  Nothing was written that risk-gate could read as agreement.
-    assert_string_equal (kt_testctx_hget (&t, "kt:risk:state", "recon_ok", buf, sizeof buf), "");
-    recon_destroy (&r);
-    kt_testctx_stop (&t);
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    assert_non_null (x.r);
+    s_until_runs (&x, 1);
+    char buf[128];
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "1");
+    assert_string_equal (s_last (&x, "session_ok", buf, sizeof buf), "1");
+    assert_string_equal (s_last (&x, "findings", buf, sizeof buf), "0");
+    assert_string_equal (s_last (&x, "broker_error", buf, sizeof buf), "");
+    assert_true (atoll (s_last (&x, "agree_ns", buf, sizeof buf)) > 0);
+    //  The bridge risk-gate reads today carries the same time.
+    char ok[32];
+    kt_testctx_hget (&x.t, "kt:risk:state", "recon_ok_ns", ok, sizeof ok);
+    assert_string_equal (ok, s_last (&x, "agree_ns", buf, sizeof buf));
+    //  Kite's headers, and the three books in order.
+    char *req = kt_testhttp_requests (x.http);
+    assert_non_null (strstr (req, "Authorization: token k3y:t0ken"));
+    assert_non_null (strstr (req, "X-Kite-Version: 3"));
+    char *p = strstr (req, "GET /portfolio/positions"), *o = strstr (req, "GET /orders"),
+         *t = strstr (req, "GET /trades");
+    assert_true (p && o && t && p < o && o < t);
+    free (req);
+    assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    assert_string_equal (
+        kt_testctx_hget (&x.t, "kt:health:reconciler", "agreement", buf, sizeof buf), "yes");
+    assert_string_equal (kt_testctx_hget (&x.t, "kt:health:reconciler", "runs", buf, sizeof buf),
+                         "1");
+    s_stop (&x);
+}
+
+static void
+test_token_exception_is_not_agreement (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 403, s_token);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    assert_non_null (x.r);
+    s_until_runs (&x, 1);
+    char buf[128];
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "0");
+    assert_string_equal (s_last (&x, "session_ok", buf, sizeof buf), "0");
+    assert_string_equal (s_last (&x, "agree_ns", buf, sizeof buf), "0");
+    assert_non_null (strstr (s_last (&x, "broker_error", buf, sizeof buf), "TokenException"));
+    assert_non_null (strstr (buf, "/portfolio/positions"));
+    assert_string_equal (kt_testctx_hget (&x.t, "kt:risk:state", "recon_ok_ns", buf, sizeof buf),
+                         "");
+    //  Nothing after the refused call: the run stopped there.
+    assert_int_equal (kt_testhttp_count (x.http), 1);
+    assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    assert_string_equal (
+        kt_testctx_hget (&x.t, "kt:health:reconciler", "agreement", buf, sizeof buf), "no");
+    assert_string_equal (
+        kt_testctx_hget (&x.t, "kt:health:reconciler", "broker_failures", buf, sizeof buf), "1");
+    s_stop (&x);
+}
+
+static void
+test_unreachable_broker_and_bad_answers (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, "<html>maintenance</html>");
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    char buf[128];
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "0");
+    assert_non_null (strstr (s_last (&x, "broker_error", buf, sizeof buf), "not a Kite answer"));
+    recon_destroy (&x.r);
+    //  Nobody listening.
+    kt_testhttp_destroy (&x.http);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "0");
+    assert_string_equal (s_last (&x, "session_ok", buf, sizeof buf), "0");
+    assert_non_null (strstr (s_last (&x, "broker_error", buf, sizeof buf), "connect"));
+    assert_string_equal (kt_testctx_hget (&x.t, "kt:risk:state", "recon_ok_ns", buf, sizeof buf),
+                         "");
+    s_stop (&x);
+}
+
+static void
+test_request_runs_now (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    kt_store_t *st = kt_proc_store (x.t.peer);
+    redisReply *rep = kt_store_cmd (st, "SET kt:recon:request tradectl-42");
+    assert_non_null (rep);
+    freeReplyObject (rep);
+    s_until_runs (&x, 2);
+    char buf[64];
+    assert_string_equal (s_last (&x, "request", buf, sizeof buf), "tradectl-42");
+    assert_string_equal (s_last (&x, "run", buf, sizeof buf), "2");
+    //  Taken: it does not run again.
+    rep = kt_store_cmd (st, "EXISTS kt:recon:request");
+    assert_int_equal (rep->integer, 0);
+    freeReplyObject (rep);
+    s_stop (&x);
+}
+
+static void
+test_bad_unknown_position_setting (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    snprintf (x.cfg.unknown_position, sizeof x.cfg.unknown_position, "ignore");
+    assert_null (recon_new (x.t.proc, &x.cfg));
+    s_stop (&x);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_no_agreement_without_broker_view),
+        cmocka_unit_test (test_agreement_from_broker_calls),
+        cmocka_unit_test (test_token_exception_is_not_agreement),
+        cmocka_unit_test (test_unreachable_broker_and_bad_answers),
+        cmocka_unit_test (test_request_runs_now),
+        cmocka_unit_test (test_bad_unknown_position_setting),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
