@@ -1,0 +1,504 @@
+/*  recon_test - the reconciler as a process against a real kite-sim and a real Redis.
+ *
+ *  Shows, each discrepancy made behind the system's back through kite-sim's REST and
+ *  admin endpoints: agreement on an empty account (recon:last agree, risk:state
+ *  recon_ok_ns); a fill missing in Redis applied once (and still once after more runs
+ *  and a second report of the same trade); an UNRESOLVED order settled from kite-sim's
+ *  order book by its tag, once; a position opened at kite-sim behind our back halted
+ *  (kill switch, CRITICAL alert) with recon.unknown_position "halt" and adopted as
+ *  EXTERNAL with "adopt". Ports are free ones; the config is the shipped sim.json with
+ *  its addresses changed. */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <cJSON.h>
+
+#include "kt.h"
+#include "kt_testproc.h"
+#include "kt_testredis.h"
+
+#define TOKEN "itest_token"
+
+struct env {
+    kt_testredis_t *redis;
+    kt_testproc_t *sim;
+    kt_testproc_t *recon;
+    kt_store_t *store;
+    char dir[64];
+    char base[64]; //  kite-sim REST base
+    char cfg_adopt[128];
+    char cfg_halt[128];
+    char sym[3][KT_SYM_LEN]; //  options kite-sim lists
+};
+
+static struct env s_env;
+
+static const char *const s_proc_env[] = {
+    "KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret", "KITE_ACCESS_TOKEN=" TOKEN, NULL};
+
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 &&
+        getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    close (fd);
+    return port;
+}
+
+static void
+s_sleep_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep (&ts, NULL);
+}
+
+//  ---- kite-sim over REST -------------------------------------------------------------
+
+static kt_http_resp_t *
+s_sim (const char *method, const char *path, const char *form)
+{
+    char url[256];
+    snprintf (url, sizeof url, "%s%s", s_env.base, path);
+    const char *headers[] = {"X-Kite-Version: 3", "Authorization: token sim_api_key:" TOKEN, NULL};
+    kt_http_req_t req = {
+        .method = method, .url = url, .headers = headers, .body = form, .timeout_ms = 5000};
+    return kt_http_sync (&req);
+}
+
+//  Place an order at kite-sim behind the system's back; returns its order id (owned).
+static char *
+s_place (const char *form)
+{
+    kt_http_resp_t *r = s_sim ("POST", "/orders/regular", form);
+    assert_int_equal (r->err, KT_HTTP_OK);
+    if (r->status != 200)
+        fail_msg ("order refused: %s", r->body);
+    cJSON *root = cJSON_Parse (r->body);
+    const cJSON *id = cJSON_GetObjectItem (cJSON_GetObjectItem (root, "data"), "order_id");
+    assert_true (cJSON_IsString (id));
+    char *out = strdup (id->valuestring);
+    cJSON_Delete (root);
+    kt_http_resp_destroy (&r);
+    return out;
+}
+
+static void
+s_admin (const char *form)
+{
+    kt_http_resp_t *r = s_sim ("POST", "/_admin/fault", form);
+    assert_int_equal (r->err, KT_HTTP_OK);
+    assert_int_equal (r->status, 200);
+    kt_http_resp_destroy (&r);
+}
+
+//  Three options kite-sim lists at Rs 20 - 1000, so a BUY LIMIT at 0.05 rests and a SELL
+//  MARKET finds bids.
+static void
+s_pick_symbols (void)
+{
+    kt_http_resp_t *r = s_sim ("GET", "/instruments/NFO", NULL);
+    assert_int_equal (r->status, 200);
+    int n = 0;
+    for (const char *line = strchr (r->body, '\n'); line && n < 3; line = strchr (line + 1, '\n')) {
+        char sym[KT_SYM_LEN], last[24];
+        int64_t px = 0;
+        if (sscanf (line + 1, "%*[^,],%*[^,],%31[^,],%*[^,],%23[^,]", sym, last) == 2 &&
+            kt_money_parse (last, strlen (last), &px) == 0 && px >= 2000 && px <= 100000)
+            snprintf (s_env.sym[n++], sizeof s_env.sym[0], "%s", sym);
+    }
+    assert_int_equal (n, 3);
+    kt_http_resp_destroy (&r);
+}
+
+//  ---- config and processes -------------------------------------------------------------
+
+static char *
+s_read_file (const char *path)
+{
+    FILE *f = fopen (path, "rb");
+    if (!f)
+        return NULL;
+    fseek (f, 0, SEEK_END);
+    long n = ftell (f);
+    fseek (f, 0, SEEK_SET);
+    char *buf = malloc ((size_t) n + 1);
+    size_t got = fread (buf, 1, (size_t) n, f);
+    buf[got] = 0;
+    fclose (f);
+    return buf;
+}
+
+static int
+s_write_config (const char *path, const char *unknown)
+{
+    char *text = s_read_file ("deploy/config/sim.json");
+    if (!text)
+        return -1;
+    cJSON *root = cJSON_Parse (text);
+    free (text);
+    if (!root)
+        return -1;
+    static const char *const eps[] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
+    cJSON *bus = cJSON_GetObjectItem (root, "bus");
+    for (int i = 0; i < 6; i++) {
+        char ep[128];
+        snprintf (ep, sizeof ep, "ipc://%s/%s", s_env.dir, eps[i]);
+        cJSON_ReplaceItemInObject (bus, eps[i], cJSON_CreateString (ep));
+    }
+    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "redis"), "port",
+                               cJSON_CreateNumber (s_env.redis->port));
+    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "kite"), "api_url",
+                               cJSON_CreateString (s_env.base));
+    cJSON *clock = cJSON_GetObjectItem (root, "clock");
+    cJSON_ReplaceItemInObject (clock, "date", cJSON_CreateString ("2025-11-24"));
+    cJSON_ReplaceItemInObject (clock, "start", cJSON_CreateString ("10:00"));
+    cJSON_ReplaceItemInObject (clock, "speed", cJSON_CreateNumber (1));
+    cJSON *recon = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (recon, "interval_s", 1);
+    cJSON_AddStringToObject (recon, "unknown_position", unknown);
+    cJSON_AddNumberToObject (recon, "retry_runs", 2);
+    cJSON_AddNumberToObject (recon, "retry_s", 1);
+    cJSON_AddNumberToObject (recon, "request_poll_ms", 100);
+    cJSON_ReplaceItemInObject (root, "recon", recon);
+    char *out = cJSON_Print (root);
+    cJSON_Delete (root);
+    FILE *f = fopen (path, "w");
+    if (!f) {
+        free (out);
+        return -1;
+    }
+    fputs (out, f);
+    fclose (f);
+    free (out);
+    return 0;
+}
+
+static kt_testproc_t *
+s_start_recon (const char *cfg)
+{
+    const char *args[] = {"-c", cfg, NULL};
+    kt_testproc_t *p = kt_testproc_start ("reconciler", args, s_proc_env);
+    assert_non_null (p);
+    if (!kt_testproc_log_wait (p, "proc.start", NULL, 5000)) {
+        kt_testproc_log_dump (p, 3000);
+        fail_msg ("reconciler did not start");
+    }
+    return p;
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_env.redis = kt_testredis_start ();
+    if (!s_env.redis)
+        return -1;
+    snprintf (s_env.dir, sizeof s_env.dir, "/tmp/kt-recon-XXXXXX");
+    if (!mkdtemp (s_env.dir))
+        return -1;
+    int http = s_free_port (), ws;
+    do
+        ws = s_free_port ();
+    while (ws == http);
+    char hp[32], wp[32];
+    snprintf (hp, sizeof hp, "127.0.0.1:%d", http);
+    snprintf (wp, sizeof wp, "127.0.0.1:%d", ws);
+    snprintf (s_env.base, sizeof s_env.base, "http://%s", hp);
+    const char *args[] = {"--http",         hp,        "--ws",        wp,        "--date",
+                          "2025-11-24",     "--start", "10:00",       "--speed", "1",
+                          "--access-token", TOKEN,     "--log-level", "warn",    NULL};
+    s_env.sim = kt_testproc_start ("kite-sim", args, NULL);
+    if (!s_env.sim)
+        return -1;
+    //  Ready when it answers.
+    bool up = false;
+    for (int i = 0; i < 300 && !up; i++) {
+        kt_http_resp_t *r = kt_http_get_sync (s_env.base, NULL, 500);
+        up = r->err == KT_HTTP_OK;
+        kt_http_resp_destroy (&r);
+        if (!up)
+            s_sleep_ms (20);
+    }
+    if (!up)
+        return -1;
+    snprintf (s_env.cfg_adopt, sizeof s_env.cfg_adopt, "%s/adopt.json", s_env.dir);
+    snprintf (s_env.cfg_halt, sizeof s_env.cfg_halt, "%s/halt.json", s_env.dir);
+    if (s_write_config (s_env.cfg_adopt, "adopt") != 0 ||
+        s_write_config (s_env.cfg_halt, "halt") != 0)
+        return -1;
+    s_env.store = kt_store_new ("127.0.0.1", s_env.redis->port, "kt:", 2000);
+    kt_book_register (s_env.store);
+    if (kt_store_connect (s_env.store) != 0)
+        return -1;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    kt_testproc_destroy (&s_env.recon);
+    kt_testproc_destroy (&s_env.sim);
+    kt_store_destroy (&s_env.store);
+    kt_testredis_stop (&s_env.redis);
+    char cmd[128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_env.dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "could not remove %s\n", s_env.dir);
+    return 0;
+}
+
+//  ---- Redis helpers -------------------------------------------------------------------------
+
+static char *
+s_hget (const char *key, const char *field, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    redisReply *r = kt_store_cmd (s_env.store, "HGET %s %s", key, field);
+    if (r && r->type == REDIS_REPLY_STRING)
+        snprintf (buf, len, "%s", r->str);
+    if (r)
+        freeReplyObject (r);
+    return buf;
+}
+
+//  Wait up to ms for HGET key field == want.
+static bool
+s_wait_field (const char *key, const char *field, const char *want, int ms)
+{
+    char buf[128];
+    for (int waited = 0; waited <= ms; waited += 50) {
+        if (strcmp (s_hget (key, field, buf, sizeof buf), want) == 0)
+            return true;
+        s_sleep_ms (50);
+    }
+    fprintf (stderr, "%s %s is \"%s\", wanted \"%s\"\n", key, field, buf, want);
+    return false;
+}
+
+static long long
+s_int_of (const char *fmt, const char *arg)
+{
+    redisReply *r = kt_store_cmd (s_env.store, fmt, arg);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject (r);
+    return v;
+}
+
+//  Number of `events` entries of type recon.finding whose fields contain all of a, b.
+static int
+s_findings (const char *a, const char *b)
+{
+    redisReply *r = kt_store_cmd (s_env.store, "XRANGE kt:events - +");
+    int n = 0;
+    for (size_t i = 0; r && i < r->elements; i++) {
+        const redisReply *f = r->element[i]->element[1];
+        bool type = false, has_a = !a, has_b = !b;
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            const char *name = f->element[k]->str, *val = f->element[k + 1]->str;
+            type |= strcmp (name, "type") == 0 && strcmp (val, "recon.finding") == 0;
+            char pair[160];
+            snprintf (pair, sizeof pair, "%s=%s", name, val);
+            has_a |= a && strcmp (pair, a) == 0;
+            has_b |= b && strcmp (pair, b) == 0;
+        }
+        n += type && has_a && has_b;
+    }
+    if (r)
+        freeReplyObject (r);
+    return n;
+}
+
+//  Ask for a run and wait until recon:last answers it with agreement.
+static void
+s_run_until_agree (const char *tag)
+{
+    redisReply *r = kt_store_cmd (s_env.store, "SET kt:recon:request %s", tag);
+    freeReplyObject (r);
+    assert_true (s_wait_field ("kt:recon:last", "request", tag, 10000));
+    assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
+}
+
+static void
+s_order (const char *coid, const char *sym, kt_side_t side, kt_order_type_t type, int64_t price,
+         kt_ord_status_t status)
+{
+    struct kt_order_rec o = {0};
+    snprintf (o.coid, sizeof o.coid, "%s", coid);
+    snprintf (o.intent_id, sizeof o.intent_id, "i-%s", coid);
+    snprintf (o.sym, sizeof o.sym, "%s", sym);
+    o.side = side;
+    o.order_type = type;
+    o.product = KT_PROD_MIS;
+    o.purpose = KT_PURPOSE_ENTRY;
+    o.qty = 75;
+    o.price = price;
+    o.status = status;
+    char why[256];
+    assert_int_equal (
+        kt_book_order_create (s_env.store, &o, kt_clock_wall_ns (), NULL, why, sizeof why), 1);
+}
+
+//  ---- the scenarios -----------------------------------------------------------------------------
+
+static void
+test_agreement_on_an_empty_account (void **state)
+{
+    (void) state;
+    s_pick_symbols ();
+    s_env.recon = s_start_recon (s_env.cfg_adopt);
+    assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
+    char buf[64], ok[64];
+    assert_string_equal (s_hget ("kt:recon:last", "session_ok", buf, sizeof buf), "1");
+    assert_string_equal (s_hget ("kt:recon:last", "findings", buf, sizeof buf), "0");
+    //  The signal risk-gate reads today (the bridge) carries the agreement's time.
+    s_hget ("kt:risk:state", "recon_ok_ns", ok, sizeof ok);
+    assert_true (atoll (ok) > 0);
+    assert_true (atoll (s_hget ("kt:recon:last", "agree_ns", buf, sizeof buf)) >= atoll (ok));
+    assert_non_null (kt_testproc_log_wait (s_env.recon, "recon.run", "\"agree\":true", 1000));
+}
+
+static void
+test_missing_fill_applied_once (void **state)
+{
+    (void) state;
+    //  Our order, recorded; its fill happens at the broker and never reaches the book.
+    s_order ("RF1", s_env.sym[0], KT_SIDE_SELL, KT_OT_MARKET, 0, KT_OS_OPEN);
+    char form[512];
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=SELL&order_type=MARKET"
+              "&quantity=75&product=MIS&market_protection=-1&tag=RF1",
+              s_env.sym[0]);
+    char *id = s_place (form);
+    assert_true (s_wait_field ("kt:order:RF1", "filled_qty", "75", 10000));
+    char buf[64];
+    assert_string_equal (s_hget ("kt:order:RF1", "status", buf, sizeof buf), "FILLED");
+    char pos[64];
+    snprintf (pos, sizeof pos, "kt:pos:%s", s_env.sym[0]);
+    assert_string_equal (s_hget (pos, "qty", buf, sizeof buf), "-75");
+    assert_int_equal (s_int_of ("SCARD %s", "kt:order:RF1:trades"), 1);
+    assert_int_equal (s_findings ("class=missing_fill", "outcome=done"), 1);
+    //  More runs, and exec-gateway reporting the same trade late: still once.
+    s_run_until_agree ("fill-1");
+    s_run_until_agree ("fill-2");
+    redisReply *r = kt_store_cmd (s_env.store, "SMEMBERS kt:order:RF1:trades");
+    struct kt_book_fill fill = {.qty = 75, .price = 100};
+    snprintf (fill.coid, sizeof fill.coid, "RF1");
+    snprintf (fill.trade_id, sizeof fill.trade_id, "%s", r->element[0]->str);
+    freeReplyObject (r);
+    struct kt_book_fill_result res;
+    char why[256];
+    assert_int_equal (kt_book_fill (s_env.store, &fill, &res, why, sizeof why), 0);
+    assert_true (res.duplicate);
+    assert_string_equal (s_hget ("kt:order:RF1", "filled_qty", buf, sizeof buf), "75");
+    assert_string_equal (s_hget (pos, "qty", buf, sizeof buf), "-75");
+    assert_int_equal (s_findings ("class=missing_fill", NULL), 1);
+    free (id);
+}
+
+static void
+test_unresolved_settled_by_tag (void **state)
+{
+    (void) state;
+    //  A submit whose answer was lost: UNRESOLVED in the book, resting at the broker.
+    s_order ("RU1", s_env.sym[1], KT_SIDE_BUY, KT_OT_LIMIT, 5, KT_OS_UNRESOLVED);
+    char form[512];
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY&order_type=LIMIT"
+              "&quantity=75&product=MIS&price=0.05&tag=RU1",
+              s_env.sym[1]);
+    char *id = s_place (form);
+    assert_true (s_wait_field ("kt:order:RU1", "status", "OPEN", 10000));
+    char buf[64];
+    assert_string_equal (s_hget ("kt:order:RU1", "broker_id", buf, sizeof buf), id);
+    assert_string_equal (s_hget ("kt:order:RU1", "broker_status", buf, sizeof buf), "OPEN");
+    assert_int_equal (s_int_of ("SISMEMBER kt:orders:open %s", "RU1"), 1);
+    s_run_until_agree ("unresolved-1");
+    s_run_until_agree ("unresolved-2");
+    assert_int_equal (s_findings ("class=unresolved", "coid=RU1"), 1);
+    free (id);
+}
+
+static void
+test_unknown_position_halts (void **state)
+{
+    (void) state;
+    kt_testproc_destroy (&s_env.recon);
+    char form[256];
+    snprintf (form, sizeof form, "kind=position&tradingsymbol=%s&quantity=-150", s_env.sym[2]);
+    s_admin (form);
+    s_env.recon = s_start_recon (s_env.cfg_halt);
+    assert_true (s_wait_field ("kt:risk:kill", "active", "1", 15000));
+    char buf[256];
+    assert_string_equal (s_hget ("kt:risk:kill", "by", buf, sizeof buf), "reconciler");
+    assert_non_null (strstr (s_hget ("kt:risk:kill", "reason", buf, sizeof buf), s_env.sym[2]));
+    assert_non_null (
+        kt_testproc_log_wait (s_env.recon, "alert.raised", "recon.unknown_position", 5000));
+    const char *line = kt_testproc_log_wait (s_env.recon, "alert.raised", "CRITICAL", 5000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "broker view"));
+    assert_non_null (strstr (line, "Redis view"));
+    assert_true (s_findings ("class=unknown_position", "broker_qty=-150") >= 2);
+    assert_true (s_findings ("class=unknown_position", "outcome=done") >= 1);
+    assert_string_equal (s_hget ("kt:recon:last", "agree", buf, sizeof buf), "0");
+    //  Nothing was booked: halting is the action.
+    snprintf (form, sizeof form, "kt:pos:%s", s_env.sym[2]);
+    assert_string_equal (s_hget (form, "qty", buf, sizeof buf), "");
+}
+
+static void
+test_unknown_position_adopted (void **state)
+{
+    (void) state;
+    kt_testproc_destroy (&s_env.recon);
+    redisReply *r = kt_store_cmd (s_env.store, "DEL kt:risk:kill");
+    freeReplyObject (r);
+    s_env.recon = s_start_recon (s_env.cfg_adopt);
+    char pos[64], buf[64];
+    snprintf (pos, sizeof pos, "kt:pos:%s", s_env.sym[2]);
+    assert_true (s_wait_field (pos, "qty", "-150", 15000));
+    char coid[64];
+    s_hget (pos, "entry_coid", coid, sizeof coid);
+    assert_true (coid[0] == 'x');
+    char okey[96];
+    snprintf (okey, sizeof okey, "kt:order:%s", coid);
+    assert_string_equal (s_hget (okey, "intent_id", buf, sizeof buf), "EXTERNAL");
+    assert_true (atoll (s_hget (pos, "avg_px", buf, sizeof buf)) > 0);
+    assert_non_null (kt_testproc_log_wait (s_env.recon, "alert.raised", "adopted", 5000));
+    //  Adopted once; the next runs agree and no second adoption follows.
+    s_run_until_agree ("adopt-1");
+    s_run_until_agree ("adopt-2");
+    assert_string_equal (s_hget (pos, "qty", buf, sizeof buf), "-150");
+    assert_int_equal (s_findings ("class=unknown_position", "action=adopt"), 1);
+    assert_string_equal (s_hget ("kt:risk:kill", "active", buf, sizeof buf), "");
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_agreement_on_an_empty_account),
+        cmocka_unit_test (test_missing_fill_applied_once),
+        cmocka_unit_test (test_unresolved_settled_by_tag),
+        cmocka_unit_test (test_unknown_position_halts),
+        cmocka_unit_test (test_unknown_position_adopted),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
