@@ -67,6 +67,15 @@ const kt_schema_key_t kt_key_recon_request = {
     "recon:last.request",
     NULL};
 
+//  The answer to a queued recon:last write: only a failure is news.
+static void
+s_put_done (const kt_store_result_t *res, void *arg)
+{
+    (void) arg;
+    if (res->kind != KT_STORE_INT)
+        kt_log_error ("recon.last", KT_S ("why", res->str), KT_END);
+}
+
 int
 kt_recon_last_put (kt_store_t *store, const struct kt_recon_last *rec, char *why, size_t whylen)
 {
@@ -86,14 +95,11 @@ kt_recon_last_put (kt_store_t *store, const struct kt_recon_last *rec, char *why
         argv[2 + i] = pairs.argv[i];
         lens[2 + i] = pairs.argvlen[i];
     }
-    redisReply *r = kt_store_cmdargv (store, 2 + 2 * pairs.n, argv, lens);
-    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
-    if (rc < 0)
-        snprintf (why, whylen, "recon:last: %s",
-                  r && r->type == REDIS_REPLY_ERROR ? r->str : kt_store_errstr (store));
-    if (r)
-        freeReplyObject (r);
-    return rc;
+    if (kt_store_send (store, 2 + 2 * pairs.n, argv, lens, s_put_done, NULL) < 0) {
+        snprintf (why, whylen, "recon:last: write queue full");
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -102,24 +108,21 @@ kt_recon_last_get (kt_store_t *store, struct kt_recon_last *out, char *why, size
     memset (out, 0, sizeof *out);
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_recon_last, NULL);
     const char *argv[] = {"HGETALL", key.s};
-    redisReply *r = kt_store_cmdargv (store, 2, argv, NULL);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        snprintf (why, whylen, "recon:last: %s",
-                  r && r->type == REDIS_REPLY_ERROR ? r->str : kt_store_errstr (store));
-        if (r)
-            freeReplyObject (r);
+    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
+    if (r.kind != KT_STORE_ARR) {
+        snprintf (why, whylen, "recon:last: %s", r.str);
+        kt_store_result_free (&r);
         return -1;
     }
-    int rc = r->elements > 0 ? 1 : 0;
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *f = r->element[i], *v = r->element[i + 1];
-        if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
-            kt_schema_set (&kt_key_recon_last, out, f->str, f->len, v->str, v->len, why, whylen) <
-                0) {
+    int rc = r.elements > 0 ? 1 : 0;
+    for (size_t i = 0; i + 1 < r.elements; i += 2) {
+        kt_store_result_t f = kt_store_result_at (&r, i), v = kt_store_result_at (&r, i + 1);
+        if (f.kind == KT_STORE_STR && v.kind == KT_STORE_STR &&
+            kt_schema_set (&kt_key_recon_last, out, f.str, f.len, v.str, v.len, why, whylen) < 0) {
             rc = -1;
             break;
         }
     }
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "kt_schema.h"
+#include "kt_log.h"
 #include "kt_store.h"
 
 //  recon:last - one hash, overwritten by every run.
@@ -37,7 +38,9 @@ struct kt_recon_last {
 extern const kt_schema_key_t kt_key_recon_last;    //  recon:last
 extern const kt_schema_key_t kt_key_recon_request; //  recon:request
 
-//  Write recon:last from rec (one HSET). Returns 0 or -1 (why).
+//  Write recon:last from rec: one HSET, queued on the store's write connection (a
+//  failure Redis reports later is logged as recon.last). Returns 0, or -1 (why) when the
+//  write could not be queued.
 int kt_recon_last_put (kt_store_t *store, const struct kt_recon_last *rec, char *why,
                        size_t whylen);
 

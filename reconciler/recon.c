@@ -96,6 +96,16 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
     s_end_run (self);
 }
 
+//  The answer to the agreement signal: only a failure is news (risk-gate then stays
+//  REDUCING, the safe side, and the next run writes it again).
+static void
+s_bridge_done (const kt_store_result_t *res, void *arg)
+{
+    (void) arg;
+    if (res->kind != KT_STORE_INT)
+        kt_log_error ("recon.agree", KT_S ("why", res->str), KT_END);
+}
+
 //  All three books are in: compare, act, report.
 static void
 s_compare (recon_t *self)
@@ -154,17 +164,12 @@ s_compare (recon_t *self)
         l->agree_ns = now;
         //  Bridge: risk-gate reads its agreement signal from risk:state recon_ok_ns
         //  (docs/risk-gate.md) until it reads recon:last.agree_ns.
-        char key[KT_SCHEMA_KEY_MAX], ns[24];
+        kt_key_t key = kt_store_keyv (store, "risk:state");
+        char ns[24];
         snprintf (ns, sizeof ns, "%" PRId64, now);
-        kt_store_key (store, key, sizeof key, "risk:state");
-        const char *argv[] = {"HSET", key, "recon_ok_ns", ns};
-        redisReply *r = kt_store_cmdargv (store, 4, argv, NULL);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            l->agree = false; //  not told to risk-gate: not reported as agreement either
-            kt_log_error ("recon.agree", KT_S ("why", kt_store_errstr (store)), KT_END);
-        }
-        if (r)
-            freeReplyObject (r);
+        const char *argv[] = {"HSET", key.s, "recon_ok_ns", ns};
+        if (kt_store_send (store, 4, argv, NULL, s_bridge_done, NULL) < 0)
+            kt_log_error ("recon.agree", KT_S ("why", "write queue full"), KT_END);
     }
     s_write_last (self);
     kt_log (l->agree ? KT_LOG_INFO : KT_LOG_WARN, "recon.run", KT_I ("run", self->runs),
@@ -292,10 +297,10 @@ s_on_request_poll (kt_loop_t *loop, int timer_id, void *arg)
         return 0;
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_recon_request, NULL);
     const char *argv[] = {"GETDEL", key.s};
-    redisReply *r = kt_store_cmdargv (store, 2, argv, NULL);
-    if (r && r->type == REDIS_REPLY_STRING) {
+    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
+    if (r.kind == KT_STORE_STR) {
         char req[64];
-        snprintf (req, sizeof req, "%.*s", (int) (r->len < 63 ? r->len : 63), r->str);
+        snprintf (req, sizeof req, "%.*s", (int) (r.len < 63 ? r.len : 63), r.str);
         kt_log_info ("recon.request", KT_S ("request", req), KT_END);
         if (self->stage == S_IDLE) {
             snprintf (self->request, sizeof self->request, "%s", req);
@@ -305,8 +310,7 @@ s_on_request_poll (kt_loop_t *loop, int timer_id, void *arg)
             self->again = true;
         }
     }
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_free (&r);
     return 0;
 }
 

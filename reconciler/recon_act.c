@@ -109,17 +109,15 @@ recon_redis_read (kt_store_t *store, const struct recon_broker *b, struct recon_
         struct kt_skey key =
             kt_schema_key (kt_store_prefix (store), &kt_key_order_trades, r->ord[i].coid);
         const char *argv[] = {"SMEMBERS", key.s};
-        redisReply *rep = kt_store_cmdargv (store, 2, argv, NULL);
-        if (!rep || rep->type != REDIS_REPLY_ARRAY) {
-            snprintf (why, whylen, "%s: %s", key.s,
-                      rep && rep->type == REDIS_REPLY_ERROR ? rep->str : kt_store_errstr (store));
-            if (rep)
-                freeReplyObject (rep);
+        kt_store_result_t rep = kt_store_call (store, 2, argv, NULL);
+        if (rep.kind != KT_STORE_ARR) {
+            snprintf (why, whylen, "%s: %s", key.s, rep.str);
+            kt_store_result_free (&rep);
             return -1;
         }
-        for (size_t k = 0; k < rep->elements; k++) {
-            const redisReply *m = rep->element[k];
-            if (m->type != REDIS_REPLY_STRING || m->len >= RECON_TRADE_ID_LEN)
+        for (size_t k = 0; k < rep.elements; k++) {
+            kt_store_result_t m = kt_store_result_at (&rep, k);
+            if (m.kind != KT_STORE_STR || m.len >= RECON_TRADE_ID_LEN)
                 continue;
             if (r->nknown == RECON_KNOWN_MAX) {
                 rd.dropped++;
@@ -127,10 +125,10 @@ recon_redis_read (kt_store_t *store, const struct recon_broker *b, struct recon_
             }
             struct recon_known *kn = &r->known[r->nknown++];
             snprintf (kn->coid, sizeof kn->coid, "%s", r->ord[i].coid);
-            memcpy (kn->trade_id, m->str, m->len);
-            kn->trade_id[m->len] = '\0';
+            memcpy (kn->trade_id, m.str, m.len);
+            kn->trade_id[m.len] = '\0';
         }
-        freeReplyObject (rep);
+        kt_store_result_free (&rep);
     }
     if (rd.dropped) {
         //  A partial view could report agreement it has not checked.
@@ -229,25 +227,21 @@ s_settle (kt_store_t *store, const struct recon_finding *f, int64_t now_ns, char
     return 1;
 }
 
-//  The kill switch risk-gate honours (docs/risk-gate.md "Kill switch").
+//  The kill switch risk-gate honours (docs/risk-gate.md "Kill switch"). Synchronous:
+//  the finding's outcome says whether it is set.
 static int
 s_halt (kt_store_t *store, const char *reason, int64_t now_ns, char *why, size_t whylen)
 {
-    char key[KT_SCHEMA_KEY_MAX], ns[24];
-    if (!kt_store_key (store, key, sizeof key, "risk:kill")) {
-        snprintf (why, whylen, "risk:kill: key too long");
-        return -1;
-    }
+    kt_key_t key = kt_store_keyv (store, "risk:kill");
+    char ns[24];
     snprintf (ns, sizeof ns, "%" PRId64, now_ns);
-    const char *argv[] = {"HSET", key,  "active",     "1",        "reason",
-                          reason, "by", "reconciler", "since_ns", ns};
-    redisReply *r = kt_store_cmdargv (store, 10, argv, NULL);
-    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+    const char *argv[] = {"HSET", key.s, "active",     "1",        "reason",
+                          reason, "by",  "reconciler", "since_ns", ns};
+    kt_store_result_t r = kt_store_call (store, 10, argv, NULL);
+    int rc = r.kind == KT_STORE_INT ? 0 : -1;
     if (rc < 0)
-        snprintf (why, whylen, "risk:kill: %s",
-                  r && r->type == REDIS_REPLY_ERROR ? r->str : kt_store_errstr (store));
-    if (r)
-        freeReplyObject (r);
+        snprintf (why, whylen, "risk:kill: %s", r.str);
+    kt_store_result_free (&r);
     if (rc == 0)
         kt_store_event (store,
                         (const kt_kv_t[]){KT_S ("type", "risk.kill"), KT_S ("by", "reconciler"),

@@ -59,13 +59,25 @@ s_stop (struct fx *x)
     kt_testctx_stop (&x->t);
 }
 
-//  Run the loop until the reconciler has completed n runs (at most ~5 s).
+//  Run the loop until the proc's queued writes are answered.
+static void
+s_written (struct fx *x)
+{
+    kt_store_t *st = kt_proc_store (x->t.proc);
+    for (int i = 0; i < 500 && kt_store_stats (st).queued > 0; i++)
+        kt_testctx_spin (&x->t, 1, 10, NULL);
+    assert_int_equal (kt_store_stats (st).queued, 0);
+}
+
+//  Run the loop until the reconciler has completed n runs and its queued writes are
+//  answered (at most ~5 s each).
 static void
 s_until_runs (struct fx *x, int64_t n)
 {
     for (int i = 0; i < 500 && recon_runs (x->r) < n; i++)
         kt_testctx_spin (&x->t, 1, 10, NULL);
     assert_true (recon_runs (x->r) >= n);
+    s_written (x);
 }
 
 static char *
@@ -102,6 +114,7 @@ test_agreement_from_broker_calls (void **state)
     assert_true (p && o && t && p < o && o < t);
     free (req);
     assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    s_written (&x);
     assert_string_equal (
         kt_testctx_hget (&x.t, "kt:health:reconciler", "agreement", buf, sizeof buf), "yes");
     assert_string_equal (kt_testctx_hget (&x.t, "kt:health:reconciler", "runs", buf, sizeof buf),
@@ -129,6 +142,7 @@ test_token_exception_is_not_agreement (void **state)
     //  Nothing after the refused call: the run stopped there.
     assert_int_equal (kt_testhttp_count (x.http), 1);
     assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    s_written (&x);
     assert_string_equal (
         kt_testctx_hget (&x.t, "kt:health:reconciler", "agreement", buf, sizeof buf), "no");
     assert_string_equal (
@@ -169,17 +183,17 @@ test_request_runs_now (void **state)
     x.r = recon_new (x.t.proc, &x.cfg);
     s_until_runs (&x, 1);
     kt_store_t *st = kt_proc_store (x.t.peer);
-    redisReply *rep = kt_store_cmd (st, "SET kt:recon:request tradectl-42");
-    assert_non_null (rep);
-    freeReplyObject (rep);
+    kt_store_result_t rep = kt_store_callf (st, "SET kt:recon:request tradectl-42");
+    assert_int_equal (rep.kind, KT_STORE_STR);
+    kt_store_result_free (&rep);
     s_until_runs (&x, 2);
     char buf[64];
     assert_string_equal (s_last (&x, "request", buf, sizeof buf), "tradectl-42");
     assert_string_equal (s_last (&x, "run", buf, sizeof buf), "2");
     //  Taken: it does not run again.
-    rep = kt_store_cmd (st, "EXISTS kt:recon:request");
-    assert_int_equal (rep->integer, 0);
-    freeReplyObject (rep);
+    rep = kt_store_callf (st, "EXISTS kt:recon:request");
+    assert_int_equal (rep.integer, 0);
+    kt_store_result_free (&rep);
     s_stop (&x);
 }
 
