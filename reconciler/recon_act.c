@@ -281,8 +281,8 @@ s_event (kt_store_t *store, const struct recon_finding *f, const char *outcome, 
 
 //  One finding's action. Returns the outcome word for events.
 static const char *
-s_do (kt_proc_t *proc, const struct recon_finding *f, int64_t now_ns, struct recon_act_stats *st,
-      char *why, size_t whylen)
+s_do (kt_proc_t *proc, const struct recon_finding *f, int idx, int64_t now_ns,
+      struct recon_act_stats *st, char *why, size_t whylen)
 {
     kt_store_t *store = kt_proc_store (proc);
     kt_alert_out_t *al = kt_proc_alerts (proc);
@@ -313,9 +313,11 @@ s_do (kt_proc_t *proc, const struct recon_finding *f, int64_t now_ns, struct rec
                 st->settled++;
             break;
         case RECON_A_ADOPT: {
-            //  A coid of its own, and a trade id derived from it, so the adoption is one fill.
+            //  A coid of its own (run time and finding: unique, <= 20 chars for a tag), and
+            //  a trade id derived from it, so the adoption is one fill.
             char coid[KT_ID_LEN];
-            snprintf (coid, sizeof coid, "x%" PRId64, now_ns / 1000000);
+            snprintf (coid, sizeof coid, "x%" PRId64 "-%d", now_ns / 1000000 % 10000000000000,
+                      idx % 1000);
             struct recon_finding g = *f;
             snprintf (g.trade_id, sizeof g.trade_id, "adopt-%s", coid);
             g.order_id[0] = '\0';
@@ -392,7 +394,7 @@ recon_act (kt_proc_t *proc, const struct recon_result *res, int64_t now_ns,
             if (f->action != order[k])
                 continue;
             char why[256] = "";
-            const char *outcome = s_do (proc, f, now_ns, stats, why, sizeof why);
+            const char *outcome = s_do (proc, f, i, now_ns, stats, why, sizeof why);
             kt_log_info ("recon.finding", KT_S ("class", recon_class_str (f->cls)),
                          KT_S ("action", recon_action_str (f->action)), KT_S ("outcome", outcome),
                          KT_S ("sym", f->sym), KT_S ("coid", f->coid),

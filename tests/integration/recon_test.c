@@ -6,7 +6,9 @@
  *  and a second report of the same trade); an UNRESOLVED order settled from kite-sim's
  *  order book by its tag, once; a position opened at kite-sim behind our back halted
  *  (kill switch, CRITICAL alert) with recon.unknown_position "halt" and adopted as
- *  EXTERNAL with "adopt". Ports are free ones; the config is the shipped sim.json with
+ *  EXTERNAL with "adopt"; our stop's fill closing a position (exit reason RECONCILED);
+ *  an order cancelled at the broker settled; a quantity changed at the broker halted
+ *  with both views in the alert. Ports are free ones; the config is the shipped sim.json with
  *  its addresses changed. */
 
 #include <arpa/inet.h>
@@ -39,6 +41,7 @@ struct env {
     char cfg_adopt[128];
     char cfg_halt[128];
     char sym[3][KT_SYM_LEN]; //  options kite-sim lists
+    char ru1[32];            //  kite-sim's id of the order behind UNRESOLVED RU1
 };
 
 static struct env s_env;
@@ -337,23 +340,31 @@ s_run_until_agree (const char *tag)
 }
 
 static void
-s_order (const char *coid, const char *sym, kt_side_t side, kt_order_type_t type, int64_t price,
-         kt_ord_status_t status)
+s_order_as (const char *coid, const char *sym, kt_side_t side, kt_order_type_t type, int64_t price,
+            kt_ord_status_t status, kt_purpose_t purpose, const char *parent)
 {
     struct kt_order_rec o = {0};
+    snprintf (o.parent, sizeof o.parent, "%s", parent);
     snprintf (o.coid, sizeof o.coid, "%s", coid);
     snprintf (o.intent_id, sizeof o.intent_id, "i-%s", coid);
     snprintf (o.sym, sizeof o.sym, "%s", sym);
     o.side = side;
     o.order_type = type;
     o.product = KT_PROD_MIS;
-    o.purpose = KT_PURPOSE_ENTRY;
+    o.purpose = purpose;
     o.qty = 75;
     o.price = price;
     o.status = status;
     char why[256];
     assert_int_equal (
         kt_book_order_create (s_env.store, &o, kt_clock_wall_ns (), NULL, why, sizeof why), 1);
+}
+
+static void
+s_order (const char *coid, const char *sym, kt_side_t side, kt_order_type_t type, int64_t price,
+         kt_ord_status_t status)
+{
+    s_order_as (coid, sym, side, type, price, status, KT_PURPOSE_ENTRY, "");
 }
 
 //  ---- the scenarios -----------------------------------------------------------------------------
@@ -433,6 +444,7 @@ test_unresolved_settled_by_tag (void **state)
     s_run_until_agree ("unresolved-1");
     s_run_until_agree ("unresolved-2");
     assert_int_equal (s_findings ("class=unresolved", "coid=RU1"), 1);
+    snprintf (s_env.ru1, sizeof s_env.ru1, "%s", id);
     free (id);
 }
 
@@ -490,6 +502,72 @@ test_unknown_position_adopted (void **state)
     assert_string_equal (s_hget ("kt:risk:kill", "active", buf, sizeof buf), "");
 }
 
+static void
+test_closed_by_stop (void **state)
+{
+    (void) state;
+    //  The short from the missing fill is protected by our stop; the stop fills at the
+    //  broker and the book never hears of it.
+    char pos[64], buf[64];
+    snprintf (pos, sizeof pos, "kt:pos:%s", s_env.sym[0]);
+    assert_string_equal (s_hget (pos, "qty", buf, sizeof buf), "-75");
+    s_order_as ("RS1", s_env.sym[0], KT_SIDE_BUY, KT_OT_MARKET, 0, KT_OS_OPEN, KT_PURPOSE_STOP,
+                "RF1");
+    char form[512];
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY&order_type=MARKET"
+              "&quantity=75&product=MIS&market_protection=-1&tag=RS1",
+              s_env.sym[0]);
+    free (s_place (form));
+    assert_true (s_wait_field (pos, "qty", "0", 10000));
+    assert_string_equal (s_hget (pos, "exit_reason", buf, sizeof buf), "RECONCILED");
+    assert_string_equal (s_hget ("kt:order:RS1", "status", buf, sizeof buf), "FILLED");
+    assert_string_equal (s_hget ("kt:order:RS1", "exit_reason", buf, sizeof buf), "RECONCILED");
+    assert_int_equal (s_int_of ("SISMEMBER kt:positions %s", s_env.sym[0]), 0);
+    s_run_until_agree ("stop-1");
+    assert_int_equal (s_findings ("class=closed_by_stop", "outcome=done"), 1);
+}
+
+static void
+test_order_cancelled_at_broker (void **state)
+{
+    (void) state;
+    //  RU1 rests at the broker; someone cancels it there.
+    char path[96];
+    snprintf (path, sizeof path, "/orders/regular/%s", s_env.ru1);
+    kt_http_resp_t *r = s_sim ("DELETE", path, NULL);
+    assert_int_equal (r->status, 200);
+    kt_http_resp_destroy (&r);
+    assert_true (s_wait_field ("kt:order:RU1", "status", "CANCELLED", 10000));
+    char buf[64];
+    assert_string_equal (s_hget ("kt:order:RU1", "broker_status", buf, sizeof buf), "CANCELLED");
+    assert_int_equal (s_int_of ("SISMEMBER kt:orders:open %s", "RU1"), 0);
+    s_run_until_agree ("cancel-1");
+    assert_int_equal (s_findings ("class=order_state", "coid=RU1"), 1);
+}
+
+static void
+test_qty_mismatch_halts (void **state)
+{
+    (void) state;
+    //  The adopted short changes at the broker with no order or trade of ours.
+    char form[256], buf[256];
+    snprintf (form, sizeof form, "kind=position&tradingsymbol=%s&quantity=-75", s_env.sym[2]);
+    s_admin (form);
+    assert_true (s_wait_field ("kt:risk:kill", "active", "1", 15000));
+    assert_non_null (strstr (s_hget ("kt:risk:kill", "reason", buf, sizeof buf), s_env.sym[2]));
+    const char *line =
+        kt_testproc_log_wait (s_env.recon, "alert.raised", "recon.qty_mismatch", 5000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "CRITICAL"));
+    assert_non_null (strstr (line, "Redis view"));
+    assert_non_null (strstr (line, "qty -150"));
+    assert_int_equal (s_findings ("class=qty_mismatch", "redis_qty=-150") >= 2, 1);
+    assert_true (s_findings ("class=qty_mismatch", "outcome=done") >= 1);
+    snprintf (form, sizeof form, "kt:pos:%s", s_env.sym[2]);
+    assert_string_equal (s_hget (form, "qty", buf, sizeof buf), "-150");
+}
+
 int
 main (void)
 {
@@ -499,6 +577,9 @@ main (void)
         cmocka_unit_test (test_unresolved_settled_by_tag),
         cmocka_unit_test (test_unknown_position_halts),
         cmocka_unit_test (test_unknown_position_adopted),
+        cmocka_unit_test (test_closed_by_stop),
+        cmocka_unit_test (test_order_cancelled_at_broker),
+        cmocka_unit_test (test_qty_mismatch_halts),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
