@@ -11,15 +11,12 @@
  *  with both views in the alert. Ports are free ones; the config is the shipped sim.json with
  *  its addresses changed. */
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -28,12 +25,11 @@
 #include "kt.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
-
-#define TOKEN "itest_token"
+#include "kt_testsim.h"
 
 struct env {
     kt_testredis_t *redis;
-    kt_testproc_t *sim;
+    kt_testsim_t *sim;
     kt_testproc_t *recon;
     kt_store_t *store;
     char dir[64];
@@ -46,23 +42,9 @@ struct env {
 
 static struct env s_env;
 
-static const char *const s_proc_env[] = {
-    "KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret", "KITE_ACCESS_TOKEN=" TOKEN, NULL};
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 &&
-        getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-        port = ntohs (a.sin_port);
-    close (fd);
-    return port;
-}
+static const char *const s_proc_env[] = {"KITE_API_KEY=sim_api_key",
+                                         "KITE_API_SECRET=sim_api_secret",
+                                         "KITE_ACCESS_TOKEN=" KT_TESTSIM_TOKEN, NULL};
 
 static void
 s_sleep_ms (int ms)
@@ -76,12 +58,7 @@ s_sleep_ms (int ms)
 static kt_http_resp_t *
 s_sim (const char *method, const char *path, const char *form)
 {
-    char url[256];
-    snprintf (url, sizeof url, "%s%s", s_env.base, path);
-    const char *headers[] = {"X-Kite-Version: 3", "Authorization: token sim_api_key:" TOKEN, NULL};
-    kt_http_req_t req = {
-        .method = method, .url = url, .headers = headers, .body = form, .timeout_ms = 5000};
-    return kt_http_sync (&req);
+    return kt_testsim_call (s_env.sim, method, path, form);
 }
 
 //  Place an order at kite-sim behind the system's back; returns its order id (owned).
@@ -167,7 +144,7 @@ s_write_config (const char *path, const char *unknown)
     cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "redis"), "port",
                                cJSON_CreateNumber (s_env.redis->port));
     cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "kite"), "api_url",
-                               cJSON_CreateString (s_env.base));
+                               cJSON_CreateString (kt_testsim_base (s_env.sim)));
     cJSON *clock = cJSON_GetObjectItem (root, "clock");
     cJSON_ReplaceItemInObject (clock, "date", cJSON_CreateString ("2025-11-24"));
     cJSON_ReplaceItemInObject (clock, "start", cJSON_CreateString ("10:00"));
@@ -215,30 +192,10 @@ s_setup (void **state)
     snprintf (s_env.dir, sizeof s_env.dir, "/tmp/kt-recon-XXXXXX");
     if (!mkdtemp (s_env.dir))
         return -1;
-    int http = s_free_port (), ws;
-    do
-        ws = s_free_port ();
-    while (ws == http);
-    char hp[32], wp[32];
-    snprintf (hp, sizeof hp, "127.0.0.1:%d", http);
-    snprintf (wp, sizeof wp, "127.0.0.1:%d", ws);
-    snprintf (s_env.base, sizeof s_env.base, "http://%s", hp);
-    const char *args[] = {"--http",         hp,        "--ws",        wp,        "--date",
-                          "2025-11-24",     "--start", "10:00",       "--speed", "1",
-                          "--access-token", TOKEN,     "--log-level", "warn",    NULL};
-    s_env.sim = kt_testproc_start ("kite-sim", args, NULL);
+    static const char *const sim_args[] = {"--date",  "2025-11-24", "--start", "10:00",
+                                           "--speed", "1",          NULL};
+    s_env.sim = kt_testsim_start (sim_args);
     if (!s_env.sim)
-        return -1;
-    //  Ready when it answers.
-    bool up = false;
-    for (int i = 0; i < 300 && !up; i++) {
-        kt_http_resp_t *r = kt_http_get_sync (s_env.base, NULL, 500);
-        up = r->err == KT_HTTP_OK;
-        kt_http_resp_destroy (&r);
-        if (!up)
-            s_sleep_ms (20);
-    }
-    if (!up)
         return -1;
     snprintf (s_env.cfg_adopt, sizeof s_env.cfg_adopt, "%s/adopt.json", s_env.dir);
     snprintf (s_env.cfg_halt, sizeof s_env.cfg_halt, "%s/halt.json", s_env.dir);
@@ -257,7 +214,7 @@ s_teardown (void **state)
 {
     (void) state;
     kt_testproc_destroy (&s_env.recon);
-    kt_testproc_destroy (&s_env.sim);
+    kt_testsim_destroy (&s_env.sim);
     kt_store_destroy (&s_env.store);
     kt_testredis_stop (&s_env.redis);
     char cmd[128];
@@ -273,11 +230,10 @@ static char *
 s_hget (const char *key, const char *field, char *buf, size_t len)
 {
     buf[0] = '\0';
-    redisReply *r = kt_store_cmd (s_env.store, "HGET %s %s", key, field);
-    if (r && r->type == REDIS_REPLY_STRING)
-        snprintf (buf, len, "%s", r->str);
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (s_env.store, "HGET %s %s", key, field);
+    if (r.kind == KT_STORE_STR)
+        snprintf (buf, len, "%s", r.str);
+    kt_store_result_free (&r);
     return buf;
 }
 
@@ -298,10 +254,9 @@ s_wait_field (const char *key, const char *field, const char *want, int ms)
 static long long
 s_int_of (const char *fmt, const char *arg)
 {
-    redisReply *r = kt_store_cmd (s_env.store, fmt, arg);
-    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (s_env.store, fmt, arg);
+    long long v = r.kind == KT_STORE_INT ? r.integer : -1;
+    kt_store_result_free (&r);
     return v;
 }
 
@@ -309,23 +264,24 @@ s_int_of (const char *fmt, const char *arg)
 static int
 s_findings (const char *a, const char *b)
 {
-    redisReply *r = kt_store_cmd (s_env.store, "XRANGE kt:events - +");
+    kt_store_result_t r = kt_store_callf (s_env.store, "XRANGE kt:events - +");
     int n = 0;
-    for (size_t i = 0; r && i < r->elements; i++) {
-        const redisReply *f = r->element[i]->element[1];
+    for (size_t i = 0; i < r.elements; i++) {
+        kt_store_result_t entry = kt_store_result_at (&r, i);
+        kt_store_result_t f = kt_store_result_at (&entry, 1);
         bool type = false, has_a = !a, has_b = !b;
-        for (size_t k = 0; k + 1 < f->elements; k += 2) {
-            const char *name = f->element[k]->str, *val = f->element[k + 1]->str;
-            type |= strcmp (name, "type") == 0 && strcmp (val, "recon.finding") == 0;
+        for (size_t k = 0; k + 1 < f.elements; k += 2) {
+            kt_store_result_t name = kt_store_result_at (&f, k),
+                              val = kt_store_result_at (&f, k + 1);
+            type |= strcmp (name.str, "type") == 0 && strcmp (val.str, "recon.finding") == 0;
             char pair[160];
-            snprintf (pair, sizeof pair, "%s=%s", name, val);
+            snprintf (pair, sizeof pair, "%s=%s", name.str, val.str);
             has_a |= a && strcmp (pair, a) == 0;
             has_b |= b && strcmp (pair, b) == 0;
         }
         n += type && has_a && has_b;
     }
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_free (&r);
     return n;
 }
 
@@ -333,8 +289,8 @@ s_findings (const char *a, const char *b)
 static void
 s_run_until_agree (const char *tag)
 {
-    redisReply *r = kt_store_cmd (s_env.store, "SET kt:recon:request %s", tag);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (s_env.store, "SET kt:recon:request %s", tag);
+    kt_store_result_free (&r);
     assert_true (s_wait_field ("kt:recon:last", "request", tag, 10000));
     assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
 }
@@ -409,11 +365,13 @@ test_missing_fill_applied_once (void **state)
     //  More runs, and exec-gateway reporting the same trade late: still once.
     s_run_until_agree ("fill-1");
     s_run_until_agree ("fill-2");
-    redisReply *r = kt_store_cmd (s_env.store, "SMEMBERS kt:order:RF1:trades");
+    kt_store_result_t r = kt_store_callf (s_env.store, "SMEMBERS kt:order:RF1:trades");
+    kt_store_result_t tid = kt_store_result_at (&r, 0);
+    assert_int_equal (tid.kind, KT_STORE_STR);
     struct kt_book_fill fill = {.qty = 75, .price = 100};
     snprintf (fill.coid, sizeof fill.coid, "RF1");
-    snprintf (fill.trade_id, sizeof fill.trade_id, "%s", r->element[0]->str);
-    freeReplyObject (r);
+    snprintf (fill.trade_id, sizeof fill.trade_id, "%s", tid.str);
+    kt_store_result_free (&r);
     struct kt_book_fill_result res;
     char why[256];
     assert_int_equal (kt_book_fill (s_env.store, &fill, &res, why, sizeof why), 0);
@@ -480,8 +438,8 @@ test_unknown_position_adopted (void **state)
 {
     (void) state;
     kt_testproc_destroy (&s_env.recon);
-    redisReply *r = kt_store_cmd (s_env.store, "DEL kt:risk:kill");
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (s_env.store, "DEL kt:risk:kill");
+    kt_store_result_free (&r);
     s_env.recon = s_start_recon (s_env.cfg_adopt);
     char pos[64], buf[64];
     snprintf (pos, sizeof pos, "kt:pos:%s", s_env.sym[2]);
