@@ -255,6 +255,11 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     }
 
     //  2. Broker trades the book has not applied.
+    for (int i = 0; i < r->npos; i++) {
+        struct s_sym *s = s_sym (syms, r->pos[i].sym);
+        if (s)
+            s->redis += r->pos[i].qty;
+    }
     for (int i = 0; i < b->ntrade; i++) {
         const struct recon_btrade *t = &b->trade[i];
         const struct recon_bord *bo = s_broker_order (b, t->order_id);
@@ -266,8 +271,13 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
             continue;
         bool venue = !s_our_order (r, bo->tag);
         struct s_sym *s = s_sym (syms, t->sym);
+        int64_t d = s_signed (t->side, t->qty);
+        //  The venue's square-off is booked only where it reduces a position the book
+        //  holds; closing one the book never had is left to the position comparison.
+        if (venue && (!s || s->redis + s->delta == 0 || (s->redis + s->delta > 0) == (d > 0)))
+            continue;
         if (s)
-            s->delta += s_signed (t->side, t->qty);
+            s->delta += d;
         struct recon_finding *f =
             s_add (out, venue ? RECON_C_VENUE_CLOSE : RECON_C_MISSING_FILL, true);
         if (!f)
@@ -303,11 +313,6 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
             s->last_px = b->pos[i].last_px;
             s->token = b->pos[i].token;
         }
-    }
-    for (int i = 0; i < r->npos; i++) {
-        struct s_sym *s = s_sym (syms, r->pos[i].sym);
-        if (s)
-            s->redis += r->pos[i].qty;
     }
     for (int i = 0; i < syms->n; i++) {
         const struct s_sym *s = &syms->s[i];

@@ -231,6 +231,24 @@ test_venue_square_off (void **state)
     assert_int_equal (s_diff (v), 0);
 }
 
+static void
+test_venue_close_of_a_position_we_never_had (void **state)
+{
+    struct views *v = *state;
+    //  The venue squares off a position the book does not hold (someone else's, or one
+    //  we halted on): booking it would open one. Nothing to book, positions agree.
+    struct recon_bord *o = s_bord (v, "251124000000008", "", "COMPLETE", KT_SIDE_BUY, 75);
+    snprintf (o->placed_by, sizeof o->placed_by, RECON_PLACED_BY_VENUE);
+    s_btrade (v, "00000008", "251124000000008", KT_SIDE_BUY, 75, 12000);
+    s_bpos (v, SYM, 0, 0);
+    assert_int_equal (s_diff (v), 0);
+    //  Nor one that would add to a long.
+    s_rpos (v, 75);
+    s_bpos (v, SYM, 75, 12000);
+    v->b.pos[0].qty = 0;
+    assert_int_equal (s_diff (v), 0);
+}
+
 //  ---- positions -------------------------------------------------------------------------
 
 static void
@@ -556,6 +574,7 @@ main (void)
         T (test_trade_of_an_order_not_yet_listed_waits),
         T (test_closed_by_stop),
         T (test_venue_square_off),
+        T (test_venue_close_of_a_position_we_never_had),
         T (test_qty_mismatch_halts_after_the_budget),
         T (test_position_gone_at_broker_is_a_mismatch),
         T (test_unknown_position_halt_or_adopt),
