@@ -23,8 +23,9 @@ struct kt_recon_last {
     int64_t duration_us;    //  broker calls + comparison + actions (wall)
     bool agree;             //  this run found the broker and Redis equal
     int64_t agree_ns;       //  last run that agreed (0 = none yet)
-    bool session_ok;        //  the last broker call was answered (not a TokenException)
-    int64_t session_ok_ns;  //  last successful broker call
+    bool session_ok;        //  1 after a run whose broker calls all succeeded; 0 before any
+                            //  and after a TokenException (kept on other failures)
+    int64_t session_ok_ns;  //  last run whose broker calls all succeeded
     char broker_error[128]; //  why the broker comparison failed ("" = it did not)
     char request[64];       //  the recon:request value this run answered ("" = timer)
     int64_t broker_positions, broker_orders, broker_trades;

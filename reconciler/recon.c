@@ -81,7 +81,10 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
     snprintf (what, sizeof what, "GET %s: %s", s_paths[self->stage], why);
     self->last.ts_ns = kt_proc_now_ns (self->proc);
     self->last.agree = false;
-    self->last.session_ok = false;
+    //  Only the broker saying so ends the session; a timeout or a 5xx says nothing about
+    //  it (session_ok_ns keeps the age of the last proof, from a real call).
+    if (st == RECON_B_TOKEN)
+        self->last.session_ok = false;
     snprintf (self->last.broker_error, sizeof self->last.broker_error, "%.120s", what);
     self->last.findings = self->last.unconfirmed = 0;
     kt_log_error ("recon.broker", KT_S ("status", recon_bstatus_str (st)), KT_S ("why", what),

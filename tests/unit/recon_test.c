@@ -175,6 +175,28 @@ test_unreachable_broker_and_bad_answers (void **state)
 }
 
 static void
+test_outage_keeps_the_last_session_proof (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    char buf[128], proof[32];
+    assert_string_equal (s_last (&x, "session_ok", buf, sizeof buf), "1");
+    s_last (&x, "session_ok_ns", proof, sizeof proof);
+    //  The broker goes away: no agreement, but the session was not refused.
+    kt_testhttp_destroy (&x.http);
+    assert_int_equal (recon_run (x.r), 0);
+    s_until_runs (&x, 2);
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "0");
+    assert_string_equal (s_last (&x, "session_ok", buf, sizeof buf), "1");
+    assert_string_equal (s_last (&x, "session_ok_ns", buf, sizeof buf), proof);
+    assert_non_null (strstr (s_last (&x, "broker_error", buf, sizeof buf), "connect"));
+    s_stop (&x);
+}
+
+static void
 test_request_runs_now (void **state)
 {
     (void) state;
@@ -215,6 +237,7 @@ main (void)
         cmocka_unit_test (test_agreement_from_broker_calls),
         cmocka_unit_test (test_token_exception_is_not_agreement),
         cmocka_unit_test (test_unreachable_broker_and_bad_answers),
+        cmocka_unit_test (test_outage_keeps_the_last_session_proof),
         cmocka_unit_test (test_request_runs_now),
         cmocka_unit_test (test_bad_unknown_position_setting),
     };
