@@ -227,22 +227,31 @@ s_settle (kt_store_t *store, const struct recon_finding *f, int64_t now_ns, char
     return 1;
 }
 
-//  The kill switch risk-gate honours (docs/risk-gate.md "Kill switch"). Synchronous:
-//  the finding's outcome says whether it is set.
+//  The kill switch risk-gate honours (docs/risk-gate.md "Kill switch"), set only when it
+//  is not set already: a halt that stands keeps its first reason and time.
+static const char s_lua_halt[] =
+    "if redis.call('HGET', KEYS[1], 'active') == '1' then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'active', '1', 'reason', ARGV[1], 'by', 'reconciler',\n"
+    "           'since_ns', ARGV[2])\n"
+    "return 1\n";
+
+//  Set the kill switch. Synchronous: the finding's outcome says whether it is set.
+//  Returns 1 set now, 0 already set, -1 failure (why).
 static int
 s_halt (kt_store_t *store, const char *reason, int64_t now_ns, char *why, size_t whylen)
 {
     kt_key_t key = kt_store_keyv (store, "risk:kill");
     char ns[24];
     snprintf (ns, sizeof ns, "%" PRId64, now_ns);
-    const char *argv[] = {"HSET", key.s, "active",     "1",        "reason",
-                          reason, "by",  "reconciler", "since_ns", ns};
-    kt_store_result_t r = kt_store_call (store, 10, argv, NULL);
-    int rc = r.kind == KT_STORE_INT ? 0 : -1;
+    const char *keys[] = {key.s};
+    const char *args[] = {reason, ns};
+    kt_store_result_t r = kt_store_eval_call (
+        store, kt_store_script (store, "recon_halt", s_lua_halt), 1, keys, 2, args);
+    int rc = r.kind == KT_STORE_INT ? (int) r.integer : -1;
     if (rc < 0)
         snprintf (why, whylen, "risk:kill: %s", r.str);
     kt_store_result_free (&r);
-    if (rc == 0)
+    if (rc == 1)
         kt_store_event (store,
                         (const kt_kv_t[]){KT_S ("type", "risk.kill"), KT_S ("by", "reconciler"),
                                           KT_S ("reason", reason), KT_END});
@@ -345,8 +354,10 @@ s_do (kt_proc_t *proc, const struct recon_finding *f, int idx, int64_t now_ns,
                            "%s%s",
                            recon_class_str (f->cls), f->sym, f->broker_qty, f->sym, f->redis_qty,
                            rc < 0 ? "; kill switch NOT set: " : "", rc < 0 ? why : "");
-            if (rc == 0)
+            if (rc >= 0)
                 st->halted = 1;
+            if (rc == 0)
+                return "already_halted";
             break;
         }
         case RECON_A_ALERT:

@@ -274,6 +274,19 @@ test_adopt_and_halt (void **state)
     assert_int_equal (s_events (x, "broker_qty", "75"), 1);
     assert_int_equal (s_events (x, "redis_qty", "150"), 1);
     assert_int_equal (s_events (x, "action", "adopt"), 1);
+    //  The next run halts again: the standing switch keeps its first reason and time.
+    char since[32];
+    s_hget (x, "kt:risk:kill", "since_ns", since, sizeof since);
+    snprintf (g->text, sizeof g->text, "NIFTY25N2524100PE: broker 0, book 150");
+    x->res->n = 0;
+    struct recon_finding again = *g;
+    x->res->f[x->res->n++] = again;
+    recon_act (x->t.proc, x->res, 9000000000, &st);
+    assert_int_equal (st.halted, 1);
+    assert_string_equal (s_hget (x, "kt:risk:kill", "since_ns", buf, sizeof buf), since);
+    assert_string_equal (s_hget (x, "kt:risk:kill", "reason", buf, sizeof buf),
+                         "RECON: NIFTY25N2524100PE: broker 75, book 150");
+    assert_int_equal (s_events (x, "outcome", "already_halted"), 1);
 }
 
 static void
