@@ -2,12 +2,12 @@
  *
  *  Shows, each discrepancy made behind the system's back through kite-sim's REST and
  *  admin endpoints: agreement on an empty account (recon:last agree, risk:state
- *  recon_ok_ns); a fill missing in Redis applied once (and still once after more runs
- *  and a second report of the same trade); an UNRESOLVED order settled from kite-sim's
- *  order book by its tag, once; a position opened at kite-sim behind our back halted
- *  (kill switch, CRITICAL alert) with recon.unknown_position "halt" and adopted as
- *  EXTERNAL with "adopt"; our stop's fill closing a position (exit reason RECONCILED);
- *  an order cancelled at the broker settled; a quantity changed at the broker halted
+ *  recon_ok_ns, and a real risk-gate going REDUCING -> ACTIVE by itself); a fill missing in Redis
+ * applied once (and still once after more runs and a second report of the same trade); an
+ * UNRESOLVED order settled from kite-sim's order book by its tag, once; a position opened at
+ * kite-sim behind our back halted (kill switch, CRITICAL alert) with recon.unknown_position "halt"
+ * and adopted as EXTERNAL with "adopt"; our stop's fill closing a position (exit reason
+ * RECONCILED); an order cancelled at the broker settled; a quantity changed at the broker halted
  *  with both views in the alert. Ports are free ones; the config is the shipped sim.json with
  *  its addresses changed. */
 
@@ -31,6 +31,7 @@ struct env {
     kt_testredis_t *redis;
     kt_testsim_t *sim;
     kt_testproc_t *recon;
+    kt_testproc_t *risk;
     kt_store_t *store;
     char dir[64];
     char base[64]; //  kite-sim REST base
@@ -170,16 +171,22 @@ s_write_config (const char *path, const char *unknown)
 }
 
 static kt_testproc_t *
-s_start_recon (const char *cfg)
+s_start_proc (const char *name, const char *cfg)
 {
     const char *args[] = {"-c", cfg, NULL};
-    kt_testproc_t *p = kt_testproc_start ("reconciler", args, s_proc_env);
+    kt_testproc_t *p = kt_testproc_start (name, args, s_proc_env);
     assert_non_null (p);
     if (!kt_testproc_log_wait (p, "proc.start", NULL, 5000)) {
         kt_testproc_log_dump (p, 3000);
-        fail_msg ("reconciler did not start");
+        fail_msg ("%s did not start", name);
     }
     return p;
+}
+
+static kt_testproc_t *
+s_start_recon (const char *cfg)
+{
+    return s_start_proc ("reconciler", cfg);
 }
 
 static int
@@ -214,6 +221,7 @@ s_teardown (void **state)
 {
     (void) state;
     kt_testproc_destroy (&s_env.recon);
+    kt_testproc_destroy (&s_env.risk);
     kt_testsim_destroy (&s_env.sim);
     kt_store_destroy (&s_env.store);
     kt_testredis_stop (&s_env.redis);
@@ -330,8 +338,17 @@ test_agreement_on_an_empty_account (void **state)
 {
     (void) state;
     s_pick_symbols ();
+    //  risk-gate starts REDUCING and waits for the reconciler.
+    s_env.risk = s_start_proc ("risk-gate", s_env.cfg_adopt);
+    assert_true (s_wait_field ("kt:risk:state", "state", "REDUCING", 10000));
     s_env.recon = s_start_recon (s_env.cfg_adopt);
     assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
+    //  ... and turns ACTIVE on the first agreement, with no help.
+    if (!s_wait_field ("kt:risk:state", "state", "ACTIVE", 10000))
+        kt_testproc_log_dump (s_env.risk, 3000);
+    char st[64];
+    assert_string_equal (s_hget ("kt:risk:state", "state", st, sizeof st), "ACTIVE");
+    kt_testproc_destroy (&s_env.risk);
     char buf[64], ok[64];
     assert_string_equal (s_hget ("kt:recon:last", "session_ok", buf, sizeof buf), "1");
     assert_string_equal (s_hget ("kt:recon:last", "findings", buf, sizeof buf), "0");
