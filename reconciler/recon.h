@@ -98,7 +98,7 @@ struct recon_known {
 };
 
 #define RECON_RPOS_MAX 512
-#define RECON_RORD_MAX 2048
+#define RECON_RORD_MAX (RECON_BORD_MAX + 2048) //  every order the broker names, plus open ones
 #define RECON_KNOWN_MAX 12000
 
 //  The part of the book a run compares: open positions, open orders, the orders the

@@ -50,46 +50,139 @@ recon_kite_status (const char *word)
     return KT_OS_OPEN;
 }
 
-//  ---- lookups -------------------------------------------------------------------------
+//  ---- lookups ---------------------------------------------------------------------------
+
+//  Sorted views of the inputs, so a day of 5000 orders compares in milliseconds
+//  (bsearch) rather than seconds (nested scans).
+struct s_ix {
+    const struct kt_order_rec **ours; //  by coid
+    const struct recon_known **known; //  by coid, trade id
+    const struct recon_bord **by_id;  //  by order id
+    const struct recon_bord **by_tag; //  by tag
+    int nours, nknown, nord;
+};
+
+static int
+s_cmp_ours (const void *a, const void *b)
+{
+    return strcmp ((*(const struct kt_order_rec *const *) a)->coid,
+                   (*(const struct kt_order_rec *const *) b)->coid);
+}
+
+static int
+s_cmp_known (const void *a, const void *b)
+{
+    const struct recon_known *x = *(const struct recon_known *const *) a;
+    const struct recon_known *y = *(const struct recon_known *const *) b;
+    int c = strcmp (x->coid, y->coid);
+    return c ? c : strcmp (x->trade_id, y->trade_id);
+}
+
+static int
+s_cmp_id (const void *a, const void *b)
+{
+    return strcmp ((*(const struct recon_bord *const *) a)->order_id,
+                   (*(const struct recon_bord *const *) b)->order_id);
+}
+
+static int
+s_cmp_tag (const void *a, const void *b)
+{
+    return strcmp ((*(const struct recon_bord *const *) a)->tag,
+                   (*(const struct recon_bord *const *) b)->tag);
+}
+
+static void *
+s_alloc (size_t n, size_t size)
+{
+    void *p = calloc (n ? n : 1, size);
+    if (!p)
+        abort ();
+    return p;
+}
+
+static void
+s_ix_build (struct s_ix *ix, const struct recon_broker *b, const struct recon_redis *r)
+{
+    ix->nours = r->nord;
+    ix->nknown = r->nknown;
+    ix->nord = b->nord;
+    ix->ours = s_alloc ((size_t) r->nord, sizeof *ix->ours);
+    ix->known = s_alloc ((size_t) r->nknown, sizeof *ix->known);
+    ix->by_id = s_alloc ((size_t) b->nord, sizeof *ix->by_id);
+    ix->by_tag = s_alloc ((size_t) b->nord, sizeof *ix->by_tag);
+    for (int i = 0; i < r->nord; i++)
+        ix->ours[i] = &r->ord[i];
+    for (int i = 0; i < r->nknown; i++)
+        ix->known[i] = &r->known[i];
+    for (int i = 0; i < b->nord; i++)
+        ix->by_id[i] = ix->by_tag[i] = &b->ord[i];
+    qsort (ix->ours, (size_t) ix->nours, sizeof *ix->ours, s_cmp_ours);
+    qsort (ix->known, (size_t) ix->nknown, sizeof *ix->known, s_cmp_known);
+    qsort (ix->by_id, (size_t) ix->nord, sizeof *ix->by_id, s_cmp_id);
+    qsort (ix->by_tag, (size_t) ix->nord, sizeof *ix->by_tag, s_cmp_tag);
+}
+
+static void
+s_ix_free (struct s_ix *ix)
+{
+    free (ix->ours);
+    free (ix->known);
+    free (ix->by_id);
+    free (ix->by_tag);
+}
 
 static const struct kt_order_rec *
-s_our_order (const struct recon_redis *r, const char *coid)
+s_our_order (const struct s_ix *ix, const char *coid)
 {
     if (!coid[0])
         return NULL;
-    for (int i = 0; i < r->nord; i++)
-        if (strcmp (r->ord[i].coid, coid) == 0)
-            return &r->ord[i];
-    return NULL;
+    struct kt_order_rec key;
+    snprintf (key.coid, sizeof key.coid, "%s", coid);
+    const struct kt_order_rec *kp = &key;
+    const struct kt_order_rec **hit =
+        bsearch (&kp, ix->ours, (size_t) ix->nours, sizeof *ix->ours, s_cmp_ours);
+    return hit ? *hit : NULL;
 }
 
 static bool
-s_known (const struct recon_redis *r, const char *coid, const char *trade_id)
+s_known (const struct s_ix *ix, const char *coid, const char *trade_id)
 {
-    for (int i = 0; i < r->nknown; i++)
-        if (strcmp (r->known[i].trade_id, trade_id) == 0 && strcmp (r->known[i].coid, coid) == 0)
-            return true;
-    return false;
+    struct recon_known key;
+    snprintf (key.coid, sizeof key.coid, "%s", coid);
+    snprintf (key.trade_id, sizeof key.trade_id, "%s", trade_id);
+    const struct recon_known *kp = &key;
+    return bsearch (&kp, ix->known, (size_t) ix->nknown, sizeof *ix->known, s_cmp_known) != NULL;
 }
 
 static const struct recon_bord *
-s_broker_order (const struct recon_broker *b, const char *order_id)
+s_broker_order (const struct s_ix *ix, const char *order_id)
 {
-    for (int i = 0; i < b->nord; i++)
-        if (strcmp (b->ord[i].order_id, order_id) == 0)
-            return &b->ord[i];
-    return NULL;
+    struct recon_bord key;
+    snprintf (key.order_id, sizeof key.order_id, "%s", order_id);
+    const struct recon_bord *kp = &key;
+    const struct recon_bord **hit =
+        bsearch (&kp, ix->by_id, (size_t) ix->nord, sizeof *ix->by_id, s_cmp_id);
+    return hit ? *hit : NULL;
 }
 
 //  Number of broker orders carrying tag (autoslice children share their parent's).
 static int
-s_tag_count (const struct recon_broker *b, const char *tag)
+s_tag_count (const struct s_ix *ix, const char *tag)
 {
-    int n = 0;
-    for (int i = 0; i < b->nord; i++)
-        if (strcmp (b->ord[i].tag, tag) == 0)
-            n++;
-    return n;
+    struct recon_bord key;
+    snprintf (key.tag, sizeof key.tag, "%s", tag);
+    const struct recon_bord *kp = &key;
+    const struct recon_bord **hit =
+        bsearch (&kp, ix->by_tag, (size_t) ix->nord, sizeof *ix->by_tag, s_cmp_tag);
+    if (!hit)
+        return 0;
+    const struct recon_bord **lo = hit, **hi = hit;
+    while (lo > ix->by_tag && strcmp ((*(lo - 1))->tag, tag) == 0)
+        lo--;
+    while (hi + 1 < ix->by_tag + ix->nord && strcmp ((*(hi + 1))->tag, tag) == 0)
+        hi++;
+    return (int) (hi - lo) + 1;
 }
 
 bool
@@ -107,9 +200,9 @@ recon_venue_coid (const struct recon_bord *bo, char *coid, size_t len)
 //  The coid under which an order of the broker's is booked: our tag, "v" + order id for
 //  the venue's square-off, "" for anything else (someone else's order).
 static void
-s_coid_of (const struct recon_bord *bo, const struct recon_redis *r, char *coid, size_t len)
+s_coid_of (const struct recon_bord *bo, const struct s_ix *ix, char *coid, size_t len)
 {
-    if (s_our_order (r, bo->tag))
+    if (s_our_order (ix, bo->tag))
         snprintf (coid, len, "%s", bo->tag);
     else
         recon_venue_coid (bo, coid, len);
@@ -201,13 +294,15 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     struct s_syms *syms = calloc (1, sizeof *syms); //  72 KB: too large for the stack
     if (!syms)
         abort ();
+    struct s_ix ix;
+    s_ix_build (&ix, b, r);
 
     //  1. Our orders at the broker: outcomes of UNRESOLVED orders, cancels and rejects.
     for (int i = 0; i < b->nord; i++) {
         const struct recon_bord *bo = &b->ord[i];
-        const struct kt_order_rec *o = s_our_order (r, bo->tag);
+        const struct kt_order_rec *o = s_our_order (&ix, bo->tag);
         //  Slices share a tag: their states belong to no single order of ours.
-        if (!o || s_tag_count (b, bo->tag) != 1)
+        if (!o || s_tag_count (&ix, bo->tag) != 1)
             continue;
         kt_ord_status_t bs = recon_kite_status (bo->status);
         bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
@@ -262,14 +357,14 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     }
     for (int i = 0; i < b->ntrade; i++) {
         const struct recon_btrade *t = &b->trade[i];
-        const struct recon_bord *bo = s_broker_order (b, t->order_id);
+        const struct recon_bord *bo = s_broker_order (&ix, t->order_id);
         if (!bo)
             continue; //  the order book was read before this order: next run
         char coid[KT_ID_LEN];
-        s_coid_of (bo, r, coid, sizeof coid);
-        if (!coid[0] || s_known (r, coid, t->trade_id))
+        s_coid_of (bo, &ix, coid, sizeof coid);
+        if (!coid[0] || s_known (&ix, coid, t->trade_id))
             continue;
-        bool venue = !s_our_order (r, bo->tag);
+        bool venue = !s_our_order (&ix, bo->tag);
         struct s_sym *s = s_sym (syms, t->sym);
         int64_t d = s_signed (t->side, t->qty);
         //  The venue's square-off is booked only where it reduces a position the book
@@ -289,7 +384,7 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
         snprintf (f->trade_id, sizeof f->trade_id, "%s", t->trade_id);
         snprintf (f->sym, sizeof f->sym, "%s", t->sym);
         snprintf (f->broker_status, sizeof f->broker_status, "%s", bo->status);
-        const struct kt_order_rec *o = s_our_order (r, coid);
+        const struct kt_order_rec *o = s_our_order (&ix, coid);
         f->redis_status = o ? o->status : KT_OS_NONE;
         f->side = t->side;
         f->token = bo->token;
@@ -322,7 +417,7 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
             if (s->redis != 0 && s->broker == 0 && s->delta != 0)
                 for (int k = 0; k < out->n; k++) {
                     struct recon_finding *f = &out->f[k];
-                    const struct kt_order_rec *o = s_our_order (r, f->coid);
+                    const struct kt_order_rec *o = s_our_order (&ix, f->coid);
                     if (f->cls == RECON_C_MISSING_FILL && strcmp (f->sym, s->sym) == 0 && o &&
                         o->purpose == KT_PURPOSE_STOP) {
                         out->counts[RECON_C_MISSING_FILL]--;
@@ -368,7 +463,7 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     for (int i = 0; i < r->nord; i++) {
         const struct kt_order_rec *o = &r->ord[i];
         if (kt_ord_status_is_final (o->status) || o->status == KT_OS_NONE ||
-            s_tag_count (b, o->coid) > 0)
+            s_tag_count (&ix, o->coid) > 0)
             continue;
         bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
         struct recon_finding *f =
@@ -395,6 +490,7 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
         if (!out->f[i].proven && out->f[i].action == RECON_A_NONE)
             out->unconfirmed++;
     free (syms);
+    s_ix_free (&ix);
     if (pending)
         *pending = next;
     int total = 0;
