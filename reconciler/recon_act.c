@@ -378,7 +378,12 @@ s_do (kt_proc_t *proc, const struct recon_finding *f, int idx, int64_t now_ns,
         if (rc == 0)
             return "duplicate";
         st->applied++;
-        kt_alert_send (al, KT_SEV_WARNING, akey, "reconciler applied a missing fill: %s", f->text);
+        const char *what = f->cls == RECON_C_CLOSED_BY_STOP
+                               ? "booked our stop's fill that closed the position (exit RECONCILED)"
+                           : f->cls == RECON_C_VENUE_CLOSE
+                               ? "booked the venue's square-off (exit RECONCILED)"
+                               : "applied a fill the book had missed";
+        kt_alert_send (al, KT_SEV_WARNING, akey, "reconciler %s: %s", what, f->text);
     } else if (f->action == RECON_A_SETTLE) {
         if (rc == 0)
             return "already_settled";
