@@ -46,9 +46,10 @@ recon_broker_free (struct recon_broker *b)
 static char *
 s_quote_numbers (const char *text, size_t len)
 {
-    //  Each number gains two quotes; a number takes at least one byte plus a separator,
-    //  so the copy is at most twice as long.
-    char *out = malloc (2 * len + 1);
+    //  Each number gains two quotes. Numbers are at least one byte and two of them are
+    //  at least one byte apart, so there are at most (len + 1) / 2: the copy is at most
+    //  2 * len + 1 bytes, plus the NUL.
+    char *out = malloc (2 * len + 2);
     if (!out)
         return NULL;
     size_t o = 0;

@@ -559,6 +559,14 @@ test_malformed_rows_refused_whole (void **state)
     const char *p = "{\"status\":\"success\",\"data\":{\"day\":[]}}";
     assert_int_equal (recon_broker_parse_positions (&v->b, p, strlen (p), why, sizeof why), -1);
     assert_non_null (strstr (why, "data.net"));
+    //  Bare numbers, the shortest inputs (each grows by two quotes when read).
+    static const char *const tiny[] = {"8", "-", "1,2", "12345678901234567890", ""};
+    for (size_t i = 0; i < sizeof tiny / sizeof tiny[0]; i++) {
+        assert_int_equal (
+            recon_broker_parse_trades (&v->b, tiny[i], strlen (tiny[i]), why, sizeof why), -1);
+        assert_int_equal (recon_broker_judge (200, tiny[i], strlen (tiny[i]), why, sizeof why),
+                          RECON_B_BAD);
+    }
     const char *junk = "{\"data\":[1,2";
     assert_int_equal (recon_broker_parse_orders (&v->b, junk, strlen (junk), why, sizeof why), -1);
 }
