@@ -1,4 +1,4 @@
-/*  kt_recon - declarations of recon:last and recon:request, and their reader/writer. */
+/*  kt_recon - the declaration of recon:last, and its reader and writer. */
 
 #include "kt_recon.h"
 
@@ -29,7 +29,7 @@ static const kt_schema_field_t s_last_fields[] = {
             "1 after three successful broker calls, 0 before any and after a TokenException"),
     S_I64 (session_ok_ns, "last run whose broker calls all succeeded, ns (0 = none yet)"),
     S_STR (broker_error, "why the broker comparison failed (empty = it did not)"),
-    S_STR (request, "the recon:request value this run answered (empty = timer)"),
+    S_I64 (request_ns, "the recon:request requested_ns this run answered, ns (0 = timer)"),
     S_I64 (broker_positions, "rows of the broker's net positions"),
     S_I64 (broker_orders, "rows of the broker's order book"),
     S_I64 (broker_trades, "rows of the broker's trade book"),
@@ -57,16 +57,6 @@ const kt_schema_key_t kt_key_recon_last = {"recon:last",
                                            "the last reconciliation: time, agreement, broker "
                                            "session, counts per class, duration",
                                            s_last_fields};
-
-const kt_schema_key_t kt_key_recon_request = {
-    "recon:request",
-    "recon:request",
-    KT_SK_STRING,
-    "any requester (tradectl reconcile)",
-    KT_LIFE_VOLATILE,
-    "ask for a reconciliation now: the reconciler takes it (GETDEL) and echoes it in "
-    "recon:last.request",
-    NULL};
 
 //  The answer to a queued recon:last write: only a failure is news.
 static void

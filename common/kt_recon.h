@@ -1,11 +1,10 @@
-/*  kt_recon - the reconciler's keys: the last result (recon:last) and the run-now
- *  request (recon:request).
+/*  kt_recon - the reconciler's result key, recon:last.
  *
  *  The reconciler writes recon:last after every run; tradectl (status, reconcile,
  *  preflight) and, in time, risk-gate read it. "Broker session ok" and "agree" come only
  *  from real broker calls: a run whose broker call failed writes agree 0 and the reason,
- *  never a default. Anyone may SET recon:request to ask for a run now; the reconciler
- *  takes it (GETDEL) within recon.request_poll_ms and echoes it in recon:last.request. */
+ *  never a default. A run asked for through recon:request (kt_schema.h: tradectl
+ *  reconcile) carries the request's requested_ns in request_ns. */
 
 #ifndef KT_RECON_H
 #define KT_RECON_H
@@ -27,7 +26,7 @@ struct kt_recon_last {
                             //  and after a TokenException (kept on other failures)
     int64_t session_ok_ns;  //  last run whose broker calls all succeeded
     char broker_error[128]; //  why the broker comparison failed ("" = it did not)
-    char request[64];       //  the recon:request value this run answered ("" = timer)
+    int64_t request_ns;     //  recon:request requested_ns this run answered (0 = timer)
     int64_t broker_positions, broker_orders, broker_trades;
     int64_t findings;    //  all classes
     int64_t unconfirmed; //  findings inside the retry budget (not acted on yet)
@@ -37,7 +36,6 @@ struct kt_recon_last {
 };
 
 extern const kt_schema_key_t kt_key_recon_last;    //  recon:last
-extern const kt_schema_key_t kt_key_recon_request; //  recon:request
 
 //  Write recon:last from rec: one HSET, queued on the store's write connection (a
 //  failure Redis reports later is logged as recon.last). Returns 0, or -1 (why) when the

@@ -1,5 +1,7 @@
 /*  recon - the reconciler's context: a run at start-up, every recon.interval_s, sooner
- *  after a run that found something, and on request (recon:request).
+ *  after a run that found something, and on request (recon:request, from `tradectl
+ *  reconcile`). session:reload (tradectl token / login) makes it re-read
+ *  kite.access_token and prove the new session with a run.
  *
  *  A run reads the broker's positions, order book and trade book one after the other
  *  (three GETs per run, far inside Kite's 10 requests/s) on the process loop, then
@@ -24,13 +26,19 @@ struct recon {
     kt_http_t *http;
     recon_unknown_t unknown;
     int timer, soon_timer, req_timer;
-    char auth[256]; //  "Authorization: token key:token" (a secret: never logged)
+    char auth[256];  //  "Authorization: token key:token" (a secret: never logged)
+    char token[128]; //  the access token in auth (a secret)
     const char *headers[3];
     int stage;               //  S_*: the broker call in flight
     bool again;              //  a run was asked for while one was in flight
     bool closing;            //  destroy: cancelled requests end nothing
-    char request[64];        //  recon:request value the run in flight answers
-    char next_request[64];   //  the one that arrived while a run was in flight
+    int64_t request_ns;      //  recon:request requested_ns the run in flight answers (0 = none)
+    int64_t next_request_ns; //  one that arrived while a run was in flight
+    int64_t started_ns;      //  pipeline time of recon_new
+    int64_t run_started_ns;  //  pipeline time the latest run started
+    int64_t last_run_ns;     //  start of the latest completed run (health: last_run_ns)
+    char last_result[160];   //  its outcome in words (health: last_result)
+    int64_t reload_seen_ns;  //  session:reload requested_ns already acted on
     int64_t started_wall_ns; //  of the run in flight
     struct recon_broker broker;
     struct recon_redis redis;
@@ -44,6 +52,14 @@ struct recon {
 
 static void s_run_soon (recon_t *self);
 
+//  The Authorization header of every broker call.
+static void
+s_set_auth (recon_t *self, const char *key, const char *token)
+{
+    snprintf (self->auth, sizeof self->auth, "Authorization: token %s:%s", key, token);
+    snprintf (self->token, sizeof self->token, "%s", token);
+}
+
 //  ---- results ---------------------------------------------------------------------------
 
 static void
@@ -51,7 +67,8 @@ s_write_last (recon_t *self)
 {
     self->last.run = self->runs;
     self->last.duration_us = (kt_clock_wall_mono_ns () - self->started_wall_ns) / 1000;
-    snprintf (self->last.request, sizeof self->last.request, "%s", self->request);
+    self->last.request_ns = self->request_ns;
+    self->last_run_ns = self->run_started_ns;
     char why[256];
     if (kt_recon_last_put (kt_proc_store (self->proc), &self->last, why, sizeof why) < 0)
         kt_log_error ("recon.last", KT_S ("why", why), KT_END);
@@ -62,11 +79,11 @@ static void
 s_end_run (recon_t *self)
 {
     self->stage = S_IDLE;
-    self->request[0] = '\0';
+    self->request_ns = 0;
     if (self->again) {
         self->again = false;
-        snprintf (self->request, sizeof self->request, "%s", self->next_request);
-        self->next_request[0] = '\0';
+        self->request_ns = self->next_request_ns;
+        self->next_request_ns = 0;
         recon_run (self);
     }
 }
@@ -87,6 +104,7 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
         self->last.session_ok = false;
     snprintf (self->last.broker_error, sizeof self->last.broker_error, "%.120s", what);
     self->last.findings = self->last.unconfirmed = 0;
+    snprintf (self->last_result, sizeof self->last_result, "no agreement: broker %.130s", what);
     kt_log_error ("recon.broker", KT_S ("status", recon_bstatus_str (st)), KT_S ("why", what),
                   KT_END);
     if (st == RECON_B_TOKEN)
@@ -109,6 +127,41 @@ s_bridge_done (const kt_store_result_t *res, void *arg)
         kt_log_error ("recon.agree", KT_S ("why", res->str), KT_END);
 }
 
+//  The outcome of a compared run in words, for health:reconciler last_result (what
+//  `tradectl reconcile` prints): "agree", or the findings by class and what was done.
+static void
+s_result_text (recon_t *self, int n)
+{
+    const struct kt_recon_last *l = &self->last;
+    if (l->agree) {
+        snprintf (self->last_result, sizeof self->last_result, "agree");
+        return;
+    }
+    if (n == 0) {
+        snprintf (self->last_result, sizeof self->last_result,
+                  "no agreement: the agreement signal could not be written");
+        return;
+    }
+    char *p = self->last_result;
+    size_t left = sizeof self->last_result;
+    int w = snprintf (p, left, "%d finding%s", n, n == 1 ? "" : "s");
+    for (int c = 1; c < RECON_C_COUNT && w > 0 && (size_t) w < left; c++) {
+        if (!self->res->counts[c])
+            continue;
+        p += w;
+        left -= (size_t) w;
+        w = snprintf (p, left, " %s %" PRId64, recon_class_str ((recon_class_t) c),
+                      self->res->counts[c]);
+    }
+    if (w > 0 && (size_t) w < left) {
+        p += w;
+        left -= (size_t) w;
+        snprintf (p, left, "; applied %" PRId64 " settled %" PRId64 " adopted %" PRId64 "%s%s",
+                  l->applied, l->settled, l->adopted, l->halted ? "; HALTED" : "",
+                  l->unconfirmed ? "; some wait for the retry budget" : "");
+    }
+}
+
 //  All three books are in: compare, act, report.
 static void
 s_compare (recon_t *self)
@@ -129,6 +182,8 @@ s_compare (recon_t *self)
         kt_alert_send (kt_proc_alerts (proc), KT_SEV_WARNING, "recon.redis",
                        "reconciliation could not read the book: %s", why);
         snprintf (self->last.broker_error, sizeof self->last.broker_error, "book: %.110s", why);
+        snprintf (self->last_result, sizeof self->last_result, "no agreement: %.140s",
+                  self->last.broker_error);
         s_write_last (self); //  fails too when Redis is down; logged
         s_end_run (self);
         return;
@@ -174,6 +229,7 @@ s_compare (recon_t *self)
         if (kt_store_send (store, 4, argv, NULL, s_bridge_done, NULL) < 0)
             kt_log_error ("recon.agree", KT_S ("why", "write queue full"), KT_END);
     }
+    s_result_text (self, n);
     s_write_last (self);
     kt_log (l->agree ? KT_LOG_INFO : KT_LOG_WARN, "recon.run", KT_I ("run", self->runs),
             KT_B ("agree", l->agree), KT_I ("findings", n), KT_I ("unconfirmed", l->unconfirmed),
@@ -183,7 +239,7 @@ s_compare (recon_t *self)
             KT_I ("unresolved", l->unresolved), KT_I ("applied", st.applied),
             KT_I ("settled", st.settled), KT_I ("adopted", st.adopted), KT_I ("halted", st.halted),
             KT_I ("failed", st.failed), KT_I ("duration_us", l->duration_us),
-            KT_S ("request", self->request), KT_END);
+            KT_I ("request_ns", self->request_ns), KT_END);
     if (n > 0)
         s_run_soon (self);
     s_end_run (self);
@@ -250,6 +306,7 @@ recon_run (recon_t *self)
         return 1;
     }
     self->started_wall_ns = kt_clock_wall_mono_ns ();
+    self->run_started_ns = kt_proc_now_ns (self->proc);
     self->broker.npos = self->broker.nord = self->broker.ntrade = 0;
     s_get (self, S_POSITIONS);
     return 0;
@@ -288,7 +345,32 @@ s_run_soon (recon_t *self)
         self->soon_timer = 0;
 }
 
-//  recon:request: take it (GETDEL, so one request is one run) and run now.
+//  Re-read kite.access_token from the config's secret (tradectl token / login wrote the
+//  new one and set session:reload). The token is never logged.
+static void
+s_reload_token (recon_t *self)
+{
+    const kt_cfg_t *kc = kt_proc_cfg (self->proc);
+    struct recon_cfg tmp;
+    char err[1024];
+    kt_cfg_t *fresh = kt_cfg_load_file (kc->file, kc->proc, recon_cfg_table, &tmp, err, sizeof err);
+    if (!fresh) {
+        kt_log_error ("recon.session_reload", KT_S ("why", err), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "recon.session_reload",
+                       "reconciler could not re-read kite.access_token: %s", err);
+        return;
+    }
+    bool changed = strcmp (fresh->kite_access_token, self->token) != 0;
+    if (changed)
+        s_set_auth (self, fresh->kite_api_key, fresh->kite_access_token);
+    kt_cfg_destroy (&fresh);
+    kt_log_info ("recon.session_reload", KT_B ("changed", changed), KT_END);
+}
+
+//  recon:request (tradectl reconcile): a requested_ns newer than the latest run's start
+//  asks for a run now (queued behind a run in flight that started earlier). The hash
+//  stays: a request made while the reconciler was down is answered by its start-up run.
+//  session:reload: a newer requested_ns re-reads the access token, then runs to prove it.
 static int
 s_on_request_poll (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -298,22 +380,31 @@ s_on_request_poll (kt_loop_t *loop, int timer_id, void *arg)
     kt_store_t *store = kt_proc_store (self->proc);
     if (!kt_store_is_ready (store) && kt_store_retry_in_ms (store) > 0)
         return 0;
-    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_recon_request, NULL);
-    const char *argv[] = {"GETDEL", key.s};
-    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
-    if (r.kind == KT_STORE_STR) {
-        char req[64];
-        snprintf (req, sizeof req, "%.*s", (int) (r.len < 63 ? r.len : 63), r.str);
-        kt_log_info ("recon.request", KT_S ("request", req), KT_END);
-        if (self->stage == S_IDLE) {
-            snprintf (self->request, sizeof self->request, "%s", req);
-            recon_run (self);
-        } else {
-            snprintf (self->next_request, sizeof self->next_request, "%s", req);
-            self->again = true;
-        }
+    struct kt_skey rk = kt_schema_key (kt_store_prefix (store), &kt_key_session_reload, NULL);
+    int64_t req = 0;
+    bool run = false;
+    if (kt_store_hget_i64 (store, rk.s, "requested_ns", &req) == 0 && req > self->reload_seen_ns) {
+        self->reload_seen_ns = req;
+        s_reload_token (self);
+        run = true;
     }
-    kt_store_result_free (&r);
+    struct kt_skey qk = kt_schema_key (kt_store_prefix (store), &kt_key_recon_request, NULL);
+    if (kt_store_hget_i64 (store, qk.s, "requested_ns", &req) == 0 && req > self->run_started_ns &&
+        req > self->next_request_ns) {
+        kt_log_info ("recon.request", KT_I ("requested_ns", req), KT_END);
+        run = true;
+    } else
+        req = 0;
+    if (!run)
+        return 0;
+    if (self->stage == S_IDLE) {
+        self->request_ns = req;
+        recon_run (self);
+    } else {
+        if (req)
+            self->next_request_ns = req;
+        self->again = true;
+    }
     return 0;
 }
 
@@ -349,6 +440,8 @@ s_counters (kt_kv_t *out, int max, void *arg)
         KT_I ("halts", self->halts),
         KT_I ("act_failures", self->act_failures),
         KT_I ("exec_events", self->exec_events),
+        KT_I ("last_run_ns", self->last_run_ns),
+        KT_S ("last_result", self->last_result),
     };
     int n = (int) (sizeof c / sizeof c[0]);
     if (n > max)
@@ -389,8 +482,8 @@ recon_new (kt_proc_t *proc, const struct recon_cfg *cfg)
         abort ();
     recon_broker_init (&self->broker);
     recon_redis_init (&self->redis);
-    snprintf (self->auth, sizeof self->auth, "Authorization: token %s:%s", kc->kite_api_key,
-              kc->kite_access_token);
+    s_set_auth (self, kc->kite_api_key, kc->kite_access_token);
+    self->started_ns = self->reload_seen_ns = kt_proc_now_ns (proc);
     self->headers[0] = "X-Kite-Version: 3";
     self->headers[1] = self->auth;
     self->headers[2] = NULL;
@@ -435,6 +528,7 @@ recon_destroy (recon_t **self_p)
     recon_redis_free (&self->redis);
     free (self->res);
     explicit_bzero (self->auth, sizeof self->auth);
+    explicit_bzero (self->token, sizeof self->token);
     free (self);
     *self_p = NULL;
 }

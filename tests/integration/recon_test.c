@@ -293,13 +293,29 @@ s_findings (const char *a, const char *b)
     return n;
 }
 
-//  Ask for a run and wait until recon:last answers it with agreement.
-static void
-s_run_until_agree (const char *tag)
+//  The pipeline's "now", as every process computes it from the shared clock hash.
+static int64_t
+s_pipeline_now (void)
 {
-    kt_store_result_t r = kt_store_callf (s_env.store, "SET kt:recon:request %s", tag);
+    kt_clock_t *clock = kt_proc_shared_clock (s_env.store, NULL);
+    assert_non_null (clock);
+    int64_t now = kt_clock_now_ns (clock);
+    kt_clock_destroy (&clock);
+    return now;
+}
+
+//  Ask for a run as `tradectl reconcile` does and wait until recon:last answers it with
+//  agreement.
+static void
+s_run_until_agree (const char *what)
+{
+    char ns[24];
+    snprintf (ns, sizeof ns, "%lld", (long long) s_pipeline_now ());
+    kt_store_result_t r = kt_store_callf (
+        s_env.store, "HSET kt:recon:request requested_ns %s by recon_test what %s", ns, what);
+    assert_int_equal (r.kind, KT_STORE_INT);
     kt_store_result_free (&r);
-    assert_true (s_wait_field ("kt:recon:last", "request", tag, 10000));
+    assert_true (s_wait_field ("kt:recon:last", "request_ns", ns, 10000));
     assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
 }
 

@@ -204,18 +204,54 @@ test_request_runs_now (void **state)
     s_start (&x, 200, s_empty_pos);
     x.r = recon_new (x.t.proc, &x.cfg);
     s_until_runs (&x, 1);
+    //  A request older than the start-up run is already answered by it.
     kt_store_t *st = kt_proc_store (x.t.peer);
-    kt_store_result_t rep = kt_store_callf (st, "SET kt:recon:request tradectl-42");
-    assert_int_equal (rep.kind, KT_STORE_STR);
+    kt_store_result_t rep =
+        kt_store_callf (st, "HSET kt:recon:request requested_ns 1 by ops what old");
+    kt_store_result_free (&rep);
+    for (int i = 0; i < 30; i++)
+        kt_testctx_spin (&x.t, 1, 10, NULL);
+    assert_int_equal (recon_runs (x.r), 1);
+    //  tradectl reconcile: requested_ns is its pipeline "now".
+    int64_t now = kt_proc_now_ns (x.t.proc);
+    rep = kt_store_callf (st, "HSET kt:recon:request requested_ns %lld by ops what now",
+                          (long long) now);
+    assert_int_equal (rep.kind, KT_STORE_INT);
     kt_store_result_free (&rep);
     s_until_runs (&x, 2);
-    char buf[64];
-    assert_string_equal (s_last (&x, "request", buf, sizeof buf), "tradectl-42");
-    assert_string_equal (s_last (&x, "run", buf, sizeof buf), "2");
-    //  Taken: it does not run again.
-    rep = kt_store_callf (st, "EXISTS kt:recon:request");
-    assert_int_equal (rep.integer, 0);
-    kt_store_result_free (&rep);
+    char buf[160];
+    snprintf (buf, sizeof buf, "%lld", (long long) now);
+    char got[32];
+    assert_string_equal (s_last (&x, "request_ns", got, sizeof got), buf);
+    assert_string_equal (s_last (&x, "run", got, sizeof got), "2");
+    //  What tradectl waits for: a run that started at or after the request, and its result.
+    assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    s_written (&x);
+    kt_testctx_hget (&x.t, "kt:health:reconciler", "last_run_ns", got, sizeof got);
+    assert_true (atoll (got) >= now);
+    assert_string_equal (
+        kt_testctx_hget (&x.t, "kt:health:reconciler", "last_result", buf, sizeof buf), "agree");
+    //  The request stays, answered: no second run.
+    for (int i = 0; i < 30; i++)
+        kt_testctx_spin (&x.t, 1, 10, NULL);
+    assert_int_equal (recon_runs (x.r), 2);
+    s_stop (&x);
+}
+
+static void
+test_result_text_of_a_failed_run (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 403, s_token);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    assert_int_equal (kt_proc_beat (x.t.proc), 0);
+    s_written (&x);
+    char buf[200];
+    kt_testctx_hget (&x.t, "kt:health:reconciler", "last_result", buf, sizeof buf);
+    assert_non_null (strstr (buf, "no agreement"));
+    assert_non_null (strstr (buf, "TokenException"));
     s_stop (&x);
 }
 
@@ -239,6 +275,7 @@ main (void)
         cmocka_unit_test (test_unreachable_broker_and_bad_answers),
         cmocka_unit_test (test_outage_keeps_the_last_session_proof),
         cmocka_unit_test (test_request_runs_now),
+        cmocka_unit_test (test_result_text_of_a_failed_run),
         cmocka_unit_test (test_bad_unknown_position_setting),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
