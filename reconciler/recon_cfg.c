@@ -18,5 +18,5 @@ const kt_cfg_row_t recon_cfg_table[] = {
     {"recon.timeout_ms", KT_CFG_INT, O (timeout_ms), 0, "7000", 100, 60000, 0,
      "limit of each broker request (wall ms)"},
     {"recon.request_poll_ms", KT_CFG_INT, O (request_poll_ms), 0, "1000", 50, 60000, 0,
-     "how often recon:request (run now) is looked at (wall ms)"},
+     "how often recon:request (run now) and session:reload (new token) are looked at (wall ms)"},
     KT_CFG_END};

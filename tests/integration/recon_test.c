@@ -1,15 +1,20 @@
 /*  recon_test - the reconciler as a process against a real kite-sim and a real Redis.
  *
  *  Shows, each discrepancy made behind the system's back through kite-sim's REST and
- *  admin endpoints: agreement on an empty account (recon:last agree, risk:state
- *  recon_ok_ns, and a real risk-gate going REDUCING -> ACTIVE by itself); a fill missing in Redis
- * applied once (and still once after more runs and a second report of the same trade); an
- * UNRESOLVED order settled from kite-sim's order book by its tag, once; a position opened at
- * kite-sim behind our back halted (kill switch, CRITICAL alert) with recon.unknown_position "halt"
- * and adopted as EXTERNAL with "adopt"; our stop's fill closing a position (exit reason
- * RECONCILED); an order cancelled at the broker settled; a quantity changed at the broker halted
- *  with both views in the alert. Ports are free ones; the config is the shipped sim.json with
- *  its addresses changed. */
+ *  admin endpoints:
+ *  - agreement on an empty account (recon:last agree, risk:state recon_ok_ns), and a
+ *    real risk-gate going REDUCING -> ACTIVE by itself;
+ *  - a fill missing in Redis applied once (still once after more runs and a second
+ *    report of the same trade);
+ *  - an UNRESOLVED order settled from kite-sim's order book by its tag, once;
+ *  - a position opened at kite-sim behind our back halted (kill switch, CRITICAL alert)
+ *    with recon.unknown_position "halt", and adopted as EXTERNAL with "adopt";
+ *  - our stop's fill closing a position (exit reason RECONCILED);
+ *  - an order cancelled at the broker settled;
+ *  - the session expired at the broker (TokenException: no agreement, CRITICAL alert)
+ *    and a new token loaded through session:reload without a restart;
+ *  - a quantity changed at the broker halted, both views in the alert.
+ *  Ports are free ones; the config is the shipped sim.json with its addresses changed. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +26,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <cJSON.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include "kt.h"
 #include "kt_testproc.h"
@@ -37,6 +44,7 @@ struct env {
     char base[64]; //  kite-sim REST base
     char cfg_adopt[128];
     char cfg_halt[128];
+    char secrets[128];       //  holds kite.access_token (KITE_ACCESS_TOKEN=...)
     char sym[3][KT_SYM_LEN]; //  options kite-sim lists
     char ru1[32];            //  kite-sim's id of the order behind UNRESOLVED RU1
 };
@@ -125,6 +133,21 @@ s_read_file (const char *path)
     return buf;
 }
 
+//  Replace the secrets file (mode 0600, renamed into place as tradectl login does).
+static int
+s_write_secret (const char *token)
+{
+    char tmp[160];
+    snprintf (tmp, sizeof tmp, "%s.tmp", s_env.secrets);
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return -1;
+    fprintf (f, "KITE_ACCESS_TOKEN=%s\n", token);
+    fclose (f);
+    chmod (tmp, 0600);
+    return rename (tmp, s_env.secrets);
+}
+
 static int
 s_write_config (const char *path, const char *unknown)
 {
@@ -144,8 +167,13 @@ s_write_config (const char *path, const char *unknown)
     }
     cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "redis"), "port",
                                cJSON_CreateNumber (s_env.redis->port));
-    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "kite"), "api_url",
-                               cJSON_CreateString (kt_testsim_base (s_env.sim)));
+    cJSON *kite = cJSON_GetObjectItem (root, "kite");
+    cJSON_ReplaceItemInObject (kite, "api_url", cJSON_CreateString (kt_testsim_base (s_env.sim)));
+    //  The token from a secrets file, as tradectl login writes it, so a new one can be
+    //  loaded while the reconciler runs.
+    char ref[192];
+    snprintf (ref, sizeof ref, "file:%s#KITE_ACCESS_TOKEN", s_env.secrets);
+    cJSON_ReplaceItemInObject (kite, "access_token", cJSON_CreateString (ref));
     cJSON *clock = cJSON_GetObjectItem (root, "clock");
     cJSON_ReplaceItemInObject (clock, "date", cJSON_CreateString ("2025-11-24"));
     cJSON_ReplaceItemInObject (clock, "start", cJSON_CreateString ("10:00"));
@@ -203,6 +231,9 @@ s_setup (void **state)
                                            "--speed", "1",          NULL};
     s_env.sim = kt_testsim_start (sim_args);
     if (!s_env.sim)
+        return -1;
+    snprintf (s_env.secrets, sizeof s_env.secrets, "%s/secrets", s_env.dir);
+    if (s_write_secret (KT_TESTSIM_TOKEN) != 0)
         return -1;
     snprintf (s_env.cfg_adopt, sizeof s_env.cfg_adopt, "%s/adopt.json", s_env.dir);
     snprintf (s_env.cfg_halt, sizeof s_env.cfg_halt, "%s/halt.json", s_env.dir);
@@ -559,6 +590,68 @@ test_qty_mismatch_halts (void **state)
     assert_string_equal (s_hget (form, "qty", buf, sizeof buf), "-150");
 }
 
+//  kite-sim's daily login: a request token exchanged with its checksum for an access
+//  token (docs/kite-sim.md). Writes the 32 hex chars into token.
+static void
+s_login (const char *request_token, char token[64])
+{
+    char input[128], hex[65];
+    snprintf (input, sizeof input, "%s%s%s", KT_TESTSIM_API_KEY, request_token, "sim_api_secret");
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest (input, strlen (input), md, &n, EVP_sha256 (), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf (hex + 2 * i, 3, "%02x", md[i]);
+    char form[256], url[128];
+    snprintf (form, sizeof form, "api_key=%s&request_token=%s&checksum=%s", KT_TESTSIM_API_KEY,
+              request_token, hex);
+    snprintf (url, sizeof url, "%s/session/token", kt_testsim_base (s_env.sim));
+    const char *headers[] = {"X-Kite-Version: 3", NULL};
+    kt_http_req_t req = {.url = url, .headers = headers, .body = form, .timeout_ms = 5000};
+    kt_http_resp_t *r = kt_http_sync (&req);
+    if (r->status != 200)
+        fail_msg ("login refused: %ld %s", r->status, r->body);
+    cJSON *root = cJSON_Parse (r->body);
+    const cJSON *tok = cJSON_GetObjectItem (cJSON_GetObjectItem (root, "data"), "access_token");
+    assert_true (cJSON_IsString (tok));
+    snprintf (token, 64, "%s", tok->valuestring);
+    cJSON_Delete (root);
+    kt_http_resp_destroy (&r);
+}
+
+static void
+test_token_expiry_and_reload (void **state)
+{
+    (void) state;
+    //  The session ends at the broker: TokenException, session not ok, CRITICAL alert.
+    s_admin ("kind=expire_tokens");
+    assert_true (s_wait_field ("kt:recon:last", "session_ok", "0", 10000));
+    char buf[160];
+    assert_non_null (
+        strstr (s_hget ("kt:recon:last", "broker_error", buf, sizeof buf), "TokenException"));
+    assert_string_equal (s_hget ("kt:recon:last", "agree", buf, sizeof buf), "0");
+    const char *line = kt_testproc_log_wait (s_env.recon, "alert.raised", "recon.session", 5000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "CRITICAL"));
+    //  The daily login, as tradectl login does it: a new token in the secrets file, then
+    //  session:reload.
+    char token[64];
+    s_login ("recon-rt-1", token);
+    assert_int_equal (s_write_secret (token), 0);
+    char ns[24];
+    snprintf (ns, sizeof ns, "%lld", (long long) s_pipeline_now ());
+    kt_store_result_t r = kt_store_callf (
+        s_env.store, "HSET kt:session:reload requested_ns %s by recon_test what ...%s", ns,
+        token + 28);
+    kt_store_result_free (&r);
+    assert_non_null (
+        kt_testproc_log_wait (s_env.recon, "recon.session_reload", "\"changed\":true", 5000));
+    assert_true (s_wait_field ("kt:recon:last", "session_ok", "1", 10000));
+    assert_true (s_wait_field ("kt:recon:last", "agree", "1", 10000));
+    //  Never logged.
+    assert_int_equal (kt_testproc_log_count (s_env.recon, NULL, token), 0);
+}
+
 int
 main (void)
 {
@@ -570,6 +663,7 @@ main (void)
         cmocka_unit_test (test_unknown_position_adopted),
         cmocka_unit_test (test_closed_by_stop),
         cmocka_unit_test (test_order_cancelled_at_broker),
+        cmocka_unit_test (test_token_expiry_and_reload),
         cmocka_unit_test (test_qty_mismatch_halts),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
