@@ -185,6 +185,18 @@ s_tag_count (const struct s_ix *ix, const char *tag)
     return (int) (hi - lo) + 1;
 }
 
+//  True when an order of the book whose parent is coid is at the broker: an order sent
+//  as slices (each slice its own order, tagged with its own coid) is at the broker
+//  through them, though no broker order carries the parent's coid.
+static bool
+s_child_at_broker (const struct s_ix *ix, const struct recon_redis *r, const char *coid)
+{
+    for (int i = 0; i < r->nord; i++)
+        if (strcmp (r->ord[i].parent, coid) == 0 && s_tag_count (ix, r->ord[i].coid) > 0)
+            return true;
+    return false;
+}
+
 bool
 recon_venue_coid (const struct recon_bord *bo, char *coid, size_t len)
 {
@@ -463,7 +475,7 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     for (int i = 0; i < r->nord; i++) {
         const struct kt_order_rec *o = &r->ord[i];
         if (kt_ord_status_is_final (o->status) || o->status == KT_OS_NONE ||
-            s_tag_count (&ix, o->coid) > 0)
+            s_tag_count (&ix, o->coid) > 0 || s_child_at_broker (&ix, r, o->coid))
             continue;
         bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
         struct recon_finding *f =

@@ -400,6 +400,25 @@ test_order_state_differences (void **state)
 }
 
 static void
+test_sliced_order_is_at_the_broker_through_its_slices (void **state)
+{
+    struct views *v = *state;
+    //  exec-gateway sends 2 slices of P1, each its own order tagged with its own coid.
+    s_rord (v, "P1", KT_OS_OPEN, KT_PURPOSE_ENTRY, KT_SIDE_SELL);
+    snprintf (s_rord (v, "P1s0", KT_OS_OPEN, KT_PURPOSE_ENTRY, KT_SIDE_SELL)->parent, KT_ID_LEN,
+              "P1");
+    snprintf (s_rord (v, "P1s1", KT_OS_OPEN, KT_PURPOSE_ENTRY, KT_SIDE_SELL)->parent, KT_ID_LEN,
+              "P1");
+    s_bord (v, "251124000000041", "P1s0", "OPEN", KT_SIDE_SELL, 75);
+    s_bord (v, "251124000000042", "P1s1", "OPEN", KT_SIDE_SELL, 75);
+    v->opts.retry_runs = 1;
+    assert_int_equal (s_diff (v), 0);
+    //  A parent none of whose slices reached the broker is missing like any order.
+    v->b.nord = 0;
+    assert_int_equal (s_diff (v), 3);
+}
+
+static void
 test_kite_status_words (void **state)
 {
     (void) state;
@@ -589,6 +608,7 @@ main (void)
         T (test_unresolved_settled_by_tag),
         T (test_unresolved_not_at_broker_after_the_budget),
         T (test_order_state_differences),
+        T (test_sliced_order_is_at_the_broker_through_its_slices),
         T (test_kite_status_words),
         T (test_fixtures_parse_exactly),
         T (test_fixtures_against_an_empty_book),
