@@ -477,7 +477,8 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
         if (kt_ord_status_is_final (o->status) || o->status == KT_OS_NONE ||
             s_tag_count (&ix, o->coid) > 0 || s_child_at_broker (&ix, r, o->coid))
             continue;
-        bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
+        bool unresolved = o->status == KT_OS_UNRESOLVED;
+        bool pending = o->status == KT_OS_PENDING_SUBMIT;
         struct recon_finding *f =
             s_add (out, unresolved ? RECON_C_UNRESOLVED : RECON_C_ORDER_STATE, false);
         if (!f)
@@ -489,13 +490,16 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
         f->side = o->side;
         f->qty = o->qty;
         //  Never placed (an UNRESOLVED submit the broker did not take): REJECTED, so it may
-        //  be sent again; a working order missing from the day's book: EXPIRED.
-        f->settle_status = unresolved ? KT_OS_REJECTED : KT_OS_EXPIRED;
+        //  be sent again; a working order missing from the day's book: EXPIRED. A submit
+        //  exec-gateway has not sent yet (PENDING_SUBMIT) is its to send: a person is told
+        //  that it is stuck, the order is left alone.
+        f->settle_status = unresolved ? KT_OS_REJECTED : pending ? KT_OS_NONE : KT_OS_EXPIRED;
         char key[96];
         snprintf (key, sizeof key, "nf:%s:%s", o->coid, kt_ord_status_str (o->status));
-        s_budget (f, key, RECON_A_SETTLE, &prev, &next, retry);
-        snprintf (f->text, sizeof f->text, "order %s (%s) is not in the broker's order book",
-                  o->coid, kt_ord_status_str (o->status));
+        s_budget (f, key, pending ? RECON_A_ALERT : RECON_A_SETTLE, &prev, &next, retry);
+        snprintf (f->text, sizeof f->text, "order %s (%s) is not in the broker's order book%s",
+                  o->coid, kt_ord_status_str (o->status),
+                  pending ? ": exec-gateway has not sent it (down or stuck?)" : "");
     }
 
     for (int i = 0; i < out->n; i++)

@@ -368,6 +368,27 @@ test_unresolved_not_at_broker_after_the_budget (void **state)
 }
 
 static void
+test_pending_submit_not_at_broker_is_only_reported (void **state)
+{
+    struct views *v = *state;
+    s_rord (v, "S9", KT_OS_PENDING_SUBMIT, KT_PURPOSE_STOP, KT_SIDE_BUY);
+    v->opts.retry_runs = 2;
+    assert_int_equal (s_diff (v), 1);
+    assert_int_equal (v->res.f[0].cls, RECON_C_ORDER_STATE);
+    assert_int_equal (v->res.f[0].action, RECON_A_NONE);
+    assert_int_equal (s_diff (v), 1);
+    //  exec-gateway's to send: a person is told, nothing is settled.
+    assert_int_equal (v->res.f[0].action, RECON_A_ALERT);
+    assert_int_equal (v->res.f[0].settle_status, KT_OS_NONE);
+    assert_non_null (strstr (v->res.f[0].text, "exec-gateway has not sent it"));
+    //  Once at the broker it is settled from there.
+    s_bord (v, "251124000000051", "S9", "TRIGGER PENDING", KT_SIDE_BUY, 75);
+    assert_int_equal (s_diff (v), 1);
+    assert_int_equal (v->res.f[0].cls, RECON_C_UNRESOLVED);
+    assert_int_equal (v->res.f[0].settle_status, KT_OS_OPEN);
+}
+
+static void
 test_order_state_differences (void **state)
 {
     struct views *v = *state;
@@ -607,6 +628,7 @@ main (void)
         T (test_unknown_position_halt_or_adopt),
         T (test_unresolved_settled_by_tag),
         T (test_unresolved_not_at_broker_after_the_budget),
+        T (test_pending_submit_not_at_broker_is_only_reported),
         T (test_order_state_differences),
         T (test_sliced_order_is_at_the_broker_through_its_slices),
         T (test_kite_status_words),
