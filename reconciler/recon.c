@@ -114,6 +114,10 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "recon.broker",
                        "reconciliation failed, no agreement: %s", what);
     s_write_last (self);
+    //  Until the first agreement (start-up: kite-sim or the network not up yet, trading
+    //  held REDUCING) look again soon; after it, the interval is enough.
+    if (self->agreements == 0)
+        s_run_soon (self);
     s_end_run (self);
 }
 

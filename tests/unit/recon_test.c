@@ -197,6 +197,33 @@ test_outage_keeps_the_last_session_proof (void **state)
 }
 
 static void
+test_start_up_failure_retried_soon (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 503,
+             "{\"status\":\"error\",\"message\":\"down\",\"error_type\":"
+             "\"NetworkException\"}");
+    x.cfg.retry_s = 1;
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    char buf[128];
+    assert_non_null (strstr (s_last (&x, "broker_error", buf, sizeof buf), "NetworkException"));
+    //  The broker comes up: before any agreement the next run is retry_s away, not
+    //  interval_s (30 s).
+    kt_testhttp_t *up = kt_testhttp_new ();
+    kt_testhttp_route (up, "GET", "/portfolio/positions", 200, "application/json", s_empty_pos);
+    kt_testhttp_route (up, "GET", "/orders", 200, "application/json", s_empty_list);
+    kt_testhttp_route (up, "GET", "/trades", 200, "application/json", s_empty_list);
+    assert_int_equal (kt_testhttp_start (up), 0);
+    kt_testhttp_url (up, x.t.cfg.kite_api_url, sizeof x.t.cfg.kite_api_url, "");
+    s_until_runs (&x, 2);
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "1");
+    kt_testhttp_destroy (&up);
+    s_stop (&x);
+}
+
+static void
 test_request_runs_now (void **state)
 {
     (void) state;
@@ -274,6 +301,7 @@ main (void)
         cmocka_unit_test (test_token_exception_is_not_agreement),
         cmocka_unit_test (test_unreachable_broker_and_bad_answers),
         cmocka_unit_test (test_outage_keeps_the_last_session_proof),
+        cmocka_unit_test (test_start_up_failure_retried_soon),
         cmocka_unit_test (test_request_runs_now),
         cmocka_unit_test (test_result_text_of_a_failed_run),
         cmocka_unit_test (test_bad_unknown_position_setting),
