@@ -34,7 +34,6 @@ struct recon {
     bool closing;            //  destroy: cancelled requests end nothing
     int64_t request_ns;      //  recon:request requested_ns the run in flight answers (0 = none)
     int64_t next_request_ns; //  one that arrived while a run was in flight
-    int64_t started_ns;      //  pipeline time of recon_new
     int64_t run_started_ns;  //  pipeline time the latest run started
     int64_t last_run_ns;     //  start of the latest completed run (health: last_run_ns)
     char last_result[160];   //  its outcome in words (health: last_result)
@@ -74,6 +73,17 @@ s_write_last (recon_t *self)
         kt_log_error ("recon.last", KT_S ("why", why), KT_END);
 }
 
+//  A run that compared nothing: no counts of an earlier run may stand in recon:last.
+static void
+s_clear_counts (struct kt_recon_last *l)
+{
+    l->agree = false;
+    l->findings = l->unconfirmed = 0;
+    l->missing_fill = l->closed_by_stop = l->venue_close = l->unknown_position = 0;
+    l->qty_mismatch = l->order_state = l->unresolved = 0;
+    l->applied = l->settled = l->adopted = l->halted = l->failed = 0;
+}
+
 //  The run is over: take the next queued run, if any.
 static void
 s_end_run (recon_t *self)
@@ -97,13 +107,12 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
     char what[160];
     snprintf (what, sizeof what, "GET %s: %s", s_paths[self->stage], why);
     self->last.ts_ns = kt_proc_now_ns (self->proc);
-    self->last.agree = false;
+    s_clear_counts (&self->last);
     //  Only the broker saying so ends the session; a timeout or a 5xx says nothing about
     //  it (session_ok_ns keeps the age of the last proof, from a real call).
     if (st == RECON_B_TOKEN)
         self->last.session_ok = false;
     snprintf (self->last.broker_error, sizeof self->last.broker_error, "%.120s", what);
-    self->last.findings = self->last.unconfirmed = 0;
     snprintf (self->last_result, sizeof self->last_result, "no agreement: broker %.130s", what);
     kt_log_error ("recon.broker", KT_S ("status", recon_bstatus_str (st)), KT_S ("why", what),
                   KT_END);
@@ -181,14 +190,17 @@ s_compare (recon_t *self)
     self->last.broker_trades = self->broker.ntrade;
     char why[256];
     if (recon_redis_read (store, &self->broker, &self->redis, why, sizeof why) < 0) {
-        self->last.agree = false;
+        self->last.ts_ns = kt_proc_now_ns (proc);
+        s_clear_counts (&self->last);
         kt_log_error ("recon.redis", KT_S ("why", why), KT_END);
         kt_alert_send (kt_proc_alerts (proc), KT_SEV_WARNING, "recon.redis",
                        "reconciliation could not read the book: %s", why);
         snprintf (self->last.broker_error, sizeof self->last.broker_error, "book: %.110s", why);
         snprintf (self->last_result, sizeof self->last_result, "no agreement: %.140s",
                   self->last.broker_error);
-        s_write_last (self); //  fails too when Redis is down; logged
+        s_write_last (self); //  queued until Redis answers again
+        if (self->agreements == 0)
+            s_run_soon (self);
         s_end_run (self);
         return;
     }
@@ -487,7 +499,7 @@ recon_new (kt_proc_t *proc, const struct recon_cfg *cfg)
     recon_broker_init (&self->broker);
     recon_redis_init (&self->redis);
     s_set_auth (self, kc->kite_api_key, kc->kite_access_token);
-    self->started_ns = self->reload_seen_ns = kt_proc_now_ns (proc);
+    self->reload_seen_ns = kt_proc_now_ns (proc); //  a reload asked for before start is in effect
     self->headers[0] = "X-Kite-Version: 3";
     self->headers[1] = self->auth;
     self->headers[2] = NULL;
