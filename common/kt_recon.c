@@ -29,7 +29,7 @@ static const kt_schema_field_t s_last_fields[] = {
             "1 after three successful broker calls, 0 before any and after a TokenException"),
     S_I64 (session_ok_ns, "last run whose broker calls all succeeded, ns (0 = none yet)"),
     S_STR (broker_error, "why the broker comparison failed (empty = it did not)"),
-    S_I64 (request_ns, "the recon:request requested_ns this run answered, ns (0 = timer)"),
+    S_I64 (request_ns, "newest recon:request requested_ns answered so far, ns (0 = none)"),
     S_I64 (broker_positions, "rows of the broker's net positions"),
     S_I64 (broker_orders, "rows of the broker's order book"),
     S_I64 (broker_trades, "rows of the broker's trade book"),

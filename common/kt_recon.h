@@ -3,8 +3,9 @@
  *  The reconciler writes recon:last after every run; tradectl (status, reconcile,
  *  preflight) and, in time, risk-gate read it. "Broker session ok" and "agree" come only
  *  from real broker calls: a run whose broker call failed writes agree 0 and the reason,
- *  never a default. A run asked for through recon:request (kt_schema.h: tradectl
- *  reconcile) carries the request's requested_ns in request_ns. */
+ *  never a default. A request through recon:request (kt_schema.h: tradectl reconcile)
+ *  is answered by a run that started after it; request_ns then holds its requested_ns
+ *  (and keeps the newest answered one). */
 
 #ifndef KT_RECON_H
 #define KT_RECON_H
@@ -26,7 +27,7 @@ struct kt_recon_last {
                             //  and after a TokenException (kept on other failures)
     int64_t session_ok_ns;  //  last run whose broker calls all succeeded
     char broker_error[128]; //  why the broker comparison failed ("" = it did not)
-    int64_t request_ns;     //  recon:request requested_ns this run answered (0 = timer)
+    int64_t request_ns;     //  newest recon:request requested_ns answered so far (0 = none)
     int64_t broker_positions, broker_orders, broker_trades;
     int64_t findings;    //  all classes
     int64_t unconfirmed; //  findings inside the retry budget (not acted on yet)
@@ -35,7 +36,7 @@ struct kt_recon_last {
     int64_t applied, settled, adopted, halted, failed; //  what the actions did
 };
 
-extern const kt_schema_key_t kt_key_recon_last;    //  recon:last
+extern const kt_schema_key_t kt_key_recon_last; //  recon:last
 
 //  Write recon:last from rec: one HSET, queued on the store's write connection (a
 //  failure Redis reports later is logged as recon.last). Returns 0, or -1 (why) when the

@@ -25,9 +25,10 @@ struct recon {
     const struct recon_cfg *cfg; //  borrowed
     kt_http_t *http;
     recon_unknown_t unknown;
-    int timer, soon_timer, req_timer;
-    char auth[256];  //  "Authorization: token key:token" (a secret: never logged)
-    char token[128]; //  the access token in auth (a secret)
+    int timer, soon_timer, req_timer, pace_timer;
+    int64_t last_sent_mono_ns; //  the previous broker request (wall monotonic)
+    char auth[256];            //  "Authorization: token key:token" (a secret: never logged)
+    char token[128];           //  the access token in auth (a secret)
     const char *headers[3];
     int stage;               //  S_*: the broker call in flight
     bool again;              //  a run was asked for while one was in flight
@@ -38,6 +39,7 @@ struct recon {
     int64_t last_run_ns;     //  start of the latest completed run (health: last_run_ns)
     char last_result[160];   //  its outcome in words (health: last_result)
     int64_t reload_seen_ns;  //  session:reload requested_ns already acted on
+    int64_t answered_ns;     //  recon:request requested_ns already given to a run
     int64_t started_wall_ns; //  of the run in flight
     struct recon_broker broker;
     struct recon_redis redis;
@@ -66,7 +68,9 @@ s_write_last (recon_t *self)
 {
     self->last.run = self->runs;
     self->last.duration_us = (kt_clock_wall_mono_ns () - self->started_wall_ns) / 1000;
-    self->last.request_ns = self->request_ns;
+    //  Monotonic: every later run also started after an answered request.
+    if (self->request_ns > self->last.request_ns)
+        self->last.request_ns = self->request_ns;
     self->last_run_ns = self->run_started_ns;
     char why[256];
     if (kt_recon_last_put (kt_proc_store (self->proc), &self->last, why, sizeof why) < 0)
@@ -265,10 +269,12 @@ s_compare (recon_t *self)
 
 static void s_on_http (const kt_http_resp_t *resp, void *arg);
 
+//  Send the GET of the current stage.
 static void
-s_get (recon_t *self, int stage)
+s_send (recon_t *self)
 {
-    self->stage = stage;
+    int stage = self->stage;
+    self->last_sent_mono_ns = kt_clock_wall_mono_ns ();
     char url[256];
     snprintf (url, sizeof url, "%s%s", kt_proc_cfg (self->proc)->kite_api_url, s_paths[stage]);
     kt_http_req_t req = {.method = "GET",
@@ -277,6 +283,38 @@ s_get (recon_t *self, int stage)
                          .timeout_ms = (int) self->cfg->timeout_ms};
     if (kt_http_request (self->http, &req, s_on_http, self) < 0)
         s_broker_failed (self, RECON_B_TRANSPORT, "request refused (bad kite.api_url?)");
+}
+
+static int
+s_on_pace (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    recon_t *self = arg;
+    self->pace_timer = 0;
+    s_send (self);
+    return 0;
+}
+
+//  Start the GET of stage, at least recon.min_gap_ms after the previous one: Kite's
+//  10 requests/s are per api_key, shared with exec-gateway and md-gateway.
+static void
+s_get (recon_t *self, int stage)
+{
+    self->stage = stage;
+    int64_t since_ms = (kt_clock_wall_mono_ns () - self->last_sent_mono_ns) / 1000000;
+    int64_t wait_ms = self->last_sent_mono_ns ? self->cfg->min_gap_ms - since_ms : 0;
+    if (wait_ms <= 0) {
+        s_send (self);
+        return;
+    }
+    self->pace_timer =
+        kt_loop_timer (kt_proc_loop (self->proc), kt_proc_wall_to_pipeline_ms (self->proc, wait_ms),
+                       false, s_on_pace, self);
+    if (self->pace_timer < 0) {
+        self->pace_timer = 0;
+        s_send (self);
+    }
 }
 
 static void
@@ -383,8 +421,9 @@ s_reload_token (recon_t *self)
     kt_log_info ("recon.session_reload", KT_B ("changed", changed), KT_END);
 }
 
-//  recon:request (tradectl reconcile): a requested_ns newer than the latest run's start
-//  asks for a run now (queued behind a run in flight that started earlier). The hash
+//  recon:request (tradectl reconcile): each newer requested_ns is answered by one run that
+//  started at or after it and carries it in recon:last.request_ns: the run in flight if it
+//  started after the request, else a new one (queued behind the run in flight). The hash
 //  stays: a request made while the reconciler was down is answered by its start-up run.
 //  session:reload: a newer requested_ns re-reads the access token, then runs to prove it.
 static int
@@ -405,19 +444,22 @@ s_on_request_poll (kt_loop_t *loop, int timer_id, void *arg)
         run = true;
     }
     struct kt_skey qk = kt_schema_key (kt_store_prefix (store), &kt_key_recon_request, NULL);
-    if (kt_store_hget_i64 (store, qk.s, "requested_ns", &req) == 0 && req > self->run_started_ns &&
-        req > self->next_request_ns) {
+    bool requested = false;
+    if (kt_store_hget_i64 (store, qk.s, "requested_ns", &req) == 0 && req > self->answered_ns) {
+        self->answered_ns = req;
         kt_log_info ("recon.request", KT_I ("requested_ns", req), KT_END);
-        run = true;
-    } else
-        req = 0;
-    if (!run)
+        if (self->stage != S_IDLE && self->run_started_ns >= req)
+            self->request_ns = req; //  the run in flight started after it: it answers
+        else
+            requested = true;
+    }
+    if (!run && !requested)
         return 0;
     if (self->stage == S_IDLE) {
-        self->request_ns = req;
+        self->request_ns = requested ? req : 0;
         recon_run (self);
     } else {
-        if (req)
+        if (requested)
             self->next_request_ns = req;
         self->again = true;
     }
@@ -499,7 +541,9 @@ recon_new (kt_proc_t *proc, const struct recon_cfg *cfg)
     recon_broker_init (&self->broker);
     recon_redis_init (&self->redis);
     s_set_auth (self, kc->kite_api_key, kc->kite_access_token);
-    self->reload_seen_ns = kt_proc_now_ns (proc); //  a reload asked for before start is in effect
+    //  A token reload or a run asked for before the start is in effect / answered by the
+    //  start-up run.
+    self->reload_seen_ns = self->answered_ns = kt_proc_now_ns (proc);
     self->headers[0] = "X-Kite-Version: 3";
     self->headers[1] = self->auth;
     self->headers[2] = NULL;
@@ -536,6 +580,8 @@ recon_destroy (recon_t **self_p)
         kt_loop_timer_end (loop, self->soon_timer);
     if (self->req_timer > 0)
         kt_loop_timer_end (loop, self->req_timer);
+    if (self->pace_timer > 0)
+        kt_loop_timer_end (loop, self->pace_timer);
     kt_proc_set_counters (self->proc, NULL, NULL);
     //  A pending request's callback runs here with E_CANCELLED: it must end nothing.
     self->closing = true;

@@ -25,6 +25,7 @@ struct recon_cfg {
     int64_t retry_s;          //  seconds to the next run after a run that found anything
     int64_t timeout_ms;       //  per broker request
     int64_t request_poll_ms;  //  how often recon:request is looked at (wall ms)
+    int64_t min_gap_ms;       //  least time between two broker requests (wall ms)
 };
 
 extern const kt_cfg_row_t recon_cfg_table[];

@@ -19,4 +19,6 @@ const kt_cfg_row_t recon_cfg_table[] = {
      "limit of each broker request (wall ms)"},
     {"recon.request_poll_ms", KT_CFG_INT, O (request_poll_ms), 0, "1000", 50, 60000, 0,
      "how often recon:request (run now) and session:reload (new token) are looked at (wall ms)"},
+    {"recon.min_gap_ms", KT_CFG_INT, O (min_gap_ms), 0, "350", 0, 10000, 0,
+     "least time between two broker requests (wall ms): Kite's 10/s are shared by the api_key"},
     KT_CFG_END};

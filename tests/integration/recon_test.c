@@ -11,6 +11,7 @@
  *    with recon.unknown_position "halt", and adopted as EXTERNAL with "adopt";
  *  - our stop's fill closing a position (exit reason RECONCILED);
  *  - an order cancelled at the broker settled;
+ *  - `tradectl reconcile` answered by this reconciler with a run;
  *  - the session expired at the broker (TokenException: no agreement, CRITICAL alert)
  *    and a new token loaded through session:reload without a restart;
  *  - a quantity changed at the broker halted, both views in the alert.
@@ -590,6 +591,30 @@ test_qty_mismatch_halts (void **state)
     assert_string_equal (s_hget (form, "qty", buf, sizeof buf), "-150");
 }
 
+static void
+test_tradectl_reconcile (void **state)
+{
+    (void) state;
+    //  The operator's command against this reconciler: it reports a run that happened.
+    const char *env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
+                         "USER=recon_test", NULL};
+    const char *args[] = {"-c", s_env.cfg_adopt, "reconcile", "--timeout", "15", NULL};
+    kt_testproc_t *p = kt_testproc_start ("tradectl", args, env);
+    assert_non_null (p);
+    int rc = kt_testproc_wait (p, 30000);
+    char *out = kt_testproc_out_read (p);
+    kt_testproc_destroy (&p);
+    if (rc != 0)
+        fprintf (stderr, "tradectl reconcile: %d\n%s\n", rc, out);
+    assert_int_equal (rc, 0);
+    if (!strstr (out, "reconciler ran: agree"))
+        fprintf (stderr, "tradectl said: %s\n", out);
+    assert_non_null (strstr (out, "reconciler ran: agree"));
+    free (out);
+    char buf[64];
+    assert_true (atoll (s_hget ("kt:recon:last", "request_ns", buf, sizeof buf)) > 0);
+}
+
 //  kite-sim's daily login: a request token exchanged with its checksum for an access
 //  token (docs/kite-sim.md). Writes the 32 hex chars into token.
 static void
@@ -663,6 +688,7 @@ main (void)
         cmocka_unit_test (test_unknown_position_adopted),
         cmocka_unit_test (test_closed_by_stop),
         cmocka_unit_test (test_order_cancelled_at_broker),
+        cmocka_unit_test (test_tradectl_reconcile),
         cmocka_unit_test (test_token_expiry_and_reload),
         cmocka_unit_test (test_qty_mismatch_halts),
     };

@@ -224,6 +224,22 @@ test_start_up_failure_retried_soon (void **state)
 }
 
 static void
+test_requests_are_paced (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    x.cfg.min_gap_ms = 200;
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    //  Within Kite's rate limit by construction: three GETs at least 200 ms apart.
+    char buf[32];
+    assert_true (atoll (s_last (&x, "duration_us", buf, sizeof buf)) >= 400000);
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "1");
+    s_stop (&x);
+}
+
+static void
 test_request_runs_now (void **state)
 {
     (void) state;
@@ -302,6 +318,7 @@ main (void)
         cmocka_unit_test (test_unreachable_broker_and_bad_answers),
         cmocka_unit_test (test_outage_keeps_the_last_session_proof),
         cmocka_unit_test (test_start_up_failure_retried_soon),
+        cmocka_unit_test (test_requests_are_paced),
         cmocka_unit_test (test_request_runs_now),
         cmocka_unit_test (test_result_text_of_a_failed_run),
         cmocka_unit_test (test_bad_unknown_position_setting),
