@@ -145,7 +145,8 @@ s_bridge_done (const kt_store_result_t *res, void *arg)
 }
 
 //  The outcome of a compared run in words, for health:reconciler last_result (what
-//  `tradectl reconcile` prints): "agree", or the findings by class and what was done.
+//  `tradectl reconcile` prints; the first 63 characters matter most): "agree", or
+//  "HALT 3 findings: qty_mismatch 1 missing_fill 2 (1 waiting)". recon:last has the rest.
 static void
 s_result_text (recon_t *self, int n)
 {
@@ -161,7 +162,7 @@ s_result_text (recon_t *self, int n)
     }
     char *p = self->last_result;
     size_t left = sizeof self->last_result;
-    int w = snprintf (p, left, "%d finding%s", n, n == 1 ? "" : "s");
+    int w = snprintf (p, left, "%s%d finding%s:", l->halted ? "HALT " : "", n, n == 1 ? "" : "s");
     for (int c = 1; c < RECON_C_COUNT && w > 0 && (size_t) w < left; c++) {
         if (!self->res->counts[c])
             continue;
@@ -170,13 +171,8 @@ s_result_text (recon_t *self, int n)
         w = snprintf (p, left, " %s %" PRId64, recon_class_str ((recon_class_t) c),
                       self->res->counts[c]);
     }
-    if (w > 0 && (size_t) w < left) {
-        p += w;
-        left -= (size_t) w;
-        snprintf (p, left, "; applied %" PRId64 " settled %" PRId64 " adopted %" PRId64 "%s%s",
-                  l->applied, l->settled, l->adopted, l->halted ? "; HALTED" : "",
-                  l->unconfirmed ? "; some wait for the retry budget" : "");
-    }
+    if (l->unconfirmed && w > 0 && (size_t) w < left)
+        snprintf (p + w, left - (size_t) w, " (%" PRId64 " waiting)", l->unconfirmed);
 }
 
 //  All three books are in: compare, act, report.
