@@ -197,6 +197,16 @@ s_child_at_broker (const struct s_ix *ix, const struct recon_redis *r, const cha
     return false;
 }
 
+//  True when coid is a venue order we booked ("v" + order id) that the broker still lists.
+static bool
+s_venue_at_broker (const struct s_ix *ix, const char *coid)
+{
+    if (coid[0] != 'v')
+        return false;
+    const struct recon_bord *bo = s_broker_order (ix, coid + 1);
+    return bo && strcmp (bo->placed_by, RECON_PLACED_BY_VENUE) == 0;
+}
+
 bool
 recon_venue_coid (const struct recon_bord *bo, char *coid, size_t len)
 {
@@ -309,12 +319,16 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     struct s_ix ix;
     s_ix_build (&ix, b, r);
 
-    //  1. Our orders at the broker: outcomes of UNRESOLVED orders, cancels and rejects.
+    //  1. Our orders at the broker (and the venue's we booked): outcomes of UNRESOLVED
+    //  orders, cancels and rejects.
     for (int i = 0; i < b->nord; i++) {
         const struct recon_bord *bo = &b->ord[i];
-        const struct kt_order_rec *o = s_our_order (&ix, bo->tag);
+        char coid[KT_ID_LEN];
+        s_coid_of (bo, &ix, coid, sizeof coid);
+        const struct kt_order_rec *o = s_our_order (&ix, coid);
+        bool venue = o && strcmp (coid, bo->tag) != 0;
         //  Slices share a tag: their states belong to no single order of ours.
-        if (!o || s_tag_count (&ix, bo->tag) != 1)
+        if (!o || (!venue && s_tag_count (&ix, bo->tag) != 1))
             continue;
         kt_ord_status_t bs = recon_kite_status (bo->status);
         bool unresolved = o->status == KT_OS_UNRESOLVED || o->status == KT_OS_PENDING_SUBMIT;
@@ -475,7 +489,8 @@ recon_diff (const struct recon_broker *b, const struct recon_redis *r,
     for (int i = 0; i < r->nord; i++) {
         const struct kt_order_rec *o = &r->ord[i];
         if (kt_ord_status_is_final (o->status) || o->status == KT_OS_NONE ||
-            s_tag_count (&ix, o->coid) > 0 || s_child_at_broker (&ix, r, o->coid))
+            s_tag_count (&ix, o->coid) > 0 || s_child_at_broker (&ix, r, o->coid) ||
+            s_venue_at_broker (&ix, o->coid))
             continue;
         bool unresolved = o->status == KT_OS_UNRESOLVED;
         bool pending = o->status == KT_OS_PENDING_SUBMIT;

@@ -229,6 +229,16 @@ test_venue_square_off (void **state)
     s_known (v, "v251124000000007", "00000007");
     v->r.npos = 0;
     assert_int_equal (s_diff (v), 0);
+    //  A venue order left open in the book (part filled, then cancelled at the broker)
+    //  is found under its order id and settled from the broker, not "missing".
+    v->r.ord[0].status = KT_OS_PARTIAL;
+    snprintf (v->b.ord[0].status, sizeof v->b.ord[0].status, "CANCELLED");
+    v->opts.retry_runs = 1;
+    assert_int_equal (s_diff (v), 1);
+    assert_int_equal (v->res.f[0].cls, RECON_C_ORDER_STATE);
+    assert_int_equal (v->res.f[0].action, RECON_A_SETTLE);
+    assert_int_equal (v->res.f[0].settle_status, KT_OS_CANCELLED);
+    assert_string_equal (v->res.f[0].coid, "v251124000000007");
 }
 
 static void
