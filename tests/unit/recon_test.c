@@ -299,6 +299,37 @@ test_result_text_of_a_failed_run (void **state)
 }
 
 static void
+test_redis_down_is_not_agreement (void **state)
+{
+    (void) state;
+    struct fx x;
+    s_start (&x, 200, s_empty_pos);
+    x.r = recon_new (x.t.proc, &x.cfg);
+    s_until_runs (&x, 1);
+    char buf[200];
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "1");
+    //  The broker answers but the book cannot be read: no agreement, nothing claimed.
+    assert_int_equal (kt_testredis_kill (x.t.redis), 0);
+    assert_int_equal (recon_run (x.r), 0);
+    for (int i = 0; i < 500 && recon_runs (x.r) < 2; i++)
+        kt_testctx_spin (&x.t, 1, 10, NULL);
+    assert_int_equal (recon_runs (x.r), 2);
+    //  Redis back: the queued result of the failed run lands, then a run agrees again.
+    assert_int_equal (kt_testredis_restart_same_port (x.t.redis), 0);
+    for (int i = 0; i < 500; i++) {
+        kt_testctx_spin (&x.t, 1, 10, NULL);
+        if (strstr (s_last (&x, "broker_error", buf, sizeof buf), "book:"))
+            break;
+    }
+    assert_non_null (strstr (buf, "book:"));
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "0");
+    assert_int_equal (recon_run (x.r), 0);
+    s_until_runs (&x, 3);
+    assert_string_equal (s_last (&x, "agree", buf, sizeof buf), "1");
+    s_stop (&x);
+}
+
+static void
 test_bad_unknown_position_setting (void **state)
 {
     (void) state;
@@ -321,6 +352,7 @@ main (void)
         cmocka_unit_test (test_requests_are_paced),
         cmocka_unit_test (test_request_runs_now),
         cmocka_unit_test (test_result_text_of_a_failed_run),
+        cmocka_unit_test (test_redis_down_is_not_agreement),
         cmocka_unit_test (test_bad_unknown_position_setting),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
