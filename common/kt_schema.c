@@ -8,6 +8,7 @@
 #include <string.h>
 #include "kt_alert.h"
 #include "kt_book.h"
+#include "kt_recon.h"
 
 static const kt_schema_field_t s_health_fields[] = {
     {"pid", KT_SF_I64, offsetof (struct kt_health_rec, pid), sizeof (int64_t), NULL, NULL,
@@ -97,17 +98,6 @@ const kt_schema_key_t kt_key_alerts_windows = {
     "alerter",
     KT_LIFE_DURABLE,
     "open collapse windows (groups) by their end, wall ms",
-    NULL};
-
-const kt_schema_key_t kt_key_recon_last = {
-    "recon:last",
-    "recon:last",
-    KT_SK_HASH,
-    "reconciler",
-    KT_LIFE_DURABLE,
-    "the last run: at_ns, duration_ms, result (agree, discrepancy, unknown), why, and the "
-    "count of each finding class (agree, closed_by_stop, missing_fill, unknown_position, "
-    "qty_mismatch, order_state, unresolved_found, not_found_retry, not_found, foreign_order)",
     NULL};
 
 //  Requests of the operator's command line to a running process.

@@ -78,7 +78,6 @@ extern const kt_schema_key_t kt_key_alerts_windows; //  alerts:windows
 //  alerts:sent is declared with kt_alert (common/kt_alert.h).
 
 //  The reconciler's last run (reconciler/recon.c).
-extern const kt_schema_key_t kt_key_recon_last; //  recon:last
 
 //  The fixed fields of health:<process> (the process's own counters follow them).
 struct kt_health_rec {
