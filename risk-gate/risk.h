@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include "kt.h"
 #include "kt_proc.h"
+#include "risk_tx.h"
 
 // ---- config (risk_cfg.c) --------------------------------------------------------------
 
@@ -144,6 +145,7 @@ struct risk_order {
 //  Everything the checks read from Redis, as of one snapshot.
 struct risk_view {
     bool loaded;                    //  a snapshot was parsed
+    int64_t version;                //  risk:state version: moves with every change
     bool overflow;                  //  more positions/orders than fit: fail closed
     kt_trading_state_t state;
     char reason[KT_TEXT_LEN];
@@ -374,7 +376,7 @@ struct risk_decided {
 
 //  Script ids in one store, from risk_capital_register.
 struct risk_scripts {
-    int snapshot, decide, exec, state, resolve;
+    int snapshot, commit, exec, state, resolve;
 };
 
 //  Register the scripts on store (borrowed). Returns 0 or -1 (registry full).
@@ -387,8 +389,8 @@ int
     risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids,
                            struct risk_view *view, char *why, size_t whylen);
 
-//  Everything decide needs besides the store: the intent, both local results (as an
-//  entry and as a reducing order), P&L and the limits.
+//  Everything decide needs besides the store and the view: the intent, both local
+//  results (as an entry and as a reducing order), P&L and the limits.
 struct risk_decide_req {
     const struct kt_intent *intent;
     const char *coid;               //  order id if approved (= intent_id)
@@ -400,13 +402,21 @@ struct risk_decide_req {
     const char *src;                //  instance name, written to events
 };
 
-//  Decide atomically: duplicate check, account rules, reservation, the intent record
-//  and the `events` entry, in one script. Returns 0 with *out filled, or -1 when Redis
-//  is unavailable or answered an error (reason in why).
+#define RISK_DECIDE_TRIES 4         //  decisions on a moving account before failing closed
+
+//  Decide on *view (the account as last read, updated in place): the account rules in
+//  C (risk_check_account), then one commit (risk_tx) of the reservation, the record
+//  and the `events` entry, applied only if the account did not change since *view was
+//  read; else *view is the account now and the rules run again (at most
+//  RISK_DECIDE_TRIES times). tx is scratch. Returns 0 with *out filled (a duplicate
+//  intent gets its stored decision), -1 when Redis did not answer or answered an error
+//  (the commit may have been applied), -2 when nothing was applied (the view is not
+//  loaded, or the account kept changing): reason in why either way.
 int
     risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
                          const struct risk_cfg *cfg, const struct risk_decide_req *req,
-                         struct risk_decided *out, char *why, size_t whylen);
+                         struct risk_view *view, struct risk_tx *tx, struct risk_decided *out,
+                         char *why, size_t whylen);
 
 //  What applying an EXEC_EVENT did.
 struct risk_applied {
@@ -452,6 +462,33 @@ int
 //  (unresolved; its reservation stays). Returns 0 or -1.
 int
     risk_capital_mark_unresolved (kt_store_t *store, const char *coid);
+
+// ---- what a decision writes (risk_reserve.c, pure) ------------------------------------
+
+struct risk_reserve_req {
+    const struct kt_intent *intent;
+    const char *coid;               //  order id if approved
+    kt_itype_t itype;
+    int64_t now_ns;
+    const char *src;                //  instance name, written to events
+};
+
+//  The writes of the decision *res (local + account rules): the switch to HALTED on a
+//  HALT, rate windows, the entry's reservation and slot, an exit's cover, a
+//  modification's growth, the intent record, the event. Into tx unless NULL; onto
+//  *view when apply (call once with tx and !apply, commit, then with NULL and apply
+//  on the same view). A BLOCK or HALT sets res->qty and res->cost to 0. Fills *out
+//  (the caller's answer).
+void
+    risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
+                        const struct risk_reserve_req *req, struct risk_result *res,
+                        struct risk_tx *tx, bool apply, struct risk_decided *out);
+
+//  The switch to HALTED with code and text (scope from the code, halt_seq + 1) into tx
+//  (unless NULL) and, when apply, onto *view.
+void
+    risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *text,
+                       int64_t now_ns, const char *src, struct risk_tx *tx, bool apply);
 
 // ---- trading state (risk_state.c) -----------------------------------------------------
 

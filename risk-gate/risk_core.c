@@ -7,8 +7,10 @@
  *  Design overview: Redis is the truth; the core keeps a view (the last snapshot, one
  *  ~60 KB struct allocated at new) refreshed by every script that changes the account
  *  and by each poll, plus the last price per symbol (risk_prices). A decision is the
- *  local rules in C (both readings of a MODIFY), then one EVALSHA of the decide script,
- *  which re-runs the account rules atomically, reserves, records and appends to events.
+ *  local rules in C (both readings of a MODIFY), the account rules in C on the view, then
+ *  one commit of the reservation, record and event that Redis applies only if the
+ *  account's version is still the view's (else the view is refreshed and C decides
+ *  again).
  *  Fail closed: without Redis, entries are blocked with STORE_DOWN while risk-reducing
  *  orders go through (remembered in memory so a retry is not sent twice); executions
  *  that could not be applied wait in a small queue and are applied (idempotently) when
@@ -66,6 +68,7 @@ struct risk_core {
     int nunmarked;
     struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
+    struct risk_tx *tx;             //  scratch of the decision's commit
 };
 
 // ---- helpers -------------------------------------------------------------------------
@@ -262,6 +265,9 @@ risk_core_new (const struct risk_cfg *cfg, kt_store_t *store, const char *src)
     if (!self->view)
         abort ();
     self->prices = risk_prices_new (4096);
+    self->tx = calloc (1, sizeof *self->tx);
+    if (!self->tx)
+        abort ();
     if (risk_capital_register (store, &self->ids) != 0) {
         kt_log_error ("risk.scripts", KT_S ("why", "script registry full"), KT_END);
         risk_core_destroy (&self);
@@ -278,6 +284,7 @@ risk_core_destroy (risk_core_t **self_p)
     risk_core_t *self = *self_p;
     risk_prices_destroy (&self->prices);
     free (self->view);
+    free (self->tx);
     free (self);
     *self_p = NULL;
 }
@@ -466,9 +473,10 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             in, in->intent_id, mkt.instr? mkt.instr->itype: KT_ITYPE_OTHER, as_entry,
             as_reduce, now_ns, unreal, self->src
         };
-        attempted = true;
-        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, &d, why, sizeof why);
-        s_store_result (self, rc == 0, why, out);
+        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, self->view,
+                                  self->tx, &d, why, sizeof why);
+        attempted = rc == -1;       //  -2: nothing was applied
+        s_store_result (self, rc != -1, why, out);
         if (rc != 0)
             kt_log_warn ("risk.decide.fail", KT_S ("intent_id", in->intent_id), KT_S ("why", why),
                          KT_END);
@@ -539,10 +547,6 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     }
     s_warn_refusal (self, in, &d, now_ns, out);
     if (d.halted_now) {
-        char snap_why[160];
-        if (risk_capital_snapshot (self->store, &self->ids, self->view, snap_why,
-                                   sizeof snap_why) != 0)
-            kt_log_warn ("risk.view.fail", KT_S ("why", snap_why), KT_END);
         s_after_halt (self, s_reason_code (self->view->reason), self->view->reason, out);
     }
 }

@@ -24,6 +24,7 @@ const char risk_state_lua[] =
     "local op, now, src = ARGV[2], ARGV[3], ARGV[4]\n"
     "local st, cap = K('risk:state'), K('capital')\n"
     "local changed = 0\n"
+    "local moved = false\n"
     "local function set_state(s, reason, scope)\n"
     "  redis.call('HSET', st, 'state', s, 'reason', reason, 'since_ns', now, 'scope', scope)\n"
     "  event('type', 'risk.state', 'state', s, 'reason', reason, 'src', src)\n"
@@ -96,6 +97,7 @@ const char risk_state_lua[] =
     "  local minute, dpnl, unreal, eq = ARGV[5], ARGV[6], ARGV[7], num(ARGV[8])\n"
     "  if redis.call('EXISTS', st) == 1 then\n"
     "    if redis.call('HSETNX', K('risk:marks'), minute, dpnl) == 1 then\n"
+    "      moved = true\n"
     "      local fm = redis.call('HGET', st, 'first_mark_min')\n"
     "      if not fm or num(minute) < num(fm) then\n"
     "        redis.call('HSET', st, 'first_mark_min', minute)\n"
@@ -103,6 +105,7 @@ const char risk_state_lua[] =
     "    end\n"
     "    if eq > num(redis.call('HGET', st, 'peak_equity')) then\n"
     "      redis.call('HSET', st, 'peak_equity', I(eq))\n"
+    "      moved = true\n"
     "    end\n"
     "    redis.call('HSET', st, 'unrealised', unreal, 'day_pnl', dpnl, 'updated_ns', now)\n"
     "    local c = redis.call('HMGET', cap, 'reserved', 'deployed')\n"
@@ -116,6 +119,7 @@ const char risk_state_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "if changed == 1 or moved then bump() end\n"
     "return {I(changed), snapshot()}\n";
 
 //  Run an op; parse the snapshot into view; *changed from the script. 0 or -1.

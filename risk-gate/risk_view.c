@@ -129,6 +129,8 @@ s_parse_state (const redisReply *h, struct risk_view *v)
             v->units_pe = s_i64 (val);
         else if (strcmp (f, "halt_seq") == 0)
             v->halt_seq = s_i64 (val);
+        else if (strcmp (f, "version") == 0)
+            v->version = s_i64 (val);
     }
 }
 

@@ -1,11 +1,13 @@
-/*  risk_capital_test - the Lua scripts against a real redis-server.
+/*  risk_capital_test - a decision against a real redis-server.
  *
- *  The account rules at their boundaries, run through the decide script itself: each
- *  row writes an account into Redis, decides one intent with EVALSHA and checks the
- *  verdict, the code and the quantity, and that the C twin (risk_check_intent) on the
- *  same account answers the same. A snapshot reads back exactly what was written. The
- *  reservation is atomic: what an approval adds (slots, capital, rate windows, the
- *  intent record, the events entry) and what a refusal does not add. */
+ *  The account rules at their boundaries, run through the whole decision: each row
+ *  writes an account into Redis, reads it back (the snapshot), decides one intent (C
+ *  rules, then the commit) and checks the verdict, the code and the quantity, that the
+ *  pure check (risk_check_intent) on the account as written answers the same, and that
+ *  the view the decision updated in place is what a fresh snapshot reads. A snapshot
+ *  reads back exactly what was written. The commit is atomic: what an approval adds
+ *  (slots, capital, rate windows, the intent record, the events entry), what a refusal
+ *  does not add, and a decision on an account that changed meanwhile is decided again. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +45,8 @@ static struct {
     redisContext *peek;
     kt_instr_table_t *instr;
     struct risk_view back;
+    struct risk_view work;          //  the view a decision runs on (as a core holds it)
+    struct risk_tx tx;
 } F;
 
 static void
@@ -512,15 +516,65 @@ s_has (const struct kt_decision *d, kt_reason_t code)
     return false;
 }
 
-//  Decide c through the Lua; also the C twin on the same account.
+//  The view a decision updated in place must be what Redis holds after it.
 static void
-s_decide (struct c *c, struct risk_decided *lua, struct risk_result *twin)
+s_assert_view_is_redis (const struct risk_view *x)
+{
+    char why[200];
+    assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &F.back, why, sizeof why), 0);
+    const struct risk_view *y = &F.back;
+    assert_int_equal (x->version, y->version);
+    assert_int_equal (x->state, y->state);
+    assert_string_equal (x->reason, y->reason);
+    assert_int_equal (x->halt_seq, y->halt_seq);
+    assert_int_equal (x->reserved, y->reserved);
+    assert_int_equal (x->deployed, y->deployed);
+    assert_int_equal (x->units_total, y->units_total);
+    assert_int_equal (x->units_ce, y->units_ce);
+    assert_int_equal (x->units_pe, y->units_pe);
+    assert_int_equal (x->trades_day, y->trades_day);
+    assert_int_equal (x->last_entry_ns, y->last_entry_ns);
+    assert_int_equal (x->norders_ts, y->norders_ts);
+    assert_int_equal (x->nmodifies_ts, y->nmodifies_ts);
+    assert_int_equal (x->nentries_ts, y->nentries_ts);
+    assert_memory_equal (x->orders_ts, y->orders_ts, sizeof (int64_t) * (size_t) x->norders_ts);
+    assert_memory_equal (x->entries_ts, y->entries_ts,
+                         sizeof (int64_t) * (size_t) x->nentries_ts);
+    assert_int_equal (x->npos, y->npos);
+    for (int i = 0; i < x->npos; i++) {
+        const struct risk_pos *a = &x->pos[i], *b = risk_view_pos (y, a->sym);
+        assert_non_null (b);
+        assert_int_equal (a->qty, b->qty);
+        assert_int_equal (a->pending, b->pending);
+        assert_int_equal (a->exiting, b->exiting);
+        assert_int_equal (a->itype, b->itype);
+    }
+    assert_int_equal (x->nord, y->nord);
+    for (int i = 0; i < x->nord; i++) {
+        const struct risk_order *a = &x->ord[i], *b = risk_view_order (y, a->coid);
+        assert_non_null (b);
+        assert_string_equal (a->sym, b->sym);
+        assert_int_equal (a->kind, b->kind);
+        assert_int_equal (a->oqty, b->oqty);
+        assert_int_equal (a->resv, b->resv);
+        assert_int_equal (a->unit_cost, b->unit_cost);
+        assert_int_equal (a->pending, b->pending);
+        assert_int_equal (a->side, b->side);
+        assert_int_equal (a->decided_ns, b->decided_ns);
+    }
+}
+
+//  Decide c on the view read from Redis (as a core does); also the pure check on the
+//  account as written. Returns the commit's code.
+static int
+s_decide_on (struct c *c, struct risk_view *view, struct risk_decided *out,
+             struct risk_result *twin)
 {
     const struct kt_instr *ins = kt_instr_by_sym (F.instr, NULL, c->in.sym);
     struct risk_market mkt = { ins, true, RS (100), c->now - KT_NS_PER_SEC };
-    int64_t eq = risk_pnl_equity (&c->view, c->unreal);
+    int64_t eq = risk_pnl_equity (view, c->unreal);
     struct risk_result as_entry, as_reduce;
-    risk_kind_t k = risk_check_kind (&c->view, &c->in);
+    risk_kind_t k = risk_check_kind (view, &c->in);
     if (c->in.purpose == KT_PURPOSE_MODIFY) {
         risk_check_local (&c->cfg, &c->in, RISK_KIND_MODIFY_ENTRY, &mkt, c->now, eq, &as_entry);
         risk_check_local (&c->cfg, &c->in, RISK_KIND_MODIFY, &mkt, c->now, eq, &as_reduce);
@@ -531,16 +585,27 @@ s_decide (struct c *c, struct risk_decided *lua, struct risk_result *twin)
     }
     struct risk_decide_req req = { &c->in, c->in.intent_id, ins? ins->itype: KT_ITYPE_OTHER,
                                    &as_entry, &as_reduce, c->now, c->unreal, "test" };
+    if (twin)
+        risk_check_intent (view, &c->cfg, &c->in, &mkt, c->now, c->unreal, twin);
     char why[200];
-    int rc = risk_capital_decide (F.store, &F.ids, &c->cfg, &req, lua, why, sizeof why);
+    int rc = risk_capital_decide (F.store, &F.ids, &c->cfg, &req, view, &F.tx, out, why,
+                                  sizeof why);
     if (rc != 0)
         fprintf (stderr, "decide: %s\n", why);
-    assert_int_equal (rc, 0);
-    risk_check_intent (&c->view, &c->cfg, &c->in, &mkt, c->now, c->unreal, twin);
+    return rc;
 }
 
 static void
-test_rows_through_lua (void **state)
+s_decide (struct c *c, struct risk_decided *out, struct risk_result *twin)
+{
+    char why[200];
+    assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &F.work, why, sizeof why), 0);
+    assert_int_equal (s_decide_on (c, &F.work, out, twin), 0);
+    s_assert_view_is_redis (&F.work);
+}
+
+static void
+test_rows_decided (void **state)
 {
     (void) state;
     static struct c c;
@@ -553,18 +618,25 @@ test_rows_through_lua (void **state)
         struct risk_decided lua;
         struct risk_result twin;
         s_decide (&c, &lua, &twin);
+        struct risk_result written;
+        {
+            const struct kt_instr *ins = kt_instr_by_sym (F.instr, NULL, c.in.sym);
+            struct risk_market mkt = { ins, true, RS (100), c.now - KT_NS_PER_SEC };
+            risk_check_intent (&c.view, &c.cfg, &c.in, &mkt, c.now, c.unreal, &written);
+        }
         struct kt_decision d;
         risk_reply_decision (&c.in, &lua, &d);
         bool ok = lua.verdict == row->verdict
                   && (row->code == KT_OK? lua.nreasons == 0: s_has (&d, row->code))
                   && (row->qty < 0 || lua.qty == row->qty)
                   && twin.verdict == lua.verdict && twin.qty == lua.qty
-                  && twin.nreasons == lua.nreasons;
+                  && twin.nreasons == lua.nreasons && written.verdict == lua.verdict
+                  && written.qty == lua.qty && written.nreasons == lua.nreasons;
         for (int r = 0; ok && r < lua.nreasons; r++)
             ok = twin.reasons[r].code == lua.reasons[r].code;
         if (!ok) {
             failed++;
-            fprintf (stderr, "row '%s': Lua %s %lld, C %s %lld\n", row->name,
+            fprintf (stderr, "row '%s': decided %s %lld, pure check %s %lld\n", row->name,
                      kt_verdict_str (lua.verdict), (long long) lua.qty,
                      kt_verdict_str (twin.verdict), (long long) twin.qty);
             for (int r = 0; r < lua.nreasons; r++)
@@ -724,6 +796,47 @@ test_modify_exit_effects (void **state)
     assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "exiting"), 150);
 }
 
+//  Two instances: one decides on a view read before the other's approval. The commit
+//  must not apply on the old account: the view is refreshed and the rules run again,
+//  so the last slot is taken once. A kill switch set by hand (no version change) is
+//  honoured the same way.
+static void
+test_stale_view_decided_again (void **state)
+{
+    (void) state;
+    static struct c c;
+    static struct risk_view old, other;
+    s_base (&c);
+    s_put_view (&c.view);
+    char why[200];
+    assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &old, why, sizeof why), 0);
+    assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &other, why, sizeof why), 0);
+    struct risk_decided d;
+    assert_int_equal (s_decide_on (&c, &other, &d, NULL), 0);
+    assert_int_equal (d.verdict, KT_VERDICT_APPROVE);
+    assert_true (other.version > old.version);
+
+    snprintf (c.in.intent_id, sizeof c.in.intent_id, "C-0002");
+    struct risk_result on_old;
+    assert_int_equal (s_decide_on (&c, &old, &d, &on_old), 0);
+    assert_int_equal (on_old.verdict, KT_VERDICT_APPROVE);    //  what the old view says
+    assert_int_equal (d.verdict, KT_VERDICT_BLOCK);           //  what the account says
+    assert_int_equal (d.reasons[0].code, KT_R_MAX_POS);
+    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    s_assert_view_is_redis (&old);
+
+    //  The kill switch by hand, after the view was read: the entry HALTs.
+    s_cmd ("HSET kt:risk:kill active 1 reason %s", "by hand");
+    snprintf (c.in.intent_id, sizeof c.in.intent_id, "C-0003");
+    snprintf (c.in.sym, sizeof c.in.sym, SYM_PE);
+    assert_false (old.kill);
+    assert_int_equal (s_decide_on (&c, &old, &d, NULL), 0);
+    assert_int_equal (d.verdict, KT_VERDICT_HALT);
+    assert_true (d.halted_now);
+    assert_true (old.kill);
+    s_assert_view_is_redis (&old);
+}
+
 static int
 s_setup (void **state)
 {
@@ -756,10 +869,11 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_rows_through_lua),
+        cmocka_unit_test (test_rows_decided),
         cmocka_unit_test (test_snapshot_round_trip),
         cmocka_unit_test (test_reservation_effects),
         cmocka_unit_test (test_modify_exit_effects),
+        cmocka_unit_test (test_stale_view_decided_again),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

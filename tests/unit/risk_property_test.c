@@ -1,17 +1,19 @@
 /*  risk_property_test - random sequences of intents, fills, cancels, rejects and price
  *  moves, driven through two risk cores (two store connections, i.e. two risk-gate
- *  instances) and their Lua scripts on one real redis-server, with a small venue in
- *  the test that fills, cancels and rejects what the cores approve.
+ *  instances) committing to one real redis-server, with a small venue in the test that
+ *  fills, cancels and rejects what the cores approve.
  *
  *  After every step: the book in Redis is consistent (aggregates = sums of the parts,
  *  the book's positions = the venue's), no limit is exceeded (positions, per type, per
  *  symbol; reserved + deployed only grows by approvals, and then within DEPLOY and
  *  MARGIN_BUFFER), and at every approval the order rate, entries per hour and day, the
  *  trading state and the loss limits allowed it. Every decision is also re-made by the
- *  pure C check on a fresh snapshot and must agree with the Lua (verdict, quantity,
- *  codes). No risk-reducing order that has something to reduce is ever blocked. Now and
- *  then a core is restarted: the new one loads the same account and, on the same
- *  prices, decides the same. Deterministic: the seed of a failing sequence is printed. */
+ *  pure C check on a fresh snapshot and must agree with what the core committed from
+ *  its own, possibly older, view (verdict, quantity, codes): the version check makes a
+ *  core decide again on the account as it is. No risk-reducing order that has
+ *  something to reduce is ever blocked. Now and then a core is restarted: the new one
+ *  loads the same account and, on the same prices, decides the same. Deterministic:
+ *  the seed of a failing sequence is printed. */
 
 #include <setjmp.h>
 #include <stdarg.h>

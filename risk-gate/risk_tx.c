@@ -1,0 +1,229 @@
+/*  risk_tx - the account commit (see risk_tx.h): writes decided in C, applied by one
+ *  EVALSHA only if the account's version is the one the decision read.
+ *
+ *  ARGV of the script: 1 prefix, 2 expected version ('' = any), 3 expected kill switch
+ *  ('' = any), 4 intent id whose record makes the commit a duplicate ('' = none), then
+ *  the writes, each as: op, key (without prefix), n, n arguments. The script knows no
+ *  rule: it checks, writes, bumps the version. */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "risk.h"
+
+const char risk_tx_lua[] =
+    "local st = K('risk:state')\n"
+    "if ARGV[2] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[2] then\n"
+    "  return {'STALE', snapshot()}\n"
+    "end\n"
+    "if ARGV[3] ~= '' then\n"
+    "  local a = num(redis.call('HGET', K('risk:kill'), 'active')) ~= 0 and '1' or '0'\n"
+    "  if a ~= ARGV[3] then return {'STALE', snapshot()} end\n"
+    "end\n"
+    "if ARGV[4] ~= '' then\n"
+    "  local p = redis.call('HMGET', K('intent:' .. ARGV[4]), 'verdict', 'qty', 'codes',\n"
+    "                       'texts', 'state', 'coid', 'kind')\n"
+    "  if p[1] then\n"
+    "    return {'DUP', p[1], p[2] or '0', p[3] or '', p[4] or '', p[5] or '', p[6] or '',\n"
+    "            p[7] or ''}\n"
+    "  end\n"
+    "end\n"
+    "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
+    "             DEL = 1, EXPIRE = 1, XADD = 1}\n"
+    "local i = 5\n"
+    "while i <= #ARGV do\n"
+    "  local op, n = ARGV[i], tonumber(ARGV[i + 2])\n"
+    "  if not OPS[op] or not n then\n"
+    "    return redis.error_reply('risk commit: bad write ' .. tostring(op))\n"
+    "  end\n"
+    "  redis.call(op, K(ARGV[i + 1]), unpack(ARGV, i + 3, i + 2 + n))\n"
+    "  i = i + 3 + n\n"
+    "end\n"
+    "return {'OK', tostring(redis.call('HINCRBY', st, 'version', 1))}\n";
+
+static const char *
+s_copy (struct risk_tx *tx, const char *s, size_t len)
+{
+    if (tx->used + len + 1 > sizeof tx->buf) {
+        tx->overflow = true;
+        return NULL;
+    }
+    char *p = tx->buf + tx->used;
+    memcpy (p, s, len);
+    p[len] = '\0';
+    tx->used += len + 1;
+    return p;
+}
+
+static void
+s_push (struct risk_tx *tx, const char *s)
+{
+    if (tx->n == RISK_TX_ARGS) {
+        tx->overflow = true;
+        return;
+    }
+    const char *p = s_copy (tx, s, strlen (s));
+    if (p)
+        tx->argv[tx->n++] = p;
+}
+
+//  Write the open op's argument count into its slot.
+static void
+s_close (struct risk_tx *tx)
+{
+    if (tx->count_at < 0)
+        return;
+    char *slot = (char *) tx->argv[tx->count_at];
+    snprintf (slot, 8, "%d", tx->count);
+    tx->count_at = -1;
+}
+
+void
+risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
+               const char *dup_id)
+{
+    tx->n = 0;
+    tx->used = 0;
+    tx->count_at = -1;
+    tx->count = 0;
+    tx->overflow = false;
+    char num[24] = "";
+    s_push (tx, prefix);
+    if (version != RISK_TX_ANY)
+        snprintf (num, sizeof num, "%lld", (long long) version);
+    s_push (tx, num);
+    s_push (tx, kill < 0 ? "" : kill ? "1" : "0");
+    s_push (tx, dup_id ? dup_id : "");
+}
+
+void
+risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
+{
+    if (!tx)
+        return;
+    s_close (tx);
+    char key[160];
+    va_list ap;
+    va_start (ap, keyfmt);
+    int n = vsnprintf (key, sizeof key, keyfmt, ap);
+    va_end (ap);
+    if (n < 0 || (size_t) n >= sizeof key)
+        tx->overflow = true;
+    s_push (tx, op);
+    s_push (tx, key);
+    s_push (tx, "0000000"); //  the count, written by s_close
+    if (tx->overflow)
+        return;
+    tx->count_at = tx->n - 1;
+    tx->count = 0;
+}
+
+void
+risk_tx_str (struct risk_tx *tx, const char *s)
+{
+    if (!tx)
+        return;
+    if (tx->count_at < 0) {
+        tx->overflow = true;
+        return;
+    }
+    s_push (tx, s ? s : "");
+    tx->count++;
+}
+
+void
+risk_tx_i64 (struct risk_tx *tx, int64_t x)
+{
+    if (!tx)
+        return;
+    char num[24];
+    snprintf (num, sizeof num, "%lld", (long long) x);
+    risk_tx_str (tx, num);
+}
+
+void
+risk_tx_pair (struct risk_tx *tx, const char *field, const char *value)
+{
+    if (!tx)
+        return;
+    risk_tx_str (tx, field);
+    risk_tx_str (tx, value);
+}
+
+void
+risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value)
+{
+    if (!tx)
+        return;
+    risk_tx_str (tx, field);
+    risk_tx_i64 (tx, value);
+}
+
+void
+risk_tx_event (struct risk_tx *tx, const char *type, const char *src)
+{
+    if (!tx)
+        return;
+    risk_tx_op (tx, "XADD", "events");
+    risk_tx_str (tx, "MAXLEN");
+    risk_tx_str (tx, "~");
+    risk_tx_str (tx, "100000");
+    risk_tx_str (tx, "*");
+    risk_tx_pair (tx, "type", type);
+    risk_tx_pair (tx, "src", src);
+}
+
+static const char *
+s_el (const redisReply *r, size_t i)
+{
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
+}
+
+risk_tx_rc_t
+risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct risk_view *view,
+                struct risk_tx_dup *dup, char *why, size_t whylen)
+{
+    s_close (tx);
+    if (tx->overflow) {
+        snprintf (why, whylen, "risk commit: more writes than fit");
+        return RISK_TX_FAIL;
+    }
+    redisReply *r = kt_store_eval (store, script_id, 0, NULL, tx->n, tx->argv);
+    risk_tx_rc_t rc = RISK_TX_FAIL;
+    if (!r) {
+        snprintf (why, whylen, "redis: %s", kt_store_errstr (store));
+        return RISK_TX_FAIL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200 ? r->len : 200), r->str);
+        goto out;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+        snprintf (why, whylen, "risk commit: unexpected reply");
+        goto out;
+    }
+    const char *tag = s_el (r, 0);
+    if (strcmp (tag, "OK") == 0) {
+        view->version = strtoll (s_el (r, 1), NULL, 10);
+        rc = RISK_TX_OK;
+    } else if (strcmp (tag, "STALE") == 0) {
+        if (risk_view_parse (r->element[1], view, why, whylen) == 0)
+            rc = RISK_TX_STALE;
+    } else if (strcmp (tag, "DUP") == 0 && r->elements == 8) {
+        if (dup) {
+            snprintf (dup->verdict, sizeof dup->verdict, "%s", s_el (r, 1));
+            snprintf (dup->qty, sizeof dup->qty, "%s", s_el (r, 2));
+            snprintf (dup->codes, sizeof dup->codes, "%s", s_el (r, 3));
+            snprintf (dup->texts, sizeof dup->texts, "%s", s_el (r, 4));
+            snprintf (dup->state, sizeof dup->state, "%s", s_el (r, 5));
+            snprintf (dup->coid, sizeof dup->coid, "%s", s_el (r, 6));
+            snprintf (dup->kind, sizeof dup->kind, "%s", s_el (r, 7));
+        }
+        rc = RISK_TX_DUP;
+    } else
+        snprintf (why, whylen, "risk commit: unexpected answer '%s'", tag);
+out:
+    freeReplyObject (r);
+    return rc;
+}
