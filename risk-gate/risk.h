@@ -139,7 +139,9 @@ struct risk_order {
     bool answered;                  //  exec-gateway has said something about it
     bool unresolved;                //  looked up and still unknown (alerted)
     int64_t sent_ns;                //  when risk-gate sent it to exec-gateway (0 = never)
-    int64_t decided_ns;             //  when the decide script approved it
+    int64_t decided_ns;             //  when the decision approved it
+    int64_t event_ns;               //  when its last EXEC_EVENT was applied (0 = none)
+    int64_t stop_trigger;           //  an entry's attached stop trigger (0 = none)
 };
 
 //  Everything the checks read from Redis, as of one snapshot.
@@ -310,6 +312,13 @@ void
     risk_check_account (const struct risk_view *view, const struct risk_cfg *cfg,
                         const struct kt_intent *in, kt_itype_t itype, int64_t now_ns,
                         int64_t unrealised, struct risk_result *res);
+
+//  The intent the local rules judge: a MODIFY of an open entry that carries no stop of
+//  its own keeps the entry's attached stop (R is judged on it, as for a fresh entry).
+//  Fills *out from in. Pure.
+void
+    risk_check_effective (const struct risk_view *view, const struct kt_intent *in,
+                          struct kt_intent *out);
 
 //  The whole check: kind, local rules, account rules. Pure: no I/O, no globals.
 void

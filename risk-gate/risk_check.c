@@ -138,6 +138,20 @@ s_uses_trigger (kt_order_type_t t)
     return t == KT_OT_SL || t == KT_OT_SLM;
 }
 
+static kt_side_t
+s_opposite (kt_side_t side)
+{
+    return side == KT_SIDE_BUY? KT_SIDE_SELL: side == KT_SIDE_SELL? KT_SIDE_BUY: KT_SIDE_NONE;
+}
+
+//  A stop-limit the exchange accepts: a BUY's limit at or above its trigger, a SELL's at
+//  or below (the limit is the worst price the stop may then trade at).
+static bool
+s_sl_ordered (kt_side_t side, int64_t limit, int64_t trigger)
+{
+    return side == KT_SIDE_BUY? limit >= trigger: limit <= trigger;
+}
+
 //  Price the order is expected to trade at (for notional, R and reservation).
 static int64_t
 s_entry_px (const struct kt_intent *in, const struct risk_market *mkt)
@@ -199,8 +213,17 @@ s_bad_intent (struct s_eval *e, char *text, size_t len)
             why = "LIMIT/SL without price";
         else if (s_uses_trigger (in->order_type) && in->trigger <= 0)
             why = "SL/SL-M without trigger";
-        else if (k == RISK_KIND_ENTRY && in->has_stop && in->stop_trigger <= 0)
+        else if (in->order_type == KT_OT_SL && !s_sl_ordered (in->side, in->price, in->trigger))
+            why = in->side == KT_SIDE_BUY? "SL BUY with its limit below its trigger"
+                                          : "SL SELL with its limit above its trigger";
+        else if (s_is_entry (k) && in->has_stop && in->stop_trigger <= 0)
             why = "attached stop without trigger";
+        else if (s_is_entry (k) && in->has_stop && in->stop_price > 0
+                 && !s_sl_ordered (s_opposite (in->side), in->stop_price, in->stop_trigger))
+            why = in->side == KT_SIDE_SELL? "attached stop (SL BUY) with its limit below its "
+                                            "trigger"
+                                          : "attached stop (SL SELL) with its limit above its "
+                                            "trigger";
     }
     if (!why)
         return KT_VERDICT_APPROVE;
@@ -291,10 +314,10 @@ s_tick (struct s_eval *e, char *text, size_t len)
         what = "price", px = in->price;
     else if (s_uses_trigger (in->order_type) && !kt_money_on_tick (in->trigger, tick))
         what = "trigger", px = in->trigger;
-    else if (e->res->kind == RISK_KIND_ENTRY && in->has_stop
+    else if (s_is_entry (e->res->kind) && in->has_stop
              && !kt_money_on_tick (in->stop_trigger, tick))
         what = "stop trigger", px = in->stop_trigger;
-    else if (e->res->kind == RISK_KIND_ENTRY && in->has_stop && in->stop_price > 0
+    else if (s_is_entry (e->res->kind) && in->has_stop && in->stop_price > 0
              && !kt_money_on_tick (in->stop_price, tick))
         what = "stop price", px = in->stop_price;
     if (!what)
@@ -383,6 +406,18 @@ s_price_band (struct s_eval *e, char *text, size_t len)
         what = "price", px = in->price;
     else if (s_uses_trigger (in->order_type) && !s_in_band (in->trigger, ltp, bps))
         what = "trigger", px = in->trigger;
+    else if (in->has_stop && !s_in_band (in->stop_trigger, ltp, bps))
+        what = "stop trigger", px = in->stop_trigger;
+    else if (in->has_stop && in->stop_price > 0 && !s_in_band (in->stop_price, ltp, bps))
+        what = "stop price", px = in->stop_price;
+    if (!what && in->has_stop
+        && (in->side == KT_SIDE_BUY? in->stop_trigger >= ltp: in->stop_trigger <= ltp)) {
+        //  A stop on the wrong side of the market triggers at once: the protection the
+        //  entry was approved with would not exist.
+        snprintf (text, len, "stop trigger %lld on the wrong side of last price %lld",
+                  (long long) in->stop_trigger, (long long) ltp);
+        return KT_VERDICT_BLOCK;
+    }
     if (!what)
         return KT_VERDICT_APPROVE;
     snprintf (text, len, "%s %lld outside %lld.%02lld%% of last price %lld", what,
@@ -845,12 +880,29 @@ risk_check_account (const struct risk_view *view, const struct risk_cfg *cfg,
 }
 
 void
+risk_check_effective (const struct risk_view *view, const struct kt_intent *in,
+                      struct kt_intent *out)
+{
+    *out = *in;
+    if (in->purpose != KT_PURPOSE_MODIFY || in->has_stop || !view)
+        return;
+    const struct risk_order *o = risk_view_order (view, in->ref);
+    if (o && o->kind == RISK_KIND_ENTRY && o->stop_trigger > 0) {
+        out->has_stop = true;
+        out->stop_trigger = o->stop_trigger;
+        out->stop_price = 0;
+    }
+}
+
+void
 risk_check_intent (const struct risk_view *view, const struct risk_cfg *cfg,
                    const struct kt_intent *in, const struct risk_market *mkt, int64_t now_ns,
                    int64_t unrealised, struct risk_result *out)
 {
     risk_kind_t kind = risk_check_kind (view, in);
-    risk_check_local (cfg, in, kind, mkt, now_ns, risk_pnl_equity (view, unrealised), out);
+    struct kt_intent eff;
+    risk_check_effective (view, in, &eff);
+    risk_check_local (cfg, &eff, kind, mkt, now_ns, risk_pnl_equity (view, unrealised), out);
     kt_itype_t itype = mkt->instr? mkt->instr->itype: KT_ITYPE_OTHER;
     risk_check_account (view, cfg, in, itype, now_ns, unrealised, out);
 }

@@ -29,6 +29,7 @@
 #define S_PENDING  1024             //  executions waiting for Redis
 #define S_UNKNOWN  64               //  decisions of unknown outcome waiting for Redis
 #define S_UNMARKED 64               //  orders sent whose sent mark may not be in Redis
+#define S_SETTLE   64               //  orders whose fill could not be applied as reported
 
 struct s_recent {
     char intent_id[KT_ID_LEN];
@@ -66,6 +67,8 @@ struct risk_core {
     int nunknown;
     char unmarked[S_UNMARKED][KT_ID_LEN];
     int nunmarked;
+    char settle[S_SETTLE][KT_ID_LEN];   //  to settle from exec-gateway's order record
+    int nsettle;
     struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
     struct risk_tx *tx;             //  scratch of the decision's commit
@@ -447,7 +450,10 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     //  the local rules are run for both readings.
     struct risk_result *as_entry = &self->as_entry, *as_reduce = &self->as_reduce;
     if (in->purpose == KT_PURPOSE_MODIFY) {
-        risk_check_local (self->cfg, in, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity, as_entry);
+        struct kt_intent eff;
+        risk_check_effective (self->view, in, &eff);
+        risk_check_local (self->cfg, &eff, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity,
+                          as_entry);
         risk_check_local (self->cfg, in, RISK_KIND_MODIFY, &mkt, now_ns, equity, as_reduce);
     }
     else {
@@ -573,28 +579,73 @@ risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
 
 // ---- executions -----------------------------------------------------------------------------
 
-//  A rejection our own processes made (exec-gateway without Redis, a bad command) is
-//  not the broker's: reasons that start with one of our codes do not count for REJECTS.
+//  A broker rejection carries the broker's code: exec-gateway writes the reason of a
+//  rejection the broker made as "BROKER: <error type>: <message>". Anything else (our
+//  own refusals, "STORE_DOWN: ...", a build without order entry) is not the broker's.
 static bool
-s_internal_reason (const char *reason)
+s_broker_reason (const char *reason)
 {
-    char code[KT_CODE_LEN];
     size_t n = strcspn (reason, ":");
-    if (n == 0 || n >= sizeof code || reason[n] != ':')
-        return false;
-    memcpy (code, reason, n);
-    code[n] = '\0';
-    int c = kt_reason_parse (code);
-    return c > 0 && c != KT_R_BROKER;
+    return reason[n] == ':' && n == strlen ("BROKER") && strncmp (reason, "BROKER", n) == 0;
+}
+
+//  An event that reports a fill.
+static bool
+s_is_fill (const struct kt_exec_event *ev)
+{
+    return ev->event == KT_EXEC_PARTIAL || ev->event == KT_EXEC_FILLED || ev->filled_qty > 0;
+}
+
+static bool
+s_settle_has (const risk_core_t *self, const char *coid)
+{
+    for (int i = 0; i < self->nsettle; i++) {
+        if (strcmp (self->settle[i], coid) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int
 s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, struct risk_out *out)
 {
+    struct kt_exec_event fixed;
+    if (s_is_fill (ev) && (ev->side == KT_SIDE_NONE || !ev->sym[0])) {
+        //  A fill needs its side and symbol. Ours are known from the decision; any other
+        //  is refused whole (never half-applied: no fill, no end of the order) and
+        //  settled from exec-gateway's record of the order by the sweep.
+        const struct risk_order *o = risk_view_order (self->view, ev->coid);
+        if (!o) {
+            if (!s_settle_has (self, ev->coid)) {
+                if (self->nsettle < S_SETTLE)
+                    snprintf (self->settle[self->nsettle++], KT_ID_LEN, "%s", ev->coid);
+                kt_log_error ("risk.exec.unusable", KT_S ("coid", ev->coid),
+                              KT_S ("event", kt_exec_kind_str (ev->event)),
+                              KT_S ("why", ev->side == KT_SIDE_NONE? "fill without side"
+                                                                   : "fill without sym"),
+                              KT_END);
+                s_alert (out, KT_SEV_CRITICAL, "risk.exec.unusable",
+                         "fill of order %s without %s: not applied; settled from "
+                         "exec-gateway's order record when it has it (check the book)",
+                         ev->coid, ev->side == KT_SIDE_NONE? "side": "symbol");
+            }
+            return 0;
+        }
+        fixed = *ev;
+        if (fixed.side == KT_SIDE_NONE)
+            fixed.side = o->side;
+        if (!fixed.sym[0])
+            snprintf (fixed.sym, sizeof fixed.sym, "%s", o->sym);
+        kt_log_warn ("risk.exec.completed", KT_S ("coid", ev->coid),
+                     KT_S ("side", kt_side_str (fixed.side)), KT_S ("sym", fixed.sym), KT_END);
+        ev = &fixed;
+    }
     const struct kt_instr *ins = s_instr (self, ev->sym);
     int64_t px = ev->last_px > 0? ev->last_px: ev->avg_px;
     int64_t short_unit = risk_pnl_short_margin (self->cfg, ins, px);
-    bool count = ev->event == KT_EXEC_REJECTED && !s_internal_reason (ev->reason);
+    //  REJECTS counts the broker's rejections of orders that add risk (the exec script
+    //  counts only entries risk-gate holds).
+    bool count = ev->event == KT_EXEC_REJECTED && s_broker_reason (ev->reason);
     struct risk_applied a;
     char why[200];
     //  Here, not in on_exec: an event queued while Redis was down is replayed through
@@ -798,6 +849,30 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
     return rc;
 }
 
+//  Fills that came without their side or symbol: apply exec-gateway's record of the
+//  order once it has them.
+static void
+s_settle_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    for (int i = 0; i < self->nsettle;) {
+        struct kt_exec_event ev;
+        int found = s_exec_record (self, self->settle[i], &ev);
+        if (found < 0)
+            return;
+        if (found == 0 || ev.side == KT_SIDE_NONE || !ev.sym[0]) {
+            i++;
+            continue;
+        }
+        kt_log_info ("risk.exec.settled", KT_S ("coid", ev.coid),
+                     KT_S ("status", kt_exec_kind_str (ev.event)), KT_I ("filled", ev.filled_qty),
+                     KT_END);
+        memmove (self->settle[i], self->settle[i + 1],
+                 (size_t) (self->nsettle - i - 1) * KT_ID_LEN);
+        self->nsettle--;
+        risk_core_on_exec (self, &ev, now_ns, out);
+    }
+}
+
 void
 risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
 {
@@ -810,18 +885,33 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     int64_t timeout = self->cfg->resv_timeout_s * KT_NS_PER_SEC;
     //  Copy the ids first: applying an event refreshes the view under us.
     char coids[RISK_ORD_MAX][KT_ID_LEN];
-    bool sent[RISK_ORD_MAX];
+    bool sent[RISK_ORD_MAX], answered[RISK_ORD_MAX];
     int n = 0;
     for (int i = 0; i < v->nord; i++) {
         const struct risk_order *o = &v->ord[i];
         int64_t since = o->sent_ns > 0? o->sent_ns: o->decided_ns;
-        if (!o->answered && since > 0 && now_ns - since > timeout) {
-            sent[n] = o->sent_ns > 0;
+        //  An answered order quiet for the time-out is looked up too: a terminal event
+        //  lost after an earlier one would otherwise hold its reservation and cover.
+        bool quiet = o->answered && o->event_ns > 0 && now_ns - o->event_ns > timeout;
+        if ((!o->answered && since > 0 && now_ns - since > timeout) || quiet) {
+            sent[n] = o->sent_ns > 0 || o->answered;
+            answered[n] = o->answered;
             snprintf (coids[n++], KT_ID_LEN, "%s", o->coid);
         }
     }
+    s_settle_sweep (self, now_ns, out);
     for (int i = 0; i < n; i++) {
         struct kt_exec_event ev;
+        if (answered[i]) {
+            //  exec-gateway answered before: never asked again, only brought up to date
+            //  with what its record says (a no-op while the order rests).
+            int found = s_exec_record (self, coids[i], &ev);
+            if (found < 0)
+                return;
+            if (found == 1)
+                risk_core_on_exec (self, &ev, now_ns, out);
+            continue;
+        }
         if (!sent[i] && s_unmarked_take (self, coids[i])) {
             //  we did send it; only its mark was lost: mark it now, follow it later
             if (risk_capital_mark_sent (self->store, coids[i], now_ns) != 0) {

@@ -190,16 +190,42 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             risk_tx_pair_i64 (tx, "resv", o->resv + res->cost);
             risk_tx_pair_i64 (tx, "unit_cost", unit);
             risk_tx_pair_i64 (tx, "oqty", res->qty);
+            if (in->has_stop)
+                risk_tx_pair_i64 (tx, "stop_trigger", in->stop_trigger);
             if (apply) {
                 o->resv += res->cost;
                 o->unit_cost = unit;
                 o->oqty = res->qty;
+                if (in->has_stop)
+                    o->stop_trigger = in->stop_trigger;
             }
         }
         risk_tx_op (tx, "HSET", "capital");
         risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost);
         if (apply)
             view->reserved += res->cost;
+    } else if (approved && kind == RISK_KIND_CANCEL && in->ref[0]) {
+        //  A cancelled exit stops covering its position now, not when the cancel is
+        //  confirmed: an exit sent right after must not be trapped behind it. Its open
+        //  quantity becomes 0, so its CANCELLED event releases nothing twice.
+        struct risk_order *o = s_order (view, in->ref);
+        if (o && o->kind == RISK_KIND_EXIT && o->oqty > o->filled) {
+            struct risk_pos *p = s_pos (view, o->sym);
+            int64_t exiting = (p ? p->exiting : 0) - (o->oqty - o->filled);
+            if (exiting < 0)
+                exiting = 0;
+            risk_tx_op (tx, "HSET", "intent:%s", in->ref);
+            risk_tx_pair_i64 (tx, "oqty", o->filled);
+            if (p) {
+                risk_tx_op (tx, "HSET", "risk:pos:%s", o->sym);
+                risk_tx_pair_i64 (tx, "exiting", exiting);
+            }
+            if (apply) {
+                o->oqty = o->filled;
+                if (p)
+                    p->exiting = exiting;
+            }
+        }
     } else if (approved && kind == RISK_KIND_MODIFY && in->ref[0]) {
         struct risk_order *o = s_order (view, in->ref);
         if (o && o->kind == RISK_KIND_EXIT && o->sym[0]) {
@@ -255,6 +281,8 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_pair_i64 (tx, "oqty", res->qty);
         risk_tx_pair (tx, "pending", kind == RISK_KIND_ENTRY ? "1" : "0");
         risk_tx_pair (tx, "itype", s_itype_str (req->itype));
+        int64_t stop = kind == RISK_KIND_ENTRY && in->has_stop? in->stop_trigger: 0;
+        risk_tx_pair_i64 (tx, "stop_trigger", stop);
         risk_tx_op (tx, "SADD", "risk:open");
         risk_tx_str (tx, in->intent_id);
         if (apply && view->nord < RISK_ORD_MAX) {
@@ -270,6 +298,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             o->resv = resv;
             o->pending = kind == RISK_KIND_ENTRY;
             o->decided_ns = now;
+            o->stop_trigger = stop;
         } else if (apply)
             view->overflow = true;
     } else {

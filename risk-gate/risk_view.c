@@ -198,7 +198,7 @@ s_parse_pos (const redisReply *h, struct risk_pos *p)
 //  Order fields in the order the snapshot's HMGET asks for them.
 enum {
     O_COID, O_SYM, O_ITYPE, O_SIDE, O_KIND, O_OQTY, O_FILLED, O_UNIT, O_RESV, O_PENDING,
-    O_ANSWERED, O_UNRESOLVED, O_SENT, O_DECIDED, O_COUNT
+    O_ANSWERED, O_UNRESOLVED, O_SENT, O_DECIDED, O_EVENT, O_STOP, O_COUNT
 };
 
 static int
@@ -221,6 +221,8 @@ s_parse_order (const redisReply *a, struct risk_order *o)
     o->unresolved = s_i64 (a->element[O_UNRESOLVED]) != 0;
     o->sent_ns = s_i64 (a->element[O_SENT]);
     o->decided_ns = s_i64 (a->element[O_DECIDED]);
+    o->event_ns = s_i64 (a->element[O_EVENT]);
+    o->stop_trigger = s_i64 (a->element[O_STOP]);
     return 0;
 }
 

@@ -160,8 +160,25 @@ ROW (lot_2) { c->in.qty = 150; }
 ROW (lot_plus_1) { c->in.qty = 76; }
 ROW (exit_lot_minus_1) { s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); s_exit (c, KT_SIDE_SELL, 74); }
 ROW (price_off_tick) { c->in.price = RS (100) + 1; }
-ROW (trigger_off_tick) { c->in.order_type = KT_OT_SL; c->in.trigger = RS (100) + 2; }
+ROW (trigger_off_tick)
+{
+    c->in.order_type = KT_OT_SL;        //  a BUY SL: limit at or above its trigger
+    c->in.price = RS (101);
+    c->in.trigger = RS (100) + 2;
+}
 ROW (stop_off_tick) { c->in.stop_trigger = RS (90) + 3; }
+ROW (stop_limit_above_trigger) { c->in.stop_price = RS (90) + 5; }
+ROW (stop_limit_at_trigger) { c->in.stop_price = RS (90); }
+ROW (stop_beyond_band) { c->in.stop_trigger = RS (80) - 5; }
+ROW (stop_above_market) { c->in.price = RS (105); c->in.stop_trigger = RS (100); }
+ROW (sl_sell_limit_above_trigger)
+{
+    c->in.side = KT_SIDE_SELL;
+    c->in.order_type = KT_OT_SL;
+    c->in.trigger = RS (100);
+    c->in.price = RS (100) + 5;
+    c->in.stop_trigger = RS (110);
+}
 ROW (open_0915) { c->now = s_at (9, 15, 0); c->mkt.ltp_ns = c->now; }
 ROW (before_open) { c->now = s_at (9, 15, 0) - 1; c->mkt.ltp_ns = c->now; }
 ROW (before_cutoff) { c->now = s_at (15, 0, 0) - 1; c->mkt.ltp_ns = c->now; }
@@ -190,9 +207,9 @@ ROW (band_low_at) { band_at (c); c->in.price = RS (80); }
 ROW (band_low_over) { band_at (c); c->in.price = RS (80) - 1; }
 ROW (band_trigger)
 {
-    c->in.order_type = KT_OT_SL;
+    c->in.order_type = KT_OT_SL;        //  a BUY SL: limit at or above its trigger
     c->in.price = RS (100);
-    c->in.trigger = RS (121);
+    c->in.trigger = RS (80) - 5;
 }
 ROW (lots_max) { c->in.qty = 750; }
 ROW (lots_max_plus_1) { c->in.qty = 825; }
@@ -472,6 +489,13 @@ static const struct row s_rows[] = {
     { "price one paise off tick", price_off_tick, B, KT_R_TICK, 0 },
     { "trigger off tick", trigger_off_tick, B, KT_R_TICK, 0 },
     { "stop off tick", stop_off_tick, B, KT_R_TICK, 0 },
+    { "SELL SL stop with its limit above its trigger", stop_limit_above_trigger, B,
+      KT_R_BAD_INTENT, 0 },
+    { "SELL SL stop with its limit at its trigger", stop_limit_at_trigger, A, KT_OK, 75 },
+    { "stop beyond the band", stop_beyond_band, B, KT_R_PRICE_BAND, 0 },
+    { "stop at or above the last price of a long", stop_above_market, B, KT_R_PRICE_BAND, 0 },
+    { "SELL SL entry with its limit above its trigger", sl_sell_limit_above_trigger, B,
+      KT_R_BAD_INTENT, 0 },
     { "09:15:00 opens", open_0915, A, KT_OK, 75 },
     { "1 ns before 09:15", before_open, B, KT_R_HOURS, 0 },
     { "1 ns before the cut-off", before_cutoff, A, KT_OK, 75 },

@@ -453,30 +453,51 @@ test_breaker_on_price (void **state)
     freeReplyObject (r);
 }
 
+//  An entry approved, then rejected with reason.
+static struct risk_out
+s_entry_rejected (struct fx *f, const char *reason, char *coid, size_t len)
+{
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    snprintf (coid, len, "%s", in.intent_id);
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", in.intent_id);
+    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+    ev.side = KT_SIDE_BUY;
+    ev.event = KT_EXEC_REJECTED;
+    ev.purpose = KT_PURPOSE_ENTRY;
+    snprintf (ev.reason, sizeof ev.reason, "%s", reason);
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    return out;
+}
+
 static void
 test_rejects_and_session (void **state)
 {
     struct fx *f = *state;
+    f->cfg.max_trades_hour = 20;
     s_active (f);
-    char coid[16];
-    for (int i = 0; i < 4; i++) {
-        snprintf (coid, sizeof coid, "X-%d", i);
-        s_exec (f, coid, SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
-    }
+    s_tick (f, SYM_CE, RS (100));
+    char coid[KT_ID_LEN];
+    for (int i = 0; i < 4; i++)
+        s_entry_rejected (f, "BROKER: InputException: price out of range", coid, sizeof coid);
     //  our own refusals do not count
-    struct kt_exec_event ev;
-    memset (&ev, 0, sizeof ev);
-    snprintf (ev.coid, sizeof ev.coid, "X-int");
-    ev.event = KT_EXEC_REJECTED;
-    snprintf (ev.reason, sizeof ev.reason, "STORE_DOWN: redis gone");
-    struct risk_out out;
-    memset (&out, 0, sizeof out);
-    risk_core_on_exec (f->core, &ev, f->now, &out);
+    struct risk_out out = s_entry_rejected (f, "STORE_DOWN: redis gone", coid, sizeof coid);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
     //  the same reject twice counts once
-    s_exec (f, "X-3", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+    ev.event = KT_EXEC_REJECTED;
+    snprintf (ev.reason, sizeof ev.reason, "BROKER: InputException: price out of range");
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
-    out = s_exec (f, "X-4", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    out = s_entry_rejected (f, "BROKER: MarginException: insufficient funds", coid, sizeof coid);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
     assert_non_null (strstr (risk_core_view (f->core)->reason, "REJECTS"));
 
@@ -860,6 +881,291 @@ test_mark_lost (void **state)
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
 }
 
+//  A MODIFY of an open entry without a stop keeps the entry's attached stop: R is judged
+//  on it, as for a fresh entry of that size (a modify to 750 units must not slip past
+//  RISK_PER_TRADE).
+static void
+test_modify_entry_keeps_its_stop (void **state)
+{
+    struct fx *f = *state;
+    f->cfg.max_lots = 20;
+    f->cfg.max_order_notional = RS (10000000);
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (80);                          //  R = 75 x Rs 20 = Rs 1,500
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+
+    //  the same size as a fresh entry: R = 750 x Rs 20 = Rs 15,000 > Rs 10,000
+    struct kt_intent big = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 750, RS (100));
+    big.stop_trigger = RS (80);
+    s_tick (f, SYM_PE, RS (100));
+    out = s_decide (f, &big);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "RISK_PER_TRADE"));
+
+    struct kt_intent mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    assert_false (mod.has_stop);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "RISK_PER_TRADE"));
+    assert_int_equal (out.ncmds, 0);
+
+    //  within R it passes: 300 x Rs 20 = Rs 6,000
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 300, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    //  a modify that moves the stop is judged on the new stop, and keeps it
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 300, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    mod.has_stop = true;
+    mod.stop_trigger = RS (95);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    out = s_decide (f, &mod);                           //  750 x Rs 5 = Rs 3,750
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+}
+
+//  The attached stop is checked like an order of its own, and so is an SL entry: the
+//  broker rejects a stop-limit whose limit is on the wrong side of its trigger, and a
+//  stop rejected after its entry filled leaves a position without a stop.
+static void
+test_attached_stop_validated (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+
+    //  a short's stop is a BUY SL: its limit may not be below its trigger
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    in.stop_trigger = RS (110);
+    in.stop_price = RS (108);
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+    assert_int_equal (out.ncmds, 0);
+
+    //  a long's stop is a SELL SL: its limit may not be above its trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (90);
+    in.stop_price = RS (91);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+
+    //  a SELL SL entry with its limit above its trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (98));
+    in.order_type = KT_OT_SL;
+    in.trigger = RS (97);
+    in.price = RS (98);
+    in.stop_trigger = RS (110);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+
+    //  a stop outside the price band (fat finger)
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (1);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "PRICE_BAND"));
+
+    //  a stop that would trigger at once (a long's stop above the last price)
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (105));
+    in.stop_trigger = RS (101);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "PRICE_BAND"));
+
+    //  and a good one passes: SELL SL stop with its limit below the trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (90);
+    in.stop_price = RS (89);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+}
+
+//  With a stop resting, a CANCEL of the stop then an exit of the whole position: the
+//  exit passes (the cancelled stop no longer covers), and the stop's CANCELLED event
+//  later does not free the new exit's cover.
+static void
+test_exit_after_stop_cancel (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (100));
+
+    struct kt_intent st = s_intent (f, KT_PURPOSE_STOP, SYM_PE, KT_SIDE_BUY, 75, RS (110));
+    st.order_type = KT_OT_SLM;
+    st.trigger = RS (110);
+    st.price = 0;
+    out = s_decide (f, &st);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+
+    struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
+    snprintf (cx.ref, sizeof cx.ref, "%s", st.intent_id);
+    out = s_decide (f, &cx);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_PE, KT_SIDE_BUY, 75, 0);
+    ex.order_type = KT_OT_MARKET;
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.decision.qty, 75);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+
+    //  the stop's cancel confirmed: the exit still covers the position
+    s_exec (f, st.intent_id, SYM_PE, KT_SIDE_BUY, KT_EXEC_CANCELLED, 0, 0, 0);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+    struct kt_intent ex2 = s_intent (f, KT_PURPOSE_EXIT, SYM_PE, KT_SIDE_BUY, 75, 0);
+    ex2.order_type = KT_OT_MARKET;
+    out = s_decide (f, &ex2);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+}
+
+//  REJECTS counts only the broker's rejections of orders that add risk: the CANCEL_ALLs
+//  of six halts answered REJECTED (today's exec-gateway rejects every command) and a
+//  rejection without the broker's code do not count.
+static void
+test_rejects_only_broker_entries (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct risk_out out;
+    for (int i = 0; i < 6; i++) {
+        char coid[24];
+        snprintf (coid, sizeof coid, "rg-cancel-%d", i);
+        struct kt_exec_event ev;
+        memset (&ev, 0, sizeof ev);
+        snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+        ev.event = KT_EXEC_REJECTED;
+        ev.purpose = KT_PURPOSE_ENTRY;
+        snprintf (ev.reason, sizeof ev.reason, "broker order entry is not enabled in this build");
+        memset (&out, 0, sizeof out);
+        risk_core_on_exec (f->core, &ev, f->now, &out);
+    }
+    assert_int_equal (risk_core_view (f->core)->nrejects_ts, 0);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+
+    //  entries rejected by the broker count; one without the broker's code does not
+    for (int i = 0; i < 5; i++) {
+        struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+        out = s_decide (f, &in);
+        assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+        struct kt_exec_event ev;
+        memset (&ev, 0, sizeof ev);
+        snprintf (ev.coid, sizeof ev.coid, "%s", in.intent_id);
+        snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+        ev.side = KT_SIDE_BUY;
+        ev.event = KT_EXEC_REJECTED;
+        ev.purpose = KT_PURPOSE_ENTRY;
+        snprintf (ev.reason, sizeof ev.reason, i == 0? "order entry disabled"
+                                                      : "BROKER: InputException: bad price");
+        memset (&out, 0, sizeof out);
+        risk_core_on_exec (f->core, &ev, f->now, &out);
+    }
+    assert_int_equal (risk_core_view (f->core)->nrejects_ts, 4);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+}
+
+//  A FILLED event without a side cannot be applied: never half-applied (the order stays
+//  open with its slot, nothing is freed), alerted, and settled from the broker's record
+//  (exec-gateway's order:<coid>) once that has what the event lacked.
+static void
+test_fill_without_side_refused_whole (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    //  a fill of an order risk-gate did not approve (an attached stop), without side
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "STOP-1");
+    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+    ev.event = KT_EXEC_FILLED;
+    ev.filled_qty = 75;
+    ev.last_qty = 75;
+    ev.last_px = RS (100);
+    ev.avg_px = RS (100);
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    assert_true (out.nalerts >= 1);
+    assert_string_equal (out.alerts[0].key, "risk.exec.unusable");
+    redisReply *r = s_peek (f, "HEXISTS kt:risk:done STOP-1");
+    assert_int_equal (r->integer, 0);                   //  not ended either
+    freeReplyObject (r);
+    assert_null (risk_view_pos (risk_core_view (f->core), SYM_CE));
+
+    //  the broker's record has the side: the sweep settles it from there
+    s_hset (f, "kt:order:STOP-1", "status", "FILLED");
+    freeReplyObject (s_peek (f, "HSET kt:order:STOP-1 filled 75 avg_px 10000 sym %s side BUY",
+                             SYM_CE));
+    f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    const struct risk_pos *p = risk_view_pos (risk_core_view (f->core), SYM_CE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, 75);
+
+    //  an entry of ours filled without a side: its side is known from the decision
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_NONE, KT_EXEC_FILLED, 75, 75, RS (100));
+    p = risk_view_pos (risk_core_view (f->core), SYM_PE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, -75);
+    assert_int_equal (p->pending, 0);
+}
+
+//  A FILLED event lost after an earlier event of the same order (PARTIAL seen, FILLED
+//  dropped by PUB/SUB): the sweep looks the order up again once it has been quiet for
+//  the time-out, applies the fill and releases the reservation, so its exit passes.
+static void
+test_sweep_recovers_lost_fill (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, RS (100));
+    //  exec-gateway's record says FILLED; the event never came
+    char key[64];
+    snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
+    freeReplyObject (s_peek (f, "HSET %s status FILLED filled 150 avg_px 10000 sym %s side BUY",
+                             key, SYM_CE));
+    f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    const struct risk_view *v = risk_core_view (f->core);
+    const struct risk_pos *p = risk_view_pos (v, SYM_CE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, 150);
+    assert_int_equal (v->reserved, 0);
+    assert_null (risk_view_order (v, in.intent_id));
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 150, RS (100));
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.decision.qty, 150);
+}
+
 int
 main (void)
 {
@@ -879,6 +1185,13 @@ main (void)
         cmocka_unit_test_setup_teardown (test_decide_timeout_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_decide_timeout_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_mark_lost, s_setup_aof, s_teardown),
+        cmocka_unit_test_setup_teardown (test_modify_entry_keeps_its_stop, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_attached_stop_validated, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_exit_after_stop_cancel, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejects_only_broker_entries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fill_without_side_refused_whole, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_sweep_recovers_lost_fill, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

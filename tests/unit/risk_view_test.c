@@ -57,7 +57,7 @@ test_fields_and_lookups (void **state)
         " {'initial', '100', 'reserved', '7'}, {'active', '1', 'reason', 'op'},"
         " {{'sym', 'A', 'itype', 'CE', 'qty', '-75', 'pending', '1'}},"
         " {{'o1', 'A', 'CE', 'SELL', 'entry', '75', '0', '10', '750', '1', false, false, '5',"
-        " '4'}},"
+        " '4', '9', '0'}},"
         " {'3', '2'}, {}, {'1'}, {}, {'600', '-5', '9999', '1'}}");
     char why[128] = "";
     assert_int_equal (risk_view_parse (r, &s_v, why, sizeof why), 0);
@@ -78,6 +78,8 @@ test_fields_and_lookups (void **state)
     assert_non_null (o);
     assert_int_equal (o->kind, RISK_KIND_ENTRY);
     assert_int_equal (o->side, KT_SIDE_SELL);
+    assert_int_equal (o->event_ns, 9);
+    assert_int_equal (o->stop_trigger, 0);
     assert_true (o->pending);
     assert_false (o->answered);
     assert_int_equal (o->sent_ns, 5);
