@@ -234,7 +234,8 @@ static const struct s_field s_intent_fields[] = {
 };
 
 static const struct s_field s_decision_fields[] = {
-    S (struct kt_decision, "intent_id", intent_id, RQ, KT_ID_WIRE_MAX),
+    //  empty only in the BAD_INTENT answer to a request whose intent_id was unreadable
+    S (struct kt_decision, "intent_id", intent_id, 0, KT_ID_WIRE_MAX),
     E (struct kt_decision, "verdict", verdict, RQ, &s_verdict_enum),
     I (struct kt_decision, "qty", qty, NN),
     S_FLD ("reasons", F_REASONS, 0, offsetof (struct kt_decision, nreasons), 0,
@@ -1330,14 +1331,60 @@ s_decode (const void *data, size_t len, struct kt_msg *out, char *why, size_t wh
     return 0;
 }
 
+//  What a rejected request still tells: its type and its id (intent_id of an intent,
+//  coid of a command), when each can be read whole from a top-level map, so the sender
+//  can be answered. Stops at the first thing it cannot read.
+static void
+s_salvage (const void *data, size_t len, struct kt_msg *out)
+{
+    if (!data || len == 0 || len > KT_MSG_MAX_BYTES)
+        return;
+    s_rd_t r = {data, len, 0};
+    uint32_t n;
+    if (s_rd_container (&r, true, &n) != RD_OK)
+        return;
+    const char *id = NULL;
+    size_t idn = 0;
+    char why[8];
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k, *v;
+        size_t kn, vn;
+        if (s_rd_str (&r, &k, &kn) != RD_OK)
+            return;
+        bool is_type = s_name_is (k, kn, "type", 4);
+        bool is_id = s_name_is (k, kn, "intent_id", 9) || s_name_is (k, kn, "coid", 4);
+        if (!is_type && !is_id) {
+            if (s_rd_skip (&r, why, sizeof why) != 0)
+                return;
+            continue;
+        }
+        if (s_rd_str (&r, &v, &vn) != RD_OK)
+            return;
+        if (is_type) {
+            int t = s_enum_find (&s_type_enum, v, vn);
+            out->env.type = t > 0 ? (kt_msg_type_t)t : KT_MSG_NONE;
+        } else if (vn > 0 && vn <= KT_ID_WIRE_MAX && !memchr (v, '\0', vn) && !id) {
+            id = v;
+            idn = vn;
+        }
+    }
+    if (!id)
+        return;
+    if (out->env.type == KT_MSG_ORDER_INTENT || out->env.type == KT_MSG_NONE)
+        memcpy (out->u.intent.intent_id, id, idn);
+    else if (out->env.type == KT_MSG_ORDER_COMMAND)
+        memcpy (out->u.cmd.coid, id, idn);
+}
+
 int
 kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out, char *why,
                size_t whylen)
 {
     memset (out, 0, sizeof *out);
     if (s_decode (data, len, out, why, whylen) != 0) {
-        //  A rejected message leaves nothing half-filled behind.
+        //  A rejected message leaves nothing half-filled behind but what identifies it.
         memset (out, 0, sizeof *out);
+        s_salvage (data, len, out);
         self->rejected++;
         return -1;
     }

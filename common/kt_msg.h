@@ -285,8 +285,10 @@ kt_msg_decoder_t *
 void
     kt_msg_decoder_destroy (kt_msg_decoder_t **self_p);
 
-//  Decode len bytes into *out (zeroed first, and zeroed again on failure). Returns 0,
-//  or -1 with the reason in why (e.g. "missing key 'sym'", "key 'qty': expected
+//  Decode len bytes into *out (zeroed first, and zeroed again on failure but for what
+//  identifies the sender's request: env.type and u.intent.intent_id / u.cmd.coid, each
+//  only when it could be read whole, so a rejected request can still be answered).
+//  Returns 0, or -1 with the reason in why (e.g. "missing key 'sym'", "key 'qty': expected
 //  integer", "trailing bytes (3)", "truncated"; why may be NULL). Never reads past
 //  len, never crashes on garbage, never allocates.
 int

@@ -33,6 +33,7 @@ struct risk {
     int polls_since_pub;            //  RISK_STATE is re-published every few polls
     struct kt_msg tx;               //  reused for every reply, command and publish
     struct kt_msg rx;               //  reused when draining exec_pub
+    struct kt_msg rq;               //  reused for every request on `risk`
     struct risk_out out;            //  reused for every core call
     int64_t cmd_fail, replies, rejects;
 };
@@ -125,35 +126,89 @@ s_drain_exec (risk_t *self)
     }
 }
 
-static int
-s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-             const struct kt_msg *m, void *arg)
+static void
+s_reply (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id)
 {
-    (void) topic;
-    risk_t *self = arg;
-    if (m->env.type != KT_MSG_ORDER_INTENT) {
-        self->rejects++;
-        kt_log_warn ("msg.reject", KT_S ("why", "expected ORDER_INTENT"),
-                     KT_S ("type", kt_msg_type_str (m->env.type)), KT_END);
-        return 0;
-    }
-    //  Copied: the decision must not depend on a receive buffer while exec_pub drains.
-    struct kt_intent in = m->u.intent;
-    s_drain_exec (self);
-    s_out_reset (self);
-    risk_core_decide (self->core, &in, kt_proc_now_ns (proc), &self->out);
-    //  The answer first: it waits for the decide script only. Then the sent mark (one
-    //  more round trip) and the command in s_perform, the mark before the order leaves.
-    memset (&self->tx, 0, sizeof self->tx);
-    self->tx.env.type = KT_MSG_RISK_DECISION;
-    self->tx.u.decision = self->out.decision;
-    kt_bus_t *bus = kt_proc_bus (proc);
+    kt_bus_t *bus = kt_proc_bus (self->proc);
     if (kt_bus_reply (bus, self->router, peer, "risk.decision", &self->tx) != 0)
-        kt_log_warn ("risk.reply.fail", KT_S ("intent_id", in.intent_id),
+        kt_log_warn ("risk.reply.fail", KT_S ("intent_id", intent_id),
                      KT_S ("why", kt_bus_errstr (bus)), KT_END);
     else
         self->replies++;
+}
+
+static void
+s_on_intent (risk_t *self, const kt_bus_peer_t *peer, const struct kt_intent *intent)
+{
+    //  Copied: the decision must not depend on a receive buffer while exec_pub drains.
+    struct kt_intent in = *intent;
+    s_drain_exec (self);
+    s_out_reset (self);
+    risk_core_decide (self->core, &in, kt_proc_now_ns (self->proc), &self->out);
+    //  The answer first: it waits for the decision's commit only. Then the sent mark
+    //  (one more round trip) and the command in s_perform, the mark before the order
+    //  leaves.
+    memset (&self->tx, 0, sizeof self->tx);
+    self->tx.env.type = KT_MSG_RISK_DECISION;
+    self->tx.u.decision = self->out.decision;
+    s_reply (self, peer, in.intent_id);
     s_perform (self, &self->out);
+}
+
+//  A request the gate cannot read still gets an answer: BAD_INTENT with the reason, and
+//  the intent_id when the decoder could read it, so no client waits for its time-out.
+static void
+s_on_bad_request (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id,
+                  const char *why)
+{
+    self->rejects++;
+    kt_log_warn_every ("risk.intent.bad", 10, KT_S ("intent_id", intent_id), KT_S ("why", why),
+                       KT_I ("rejects", self->rejects), KT_END);
+    memset (&self->tx, 0, sizeof self->tx);
+    self->tx.env.type = KT_MSG_RISK_DECISION;
+    struct kt_decision *d = &self->tx.u.decision;
+    snprintf (d->intent_id, sizeof d->intent_id, "%s", intent_id);
+    d->verdict = KT_VERDICT_BLOCK;
+    d->nreasons = 1;
+    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s",
+              kt_reason_str (KT_R_BAD_INTENT));
+    snprintf (d->reasons[0].text, sizeof d->reasons[0].text, "undecodable request: %.100s", why);
+    const struct risk_view *v = risk_core_view (self->core);
+    d->state = v->loaded? v->state: KT_STATE_NONE;
+    s_reply (self, peer, intent_id);
+}
+
+#define S_REQ_DRAIN 64              //  requests read per wake-up (the poll comes back)
+
+static int
+s_on_router (kt_loop_t *loop, void *zsock, void *arg)
+{
+    (void) loop;
+    risk_t *self = arg;
+    kt_bus_t *bus = kt_proc_bus (self->proc);
+    char topic[KT_TOPIC_LEN], why[160];
+    kt_bus_peer_t peer;
+    for (int n = 0; n < S_REQ_DRAIN; n++) {
+        int rc = kt_bus_recv_req (bus, zsock, &peer, topic, sizeof topic, &self->rq, why,
+                                  sizeof why);
+        if (rc == 1)
+            return 0;
+        bool intent = self->rq.env.type == KT_MSG_ORDER_INTENT;
+        if (rc == 0 && intent) {
+            s_on_intent (self, &peer, &self->rq.u.intent);
+            continue;
+        }
+        if (rc == 0)
+            snprintf (why, sizeof why, "expected ORDER_INTENT, got %s",
+                      kt_msg_type_str (self->rq.env.type));
+        if (peer.len == 0) {
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why),
+                               KT_END);
+            continue;               //  no one to answer (bad routing frames)
+        }
+        bool id_readable = intent || self->rq.env.type == KT_MSG_NONE;
+        s_on_bad_request (self, &peer, id_readable? self->rq.u.intent.intent_id: "", why);
+    }
     return 0;
 }
 
@@ -319,7 +374,11 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     static const char *const exec_topics[] = { "exec.", NULL };
     static const char *const md_topics[] = { "md.tick.", NULL };
     self->pub = kt_bus_bind (bus, "risk_pub", ZMQ_PUB);
-    self->router = kt_proc_serve (proc, "risk", s_on_intent, self);
+    //  Served here rather than by kt_proc_serve: a request that does not decode must
+    //  still be answered.
+    self->router = kt_bus_bind (bus, "risk", ZMQ_ROUTER);
+    if (self->router && kt_loop_sock (loop, self->router, s_on_router, self) != 0)
+        self->router = NULL;
     self->exec_sub = kt_proc_sub (proc, "exec_pub", exec_topics, s_on_exec, self);
     if (!self->pub || !self->router || !self->exec_sub
         || !kt_proc_sub (proc, "md", md_topics, s_on_md, self)) {
@@ -349,6 +408,8 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     return self;
 
 out_core:
+    if (self->router)
+        kt_loop_sock_end (loop, self->router);
     kt_bus_client_destroy (&self->exec);
     risk_core_destroy (&self->core);
 out_free:
@@ -371,6 +432,8 @@ risk_destroy (risk_t **self_p)
         kt_loop_timer_end (loop, self->sweep_timer);
     if (self->instr_timer > 0)
         kt_loop_timer_end (loop, self->instr_timer);
+    if (self->router)
+        kt_loop_sock_end (loop, self->router);
     kt_bus_client_destroy (&self->exec);
     risk_core_destroy (&self->core);
     kt_instr_destroy (&self->instr);
