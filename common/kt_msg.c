@@ -150,25 +150,32 @@ struct s_field {
     uint16_t off2;
     uint16_t off3; //  F_STR: size of the char[]
     const struct s_enum *en;
+    const char *unit; //  what the number means: "paise", "units", "ns", "" (docs/messages.md)
 };
 
-#define S_FLD(name, kind, flags, off, max, off2, off3, en)                                         \
+#define S_FLD(name, kind, flags, off, max, off2, off3, en, unit)                                   \
     {                                                                                              \
-        name, sizeof (name) - 1, kind, flags, (uint16_t)(off), max, off2, off3, en                 \
+        name, sizeof (name) - 1, kind, flags, (uint16_t)(off), max, off2, off3, en, unit           \
     }
 #define S_SIZEOF(T, f) sizeof (((T *)0)->f)
 //  Longest string a char[] field holds (one byte for the NUL), capped at cap.
 #define S_STRMAX(T, f, cap) (uint16_t) (S_SIZEOF (T, f) - 1 < (cap) ? S_SIZEOF (T, f) - 1 : (cap))
 
-#define I(T, key, f, fl) S_FLD (key, F_INT, fl, offsetof (T, f), 0, 0, 0, NULL)
-#define U32(T, key, f, fl) S_FLD (key, F_U32, fl, offsetof (T, f), 0, 0, 0, NULL)
-#define B(T, key, f, fl) S_FLD (key, F_BOOL, fl, offsetof (T, f), 0, 0, 0, NULL)
+//  Integers carry their unit: U_PAISE (money), U_UNITS (quantities), U_NS (times since
+//  the epoch), or U_NONE (counts).
+#define U_PAISE "paise"
+#define U_UNITS "units"
+#define U_NS "ns"
+#define U_NONE ""
+#define I(T, key, f, fl, unit) S_FLD (key, F_INT, fl, offsetof (T, f), 0, 0, 0, NULL, unit)
+#define U32(T, key, f, fl) S_FLD (key, F_U32, fl, offsetof (T, f), 0, 0, 0, NULL, "")
+#define B(T, key, f, fl) S_FLD (key, F_BOOL, fl, offsetof (T, f), 0, 0, 0, NULL, "")
 #define S(T, key, f, fl, cap)                                                                      \
-    S_FLD (key, F_STR, fl, offsetof (T, f), S_STRMAX (T, f, cap), 0, S_SIZEOF (T, f), NULL)
-#define E(T, key, f, fl, en) S_FLD (key, F_ENUM, fl, offsetof (T, f), 0, 0, 0, en)
+    S_FLD (key, F_STR, fl, offsetof (T, f), S_STRMAX (T, f, cap), 0, S_SIZEOF (T, f), NULL, "")
+#define E(T, key, f, fl, en) S_FLD (key, F_ENUM, fl, offsetof (T, f), 0, 0, 0, en, "")
 #define STOP(T)                                                                                    \
     S_FLD ("stop", F_STOP, F_NONNEG, offsetof (T, has_stop), 0, offsetof (T, stop_trigger),        \
-           offsetof (T, stop_price), NULL)
+           offsetof (T, stop_price), NULL, U_PAISE)
 
 #define NN F_NONNEG
 #define RQ F_REQ
@@ -177,69 +184,71 @@ struct s_field {
 static const struct s_field s_tick_fields[] = {
     U32 (struct kt_tick, "token", token, RQ),
     S (struct kt_tick, "sym", sym, RQ, 1000),
-    I (struct kt_tick, "ltp", ltp, RN),
-    I (struct kt_tick, "last_qty", last_qty, NN),
-    I (struct kt_tick, "avg_price", avg_price, NN),
-    I (struct kt_tick, "volume", volume, NN),
-    I (struct kt_tick, "buy_qty", buy_qty, NN),
-    I (struct kt_tick, "sell_qty", sell_qty, NN),
-    I (struct kt_tick, "o", o, NN),
-    I (struct kt_tick, "h", h, NN),
-    I (struct kt_tick, "l", l, NN),
-    I (struct kt_tick, "c", c, NN),
-    I (struct kt_tick, "oi", oi, NN),
-    I (struct kt_tick, "bid", bid, NN),
-    I (struct kt_tick, "ask", ask, NN),
-    I (struct kt_tick, "bid_qty", bid_qty, NN),
-    I (struct kt_tick, "ask_qty", ask_qty, NN),
-    I (struct kt_tick, "exch_ts", exch_ts_ns, NN),
-    I (struct kt_tick, "recv_ts", recv_ts_ns, NN),
+    I (struct kt_tick, "ltp", ltp, RN, U_PAISE),
+    I (struct kt_tick, "last_qty", last_qty, NN, U_UNITS),
+    I (struct kt_tick, "avg_price", avg_price, NN, U_PAISE),
+    I (struct kt_tick, "volume", volume, NN, U_UNITS),
+    I (struct kt_tick, "buy_qty", buy_qty, NN, U_UNITS),
+    I (struct kt_tick, "sell_qty", sell_qty, NN, U_UNITS),
+    I (struct kt_tick, "o", o, NN, U_PAISE),
+    I (struct kt_tick, "h", h, NN, U_PAISE),
+    I (struct kt_tick, "l", l, NN, U_PAISE),
+    I (struct kt_tick, "c", c, NN, U_PAISE),
+    I (struct kt_tick, "oi", oi, NN, U_UNITS),
+    I (struct kt_tick, "bid", bid, NN, U_PAISE),
+    I (struct kt_tick, "ask", ask, NN, U_PAISE),
+    I (struct kt_tick, "bid_qty", bid_qty, NN, U_UNITS),
+    I (struct kt_tick, "ask_qty", ask_qty, NN, U_UNITS),
+    I (struct kt_tick, "exch_ts", exch_ts_ns, NN, U_NS),
+    I (struct kt_tick, "recv_ts", recv_ts_ns, NN, U_NS),
 };
 
 static const struct s_field s_bar_fields[] = {
     U32 (struct kt_bar, "token", token, RQ),
     S (struct kt_bar, "sym", sym, RQ, 1000),
-    I (struct kt_bar, "start", start_ns, RN),
-    I (struct kt_bar, "o", o, RN),
-    I (struct kt_bar, "h", h, RN),
-    I (struct kt_bar, "l", l, RN),
-    I (struct kt_bar, "c", c, RN),
-    I (struct kt_bar, "volume", volume, NN),
-    I (struct kt_bar, "vwap", vwap, NN),
-    I (struct kt_bar, "ticks", ticks, NN),
+    I (struct kt_bar, "start", start_ns, RN, U_NS),
+    I (struct kt_bar, "o", o, RN, U_PAISE),
+    I (struct kt_bar, "h", h, RN, U_PAISE),
+    I (struct kt_bar, "l", l, RN, U_PAISE),
+    I (struct kt_bar, "c", c, RN, U_PAISE),
+    I (struct kt_bar, "volume", volume, NN, U_UNITS),
+    I (struct kt_bar, "vwap", vwap, NN, U_PAISE),
+    I (struct kt_bar, "ticks", ticks, NN, U_NONE),
     B (struct kt_bar, "final", final, 0),
 };
 
 static const struct s_field s_md_status_fields[] = {
     B (struct kt_md_status, "connected", connected, RQ),
-    I (struct kt_md_status, "subscribed", subscribed, NN),
-    I (struct kt_md_status, "last_tick_ts", last_tick_ts_ns, NN),
-    I (struct kt_md_status, "reconnects", reconnects, NN),
+    I (struct kt_md_status, "subscribed", subscribed, NN, U_NONE),
+    I (struct kt_md_status, "last_tick_ts", last_tick_ts_ns, NN, U_NS),
+    I (struct kt_md_status, "reconnects", reconnects, NN, U_NONE),
 };
 
 static const struct s_field s_intent_fields[] = {
     S (struct kt_intent, "intent_id", intent_id, RQ, KT_ID_WIRE_MAX),
     S (struct kt_intent, "strategy", strategy, 0, 1000),
-    S (struct kt_intent, "sym", sym, RQ, 1000),
-    E (struct kt_intent, "side", side, RQ, &s_side_enum),
-    I (struct kt_intent, "qty", qty, RN),
-    E (struct kt_intent, "order_type", order_type, RQ, &s_ot_enum),
-    I (struct kt_intent, "price", price, NN),
-    I (struct kt_intent, "trigger", trigger, NN),
+    //  sym, side, qty and order_type are required by risk-gate for the purposes that use
+    //  them (not CANCEL, FLATTEN): BAD_INTENT there, not a decode failure here
+    S (struct kt_intent, "sym", sym, 0, 1000),
+    E (struct kt_intent, "side", side, 0, &s_side_enum),
+    I (struct kt_intent, "qty", qty, NN, U_UNITS),
+    E (struct kt_intent, "order_type", order_type, 0, &s_ot_enum),
+    I (struct kt_intent, "price", price, NN, U_PAISE),
+    I (struct kt_intent, "trigger", trigger, NN, U_PAISE),
     E (struct kt_intent, "product", product, 0, &s_prod_enum),
     E (struct kt_intent, "purpose", purpose, RQ, &s_purpose_enum),
     S (struct kt_intent, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_intent),
-    I (struct kt_intent, "r_value", r_value, NN),
+    I (struct kt_intent, "r_value", r_value, NN, U_PAISE),
 };
 
 static const struct s_field s_decision_fields[] = {
     //  empty only in the BAD_INTENT answer to a request whose intent_id was unreadable
     S (struct kt_decision, "intent_id", intent_id, 0, KT_ID_WIRE_MAX),
     E (struct kt_decision, "verdict", verdict, RQ, &s_verdict_enum),
-    I (struct kt_decision, "qty", qty, NN),
+    I (struct kt_decision, "qty", qty, NN, U_UNITS),
     S_FLD ("reasons", F_REASONS, 0, offsetof (struct kt_decision, nreasons), 0,
-           offsetof (struct kt_decision, reasons), 0, NULL),
+           offsetof (struct kt_decision, reasons), 0, NULL, ""),
     E (struct kt_decision, "state", state, 0, &s_state_enum),
     S (struct kt_decision, "coid", coid, 0, KT_ID_WIRE_MAX),
 };
@@ -250,15 +259,15 @@ static const struct s_field s_cmd_fields[] = {
     E (struct kt_order_cmd, "action", action, RQ, &s_action_enum),
     S (struct kt_order_cmd, "sym", sym, 0, 1000),
     E (struct kt_order_cmd, "side", side, 0, &s_side_enum),
-    I (struct kt_order_cmd, "qty", qty, NN),
+    I (struct kt_order_cmd, "qty", qty, NN, U_UNITS),
     E (struct kt_order_cmd, "order_type", order_type, 0, &s_ot_enum),
-    I (struct kt_order_cmd, "price", price, NN),
-    I (struct kt_order_cmd, "trigger", trigger, NN),
+    I (struct kt_order_cmd, "price", price, NN, U_PAISE),
+    I (struct kt_order_cmd, "trigger", trigger, NN, U_PAISE),
     E (struct kt_order_cmd, "product", product, 0, &s_prod_enum),
     E (struct kt_order_cmd, "purpose", purpose, 0, &s_purpose_enum),
     S (struct kt_order_cmd, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_order_cmd),
-    I (struct kt_order_cmd, "r_value", r_value, NN),
+    I (struct kt_order_cmd, "r_value", r_value, NN, U_PAISE),
 };
 
 static const struct s_field s_exec_fields[] = {
@@ -269,24 +278,24 @@ static const struct s_field s_exec_fields[] = {
     E (struct kt_exec_event, "event", event, RQ, &s_exec_enum),
     E (struct kt_exec_event, "side", side, 0, &s_side_enum),
     E (struct kt_exec_event, "purpose", purpose, 0, &s_purpose_enum),
-    I (struct kt_exec_event, "qty", qty, NN),
-    I (struct kt_exec_event, "filled_qty", filled_qty, NN),
-    I (struct kt_exec_event, "last_qty", last_qty, NN),
-    I (struct kt_exec_event, "last_px", last_px, NN),
-    I (struct kt_exec_event, "avg_px", avg_px, NN),
+    I (struct kt_exec_event, "qty", qty, NN, U_UNITS),
+    I (struct kt_exec_event, "filled_qty", filled_qty, NN, U_UNITS),
+    I (struct kt_exec_event, "last_qty", last_qty, NN, U_UNITS),
+    I (struct kt_exec_event, "last_px", last_px, NN, U_PAISE),
+    I (struct kt_exec_event, "avg_px", avg_px, NN, U_PAISE),
     S (struct kt_exec_event, "reason", reason, 0, 1000),
 };
 
 static const struct s_field s_risk_state_fields[] = {
     E (struct kt_risk_state, "state", state, RQ, &s_state_enum),
     S (struct kt_risk_state, "reason", reason, 0, 1000),
-    I (struct kt_risk_state, "day_pnl", day_pnl, 0),
-    I (struct kt_risk_state, "realised", realised, 0),
-    I (struct kt_risk_state, "unrealised", unrealised, 0),
-    I (struct kt_risk_state, "equity", equity, 0),
-    I (struct kt_risk_state, "open_positions", open_positions, NN),
-    I (struct kt_risk_state, "max_positions", max_positions, NN),
-    I (struct kt_risk_state, "max_daily_loss", max_daily_loss, NN),
+    I (struct kt_risk_state, "day_pnl", day_pnl, 0, U_PAISE),
+    I (struct kt_risk_state, "realised", realised, 0, U_PAISE),
+    I (struct kt_risk_state, "unrealised", unrealised, 0, U_PAISE),
+    I (struct kt_risk_state, "equity", equity, 0, U_PAISE),
+    I (struct kt_risk_state, "open_positions", open_positions, NN, U_NONE),
+    I (struct kt_risk_state, "max_positions", max_positions, NN, U_NONE),
+    I (struct kt_risk_state, "max_daily_loss", max_daily_loss, NN, U_PAISE),
 };
 
 static const struct s_field s_alert_fields[] = {
@@ -1374,6 +1383,36 @@ s_salvage (const void *data, size_t len, struct kt_msg *out)
         memcpy (out->u.intent.intent_id, id, idn);
     else if (out->env.type == KT_MSG_ORDER_COMMAND)
         memcpy (out->u.cmd.coid, id, idn);
+}
+
+char *
+kt_exec_topic (kt_exec_kind_t kind, char *buf, size_t len)
+{
+    snprintf (buf, len, "exec.%s", s_enum_str (&s_exec_enum, kind));
+    return buf;
+}
+
+int
+kt_msg_fields (kt_msg_type_t type, struct kt_msg_field *out, int max)
+{
+    if (type <= KT_MSG_NONE || type >= KT_MSG_TYPE_COUNT)
+        return 0;
+    static const char *const kinds[] = {"int",  "uint32",               "bool",
+                                        "string", "enum", "map {trigger, price}",
+                                        "array of {code, text}"};
+    const struct s_type *t = &s_types[type];
+    for (int i = 0; i < t->nfields && i < max; i++) {
+        const struct s_field *f = &t->fields[i];
+        out[i].name = f->name;
+        out[i].type = kinds[f->kind];
+        out[i].required = (f->flags & F_REQ) != 0;
+        out[i].unit = f->unit;
+        out[i].max_len = f->kind == F_STR ? f->max : 0;
+        //  names[0] is NONE, never valid on the wire
+        out[i].values = f->en ? f->en->names + 1 : NULL;
+        out[i].nvalues = f->en ? f->en->count - 1 : 0;
+    }
+    return t->nfields;
 }
 
 int

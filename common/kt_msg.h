@@ -295,6 +295,29 @@ int
     kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out,
                    char *why, size_t whylen);
 
+//  One key of a message body as declared: the one table per message type that drives
+//  the encoder, its check and the decoder, and that docs/messages.md is checked against.
+struct kt_msg_field {
+    const char *name;
+    const char *type;               //  "int", "uint32", "bool", "string", "enum",
+                                    //  "map {trigger, price}", "array of {code, text}"
+    bool required;                  //  a body without it is rejected
+    const char *unit;               //  integers: "paise", "units", "ns", or "" (a count)
+    int max_len;                    //  strings: longest accepted
+    const char *const *values;      //  enums: the names accepted (borrowed, static)
+    int nvalues;
+};
+
+//  The declared keys of a message type in wire order, envelope keys aside. Fills at most
+//  max entries (static strings) and returns the number declared (0 for an unknown type).
+int
+    kt_msg_fields (kt_msg_type_t type, struct kt_msg_field *out, int max);
+
+//  The topic of an EXEC_EVENT of kind: "exec.<EVENT>" with the event's wire name
+//  ("exec.FILLED"), the one spelling (docs/messages.md). Returns buf.
+char *
+    kt_exec_topic (kt_exec_kind_t kind, char *buf, size_t len);
+
 //  Names <-> enums. *_str returns a static string ("?" if out of range);
 //  *_parse returns the enum, or 0 (the NONE value) if the name is unknown.
 const char *kt_msg_type_str (kt_msg_type_t t);

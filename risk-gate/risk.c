@@ -221,8 +221,12 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     risk_t *self = arg;
     if (m->env.type != KT_MSG_TICK)
         return 0;
-    int64_t ts = m->env.ts_ns > 0? m->env.ts_ns: kt_proc_now_ns (proc);
-    risk_core_on_tick (self->core, m->u.tick.sym, m->u.tick.ltp, ts);
+    (void) proc;
+    //  Freshness is when md-gateway received the quote (its exchange time without that),
+    //  never when a message was published: a re-published tick is not fresh data.
+    const struct kt_tick *t = &m->u.tick;
+    int64_t ts = t->recv_ts_ns > 0? t->recv_ts_ns: t->exch_ts_ns;
+    risk_core_on_tick (self->core, t->sym, t->ltp, ts);
     return 0;
 }
 

@@ -206,9 +206,6 @@ s_bad_intent (struct s_eval *e, char *text, size_t len)
             why = "qty must be positive";
         else if (in->order_type == KT_OT_NONE)
             why = "no order_type";
-        else if (k != RISK_KIND_MODIFY && k != RISK_KIND_MODIFY_ENTRY
-                 && in->product == KT_PROD_NONE)
-            why = "no product";
         else if (s_uses_price (in->order_type) && in->price <= 0)
             why = "LIMIT/SL without price";
         else if (s_uses_trigger (in->order_type) && in->trigger <= 0)
@@ -371,8 +368,12 @@ s_stale_md (struct s_eval *e, char *text, size_t len)
     if (!s_in_market_hours (e->cfg, e->now_ns))
         return KT_VERDICT_APPROVE;          //  HOURS already refuses
     const struct risk_market *m = e->mkt;
-    if (m->ltp <= 0 || m->ltp_ns <= 0) {
+    if (m->ltp <= 0) {
         snprintf (text, len, "no tick seen for %s", e->in->sym);
+        return KT_VERDICT_BLOCK;
+    }
+    if (m->ltp_ns <= 0) {
+        snprintf (text, len, "last tick of %s carries no receive or exchange time", e->in->sym);
         return KT_VERDICT_BLOCK;
     }
     int64_t age = e->now_ns - m->ltp_ns;

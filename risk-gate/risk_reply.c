@@ -62,7 +62,10 @@ risk_reply_command (const struct kt_intent *in, const char *coid, int64_t qty,
     out->order_type = in->order_type;
     out->price = in->price;
     out->trigger = in->trigger;
-    out->product = in->product;
+    //  product is optional on the intent: absent means MIS (docs/messages.md); a MODIFY
+    //  leaves the order's product as it is
+    out->product = in->product == KT_PROD_NONE && in->purpose != KT_PURPOSE_MODIFY? KT_PROD_MIS
+                                                                                  : in->product;
     out->purpose = in->purpose;
     snprintf (out->ref, sizeof out->ref, "%s", in->ref);
     out->has_stop = in->has_stop;

@@ -475,7 +475,7 @@ static const struct row s_rows[] = {
     { "qty 0", qty_zero, B, KT_R_BAD_INTENT, 0 },
     { "LIMIT without price", limit_no_price, B, KT_R_BAD_INTENT, 0 },
     { "SL without trigger", sl_no_trigger, B, KT_R_BAD_INTENT, 0 },
-    { "no product", no_product, B, KT_R_BAD_INTENT, 0 },
+    { "no product (MIS)", no_product, A, KT_OK, 75 },
     { "MODIFY without ref", modify_no_ref, B, KT_R_BAD_INTENT, 0 },
     { "no purpose", no_purpose, B, KT_R_BAD_INTENT, 0 },
     { "unknown symbol", unknown_sym, B, KT_R_INSTRUMENT, 0 },

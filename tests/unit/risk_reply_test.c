@@ -95,6 +95,19 @@ test_commands (void **state)
             fprintf (stderr, "check %d: %s\n", i, why);
         assert_int_equal (rc, 0);
     }
+    //  product is optional on the intent: absent means MIS; a MODIFY keeps the order's
+    struct kt_intent in = s_intent (KT_PURPOSE_ENTRY);
+    in.product = KT_PROD_NONE;
+    struct kt_order_cmd cmd;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_MIS);
+    in.product = KT_PROD_NRML;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_NRML);
+    in = s_intent (KT_PURPOSE_MODIFY);
+    in.product = KT_PROD_NONE;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_NONE);
 }
 
 static void

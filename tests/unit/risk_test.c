@@ -105,8 +105,9 @@ s_command (struct kt_order_cmd *cmd)
             ack.u.exec.side = cmd->side;
             ack.u.exec.event = KT_EXEC_ACCEPTED;
             ack.u.exec.qty = cmd->qty;
-            assert_int_equal (kt_bus_reply (F.bus, F.exec_router, &peer, "exec.accepted", &ack),
-                              0);
+            char topic_ack[KT_TOPIC_LEN];
+            kt_exec_topic (KT_EXEC_ACCEPTED, topic_ack, sizeof topic_ack);
+            assert_int_equal (kt_bus_reply (F.bus, F.exec_router, &peer, topic_ack, &ack), 0);
             s_pump (5);
             return true;
         }
@@ -158,6 +159,7 @@ s_tick (int64_t ltp)
     m.u.tick.token = 1001;
     snprintf (m.u.tick.sym, sizeof m.u.tick.sym, SYM);
     m.u.tick.ltp = ltp;
+    m.u.tick.recv_ts_ns = kt_proc_now_ns (F.proc);     //  what freshness is judged on
     assert_int_equal (kt_bus_publish (F.bus, F.md_pub, "md.tick." SYM, &m), 0);
     s_pump (5);
 }
@@ -218,7 +220,9 @@ test_process (void **state)
     fill.u.exec.event = KT_EXEC_FILLED;
     fill.u.exec.qty = fill.u.exec.filled_qty = fill.u.exec.last_qty = 75;
     fill.u.exec.last_px = fill.u.exec.avg_px = 9800;
-    assert_int_equal (kt_bus_publish (F.bus, F.exec_pub, "exec.filled", &fill), 0);
+    char topic_fill[KT_TOPIC_LEN];
+    kt_exec_topic (KT_EXEC_FILLED, topic_fill, sizeof topic_fill);
+    assert_int_equal (kt_bus_publish (F.bus, F.exec_pub, topic_fill, &fill), 0);
     for (int i = 0; i < 100 && s_hget ("kt:risk:pos:" SYM, "qty") != -75; i++)
         s_pump (1);
     assert_int_equal (s_hget ("kt:risk:pos:" SYM, "qty"), -75);
