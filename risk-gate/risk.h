@@ -385,7 +385,7 @@ struct risk_decided {
 
 //  Script ids in one store, from risk_capital_register.
 struct risk_scripts {
-    int snapshot, commit, exec, state, resolve;
+    int snapshot, commit, exec, resolve;
 };
 
 //  Register the scripts on store (borrowed). Returns 0 or -1 (registry full).
@@ -538,8 +538,18 @@ int
                      int64_t unrealised, risk_price_fn *price, void *arg,
                      struct risk_view *view);
 
-//  The state script's Lua (registered by risk_capital_register).
-extern const char risk_state_lua[];
+//  The operator's resume (tradectl): the kill switch off and, from HALTED, REDUCING
+//  until the reconciler agrees again, with the session valid and the broker rejections
+//  window cleared. *was gets the state it resumed from. Refreshes *view. 0 or -1.
+int
+    risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char *by,
+                       int64_t now_ns, kt_trading_state_t *was, struct risk_view *view);
+
+//  The writes of a switch to HALTED with code and text (scope from the code, halt_seq
+//  + 1, the `events` entry) into tx, from the account in *v. Pure.
+void
+    risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *text,
+                        int64_t now_ns, const char *src, struct risk_tx *tx);
 
 // ---- the engine (risk_core.c) ---------------------------------------------------------
 

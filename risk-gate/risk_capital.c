@@ -392,12 +392,10 @@ s_build (const char *body)
 int
 risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
 {
-    const char *bodies[5] = { s_snapshot_lua, risk_tx_lua, s_exec_lua, risk_state_lua,
-                              s_resolve_lua };
-    const char *names[5] = { "risk_snapshot", "risk_commit", "risk_exec", "risk_state",
-                             "risk_resolve" };
-    int out[5];
-    for (int i = 0; i < 5; i++) {
+    const char *bodies[4] = { s_snapshot_lua, risk_tx_lua, s_exec_lua, s_resolve_lua };
+    const char *names[4] = { "risk_snapshot", "risk_commit", "risk_exec", "risk_resolve" };
+    int out[4];
+    for (int i = 0; i < 4; i++) {
         char *lua = s_build (bodies[i]);
         out[i] = kt_store_script (store, names[i], lua);
         free (lua);
@@ -407,8 +405,7 @@ risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
     ids->snapshot = out[0];
     ids->commit = out[1];
     ids->exec = out[2];
-    ids->state = out[3];
-    ids->resolve = out[4];
+    ids->resolve = out[3];
     return 0;
 }
 

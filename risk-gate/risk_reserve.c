@@ -67,24 +67,13 @@ void
 risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *text, int64_t now_ns,
                    const char *src, struct risk_tx *tx, bool apply)
 {
-    char why[KT_TEXT_LEN];
-    snprintf (why, sizeof why, "%s: %s", kt_reason_str (code), text);
-    bool day = risk_breaker_is_day_scoped (code);
-    risk_tx_op (tx, "HSET", "risk:state");
-    risk_tx_pair (tx, "state", "HALTED");
-    risk_tx_pair (tx, "reason", why);
-    risk_tx_pair_i64 (tx, "since_ns", now_ns);
-    risk_tx_pair (tx, "scope", day ? "day" : "manual");
-    risk_tx_pair_i64 (tx, "halt_seq", view->halt_seq + 1);
-    risk_tx_event (tx, "risk.state", src);
-    risk_tx_pair (tx, "state", "HALTED");
-    risk_tx_pair (tx, "reason", why);
+    risk_state_halt_tx (view, code, text, now_ns, src, tx);
     if (!apply)
         return;
     view->state = KT_STATE_HALTED;
-    snprintf (view->reason, sizeof view->reason, "%s", why);
+    snprintf (view->reason, sizeof view->reason, "%s: %s", kt_reason_str (code), text);
     view->since_ns = now_ns;
-    view->day_scoped = day;
+    view->day_scoped = risk_breaker_is_day_scoped (code);
     view->halt_seq++;
 }
 

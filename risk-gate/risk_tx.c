@@ -2,7 +2,8 @@
  *  EVALSHA only if the account's version is the one the decision read.
  *
  *  ARGV of the script: 1 prefix, 2 expected version ('' = any), 3 expected kill switch
- *  ('' = any), 4 intent id whose record makes the commit a duplicate ('' = none), then
+ *  ('' = any), 4 intent id whose record makes the commit a duplicate ('' = none), 5
+ *  flags ('s': answer the account after the writes, 'n': leave the version alone), then
  *  the writes, each as: op, key (without prefix), n, n arguments. The script knows no
  *  rule: it checks, writes, bumps the version. */
 
@@ -31,7 +32,7 @@ const char risk_tx_lua[] =
     "end\n"
     "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
     "             DEL = 1, EXPIRE = 1, XADD = 1}\n"
-    "local i = 5\n"
+    "local i = 6\n"
     "while i <= #ARGV do\n"
     "  local op, n = ARGV[i], tonumber(ARGV[i + 2])\n"
     "  if not OPS[op] or not n then\n"
@@ -40,7 +41,13 @@ const char risk_tx_lua[] =
     "  redis.call(op, K(ARGV[i + 1]), unpack(ARGV, i + 3, i + 2 + n))\n"
     "  i = i + 3 + n\n"
     "end\n"
-    "return {'OK', tostring(redis.call('HINCRBY', st, 'version', 1))}\n";
+    "local flags = ARGV[5]\n"
+    "local v = redis.call('HGET', st, 'version') or '0'\n"
+    "if not string.find(flags, 'n', 1, true) then\n"
+    "  v = tostring(redis.call('HINCRBY', st, 'version', 1))\n"
+    "end\n"
+    "if string.find(flags, 's', 1, true) then return {'OK', v, snapshot()} end\n"
+    "return {'OK', v}\n";
 
 static const char *
 s_copy (struct risk_tx *tx, const char *s, size_t len)
@@ -95,6 +102,17 @@ risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill
     s_push (tx, num);
     s_push (tx, kill < 0 ? "" : kill ? "1" : "0");
     s_push (tx, dup_id ? dup_id : "");
+    s_push (tx, "  "); //  flags, set by risk_tx_flags
+}
+
+void
+risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version)
+{
+    if (tx->n < 5)
+        return;
+    char *f = (char *)tx->argv[4];
+    f[0] = snapshot ? 's' : ' ';
+    f[1] = keep_version ? 'n' : ' ';
 }
 
 void
@@ -204,7 +222,11 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
         goto out;
     }
     const char *tag = s_el (r, 0);
-    if (strcmp (tag, "OK") == 0) {
+    if (strcmp (tag, "OK") == 0 && r->elements == 3) {
+        if (risk_view_parse (r->element[2], view, why, whylen) == 0)
+            rc = RISK_TX_OK;
+    }
+    else if (strcmp (tag, "OK") == 0) {
         view->version = strtoll (s_el (r, 1), NULL, 10);
         rc = RISK_TX_OK;
     } else if (strcmp (tag, "STALE") == 0) {

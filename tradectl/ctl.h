@@ -28,8 +28,9 @@ int
     ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t now_ns);
 
 //  Clear the kill switch and, if HALTED, switch to REDUCING (since now, broker session
-//  marked valid again), in one script; record it in `events`. *was receives the state
-//  before (may be NULL). Returns 0, or -1 if Redis is unavailable.
+//  marked valid again, broker rejections window cleared), in one commit (risk-gate's
+//  risk_state_resume); record it in `events`. *was receives the state before (may be
+//  NULL). Returns 0, or -1 if Redis is unavailable.
 int
     ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns,
                      kt_trading_state_t *was);

@@ -47,6 +47,13 @@ test_halt (void **state)
     freeReplyObject (r);
 }
 
+static int64_t
+s_hget_i (const char *key, const char *field)
+{
+    char b[64];
+    return strtoll (s_hget (key, field, b, sizeof b), NULL, 10);
+}
+
 static void
 test_resume (void **state)
 {
@@ -55,8 +62,15 @@ test_resume (void **state)
     freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state state HALTED reason x scope "
                                            "manual session_ok 0"));
     ctl_kill_halt (F.store, "x", "ops", 5);
+    //  the broker rejections that may have halted (REJECTS) are forgotten by a resume,
+    //  or the next entry would halt again
+    freeReplyObject (redisCommand (F.peek, "LPUSH kt:risk:ts:rejects 1 2 3 4 5"));
     kt_trading_state_t was = KT_STATE_NONE;
     assert_int_equal (ctl_kill_resume (F.store, "ops", 77, &was), 0);
+    redisReply *r = redisCommand (F.peek, "LLEN kt:risk:ts:rejects");
+    assert_int_equal (r->integer, 0);
+    freeReplyObject (r);
+    assert_true (s_hget_i ("kt:risk:state", "version") > 0);   //  decisions read it again
     assert_int_equal (was, KT_STATE_HALTED);
     assert_string_equal (s_hget ("kt:risk:kill", "active", b, sizeof b), "0");
     assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "REDUCING");

@@ -1,4 +1,4 @@
-/*  risk_state_test - the trading-state script against a real redis-server: a new
+/*  risk_state_test - the trading-state transitions against a real redis-server: a new
  *  account starts REDUCING with capital from config; start-up turns ACTIVE into REDUCING;
  *  the reconciler's agreement must be at or after both the start and the REDUCING; the
  *  kill switch blocks activation; a halt happens once (halt_seq); the daily reset
