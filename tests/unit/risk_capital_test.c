@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "../../risk-gate/risk.h"
-#include "kt_testredis.h"
+#include "kt_teststore.h"
 
 #define LAKH (100000LL * 100)
 #define RS(x) ((int64_t) (x) * 100)
@@ -39,27 +39,17 @@ struct c {
 };
 
 static struct {
-    kt_testredis_t *srv;
-    kt_store_t *store;
+    kt_teststore_t ts;              //  redis-server, store, peek
+    kt_store_t *store;              //  = ts.store
+    redisContext *peek;             //  = ts.peek
     struct risk_scripts ids;
-    redisContext *peek;
     kt_instr_table_t *instr;
     struct risk_view back;
     struct risk_view work;          //  the view a decision runs on (as a core holds it)
     struct risk_tx tx;
 } F;
 
-static void
-s_cmd (const char *fmt, ...)
-{
-    va_list ap;
-    va_start (ap, fmt);
-    redisReply *r = redisvCommand (F.peek, fmt, ap);
-    va_end (ap);
-    assert_non_null (r);
-    assert_int_not_equal (r->type, REDIS_REPLY_ERROR);
-    freeReplyObject (r);
-}
+#define s_cmd(...) assert_int_equal (kt_teststore_cmd (&F.ts, __VA_ARGS__), 0)
 
 static const char *
 s_it (kt_itype_t t)
@@ -703,19 +693,13 @@ test_snapshot_round_trip (void **state)
 static int64_t
 s_hget (const char *key, const char *field)
 {
-    redisReply *r = redisCommand (F.peek, "HGET %s %s", key, field);
-    int64_t v = r && r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): -1;
-    freeReplyObject (r);
-    return v;
+    return kt_teststore_hget_i64 (&F.ts, key, field);
 }
 
 static int64_t
 s_int (const char *fmt, const char *arg)
 {
-    redisReply *r = redisCommand (F.peek, fmt, arg);
-    int64_t v = r->type == REDIS_REPLY_INTEGER? r->integer: -1;
-    freeReplyObject (r);
-    return v;
+    return kt_teststore_int (&F.ts, fmt, arg);
 }
 
 //  An approval writes everything in one script; a refusal only its record.
@@ -841,17 +825,15 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    F.srv = kt_testredis_start ();
-    if (!F.srv)
+    if (kt_teststore_start (&F.ts, "risk_capital_test", 1000) != 0)
         return -1;
-    F.store = kt_store_new ("127.0.0.1", F.srv->port, "kt:", 1000);
-    if (risk_capital_register (F.store, &F.ids) != 0 || kt_store_connect (F.store) != 0)
+    F.store = F.ts.store;
+    F.peek = F.ts.peek;
+    if (risk_capital_register (F.store, &F.ids) != 0)
         return -1;
-    F.peek = kt_testredis_connect (F.srv);
     char err[200];
     F.instr = kt_instr_parse (s_csv, strlen (s_csv), err, sizeof err);
-    kt_log_open ("risk_capital_test", KT_LOG_OFF);
-    return F.peek && F.instr? 0: -1;
+    return F.instr? 0: -1;
 }
 
 static int
@@ -859,9 +841,7 @@ s_teardown (void **state)
 {
     (void) state;
     kt_instr_destroy (&F.instr);
-    redisFree (F.peek);
-    kt_store_destroy (&F.store);
-    kt_testredis_stop (&F.srv);
+    kt_teststore_stop (&F.ts);
     return 0;
 }
 
