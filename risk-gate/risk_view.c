@@ -46,26 +46,6 @@ s_itype (const char *s)
     return KT_ITYPE_OTHER;
 }
 
-static const char *s_kinds[] = {
-    "", "entry", "modify_entry", "exit", "modify", "cancel", "flatten"
-};
-
-const char *
-risk_kind_str (risk_kind_t kind)
-{
-    return kind > RISK_KIND_NONE && kind <= RISK_KIND_FLATTEN? s_kinds[kind]: "";
-}
-
-risk_kind_t
-risk_kind_parse (const char *s)
-{
-    for (int k = RISK_KIND_ENTRY; k <= RISK_KIND_FLATTEN; k++) {
-        if (s && strcmp (s, s_kinds[k]) == 0)
-            return (risk_kind_t) k;
-    }
-    return RISK_KIND_NONE;
-}
-
 static bool
 s_is_hash (const redisReply *r)
 {
