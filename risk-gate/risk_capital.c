@@ -96,14 +96,14 @@ static const char s_prelude[] =
 static const char s_snapshot_lua[] = "return snapshot()\n";
 
 //  resolve: ARGV after the prefix: now, intent_id, mode ("refuse" or "sent"), verdict,
-//  qty, codes, texts, coid, TTL, instance name. Settles a decision whose script outcome
-//  risk-gate does not know with the answer the caller got (risk_capital_resolve).
+//  qty, coid, TTL, instance name, the number of reasons, then each reason's code and
+//  text. Settles a decision whose outcome risk-gate does not know with the answer the
+//  caller got (risk_capital_resolve).
 enum {
-    V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_CODES, V_TEXTS, V_COID, V_TTL, V_SRC,
-    V_COUNT
+    V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_COID, V_TTL, V_SRC, V_NREASONS, V_REASONS
 };
 
-_Static_assert (V_COUNT == 12, "resolve ARGV layout changed: update the Lua indices");
+_Static_assert (V_REASONS == 11, "resolve ARGV layout changed: update the Lua indices");
 
 static const char s_resolve_lua[] =
     "local now, id, mode = ARGV[2], ARGV[3], ARGV[4]\n"
@@ -113,9 +113,15 @@ static const char s_resolve_lua[] =
     "local held = redis.call('SISMEMBER', okey, id) == 1\n"
     "local res = 1\n"
     "local function record()\n"
-    "  redis.call('HSET', ikey, 'verdict', ARGV[5], 'qty', ARGV[6], 'codes', ARGV[7],\n"
-    "             'texts', ARGV[8], 'coid', ARGV[9],\n"
-    "             'state', redis.call('HGET', st, 'state') or '')\n"
+    "  local n = num(ARGV[10])\n"
+    "  local f = {'verdict', ARGV[5], 'qty', ARGV[6], 'coid', ARGV[7], 'nreasons', I(n),\n"
+    "             'state', redis.call('HGET', st, 'state') or ''}\n"
+    "  for j = 1, n do\n"
+    "    f[#f + 1] = 'code' .. j; f[#f + 1] = ARGV[9 + 2 * j]\n"
+    "    f[#f + 1] = 'text' .. j; f[#f + 1] = ARGV[10 + 2 * j]\n"
+    "  end\n"
+    "  redis.call('HSET', ikey, unpack(f))\n"
+    "  for j = n + 1, 8 do redis.call('HDEL', ikey, 'code' .. j, 'text' .. j) end\n"
     "  if not O.ts_ns then redis.call('HSET', ikey, 'ts_ns', now) end\n"
     "end\n"
     "if mode == 'sent' then\n"
@@ -136,7 +142,7 @@ static const char s_resolve_lua[] =
     "    bump()\n"
     "  else\n"
     "    record()\n"
-    "    redis.call('EXPIRE', ikey, ARGV[10])\n"
+    "    redis.call('EXPIRE', ikey, ARGV[8])\n"
     "  end\n"
     "  return {I(res), snapshot()}\n"
     "end\n"
@@ -173,9 +179,9 @@ static const char s_resolve_lua[] =
     "end\n"
     "record()\n"
     "bump()\n"
-    "redis.call('EXPIRE', ikey, ARGV[10])\n"
-    "event('type', 'risk.refused', 'intent_id', id, 'codes', ARGV[7], 'texts', ARGV[8],\n"
-    "      'released', held and '1' or '0', 'src', ARGV[11])\n"
+    "redis.call('EXPIRE', ikey, ARGV[8])\n"
+    "event('type', 'risk.refused', 'intent_id', id, 'reason', ARGV[11] or '',\n"
+    "      'released', held and '1' or '0', 'src', ARGV[9])\n"
     "return {I(res), snapshot()}\n";
 
 //  exec: ARGV after the prefix.
@@ -494,8 +500,14 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
         memset (out, 0, sizeof *out);
         out->duplicate = true;
         out->verdict = kt_verdict_parse (dup.verdict);
-        out->qty = strtoll (dup.qty, NULL, 10);
-        out->nreasons = risk_reply_split (dup.codes, dup.texts, out->reasons, KT_REASONS_MAX);
+        out->qty = dup.qty;
+        out->nreasons = dup.nreasons;
+        for (int i = 0; i < dup.nreasons; i++) {
+            out->reasons[i].code = dup.reasons[i].code;
+            out->reasons[i].outcome = dup.reasons[i].outcome;
+            snprintf (out->reasons[i].text, sizeof out->reasons[i].text, "%s",
+                      dup.reasons[i].text);
+        }
         out->state = kt_state_parse (dup.state);
         snprintf (out->coid, sizeof out->coid, "%s", dup.coid);
         out->kind = risk_kind_parse (dup.kind);
@@ -574,9 +586,6 @@ risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
 {
     struct s_args a;
     memset (&a, 0, sizeof a);
-    char codes[256], texts[1100];
-    risk_reply_join_codes (d->reasons, d->nreasons, codes, sizeof codes);
-    risk_reply_join_texts (d->reasons, d->nreasons, texts, sizeof texts);
     bool sent = d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_REDUCE;
     s_set (&a, 1, kt_store_prefix (store));
     s_seti (&a, V_NOW, now_ns);
@@ -584,11 +593,15 @@ risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
     s_set (&a, V_MODE, sent? "sent": "refuse");
     s_set (&a, V_VERDICT, kt_verdict_str (d->verdict));
     s_seti (&a, V_QTY, sent? d->qty: 0);
-    s_set (&a, V_CODES, codes);
-    s_set (&a, V_TEXTS, texts);
     s_set (&a, V_COID, sent? d->coid: "");
     s_seti (&a, V_TTL, cfg->intent_ttl_s);
     s_set (&a, V_SRC, src);
+    int n = d->nreasons < KT_REASONS_MAX? d->nreasons: KT_REASONS_MAX;
+    s_seti (&a, V_NREASONS, n);
+    for (int i = 0; i < n; i++) {
+        s_set (&a, V_REASONS + 2 * i, kt_reason_str (d->reasons[i].code));
+        s_set (&a, V_REASONS + 2 * i + 1, d->reasons[i].text);
+    }
     redisReply *r = kt_store_eval (store, ids->resolve, 0, NULL, a.n, a.v);
     int rc = -1;
     if (!s_reply_ok (store, r, why, whylen))

@@ -780,40 +780,35 @@ s_el_str (const redisReply *r, size_t i)
     return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
 }
 
-//  Rebuild the ORDER_COMMAND of an open order from its intent record, to ask again. The
-//  record's `order` field is "<type> <price> <trigger> <product> <has_stop>
-//  <stop_trigger> <stop_price> <r_value> <qty>" (risk_capital's decide script writes it).
+//  Rebuild the ORDER_COMMAND of an open order from its intent record (the order's
+//  fields as the decision wrote them), to ask again.
 static int
 s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
     char key[128];
     kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
-    redisReply *r = kt_store_cmd (self->store, "HMGET %s sym side purpose order", key);
+    redisReply *r = kt_store_cmd (self->store,
+                                  "HMGET %s sym side purpose order_type price trigger product "
+                                  "stop_trigger stop_price r_value qty", key);
     int rc = -1;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && s_el_str (r, 0)[0]) {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
         struct kt_intent in;
         memset (&in, 0, sizeof in);
         snprintf (in.intent_id, sizeof in.intent_id, "%.23s", coid);
         snprintf (in.sym, sizeof in.sym, "%s", s_el_str (r, 0));
         in.side = kt_side_parse (s_el_str (r, 1));
         in.purpose = kt_purpose_parse (s_el_str (r, 2));
-        char type[16], product[16];
-        long long qty, price, trigger, stop_t, stop_p, rv;
-        int has_stop;
-        if (sscanf (s_el_str (r, 3), "%15s %lld %lld %15s %d %lld %lld %lld %lld", type, &price,
-                    &trigger, product, &has_stop, &stop_t, &stop_p, &rv, &qty) == 9) {
-            in.order_type = kt_order_type_parse (type);
-            in.qty = qty;
-            in.price = price;
-            in.trigger = trigger;
-            in.product = kt_product_parse (product);
-            in.has_stop = has_stop != 0;
-            in.stop_trigger = stop_t;
-            in.stop_price = stop_p;
-            in.r_value = rv;
-            risk_reply_command (&in, coid, in.qty, cmd);
-            rc = 0;
-        }
+        in.order_type = kt_order_type_parse (s_el_str (r, 3));
+        in.price = s_el_i64 (r, 4);
+        in.trigger = s_el_i64 (r, 5);
+        in.product = kt_product_parse (s_el_str (r, 6));
+        in.stop_trigger = s_el_i64 (r, 7);
+        in.has_stop = in.stop_trigger > 0;
+        in.stop_price = s_el_i64 (r, 8);
+        in.r_value = s_el_i64 (r, 9);
+        in.qty = s_el_i64 (r, 10);
+        risk_reply_command (&in, coid, in.qty, cmd);
+        rc = 0;
     }
     if (r)
         freeReplyObject (r);

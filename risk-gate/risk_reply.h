@@ -24,15 +24,4 @@ int
     risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *out,
                               int max);
 
-//  Join the codes ("MAX_LOTS,FREEZE") or texts ("a|b") of reasons into buf; '|' and
-//  ',' inside texts become '/'. Returns buf.
-char *
-    risk_reply_join_codes (const struct risk_reason *r, int n, char *buf, size_t len);
-char *
-    risk_reply_join_texts (const struct risk_reason *r, int n, char *buf, size_t len);
-
-//  Split the joined forms back into reasons (the decide script's answer). Returns n.
-int
-    risk_reply_split (const char *codes, const char *texts, struct risk_reason *out, int max);
-
 #endif

@@ -43,6 +43,19 @@ s_window (struct risk_tx *tx, bool apply, const char *key, int64_t *ts, int *n, 
     *n = keep;
 }
 
+void
+risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n)
+{
+    risk_tx_pair_i64 (tx, "nreasons", n);
+    for (int i = 0; i < n && i < KT_REASONS_MAX; i++) {
+        char f[16];
+        snprintf (f, sizeof f, "code%d", i + 1);
+        risk_tx_pair (tx, f, kt_reason_str (r[i].code));
+        snprintf (f, sizeof f, "text%d", i + 1);
+        risk_tx_pair (tx, f, r[i].text);
+    }
+}
+
 static struct risk_pos *
 s_pos (struct risk_view *v, const char *sym)
 {
@@ -234,21 +247,11 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     }
 
     //  The record: the decision (for duplicates) and the order as sent, for a look-up
-    //  later.
-    char codes[256], texts[1100], order[200];
-    risk_reply_join_codes (res->reasons, res->nreasons, codes, sizeof codes);
-    risk_reply_join_texts (res->reasons, res->nreasons, texts, sizeof texts);
-    snprintf (order, sizeof order, "%s %lld %lld %s %d %lld %lld %lld %lld",
-              in->order_type == KT_OT_NONE ? "-" : kt_order_type_str (in->order_type),
-              (long long) in->price, (long long) in->trigger,
-              in->product == KT_PROD_NONE ? "-" : kt_product_str (in->product),
-              in->has_stop ? 1 : 0, (long long) in->stop_trigger, (long long) in->stop_price,
-              (long long) in->r_value, (long long) res->qty);
+    //  later; every value a field of its own (no packed lists).
     risk_tx_op (tx, "HSET", "intent:%s", in->intent_id);
     risk_tx_pair (tx, "verdict", kt_verdict_str (res->verdict));
     risk_tx_pair_i64 (tx, "qty", res->qty);
-    risk_tx_pair (tx, "codes", codes);
-    risk_tx_pair (tx, "texts", texts);
+    risk_reserve_reasons (tx, res->reasons, res->nreasons);
     risk_tx_pair (tx, "state", state == KT_STATE_NONE ? "" : kt_state_str (state));
     risk_tx_pair (tx, "coid", out->coid);
     risk_tx_pair_i64 (tx, "ts_ns", now);
@@ -258,7 +261,15 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     risk_tx_pair (tx, "side", in->side == KT_SIDE_NONE ? "" : kt_side_str (in->side));
     risk_tx_pair (tx, "purpose", kt_purpose_str (in->purpose));
     risk_tx_pair (tx, "ref", in->ref);
-    risk_tx_pair (tx, "order", order);
+    risk_tx_pair (tx, "order_type",
+                  in->order_type == KT_OT_NONE ? "" : kt_order_type_str (in->order_type));
+    risk_tx_pair_i64 (tx, "price", in->price);
+    risk_tx_pair_i64 (tx, "trigger", in->trigger);
+    risk_tx_pair (tx, "product", in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
+    int64_t stop = in->has_stop ? in->stop_trigger : 0;
+    risk_tx_pair_i64 (tx, "stop_trigger", stop);
+    risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
+    risk_tx_pair_i64 (tx, "r_value", in->r_value);
     if (held) {
         //  Absent fields read as 0: filled, answered, unresolved, and sent_ns, written
         //  when risk-gate sends the order (an answer lost after this commit can never
@@ -270,8 +281,6 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_pair_i64 (tx, "oqty", res->qty);
         risk_tx_pair (tx, "pending", kind == RISK_KIND_ENTRY ? "1" : "0");
         risk_tx_pair (tx, "itype", s_itype_str (req->itype));
-        int64_t stop = kind == RISK_KIND_ENTRY && in->has_stop? in->stop_trigger: 0;
-        risk_tx_pair_i64 (tx, "stop_trigger", stop);
         risk_tx_op (tx, "SADD", "risk:open");
         risk_tx_str (tx, in->intent_id);
         if (apply && view->nord < RISK_ORD_MAX) {
@@ -287,7 +296,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             o->resv = resv;
             o->pending = kind == RISK_KIND_ENTRY;
             o->decided_ns = now;
-            o->stop_trigger = stop;
+            o->stop_trigger = kind == RISK_KIND_ENTRY ? stop : 0;
         } else if (apply)
             view->overflow = true;
     } else {
@@ -298,7 +307,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     risk_tx_pair (tx, "intent_id", in->intent_id);
     risk_tx_pair (tx, "verdict", kt_verdict_str (res->verdict));
     risk_tx_pair_i64 (tx, "qty", res->qty);
-    risk_tx_pair (tx, "codes", codes);
+    risk_tx_pair (tx, "reason", res->nreasons ? kt_reason_str (res->reasons[0].code) : "");
     risk_tx_pair (tx, "sym", in->sym);
     risk_tx_pair (tx, "kind", risk_kind_str (kind));
 }

@@ -33,4 +33,9 @@ void
     risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *text,
                        int64_t now_ns, const char *src, struct risk_tx *tx, bool apply);
 
+//  The reasons of a decision into the open HSET of tx as fields of their own:
+//  nreasons, code1, text1, code2, text2, ... (at most KT_REASONS_MAX).
+void
+    risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n);
+
 #endif

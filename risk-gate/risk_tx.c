@@ -23,11 +23,14 @@ const char risk_tx_lua[] =
     "  if a ~= ARGV[3] then return {'STALE', snapshot()} end\n"
     "end\n"
     "if ARGV[4] ~= '' then\n"
-    "  local p = redis.call('HMGET', K('intent:' .. ARGV[4]), 'verdict', 'qty', 'codes',\n"
-    "                       'texts', 'state', 'coid', 'kind')\n"
+    "  local p = redis.call('HMGET', K('intent:' .. ARGV[4]), 'verdict', 'qty', 'state',\n"
+    "    'coid', 'kind', 'nreasons', 'code1', 'text1', 'code2', 'text2', 'code3', 'text3',\n"
+    "    'code4', 'text4', 'code5', 'text5', 'code6', 'text6', 'code7', 'text7', 'code8',\n"
+    "    'text8')\n"
     "  if p[1] then\n"
-    "    return {'DUP', p[1], p[2] or '0', p[3] or '', p[4] or '', p[5] or '', p[6] or '',\n"
-    "            p[7] or ''}\n"
+    "    local out = {'DUP'}\n"
+    "    for j = 1, 22 do out[j + 1] = p[j] or '' end\n"
+    "    return out\n"
     "  end\n"
     "end\n"
     "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
@@ -232,15 +235,22 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
     } else if (strcmp (tag, "STALE") == 0) {
         if (risk_view_parse (r->element[1], view, why, whylen) == 0)
             rc = RISK_TX_STALE;
-    } else if (strcmp (tag, "DUP") == 0 && r->elements == 8) {
+    } else if (strcmp (tag, "DUP") == 0 && r->elements == 23) {
         if (dup) {
+            memset (dup, 0, sizeof *dup);
             snprintf (dup->verdict, sizeof dup->verdict, "%s", s_el (r, 1));
-            snprintf (dup->qty, sizeof dup->qty, "%s", s_el (r, 2));
-            snprintf (dup->codes, sizeof dup->codes, "%s", s_el (r, 3));
-            snprintf (dup->texts, sizeof dup->texts, "%s", s_el (r, 4));
-            snprintf (dup->state, sizeof dup->state, "%s", s_el (r, 5));
-            snprintf (dup->coid, sizeof dup->coid, "%s", s_el (r, 6));
-            snprintf (dup->kind, sizeof dup->kind, "%s", s_el (r, 7));
+            dup->qty = strtoll (s_el (r, 2), NULL, 10);
+            snprintf (dup->state, sizeof dup->state, "%s", s_el (r, 3));
+            snprintf (dup->coid, sizeof dup->coid, "%s", s_el (r, 4));
+            snprintf (dup->kind, sizeof dup->kind, "%s", s_el (r, 5));
+            int n = (int)strtol (s_el (r, 6), NULL, 10);
+            for (int i = 0; i < n && i < KT_REASONS_MAX; i++) {
+                dup->reasons[i].code = kt_reason_parse (s_el (r, 7 + 2 * (size_t)i));
+                dup->reasons[i].outcome = KT_VERDICT_NONE;
+                snprintf (dup->reasons[i].text, sizeof dup->reasons[i].text, "%s",
+                          s_el (r, 8 + 2 * (size_t)i));
+                dup->nreasons++;
+            }
         }
         rc = RISK_TX_DUP;
     } else

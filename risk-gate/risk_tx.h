@@ -42,7 +42,14 @@ typedef enum {
 
 //  The stored decision of a duplicate intent (fields of intent:<id>).
 struct risk_tx_dup {
-    char verdict[16], qty[24], codes[256], texts[1100], state[16], coid[KT_ID_LEN], kind[16];
+    char verdict[16], state[16], coid[KT_ID_LEN], kind[16];
+    int64_t qty;
+    int nreasons;
+    struct {
+        kt_reason_t code;
+        kt_verdict_t outcome; //  not stored: NONE
+        char text[KT_TEXT_LEN];
+    } reasons[KT_REASONS_MAX];
 };
 
 #define RISK_TX_ANY INT64_MIN      //  a commit that does not check the version

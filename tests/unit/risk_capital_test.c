@@ -821,6 +821,34 @@ test_stale_view_decided_again (void **state)
     s_assert_view_is_redis (&old);
 }
 
+//  The record keeps each reason in fields of its own: a text with '|' and ',' (a kill
+//  reason typed by an operator) comes back exactly, codes and texts aligned, in the
+//  duplicate answer and in redis-cli.
+static void
+test_record_reasons_exact (void **state)
+{
+    (void) state;
+    static struct c c;
+    s_base (&c);
+    s_put_view (&c.view);
+    s_cmd ("HSET kt:risk:kill active 1 reason %s", "desk | broker, outage");
+    struct risk_decided d;
+    s_decide (&c, &d, NULL);
+    assert_int_equal (d.verdict, KT_VERDICT_HALT);
+    s_decide (&c, &d, NULL);
+    assert_true (d.duplicate);
+    assert_int_equal (d.reasons[0].code, KT_R_KILL);
+    assert_string_equal (d.reasons[0].text, "kill switch: desk | broker, outage");
+    char key[64], b[160];
+    snprintf (key, sizeof key, "kt:intent:%s", c.in.intent_id);
+    assert_string_equal (kt_teststore_hget (&F.ts, key, "code1", b, sizeof b), "KILL");
+    assert_string_equal (kt_teststore_hget (&F.ts, key, "text1", b, sizeof b),
+                         "kill switch: desk | broker, outage");
+    assert_int_equal (s_hget (key, "nreasons"), d.nreasons);
+    assert_int_equal (s_hget (key, "price"), c.in.price);
+    assert_string_equal (kt_teststore_hget (&F.ts, key, "order_type", b, sizeof b), "LIMIT");
+}
+
 static int
 s_setup (void **state)
 {
@@ -854,6 +882,7 @@ main (void)
         cmocka_unit_test (test_reservation_effects),
         cmocka_unit_test (test_modify_exit_effects),
         cmocka_unit_test (test_stale_view_decided_again),
+        cmocka_unit_test (test_record_reasons_exact),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -751,7 +751,7 @@ s_assert_refused (struct fx *f, const struct kt_intent *in)
     redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in->intent_id);
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
-    r = s_peek (f, "HMGET %s verdict codes texts", key);
+    r = s_peek (f, "HMGET %s verdict code1 text1", key);
     assert_string_equal (r->element[0]->str, "BLOCK");
     assert_string_equal (r->element[1]->str, "STORE_DOWN");
     assert_non_null (strstr (r->element[2]->str, "decision outcome unknown"));

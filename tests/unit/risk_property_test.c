@@ -414,15 +414,19 @@ s_decide (int c, const struct kt_intent *in, bool dup)
             s_fail ("a duplicate intent %s produced an order", in->intent_id);
         return *d;
     }
-    //  C and Lua agree.
-    char codes_c[256], codes_l[256] = "";
-    risk_reply_join_codes (want.reasons, want.nreasons, codes_c, sizeof codes_c);
+    //  The pure check on a fresh snapshot and the committed decision agree.
+    char codes_c[256] = "", codes_l[256] = "";
+    for (int i = 0; i < want.nreasons; i++) {
+        strcat (codes_c, i? ",": "");
+        strcat (codes_c, kt_reason_str (want.reasons[i].code));
+    }
     for (int i = 0; i < d->nreasons; i++) {
         strcat (codes_l, i? ",": "");
         strcat (codes_l, d->reasons[i].code);
     }
     if (want.verdict != d->verdict || want.qty != d->qty || strcmp (codes_c, codes_l) != 0)
-        s_fail ("C and Lua disagree on %s (%s %s %lld): C %s %lld [%s], Lua %s %lld [%s]",
+        s_fail ("check and decision disagree on %s (%s %s %lld): check %s %lld [%s], "
+                "decided %s %lld [%s]",
                 in->intent_id, kt_purpose_str (in->purpose), in->sym, (long long) in->qty,
                 kt_verdict_str (want.verdict), (long long) want.qty, codes_c,
                 kt_verdict_str (d->verdict), (long long) d->qty, codes_l);

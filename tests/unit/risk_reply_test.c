@@ -126,33 +126,6 @@ test_halt_commands (void **state)
     assert_true (strlen (c[0].coid) <= KT_ID_WIRE_MAX);
 }
 
-static void
-test_join_split (void **state)
-{
-    (void) state;
-    struct risk_reason r[3];
-    memset (r, 0, sizeof r);
-    r[0].code = KT_R_STATE;
-    snprintf (r[0].text, sizeof r[0].text, "state REDUCING: entries refused");
-    r[1].code = KT_R_DEPLOY;
-    snprintf (r[1].text, sizeof r[1].text, "a|b,c");
-    r[2].code = KT_R_TICK;
-    char codes[128], texts[512];
-    risk_reply_join_codes (r, 3, codes, sizeof codes);
-    risk_reply_join_texts (r, 3, texts, sizeof texts);
-    assert_string_equal (codes, "STATE,DEPLOY,TICK");
-    assert_string_equal (texts, "state REDUCING: entries refused|a/b/c|");
-    struct risk_reason back[8];
-    assert_int_equal (risk_reply_split (codes, texts, back, 8), 3);
-    assert_int_equal (back[1].code, KT_R_DEPLOY);
-    assert_string_equal (back[1].text, "a/b/c");
-    assert_string_equal (back[2].text, "");
-    assert_int_equal (risk_reply_split ("", "", back, 8), 0);
-    assert_int_equal (risk_reply_split ("NOPE", "x", back, 8), 1);
-    assert_int_equal (back[0].code, KT_R_BAD_MSG);
-    assert_int_equal (risk_reply_split ("STATE,DEPLOY,TICK", texts, back, 2), 2);
-}
-
 int
 main (void)
 {
@@ -160,7 +133,6 @@ main (void)
         cmocka_unit_test (test_decision),
         cmocka_unit_test (test_commands),
         cmocka_unit_test (test_halt_commands),
-        cmocka_unit_test (test_join_split),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
