@@ -56,7 +56,7 @@ static const char *const s_sev_names[] = {"NONE", "INFO", "WARNING", "CRITICAL"}
 
 #define S_ENUM(arr)                                                                                \
     {                                                                                              \
-        arr, (int)(sizeof (arr) / sizeof ((arr)[0]))                                               \
+        arr, (int) (sizeof (arr) / sizeof ((arr)[0]))                                              \
     }
 static const struct s_enum s_type_enum = S_ENUM (s_type_names);
 static const struct s_enum s_side_enum = S_ENUM (s_side_names);
@@ -100,11 +100,11 @@ s_enum_parse (const struct s_enum *en, const char *s)
 #define S_ENUM_FUNCS(T, str_fn, parse_fn, en)                                                      \
     const char *str_fn (T v)                                                                       \
     {                                                                                              \
-        return s_enum_str (&(en), (int)v);                                                         \
+        return s_enum_str (&(en), (int) v);                                                        \
     }                                                                                              \
     T parse_fn (const char *s)                                                                     \
     {                                                                                              \
-        return (T)s_enum_parse (&(en), s);                                                         \
+        return (T) s_enum_parse (&(en), s);                                                        \
     }
 
 S_ENUM_FUNCS (kt_msg_type_t, kt_msg_type_str, kt_msg_type_parse, s_type_enum)
@@ -155,9 +155,9 @@ struct s_field {
 
 #define S_FLD(name, kind, flags, off, max, off2, off3, en, unit)                                   \
     {                                                                                              \
-        name, sizeof (name) - 1, kind, flags, (uint16_t)(off), max, off2, off3, en, unit           \
+        name, sizeof (name) - 1, kind, flags, (uint16_t) (off), max, off2, off3, en, unit          \
     }
-#define S_SIZEOF(T, f) sizeof (((T *)0)->f)
+#define S_SIZEOF(T, f) sizeof (((T *) 0)->f)
 //  Longest string a char[] field holds (one byte for the NUL), capped at cap.
 #define S_STRMAX(T, f, cap) (uint16_t) (S_SIZEOF (T, f) - 1 < (cap) ? S_SIZEOF (T, f) - 1 : (cap))
 
@@ -306,8 +306,8 @@ static const struct s_field s_alert_fields[] = {
 
 //  Fields of one reasons[] item and of the stop map (decoded by hand, named here for
 //  the messages).
-#define S_CODE_MAX ((int)sizeof (((struct kt_reason_item *)0)->code) - 1)
-#define S_RTEXT_MAX ((int)sizeof (((struct kt_reason_item *)0)->text) - 1)
+#define S_CODE_MAX ((int) sizeof (((struct kt_reason_item *) 0)->code) - 1)
+#define S_RTEXT_MAX ((int) sizeof (((struct kt_reason_item *) 0)->text) - 1)
 
 struct s_type {
     const struct s_field *fields;
@@ -316,7 +316,7 @@ struct s_type {
 
 #define S_TYPE(arr)                                                                                \
     {                                                                                              \
-        arr, (int)(sizeof (arr) / sizeof ((arr)[0]))                                               \
+        arr, (int) (sizeof (arr) / sizeof ((arr)[0]))                                              \
     }
 static const struct s_type s_types[KT_MSG_TYPE_COUNT] = {
     [KT_MSG_TICK] = S_TYPE (s_tick_fields),
@@ -429,7 +429,7 @@ s_check_fields (const struct s_type *t, const char *base, char *why, size_t whyl
                 memcpy (&n, p, sizeof n);
                 if (n < 0 || n > KT_REASONS_MAX)
                     return s_fail (why, whylen, "key 'reasons': count %d out of range", n);
-                const struct kt_reason_item *items = (const void *)(base + f->off2);
+                const struct kt_reason_item *items = (const void *) (base + f->off2);
                 for (int j = 0; j < n; j++) {
                     if (s_check_str (items[j].code, sizeof items[j].code, S_CODE_MAX, true,
                                      "reasons.code", why, whylen) != 0 ||
@@ -450,13 +450,13 @@ int
 kt_msg_check (const struct kt_msg *msg, char *why, size_t whylen)
 {
     if (msg->env.type <= KT_MSG_NONE || msg->env.type >= KT_MSG_TYPE_COUNT)
-        return s_fail (why, whylen, "unknown type %d", (int)msg->env.type);
+        return s_fail (why, whylen, "unknown type %d", (int) msg->env.type);
     if (msg->env.ts_ns < 0)
         return s_fail (why, whylen, "key 'ts': negative");
     if (s_check_str (msg->env.src, sizeof msg->env.src, sizeof msg->env.src - 1, true, "src", why,
                      whylen) != 0)
         return -1;
-    return s_check_fields (&s_types[msg->env.type], (const char *)&msg->u, why, whylen);
+    return s_check_fields (&s_types[msg->env.type], (const char *) &msg->u, why, whylen);
 }
 
 // ---- encoding ----------------------------------------------------------------------------
@@ -475,7 +475,7 @@ static int
 s_wbuf_write (void *data, const char *buf, size_t len)
 {
     struct s_wbuf *w = data;
-    if ((size_t)(w->end - w->p) < len)
+    if ((size_t) (w->end - w->p) < len)
         abort (); //  our bug: S_BODY_MAX no longer covers the largest body
     memcpy (w->p, buf, len);
     w->p += len;
@@ -520,7 +520,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
     if (kt_msg_check (msg, NULL, 0) != 0)
         return -1;
     const struct s_type *t = &s_types[msg->env.type];
-    const char *base = (const char *)&msg->u;
+    const char *base = (const char *) &msg->u;
 
     uint32_t nkeys = 5;
     for (int i = 0; i < t->nfields; i++)
@@ -567,7 +567,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
                 break;
             }
             case F_BOOL:
-                if (*(const bool *)p)
+                if (*(const bool *) p)
                     msgpack_pack_true (&pk);
                 else
                     msgpack_pack_false (&pk);
@@ -597,8 +597,8 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
             case F_REASONS: {
                 int n;
                 memcpy (&n, p, sizeof n);
-                const struct kt_reason_item *items = (const void *)(base + f->off2);
-                msgpack_pack_array (&pk, (size_t)n);
+                const struct kt_reason_item *items = (const void *) (base + f->off2);
+                msgpack_pack_array (&pk, (size_t) n);
                 for (int j = 0; j < n; j++) {
                     msgpack_pack_map (&pk, 2);
                     msgpack_pack_str (&pk, 4);
@@ -615,7 +615,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
         }
     }
     //  The sbuffer fails only when realloc does: out of memory aborts (style.md 8).
-    if (msgpack_sbuffer_write (sb, body, (size_t)(w.p - body)) != 0)
+    if (msgpack_sbuffer_write (sb, body, (size_t) (w.p - body)) != 0)
         abort ();
     return 0;
 }
@@ -757,7 +757,7 @@ s_scan (const uint8_t *p, size_t len, size_t *off, char *why, size_t whylen)
         }
         if (skip > len - i)
             return s_fail (why, whylen, "truncated");
-        i += (size_t)skip;
+        i += (size_t) skip;
         if (kind) {
             if (items > len - i)
                 return s_fail (why, whylen, "truncated");
@@ -831,7 +831,7 @@ s_rd_num (s_rd_t *r, bool *neg, int64_t *sv, uint64_t *uv)
     if (b >= 0xe0) {
         r->i++;
         *neg = true;
-        *sv = (int8_t)b;
+        *sv = (int8_t) b;
         return RD_OK;
     }
     size_t n;
@@ -861,12 +861,12 @@ s_rd_num (s_rd_t *r, bool *neg, int64_t *sv, uint64_t *uv)
     uint64_t u = s_be (r->p + r->i + 1, n);
     r->i += 1 + n;
     if (sgn) {
-        int64_t v = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
+        int64_t v = n == 1 ? (int8_t) u : n == 2 ? (int16_t) u : n == 4 ? (int32_t) u : (int64_t) u;
         *neg = v < 0;
         if (v < 0)
             *sv = v;
         else
-            *uv = (uint64_t)v;
+            *uv = (uint64_t) v;
     } else {
         *neg = false;
         *uv = u;
@@ -882,9 +882,9 @@ s_rd_int (s_rd_t *r, int64_t *v)
     int rc = s_rd_num (r, &neg, v, &u);
     if (rc != RD_OK || neg)
         return rc;
-    if (u > (uint64_t)INT64_MAX)
+    if (u > (uint64_t) INT64_MAX)
         return RD_RANGE;
-    *v = (int64_t)u;
+    *v = (int64_t) u;
     return RD_OK;
 }
 
@@ -906,11 +906,11 @@ s_rd_str (s_rd_t *r, const char **ptr, size_t *n)
             return RD_TYPE;
         if (r->len - r->i < hdr)
             return RD_TRUNC;
-        *n = (size_t)s_be (r->p + r->i + 1, hdr - 1);
+        *n = (size_t) s_be (r->p + r->i + 1, hdr - 1);
     }
     if (r->len - r->i - hdr < *n)
         return RD_TRUNC;
-    *ptr = (const char *)r->p + r->i + hdr;
+    *ptr = (const char *) r->p + r->i + hdr;
     r->i += hdr + *n;
     return RD_OK;
 }
@@ -946,9 +946,9 @@ s_rd_container (s_rd_t *r, bool map, uint32_t *count)
             return RD_TYPE;
         if (r->len - r->i < hdr)
             return RD_TRUNC;
-        *count = (uint32_t)s_be (r->p + r->i + 1, hdr - 1);
+        *count = (uint32_t) s_be (r->p + r->i + 1, hdr - 1);
     }
-    if ((uint64_t)*count * (map ? 2 : 1) > r->len - r->i - hdr)
+    if ((uint64_t) *count * (map ? 2 : 1) > r->len - r->i - hdr)
         return RD_TRUNC;
     r->i += hdr;
     return RD_OK;
@@ -1073,7 +1073,7 @@ s_dec_reasons (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t
         return s_rd_fail (rc, "reasons", "array", why, whylen);
     if (count > KT_REASONS_MAX)
         return s_fail (why, whylen, "key 'reasons': more than %d items", KT_REASONS_MAX);
-    struct kt_reason_item *items = (void *)(base + f->off2);
+    struct kt_reason_item *items = (void *) (base + f->off2);
     for (uint32_t j = 0; j < count; j++) {
         uint32_t n;
         rc = s_rd_container (r, true, &n);
@@ -1107,7 +1107,7 @@ s_dec_reasons (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t
         if (!seen_code)
             return s_fail (why, whylen, "key 'reasons': item %u: missing key 'code'", j);
     }
-    int n = (int)count;
+    int n = (int) count;
     memcpy (base + f->off, &n, sizeof n);
     return 0;
 }
@@ -1128,9 +1128,9 @@ s_dec_field (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t w
             int64_t x;
             if (s_dec_int (r, true, f->name, &x, why, whylen) != 0)
                 return -1;
-            if (x > (int64_t)UINT32_MAX)
+            if (x > (int64_t) UINT32_MAX)
                 return s_fail (why, whylen, "key '%s': integer out of range", f->name);
-            uint32_t u = (uint32_t)x;
+            uint32_t u = (uint32_t) x;
             memcpy (p, &u, sizeof u);
             return 0;
         }
@@ -1253,7 +1253,7 @@ s_dec_head (s_rd_t r, uint32_t n, struct kt_msg *out, char *why, size_t whylen)
     if (s_dec_int (&r, false, "v", &ver, why, whylen) != 0)
         return -1;
     if (ver != KT_MSG_VERSION)
-        return s_fail (why, whylen, "version %lld not supported", (long long)ver);
+        return s_fail (why, whylen, "version %lld not supported", (long long) ver);
     out->env.v = ver;
     if (!type_at)
         return s_fail (why, whylen, "missing key 'type'");
@@ -1268,7 +1268,7 @@ s_dec_head (s_rd_t r, uint32_t n, struct kt_msg *out, char *why, size_t whylen)
         char buf[32];
         return s_fail (why, whylen, "unknown type '%s'", s_printable (ptr, tn, buf, sizeof buf));
     }
-    out->env.type = (kt_msg_type_t)t;
+    out->env.type = (kt_msg_type_t) t;
     return 0;
 }
 
@@ -1290,7 +1290,7 @@ s_decode (const void *data, size_t len, struct kt_msg *out, char *why, size_t wh
         return -1;
 
     const struct s_type *t = &s_types[out->env.type];
-    char *base = (char *)&out->u;
+    char *base = (char *) &out->u;
     uint32_t seen = 0, seen_env = 0;
     int next = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -1371,7 +1371,7 @@ s_salvage (const void *data, size_t len, struct kt_msg *out)
             return;
         if (is_type) {
             int t = s_enum_find (&s_type_enum, v, vn);
-            out->env.type = t > 0 ? (kt_msg_type_t)t : KT_MSG_NONE;
+            out->env.type = t > 0 ? (kt_msg_type_t) t : KT_MSG_NONE;
         } else if (vn > 0 && vn <= KT_ID_WIRE_MAX && !memchr (v, '\0', vn) && !id) {
             id = v;
             idn = vn;
@@ -1397,9 +1397,8 @@ kt_msg_fields (kt_msg_type_t type, struct kt_msg_field *out, int max)
 {
     if (type <= KT_MSG_NONE || type >= KT_MSG_TYPE_COUNT)
         return 0;
-    static const char *const kinds[] = {"int",  "uint32",               "bool",
-                                        "string", "enum", "map {trigger, price}",
-                                        "array of {code, text}"};
+    static const char *const kinds[] = {
+        "int", "uint32", "bool", "string", "enum", "map {trigger, price}", "array of {code, text}"};
     const struct s_type *t = &s_types[type];
     for (int i = 0; i < t->nfields && i < max; i++) {
         const struct s_field *f = &t->fields[i];

@@ -21,20 +21,20 @@
 #include "risk.h"
 
 struct risk {
-    kt_proc_t *proc;                //  borrowed
-    const struct risk_cfg *cfg;     //  borrowed
-    risk_core_t *core;              //  owned
-    kt_instr_table_t *instr;        //  owned, NULL until loaded
-    void *router;                   //  borrowed from the bus: `risk`
-    void *pub;                      //  borrowed from the bus: `risk_pub`
-    void *exec_sub;                 //  borrowed from the bus: `exec_pub`
-    kt_bus_client_t *exec;          //  owned: commands to exec-gateway
+    kt_proc_t *proc;            //  borrowed
+    const struct risk_cfg *cfg; //  borrowed
+    risk_core_t *core;          //  owned
+    kt_instr_table_t *instr;    //  owned, NULL until loaded
+    void *router;               //  borrowed from the bus: `risk`
+    void *pub;                  //  borrowed from the bus: `risk_pub`
+    void *exec_sub;             //  borrowed from the bus: `exec_pub`
+    kt_bus_client_t *exec;      //  owned: commands to exec-gateway
     int poll_timer, sweep_timer, instr_timer;
-    int polls_since_pub;            //  RISK_STATE is re-published every few polls
-    struct kt_msg tx;               //  reused for every reply, command and publish
-    struct kt_msg rx;               //  reused when draining exec_pub
-    struct kt_msg rq;               //  reused for every request on `risk`
-    struct risk_out out;            //  reused for every core call
+    int polls_since_pub; //  RISK_STATE is re-published every few polls
+    struct kt_msg tx;    //  reused for every reply, command and publish
+    struct kt_msg rx;    //  reused when draining exec_pub
+    struct kt_msg rq;    //  reused for every request on `risk`
+    struct risk_out out; //  reused for every core call
     int64_t cmd_fail, replies, rejects;
 };
 
@@ -97,8 +97,8 @@ s_handle_exec (risk_t *self, const struct kt_msg *m)
 }
 
 static int
-s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-           const struct kt_msg *m, void *arg)
+s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+           void *arg)
 {
     (void) proc;
     (void) peer;
@@ -114,15 +114,13 @@ s_drain_exec (risk_t *self)
     kt_bus_t *bus = kt_proc_bus (self->proc);
     char topic[KT_TOPIC_LEN], why[160];
     for (int n = 0; n < 1000; n++) {
-        int rc = kt_bus_recv (bus, self->exec_sub, topic, sizeof topic, &self->rx, why,
-                              sizeof why);
+        int rc = kt_bus_recv (bus, self->exec_sub, topic, sizeof topic, &self->rx, why, sizeof why);
         if (rc == 1)
             return;
         if (rc == 0)
             s_handle_exec (self, &self->rx);
         else
-            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why),
-                               KT_END);
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why), KT_END);
     }
 }
 
@@ -158,8 +156,7 @@ s_on_intent (risk_t *self, const kt_bus_peer_t *peer, const struct kt_intent *in
 //  A request the gate cannot read still gets an answer: BAD_INTENT with the reason, and
 //  the intent_id when the decoder could read it, so no client waits for its time-out.
 static void
-s_on_bad_request (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id,
-                  const char *why)
+s_on_bad_request (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id, const char *why)
 {
     self->rejects++;
     kt_log_warn_every ("risk.intent.bad", 10, KT_S ("intent_id", intent_id), KT_S ("why", why),
@@ -170,15 +167,14 @@ s_on_bad_request (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id
     snprintf (d->intent_id, sizeof d->intent_id, "%s", intent_id);
     d->verdict = KT_VERDICT_BLOCK;
     d->nreasons = 1;
-    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s",
-              kt_reason_str (KT_R_BAD_INTENT));
+    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s", kt_reason_str (KT_R_BAD_INTENT));
     snprintf (d->reasons[0].text, sizeof d->reasons[0].text, "undecodable request: %.100s", why);
     const struct risk_view *v = risk_core_view (self->core);
-    d->state = v->loaded? v->state: KT_STATE_NONE;
+    d->state = v->loaded ? v->state : KT_STATE_NONE;
     s_reply (self, peer, intent_id);
 }
 
-#define S_REQ_DRAIN 64              //  requests read per wake-up (the poll comes back)
+#define S_REQ_DRAIN 64 //  requests read per wake-up (the poll comes back)
 
 static int
 s_on_router (kt_loop_t *loop, void *zsock, void *arg)
@@ -189,8 +185,8 @@ s_on_router (kt_loop_t *loop, void *zsock, void *arg)
     char topic[KT_TOPIC_LEN], why[160];
     kt_bus_peer_t peer;
     for (int n = 0; n < S_REQ_DRAIN; n++) {
-        int rc = kt_bus_recv_req (bus, zsock, &peer, topic, sizeof topic, &self->rq, why,
-                                  sizeof why);
+        int rc =
+            kt_bus_recv_req (bus, zsock, &peer, topic, sizeof topic, &self->rq, why, sizeof why);
         if (rc == 1)
             return 0;
         bool intent = self->rq.env.type == KT_MSG_ORDER_INTENT;
@@ -202,12 +198,11 @@ s_on_router (kt_loop_t *loop, void *zsock, void *arg)
             snprintf (why, sizeof why, "expected ORDER_INTENT, got %s",
                       kt_msg_type_str (self->rq.env.type));
         if (peer.len == 0) {
-            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why),
-                               KT_END);
-            continue;               //  no one to answer (bad routing frames)
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why), KT_END);
+            continue; //  no one to answer (bad routing frames)
         }
         bool id_readable = intent || self->rq.env.type == KT_MSG_NONE;
-        s_on_bad_request (self, &peer, id_readable? self->rq.u.intent.intent_id: "", why);
+        s_on_bad_request (self, &peer, id_readable ? self->rq.u.intent.intent_id : "", why);
     }
     return 0;
 }
@@ -225,14 +220,13 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     //  Freshness is when md-gateway received the quote (its exchange time without that),
     //  never when a message was published: a re-published tick is not fresh data.
     const struct kt_tick *t = &m->u.tick;
-    int64_t ts = t->recv_ts_ns > 0? t->recv_ts_ns: t->exch_ts_ns;
+    int64_t ts = t->recv_ts_ns > 0 ? t->recv_ts_ns : t->exch_ts_ns;
     risk_core_on_tick (self->core, t->sym, t->ltp, ts);
     return 0;
 }
 
 static void
-s_on_exec_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply,
-                 void *arg)
+s_on_exec_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply, void *arg)
 {
     (void) client;
     risk_t *self = arg;
@@ -255,8 +249,8 @@ s_on_poll (kt_loop_t *loop, int timer_id, void *arg)
     s_out_reset (self);
     risk_core_poll (self->core, now, &self->out);
     s_perform (self, &self->out);
-    if (!self->out.state_changed
-        && ++self->polls_since_pub * self->cfg->poll_ms >= self->cfg->state_pub_ms)
+    if (!self->out.state_changed &&
+        ++self->polls_since_pub * self->cfg->poll_ms >= self->cfg->state_pub_ms)
         s_publish_state (self);
     return 0;
 }
@@ -313,7 +307,7 @@ s_counters (kt_kv_t *out, int max, void *arg)
     const struct risk_counters *c = risk_core_counters (self->core);
     const struct risk_view *v = risk_core_view (self->core);
     int n = 0;
-    out[n++] = KT_S ("state", v->loaded? kt_state_str (v->state): "UNKNOWN");
+    out[n++] = KT_S ("state", v->loaded ? kt_state_str (v->state) : "UNKNOWN");
     out[n++] = KT_I ("decisions", c->decisions);
     out[n++] = KT_I ("approved", c->approved);
     out[n++] = KT_I ("reduced", c->reduced);
@@ -327,7 +321,7 @@ s_counters (kt_kv_t *out, int max, void *arg)
     out[n++] = KT_I ("unresolved", c->unresolved);
     out[n++] = KT_I ("cmd_fail", self->cmd_fail);
     out[n++] = KT_I ("exec_in_flight", kt_bus_client_pending (self->exec));
-    out[n++] = KT_I ("instruments", self->instr? (int64_t) kt_instr_count (self->instr): 0);
+    out[n++] = KT_I ("instruments", self->instr ? (int64_t) kt_instr_count (self->instr) : 0);
     out[n++] = KT_I ("units", v->units_total);
     return n;
 }
@@ -335,8 +329,8 @@ s_counters (kt_kv_t *out, int max, void *arg)
 static bool
 s_times_ok (const struct risk_cfg *cfg)
 {
-    const char *names[] = { "risk.market_open", "risk.market_close", "risk.entry_cutoff" };
-    const char *vals[] = { cfg->market_open, cfg->market_close, cfg->entry_cutoff };
+    const char *names[] = {"risk.market_open", "risk.market_close", "risk.entry_cutoff"};
+    const char *vals[] = {cfg->market_open, cfg->market_close, cfg->entry_cutoff};
     for (int i = 0; i < 3; i++) {
         if (risk_cfg_sod (vals[i]) < 0) {
             kt_log_error ("risk.config", KT_S ("key", names[i]), KT_S ("value", vals[i]),
@@ -372,11 +366,11 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     if (s_load_instruments (self) != 0) {
         kt_log_warn ("risk.instruments.missing", KT_S ("file", kc->instruments_file),
                      KT_S ("msg", "entries are blocked (INSTRUMENT) until it loads"), KT_END);
-        self->instr_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 5000), true,
-                                           s_on_instr, self);
+        self->instr_timer =
+            kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 5000), true, s_on_instr, self);
     }
-    static const char *const exec_topics[] = { "exec.", NULL };
-    static const char *const md_topics[] = { "md.tick.", NULL };
+    static const char *const exec_topics[] = {"exec.", NULL};
+    static const char *const md_topics[] = {"md.tick.", NULL};
     self->pub = kt_bus_bind (bus, "risk_pub", ZMQ_PUB);
     //  Served here rather than by kt_proc_serve: a request that does not decode must
     //  still be answered.
@@ -384,8 +378,8 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     if (self->router && kt_loop_sock (loop, self->router, s_on_router, self) != 0)
         self->router = NULL;
     self->exec_sub = kt_proc_sub (proc, "exec_pub", exec_topics, s_on_exec, self);
-    if (!self->pub || !self->router || !self->exec_sub
-        || !kt_proc_sub (proc, "md", md_topics, s_on_md, self)) {
+    if (!self->pub || !self->router || !self->exec_sub ||
+        !kt_proc_sub (proc, "md", md_topics, s_on_md, self)) {
         kt_log_error ("risk.bind", KT_S ("why", kt_bus_errstr (bus)), KT_END);
         goto out_core;
     }
@@ -404,8 +398,8 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     s_publish_state (self);
     //  Periods are wall time (timers run on the pipeline clock: a 60x simulation must not
     //  poll Redis 60 times as often); the order timeout itself is pipeline time.
-    self->poll_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->poll_ms),
-                                      true, s_on_poll, self);
+    self->poll_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->poll_ms), true,
+                                      s_on_poll, self);
     int64_t sweep_ms = kt_proc_wall_to_pipeline_ms (proc, cfg->resv_timeout_s * 1000 / 3);
     self->sweep_timer = kt_loop_timer (loop, sweep_ms, true, s_on_sweep, self);
     kt_proc_set_counters (proc, s_counters, self);

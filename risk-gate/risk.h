@@ -48,10 +48,8 @@ typedef struct risk risk_t;
 //  Bind `risk` (ROUTER) and `risk_pub`, subscribe `exec_pub` and `md`, connect the
 //  request client to `exec`, start the core and the timers on proc's loop. cfg is
 //  borrowed. Returns an owned context, or NULL (logged).
-risk_t *
-    risk_new (kt_proc_t *proc, const struct risk_cfg *cfg);
+risk_t *risk_new (kt_proc_t *proc, const struct risk_cfg *cfg);
 
-void
-    risk_destroy (risk_t **self_p);
+void risk_destroy (risk_t **self_p);
 
 #endif

@@ -99,11 +99,9 @@ static const char s_snapshot_lua[] = "return snapshot()\n";
 //  qty, coid, TTL, instance name, the number of reasons, then each reason's code and
 //  text. Settles a decision whose outcome risk-gate does not know with the answer the
 //  caller got (risk_capital_resolve).
-enum {
-    V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_COID, V_TTL, V_SRC, V_NREASONS, V_REASONS
-};
+enum { V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_COID, V_TTL, V_SRC, V_NREASONS, V_REASONS };
 
-_Static_assert (V_REASONS == 11, "resolve ARGV layout changed: update the Lua indices");
+_Static_assert(V_REASONS == 11, "resolve ARGV layout changed: update the Lua indices");
 
 static const char s_resolve_lua[] =
     "local now, id, mode = ARGV[2], ARGV[3], ARGV[4]\n"
@@ -186,8 +184,21 @@ static const char s_resolve_lua[] =
 
 //  exec: ARGV after the prefix.
 enum {
-    X_NOW = 2, X_COID, X_SYM, X_ITYPE, X_EVENT, X_SIDE, X_FILLED, X_LAST_QTY, X_LAST_PX,
-    X_AVG_PX, X_SHORT_UNIT, X_COUNT_REJ, X_TTL, X_LIST_CAP, X_SRC,
+    X_NOW = 2,
+    X_COID,
+    X_SYM,
+    X_ITYPE,
+    X_EVENT,
+    X_SIDE,
+    X_FILLED,
+    X_LAST_QTY,
+    X_LAST_PX,
+    X_AVG_PX,
+    X_SHORT_UNIT,
+    X_COUNT_REJ,
+    X_TTL,
+    X_LIST_CAP,
+    X_SRC,
     X_COUNT
 };
 
@@ -372,7 +383,7 @@ struct s_args {
 static void
 s_set (struct s_args *a, int i, const char *s)
 {
-    a->v[i - 1] = s? s: "";
+    a->v[i - 1] = s ? s : "";
     if (i > a->n)
         a->n = i;
 }
@@ -398,8 +409,8 @@ s_build (const char *body)
 int
 risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
 {
-    const char *bodies[4] = { s_snapshot_lua, risk_tx_lua, s_exec_lua, s_resolve_lua };
-    const char *names[4] = { "risk_snapshot", "risk_commit", "risk_exec", "risk_resolve" };
+    const char *bodies[4] = {s_snapshot_lua, risk_tx_lua, s_exec_lua, s_resolve_lua};
+    const char *names[4] = {"risk_snapshot", "risk_commit", "risk_exec", "risk_resolve"};
     int out[4];
     for (int i = 0; i < 4; i++) {
         char *lua = s_build (bodies[i]);
@@ -424,7 +435,7 @@ s_reply_ok (kt_store_t *store, redisReply *r, char *why, size_t whylen)
         return false;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200? r->len: 200), r->str);
+        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200 ? r->len : 200), r->str);
         return false;
     }
     if (r->type != REDIS_REPLY_ARRAY) {
@@ -435,10 +446,10 @@ s_reply_ok (kt_store_t *store, redisReply *r, char *why, size_t whylen)
 }
 
 int
-risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids,
-                       struct risk_view *view, char *why, size_t whylen)
+risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids, struct risk_view *view,
+                       char *why, size_t whylen)
 {
-    const char *args[] = { kt_store_prefix (store) };
+    const char *args[] = {kt_store_prefix (store)};
     redisReply *r = kt_store_eval (store, ids->snapshot, 0, NULL, 1, args);
     int rc = -1;
     if (s_reply_ok (store, r, why, whylen))
@@ -451,36 +462,38 @@ risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids,
 static const char *
 s_itype_str (kt_itype_t t)
 {
-    return t == KT_ITYPE_CE? "CE": t == KT_ITYPE_PE? "PE": t == KT_ITYPE_FUT? "FUT"
-         : t == KT_ITYPE_EQ? "EQ": "OTHER";
+    return t == KT_ITYPE_CE    ? "CE"
+           : t == KT_ITYPE_PE  ? "PE"
+           : t == KT_ITYPE_FUT ? "FUT"
+           : t == KT_ITYPE_EQ  ? "EQ"
+                               : "OTHER";
 }
 
 static const char *
 s_str_el (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
 }
 
 int
-risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
-                     const struct risk_cfg *cfg, const struct risk_decide_req *req,
-                     struct risk_view *view, struct risk_tx *tx, struct risk_decided *out,
-                     char *why, size_t whylen)
+risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const struct risk_cfg *cfg,
+                     const struct risk_decide_req *req, struct risk_view *view, struct risk_tx *tx,
+                     struct risk_decided *out, char *why, size_t whylen)
 {
     const struct kt_intent *in = req->intent;
-    struct risk_reserve_req rr = { in, req->coid, req->itype, req->now_ns, req->src };
+    struct risk_reserve_req rr = {in, req->coid, req->itype, req->now_ns, req->src};
     for (int attempt = 0; attempt < RISK_DECIDE_TRIES; attempt++) {
         if (!view->loaded || view->overflow) {
-            snprintf (why, whylen, "%s", view->overflow? "book larger than risk-gate holds"
-                                                        : "account not loaded");
+            snprintf (why, whylen, "%s",
+                      view->overflow ? "book larger than risk-gate holds" : "account not loaded");
             return -2;
         }
         risk_kind_t kind = risk_check_kind (view, in);
         bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
-        struct risk_result res = entry? *req->as_entry: *req->as_reduce;
+        struct risk_result res = entry ? *req->as_entry : *req->as_reduce;
         res.kind = kind;
         risk_check_account (view, cfg, in, req->itype, req->now_ns, req->unrealised, &res);
-        risk_tx_begin (tx, kt_store_prefix (store), view->version, entry? view->kill: -1,
+        risk_tx_begin (tx, kt_store_prefix (store), view->version, entry ? view->kill : -1,
                        in->intent_id);
         risk_reserve_build (view, cfg, &rr, &res, tx, false, out);
         struct risk_tx_dup dup;
@@ -494,7 +507,7 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
             return 0;
         }
         if (rc == RISK_TX_STALE)
-            continue;                //  the account moved: decide again on what it is now
+            continue; //  the account moved: decide again on what it is now
         if (rc == RISK_TX_FAIL)
             return -1;
         memset (out, 0, sizeof *out);
@@ -505,8 +518,7 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
         for (int i = 0; i < dup.nreasons; i++) {
             out->reasons[i].code = dup.reasons[i].code;
             out->reasons[i].outcome = dup.reasons[i].outcome;
-            snprintf (out->reasons[i].text, sizeof out->reasons[i].text, "%s",
-                      dup.reasons[i].text);
+            snprintf (out->reasons[i].text, sizeof out->reasons[i].text, "%s", dup.reasons[i].text);
         }
         out->state = kt_state_parse (dup.state);
         snprintf (out->coid, sizeof out->coid, "%s", dup.coid);
@@ -524,9 +536,9 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
 int
 risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
                          const struct risk_cfg *cfg, const struct kt_exec_event *ev,
-                         kt_itype_t itype, int64_t short_unit, bool count_reject,
-                         int64_t now_ns, const char *src, struct risk_applied *out,
-                         struct risk_view *view, char *why, size_t whylen)
+                         kt_itype_t itype, int64_t short_unit, bool count_reject, int64_t now_ns,
+                         const char *src, struct risk_applied *out, struct risk_view *view,
+                         char *why, size_t whylen)
 {
     struct s_args a;
     memset (&a, 0, sizeof a);
@@ -536,15 +548,15 @@ risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
     s_set (&a, X_SYM, ev->sym);
     s_set (&a, X_ITYPE, s_itype_str (itype));
     s_set (&a, X_EVENT, kt_exec_kind_str (ev->event));
-    s_set (&a, X_SIDE, ev->side == KT_SIDE_NONE? "": kt_side_str (ev->side));
+    s_set (&a, X_SIDE, ev->side == KT_SIDE_NONE ? "" : kt_side_str (ev->side));
     s_seti (&a, X_FILLED, ev->filled_qty);
     s_seti (&a, X_LAST_QTY, ev->last_qty);
     s_seti (&a, X_LAST_PX, ev->last_px);
     s_seti (&a, X_AVG_PX, ev->avg_px);
     s_seti (&a, X_SHORT_UNIT, short_unit);
-    s_set (&a, X_COUNT_REJ, count_reject? "1": "0");
+    s_set (&a, X_COUNT_REJ, count_reject ? "1" : "0");
     s_seti (&a, X_TTL, cfg->intent_ttl_s);
-    s_seti (&a, X_LIST_CAP, cfg->max_rejects > 0? cfg->max_rejects: 1);
+    s_seti (&a, X_LIST_CAP, cfg->max_rejects > 0 ? cfg->max_rejects : 1);
     s_set (&a, X_SRC, src);
     redisReply *r = kt_store_eval (store, ids->exec, 0, NULL, a.n, a.v);
     int rc = -1;
@@ -572,17 +584,17 @@ risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
     char key[128];
     kt_store_key (store, key, sizeof key, "intent:%s", coid);
     redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key, (long long) now_ns);
-    int rc = r && r->type == REDIS_REPLY_INTEGER? 0: -1;
+    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
     return rc;
 }
 
 int
-risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
-                      const struct risk_cfg *cfg, const char *intent_id,
-                      const struct risk_decided *d, int64_t now_ns, const char *src,
-                      int *result, struct risk_view *view, char *why, size_t whylen)
+risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids, const struct risk_cfg *cfg,
+                      const char *intent_id, const struct risk_decided *d, int64_t now_ns,
+                      const char *src, int *result, struct risk_view *view, char *why,
+                      size_t whylen)
 {
     struct s_args a;
     memset (&a, 0, sizeof a);
@@ -590,13 +602,13 @@ risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
     s_set (&a, 1, kt_store_prefix (store));
     s_seti (&a, V_NOW, now_ns);
     s_set (&a, V_ID, intent_id);
-    s_set (&a, V_MODE, sent? "sent": "refuse");
+    s_set (&a, V_MODE, sent ? "sent" : "refuse");
     s_set (&a, V_VERDICT, kt_verdict_str (d->verdict));
-    s_seti (&a, V_QTY, sent? d->qty: 0);
-    s_set (&a, V_COID, sent? d->coid: "");
+    s_seti (&a, V_QTY, sent ? d->qty : 0);
+    s_set (&a, V_COID, sent ? d->coid : "");
     s_seti (&a, V_TTL, cfg->intent_ttl_s);
     s_set (&a, V_SRC, src);
-    int n = d->nreasons < KT_REASONS_MAX? d->nreasons: KT_REASONS_MAX;
+    int n = d->nreasons < KT_REASONS_MAX ? d->nreasons : KT_REASONS_MAX;
     s_seti (&a, V_NREASONS, n);
     for (int i = 0; i < n; i++) {
         s_set (&a, V_REASONS + 2 * i, kt_reason_str (d->reasons[i].code));
@@ -630,7 +642,7 @@ risk_capital_mark_unresolved (kt_store_t *store, const char *coid)
                                   "redis.call('HSET', KEYS[1], 'unresolved', '1') return 1 end "
                                   "return 0",
                                   key, open, coid);
-    int rc = r && r->type == REDIS_REPLY_INTEGER? 0: -1;
+    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
     return rc;

@@ -25,11 +25,11 @@
 #include <string.h>
 #include "risk.h"
 
-#define S_RECENT   256              //  decisions remembered while Redis is down
-#define S_PENDING  1024             //  executions waiting for Redis
-#define S_UNKNOWN  64               //  decisions of unknown outcome waiting for Redis
-#define S_UNMARKED 64               //  orders sent whose sent mark may not be in Redis
-#define S_SETTLE   64               //  orders whose fill could not be applied as reported
+#define S_RECENT 256   //  decisions remembered while Redis is down
+#define S_PENDING 1024 //  executions waiting for Redis
+#define S_UNKNOWN 64   //  decisions of unknown outcome waiting for Redis
+#define S_UNMARKED 64  //  orders sent whose sent mark may not be in Redis
+#define S_SETTLE 64    //  orders whose fill could not be applied as reported
 
 struct s_recent {
     char intent_id[KT_ID_LEN];
@@ -43,17 +43,17 @@ struct s_unknown {
 };
 
 struct risk_core {
-    const struct risk_cfg *cfg;     //  borrowed
-    kt_store_t *store;              //  borrowed
-    const kt_instr_table_t *instr;  //  borrowed, may be NULL
+    const struct risk_cfg *cfg;    //  borrowed
+    kt_store_t *store;             //  borrowed
+    const kt_instr_table_t *instr; //  borrowed, may be NULL
     char src[KT_SRC_LEN];
     struct risk_scripts ids;
-    struct risk_view *view;         //  owned
-    risk_prices_t *prices;          //  owned
-    int64_t started_ns;             //  reconciler agreement must be at or after this
-    bool started;                   //  start-up roll done
-    bool store_down;                //  outage alerted
-    kt_trading_state_t last_state;  //  for change detection
+    struct risk_view *view;        //  owned
+    risk_prices_t *prices;         //  owned
+    int64_t started_ns;            //  reconciler agreement must be at or after this
+    bool started;                  //  start-up roll done
+    bool store_down;               //  outage alerted
+    kt_trading_state_t last_state; //  for change detection
     char last_reason[KT_TEXT_LEN];
     int64_t last_warn_ns[KT_R_COUNT];
     struct risk_counters counters;
@@ -61,17 +61,17 @@ struct risk_core {
     int recent_next;
     struct kt_exec_event pending[S_PENDING];
     int npending;
-    char alerted_coid[RISK_ORD_MAX][KT_ID_LEN];     //  unresolved orders already alerted
+    char alerted_coid[RISK_ORD_MAX][KT_ID_LEN]; //  unresolved orders already alerted
     int nalerted;
     struct s_unknown unknown[S_UNKNOWN];
     int nunknown;
     char unmarked[S_UNMARKED][KT_ID_LEN];
     int nunmarked;
-    char settle[S_SETTLE][KT_ID_LEN];   //  to settle from exec-gateway's order record
+    char settle[S_SETTLE][KT_ID_LEN]; //  to settle from exec-gateway's order record
     int nsettle;
-    struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
+    struct risk_result as_entry; //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
-    struct risk_tx *tx;             //  scratch of the decision's commit
+    struct risk_tx *tx; //  scratch of the decision's commit
 };
 
 // ---- helpers -------------------------------------------------------------------------
@@ -83,8 +83,7 @@ s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
     return risk_prices_get (self->prices, sym, px, ts_ns);
 }
 
-static void
-s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
+static void s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static void
@@ -110,8 +109,7 @@ s_store_result (risk_core_t *self, bool ok, const char *why, struct risk_out *ou
         s_alert (out, KT_SEV_CRITICAL, "risk.store_down",
                  "risk-gate cannot reach Redis (%s): entries are blocked, exits still go through",
                  why);
-    }
-    else if (ok && self->store_down) {
+    } else if (ok && self->store_down) {
         self->store_down = false;
         kt_log_info ("risk.store.up", KT_END);
         s_alert (out, KT_SEV_INFO, "risk.store_down", "risk-gate reaches Redis again");
@@ -124,7 +122,7 @@ s_instr (const risk_core_t *self, const char *sym)
     if (!self->instr || !sym[0])
         return NULL;
     const struct kt_instr *in = kt_instr_by_sym (self->instr, self->cfg->exchange, sym);
-    return in? in: kt_instr_by_sym (self->instr, NULL, sym);
+    return in ? in : kt_instr_by_sym (self->instr, NULL, sym);
 }
 
 static void
@@ -150,20 +148,19 @@ s_after_halt (risk_core_t *self, kt_reason_t code, const char *text, struct risk
     self->counters.halts++;
     bool flatten = self->cfg->flatten_on_halt;
     int room = RISK_CMDS_MAX - out->ncmds;
-    out->ncmds += risk_reply_halt_commands (self->view->halt_seq, flatten, out->cmds + out->ncmds,
-                                            room);
+    out->ncmds +=
+        risk_reply_halt_commands (self->view->halt_seq, flatten, out->cmds + out->ncmds, room);
     kt_log_error ("risk.halt", KT_S ("code", kt_reason_str (code)), KT_S ("why", text),
                   KT_I ("halt_seq", self->view->halt_seq), KT_B ("flatten", flatten), KT_END);
     s_alert (out, KT_SEV_CRITICAL, "risk.halt",
              "TRADING HALTED (%s): %s. Pending entries cancelled%s. Resume: tradectl resume",
-             kt_reason_str (code), text, flatten? ", positions flattened": "");
+             kt_reason_str (code), text, flatten ? ", positions flattened" : "");
     s_note_state (self, out);
     out->state_changed = true;
 }
 
 static void
-s_halt (risk_core_t *self, kt_reason_t code, const char *text, int64_t now_ns,
-        struct risk_out *out)
+s_halt (risk_core_t *self, kt_reason_t code, const char *text, int64_t now_ns, struct risk_out *out)
 {
     bool halted = false;
     int rc = risk_state_halt (self->store, &self->ids, code, text, now_ns, self->src, &halted,
@@ -210,7 +207,7 @@ s_reason_code (const char *reason)
     memcpy (code, reason, n);
     code[n] = '\0';
     int c = kt_reason_parse (code);
-    return c > 0? (kt_reason_t) c: KT_R_STATE;
+    return c > 0 ? (kt_reason_t) c : KT_R_STATE;
 }
 
 static const struct kt_decision *
@@ -237,19 +234,19 @@ static void
 s_warn_refusal (risk_core_t *self, const struct kt_intent *in, const struct risk_decided *d,
                 int64_t now_ns, struct risk_out *out)
 {
-    if (d->duplicate || d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_HALT
-        || (d->kind != RISK_KIND_ENTRY && d->kind != RISK_KIND_MODIFY_ENTRY) || !d->nreasons)
+    if (d->duplicate || d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_HALT ||
+        (d->kind != RISK_KIND_ENTRY && d->kind != RISK_KIND_MODIFY_ENTRY) || !d->nreasons)
         return;
     kt_reason_t code = d->reasons[0].code;
-    if (code >= KT_R_COUNT || (self->last_warn_ns[code]
-                               && now_ns - self->last_warn_ns[code] < KT_NS_PER_MIN))
+    if (code >= KT_R_COUNT ||
+        (self->last_warn_ns[code] && now_ns - self->last_warn_ns[code] < KT_NS_PER_MIN))
         return;
     self->last_warn_ns[code] = now_ns;
     char key[KT_KEY_LEN];
-    snprintf (key, sizeof key, "risk.%s.%s", d->verdict == KT_VERDICT_REDUCE? "reduce": "block",
+    snprintf (key, sizeof key, "risk.%s.%s", d->verdict == KT_VERDICT_REDUCE ? "reduce" : "block",
               kt_reason_str (code));
     s_alert (out, KT_SEV_WARNING, key, "entry %s %s %s: %s", in->intent_id,
-             d->verdict == KT_VERDICT_REDUCE? "reduced": "blocked", kt_reason_str (code),
+             d->verdict == KT_VERDICT_REDUCE ? "reduced" : "blocked", kt_reason_str (code),
              d->reasons[0].text);
 }
 
@@ -330,7 +327,7 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
     memset (d, 0, sizeof *d);
     risk_kind_t kind = risk_check_kind (self->view, in);
     bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
-    struct risk_result r = entry? *as_entry: *as_reduce;
+    struct risk_result r = entry ? *as_entry : *as_reduce;
     if (entry) {
         if (unknown)
             risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK,
@@ -338,8 +335,7 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
         else
             risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK, "Redis unavailable: %s", why);
         r.qty = 0;
-    }
-    else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
+    } else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
         kt_itype_t it = KT_ITYPE_OTHER;
         risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
         //  The decide script would add this exit (or a modified exit's growth) to the
@@ -366,9 +362,9 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
         }
     }
     d->verdict = r.verdict;
-    d->qty = r.verdict >= KT_VERDICT_BLOCK? 0: r.qty;
+    d->qty = r.verdict >= KT_VERDICT_BLOCK ? 0 : r.qty;
     d->kind = kind;
-    d->state = self->view->loaded? self->view->state: KT_STATE_NONE;
+    d->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
     d->nreasons = r.nreasons;
     memcpy (d->reasons, r.reasons, sizeof d->reasons);
     if (d->verdict <= KT_VERDICT_REDUCE)
@@ -387,8 +383,7 @@ s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         int result = 0;
         char why[200];
         if (risk_capital_resolve (self->store, &self->ids, self->cfg, u->intent_id, &u->decided,
-                                  now_ns, self->src, &result, self->view, why,
-                                  sizeof why) != 0) {
+                                  now_ns, self->src, &result, self->view, why, sizeof why) != 0) {
             kt_log_warn ("risk.resolve.fail", KT_S ("intent_id", u->intent_id), KT_S ("why", why),
                          KT_END);
             break;
@@ -441,7 +436,7 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     self->counters.decisions++;
     out->has_decision = true;
 
-    struct risk_market mkt = { s_instr (self, in->sym), self->instr != NULL, 0, 0 };
+    struct risk_market mkt = {s_instr (self, in->sym), self->instr != NULL, 0, 0};
     risk_prices_get (self->prices, in->sym, &mkt.ltp, &mkt.ltp_ns);
     int64_t unreal = risk_core_unrealised (self);
     int64_t equity = risk_pnl_equity (self->view, unreal);
@@ -452,11 +447,9 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     if (in->purpose == KT_PURPOSE_MODIFY) {
         struct kt_intent eff;
         risk_check_effective (self->view, in, &eff);
-        risk_check_local (self->cfg, &eff, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity,
-                          as_entry);
+        risk_check_local (self->cfg, &eff, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity, as_entry);
         risk_check_local (self->cfg, in, RISK_KIND_MODIFY, &mkt, now_ns, equity, as_reduce);
-    }
-    else {
+    } else {
         risk_check_local (self->cfg, in, risk_check_kind (self->view, in), &mkt, now_ns, equity,
                           as_entry);
         *as_reduce = *as_entry;
@@ -466,30 +459,30 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     char why[200] = "";
     const struct kt_decision *prior = s_recent_find (self, in->intent_id);
     int rc = -1;
-    bool attempted = false;         //  the script may have run, whatever we heard
+    bool attempted = false; //  the script may have run, whatever we heard
     if (prior) {
         self->counters.duplicates++;
         out->decision = *prior;
-        return;                     //  decided offline before: the same answer, no order
+        return; //  decided offline before: the same answer, no order
     }
     if (!self->started)
         risk_core_start (self, now_ns, out);
     if (self->started && self->view->loaded && !self->view->overflow) {
         struct risk_decide_req req = {
-            in, in->intent_id, mkt.instr? mkt.instr->itype: KT_ITYPE_OTHER, as_entry,
-            as_reduce, now_ns, unreal, self->src
-        };
-        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, self->view,
-                                  self->tx, &d, why, sizeof why);
-        attempted = rc == -1;       //  -2: nothing was applied
+            in,       in->intent_id, mkt.instr ? mkt.instr->itype : KT_ITYPE_OTHER,
+            as_entry, as_reduce,     now_ns,
+            unreal,   self->src};
+        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, self->view, self->tx,
+                                  &d, why, sizeof why);
+        attempted = rc == -1; //  -2: nothing was applied
         s_store_result (self, rc != -1, why, out);
         if (rc != 0)
             kt_log_warn ("risk.decide.fail", KT_S ("intent_id", in->intent_id), KT_S ("why", why),
                          KT_END);
-    }
-    else
-        snprintf (why, sizeof why, "%s", self->view->overflow? "book larger than risk-gate holds"
-                                         : kt_store_errstr (self->store));
+    } else
+        snprintf (why, sizeof why, "%s",
+                  self->view->overflow ? "book larger than risk-gate holds"
+                                       : kt_store_errstr (self->store));
     if (rc != 0) {
         self->counters.store_down++;
         s_decide_offline (self, in, as_entry, as_reduce, now_ns, why, attempted, &d);
@@ -503,13 +496,13 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
         if (refused)
             s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
                      "intent %s: decision outcome unknown (%.80s): refused; anything Redis "
-                     "reserved for it is released", in->intent_id, why);
+                     "reserved for it is released",
+                     in->intent_id, why);
         if (self->nunknown < S_UNKNOWN) {
             struct s_unknown *u = &self->unknown[self->nunknown++];
             snprintf (u->intent_id, sizeof u->intent_id, "%s", in->intent_id);
             u->decided = d;
-        }
-        else
+        } else
             kt_log_error ("risk.decide.unknown.full", KT_S ("intent_id", in->intent_id),
                           KT_S ("msg", "the sweep refuses it after resv_timeout_s"), KT_END);
         s_unknown_flush (self, now_ns, out);
@@ -522,7 +515,7 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
         self->counters.duplicates++;
         kt_log_info ("risk.duplicate", KT_S ("intent_id", in->intent_id),
                      KT_S ("verdict", kt_verdict_str (d.verdict)), KT_END);
-        return;                     //  never a second order
+        return; //  never a second order
     }
     switch (d.verdict) {
         case KT_VERDICT_APPROVE:
@@ -535,19 +528,22 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             self->counters.blocked++;
             break;
     }
-    kt_log (d.verdict == KT_VERDICT_APPROVE? KT_LOG_INFO: KT_LOG_WARN,
-            d.verdict == KT_VERDICT_APPROVE? "risk.approve": d.verdict == KT_VERDICT_REDUCE?
-            "risk.reduce": d.verdict == KT_VERDICT_BLOCK? "risk.block": "risk.halt.intent",
+    kt_log (d.verdict == KT_VERDICT_APPROVE ? KT_LOG_INFO : KT_LOG_WARN,
+            d.verdict == KT_VERDICT_APPROVE  ? "risk.approve"
+            : d.verdict == KT_VERDICT_REDUCE ? "risk.reduce"
+            : d.verdict == KT_VERDICT_BLOCK  ? "risk.block"
+                                             : "risk.halt.intent",
             KT_S ("intent_id", in->intent_id), KT_S ("sym", in->sym),
             KT_S ("purpose", kt_purpose_str (in->purpose)), KT_S ("kind", risk_kind_str (d.kind)),
-            KT_I ("qty", d.qty), KT_S ("reason", d.nreasons? kt_reason_str (d.reasons[0].code): ""),
-            KT_S ("text", d.nreasons? d.reasons[0].text: ""), KT_END);
+            KT_I ("qty", d.qty),
+            KT_S ("reason", d.nreasons ? kt_reason_str (d.reasons[0].code) : ""),
+            KT_S ("text", d.nreasons ? d.reasons[0].text : ""), KT_END);
     if (d.verdict <= KT_VERDICT_REDUCE && d.coid[0]) {
         //  Marked sent before it is sent (risk_core_mark_sent, after the caller's reply,
         //  so the answer waits for one round trip only): the sweep asks again only for
         //  orders marked so. Only orders risk-gate holds in Redis have a record to mark.
-        if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT)
-            && out->nmarks < RISK_CMDS_MAX)
+        if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT) &&
+            out->nmarks < RISK_CMDS_MAX)
             snprintf (out->marks[out->nmarks++], KT_ID_LEN, "%s", d.coid);
         risk_reply_command (in, d.coid, d.qty, &out->cmds[out->ncmds++]);
     }
@@ -621,13 +617,13 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
                     snprintf (self->settle[self->nsettle++], KT_ID_LEN, "%s", ev->coid);
                 kt_log_error ("risk.exec.unusable", KT_S ("coid", ev->coid),
                               KT_S ("event", kt_exec_kind_str (ev->event)),
-                              KT_S ("why", ev->side == KT_SIDE_NONE? "fill without side"
-                                                                   : "fill without sym"),
+                              KT_S ("why", ev->side == KT_SIDE_NONE ? "fill without side"
+                                                                    : "fill without sym"),
                               KT_END);
                 s_alert (out, KT_SEV_CRITICAL, "risk.exec.unusable",
                          "fill of order %s without %s: not applied; settled from "
                          "exec-gateway's order record when it has it (check the book)",
-                         ev->coid, ev->side == KT_SIDE_NONE? "side": "symbol");
+                         ev->coid, ev->side == KT_SIDE_NONE ? "side" : "symbol");
             }
             return 0;
         }
@@ -641,7 +637,7 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
         ev = &fixed;
     }
     const struct kt_instr *ins = s_instr (self, ev->sym);
-    int64_t px = ev->last_px > 0? ev->last_px: ev->avg_px;
+    int64_t px = ev->last_px > 0 ? ev->last_px : ev->avg_px;
     int64_t short_unit = risk_pnl_short_margin (self->cfg, ins, px);
     //  REJECTS counts the broker's rejections of orders that add risk (the exec script
     //  counts only entries risk-gate holds).
@@ -660,7 +656,7 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
         s_halt (self, KT_R_SESSION, text, now_ns, out);
     }
     int rc = risk_capital_apply_exec (self->store, &self->ids, self->cfg, ev,
-                                      ins? ins->itype: KT_ITYPE_OTHER, short_unit, count, now_ns,
+                                      ins ? ins->itype : KT_ITYPE_OTHER, short_unit, count, now_ns,
                                       self->src, &a, self->view, why, sizeof why);
     s_store_result (self, rc == 0, why, out);
     if (rc != 0) {
@@ -738,11 +734,12 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     }
     s_unknown_flush (self, now_ns, out);
     s_note_state (self, out);
-    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0
-        && v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
+    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0 &&
+        v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
         bool changed = false;
         if (risk_state_activate (self->store, &self->ids, self->started_ns, now_ns, self->src,
-                                 &changed, v) == 0 && changed) {
+                                 &changed, v) == 0 &&
+            changed) {
             kt_log_info ("risk.active", KT_I ("recon_ok_ns", v->recon_ok_ns), KT_END);
             s_alert (out, KT_SEV_INFO, "risk.state", "trading ACTIVE: reconciler agrees");
         }
@@ -761,7 +758,7 @@ s_alerted (risk_core_t *self, const char *coid, bool add)
             return true;
     }
     if (add) {
-        int i = self->nalerted < RISK_ORD_MAX? self->nalerted++: 0;
+        int i = self->nalerted < RISK_ORD_MAX ? self->nalerted++ : 0;
         snprintf (self->alerted_coid[i], KT_ID_LEN, "%.23s", coid);
     }
     return false;
@@ -770,14 +767,15 @@ s_alerted (risk_core_t *self, const char *coid, bool add)
 static int64_t
 s_el_i64 (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING?
-           strtoll (r->element[i]->str, NULL, 10): 0;
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING
+               ? strtoll (r->element[i]->str, NULL, 10)
+               : 0;
 }
 
 static const char *
 s_el_str (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
 }
 
 //  Rebuild the ORDER_COMMAND of an open order from its intent record (the order's
@@ -789,7 +787,8 @@ s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
     kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
     redisReply *r = kt_store_cmd (self->store,
                                   "HMGET %s sym side purpose order_type price trigger product "
-                                  "stop_trigger stop_price r_value qty", key);
+                                  "stop_trigger stop_price r_value qty",
+                                  key);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
         struct kt_intent in;
@@ -822,8 +821,8 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
 {
     char key[128];
     kt_store_key (self->store, key, sizeof key, "order:%s", coid);
-    redisReply *r = kt_store_cmd (self->store, "HMGET %s status filled avg_px avg_price sym side",
-                                  key);
+    redisReply *r =
+        kt_store_cmd (self->store, "HMGET %s status filled avg_px avg_price sym side", key);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
         rc = 0;
@@ -832,7 +831,7 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
             snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
             ev->event = kt_exec_kind_parse (s_el_str (r, 0));
             ev->filled_qty = s_el_i64 (r, 1);
-            ev->avg_px = s_el_i64 (r, 2)? s_el_i64 (r, 2): s_el_i64 (r, 3);
+            ev->avg_px = s_el_i64 (r, 2) ? s_el_i64 (r, 2) : s_el_i64 (r, 3);
             snprintf (ev->sym, sizeof ev->sym, "%s", s_el_str (r, 4));
             ev->side = kt_side_parse (s_el_str (r, 5));
             snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
@@ -884,7 +883,7 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     int n = 0;
     for (int i = 0; i < v->nord; i++) {
         const struct risk_order *o = &v->ord[i];
-        int64_t since = o->sent_ns > 0? o->sent_ns: o->decided_ns;
+        int64_t since = o->sent_ns > 0 ? o->sent_ns : o->decided_ns;
         //  An answered order quiet for the time-out is looked up too: a terminal event
         //  lost after an earlier one would otherwise hold its reservation and cover.
         bool quiet = o->answered && o->event_ns > 0 && now_ns - o->event_ns > timeout;
@@ -938,16 +937,16 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             }
             if (result == 2) {
                 kt_log_error ("risk.order.refused", KT_S ("coid", coids[i]),
-                              KT_S ("msg", "approved but never sent: released as refused"),
-                              KT_END);
+                              KT_S ("msg", "approved but never sent: released as refused"), KT_END);
                 s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
                          "order %s was approved in Redis but never sent (decision outcome "
-                         "unknown): refused, its reservation released", coids[i]);
+                         "unknown): refused, its reservation released",
+                         coids[i]);
             }
             continue;
         }
         if (found == 1 && !sent[i])
-            risk_capital_mark_sent (self->store, coids[i], now_ns);   //  it did leave
+            risk_capital_mark_sent (self->store, coids[i], now_ns); //  it did leave
         if (found == 1) {
             //  exec-gateway has it: settle what its record already says (a terminal state
             //  whose event we missed), otherwise its events will come.
@@ -963,13 +962,14 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         //  reservation, and tell a human.
         self->counters.unresolved++;
         risk_capital_mark_unresolved (self->store, coids[i]);
-        if (out->ncmds < RISK_CMDS_MAX
-            && s_command_of (self, coids[i], &out->cmds[out->ncmds]) == 0)
+        if (out->ncmds < RISK_CMDS_MAX &&
+            s_command_of (self, coids[i], &out->cmds[out->ncmds]) == 0)
             out->ncmds++;
         kt_log_error ("risk.order.unresolved", KT_S ("coid", coids[i]), KT_END);
         s_alert (out, KT_SEV_CRITICAL, "risk.unresolved",
                  "order %s: exec-gateway never confirmed it; its reservation is kept and the "
-                 "order asked for again. Check exec-gateway", coids[i]);
+                 "order asked for again. Check exec-gateway",
+                 coids[i]);
     }
 }
 
@@ -981,10 +981,11 @@ risk_core_unanswered (risk_core_t *self, const char *coid, int64_t now_ns, struc
     if (strncmp (coid, "rg-", 3) == 0) {
         s_alert (out, KT_SEV_CRITICAL, "risk.halt.unacked",
                  "halt command %s was not acknowledged by exec-gateway: cancel pending entries "
-                 "by hand", coid);
+                 "by hand",
+                 coid);
         return;
     }
-    (void) self;                    //  entries: the sweep looks them up after resv_timeout_s
+    (void) self; //  entries: the sweep looks them up after resv_timeout_s
 }
 
 // ---- read-outs -------------------------------------------------------------------------------
@@ -1006,9 +1007,9 @@ risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out)
 {
     const struct risk_view *v = self->view;
     memset (out, 0, sizeof *out);
-    out->state = v->loaded && v->state != KT_STATE_NONE? v->state: KT_STATE_REDUCING;
+    out->state = v->loaded && v->state != KT_STATE_NONE ? v->state : KT_STATE_REDUCING;
     snprintf (out->reason, sizeof out->reason, "%s",
-              v->loaded? v->reason: "risk-gate cannot read Redis");
+              v->loaded ? v->reason : "risk-gate cannot read Redis");
     int64_t unreal = risk_core_unrealised (self);
     out->unrealised = unreal;
     out->realised = v->realised_day;
@@ -1016,8 +1017,8 @@ risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out)
     out->equity = risk_pnl_equity (v, unreal);
     out->open_positions = v->units_total;
     out->max_positions = self->cfg->max_positions;
-    out->max_daily_loss = risk_pnl_muldiv (v->day_start_equity, self->cfg->max_daily_loss_bps,
-                                           10000);
+    out->max_daily_loss =
+        risk_pnl_muldiv (v->day_start_equity, self->cfg->max_daily_loss_bps, 10000);
 }
 
 const struct risk_counters *

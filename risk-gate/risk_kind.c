@@ -4,14 +4,12 @@
 #include <string.h>
 #include "risk.h"
 
-static const char *s_kinds[] = {
-    "", "entry", "modify_entry", "exit", "modify", "cancel", "flatten"
-};
+static const char *s_kinds[] = {"", "entry", "modify_entry", "exit", "modify", "cancel", "flatten"};
 
 const char *
 risk_kind_str (risk_kind_t kind)
 {
-    return kind > RISK_KIND_NONE && kind <= RISK_KIND_FLATTEN? s_kinds[kind]: "";
+    return kind > RISK_KIND_NONE && kind <= RISK_KIND_FLATTEN ? s_kinds[kind] : "";
 }
 
 risk_kind_t

@@ -20,7 +20,7 @@ risk_reply_decision (const struct kt_intent *in, const struct risk_decided *d,
     out->qty = d->qty;
     out->state = d->state;
     snprintf (out->coid, sizeof out->coid, "%s", d->coid);
-    int n = d->nreasons < KT_REASONS_MAX? d->nreasons: KT_REASONS_MAX;
+    int n = d->nreasons < KT_REASONS_MAX ? d->nreasons : KT_REASONS_MAX;
     for (int i = 0; i < n; i++) {
         snprintf (out->reasons[i].code, sizeof out->reasons[i].code, "%s",
                   kt_reason_str (d->reasons[i].code));
@@ -64,8 +64,8 @@ risk_reply_command (const struct kt_intent *in, const char *coid, int64_t qty,
     out->trigger = in->trigger;
     //  product is optional on the intent: absent means MIS (docs/messages.md); a MODIFY
     //  leaves the order's product as it is
-    out->product = in->product == KT_PROD_NONE && in->purpose != KT_PURPOSE_MODIFY? KT_PROD_MIS
-                                                                                  : in->product;
+    out->product =
+        in->product == KT_PROD_NONE && in->purpose != KT_PURPOSE_MODIFY ? KT_PROD_MIS : in->product;
     out->purpose = in->purpose;
     snprintf (out->ref, sizeof out->ref, "%s", in->ref);
     out->has_stop = in->has_stop;
@@ -83,7 +83,7 @@ risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *o
         snprintf (out[n].coid, sizeof out[n].coid, "rg-cancel-%lld", (long long) halt_seq);
         snprintf (out[n].intent_id, sizeof out[n].intent_id, "%s", out[n].coid);
         out[n].action = KT_ACTION_CANCEL_ALL;
-        out[n].purpose = KT_PURPOSE_ENTRY;      //  pending entries only: stops stay
+        out[n].purpose = KT_PURPOSE_ENTRY; //  pending entries only: stops stay
         n++;
     }
     if (flatten && n < max) {

@@ -79,8 +79,7 @@ s_run (kt_store_t *store, const struct risk_scripts *ids, s_build_fn *build, con
             rc = 0;
             if (changed)
                 *changed = true;
-        }
-        else
+        } else
             kt_log_error ("risk.state.fail", KT_S ("why", why), KT_END);
         break;
     }
@@ -107,8 +106,8 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     int64_t wk = kt_ist_week_start (a->now_ns);
     bool wrote = false;
     kt_trading_state_t state = v->state;
-    if (v->initial == 0 && v->realised_total == 0 && v->reserved == 0 && v->deployed == 0
-        && v->state == KT_STATE_NONE) {
+    if (v->initial == 0 && v->realised_total == 0 && v->reserved == 0 && v->deployed == 0 &&
+        v->state == KT_STATE_NONE) {
         risk_tx_op (tx, "HSET", "capital");
         risk_tx_pair_i64 (tx, "initial", a->cfg->capital);
         risk_tx_pair (tx, "realised_total", "0");
@@ -116,7 +115,7 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_pair (tx, "deployed", "0");
         wrote = true;
     }
-    int64_t initial = v->initial? v->initial: a->cfg->capital;
+    int64_t initial = v->initial ? v->initial : a->cfg->capital;
     int64_t eq = initial + v->realised_total + a->unrealised;
     if (v->state == KT_STATE_NONE && v->day == 0) {
         risk_tx_op (tx, "HSET", "risk:state");
@@ -126,19 +125,17 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_pair_i64 (tx, "week_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
         risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
-        const char *zero[] = { "realised_day", "realised_week", "consec_losses", "trades_day",
-                               "last_entry_ns", "units_total", "units_ce", "units_pe",
-                               "halt_seq", "recon_ok_ns" };
+        const char *zero[] = {"realised_day",  "realised_week", "consec_losses", "trades_day",
+                              "last_entry_ns", "units_total",   "units_ce",      "units_pe",
+                              "halt_seq",      "recon_ok_ns"};
         for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
             risk_tx_pair (tx, zero[i], "0");
         risk_tx_pair_i64 (tx, "peak_equity", eq);
         risk_tx_pair (tx, "session_ok", "1");
-        s_set_state ("REDUCING", "new account: awaiting reconciliation", "", a->now_ns, a->src,
-                     tx);
+        s_set_state ("REDUCING", "new account: awaiting reconciliation", "", a->now_ns, a->src, tx);
         state = KT_STATE_REDUCING;
         wrote = true;
-    }
-    else if (v->day != day) {
+    } else if (v->day != day) {
         if (v->day) {
             risk_tx_op (tx, "HSET", "risk:day:%d", v->day);
             risk_tx_pair_i64 (tx, "day", v->day);
@@ -148,7 +145,7 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
             risk_tx_pair_i64 (tx, "day_start_equity", v->day_start_equity);
             risk_tx_pair_i64 (tx, "end_equity", eq);
             risk_tx_pair_i64 (tx, "peak_equity", v->peak_equity);
-            risk_tx_pair (tx, "state", v->state == KT_STATE_NONE? "": kt_state_str (v->state));
+            risk_tx_pair (tx, "state", v->state == KT_STATE_NONE ? "" : kt_state_str (v->state));
             risk_tx_pair (tx, "reason", v->reason);
             risk_tx_pair_i64 (tx, "archived_ns", a->now_ns);
         }
@@ -167,9 +164,9 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         }
         risk_tx_op (tx, "HDEL", "risk:state");
         risk_tx_str (tx, "first_mark_min");
-        const char *day_keys[] = { "risk:marks", "risk:ts:orders", "risk:ts:modifies",
-                                   "risk:ts:entries", "risk:ts:rejects", "risk:fills",
-                                   "risk:done" };
+        const char *day_keys[] = {"risk:marks",      "risk:ts:orders",  "risk:ts:modifies",
+                                  "risk:ts:entries", "risk:ts:rejects", "risk:fills",
+                                  "risk:done"};
         for (size_t i = 0; i < sizeof day_keys / sizeof day_keys[0]; i++)
             risk_tx_op (tx, "DEL", "%s", day_keys[i]);
         risk_tx_event (tx, "risk.day", a->src);
@@ -194,7 +191,7 @@ risk_state_roll (kt_store_t *store, const struct risk_scripts *ids, const struct
                  int64_t now_ns, int64_t unrealised, bool startup, const char *src,
                  struct risk_view *view)
 {
-    struct s_roll a = { cfg, now_ns, unrealised, startup, src };
+    struct s_roll a = {cfg, now_ns, unrealised, startup, src};
     return s_run (store, ids, s_roll, &a, NULL, view);
 }
 
@@ -208,12 +205,12 @@ struct s_halt {
 };
 
 void
-risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *text,
-                    int64_t now_ns, const char *src, struct risk_tx *tx)
+risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *text, int64_t now_ns,
+                    const char *src, struct risk_tx *tx)
 {
     char why[KT_TEXT_LEN];
     snprintf (why, sizeof why, "%s: %s", kt_reason_str (code), text);
-    s_set_state ("HALTED", why, risk_breaker_is_day_scoped (code)? "day": "manual", now_ns, src,
+    s_set_state ("HALTED", why, risk_breaker_is_day_scoped (code) ? "day" : "manual", now_ns, src,
                  tx);
     risk_tx_op (tx, "HSET", "risk:state");
     risk_tx_pair_i64 (tx, "halt_seq", v->halt_seq + 1);
@@ -236,7 +233,7 @@ risk_state_halt (kt_store_t *store, const struct risk_scripts *ids, kt_reason_t 
                  const char *text, int64_t now_ns, const char *src, bool *halted,
                  struct risk_view *view)
 {
-    struct s_halt a = { code, text, now_ns, src };
+    struct s_halt a = {code, text, now_ns, src};
     return s_run (store, ids, s_halt, &a, halted, view);
 }
 
@@ -246,15 +243,14 @@ struct s_activate {
 };
 
 static bool
-s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill,
-            bool *keep)
+s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
 {
     (void) keep;
     const struct s_activate *a = arg;
-    int64_t need = v->since_ns > a->since_ns? v->since_ns: a->since_ns;
+    int64_t need = v->since_ns > a->since_ns ? v->since_ns : a->since_ns;
     if (v->state != KT_STATE_REDUCING || v->kill || v->recon_ok_ns <= 0 || v->recon_ok_ns < need)
         return false;
-    *kill = 0;                      //  a kill switch set meanwhile keeps it REDUCING
+    *kill = 0; //  a kill switch set meanwhile keeps it REDUCING
     s_set_state ("ACTIVE", "reconciler agrees with the broker", "", a->now_ns, a->src, tx);
     return true;
 }
@@ -263,7 +259,7 @@ int
 risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t since_ns,
                      int64_t now_ns, const char *src, bool *changed, struct risk_view *view)
 {
-    struct s_activate a = { since_ns, now_ns, src };
+    struct s_activate a = {since_ns, now_ns, src};
     return s_run (store, ids, s_activate, &a, changed, view);
 }
 
@@ -276,7 +272,7 @@ s_session (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *
     if (v->session_ok == ok)
         return false;
     risk_tx_op (tx, "HSET", "risk:state");
-    risk_tx_pair (tx, "session_ok", ok? "1": "0");
+    risk_tx_pair (tx, "session_ok", ok ? "1" : "0");
     return true;
 }
 
@@ -291,7 +287,7 @@ risk_state_session (kt_store_t *store, const struct risk_scripts *ids, bool ok, 
 struct s_resume {
     const char *by;
     int64_t now_ns;
-    kt_trading_state_t *was;        //  the state the committed resume saw
+    kt_trading_state_t *was; //  the state the committed resume saw
 };
 
 //  The operator's resume: the kill switch off and, from HALTED, REDUCING (until the
@@ -320,7 +316,7 @@ s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *k
     }
     risk_tx_event (tx, "risk.resume", "tradectl");
     risk_tx_pair (tx, "by", a->by);
-    risk_tx_pair (tx, "was", v->state == KT_STATE_NONE? "": kt_state_str (v->state));
+    risk_tx_pair (tx, "was", v->state == KT_STATE_NONE ? "" : kt_state_str (v->state));
     return true;
 }
 
@@ -329,7 +325,7 @@ risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char
                    int64_t now_ns, kt_trading_state_t *was, struct risk_view *view)
 {
     kt_trading_state_t seen = KT_STATE_NONE;
-    struct s_resume a = { by, now_ns, &seen };
+    struct s_resume a = {by, now_ns, &seen};
     int rc = s_run (store, ids, s_resume, &a, NULL, view);
     if (was)
         *was = seen;
@@ -350,7 +346,7 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     (void) kill;
     const struct s_mark *a = arg;
     if (v->state == KT_STATE_NONE && v->day == 0)
-        return false;               //  no account yet: the roll creates it
+        return false; //  no account yet: the roll creates it
     int minute = risk_pnl_minute (a->now_ns);
     int64_t dpnl = risk_pnl_day (v, a->unrealised);
     int64_t eq = risk_pnl_equity (v, a->unrealised);
@@ -362,7 +358,7 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_i64 (tx, dpnl);
         int first = -1;
         for (int m = 0; m < RISK_MINUTES && first < 0; m++)
-            first = v->has_mark[m]? m: -1;
+            first = v->has_mark[m] ? m : -1;
         if (first < 0 || minute < first) {
             risk_tx_op (tx, "HSET", "risk:state");
             risk_tx_pair_i64 (tx, "first_mark_min", minute);
@@ -395,6 +391,6 @@ int
 risk_state_mark (kt_store_t *store, const struct risk_scripts *ids, int64_t now_ns,
                  int64_t unrealised, risk_price_fn *price, void *arg, struct risk_view *view)
 {
-    struct s_mark a = { now_ns, unrealised, price, arg };
+    struct s_mark a = {now_ns, unrealised, price, arg};
     return s_run (store, ids, s_mark, &a, NULL, view);
 }

@@ -113,7 +113,7 @@ risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version)
 {
     if (tx->n < 5)
         return;
-    char *f = (char *)tx->argv[4];
+    char *f = (char *) tx->argv[4];
     f[0] = snapshot ? 's' : ' ';
     f[1] = keep_version ? 'n' : ' ';
 }
@@ -228,8 +228,7 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
     if (strcmp (tag, "OK") == 0 && r->elements == 3) {
         if (risk_view_parse (r->element[2], view, why, whylen) == 0)
             rc = RISK_TX_OK;
-    }
-    else if (strcmp (tag, "OK") == 0) {
+    } else if (strcmp (tag, "OK") == 0) {
         view->version = strtoll (s_el (r, 1), NULL, 10);
         rc = RISK_TX_OK;
     } else if (strcmp (tag, "STALE") == 0) {
@@ -243,12 +242,12 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
             snprintf (dup->state, sizeof dup->state, "%s", s_el (r, 3));
             snprintf (dup->coid, sizeof dup->coid, "%s", s_el (r, 4));
             snprintf (dup->kind, sizeof dup->kind, "%s", s_el (r, 5));
-            int n = (int)strtol (s_el (r, 6), NULL, 10);
+            int n = (int) strtol (s_el (r, 6), NULL, 10);
             for (int i = 0; i < n && i < KT_REASONS_MAX; i++) {
-                dup->reasons[i].code = kt_reason_parse (s_el (r, 7 + 2 * (size_t)i));
+                dup->reasons[i].code = kt_reason_parse (s_el (r, 7 + 2 * (size_t) i));
                 dup->reasons[i].outcome = KT_VERDICT_NONE;
                 snprintf (dup->reasons[i].text, sizeof dup->reasons[i].text, "%s",
-                          s_el (r, 8 + 2 * (size_t)i));
+                          s_el (r, 8 + 2 * (size_t) i));
                 dup->nreasons++;
             }
         }

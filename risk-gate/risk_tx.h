@@ -64,8 +64,7 @@ void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int
 //  Options of the commit: answer the account after the writes (RISK_TX_OK then parses
 //  it into the view), and leave the version alone (writes no rule reads: operator
 //  fields).
-void
-    risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
+void risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
 
 //  Every builder call below does nothing on a NULL tx (a pass that only applies).
 
@@ -87,8 +86,9 @@ void risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value);
 void risk_tx_event (struct risk_tx *tx, const char *type, const char *src);
 
 //  Run the commit (script_id from risk_capital_register) with one EVALSHA. RISK_TX_OK
-//  sets view->version (or parses the whole account into *view, see risk_tx_flags); RISK_TX_STALE parses the current account into *view;
-//  RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL: nothing known (why).
+//  sets view->version (or parses the whole account into *view, see risk_tx_flags); RISK_TX_STALE
+//  parses the current account into *view; RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL:
+//  nothing known (why).
 risk_tx_rc_t risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx,
                              struct risk_view *view, struct risk_tx_dup *dup, char *why,
                              size_t whylen);

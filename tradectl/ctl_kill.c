@@ -22,16 +22,16 @@ ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t no
     char kill[96], ns[24];
     kt_store_key (store, kill, sizeof kill, "risk:kill");
     snprintf (ns, sizeof ns, "%lld", (long long) now_ns);
-    redisReply *r = kt_store_cmd (store, "HSET %s active 1 reason %s by %s since_ns %s", kill,
-                                  reason, by, ns);
+    redisReply *r =
+        kt_store_cmd (store, "HSET %s active 1 reason %s by %s since_ns %s", kill, reason, by, ns);
     bool ok = r && r->type == REDIS_REPLY_INTEGER;
     if (r)
         freeReplyObject (r);
     if (!ok)
         return -1;
-    kt_store_event (store, (const kt_kv_t[]) { KT_S ("type", "risk.kill"), KT_S ("by", by),
-                                              KT_S ("reason", reason), KT_S ("src", "tradectl"),
-                                              KT_END });
+    kt_store_event (store,
+                    (const kt_kv_t[]){KT_S ("type", "risk.kill"), KT_S ("by", by),
+                                      KT_S ("reason", reason), KT_S ("src", "tradectl"), KT_END});
     return 0;
 }
 
@@ -66,7 +66,7 @@ ctl_kill_wait (kt_store_t *store, kt_trading_state_t want, int timeout_ms)
             return 0;
         if (waited >= timeout_ms)
             return 1;
-        struct timespec ts = { 0, 50 * 1000000L };
+        struct timespec ts = {0, 50 * 1000000L};
         nanosleep (&ts, NULL);
     }
 }

@@ -55,7 +55,8 @@ test_resume (void **state)
     redisReply *r = redisCommand (F.peek, "LLEN kt:risk:ts:rejects");
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
-    assert_true (kt_teststore_hget_i64 (&F, "kt:risk:state", "version") > 0);   //  decisions read it again
+    assert_true (kt_teststore_hget_i64 (&F, "kt:risk:state", "version") >
+                 0); //  decisions read it again
     assert_int_equal (was, KT_STATE_HALTED);
     assert_string_equal (s_hget ("kt:risk:kill", "active", b, sizeof b), "0");
     assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "REDUCING");

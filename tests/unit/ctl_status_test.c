@@ -39,7 +39,8 @@ test_account (void **state)
     (void) state;
     int64_t now = kt_ist_ns (2025, 11, 24, 10, 0, 0);
     char buf[512];
-    snprintf (buf, sizeof buf, "HSET kt:risk:state state HALTED reason %s scope day since_ns %lld "
+    snprintf (buf, sizeof buf,
+              "HSET kt:risk:state state HALTED reason %s scope day since_ns %lld "
               "day 20251124 realised_day -350000 unrealised 12345 day_pnl -337655",
               "DAILY_LOSS:x", (long long) now);
     s_cmd (buf);

@@ -18,12 +18,12 @@
 #include "../../risk-gate/risk.h"
 #include "kt_testredis.h"
 
-#define RS(x) ((int64_t) (x) * 100)
+#define RS(x) ((int64_t) (x) *100)
 #define SYM_CE "NIFTY25NOV24000CE"
 #define SYM_PE "NIFTY25NOV24000PE"
 
-static const char s_csv[] =
-    KT_INSTR_CSV_HEADER "\n"
+static const char s_csv[] = KT_INSTR_CSV_HEADER
+    "\n"
     "1001,1,NIFTY25NOV24000CE,NIFTY,100,2025-11-27,24000,0.05,75,CE,NFO-OPT,NFO\n"
     "1002,2,NIFTY25NOV24000PE,NIFTY,100,2025-11-27,24000,0.05,75,PE,NFO-OPT,NFO\n";
 
@@ -44,13 +44,13 @@ s_at (int d, int hh, int mm, int ss)
     return kt_ist_ns (2025, 11, d, hh, mm, ss);
 }
 
-static const char *const s_aof[] = { "--appendonly", "yes", "--appendfsync", "always", NULL };
+static const char *const s_aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
 
 static int
 s_setup_with (void **state, const char *const *extra)
 {
     struct fx *f = calloc (1, sizeof *f);
-    f->srv = extra? kt_testredis_start_with (extra): kt_testredis_start ();
+    f->srv = extra ? kt_testredis_start_with (extra) : kt_testredis_start ();
     assert_non_null (f->srv);
     f->store = kt_store_new ("127.0.0.1", f->srv->port, "kt:", 500);
     assert_int_equal (kt_store_connect (f->store), 0);
@@ -110,7 +110,7 @@ static int64_t
 s_hget (struct fx *f, const char *key, const char *field)
 {
     redisReply *r = s_peek (f, "HGET %s %s", key, field);
-    int64_t v = r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): 0;
+    int64_t v = r->type == REDIS_REPLY_STRING ? strtoll (r->str, NULL, 10) : 0;
     freeReplyObject (r);
     return v;
 }
@@ -140,8 +140,7 @@ s_active (struct fx *f)
 }
 
 static struct kt_intent
-s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t qty,
-          int64_t price)
+s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t qty, int64_t price)
 {
     struct kt_intent in;
     memset (&in, 0, sizeof in);
@@ -156,7 +155,7 @@ s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t
     in.purpose = p;
     if (p == KT_PURPOSE_ENTRY) {
         in.has_stop = true;
-        in.stop_trigger = side == KT_SIDE_BUY? price - RS (10): price + RS (10);
+        in.stop_trigger = side == KT_SIDE_BUY ? price - RS (10) : price + RS (10);
     }
     return in;
 }
@@ -220,7 +219,7 @@ test_trade_life (void **state)
     s_active (f);
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
 
-    struct risk_out out = s_decide (f, &in);            //  no tick yet
+    struct risk_out out = s_decide (f, &in); //  no tick yet
     assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
     assert_string_equal (out.decision.reasons[0].code, "STALE_MD");
     assert_int_equal (out.ncmds, 0);
@@ -240,7 +239,7 @@ test_trade_life (void **state)
     assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
     char ikey[64];
     snprintf (ikey, sizeof ikey, "kt:intent:%s", in.intent_id);
-    assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now);      //  marked as it is sent
+    assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now); //  marked as it is sent
 
     //  The same intent again: the first decision, and no second order.
     struct risk_out again = s_decide (f, &in);
@@ -272,7 +271,7 @@ test_trade_life (void **state)
     assert_int_equal (risk_core_unrealised (f->core), 150 * RS (110) - (75 * 9950 + 75 * 9900));
     struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 300, RS (110));
     out = s_decide (f, &ex);
-    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);     //  capped at 150
+    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE); //  capped at 150
     assert_int_equal (out.decision.qty, 150);
     assert_int_equal (out.cmds[0].qty, 150);
     s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_PARTIAL, 75, 75, RS (110));
@@ -286,12 +285,12 @@ test_trade_life (void **state)
     assert_int_equal (s_hget (f, "kt:capital", "realised_total"), r1 + r2);
     assert_int_equal (s_hget (f, "kt:capital", "deployed"), 0);
     assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0? 1: 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0 ? 1 : 0);
     r = s_peek (f, "EXISTS kt:risk:pos:" SYM_CE);
-    assert_int_equal (r->integer, 0);                   //  flat: the book entry is gone
+    assert_int_equal (r->integer, 0); //  flat: the book entry is gone
     freeReplyObject (r);
     r = s_peek (f, "XLEN kt:events");
-    assert_true (r->integer >= 5);                      //  decisions, fills, state changes
+    assert_true (r->integer >= 5); //  decisions, fills, state changes
     freeReplyObject (r);
 }
 
@@ -304,7 +303,7 @@ test_cancel_releases (void **state)
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
-    int64_t margin = 75 * 240000;                       //  10% of strike 24000 per unit
+    int64_t margin = 75 * 240000; //  10% of strike 24000 per unit
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), margin);
     assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 1);
 
@@ -317,7 +316,7 @@ test_cancel_releases (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.cmds[0].action, KT_ACTION_MODIFY);
     assert_string_equal (out.cmds[0].ref, in.intent_id);
-    assert_int_equal (out.nmarks, 0);                   //  no order of its own to mark
+    assert_int_equal (out.nmarks, 0); //  no order of its own to mark
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
 
     //  ... and a cancel releases it all, with the pending slot.
@@ -441,7 +440,7 @@ test_breaker_on_price (void **state)
     const struct risk_view *v = risk_core_view (f->core);
     assert_int_equal (v->day, 20251125);
     assert_int_equal (v->trades_day, 0);
-    assert_int_equal (v->state, KT_STATE_REDUCING);     //  halt over, awaiting reconciliation
+    assert_int_equal (v->state, KT_STATE_REDUCING); //  halt over, awaiting reconciliation
     char ns[24];
     snprintf (ns, sizeof ns, "%lld", (long long) f->now);
     s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
@@ -536,7 +535,7 @@ test_redis_down (void **state)
     out = s_decide (f, &ex);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.ncmds, 1);
-    assert_int_equal (out.nalerts, 0);                  //  alerted once per outage
+    assert_int_equal (out.nalerts, 0); //  alerted once per outage
     //  asked again: the same answer, no second order
     out = s_decide (f, &ex);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
@@ -547,12 +546,12 @@ test_redis_down (void **state)
     assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
     f->now += 10 * KT_NS_PER_SEC;
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
-    out = (struct risk_out) { 0 };
+    out = (struct risk_out){0};
     risk_core_poll (f->core, f->now, &out);
     const struct risk_view *v = risk_core_view (f->core);
     assert_true (v->loaded);
     assert_int_equal (out.nalerts, 1);
-    assert_int_equal (out.alerts[0].sev, KT_SEV_INFO);              //  "reaches Redis again"
+    assert_int_equal (out.alerts[0].sev, KT_SEV_INFO); //  "reaches Redis again"
     //  the queued fill was applied: flat, Rs 5 x 75 realised
     assert_null (risk_view_pos (v, SYM_CE));
     assert_int_equal (v->realised_day, 75 * RS (5));
@@ -646,7 +645,7 @@ test_offline_modify_exit_capped (void **state)
     assert_int_equal (s_decide (f, &m).decision.verdict, KT_VERDICT_APPROVE);
 
     memset (&out, 0, sizeof out);
-    risk_core_poll (f->core, f->now, &out);             //  the view knows the exit
+    risk_core_poll (f->core, f->now, &out); //  the view knows the exit
     assert_int_equal (kt_testredis_kill (f->srv), 0);
     m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 300, RS (110));
     snprintf (m.ref, sizeof m.ref, "%s", ex.intent_id);
@@ -669,7 +668,7 @@ test_unanswered_sweep (void **state)
     s_decide (f, &b);
     struct risk_out out;
     memset (&out, 0, sizeof out);
-    risk_core_poll (f->core, f->now, &out);             //  refresh the view
+    risk_core_poll (f->core, f->now, &out); //  refresh the view
     //  exec-gateway recorded b as rejected, but its event never reached us
     freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled 0 sym %s side BUY",
                              b.intent_id, SYM_PE));
@@ -715,7 +714,7 @@ s_has_code (const struct kt_decision *d, const char *code)
 static struct kt_intent
 s_decide_frozen (struct fx *f)
 {
-    const int backoff[] = { 10 };
+    const int backoff[] = {10};
     kt_store_set_backoff (f->store, backoff, 1);
     //  load the decide script first (a refusal: no tick of the PE yet)
     struct kt_intent warm = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 75, RS (100));
@@ -773,10 +772,10 @@ test_decide_timeout_refused (void **state)
     struct risk_out out;
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now, &out);
-    s_assert_refused (f, &in);                          //  settled as soon as Redis answers
+    s_assert_refused (f, &in); //  settled as soon as Redis answers
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
-    assert_int_equal (out.ncmds, 0);                    //  never the refused order
+    assert_int_equal (out.ncmds, 0); //  never the refused order
     s_assert_refused (f, &in);
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + KT_NS_PER_SEC, &out);
@@ -808,7 +807,7 @@ test_decide_timeout_restart (void **state)
     assert_int_equal (risk_core_start (f->core, f->now, &out), 0);
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + 10 * KT_NS_PER_SEC, &out);
-    assert_int_equal (out.ncmds, 0);                    //  not yet timed out: kept
+    assert_int_equal (out.ncmds, 0); //  not yet timed out: kept
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
     f->now += 31 * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
@@ -827,7 +826,7 @@ test_mark_lost (void **state)
 {
     struct fx *f = *state;
     s_active (f);
-    const int backoff[] = { 10 };
+    const int backoff[] = {10};
     kt_store_set_backoff (f->store, backoff, 1);
     s_tick (f, SYM_CE, RS (100));
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
@@ -840,11 +839,11 @@ test_mark_lost (void **state)
     assert_string_equal (out.marks[0], in.intent_id);
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", in.intent_id);
-    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  not marked by decide
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0); //  not marked by decide
 
     assert_int_equal (kt_testredis_kill (f->srv), 0);
     assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), -1);
-    assert_int_equal (out.ncmds, 1);                            //  still to be sent
+    assert_int_equal (out.ncmds, 1); //  still to be sent
     assert_true (out.nalerts >= 1);
     assert_string_equal (out.alerts[0].key, "risk.store_down");
 
@@ -852,7 +851,7 @@ test_mark_lost (void **state)
     redisFree (f->peek);
     f->peek = kt_testredis_connect (f->srv);
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
-    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  the mark was lost
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0); //  the mark was lost
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now + KT_NS_PER_SEC, &out);
@@ -893,7 +892,7 @@ test_modify_entry_keeps_its_stop (void **state)
     s_active (f);
     s_tick (f, SYM_CE, RS (100));
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
-    in.stop_trigger = RS (80);                          //  R = 75 x Rs 20 = Rs 1,500
+    in.stop_trigger = RS (80); //  R = 75 x Rs 20 = Rs 1,500
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
 
@@ -927,7 +926,7 @@ test_modify_entry_keeps_its_stop (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
     snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
-    out = s_decide (f, &mod);                           //  750 x Rs 5 = Rs 3,750
+    out = s_decide (f, &mod); //  750 x Rs 5 = Rs 3,750
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
 }
 
@@ -1072,8 +1071,8 @@ test_rejects_only_broker_entries (void **state)
         ev.side = KT_SIDE_BUY;
         ev.event = KT_EXEC_REJECTED;
         ev.purpose = KT_PURPOSE_ENTRY;
-        snprintf (ev.reason, sizeof ev.reason, i == 0? "order entry disabled"
-                                                      : "BROKER: InputException: bad price");
+        snprintf (ev.reason, sizeof ev.reason,
+                  i == 0 ? "order entry disabled" : "BROKER: InputException: bad price");
         memset (&out, 0, sizeof out);
         risk_core_on_exec (f->core, &ev, f->now, &out);
     }
@@ -1106,14 +1105,14 @@ test_fill_without_side_refused_whole (void **state)
     assert_true (out.nalerts >= 1);
     assert_string_equal (out.alerts[0].key, "risk.exec.unusable");
     redisReply *r = s_peek (f, "HEXISTS kt:risk:done STOP-1");
-    assert_int_equal (r->integer, 0);                   //  not ended either
+    assert_int_equal (r->integer, 0); //  not ended either
     freeReplyObject (r);
     assert_null (risk_view_pos (risk_core_view (f->core), SYM_CE));
 
     //  the broker's record has the side: the sweep settles it from there
     s_hset (f, "kt:order:STOP-1", "status", "FILLED");
-    freeReplyObject (s_peek (f, "HSET kt:order:STOP-1 filled 75 avg_px 10000 sym %s side BUY",
-                             SYM_CE));
+    freeReplyObject (
+        s_peek (f, "HSET kt:order:STOP-1 filled 75 avg_px 10000 sym %s side BUY", SYM_CE));
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
@@ -1149,8 +1148,8 @@ test_sweep_recovers_lost_fill (void **state)
     //  exec-gateway's record says FILLED; the event never came
     char key[64];
     snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
-    freeReplyObject (s_peek (f, "HSET %s status FILLED filled 150 avg_px 10000 sym %s side BUY",
-                             key, SYM_CE));
+    freeReplyObject (
+        s_peek (f, "HSET %s status FILLED filled 150 avg_px 10000 sym %s side BUY", key, SYM_CE));
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
@@ -1189,8 +1188,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_attached_stop_validated, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_exit_after_stop_cancel, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rejects_only_broker_entries, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_fill_without_side_refused_whole, s_setup,
-                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_fill_without_side_refused_whole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sweep_recovers_lost_fill, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -74,10 +74,10 @@ static void
 test_commands (void **state)
 {
     (void) state;
-    const kt_purpose_t p[] = { KT_PURPOSE_ENTRY, KT_PURPOSE_EXIT, KT_PURPOSE_STOP,
-                               KT_PURPOSE_MODIFY, KT_PURPOSE_CANCEL, KT_PURPOSE_FLATTEN };
-    const kt_action_t a[] = { KT_ACTION_PLACE, KT_ACTION_PLACE, KT_ACTION_PLACE,
-                              KT_ACTION_MODIFY, KT_ACTION_CANCEL, KT_ACTION_FLATTEN };
+    const kt_purpose_t p[] = {KT_PURPOSE_ENTRY,  KT_PURPOSE_EXIT,   KT_PURPOSE_STOP,
+                              KT_PURPOSE_MODIFY, KT_PURPOSE_CANCEL, KT_PURPOSE_FLATTEN};
+    const kt_action_t a[] = {KT_ACTION_PLACE,  KT_ACTION_PLACE,  KT_ACTION_PLACE,
+                             KT_ACTION_MODIFY, KT_ACTION_CANCEL, KT_ACTION_FLATTEN};
     for (int i = 0; i < 6; i++) {
         struct kt_intent in = s_intent (p[i]);
         snprintf (in.ref, sizeof in.ref, "S1-0001");
@@ -122,7 +122,7 @@ test_halt_commands (void **state)
     assert_int_equal (risk_reply_halt_commands (7, true, c, 4), 2);
     assert_string_equal (c[1].coid, "rg-flat-7");
     assert_int_equal (c[1].action, KT_ACTION_FLATTEN);
-    assert_int_equal (risk_reply_halt_commands (123456789, true, c, 1), 1);   //  room for one
+    assert_int_equal (risk_reply_halt_commands (123456789, true, c, 1), 1); //  room for one
     assert_true (strlen (c[0].coid) <= KT_ID_WIRE_MAX);
 }
 
