@@ -496,14 +496,11 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const st
         risk_tx_begin (tx, kt_store_prefix (store), view->version, entry ? view->kill : -1,
                        in->intent_id);
         risk_reserve_build (view, cfg, &rr, &res, tx, false, out);
+        risk_tx_flags (tx, false, true); //  the writes move the version themselves
         struct risk_tx_dup dup;
-        int64_t version = view->version;
         risk_tx_rc_t rc = risk_tx_commit (store, ids->commit, tx, view, &dup, why, whylen);
         if (rc == RISK_TX_OK) {
-            int64_t now_version = view->version;
-            view->version = version;
             risk_reserve_build (view, cfg, &rr, &res, NULL, true, out);
-            view->version = now_version;
             return 0;
         }
         if (rc == RISK_TX_STALE)

@@ -511,6 +511,11 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     risk_reply_decision (in, &d, &out->decision);
     if (rc != 0)
         s_recent_add (self, &out->decision);
+    if (rc == 0 && !d.duplicate) {
+        out->has_event = true;
+        snprintf (out->event_sym, sizeof out->event_sym, "%s", in->sym);
+        out->event_kind = d.kind;
+    }
     if (d.duplicate) {
         self->counters.duplicates++;
         kt_log_info ("risk.duplicate", KT_S ("intent_id", in->intent_id),
@@ -557,6 +562,23 @@ int
 risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
 {
     int rc = 0;
+    if (out->has_event) {
+        //  Queued (never blocking) once the store runs on the loop; a write that cannot
+        //  be made is counted and retried by the store.
+        const struct kt_decision *d = &out->decision;
+        char qty[24];
+        snprintf (qty, sizeof qty, "%lld", (long long)d->qty);
+        kt_store_event (self->store,
+                        (const kt_kv_t[]){KT_S ("type", "risk.decision"),
+                                          KT_S ("intent_id", d->intent_id),
+                                          KT_S ("verdict", kt_verdict_str (d->verdict)),
+                                          KT_S ("qty", qty),
+                                          KT_S ("reason", d->nreasons ? d->reasons[0].code : ""),
+                                          KT_S ("sym", out->event_sym),
+                                          KT_S ("kind", risk_kind_str (out->event_kind)),
+                                          KT_S ("src", self->src), KT_END});
+        out->has_event = false;
+    }
     for (int i = 0; i < out->nmarks; i++) {
         const char *coid = out->marks[i];
         //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told

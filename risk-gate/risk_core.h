@@ -33,6 +33,9 @@ struct risk_out {
     bool state_changed; //  publish RISK_STATE
     int nalerts;
     struct risk_alert_item alerts[RISK_ALERTS_MAX];
+    bool has_event;             //  the decision's `events` entry, written after the reply
+    char event_sym[KT_SYM_LEN];
+    risk_kind_t event_kind;
 };
 
 //  A core over store (borrowed) with cfg and instruments (borrowed, instr may be NULL
@@ -62,7 +65,9 @@ void risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t no
 //  left as it was). A mark whose HSET got no answer is unknown: the order is to be sent
 //  anyway (the caller was told APPROVE); it is logged (risk.mark.fail), counts as Redis
 //  down, and is remembered so the sweep marks it rather than refusing it. Returns 0,
-//  or -1 if any mark got no answer (the commands must still be sent).
+//  or -1 if any mark got no answer (the commands must still be sent). Also writes the
+//  decision's `events` entry (out->has_event; queued, never blocking once the store runs
+//  on the loop).
 int risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns);
 
 //  Apply one EXEC_EVENT (from exec_pub or a reply of exec-gateway).

@@ -5,7 +5,7 @@
  *  (risk_capital) from fills; here it is only read. Day and week P&L count the change of
  *  unrealised since the period started, so a position carried over night does not
  *  count yesterday's move again. The hour uses per-minute marks of day P&L kept in
- *  Redis (risk:marks), so a restart mid-day sees the same window. */
+ *  Redis (risk:marks, the last 61 minutes), so a restart mid-day sees the same window. */
 
 #include <string.h>
 #include "risk.h"

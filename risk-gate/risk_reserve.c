@@ -20,27 +20,28 @@ s_itype_str (kt_itype_t t)
                                : "OTHER";
 }
 
-//  LPUSH now onto a newest-first window trimmed to limit (limit <= 0 keeps all, as
-//  LTRIM 0 -1 does).
+//  LPUSH now onto a newest-first window. Only the newest `limit` can decide a limit of
+//  `limit`, so the list is trimmed back to limit once it holds twice that (one write
+//  in `limit` pushes, not one per push).
 static void
 s_window (struct risk_tx *tx, bool apply, const char *key, int64_t *ts, int *n, int64_t limit,
           int64_t now_ns)
 {
+    int64_t cap = limit > 0 && 2 * limit < RISK_TS_MAX ? 2 * limit : RISK_TS_MAX;
+    int64_t keep = *n + 1;
     risk_tx_op (tx, "LPUSH", "%s", key);
     risk_tx_i64 (tx, now_ns);
-    risk_tx_op (tx, "LTRIM", "%s", key);
-    risk_tx_i64 (tx, 0);
-    risk_tx_i64 (tx, limit - 1);
-    int keep = *n + 1;
-    if (limit > 0 && keep > limit)
-        keep = (int) limit;
-    if (keep > RISK_TS_MAX)
-        keep = RISK_TS_MAX;
+    if (keep > cap) {
+        keep = limit > 0 && limit < RISK_TS_MAX ? limit : RISK_TS_MAX;
+        risk_tx_op (tx, "LTRIM", "%s", key);
+        risk_tx_i64 (tx, 0);
+        risk_tx_i64 (tx, keep - 1);
+    }
     if (!apply)
         return;
-    memmove (ts + 1, ts, (size_t) (keep - 1) * sizeof ts[0]);
+    memmove (ts + 1, ts, (size_t)(keep - 1) * sizeof ts[0]);
     ts[0] = now_ns;
-    *n = keep;
+    *n = (int)keep;
 }
 
 void
@@ -126,6 +127,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
 
     int64_t now = req->now_ns;
     bool held = approved && (kind == RISK_KIND_ENTRY || kind == RISK_KIND_EXIT);
+    bool wrote_version = false; //  the commit leaves the version to these writes
     if (approved) {
         s_window (tx, apply, "risk:ts:orders", view->orders_ts, &view->norders_ts,
                   cfg->max_orders_per_s, now);
@@ -146,11 +148,15 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             risk_tx_pair (tx, "trade_pnl", "0");
         }
         risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + 1);
-        risk_tx_op (tx, "SADD", "risk:positions");
-        risk_tx_str (tx, in->sym);
+        if (!p) {
+            risk_tx_op (tx, "SADD", "risk:positions");
+            risk_tx_str (tx, in->sym);
+        }
         int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0);
         int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0);
         risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_pair_i64 (tx, "version", view->version + 1);
+        wrote_version = true;
         risk_tx_pair_i64 (tx, "units_total", view->units_total + 1);
         risk_tx_pair_i64 (tx, "units_ce", ce);
         risk_tx_pair_i64 (tx, "units_pe", pe);
@@ -303,11 +309,12 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_op (tx, "EXPIRE", "intent:%s", in->intent_id);
         risk_tx_i64 (tx, cfg->intent_ttl_s);
     }
-    risk_tx_event (tx, "risk.decision", req->src);
-    risk_tx_pair (tx, "intent_id", in->intent_id);
-    risk_tx_pair (tx, "verdict", kt_verdict_str (res->verdict));
-    risk_tx_pair_i64 (tx, "qty", res->qty);
-    risk_tx_pair (tx, "reason", res->nreasons ? kt_reason_str (res->reasons[0].code) : "");
-    risk_tx_pair (tx, "sym", in->sym);
-    risk_tx_pair (tx, "kind", risk_kind_str (kind));
+    //  The `events` entry of the decision is the caller's: an audit line nothing waits
+    //  for, written after the reply (risk_core_mark_sent) on the queued connection.
+    if (!wrote_version) {
+        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_pair_i64 (tx, "version", view->version + 1);
+    }
+    if (apply)
+        view->version++;
 }

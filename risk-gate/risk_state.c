@@ -162,8 +162,6 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
             risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
             risk_tx_pair (tx, "realised_week", "0");
         }
-        risk_tx_op (tx, "HDEL", "risk:state");
-        risk_tx_str (tx, "first_mark_min");
         const char *day_keys[] = {"risk:marks",      "risk:ts:orders",  "risk:ts:modifies",
                                   "risk:ts:entries", "risk:ts:rejects", "risk:fills",
                                   "risk:done"};
@@ -334,6 +332,8 @@ risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char
 
 // ---- the periodic mark ---------------------------------------------------------------------
 
+#define S_MARKS_KEPT 60             //  minutes of marks kept before the current one
+
 struct s_mark {
     int64_t now_ns, unrealised;
     risk_price_fn *price;
@@ -356,12 +356,16 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_op (tx, "HSET", "risk:marks");
         risk_tx_i64 (tx, minute);
         risk_tx_i64 (tx, dpnl);
-        int first = -1;
-        for (int m = 0; m < RISK_MINUTES && first < 0; m++)
-            first = v->has_mark[m] ? m : -1;
-        if (first < 0 || minute < first) {
-            risk_tx_op (tx, "HSET", "risk:state");
-            risk_tx_pair_i64 (tx, "first_mark_min", minute);
+        //  Only the rolling hour is ever read (HOURLY_LOSS): older marks go, so the
+        //  account every decision and poll reads stays small all day.
+        bool old = false;
+        for (int m = 0; m < minute - S_MARKS_KEPT; m++) {
+            if (!v->has_mark[m])
+                continue;
+            if (!old)
+                risk_tx_op (tx, "HDEL", "risk:marks");
+            old = true;
+            risk_tx_i64 (tx, m);
         }
         *keep = false;
     }

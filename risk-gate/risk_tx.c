@@ -3,7 +3,8 @@
  *
  *  ARGV of the script: 1 prefix, 2 expected version ('' = any), 3 expected kill switch
  *  ('' = any), 4 intent id whose record makes the commit a duplicate ('' = none), 5
- *  flags ('s': answer the account after the writes, 'n': leave the version alone), then
+ *  flags ('s': answer the account after the writes, 'n': the writes set the version
+ *  themselves, or leave it alone), then
  *  the writes, each as: op, key (without prefix), n, n arguments. The script knows no
  *  rule: it checks, writes, bumps the version. */
 
@@ -22,16 +23,14 @@ const char risk_tx_lua[] =
     "  local a = num(redis.call('HGET', K('risk:kill'), 'active')) ~= 0 and '1' or '0'\n"
     "  if a ~= ARGV[3] then return {'STALE', snapshot()} end\n"
     "end\n"
-    "if ARGV[4] ~= '' then\n"
+    "if ARGV[4] ~= '' and redis.call('HEXISTS', K('intent:' .. ARGV[4]), 'verdict') == 1 then\n"
     "  local p = redis.call('HMGET', K('intent:' .. ARGV[4]), 'verdict', 'qty', 'state',\n"
     "    'coid', 'kind', 'nreasons', 'code1', 'text1', 'code2', 'text2', 'code3', 'text3',\n"
     "    'code4', 'text4', 'code5', 'text5', 'code6', 'text6', 'code7', 'text7', 'code8',\n"
     "    'text8')\n"
-    "  if p[1] then\n"
-    "    local out = {'DUP'}\n"
-    "    for j = 1, 22 do out[j + 1] = p[j] or '' end\n"
-    "    return out\n"
-    "  end\n"
+    "  local out = {'DUP'}\n"
+    "  for j = 1, 22 do out[j + 1] = p[j] or '' end\n"
+    "  return out\n"
     "end\n"
     "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
     "             DEL = 1, EXPIRE = 1, XADD = 1}\n"
@@ -45,7 +44,7 @@ const char risk_tx_lua[] =
     "  i = i + 3 + n\n"
     "end\n"
     "local flags = ARGV[5]\n"
-    "local v = redis.call('HGET', st, 'version') or '0'\n"
+    "local v = ''\n"
     "if not string.find(flags, 'n', 1, true) then\n"
     "  v = tostring(redis.call('HINCRBY', st, 'version', 1))\n"
     "end\n"
@@ -229,7 +228,8 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
         if (risk_view_parse (r->element[2], view, why, whylen) == 0)
             rc = RISK_TX_OK;
     } else if (strcmp (tag, "OK") == 0) {
-        view->version = strtoll (s_el (r, 1), NULL, 10);
+        if (s_el (r, 1)[0]) //  else the writes set it (risk_tx_flags keep_version)
+            view->version = strtoll (s_el (r, 1), NULL, 10);
         rc = RISK_TX_OK;
     } else if (strcmp (tag, "STALE") == 0) {
         if (risk_view_parse (r->element[1], view, why, whylen) == 0)

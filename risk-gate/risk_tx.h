@@ -62,8 +62,8 @@ void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int
                     const char *dup_id);
 
 //  Options of the commit: answer the account after the writes (RISK_TX_OK then parses
-//  it into the view), and leave the version alone (writes no rule reads: operator
-//  fields).
+//  it into the view), and do not move the version (the writes set it themselves, as a
+//  decision does, or touch nothing a rule reads: operator fields).
 void risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
 
 //  Every builder call below does nothing on a NULL tx (a pass that only applies).

@@ -240,6 +240,17 @@ test_trade_life (void **state)
     char ikey[64];
     snprintf (ikey, sizeof ikey, "kt:intent:%s", in.intent_id);
     assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now); //  marked as it is sent
+    //  the decision's events entry, written after the reply with the mark
+    redisReply *ev = s_peek (f, "XREVRANGE kt:events + - COUNT 1");
+    assert_int_equal (ev->elements, 1);
+    redisReply *kv = ev->element[0]->element[1];
+    bool found = false;
+    for (size_t i = 0; i + 1 < kv->elements; i += 2)
+        found = found || (strcmp (kv->element[i]->str, "intent_id") == 0
+                          && strcmp (kv->element[i + 1]->str, in.intent_id) == 0);
+    assert_true (found);
+    assert_string_equal (kv->element[1]->str, "risk.decision");
+    freeReplyObject (ev);
 
     //  The same intent again: the first decision, and no second order.
     struct risk_out again = s_decide (f, &in);

@@ -178,7 +178,12 @@ test_marks (void **state)
     assert_int_equal (F.v.mark[m], 0); //  first look in the minute wins
     assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_MIN, 0, NULL, NULL, &F.v), 0);
     assert_int_equal (F.v.mark[m + 1], -700);
-    assert_int_equal (s_hget ("kt:risk:state", "first_mark_min"), m);
+    //  only the rolling hour is kept: a mark 61 minutes later drops the first two
+    assert_int_equal (
+        risk_state_mark (F.store, &F.ids, t + 62 * KT_NS_PER_MIN, 0, NULL, NULL, &F.v), 0);
+    assert_false (F.v.has_mark[m]);
+    assert_false (F.v.has_mark[m + 1]);
+    assert_true (F.v.has_mark[m + 62]);
     //  a higher equity raises the peak
     assert_int_equal (
         risk_state_mark (F.store, &F.ids, t + 2 * KT_NS_PER_MIN, 123456, NULL, NULL, &F.v), 0);
