@@ -836,33 +836,74 @@ s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
     return rc;
 }
 
-//  exec-gateway's own record of coid (order:<coid>): writes it before it talks to the
-//  broker, so no record means the order never left. Returns 1 found, 0 absent, -1 error.
+//  The EXEC_EVENT kind a book status stands for.
+static kt_exec_kind_t
+s_exec_kind_of (kt_ord_status_t st)
+{
+    switch (st) {
+        case KT_OS_PENDING_SUBMIT:
+            return KT_EXEC_SUBMITTED;
+        case KT_OS_UNRESOLVED:
+            return KT_EXEC_UNRESOLVED;
+        case KT_OS_OPEN:
+            return KT_EXEC_ACCEPTED;
+        case KT_OS_PARTIAL:
+            return KT_EXEC_PARTIAL;
+        case KT_OS_FILLED:
+            return KT_EXEC_FILLED;
+        case KT_OS_CANCELLED:
+            return KT_EXEC_CANCELLED;
+        case KT_OS_REJECTED:
+            return KT_EXEC_REJECTED;
+        case KT_OS_EXPIRED:
+            return KT_EXEC_EXPIRED;
+        default:
+            return KT_EXEC_NONE;
+    }
+}
+
+//  A reason of our own making starts with one of our codes ("STORE_DOWN: ...").
+static bool
+s_our_reason (const char *reason)
+{
+    char code[KT_CODE_LEN];
+    size_t n = strcspn (reason, ":");
+    if (n == 0 || n >= sizeof code || reason[n] != ':')
+        return false;
+    memcpy (code, reason, n);
+    code[n] = '\0';
+    int c = kt_reason_parse (code);
+    return c > 0 && c != KT_R_BROKER;
+}
+
+//  exec-gateway's record of coid in the book (order:<coid>, kt_book): written before it
+//  talks to the broker, so no record means the order never left. The event it stands
+//  for: status, cumulative fill, side, symbol; a rejection not of our own making is the
+//  broker's. Returns 1 found, 0 absent, -1 error.
 static int
 s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
 {
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "order:%s", coid);
-    redisReply *r =
-        kt_store_cmd (self->store, "HMGET %s status filled avg_px avg_price sym side", key);
-    int rc = -1;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
-        rc = 0;
-        if (s_el_str (r, 0)[0]) {
-            memset (ev, 0, sizeof *ev);
-            snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
-            ev->event = kt_exec_kind_parse (s_el_str (r, 0));
-            ev->filled_qty = s_el_i64 (r, 1);
-            ev->avg_px = s_el_i64 (r, 2) ? s_el_i64 (r, 2) : s_el_i64 (r, 3);
-            snprintf (ev->sym, sizeof ev->sym, "%s", s_el_str (r, 4));
-            ev->side = kt_side_parse (s_el_str (r, 5));
-            snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
-            rc = 1;
-        }
-    }
-    if (r)
-        freeReplyObject (r);
-    return rc;
+    struct kt_order_rec rec;
+    char why[160];
+    int rc = kt_book_order_get (self->store, coid, &rec, why, sizeof why);
+    if (rc < 0)
+        kt_log_warn ("risk.book.fail", KT_S ("coid", coid), KT_S ("why", why), KT_END);
+    if (rc != 1)
+        return rc;
+    memset (ev, 0, sizeof *ev);
+    snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
+    ev->event = s_exec_kind_of (rec.status);
+    ev->filled_qty = rec.filled_qty;
+    ev->avg_px = rec.avg_px;
+    snprintf (ev->sym, sizeof ev->sym, "%s", rec.sym);
+    ev->side = rec.side;
+    ev->purpose = rec.purpose;
+    if (ev->event == KT_EXEC_REJECTED)
+        snprintf (ev->reason, sizeof ev->reason, "%s%.100s", s_our_reason (rec.reason)? "":
+                  "BROKER: ", rec.reason);
+    else
+        snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
+    return 1;
 }
 
 //  Fills that came without their side or symbol: apply exec-gateway's record of the

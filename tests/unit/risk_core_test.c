@@ -681,7 +681,7 @@ test_unanswered_sweep (void **state)
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now, &out); //  refresh the view
     //  exec-gateway recorded b as rejected, but its event never reached us
-    freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled 0 sym %s side BUY",
+    freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled_qty 0 sym %s side BUY",
                              b.intent_id, SYM_PE));
     //  not yet past the timeout: nothing
     memset (&out, 0, sizeof out);
@@ -1123,7 +1123,7 @@ test_fill_without_side_refused_whole (void **state)
     //  the broker's record has the side: the sweep settles it from there
     s_hset (f, "kt:order:STOP-1", "status", "FILLED");
     freeReplyObject (
-        s_peek (f, "HSET kt:order:STOP-1 filled 75 avg_px 10000 sym %s side BUY", SYM_CE));
+        s_peek (f, "HSET kt:order:STOP-1 filled_qty 75 avg_px 10000 sym %s side BUY", SYM_CE));
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
@@ -1160,7 +1160,7 @@ test_sweep_recovers_lost_fill (void **state)
     char key[64];
     snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
     freeReplyObject (
-        s_peek (f, "HSET %s status FILLED filled 150 avg_px 10000 sym %s side BUY", key, SYM_CE));
+        s_peek (f, "HSET %s status FILLED filled_qty 150 avg_px 10000 sym %s side BUY", key, SYM_CE));
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
