@@ -247,7 +247,11 @@ test_process (void **state)
     assert_int_equal (cmd.purpose, KT_PURPOSE_EXIT);
     //  heartbeat counters
     assert_int_equal (kt_proc_beat (F.proc), 0);
+    //  the heartbeat is a queued write: the loop sends it
+    for (int i = 0; i < 200 && s_hget ("kt:health:risk-gate", "decisions") < 4; i++)
+        s_pump (1);
     assert_true (s_hget ("kt:health:risk-gate", "decisions") >= 4);
+    assert_true (s_hget ("kt:health:risk-gate", "bad_requests") >= 0);
 }
 
 //  Send topic + body as they are on a REQ socket of its own, and wait for the answer:
