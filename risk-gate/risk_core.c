@@ -567,16 +567,15 @@ risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
         //  be made is counted and retried by the store.
         const struct kt_decision *d = &out->decision;
         char qty[24];
-        snprintf (qty, sizeof qty, "%lld", (long long)d->qty);
-        kt_store_event (self->store,
-                        (const kt_kv_t[]){KT_S ("type", "risk.decision"),
-                                          KT_S ("intent_id", d->intent_id),
-                                          KT_S ("verdict", kt_verdict_str (d->verdict)),
-                                          KT_S ("qty", qty),
-                                          KT_S ("reason", d->nreasons ? d->reasons[0].code : ""),
-                                          KT_S ("sym", out->event_sym),
-                                          KT_S ("kind", risk_kind_str (out->event_kind)),
-                                          KT_S ("src", self->src), KT_END});
+        snprintf (qty, sizeof qty, "%lld", (long long) d->qty);
+        kt_store_event (
+            self->store,
+            (const kt_kv_t[]){KT_S ("type", "risk.decision"), KT_S ("intent_id", d->intent_id),
+                              KT_S ("verdict", kt_verdict_str (d->verdict)), KT_S ("qty", qty),
+                              KT_S ("reason", d->nreasons ? d->reasons[0].code : ""),
+                              KT_S ("sym", out->event_sym),
+                              KT_S ("kind", risk_kind_str (out->event_kind)),
+                              KT_S ("src", self->src), KT_END});
         out->has_event = false;
     }
     for (int i = 0; i < out->nmarks; i++) {
@@ -899,8 +898,8 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
     ev->side = rec.side;
     ev->purpose = rec.purpose;
     if (ev->event == KT_EXEC_REJECTED)
-        snprintf (ev->reason, sizeof ev->reason, "%s%.100s", s_our_reason (rec.reason)? "":
-                  "BROKER: ", rec.reason);
+        snprintf (ev->reason, sizeof ev->reason, "%s%.100s",
+                  s_our_reason (rec.reason) ? "" : "BROKER: ", rec.reason);
     else
         snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
     return 1;

@@ -33,7 +33,7 @@ struct risk_out {
     bool state_changed; //  publish RISK_STATE
     int nalerts;
     struct risk_alert_item alerts[RISK_ALERTS_MAX];
-    bool has_event;             //  the decision's `events` entry, written after the reply
+    bool has_event; //  the decision's `events` entry, written after the reply
     char event_sym[KT_SYM_LEN];
     risk_kind_t event_kind;
 };

@@ -39,9 +39,9 @@ s_window (struct risk_tx *tx, bool apply, const char *key, int64_t *ts, int *n, 
     }
     if (!apply)
         return;
-    memmove (ts + 1, ts, (size_t)(keep - 1) * sizeof ts[0]);
+    memmove (ts + 1, ts, (size_t) (keep - 1) * sizeof ts[0]);
     ts[0] = now_ns;
-    *n = (int)keep;
+    *n = (int) keep;
 }
 
 void

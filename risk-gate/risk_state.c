@@ -332,7 +332,7 @@ risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char
 
 // ---- the periodic mark ---------------------------------------------------------------------
 
-#define S_MARKS_KEPT 60             //  minutes of marks kept before the current one
+#define S_MARKS_KEPT 60 //  minutes of marks kept before the current one
 
 struct s_mark {
     int64_t now_ns, unrealised;

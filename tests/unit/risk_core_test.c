@@ -246,8 +246,8 @@ test_trade_life (void **state)
     redisReply *kv = ev->element[0]->element[1];
     bool found = false;
     for (size_t i = 0; i + 1 < kv->elements; i += 2)
-        found = found || (strcmp (kv->element[i]->str, "intent_id") == 0
-                          && strcmp (kv->element[i + 1]->str, in.intent_id) == 0);
+        found = found || (strcmp (kv->element[i]->str, "intent_id") == 0 &&
+                          strcmp (kv->element[i + 1]->str, in.intent_id) == 0);
     assert_true (found);
     assert_string_equal (kv->element[1]->str, "risk.decision");
     freeReplyObject (ev);
@@ -1159,8 +1159,8 @@ test_sweep_recovers_lost_fill (void **state)
     //  exec-gateway's record says FILLED; the event never came
     char key[64];
     snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
-    freeReplyObject (
-        s_peek (f, "HSET %s status FILLED filled_qty 150 avg_px 10000 sym %s side BUY", key, SYM_CE));
+    freeReplyObject (s_peek (f, "HSET %s status FILLED filled_qty 150 avg_px 10000 sym %s side BUY",
+                             key, SYM_CE));
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);

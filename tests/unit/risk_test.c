@@ -159,7 +159,7 @@ s_tick (int64_t ltp)
     m.u.tick.token = 1001;
     snprintf (m.u.tick.sym, sizeof m.u.tick.sym, SYM);
     m.u.tick.ltp = ltp;
-    m.u.tick.recv_ts_ns = kt_proc_now_ns (F.proc);     //  what freshness is judged on
+    m.u.tick.recv_ts_ns = kt_proc_now_ns (F.proc); //  what freshness is judged on
     assert_int_equal (kt_bus_publish (F.bus, F.md_pub, "md.tick." SYM, &m), 0);
     s_pump (5);
 }
@@ -168,7 +168,7 @@ static int64_t
 s_hget (const char *key, const char *field)
 {
     redisReply *r = redisCommand (F.peek, "HGET %s %s", key, field);
-    int64_t v = r && r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): -1;
+    int64_t v = r && r->type == REDIS_REPLY_STRING ? strtoll (r->str, NULL, 10) : -1;
     if (r)
         freeReplyObject (r);
     return v;
@@ -190,8 +190,7 @@ test_process (void **state)
 
     //  The reconciler agrees (pipeline time of the shared sim clock): ACTIVE.
     int64_t now = kt_proc_now_ns (F.proc);
-    freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state recon_ok_ns %lld",
-                                   (long long) now));
+    freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now));
     assert_int_equal (s_state_seen (100), KT_STATE_ACTIVE);
 
     s_tick (10000);
@@ -395,7 +394,7 @@ test_binary_sigterm (void **state)
                       F.srv->port, pid, pid, pid, pid, pid, pid);
     assert_int_equal (write (fd, text, (size_t) n), (ssize_t) n);
     close (fd);
-    const char *args[] = { "-c", cfgpath, NULL };
+    const char *args[] = {"-c", cfgpath, NULL};
     kt_testproc_t *p = kt_testproc_start ("risk-gate", args, NULL);
     if (!p)
         unlink (cfgpath);
@@ -412,7 +411,7 @@ test_binary_sigterm (void **state)
     assert_true (kt_testproc_elapsed_ms (p) - t0 <= 2000);
     kt_testproc_destroy (&p);
     unlink (cfgpath);
-    const char *names[] = { "md", "risk", "risk_pub", "exec", "exec_pub", "alerts" };
+    const char *names[] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
     for (int i = 0; i < 6; i++) {
         char path[64];
         snprintf (path, sizeof path, "/tmp/rtb-%d-%s", pid, names[i]);
@@ -461,8 +460,8 @@ s_setup (void **state)
     F.state_sub = kt_bus_connect (F.bus, "risk_pub", ZMQ_SUB);
     kt_bus_subscribe (F.bus, F.state_sub, "risk.");
     F.client = kt_bus_client_new (F.bus, F.loop, "risk", 2000, 1, s_on_reply, NULL);
-    s_pump (20);                        //  let the connections settle
-    return F.exec_router && F.exec_pub && F.md_pub && F.client? 0: -1;
+    s_pump (20); //  let the connections settle
+    return F.exec_router && F.exec_pub && F.md_pub && F.client ? 0 : -1;
 }
 
 static int
