@@ -302,7 +302,7 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     risk_t *self = arg;
-    if (max < 17)
+    if (max < 18)
         return 0;
     const struct risk_counters *c = risk_core_counters (self->core);
     const struct risk_view *v = risk_core_view (self->core);
@@ -324,6 +324,7 @@ s_counters (kt_kv_t *out, int max, void *arg)
     out[n++] = KT_I ("instruments", self->instr ? (int64_t) kt_instr_count (self->instr) : 0);
     out[n++] = KT_I ("units", v->units_total);
     out[n++] = KT_I ("bad_requests", self->rejects);
+    out[n++] = KT_I ("redecided", c->redecided);
     return n;
 }
 

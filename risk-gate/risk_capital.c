@@ -482,7 +482,8 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const st
 {
     const struct kt_intent *in = req->intent;
     struct risk_reserve_req rr = {in, req->coid, req->itype, req->now_ns, req->src};
-    for (int attempt = 0; attempt < RISK_DECIDE_TRIES; attempt++) {
+    int redecided = 0;
+    for (int attempt = 0; attempt < RISK_DECIDE_TRIES; attempt++, redecided++) {
         if (!view->loaded || view->overflow) {
             snprintf (why, whylen, "%s",
                       view->overflow ? "book larger than risk-gate holds" : "account not loaded");
@@ -501,6 +502,7 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const st
         risk_tx_rc_t rc = risk_tx_commit (store, ids->commit, tx, view, &dup, why, whylen);
         if (rc == RISK_TX_OK) {
             risk_reserve_build (view, cfg, &rr, &res, NULL, true, out);
+            out->redecided = redecided;
             return 0;
         }
         if (rc == RISK_TX_STALE)

@@ -21,6 +21,7 @@ struct risk_decided {
     char coid[KT_ID_LEN];
     int nreasons;
     struct risk_reason reasons[KT_REASONS_MAX];
+    int redecided; //  times the account moved and the rules ran again
 };
 
 //  Script ids in one store, from risk_capital_register.

@@ -475,6 +475,8 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
         rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, self->view, self->tx,
                                   &d, why, sizeof why);
         attempted = rc == -1; //  -2: nothing was applied
+        if (rc == 0)
+            self->counters.redecided += d.redecided;
         s_store_result (self, rc != -1, why, out);
         if (rc != 0)
             kt_log_warn ("risk.decide.fail", KT_S ("intent_id", in->intent_id), KT_S ("why", why),

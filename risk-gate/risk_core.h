@@ -103,6 +103,7 @@ void risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out);
 struct risk_counters {
     int64_t decisions, approved, reduced, blocked, halts, duplicates, store_down;
     int64_t exec_events, fills, ticks, unresolved;
+    int64_t redecided; //  decisions made again because the account moved under them
 };
 const struct risk_counters *risk_core_counters (const risk_core_t *self);
 

@@ -81,7 +81,7 @@ struct sim {
     struct risk_view *pre, *post, *a, *b;
     //  what happened, printed at the end
     int64_t n_steps, n_decisions, n_approved, n_reduced, n_blocked, n_halts, n_fills, n_reducing,
-        n_restarts, n_dups, n_cross;
+        n_restarts, n_dups, n_cross, n_redecided;
 };
 
 static struct sim *S;
@@ -400,7 +400,9 @@ s_decide (int c, const struct kt_intent *in, bool dup)
 
     struct risk_out out;
     memset (&out, 0, sizeof out);
+    int64_t redecided = risk_core_counters (core)->redecided;
     risk_core_decide (core, in, S->now, &out);
+    S->n_redecided += risk_core_counters (core)->redecided - redecided;
     //  As risk-gate does: the answer, then the sent marks, then the commands leave.
     if (risk_core_mark_sent (core, &out, S->now) != 0)
         s_fail ("sent mark of %s failed", in->intent_id);
@@ -882,17 +884,19 @@ test_random_sequences (void **state)
     fprintf (stderr,
              "property: %d sequences, %lld steps, %lld decisions (%lld approved, %lld reduced, "
              "%lld blocked, %lld halts), %lld risk-reducing, %lld duplicates, %lld fills, "
-             "%lld restarts\n",
+             "%lld restarts, %lld decided again on a moved account\n",
              NSEQ, (long long) S->n_steps, (long long) S->n_decisions, (long long) S->n_approved,
              (long long) S->n_reduced, (long long) S->n_blocked, (long long) S->n_halts,
              (long long) S->n_reducing, (long long) S->n_dups, (long long) S->n_fills,
-             (long long) S->n_restarts);
-    //  The sequences must have reached the interesting places.
+             (long long) S->n_restarts, (long long) S->n_redecided);
+    //  The sequences must have reached the interesting places, the version check among
+    //  them: the other instance moved the account under a decision.
     assert_true (S->n_approved > 500);
     assert_true (S->n_blocked > 500);
     assert_true (S->n_reduced > 20);
     assert_true (S->n_fills > 500);
     assert_true (S->n_restarts > 20);
+    assert_true (S->n_redecided > 20);
 }
 
 //  Two instances racing for the last slot and the last rupee: whatever the interleaving,
