@@ -4,7 +4,7 @@
  *  view and the unrealised P&L. Used twice: by the rule check for every entry (so an
  *  entry that meets a tripped breaker is refused with HALT), and by the core on every
  *  poll and fill (so a loss limit halts trading when prices move, not only when the
- *  strategy next asks). The Lua decide script mirrors these rules. Pure. */
+ *  strategy next asks). Pure. */
 
 #include "risk.h"
 

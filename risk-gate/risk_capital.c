@@ -1,19 +1,21 @@
-/*  risk_capital - the capital reservation: the account rules and the reservation of
- *  capital and position slots in ONE Lua script (decide), and the conversion or release
- *  of reservations by EXEC_EVENTs (exec), both run with EVALSHA.
+/*  risk_capital - the decision and the account scripts: the account rules in C on the
+ *  view, committed with one versioned EVALSHA (risk_tx); the snapshot that reads the
+ *  account; the conversion or release of reservations by EXEC_EVENTs (exec); and the
+ *  settling of decisions whose outcome is unknown (resolve).
  *
  *  Design overview. Redis holds the truth (keys under the prefix, see docs/risk-gate.md):
  *  risk:state and capital hashes, risk:kill, one risk:pos:<sym> hash per symbol with a
  *  position or a pending entry (set risk:positions), one intent:<id> hash per decided
  *  intent (open reservations in set risk:open), rate windows as lists of ns timestamps
  *  (newest first, trimmed to their limit: only the newest `limit` can decide a limit),
- *  per-minute P&L marks, and the `events` stream. A script runs alone in Redis, so two
- *  risk-gate instances (or two quick intents) can never both take the last slot.
+ *  per-minute P&L marks, and the `events` stream. A script runs alone in Redis and the
+ *  commit applies only on the account version the rules read, so two risk-gate
+ *  instances (or two quick intents) can never both take the last slot.
  *  Numbers cross as decimal strings; Lua numbers are doubles, exact to 2^53, which holds
  *  every paise amount (capital is bounded in risk_cfg) but not ns timestamps: those are
  *  compared as (seconds, nanoseconds) pairs cut from the strings, never as numbers, and
- *  integer divisions go through an exact floor (idiv) matching risk_pnl_muldiv. The C
- *  twin of the rules is risk_check.c; the property test holds them to the same answers. */
+ *  integer divisions go through an exact floor (idiv) matching risk_pnl_muldiv. No rule
+ *  runs in Lua: they are risk_check.c's. */
 
 #include <stdio.h>
 #include <stdlib.h>

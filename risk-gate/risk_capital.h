@@ -10,7 +10,7 @@
 #include "risk_check.h"
 #include "risk_tx.h"
 
-//  What the decide script answered.
+//  What a decision answered.
 struct risk_decided {
     kt_verdict_t verdict;
     int64_t qty;

@@ -5,9 +5,8 @@
  *  run in table order and every failing rule adds a reason; the verdict is the worst
  *  outcome (APPROVE < REDUCE < BLOCK < HALT). A REDUCE lowers the quantity the later
  *  rules see. Local rules read only the intent, the instrument, the last price and the
- *  clock; account rules read shared state and are the C twin of the Lua decide script
- *  (risk_capital.c), which re-runs them atomically with the reservation. The property
- *  test checks that both agree. Risk-reducing orders (EXIT, STOP, CANCEL, FLATTEN and a
+ *  clock; account rules read the account (the view), and a decision is committed only
+ *  on the account version they read (risk_capital_decide, risk_tx). Risk-reducing orders (EXIT, STOP, CANCEL, FLATTEN and a
  *  MODIFY of anything but an open entry) get only the sanity rules (BAD_INTENT,
  *  INSTRUMENT, LOT, TICK) and the exit cap: they are never blocked for exposure, loss,
  *  rate or state. */
@@ -536,7 +535,7 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
     return KT_VERDICT_BLOCK;
 }
 
-// ---- account rules (mirrored by the Lua decide script) ---------------------------------
+// ---- account rules ---------------------------------------------------------------------
 
 static kt_verdict_t
 s_kill (struct s_eval *e, char *text, size_t len)

@@ -60,9 +60,9 @@ void risk_check_local (const struct risk_cfg *cfg, const struct kt_intent *in, r
                        struct risk_result *out);
 
 //  The account rules (KILL .. MARGIN_BUFFER, the exit cap) on top of *res, which holds
-//  the local result; itype is the instrument's option type (per-type MAX_POS). These
-//  are the rules the Lua decide script runs atomically; this is their C twin, for
-//  tests, tools and backtests. A BLOCK or HALT sets qty and cost to 0.
+//  the local result; itype is the instrument's option type (per-type MAX_POS). The one
+//  implementation: risk-gate commits its result (risk_capital_decide), tools and the
+//  backtest call it directly. A BLOCK or HALT sets qty and cost to 0.
 void risk_check_account (const struct risk_view *view, const struct risk_cfg *cfg,
                          const struct kt_intent *in, kt_itype_t itype, int64_t now_ns,
                          int64_t unrealised, struct risk_result *res);

@@ -69,6 +69,9 @@ struct risk_core {
     int nunmarked;
     char settle[S_SETTLE][KT_ID_LEN]; //  to settle from exec-gateway's order record
     int nsettle;
+    bool halt_held; //  an operator's halt not yet written to Redis
+    char halt_by[KT_SRC_LEN];
+    char halt_why[KT_TEXT_LEN];
     struct risk_result as_entry; //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
     struct risk_tx *tx; //  scratch of the decision's commit
@@ -338,7 +341,7 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
     } else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
         kt_itype_t it = KT_ITYPE_OTHER;
         risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
-        //  The decide script would add this exit (or a modified exit's growth) to the
+        //  A committed decision would add this exit (or a modified exit's growth) to the
         //  cover; offline, the last known book must carry it, or a second exit passes the
         //  cap and flips the position.
         const char *sym = in->sym;
@@ -429,12 +432,61 @@ s_unmarked_take (risk_core_t *self, const char *coid)
     return false;
 }
 
+//  Write a held operator halt: the kill switch, then HALTED with the halt's commands.
+//  Stays held (entries refused) until both are in Redis.
+static void
+s_halt_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->halt_held)
+        return;
+    if (risk_state_kill (self->store, &self->ids, self->halt_why, self->halt_by, now_ns,
+                         self->view) != 0) {
+        s_store_result (self, false, kt_store_errstr (self->store), out);
+        return;
+    }
+    char text[KT_TEXT_LEN];
+    snprintf (text, sizeof text, "kill switch: %.100s", self->halt_why);
+    s_halt (self, KT_R_KILL, text, now_ns, out);
+    if (self->view->state == KT_STATE_HALTED)
+        self->halt_held = false;
+}
+
+//  The operator's halt over the socket (tradectl halt while Redis may be down): held at
+//  once (entries refused from now on), written to Redis now or as soon as it answers.
+static void
+s_decide_halt (risk_core_t *self, const struct kt_intent *in, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->halt_held) {
+        self->halt_held = true;
+        snprintf (self->halt_by, sizeof self->halt_by, "%s", in->strategy[0] ? in->strategy : "?");
+        snprintf (self->halt_why, sizeof self->halt_why, "halt by %s over risk-gate's socket (%s)",
+                  self->halt_by, in->intent_id);
+        kt_log_error ("risk.halt.held", KT_S ("intent_id", in->intent_id),
+                      KT_S ("by", self->halt_by), KT_END);
+    }
+    if (self->started)
+        s_halt_flush (self, now_ns, out);
+    struct kt_decision *d = &out->decision;
+    memset (d, 0, sizeof *d);
+    snprintf (d->intent_id, sizeof d->intent_id, "%s", in->intent_id);
+    d->verdict = KT_VERDICT_HALT;
+    d->nreasons = 1;
+    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s", kt_reason_str (KT_R_KILL));
+    snprintf (d->reasons[0].text, sizeof d->reasons[0].text, "%.90s%s", self->halt_why,
+              self->halt_held ? ": held until Redis answers" : "");
+    d->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
+}
+
 void
 risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
                   struct risk_out *out)
 {
     self->counters.decisions++;
     out->has_decision = true;
+    if (in->purpose == KT_PURPOSE_HALT) {
+        s_decide_halt (self, in, now_ns, out);
+        return;
+    }
 
     struct risk_market mkt = {s_instr (self, in->sym), self->instr != NULL, 0, 0};
     risk_prices_get (self->prices, in->sym, &mkt.ltp, &mkt.ltp_ns);
@@ -467,6 +519,22 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     }
     if (!self->started)
         risk_core_start (self, now_ns, out);
+    if (self->halt_held && self->started)
+        s_halt_flush (self, now_ns, out);
+    risk_kind_t kind_now = risk_check_kind (self->view, in);
+    if (self->halt_held && (kind_now == RISK_KIND_ENTRY || kind_now == RISK_KIND_MODIFY_ENTRY)) {
+        //  An operator's halt not yet in Redis still refuses every entry.
+        struct kt_decision *hd = &out->decision;
+        memset (hd, 0, sizeof *hd);
+        snprintf (hd->intent_id, sizeof hd->intent_id, "%s", in->intent_id);
+        hd->verdict = KT_VERDICT_HALT;
+        hd->nreasons = 1;
+        snprintf (hd->reasons[0].code, sizeof hd->reasons[0].code, "%s", kt_reason_str (KT_R_KILL));
+        snprintf (hd->reasons[0].text, sizeof hd->reasons[0].text, "%.100s (held)", self->halt_why);
+        hd->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
+        self->counters.blocked++;
+        return;
+    }
     if (self->started && self->view->loaded && !self->view->overflow) {
         struct risk_decide_req req = {
             in,       in->intent_id, mkt.instr ? mkt.instr->itype : KT_ITYPE_OTHER,
@@ -756,6 +824,7 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         self->npending -= done;
     }
     s_unknown_flush (self, now_ns, out);
+    s_halt_flush (self, now_ns, out);
     s_note_state (self, out);
     if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0 &&
         v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {

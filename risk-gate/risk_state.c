@@ -330,6 +330,37 @@ risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char
     return rc;
 }
 
+struct s_kill {
+    const char *reason, *by;
+    int64_t now_ns;
+};
+
+static bool
+s_kill (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    (void) keep;
+    const struct s_kill *a = arg;
+    if (v->kill)
+        return false;
+    risk_tx_op (tx, "HSET", "risk:kill");
+    risk_tx_pair (tx, "active", "1");
+    risk_tx_pair (tx, "reason", a->reason);
+    risk_tx_pair (tx, "by", a->by);
+    risk_tx_pair_i64 (tx, "since_ns", a->now_ns);
+    risk_tx_event (tx, "risk.kill", a->by);
+    risk_tx_pair (tx, "reason", a->reason);
+    return true;
+}
+
+int
+risk_state_kill (kt_store_t *store, const struct risk_scripts *ids, const char *reason,
+                 const char *by, int64_t now_ns, struct risk_view *view)
+{
+    struct s_kill a = {reason, by, now_ns};
+    return s_run (store, ids, s_kill, &a, NULL, view);
+}
+
 // ---- the periodic mark ---------------------------------------------------------------------
 
 #define S_MARKS_KEPT 60 //  minutes of marks kept before the current one

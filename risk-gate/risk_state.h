@@ -52,4 +52,10 @@ int risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const 
 void risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *text,
                          int64_t now_ns, const char *src, struct risk_tx *tx);
 
+//  Set the kill switch (risk:kill active 1, reason, by, since_ns; `events` risk.kill),
+//  as tradectl halt does, for a halt risk-gate was asked to hold. Nothing when it is set
+//  already. Refreshes *view. 0 or -1.
+int risk_state_kill (kt_store_t *store, const struct risk_scripts *ids, const char *reason,
+                     const char *by, int64_t now_ns, struct risk_view *view);
+
 #endif

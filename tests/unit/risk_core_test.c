@@ -1176,6 +1176,70 @@ test_sweep_recovers_lost_fill (void **state)
     assert_int_equal (out.decision.qty, 150);
 }
 
+//  tradectl's halt over risk-gate's socket (purpose HALT): answered HALT; with Redis up
+//  the kill switch is set and trading HALTs at once; with Redis down risk-gate holds
+//  the halt (entries refused) and writes both when Redis is back.
+static void
+test_halt_intent (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent h;
+    memset (&h, 0, sizeof h);
+    snprintf (h.intent_id, sizeof h.intent_id, "H-1");
+    snprintf (h.strategy, sizeof h.strategy, "tradectl");
+    h.purpose = KT_PURPOSE_HALT;
+    struct risk_out out = s_decide (f, &h);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    assert_string_equal (out.decision.reasons[0].code, "KILL");
+    assert_int_equal (out.decision.state, KT_STATE_HALTED);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    assert_int_equal (s_hget (f, "kt:risk:kill", "active"), 1);
+    bool cancel = false;
+    for (int i = 0; i < out.ncmds; i++)
+        cancel = cancel || out.cmds[i].action == KT_ACTION_CANCEL_ALL;
+    assert_true (cancel);
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    out = s_decide (f, &in);
+    assert_true (out.decision.verdict >= KT_VERDICT_BLOCK);
+}
+
+static void
+test_halt_intent_while_redis_down (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    struct kt_intent h;
+    memset (&h, 0, sizeof h);
+    snprintf (h.intent_id, sizeof h.intent_id, "H-2");
+    snprintf (h.strategy, sizeof h.strategy, "tradectl");
+    h.purpose = KT_PURPOSE_HALT;
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, &h, f->now, &out);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    //  held: an entry is refused for the halt, not only for the outage
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, &in, f->now, &out);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    assert_string_equal (out.decision.reasons[0].code, "KILL");
+
+    assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    f->now += 10 * KT_NS_PER_SEC;
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    redisFree (f->peek); //  the restart closed it
+    f->peek = kt_testredis_connect (f->srv);
+    assert_int_equal (s_hget (f, "kt:risk:kill", "active"), 1);
+    assert_non_null (strstr (risk_core_view (f->core)->reason, "KILL"));
+}
+
 int
 main (void)
 {
@@ -1201,6 +1265,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_rejects_only_broker_entries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fill_without_side_refused_whole, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sweep_recovers_lost_fill, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_halt_intent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_halt_intent_while_redis_down, s_setup_aof,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
