@@ -390,9 +390,11 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         //  Only the rolling hour is ever read (HOURLY_LOSS): older marks go, so the
         //  account every decision and poll reads stays small all day.
         bool old = false;
-        for (int m = 0; m < minute - S_MARKS_KEPT; m++) {
+        int dropped = 0; //  a backlog (marks of a whole day) goes over a few minutes
+        for (int m = 0; m < minute - S_MARKS_KEPT && dropped < 240; m++) {
             if (!v->has_mark[m])
                 continue;
+            dropped++;
             if (!old)
                 risk_tx_op (tx, "HDEL", "risk:marks");
             old = true;

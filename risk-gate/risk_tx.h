@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include "kt.h"
 
-#define RISK_TX_ARGS 192  //  argument slots (ops, keys, fields, values)
-#define RISK_TX_BUF 12288 //  bytes of argument text
+#define RISK_TX_ARGS 1024 //  argument slots (ops, keys, fields, values): a mark of 64 positions
+#define RISK_TX_BUF 32768 //  bytes of argument text
 
 struct risk_view;
 

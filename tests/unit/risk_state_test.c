@@ -163,6 +163,40 @@ test_daily_reset (void **state)
     assert_int_equal (F.v.week_start_ns, kt_ist_ns (2025, 12, 1, 0, 0, 0));
 }
 
+static bool
+s_price_all (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
+{
+    (void) arg;
+    (void) sym;
+    *px = 10000;
+    *ts_ns = 1;
+    return true;
+}
+
+//  A mark with the book full (64 positions, each priced) and a backlog of a day's marks
+//  (as an older build kept them) still commits; the backlog goes a few hundred at a time.
+static void
+test_marks_big (void **state)
+{
+    (void) state;
+    s_roll (s_at (24, 9, 0), true);
+    for (int i = 0; i < RISK_POS_MAX; i++) {
+        s_cmd ("HSET kt:risk:pos:S%d sym S%d itype CE qty 75 basis 750000 cost 750000", i, i);
+        s_cmd ("SADD kt:risk:positions S%d", i);
+    }
+    for (int m = 0; m < 900; m++)
+        s_cmd ("HSET kt:risk:marks %d %d", m, -m);
+    int64_t t = s_at (24, 15, 29);
+    assert_int_equal (risk_state_mark (F.store, &F.ids, t, 0, s_price_all, NULL, &F.v), 0);
+    assert_int_equal (F.v.npos, RISK_POS_MAX);
+    assert_int_equal (s_hget ("kt:risk:pos:S63", "last_px"), 10000);
+    int kept = 0;
+    for (int m = 0; m < RISK_MINUTES; m++)
+        kept += F.v.has_mark[m];
+    assert_int_equal (kept, 900 - 240 + 1);
+    assert_true (F.v.has_mark[risk_pnl_minute (t)]);
+}
+
 static void
 test_marks (void **state)
 {
@@ -261,6 +295,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_halt_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_daily_reset, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_marks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_marks_big, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_session, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup, s_teardown),
     };
