@@ -60,6 +60,7 @@ struct t {
     kt_proc_t *peer;
     void *md;
     void *router;
+    kt_clock_t *clock; //  the pipeline's shared clock, once a process made it
     struct kt_intent got[32];
     int ngot;
     int64_t t0;
@@ -301,6 +302,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
+    kt_clock_destroy (&s_t.clock);
     kt_proc_destroy (&s_t.peer);
     kt_testhttp_destroy (&s_t.http);
     kt_testredis_stop (&s_t.redis);
@@ -324,6 +326,9 @@ s_publish_tick (int64_t ltp)
     m.u.tick.bid = ltp - 5;
     m.u.tick.ask = ltp + 5;
     m.u.tick.volume = 1000;
+    //  risk-gate wants a fresh tick: timed on the pipeline's clock
+    m.u.tick.recv_ts_ns = s_t.clock ? kt_clock_now_ns (s_t.clock) : 0;
+    m.u.tick.exch_ts_ns = m.u.tick.recv_ts_ns;
     assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, "md.tick." CE_SYM, &m), 0);
 }
 
@@ -652,13 +657,11 @@ test_pipeline_with_risk_gate (void **state)
     kt_testproc_t *risk = s_run ("risk-gate", s_t.cfg_pipe, "proc.start", true);
     kt_testproc_t *exec = s_run ("exec-gateway", s_t.cfg_pipe, "proc.start", true);
     //  the reconciler's agreement, at the pipeline's now
-    kt_store_t *st = kt_proc_store (s_t.peer);
-    kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
-    assert_non_null (clock);
+    s_t.clock = kt_proc_shared_clock (kt_proc_store (s_t.peer), NULL);
+    assert_non_null (s_t.clock);
     r = redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
-                      (long long) kt_clock_now_ns (clock));
+                      (long long) kt_clock_now_ns (s_t.clock));
     freeReplyObject (r);
-    kt_clock_destroy (&clock);
     bool active = false;
     for (int i = 0; i < 250 && !active; i++) {
         s_publish_tick (15100);
