@@ -249,6 +249,16 @@ s_on_resp (const kt_http_resp_t *r, void *arg)
         snprintf (err, sizeof err, "HTTP %ld", r->status);
     else
         n = strat_warm_parse (r->body, r->body_len, token, buf, S_RESP_MAX, err, sizeof err);
+    int32_t open_at = -1; //  the index's first bar of the session
+    const struct strat_params *p = &strat_cfg_of (self->s)->p;
+    for (int i = 0; self->next == 0 && i < n && open_at < 0; i++)
+        if ((buf[i].ts - self->day_ns) / S_NS_MIN >= strat_hhmm_minutes (p->day_start))
+            open_at = i;
+    if (self->next == 0 && n >= 0 && open_at < 0) {
+        //  Without the day's first index bar the universe is unknown: fail closed.
+        snprintf (err, sizeof err, "no index candle of today's session yet");
+        n = -1;
+    }
     if (n < 0) {
         kt_log_warn ("strat.warm.fetch", KT_I ("token", token), KT_I ("try", self->tries + 1),
                      KT_S ("why", err), KT_END);
@@ -268,18 +278,9 @@ s_on_resp (const kt_http_resp_t *r, void *arg)
     }
     self->tries = 0;
     s_add_bars (self, buf, n);
-    if (self->next == 0) {
-        //  The index: its first bar of the session sets the universe.
-        const struct strat_params *p = &strat_cfg_of (self->s)->p;
-        int start = strat_hhmm_minutes (p->day_start);
-        for (int i = 0; i < n; i++) {
-            if ((buf[i].ts - self->day_ns) / S_NS_MIN < start)
-                continue;
-            self->ntok = 1 + strat_warm_universe (strat_instr (self->s), p, self->day, buf[i].open,
-                                                  self->tok + 1, S_TOK_MAX - 1);
-            break;
-        }
-    }
+    if (self->next == 0) //  the index: its first bar of the session sets the universe
+        self->ntok = 1 + strat_warm_universe (strat_instr (self->s), p, self->day,
+                                              buf[open_at].open, self->tok + 1, S_TOK_MAX - 1);
     self->next++;
     s_schedule (self, self->next < self->ntok ? S_GAP_MS : 0);
 }
