@@ -44,13 +44,6 @@ s_rs (int64_t paise, char *buf, size_t len)
     return buf;
 }
 
-static const char *
-s_sym (const kt_instr_table_t *instr, uint32_t token)
-{
-    const struct kt_instr *in = instr ? kt_instr_by_token (instr, token) : NULL;
-    return in ? in->sym : "?";
-}
-
 void
 strat_state_render (strat_core_t *core, const kt_instr_table_t *instr, const struct strat_map *m,
                     const struct strat_cfg *cfg, const struct strat_counts *c, int64_t now_ns,
@@ -111,19 +104,24 @@ strat_state_render (strat_core_t *core, const kt_instr_table_t *instr, const str
             snprintf (best, blen, "%s %lld@%s", o->sym, (long long) o->qty,
                       s_rs (o->trigger, a, sizeof a));
     }
-    if (!instr || !v.expiry)
+    if (!instr || !v.expiry || v.atm <= 0)
         return;
-    size_t n = kt_instr_count (instr);
-    for (size_t i = 0; i < n; i++) {
-        const struct kt_instr *in = kt_instr_at (instr, i);
-        if (in->expiry != v.expiry || (in->itype != KT_ITYPE_CE && in->itype != KT_ITYPE_PE))
-            continue;
-        struct strat_base_cand cd;
-        strat_base_cand (st, in->token, &cd);
-        if (!cd.valid)
-            continue;
-        rec->candidates++;
-        s_append (rec->cands, sizeof rec->cands, "%s %s/%s", s_sym (instr, in->token),
-                  s_rs (cd.low, a, sizeof a), s_rs (cd.high, b, sizeof b));
+    //  The day's universe by lookup (the instruments file holds the whole exchange).
+    const struct strat_params *p = &cfg->p;
+    for (int64_t k = -p->strikes_each_side; k <= p->strikes_each_side; k++) {
+        for (int t = 0; t < 2; t++) {
+            const struct kt_instr *in =
+                kt_instr_option (instr, p->underlying, v.expiry, v.atm + k * p->strike_step,
+                                 t == 0 ? KT_ITYPE_CE : KT_ITYPE_PE);
+            struct strat_base_cand cd;
+            if (!in)
+                continue;
+            strat_base_cand (st, in->token, &cd);
+            if (!cd.valid)
+                continue;
+            rec->candidates++;
+            s_append (rec->cands, sizeof rec->cands, "%s %s/%s", in->sym,
+                      s_rs (cd.low, a, sizeof a), s_rs (cd.high, b, sizeof b));
+        }
     }
 }
