@@ -5,14 +5,14 @@
  *  and goes to the pure core exactly as the backtest's engine gives it: ticks at once,
  *  final bars at once, and on_timer(minute close) once the minute's bars are in (a bar
  *  of a later minute arrived, or strategy.bar_grace_ms of wall time passed since the
- *  minute's last bar). The core's intents become ORDER_INTENTs sent through the lazy-pirate client
- *  (never blocking); decisions and EXEC_EVENTs of our orders come back as core events
- *  (strat_map.c). Every intent and decision is appended to `events` (type strat) and
- *  the strat:state hash is rewritten after each minute close, decision and execution,
- *  with queued writes only. The one synchronous Redis call is the INCRBY that reserves
- *  a block of intent ids (once per STRAT_IDS_BLOCK intents); start-up warm-up and
- *  recovery (strat_warm.c) read Redis and Kite before trading begins. No allocation
- *  per message. */
+ *  minute's last bar). The core's intents become ORDER_INTENTs sent through the
+ *  lazy-pirate client (never blocking); decisions and EXEC_EVENTs of our orders come
+ *  back as core events (strat_map.c). Every intent and decision is appended to `events`
+ *  (type strat) and the strat:state hash is rewritten after each minute close, decision
+ *  and execution, with queued writes only. The one synchronous Redis call is the INCRBY
+ *  that reserves a block of intent ids (once per STRAT_IDS_BLOCK intents); start-up
+ *  warm-up and recovery (strat_warm.c) read Redis and Kite before trading begins. No
+ *  allocation, Redis call or log line per tick. */
 
 #include "strat.h"
 #include "strat_warm.h"
