@@ -511,6 +511,42 @@ test_entries_held_while_halted (void **state)
     kt_testctx_stop (&t);
 }
 
+//  Kite's historical endpoint failing: the strategy retries and never trades on a day it
+//  has not seen (no strat:state with warm = 1, no intent).
+static void
+test_warm_up_fails_closed (void **state)
+{
+    (void) state;
+    kt_testhttp_t *http = kt_testhttp_new ();
+    assert_non_null (http);
+    assert_int_equal (
+        kt_testhttp_route (http, "GET", "/instruments/historical/256265/minute", 503,
+                           "application/json",
+                           "{\"status\":\"error\",\"error_type\":\"NetworkException\"}"),
+        0);
+    assert_int_equal (kt_testhttp_start (http), 0);
+    char url[128];
+    kt_testhttp_url (http, url, sizeof url, "");
+    kt_testctx_t t;
+    s_start_at (&t, "stratfail", "09:22", url);
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    s_ngot = 0;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    for (int i = 0; i < 500 && kt_testhttp_count (http) < 3; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_true (kt_testhttp_count (http) >= 3); //  retried, paced
+    char buf[64];
+    assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "");
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    assert_string_equal (kt_testctx_hget (&t, "kt:health:strategy", "warm", buf, sizeof buf), "0");
+    assert_int_equal (s_ngot, 0);
+    strat_destroy (&s); //  with a request maybe in flight
+    kt_testctx_stop (&t);
+    kt_testhttp_destroy (&http);
+}
+
 int
 main (void)
 {
@@ -520,6 +556,7 @@ main (void)
         cmocka_unit_test (test_recovery_without_candles),
         cmocka_unit_test (test_warm_up_finds_the_entry),
         cmocka_unit_test (test_entries_held_while_halted),
+        cmocka_unit_test (test_warm_up_fails_closed),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
