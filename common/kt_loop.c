@@ -393,6 +393,21 @@ kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg)
     return 0;
 }
 
+void
+kt_loop_hooks_end (kt_loop_t *self, void *arg)
+{
+    int n = 0;
+    for (int i = 0; i < self->hook_count; i++)
+        if (self->hooks[i].arg != arg)
+            self->hooks[n++] = self->hooks[i];
+    self->hook_count = n;
+    n = 0;
+    for (int i = 0; i < self->cap_count; i++)
+        if (self->caps[i].arg != arg)
+            self->caps[n++] = self->caps[i];
+    self->cap_count = n;
+}
+
 // ---- signals -------------------------------------------------------------------------
 
 static void

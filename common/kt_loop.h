@@ -85,6 +85,11 @@ int
 int
     kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg);
 
+//  Remove every before-sleep hook and wait cap registered with arg (an adapter being
+//  freed). Not from inside one of those hooks. Safe if none matches.
+void
+    kt_loop_hooks_end (kt_loop_t *self, void *arg);
+
 //  Ask the loop to stop after the current dispatch (from a handler or a test).
 void
     kt_loop_stop (kt_loop_t *self);
