@@ -618,6 +618,13 @@ s_step (md_t *self)
         struct kt_instr_cache_cfg icfg;
         kt_instr_cache_from_cfg (cfg, kt_proc_now_ns (self->proc), &icfg);
         self->instr = kt_instr_cache_load (&icfg, err, sizeof err);
+        if (!self->instr && strstr (err, "status 403")) {
+            //  TokenException: the session is dead, retrying cannot help.
+            kt_log_error ("md.instruments", KT_S ("why", err), KT_END);
+            self->st.session_refused = true;
+            s_session_invalid (self, 403, "REST /instruments answered 403");
+            return;
+        }
         if (!self->instr) {
             kt_log_error ("md.instruments", KT_S ("why", err), KT_END);
             kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.instruments",

@@ -260,13 +260,9 @@ md_bar_tick (md_bar_t *self, uint32_t token, int64_t ts_ns, int64_t ltp, int64_t
         return -1;
     }
     int64_t min = s_floor_div (ts_ns, KT_NS_PER_MIN);
-    //  A tick of a minute already closed (by the clock or by a later tick) is folded
-    //  into the bar still open: a final bar is never published twice.
+    //  A tick of a minute already closed for its instrument (by the clock or by a later
+    //  tick) is folded into the bar still open: a final bar is never published twice.
     bool late = false;
-    if (min < self->now_min) {
-        min = self->now_min;
-        late = true;
-    }
     if (in->active && min < in->cur_min) {
         min = in->cur_min;
         late = true;
@@ -306,12 +302,13 @@ void
 md_bar_advance (md_bar_t *self, int64_t now_ns)
 {
     int64_t target = s_floor_div (now_ns, KT_NS_PER_MIN);
-    if (target > self->now_min) {
+    if (target > self->now_min)
         self->now_min = target;
-        for (size_t i = 0; i < self->count; i++)
-            if (self->inst[i].active && self->inst[i].cur_min < target)
-                s_roll (self, &self->inst[i], target);
-    }
+    //  Every call, not only at a boundary: an instrument whose first tick was older than
+    //  the clock has minutes to close too.
+    for (size_t i = 0; i < self->count; i++)
+        if (self->inst[i].active && self->inst[i].cur_min < self->now_min)
+            s_roll (self, &self->inst[i], self->now_min);
     if (self->cfg.partial_ns > 0 && now_ns >= self->next_partial) {
         for (size_t i = 0; i < self->count; i++) {
             struct s_inst *in = &self->inst[i];

@@ -7,7 +7,7 @@
  *
  *  - A bar is the minute [start, start + 60 s) of the tick's time (exchange time, or
  *    the receive time when the packet has none). A tick whose minute is already closed
- *    (late) is folded into the bar still open.
+ *    for its instrument (late) is folded into the bar still open.
  *  - A tick trades when it is the instrument's first of the day, its cumulative volume
  *    rose, or its price moved; only trading ticks shape OHLC and count in `ticks`.
  *  - Volume is the rise of the cumulative day volume; a drop (feed restart) gives 0 and
