@@ -18,16 +18,21 @@
 #define S_DEPTH_ENTRY 12
 #define S_SEG_INDICES 9
 
+//  Unaligned big-endian loads: memcpy + byte swap compile to one load and one bswap.
 static inline uint32_t
 s_u32 (const uint8_t *p)
 {
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+    uint32_t v;
+    memcpy (&v, p, sizeof v);
+    return __builtin_bswap32 (v);
 }
 
 static inline uint16_t
 s_u16 (const uint8_t *p)
 {
-    return (uint16_t) (p[0] << 8 | p[1]);
+    uint16_t v;
+    memcpy (&v, p, sizeof v);
+    return __builtin_bswap16 (v);
 }
 
 //  Prices are int32 on the wire (the index change field really is negative).
@@ -40,41 +45,46 @@ s_i32 (const uint8_t *p)
 int
 md_packet_decode (const uint8_t *p, size_t len, struct md_pkt *out)
 {
-    memset (out, 0, sizeof *out);
+    md_pkt_kind_t kind;
     switch (len) {
         case S_LEN_LTP:
-            out->kind = MD_PKT_LTP;
+            kind = MD_PKT_LTP;
             break;
         case S_LEN_INDEX_QUOTE:
-            out->kind = MD_PKT_INDEX_QUOTE;
+            kind = MD_PKT_INDEX_QUOTE;
             break;
         case S_LEN_INDEX_FULL:
-            out->kind = MD_PKT_INDEX_FULL;
+            kind = MD_PKT_INDEX_FULL;
             break;
         case S_LEN_QUOTE:
-            out->kind = MD_PKT_QUOTE;
+            kind = MD_PKT_QUOTE;
             break;
         case S_LEN_FULL:
-            out->kind = MD_PKT_FULL;
+            kind = MD_PKT_FULL;
             break;
         default:
+            memset (out, 0, sizeof *out);
             return -1;
     }
+    //  A full packet sets every field below; the others start from zero.
+    if (kind != MD_PKT_FULL)
+        memset (out, 0, sizeof *out);
+    out->kind = kind;
     out->token = s_u32 (p);
     out->segment = kt_instr_segment_of (out->token);
     out->divisor = kt_instr_price_divisor (out->segment);
     out->tradable = out->segment != S_SEG_INDICES;
     out->ltp = s_i32 (p + 4);
-    if (out->kind == MD_PKT_LTP)
+    if (kind == MD_PKT_LTP)
         return 0;
-    if (out->kind == MD_PKT_INDEX_QUOTE || out->kind == MD_PKT_INDEX_FULL) {
+    if (kind == MD_PKT_INDEX_QUOTE || kind == MD_PKT_INDEX_FULL) {
         //  Index packets order the day's prices H, L, O, C.
         out->high = s_i32 (p + 8);
         out->low = s_i32 (p + 12);
         out->open = s_i32 (p + 16);
         out->close = s_i32 (p + 20);
         out->wire_change = s_i32 (p + 24);
-        if (out->kind == MD_PKT_INDEX_FULL)
+        if (kind == MD_PKT_INDEX_FULL)
             out->exch_s = s_u32 (p + 28);
         return 0;
     }
@@ -87,19 +97,24 @@ md_packet_decode (const uint8_t *p, size_t len, struct md_pkt *out)
     out->high = s_i32 (p + 32);
     out->low = s_i32 (p + 36);
     out->close = s_i32 (p + 40);
-    if (out->kind == MD_PKT_QUOTE)
+    if (kind == MD_PKT_QUOTE)
         return 0;
+    out->wire_change = 0;
     out->ltt_s = s_u32 (p + 44);
     out->oi = s_u32 (p + 48);
     out->oi_high = s_u32 (p + 52);
     out->oi_low = s_u32 (p + 56);
     out->exch_s = s_u32 (p + 60);
-    for (int i = 0; i < 2 * MD_DEPTH; i++) {
-        const uint8_t *e = p + S_DEPTH_OFF + S_DEPTH_ENTRY * i;
-        struct md_level *lv = i < MD_DEPTH ? &out->buy[i] : &out->sell[i - MD_DEPTH];
-        lv->qty = s_u32 (e);
-        lv->price = s_i32 (e + 4);
-        lv->orders = s_u16 (e + 8);
+    const uint8_t *e = p + S_DEPTH_OFF;
+    for (int i = 0; i < MD_DEPTH; i++, e += S_DEPTH_ENTRY) {
+        out->buy[i].qty = s_u32 (e);
+        out->buy[i].price = s_i32 (e + 4);
+        out->buy[i].orders = s_u16 (e + 8);
+    }
+    for (int i = 0; i < MD_DEPTH; i++, e += S_DEPTH_ENTRY) {
+        out->sell[i].qty = s_u32 (e);
+        out->sell[i].price = s_i32 (e + 4);
+        out->sell[i].orders = s_u16 (e + 8);
     }
     return 0;
 }
