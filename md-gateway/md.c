@@ -17,6 +17,7 @@
 #include "kt_instr_cache.h"
 #include "kt_schema.h"
 #include "md_bar.h"
+#include "md_order.h"
 #include "md_packet.h"
 #include "md_ticker.h"
 #include "md_univ.h"
@@ -64,7 +65,7 @@ struct md {
     struct kt_msg msg; //  scratch for TICK and BAR
     int64_t recv_ns;
     struct kt_md_status_rec st;
-    int64_t status_sent, publish_fail, bar_drops, text_msgs, oversize;
+    int64_t status_sent, publish_fail, bar_drops, text_msgs, oversize, orders, order_bad;
     int64_t last_tick_ns;
     int64_t down_since; //  wall mono ns the feed went down, 0 while up
     bool alerted_down;
@@ -212,6 +213,34 @@ s_on_binary (const uint8_t *data, size_t len, void *arg)
 
 // ---- text messages -----------------------------------------------------------------------
 
+//  An order update goes to exec-gateway on md.order as it came, prices from their digits.
+static void
+s_order_update (md_t *self, const char *text, size_t len)
+{
+    const char *data;
+    size_t n;
+    char why[128] = "no data object";
+    struct kt_msg *m = &self->msg;
+    memset (&m->env, 0, sizeof m->env);
+    m->env.type = KT_MSG_ORDER_UPDATE;
+    if (md_order_member (text, len, "data", &data, &n) != 0 ||
+        md_order_parse (data, n, &m->u.order_update, why, sizeof why) != 0) {
+        self->order_bad++;
+        kt_log_warn ("md.order.bad", KT_S ("why", why), KT_I ("bytes", (int64_t) len), KT_END);
+        return;
+    }
+    const struct kt_order_update *u = &m->u.order_update;
+    kt_log_info ("md.order.update", KT_S ("order_id", u->order_id), KT_S ("status", u->status),
+                 KT_S ("tag", u->tag), KT_I ("filled", u->filled_qty), KT_END);
+    if (kt_bus_publish (self->bus, self->pub, "md.order", m) == 0)
+        self->orders++;
+    else {
+        self->publish_fail++;
+        kt_log_error ("md.order.publish", KT_S ("order_id", u->order_id),
+                      KT_S ("why", kt_bus_errstr (self->bus)), KT_END);
+    }
+}
+
 static void
 s_on_text (const char *data, size_t len, void *arg)
 {
@@ -225,14 +254,10 @@ s_on_text (const char *data, size_t len, void *arg)
         char head[81];
         snprintf (head, sizeof head, "%.*s", (int) (len < 80 ? len : 80), data);
         kt_log_warn ("md.text.bad", KT_S ("head", head), KT_I ("bytes", (int64_t) len), KT_END);
-    } else if (strcmp (type->valuestring, "order") == 0) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive (d, "order_id");
-        const cJSON *status = cJSON_GetObjectItemCaseSensitive (d, "status");
-        kt_log_info ("md.order.update",
-                     KT_S ("order_id", cJSON_IsString (id) ? id->valuestring : ""),
-                     KT_S ("status", cJSON_IsString (status) ? status->valuestring : ""), KT_END);
-    } else if (strcmp (type->valuestring, "error") == 0 ||
-               strcmp (type->valuestring, "message") == 0) {
+    } else if (strcmp (type->valuestring, "order") == 0)
+        s_order_update (self, data, len);
+    else if (strcmp (type->valuestring, "error") == 0 ||
+             strcmp (type->valuestring, "message") == 0) {
         bool err = strcmp (type->valuestring, "error") == 0;
         const char *text = cJSON_IsString (d) ? d->valuestring : "(not a string)";
         if (err)
@@ -454,7 +479,7 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     md_t *self = arg;
-    if (max < 10)
+    if (max < 12)
         return 0;
     out[0] = KT_I ("connected", self->st.connected);
     out[1] = KT_I ("subscribed", (int64_t) self->ninst);
@@ -466,7 +491,9 @@ s_counters (kt_kv_t *out, int max, void *arg)
     out[7] = KT_I ("reconnects", self->st.reconnects);
     out[8] = KT_I ("publish_fail", self->publish_fail);
     out[9] = KT_I ("status_sent", self->status_sent);
-    return 10;
+    out[10] = KT_I ("order_updates", self->orders);
+    out[11] = KT_I ("order_updates_bad", self->order_bad);
+    return 12;
 }
 
 // ---- start-up: instruments, universe, ticker ---------------------------------------------

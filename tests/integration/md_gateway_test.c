@@ -138,6 +138,7 @@ s_write_cfg (const char *subscribe)
     cJSON_ReplaceItemInObject (md, "subscribe", cJSON_CreateString (subscribe));
     cJSON_ReplaceItemInObject (md, "reconnect_min_ms", cJSON_CreateNumber (200));
     cJSON_ReplaceItemInObject (md, "reconnect_max_ms", cJSON_CreateNumber (2000));
+    cJSON_ReplaceItemInObject (md, "alert_after_s", cJSON_CreateNumber (2));
     char *out = cJSON_Print (root);
     cJSON_Delete (root);
     f = fopen (s_e.cfg, "w");
@@ -537,6 +538,38 @@ test_universe_ticks_and_bars (void **state)
     freeReplyObject (r);
     assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 100));
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.frame.malformed", NULL), 0);
+    //  An order placed at kite-sim comes back as ORDER_UPDATE on md.order (the tag is
+    //  how exec-gateway finds its order), with prices in paise.
+    redisReply *u =
+        redisCommand (s_e.rc, "HGET kt:md:universe %u", toks[1] == 256265 ? toks[2] : toks[1]);
+    assert_true (u && u->type == REDIS_REPLY_STRING && strncmp (u->str, "NFO:", 4) == 0);
+    char form[256], url[96], auth[128];
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY&order_type=MARKET&quantity=75"
+              "&product=MIS&validity=DAY&market_protection=-1&tag=MDT1",
+              u->str + 4);
+    freeReplyObject (u);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/orders/regular", s_e.http_port);
+    snprintf (auth, sizeof auth, "Authorization: token sim_api_key:%s", TOKEN);
+    const char *headers[] = {"X-Kite-Version: 3", auth, NULL};
+    kt_http_resp_t *resp = kt_http_post_sync (url, headers, form, 3000);
+    assert_int_equal (resp->status, 200);
+    kt_http_resp_destroy (&resp);
+    bool update = false;
+    end = s_ms () + 5000;
+    while (!update && s_ms () < end) {
+        if (!s_recv (&m, topic, 100) || m.env.type != KT_MSG_ORDER_UPDATE)
+            continue;
+        assert_string_equal (topic, "md.order");
+        assert_string_equal (m.u.order_update.tag, "MDT1");
+        assert_true (m.u.order_update.order_id[0] != '\0');
+        assert_true (m.u.order_update.status[0] != '\0');
+        assert_int_equal (m.u.order_update.qty, 75);
+        update = true;
+    }
+    assert_true (update);
+    assert_int_equal (s_e.gaps, 0);
+
     //  SIGTERM: a clean stop, md:status says disconnected.
     assert_int_equal (kt_testproc_signal (s_e.md, SIGTERM), 0);
     assert_int_equal (kt_testproc_wait (s_e.md, 5000), 0);
@@ -588,9 +621,18 @@ test_reconnects_and_faults (void **state)
     kt_testproc_log_mark (s_e.md);
     kt_testproc_destroy (&s_e.sim);
     assert_non_null (kt_testproc_log_wait (s_e.md, "md.ws.closed", NULL, 5000));
+    //  Down longer than md.alert_after_s (2 s here) in market hours: a CRITICAL alert,
+    //  once, and an INFO one when data flows again.
+    assert_non_null (kt_testproc_log_wait (s_e.md, "alert.raised",
+                                           "\"severity\":\"CRITICAL\",\"key\":\"md.feed\"", 6000));
     s_sim_start ("09:45");
     assert_non_null (kt_testproc_log_wait (s_e.md, "md.ws.connected", NULL, 10000));
     assert_true (s_ticking (10000, 40) >= 40);
+    assert_non_null (kt_testproc_log_wait (s_e.md, "alert.raised",
+                                           "\"severity\":\"INFO\",\"key\":\"md.feed\"", 3000));
+    assert_int_equal (kt_testproc_log_count (s_e.md, "alert.raised",
+                                             "\"severity\":\"CRITICAL\",\"key\":\"md.feed\""),
+                      1);
     end = s_ms () + 3000;
     while (atoi (s_hget ("kt:md:status", "reconnects", buf, sizeof buf)) < 3 && s_ms () < end)
         usleep (50000);
