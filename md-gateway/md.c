@@ -291,12 +291,9 @@ s_session_invalid (md_t *self, int http, const char *why)
     //  risk-gate's (docs/md-gateway.md).
     char key[KT_SCHEMA_KEY_MAX];
     kt_store_t *store = kt_proc_store (self->proc);
-    if (kt_store_key (store, key, sizeof key, "risk:state")) {
-        redisReply *r = kt_store_cmd (store, "HSET %s session_ok 0", key);
-        if (!r)
-            kt_log_error ("md.session.write", KT_S ("why", kt_store_errstr (store)), KT_END);
-        freeReplyObject (r);
-    }
+    if (kt_store_key (store, key, sizeof key, "risk:state") &&
+        kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key) != 0)
+        kt_log_error ("md.session.write", KT_S ("why", "store queue full"), KT_END);
     if (!self->session_alerted) {
         self->session_alerted = true;
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.session",
@@ -365,7 +362,7 @@ s_write_status (md_t *self)
         argv[2 + i] = pairs.argv[i];
         argvlen[2 + i] = pairs.argvlen[i];
     }
-    freeReplyObject (kt_store_cmdargv (store, 2 + 2 * pairs.n, argv, argvlen));
+    kt_store_send (store, 2 + 2 * pairs.n, argv, argvlen, NULL, NULL);
 }
 
 static void
@@ -429,10 +426,9 @@ s_flush_ltp (md_t *self, kt_store_t *store)
         self->argv[n] = self->num[i];
         self->argvlen[n++] = strlen (self->num[i]);
     }
-    redisReply *r = kt_store_cmdargv (store, (int) n, self->argv, self->argvlen);
-    if (!r)
-        return; //  Redis away: keep them dirty, next flush retries
-    freeReplyObject (r);
+    //  Queued (copied): the store keeps it through a Redis outage and sends it later.
+    if (kt_store_send (store, (int) n, self->argv, self->argvlen, NULL, NULL) != 0)
+        return; //  queue full: keep them dirty, the next flush tries again
     for (size_t i = 0; i < self->ndirty; i++)
         self->inst[self->dirty[i]].dirty = false;
     self->ndirty = 0;
@@ -452,12 +448,10 @@ s_flush_bars (md_t *self, kt_store_t *store)
                   (long long) b->start_ns, (long long) b->o, (long long) b->h, (long long) b->l,
                   (long long) b->c, (long long) b->volume, (long long) b->vwap,
                   (long long) b->ticks);
-        redisReply *r = kt_store_cmd (store, "RPUSH %s %s", key.s, json);
-        if (!r)
+        if (kt_store_sendf (store, NULL, NULL, "RPUSH %s %s", key.s, json) != 0)
             return;
-        freeReplyObject (r);
-        freeReplyObject (
-            kt_store_cmd (store, "LTRIM %s %lld -1", key.s, (long long) -self->cfg->bars_keep));
+        kt_store_sendf (store, NULL, NULL, "LTRIM %s %lld -1", key.s,
+                        (long long) -self->cfg->bars_keep);
         self->barq_head = (self->barq_head + 1) % S_BARQ;
         self->barq_n--;
     }
@@ -546,7 +540,7 @@ s_go (md_t *self, size_t n)
         abort ();
     kt_store_t *store = kt_proc_store (self->proc);
     struct kt_skey ukey = kt_schema_key (kt_store_prefix (store), &kt_key_md_universe, NULL);
-    freeReplyObject (kt_store_cmd (store, "DEL %s", ukey.s));
+    kt_store_sendf (store, NULL, NULL, "DEL %s", ukey.s);
     for (size_t i = 0; i < n; i++) {
         const struct kt_instr *row = kt_instr_by_token (self->instr, self->tokens[i]);
         struct s_inst *in = &self->inst[i];
@@ -560,8 +554,8 @@ s_go (md_t *self, size_t n)
             s = (s + 1) & self->mask;
         self->slots[s] = (uint32_t) (i + 1);
         md_bar_add (self->bars, in->token, in->sym);
-        freeReplyObject (
-            kt_store_cmd (store, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange, in->sym));
+        kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
+                        in->sym);
     }
     self->phase = S_PHASE_RUN;
     kt_log_info ("md.universe", KT_I ("instruments", (int64_t) n), KT_END);

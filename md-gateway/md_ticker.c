@@ -500,7 +500,8 @@ md_ticker_destroy (md_ticker_t **self_p)
     if (!self_p || !*self_p)
         return;
     md_ticker_t *self = *self_p;
-    kt_loop_hooks_end (self->loop, self);
+    kt_loop_before_sleep_end (self->loop, s_before_sleep, self);
+    kt_loop_wait_cap_end (self->loop, s_wait_cap, self);
     s_fd_end (self);
     //  Handlers must not run into a half-freed ticker while lws tears down.
     self->h = (struct md_ticker_handlers){0};

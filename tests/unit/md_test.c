@@ -74,6 +74,7 @@ test_status_published (void **state)
     assert_true (s_status >= 1);
     assert_false (s_connected);
     assert_int_equal (kt_proc_beat (t.proc), 0);
+    kt_testctx_spin (&t, 20, 10, NULL); //  the beat is a queued write
     char buf[32];
     assert_string_equal (kt_testctx_hget (&t, "kt:health:md-gateway", "connected", buf, sizeof buf),
                          "0");
