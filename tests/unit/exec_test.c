@@ -90,6 +90,7 @@ test_command_recorded_then_rejected_once (void **state)
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_string_equal (ev.coid, "C1");
     assert_non_null (strstr (ev.reason, "not enabled"));
+    kt_store_flush (kt_proc_store (f->proc), 1000); //  the event is queued on the loop
 
     redisContext *c = kt_testredis_connect (f->redis);
     redisReply *r = redisCommand (c, "HGET kt:order:C1 status");
