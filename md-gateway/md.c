@@ -44,7 +44,8 @@ struct md {
     const struct md_cfg *cfg; //  borrowed
     kt_bus_t *bus;            //  borrowed
     void *pub;                //  borrowed from the bus
-    int status_timer, clock_timer, flush_timer, retry_timer;
+    int status_timer, clock_timer, flush_timer, retry_timer, reload_timer;
+    int64_t reload_seen; //  session:reload requested_ns already acted on
     s_phase_t phase;
     kt_instr_table_t *instr; //  owned
     kt_http_t *http;         //  owned
@@ -698,6 +699,66 @@ s_step (md_t *self)
         s_retry_later (self);
 }
 
+// ---- session:reload: a new access token without a restart ---------------------------------
+
+static int64_t
+s_reload_requested (md_t *self)
+{
+    kt_store_t *store = kt_proc_store (self->proc);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_session_reload, NULL);
+    kt_store_result_t r = kt_store_callf (store, "HGET %s requested_ns", key.s);
+    int64_t ns = 0;
+    if (kt_store_result_i64 (&r, &ns) != 0)
+        ns = 0;
+    kt_store_result_free (&r);
+    return ns;
+}
+
+static void
+s_set_auth (md_t *self, const char *token)
+{
+    snprintf (self->auth, sizeof self->auth, "Authorization: token %s:%s",
+              kt_proc_cfg (self->proc)->kite_api_key, token);
+}
+
+static int
+s_on_reload (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    int64_t ns = s_reload_requested (self);
+    if (ns <= self->reload_seen)
+        return 0;
+    self->reload_seen = ns;
+    //  The token lives where the config says (env or secrets file): read it again.
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    char err[1024];
+    kt_cfg_t *fresh =
+        kt_cfg_load_file (cfg->file, kt_proc_name (self->proc), NULL, NULL, err, sizeof err);
+    if (!fresh || !fresh->kite_access_token[0]) {
+        kt_log_error ("md.session.reload", KT_S ("why", fresh ? "no access token" : err), KT_END);
+        kt_cfg_destroy (&fresh);
+        return 0;
+    }
+    s_set_auth (self, fresh->kite_access_token);
+    int rc = md_ticker_set_token (self->ticker, fresh->kite_access_token);
+    kt_cfg_destroy (&fresh);
+    if (rc != 0) {
+        kt_log_error ("md.session.reload", KT_S ("why", "token too long"), KT_END);
+        return 0;
+    }
+    bool was_refused = self->st.session_refused;
+    self->st.session_refused = false;
+    self->session_alerted = false;
+    kt_log_info ("md.session.reload", KT_B ("was_refused", was_refused), KT_END);
+    if (self->phase == S_PHASE_RUN)
+        md_ticker_start (self->ticker);
+    else if (was_refused)
+        s_step (self);
+    return 0;
+}
+
 // ---- life cycle --------------------------------------------------------------------------
 
 md_t *
@@ -721,8 +782,7 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
         return NULL;
     }
     const kt_cfg_t *pcfg = kt_proc_cfg (proc);
-    snprintf (self->auth, sizeof self->auth, "Authorization: token %s:%s", pcfg->kite_api_key,
-              pcfg->kite_access_token);
+    s_set_auth (self, pcfg->kite_access_token);
     char err[256];
     struct md_ticker_cfg tcfg = {.url = pcfg->kite_ws_url,
                                  .api_key = pcfg->kite_api_key,
@@ -746,6 +806,9 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
                                        s_on_clock, self);
     self->flush_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->ltp_flush_ms),
                                        true, s_on_flush, self);
+    self->reload_timer =
+        kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 2000), true, s_on_reload, self);
+    self->reload_seen = s_reload_requested (self);
     kt_proc_set_counters (proc, s_counters, self);
     self->down_since = kt_clock_wall_mono_ns ();
     s_step (self);
@@ -767,6 +830,7 @@ md_destroy (md_t **self_p)
     kt_loop_timer_end (loop, self->status_timer);
     kt_loop_timer_end (loop, self->clock_timer);
     kt_loop_timer_end (loop, self->flush_timer);
+    kt_loop_timer_end (loop, self->reload_timer);
     if (self->retry_timer > 0)
         kt_loop_timer_end (loop, self->retry_timer);
     kt_proc_set_counters (self->proc, NULL, NULL);

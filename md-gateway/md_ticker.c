@@ -33,6 +33,7 @@ struct md_ticker {
     struct md_ticker_handlers h;
     void *arg;
     char host[128];
+    char base[128]; //  URL path before the query
     char path[512]; //  holds the access token: never logged
     int port;
     bool tls;
@@ -390,6 +391,22 @@ s_lws_log (int level, const char *line)
     (void) line;
 }
 
+//  The request line: base path, api_key and access_token.
+static int
+s_make_path (md_ticker_t *self, const char *token)
+{
+    char path[sizeof self->path];
+    int n = snprintf (path, sizeof path, "%s?api_key=%s&access_token=%s", self->base,
+                      self->cfg.api_key, token);
+    if (n < 0 || (size_t) n >= sizeof path) {
+        memset (path, 0, sizeof path);
+        return -1;
+    }
+    memcpy (self->path, path, sizeof path);
+    memset (path, 0, sizeof path);
+    return 0;
+}
+
 //  ws://host[:port][/path] or wss://...
 static int
 s_parse_url (md_ticker_t *self, const char *url, char *err, size_t errlen)
@@ -426,18 +443,15 @@ s_parse_url (md_ticker_t *self, const char *url, char *err, size_t errlen)
         rest = end;
     }
     size_t pl = strcspn (rest, "?");
-    char base[128];
-    if (pl >= sizeof base) {
+    if (pl >= sizeof self->base) {
         snprintf (err, errlen, "ticker url path too long");
         return -1;
     }
-    memcpy (base, rest, pl);
-    base[pl] = '\0';
+    memcpy (self->base, rest, pl);
+    self->base[pl] = '\0';
     if (pl == 0)
-        snprintf (base, sizeof base, "/");
-    int n = snprintf (self->path, sizeof self->path, "%s?api_key=%s&access_token=%s", base,
-                      self->cfg.api_key, self->cfg.access_token);
-    if (n < 0 || (size_t) n >= sizeof self->path) {
+        snprintf (self->base, sizeof self->base, "/");
+    if (s_make_path (self, self->cfg.access_token) != 0) {
         snprintf (err, errlen, "ticker url with credentials too long");
         return -1;
     }
@@ -525,6 +539,12 @@ md_ticker_subscribe (md_ticker_t *self, const uint32_t *tokens, size_t n, const 
     if (self->state == S_CONNECTED)
         s_queue_subs (self);
     return 0;
+}
+
+int
+md_ticker_set_token (md_ticker_t *self, const char *access_token)
+{
+    return s_make_path (self, access_token);
 }
 
 int

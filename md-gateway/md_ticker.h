@@ -69,6 +69,10 @@ void md_ticker_destroy (md_ticker_t **self_p);
 //  is over 3000 or the mode is unknown.
 int md_ticker_subscribe (md_ticker_t *self, const uint32_t *tokens, size_t n, const char *mode);
 
+//  Use a new access token (copied) from the next connection on. Returns 0, or -1 if the
+//  request line would be too long (the old token stays).
+int md_ticker_set_token (md_ticker_t *self, const char *access_token);
+
 //  Connect now (also after REFUSED, e.g. with a new token). Returns 0.
 int md_ticker_start (md_ticker_t *self);
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -142,6 +143,42 @@ s_write_cfg (const char *subscribe)
     char *out = cJSON_Print (root);
     cJSON_Delete (root);
     f = fopen (s_e.cfg, "w");
+    assert_non_null (f);
+    fputs (out, f);
+    fclose (f);
+    free (out);
+}
+
+static void
+s_secret (const char *path, const char *token)
+{
+    char tmp[160];
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    assert_non_null (f);
+    fprintf (f, "KITE_ACCESS_TOKEN=%s\n", token);
+    fclose (f);
+    assert_int_equal (chmod (tmp, 0600), 0);
+    assert_int_equal (rename (tmp, path), 0);
+}
+
+//  Set one string key of the written config.
+static void
+s_cfg_set (const char *path, const char *section, const char *key, const char *value)
+{
+    FILE *f = fopen (path, "rb");
+    assert_non_null (f);
+    char text[16384];
+    size_t n = fread (text, 1, sizeof text - 1, f);
+    fclose (f);
+    text[n] = '\0';
+    cJSON *root = cJSON_Parse (text);
+    assert_non_null (root);
+    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, section), key,
+                               cJSON_CreateString (value));
+    char *out = cJSON_Print (root);
+    cJSON_Delete (root);
+    f = fopen (path, "w");
     assert_non_null (f);
     fputs (out, f);
     fclose (f);
@@ -660,7 +697,12 @@ test_token_refused (void **state)
                                       .access_token = TOKEN,
                                       .now_ns = kt_ist_ns (2025, 11, 24, 9, 20, 0)};
     assert_int_equal (kt_instr_cache_path (&icfg, path, sizeof path, err, sizeof err), 0);
-    s_md_start ("not_the_token");
+    //  The token comes from a secrets file, as `tradectl token` writes it.
+    char secrets[128];
+    snprintf (secrets, sizeof secrets, "%s/secrets.env", s_e.dir);
+    s_secret (secrets, "not_the_token");
+    s_cfg_set (s_e.cfg, "kite", "access_token", "file:secrets.env#KITE_ACCESS_TOKEN");
+    s_md_start ("unused");
     assert_non_null (kt_testproc_log_wait (s_e.md, "md.ws.refused", "\"http\":403", 10000));
     assert_non_null (kt_testproc_log_wait (s_e.md, "alert.raised", "\"key\":\"md.session\"", 2000));
     char buf[16];
@@ -672,6 +714,15 @@ test_token_refused (void **state)
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.ws.closed", NULL), 0);
     assert_string_equal (s_hget ("kt:md:status", "session_refused", buf, sizeof buf), "1");
     assert_true (kt_testproc_running (s_e.md));
+
+    //  A new token and session:reload: md-gateway reconnects without a restart.
+    s_secret (secrets, TOKEN);
+    r = redisCommand (s_e.rc, "HSET kt:session:reload requested_ns %lld by test what new",
+                      (long long) kt_clock_wall_ns ());
+    freeReplyObject (r);
+    assert_non_null (kt_testproc_log_wait (s_e.md, "md.session.reload", NULL, 5000));
+    assert_non_null (kt_testproc_log_wait (s_e.md, "md.ws.connected", NULL, 5000));
+    assert_true (s_ticking (5000, 1) >= 1);
 }
 
 int
