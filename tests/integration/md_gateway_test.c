@@ -725,10 +725,54 @@ test_token_refused (void **state)
     assert_true (s_ticking (5000, 1) >= 1);
 }
 
+//  The binary's --decode-packet / --decode on the official fixtures (base64 text).
+static void
+test_decode_cli (void **state)
+{
+    (void) state;
+    const char *args[] = {"--decode-packet", "../shared/fixtures/kite/ticker_full.packet", NULL};
+    kt_testproc_t *p = kt_testproc_start ("md-gateway", args, NULL);
+    assert_non_null (p);
+    assert_int_equal (kt_testproc_wait (p, 5000), 0);
+    FILE *f = fopen (kt_testproc_out_path (p), "rb");
+    assert_non_null (f);
+    char out[4096];
+    size_t n = fread (out, 1, sizeof out - 1, f);
+    fclose (f);
+    out[n] = '\0';
+    cJSON *j = cJSON_Parse (out);
+    assert_non_null (j);
+    cJSON *t = cJSON_GetArrayItem (cJSON_GetObjectItem (j, "ticks"), 0);
+    assert_non_null (t);
+    assert_string_equal (cJSON_GetObjectItem (t, "mode")->valuestring, "full");
+    assert_int_equal (cJSON_GetObjectItem (t, "instrument_token")->valuedouble, 408065);
+    assert_true (cJSON_GetObjectItem (t, "last_price")->valuedouble == 1573.7);
+    assert_true (cJSON_GetObjectItem (t, "change")->valuedouble == 0.3763235106518747);
+    assert_string_equal (cJSON_GetObjectItem (t, "exchange_timestamp")->valuestring,
+                         "2021-07-05T05:11:27Z");
+    cJSON *sell = cJSON_GetObjectItem (cJSON_GetObjectItem (t, "depth"), "sell");
+    assert_int_equal (cJSON_GetArraySize (sell), 5);
+    assert_true (cJSON_GetObjectItem (cJSON_GetArrayItem (sell, 4), "price")->valuedouble ==
+                 1573.95);
+    cJSON_Delete (j);
+    kt_testproc_destroy (&p);
+    //  A file that is not a frame: exit 1, an empty list, the reason on stderr.
+    const char *bad[] = {"--decode", "../shared/fixtures/kite/ticker_full.packet", NULL};
+    p = kt_testproc_start ("md-gateway", bad, NULL);
+    assert_int_equal (kt_testproc_wait (p, 5000), 1);
+    f = fopen (kt_testproc_out_path (p), "rb");
+    n = fread (out, 1, sizeof out - 1, f);
+    fclose (f);
+    out[n] = '\0';
+    assert_string_equal (out, "{\"ticks\":[]}\n");
+    kt_testproc_destroy (&p);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_decode_cli),
         cmocka_unit_test_setup_teardown (test_universe_ticks_and_bars, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_reconnects_and_faults, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_token_refused, s_setup, s_teardown),
