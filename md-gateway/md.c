@@ -20,6 +20,7 @@
 #include "md_order.h"
 #include "md_packet.h"
 #include "md_ticker.h"
+#include "md_tokmap.h"
 #include "md_univ.h"
 
 #define S_BARQ 4096     //  final bars waiting for Redis
@@ -53,8 +54,7 @@ struct md {
     md_bar_t *bars;          //  owned
     struct s_inst *inst;     //  owned, ninst
     size_t ninst;
-    uint32_t *slots; //  owned: index + 1 into inst by token, 0 = empty
-    size_t mask;
+    struct md_tokmap map; //  token -> index into inst
     uint32_t tokens[MD_UNIV_MAX];
     uint32_t *dirty; //  owned: indexes of inst with a new price
     size_t ndirty;
@@ -78,24 +78,11 @@ struct md {
 
 // ---- universe table --------------------------------------------------------------------
 
-static uint32_t
-s_hash (uint32_t token)
-{
-    return token * 2654435761u;
-}
-
 static struct s_inst *
 s_find (const md_t *self, uint32_t token)
 {
-    if (!self->slots)
-        return NULL;
-    for (size_t i = s_hash (token) & self->mask;; i = (i + 1) & self->mask) {
-        uint32_t slot = self->slots[i];
-        if (slot == 0)
-            return NULL;
-        if (self->inst[slot - 1].token == token)
-            return &self->inst[slot - 1];
-    }
+    int64_t i = md_tokmap_get (&self->map, token);
+    return i < 0 ? NULL : &self->inst[i];
 }
 
 // ---- publishing (hot path) -------------------------------------------------------------
@@ -521,16 +508,12 @@ s_go (md_t *self, size_t n)
 {
     self->ninst = n;
     self->inst = calloc (n, sizeof *self->inst);
-    size_t slots = 16;
-    while (slots < n * 2)
-        slots *= 2;
-    self->slots = calloc (slots, sizeof *self->slots);
-    self->mask = slots - 1;
+    md_tokmap_init (&self->map, n);
     self->dirty = calloc (n, sizeof *self->dirty);
     self->argv = calloc (2 + 2 * n, sizeof *self->argv);
     self->argvlen = calloc (2 + 2 * n, sizeof *self->argvlen);
     self->num = calloc (n, sizeof *self->num);
-    if (!self->inst || !self->slots || !self->dirty || !self->argv || !self->argvlen || !self->num)
+    if (!self->inst || !self->dirty || !self->argv || !self->argvlen || !self->num)
         abort ();
     struct md_bar_cfg bcfg = {.capacity = n,
                               .partial_ns = self->cfg->partial_bar_ms * 1000000,
@@ -550,10 +533,7 @@ s_go (md_t *self, size_t n)
         snprintf (in->exchange, sizeof in->exchange, "%s", row->exchange);
         snprintf (in->tick_topic, sizeof in->tick_topic, "md.tick.%.50s", row->sym);
         snprintf (in->bar_topic, sizeof in->bar_topic, "md.bar.%.50s", row->sym);
-        size_t s = s_hash (in->token) & self->mask;
-        while (self->slots[s])
-            s = (s + 1) & self->mask;
-        self->slots[s] = (uint32_t) (i + 1);
+        md_tokmap_put (&self->map, in->token, (uint32_t) i);
         md_bar_add (self->bars, in->token, in->sym);
         kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
                         in->sym);
@@ -839,7 +819,7 @@ md_destroy (md_t **self_p)
     md_bar_destroy (&self->bars);
     kt_instr_destroy (&self->instr);
     free (self->inst);
-    free (self->slots);
+    md_tokmap_free (&self->map);
     free (self->dirty);
     free (self->argv);
     free (self->argvlen);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt_clock.h"
+#include "md_tokmap.h"
 
 #define S_MIN_PER_DAY 1440
 
@@ -38,9 +39,8 @@ struct md_bar {
     void *arg;
     struct s_inst *inst;
     size_t count;
-    uint32_t *slots; //  index + 1 into inst, 0 = empty
-    size_t mask;
-    int64_t now_min; //  minutes before this one are closed
+    struct md_tokmap map; //  token -> index into inst
+    int64_t now_min;      //  minutes before this one are closed
     int64_t next_partial;
     struct md_bar_stats stats;
 };
@@ -71,22 +71,11 @@ s_in_session (const md_bar_t *self, int64_t min)
     return mod >= self->cfg.session_open_min && mod < self->cfg.session_close_min;
 }
 
-static uint32_t
-s_hash (uint32_t token)
-{
-    return token * 2654435761u;
-}
-
 static struct s_inst *
 s_find (const md_bar_t *self, uint32_t token)
 {
-    for (size_t i = s_hash (token) & self->mask;; i = (i + 1) & self->mask) {
-        uint32_t slot = self->slots[i];
-        if (slot == 0)
-            return NULL;
-        if (self->inst[slot - 1].token == token)
-            return &self->inst[slot - 1];
-    }
+    int64_t i = md_tokmap_get (&self->map, token);
+    return i < 0 ? NULL : &self->inst[i];
 }
 
 md_bar_t *
@@ -102,14 +91,10 @@ md_bar_new (const struct md_bar_cfg *cfg, md_bar_fn *fn, void *arg)
     self->cfg = *cfg;
     self->fn = fn;
     self->arg = arg;
-    size_t slots = 4;
-    while (slots < cfg->capacity * 2)
-        slots *= 2;
     self->inst = calloc (cfg->capacity, sizeof *self->inst);
-    self->slots = calloc (slots, sizeof *self->slots);
-    if (!self->inst || !self->slots)
+    if (!self->inst)
         abort ();
-    self->mask = slots - 1;
+    md_tokmap_init (&self->map, cfg->capacity);
     self->now_min = INT64_MIN;
     return self;
 }
@@ -121,7 +106,7 @@ md_bar_destroy (md_bar_t **self_p)
         return;
     md_bar_t *self = *self_p;
     free (self->inst);
-    free (self->slots);
+    md_tokmap_free (&self->map);
     free (self);
     *self_p = NULL;
 }
@@ -135,12 +120,9 @@ md_bar_add (md_bar_t *self, uint32_t token, const char *sym)
     if (!in) {
         if (self->count == self->cfg.capacity)
             return -1;
-        in = &self->inst[self->count++];
+        in = &self->inst[self->count];
         in->token = token;
-        size_t i = s_hash (token) & self->mask;
-        while (self->slots[i])
-            i = (i + 1) & self->mask;
-        self->slots[i] = (uint32_t) self->count;
+        md_tokmap_put (&self->map, token, (uint32_t) self->count++);
     }
     size_t n = strlen (sym);
     if (n >= sizeof in->sym)

@@ -11,14 +11,11 @@
  *     >= 50% of raw ZeroMQ; md-gateway's RSS <= 20 MB.
  *  Prints the numbers; exits 1 only if the run itself failed (loss, no data). */
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +25,7 @@
 
 #include "../../md-gateway/md_packet.h"
 #include "kt.h"
+#include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
 
@@ -315,21 +313,6 @@ s_blaster (int port)
 }
 
 static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 &&
-        getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-        port = ntohs (a.sin_port);
-    close (fd);
-    return port;
-}
-
-static int
 s_write_files (const char *dir, int redis_port, int ws_port, char *cfg_path, size_t cfglen)
 {
     char csv[256];
@@ -428,7 +411,7 @@ main (void)
     kt_testredis_t *redis = kt_testredis_start ();
     if (!redis)
         return 1;
-    int port = s_free_port ();
+    int port = kt_testnet_free_port ();
     pid_t blaster = s_blaster (port);
     char cfg[256];
     if (s_write_files (dir, redis->port, port, cfg, sizeof cfg) != 0)

@@ -9,8 +9,6 @@
  *  restart, and survives malformed frames; a refused token (403 at the upgrade) marks
  *  the session invalid, raises a CRITICAL alert and is not retried. */
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +26,7 @@
 
 #include "kt.h"
 #include "kt_instr_cache.h"
+#include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
 
@@ -61,32 +59,6 @@ s_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0 &&
-        getsockname (fd, (struct sockaddr *) &a, &len) == 0)
-        port = ntohs (a.sin_port);
-    close (fd);
-    return port;
-}
-
-static bool
-s_port_open (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
-    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    bool ok = connect (fd, (struct sockaddr *) &a, sizeof a) == 0;
-    close (fd);
-    return ok;
-}
-
 //  kite-sim at 60x from start (HH:MM) on a Monday, clock published to Redis.
 static void
 s_sim_start (const char *start)
@@ -100,15 +72,17 @@ s_sim_start (const char *start)
                           "--access-token", TOKEN, "--log-level", "warn", NULL};
     s_e.sim = kt_testproc_start ("kite-sim", args, NULL);
     assert_non_null (s_e.sim);
-    for (int i = 0; i < 500 && !(s_port_open (s_e.http_port) && s_port_open (s_e.ws_port)); i++)
+    for (int i = 0;
+         i < 500 && !(kt_testnet_port_open (s_e.http_port) && kt_testnet_port_open (s_e.ws_port));
+         i++)
         usleep (10000);
-    assert_true (s_port_open (s_e.ws_port));
+    assert_true (kt_testnet_port_open (s_e.ws_port));
 }
 
-static void
-s_write_cfg (const char *subscribe)
+static cJSON *
+s_json_load (const char *path)
 {
-    FILE *f = fopen ("deploy/config/sim.json", "rb");
+    FILE *f = fopen (path, "rb");
     assert_non_null (f);
     char text[16384];
     size_t n = fread (text, 1, sizeof text - 1, f);
@@ -116,6 +90,26 @@ s_write_cfg (const char *subscribe)
     text[n] = '\0';
     cJSON *root = cJSON_Parse (text);
     assert_non_null (root);
+    return root;
+}
+
+//  Write root to path and free it.
+static void
+s_json_save (const char *path, cJSON *root)
+{
+    char *out = cJSON_Print (root);
+    cJSON_Delete (root);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fputs (out, f);
+    fclose (f);
+    free (out);
+}
+
+static void
+s_write_cfg (const char *subscribe)
+{
+    cJSON *root = s_json_load ("deploy/config/sim.json");
     static const char *const names[] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
     cJSON *bus = cJSON_GetObjectItem (root, "bus");
     for (int i = 0; i < 6; i++) {
@@ -140,13 +134,7 @@ s_write_cfg (const char *subscribe)
     cJSON_ReplaceItemInObject (md, "reconnect_min_ms", cJSON_CreateNumber (200));
     cJSON_ReplaceItemInObject (md, "reconnect_max_ms", cJSON_CreateNumber (2000));
     cJSON_ReplaceItemInObject (md, "alert_after_s", cJSON_CreateNumber (2));
-    char *out = cJSON_Print (root);
-    cJSON_Delete (root);
-    f = fopen (s_e.cfg, "w");
-    assert_non_null (f);
-    fputs (out, f);
-    fclose (f);
-    free (out);
+    s_json_save (s_e.cfg, root);
 }
 
 static void
@@ -166,23 +154,10 @@ s_secret (const char *path, const char *token)
 static void
 s_cfg_set (const char *path, const char *section, const char *key, const char *value)
 {
-    FILE *f = fopen (path, "rb");
-    assert_non_null (f);
-    char text[16384];
-    size_t n = fread (text, 1, sizeof text - 1, f);
-    fclose (f);
-    text[n] = '\0';
-    cJSON *root = cJSON_Parse (text);
-    assert_non_null (root);
+    cJSON *root = s_json_load (path);
     cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, section), key,
                                cJSON_CreateString (value));
-    char *out = cJSON_Print (root);
-    cJSON_Delete (root);
-    f = fopen (path, "w");
-    assert_non_null (f);
-    fputs (out, f);
-    fclose (f);
-    free (out);
+    s_json_save (path, root);
 }
 
 static void
@@ -213,9 +188,9 @@ s_setup (void **state)
         return -1;
     snprintf (s_e.cfg, sizeof s_e.cfg, "%s/sim.json", s_e.dir);
     snprintf (s_e.ep_md, sizeof s_e.ep_md, "ipc://%s/md", s_e.dir);
-    s_e.http_port = s_free_port ();
+    s_e.http_port = kt_testnet_free_port ();
     do
-        s_e.ws_port = s_free_port ();
+        s_e.ws_port = kt_testnet_free_port ();
     while (s_e.ws_port == s_e.http_port);
     s_e.zctx = zmq_ctx_new ();
     s_e.sub = zmq_socket (s_e.zctx, ZMQ_SUB);
