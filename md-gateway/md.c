@@ -17,6 +17,7 @@
 #include "kt_instr_cache.h"
 #include "kt_schema.h"
 #include "md_bar.h"
+#include "md_candle.h"
 #include "md_order.h"
 #include "md_packet.h"
 #include "md_ticker.h"
@@ -36,9 +37,19 @@ struct s_inst {
     char bar_topic[KT_TOPIC_LEN];
     int64_t ltp;
     bool dirty;
+    int64_t first_ns; //  first tick while warming, 0 if none yet
 };
 
 typedef enum { S_PHASE_INSTR = 0, S_PHASE_PRICE, S_PHASE_RUN } s_phase_t;
+
+struct s_wtick {
+    uint32_t token;
+    int64_t ts, ltp, volume;
+};
+
+#define S_WBUF_MAX (1 << 16) //  ticks held while warming up
+#define S_CANDLES_MAX 1024   //  a day has 375 minutes
+#define S_WARM_GAP_MS 340    //  historical: 3 requests/s
 
 struct md {
     kt_proc_t *proc;          //  borrowed
@@ -47,6 +58,17 @@ struct md {
     void *pub;                //  borrowed from the bus
     int status_timer, clock_timer, flush_timer, retry_timer, reload_timer;
     int64_t reload_seen; //  session:reload requested_ns already acted on
+    //  Warm-up: ticks are published at once but reach the bar builder only after every
+    //  instrument was seeded from its candles (in arrival order, from wbuf).
+    bool warming;
+    size_t warm_i; //  next instrument to fetch
+    int warm_tries;
+    int warm_timer;
+    int64_t warm_seeded, warm_candles, warm_failed;
+    struct s_wtick *wbuf; //  owned while warming
+    size_t wbuf_n;
+    bool wbuf_full;
+    struct md_candle *candles; //  owned while warming
     s_phase_t phase;
     kt_instr_table_t *instr; //  owned
     kt_http_t *http;         //  owned
@@ -134,7 +156,14 @@ s_on_pkt (const struct md_pkt *pkt, void *arg)
     int64_t ltp = m->u.tick.ltp;
     int64_t volume = m->u.tick.volume;
     self->last_tick_ns = self->recv_ns;
-    if (ltp > 0) {
+    if (ltp > 0 && self->warming) {
+        if (!in->first_ns)
+            in->first_ns = ts;
+        if (self->wbuf_n < S_WBUF_MAX)
+            self->wbuf[self->wbuf_n++] = (struct s_wtick){pkt->token, ts, ltp, volume};
+        else
+            self->wbuf_full = true;
+    } else if (ltp > 0) {
         md_bar_tick (self->bars, pkt->token, ts, ltp, volume);
         in->ltp = ltp;
         if (!in->dirty) {
@@ -390,7 +419,7 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     (void) loop;
     (void) timer_id;
     md_t *self = arg;
-    if (self->bars)
+    if (self->bars && !self->warming)
         md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
     return 0;
 }
@@ -502,6 +531,109 @@ s_retry_later (md_t *self)
                                            false, s_on_retry, self);
 }
 
+// ---- warm-up from today's candles ---------------------------------------------------------
+
+static void s_warm_next (md_t *self);
+
+static void
+s_warm_done (md_t *self)
+{
+    for (size_t i = 0; i < self->wbuf_n; i++) {
+        const struct s_wtick *t = &self->wbuf[i];
+        md_bar_tick (self->bars, t->token, t->ts, t->ltp, t->volume);
+    }
+    self->warming = false;
+    md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
+    kt_log_info ("md.warm.done", KT_I ("seeded", self->warm_seeded),
+                 KT_I ("candles", self->warm_candles), KT_I ("failed", self->warm_failed),
+                 KT_I ("held_ticks", (int64_t) self->wbuf_n), KT_B ("overflow", self->wbuf_full),
+                 KT_END);
+    if (self->wbuf_full)
+        kt_log_warn ("md.warm.overflow", KT_I ("held", (int64_t) self->wbuf_n), KT_END);
+    free (self->wbuf);
+    self->wbuf = NULL;
+    free (self->candles);
+    self->candles = NULL;
+}
+
+static int
+s_on_warm_timer (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    self->warm_timer = 0;
+    s_warm_next (self);
+    return 0;
+}
+
+static void
+s_warm_later (md_t *self, int64_t wall_ms)
+{
+    self->warm_timer =
+        kt_loop_timer (kt_proc_loop (self->proc), kt_proc_wall_to_pipeline_ms (self->proc, wall_ms),
+                       false, s_on_warm_timer, self);
+}
+
+static void
+s_on_candles (const kt_http_resp_t *resp, void *arg)
+{
+    md_t *self = arg;
+    struct s_inst *in = &self->inst[self->warm_i];
+    if (resp->err == KT_HTTP_OK && resp->status == 429) {
+        s_warm_later (self, 1000); //  over the 3/s limit: the same again, later
+        return;
+    }
+    char why[128] = "";
+    int n = -1;
+    if (resp->err == KT_HTTP_OK && resp->status == 200)
+        n = md_candle_parse (resp->body, resp->body_len, self->candles, S_CANDLES_MAX, why,
+                             sizeof why);
+    if (n < 0 && ++self->warm_tries < 3) {
+        s_warm_later (self, 1000);
+        return;
+    }
+    if (n < 0) {
+        self->warm_failed++;
+        kt_log_warn ("md.warm.fail", KT_S ("sym", in->sym), KT_I ("status", resp->status),
+                     KT_S ("err", kt_http_err_str (resp->err)), KT_S ("why", why), KT_END);
+    } else {
+        int64_t open = in->first_ns ? in->first_ns : kt_proc_now_ns (self->proc);
+        int used = md_bar_seed (self->bars, in->token, self->candles, (size_t) n, open);
+        self->warm_seeded += used > 0;
+        self->warm_candles += used > 0 ? used : 0;
+    }
+    self->warm_i++;
+    self->warm_tries = 0;
+    s_warm_later (self, S_WARM_GAP_MS);
+}
+
+//  GET /instruments/historical/<token>/minute from 09:15 today to now, one at a time.
+static void
+s_warm_next (md_t *self)
+{
+    if (self->warm_i >= self->ninst) {
+        s_warm_done (self);
+        return;
+    }
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    int64_t now = kt_proc_now_ns (self->proc);
+    char to[24], url[512];
+    kt_ist_format (now, to, sizeof to);
+    to[10] = '+';
+    size_t ul = strlen (cfg->kite_api_url);
+    snprintf (url, sizeof url, "%s%sinstruments/historical/%u/minute?from=%.10s+09:15:00&to=%s",
+              cfg->kite_api_url, ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/",
+              self->inst[self->warm_i].token, to, to);
+    const char *headers[] = {"X-Kite-Version: 3", self->auth, NULL};
+    kt_http_req_t req = {.method = "GET", .url = url, .headers = headers, .timeout_ms = 10000};
+    if (kt_http_request (self->http, &req, s_on_candles, self) < 0) {
+        self->warm_failed++;
+        self->warm_i++;
+        s_warm_later (self, S_WARM_GAP_MS);
+    }
+}
+
 //  The universe is known: tables, bar builder, Redis, ticker.
 static void
 s_go (md_t *self, size_t n)
@@ -547,8 +679,17 @@ s_go (md_t *self, size_t n)
         s_session_invalid (self, 0, "no access token configured");
         return;
     }
+    if (self->cfg->warmup) {
+        self->warming = true;
+        self->wbuf = malloc (S_WBUF_MAX * sizeof *self->wbuf);
+        self->candles = malloc (S_CANDLES_MAX * sizeof *self->candles);
+        if (!self->wbuf || !self->candles)
+            abort ();
+    }
     md_ticker_subscribe (self->ticker, self->tokens, n, self->cfg->mode);
     md_ticker_start (self->ticker);
+    if (self->warming)
+        s_warm_next (self);
 }
 
 //  The index price from `"<EXCH>:<SYM>": {..., "last_price": 24012.3}` without going
@@ -811,6 +952,10 @@ md_destroy (md_t **self_p)
     kt_loop_timer_end (loop, self->clock_timer);
     kt_loop_timer_end (loop, self->flush_timer);
     kt_loop_timer_end (loop, self->reload_timer);
+    if (self->warm_timer > 0)
+        kt_loop_timer_end (loop, self->warm_timer);
+    free (self->wbuf);
+    free (self->candles);
     if (self->retry_timer > 0)
         kt_loop_timer_end (loop, self->retry_timer);
     kt_proc_set_counters (self->proc, NULL, NULL);

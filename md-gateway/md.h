@@ -28,6 +28,7 @@ struct md_cfg {
     int64_t ltp_flush_ms;     //  md:ltp and md:bars writes, wall ms
     int64_t bars_keep;        //  md:bars:<token> length
     int64_t max_message;      //  largest ticker message accepted, bytes
+    bool warmup;              //  seed bars and VWAP from today's candles at start
 };
 
 typedef struct md md_t;

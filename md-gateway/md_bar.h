@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kt_msg.h"
+#include "md_candle.h"
 
 struct md_bar_cfg {
     size_t capacity;       //  instruments (>= 1)
@@ -61,6 +62,18 @@ int md_bar_add (md_bar_t *self, uint32_t token, const char *sym);
 //  time has passed. Returns 0, or -1 if the token is not registered or ltp <= 0 (the
 //  tick is ignored).
 int md_bar_tick (md_bar_t *self, uint32_t token, int64_t ts_ns, int64_t ltp, int64_t volume);
+
+//  Warm-up (after a start in the middle of the day): seed token from today's minute
+//  candles c[0..n) (any order; see md_candle.h), before any of its ticks is fed.
+//  open_min_ns is where live data starts (the minute of its first tick, or now): the
+//  candles before that minute become the day's history (VWAP sums, last close, the
+//  volume already traded), the candle of that minute seeds the open bar's open, high
+//  and low (its volume comes from the ticks' cumulative volume), later ones are ignored.
+//  Bars before open_min_ns are not published again. Returns the number of candles used
+//  as history, or -1 if the token is not registered (0 and nothing changed when no
+//  candle falls on open_min_ns's day before or at that minute).
+int md_bar_seed (md_bar_t *self, uint32_t token, const struct md_candle *c, size_t n,
+                 int64_t open_min_ns);
 
 //  Move the pipeline clock to now_ns: emits the final bar of every minute that ended
 //  at or before now_ns (flat bars included), then the partial bars that are due. Time

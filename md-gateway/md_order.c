@@ -122,6 +122,35 @@ md_order_member (const char *text, size_t len, const char *key, const char **val
     return -1;
 }
 
+int
+md_order_elems (const char *text, size_t len, const char **elems, size_t *elen, size_t max,
+                size_t *n)
+{
+    const char *p = text, *end = text + len;
+    *n = 0;
+    p = s_ws (p, end);
+    if (p >= end || *p != '[')
+        return -1;
+    p = s_ws (p + 1, end);
+    if (p < end && *p == ']')
+        return 0;
+    while (p < end) {
+        const char *vend = s_value_end (p, end);
+        if (!vend || *n == max)
+            return -1;
+        elems[*n] = p;
+        elen[*n] = (size_t) (vend - p);
+        (*n)++;
+        p = s_ws (vend, end);
+        if (p < end && *p == ']')
+            return 0;
+        if (p >= end || *p != ',')
+            return -1;
+        p = s_ws (p + 1, end);
+    }
+    return -1;
+}
+
 //  Copy a JSON string value (quotes included in v) into out, unescaping; null -> "".
 //  Non-ASCII \u escapes become '?': these texts are for people and logs.
 static int

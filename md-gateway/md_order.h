@@ -23,4 +23,10 @@ int md_order_parse (const char *text, size_t len, struct kt_order_update *out, c
 //  -1 if text is not one well-formed object at the top (checked up to the key found).
 int md_order_member (const char *text, size_t len, const char *key, const char **val, size_t *vlen);
 
+//  Split the JSON array in text (len bytes) into its elements' raw texts: at most max
+//  into elems / elen, the count into *n. Returns 0, or -1 if text is not one
+//  well-formed array or has more than max elements.
+int md_order_elems (const char *text, size_t len, const char **elems, size_t *elen, size_t max,
+                    size_t *n);
+
 #endif

@@ -360,8 +360,9 @@ s_write_files (const char *dir, int redis_port, int ws_port, char *cfg_path, siz
                                cJSON_CreateString (url));
     cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "instruments"), "file",
                                cJSON_CreateString (csv));
-    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "md"), "subscribe",
-                               cJSON_CreateString (list));
+    cJSON *md = cJSON_GetObjectItem (root, "md");
+    cJSON_ReplaceItemInObject (md, "subscribe", cJSON_CreateString (list));
+    cJSON_ReplaceItemInObject (md, "warmup", cJSON_CreateBool (false)); //  no REST here
     char *out = cJSON_Print (root);
     cJSON_Delete (root);
     snprintf (cfg_path, cfglen, "%s/md.json", dir);
