@@ -692,22 +692,18 @@ s_go (md_t *self, size_t n)
         s_warm_next (self);
 }
 
-//  The index price from `"<EXCH>:<SYM>": {..., "last_price": 24012.3}` without going
-//  through a double: the number's text is parsed as rupees.
+//  data["<EXCH>:<SYM>"].last_price of a /quote/ltp answer, read from its digits (never
+//  through a double). Returns 0 with *paise > 0, or -1.
 static int
-s_parse_ltp (const char *body, const char *key, int64_t *paise)
+s_parse_ltp (const char *body, size_t len, const char *key, int64_t *paise)
 {
-    const char *k = strstr (body, key);
-    if (!k)
+    const char *data, *q, *lp;
+    size_t dlen, qlen, lplen;
+    if (md_order_member (body, len, "data", &data, &dlen) != 0 ||
+        md_order_member (data, dlen, key, &q, &qlen) != 0 ||
+        md_order_member (q, qlen, "last_price", &lp, &lplen) != 0)
         return -1;
-    const char *lp = strstr (k, "\"last_price\"");
-    if (!lp)
-        return -1;
-    lp += strlen ("\"last_price\"");
-    while (*lp == ' ' || *lp == ':' || *lp == '\t' || *lp == '\n' || *lp == '\r')
-        lp++;
-    size_t len = strspn (lp, "0123456789.");
-    return len && kt_money_parse (lp, len, paise) == 0 && *paise > 0 ? 0 : -1;
+    return kt_money_parse (lp, lplen, paise) == 0 && *paise > 0 ? 0 : -1;
 }
 
 static void
@@ -716,7 +712,7 @@ s_on_ltp (const kt_http_resp_t *resp, void *arg)
     md_t *self = arg;
     const struct kt_instr *index = kt_instr_by_sym (self->instr, NULL, self->cfg->index_sym);
     char key[64];
-    snprintf (key, sizeof key, "\"%s:%s\"", index ? index->exchange : "", self->cfg->index_sym);
+    snprintf (key, sizeof key, "%s:%s", index ? index->exchange : "", self->cfg->index_sym);
     int64_t ltp = 0;
     if (resp->err == KT_HTTP_OK && resp->status == 403) {
         //  TokenException: the session is dead; asking again will not revive it.
@@ -726,7 +722,7 @@ s_on_ltp (const kt_http_resp_t *resp, void *arg)
         return;
     }
     if (resp->err != KT_HTTP_OK || resp->status != 200 ||
-        s_parse_ltp (resp->body, key, &ltp) != 0) {
+        s_parse_ltp (resp->body, resp->body_len, key, &ltp) != 0) {
         kt_log_warn ("md.index.price", KT_S ("index", self->cfg->index_sym),
                      KT_S ("err", kt_http_err_str (resp->err)), KT_I ("status", resp->status),
                      KT_S ("body", resp->body_len > 200 ? "(long)" : resp->body), KT_END);
