@@ -18,6 +18,7 @@
 #include "kt_schema.h"
 #include "md_bar.h"
 #include "md_candle.h"
+#include "md_jraw.h"
 #include "md_order.h"
 #include "md_packet.h"
 #include "md_ticker.h"
@@ -240,7 +241,7 @@ s_order_update (md_t *self, const char *text, size_t len)
     struct kt_msg *m = &self->msg;
     memset (&m->env, 0, sizeof m->env);
     m->env.type = KT_MSG_ORDER_UPDATE;
-    if (md_order_member (text, len, "data", &data, &n) != 0 ||
+    if (md_jraw_member (text, len, "data", &data, &n) != 0 ||
         md_order_parse (data, n, &m->u.order_update, why, sizeof why) != 0) {
         self->order_bad++;
         kt_log_warn ("md.order.bad", KT_S ("why", why), KT_I ("bytes", (int64_t) len), KT_END);
@@ -699,9 +700,9 @@ s_parse_ltp (const char *body, size_t len, const char *key, int64_t *paise)
 {
     const char *data, *q, *lp;
     size_t dlen, qlen, lplen;
-    if (md_order_member (body, len, "data", &data, &dlen) != 0 ||
-        md_order_member (data, dlen, key, &q, &qlen) != 0 ||
-        md_order_member (q, qlen, "last_price", &lp, &lplen) != 0)
+    if (md_jraw_member (body, len, "data", &data, &dlen) != 0 ||
+        md_jraw_member (data, dlen, key, &q, &qlen) != 0 ||
+        md_jraw_member (q, qlen, "last_price", &lp, &lplen) != 0)
         return -1;
     return kt_money_parse (lp, lplen, paise) == 0 && *paise > 0 ? 0 : -1;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "kt_clock.h"
 #include "kt_money.h"
-#include "md_order.h"
+#include "md_jraw.h"
 
 #define S_ROW_MAX 8
 
@@ -50,8 +50,8 @@ md_candle_parse (const char *body, size_t len, struct md_candle *out, size_t max
 {
     const char *data, *arr;
     size_t dlen, alen;
-    if (md_order_member (body, len, "data", &data, &dlen) != 0 ||
-        md_order_member (data, dlen, "candles", &arr, &alen) != 0)
+    if (md_jraw_member (body, len, "data", &data, &dlen) != 0 ||
+        md_jraw_member (data, dlen, "candles", &arr, &alen) != 0)
         return s_candle_fail (why, whylen, "no data.candles in the answer");
     //  Row by row: a row is a flat array, so it ends at its first ']'.
     size_t count = 0;
@@ -68,7 +68,7 @@ md_candle_parse (const char *body, size_t len, struct md_candle *out, size_t max
             return s_candle_fail (why, whylen, "candle %zu is cut", count);
         const char *f[S_ROW_MAX];
         size_t fl[S_ROW_MAX], nf;
-        if (md_order_elems (p, (size_t) (q + 1 - p), f, fl, S_ROW_MAX, &nf) != 0 || nf < 6)
+        if (md_jraw_elems (p, (size_t) (q + 1 - p), f, fl, S_ROW_MAX, &nf) != 0 || nf < 6)
             return s_candle_fail (why, whylen, "candle %zu: not [ts,o,h,l,c,volume]", count);
         if (count == max)
             return s_candle_fail (why, whylen, "more than %zu candles", max);

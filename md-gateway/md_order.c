@@ -1,7 +1,5 @@
-/*  md_order - order updates from the ticker's text messages (see md_order.h).
- *
- *  A small walker over the raw JSON text rather than cJSON: cJSON keeps numbers only as
- *  doubles, and a price must be read from its digits. */
+/*  md_order - order updates from the ticker's text messages (see md_order.h), read
+ *  with md_jraw so prices come from their digits. */
 
 #include "md_order.h"
 
@@ -11,8 +9,7 @@
 #include <string.h>
 #include "kt_clock.h"
 #include "kt_money.h"
-
-#define S_DEPTH_MAX 32
+#include "md_jraw.h"
 
 static int
 s_fail (char *why, size_t whylen, const char *fmt, ...)
@@ -22,131 +19,6 @@ s_fail (char *why, size_t whylen, const char *fmt, ...)
         va_start (ap, fmt);
         vsnprintf (why, whylen, fmt, ap);
         va_end (ap);
-    }
-    return -1;
-}
-
-static const char *
-s_ws (const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-//  End of the string starting at p (on its opening quote), or NULL.
-static const char *
-s_string_end (const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\')
-            p++;
-        else if (*p == '"')
-            return p + 1;
-    }
-    return NULL;
-}
-
-//  End of the value starting at p, or NULL if it is cut or unbalanced.
-static const char *
-s_value_end (const char *p, const char *end)
-{
-    if (p >= end)
-        return NULL;
-    if (*p == '"')
-        return s_string_end (p, end);
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        while (p < end) {
-            if (*p == '"') {
-                p = s_string_end (p, end);
-                if (!p)
-                    return NULL;
-                continue;
-            }
-            if (*p == '{' || *p == '[') {
-                if (++depth > S_DEPTH_MAX)
-                    return NULL;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-            p++;
-        }
-        return NULL;
-    }
-    const char *s = p;
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-           *p != '\r' && *p != '\t')
-        p++;
-    return p > s ? p : NULL;
-}
-
-int
-md_order_member (const char *text, size_t len, const char *key, const char **val, size_t *vlen)
-{
-    const char *p = text, *end = text + len;
-    size_t klen = strlen (key);
-    p = s_ws (p, end);
-    if (p >= end || *p != '{')
-        return -1;
-    p = s_ws (p + 1, end);
-    if (p < end && *p == '}')
-        return 1;
-    while (p < end) {
-        if (*p != '"')
-            return -1;
-        const char *kend = s_string_end (p, end);
-        if (!kend)
-            return -1;
-        bool match = (size_t) (kend - p - 2) == klen && memcmp (p + 1, key, klen) == 0;
-        p = s_ws (kend, end);
-        if (p >= end || *p != ':')
-            return -1;
-        p = s_ws (p + 1, end);
-        const char *vend = s_value_end (p, end);
-        if (!vend)
-            return -1;
-        if (match) {
-            *val = p;
-            *vlen = (size_t) (vend - p);
-            return 0;
-        }
-        p = s_ws (vend, end);
-        if (p < end && *p == '}')
-            return 1;
-        if (p >= end || *p != ',')
-            return -1;
-        p = s_ws (p + 1, end);
-    }
-    return -1;
-}
-
-int
-md_order_elems (const char *text, size_t len, const char **elems, size_t *elen, size_t max,
-                size_t *n)
-{
-    const char *p = text, *end = text + len;
-    *n = 0;
-    p = s_ws (p, end);
-    if (p >= end || *p != '[')
-        return -1;
-    p = s_ws (p + 1, end);
-    if (p < end && *p == ']')
-        return 0;
-    while (p < end) {
-        const char *vend = s_value_end (p, end);
-        if (!vend || *n == max)
-            return -1;
-        elems[*n] = p;
-        elen[*n] = (size_t) (vend - p);
-        (*n)++;
-        p = s_ws (vend, end);
-        if (p < end && *p == ']')
-            return 0;
-        if (p >= end || *p != ',')
-            return -1;
-        p = s_ws (p + 1, end);
     }
     return -1;
 }
@@ -285,7 +157,7 @@ md_order_parse (const char *text, size_t len, struct kt_order_update *out, char 
         const struct s_map *f = &s_fields[i];
         const char *v;
         size_t n;
-        int rc = md_order_member (text, len, f->key, &v, &n);
+        int rc = md_jraw_member (text, len, f->key, &v, &n);
         if (rc < 0)
             return s_fail (why, whylen, "order update is not a JSON object");
         if (rc == 1)

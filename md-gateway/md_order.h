@@ -1,8 +1,8 @@
 /*  md_order - Kite's order update (the ticker's {"type":"order","data":{...}} text
  *  message, the postback payload of kite-protocol.md 6.8) into an ORDER_UPDATE body.
  *
- *  Pure: no I/O, no heap. The JSON is walked on its raw text, so prices are read from
- *  their digits (kt_money_parse) and never pass through a double. null and missing keys
+ *  Pure: no I/O, no heap. The JSON is walked on its raw text (md_jraw), so prices are
+ *  read from their digits (kt_money_parse) and never pass through a double. null and missing keys
  *  read as "" / 0. */
 
 #ifndef MD_ORDER_H
@@ -17,16 +17,5 @@
 //  a number, a time not "YYYY-MM-DD HH:MM:SS").
 int md_order_parse (const char *text, size_t len, struct kt_order_update *out, char *why,
                     size_t whylen);
-
-//  Find member key of the JSON object in text (len bytes): its raw value text (a string
-//  keeps its quotes). Returns 0 with *val / *vlen set, 1 if the object has no such key,
-//  -1 if text is not one well-formed object at the top (checked up to the key found).
-int md_order_member (const char *text, size_t len, const char *key, const char **val, size_t *vlen);
-
-//  Split the JSON array in text (len bytes) into its elements' raw texts: at most max
-//  into elems / elen, the count into *n. Returns 0, or -1 if text is not one
-//  well-formed array or has more than max elements.
-int md_order_elems (const char *text, size_t len, const char **elems, size_t *elen, size_t max,
-                    size_t *n);
 
 #endif

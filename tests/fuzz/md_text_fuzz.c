@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../md-gateway/md_jraw.c"
 #include "../../md-gateway/md_order.c"
 #include "../../md-gateway/md_candle.c"
 
@@ -30,7 +31,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             abort ();
     const char *v;
     size_t vlen;
-    if (md_order_member (buf, size, "data", &v, &vlen) == 0 && (v < buf || v + vlen > buf + size))
+    if (md_jraw_member (buf, size, "data", &v, &vlen) == 0 && (v < buf || v + vlen > buf + size))
         abort ();
     free (buf);
     return 0;

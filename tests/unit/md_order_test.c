@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../md-gateway/md_jraw.h"
 #include "../../md-gateway/md_order.h"
 #include "kt_clock.h"
 
@@ -72,12 +73,12 @@ test_ticker_message (void **state)
         "\"tradingsymbol\": \"NIFTY25N2524000CE\"}}";
     const char *data;
     size_t n;
-    assert_int_equal (md_order_member (msg, strlen (msg), "data", &data, &n), 0);
+    assert_int_equal (md_jraw_member (msg, strlen (msg), "data", &data, &n), 0);
     const char *type;
     size_t tn;
-    assert_int_equal (md_order_member (msg, strlen (msg), "type", &type, &tn), 0);
+    assert_int_equal (md_jraw_member (msg, strlen (msg), "type", &type, &tn), 0);
     assert_int_equal (tn, 7);
-    assert_int_equal (md_order_member (msg, strlen (msg), "nope", &type, &tn), 1);
+    assert_int_equal (md_jraw_member (msg, strlen (msg), "nope", &type, &tn), 1);
     struct kt_order_update u;
     char why[128];
     assert_int_equal (md_order_parse (data, n, &u, why, sizeof why), 0);
