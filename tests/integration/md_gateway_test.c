@@ -561,7 +561,7 @@ test_universe_ticks_and_bars (void **state)
     redisReply *r = redisCommand (s_e.rc, "LLEN kt:md:bars:256265");
     assert_true (r && r->type == REDIS_REPLY_INTEGER && r->integer >= 4);
     freeReplyObject (r);
-    assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 100));
+    assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 3000));
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.frame.malformed", NULL), 0);
     //  An order placed at kite-sim comes back as ORDER_UPDATE on md.order (the tag is
     //  how exec-gateway finds its order), with prices in paise.
