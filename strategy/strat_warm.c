@@ -55,6 +55,8 @@ struct strat_warm {
     struct s_rec rec[S_REC_MAX];
     int nrec;
     bool flatten;
+    bool md_tried;   //  md-gateway's md:bars looked at (first choice)
+    const char *src; //  where the candles came from: "md:bars", "historical", "none"
     struct strat_bar resp[S_RESP_MAX];    //  one answer's candles (one request in flight)
     struct strat_intent todo[S_TODO_MAX]; //  what recovery sends
 };
@@ -214,6 +216,147 @@ strat_warm_parse (const char *body, size_t len, uint32_t token, struct strat_bar
         if (n < max)
             bars[n++] = b;
     }
+}
+
+static void s_add_bars (strat_warm_t *self, const struct strat_bar *b, int n);
+
+//  The integer after "key": in a flat JSON object (md-gateway's bar rows are integers
+//  only; read from the digits, never through a double). Returns 0, or -1.
+static int
+s_json_i64 (const char *s, size_t len, const char *key, int64_t *out)
+{
+    char pat[32];
+    int pn = snprintf (pat, sizeof pat, "\"%s\":", key);
+    const char *end = s + len;
+    for (const char *c = s; c + pn <= end; c++) {
+        if (memcmp (c, pat, (size_t) pn) != 0)
+            continue;
+        const char *v = s_ws (c + pn, end);
+        char num[24];
+        size_t n = 0;
+        while (v + n < end && n < sizeof num - 1 &&
+               (isdigit ((unsigned char) v[n]) || (n == 0 && v[n] == '-')))
+            n++;
+        //  a whole integer: the next byte ends the value
+        if (n == 0 || (n == 1 && v[0] == '-') || (v + n < end && !strchr (",} \t\r\n", v[n])))
+            return -1;
+        memcpy (num, v, n);
+        num[n] = '\0';
+        *out = strtoll (num, NULL, 10);
+        return 0;
+    }
+    return -1;
+}
+
+int
+strat_warm_parse_md_bar (const char *json, size_t len, uint32_t token, struct strat_bar *out)
+{
+    struct strat_bar b = {.token = token};
+    if (s_json_i64 (json, len, "start_ns", &b.ts) != 0 ||
+        s_json_i64 (json, len, "o", &b.open) != 0 || s_json_i64 (json, len, "h", &b.high) != 0 ||
+        s_json_i64 (json, len, "l", &b.low) != 0 || s_json_i64 (json, len, "c", &b.close) != 0 ||
+        s_json_i64 (json, len, "volume", &b.volume) != 0 || b.ts <= 0 || b.low <= 0 ||
+        b.high < b.low || b.volume < 0)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+//  md:bars:<token> into the candles. Returns the bars of today's session read, or -1
+//  (Redis unavailable, a row that does not parse: why).
+static int
+s_md_bars (strat_warm_t *self, uint32_t token, int64_t *first, char *why, size_t whylen)
+{
+    kt_store_t *st = kt_proc_store (strat_proc (self->s));
+    char tok[16];
+    snprintf (tok, sizeof tok, "%u", token);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (st), &kt_key_md_bars, tok);
+    const char *argv[] = {"LRANGE", key.s, "0", "-1"};
+    kt_store_result_t r = kt_store_call (st, 4, argv, NULL);
+    int n = 0;
+    *first = 0;
+    if (r.kind != KT_STORE_ARR) {
+        snprintf (why, whylen, "md:bars:%s: %.120s", tok,
+                  r.kind == KT_STORE_NIL ? "missing" : r.str);
+        n = r.kind == KT_STORE_NIL ? 0 : -1;
+    }
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements && n < S_RESP_MAX; i++) {
+        kt_store_result_t e = kt_store_result_at (&r, i);
+        struct strat_bar b;
+        if (e.kind != KT_STORE_STR || strat_warm_parse_md_bar (e.str, e.len, token, &b) != 0) {
+            snprintf (why, whylen, "md:bars:%s: row %zu does not parse", tok, i);
+            n = -1;
+            break;
+        }
+        if (b.ts < self->day_ns || b.ts + S_NS_MIN > self->until)
+            continue;
+        if (!*first)
+            *first = b.ts;
+        self->resp[n++] = b;
+    }
+    kt_store_result_free (&r);
+    if (n > 0)
+        s_add_bars (self, self->resp, n);
+    return n;
+}
+
+//  md-gateway keeps every final bar of the day in md:bars:<token>: when the index's list
+//  starts at the session's first minute, the whole warm-up is read from Redis (the index,
+//  the day's universe as the core picks it, and md-gateway's subscribed universe,
+//  md:universe). Otherwise (md-gateway started mid-day, Redis unavailable) Kite's
+//  historical endpoint is asked. Returns 0 when the candles are in, -1 to fetch.
+static int
+s_from_md (strat_warm_t *self)
+{
+    const struct strat_params *p = &strat_cfg_of (self->s)->p;
+    char why[256] = "";
+    int64_t first = 0;
+    self->nbars = 0;
+    int n = s_md_bars (self, (uint32_t) p->index_token, &first, why, sizeof why);
+    int64_t start = self->day_ns + (int64_t) strat_hhmm_minutes (p->day_start) * S_NS_MIN;
+    if (n <= 0 || first != start) {
+        kt_log_info ("strat.warm.md_bars", KT_S ("use", "historical"),
+                     KT_S ("why", n < 0    ? why
+                                  : n == 0 ? "no index bars of today"
+                                           : "md-gateway started after the first minute"),
+                     KT_END);
+        self->nbars = 0;
+        return -1;
+    }
+    self->ntok = 1 + strat_warm_universe (strat_instr (self->s), p, self->day, self->bars[0].open,
+                                          self->tok + 1, S_TOK_MAX - 1);
+    //  md-gateway's subscriptions too (a superset the core ignores where it must)
+    kt_store_t *st = kt_proc_store (strat_proc (self->s));
+    struct kt_skey ukey = kt_schema_key (kt_store_prefix (st), &kt_key_md_universe, NULL);
+    const char *argv[] = {"HKEYS", ukey.s};
+    kt_store_result_t r = kt_store_call (st, 2, argv, NULL);
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements && self->ntok < S_TOK_MAX; i++) {
+        kt_store_result_t e = kt_store_result_at (&r, i);
+        char buf[16];
+        if (e.kind != KT_STORE_STR || e.len == 0 || e.len >= sizeof buf)
+            continue;
+        memcpy (buf, e.str, e.len);
+        buf[e.len] = '\0';
+        uint32_t t = (uint32_t) strtoul (buf, NULL, 10);
+        bool have = false;
+        for (int k = 0; k < self->ntok && !have; k++)
+            have = self->tok[k] == t;
+        if (!have && t)
+            self->tok[self->ntok++] = t;
+    }
+    kt_store_result_free (&r);
+    for (int k = 1; k < self->ntok; k++) {
+        if (s_md_bars (self, self->tok[k], &first, why, sizeof why) < 0) {
+            kt_log_warn ("strat.warm.md_bars", KT_S ("use", "historical"), KT_S ("why", why),
+                         KT_END);
+            self->nbars = 0;
+            self->ntok = 1;
+            return -1;
+        }
+    }
+    self->next = self->ntok;
+    self->src = "md:bars";
+    return 0;
 }
 
 // ---- fetching -----------------------------------------------------------------------
@@ -552,9 +695,9 @@ s_finish (strat_warm_t *self)
         strat_feed_close (s);
     struct strat_intent *todo = self->todo;
     int n = s_todo (self, todo, S_TODO_MAX, now);
-    kt_log_info ("strat.warm.done", KT_I ("candles", self->nbars), KT_I ("live", self->nlive),
-                 KT_I ("instruments", self->ntok), KT_I ("book", self->nrec), KT_I ("intents", n),
-                 KT_END);
+    kt_log_info ("strat.warm.done", KT_S ("source", self->src), KT_I ("candles", self->nbars),
+                 KT_I ("live", self->nlive), KT_I ("instruments", self->ntok),
+                 KT_I ("book", self->nrec), KT_I ("intents", n), KT_END);
     strat_warm_done (s, todo, n); //  destroys self
     return 0;
 }
@@ -568,6 +711,14 @@ s_on_timer (kt_loop_t *loop, int timer_id, void *arg)
     self->timer = 0;
     if (self->in_flight)
         return 0;
+    if (!self->md_tried && self->ntok > 0) {
+        self->md_tried = true;
+        if (s_from_md (self) == 0) {
+            s_schedule (self, 0);
+            return 0;
+        }
+        self->src = "historical";
+    }
     if (self->next < self->ntok) {
         s_fetch (self);
         return 0;
@@ -609,6 +760,7 @@ strat_warm_new (strat_t *s)
     self->day = kt_ist_yyyymmdd (now);
     self->day_ns = kt_ist_day_start (now);
     self->until = now / S_NS_MIN * S_NS_MIN;
+    self->src = "none";
     //  Today's candles exist once the session's first minute is over.
     int start = strat_hhmm_minutes (cfg->p.day_start);
     bool fetch = kt_ist_is_weekday (now) && kt_ist_minute_of_day (now) > start;

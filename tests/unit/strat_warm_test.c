@@ -115,6 +115,32 @@ test_universe (void **state)
     kt_instr_destroy (&instr);
 }
 
+static void
+test_parse_md_bar (void **state)
+{
+    (void) state;
+    const char *row = "{\"start_ns\":1795405500000000000,\"o\":15400,\"h\":15500,\"l\":15300,"
+                      "\"c\":15400,\"volume\":750,\"vwap\":15390,\"ticks\":12}";
+    struct strat_bar b;
+    assert_int_equal (strat_warm_parse_md_bar (row, strlen (row), 10000041, &b), 0);
+    assert_int_equal (b.token, 10000041);
+    assert_int_equal (b.ts, 1795405500000000000LL); //  exact: no double on the way
+    assert_int_equal (b.open, 15400);
+    assert_int_equal (b.high, 15500);
+    assert_int_equal (b.low, 15300);
+    assert_int_equal (b.close, 15400);
+    assert_int_equal (b.volume, 750);
+    const char *bad[] = {
+        "{\"start_ns\":1,\"o\":1,\"h\":2,\"l\":1}",                          //  no c, volume
+        "{\"start_ns\":1,\"o\":1.5,\"h\":2,\"l\":1,\"c\":1,\"volume\":0}",   //  not paise
+        "{\"start_ns\":1,\"o\":1,\"h\":1,\"l\":2,\"c\":1,\"volume\":0}",     //  h < l
+        "{\"start_ns\":1,\"o\":1,\"h\":2,\"l\":1,\"c\":1,\"volume\":\"x\"}", //  not a number
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal (strat_warm_parse_md_bar (bad[i], strlen (bad[i]), 1, &b), -1);
+}
+
 int
 main (void)
 {
@@ -122,6 +148,7 @@ main (void)
         cmocka_unit_test (test_parse_fixture),
         cmocka_unit_test (test_parse_refuses),
         cmocka_unit_test (test_universe),
+        cmocka_unit_test (test_parse_md_bar),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
