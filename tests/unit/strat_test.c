@@ -341,6 +341,25 @@ test_recovery_without_candles (void **state)
     kt_testctx_stop (&t);
 }
 
+//  The strategy on t with cfg, once its warm-up is over (at most 10 s); the stand-in
+//  risk-gate answers and its record is cleared.
+static strat_t *
+s_new_warm (kt_testctx_t *t, const struct strat_cfg *cfg)
+{
+    s_ngot = 0;
+    s_answer = true;
+    strat_t *s = strat_new (t->proc, cfg);
+    assert_non_null (s);
+    char buf[16];
+    for (int i = 0; i < 1000; i++) {
+        kt_testctx_spin (t, 2, 5, NULL);
+        if (i % 10 == 0 &&
+            strcmp (kt_testctx_hget (t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
+            break;
+    }
+    return s;
+}
+
 //  A restart at 09:22 with the entry of minute 5's close resting at the broker: today's
 //  candles (Kite's historical answers) are replayed, the replay's PLACE is the book's
 //  entry, nothing is sent; a live MODIFY later refers to it.
@@ -407,17 +426,8 @@ test_warm_up_finds_the_entry (void **state)
     assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
     cfg.p.strikes_each_side = 2;
     cfg.bar_grace_ms = 50;
-    s_ngot = 0;
-    s_answer = true;
-    strat_t *s = strat_new (t.proc, &cfg);
-    assert_non_null (s);
+    strat_t *s = s_new_warm (&t, &cfg);
     char buf[1024];
-    for (int i = 0; i < 1000; i++) {
-        kt_testctx_spin (&t, 2, 5, NULL);
-        if (i % 20 == 0 &&
-            strcmp (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
-            break;
-    }
     assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1");
     assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "bars", buf, sizeof buf), "12");
     assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "pending", buf, sizeof buf),
@@ -582,16 +592,8 @@ test_warm_up_from_md_bars (void **state)
 
     static struct strat_cfg cfg;
     assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
-    s_ngot = 0;
-    s_answer = true;
-    strat_t *s = strat_new (t.proc, &cfg);
-    assert_non_null (s);
+    strat_t *s = s_new_warm (&t, &cfg);
     char buf[1024];
-    for (int i = 0; i < 200; i++) {
-        kt_testctx_spin (&t, 2, 5, NULL);
-        if (strcmp (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
-            break;
-    }
     assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1");
     assert_string_equal (kt_testctx_hget (&t, "kt:strat:state", "bars", buf, sizeof buf), "12");
     //  nothing in the book: the entry minute 5's close calls for is placed now
