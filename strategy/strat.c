@@ -16,13 +16,15 @@
 
 #include "strat.h"
 #include "strat_warm.h"
+#include "kt_instr_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S_NS_MIN (60LL * 1000000000LL)
-#define S_GRACE_TICK_MS 100 //  how often the minute close is checked
+#define S_GRACE_TICK_MS 100  //  how often the minute close is checked
+#define S_LOAD_RETRY_MS 5000 //  instruments not there yet: again after this (wall)
 
 struct strat {
     kt_proc_t *proc;             //  borrowed
@@ -39,6 +41,8 @@ struct strat {
     struct strat_counts n;
     struct kt_strat_state_rec rec; //  the last strat:state written (its strings are sent)
     int grace_timer;
+    int load_timer;      //  instruments retry, 0 = none
+    int64_t instr_fails; //  attempts to load them that failed
     //  the minute being filled: bars of minute cur_min given, on_timer not yet
     int64_t cur_min;        //  minute start, 0 = none
     bool cur_open;          //  on_timer(cur_min + 1 min) still due
@@ -144,6 +148,7 @@ s_next_id (strat_t *self, int64_t ts, char *id)
 }
 
 static void s_core_exec (strat_t *self, const struct strat_exec *ev);
+static void s_retry_load (strat_t *self);
 
 //  Send core intent it about order o as ORDER_INTENT id: awaited, in `events`, to
 //  risk-gate. Returns 0, or -1 when it could not be sent (logged).
@@ -646,6 +651,60 @@ strat_send_intent (strat_t *self, struct kt_intent *intent)
 
 // ---- life -----------------------------------------------------------------------------
 
+//  Today's instruments (instruments.file, or the daily list kt_instr_cache downloads and
+//  shares), then the core and its warm-up. Returns 0, -1 when the instruments cannot be
+//  had yet (retried: the strategy runs, counts and never trades without them), -2 when
+//  the strategy refuses its parameters for these instruments.
+static int
+s_load (strat_t *self)
+{
+    const kt_cfg_t *kc = kt_proc_cfg (self->proc);
+    struct kt_instr_cache_cfg icc;
+    kt_instr_cache_from_cfg (kc, kt_proc_now_ns (self->proc), &icc);
+    char err[512];
+    self->instr = kt_instr_cache_load (&icc, err, sizeof err);
+    if (!self->instr) {
+        kt_log_warn_every ("strat.instruments", 60, KT_S ("why", err), KT_END);
+        if (self->instr_fails++ == 0)
+            kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.instruments",
+                           "strategy %s: no instruments (%s): not trading, retrying", self->cfg->id,
+                           err);
+        return -1;
+    }
+    self->core = strat_core_new (self->cfg->name, &self->cfg->p, self->instr, err, sizeof err);
+    if (!self->core) {
+        kt_log_error ("strat.config", KT_S ("why", err), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.config",
+                       "strategy %s: %s: not trading", self->cfg->id, err);
+        kt_instr_destroy (&self->instr);
+        return -2;
+    }
+    self->warm = strat_warm_new (self);
+    if (!self->warm)
+        strat_warm_done (self, NULL, 0);
+    return 0;
+}
+
+static int
+s_on_load (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    strat_t *self = arg;
+    self->load_timer = 0;
+    if (s_load (self) == -1)
+        s_retry_load (self);
+    return 0;
+}
+
+static void
+s_retry_load (strat_t *self)
+{
+    int64_t ms = kt_proc_wall_to_pipeline_ms (self->proc, S_LOAD_RETRY_MS);
+    self->load_timer =
+        kt_loop_timer (kt_proc_loop (self->proc), ms > 0 ? ms : 1, false, s_on_load, self);
+}
+
 strat_t *
 strat_new (kt_proc_t *proc, const struct strat_cfg *cfg)
 {
@@ -666,24 +725,11 @@ strat_new (kt_proc_t *proc, const struct strat_cfg *cfg)
         kt_log_error ("strat.config", KT_S ("why", "strategy.product: MIS or NRML"), KT_END);
         goto out_free;
     }
-    //  Without instruments the strategy cannot name an option: it runs and counts, and
-    //  says so, but never trades.
-    if (kc->instruments_file[0]) {
-        self->instr = kt_instr_load (kc->instruments_file, err, sizeof err);
-        if (!self->instr)
-            kt_log_error ("strat.instruments", KT_S ("file", kc->instruments_file),
-                          KT_S ("why", err), KT_END);
+    if (!strat_core_find (cfg->name)) {
+        kt_log_error ("strat.config", KT_S ("why", "strategy.name: unknown strategy"),
+                      KT_S ("name", cfg->name), KT_END);
+        goto out_free;
     }
-    if (self->instr) {
-        self->core = strat_core_new (cfg->name, &cfg->p, self->instr, err, sizeof err);
-        if (!self->core) {
-            kt_log_error ("strat.config", KT_S ("why", err), KT_END);
-            goto out_free;
-        }
-    } else
-        kt_alert_send (kt_proc_alerts (proc), KT_SEV_CRITICAL, "strat.instruments",
-                       "strategy %s: no instruments (instruments.file \"%s\"): not trading",
-                       cfg->id, kc->instruments_file);
     static const char *const md_topics[] = {"md.", NULL};
     static const char *const exec_topics[] = {"exec.", NULL};
     static const char *const risk_topics[] = {"risk.", NULL};
@@ -704,11 +750,11 @@ strat_new (kt_proc_t *proc, const struct strat_cfg *cfg)
     self->grace_timer =
         kt_loop_timer (kt_proc_loop (proc), S_GRACE_TICK_MS, true, s_on_grace, self);
     kt_proc_set_counters (proc, s_counters, self);
-    if (self->core) {
-        self->warm = strat_warm_new (self);
-        if (!self->warm)
-            strat_warm_done (self, NULL, 0);
-    }
+    int rc = s_load (self);
+    if (rc == -2)
+        goto out_free;
+    if (rc == -1)
+        s_retry_load (self);
     return self;
 
 out_free:
@@ -727,6 +773,8 @@ strat_destroy (strat_t **self_p)
     kt_proc_set_counters (self->proc, NULL, NULL);
     if (self->grace_timer > 0)
         kt_loop_timer_end (kt_proc_loop (self->proc), self->grace_timer);
+    if (self->load_timer > 0)
+        kt_loop_timer_end (kt_proc_loop (self->proc), self->load_timer);
     strat_warm_destroy (&self->warm);
     kt_bus_client_destroy (&self->risk);
     strat_core_destroy (&self->core);
