@@ -39,7 +39,8 @@ struct s_enum {
 
 static const char *const s_type_names[] = {
     "NONE",          "TICK",          "BAR",        "MD_STATUS",  "ORDER_INTENT",
-    "RISK_DECISION", "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT"};
+    "RISK_DECISION", "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT",
+    "ORDER_UPDATE"};
 static const char *const s_side_names[] = {"NONE", "BUY", "SELL"};
 static const char *const s_ot_names[] = {"NONE", "MARKET", "LIMIT", "SL", "SL-M"};
 static const char *const s_prod_names[] = {"NONE", "MIS", "NRML"};
@@ -294,6 +295,26 @@ static const struct s_field s_alert_fields[] = {
     S (struct kt_alert, "text", text, RQ, 1000),
 };
 
+static const struct s_field s_order_update_fields[] = {
+    S (struct kt_order_update, "broker_id", broker_id, RQ, 1000),
+    S (struct kt_order_update, "parent_id", parent_id, 0, 1000),
+    S (struct kt_order_update, "tag", tag, 0, KT_ID_WIRE_MAX),
+    S (struct kt_order_update, "sym", sym, 0, 1000),
+    S (struct kt_order_update, "status", status, RQ, 1000),
+    S (struct kt_order_update, "status_message", status_message, 0, 1000),
+    E (struct kt_order_update, "side", side, 0, &s_side_enum),
+    E (struct kt_order_update, "order_type", order_type, 0, &s_ot_enum),
+    E (struct kt_order_update, "product", product, 0, &s_prod_enum),
+    I (struct kt_order_update, "qty", qty, NN),
+    I (struct kt_order_update, "filled_qty", filled_qty, NN),
+    I (struct kt_order_update, "pending_qty", pending_qty, NN),
+    I (struct kt_order_update, "cancelled_qty", cancelled_qty, NN),
+    I (struct kt_order_update, "price", price, NN),
+    I (struct kt_order_update, "trigger", trigger, NN),
+    I (struct kt_order_update, "avg_px", avg_px, NN),
+    I (struct kt_order_update, "exch_ts", exch_ts_ns, NN),
+};
+
 //  Fields of one reasons[] item and of the stop map (decoded by hand, named here for
 //  the messages).
 #define S_CODE_MAX ((int)sizeof (((struct kt_reason_item *)0)->code) - 1)
@@ -318,6 +339,7 @@ static const struct s_type s_types[KT_MSG_TYPE_COUNT] = {
     [KT_MSG_EXEC_EVENT] = S_TYPE (s_exec_fields),
     [KT_MSG_RISK_STATE] = S_TYPE (s_risk_state_fields),
     [KT_MSG_ALERT] = S_TYPE (s_alert_fields),
+    [KT_MSG_ORDER_UPDATE] = S_TYPE (s_order_update_fields),
 };
 
 //  Field presence is tracked in a 32-bit mask.

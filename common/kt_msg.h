@@ -20,6 +20,7 @@
  *    EXEC_EVENT     coid, event
  *    RISK_STATE     state
  *    ALERT          severity, key, text
+ *    ORDER_UPDATE   broker_id, status
  *  A required string must not be empty. stop is {trigger (required), price}; its
  *  presence sets has_stop. reasons is an array of at most KT_REASONS_MAX maps {code
  *  (required), text}. Quantities, prices and times must be >= 0 (P&L and equity may
@@ -61,6 +62,7 @@ typedef enum {
     KT_MSG_EXEC_EVENT,
     KT_MSG_RISK_STATE,
     KT_MSG_ALERT,
+    KT_MSG_ORDER_UPDATE,
     KT_MSG_TYPE_COUNT
 } kt_msg_type_t;
 
@@ -228,6 +230,30 @@ struct kt_exec_event {
     char reason[KT_TEXT_LEN];
 };
 
+//  A broker order update (Kite WebSocket `order` text or postback) as md-gateway
+//  forwards it on `md` (topic md.order): the order's state at that moment. status is
+//  Kite's text ("OPEN", "TRIGGER PENDING", "COMPLETE", "UPDATE", ...); product is NONE
+//  for products we do not trade.
+struct kt_order_update {
+    char broker_id[KT_BROKER_LEN];  //  Kite order_id
+    char parent_id[KT_BROKER_LEN];
+    char tag[KT_ID_LEN];            //  our coid ("" if none)
+    char sym[KT_SYM_LEN];
+    char status[KT_CODE_LEN];
+    char status_message[KT_TEXT_LEN];
+    kt_side_t side;
+    kt_order_type_t order_type;
+    kt_product_t product;
+    int64_t qty;
+    int64_t filled_qty;             //  cumulative
+    int64_t pending_qty;
+    int64_t cancelled_qty;
+    int64_t price;                  //  paise
+    int64_t trigger;                //  paise
+    int64_t avg_px;                 //  paise, VWAP of the fills so far
+    int64_t exch_ts_ns;             //  exchange update time (0 if unknown)
+};
+
 struct kt_risk_state {
     kt_trading_state_t state;
     char reason[KT_TEXT_LEN];
@@ -258,6 +284,7 @@ struct kt_msg {
         struct kt_exec_event exec;
         struct kt_risk_state risk_state;
         struct kt_alert alert;
+        struct kt_order_update order;
     } u;
 };
 

@@ -167,6 +167,27 @@ s_fill_all (struct kt_msg *m, kt_msg_type_t type)
             strcpy (m->u.alert.key, "risk.halt");
             memset (m->u.alert.text, 'x', KT_ALERT_LEN - 1);
             break;
+        case KT_MSG_ORDER_UPDATE: {
+            struct kt_order_update *u = &m->u.order;
+            strcpy (u->broker_id, "1953341975595868160");
+            strcpy (u->parent_id, "1953341975595868159");
+            strcpy (u->tag, "b1-20261206-0001");
+            strcpy (u->sym, "NIFTY25NOV24000CE");
+            strcpy (u->status, "TRIGGER PENDING");
+            strcpy (u->status_message, "RMS: margin exceeds");
+            u->side = KT_SIDE_BUY;
+            u->order_type = KT_OT_SLM;
+            u->product = KT_PROD_MIS;
+            u->qty = 150;
+            u->filled_qty = 75;
+            u->pending_qty = 75;
+            u->cancelled_qty = 0;
+            u->price = 0;
+            u->trigger = 12050;
+            u->avg_px = 12025;
+            u->exch_ts_ns = 1764999000000000000;
+            break;
+        }
         default:
             fail ();
     }
@@ -917,7 +938,7 @@ test_enum_names (void **state)
     assert_int_equal (parse (NULL), 0);                                                            \
     assert_int_equal (parse ("NONE"), 0);
 
-    ROUND (kt_msg_type_str, kt_msg_type_parse, 1, KT_MSG_ALERT);
+    ROUND (kt_msg_type_str, kt_msg_type_parse, 1, KT_MSG_ORDER_UPDATE);
     ROUND (kt_side_str, kt_side_parse, 1, KT_SIDE_SELL);
     ROUND (kt_order_type_str, kt_order_type_parse, 1, KT_OT_SLM);
     ROUND (kt_product_str, kt_product_parse, 1, KT_PROD_NRML);
