@@ -4,6 +4,7 @@
 #define KT_H
 
 #include "kt_alert.h"
+#include "kt_book.h"
 #include "kt_bus.h"
 #include "kt_cfg.h"
 #include "kt_clock.h"
@@ -15,6 +16,7 @@
 #include "kt_msg.h"
 #include "kt_proc.h"
 #include "kt_reason.h"
+#include "kt_schema.h"
 #include "kt_store.h"
 
 #endif

@@ -2,7 +2,7 @@
  *  broker errors), with their stable names.
  *
  *  The names are what travels in RISK_DECISION reasons[].code, in logs and in alerts;
- *  they match the codes in docs/risk-rules.md. Append new codes at the end of a group. */
+ *  they match the codes in docs/risk-gate.md. Append new codes at the end of a group. */
 
 #ifndef KT_REASON_H
 #define KT_REASON_H

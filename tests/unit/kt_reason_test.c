@@ -33,7 +33,7 @@ static void
 test_stable_names (void **state)
 {
     (void)state;
-    //  These spellings are a contract with docs/risk-rules.md and stored decisions.
+    //  These spellings are a contract with docs/risk-gate.md and stored decisions.
     assert_int_equal (KT_OK, 0);
     assert_string_equal (kt_reason_str (KT_OK), "OK");
     assert_string_equal (kt_reason_str (KT_R_MAX_POS), "MAX_POS");

@@ -1,0 +1,286 @@
+/*  kt_schema - key declarations and the record <-> hash mapping. */
+
+#include "kt_schema.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kt_book.h"
+
+//  Keys that belong to the runtime every process shares (kt_proc, kt_store, kt_clock).
+const kt_schema_key_t kt_key_health = {
+    "health:%s",
+    "health:<process>",
+    KT_SK_HASH,
+    "each process",
+    KT_LIFE_VOLATILE,
+    "heartbeat: pid, started, last beat, counters (TTL health.ttl_s)",
+    NULL};
+const kt_schema_key_t kt_key_events = {
+    "events",
+    "events",
+    KT_SK_STREAM,
+    "every producer of a fact",
+    KT_LIFE_DURABLE,
+    "audit log of intents, decisions, orders, fills, state changes (MAXLEN ~ 100000)",
+    NULL};
+const kt_schema_key_t kt_key_clock = {
+    "clock",
+    "clock",
+    KT_SK_HASH,
+    "kite-sim / first process",
+    KT_LIFE_DURABLE,
+    "the shared sim clock: wall_anchor_ns, sim_anchor_ns, speed_ppm, gen, date",
+    NULL};
+const kt_schema_key_t kt_key_seq = {"seq:%s",
+                                    "seq:<process>",
+                                    KT_SK_STRING,
+                                    "each process",
+                                    KT_LIFE_DURABLE,
+                                    "last sequence epoch of the process's publishers",
+                                    NULL};
+
+//  The registry: one line per key, in the order docs/redis.md lists them.
+static const kt_schema_key_t *const s_all[] = {
+    &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
+    &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
+};
+
+const kt_schema_key_t *const *
+kt_schema_all (int *n)
+{
+    *n = (int) (sizeof s_all / sizeof s_all[0]);
+    return s_all;
+}
+
+struct kt_skey
+kt_schema_key (const char *prefix, const kt_schema_key_t *k, const char *arg)
+{
+    //  Assembled by hand: a format built from the pattern would let a '%' in the prefix
+    //  or the argument be interpreted.
+    struct kt_skey key;
+    const char *p = prefix ? prefix : "";
+    const char *pct = strstr (k->pattern, "%s");
+    size_t plen = strlen (p);
+    size_t head = pct ? (size_t) (pct - k->pattern) : strlen (k->pattern);
+    size_t alen = pct && arg ? strlen (arg) : 0;
+    const char *tail = pct ? pct + 2 : "";
+    size_t tlen = strlen (tail);
+    if (plen + head + alen + tlen >= sizeof key.s) {
+        fprintf (stderr, "kt_schema_key: %s%s with a %zu-char argument does not fit\n", p,
+                 k->pattern, alen);
+        abort ();
+    }
+    memcpy (key.s, p, plen);
+    memcpy (key.s + plen, k->pattern, head);
+    if (alen)
+        memcpy (key.s + plen + head, arg, alen);
+    memcpy (key.s + plen + head + alen, tail, tlen);
+    key.len = plen + head + alen + tlen;
+    key.s[key.len] = '\0';
+    return key;
+}
+
+const kt_schema_field_t *
+kt_schema_field (const kt_schema_key_t *k, const char *name)
+{
+    if (!k->fields)
+        return NULL;
+    for (const kt_schema_field_t *f = k->fields; f->name; f++)
+        if (strcmp (f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+int
+kt_schema_pairs (const kt_schema_key_t *k, const void *rec, struct kt_schema_pairs *out)
+{
+    if (k->type != KT_SK_HASH || !k->fields)
+        return -1;
+    const char *base = rec;
+    int n = 0;
+    for (const kt_schema_field_t *f = k->fields; f->name; f++, n++) {
+        if (n == KT_SCHEMA_FIELDS_MAX)
+            return -1;
+        const char *val = NULL;
+        switch (f->type) {
+            case KT_SF_STR:
+                val = base + f->offset;
+                break;
+            case KT_SF_I64: {
+                int64_t v;
+                memcpy (&v, base + f->offset, sizeof v);
+                snprintf (out->num[n], sizeof out->num[n], "%" PRId64, v);
+                val = out->num[n];
+                break;
+            }
+            case KT_SF_BOOL: {
+                bool v;
+                memcpy (&v, base + f->offset, sizeof v);
+                val = v ? "1" : "0";
+                break;
+            }
+            case KT_SF_ENUM: {
+                int v;
+                memcpy (&v, base + f->offset, sizeof v);
+                //  NONE is stored as "" so a reader tells "not set" from a value.
+                val = v ? f->enum_str (v) : "";
+                break;
+            }
+        }
+        out->argv[2 * n] = f->name;
+        out->argvlen[2 * n] = strlen (f->name);
+        out->argv[2 * n + 1] = val;
+        out->argvlen[2 * n + 1] = strlen (val);
+    }
+    out->n = n;
+    return n;
+}
+
+//  Parse a decimal int64 from len bytes: optional '-', digits only, no overflow.
+static int
+s_parse_i64 (const char *s, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 20)
+        return -1;
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-') {
+        neg = true;
+        i = 1;
+        if (len == 1)
+            return -1;
+    }
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t) (s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (uint64_t) INT64_MAX + 1)
+            return -1;
+        *out = v == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) v;
+    } else {
+        if (v > (uint64_t) INT64_MAX)
+            return -1;
+        *out = (int64_t) v;
+    }
+    return 0;
+}
+
+int
+kt_schema_set (const kt_schema_key_t *k, void *rec, const char *name, size_t nlen, const char *val,
+               size_t vlen, char *why, size_t whylen)
+{
+    if (!k->fields)
+        return 1;
+    const kt_schema_field_t *f = NULL;
+    for (const kt_schema_field_t *c = k->fields; c->name; c++)
+        if (strlen (c->name) == nlen && memcmp (c->name, name, nlen) == 0) {
+            f = c;
+            break;
+        }
+    if (!f)
+        return 1;
+    char *base = rec;
+    switch (f->type) {
+        case KT_SF_STR:
+            if (vlen >= f->size || memchr (val, '\0', vlen)) {
+                snprintf (why, whylen, "%s: string of %zu bytes does not fit %zu", f->name, vlen,
+                          f->size);
+                return -1;
+            }
+            memcpy (base + f->offset, val, vlen);
+            base[f->offset + vlen] = '\0';
+            return 0;
+        case KT_SF_I64: {
+            int64_t v;
+            if (s_parse_i64 (val, vlen, &v) != 0) {
+                snprintf (why, whylen, "%s: not a decimal integer: %.*s", f->name,
+                          (int) (vlen > 32 ? 32 : vlen), val);
+                return -1;
+            }
+            memcpy (base + f->offset, &v, sizeof v);
+            return 0;
+        }
+        case KT_SF_BOOL: {
+            bool v;
+            if (vlen == 1 && (val[0] == '0' || val[0] == '1'))
+                v = val[0] == '1';
+            else {
+                snprintf (why, whylen, "%s: not 1 or 0", f->name);
+                return -1;
+            }
+            memcpy (base + f->offset, &v, sizeof v);
+            return 0;
+        }
+        case KT_SF_ENUM: {
+            char tmp[32];
+            int v = 0;
+            if (vlen > 0) {
+                if (vlen >= sizeof tmp) {
+                    snprintf (why, whylen, "%s: unknown name", f->name);
+                    return -1;
+                }
+                memcpy (tmp, val, vlen);
+                tmp[vlen] = '\0';
+                v = f->enum_parse (tmp);
+                if (v == 0) {
+                    snprintf (why, whylen, "%s: unknown name %s", f->name, tmp);
+                    return -1;
+                }
+            }
+            memcpy (base + f->offset, &v, sizeof v);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *
+s_ktype (kt_schema_ktype_t t)
+{
+    static const char *const names[] = {"hash", "set", "list", "stream", "string", "zset"};
+    return (unsigned) t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+static const char *
+s_ftype (kt_schema_ftype_t t)
+{
+    static const char *const names[] = {"string", "integer", "1/0", "name"};
+    return (unsigned) t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+char *
+kt_schema_markdown (void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    if (!f)
+        return NULL;
+    int n;
+    const kt_schema_key_t *const *all = kt_schema_all (&n);
+    fprintf (f, "| key | type | owner | lifetime | holds |\n|---|---|---|---|---|\n");
+    for (int i = 0; i < n; i++)
+        fprintf (f, "| `%s` | %s | %s | %s | %s |\n", all[i]->doc_name, s_ktype (all[i]->type),
+                 all[i]->owner, all[i]->life == KT_LIFE_DURABLE ? "durable" : "volatile",
+                 all[i]->holds);
+    for (int i = 0; i < n; i++) {
+        if (!all[i]->fields)
+            continue;
+        fprintf (f, "\n### `%s`\n\n| field | value | meaning |\n|---|---|---|\n", all[i]->doc_name);
+        for (const kt_schema_field_t *fd = all[i]->fields; fd->name; fd++)
+            fprintf (f, "| `%s` | %s | %s |\n", fd->name, s_ftype (fd->type), fd->doc);
+    }
+    if (fclose (f) != 0) {
+        free (buf);
+        return NULL;
+    }
+    return buf;
+}

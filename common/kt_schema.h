@@ -1,0 +1,116 @@
+/*  kt_schema - every Redis key of the pipeline and its fields, declared once.
+ *
+ *  A key is declared by one table row (kt_schema_key_t): its name pattern, Redis type,
+ *  owning process, lifetime and, for hashes, the field table that maps a plain C record
+ *  to hash fields (like the config tables map JSON to a config struct). Code builds key
+ *  names and hash field lists only through these declarations, so a key or field name
+ *  is spelled in exactly one place; docs/redis.md is checked against the same tables by
+ *  kt_schema_test. Every value is readable with `redis-cli HGETALL`: integers as
+ *  decimal text (money in paise, times in ns), enums as their upper-case names, booleans
+ *  as 1/0, strings as they are - never a blob or a packed list.
+ *
+ *  Keys carry the configured prefix ("kt:") in front of the pattern. The owner writes;
+ *  everyone else reads. Durable keys hold state a restart must find (orders, positions,
+ *  risk state); volatile keys are snapshots any writer can rebuild (health, md:ltp). */
+
+#ifndef KT_SCHEMA_H
+#define KT_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    KT_SF_STR,  //  char[size]
+    KT_SF_I64,  //  int64_t, decimal text
+    KT_SF_BOOL, //  bool, "1" / "0"
+    KT_SF_ENUM  //  int-sized enum, stored as its name (enum_str/enum_parse)
+} kt_schema_ftype_t;
+
+typedef struct {
+    const char *name; //  hash field name
+    kt_schema_ftype_t type;
+    size_t offset; //  offsetof into the record
+    size_t size;   //  buffer size for KT_SF_STR
+    const char *(*enum_str) (int v);
+    int (*enum_parse) (const char *s);
+    const char *doc; //  one line for docs/redis.md, with the unit
+} kt_schema_field_t;
+
+#define KT_SF_END                                                                                  \
+    {                                                                                              \
+        NULL, KT_SF_STR, 0, 0, NULL, NULL, NULL                                                    \
+    }
+
+typedef enum {
+    KT_SK_HASH,
+    KT_SK_SET,
+    KT_SK_LIST,
+    KT_SK_STREAM,
+    KT_SK_STRING,
+    KT_SK_ZSET
+} kt_schema_ktype_t;
+
+typedef enum { KT_LIFE_DURABLE, KT_LIFE_VOLATILE } kt_schema_life_t;
+
+typedef struct {
+    const char *pattern;  //  printf pattern after the prefix: "order:%s", "positions"
+    const char *doc_name; //  as docs/redis.md writes it: "order:<coid>"
+    kt_schema_ktype_t type;
+    const char *owner; //  the one writer: "exec-gateway", "every process", ...
+    kt_schema_life_t life;
+    const char *holds;               //  one line for docs/redis.md
+    const kt_schema_field_t *fields; //  hash fields (KT_SF_END-terminated) or NULL
+} kt_schema_key_t;
+
+//  Keys of the runtime every process shares (declared in kt_schema.c).
+extern const kt_schema_key_t kt_key_health; //  health:<process>
+extern const kt_schema_key_t kt_key_events; //  events
+extern const kt_schema_key_t kt_key_clock;  //  clock
+extern const kt_schema_key_t kt_key_seq;    //  seq:<process>
+
+//  A key name: prefix + pattern + argument. Sized so that any prefix the config accepts
+//  (< 128 chars) plus any pattern (< 32) plus any bounded identifier (symbol, coid,
+//  process name, day: < 64 chars) fits; a longer argument is a programming error and
+//  aborts (identifiers come from fixed-size message and record fields, never unchecked).
+#define KT_SCHEMA_KEY_MAX 256
+struct kt_skey {
+    char s[KT_SCHEMA_KEY_MAX];
+    size_t len;
+};
+
+//  Build the name of key k with prefix and arg (NULL for patterns without %s).
+struct kt_skey kt_schema_key (const char *prefix, const kt_schema_key_t *k, const char *arg);
+
+//  Every declared key, for docs and tests: sets *n and returns the table.
+const kt_schema_key_t *const *kt_schema_all (int *n);
+
+//  Find a declared hash field by name. Returns NULL if k has no such field.
+const kt_schema_field_t *kt_schema_field (const kt_schema_key_t *k, const char *name);
+
+//  The field/value pairs of a record, ready for HSET or a script's ARGV.
+#define KT_SCHEMA_FIELDS_MAX 48
+struct kt_schema_pairs {
+    int n; //  number of pairs
+    const char *argv[2 * KT_SCHEMA_FIELDS_MAX];
+    size_t argvlen[2 * KT_SCHEMA_FIELDS_MAX];
+    char num[KT_SCHEMA_FIELDS_MAX][24]; //  decimal text of numeric fields
+};
+
+//  Fill out with every field of rec (declared by k, a hash). Strings are borrowed from
+//  rec: keep rec alive while out is used. Returns the number of pairs, or -1 if k is
+//  not a hash or has more than KT_SCHEMA_FIELDS_MAX fields.
+int kt_schema_pairs (const kt_schema_key_t *k, const void *rec, struct kt_schema_pairs *out);
+
+//  Set one field of rec from its stored text (len bytes, not NUL-terminated). Unknown
+//  field names are ignored (returns 1) so that older readers tolerate newer writers.
+//  Returns 0 when set, 1 when unknown, -1 when the value does not parse for the
+//  field's type (rec unchanged; why gets "field: reason").
+int kt_schema_set (const kt_schema_key_t *k, void *rec, const char *name, size_t nlen,
+                   const char *val, size_t vlen, char *why, size_t whylen);
+
+//  Render the tables as the markdown docs/redis.md holds between its markers. Returns
+//  an owned string (free) or NULL on OOM.
+char *kt_schema_markdown (void);
+
+#endif
