@@ -213,6 +213,10 @@ exec_order_judge (const struct exec_order_fsm *o, const struct exec_kite_row *ro
         out->event = KT_EXEC_MODIFIED;
     else if (next != o->state)
         out->event = exec_order_event_kind (next, out->filled, out->qty);
-    if (out->event == KT_EXEC_ACCEPTED && s_rank (o->state) >= 3)
+    //  Once accepted, a state change without a new fill says nothing new: fills were
+    //  told by their own events (FILLED included), triggers are not events.
+    bool quiet = out->event == KT_EXEC_ACCEPTED || out->event == KT_EXEC_PARTIAL ||
+                 out->event == KT_EXEC_FILLED;
+    if (quiet && s_rank (o->state) >= 3)
         out->event = modified ? KT_EXEC_MODIFIED : KT_EXEC_NONE;
 }
