@@ -52,6 +52,13 @@ struct s_ord {
     int64_t last_fill_ns; //  pipeline time of the last fill (idle cancel)
     bool idle_cancelled;
     int stop_failures; //  attached stop: failed placements
+    //  A sliced order: the parent is not a broker order, its slices are (rec.parent).
+    bool sliced; //  this is the parent
+    int nslices;
+    int slices_final; //  slices that ended
+    int slices_rejected;
+    int64_t agg_value; //  sum of slice fills qty x price (paise x units)
+    bool counted;      //  (a slice) its end was counted by the parent
 };
 
 struct exec {
@@ -271,10 +278,84 @@ s_publish (exec_t *self, struct kt_exec_event *ev)
     kt_bus_publish (kt_proc_bus (self->proc), self->pub, t, &m);
 }
 
-//  Publish kind for o (after its book write).
+static struct s_ord *s_find (exec_t *self, const char *coid);
+static int s_book_update (exec_t *self, struct s_ord *o);
+static void s_emit (exec_t *self, struct s_ord *o, kt_exec_kind_t kind, int64_t last_qty,
+                    int64_t last_px);
+
+//  The parent of a slice (NULL when o is not one).
+static struct s_ord *
+s_parent_of (exec_t *self, struct s_ord *o)
+{
+    if (!o->rec.parent[0] || o->rec.purpose == KT_PURPOSE_STOP)
+        return NULL;
+    struct s_ord *p = s_find (self, o->rec.parent);
+    return p && p->sliced ? p : NULL;
+}
+
+//  What a slice's event means for its parent: the first acceptance, every fill (with
+//  the parent's cumulative quantity and VWAP), and the end once every slice ended.
+static void
+s_slice_event (exec_t *self, struct s_ord *p, kt_exec_kind_t kind, int64_t lq, int64_t lpx)
+{
+    if (kt_ord_status_is_final (p->rec.status))
+        return;
+    if (kind == KT_EXEC_ACCEPTED && p->rec.status == KT_OS_PENDING_SUBMIT) {
+        p->rec.status = KT_OS_OPEN;
+        if (s_book_update (self, p) == 0)
+            s_emit (self, p, KT_EXEC_ACCEPTED, 0, 0);
+    }
+    if ((kind == KT_EXEC_PARTIAL || kind == KT_EXEC_FILLED) && lq > 0) {
+        p->rec.filled_qty += lq;
+        p->agg_value += lq * lpx;
+        p->rec.avg_px = (p->agg_value + p->rec.filled_qty / 2) / p->rec.filled_qty;
+        p->rec.status = p->rec.filled_qty >= p->rec.qty ? KT_OS_FILLED : KT_OS_PARTIAL;
+        snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders: %lld filled",
+                  p->nslices, (long long) p->rec.filled_qty);
+        s_book_update (self, p);
+        s_emit (self, p, p->rec.status == KT_OS_FILLED ? KT_EXEC_FILLED : KT_EXEC_PARTIAL, lq, lpx);
+    }
+}
+
+//  A slice that ended is counted once; the last one ends the parent.
+static void
+s_slice_check (exec_t *self, struct s_ord *o)
+{
+    struct s_ord *p = s_parent_of (self, o);
+    if (!p || o->counted || !kt_ord_status_is_final (o->rec.status))
+        return;
+    o->counted = true;
+    p->slices_final++;
+    if (o->rec.status == KT_OS_REJECTED)
+        p->slices_rejected++;
+    if (p->slices_final < p->nslices || kt_ord_status_is_final (p->rec.status))
+        return;
+    bool all = p->rec.filled_qty >= p->rec.qty;
+    p->rec.status = all                                                          ? KT_OS_FILLED
+                    : p->rec.filled_qty == 0 && p->slices_rejected == p->nslices ? KT_OS_REJECTED
+                                                                                 : KT_OS_CANCELLED;
+    if (!all)
+        snprintf (p->rec.reason, sizeof p->rec.reason, "%d of %d slices ended unfilled: %.80s",
+                  p->nslices -
+                      (int) (p->rec.filled_qty * p->nslices / (p->rec.qty ? p->rec.qty : 1)),
+                  p->nslices, o->rec.reason);
+    if (s_book_update (self, p) == 0 && !all)
+        s_emit (self, p, p->rec.status == KT_OS_REJECTED ? KT_EXEC_REJECTED : KT_EXEC_CANCELLED, 0,
+                0);
+}
+
+//  Publish kind for o (after its book write). A slice speaks through its parent.
 static void
 s_emit (exec_t *self, struct s_ord *o, kt_exec_kind_t kind, int64_t last_qty, int64_t last_px)
 {
+    struct s_ord *p = s_parent_of (self, o);
+    if (p) {
+        kt_log_info ("exec.slice.event", KT_S ("coid", o->rec.coid),
+                     KT_S ("event", kt_exec_kind_str (kind)), KT_S ("broker_id", o->rec.broker_id),
+                     KT_I ("last_qty", last_qty), KT_END);
+        s_slice_event (self, p, kind, last_qty, last_px);
+        return;
+    }
     struct kt_exec_event ev;
     s_event_from_rec (&o->rec, kind, &ev);
     ev.last_qty = last_qty;
@@ -317,6 +398,7 @@ s_set_state (exec_t *self, struct s_ord *o, exec_state_t st, const char *reason)
     if (st == EXEC_ST_REJECTED)
         self->rejected++;
     s_emit (self, o, exec_order_event_kind (st, o->rec.filled_qty, o->rec.qty), 0, 0);
+    s_slice_check (self, o);
 }
 
 // ---- the session ----------------------------------------------------------------------------
@@ -407,6 +489,34 @@ s_order_of (exec_t *self, const struct kt_order_rec *r, struct exec_kite_order *
     k->trigger = r->trigger;
     k->product = r->product;
     k->market_protection = self->cfg->market_protection;
+}
+
+static void s_queue (exec_t *self, struct s_ord *o, s_req_t kind);
+
+//  Ask the broker to cancel o unless that is already under way; an order never sent is
+//  simply not sent. A sliced parent cancels its slices.
+static void
+s_cancel (exec_t *self, struct s_ord *o)
+{
+    if (!o->used || kt_ord_status_is_final (o->rec.status))
+        return;
+    if (o->sliced) {
+        for (int i = 0; i < S_SLOTS; i++) {
+            struct s_ord *c = &self->ord[i];
+            if (c->used && c != o && strcmp (c->rec.parent, o->rec.coid) == 0 &&
+                c->rec.purpose != KT_PURPOSE_STOP)
+                s_cancel (self, c);
+        }
+        return;
+    }
+    if (o->queued == R_PLACE && !o->http_id) {
+        o->queued = R_NONE;
+        s_set_state (self, o, EXEC_ST_CANCELLED, "cancelled before it was sent");
+        s_maybe_free (o);
+        return;
+    }
+    if (o->rec.broker_id[0] && o->queued != R_CANCEL && o->req != R_CANCEL)
+        s_queue (self, o, R_CANCEL);
 }
 
 static void
@@ -603,6 +713,7 @@ s_apply_state (exec_t *self, struct s_ord *o, const struct exec_order_step *st,
     }
     if (exec_state_terminal (st->state))
         s_on_final (self, o);
+    s_slice_check (self, o);
 }
 
 //  One observation of the broker's order o (update, poll, look-up).
@@ -676,6 +787,7 @@ s_one_trade (const struct exec_kite_trade *t, void *arg)
     o->fsm.filled = res.filled_qty;
     o->fsm.avg_px = res.avg_px;
     s_on_fill (c->self, o, t->qty, t->px);
+    s_slice_check (c->self, o);
     return 0;
 }
 
@@ -963,9 +1075,8 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
         for (int i = 0; i < S_SLOTS; i++) {
             struct s_ord *s = &self->ord[i];
             if (s->used && s != o && s->rec.purpose == KT_PURPOSE_STOP &&
-                strcmp (s->rec.sym, o->rec.sym) == 0 && !kt_ord_status_is_final (s->rec.status) &&
-                s->rec.broker_id[0] && s->queued == R_NONE)
-                s_queue (self, s, R_CANCEL);
+                strcmp (s->rec.sym, o->rec.sym) == 0)
+                s_cancel (self, s);
         }
     }
 }
@@ -1061,6 +1172,52 @@ s_on_final (exec_t *self, struct s_ord *o)
     }
 }
 
+//  Queue recorded order r for the broker, or, above the freeze quantity, record and queue
+//  its slices (each its own broker order and tag) under r as their parent. Returns the
+//  slot of r, or NULL (logged).
+static struct s_ord *
+s_launch (exec_t *self, struct kt_order_rec *r)
+{
+    int64_t q[EXEC_SLICE_MAX];
+    char why[160];
+    int n = exec_slice_split (r->qty, self->cfg->lot, self->cfg->freeze_qty,
+                              (int) self->cfg->max_slices, q, why, sizeof why);
+    struct s_ord *p = s_alloc (self, r);
+    if (!p) {
+        kt_log_error ("exec.slots.full", KT_S ("coid", r->coid), KT_END);
+        return NULL;
+    }
+    if (n <= 1) {
+        s_queue (self, p, R_PLACE);
+        return p;
+    }
+    p->sliced = true;
+    p->nslices = n;
+    snprintf (p->rec.broker_status, sizeof p->rec.broker_status, "SLICED");
+    snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders", n);
+    s_book_update (self, p);
+    for (int i = 0; i < n; i++) {
+        struct kt_order_rec c = *r;
+        exec_slice_tag (r->coid, i, n, c.coid, sizeof c.coid);
+        snprintf (c.parent, sizeof c.parent, "%s", r->coid);
+        c.qty = q[i];
+        c.broker_status[0] = c.reason[0] = '\0';
+        c.stop_trigger = c.stop_price = 0;
+        c.r_value = r->r_value * q[i] / r->qty;
+        struct kt_order_rec existing;
+        int rc = kt_book_order_create (self->store, &c, c.created_ns, &existing, why, sizeof why);
+        struct s_ord *o = rc >= 0 ? s_alloc (self, rc == 1 ? &c : &existing) : NULL;
+        if (!o) {
+            kt_log_error ("exec.slice.record", KT_S ("coid", c.coid),
+                          KT_S ("why", rc < 0 ? why : "no slot"), KT_END);
+            continue;
+        }
+        if (rc == 1)
+            s_queue (self, o, R_PLACE);
+    }
+    return p;
+}
+
 //  A market order closing pos_qty of sym (recorded, then queued).
 static void
 s_exit_market (exec_t *self, const char *coid, const char *intent, const char *sym, int64_t pos_qty,
@@ -1089,9 +1246,7 @@ s_exit_market (exec_t *self, const char *coid, const char *intent, const char *s
                       KT_S ("why", rc < 0 ? err : "exists"), KT_END);
         return;
     }
-    struct s_ord *o = s_alloc (self, &r);
-    if (o)
-        s_queue (self, o, R_PLACE);
+    s_launch (self, &r);
 }
 
 //  Queued, never-sent entries are refused when the session dies: sent later they would
@@ -1120,15 +1275,7 @@ s_cancel_live (exec_t *self, bool entries_only)
             continue;
         if (entries_only && o->rec.purpose != KT_PURPOSE_ENTRY)
             continue;
-        if (o->queued == R_PLACE && !o->http_id) {
-            //  Never sent: it simply is not sent.
-            o->queued = R_NONE;
-            s_set_state (self, o, EXEC_ST_CANCELLED, "cancelled before it was sent");
-            s_maybe_free (o);
-            continue;
-        }
-        if (o->rec.broker_id[0] && o->queued != R_CANCEL)
-            s_queue (self, o, R_CANCEL);
+        s_cancel (self, o);
     }
 }
 
@@ -1222,7 +1369,7 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             !o->idle_cancelled && o->rec.broker_id[0] &&
             now - o->last_fill_ns > self->cfg->idle_cancel_s * KT_NS_PER_SEC) {
             o->idle_cancelled = true;
-            s_queue (self, o, R_CANCEL);
+            s_cancel (self, o);
             kt_log_info ("exec.entry.idle", KT_S ("coid", o->rec.coid),
                          KT_I ("filled", o->rec.filled_qty), KT_I ("qty", o->rec.qty), KT_END);
         }
@@ -1285,15 +1432,25 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     //  What the broker would refuse anyway is refused here, recorded, never sent.
     struct exec_kite_order k;
     char form[EXEC_KITE_FORM_MAX], why[160];
+    int64_t slices[EXEC_SLICE_MAX];
     s_order_of (self, &r, &k);
     const char *refusal = NULL;
     char text[KT_TEXT_LEN];
     if (exec_kite_place_form (&k, form, sizeof form, why, sizeof why) < 0) {
         snprintf (text, sizeof text, "BAD_MSG: %.110s", why);
         refusal = text;
-    } else if (r.qty > self->cfg->freeze_qty) {
-        snprintf (text, sizeof text, "FREEZE: %lld units is above the freeze quantity %lld",
-                  (long long) r.qty, (long long) self->cfg->freeze_qty);
+    } else if (r.qty % self->cfg->lot != 0) {
+        snprintf (text, sizeof text, "LOT: %lld units is not a multiple of the lot (%lld)",
+                  (long long) r.qty, (long long) self->cfg->lot);
+        refusal = text;
+    } else if (exec_slice_split (r.qty, self->cfg->lot, self->cfg->freeze_qty,
+                                 (int) self->cfg->max_slices, slices, why, sizeof why) < 0) {
+        snprintf (text, sizeof text, "FREEZE: %.110s", why);
+        refusal = text;
+    } else if (r.qty > self->cfg->freeze_qty && r.stop_trigger > 0) {
+        snprintf (text, sizeof text,
+                  "FREEZE: an entry with an attached stop must fit one order (%lld units)",
+                  (long long) self->cfg->freeze_qty);
         refusal = text;
     } else if (self->session_bad && r.purpose == KT_PURPOSE_ENTRY) {
         snprintf (text, sizeof text,
@@ -1325,7 +1482,7 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
                      KT_S ("reason", r.reason), KT_END);
         return 0;
     }
-    struct s_ord *o = s_alloc (self, &r);
+    struct s_ord *o = s_launch (self, &r);
     if (!o) {
         snprintf (r.reason, sizeof r.reason, "EXEC_DOWN: too many live orders (%d)", S_SLOTS);
         r.status = KT_OS_REJECTED;
@@ -1334,7 +1491,6 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
         s_publish (self, out);
         return 0;
     }
-    s_queue (self, o, R_PLACE);
     s_event_from_rec (&o->rec, KT_EXEC_SUBMITTED, out);
     s_publish (self, out);
     kt_log_info ("exec.order.submit", KT_S ("coid", r.coid), KT_S ("sym", r.sym),
@@ -1363,14 +1519,12 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
             struct s_ord *o = s_find (self, cmd->ref);
             if (!o || kt_ord_status_is_final (o->rec.status))
                 return s_refuse (self, out, "BAD_MSG: no live order %.40s", cmd->ref);
-            if (cmd->action == KT_ACTION_CANCEL) {
-                if (o->queued == R_PLACE && !o->http_id) {
-                    o->queued = R_NONE;
-                    s_set_state (self, o, EXEC_ST_CANCELLED, "cancelled before it was sent");
-                    s_maybe_free (o);
-                } else
-                    s_queue (self, o, R_CANCEL);
-            } else {
+            if (cmd->action == KT_ACTION_CANCEL)
+                s_cancel (self, o);
+            else {
+                if (o->sliced)
+                    return s_refuse (self, out, "BAD_MSG: %.40s is sliced: modify its slices",
+                                     cmd->ref);
                 s_order_of (self, &o->rec, &o->mod);
                 if (cmd->qty > 0)
                     o->mod.qty = cmd->qty;
@@ -1517,14 +1671,53 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
         kt_log_error ("exec.slots.full", KT_S ("coid", rec->coid), KT_END);
         return;
     }
+    //  A sliced parent is not a broker order: its slices are (rebuilt after loading).
+    if (strcmp (rec->broker_status, "SLICED") == 0) {
+        int64_t q[EXEC_SLICE_MAX];
+        char why[128];
+        o->sliced = true;
+        o->nslices = exec_slice_split (rec->qty, self->cfg->lot, self->cfg->freeze_qty,
+                                       (int) self->cfg->max_slices, q, why, sizeof why);
+    }
     //  A submit recorded but not known to have left: it may have. Settle it by tag.
-    if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED) {
+    else if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED) {
         o->fsm.state = EXEC_ST_UNRESOLVED;
         o->unresolved_ms = s_wall_ms ();
     }
     kt_log_info ("exec.order.loaded", KT_S ("coid", rec->coid),
                  KT_S ("status", kt_ord_status_str (rec->status)),
                  KT_S ("broker_id", rec->broker_id), KT_END);
+}
+
+//  A sliced parent's totals after a restart: from its slices' records.
+static void
+s_rebuild_parents (exec_t *self)
+{
+    for (int i = 0; i < S_SLOTS; i++) {
+        struct s_ord *p = &self->ord[i];
+        if (!p->used || !p->sliced)
+            continue;
+        p->rec.filled_qty = p->agg_value = 0;
+        p->slices_final = p->slices_rejected = 0;
+        for (int k = 0; k < p->nslices; k++) {
+            char tag[KT_ID_LEN], why[128];
+            struct kt_order_rec c;
+            exec_slice_tag (p->rec.coid, k, p->nslices, tag, sizeof tag);
+            if (kt_book_order_get (self->store, tag, &c, why, sizeof why) != 1)
+                continue;
+            p->rec.filled_qty += c.filled_qty;
+            p->agg_value += c.fill_value;
+            if (kt_ord_status_is_final (c.status)) {
+                p->slices_final++;
+                p->slices_rejected += c.status == KT_OS_REJECTED;
+            }
+            struct s_ord *o = s_find (self, tag);
+            if (o)
+                o->counted = kt_ord_status_is_final (c.status);
+        }
+        if (p->rec.filled_qty > 0)
+            p->rec.avg_px = (p->agg_value + p->rec.filled_qty / 2) / p->rec.filled_qty;
+    }
 }
 
 exec_t *
@@ -1575,6 +1768,7 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     int nloaded = kt_book_each_open_order (self->store, s_load_order, self, NULL, why, sizeof why);
     if (nloaded < 0)
         kt_log_warn ("exec.load", KT_S ("why", why), KT_END);
+    s_rebuild_parents (self);
     self->ready = nloaded == 0;
     kt_loop_before_sleep (loop, s_pump_hook, self);
     kt_loop_wait_cap (loop, s_wait_cap, self);

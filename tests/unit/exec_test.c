@@ -190,9 +190,9 @@ test_refused_before_sending (void **state)
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_non_null (strstr (ev.reason, "BAD_MSG"));
     assert_string_equal (s_hget (f, "B1", "status"), "REJECTED");
-    //  Above the freeze quantity.
+    //  More than ten slices of the freeze quantity.
     cmd = s_cmd ("B2");
-    cmd.qty = 1875;
+    cmd.qty = 18075;
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_non_null (strstr (ev.reason, "FREEZE"));
