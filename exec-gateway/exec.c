@@ -80,6 +80,7 @@ struct exec {
     int64_t next_poll_ms;
     int sig_fd;
     int tick_timer;
+    exec_paper_t *paper; //  paper mode: the broker (owned), else NULL
     //  FLATTEN in progress
     bool flattening;
     char flat_coid[KT_ID_LEN];
@@ -395,8 +396,11 @@ s_set_state (exec_t *self, struct s_ord *o, exec_state_t st, const char *reason)
         return;
     }
     o->fsm.state = st;
-    if (st == EXEC_ST_REJECTED)
+    if (st == EXEC_ST_REJECTED) {
         self->rejected++;
+        kt_log_warn ("exec.order.rejected", KT_S ("coid", o->rec.coid), KT_S ("sym", o->rec.sym),
+                     KT_S ("reason", o->rec.reason), KT_END);
+    }
     s_emit (self, o, exec_order_event_kind (st, o->rec.filled_qty, o->rec.qty), 0, 0);
     s_slice_check (self, o);
 }
@@ -473,6 +477,9 @@ s_on_signal (kt_loop_t *loop, int fd, short revents, void *arg)
 
 static void s_on_mutation (const kt_http_resp_t *resp, void *arg);
 static void s_on_trades (const kt_http_resp_t *resp, void *arg);
+static void s_handle_reply (exec_t *self, struct s_ord *o, s_req_t kind,
+                            struct exec_kite_reply *reply, int64_t elapsed_us);
+static void s_trades_walk (exec_t *self, struct s_ord *o, const char *body, size_t len);
 
 static void
 s_order_of (exec_t *self, const struct kt_order_rec *r, struct exec_kite_order *k)
@@ -565,6 +572,21 @@ s_send_mutation (exec_t *self, struct s_ord *o)
         } else
             method = "DELETE";
     }
+    if (self->paper) {
+        //  The broker call itself: the paper broker answers at once.
+        struct exec_kite_reply rep;
+        int64_t now = s_now (self);
+        o->queued = R_NONE;
+        self->sent++;
+        if (kind == R_PLACE)
+            exec_paper_place (self->paper, &k, now, &rep);
+        else if (kind == R_MODIFY)
+            exec_paper_modify (self->paper, o->rec.broker_id, &o->mod, now, &rep);
+        else
+            exec_paper_cancel (self->paper, o->rec.broker_id, now, &rep);
+        s_handle_reply (self, o, kind, &rep, 0);
+        return 0;
+    }
     snprintf (url, sizeof url, "%s%s", self->api, path);
     kt_http_req_t req = {.method = method,
                          .url = url,
@@ -649,6 +671,10 @@ s_fetch_trades (exec_t *self, struct s_ord *o)
     o->trades_wanted = true;
     if (o->http_id || !o->rec.broker_id[0] || self->session_bad)
         return;
+    if (self->paper) {
+        s_trades_walk (self, o, NULL, 0);
+        return;
+    }
     char url[256];
     snprintf (url, sizeof url, "%s/orders/%s/trades", self->api, o->rec.broker_id);
     kt_http_req_t req = {.method = "GET",
@@ -810,10 +836,19 @@ s_on_trades (const kt_http_resp_t *resp, void *arg)
         self->http_errors++;
         return; //  trades_wanted stays: the next poll asks again
     }
+    s_trades_walk (self, o, resp->body, resp->body_len);
+}
+
+//  Apply o's trades (a trades reply body, or the paper broker's when body is NULL), then
+//  the rest of the row that asked for them.
+static void
+s_trades_walk (exec_t *self, struct s_ord *o, const char *body, size_t len)
+{
     struct s_trade_ctx c = {self, o, 0, 0};
-    char why[160];
-    if (exec_kite_trades_each (resp->body, resp->body_len, s_one_trade, &c, NULL, why, sizeof why) <
-        0) {
+    char why[160] = "";
+    int rc = body ? exec_kite_trades_each (body, len, s_one_trade, &c, NULL, why, sizeof why)
+                  : exec_paper_trades_each (self->paper, o->rec.broker_id, s_one_trade, &c);
+    if (rc < 0) {
         self->http_errors++;
         kt_log_warn ("exec.trades.bad", KT_S ("coid", o->rec.coid), KT_S ("why", why), KT_END);
         return;
@@ -849,13 +884,22 @@ s_on_mutation (const kt_http_resp_t *resp, void *arg)
     o->req = R_NONE;
     struct exec_kite_reply rep;
     exec_kite_reply_parse (resp->err, resp->errstr, resp->status, resp->body, resp->body_len, &rep);
+    s_handle_reply (self, o, kind, &rep, resp->elapsed_us);
+}
+
+//  What the broker's answer to a mutation of o means (live, sim and paper alike).
+static void
+s_handle_reply (exec_t *self, struct s_ord *o, s_req_t kind, struct exec_kite_reply *reply,
+                int64_t elapsed_us)
+{
+    struct exec_kite_reply rep = *reply;
     kt_log_info ("exec.broker.reply", KT_S ("coid", o->rec.coid),
                  KT_S ("req", kind == R_PLACE    ? "place"
                               : kind == R_MODIFY ? "modify"
                                                  : "cancel"),
                  KT_S ("class", exec_kite_class_str (rep.cls)), KT_I ("status", rep.status),
                  KT_S ("error_type", rep.error_type), KT_S ("message", rep.message),
-                 KT_I ("us", resp->elapsed_us), KT_END);
+                 KT_I ("us", elapsed_us), KT_END);
     char reason[KT_TEXT_LEN];
     switch (rep.cls) {
         case EXEC_KITE_OK:
@@ -961,11 +1005,19 @@ s_any_live (exec_t *self)
     return false;
 }
 
+static int s_poll_row (const struct exec_kite_row *row, void *arg);
+
 static void
 s_poll (exec_t *self)
 {
     if (self->poll_id || self->session_bad)
         return;
+    if (self->paper) {
+        exec_paper_orders_each (self->paper, s_poll_row, self);
+        self->ready = true;
+        self->next_poll_ms = s_wall_ms () + self->cfg->poll_ms;
+        return;
+    }
     char url[256];
     snprintf (url, sizeof url, "%s/orders", self->api);
     kt_http_req_t req = {.method = "GET",
@@ -1630,8 +1682,12 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     (void) proc;
     (void) peer;
     (void) topic;
+    exec_t *self = arg;
     if (m->env.type == KT_MSG_ORDER_UPDATE)
-        exec_handle_update (arg, &m->u.order);
+        exec_handle_update (self, &m->u.order);
+    else if (m->env.type == KT_MSG_TICK && self->paper &&
+             exec_paper_tick (self->paper, &m->u.tick, s_now (self)) > 0)
+        s_poll (self); //  fills and triggers reach the book on this tick
     return 0;
 }
 
@@ -1753,8 +1809,11 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
         free (self);
         return NULL;
     }
+    if (strcmp (kc->mode, "paper") == 0)
+        self->paper = exec_paper_new (cfg->tick, cfg->paper_slippage_ticks);
     static const char *const prefixes[] = {"md.order", NULL};
-    if (!kt_proc_sub (proc, "md", prefixes, s_on_md, self))
+    static const char *const paper_prefixes[] = {"md.order", "md.tick", NULL};
+    if (!kt_proc_sub (proc, "md", self->paper ? paper_prefixes : prefixes, s_on_md, self))
         kt_log_warn ("exec.md.sub", KT_S ("why", kt_bus_errstr (bus)), KT_END);
     sigset_t set;
     sigemptyset (&set);
@@ -1798,6 +1857,7 @@ exec_destroy (exec_t **self_p)
     for (int i = 0; i < S_SLOTS; i++)
         self->ord[i].used = false;
     kt_http_destroy (&self->http);
+    exec_paper_destroy (&self->paper);
     free (self);
     *self_p = NULL;
 }

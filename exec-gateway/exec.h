@@ -17,22 +17,24 @@
 // ---- config (exec_cfg.c) ----------------------------------------------------------------
 
 struct exec_cfg {
-    char exchange[8];          //  "NFO"
-    char variety[12];          //  "regular"
-    int64_t lot;               //  units per lot (slicing rounds to it)
-    int64_t freeze_qty;        //  units per broker order; above it the order is sliced
-    int64_t max_slices;        //  at most this many slices (<= 10)
-    int64_t market_protection; //  MARKET / SL-M: -1 automatic, or 1..100 percent
-    int64_t rate_per_s;        //  outgoing order requests per second (queue beyond)
-    int64_t order_timeout_ms;  //  place / modify / cancel request time-out
-    int64_t read_timeout_ms;   //  order book / trades request time-out
-    int64_t poll_ms;           //  order book poll while orders are live (wall time)
-    int64_t settle_tries;      //  order book look-ups that must miss before an
-                               //  UNRESOLVED submit counts as never placed
-    int64_t connect_retries;   //  sends that never left the host before giving up
-    int64_t idle_cancel_s;     //  a partly filled entry idle this long: rest cancelled
-    int64_t stop_retries;      //  attached stop placements before the market exit
-    int64_t flatten_attempts;  //  FLATTEN rounds before it reports failure
+    char exchange[8];             //  "NFO"
+    char variety[12];             //  "regular"
+    int64_t lot;                  //  units per lot (slicing rounds to it)
+    int64_t freeze_qty;           //  units per broker order; above it the order is sliced
+    int64_t max_slices;           //  at most this many slices (<= 10)
+    int64_t market_protection;    //  MARKET / SL-M: -1 automatic, or 1..100 percent
+    int64_t rate_per_s;           //  outgoing order requests per second (queue beyond)
+    int64_t order_timeout_ms;     //  place / modify / cancel request time-out
+    int64_t read_timeout_ms;      //  order book / trades request time-out
+    int64_t poll_ms;              //  order book poll while orders are live (wall time)
+    int64_t settle_tries;         //  order book look-ups that must miss before an
+                                  //  UNRESOLVED submit counts as never placed
+    int64_t connect_retries;      //  sends that never left the host before giving up
+    int64_t idle_cancel_s;        //  a partly filled entry idle this long: rest cancelled
+    int64_t stop_retries;         //  attached stop placements before the market exit
+    int64_t flatten_attempts;     //  FLATTEN rounds before it reports failure
+    int64_t tick;                 //  paise, price step of the traded options (paper fills)
+    int64_t paper_slippage_ticks; //  paper mode: fills this many ticks worse
 };
 
 //  The "exec" section's rows. Returns the table (static).

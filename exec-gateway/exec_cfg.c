@@ -34,6 +34,10 @@ static const kt_cfg_row_t s_rows[] = {
      "attempts to place an attached stop before exiting at market"},
     {"exec.flatten_attempts", KT_CFG_INT, O (flatten_attempts), 0, "5", 1, 100, 0,
      "FLATTEN rounds before it reports failure"},
+    {"exec.tick", KT_CFG_MONEY, O (tick), 0, "0.05", 1, 100000, 0,
+     "price step of the traded options (paper fills)"},
+    {"exec.paper_slippage_ticks", KT_CFG_INT, O (paper_slippage_ticks), 0, "0", 0, 100, 0,
+     "paper mode: each fill this many ticks worse than the quote"},
     KT_CFG_END,
 };
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "kt.h"
+#include "kt_fill.h"
 
 // ---- JSON with number text (exec_json.c) ----------------------------------------------
 
@@ -321,5 +322,52 @@ void exec_rate_init (struct exec_rate *r, int64_t rate, int64_t burst, int64_t n
 //  Take one token at now_ns. Returns 0 when taken, else the ms to wait (>= 1) before one
 //  is there. Time going backwards is treated as no time passing.
 int64_t exec_rate_take (struct exec_rate *r, int64_t now_ns);
+
+// ---- the paper broker (exec_paper.c) ------------------------------------------------------
+
+//  A broker inside exec-gateway for paper mode: orders placed, modified and cancelled
+//  like Kite's (ids, statuses, rows, trades), filled by common/kt_fill against the
+//  quotes of `md` ticks. A stop triggers on the LTP; nothing fills against an empty
+//  quote; fills are moved slippage_ticks ticks against the order. Pure: time is passed
+//  in, no I/O, fixed tables (no heap after new).
+typedef struct exec_paper exec_paper_t;
+
+#define EXEC_PAPER_ORDERS 2048
+#define EXEC_PAPER_TRADES 8192
+
+//  tick: price step in paise (> 0). Returns an owned broker (aborts on OOM).
+exec_paper_t *exec_paper_new (int64_t tick, int64_t slippage_ticks);
+
+//  Free. Safe on NULL; sets *self_p to NULL.
+void exec_paper_destroy (exec_paper_t **self_p);
+
+//  Place o at now_ns: *out as exec_kite_reply_parse would give for Kite's answer (OK with
+//  an order id; FINAL InputException with Kite's kind of message for what Kite refuses).
+//  A marketable order matches the last quote of its symbol at once (depth only).
+void exec_paper_place (exec_paper_t *self, const struct exec_kite_order *o, int64_t now_ns,
+                       struct exec_kite_reply *out);
+
+//  Modify (quantity, price, trigger, type) / cancel a live order. FINAL OrderException
+//  when the order is not live ("Order cannot be modified as it is in COMPLETE state.").
+void exec_paper_modify (exec_paper_t *self, const char *order_id, const struct exec_kite_order *o,
+                        int64_t now_ns, struct exec_kite_reply *out);
+void exec_paper_cancel (exec_paper_t *self, const char *order_id, int64_t now_ns,
+                        struct exec_kite_reply *out);
+
+//  A new quote of sym at now_ns: remember it and match every live order of sym.
+//  Returns the number of orders that changed (filled or triggered).
+int exec_paper_quote (exec_paper_t *self, const char *sym, const struct kt_fill_quote *q,
+                      int64_t now_ns);
+
+//  A TICK of `md` as a quote (best level only; the traded quantity is the rise of the
+//  day volume since the last tick of sym), then as exec_paper_quote.
+int exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t now_ns);
+
+//  Walk every order as a Kite order-book row, oldest first (fn as for the order book).
+int exec_paper_orders_each (exec_paper_t *self, exec_kite_row_fn *fn, void *arg);
+
+//  Walk the trades of order_id, oldest first.
+int exec_paper_trades_each (exec_paper_t *self, const char *order_id, exec_kite_trade_fn *fn,
+                            void *arg);
 
 #endif
