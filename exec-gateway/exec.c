@@ -27,7 +27,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_SLOTS 256
+#define S_SLOTS 1024
 
 typedef enum { R_NONE = 0, R_PLACE, R_MODIFY, R_CANCEL, R_TRADES } s_req_t;
 
@@ -928,7 +928,8 @@ s_handle_reply (exec_t *self, struct s_ord *o, s_req_t kind, struct exec_kite_re
                 snprintf (o->fsm.broker_id, sizeof o->fsm.broker_id, "%s", rep.order_id);
                 s_emit (self, o, KT_EXEC_ACCEPTED, 0, 0);
             }
-            self->next_poll_ms = 0; //  read the book now: state and fills
+            //  State and fills come with the order updates; the book is read on the poll's
+            //  cadence (not at once: a day's book can be long, and orders arrive in bursts).
             break;
         case EXEC_KITE_WAIT:
             //  Throttled before processing: the same request again after a second.
