@@ -244,6 +244,16 @@ s_exec_start (void)
         kt_testproc_log_dump (W.exec, 3000);
         fail_msg ("exec-gateway did not start");
     }
+    if (W.sub) {
+        //  A fresh subscription to the new publisher (no reconnect timing to wait for).
+        zmq_close (W.sub);
+        W.sub = zmq_socket (W.zctx, ZMQ_SUB);
+        int zero = 0;
+        zmq_setsockopt (W.sub, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt (W.sub, ZMQ_SUBSCRIBE, "exec.", 5);
+        zmq_connect (W.sub, W.ep_pub);
+        usleep (200000);
+    }
 }
 
 static void
@@ -800,6 +810,41 @@ test_kill_restart_applies_missed_fill_once (void **state)
     s_flatten ();
 }
 
+//  kill -9 while the place is in flight (kite-sim holds its answer): the restart finds
+//  the order PENDING_SUBMIT, settles it by tag, never sends it again: one order.
+static void
+test_kill_during_submit (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    s_admin ("/_admin/fault", "kind=latency&ms=1500&path=/orders"); //  the poll too
+    char coid[KT_ID_LEN];
+    s_coid (coid, "KS");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    struct kt_exec_event ev = s_command (&c);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    usleep (300000); //  the request is out, its answer held
+    kt_testproc_signal (W.exec, SIGKILL);
+    kt_testproc_wait (W.exec, 2000);
+    kt_testproc_destroy (&W.exec);
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", coid);
+    assert_string_equal (s_hget (key, "status"), "PENDING_SUBMIT");
+    usleep (1500000); //  kite-sim has placed it by now
+    s_admin ("/_admin/fault", "kind=latency&ms=0");
+    s_exec_start ();
+    assert_true (s_wait_status (coid, "OPEN", 5000));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (coid, &row), 1);
+    assert_string_equal (s_hget (key, "broker_id"), row.order_id);
+    assert_int_equal (kt_testproc_log_count (W.exec, "exec.broker.reply", coid), 0);
+    struct kt_order_cmd x = s_action ("XKS", KT_ACTION_CANCEL, coid);
+    s_command (&x);
+    assert_true (s_wait_status (coid, "CANCELLED", 5000));
+    assert_int_equal (s_sim_orders (coid, &row), 1);
+}
+
 //  An order update forwarded on md.order is applied like a poll result.
 static void
 test_order_update_message (void **state)
@@ -875,6 +920,7 @@ main (void)
         cmocka_unit_test (test_order_update_message),
         cmocka_unit_test (test_partial_fill_stop_resized),
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
+        cmocka_unit_test (test_kill_during_submit),
         cmocka_unit_test (test_token_expiry),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
