@@ -80,7 +80,10 @@ struct exec {
     int64_t next_poll_ms;
     int sig_fd;
     int tick_timer;
-    exec_paper_t *paper; //  paper mode: the broker (owned), else NULL
+    exec_paper_t *paper;     //  paper mode: the broker (owned), else NULL
+    exec_journal_t *journal; //  owned, NULL without a journal dir
+    int64_t next_journal_ms;
+    char journal_err[160]; //  last journal failure (logged once per change)
     //  FLATTEN in progress
     bool flattening;
     char flat_coid[KT_ID_LEN];
@@ -1430,6 +1433,16 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    if (self->journal && now_ms >= self->next_journal_ms) {
+        self->next_journal_ms = now_ms + 1000;
+        char why[160];
+        if (exec_journal_step (self->journal, self->store, now, why, sizeof why) < 0) {
+            if (strcmp (why, self->journal_err) != 0)
+                kt_log_error ("exec.journal.fail", KT_S ("why", why), KT_END);
+            snprintf (self->journal_err, sizeof self->journal_err, "%s", why);
+        } else
+            self->journal_err[0] = '\0';
+    }
     return 0;
 }
 
@@ -1812,6 +1825,8 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     }
     if (strcmp (kc->mode, "paper") == 0)
         self->paper = exec_paper_new (cfg->tick, cfg->paper_slippage_ticks);
+    if (cfg->journal_dir[0])
+        self->journal = exec_journal_new (cfg->journal_dir);
     static const char *const prefixes[] = {"md.order", NULL};
     static const char *const paper_prefixes[] = {"md.order", "md.tick", NULL};
     if (!kt_proc_sub (proc, "md", self->paper ? paper_prefixes : prefixes, s_on_md, self))
@@ -1859,6 +1874,7 @@ exec_destroy (exec_t **self_p)
         self->ord[i].used = false;
     kt_http_destroy (&self->http);
     exec_paper_destroy (&self->paper);
+    exec_journal_destroy (&self->journal);
     free (self);
     *self_p = NULL;
 }

@@ -35,7 +35,27 @@ struct exec_cfg {
     int64_t flatten_attempts;     //  FLATTEN rounds before it reports failure
     int64_t tick;                 //  paise, price step of the traded options (paper fills)
     int64_t paper_slippage_ticks; //  paper mode: fills this many ticks worse
+    char journal_dir[256];        //  journal root ("" = no journal)
 };
+
+// ---- the journal (exec_journal.c) ---------------------------------------------------------
+
+typedef struct exec_journal exec_journal_t;
+
+//  A journal under dir: <dir>/<YYYYMMDD>/orders.csv, fills.csv, trades.csv (round trips
+//  with P&L, R multiple and exit reason), each row keyed by the `events` stream id it
+//  came from. Returns an owned journal (aborts on OOM); files open on the first step.
+exec_journal_t *exec_journal_new (const char *dir);
+
+//  Close the files and free. Safe on NULL; sets *self_p to NULL.
+void exec_journal_destroy (exec_journal_t **self_p);
+
+//  Append the rows of every event after the last one read (the whole stream on the
+//  first step, skipping what each file already holds), for the trading day of now_ns,
+//  and fsync. Returns the number of events read, or -1 with the reason (Redis down,
+//  a file that cannot be written): the next step tries again from the same place.
+int exec_journal_step (exec_journal_t *self, kt_store_t *store, int64_t now_ns, char *why,
+                       size_t whylen);
 
 //  The "exec" section's rows. Returns the table (static).
 const kt_cfg_row_t *exec_cfg_table (void);

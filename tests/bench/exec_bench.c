@@ -166,7 +166,7 @@ main (void)
     snprintf (cfg.kite_api_key, sizeof cfg.kite_api_key, "sim_api_key");
     snprintf (cfg.kite_access_token, sizeof cfg.kite_access_token, TOKEN);
     struct exec_cfg ecfg = {"NFO", "regular", 75, 1800, 10, -1, 100000, 7000, 7000,
-                            60000, 3,         3,  30,   3,  5,  5,      0};
+                            60000, 3,         3,  30,   3,  5,  5,      0,    ""};
     char err[256];
     kt_proc_t *proc = kt_proc_new (&cfg, "exec-gateway", err, sizeof err);
     exec_t *exec = proc ? exec_new (proc, &ecfg) : NULL;

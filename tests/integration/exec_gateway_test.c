@@ -270,8 +270,8 @@ s_write_cfg (void)
              " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
              " \"kite\": {\"api_url\": \"%s\"},\n"
              " \"exec\": {\"poll_ms\": 150, \"idle_cancel_s\": 3, \"settle_tries\": 2,\n"
-             "           \"order_timeout_ms\": 2000}}\n",
-             W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api);
+             "           \"order_timeout_ms\": 2000, \"journal_dir\": \"%s/journal\"}}\n",
+             W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir);
     fclose (f);
 }
 
@@ -807,6 +807,15 @@ test_kill_restart_applies_missed_fill_once (void **state)
     assert_int_equal (strtoll (r->str, NULL, 10), fills);
     freeReplyObject (r);
     assert_int_equal (s_hgeti (pkey, "qty"), s_sim_position (W.sym));
+    //  The journal has the fill once, across both restarts.
+    char cmd[256];
+    snprintf (cmd, sizeof cmd, "sleep 1.5; grep -h ',%s,' %s/journal/*/fills.csv | wc -l", coid,
+              W.dir);
+    FILE *p = popen (cmd, "r");
+    int lines = -1;
+    assert_int_equal (fscanf (p, "%d", &lines), 1);
+    pclose (p);
+    assert_int_equal (lines, 1);
     s_flatten ();
 }
 

@@ -64,8 +64,8 @@ s_setup (void **state)
                                     sizeof err);
     kt_cfg_destroy (&c);
     //  Defaults without a file: the table's own.
-    s_f.ecfg =
-        (struct exec_cfg){"NFO", "regular", 75, 1800, 10, -1, 8, 2000, 2000, 100, 2, 1, 30, 3, 5, 5, 0};
+    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 75, 1800, 10, -1, 8, 2000, 2000,
+                                 100,   2,         1,  30,   3,  5,  5, 0,    ""};
     s_f.proc = kt_proc_new (&s_f.cfg, "exec-gateway", err, sizeof err);
     if (!s_f.proc)
         return -1;
