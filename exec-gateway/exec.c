@@ -57,8 +57,9 @@ struct s_ord {
     int nslices;
     int slices_final; //  slices that ended
     int slices_rejected;
-    int64_t agg_value; //  sum of slice fills qty x price (paise x units)
-    bool counted;      //  (a slice) its end was counted by the parent
+    int64_t agg_value;     //  sum of slice fills qty x price (paise x units)
+    bool counted;          //  (a slice) its end was counted by the parent
+    bool cancel_requested; //  we asked for its cancel (a stop is then not replaced)
 };
 
 struct exec {
@@ -385,6 +386,8 @@ s_book_update (exec_t *self, struct s_ord *o)
     return -1;
 }
 
+static void s_on_final (exec_t *self, struct s_ord *o);
+
 //  Move o to a final or settled state of our own making (rejected before the broker had
 //  it, never placed, unresolved) with reason; book, then event.
 static void
@@ -405,6 +408,8 @@ s_set_state (exec_t *self, struct s_ord *o, exec_state_t st, const char *reason)
                      KT_S ("reason", o->rec.reason), KT_END);
     }
     s_emit (self, o, exec_order_event_kind (st, o->rec.filled_qty, o->rec.qty), 0, 0);
+    if (exec_state_terminal (st))
+        s_on_final (self, o);
     s_slice_check (self, o);
 }
 
@@ -525,6 +530,7 @@ s_cancel (exec_t *self, struct s_ord *o)
         s_maybe_free (o);
         return;
     }
+    o->cancel_requested = true;
     if (o->rec.broker_id[0] && o->queued != R_CANCEL && o->req != R_CANCEL)
         s_queue (self, o, R_CANCEL);
 }
@@ -1138,52 +1144,82 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
 }
 
 //  Keep the entry's stop at the entry's filled quantity: place it, or resize it.
+//  Record and queue stop attempt n (0 = the first) of entry coid `parent`, from template t
+//  (side, type, trigger, price, product, intent), for qty units.
+static struct s_ord *
+s_stop_place (exec_t *self, const struct kt_order_rec *t, const char *parent, int n, int64_t qty)
+{
+    struct kt_order_rec r = *t;
+    if (n == 0)
+        s_stop_coid (parent, r.coid, sizeof r.coid);
+    else
+        snprintf (r.coid, sizeof r.coid, "%.17s-s%d", parent, (n + 1) % 10);
+    snprintf (r.parent, sizeof r.parent, "%s", parent);
+    snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
+    r.purpose = KT_PURPOSE_STOP;
+    r.qty = qty;
+    r.stop_trigger = r.stop_price = r.r_value = r.filled_qty = r.fill_value = r.avg_px = 0;
+    r.broker_id[0] = r.broker_status[0] = r.reason[0] = '\0';
+    r.status = KT_OS_PENDING_SUBMIT;
+    r.created_ns = r.updated_ns = s_now (self);
+    struct kt_order_rec existing;
+    char why[160];
+    int rc = kt_book_order_create (self->store, &r, r.created_ns, &existing, why, sizeof why);
+    if (rc < 0) {
+        self->store_errors++;
+        kt_log_error ("exec.stop.record", KT_S ("coid", r.coid), KT_S ("why", why), KT_END);
+        return NULL;
+    }
+    struct s_ord *s = s_alloc (self, rc == 1 ? &r : &existing);
+    if (!s) {
+        kt_log_error ("exec.slots.full", KT_S ("coid", r.coid), KT_END);
+        return NULL;
+    }
+    s->stop_failures = n;
+    if (rc == 1) {
+        s_queue (self, s, R_PLACE);
+        kt_log_info ("exec.stop.place", KT_S ("coid", r.coid), KT_S ("entry", parent),
+                     KT_I ("qty", qty), KT_I ("trigger", r.trigger), KT_I ("attempt", n + 1),
+                     KT_END);
+    }
+    return s;
+}
+
+static struct s_ord *
+s_live_stop (exec_t *self, const char *entry)
+{
+    for (int i = 0; i < S_SLOTS; i++) {
+        struct s_ord *s = &self->ord[i];
+        if (s->used && s->rec.purpose == KT_PURPOSE_STOP && strcmp (s->rec.parent, entry) == 0 &&
+            !kt_ord_status_is_final (s->rec.status))
+            return s;
+    }
+    return NULL;
+}
+
+//  Keep the entry's stop at the entry's filled quantity: place it, or resize it.
 static void
 s_stop_sync (exec_t *self, struct s_ord *entry)
 {
-    char coid[KT_ID_LEN];
-    s_stop_coid (entry->rec.coid, coid, sizeof coid);
-    struct s_ord *s = s_find (self, coid);
     int64_t want = entry->rec.filled_qty;
+    struct s_ord *s = s_live_stop (self, entry->rec.coid);
     if (!s) {
-        struct kt_order_rec r;
-        memset (&r, 0, sizeof r);
-        snprintf (r.coid, sizeof r.coid, "%s", coid);
-        snprintf (r.intent_id, sizeof r.intent_id, "%s", entry->rec.intent_id);
-        snprintf (r.parent, sizeof r.parent, "%s", entry->rec.coid);
-        snprintf (r.sym, sizeof r.sym, "%s", entry->rec.sym);
-        snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
-        r.token = entry->rec.token;
-        r.side = entry->rec.side == KT_SIDE_SELL ? KT_SIDE_BUY : KT_SIDE_SELL;
-        r.order_type = entry->rec.stop_price > 0 ? KT_OT_SL : KT_OT_SLM;
-        r.product = entry->rec.product;
-        r.purpose = KT_PURPOSE_STOP;
-        r.qty = want;
-        r.trigger = entry->rec.stop_trigger;
-        r.price = entry->rec.stop_price;
-        r.status = KT_OS_PENDING_SUBMIT;
-        r.created_ns = r.updated_ns = s_now (self);
-        struct kt_order_rec existing;
-        char why[160];
-        int rc = kt_book_order_create (self->store, &r, r.created_ns, &existing, why, sizeof why);
-        if (rc < 0) {
-            self->store_errors++;
-            kt_log_error ("exec.stop.record", KT_S ("coid", coid), KT_S ("why", why), KT_END);
+        //  Placed once only: a stop that ended is replaced by s_on_final, not here.
+        char first[KT_ID_LEN], why[128];
+        struct kt_order_rec seen;
+        s_stop_coid (entry->rec.coid, first, sizeof first);
+        if (s_find (self, first) ||
+            kt_book_order_get (self->store, first, &seen, why, sizeof why) != 0)
             return;
-        }
-        s = s_alloc (self, rc == 1 ? &r : &existing);
-        if (!s) {
-            kt_log_error ("exec.slots.full", KT_S ("coid", coid), KT_END);
-            return;
-        }
-        if (rc == 1) {
-            s_queue (self, s, R_PLACE);
-            kt_log_info ("exec.stop.place", KT_S ("coid", coid), KT_S ("entry", entry->rec.coid),
-                         KT_I ("qty", want), KT_I ("trigger", r.trigger), KT_END);
-        }
+        struct kt_order_rec t = entry->rec;
+        t.side = entry->rec.side == KT_SIDE_SELL ? KT_SIDE_BUY : KT_SIDE_SELL;
+        t.order_type = entry->rec.stop_price > 0 ? KT_OT_SL : KT_OT_SLM;
+        t.trigger = entry->rec.stop_trigger;
+        t.price = entry->rec.stop_price;
+        s_stop_place (self, &t, entry->rec.coid, 0, want);
         return;
     }
-    if (kt_ord_status_is_final (s->rec.status) || s->rec.qty == want)
+    if (s->rec.qty == want)
         return;
     if (s->fsm.state == EXEC_ST_PENDING_SUBMIT && s->queued == R_PLACE && !s->http_id) {
         //  Not sent yet: it goes out at the new size.
@@ -1192,40 +1228,42 @@ s_stop_sync (exec_t *self, struct s_ord *entry)
         return;
     }
     if (!s->rec.broker_id[0])
-        return; //  resized when its acceptance arrives (s_on_final/s_stop_check)
+        return; //  resized on the entry's next fill, once the broker has it
     s_order_of (self, &s->rec, &s->mod);
     s->mod.qty = want;
     s_queue (self, s, R_MODIFY);
-    kt_log_info ("exec.stop.resize", KT_S ("coid", coid), KT_I ("from", s->rec.qty),
+    kt_log_info ("exec.stop.resize", KT_S ("coid", s->rec.coid), KT_I ("from", s->rec.qty),
                  KT_I ("to", want), KT_END);
 }
 
 static void
 s_on_final (exec_t *self, struct s_ord *o)
 {
-    if (o->rec.purpose == KT_PURPOSE_STOP && o->rec.status != KT_OS_FILLED) {
-        //  A stop that ended without filling while its position is open: place it again,
-        //  and after stop_retries exit at market.
-        struct kt_pos_rec pos;
-        char why[160];
-        if (kt_book_pos_get (self->store, o->rec.sym, &pos, why, sizeof why) != 1 || pos.qty == 0)
-            return;
-        struct s_ord *entry = s_find (self, o->rec.parent);
-        int failures = ++o->stop_failures;
-        if (o->rec.status == KT_OS_REJECTED && failures >= (int) self->cfg->stop_retries) {
-            kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "exec.stop.failed",
-                           "stop %s for %s could not be placed (%s): exiting %lld at market",
-                           o->rec.coid, o->rec.sym, o->rec.reason, (long long) pos.qty);
-            char coid[KT_ID_LEN];
-            snprintf (coid, sizeof coid, "%.17s-mx", o->rec.parent);
-            s_exit_market (self, coid, o->rec.intent_id, o->rec.sym, pos.qty, o->rec.product,
-                           "STOP");
-        } else if (o->rec.status == KT_OS_REJECTED && entry) {
-            kt_log_warn ("exec.stop.retry", KT_S ("coid", o->rec.coid),
-                         KT_S ("reason", o->rec.reason), KT_END);
-            (void) entry;
-        }
+    if (o->rec.purpose != KT_PURPOSE_STOP || o->rec.status == KT_OS_FILLED || o->cancel_requested ||
+        self->flattening)
+        return;
+    //  A stop that ended without filling (refused, or cancelled by the broker) while its
+    //  position is open: placed again, and after stop_retries attempts the position is
+    //  exited at market.
+    struct kt_pos_rec pos;
+    char why[160];
+    if (kt_book_pos_get (self->store, o->rec.sym, &pos, why, sizeof why) != 1 || pos.qty == 0 ||
+        (pos.qty > 0) != (o->rec.side == KT_SIDE_SELL))
+        return;
+    int attempts = o->stop_failures + 1;
+    int64_t qty = pos.qty > 0 ? pos.qty : -pos.qty;
+    if (attempts >= (int) self->cfg->stop_retries) {
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "exec.stop.failed",
+                       "stop for %s could not be placed %d times (%s): exiting %lld at market",
+                       o->rec.sym, attempts, o->rec.reason, (long long) pos.qty);
+        char coid[KT_ID_LEN];
+        snprintf (coid, sizeof coid, "%.17s-mx", o->rec.parent);
+        s_exit_market (self, coid, o->rec.intent_id, o->rec.sym, pos.qty, o->rec.product, "STOP");
+        return;
     }
+    kt_log_warn ("exec.stop.retry", KT_S ("coid", o->rec.coid), KT_S ("reason", o->rec.reason),
+                 KT_I ("attempt", attempts + 1), KT_END);
+    s_stop_place (self, &o->rec, o->rec.parent, attempts, qty);
 }
 
 //  Queue recorded order r for the broker, or, above the freeze quantity, record and queue

@@ -30,7 +30,7 @@ static const kt_cfg_row_t s_rows[] = {
      "sends that never left the host before the command is refused"},
     {"exec.idle_cancel_s", KT_CFG_INT, O (idle_cancel_s), 0, "30", 1, 86400, 0,
      "a partly filled entry idle this long has its rest cancelled"},
-    {"exec.stop_retries", KT_CFG_INT, O (stop_retries), 0, "3", 1, 100, 0,
+    {"exec.stop_retries", KT_CFG_INT, O (stop_retries), 0, "3", 1, 9, 0,
      "attempts to place an attached stop before exiting at market"},
     {"exec.flatten_attempts", KT_CFG_INT, O (flatten_attempts), 0, "5", 1, 100, 0,
      "FLATTEN rounds before it reports failure"},

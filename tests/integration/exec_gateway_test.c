@@ -594,6 +594,34 @@ test_market_entry_stop_flatten (void **state)
     assert_true (s_wait_field (pkey, "qty", "0", 2000));
 }
 
+//  A stop the broker refuses (a BUY trigger under the market) is tried stop_retries (3)
+//  times, then the position is exited at market with a CRITICAL alert.
+static void
+test_stop_refused_exits_at_market (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN];
+    s_coid (coid, "SX");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_MARKET, 75, 0, 0);
+    c.has_stop = true;
+    c.stop_trigger = kt_money_tick_down (ltp / 2, 5);
+    c.stop_price = c.stop_trigger + 100;
+    s_command (&c);
+    struct kt_exec_event ev;
+    assert_true (s_event (coid, KT_EXEC_FILLED, &ev, 5000));
+    char mx[KT_ID_LEN];
+    snprintf (mx, sizeof mx, "%.17s-mx", coid);
+    assert_true (s_wait_status (mx, "FILLED", 8000));
+    assert_non_null (kt_testproc_log_wait (W.exec, "alert.raised", "exec.stop.failed", 1000));
+    assert_int_equal (kt_testproc_log_count (W.exec, "exec.stop.place", coid), 3);
+    char pkey[64];
+    snprintf (pkey, sizeof pkey, "pos:%s", W.sym);
+    assert_true (s_wait_field (pkey, "qty", "0", 2000));
+    assert_int_equal (s_sim_position (W.sym), 0);
+}
+
 //  The next accepted order ends REJECTED by RMS: ACCEPTED, then REJECTED with the
 //  broker's text.
 static void
@@ -923,6 +951,7 @@ main (void)
         cmocka_unit_test (test_errors_final),
         cmocka_unit_test (test_market_entry_stop_flatten),
         cmocka_unit_test (test_accepted_then_rejected),
+        cmocka_unit_test (test_stop_refused_exits_at_market),
         cmocka_unit_test (test_lost_answer_settled_by_tag),
         cmocka_unit_test (test_throttled),
         cmocka_unit_test (test_sliced_order),
