@@ -379,26 +379,32 @@ s_send_msg (void *sock, bool delim, const char *topic, struct kt_msg *m)
 
 //  Send cmd and return exec-gateway's answer.
 static struct kt_exec_event
-s_command (const struct kt_order_cmd *cmd)
+s_command_on (void *dealer, const struct kt_order_cmd *cmd)
 {
     struct kt_msg m;
     memset (&m, 0, sizeof m);
     m.env.type = KT_MSG_ORDER_COMMAND;
     m.u.cmd = *cmd;
-    s_send_msg (W.dealer, true, "exec.cmd", &m);
-    zmq_pollitem_t item = {W.dealer, 0, ZMQ_POLLIN, 0};
+    s_send_msg (dealer, true, "exec.cmd", &m);
+    zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
     if (zmq_poll (&item, 1, 5000) != 1) {
         kt_testproc_log_dump (W.exec, 3000);
         fail_msg ("no answer to %s", cmd->coid);
     }
     char buf[4096], why[128];
-    zmq_recv (W.dealer, buf, sizeof buf, 0);
-    zmq_recv (W.dealer, buf, sizeof buf, 0);
-    int n = zmq_recv (W.dealer, buf, sizeof buf, 0);
+    zmq_recv (dealer, buf, sizeof buf, 0);
+    zmq_recv (dealer, buf, sizeof buf, 0);
+    int n = zmq_recv (dealer, buf, sizeof buf, 0);
     struct kt_msg reply;
     assert_int_equal (kt_msg_decode (W.dec, buf, (size_t) n, &reply, why, sizeof why), 0);
     assert_string_equal (reply.u.exec.coid, cmd->coid);
     return reply.u.exec;
+}
+
+static struct kt_exec_event
+s_command (const struct kt_order_cmd *cmd)
+{
+    return s_command_on (W.dealer, cmd);
 }
 
 //  Wait for an event of coid of kind (NONE = any); events of other orders are skipped.
@@ -882,6 +888,117 @@ test_kill_during_submit (void **state)
     assert_int_equal (s_sim_orders (coid, &row), 1);
 }
 
+//  Paper mode: a second exec-gateway (its own key prefix and endpoints) whose broker is
+//  the shared fill model fed by `md` ticks. Given a tick equal to kite-sim's quote, the
+//  same orders fill as kite-sim fills them: a MARKET sell at the bid, a marketable BUY
+//  LIMIT at the ask, a resting LIMIT not at all.
+static void
+test_paper_fills_like_kite_sim (void **state)
+{
+    (void) state;
+    char path[128], ep_exec[128], ep_pub[128];
+    snprintf (path, sizeof path, "%s/paper.json", W.dir);
+    snprintf (ep_exec, sizeof ep_exec, "ipc://%s/pexec", W.dir);
+    snprintf (ep_pub, sizeof ep_pub, "ipc://%s/pexec_pub", W.dir);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fprintf (f,
+             "{\"mode\": \"paper\", \"log\": {\"level\": \"info\"},\n"
+             " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/prisk\", \"risk_pub\": "
+             "\"ipc://%s/prp\", \"exec\": \"%s\", \"exec_pub\": \"%s\", \"alerts\": "
+             "\"ipc://%s/palerts\"},\n"
+             " \"redis\": {\"port\": %d, \"prefix\": \"kp:\"},\n"
+             " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
+             " \"exec\": {\"poll_ms\": 150, \"journal_dir\": \"\"}}\n",
+             W.ep_md, W.dir, W.dir, ep_exec, ep_pub, W.dir, W.redis->port);
+    fclose (f);
+    static const char *const env[] = {"KITE_API_KEY=none", NULL};
+    const char *args[] = {"-c", path, NULL};
+    kt_testproc_t *paper = kt_testproc_start ("exec-gateway", args, env);
+    assert_non_null (paper);
+    assert_non_null (kt_testproc_log_wait (paper, "exec.start", NULL, 5000));
+    void *dealer = zmq_socket (W.zctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_connect (dealer, ep_exec), 0);
+    usleep (300000);
+
+    //  kite-sim's quote now (paused), as one tick on md.
+    char qpath[128];
+    snprintf (qpath, sizeof qpath, "/quote?i=NFO:%s", W.sym);
+    kt_http_resp_t *r = s_rest ("GET", qpath, NULL);
+    while (r->status == 429) {
+        kt_http_resp_destroy (&r);
+        usleep (300000);
+        r = s_rest ("GET", qpath, NULL);
+    }
+    exec_json_t doc;
+    char why[96];
+    assert_int_equal (exec_json_parse (&doc, r->body, r->body_len, why, sizeof why), 0);
+    const cJSON *q = cJSON_GetObjectItem (doc.root, "data")->child;
+    const cJSON *depth = cJSON_GetObjectItem (q, "depth");
+    const cJSON *b0 = cJSON_GetArrayItem (cJSON_GetObjectItem (depth, "buy"), 0);
+    const cJSON *a0 = cJSON_GetArrayItem (cJSON_GetObjectItem (depth, "sell"), 0);
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_TICK;
+    struct kt_tick *t = &m.u.tick;
+    t->token = 1;
+    snprintf (t->sym, sizeof t->sym, "%s", W.sym);
+    assert_int_equal (exec_json_money (&doc, q, "last_price", &t->ltp), 0);
+    assert_int_equal (exec_json_int (&doc, q, "volume", &t->volume), 0);
+    assert_int_equal (exec_json_money (&doc, b0, "price", &t->bid), 0);
+    assert_int_equal (exec_json_int (&doc, b0, "quantity", &t->bid_qty), 0);
+    assert_int_equal (exec_json_money (&doc, a0, "price", &t->ask), 0);
+    assert_int_equal (exec_json_int (&doc, a0, "quantity", &t->ask_qty), 0);
+    exec_json_free (&doc);
+    kt_http_resp_destroy (&r);
+    assert_true (t->bid_qty >= 75 && t->ask_qty >= 75);
+    s_send_msg (W.mdpub, false, "md.tick.x", &m);
+    usleep (200000);
+
+    struct {
+        kt_side_t side;
+        kt_order_type_t type;
+        int64_t price;
+    } cases[] = {{KT_SIDE_SELL, KT_OT_MARKET, 0},
+                 {KT_SIDE_BUY, KT_OT_LIMIT, t->ask + 500},
+                 {KT_SIDE_BUY, KT_OT_LIMIT, t->bid - 500}};
+    for (int i = 0; i < 3; i++) {
+        char sc[KT_ID_LEN], pc[KT_ID_LEN];
+        s_coid (sc, "CMPS");
+        s_coid (pc, "CMPP");
+        struct kt_order_cmd c = s_place (sc, cases[i].side, cases[i].type, 75, cases[i].price, 0);
+        s_command (&c);
+        snprintf (c.coid, sizeof c.coid, "%s", pc);
+        snprintf (c.intent_id, sizeof c.intent_id, "%s", pc);
+        struct kt_exec_event ev = s_command_on (dealer, &c);
+        assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+        char skey[64], pkey[64];
+        snprintf (skey, sizeof skey, "order:%s", sc);
+        snprintf (pkey, sizeof pkey, "kp:order:%s", pc);
+        const char *want = i < 2 ? "FILLED" : "OPEN";
+        assert_true (s_wait_status (sc, want, 5000));
+        bool same = false;
+        for (int64_t end = s_ms () + 5000; s_ms () < end && !same; usleep (50000)) {
+            redisReply *x = redisCommand (W.rc, "HMGET %s status avg_px filled_qty", pkey);
+            same =
+                x->element[0]->type == REDIS_REPLY_STRING && strcmp (x->element[0]->str, want) == 0;
+            if (same) {
+                assert_string_equal (x->element[1]->str, s_hget (skey + 0, "avg_px"));
+                assert_string_equal (x->element[2]->str, s_hget (skey, "filled_qty"));
+            }
+            freeReplyObject (x);
+        }
+        if (!same)
+            kt_testproc_log_dump (paper, 3000);
+        assert_true (same);
+    }
+    zmq_close (dealer);
+    kt_testproc_destroy (&paper);
+    s_flatten ();
+}
+
 //  An order update forwarded on md.order is applied like a poll result.
 static void
 test_order_update_message (void **state)
@@ -956,6 +1073,7 @@ main (void)
         cmocka_unit_test (test_throttled),
         cmocka_unit_test (test_sliced_order),
         cmocka_unit_test (test_order_update_message),
+        cmocka_unit_test (test_paper_fills_like_kite_sim),
         cmocka_unit_test (test_partial_fill_stop_resized),
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
         cmocka_unit_test (test_kill_during_submit),
