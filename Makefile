@@ -2,6 +2,8 @@
 #
 #   make            build libkt.a, every process and tool into build/bin/
 #   make test       install missing deps, run unit tests (ASan+UBSan) then integration tests
+#   make test T=kt_store_test            one test binary (unit or integration)
+#   make test T=kt_store_test:test_heartbeat   one case of it (cmocka pattern: * and ?)
 #   make run        start the process group in sim mode under supervisord
 #   make stop       stop the group and its redis
 #   make bench      benchmarks (ratios against raw baselines measured in the same run)
@@ -25,6 +27,9 @@ INC_CFLAGS  := -Icommon
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
+# Every test binary's cmocka runner goes through tests/support/kt_testfilter.c, which
+# applies KT_TEST_FILTER (make test T=binary:case).
+TEST_LDFLAGS := -Wl,--wrap=_cmocka_run_group_tests
 
 # Process folders and the binary each one builds (folder:binary).
 PROCS := md-gateway:md-gateway strategy:strategy risk-gate:risk-gate \
@@ -99,11 +104,11 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(REL)/tests/%,$(BENCH_SRC))
 
 $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(STD_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(STD_CFLAGS) $(SAN_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(REL)/tests/%: $(REL)/obj/tests/integration/%.o $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) -o $@ $< $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(REL)/tests/%_bench: $(REL)/obj/tests/bench/%_bench.o $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a
 	@mkdir -p $(dir $@)
@@ -113,9 +118,21 @@ deps:
 	@deploy/install-deps.sh
 
 # Unit tests first (sanitizers), then integration tests against the real binaries.
+# T=binary[:case] narrows the run to one binary (and one case of it).
+ifdef T
+T_BIN   := $(word 1,$(subst :, ,$(T)))
+T_CASE  := $(word 2,$(subst :, ,$(T)))
+T_UNIT  := $(filter %/$(T_BIN),$(UNIT_BINS))
+T_INTEG := $(filter %/$(T_BIN),$(INTEG_BINS))
+test: deps
+	@$(if $(T_UNIT)$(T_INTEG),,echo "T=$(T): no test binary named $(T_BIN)" >&2; exit 2)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(if $(T_INTEG),all) $(T_UNIT) $(T_INTEG)
+	@KT_BUILD=$(BUILD) KT_TEST_FILTER='$(T_CASE)' tests/run-tests.sh $(T_UNIT) -- $(T_INTEG)
+else
 test: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS) $(INTEG_BINS)
 	@KT_BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) -- $(INTEG_BINS)
+endif
 
 unit: $(UNIT_BINS)
 	@KT_BUILD=$(BUILD) tests/run-tests.sh $(UNIT_BINS) --

@@ -16,14 +16,15 @@ int
 alert_queue_push (kt_store_t *store, const struct kt_alert *a, const char *src, int64_t ts_ns,
                   int64_t dedup_s, int64_t queue_max)
 {
-    char key[160];
     if (dedup_s > 0 && a->key[0]) {
-        kt_store_key (store, key, sizeof key, "alerts:dedup:%s", a->key);
-        redisReply *r = kt_store_cmd (store, "SET %s 1 EX %lld NX", key, (long long) dedup_s);
-        if (!r)
+        kt_key_t dkey = kt_store_keyv (store, "alerts:dedup:%s", a->key);
+        kt_store_result_t r = kt_store_callf (store, "SET %s 1 EX %lld NX", dkey.s,
+                                              (long long) dedup_s);
+        bool down = r.kind == KT_STORE_DOWN;
+        bool fresh = kt_store_result_is (&r, "OK");     //  NX refused -> nil reply
+        kt_store_result_free (&r);
+        if (down)
             return -1;
-        bool fresh = r->type == REDIS_REPLY_STATUS;     //  NX refused -> nil reply
-        freeReplyObject (r);
         if (!fresh)
             return 1;
     }
@@ -37,17 +38,16 @@ alert_queue_push (kt_store_t *store, const struct kt_alert *a, const char *src, 
     cJSON_Delete (o);
     if (!json)
         abort ();
-    kt_store_key (store, key, sizeof key, "alerts:queue");
-    redisReply *r = kt_store_cmd (store, "LPUSH %s %s", key, json);
+    kt_key_t key = kt_store_keyv (store, "alerts:queue");
+    kt_store_result_t r = kt_store_callf (store, "LPUSH %s %s", key.s, json);
     free (json);
-    if (!r)
+    if (r.kind == KT_STORE_DOWN)
         return -1;
-    long long len = r->type == REDIS_REPLY_INTEGER? r->integer: 0;
-    freeReplyObject (r);
+    long long len = r.kind == KT_STORE_INT? r.integer: 0;
+    kt_store_result_free (&r);
     if (len > queue_max) {
-        r = kt_store_cmd (store, "LTRIM %s 0 %lld", key, (long long) queue_max - 1);
-        if (r)
-            freeReplyObject (r);
+        r = kt_store_callf (store, "LTRIM %s 0 %lld", key.s, (long long) queue_max - 1);
+        kt_store_result_free (&r);
         kt_log_error ("alert.queue.trimmed", KT_I ("len", len), KT_I ("max", queue_max), KT_END);
     }
     return 0;
@@ -56,31 +56,26 @@ alert_queue_push (kt_store_t *store, const struct kt_alert *a, const char *src, 
 int
 alert_queue_drain (kt_store_t *store, const char *channel, alert_deliver_fn *fn, void *arg)
 {
-    char qkey[96], skey[96];
-    kt_store_key (store, qkey, sizeof qkey, "alerts:queue");
-    kt_store_key (store, skey, sizeof skey, "alerts:sent");
+    kt_key_t qkey = kt_store_keyv (store, "alerts:queue");
+    kt_key_t skey = kt_store_keyv (store, "alerts:sent");
     int delivered = 0;
     for (;;) {
-        redisReply *r = kt_store_cmd (store, "LINDEX %s -1", qkey);
-        if (!r)
+        kt_store_result_t r = kt_store_callf (store, "LINDEX %s -1", qkey.s);
+        if (r.kind == KT_STORE_DOWN)
             return -1;
-        if (r->type != REDIS_REPLY_STRING) {
-            freeReplyObject (r);
-            return delivered;
+        if (r.kind != KT_STORE_STR || fn (r.str, arg) != 0) {
+            kt_store_result_free (&r);
+            return delivered;           //  empty, or channel down: keep it, try next time
         }
-        if (fn (r->str, arg) != 0) {
-            freeReplyObject (r);
-            return delivered;           //  channel down: keep it queued, try next time
-        }
-        redisReply *x = kt_store_cmd (store, "XADD %s MAXLEN ~ 100000 * channel %s alert %s",
-                                      skey, channel, r->str);
-        if (x)
-            freeReplyObject (x);
-        redisReply *p = kt_store_cmd (store, "LREM %s -1 %s", qkey, r->str);
-        freeReplyObject (r);
-        if (!p)
+        kt_store_result_t x = kt_store_callf (
+            store, "XADD %s MAXLEN ~ 100000 * channel %s alert %b", skey.s, channel, r.str, r.len);
+        kt_store_result_free (&x);
+        kt_store_result_t p = kt_store_callf (store, "LREM %s -1 %b", qkey.s, r.str, r.len);
+        kt_store_result_free (&r);
+        bool down = p.kind == KT_STORE_DOWN;
+        kt_store_result_free (&p);
+        if (down)
             return -1;
-        freeReplyObject (p);
         delivered++;
     }
 }

@@ -10,6 +10,7 @@
 #include "kt_clock.h"
 #include "kt_http.h"
 #include "kt_instr.h"
+#include "kt_ist.h"
 #include "kt_log.h"
 #include "kt_loop.h"
 #include "kt_money.h"

@@ -700,7 +700,6 @@ kt_bus_last_seq (const kt_bus_t *self)
 
 struct s_req {
     bool used;
-    bool sync; //  waited for by kt_bus_client_call, not by fn
     char id[KT_ID_LEN];
     char topic[KT_TOPIC_LEN];
     int retried;         //  resends after a timeout so far
@@ -711,7 +710,7 @@ struct s_req {
 
 struct kt_bus_client {
     kt_bus_t *bus;   //  borrowed
-    kt_loop_t *loop; //  borrowed; may be NULL (blocking calls only)
+    kt_loop_t *loop; //  borrowed
     char name[32];
     void *sock; //  owned by bus; NULL between a failed rebuild and the next
     int64_t timeout_ns;
@@ -722,8 +721,6 @@ struct kt_bus_client {
     int pending;
     int64_t dropped;
     int64_t resends;
-    int sync_state;            //  0 waiting, 1 answered, -1 gave up
-    struct kt_msg *sync_reply; //  borrowed during kt_bus_client_call
     struct s_req reqs[S_REQS_MAX];
 };
 
@@ -783,7 +780,6 @@ static void
 s_client_release (kt_bus_client_t *self, struct s_req *r)
 {
     r->used = false;
-    r->sync = false;
     self->pending--;
 }
 
@@ -804,10 +800,7 @@ s_client_check (kt_bus_client_t *self)
             continue;
         expired = true;
         if (r->retried >= self->retries) {
-            if (r->sync)
-                self->sync_state = -1;
-            else
-                memcpy (give[ngive++], r->id, KT_ID_LEN);
+            memcpy (give[ngive++], r->id, KT_ID_LEN);
             s_client_release (self, r);
         } else
             r->retried++;
@@ -869,12 +862,6 @@ s_client_drain (kt_bus_client_t *self)
             self->dropped++; //  a late or duplicate answer to a finished request
             continue;
         }
-        if (r->sync) {
-            *self->sync_reply = reply;
-            self->sync_state = 1;
-            s_client_release (self, r);
-            continue;
-        }
         char id[KT_ID_LEN];
         memcpy (id, r->id, sizeof id);
         s_client_release (self, r);
@@ -905,7 +892,7 @@ kt_bus_client_t *
 kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout_ms, int retries,
                    kt_bus_reply_fn *fn, void *arg)
 {
-    if (!bus || !name || strlen (name) >= sizeof ((kt_bus_client_t *)0)->name)
+    if (!bus || !loop || !name || strlen (name) >= sizeof ((kt_bus_client_t *)0)->name)
         return NULL;
     kt_bus_client_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -951,8 +938,7 @@ kt_bus_client_destroy (kt_bus_client_t **self_p)
 }
 
 static struct s_req *
-s_client_add (kt_bus_client_t *self, const char *req_id, const char *topic, struct kt_msg *msg,
-              bool sync)
+s_client_add (kt_bus_client_t *self, const char *req_id, const char *topic, struct kt_msg *msg)
 {
     kt_bus_t *bus = self->bus;
     size_t idlen = req_id ? strlen (req_id) : 0;
@@ -994,7 +980,6 @@ s_client_add (kt_bus_client_t *self, const char *req_id, const char *topic, stru
     memcpy (r->id, req_id, idlen + 1);
     snprintf (r->topic, sizeof r->topic, "%s", topic);
     r->used = true;
-    r->sync = sync;
     r->retried = 0;
     r->deadline_ns = kt_clock_wall_mono_ns () + self->timeout_ns;
     self->pending++;
@@ -1006,56 +991,7 @@ int
 kt_bus_client_send (kt_bus_client_t *self, const char *req_id, const char *topic,
                     struct kt_msg *msg)
 {
-    return s_client_add (self, req_id, topic, msg, false) ? 0 : -1;
-}
-
-int
-kt_bus_client_call (kt_bus_client_t *self, const char *req_id, const char *topic,
-                    struct kt_msg *msg, struct kt_msg *reply)
-{
-    if (self->sync_reply) {
-        s_err (self->bus, "kt_bus_client_call is not reentrant");
-        return -1;
-    }
-    self->sync_reply = reply;
-    self->sync_state = 0;
-    struct s_req *r = s_client_add (self, req_id, topic, msg, true);
-    if (!r) {
-        self->sync_reply = NULL;
-        return -1;
-    }
-    while (self->sync_state == 0) {
-        int64_t now = kt_clock_wall_mono_ns ();
-        int64_t wait_ns = r->deadline_ns - now;
-        for (int i = 0; i < S_REQS_MAX; i++)
-            if (self->reqs[i].used && self->reqs[i].deadline_ns - now < wait_ns)
-                wait_ns = self->reqs[i].deadline_ns - now;
-        long wait_ms = wait_ns <= 0 ? 0 : (long)((wait_ns + 999999) / 1000000);
-        if (!self->sock)
-            zmq_poll (NULL, 0, wait_ms); //  no socket to wait on: just sleep
-        else {
-            zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-            int rc = zmq_poll (&item, 1, wait_ms);
-            if (rc == -1 && errno == EINTR && kt_loop_interrupted ()) {
-                s_client_release (self, r);
-                s_err (self->bus, "interrupted");
-                break;
-            }
-            if (rc > 0)
-                s_client_drain (self);
-        }
-        if (self->sync_state == 0)
-            s_client_check (self);
-    }
-    int state = self->sync_state;
-    self->sync_reply = NULL;
-    self->sync_state = 0;
-    if (state != 1) {
-        if (state == -1)
-            s_err (self->bus, "request '%s': no reply after %d tries", req_id, self->retries + 1);
-        return -1;
-    }
-    return 0;
+    return s_client_add (self, req_id, topic, msg) ? 0 : -1;
 }
 
 int

@@ -144,9 +144,10 @@ typedef void (kt_bus_reply_fn) (kt_bus_client_t *client, const char *req_id,
 //  reply's key: RISK_DECISION.intent_id or EXEC_EVENT.coid; any other reply, or one
 //  for a request no longer pending, is dropped and counted. timeout_ms <= 0 takes cfg
 //  req_timeout_ms, retries < 0 takes cfg req_retries. Timeouts are wall time (a sim
-//  clock does not shorten them). loop may be NULL for a client that only makes
-//  blocking calls; fn may be NULL then. bus, loop and arg are borrowed. Requests go
-//  out as ["", topic, body], like REQ. Returns an owned client, or NULL (bus errstr).
+//  clock does not shorten them). fn may be NULL (replies are then only counted off).
+//  bus, loop and arg are borrowed (a blocking call for tests: tests/support/kt_testbus). Requests go
+//  out as ["", topic, body], like REQ. Returns an owned client, or NULL (bus errstr;
+//  also when loop is NULL).
 kt_bus_client_t *
     kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout_ms,
                        int retries, kt_bus_reply_fn *fn, void *arg);
@@ -163,15 +164,6 @@ void
 int
     kt_bus_client_send (kt_bus_client_t *self, const char *req_id, const char *topic,
                         struct kt_msg *msg);
-
-//  Blocking convenience for tools and tests: send and wait (zmq_poll on the client's
-//  socket, not the loop) for the matching reply with the same timeout/retry policy.
-//  Replies to other pending requests that arrive meanwhile still go to fn. Returns 0
-//  with *reply filled, or -1 after the last retry, on SIGTERM/SIGINT, or if the request
-//  could not be made (bus errstr says which). Not reentrant.
-int
-    kt_bus_client_call (kt_bus_client_t *self, const char *req_id, const char *topic,
-                        struct kt_msg *msg, struct kt_msg *reply);
 
 //  Requests currently in flight.
 int

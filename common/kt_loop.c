@@ -36,8 +36,9 @@ struct s_reader {
     short events; //  poll.h bits wanted (fd); POLLIN for a socket
     kt_loop_sock_fn *sock_fn;
     kt_loop_fd_fn *fd_fn;
-    void *arg; //  borrowed
-    bool dead; //  removed; compacted at the next rebuild
+    void *arg;        //  borrowed
+    bool dead;        //  removed; compacted at the next rebuild
+    const char *name; //  borrowed; NULL = unnamed
 };
 
 struct s_timer {
@@ -47,12 +48,15 @@ struct s_timer {
     bool repeat;
     uint64_t armed_round; //  timer-dispatch round in which it was (re)armed
     kt_loop_timer_fn *fn;
-    void *arg; //  borrowed
+    void *arg;        //  borrowed
+    const char *name; //  borrowed; NULL = unnamed
 };
 
 struct s_hook {
     kt_loop_hook_fn *fn;
-    void *arg; //  borrowed
+    void *arg;        //  borrowed
+    const char *name; //  borrowed; NULL = unnamed
+    bool dead;        //  removed during the hook round; compacted after it
 };
 
 struct s_cap {
@@ -77,6 +81,9 @@ struct kt_loop {
     bool dirty; //  readers changed since the items were built
     bool stop;
     bool dispatching;
+    bool in_hooks;   //  running the before-sleep hooks (removal only marks them)
+    int64_t slow_ns; //  a handler running longer is reported (loop.slow)
+    int64_t slow_count;
 };
 
 //  The signal flag and its self-pipe are process-wide by nature (one signal disposition).
@@ -91,9 +98,9 @@ s_grow (void **p, int *cap, int need, size_t size)
     int n = *cap ? *cap * 2 : 8;
     while (n < need)
         n *= 2;
-    void *q = realloc (*p, (size_t)n * size);
+    void *q = realloc (*p, (size_t) n * size);
     if (!q) {
-        fprintf (stderr, "kt_loop: out of memory (%zu bytes)\n", (size_t)n * size);
+        fprintf (stderr, "kt_loop: out of memory (%zu bytes)\n", (size_t) n * size);
         abort ();
     }
     *p = q;
@@ -135,6 +142,7 @@ kt_loop_new (void)
     }
     self->next_timer_id = 1;
     self->dirty = true;
+    self->slow_ns = KT_LOOP_SLOW_MS_DEFAULT * S_NS_PER_MS;
     return self;
 }
 
@@ -188,7 +196,7 @@ s_find_fd (kt_loop_t *self, int fd)
 static struct s_reader *
 s_add_reader (kt_loop_t *self)
 {
-    s_grow ((void **)&self->readers, &self->reader_cap, self->reader_count + 1,
+    s_grow ((void **) &self->readers, &self->reader_cap, self->reader_count + 1,
             sizeof *self->readers);
     struct s_reader *r = &self->readers[self->reader_count++];
     memset (r, 0, sizeof *r);
@@ -199,8 +207,8 @@ s_add_reader (kt_loop_t *self)
 static short
 s_zmq_events (short events)
 {
-    return (short)((events & POLLIN ? ZMQ_POLLIN : 0) | (events & POLLOUT ? ZMQ_POLLOUT : 0) |
-                   (events & POLLPRI ? ZMQ_POLLPRI : 0));
+    return (short) ((events & POLLIN ? ZMQ_POLLIN : 0) | (events & POLLOUT ? ZMQ_POLLOUT : 0) |
+                    (events & POLLPRI ? ZMQ_POLLPRI : 0));
 }
 
 static void
@@ -291,7 +299,7 @@ s_rebuild (kt_loop_t *self)
         if (!self->readers[i].dead)
             self->readers[live++] = self->readers[i];
     self->reader_count = live;
-    s_grow ((void **)&self->items, &self->item_cap, live + 1, sizeof *self->items);
+    s_grow ((void **) &self->items, &self->item_cap, live + 1, sizeof *self->items);
     memset (&self->items[0], 0, sizeof self->items[0]);
     self->items[0].fd = s_sig_pipe[0];
     self->items[0].events = s_sig_pipe[0] >= 0 ? ZMQ_POLLIN : 0;
@@ -306,13 +314,13 @@ s_rebuild (kt_loop_t *self)
 static void
 s_timer_insert (kt_loop_t *self, const struct s_timer *t)
 {
-    s_grow ((void **)&self->timers, &self->timer_cap, self->timer_count + 1, sizeof *self->timers);
+    s_grow ((void **) &self->timers, &self->timer_cap, self->timer_count + 1, sizeof *self->timers);
     int i = self->timer_count;
     while (i > 0 && (self->timers[i - 1].due_ns > t->due_ns ||
                      (self->timers[i - 1].due_ns == t->due_ns && self->timers[i - 1].id > t->id)))
         i--;
     memmove (&self->timers[i + 1], &self->timers[i],
-             (size_t)(self->timer_count - i) * sizeof *self->timers);
+             (size_t) (self->timer_count - i) * sizeof *self->timers);
     self->timers[i] = *t;
     self->timer_count++;
 }
@@ -321,7 +329,7 @@ static void
 s_timer_remove_at (kt_loop_t *self, int i)
 {
     memmove (&self->timers[i], &self->timers[i + 1],
-             (size_t)(self->timer_count - i - 1) * sizeof *self->timers);
+             (size_t) (self->timer_count - i - 1) * sizeof *self->timers);
     self->timer_count--;
 }
 
@@ -378,9 +386,25 @@ kt_loop_before_sleep (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg)
 {
     if (!fn)
         return -1;
-    s_grow ((void **)&self->hooks, &self->hook_cap, self->hook_count + 1, sizeof *self->hooks);
-    self->hooks[self->hook_count++] = (struct s_hook){fn, arg};
+    s_grow ((void **) &self->hooks, &self->hook_cap, self->hook_count + 1, sizeof *self->hooks);
+    self->hooks[self->hook_count++] = (struct s_hook){fn, arg, NULL, false};
     return 0;
+}
+
+void
+kt_loop_before_sleep_end (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg)
+{
+    for (int i = 0; i < self->hook_count; i++)
+        if (!self->hooks[i].dead && self->hooks[i].fn == fn && self->hooks[i].arg == arg) {
+            if (self->in_hooks)
+                self->hooks[i].dead = true; //  the hook round compacts it
+            else {
+                memmove (&self->hooks[i], &self->hooks[i + 1],
+                         (size_t) (self->hook_count - i - 1) * sizeof *self->hooks);
+                self->hook_count--;
+            }
+            return;
+        }
 }
 
 int
@@ -388,9 +412,99 @@ kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg)
 {
     if (!fn)
         return -1;
-    s_grow ((void **)&self->caps, &self->cap_cap, self->cap_count + 1, sizeof *self->caps);
+    s_grow ((void **) &self->caps, &self->cap_cap, self->cap_count + 1, sizeof *self->caps);
     self->caps[self->cap_count++] = (struct s_cap){fn, arg};
     return 0;
+}
+
+void
+kt_loop_wait_cap_end (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg)
+{
+    for (int i = 0; i < self->cap_count; i++)
+        if (self->caps[i].fn == fn && self->caps[i].arg == arg) {
+            memmove (&self->caps[i], &self->caps[i + 1],
+                     (size_t) (self->cap_count - i - 1) * sizeof *self->caps);
+            self->cap_count--;
+            return;
+        }
+}
+
+// ---- names and the slow-handler report -----------------------------------------------
+
+int
+kt_loop_sock_name (kt_loop_t *self, void *zsock, const char *name)
+{
+    struct s_reader *r = s_find_sock (self, zsock);
+    if (!r)
+        return -1;
+    r->name = name;
+    return 0;
+}
+
+int
+kt_loop_fd_name (kt_loop_t *self, int fd, const char *name)
+{
+    struct s_reader *r = s_find_fd (self, fd);
+    if (!r)
+        return -1;
+    r->name = name;
+    return 0;
+}
+
+int
+kt_loop_timer_name (kt_loop_t *self, int timer_id, const char *name)
+{
+    for (int i = 0; i < self->timer_count; i++)
+        if (self->timers[i].id == timer_id) {
+            self->timers[i].name = name;
+            return 0;
+        }
+    return -1;
+}
+
+int
+kt_loop_hook_name (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg, const char *name)
+{
+    for (int i = 0; i < self->hook_count; i++)
+        if (!self->hooks[i].dead && self->hooks[i].fn == fn && self->hooks[i].arg == arg) {
+            self->hooks[i].name = name;
+            return 0;
+        }
+    return -1;
+}
+
+void
+kt_loop_set_slow_ms (kt_loop_t *self, int64_t ms)
+{
+    self->slow_ns = ms > 0 ? ms * S_NS_PER_MS : 0;
+}
+
+int64_t
+kt_loop_slow_count (const kt_loop_t *self)
+{
+    return self->slow_count;
+}
+
+//  Like Redis's latency monitor: a handler that held the loop longer than slow_ns is
+//  named in one log line (rate-limited: a handler slow on every call must not flood
+//  the log) and counted for the heartbeat. Wall time, whatever the pipeline clock does.
+static void
+s_slow_check (kt_loop_t *self, int64_t started_ns, const char *kind, const char *name, int num)
+{
+    if (self->slow_ns <= 0)
+        return;
+    int64_t took = kt_clock_wall_mono_ns () - started_ns;
+    if (took <= self->slow_ns)
+        return;
+    self->slow_count++;
+    char unnamed[32];
+    if (!name) {
+        snprintf (unnamed, sizeof unnamed, "%s:%d", kind, num);
+        name = unnamed;
+    }
+    kt_log_warn_every ("loop.slow", 10, KT_S ("handler", name), KT_S ("kind", kind),
+                       KT_I ("ms", took / S_NS_PER_MS), KT_I ("us", took / 1000),
+                       KT_I ("slow_count", self->slow_count), KT_END);
 }
 
 // ---- signals -------------------------------------------------------------------------
@@ -398,12 +512,12 @@ kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg)
 static void
 s_on_signal (int sig)
 {
-    (void)sig;
+    (void) sig;
     int saved_errno = errno;
     s_interrupted = 1;
     if (s_sig_pipe[1] >= 0) {
         ssize_t rc = write (s_sig_pipe[1], "s", 1);
-        (void)rc; //  a full pipe already wakes every poller
+        (void) rc; //  a full pipe already wakes every poller
     }
     errno = saved_errno;
 }
@@ -466,7 +580,7 @@ s_wait_ms (kt_loop_t *self, int max_wait_ms)
         if (cap >= 0 && (wait < 0 || cap < wait))
             wait = cap;
     }
-    return wait > INT_MAX ? INT_MAX : (long)wait;
+    return wait > INT_MAX ? INT_MAX : (long) wait;
 }
 
 static short
@@ -501,15 +615,20 @@ s_dispatch_ready (kt_loop_t *self)
         if (zrevents == 0 || r->dead)
             continue;
         int rc;
+        int64_t t0 = kt_clock_wall_mono_ns ();
+        const char *name = r->name;
         if (r->sock) {
             if (!(zrevents & ZMQ_POLLIN))
                 continue;
             rc = r->sock_fn (self, r->sock, r->arg);
+            s_slow_check (self, t0, "sock", name, k);
         } else {
             short revents = s_fd_revents (zrevents, r->events);
             if (revents == 0)
                 continue;
-            rc = r->fd_fn (self, r->fd, revents, r->arg);
+            int fd = r->fd;
+            rc = r->fd_fn (self, fd, revents, r->arg);
+            s_slow_check (self, t0, "fd", name, fd);
         }
         ran++;
         if (rc == -1)
@@ -542,7 +661,10 @@ s_dispatch_timers (kt_loop_t *self)
             s_timer_insert (self, &next);
         }
         ran++;
-        if (t.fn (self, t.id, t.arg) == -1)
+        int64_t t0 = kt_clock_wall_mono_ns ();
+        int rc = t.fn (self, t.id, t.arg);
+        s_slow_check (self, t0, "timer", t.name, t.id);
+        if (rc == -1)
             return -1;
         i = 0; //  the handler may have changed the array
     }
@@ -553,8 +675,21 @@ static int
 s_iterate (kt_loop_t *self, int max_wait_ms)
 {
     assert (!self->dispatching); //  running the loop from its own handler is a bug
+    self->in_hooks = true;
+    for (int i = 0; i < self->hook_count; i++) {
+        if (self->hooks[i].dead)
+            continue;
+        int64_t t0 = kt_clock_wall_mono_ns ();
+        struct s_hook h = self->hooks[i]; //  a hook may add hooks (the array may move)
+        h.fn (self, h.arg);
+        s_slow_check (self, t0, "hook", h.name, i);
+    }
+    self->in_hooks = false;
+    int live = 0;
     for (int i = 0; i < self->hook_count; i++)
-        self->hooks[i].fn (self, self->hooks[i].arg);
+        if (!self->hooks[i].dead)
+            self->hooks[live++] = self->hooks[i];
+    self->hook_count = live;
     if (self->dirty)
         s_rebuild (self);
     //  A hook that asked to stop must not be followed by a long (or endless) sleep.

@@ -80,10 +80,44 @@ void
 int
     kt_loop_before_sleep (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg);
 
+//  Remove the hook added with this fn and arg (the first match). Safe if absent and
+//  from a hook; the removed hook is not run again.
+void
+    kt_loop_before_sleep_end (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg);
+
 //  Cap each wait by fn(arg) milliseconds (e.g. a library's own timeout). fn returns
 //  -1 for no cap. Returns 0, or -1 if fn is NULL.
 int
     kt_loop_wait_cap (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg);
+
+//  Remove the cap added with this fn and arg (the first match). Safe if absent.
+void
+    kt_loop_wait_cap_end (kt_loop_t *self, kt_loop_cap_fn *fn, void *arg);
+
+//  Name a registered handler for the loop.slow report (name is borrowed: a string
+//  literal or one that outlives the registration). Unnamed handlers are reported as
+//  "sock:<index>", "fd:<fd>", "timer:<id>" or "hook:<index>". Return 0, or -1 if no
+//  such handler is registered.
+int
+    kt_loop_sock_name (kt_loop_t *self, void *zsock, const char *name);
+int
+    kt_loop_fd_name (kt_loop_t *self, int fd, const char *name);
+int
+    kt_loop_timer_name (kt_loop_t *self, int timer_id, const char *name);
+int
+    kt_loop_hook_name (kt_loop_t *self, kt_loop_hook_fn *fn, void *arg, const char *name);
+
+#define KT_LOOP_SLOW_MS_DEFAULT 50
+
+//  Report every handler (socket, fd, timer, hook) that runs longer than ms of wall
+//  time: one `loop.slow` warning naming it (at most one line per 10 s) and +1 on
+//  kt_loop_slow_count. 0 turns the report off. Default KT_LOOP_SLOW_MS_DEFAULT.
+void
+    kt_loop_set_slow_ms (kt_loop_t *self, int64_t ms);
+
+//  Handlers that ran longer than the slow threshold so far (heartbeat counter).
+int64_t
+    kt_loop_slow_count (const kt_loop_t *self);
 
 //  Ask the loop to stop after the current dispatch (from a handler or a test).
 void

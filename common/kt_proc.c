@@ -3,7 +3,8 @@
  *
  *  Design: construction is ordered so that each part can borrow the ones before it
  *  (clock <- store, loop <- clock, bus <- clock, alerts <- bus); destruction runs in
- *  reverse. Nothing here blocks for long: Redis commands carry the store's timeout. */
+ *  reverse. Only start-up waits for Redis (bounded by its timeout): afterwards the
+ *  heartbeat and the clock follow-up are queued on the loop and never block it. */
 
 #include "kt_proc.h"
 
@@ -17,29 +18,32 @@
 
 //  One socket the proc dispatches for a process.
 struct kt_proc_sock {
-    kt_proc_t *proc;            //  borrowed (back pointer)
-    void *sock;                 //  borrowed from the bus
+    kt_proc_t *proc; //  borrowed (back pointer)
+    void *sock;      //  borrowed from the bus
     bool router;
     kt_proc_msg_fn *fn;
-    void *arg;                  //  borrowed
+    void *arg;     //  borrowed
+    char name[32]; //  endpoint name, for loop.slow
 };
 
 struct kt_proc {
-    const kt_cfg_t *cfg;        //  borrowed
+    const kt_cfg_t *cfg; //  borrowed
     char name[KT_SRC_LEN];
-    kt_clock_t *clock;          //  owned
-    kt_store_t *store;          //  owned
-    kt_loop_t *loop;            //  owned
-    kt_bus_t *bus;              //  owned
-    kt_alert_out_t *alerts;     //  owned
+    kt_clock_t *clock;      //  owned
+    kt_store_t *store;      //  owned
+    kt_loop_t *loop;        //  owned
+    kt_bus_t *bus;          //  owned
+    kt_alert_out_t *alerts; //  owned
     int64_t started_ns;
     int beat_timer;
-    int64_t clock_gen;          //  `gen` of the clock hash we follow
+    int64_t clock_gen;     //  `gen` of the clock hash we follow
+    bool store_up;         //  as last logged
+    int64_t store_dropped; //  as last alerted
     kt_proc_counters_fn *counters_fn;
-    void *counters_arg;         //  borrowed
+    void *counters_arg; //  borrowed
     struct kt_proc_sock socks[KT_PROC_SOCKS_MAX];
     int nsocks;
-    struct kt_msg rx;           //  receive buffer: no per-message allocation
+    struct kt_msg rx; //  receive buffer: no per-message allocation
 };
 
 //  Atomically adopt the shared clock anchor, or create it from our config when none
@@ -53,14 +57,25 @@ static const char s_clock_lua[] =
     "return redis.call('HMGET', KEYS[1], 'wall_anchor_ns', 'sim_anchor_ns', 'speed_ppm', "
     "'gen')\n";
 
+//  Element i of an array result as an int64 (0 when missing or not a number).
 static int64_t
-s_reply_i64 (redisReply *r)
+s_elem_i64 (const kt_store_result_t *r, size_t i)
 {
-    if (r && r->type == REDIS_REPLY_STRING)
-        return strtoll (r->str, NULL, 10);
-    if (r && r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    return 0;
+    kt_store_result_t e = kt_store_result_at (r, i);
+    int64_t v = 0;
+    return kt_store_result_i64 (&e, &v) == 0 ? v : 0;
+}
+
+//  The clock hash's 4 fields (HMGET or the clock script) into a sim clock, or NULL.
+static kt_clock_t *
+s_clock_from (const kt_store_result_t *r, int64_t *gen)
+{
+    if (r->kind != KT_STORE_ARR || r->elements != 4)
+        return NULL;
+    int64_t w = s_elem_i64 (r, 0), s = s_elem_i64 (r, 1), p = s_elem_i64 (r, 2);
+    if (gen)
+        *gen = s_elem_i64 (r, 3);
+    return w > 0 && s > 0 && p > 0 ? kt_clock_new_sim (w, s, p) : NULL;
 }
 
 //  Session anchor from config: clock.date (or today IST) at clock.start IST.
@@ -74,8 +89,7 @@ s_config_anchor (const kt_cfg_t *cfg, int64_t *sim_anchor_ns, int *yyyymmdd, cha
             snprintf (err, errlen, "clock.date: not YYYY-MM-DD: %s", cfg->clock_date);
             return -1;
         }
-    }
-    else
+    } else
         kt_ist_fields (kt_clock_wall_ns (), &y, &mo, &d, NULL, NULL, NULL, NULL);
     if (cfg->clock_start[0] && kt_ist_parse_hhmm (cfg->clock_start, &hh, &mi) != 0) {
         snprintf (err, errlen, "clock.start: not HH:MM: %s", cfg->clock_start);
@@ -103,31 +117,25 @@ s_clock_new (kt_proc_t *self, char *err, size_t errlen)
         return NULL;
 
     int script = kt_store_script (self->store, "clock", s_clock_lua);
-    char key[96], a1[24], a2[24], a3[24], a4[16];
-    kt_store_key (self->store, key, sizeof key, "clock");
+    char a1[24], a2[24], a3[24], a4[16];
+    kt_key_t key = kt_store_keyv (self->store, "clock");
     snprintf (a1, sizeof a1, "%lld", (long long) wall_anchor);
     snprintf (a2, sizeof a2, "%lld", (long long) sim_anchor);
     snprintf (a3, sizeof a3, "%lld", (long long) speed_ppm);
     snprintf (a4, sizeof a4, "%d", ymd);
-    const char *keys[] = { key };
-    const char *args[] = { a1, a2, a3, a4, self->name };
-    redisReply *r = kt_store_eval (self->store, script, 1, keys, 5, args);
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
-        int64_t p = s_reply_i64 (r->element[2]);
-        if (w > 0 && s > 0 && p > 0) {
-            wall_anchor = w;
-            sim_anchor = s;
-            speed_ppm = p;
-            self->clock_gen = s_reply_i64 (r->element[3]);
-        }
-    }
-    else
+    const char *keys[] = {key.s};
+    const char *args[] = {a1, a2, a3, a4, self->name};
+    kt_store_result_t r = kt_store_eval_call (self->store, script, 1, keys, 5, args);
+    int64_t gen = 0;
+    kt_clock_t *clock = s_clock_from (&r, &gen);
+    if (clock)
+        self->clock_gen = gen;
+    else {
         kt_log_warn ("clock.local", KT_S ("why", kt_store_errstr (self->store)),
                      KT_S ("msg", "Redis clock hash unavailable; using the config anchor"), KT_END);
-    if (r)
-        freeReplyObject (r);
-    kt_clock_t *clock = kt_clock_new_sim (wall_anchor, sim_anchor, speed_ppm);
+        clock = kt_clock_new_sim (wall_anchor, sim_anchor, speed_ppm);
+    }
+    kt_store_result_free (&r);
     if (!clock)
         snprintf (err, errlen, "clock.speed: must be > 0");
     return clock;
@@ -136,31 +144,21 @@ s_clock_new (kt_proc_t *self, char *err, size_t errlen)
 kt_clock_t *
 kt_proc_shared_clock (kt_store_t *store, int64_t *gen)
 {
-    char key[96];
-    kt_store_key (store, key, sizeof key, "clock");
-    redisReply *r = kt_store_cmd (store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key);
-    kt_clock_t *clock = NULL;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
-        int64_t w = s_reply_i64 (r->element[0]), s = s_reply_i64 (r->element[1]);
-        int64_t p = s_reply_i64 (r->element[2]);
-        if (w > 0 && s > 0 && p > 0)
-            clock = kt_clock_new_sim (w, s, p);
-        if (gen)
-            *gen = s_reply_i64 (r->element[3]);
-    }
-    if (r)
-        freeReplyObject (r);
+    kt_key_t key = kt_store_keyv (store, "clock");
+    kt_store_result_t r =
+        kt_store_callf (store, "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key.s);
+    kt_clock_t *clock = s_clock_from (&r, gen);
+    kt_store_result_free (&r);
     return clock;
 }
 
-//  Follow a restarted simulated session: kite-sim bumps `gen` when it re-anchors.
+//  The clock hash arrived (asynchronously, queued by the heartbeat).
 static void
-s_clock_follow (kt_proc_t *self)
+s_on_clock (const kt_store_result_t *r, void *arg)
 {
-    if (!kt_clock_is_sim (self->clock))
-        return;
+    kt_proc_t *self = arg;
     int64_t gen = 0;
-    kt_clock_t *shared = kt_proc_shared_clock (self->store, &gen);
+    kt_clock_t *shared = s_clock_from (r, &gen);
     int64_t w, s, p;
     if (shared && gen != self->clock_gen && kt_clock_anchor (shared, &w, &s, &p) == 0) {
         kt_clock_set_anchor (self->clock, w, s, p);
@@ -171,20 +169,50 @@ s_clock_follow (kt_proc_t *self)
     kt_clock_destroy (&shared);
 }
 
+//  Follow a restarted simulated session: kite-sim bumps `gen` when it re-anchors. The
+//  read is queued like a write, so a stalled Redis never stalls the beat.
+static void
+s_clock_follow (kt_proc_t *self)
+{
+    if (!kt_clock_is_sim (self->clock))
+        return;
+    kt_key_t key = kt_store_keyv (self->store, "clock");
+    kt_store_sendf (self->store, s_on_clock, self,
+                    "HMGET %s wall_anchor_ns sim_anchor_ns speed_ppm gen", key.s);
+}
+
+//  Log the store's transitions (down, up again) and new drops, once each.
+static void
+s_store_watch (kt_proc_t *self)
+{
+    bool up = kt_store_is_ready (self->store);
+    if (up != self->store_up) {
+        if (up)
+            kt_log_info ("store.up", KT_I ("reconnects", kt_store_reconnects (self->store)),
+                         KT_END);
+        else
+            kt_log_warn ("store.down", KT_S ("why", kt_store_errstr (self->store)),
+                         KT_I ("queued", kt_store_stats (self->store).queued), KT_END);
+        self->store_up = up;
+    }
+    kt_store_stats_t st = kt_store_stats (self->store);
+    if (st.dropped > self->store_dropped && self->alerts) {
+        //  Writes were lost: a human must look (Redis down longer than the queue lasts).
+        kt_alert_send (self->alerts, KT_SEV_CRITICAL, "store.drop",
+                       "%lld Redis writes dropped (queue full, %lld queued): %s",
+                       (long long) (st.dropped - self->store_dropped), (long long) st.queued,
+                       kt_store_errstr (self->store));
+    }
+    self->store_dropped = st.dropped;
+}
+
 static int
 s_on_beat (kt_loop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
     kt_proc_t *self = arg;
-    bool was_ready = kt_store_is_ready (self->store);
-    if (kt_proc_beat (self) != 0) {
-        if (was_ready)
-            kt_log_warn ("store.down", KT_S ("why", kt_store_errstr (self->store)), KT_END);
-        return 0;
-    }
-    if (!was_ready)
-        kt_log_info ("store.up", KT_I ("reconnects", kt_store_reconnects (self->store)), KT_END);
+    kt_proc_beat (self);
     return 0;
 }
 
@@ -197,29 +225,27 @@ s_log_clock (void *arg)
 //  The sequence epoch: a new, larger value at every start, so seq never goes back. It
 //  is max(last + 1, wall seconds): without Redis the wall seconds alone still grow, and
 //  a later start with Redis back never falls below them.
-static const char s_epoch_lua[] =
-    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1\n"
-    "local w = tonumber(ARGV[1])\n"
-    "if w > v then v = w end\n"
-    "redis.call('SET', KEYS[1], v)\n"
-    "return v\n";
+static const char s_epoch_lua[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '0') + 1\n"
+                                  "local w = tonumber(ARGV[1])\n"
+                                  "if w > v then v = w end\n"
+                                  "redis.call('SET', KEYS[1], v)\n"
+                                  "return v\n";
 
 static uint32_t
 s_seq_epoch (kt_proc_t *self)
 {
-    char key[96], now[24];
-    kt_store_key (self->store, key, sizeof key, "seq:%s", self->name);
+    char now[24];
+    kt_key_t key = kt_store_keyv (self->store, "seq:%s", self->name);
     uint32_t wall = (uint32_t) (kt_clock_wall_ns () / KT_NS_PER_SEC);
     snprintf (now, sizeof now, "%u", wall);
     int script = kt_store_script (self->store, "seq_epoch", s_epoch_lua);
-    const char *keys[] = { key };
-    const char *args[] = { now };
-    redisReply *r = kt_store_eval (self->store, script, 1, keys, 1, args);
+    const char *keys[] = {key.s};
+    const char *args[] = {now};
+    kt_store_result_t r = kt_store_eval_call (self->store, script, 1, keys, 1, args);
     uint32_t epoch = wall;
-    if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= UINT32_MAX)
-        epoch = (uint32_t) r->integer;
-    if (r)
-        freeReplyObject (r);
+    if (r.kind == KT_STORE_INT && r.integer > 0 && r.integer <= UINT32_MAX)
+        epoch = (uint32_t) r.integer;
+    kt_store_result_free (&r);
     return epoch;
 }
 
@@ -233,11 +259,14 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
     snprintf (self->name, sizeof self->name, "%s", name);
 
     int lvl = kt_log_level_parse (cfg->log_level);
-    kt_log_open (name, lvl < 0? KT_LOG_INFO: (kt_log_level_t) lvl);
+    kt_log_open (name, lvl < 0 ? KT_LOG_INFO : (kt_log_level_t) lvl);
 
     self->store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
                                 (int) cfg->redis_timeout_ms);
-    if (kt_store_connect (self->store) != 0)
+    //  The one blocking start-up check (bounded by redis.timeout_ms per round trip):
+    //  the clock and the sequence epoch below are decisions start-up waits for.
+    self->store_up = kt_store_connect (self->store) == 0;
+    if (!self->store_up)
         kt_log_warn ("store.down", KT_S ("why", kt_store_errstr (self->store)),
                      KT_S ("host", cfg->redis_host), KT_I ("port", cfg->redis_port), KT_END);
 
@@ -250,6 +279,8 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
 
     self->loop = kt_loop_new ();
     kt_loop_set_clock (self->loop, self->clock);
+    //  From here on writes are queued on the loop: nothing that follows waits for Redis.
+    kt_store_attach (self->store, self->loop);
 
     self->bus = kt_bus_new (cfg, self->clock, name, s_seq_epoch (self));
     if (!self->bus) {
@@ -261,9 +292,9 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
         snprintf (err, errlen, "bus: alerts endpoint: %s", kt_bus_errstr (self->bus));
         goto out_free;
     }
-    self->beat_timer = kt_loop_timer (self->loop,
-                                      kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms),
-                                      true, s_on_beat, self);
+    self->beat_timer = kt_loop_timer (
+        self->loop, kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms), true, s_on_beat, self);
+    kt_loop_timer_name (self->loop, self->beat_timer, "proc.beat");
     kt_proc_beat (self);
     return self;
 
@@ -282,8 +313,12 @@ kt_proc_destroy (kt_proc_t **self_p)
         kt_log_set_clock (NULL, NULL);
     kt_alert_out_destroy (&self->alerts);
     kt_bus_destroy (&self->bus);
-    kt_loop_destroy (&self->loop);
+    //  Give queued writes (the last events and beat) one timeout to land, then detach
+    //  the store from the loop before the loop goes.
+    if (self->store && self->cfg)
+        kt_store_flush (self->store, (int) self->cfg->redis_timeout_ms);
     kt_store_destroy (&self->store);
+    kt_loop_destroy (&self->loop);
     kt_clock_destroy (&self->clock);
     free (self);
     *self_p = NULL;
@@ -347,7 +382,7 @@ kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg)
 int
 kt_proc_beat (kt_proc_t *self)
 {
-    kt_kv_t kv[KT_PROC_COUNTERS_MAX + 8];
+    kt_kv_t kv[KT_PROC_COUNTERS_MAX + 16];
     int n = 0;
     kv[n++] = KT_S ("mode", self->cfg->mode);
     kv[n++] = KT_I ("bus_gaps", kt_bus_gaps (self->bus));
@@ -355,10 +390,17 @@ kt_proc_beat (kt_proc_t *self)
     kv[n++] = KT_I ("bus_rejects", kt_bus_rejects (self->bus));
     kv[n++] = KT_I ("bus_drops", kt_bus_drops (self->bus));
     kv[n++] = KT_I ("alert_drops", kt_alert_out_drops (self->alerts));
-    kv[n++] = KT_I ("store_reconnects", kt_store_reconnects (self->store));
+    kt_store_stats_t st = kt_store_stats (self->store);
+    kv[n++] = KT_I ("store_reconnects", st.reconnects);
+    kv[n++] = KT_I ("store_queued", st.queued);
+    kv[n++] = KT_I ("store_written", st.written);
+    kv[n++] = KT_I ("store_retried", st.retried);
+    kv[n++] = KT_I ("store_dropped", st.dropped);
+    kv[n++] = KT_I ("loop_slow", kt_loop_slow_count (self->loop));
     if (self->counters_fn)
         n += self->counters_fn (kv + n, KT_PROC_COUNTERS_MAX, self->counters_arg);
     kv[n] = KT_END;
+    s_store_watch (self);
     int ttl = (int) self->cfg->health_ttl_s;
     if (kt_store_heartbeat (self->store, self->name, self->started_ns,
                             kt_clock_now_ns (self->clock), ttl, kv) != 0)
@@ -372,7 +414,7 @@ kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms)
 {
     int64_t ppm = kt_clock_speed_ppm (self->clock);
     int64_t ms = (int64_t) ((__int128) wall_ms * ppm / 1000000);
-    return ms > 0? ms: 1;
+    return ms > 0 ? ms : 1;
 }
 
 int
@@ -380,7 +422,7 @@ kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec)
 {
     kt_cfg_t *cfg = kt_cfg_load (argc, argv, spec->name, spec->table, spec->proc_cfg);
     if (!cfg)
-        return 2;                           //  reason already printed: bad config is not a crash
+        return 2; //  reason already printed: bad config is not a crash
     if (cfg->print_only) {
         kt_cfg_destroy (&cfg);
         return 0;
@@ -397,7 +439,7 @@ kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec)
         goto out_proc;
     kt_log_info ("proc.start", KT_S ("mode", cfg->mode), KT_S ("config", cfg->file),
                  KT_I ("pid", getpid ()), KT_END);
-    rc = kt_loop_run (kt_proc_loop (proc)) == 0? 0: 1;
+    rc = kt_loop_run (kt_proc_loop (proc)) == 0 ? 0 : 1;
     kt_log_info ("proc.stop", KT_I ("rc", rc), KT_END);
     spec->destroy_fn (&ctx);
 out_proc:
@@ -407,7 +449,10 @@ out_cfg:
     return rc;
 }
 
-//  Drain a socket: ZeroMQ signals readiness once per batch, so read until empty.
+//  Drain a socket, at most KT_PROC_DRAIN_MAX messages per call: zmq_poll reports a
+//  socket with queued messages as readable again (it asks the socket, not the fd), so
+//  the rest is read in the next iteration, after the other sockets and due timers had
+//  their turn. A flood on one socket thus never starves another or a timer.
 static int
 s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
 {
@@ -416,11 +461,11 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
     kt_proc_t *self = ps->proc;
     char topic[KT_TOPIC_LEN], why[160];
     kt_bus_peer_t peer;
-    for (;;) {
-        int rc = ps->router? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
-                                              &self->rx, why, sizeof why)
-                           : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
-                                          sizeof why);
+    for (int n = 0; n < KT_PROC_DRAIN_MAX; n++) {
+        int rc = ps->router ? kt_bus_recv_req (self->bus, zsock, &peer, topic, sizeof topic,
+                                               &self->rx, why, sizeof why)
+                            : kt_bus_recv (self->bus, zsock, topic, sizeof topic, &self->rx, why,
+                                           sizeof why);
         if (rc == 1)
             return 0;
         if (rc == -1) {
@@ -428,13 +473,15 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
                                KT_I ("rejects", kt_bus_rejects (self->bus)), KT_END);
             continue;
         }
-        if (ps->fn (self, ps->router? &peer: NULL, topic, &self->rx, ps->arg) != 0)
+        if (ps->fn (self, ps->router ? &peer : NULL, topic, &self->rx, ps->arg) != 0)
             return -1;
     }
+    return 0;
 }
 
 static void *
-s_add_sock (kt_proc_t *self, void *sock, bool router, kt_proc_msg_fn *fn, void *arg)
+s_add_sock (kt_proc_t *self, const char *name, void *sock, bool router, kt_proc_msg_fn *fn,
+            void *arg)
 {
     if (!sock)
         return NULL;
@@ -443,8 +490,10 @@ s_add_sock (kt_proc_t *self, void *sock, bool router, kt_proc_msg_fn *fn, void *
         return NULL;
     }
     struct kt_proc_sock *ps = &self->socks[self->nsocks++];
-    *ps = (struct kt_proc_sock) { self, sock, router, fn, arg };
+    *ps = (struct kt_proc_sock){self, sock, router, fn, arg, ""};
     kt_loop_sock (self->loop, sock, s_on_sock, ps);
+    snprintf (ps->name, sizeof ps->name, "%s", name);
+    kt_loop_sock_name (self->loop, sock, ps->name);
     return sock;
 }
 
@@ -457,17 +506,17 @@ kt_proc_sub (kt_proc_t *self, const char *name, const char *const *prefixes, kt_
         return NULL;
     for (int i = 0; prefixes && prefixes[i]; i++)
         kt_bus_subscribe (self->bus, sock, prefixes[i]);
-    return s_add_sock (self, sock, false, fn, arg);
+    return s_add_sock (self, name, sock, false, fn, arg);
 }
 
 void *
 kt_proc_serve (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
 {
-    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_ROUTER), true, fn, arg);
+    return s_add_sock (self, name, kt_bus_bind (self->bus, name, ZMQ_ROUTER), true, fn, arg);
 }
 
 void *
 kt_proc_pull (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg)
 {
-    return s_add_sock (self, kt_bus_bind (self->bus, name, ZMQ_PULL), false, fn, arg);
+    return s_add_sock (self, name, kt_bus_bind (self->bus, name, ZMQ_PULL), false, fn, arg);
 }

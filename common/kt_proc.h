@@ -25,6 +25,9 @@ typedef struct kt_proc kt_proc_t;
 
 #define KT_PROC_COUNTERS_MAX 24
 
+//  Messages a socket handler reads per loop iteration before yielding to the others.
+#define KT_PROC_DRAIN_MAX 64
+
 //  Fill up to max counters for the heartbeat hash; return how many. Keys and string
 //  values must stay valid until the next call.
 typedef int (kt_proc_counters_fn) (kt_kv_t *out, int max, void *arg);

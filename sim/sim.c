@@ -73,27 +73,32 @@ s_publish_clock (sim_t *self)
 {
     if (!self->store)
         return;
-    char key[96], w[24], s[24], p[24], d[16];
-    kt_store_key (self->store, key, sizeof key, "clock");
+    char w[24], s[24], p[24], d[16];
+    kt_key_t key = kt_store_keyv (self->store, "clock");
     snprintf (w, sizeof w, "%" PRId64, self->clock.real_anchor_ns);
     snprintf (s, sizeof s, "%" PRId64, self->clock.sim_anchor_ns);
     snprintf (p, sizeof p, "%" PRId64, self->clock.paused? (int64_t) 1: self->clock.speed_ppm);
     snprintf (d, sizeof d, "%d", kt_ist_yyyymmdd (sim_venue_open_ns (self->venue)));
-    redisReply *r = kt_store_cmd (self->store,
-                                  "HSET %s wall_anchor_ns %s sim_anchor_ns %s speed_ppm %s "
-                                  "mode sim date %s by kite-sim paused %s",
-                                  key, w, s, p, d, self->clock.paused? "1": "0");
-    if (r)
-        freeReplyObject (r);
-    r = r? kt_store_cmd (self->store, "HINCRBY %s gen 1", key): NULL;
-    self->clock_unpublished = r == NULL;
-    if (!r) {
+    //  kite-sim runs on libwebsockets' loop, not kt_loop: its store is synchronous
+    //  (500 ms timeout), and these two writes happen once per session, not per tick.
+    kt_store_result_t r = kt_store_callf (self->store,
+                                          "HSET %s wall_anchor_ns %s sim_anchor_ns %s "
+                                          "speed_ppm %s mode sim date %s by kite-sim paused %s",
+                                          key.s, w, s, p, d, self->clock.paused? "1": "0");
+    bool ok = r.kind != KT_STORE_DOWN;
+    kt_store_result_free (&r);
+    if (ok) {
+        r = kt_store_callf (self->store, "HINCRBY %s gen 1", key.s);
+        ok = r.kind != KT_STORE_DOWN;
+        kt_store_result_free (&r);
+    }
+    self->clock_unpublished = !ok;
+    if (!ok) {
         //  Retried from the market timer until Redis answers: followers need the anchor.
         kt_log_warn_every ("clock.publish.failed", 10,
                            KT_S ("why", kt_store_errstr (self->store)), KT_END);
         return;
     }
-    freeReplyObject (r);
     kt_log_info ("clock.publish", KT_I ("sim_anchor_ns", self->clock.sim_anchor_ns),
                  KT_I ("speed_ppm", self->clock.speed_ppm), KT_B ("paused", self->clock.paused),
                  KT_END);

@@ -2,6 +2,9 @@
 # Run cmocka test binaries: unit tests (ASan/UBSan build) before "--", integration
 # tests after it. Every binary runs from the project root (fixtures are read from
 # ../shared) with a time limit; the last line sums up the test cases of every binary.
+# Nothing is skipped silently: a binary that is missing, or that ran no test case (or
+# fewer than it announced), is a failure. KT_TEST_FILTER (make test T=bin:case) is
+# passed on to the binaries (tests/support/kt_testfilter.c).
 set -u
 cd "$(dirname "$0")/.."
 export KT_BUILD="${KT_BUILD:-build}"
@@ -14,6 +17,11 @@ phase=unit
 for t in "$@"; do
     if [ "$t" = "--" ]; then phase=integration; continue; fi
     name=$(basename "$t")
+    if [ ! -x "$t" ]; then
+        failed=$((failed + 1)); broken+=("$name")
+        echo "FAIL  $phase/$name (missing: $t was not built)"
+        continue
+    fi
     log=$(mktemp)
     start=$(date +%s)
     timeout -k 5 "$LIMIT" "$t" >"$log" 2>&1
@@ -21,7 +29,14 @@ for t in "$@"; do
     secs=$(( $(date +%s) - start ))
     p=$(grep -Eo '\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
     f=$(grep -Eo '\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+    ran=$(grep -Eo '\[==========\] [0-9]+ test\(s\) run' "$log" | awk '{s+=$2} END {print s+0}')
     passed=$((passed + p)); failed=$((failed + f))
+    if [ $rc -eq 0 ] && { [ $((p + f)) -eq 0 ] || [ "$ran" -ne $((p + f)) ]; }; then
+        # Exit 0 without a single case (a filter that matched nothing, a main that
+        # returned early) or with cases unaccounted for: never a silent pass.
+        rc=1
+        echo "    ($name ran $((p + f)) of $ran test cases)" >>"$log"
+    fi
     if [ $rc -ne 0 ]; then
         [ "$f" -eq 0 ] && failed=$((failed + 1))
         broken+=("$name")

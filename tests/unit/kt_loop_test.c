@@ -64,11 +64,11 @@ struct sock_state {
 static int
 s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
 {
-    (void)loop;
+    (void) loop;
     struct sock_state *st = arg;
     int n = zmq_recv (zsock, st->last, sizeof st->last - 1, ZMQ_DONTWAIT);
     if (n >= 0) {
-        st->last[n < (int)sizeof st->last - 1 ? n : (int)sizeof st->last - 1] = '\0';
+        st->last[n < (int) sizeof st->last - 1 ? n : (int) sizeof st->last - 1] = '\0';
         st->count++;
     }
     return 0;
@@ -77,7 +77,7 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
 static void
 test_sock_pair (void **state)
 {
-    (void)state;
+    (void) state;
     void *ctx = zmq_ctx_new ();
     void *a = zmq_socket (ctx, ZMQ_PAIR);
     void *b = zmq_socket (ctx, ZMQ_PAIR);
@@ -128,8 +128,8 @@ static int s_poll_failed_lines;
 static void
 s_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
 {
-    (void)line;
-    (void)arg;
+    (void) line;
+    (void) arg;
     if (lvl == KT_LOG_ERROR && strcmp (ev, "loop.poll.failed") == 0)
         s_poll_failed_lines++;
 }
@@ -137,7 +137,7 @@ s_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
 static void
 test_poll_failure_is_reported (void **state)
 {
-    (void)state;
+    (void) state;
     //  A terminated context makes zmq_poll fail: the loop logs once and returns -1
     //  (the process stops) instead of spinning.
     void *ctx = zmq_ctx_new ();
@@ -170,7 +170,7 @@ struct fd_state {
 static int
 s_on_fd_read (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
+    (void) loop;
     struct fd_state *st = arg;
     st->count++;
     st->revents = revents;
@@ -186,7 +186,7 @@ s_on_fd_read (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 test_fd_pipe (void **state)
 {
-    (void)state;
+    (void) state;
     int p[2];
     s_pipe (p);
     kt_loop_t *loop = kt_loop_new ();
@@ -222,7 +222,7 @@ test_fd_pipe (void **state)
 static void
 test_fd_events_change (void **state)
 {
-    (void)state;
+    (void) state;
     int p[2];
     s_pipe (p);
     kt_loop_t *loop = kt_loop_new ();
@@ -254,7 +254,7 @@ struct remove_ctx {
 static int
 s_on_remove_other (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)revents;
+    (void) revents;
     struct remove_ctx *ctx = arg;
     char c;
     assert_int_equal (read (fd, &c, 1), 1);
@@ -266,9 +266,9 @@ s_on_remove_other (kt_loop_t *loop, int fd, short revents, void *arg)
 static int
 s_on_removed (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
-    (void)revents;
-    (void)fd;
+    (void) loop;
+    (void) revents;
+    (void) fd;
     struct remove_ctx *ctx = arg;
     ctx->calls2++;
     return 0;
@@ -277,7 +277,7 @@ s_on_removed (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 test_remove_other_during_dispatch (void **state)
 {
-    (void)state;
+    (void) state;
     struct remove_ctx ctx = {0};
     s_pipe (ctx.p1);
     s_pipe (ctx.p2);
@@ -301,8 +301,8 @@ test_remove_other_during_dispatch (void **state)
 static int
 s_on_new (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
-    (void)revents;
+    (void) loop;
+    (void) revents;
     struct remove_ctx *ctx = arg;
     char c;
     if (read (fd, &c, 1) == 1)
@@ -313,7 +313,7 @@ s_on_new (kt_loop_t *loop, int fd, short revents, void *arg)
 static int
 s_on_replace_self (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)revents;
+    (void) revents;
     struct remove_ctx *ctx = arg;
     ctx->calls1++;
     kt_loop_fd_end (loop, fd);
@@ -326,7 +326,7 @@ s_on_replace_self (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 test_replace_self_during_dispatch (void **state)
 {
-    (void)state;
+    (void) state;
     struct remove_ctx ctx = {0};
     s_pipe (ctx.p1);
     s_pipe (ctx.p2);
@@ -365,7 +365,7 @@ struct timer_ctx {
 static int
 s_on_timer_record (kt_loop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
+    (void) loop;
     struct timer_ctx *ctx = arg;
     s_record (&ctx->rec, timer_id);
     ctx->fired++;
@@ -391,7 +391,7 @@ s_fast_clock (int64_t speed)
 static void
 test_timer_order (void **state)
 {
-    (void)state;
+    (void) state;
     kt_clock_t *clock = s_fast_clock (1000);
     kt_loop_t *loop = kt_loop_new ();
     kt_loop_set_clock (loop, clock);
@@ -421,7 +421,7 @@ test_timer_order (void **state)
 static void
 test_timer_same_due_fires_by_id (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {0};
     //  0 ms one-shots are all due at once; they fire in creation (id) order.
@@ -447,7 +447,7 @@ s_on_repeat_limited (kt_loop_t *loop, int timer_id, void *arg)
 static void
 test_timer_repeat_and_self_end (void **state)
 {
-    (void)state;
+    (void) state;
     kt_clock_t *clock = s_fast_clock (1000);
     kt_loop_t *loop = kt_loop_new ();
     kt_loop_set_clock (loop, clock);
@@ -477,7 +477,7 @@ s_on_cancel_other (kt_loop_t *loop, int timer_id, void *arg)
 static void
 test_timer_cancel (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {0};
     //  Cancelled before it is due.
@@ -497,7 +497,7 @@ test_timer_cancel (void **state)
 static void
 test_timer_zero_repeat_does_not_starve (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {0};
     kt_loop_timer (loop, 0, true, s_on_timer_record, &ctx);
@@ -529,7 +529,7 @@ s_on_add_timer (kt_loop_t *loop, int timer_id, void *arg)
 static void
 test_timer_added_by_timer_waits_a_round (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {0};
     kt_loop_timer (loop, 0, false, s_on_add_timer, &ctx);
@@ -546,7 +546,7 @@ test_timer_added_by_timer_waits_a_round (void **state)
 static void
 test_sim_clock_scales_timers (void **state)
 {
-    (void)state;
+    (void) state;
     //  At 1000x a 1000 ms pipeline timer needs ~1 ms of wall time. At real speed it could
     //  not fire within 5 iterations of at most 100 ms each, so firing proves the scaling.
     kt_clock_t *clock = s_fast_clock (1000);
@@ -563,7 +563,7 @@ test_sim_clock_scales_timers (void **state)
 static void
 test_set_clock_rebases_armed_timers (void **state)
 {
-    (void)state;
+    (void) state;
     //  Armed on a sim clock (epoch-based ns), then moved to real monotonic time: without
     //  the rebase its due time would lie decades ahead and it would never fire.
     kt_clock_t *clock = s_fast_clock (1);
@@ -603,7 +603,7 @@ s_hook_a (kt_loop_t *loop, void *arg)
 static void
 s_hook_b (kt_loop_t *loop, void *arg)
 {
-    (void)loop;
+    (void) loop;
     struct hook_ctx *ctx = arg;
     s_record (&ctx->rec, 2);
 }
@@ -611,7 +611,7 @@ s_hook_b (kt_loop_t *loop, void *arg)
 static void
 test_before_sleep_hooks (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx timers = {0};
     struct hook_ctx ctx = {.timers = &timers};
@@ -632,7 +632,7 @@ test_before_sleep_hooks (void **state)
 static void
 test_hook_stop_does_not_sleep (void **state)
 {
-    (void)state;
+    (void) state;
     //  Nothing registered and no cap: the wait would be endless, but a hook asked to stop.
     kt_loop_t *loop = kt_loop_new ();
     struct hook_ctx ctx = {.stop_at = 1};
@@ -661,7 +661,7 @@ s_cap_none (void *arg)
 static void
 test_wait_cap (void **state)
 {
-    (void)state;
+    (void) state;
     //  No readers and no timers: without the cap kt_loop_run would block forever (alarm
     //  would fail the test); the 0 ms cap lets the hook count iterations and stop.
     kt_loop_t *loop = kt_loop_new ();
@@ -682,7 +682,7 @@ test_wait_cap (void **state)
 static void
 test_handler_minus_one_stops_run (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {.rec.stop_after = 3};
     kt_loop_timer (loop, 0, true, s_on_timer_record, &ctx);
@@ -698,9 +698,9 @@ test_handler_minus_one_stops_run (void **state)
 static int
 s_on_fd_stop (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
-    (void)fd;
-    (void)revents;
+    (void) loop;
+    (void) fd;
+    (void) revents;
     int *calls = arg;
     (*calls)++;
     return -1;
@@ -709,7 +709,7 @@ s_on_fd_stop (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 test_fd_handler_minus_one (void **state)
 {
-    (void)state;
+    (void) state;
     int p[2];
     s_pipe (p);
     kt_loop_t *loop = kt_loop_new ();
@@ -733,7 +733,7 @@ s_on_timer_stop_loop (kt_loop_t *loop, int timer_id, void *arg)
 static void
 test_stop (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_t *loop = kt_loop_new ();
     struct timer_ctx ctx = {0};
     kt_loop_timer (loop, 0, true, s_on_timer_stop_loop, &ctx);
@@ -748,7 +748,7 @@ test_stop (void **state)
 static int
 s_on_timer_raise (kt_loop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
+    (void) loop;
     struct timer_ctx *ctx = arg;
     s_record (&ctx->rec, timer_id);
     raise (ctx->ids[0]);
@@ -777,21 +777,21 @@ s_signal_case (int sig)
 static void
 test_signal_sigterm_in_timer (void **state)
 {
-    (void)state;
+    (void) state;
     s_signal_case (SIGTERM);
 }
 
 static void
 test_signal_sigint_in_timer (void **state)
 {
-    (void)state;
+    (void) state;
     s_signal_case (SIGINT);
 }
 
 static void
 test_signal_wakes_blocked_poll (void **state)
 {
-    (void)state;
+    (void) state;
     //  Nothing registered, so kt_loop_run blocks with no timeout; only the signal (from
     //  another process, at any moment, even before zmq_poll blocks) can end it.
     kt_loop_signals_reset ();
@@ -815,7 +815,7 @@ test_signal_wakes_blocked_poll (void **state)
 static void
 test_sigpipe_ignored (void **state)
 {
-    (void)state;
+    (void) state;
     kt_loop_signals_install ();
     int p[2];
     s_pipe (p);
@@ -826,6 +826,152 @@ test_sigpipe_ignored (void **state)
     assert_int_equal (write (p[1], "x", 1), -1);
     assert_int_equal (errno, EPIPE);
     s_close_pipe (p);
+}
+
+// ---- loop.slow -------------------------------------------------------------------------
+
+struct slow_cap {
+    int lines;
+    char last[512];
+};
+
+static void
+s_slow_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
+{
+    (void) lvl;
+    struct slow_cap *cap = arg;
+    if (strcmp (ev, "loop.slow") == 0) {
+        cap->lines++;
+        snprintf (cap->last, sizeof cap->last, "%s", line);
+    }
+}
+
+static int
+s_slow_fd (kt_loop_t *loop, int fd, short revents, void *arg)
+{
+    (void) loop;
+    (void) revents;
+    (void) arg;
+    char c;
+    ssize_t n = read (fd, &c, 1);
+    (void) n;
+    usleep (30 * 1000);
+    return 0;
+}
+
+static int
+s_slow_timer (kt_loop_t *loop, int id, void *arg)
+{
+    (void) loop;
+    (void) id;
+    (void) arg;
+    usleep (30 * 1000);
+    return 0;
+}
+
+static int
+s_quick_timer (kt_loop_t *loop, int id, void *arg)
+{
+    (void) loop;
+    (void) id;
+    (*(int *) arg)++;
+    return 0;
+}
+
+//  A handler that holds the loop longer than the threshold is named in one log line and
+//  counted; a quick one is not. The sleep (30 ms) is far above the 5 ms threshold, and a
+//  no-op handler far below it, so load on the machine cannot flip either outcome.
+static void
+test_slow_handler_reported (void **state)
+{
+    (void) state;
+    struct slow_cap cap = {0};
+    kt_log_open ("kt_loop_test", KT_LOG_WARN);
+    kt_log_set_sink (s_slow_sink, &cap);
+    kt_loop_t *loop = kt_loop_new ();
+    kt_loop_set_slow_ms (loop, 5);
+    int quick = 0;
+    int q = kt_loop_timer (loop, 0, false, s_quick_timer, &quick);
+    assert_int_equal (kt_loop_timer_name (loop, q, "quick"), 0);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (quick, 1);
+    assert_int_equal (kt_loop_slow_count (loop), 0);
+    assert_int_equal (cap.lines, 0);
+
+    int t = kt_loop_timer (loop, 0, false, s_slow_timer, NULL);
+    assert_int_equal (kt_loop_timer_name (loop, t, "snapshot.flush"), 0);
+    assert_int_equal (kt_loop_timer_name (loop, 9999, "nobody"), -1);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (kt_loop_slow_count (loop), 1);
+    assert_int_equal (cap.lines, 1);
+    assert_non_null (strstr (cap.last, "snapshot.flush"));
+    assert_non_null (strstr (cap.last, "timer"));
+
+    //  Sockets and fds are named too; an fd handler over the threshold is reported.
+    int p[2];
+    s_pipe (p);
+    assert_int_equal (write (p[1], "x", 1), 1);
+    assert_int_equal (kt_loop_fd (loop, p[0], POLLIN, s_slow_fd, NULL), 0);
+    assert_int_equal (kt_loop_fd_name (loop, p[0], "ws.read"), 0);
+    assert_int_equal (kt_loop_run_once (loop, 10), 1);
+    assert_int_equal (kt_loop_slow_count (loop), 2);
+    //  Rate-limited: the second slow report within 10 s is counted, not logged.
+    assert_int_equal (cap.lines, 1);
+    kt_loop_fd_end (loop, p[0]);
+
+    //  Off: nothing counted.
+    kt_loop_set_slow_ms (loop, 0);
+    kt_loop_timer (loop, 0, false, s_slow_timer, NULL);
+    kt_loop_run_once (loop, 10);
+    assert_int_equal (kt_loop_slow_count (loop), 2);
+    kt_loop_destroy (&loop);
+    s_close_pipe (p);
+    kt_log_set_sink (NULL, NULL);
+}
+
+static void
+s_hook_count (kt_loop_t *loop, void *arg)
+{
+    (void) loop;
+    (*(int *) arg)++;
+}
+
+static void
+s_hook_removes_itself (kt_loop_t *loop, void *arg)
+{
+    (*(int *) arg)++;
+    kt_loop_before_sleep_end (loop, s_hook_removes_itself, arg);
+}
+
+static int
+s_cap_5 (void *arg)
+{
+    (void) arg;
+    return 5;
+}
+
+//  Hooks and caps can be removed (an adapter detaching from the loop), also from a hook.
+static void
+test_hook_and_cap_end (void **state)
+{
+    (void) state;
+    kt_loop_t *loop = kt_loop_new ();
+    int a = 0, b = 0;
+    assert_int_equal (kt_loop_before_sleep (loop, s_hook_count, &a), 0);
+    assert_int_equal (kt_loop_before_sleep (loop, s_hook_removes_itself, &b), 0);
+    assert_int_equal (kt_loop_hook_name (loop, s_hook_count, &a, "count"), 0);
+    assert_int_equal (kt_loop_wait_cap (loop, s_cap_5, NULL), 0);
+    kt_loop_run_once (loop, 0);
+    kt_loop_run_once (loop, 0);
+    assert_int_equal (a, 2);
+    assert_int_equal (b, 1);
+    kt_loop_before_sleep_end (loop, s_hook_count, &a);
+    kt_loop_before_sleep_end (loop, s_hook_count, &a); //  absent: no-op
+    assert_int_equal (kt_loop_hook_name (loop, s_hook_count, &a, "count"), -1);
+    kt_loop_wait_cap_end (loop, s_cap_5, NULL);
+    kt_loop_run_once (loop, 0);
+    assert_int_equal (a, 2);
+    kt_loop_destroy (&loop);
 }
 
 int
@@ -858,6 +1004,8 @@ main (void)
         cmocka_unit_test (test_signal_sigint_in_timer),
         cmocka_unit_test (test_signal_wakes_blocked_poll),
         cmocka_unit_test (test_sigpipe_ignored),
+        cmocka_unit_test (test_slow_handler_reported),
+        cmocka_unit_test (test_hook_and_cap_end),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
