@@ -57,9 +57,10 @@ struct s_ord {
     int nslices;
     int slices_final; //  slices that ended
     int slices_rejected;
-    int64_t agg_value;     //  sum of slice fills qty x price (paise x units)
-    bool counted;          //  (a slice) its end was counted by the parent
-    bool cancel_requested; //  we asked for its cancel (a stop is then not replaced)
+    int64_t agg_value;       //  sum of slice fills qty x price (paise x units)
+    bool counted;            //  (a slice) its end was counted by the parent
+    bool cancel_requested;   //  we asked for its cancel (a stop is then not replaced)
+    int64_t trades_after_ms; //  wall: next trades fetch after a failed one
 };
 
 struct exec {
@@ -766,6 +767,17 @@ s_observe (exec_t *self, struct s_ord *o, const struct exec_kite_row *row)
         //  row is applied after them.
         if (!o->rec.broker_id[0])
             snprintf (o->rec.broker_id, sizeof o->rec.broker_id, "%s", row->order_id);
+        if (st.qty > o->rec.qty) {
+            //  A modification that raised the quantity (a resized stop) reaches the book
+            //  before the fills it allows, which would overfill the old quantity.
+            int64_t was = o->rec.qty;
+            o->rec.qty = st.qty;
+            if (s_book_update (self, o) != 0) {
+                o->rec.qty = was;
+                return;
+            }
+            o->fsm.qty = st.qty;
+        }
         o->row = *row;
         o->has_row = true;
         s_fetch_trades (self, o);
@@ -862,8 +874,10 @@ s_trades_walk (exec_t *self, struct s_ord *o, const char *body, size_t len)
         kt_log_warn ("exec.trades.bad", KT_S ("coid", o->rec.coid), KT_S ("why", why), KT_END);
         return;
     }
-    if (c.failed)
+    if (c.failed) {
+        o->trades_after_ms = s_wall_ms () + 1000; //  a refused fill is not retried in a spin
         return;
+    }
     o->trades_wanted = false;
     if (o->has_row) {
         //  The rest of the row that asked for the trades: its state, once the fills it
@@ -1467,7 +1481,7 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             kt_log_info ("exec.entry.idle", KT_S ("coid", o->rec.coid),
                          KT_I ("filled", o->rec.filled_qty), KT_I ("qty", o->rec.qty), KT_END);
         }
-        if (o->used && o->trades_wanted && !o->http_id)
+        if (o->used && o->trades_wanted && !o->http_id && now_ms >= o->trades_after_ms)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
