@@ -720,6 +720,93 @@ test_sliced_order (void **state)
     assert_string_equal (r1.status, "CANCELLED");
 }
 
+//  SL-M and SL rest TRIGGER PENDING with their protection and trigger; MODIFY changes a
+//  resting LIMIT's price (MODIFIED, the book follows); CANCEL_ALL of entries cancels them.
+static void
+test_stops_modify_cancel_all (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char slm[KT_ID_LEN], sl[KT_ID_LEN], lim[KT_ID_LEN];
+    s_coid (slm, "SLM");
+    s_coid (sl, "SL");
+    s_coid (lim, "MOD");
+    int64_t trig = kt_money_tick_down (ltp - ltp / 10, 5);
+    struct kt_order_cmd c = s_place (slm, KT_SIDE_SELL, KT_OT_SLM, 75, 0, trig);
+    s_command (&c);
+    c = s_place (sl, KT_SIDE_SELL, KT_OT_SL, 75, trig - 100, trig);
+    s_command (&c);
+    c = s_place (lim, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    s_command (&c);
+    struct exec_kite_row row;
+    assert_true (s_wait_status (slm, "OPEN", 5000));
+    assert_true (s_wait_status (sl, "OPEN", 5000));
+    assert_true (s_wait_status (lim, "OPEN", 5000));
+    assert_int_equal (s_sim_orders (slm, &row), 1);
+    assert_string_equal (row.status, "TRIGGER PENDING");
+    assert_int_equal (row.type, KT_OT_SLM);
+    assert_int_equal (row.trigger, trig);
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", slm);
+    assert_true (s_wait_field (key, "broker_status", "TRIGGER PENDING", 3000));
+    assert_int_equal (s_sim_orders (sl, &row), 1);
+    assert_string_equal (row.status, "TRIGGER PENDING");
+    assert_int_equal (row.price, trig - 100);
+
+    struct kt_order_cmd m = s_action ("MOD-A", KT_ACTION_MODIFY, lim);
+    m.price = ask + 3000;
+    struct kt_exec_event ev = s_command (&m);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_event (lim, KT_EXEC_MODIFIED, &ev, 5000));
+    snprintf (key, sizeof key, "order:%s", lim);
+    char want[24];
+    snprintf (want, sizeof want, "%lld", (long long) (ask + 3000));
+    assert_true (s_wait_field (key, "price", want, 3000));
+    assert_int_equal (s_sim_orders (lim, &row), 1);
+    assert_int_equal (row.price, ask + 3000);
+
+    struct kt_order_cmd x = s_action ("CXA-1", KT_ACTION_CANCEL_ALL, NULL);
+    x.purpose = KT_PURPOSE_ENTRY;
+    ev = s_command (&x);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_wait_status (slm, "CANCELLED", 5000));
+    assert_true (s_wait_status (sl, "CANCELLED", 5000));
+    assert_true (s_wait_status (lim, "CANCELLED", 5000));
+    assert_int_equal (s_sim_orders (lim, &row), 1);
+    assert_string_equal (row.status, "CANCELLED");
+}
+
+//  A partly filled entry that stops filling has its remainder cancelled after
+//  idle_cancel_s (3 s here); its stop keeps protecting the filled part.
+static void
+test_idle_partial_cancelled (void **state)
+{
+    (void) state;
+    s_step ("10:00:20"); //  fresh quotes: liquidity is shared within one instant
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN];
+    s_coid (coid, "IDL");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 1800, bid, 0);
+    c.has_stop = true;
+    c.stop_trigger = kt_money_tick_up (ltp * 2, 5);
+    s_command (&c);
+    struct kt_exec_event ev;
+    assert_true (s_event (coid, KT_EXEC_PARTIAL, &ev, 5000));
+    assert_true (s_wait_status (coid, "CANCELLED", 10000));
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.entry.idle", coid, 100));
+    char okey[64], skey[64];
+    snprintf (okey, sizeof okey, "order:%s", coid);
+    snprintf (skey, sizeof skey, "order:%.17s-st", coid);
+    int64_t filled = s_hgeti (okey, "filled_qty");
+    assert_true (filled > 0 && filled < 1800);
+    assert_int_equal (s_hgeti (skey, "qty"), filled);
+    assert_string_equal (s_hget (skey, "status"), "OPEN");
+    assert_int_equal (s_sim_position (W.sym), -filled);
+    s_flatten ();
+}
+
 //  A storm of 429s: the order waits and goes out once.
 static void
 test_throttled (void **state)
@@ -748,6 +835,7 @@ static void
 test_partial_fill_stop_resized (void **state)
 {
     (void) state;
+    s_step ("10:00:50"); //  fresh quotes: liquidity is shared within one instant
     int64_t bid, ask, ltp;
     s_quote (W.sym, &bid, &ask, &ltp);
     char coid[KT_ID_LEN];
@@ -767,7 +855,7 @@ test_partial_fill_stop_resized (void **state)
     snprintf (skey, sizeof skey, "order:%s", stop);
     assert_true (s_wait_status (stop, "OPEN", 5000));
     //  Let the market trade through the rest of the order.
-    s_step ("10:01:00");
+    s_step ("10:01:30");
     bool more = s_event (coid, KT_EXEC_NONE, &ev, 5000);
     (void) more;
     char okey[64];
@@ -896,6 +984,7 @@ static void
 test_paper_fills_like_kite_sim (void **state)
 {
     (void) state;
+    s_step ("10:00:40"); //  fresh quotes: liquidity is shared within one instant
     char path[128], ep_exec[128], ep_pub[128];
     snprintf (path, sizeof path, "%s/paper.json", W.dir);
     snprintf (ep_exec, sizeof ep_exec, "ipc://%s/pexec", W.dir);
@@ -1071,6 +1160,8 @@ main (void)
         cmocka_unit_test (test_stop_refused_exits_at_market),
         cmocka_unit_test (test_lost_answer_settled_by_tag),
         cmocka_unit_test (test_throttled),
+        cmocka_unit_test (test_stops_modify_cancel_all),
+        cmocka_unit_test (test_idle_partial_cancelled),
         cmocka_unit_test (test_sliced_order),
         cmocka_unit_test (test_order_update_message),
         cmocka_unit_test (test_paper_fills_like_kite_sim),
