@@ -80,6 +80,7 @@ struct exec {
     int poll_id;      //  order book read in flight
     int64_t poll_started_ms;
     int64_t next_poll_ms;
+    int poll_failures; //  order book reads failed in a row
     int sig_fd;
     int tick_timer;
     exec_paper_t *paper;     //  paper mode: the broker (owned), else NULL
@@ -1085,12 +1086,14 @@ s_on_poll (const kt_http_resp_t *resp, void *arg)
     char why[160];
     if (rep.cls != EXEC_KITE_OK || exec_kite_orders_each (resp->body, resp->body_len, s_poll_row,
                                                           self, NULL, why, sizeof why) < 0) {
-        //  A look-up that cannot tell is retried, never read as "absent".
+        //  A look-up that cannot tell is retried, never read as "absent": with back-off
+        //  (250 ms x 2^n, at most 5 s), logged on the first failure of a run.
         self->http_errors++;
-        kt_log_warn ("exec.poll.fail", KT_S ("class", exec_kite_class_str (rep.cls)),
-                     KT_S ("message", rep.message), KT_END);
-        if (rep.cls == EXEC_KITE_WAIT)
-            self->next_poll_ms = s_wall_ms () + 1000;
+        if (self->poll_failures++ == 0)
+            kt_log_warn ("exec.poll.fail", KT_S ("class", exec_kite_class_str (rep.cls)),
+                         KT_S ("message", rep.message), KT_END);
+        int64_t wait = 250LL << (self->poll_failures < 5 ? self->poll_failures : 5);
+        self->next_poll_ms = s_wall_ms () + (wait < 5000 ? wait : 5000);
         return;
     }
     //  Unresolved submits this read did not find (the read began after they became
@@ -1112,6 +1115,10 @@ s_on_poll (const kt_http_resp_t *resp, void *arg)
                          KT_S ("status", "absent"), KT_END);
             s_maybe_free (o);
         }
+    }
+    if (self->poll_failures) {
+        kt_log_info ("exec.poll.ok", KT_I ("after_failures", self->poll_failures), KT_END);
+        self->poll_failures = 0;
     }
     if (!self->ready) {
         self->ready = true;

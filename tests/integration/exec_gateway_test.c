@@ -807,6 +807,31 @@ test_idle_partial_cancelled (void **state)
     s_flatten ();
 }
 
+//  A place refused by a 503 before kite-sim processed it: UNRESOLVED (we cannot know),
+//  order book reads that fail (429 storm) settle nothing, reads that work and do not
+//  find it settle it as never placed (REJECTED EXEC_DOWN). Nothing was sent twice.
+static void
+test_unresolved_absent (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    s_admin ("/_admin/fault", "kind=http_error&status=503&count=1&path=/orders/regular");
+    char coid[KT_ID_LEN];
+    s_coid (coid, "ABS");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    s_command (&c);
+    struct kt_exec_event ev;
+    assert_true (s_event (coid, KT_EXEC_UNRESOLVED, &ev, 5000));
+    s_admin ("/_admin/fault", "kind=storm&count=3&path=/orders");
+    assert_true (s_event (coid, KT_EXEC_REJECTED, &ev, 8000));
+    assert_non_null (strstr (ev.reason, "not in the broker's order book"));
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.poll.fail", NULL, 100));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (coid, &row), 0);
+    assert_int_equal (kt_testproc_log_count (W.exec, "exec.broker.reply", coid), 1);
+}
+
 //  A storm of 429s: the order waits and goes out once.
 static void
 test_throttled (void **state)
@@ -1160,6 +1185,7 @@ main (void)
         cmocka_unit_test (test_stop_refused_exits_at_market),
         cmocka_unit_test (test_lost_answer_settled_by_tag),
         cmocka_unit_test (test_throttled),
+        cmocka_unit_test (test_unresolved_absent),
         cmocka_unit_test (test_stops_modify_cancel_all),
         cmocka_unit_test (test_idle_partial_cancelled),
         cmocka_unit_test (test_sliced_order),
