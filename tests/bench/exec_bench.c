@@ -85,7 +85,7 @@ s_wait_event (kt_proc_t *proc, void *sub, kt_msg_decoder_t *dec, const char *coi
 {
     char buf[4096], why[128];
     for (int64_t end = s_mono () + 5000000000LL; s_mono () < end;) {
-        kt_loop_run_once (kt_proc_loop (proc), 1);
+        kt_loop_run_once (kt_proc_loop (proc), 0);
         while (zmq_recv (sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
             int n = zmq_recv (sub, buf, sizeof buf, 0);
             struct kt_msg m;
