@@ -31,12 +31,15 @@ CMOCKA_LIBS  = $(shell pkg-config --libs cmocka 2>/dev/null)
 # applies KT_TEST_FILTER (make test T=binary:case).
 TEST_LDFLAGS := -Wl,--wrap=_cmocka_run_group_tests
 
-# Process folders and the binary each one builds (folder:binary).
-PROCS := md-gateway:md-gateway strategy:strategy risk-gate:risk-gate \
+# Process folders and the binary each one builds (folder:binary). A folder whose
+# library uses other folders' libraries comes first (static link order) and names
+# them in LINK_<binary>.
+PROCS := backtest:backtest md-gateway:md-gateway strategy:strategy risk-gate:risk-gate \
          exec-gateway:exec-gateway reconciler:reconciler alerter:alerter \
          sim:kite-sim tradectl:tradectl
 PROC_DIRS := $(foreach p,$(PROCS),$(word 1,$(subst :, ,$(p))))
 BIN_NAMES := $(foreach p,$(PROCS),$(word 2,$(subst :, ,$(p))))
+LINK_backtest := strategy sim
 
 COMMON_SRC := $(wildcard common/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
@@ -87,7 +90,7 @@ ASAN_PROC_LIBS := $(foreach d,$(PROC_DIRS),$(ASAN)/lib/lib$(d).a)
 
 # $(1) folder, $(2) binary
 define PROCBIN
-$(BIN)/$(2): $(REL)/obj/$(1)/main.o $(REL)/lib/lib$(1).a $(REL)/lib/libkt.a
+$(BIN)/$(2): $(REL)/obj/$(1)/main.o $(REL)/lib/lib$(1).a $(foreach l,$(LINK_$(2)),$(REL)/lib/lib$(l).a) $(REL)/lib/libkt.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(STD_CFLAGS) $$(OPT_CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <zmq.h>
 
+const kt_schema_key_t kt_key_alerts_sent = {
+    "alerts:sent", "alerts:sent", KT_SK_STREAM, "alerter", KT_LIFE_DURABLE,
+    "one entry per alert delivered: channel, alert (JSON with its key); capped", NULL};
+
 struct kt_alert_out {
     kt_bus_t *bus; //  borrowed
     void *push;    //  owned by bus

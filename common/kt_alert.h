@@ -10,6 +10,11 @@
 
 #include <stdint.h>
 #include "kt_bus.h"
+#include "kt_schema.h"
+
+//  alerts:sent - the alerter's delivery record: one stream entry per alert delivered on
+//  a channel (fields channel, alert = the alert as JSON, with its key).
+extern const kt_schema_key_t kt_key_alerts_sent;
 
 typedef struct kt_alert_out kt_alert_out_t;
 

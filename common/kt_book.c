@@ -330,26 +330,28 @@ s_script (kt_store_t *store, const char *name, const char *lua)
 }
 
 static int
-s_fail (char *why, size_t whylen, const char *what, kt_store_t *store, redisReply *r)
+s_fail (char *why, size_t whylen, const char *what, kt_store_t *store, kt_store_result_t *r)
 {
-    if (r && r->type == REDIS_REPLY_ERROR)
-        snprintf (why, whylen, "%s: %s", what, r->str);
-    else
+    if (r->kind == KT_STORE_ERR)
+        snprintf (why, whylen, "%s: %.*s", what, (int) r->len, r->str);
+    else if (r->kind == KT_STORE_DOWN)
         snprintf (why, whylen, "%s: Redis unavailable: %s", what, kt_store_errstr (store));
-    if (r)
-        freeReplyObject (r);
+    else
+        snprintf (why, whylen, "%s: unexpected reply", what);
+    kt_store_result_free (r);
     return -1;
 }
 
 //  Parse a flat [field, value, ...] reply into rec. Returns 0 or -1 (why).
 static int
-s_parse_hash (const kt_schema_key_t *k, const redisReply *r, void *rec, char *why, size_t whylen)
+s_parse_hash (const kt_schema_key_t *k, const kt_store_result_t *r, void *rec, char *why,
+              size_t whylen)
 {
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *f = r->element[i], *v = r->element[i + 1];
-        if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+        kt_store_result_t f = kt_store_result_at (r, i), v = kt_store_result_at (r, i + 1);
+        if (f.kind != KT_STORE_STR || v.kind != KT_STORE_STR)
             continue;
-        if (kt_schema_set (k, rec, f->str, f->len, v->str, v->len, why, whylen) < 0)
+        if (kt_schema_set (k, rec, f.str, f.len, v.str, v.len, why, whylen) < 0)
             return -1;
     }
     return 0;
@@ -392,20 +394,19 @@ kt_book_order_create (kt_store_t *store, const struct kt_order_rec *order, int64
     struct kt_skey k3 = kt_schema_key (pre, &kt_key_book, NULL);
     struct kt_skey k4 = kt_schema_key (pre, &kt_key_events, NULL);
     const char *keys[] = {k1.s, k2.s, k3.s, k4.s};
-    redisReply *r =
-        kt_store_eval (store, s_script (store, "book_create", s_lua_create), 4, keys, nargs, args);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER)
-        return s_fail (why, whylen, "order create", store, r);
-    int created = r->element[0]->integer == 1;
+    kt_store_result_t r = kt_store_eval_call (store, s_script (store, "book_create", s_lua_create),
+                                              4, keys, nargs, args);
+    kt_store_result_t e0 = kt_store_result_at (&r, 0), e1 = kt_store_result_at (&r, 1);
+    if (r.kind != KT_STORE_ARR || r.elements != 2 || e0.kind != KT_STORE_INT)
+        return s_fail (why, whylen, "order create", store, &r);
+    int created = e0.integer == 1;
     int rc = created;
     if (!created && existing) {
         memset (existing, 0, sizeof *existing);
-        if (r->element[1]->type != REDIS_REPLY_ARRAY ||
-            s_parse_hash (&kt_key_order, r->element[1], existing, why, whylen) < 0)
+        if (e1.kind != KT_STORE_ARR || s_parse_hash (&kt_key_order, &e1, existing, why, whylen) < 0)
             rc = -1;
     }
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     return rc;
 }
 
@@ -443,27 +444,21 @@ kt_book_order_update (kt_store_t *store, const struct kt_order_rec *order, int64
     struct kt_skey k3 = kt_schema_key (pre, &kt_key_book, NULL);
     struct kt_skey k4 = kt_schema_key (pre, &kt_key_events, NULL);
     const char *keys[] = {k1.s, k2.s, k3.s, k4.s};
-    redisReply *r =
-        kt_store_eval (store, s_script (store, "book_update", s_lua_update), 4, keys, nargs, args);
-    if (!r || r->type != REDIS_REPLY_INTEGER)
-        return s_fail (why, whylen, "order update", store, r);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_eval_call (store, s_script (store, "book_update", s_lua_update),
+                                              4, keys, nargs, args);
+    if (r.kind != KT_STORE_INT)
+        return s_fail (why, whylen, "order update", store, &r);
+    kt_store_result_free (&r);
     return 0;
 }
 
+//  Element i of an array result as an int64 (0 when missing or not a number).
 static int64_t
-s_i64 (const redisReply *r)
+s_i64 (const kt_store_result_t *r, size_t i)
 {
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    if (r->type == REDIS_REPLY_STRING) {
-        int64_t v = 0;
-        char tmp[32];
-        snprintf (tmp, sizeof tmp, "%.*s", (int) (r->len < 31 ? r->len : 31), r->str);
-        sscanf (tmp, "%" SCNd64, &v);
-        return v;
-    }
-    return 0;
+    kt_store_result_t e = kt_store_result_at (r, i);
+    int64_t v = 0;
+    return kt_store_result_i64 (&e, &v) == 0 ? v : 0;
 }
 
 int
@@ -488,21 +483,22 @@ kt_book_fill (kt_store_t *store, const struct kt_book_fill *fill, struct kt_book
     struct kt_skey k6 = kt_schema_key (pre, &kt_key_events, NULL);
     const char *keys[] = {k1.s, k2.s, k3.s, k4.s, k5.s, k6.s};
     const char *args[] = {pre, fill->trade_id, qty, px, ts};
-    redisReply *r =
-        kt_store_eval (store, s_script (store, "book_fill", s_lua_fill), 6, keys, 5, args);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 7)
-        return s_fail (why, whylen, "fill", store, r);
-    res->duplicate = s_i64 (r->element[0]) == 1;
+    kt_store_result_t r =
+        kt_store_eval_call (store, s_script (store, "book_fill", s_lua_fill), 6, keys, 5, args);
+    if (r.kind != KT_STORE_ARR || r.elements != 7)
+        return s_fail (why, whylen, "fill", store, &r);
+    res->duplicate = s_i64 (&r, 0) == 1;
     char st[24] = "";
-    if (r->element[1]->type == REDIS_REPLY_STRING)
-        snprintf (st, sizeof st, "%.*s", (int) r->element[1]->len, r->element[1]->str);
+    kt_store_result_t e1 = kt_store_result_at (&r, 1);
+    if (e1.kind == KT_STORE_STR)
+        snprintf (st, sizeof st, "%.*s", (int) e1.len, e1.str);
     res->status = kt_ord_status_parse (st);
-    res->filled_qty = s_i64 (r->element[2]);
-    res->avg_px = s_i64 (r->element[3]);
-    res->pos_qty = s_i64 (r->element[4]);
-    res->realised_delta = s_i64 (r->element[5]);
-    res->ver = s_i64 (r->element[6]);
-    freeReplyObject (r);
+    res->filled_qty = s_i64 (&r, 2);
+    res->avg_px = s_i64 (&r, 3);
+    res->pos_qty = s_i64 (&r, 4);
+    res->realised_delta = s_i64 (&r, 5);
+    res->ver = s_i64 (&r, 6);
+    kt_store_result_free (&r);
     return 0;
 }
 
@@ -513,13 +509,13 @@ s_hgetall (kt_store_t *store, const kt_schema_key_t *k, const char *arg, void *r
 {
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), k, arg);
     const char *argv[] = {"HGETALL", key.s};
-    redisReply *r = kt_store_cmdargv (store, 2, argv, NULL);
-    if (!r || (r->type != REDIS_REPLY_ARRAY))
-        return s_fail (why, whylen, key.s, store, r);
-    int rc = r->elements > 0 ? 1 : 0;
-    if (rc && s_parse_hash (k, r, rec, why, whylen) < 0)
+    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
+    if (r.kind != KT_STORE_ARR)
+        return s_fail (why, whylen, key.s, store, &r);
+    int rc = r.elements > 0 ? 1 : 0;
+    if (rc && s_parse_hash (k, &r, rec, why, whylen) < 0)
         rc = -1;
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     return rc;
 }
 
@@ -563,14 +559,14 @@ s_each (kt_store_t *store, const kt_schema_key_t *set, const kt_schema_key_t *k,
 {
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), set, NULL);
     const char *argv[] = {"SMEMBERS", key.s};
-    redisReply *r = kt_store_cmdargv (store, 2, argv, NULL);
-    if (!r || (r->type != REDIS_REPLY_ARRAY))
-        return s_fail (why, whylen, key.s, store, r);
+    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
+    if (r.kind != KT_STORE_ARR)
+        return s_fail (why, whylen, key.s, store, &r);
     int visited = 0;
     if (skipped)
         *skipped = 0;
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *m = r->element[i];
+    for (size_t i = 0; i < r.elements; i++) {
+        kt_store_result_t m = kt_store_result_at (&r, i);
         union {
             struct kt_order_rec o;
             struct kt_pos_rec p;
@@ -578,13 +574,13 @@ s_each (kt_store_t *store, const kt_schema_key_t *set, const kt_schema_key_t *k,
         memset (&rec, 0, sizeof rec);
         char w[160];
         int rc = 0;
-        if (m->type == REDIS_REPLY_STRING && m->len < KT_SYM_LEN) {
+        if (m.kind == KT_STORE_STR && m.len < KT_SYM_LEN) {
             char one[KT_SYM_LEN];
-            snprintf (one, sizeof one, "%.*s", (int) m->len, m->str);
+            snprintf (one, sizeof one, "%.*s", (int) m.len, m.str);
             rc = s_hgetall (store, k, one, &rec, w, sizeof w);
             if (rc < 0 && !kt_store_is_ready (store)) {
                 snprintf (why, whylen, "%s", w);
-                freeReplyObject (r);
+                kt_store_result_free (&r);
                 return -1;
             }
         }
@@ -599,7 +595,7 @@ s_each (kt_store_t *store, const kt_schema_key_t *set, const kt_schema_key_t *k,
             v->pos_fn (&rec.p, v->arg);
         visited++;
     }
-    freeReplyObject (r);
+    kt_store_result_free (&r);
     return visited;
 }
 

@@ -122,6 +122,8 @@ static const s_shared_row_t s_shared[] = {
       .check = s_check_clock_start },
     { .row = S_ROW ("health.beat_ms", KT_CFG_INT, health_beat_ms, "1000", 10, 60000, 0,
                     "health heartbeat period") },
+    { .row = S_ROW ("health.slow_ms", KT_CFG_INT, health_slow_ms, "50", 0, 60000, 0,
+                    "log loop.slow for a handler running longer; 0 = off") },
     { .row = S_ROW ("health.ttl_s", KT_CFG_INT, health_ttl_s, "5", 1, 3600, 0,
                     "health key lifetime; longer than beat_ms"),
       .check = s_check_health_ttl },

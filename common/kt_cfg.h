@@ -93,6 +93,7 @@ struct kt_cfg {
     char clock_start[6];        //  HH:MM IST
     //  health
     int64_t health_beat_ms;
+    int64_t health_slow_ms;     //  loop.slow threshold, 0 = off
     int64_t health_ttl_s;
     //  kite (shared by md-gateway, exec-gateway, reconciler)
     char kite_api_url[128];

@@ -45,7 +45,7 @@ static const char *const s_side_names[] = {"NONE", "BUY", "SELL"};
 static const char *const s_ot_names[] = {"NONE", "MARKET", "LIMIT", "SL", "SL-M"};
 static const char *const s_prod_names[] = {"NONE", "MIS", "NRML"};
 static const char *const s_purpose_names[] = {"NONE",   "ENTRY",  "EXIT",   "STOP",
-                                              "CANCEL", "MODIFY", "FLATTEN"};
+                                              "CANCEL", "MODIFY", "FLATTEN", "HALT"};
 static const char *const s_verdict_names[] = {"NONE", "APPROVE", "REDUCE", "BLOCK", "HALT"};
 static const char *const s_state_names[] = {"NONE", "ACTIVE", "REDUCING", "HALTED"};
 static const char *const s_action_names[] = {"NONE",   "PLACE",   "MODIFY",

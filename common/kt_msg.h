@@ -76,7 +76,8 @@ typedef enum {
     KT_PURPOSE_STOP,
     KT_PURPOSE_CANCEL,
     KT_PURPOSE_MODIFY,
-    KT_PURPOSE_FLATTEN
+    KT_PURPOSE_FLATTEN,
+    KT_PURPOSE_HALT //  tradectl halt over the socket (kill switch while Redis is down)
 } kt_purpose_t;
 typedef enum {
     KT_VERDICT_NONE = 0,

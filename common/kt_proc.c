@@ -206,13 +206,14 @@ s_store_watch (kt_proc_t *self)
     self->store_dropped = st.dropped;
 }
 
+static int s_beat (kt_proc_t *self);
+
 static int
 s_on_beat (kt_loop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
-    kt_proc_t *self = arg;
-    kt_proc_beat (self);
+    s_beat ((kt_proc_t *) arg);
     return 0;
 }
 
@@ -279,6 +280,7 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
 
     self->loop = kt_loop_new ();
     kt_loop_set_clock (self->loop, self->clock);
+    kt_loop_set_slow_ms (self->loop, cfg->health_slow_ms);
     //  From here on writes are queued on the loop: nothing that follows waits for Redis.
     kt_store_attach (self->store, self->loop);
 
@@ -295,7 +297,7 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
     self->beat_timer = kt_loop_timer (
         self->loop, kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms), true, s_on_beat, self);
     kt_loop_timer_name (self->loop, self->beat_timer, "proc.beat");
-    kt_proc_beat (self);
+    s_beat (self);
     return self;
 
 out_free:
@@ -379,8 +381,9 @@ kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg)
     self->counters_arg = arg;
 }
 
-int
-kt_proc_beat (kt_proc_t *self)
+//  Queue the heartbeat (and the clock follow-up). Never waits: the beat timer's path.
+static int
+s_beat (kt_proc_t *self)
 {
     kt_kv_t kv[KT_PROC_COUNTERS_MAX + 16];
     int n = 0;
@@ -396,6 +399,7 @@ kt_proc_beat (kt_proc_t *self)
     kv[n++] = KT_I ("store_written", st.written);
     kv[n++] = KT_I ("store_retried", st.retried);
     kv[n++] = KT_I ("store_dropped", st.dropped);
+    kv[n++] = KT_I ("store_refused", st.refused);
     kv[n++] = KT_I ("loop_slow", kt_loop_slow_count (self->loop));
     if (self->counters_fn)
         n += self->counters_fn (kv + n, KT_PROC_COUNTERS_MAX, self->counters_arg);
@@ -407,6 +411,15 @@ kt_proc_beat (kt_proc_t *self)
         return -1;
     s_clock_follow (self);
     return 0;
+}
+
+int
+kt_proc_beat (kt_proc_t *self)
+{
+    if (s_beat (self) != 0)
+        return -1;
+    //  An explicit beat is waited for (tools and tests read the hash next).
+    return kt_store_flush (self->store, (int) self->cfg->redis_timeout_ms) == 0 ? 0 : -1;
 }
 
 int64_t

@@ -1,9 +1,11 @@
 /*  kt_proc - what every process of the pipeline has: the loop, the pipeline clock,
  *  the Redis store, the bus, the alert outbox, and the heartbeat.
  *
- *  Used by each process's X_new (md, strat, risk, exec, recon, alert). Start-up never
- *  waits for Redis: a process comes up with Redis down, logs store.down, fails closed
- *  where it matters and reconnects in the background. In sim mode the clock comes from
+ *  Used by each process's X_new (md, strat, risk, exec, recon, alert). Start-up waits
+ *  for Redis at most redis.timeout_ms per round trip: a process comes up with Redis down,
+ *  logs store.down, fails closed where it matters and reconnects in the background. The
+ *  store runs on the proc's loop: heartbeats and other writes are queued, never block,
+ *  and the heartbeat carries the store's and the loop's counters (docs/decisions.md). In sim mode the clock comes from
  *  the Redis `clock` hash (written by kite-sim, or created from config by the first
  *  process that finds none), and the heartbeat re-reads it so every process follows a
  *  restarted simulated session. */
@@ -59,8 +61,10 @@ int64_t
 void
     kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg);
 
-//  Write the heartbeat now (also done by a timer every health.beat_ms of wall time).
-//  Returns 0, or -1 if Redis is unavailable.
+//  Write the heartbeat now and wait, at most redis.timeout_ms, until Redis has it (for
+//  tools and tests; never call it from a handler). The loop's own beat, every
+//  health.beat_ms of wall time, is queued and never waits. Returns 0, or -1 if Redis is
+//  unavailable (the beat then stays queued and lands when Redis is back).
 int
     kt_proc_beat (kt_proc_t *self);
 

@@ -6,7 +6,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt_alert.h"
 #include "kt_book.h"
+
+static const kt_schema_field_t s_health_fields[] = {
+    {"pid", KT_SF_I64, offsetof (struct kt_health_rec, pid), sizeof (int64_t), NULL, NULL,
+     "process id (a new pid = the process restarted)"},
+    {"started", KT_SF_I64, offsetof (struct kt_health_rec, started), sizeof (int64_t), NULL, NULL,
+     "process start, ns"},
+    {"beat", KT_SF_I64, offsetof (struct kt_health_rec, beat), sizeof (int64_t), NULL, NULL,
+     "last heartbeat, ns; the process's counters follow"},
+    KT_SF_END};
+
+static const kt_schema_field_t s_request_fields[] = {
+    {"requested_ns", KT_SF_I64, offsetof (struct kt_request_rec, requested_ns), sizeof (int64_t),
+     NULL, NULL, "when the operator asked, ns"},
+    {"by", KT_SF_STR, offsetof (struct kt_request_rec, by), sizeof ((struct kt_request_rec *) 0)->by,
+     NULL, NULL, "who asked"},
+    {"what", KT_SF_STR, offsetof (struct kt_request_rec, what),
+     sizeof ((struct kt_request_rec *) 0)->what, NULL, NULL, "a short note"},
+    KT_SF_END};
 
 //  Keys that belong to the runtime every process shares (kt_proc, kt_store, kt_clock).
 const kt_schema_key_t kt_key_health = {
@@ -16,7 +35,7 @@ const kt_schema_key_t kt_key_health = {
     "each process",
     KT_LIFE_VOLATILE,
     "heartbeat: pid, started, last beat, counters (TTL health.ttl_s)",
-    NULL};
+    s_health_fields};
 const kt_schema_key_t kt_key_events = {
     "events",
     "events",
@@ -41,10 +60,29 @@ const kt_schema_key_t kt_key_seq = {"seq:%s",
                                     "last sequence epoch of the process's publishers",
                                     NULL};
 
+//  Requests of the operator's command line to a running process.
+const kt_schema_key_t kt_key_recon_request = {
+    "recon:request",
+    "recon:request",
+    KT_SK_HASH,
+    "tradectl",
+    KT_LIFE_DURABLE,
+    "`tradectl reconcile`: the reconciler compares now when requested_ns is newer than its last run",
+    s_request_fields};
+const kt_schema_key_t kt_key_session_reload = {
+    "session:reload",
+    "session:reload",
+    KT_SK_HASH,
+    "tradectl",
+    KT_LIFE_DURABLE,
+    "`tradectl token` / `login`: processes re-read kite.access_token when requested_ns changes",
+    s_request_fields};
+
 //  The registry: one line per key, in the order docs/redis.md lists them.
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
+    &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_sent,
 };
 
 const kt_schema_key_t *const *

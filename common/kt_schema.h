@@ -69,6 +69,24 @@ extern const kt_schema_key_t kt_key_events; //  events
 extern const kt_schema_key_t kt_key_clock;  //  clock
 extern const kt_schema_key_t kt_key_seq;    //  seq:<process>
 
+//  The fixed fields of health:<process> (the process's own counters follow them).
+struct kt_health_rec {
+    int64_t pid;
+    int64_t started; //  ns, pipeline time of the process start
+    int64_t beat;    //  ns, pipeline time of the last heartbeat
+};
+
+//  An operator's request to a process (tradectl writes, the process watches the key):
+//  recon:request asks the reconciler to compare now, session:reload asks every process
+//  that talks to Kite to re-read the access token.
+struct kt_request_rec {
+    int64_t requested_ns; //  pipeline time of the request
+    char by[32];          //  who asked (the operator's user name)
+    char what[64];        //  a short note (why, or which token: its last 4 characters)
+};
+extern const kt_schema_key_t kt_key_recon_request;  //  recon:request
+extern const kt_schema_key_t kt_key_session_reload; //  session:reload
+
 //  A key name: prefix + pattern + argument. Sized so that any prefix the config accepts
 //  (< 128 chars) plus any pattern (< 32) plus any bounded identifier (symbol, coid,
 //  process name, day: < 64 chars) fits; a longer argument is a programming error and

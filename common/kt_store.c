@@ -45,9 +45,11 @@ static const int s_backoff_default[] = {50, 100, 200, 400, 800, 1000};
 #define S_BACKOFF_DEFAULT_N ((int) (sizeof s_backoff_default / sizeof s_backoff_default[0]))
 
 //  Async reconnect: at once after losing a working connection, then doubling from
-//  S_ASYNC_RETRY_MIN_MS while connects fail, capped at S_ASYNC_RETRY_MAX_MS.
+//  S_ASYNC_RETRY_MIN_MS while connects fail, capped at S_ASYNC_RETRY_MAX_MS, so a Redis
+//  that answers again is used within 100 ms. A refused connect costs microseconds and
+//  never blocks (a connect in progress is bounded by the timeout), so the cap is low.
 #define S_ASYNC_RETRY_MIN_MS 20
-#define S_ASYNC_RETRY_MAX_MS 1000
+#define S_ASYNC_RETRY_MAX_MS 100
 //  A connection with writes in flight and no answer for this long is dead. Far above the
 //  command timeout: a slow Redis (a long script, a fork, DEBUG SLEEP) still answers, and
 //  a dropped connection would make it apply the buffered writes twice.
@@ -104,6 +106,7 @@ struct kt_store {
     int64_t q_cap, q_head, q_count, inflight, q_max;
     kt_store_stats_t stats;
     int64_t drop_logged_at;
+    int64_t refused_logged_at;
 };
 
 static int64_t
@@ -740,6 +743,34 @@ s_complete (kt_store_t *self, const kt_store_result_t *res)
         w.fn (res, w.arg);
 }
 
+//  A write Redis refused (an error reply, or an error inside EXEC) is our bug or a key
+//  of the wrong type: never silent. Counted, and logged (rate-limited) when no callback
+//  is there to see it.
+static void
+s_check_refused (kt_store_t *self, const s_write_t *w, const kt_store_result_t *res)
+{
+    kt_store_result_t err = *res;
+    for (size_t i = 0; err.kind == KT_STORE_ARR && w->parts > 1 && i < res->elements; i++) {
+        kt_store_result_t e = kt_store_result_at (res, i);
+        if (e.kind == KT_STORE_ERR)
+            err = e;
+    }
+    if (err.kind != KT_STORE_ERR)
+        return;
+    self->stats.refused++;
+    snprintf (self->errstr, sizeof self->errstr, "write refused: %.*s", (int) err.len, err.str);
+    if (!w->fn && KT_LOG_ERROR >= kt_log_threshold) {
+        char cmd[32];
+        //  The command name, from the RESP text "*<n>\r\n$<len>\r\n<NAME>\r\n".
+        const char *p = strstr (w->cmd + w->part_len[0] * (w->parts > 1), "\r\n$");
+        p = p ? strstr (p + 3, "\r\n") : NULL;
+        snprintf (cmd, sizeof cmd, "%.*s", p ? (int) strcspn (p + 2, "\r") : 0, p ? p + 2 : "");
+        kt_log_emit_every (KT_LOG_ERROR, "store.write.refused", 10, &self->refused_logged_at,
+                           (const kt_kv_t[]){KT_S ("cmd", cmd), KT_S ("why", self->errstr),
+                                             KT_I ("refused", self->stats.refused), KT_END});
+    }
+}
+
 //  hiredis answer to a queued write: it belongs to the head (Redis answers in order).
 static void
 s_on_reply (redisAsyncContext *ac, void *reply, void *privdata)
@@ -759,6 +790,7 @@ s_on_reply (redisAsyncContext *ac, void *reply, void *privdata)
     self->inflight--;
     self->stats.written++;
     kt_store_result_t res = s_result (reply);
+    s_check_refused (self, w, &res);
     s_complete (self, &res);
 }
 
@@ -856,6 +888,37 @@ kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *f
     return s_enqueue (self, cmd, &len, 1, fn, arg);
 }
 
+int
+kt_store_send_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
+                    const char **args, kt_store_done_fn *fn, void *arg)
+{
+    if (script_id < 0 || script_id >= self->nscripts || nkeys < 0 || nargs < 0) {
+        snprintf (self->errstr, sizeof self->errstr, "eval: bad script id or counts");
+        return -1;
+    }
+    //  EVAL with the text, not EVALSHA: a queued write cannot meet NOSCRIPT (a Redis
+    //  restarted or flushed between queueing and sending), and Redis caches the script
+    //  by its SHA all the same.
+    int argc = 3 + nkeys + nargs;
+    const char *stack[S_ARGV_STACK];
+    const char **argv = argc <= S_ARGV_STACK ? stack : malloc ((size_t) argc * sizeof *argv);
+    if (!argv)
+        abort ();
+    char nk[16];
+    snprintf (nk, sizeof nk, "%d", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = self->scripts[script_id].lua;
+    argv[2] = nk;
+    for (int i = 0; i < nkeys; i++)
+        argv[3 + i] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[3 + nkeys + i] = args[i];
+    int rc = kt_store_send (self, argc, argv, NULL, fn, arg);
+    if (argv != stack)
+        free (argv);
+    return rc;
+}
+
 void
 kt_store_set_queue_max (kt_store_t *self, int64_t n)
 {
@@ -944,6 +1007,10 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 static void
 s_async_lost (kt_store_t *self, const char *why, bool was_up)
 {
+    //  hiredis runs the adapter's cleanup before some of these callbacks and after
+    //  others (a failed connect): stop watching the fd here, whichever comes first.
+    if (self->ac_fd >= 0 && self->loop)
+        kt_loop_fd_end (self->loop, self->ac_fd);
     self->ac = NULL;
     self->ac_up = false;
     self->ac_fd = -1;
@@ -1232,9 +1299,10 @@ kt_store_heartbeat (kt_store_t *self, const char *proc, int64_t started_ns, int6
     s_format_argv (&part[2], &len[2], 3, expire, NULL);
     s_format_argv (&part[3], &len[3], 1, exec, NULL);
     size_t total = len[0] + len[1] + len[2] + len[3];
-    char *cmd = malloc (total);
+    char *cmd = malloc (total + 1); //  NUL-terminated like hiredis's own (read as text)
     if (!cmd)
         abort ();
+    cmd[total] = 0;
     size_t off = 0;
     for (int i = 0; i < 4; i++) {
         memcpy (cmd + off, part[i], len[i]);

@@ -85,6 +85,7 @@ typedef struct {
     int64_t written;    //  answered by Redis (an ERR answer included)
     int64_t retried;    //  re-sent after a lost connection
     int64_t dropped;    //  refused because the queue was full
+    int64_t refused;    //  answered with a Redis error (also inside EXEC)
     int64_t reconnects; //  successful reconnects of either connection after the first
 } kt_store_stats_t;
 
@@ -116,6 +117,13 @@ int
 //  Same with a hiredis format string ("HSET %s %s %lld"; %b for binary).
 int
     kt_store_sendf (kt_store_t *self, kt_store_done_fn *fn, void *arg, const char *fmt, ...);
+
+//  Queue a registered script (kt_store_script) with nkeys keys then args (borrowed,
+//  copied), like kt_store_send; it runs in queue order and cannot meet NOSCRIPT.
+//  Returns 0, or -1 (queue full, or a bad script id or counts: errstr).
+int
+    kt_store_send_eval (kt_store_t *self, int script_id, int nkeys, const char **keys,
+                        int nargs, const char **args, kt_store_done_fn *fn, void *arg);
 
 //  Wait at most timeout_ms for the queued writes to be answered (shutdown). Runs only
 //  the store's own connection, not the loop. Returns the number still queued.

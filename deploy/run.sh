@@ -4,7 +4,7 @@
 #   deploy/run.sh stop      stop the group (and its redis); leave no process behind
 #   deploy/run.sh status    supervisorctl status
 # Environment: KT_CONFIG (default deploy/config/sim.json), KT_RUN (default ./run),
-# KT_BUILD (default build), KT_SIM_SEED, KT_SIM_SPEED.
+# KT_BUILD (default build), KT_SIM_SEED, KT_SIM_SPEED, KT_PREFLIGHT (0 skips the checklist).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUN=${KT_RUN:-$ROOT/run}
@@ -69,6 +69,12 @@ start() {
             echo "kt: restart:  supervisorctl -c $CONF restart kt:risk-gate"
             echo "kt: state:    redis-cli -p $port HGETALL kt:health:strategy"
             echo "kt: stop:     make stop"
+            # The pre-market checklist (docs/tradectl.md); it reports, it does not stop the start.
+            if [ "${KT_PREFLIGHT:-1}" != 0 ]; then
+                echo
+                "$BIN/tradectl" -c "$CONFIG" preflight --alert-timeout 10 ||
+                    echo "kt: preflight FAILED: fix the FAIL lines above before the open" >&2
+            fi
             return 0
         fi
     done

@@ -12,9 +12,9 @@
 #include <string.h>
 
 struct strat {
-    kt_proc_t *proc;                //  borrowed
-    const struct strat_cfg *cfg;    //  borrowed
-    kt_bus_client_t *risk;          //  owned: intents to risk-gate
+    kt_proc_t *proc;             //  borrowed
+    const struct strat_cfg *cfg; //  borrowed
+    kt_bus_client_t *risk;       //  owned: intents to risk-gate
     int64_t ticks, bars, md_status, exec_events, risk_states, decisions, give_ups;
     char last_sym[KT_SYM_LEN];
     int64_t last_ltp;
@@ -55,8 +55,8 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
 }
 
 static int
-s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-           const struct kt_msg *m, void *arg)
+s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+           void *arg)
 {
     (void) proc;
     (void) peer;
@@ -68,8 +68,8 @@ s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
 }
 
 static int
-s_on_risk (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-           const struct kt_msg *m, void *arg)
+s_on_risk (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+           void *arg)
 {
     (void) proc;
     (void) peer;
@@ -86,8 +86,7 @@ s_on_risk (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
 }
 
 static void
-s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply,
-               void *arg)
+s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply, void *arg)
 {
     (void) client;
     strat_t *self = arg;
@@ -100,7 +99,7 @@ s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg 
     const struct kt_decision *d = &reply->u.decision;
     kt_log_info ("strat.decision", KT_S ("intent_id", d->intent_id),
                  KT_S ("verdict", kt_verdict_str (d->verdict)), KT_I ("qty", d->qty),
-                 KT_S ("reason", d->nreasons? d->reasons[0].code: ""), KT_END);
+                 KT_S ("reason", d->nreasons ? d->reasons[0].code : ""), KT_END);
 }
 
 static int
@@ -132,18 +131,18 @@ strat_new (kt_proc_t *proc, const struct strat_cfg *cfg)
     self->proc = proc;
     self->cfg = cfg;
     const kt_cfg_t *kc = kt_proc_cfg (proc);
-    static const char *const md_topics[] = { "md.", NULL };
-    static const char *const exec_topics[] = { "exec.", NULL };
-    static const char *const risk_topics[] = { "risk.", NULL };
-    if (!kt_proc_sub (proc, "md", md_topics, s_on_md, self)
-        || !kt_proc_sub (proc, "exec_pub", exec_topics, s_on_exec, self)
-        || !kt_proc_sub (proc, "risk_pub", risk_topics, s_on_risk, self)) {
+    static const char *const md_topics[] = {"md.", NULL};
+    static const char *const exec_topics[] = {"exec.", NULL};
+    static const char *const risk_topics[] = {"risk.", NULL};
+    if (!kt_proc_sub (proc, "md", md_topics, s_on_md, self) ||
+        !kt_proc_sub (proc, "exec_pub", exec_topics, s_on_exec, self) ||
+        !kt_proc_sub (proc, "risk_pub", risk_topics, s_on_risk, self)) {
         kt_log_error ("strat.connect", KT_S ("why", kt_bus_errstr (kt_proc_bus (proc))), KT_END);
         goto out_free;
     }
-    self->risk = kt_bus_client_new (kt_proc_bus (proc), kt_proc_loop (proc), "risk",
-                                    (int) kc->req_timeout_ms, (int) kc->req_retries,
-                                    s_on_decision, self);
+    self->risk =
+        kt_bus_client_new (kt_proc_bus (proc), kt_proc_loop (proc), "risk",
+                           (int) kc->req_timeout_ms, (int) kc->req_retries, s_on_decision, self);
     if (!self->risk) {
         kt_log_error ("strat.connect", KT_S ("endpoint", "risk"),
                       KT_S ("why", kt_bus_errstr (kt_proc_bus (proc))), KT_END);

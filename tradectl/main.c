@@ -1,110 +1,135 @@
-/*  tradectl - the operator's command line. Wiring only.
+/*  tradectl - the operator's command line. Wiring only: global options, the command
+ *  table, the config and the Redis store; each command lives in its ctl_*.c file.
  *
- *    tradectl -c FILE status
- *    tradectl -c FILE halt "reason"      kill switch on: risk-gate HALTs, entries cancelled
- *    tradectl -c FILE resume             kill switch off, HALTED -> REDUCING -> ACTIVE once
- *                                        the reconciler agrees again
- *  Exit codes: 0 done, 1 Redis unavailable or a failed command, 2 usage or bad config,
- *  3 halt set but risk-gate did not confirm HALTED within 3 s (is it running?). */
+ *    tradectl [-c FILE] [--json] COMMAND [ARGS]      tradectl --help
+ *
+ *  Exit codes (docs/tradectl.md): 0 done, 1 the action failed or was refused, 2 usage
+ *  or config, 3 Redis unavailable, 4 a process or the broker did not answer. */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include "ctl.h"
+#include "ctl_cmd.h"
 
-static int
-s_usage (void)
-{
-    fprintf (stderr, "usage: tradectl -c FILE status | halt \"reason\" | resume\n");
-    return 2;
-}
+static const struct ctl_cmd s_cmds[] = {
+    {"status", "", "can the system trade now, and why not; state, P&L, positions, health",
+     ctl_state_cmd_status},
+    {"positions", "", "open positions from the book", ctl_book_cmd_positions},
+    {"orders", "[--all]", "open orders (--all: every order of today)", ctl_book_cmd_orders},
+    {"halt", "REASON", "kill switch on (Redis and risk-gate's socket): entries refused",
+     ctl_order_cmd_halt},
+    {"resume", "", "kill switch off; HALTED -> REDUCING until the reconciler agrees",
+     ctl_state_cmd_resume},
+    {"order", "BUY|SELL QTY SYMBOL [--limit RS] [--trigger RS] [--stop RS] [--exit] [--nrml]",
+     "a manual order through risk-gate with every check", ctl_order_cmd_order},
+    {"flatten", "[SYMBOL]", "close every open position (or one) through risk-gate",
+     ctl_order_cmd_flatten},
+    {"cancel-all", "", "cancel every open order through risk-gate", ctl_order_cmd_cancel_all},
+    {"reconcile", "[--timeout S]", "ask the reconciler to compare with the broker now",
+     ctl_request_cmd_reconcile},
+    {"token", "ACCESS_TOKEN | -", "store a new access token and tell the processes",
+     ctl_login_cmd_token},
+    {"login", "[REDIRECT_URL | REQUEST_TOKEN]",
+     "the daily Kite login: URL, request token, access token stored", ctl_login_cmd_login},
+    {"alert-test", "[--timeout S] [--severity SEV]",
+     "send a test alert and wait until it is delivered", ctl_alert_cmd_test},
+    {"journal", "--date YYYY-MM-DD [--out FILE]", "the day's orders, fills, round trips as CSV",
+     ctl_journal_cmd},
+    {"watch", "[--interval S] [--once]", "full-screen live view; q or Ctrl-C quits", ctl_watch_cmd},
+    {"preflight", "[--min-disk-mb N] [--alert-timeout S]",
+     "the pre-market checklist: PASS/FAIL lines", ctl_preflight_cmd},
+    {"metrics", "[--listen HOST:PORT] [--once]", "serve Prometheus metrics (127.0.0.1:9108)",
+     ctl_metrics_cmd},
+    {NULL, NULL, NULL, NULL}};
 
-//  Pipeline time: the shared sim clock when the config runs one, else wall time.
-static int64_t
-s_now (const kt_cfg_t *cfg, kt_store_t *store, int64_t *speed_ppm)
+static void
+s_help (FILE *f)
 {
-    *speed_ppm = 1000000;
-    if (strcmp (cfg->clock_mode, "sim") != 0)
-        return kt_clock_wall_ns ();
-    kt_clock_t *clock = kt_proc_shared_clock (store, NULL);
-    int64_t now = kt_clock_wall_ns ();
-    if (clock) {
-        now = kt_clock_now_ns (clock);
-        *speed_ppm = kt_clock_speed_ppm (clock);
-    }
-    kt_clock_destroy (&clock);
-    return now;
+    fprintf (f, "usage: tradectl [-c FILE] [--json] COMMAND [ARGS]\n"
+                "       tradectl COMMAND --help\n\n"
+                "  -c FILE   the pipeline config (default $KT_CONFIG, else "
+                "deploy/config/sim.json)\n"
+                "  --json    one JSON object on stdout instead of text\n\ncommands:\n");
+    for (const struct ctl_cmd *c = s_cmds; c->name; c++)
+        fprintf (f, "  %-11s %s\n              %s\n", c->name, c->args, c->summary);
+    fprintf (f, "\nexit codes: 0 done, 1 failed or refused, 2 usage or config, 3 Redis "
+                "unavailable,\n            4 a process or the broker did not answer "
+                "(docs/tradectl.md)\n");
 }
 
 int
 main (int argc, char **argv)
 {
-    const char *file = NULL;
+    const char *file = getenv ("KT_CONFIG");
+    bool json = false;
     int i = 1;
-    if (i + 1 < argc && strcmp (argv[i], "-c") == 0) {
-        file = argv[i + 1];
-        i += 2;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            s_help (stdout);
+            return CTL_EXIT_OK;
+        } else if (strcmp (argv[i], "--json") == 0)
+            json = true;
+        else if ((strcmp (argv[i], "-c") == 0 || strcmp (argv[i], "--config") == 0) && i + 1 < argc)
+            file = argv[++i];
+        else {
+            fprintf (stderr, "tradectl: unknown option %s\n", argv[i]);
+            s_help (stderr);
+            return CTL_EXIT_USAGE;
+        }
     }
-    if (!file || i >= argc)
-        return s_usage ();
-    const char *cmd = argv[i++];
-    const char *reason = i < argc? argv[i++]: NULL;
-    if (i != argc || (strcmp (cmd, "halt") == 0) != (reason != NULL))
-        return s_usage ();
+    if (i >= argc) {
+        s_help (stderr);
+        return CTL_EXIT_USAGE;
+    }
+    const struct ctl_cmd *cmd = s_cmds;
+    while (cmd->name && strcmp (cmd->name, argv[i]) != 0)
+        cmd++;
+    if (!cmd->name) {
+        fprintf (stderr, "tradectl: unknown command %s (tradectl --help lists them)\n", argv[i]);
+        return CTL_EXIT_USAGE;
+    }
+    //  --json and --help are accepted after the command too; the rest is the command's.
+    char *args[64];
+    int nargs = 0;
+    for (int j = i; j < argc; j++) {
+        if (strcmp (argv[j], "--json") == 0 && j > i)
+            json = true;
+        else if (strcmp (argv[j], "--help") == 0 && j > i) {
+            printf ("usage: tradectl %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
+            return CTL_EXIT_OK;
+        } else if (nargs < 63)
+            args[nargs++] = argv[j];
+        else {
+            fprintf (stderr, "tradectl: too many arguments\n");
+            return CTL_EXIT_USAGE;
+        }
+    }
+    args[nargs] = NULL;
+    if (!file)
+        file = "deploy/config/sim.json";
 
-    char err[300];
+    char err[1024];
     kt_cfg_t *cfg = kt_cfg_load_file (file, "tradectl", NULL, NULL, err, sizeof err);
     if (!cfg) {
         fprintf (stderr, "%s\n", err);
-        return 2;
+        return CTL_EXIT_USAGE;
     }
     kt_log_open ("tradectl", KT_LOG_WARN);
-    int rc = 1;
-    kt_store_t *store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
-                                      (int) cfg->redis_timeout_ms);
-    if (kt_store_connect (store) != 0) {
-        fprintf (stderr, "tradectl: Redis %s:%lld unavailable: %s\n", cfg->redis_host,
-                 (long long) cfg->redis_port, kt_store_errstr (store));
-        goto out;
+    ctl_t ctl = {.cfg = cfg, .json = json, .out = stdout, .err = stderr};
+    ctl.by = getenv ("USER") && *getenv ("USER") ? getenv ("USER") : "operator";
+    ctl.store = kt_store_new (cfg->redis_host, (int) cfg->redis_port, cfg->redis_prefix,
+                              (int) cfg->redis_timeout_ms);
+    int rc = ctl.store ? cmd->fn (&ctl, nargs, args) : CTL_EXIT_USAGE;
+    if (ctl.json && !ctl.emitted) {
+        //  --json promises one object on stdout, also when the command failed early.
+        cJSON *root = cJSON_CreateObject ();
+        cJSON_AddBoolToObject (root, "ok", rc == CTL_EXIT_OK);
+        ctl_json_i64 (root, "exit", rc);
+        cJSON_AddStringToObject (root, "error", ctl.error);
+        ctl_json_emit (&ctl, root, rc);
     }
-    const char *by = getenv ("USER")? getenv ("USER"): "operator";
-    int64_t speed_ppm;
-    int64_t now = s_now (cfg, store, &speed_ppm);
-    if (strcmp (cmd, "status") == 0)
-        rc = ctl_status_print (store, stdout, now, speed_ppm) == 0? 0: 1;
-    else if (strcmp (cmd, "halt") == 0) {
-        if (ctl_kill_halt (store, reason, by, now) != 0) {
-            fprintf (stderr, "tradectl: halt failed: %s\n", kt_store_errstr (store));
-            goto out;
-        }
-        printf ("kill switch set: %s\n", reason);
-        int w = ctl_kill_wait (store, KT_STATE_HALTED, 3000);
-        if (w == 0) {
-            printf ("risk-gate: HALTED (pending entries cancelled)\n");
-            rc = 0;
-        }
-        else {
-            printf ("risk-gate has not confirmed HALTED: is it running? The switch stays set "
-                    "and refuses every entry on its next decision.\n");
-            rc = 3;
-        }
-    }
-    else if (strcmp (cmd, "resume") == 0) {
-        kt_trading_state_t was = KT_STATE_NONE;
-        if (ctl_kill_resume (store, by, now, &was) != 0) {
-            fprintf (stderr, "tradectl: resume failed: %s\n", kt_store_errstr (store));
-            goto out;
-        }
-        printf ("kill switch off; state was %s%s\n", was? kt_state_str (was): "UNKNOWN",
-                was == KT_STATE_HALTED? ", now REDUCING until the reconciler agrees again": "");
-        rc = 0;
-    }
-    else {
-        rc = s_usage ();
-    }
-out:
-    kt_store_destroy (&store);
+    fflush (stdout);
+    kt_store_destroy (&ctl.store);
     kt_cfg_destroy (&cfg);
     return rc;
 }

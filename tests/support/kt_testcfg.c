@@ -42,6 +42,7 @@ kt_testcfg_fill (struct kt_cfg *cfg, const char *proc, int redis_port, const cha
     cfg->clock_speed = 1.0;
     snprintf (cfg->clock_start, sizeof cfg->clock_start, "09:15");
     cfg->health_beat_ms = 1000;
+    cfg->health_slow_ms = 50;
     cfg->health_ttl_s = 5;
 }
 

@@ -44,6 +44,12 @@ char *
 kt_testctx_hget (kt_testctx_t *self, const char *key, const char *field, char *buf, size_t len)
 {
     buf[0] = 0;
+    //  Heartbeats and other writes are queued on the loop: let them land first, so a
+    //  test reads what it wrote.
+    if (self->proc)
+        kt_store_flush (kt_proc_store (self->proc), 1000);
+    if (self->peer)
+        kt_store_flush (kt_proc_store (self->peer), 1000);
     redisContext *c = kt_testredis_connect (self->redis);
     if (!c)
         return buf;

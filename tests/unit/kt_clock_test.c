@@ -1,4 +1,4 @@
-/*  kt_clock_test - IST calendar helpers against known instants and boundaries, the
+/*  kt_clock_test - known instants through the clock and IST conversion, the
  *  civil-date arithmetic over a wide range, and the sim clock's scaling math.
  *
  *  Sim-clock checks bracket each reading between wall readings taken just before and

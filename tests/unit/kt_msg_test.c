@@ -942,7 +942,7 @@ test_enum_names (void **state)
     ROUND (kt_side_str, kt_side_parse, 1, KT_SIDE_SELL);
     ROUND (kt_order_type_str, kt_order_type_parse, 1, KT_OT_SLM);
     ROUND (kt_product_str, kt_product_parse, 1, KT_PROD_NRML);
-    ROUND (kt_purpose_str, kt_purpose_parse, 1, KT_PURPOSE_FLATTEN);
+    ROUND (kt_purpose_str, kt_purpose_parse, 1, KT_PURPOSE_HALT);
     ROUND (kt_verdict_str, kt_verdict_parse, 1, KT_VERDICT_HALT);
     ROUND (kt_state_str, kt_state_parse, 1, KT_STATE_HALTED);
     ROUND (kt_action_str, kt_action_parse, 1, KT_ACTION_CANCEL_ALL);
@@ -958,6 +958,7 @@ test_enum_names (void **state)
     assert_false (kt_purpose_is_reducing (KT_PURPOSE_ENTRY));
     assert_false (kt_purpose_is_reducing (KT_PURPOSE_MODIFY));
     assert_false (kt_purpose_is_reducing (KT_PURPOSE_NONE));
+    assert_false (kt_purpose_is_reducing (KT_PURPOSE_HALT)); //  a halt is not an order
     assert_true (kt_purpose_is_reducing (KT_PURPOSE_EXIT));
     assert_true (kt_purpose_is_reducing (KT_PURPOSE_STOP));
     assert_true (kt_purpose_is_reducing (KT_PURPOSE_CANCEL));

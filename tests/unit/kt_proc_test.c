@@ -213,10 +213,10 @@ test_starts_with_redis_down (void **state)
     kt_proc_t *p = kt_proc_new (&cfg, "alerter", err, sizeof err);
     assert_non_null (p);
     assert_false (kt_store_is_ready (kt_proc_store (p)));
-    //  The beat is queued for when Redis comes, not refused and not blocking.
+    //  The beat is queued for when Redis comes: an explicit beat says it did not land.
     int64_t queued = kt_store_stats (kt_proc_store (p)).queued;
     assert_true (queued >= 1);
-    assert_int_equal (kt_proc_beat (p), 0);
+    assert_int_equal (kt_proc_beat (p), -1);
     assert_int_equal (kt_store_stats (kt_proc_store (p)).queued, queued + 1);
     kt_loop_run_once (kt_proc_loop (p), 10);
     assert_false (kt_store_is_ready (kt_proc_store (p)));
@@ -377,6 +377,44 @@ test_flood_does_not_starve (void **state)
     kt_testcfg_cleanup ("fair");
 }
 
+static int s_drop_alerts;
+
+static void
+s_alert_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
+{
+    (void) lvl;
+    (void) arg;
+    if (strcmp (ev, "alert.raised") == 0 && strstr (line, "store.drop"))
+        s_drop_alerts++;
+}
+
+//  Writes dropped over the queue's cap are counted in the heartbeat and raised once as
+//  an alert (a human must look: Redis has been down longer than the queue lasts).
+static void
+test_dropped_writes_raise_an_alert (void **state)
+{
+    (void) state;
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "alerter", 1, "proc"); //  nothing listens on port 1
+    char err[256] = "";
+    kt_proc_t *p = kt_proc_new (&cfg, "alerter", err, sizeof err);
+    assert_non_null (p);
+    kt_log_open ("kt_proc_test", KT_LOG_WARN);
+    kt_log_set_sink (s_alert_sink, NULL);
+    s_drop_alerts = 0;
+    kt_store_set_queue_max (kt_proc_store (p), 1); //  the start-up beat fills it
+    kt_kv_t ev[] = {KT_S ("type", "x"), KT_END};
+    assert_int_equal (kt_store_event (kt_proc_store (p), ev), -1);
+    assert_int_equal (kt_store_stats (kt_proc_store (p)).dropped, 1);
+    kt_proc_beat (p); //  itself dropped too: two so far, one alert
+    assert_int_equal (s_drop_alerts, 1);
+    kt_proc_beat (p); //  the beat's own drop is new: alerted again
+    assert_int_equal (s_drop_alerts, 2);
+    assert_int_equal (kt_store_stats (kt_proc_store (p)).dropped, 3);
+    kt_log_set_sink (NULL, NULL);
+    kt_proc_destroy (&p);
+}
+
 static void
 test_bad_clock_config (void **state)
 {
@@ -403,6 +441,7 @@ main (void)
         cmocka_unit_test (test_starts_with_redis_down),
         cmocka_unit_test (test_bad_clock_config),
         cmocka_unit_test (test_flood_does_not_starve),
+        cmocka_unit_test (test_dropped_writes_raise_an_alert),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

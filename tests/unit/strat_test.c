@@ -18,8 +18,8 @@ static bool s_answer;
 
 //  The test's risk-gate: answers every intent with APPROVE when s_answer is set.
 static int
-s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-             const struct kt_msg *m, void *arg)
+s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+             void *arg)
 {
     (void) topic;
     void **router = arg;
@@ -68,7 +68,7 @@ test_ticks_and_decisions (void **state)
     assert_non_null (router);
     void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
     assert_non_null (md);
-    struct strat_cfg cfg = { "S1", "baseline_v1" };
+    struct strat_cfg cfg = {.id = "S1", .name = "baseline_v1"};
     strat_t *s = strat_new (t.proc, &cfg);
     assert_non_null (s);
 
@@ -80,10 +80,12 @@ test_ticks_and_decisions (void **state)
         m.u.tick.token = 42;
         snprintf (m.u.tick.sym, sizeof m.u.tick.sym, "NIFTY25N2524000CE");
         m.u.tick.ltp = 15000 + i * 5;
-        kt_bus_publish (kt_proc_bus (t.peer), md, "md.tick.NIFTY25N2524000CE", &m);
+        if (kt_bus_publish (kt_proc_bus (t.peer), md, "md.tick.NIFTY25N2524000CE", &m) != 0)
+            fail_msg ("%s", kt_bus_errstr (kt_proc_bus (t.peer)));
         kt_testctx_spin (&t, 1, 5, NULL);
     }
-    kt_proc_beat (t.proc);
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    kt_testctx_spin (&t, 20, 5, NULL); //  the beat is a queued write: let it land
     assert_true (atoi (kt_testctx_hget (&t, "kt:health:strategy", "ticks", buf, sizeof buf)) > 0);
     assert_string_equal (kt_testctx_hget (&t, "kt:health:strategy", "last_sym", buf, sizeof buf),
                          "NIFTY25N2524000CE");
@@ -93,7 +95,8 @@ test_ticks_and_decisions (void **state)
     struct kt_intent in = s_intent ("S1-0001");
     assert_int_equal (strat_send_intent (s, &in), 0);
     kt_testctx_spin (&t, 100, 5, NULL);
-    kt_proc_beat (t.proc);
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    kt_testctx_spin (&t, 20, 5, NULL); //  the beat is a queued write: let it land
     assert_string_equal (kt_testctx_hget (&t, "kt:health:strategy", "decisions", buf, sizeof buf),
                          "1");
 
@@ -103,10 +106,11 @@ test_ticks_and_decisions (void **state)
     in = s_intent ("S1-0002");
     assert_int_equal (strat_send_intent (s, &in), 0);
     kt_testctx_spin (&t, 300, 5, NULL);
-    kt_proc_beat (t.proc);
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    kt_testctx_spin (&t, 20, 5, NULL); //  the beat is a queued write: let it land
     assert_true (s_requests >= 2);
-    assert_string_equal (kt_testctx_hget (&t, "kt:health:strategy", "intent_timeouts", buf,
-                                          sizeof buf), "1");
+    assert_string_equal (
+        kt_testctx_hget (&t, "kt:health:strategy", "intent_timeouts", buf, sizeof buf), "1");
     strat_destroy (&s);
     kt_testctx_stop (&t);
 }

@@ -1,0 +1,41 @@
+/*  bt_cfg - the "backtest" section, read together with the "strategy" section (the
+ *  backtest runs the strategy's own config: the same file can drive both). */
+
+#include "bt.h"
+
+#include <string.h>
+
+#define O(f) offsetof (struct bt_cfg, f)
+
+static const kt_cfg_row_t s_rows[] = {
+    {"backtest.capital", KT_CFG_MONEY, O (capital), 0, "10000000", 1, INT64_MAX / 2, 0,
+     "capital, rupees: the base of the go-live drawdown check"},
+    {"backtest.golive_min_trades", KT_CFG_INT, O (golive_min_trades), 0, "100", 0, 1000000000, 0,
+     "go-live check: at least this many trades"},
+    {"backtest.golive_profit_factor", KT_CFG_DBL, O (golive_pf), 0, "1.5", 0, 1000, 0,
+     "go-live check: profit factor above this"},
+    {"backtest.golive_sharpe", KT_CFG_DBL, O (golive_sharpe), 0, "1.0", -1000, 1000, 0,
+     "go-live check: daily Sharpe (annualised with sqrt 252) above this"},
+    {"backtest.golive_max_drawdown_pct", KT_CFG_BPS, O (golive_max_dd_bps), 0, "20", 0, 10000, 0,
+     "go-live check: max drawdown below this share of capital, percent"},
+    KT_CFG_END};
+
+int
+bt_cfg_rows (kt_cfg_row_t *out, int max)
+{
+    int n = 0;
+    for (const kt_cfg_row_t *r = strat_cfg_table; r->path && n < max - 1; r++)
+        out[n++] = *r; //  struct strat_cfg sits at offset 0 of struct bt_cfg
+    for (const kt_cfg_row_t *r = s_rows; r->path && n < max - 1; r++)
+        out[n++] = *r;
+    out[n] = (kt_cfg_row_t) KT_CFG_END;
+    return n;
+}
+
+void
+bt_cfg_defaults (struct bt_cfg *cfg)
+{
+    memset (cfg, 0, sizeof *cfg);
+    strat_cfg_apply_defaults (strat_cfg_table, &cfg->strat);
+    strat_cfg_apply_defaults (s_rows, cfg);
+}

@@ -1,0 +1,114 @@
+/*  ctl_state - `status` and `resume`: the account as risk-gate keeps it
+ *  (ctl_status_print, ctl_kill_resume), followed by every process's heartbeat, so the
+ *  operator sees at once which process is down. --json gives the processes and the
+ *  book (risk-gate's own keys are printed by the text form only). */
+
+#include <stdlib.h>
+#include <string.h>
+#include "ctl_cmd.h"
+
+//  One line per process: up/DOWN and the age of its last heartbeat. Returns how many
+//  are down, or -1 if Redis is unavailable.
+static int
+s_processes (ctl_t *ctl, int64_t now, int64_t speed, cJSON *arr)
+{
+    int down = 0;
+    if (!arr)
+        fprintf (ctl->out, "processes:\n");
+    for (int i = 0; ctl_health_procs[i]; i++) {
+        struct ctl_health h;
+        if (ctl_health_read (ctl, ctl_health_procs[i], now, speed, &h) != 0)
+            return -1;
+        char age[32];
+        if (h.present)
+            ctl_fmt_age (h.age_ns, age, sizeof age);
+        if (!h.fresh)
+            down++;
+        if (arr) {
+            cJSON *p = cJSON_CreateObject ();
+            cJSON_AddStringToObject (p, "name", h.proc);
+            cJSON_AddBoolToObject (p, "up", h.fresh);
+            ctl_json_i64 (p, "pid", h.rec.pid);
+            ctl_json_i64 (p, "beat_ns", h.rec.beat);
+            cJSON_AddStringToObject (p, "beat_age", h.present ? age : "never");
+            cJSON_AddItemToArray (arr, p);
+        } else if (!h.present)
+            fprintf (ctl->out, "  %-13s DOWN (no heartbeat)\n", h.proc);
+        else
+            fprintf (ctl->out, "  %-13s %s (pid %lld, last beat %s)\n", h.proc,
+                     h.fresh ? "up" : "STALE", (long long) h.rec.pid, age);
+    }
+    return down;
+}
+
+int
+ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
+{
+    (void) argv;
+    if (argc != 1)
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "status takes no arguments");
+    kt_store_t *store = ctl_ctx_store (ctl);
+    if (!store)
+        return CTL_EXIT_REDIS;
+    int64_t speed;
+    int64_t now = ctl_ctx_now (ctl, &speed);
+    if (!ctl->json) {
+        if (ctl_status_print (store, ctl->out, now, speed) != 0)
+            return CTL_EXIT_REDIS;
+        return s_processes (ctl, now, speed, NULL) < 0 ? CTL_EXIT_REDIS : CTL_EXIT_OK;
+    }
+    cJSON *root = cJSON_CreateObject ();
+    ctl_json_i64 (root, "now_ns", now);
+    int down = s_processes (ctl, now, speed, cJSON_AddArrayToObject (root, "processes"));
+    char why[256];
+    struct kt_pos_rec *pos = NULL;
+    struct kt_order_rec *ord = NULL;
+    int np = ctl_book_positions (ctl, &pos, why, sizeof why);
+    int no = ctl_book_open_orders (ctl, &ord, why, sizeof why);
+    struct kt_book_rec book;
+    if (down < 0 || np < 0 || no < 0 || kt_book_get (store, &book, why, sizeof why) != 0) {
+        free (pos);
+        free (ord);
+        cJSON_Delete (root);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "status: %s", why);
+    }
+    ctl_json_i64 (root, "processes_down", down);
+    cJSON *arr = cJSON_AddArrayToObject (root, "positions");
+    for (int i = 0; i < np; i++)
+        cJSON_AddItemToArray (arr, ctl_json_pos (&pos[i]));
+    arr = cJSON_AddArrayToObject (root, "open_orders");
+    for (int i = 0; i < no; i++)
+        cJSON_AddItemToArray (arr, ctl_json_order (&ord[i], now));
+    cJSON *b = cJSON_AddObjectToObject (root, "book");
+    ctl_json_i64 (b, "ver", book.ver);
+    ctl_json_i64 (b, "realised", book.realised);
+    ctl_json_i64 (b, "fills", book.fills);
+    free (pos);
+    free (ord);
+    return ctl_json_emit (ctl, root, CTL_EXIT_OK);
+}
+
+int
+ctl_state_cmd_resume (ctl_t *ctl, int argc, char **argv)
+{
+    (void) argv;
+    if (argc != 1)
+        return ctl_ctx_fail (ctl, CTL_EXIT_USAGE, "resume takes no arguments");
+    kt_store_t *store = ctl_ctx_store (ctl);
+    if (!store)
+        return CTL_EXIT_REDIS;
+    kt_trading_state_t was = KT_STATE_NONE;
+    if (ctl_kill_resume (store, ctl->by, ctl_ctx_now (ctl, NULL), &was) != 0)
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "resume failed: %s", kt_store_errstr (store));
+    const char *was_s = was ? kt_state_str (was) : "UNKNOWN";
+    if (ctl->json) {
+        cJSON *root = cJSON_CreateObject ();
+        cJSON_AddBoolToObject (root, "kill_switch", false);
+        cJSON_AddStringToObject (root, "was", was_s);
+        cJSON_AddStringToObject (root, "now", was == KT_STATE_HALTED ? "REDUCING" : was_s);
+        return ctl_json_emit (ctl, root, CTL_EXIT_OK);
+    }
+    fprintf (ctl->out, "kill switch off; state was %s%s\n", was_s,
+             was == KT_STATE_HALTED ? ", now REDUCING until the reconciler agrees again" : "");
+    return CTL_EXIT_OK;
+}
