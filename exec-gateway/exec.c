@@ -1411,7 +1411,15 @@ s_flat_pos (const struct kt_pos_rec *p, void *arg)
     snprintf (coid, sizeof coid, "%.13s-x%d%.3s", c->self->flat_coid, c->self->flat_round,
               p->sym + (strlen (p->sym) > 3 ? strlen (p->sym) - 3 : 0));
     if (!s_find (c->self, coid)) {
-        s_exit_market (c->self, coid, c->self->flat_intent, p->sym, p->qty, KT_PROD_MIS, "MANUAL");
+        //  The position's product is its entry's (MIS unless the entry was NRML).
+        struct kt_order_rec entry;
+        char why[128];
+        kt_product_t product = KT_PROD_MIS;
+        if (p->entry_coid[0] &&
+            kt_book_order_get (c->self->store, p->entry_coid, &entry, why, sizeof why) == 1 &&
+            entry.product != KT_PROD_NONE)
+            product = entry.product;
+        s_exit_market (c->self, coid, c->self->flat_intent, p->sym, p->qty, product, "MANUAL");
         c->placed++;
     }
 }
