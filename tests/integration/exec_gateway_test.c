@@ -21,6 +21,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
 #include <cmocka.h>
 #include <zmq.h>
 
@@ -256,22 +258,37 @@ s_exec_start (void)
     }
 }
 
+//  The access token lives in a secrets file next to the config: SIGHUP re-reads it.
+static void
+s_write_secrets (const char *token)
+{
+    char path[128];
+    snprintf (path, sizeof path, "%s/secrets", W.dir);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fprintf (f, "KITE_ACCESS_TOKEN=%s\n", token);
+    fclose (f);
+    chmod (path, 0600);
+}
+
 static void
 s_write_cfg (void)
 {
+    s_write_secrets (TOKEN);
     FILE *f = fopen (W.cfg, "w");
     assert_non_null (f);
-    fprintf (f,
-             "{\"mode\": \"sim\", \"log\": {\"level\": \"info\"},\n"
-             " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/risk\", \"risk_pub\": "
-             "\"ipc://%s/rp\", \"exec\": \"%s\", \"exec_pub\": \"%s\", \"alerts\": "
-             "\"ipc://%s/alerts\"},\n"
-             " \"redis\": {\"port\": %d},\n"
-             " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
-             " \"kite\": {\"api_url\": \"%s\"},\n"
-             " \"exec\": {\"poll_ms\": 150, \"idle_cancel_s\": 3, \"settle_tries\": 2,\n"
-             "           \"order_timeout_ms\": 2000, \"journal_dir\": \"%s/journal\"}}\n",
-             W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir);
+    fprintf (
+        f,
+        "{\"mode\": \"sim\", \"log\": {\"level\": \"info\"},\n"
+        " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/risk\", \"risk_pub\": "
+        "\"ipc://%s/rp\", \"exec\": \"%s\", \"exec_pub\": \"%s\", \"alerts\": "
+        "\"ipc://%s/alerts\"},\n"
+        " \"redis\": {\"port\": %d},\n"
+        " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
+        " \"kite\": {\"api_url\": \"%s\", \"access_token\": \"file:secrets#KITE_ACCESS_TOKEN\"},\n"
+        " \"exec\": {\"poll_ms\": 150, \"idle_cancel_s\": 3, \"settle_tries\": 2,\n"
+        "           \"order_timeout_ms\": 2000, \"journal_dir\": \"%s/journal\"}}\n",
+        W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir);
     fclose (f);
 }
 
@@ -1172,6 +1189,35 @@ test_token_expiry (void **state)
     (void) bid;
     (void) ask;
     (void) ltp;
+
+    //  A new login (kite-sim's session exchange), the token in the secrets file, SIGHUP:
+    //  orders go out again.
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_MD_CTX *x = EVP_MD_CTX_new ();
+    EVP_DigestInit_ex (x, EVP_sha256 (), NULL);
+    EVP_DigestUpdate (x, "sim_api_keyrt-exec-1sim_api_secret", 34);
+    EVP_DigestFinal_ex (x, md, &n);
+    EVP_MD_CTX_free (x);
+    char form[256];
+    int off = snprintf (form, sizeof form, "api_key=sim_api_key&request_token=rt-exec-1&checksum=");
+    for (int i = 0; i < 32; i++)
+        off += snprintf (form + off, sizeof form - (size_t) off, "%02x", md[i]);
+    kt_http_resp_t *r = s_rest ("POST", "/session/token", form);
+    assert_int_equal (r->status, 200);
+    cJSON *root = cJSON_Parse (r->body);
+    const cJSON *tok = cJSON_GetObjectItem (cJSON_GetObjectItem (root, "data"), "access_token");
+    assert_true (cJSON_IsString (tok));
+    s_write_secrets (tok->valuestring);
+    cJSON_Delete (root);
+    kt_http_resp_destroy (&r);
+    kt_testproc_signal (W.exec, SIGHUP);
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.token.reloaded", NULL, 3000));
+    s_coid (coid, "TOK");
+    c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 75, 400000, 0);
+    s_command (&c);
+    assert_true (s_event (coid, KT_EXEC_ACCEPTED, &ev, 5000));
+    assert_true (kt_testproc_running (W.exec));
 }
 
 int
