@@ -87,6 +87,8 @@ struct exec {
     exec_journal_t *journal; //  owned, NULL without a journal dir
     int64_t next_journal_ms;
     char journal_err[160]; //  last journal failure (logged once per change)
+    char reload_seen[32];  //  session:reload requested_ns last acted on
+    int64_t next_reload_ms;
     //  FLATTEN in progress
     bool flattening;
     char flat_coid[KT_ID_LEN];
@@ -456,31 +458,48 @@ s_session_invalid (exec_t *self, const char *msg)
     s_reject_unsent_entries (self, reason);
 }
 
-//  SIGHUP: read the config file again for a new access token.
-static int
-s_on_signal (kt_loop_t *loop, int fd, short revents, void *arg)
+//  Read the config file (and its secrets) again for a new access token: on SIGHUP, or
+//  when `tradectl token` / `login` asks through session:reload.
+static void
+s_reload_token (exec_t *self, const char *by)
 {
-    (void) loop;
-    (void) revents;
-    exec_t *self = arg;
-    struct signalfd_siginfo si;
-    while (read (fd, &si, sizeof si) == (ssize_t) sizeof si)
-        ;
     const struct kt_cfg *cur = kt_proc_cfg (self->proc);
     char err[1024];
     struct exec_cfg scratch;
     kt_cfg_t *fresh =
         kt_cfg_load_file (cur->file, "exec-gateway", exec_cfg_table (), &scratch, err, sizeof err);
     if (!fresh) {
-        kt_log_error ("exec.token.reload", KT_S ("why", err), KT_END);
-        return 0;
+        kt_log_error ("exec.token.reload", KT_S ("by", by), KT_S ("why", err), KT_END);
+        return;
     }
     s_headers (self, fresh);
     kt_cfg_destroy (&fresh);
     bool was = self->session_bad;
     self->session_bad = false;
-    kt_log_info ("exec.token.reloaded", KT_I ("was_invalid", was), KT_END);
+    kt_log_info ("exec.token.reloaded", KT_S ("by", by), KT_I ("was_invalid", was), KT_END);
+}
+
+static int
+s_on_signal (kt_loop_t *loop, int fd, short revents, void *arg)
+{
+    (void) loop;
+    (void) revents;
+    struct signalfd_siginfo si;
+    while (read (fd, &si, sizeof si) == (ssize_t) sizeof si)
+        ;
+    s_reload_token (arg, "SIGHUP");
     return 0;
+}
+
+//  session:reload requested_ns ("" when absent or Redis is down: then nothing changes).
+static void
+s_reload_seen (exec_t *self, char *out, size_t cap)
+{
+    struct kt_skey k = kt_schema_key (kt_store_prefix (self->store), &kt_key_session_reload, NULL);
+    redisReply *r = kt_store_cmd (self->store, "HGET %s requested_ns", k.s);
+    snprintf (out, cap, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+    if (r)
+        freeReplyObject (r);
 }
 
 // ---- requests ---------------------------------------------------------------------------------
@@ -1500,6 +1519,15 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    if (now_ms >= self->next_reload_ms) {
+        self->next_reload_ms = now_ms + 1000;
+        char seen[32];
+        s_reload_seen (self, seen, sizeof seen);
+        if (seen[0] && strcmp (seen, self->reload_seen) != 0) {
+            snprintf (self->reload_seen, sizeof self->reload_seen, "%s", seen);
+            s_reload_token (self, "session:reload");
+        }
+    }
     if (self->journal && now_ms >= self->next_journal_ms) {
         self->next_journal_ms = now_ms + 1000;
         char why[160];
@@ -1911,6 +1939,7 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     if (nloaded < 0)
         kt_log_warn ("exec.load", KT_S ("why", why), KT_END);
     s_rebuild_parents (self);
+    s_reload_seen (self, self->reload_seen, sizeof self->reload_seen);
     self->ready = nloaded == 0;
     kt_loop_before_sleep (loop, s_pump_hook, self);
     kt_loop_wait_cap (loop, s_wait_cap, self);

@@ -1163,7 +1163,8 @@ test_order_update_message (void **state)
 }
 
 //  Token expiry: the place is refused with TokenException, the session is marked
-//  invalid for risk-gate, nothing is retried; SIGHUP with a valid token resumes.
+//  invalid for risk-gate, nothing is retried; a new token loaded through session:reload
+//  (what tradectl token writes) resumes.
 static void
 test_token_expiry (void **state)
 {
@@ -1211,8 +1212,10 @@ test_token_expiry (void **state)
     s_write_secrets (tok->valuestring);
     cJSON_Delete (root);
     kt_http_resp_destroy (&r);
-    kt_testproc_signal (W.exec, SIGHUP);
-    assert_non_null (kt_testproc_log_wait (W.exec, "exec.token.reloaded", NULL, 3000));
+    //  As `tradectl token` asks (session:reload); SIGHUP does the same.
+    redisReply *rr = redisCommand (W.rc, "HSET kt:session:reload requested_ns 1 by test");
+    freeReplyObject (rr);
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.token.reloaded", "session:reload", 3000));
     s_coid (coid, "TOK");
     c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 75, 400000, 0);
     s_command (&c);
