@@ -170,7 +170,7 @@ main (void)
     char err[256];
     kt_proc_t *proc = kt_proc_new (&cfg, "exec-gateway", err, sizeof err);
     exec_t *exec = proc ? exec_new (proc, &ecfg) : NULL;
-    kt_log_open ("exec_bench", KT_LOG_OFF);
+    kt_log_open ("exec_bench", getenv ("EXEC_BENCH_LOG") ? KT_LOG_INFO : KT_LOG_OFF);
     if (!exec) {
         fprintf (stderr, "exec_bench: %s\n", err);
         return 1;
