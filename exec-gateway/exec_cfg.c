@@ -38,7 +38,7 @@ static const kt_cfg_row_t s_rows[] = {
      "price step of the traded options (paper fills)"},
     {"exec.paper_slippage_ticks", KT_CFG_INT, O (paper_slippage_ticks), 0, "0", 0, 100, 0,
      "paper mode: each fill this many ticks worse than the quote"},
-    {"exec.journal_dir", KT_CFG_STR, O (journal_dir), 256, "\"journal\"", 0, -1, 0,
+    {"exec.journal_dir", KT_CFG_STR, O (journal_dir), 256, "\"run/journal\"", 0, -1, 0,
      "journal root: <dir>/<YYYYMMDD>/{orders,fills,trades}.csv (\"\" = none)"},
     KT_CFG_END,
 };
