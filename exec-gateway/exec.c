@@ -1939,6 +1939,18 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     if (nloaded < 0)
         kt_log_warn ("exec.load", KT_S ("why", why), KT_END);
     s_rebuild_parents (self);
+    if (self->paper) {
+        //  The paper broker's resting orders lived in the process that stopped: they are
+        //  gone, and so are ours (positions stay in the book).
+        for (int i = 0; i < S_SLOTS; i++)
+            if (self->ord[i].used && !kt_ord_status_is_final (self->ord[i].rec.status)) {
+                self->ord[i].sliced = false;
+                s_set_state (self, &self->ord[i], EXEC_ST_CANCELLED,
+                             "paper broker restarted: its resting orders are gone");
+                s_maybe_free (&self->ord[i]);
+            }
+        self->ready = true;
+    }
     s_reload_seen (self, self->reload_seen, sizeof self->reload_seen);
     self->ready = nloaded == 0;
     kt_loop_before_sleep (loop, s_pump_hook, self);
