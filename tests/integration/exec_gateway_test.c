@@ -610,7 +610,14 @@ test_market_entry_stop_flatten (void **state)
     assert_int_equal (row.qty, 150);
     assert_int_equal (row.trigger, c.stop_trigger);
     assert_string_equal (s_hget (pkey, "stop_coid"), stop);
+    //  A resting entry too: FLATTEN cancels it with the stop, then exits.
+    char rest[KT_ID_LEN];
+    s_coid (rest, "RST");
+    struct kt_order_cmd e = s_place (rest, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    s_command (&e);
+    assert_true (s_wait_status (rest, "OPEN", 5000));
     s_flatten ();
+    assert_true (s_wait_status (rest, "CANCELLED", 3000));
     assert_true (s_wait_status (stop, "CANCELLED", 3000));
     assert_int_equal (s_sim_orders (stop, &row), 1);
     assert_string_equal (row.status, "CANCELLED");
