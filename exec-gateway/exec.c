@@ -1747,7 +1747,12 @@ exec_handle_update (exec_t *self, const struct kt_order_update *u)
     exec_update_from_msg (u, &row);
     struct s_ord *o = s_find_row (self, &row);
     if (!o) {
-        if (row.tag[0] && !s_find (self, row.tag)) {
+        //  A late update of an order that already ended is dropped quietly; one with a tag
+        //  the book never saw is logged (the reconciler adopts or closes it).
+        struct kt_order_rec rec;
+        char why[128];
+        if (row.tag[0] && !s_find (self, row.tag) &&
+            kt_book_order_get (self->store, row.tag, &rec, why, sizeof why) == 0) {
             self->unknown_orders++;
             kt_log_info ("exec.update.unknown", KT_S ("broker_id", row.order_id),
                          KT_S ("tag", row.tag), KT_S ("status", row.status), KT_END);
