@@ -152,6 +152,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INC_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(PKG_LIBS)
 
+# A target that compiles a process's sources in depends on them too.
+$(BUILD)/fuzz/recon_broker_fuzz: $(wildcard reconciler/*.c reconciler/*.h)
+
 fuzz: deps $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 	    echo "== $$f ($(FUZZ_SECONDS) s)"; \

@@ -17,6 +17,7 @@
 #include "kt_msg.h"
 #include "kt_proc.h"
 #include "kt_reason.h"
+#include "kt_recon.h"
 #include "kt_schema.h"
 #include "kt_store.h"
 

@@ -16,7 +16,8 @@
 
 const kt_schema_key_t kt_key_alerts_sent = {
     "alerts:sent", "alerts:sent", KT_SK_STREAM, "alerter", KT_LIFE_DURABLE,
-    "one entry per alert delivered: channel, alert (JSON with its key); capped", NULL};
+    "one entry per delivery: id, severity, key, src, text, count, channel (MAXLEN ~ 100000)",
+    NULL};
 
 struct kt_alert_out {
     kt_bus_t *bus; //  borrowed

@@ -38,6 +38,9 @@ struct s_xfer {
     char *body; //  owned response body, NUL-terminated
     size_t len, cap, max;
     bool too_large;
+    struct curl_slist *rcpt; //  owned; mail recipients
+    char *upload;            //  owned; mail message
+    size_t upload_len, upload_at;
     char errbuf[CURL_ERROR_SIZE];
     s_xfer_t *prev, *next; //  pending list
 };
@@ -132,8 +135,56 @@ s_xfer_free (s_xfer_t *x)
     if (x->easy)
         curl_easy_cleanup (x->easy);
     curl_slist_free_all (x->headers);
+    curl_slist_free_all (x->rcpt);
+    free (x->upload);
     free (x->body);
     free (x);
+}
+
+static size_t
+s_on_read (char *buf, size_t size, size_t nitems, void *userp)
+{
+    s_xfer_t *x = userp;
+    size_t n = size * nitems, left = x->upload_len - x->upload_at;
+    if (n > left)
+        n = left;
+    memcpy (buf, x->upload + x->upload_at, n);
+    x->upload_at += n;
+    return n;
+}
+
+//  The mail options of req (already checked by the caller). Returns 0, or -1 when the
+//  message is unusable.
+static int
+s_xfer_mail (s_xfer_t *x, const kt_http_req_t *req)
+{
+    const struct kt_http_mail *m = req->mail;
+    if (!m->from || !*m->from || !m->rcpt || !m->rcpt[0] || !req->body)
+        return -1;
+    CURL *e = x->easy;
+    for (int i = 0; m->rcpt[i]; i++) {
+        struct curl_slist *n = curl_slist_append (x->rcpt, m->rcpt[i]);
+        if (!n)
+            return -1;
+        x->rcpt = n;
+    }
+    x->upload_len = req->body_len ? req->body_len : strlen (req->body);
+    x->upload = s_alloc (x->upload_len + 1);
+    memcpy (x->upload, req->body, x->upload_len);
+    curl_easy_setopt (e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt (e, CURLOPT_MAIL_FROM, m->from);
+    curl_easy_setopt (e, CURLOPT_MAIL_RCPT, x->rcpt);
+    curl_easy_setopt (e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt (e, CURLOPT_READFUNCTION, s_on_read);
+    curl_easy_setopt (e, CURLOPT_READDATA, x);
+    curl_easy_setopt (e, CURLOPT_INFILESIZE_LARGE, (curl_off_t) x->upload_len);
+    if (m->starttls)
+        curl_easy_setopt (e, CURLOPT_USE_SSL, (long) CURLUSESSL_ALL);
+    if (m->user && *m->user) {
+        curl_easy_setopt (e, CURLOPT_USERNAME, m->user);
+        curl_easy_setopt (e, CURLOPT_PASSWORD, m->password ? m->password : "");
+    }
+    return 0;
 }
 
 //  Build the easy handle for req. Returns NULL if req is malformed.
@@ -144,7 +195,7 @@ s_xfer_new (const kt_http_req_t *req)
         return NULL;
     const char *method = req->method ? req->method : req->body ? "POST" : "GET";
     bool bodyless = s_is (method, "GET") || s_is (method, "HEAD");
-    if (!*method || (bodyless && req->body))
+    if (!req->mail && (!*method || (bodyless && req->body)))
         return NULL;
 
     s_xfer_t *x = s_alloc (sizeof *x);
@@ -172,6 +223,13 @@ s_xfer_new (const kt_http_req_t *req)
     curl_easy_setopt (e, CURLOPT_USERAGENT, "kt/1");
     if (req->fresh_connect)
         curl_easy_setopt (e, CURLOPT_FRESH_CONNECT, 1L);
+    if (req->mail) {
+        if (s_xfer_mail (x, req) != 0) {
+            s_xfer_free (x);
+            return NULL;
+        }
+        return x;
+    }
 
     if (s_is (method, "GET"))
         curl_easy_setopt (e, CURLOPT_HTTPGET, 1L);
@@ -236,6 +294,8 @@ s_xfer_result (s_xfer_t *x, CURLcode res, kt_http_resp_t *resp)
     if (!x->errbuf[0])
         snprintf (x->errbuf, sizeof x->errbuf, "%s", curl_easy_strerror (res));
     resp->errstr = x->errbuf;
+    if (x->rcpt) //  mail: the server's refusal code (451, 554 ...) says what to do
+        curl_easy_getinfo (x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
     //  request_size counts request bytes curl handed to the connection: 0 means the
     //  server cannot have seen a complete request.
     long sent = 0;

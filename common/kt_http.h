@@ -3,7 +3,8 @@
  *  loop), plus blocking one-shot helpers for tools.
  *
  *  Used by exec-gateway and the reconciler (Kite REST / kite-sim), md-gateway
- *  (instruments, historical candles) and the alerter (Telegram, webhooks). Nothing is
+ *  (instruments, historical candles) and the alerter (Telegram, webhooks, and e-mail
+ *  through the same multi handle: kt_http_req_t.mail). Nothing is
  *  logged here: every outcome reaches the caller's callback as a value, with the
  *  curl error text. The outcome classes matter for orders: KT_HTTP_E_CONNECT means the
  *  request never left this host (safe to send again); TIMEOUT, TRANSPORT and
@@ -34,6 +35,19 @@ typedef enum {
                                 //  nothing was sent
 } kt_http_err_t;
 
+//  Mail submission instead of an HTTP request (kt_http_req_t.mail): the url is then
+//  smtp://host[:port] or smtps://host[:port], body is the whole RFC 5322 message
+//  (headers, blank line, text; CRLF line ends), method, headers and content_type are
+//  ignored, and resp.status is the server's last SMTP reply code (250 on success).
+//  Borrowed for the duration of kt_http_request (copied).
+struct kt_http_mail {
+    const char *from;        //  envelope sender (MAIL FROM), required
+    const char *const *rcpt; //  envelope recipients (RCPT TO), NULL-terminated, >= 1
+    bool starttls;           //  smtp:// only: require STARTTLS before anything is sent
+    const char *user;        //  AUTH user, NULL or "" = no authentication
+    const char *password;
+};
+
 //  One request. Everything is borrowed for the duration of kt_http_request (copied).
 typedef struct kt_http_req {
     const char *method;         //  "GET", "POST", "PUT", "DELETE", "HEAD", ...; NULL = GET,
@@ -49,6 +63,7 @@ typedef struct kt_http_req {
     bool fresh_connect;         //  use a new connection: curl silently re-sends a request
                                 //  once when a reused keep-alive connection turns out dead
                                 //  before any response byte; a fresh one is never re-sent
+    const struct kt_http_mail *mail; //  NULL = HTTP; else send body as mail (above)
 } kt_http_req_t;
 
 //  The outcome, handed to the callback. All pointers are borrowed for the duration
@@ -80,8 +95,9 @@ void
     kt_http_destroy (kt_http_t **self_p);
 
 //  Start a request; fn(resp, arg) runs when it completes. Returns the request id
-//  (> 0), or -1 if the request is malformed (no url, no fn, a body on GET/HEAD) or
-//  the client is being destroyed; no callback is made then.
+//  (> 0), or -1 if the request is malformed (no url, no fn, a body on GET/HEAD, a mail
+//  without sender, recipient or body) or the client is being destroyed; no callback is
+//  made then.
 int
     kt_http_request (kt_http_t *self, const kt_http_req_t *req, kt_http_done_fn *fn,
                      void *arg);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "kt_alert.h"
 #include "kt_book.h"
+#include "kt_recon.h"
 
 static const kt_schema_field_t s_health_fields[] = {
     {"pid", KT_SF_I64, offsetof (struct kt_health_rec, pid), sizeof (int64_t), NULL, NULL,
@@ -60,6 +61,45 @@ const kt_schema_key_t kt_key_seq = {"seq:%s",
                                     "last sequence epoch of the process's publishers",
                                     NULL};
 
+//  The alerter's outbox. Its hashes are written by Lua scripts from their parts, so they
+//  have no record mapping; their fields are listed here.
+const kt_schema_key_t kt_key_alerts_seq = {"alerts:seq", "alerts:seq",    KT_SK_STRING,
+                                           "alerter",    KT_LIFE_DURABLE, "last alert id given out",
+                                           NULL};
+const kt_schema_key_t kt_key_alerts_item = {
+    "alerts:item:%s",
+    "alerts:item:<id>",
+    KT_SK_HASH,
+    "alerter",
+    KT_LIFE_DURABLE,
+    "one alert: ts (ns, the sender's), queued_ms (wall), severity, key, src, text, count, "
+    "window_s, left (channels still to deliver it); expires a day after the last delivery",
+    NULL};
+const kt_schema_key_t kt_key_alerts_pending = {"alerts:pending:%s",
+                                               "alerts:pending:<channel>",
+                                               KT_SK_LIST,
+                                               "alerter",
+                                               KT_LIFE_DURABLE,
+                                               "ids the channel has still to deliver, oldest first",
+                                               NULL};
+const kt_schema_key_t kt_key_alerts_group = {
+    "alerts:group:%s",
+    "alerts:group:<group>",
+    KT_SK_HASH,
+    "alerter",
+    KT_LIFE_DURABLE,
+    "an open collapse window: until and first (wall ms), count, and the latest severity, "
+    "key, src, text, ts",
+    NULL};
+const kt_schema_key_t kt_key_alerts_windows = {
+    "alerts:windows",
+    "alerts:windows",
+    KT_SK_ZSET,
+    "alerter",
+    KT_LIFE_DURABLE,
+    "open collapse windows (groups) by their end, wall ms",
+    NULL};
+
 //  Requests of the operator's command line to a running process.
 const kt_schema_key_t kt_key_recon_request = {
     "recon:request",
@@ -82,7 +122,9 @@ const kt_schema_key_t kt_key_session_reload = {
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
-    &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_sent,
+    &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_seq, &kt_key_alerts_item,
+    &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
+    &kt_key_recon_last,
 };
 
 const kt_schema_key_t *const *

@@ -69,6 +69,16 @@ extern const kt_schema_key_t kt_key_events; //  events
 extern const kt_schema_key_t kt_key_clock;  //  clock
 extern const kt_schema_key_t kt_key_seq;    //  seq:<process>
 
+//  The alerter's outbox (alerter/alert_queue.c; docs/alerter.md).
+extern const kt_schema_key_t kt_key_alerts_seq;     //  alerts:seq
+extern const kt_schema_key_t kt_key_alerts_item;    //  alerts:item:<id>
+extern const kt_schema_key_t kt_key_alerts_pending; //  alerts:pending:<channel>
+extern const kt_schema_key_t kt_key_alerts_group;   //  alerts:group:<group>
+extern const kt_schema_key_t kt_key_alerts_windows; //  alerts:windows
+//  alerts:sent is declared with kt_alert (common/kt_alert.h).
+
+//  The reconciler's last run (reconciler/recon.c).
+
 //  The fixed fields of health:<process> (the process's own counters follow them).
 struct kt_health_rec {
     int64_t pid;

@@ -18,6 +18,6 @@ int
 main (int argc, char **argv)
 {
     struct recon_cfg cfg;
-    kt_proc_spec_t spec = { "reconciler", recon_cfg_table, &cfg, s_new, s_destroy };
+    kt_proc_spec_t spec = {"reconciler", recon_cfg_table, &cfg, s_new, s_destroy};
     return kt_proc_main (argc, argv, &spec);
 }

@@ -84,7 +84,7 @@ s_publish_clock (sim_t *self)
     kt_store_result_t r = kt_store_callf (self->store,
                                           "HSET %s wall_anchor_ns %s sim_anchor_ns %s "
                                           "speed_ppm %s mode sim date %s by kite-sim paused %s",
-                                          key.s, w, s, p, d, self->clock.paused? "1": "0");
+                                          key.s, w, s, p, d, self->clock.paused ? "1" : "0");
     bool ok = r.kind != KT_STORE_DOWN;
     kt_store_result_free (&r);
     if (ok) {
@@ -216,6 +216,11 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
     self->venue = sim_venue_new (&vc, err, errlen);
     if (!self->venue)
         goto fail;
+    if (vc.date && sim_venue_date (self->venue) != vc.date)
+        kt_log_warn ("session.rolled", KT_I ("requested", vc.date),
+                     KT_I ("date", sim_venue_date (self->venue)),
+                     KT_S ("why", "no session on a Saturday or Sunday: trading the next Monday"),
+                     KT_END);
     self->instr = sim_venue_instruments (self->venue);
     self->auth = sim_auth_new (cfg->api_key, cfg->api_secret, cfg->access_token);
     sim_rate_init (&self->rate);

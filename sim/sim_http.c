@@ -206,21 +206,23 @@ s_money_field (const struct sim_form *f, const char *key, int64_t *out)
     return kt_money_parse_exact (v, strlen (v), out) == 0? 0: -1;
 }
 
-//  market_protection: -1 (automatic) or a percent in (0, 100]; 0 is refused as Kite does.
+//  market_protection: -1 (automatic) or a percent in (0, 100]. Absent (1, *out untouched)
+//  and 0 (*out = 0) are not defaulted: the venue refuses a MARKET / SL-M order without
+//  protection with Kite's text, and ignores the field for other types.
 static int
 s_protection_field (const struct sim_form *f, int64_t *out)
 {
     const char *v = sim_form_get (f, "market_protection");
     int64_t hundredths = 0;
-    if (!v)
+    if (!v || !*v)
         return 1;
     if (kt_money_parse (v, strlen (v), &hundredths) != 0)
         return -1;
-    if (hundredths == -100) {
-        *out = -1;
+    if (hundredths == -100 || hundredths == 0) {
+        *out = hundredths == 0 ? 0 : -1;
         return 0;
     }
-    if (hundredths <= 0 || hundredths > 10000)
+    if (hundredths < 0 || hundredths > 10000)
         return -1;
     *out = (hundredths + 50) / 100 > 0? (hundredths + 50) / 100: 1;
     return 0;
@@ -374,7 +376,7 @@ s_order_req (const struct sim_form *f, struct sim_order_req *req, char *msg, siz
         return "`tag` must be at most 20 characters.";
     if (tag)
         snprintf (req->tag, sizeof req->tag, "%s", tag);
-    req->market_protection = -1;
+    req->market_protection = 0;
     if (s_protection_field (f, &req->market_protection) < 0)
         return "Invalid `market_protection`: use -1 or a percent in (0, 100].";
     const char *autoslice = sim_form_get (f, "autoslice");
@@ -460,6 +462,13 @@ s_modify (struct s_call *c)
         }
         m.has_order_type = true;
     }
+    rc = s_protection_field (f, &m.market_protection);
+    if (rc < 0) {
+        s_err (r, 400, "InputException",
+               "Invalid `market_protection`: use -1 or a percent in (0, 100].");
+        return;
+    }
+    m.has_market_protection = rc == 0;
     const char *validity = sim_form_get (f, "validity");
     if (validity && *validity && strcmp (validity, "DAY") != 0 && strcmp (validity, "IOC") != 0) {
         s_err (r, 400, "InputException", "Invalid `validity`.");

@@ -46,6 +46,13 @@ s_str_or_null (const char *s)
     return s && *s? cJSON_CreateString (s): cJSON_CreateNull ();
 }
 
+//  Who placed an order: the user, or the broker itself (ADMINSQF) for its square-off.
+static const char *
+s_placed_by (const struct sim_order *o, const struct sim_user *u)
+{
+    return o->placed_by[0] ? o->placed_by : u->user_id;
+}
+
 static void
 s_add (cJSON *obj, const char *key, cJSON *item)
 {
@@ -280,7 +287,7 @@ sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr,
     cJSON *j = cJSON_CreateObject ();
     bool acked = o->exchange_order_id[0] != '\0';
     s_add (j, "account_id", cJSON_CreateString (u->user_id));
-    s_add (j, "placed_by", cJSON_CreateString (u->user_id));
+    s_add (j, "placed_by", cJSON_CreateString (s_placed_by (o, u)));
     s_add (j, "order_id", cJSON_CreateString (o->order_id));
     s_add (j, "exchange_order_id", s_str_or_null (o->exchange_order_id));
     s_add (j, "parent_order_id", s_str_or_null (o->parent_order_id));
@@ -318,7 +325,7 @@ sim_json_order_row (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "order_type", cJSON_CreateString (kt_order_type_str (o->order_type)));
     s_add (j, "parent_order_id", s_str_or_null (o->parent_order_id));
     s_add (j, "pending_quantity", s_int (s_pending (o)));
-    s_add (j, "placed_by", cJSON_CreateString (u->user_id));
+    s_add (j, "placed_by", cJSON_CreateString (s_placed_by (o, u)));
     s_add (j, "price", sim_json_money (o->price));
     s_add (j, "product", cJSON_CreateString (kt_product_str (o->product)));
     s_add (j, "quantity", s_int (o->qty));
@@ -350,7 +357,7 @@ sim_json_postback (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "unfilled_quantity", s_int (unfilled < 0? 0: unfilled));
     s_add (j, "app_id", s_int (1));
     s_add (j, "checksum", cJSON_CreateString (sum));
-    s_add (j, "placed_by", cJSON_CreateString (u->user_id));
+    s_add (j, "placed_by", cJSON_CreateString (s_placed_by (o, u)));
     s_add (j, "order_id", cJSON_CreateString (o->order_id));
     s_add (j, "exchange_order_id", s_str_or_null (o->exchange_order_id));
     s_add (j, "parent_order_id", s_str_or_null (o->parent_order_id));

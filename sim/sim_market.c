@@ -169,6 +169,33 @@ s_add_days (int32_t date, int days)
     return kt_ist_yyyymmdd (t);
 }
 
+static int
+s_weekday (int32_t date)
+{
+    int y, mo, d, wday;
+    if (s_split_date (date, &y, &mo, &d) != 0)
+        return -1;
+    kt_ist_fields (kt_ist_ns (y, mo, d, 12, 0, 0), NULL, NULL, NULL, NULL, NULL, NULL, &wday);
+    return wday;
+}
+
+int32_t
+sim_market_trading_day (int32_t date)
+{
+    int wday = s_weekday (date);
+    if (wday < 0)
+        return 0;
+    return wday == 6 ? s_add_days (date, 2) : wday == 0 ? s_add_days (date, 1) : date;
+}
+
+//  The weekday before date (Friday for a Monday): whose close the session opens from.
+static int32_t
+s_prev_trading_day (int32_t date)
+{
+    int wday = s_weekday (date);
+    return s_add_days (date, wday == 1 ? -3 : wday == 0 ? -2 : -1);
+}
+
 int32_t
 sim_market_expiry_for (int32_t date)
 {
@@ -354,10 +381,18 @@ static int64_t
 s_option_update (sim_market_t *self, struct s_slot *slot, int64_t t, double fair)
 {
     struct s_rng *r = &slot->rng;
+    bool opening = slot->q.exch_ns == 0;
     s_book (slot, fair);
     slot->q.exch_ns = t;
     int64_t qty = 0;
-    if (s_uniform (r) < 0.8) {
+    //  The last price never lies outside the book: the first update of the day is the
+    //  opening trade, and a quote-only update that moves the book past the last price
+    //  becomes a trade at the touch nearest it (whoever quoted through it got filled).
+    int64_t ltp = slot->q.ltp;
+    bool below = slot->q.bid[0].qty > 0 && ltp < slot->q.bid[0].px;
+    bool above = ltp > slot->q.ask[0].px;
+    bool drawn = s_uniform (r) < 0.8;
+    if (drawn || opening || below || above) {
         //  Buyers lift the ask more often when value rose, sellers hit the bid when it fell.
         double p_buy = 0.5;
         if (fair > slot->last_fair)
@@ -365,6 +400,8 @@ s_option_update (sim_market_t *self, struct s_slot *slot, int64_t t, double fair
         else if (fair < slot->last_fair)
             p_buy = 0.25;
         bool buy = s_uniform (r) < p_buy || slot->q.bid[0].qty == 0;
+        if (!drawn && !opening)
+            buy = above;
         int64_t px = buy? slot->q.ask[0].px: slot->q.bid[0].px;
         int64_t lots = 1;
         while (lots < 20 && s_uniform (r) < 0.45)
@@ -607,6 +644,12 @@ sim_market_new (const struct sim_market_cfg *cfg, char *err, size_t errlen)
         snprintf (err, errlen, "bad session date %d (YYYYMMDD)", (int) date);
         goto out_fail;
     }
+    //  No session on a weekend: a synthetic market opens on the next weekday. A replay
+    //  keeps its file's date (recorded data is the truth, special sessions included).
+    if (!self->replay) {
+        date = sim_market_trading_day (date);
+        s_split_date (date, &y, &mo, &d);
+    }
     self->date = date;
     self->expiry = sim_market_expiry_for (date);
     self->open_ns = kt_ist_ns (y, mo, d, 9, 15, 0);
@@ -641,9 +684,13 @@ sim_market_new (const struct sim_market_cfg *cfg, char *err, size_t errlen)
     ix->q.c = ix->q.ltp = s_quantise (sp->prev_close, S_TICK);
     ix->next_ns = self->open_ns;
 
-    //  Strikes around the opening level, CE then PE per strike, low strike first.
+    //  Strikes around the opening level, CE then PE per strike, low strike first. The
+    //  previous close is each option's value at 15:30 of the previous weekday (three
+    //  calendar days of time value before a Monday), so the open continues from it.
     int64_t atm = llround (open_level / 50.0) * 50;
-    double t_prev = s_years_to_expiry (self, self->open_ns) + 1.0 / 365.0;
+    int py, pm, pd;
+    s_split_date (s_prev_trading_day (date), &py, &pm, &pd);
+    double t_prev = s_years_to_expiry (self, kt_ist_ns (py, pm, pd, 15, 30, 0));
     for (int k = 0; k < n_strikes; k++) {
         for (int pe = 0; pe < 2; pe++) {
             struct s_slot *s = &self->slots[1 + 2 * k + pe];

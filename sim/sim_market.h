@@ -31,7 +31,8 @@
 
 struct sim_market_cfg {
     uint64_t seed;
-    int32_t date;               //  YYYYMMDD; 0 with a replay file = the file's date
+    int32_t date;               //  YYYYMMDD (a weekend rolls to Monday when synthetic); 0
+                                //  with a replay file = the file's date
     const char *replay_path;    //  NULL = synthetic
     int strikes_each_side;      //  1..SIM_MARKET_MAX_STRIKES
     int64_t lot;                //  NIFTY lot size (units)
@@ -93,6 +94,11 @@ int
 //  7.2) into buf. Returns 0, or -1 if buf is too small or the date is invalid.
 int
     sim_market_symbol (int32_t expiry, int64_t strike, bool call, char *buf, size_t buflen);
+
+//  The session date kite-sim trades for a requested date: the date itself on a weekday,
+//  the next Monday for a Saturday or Sunday (exchange holidays are not modelled), or 0 if
+//  the date is invalid. sim_market_new applies it to synthetic markets.
+int32_t sim_market_trading_day (int32_t date);
 
 //  Nearest Tuesday on or after date (YYYYMMDD), or 0 if the date is invalid.
 int32_t

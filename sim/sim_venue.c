@@ -603,6 +603,12 @@ s_check_prices (const sim_venue_t *self, int slot, kt_side_t side, kt_order_type
             return -1;
         }
     }
+    if (s_is_market (type) && market_protection == 0) {
+        snprintf (msg, msglen,
+                  "Market orders without market protection are not allowed via "
+                  "API. Please set market protection or use a Limit order.");
+        return -1;
+    }
     if (s_is_market (type) && market_protection != -1
         && (market_protection < 1 || market_protection > 100)) {
         snprintf (msg, msglen, "Invalid `market_protection`. Use -1 for automatic or a "
@@ -730,6 +736,8 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
     s_new_id (self, o->order_id, sizeof o->order_id);
     snprintf (o->parent_order_id, sizeof o->parent_order_id, "%s", "");
     snprintf (o->autoslice_parent, sizeof o->autoslice_parent, "%s", parent? parent: "");
+    //  Kite marks its own square-off orders so they are never taken for the user's.
+    snprintf (o->placed_by, sizeof o->placed_by, "%s", system ? SIM_PLACED_BY_SQUAREOFF : "");
     snprintf (o->tag, sizeof o->tag, "%s", req->tag);
     snprintf (o->sym, sizeof o->sym, "%s", sim_market_instr (self->market, slot)->sym);
     o->token = sim_market_quote (self->market, slot)->token;
@@ -919,7 +927,7 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
     kt_order_type_t check_type = still_waiting? type
                                  : type == KT_OT_SL? KT_OT_LIMIT
                                  : type == KT_OT_SLM? KT_OT_MARKET: type;
-    int64_t mp = so->o.market_protection? so->o.market_protection: -1;
+    int64_t mp = req->has_market_protection ? req->market_protection : so->o.market_protection;
     if (s_check_prices (self, so->slot, so->o.side, check_type, s_is_market (type)? 0: price,
                         check_trigger, mp, msg, sizeof msg) != 0) {
         s_error (error_type, message, msglen, "InputException", msg);

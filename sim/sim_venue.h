@@ -24,6 +24,7 @@ typedef struct sim_venue sim_venue_t;
 
 #define SIM_DEPTH 5
 #define SIM_NIFTY_TOKEN 256265u          //  NIFTY 50 index (segment 9)
+#define SIM_PLACED_BY_SQUAREOFF "ADMINSQF" //  placed_by of the broker's own square-off
 
 //  Market snapshot of one instrument (what a `full` packet and /quote carry).
 struct sim_quote {
@@ -73,6 +74,8 @@ struct sim_order {
     char status_message_raw[256];   //  RMS text of a reject ("" = null)
     char autoslice_parent[KT_BROKER_LEN];   //  parent id of an autoslice child, else ""
                                             //  (tags: ["autoslice", "autoslice:<id>"])
+    char placed_by[16];                     //  "" = the account's user; SIM_PLACED_BY_SQUAREOFF for
+                                            //  the venue's own 15:20 square-off orders
     int64_t qty, filled, pending, cancelled;
     int64_t price, trigger, avg_price;
     int64_t market_protection;  //  -1 auto, else percent
@@ -148,16 +151,19 @@ struct sim_order_req {
     int64_t trigger;
     char validity[4];
     char tag[KT_ID_LEN];
-    int64_t market_protection;  //  -1 or 1..100 for MARKET / SL-M; pass 0 when the request
-                                //  omitted it: refused, as Kite does
+    int64_t market_protection; //  -1 or 1..100 for MARKET / SL-M; pass 0 when the request
+                               //  omitted it: refused, as Kite does (never defaulted)
     bool autoslice;
 };
 
 //  Modify parameters (PUT): only fields with has_* set change.
 struct sim_modify_req {
-    bool has_qty, has_price, has_trigger, has_order_type;
+    bool has_qty, has_price, has_trigger, has_order_type, has_market_protection;
     int64_t qty, price, trigger;
     kt_order_type_t order_type;
+    int64_t market_protection; //  as in sim_order_req; without it a MARKET / SL-M order
+                               //  keeps its own, and one that becomes MARKET / SL-M by
+                               //  this modify has none and is refused
 };
 
 //  Something the venue did that the WebSocket must tell the client (order updates):
@@ -181,8 +187,9 @@ struct sim_venue_cfg {
 };
 
 //  Create a venue. Returns an owned venue, or NULL with the reason in err (bad replay
-//  file with its line, bad date, freeze below a lot). Any date works, weekends too: the
-//  session is 09:15-15:30 IST of that date.
+//  file with its line, bad date, freeze below a lot). The session is 09:15-15:30 IST of
+//  the date; a synthetic market given a Saturday or Sunday trades the next Monday
+//  (sim_venue_date tells which), a replay trades its file's date whatever the weekday.
 sim_venue_t *
     sim_venue_new (const struct sim_venue_cfg *cfg, char *err, size_t errlen);
 

@@ -6,7 +6,14 @@
  *  2. Order round trips/s (place a LIMIT far from the market + cancel it, keep-alive
  *     HTTP with libcurl, rate limits lifted through /_admin/rate), beside the raw
  *     loopback TCP echo round trip of a 200-byte message.
- *  Prints figures and ratios. Runs kite-sim from $KT_BUILD/bin/kite-sim. */
+ *  Prints figures and ratios, and why any round trip was not answered; exits non-zero
+ *  only when nothing at all was answered (a broken build, not a slow machine). Runs
+ *  kite-sim from $KT_BUILD/bin/kite-sim.
+ *
+ *  The ticks run at --speed 3000 (a session is 7.5 s of wall time); the orders run on a
+ *  second kite-sim at --speed 1 from 10:00, so a slow machine never carries them past
+ *  the 15:30 close, where every placement is refused ("Markets are closed"): that was
+ *  why a loaded machine once answered 920 of 1000. */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -330,6 +337,79 @@ s_http (CURL *c, const char *method, const char *url, const char *form, buf_t *o
     return status;
 }
 
+static pid_t
+s_start_sim (const char *bin, const char *http, const char *ws, const char *speed,
+             const char *start)
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        execl (bin, bin, "--http", http, "--ws", ws, "--access-token", "bench", "--speed", speed,
+               "--start", start, "--date", "2025-11-24", "--log-level", "warn", (char *) NULL);
+        _exit (127);
+    }
+    return pid;
+}
+
+static void
+s_stop_sim (pid_t pid)
+{
+    kill (pid, SIGTERM);
+    int st = 0;
+    waitpid (pid, &st, 0);
+}
+
+//  The session instant kite-sim is at ("HH:MM:SS"), or "?" when it does not answer.
+static void
+s_sim_now (CURL *c, const char *base, char *out, size_t len)
+{
+    char url[128];
+    snprintf (url, sizeof url, "%s/_admin/clock", base);
+    buf_t r = {0};
+    snprintf (out, len, "?");
+    if (s_http (c, "GET", url, NULL, &r) == 200) {
+        cJSON *j = cJSON_Parse (r.body);
+        const cJSON *now = cJSON_GetObjectItem (cJSON_GetObjectItem (j, "data"), "now");
+        if (cJSON_IsString (now) && strlen (now->valuestring) >= 19)
+            snprintf (out, len, "%s", now->valuestring + 11);
+        cJSON_Delete (j);
+    }
+    free (r.body);
+}
+
+//  Distinct reasons round trips were not answered, with counts (a few kept).
+#define S_REASONS 4
+typedef struct {
+    char text[S_REASONS][160];
+    int count[S_REASONS];
+    int other;
+} reasons_t;
+
+static void
+s_reason (reasons_t *rs, const char *what, long status, const buf_t *b)
+{
+    char text[160];
+    const char *msg = NULL;
+    cJSON *j = b->body ? cJSON_Parse (b->body) : NULL;
+    const cJSON *m = cJSON_GetObjectItem (j, "message");
+    if (cJSON_IsString (m))
+        msg = m->valuestring;
+    snprintf (text, sizeof text, "%s: HTTP %ld %s", what, status,
+              msg      ? msg
+              : status ? ""
+                       : "(no answer)");
+    cJSON_Delete (j);
+    for (int i = 0; i < S_REASONS; i++) {
+        if (!rs->count[i])
+            snprintf (rs->text[i], sizeof rs->text[i], "%s", text);
+        if (strcmp (rs->text[i], text) == 0) {
+            rs->count[i]++;
+            return;
+        }
+    }
+    rs->other++;
+}
+
 int
 main (void)
 {
@@ -343,13 +423,7 @@ main (void)
     snprintf (http, sizeof http, "127.0.0.1:%d", hp);
     snprintf (ws, sizeof ws, "127.0.0.1:%d", wp);
     snprintf (base, sizeof base, "http://127.0.0.1:%d", hp);
-    pid_t sim = fork ();
-    if (sim == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        execl (bin, bin, "--http", http, "--ws", ws, "--access-token", "bench", "--speed", "3000",
-               "--date", "2025-11-24", "--log-level", "warn", (char *) NULL);
-        _exit (127);
-    }
+    pid_t sim = s_start_sim (bin, http, ws, "3000", "09:15");
     s_wait_port (hp);
     s_wait_port (wp);
 
@@ -380,6 +454,9 @@ main (void)
     char path[128];
     snprintf (path, sizeof path, "/?api_key=sim_api_key&access_token=bench");
     double sim_ticks = s_count (wp, path, sub, 500);
+    char ticks_end[16];
+    s_sim_now (c, base, ticks_end, sizeof ticks_end);
+    s_stop_sim (sim);
 
     int bp = s_free_port ();
     pid_t blast = s_blast_server (bp);
@@ -388,7 +465,15 @@ main (void)
     kill (blast, SIGKILL);
     waitpid (blast, NULL, 0);
 
-    //  Orders: lift Kite's limits, then place + cancel on one keep-alive connection.
+    //  Orders: a fresh kite-sim in real time from 10:00; lift Kite's limits, then place +
+    //  cancel on one keep-alive connection.
+    hp = s_free_port ();
+    wp = s_free_port ();
+    snprintf (http, sizeof http, "127.0.0.1:%d", hp);
+    snprintf (ws, sizeof ws, "127.0.0.1:%d", wp);
+    snprintf (base, sizeof base, "http://127.0.0.1:%d", hp);
+    sim = s_start_sim (bin, http, ws, "1", "10:00");
+    s_wait_port (hp);
     buf_t r = { 0 };
     snprintf (url, sizeof url, "%s/_admin/rate", base);
     s_http (c, "POST", url, "class=all&per_sec=100000000", &r);
@@ -398,23 +483,30 @@ main (void)
     snprintf (place_url, sizeof place_url, "%s/orders/regular", base);
     snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
               "&order_type=LIMIT&quantity=75&product=NRML&price=0.05", first_sym);
+    reasons_t why = {0};
+    char orders_from[16], orders_to[16];
+    s_sim_now (c, base, orders_from, sizeof orders_from);
     int64_t t0 = s_ns ();
     for (int i = 0; i < iterations; i++) {
         buf_t pr = { 0 }, cr = { 0 };
-        if (s_http (c, "POST", place_url, form, &pr) == 200) {
-            cJSON *j = cJSON_Parse (pr.body);
-            const cJSON *id = cJSON_GetObjectItem (cJSON_GetObjectItem (j, "data"), "order_id");
-            if (cJSON_IsString (id)) {
-                snprintf (cancel_url, sizeof cancel_url, "%s/orders/regular/%s", base,
-                          id->valuestring);
-                ok += s_http (c, "DELETE", cancel_url, NULL, &cr) == 200;
-            }
-            cJSON_Delete (j);
-        }
+        long st = s_http (c, "POST", place_url, form, &pr);
+        cJSON *j = st == 200 ? cJSON_Parse (pr.body) : NULL;
+        const cJSON *id = cJSON_GetObjectItem (cJSON_GetObjectItem (j, "data"), "order_id");
+        if (cJSON_IsString (id)) {
+            snprintf (cancel_url, sizeof cancel_url, "%s/orders/regular/%s", base, id->valuestring);
+            long cs = s_http (c, "DELETE", cancel_url, NULL, &cr);
+            if (cs == 200)
+                ok++;
+            else
+                s_reason (&why, "cancel", cs, &cr);
+        } else
+            s_reason (&why, "place", st, &pr);
+        cJSON_Delete (j);
         free (pr.body);
         free (cr.body);
     }
     double orders = ok * 1e9 / (double) (s_ns () - t0);
+    s_sim_now (c, base, orders_to, sizeof orders_to);
     curl_easy_cleanup (c);
 
     int ep = s_free_port ();
@@ -423,19 +515,24 @@ main (void)
     double echo_rate = s_echo_rate (ep, 20000);
     kill (echo, SIGKILL);
     waitpid (echo, NULL, 0);
-    kill (sim, SIGTERM);
-    int st = 0;
-    waitpid (sim, &st, 0);
+    s_stop_sim (sim);
 
-    printf ("kite-sim ticks to one ws client : %12.0f packets/s (%d instruments, full mode)\n",
-            sim_ticks, n);
+    printf ("kite-sim ticks to one ws client : %12.0f packets/s (%d instruments, full mode, "
+            "session at %s when counting ended)\n",
+            sim_ticks, n, ticks_end);
     printf ("raw lws full-packet frames      : %12.0f packets/s\n", raw_ticks);
     printf ("ratio kite-sim / raw lws        : %12.3f\n", raw_ticks > 0? sim_ticks / raw_ticks: 0);
-    printf ("kite-sim order round trips      : %12.0f place+cancel/s (%d of %d ok)\n", orders,
-            ok, iterations);
+    printf ("kite-sim order round trips      : %12.0f place+cancel/s (%d of %d answered, "
+            "session %s-%s)\n",
+            orders, ok, iterations, orders_from, orders_to);
+    for (int i = 0; i < S_REASONS && why.count[i]; i++)
+        printf ("  not answered %5d x %s\n", why.count[i], why.text[i]);
+    if (why.other)
+        printf ("  not answered %5d x other reasons\n", why.other);
     printf ("raw loopback TCP echo           : %12.0f round trips/s\n", echo_rate);
     printf ("ratio orders / echo             : %12.4f (each order round trip is 2 HTTP requests)\n",
             echo_rate > 0? orders / echo_rate: 0);
     curl_global_cleanup ();
-    return sim_ticks > 0 && ok == iterations? 0: 1;
+    //  A slow machine gives lower figures, never a failure; nothing answered is one.
+    return sim_ticks > 0 && ok > 0 ? 0 : 1;
 }

@@ -947,6 +947,101 @@ test_orders (void **state)
     s_stop (&p);
 }
 
+//  The depth side of a /quote object: best price.
+static double
+s_best (const cJSON *q, const char *side)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive (q, "depth");
+    return s_num (cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (d, side), 0), "price");
+}
+
+//  kite-sim's default date on Sunday 2026-12-06 (seed 7): the session rolls to Monday; at
+//  the open the last price is inside the book, so a BUY LIMIT at half of it rests. Then
+//  the venue's checks Kite makes: no MARKET / SL-M without market protection, and the
+//  15:20 square-off orders marked placed_by ADMINSQF.
+static void
+test_weekend_open (void **state)
+{
+    (void) state;
+    sim_proc_t *p = s_start ("--date", "2026-12-06", "--seed", "7", "--paused", NULL);
+    resp_t r = s_req (p, "GET", "/_admin/clock", NULL);
+    s_expect_ok (&r);
+    assert_string_equal (s_str (s_data (&r), "now"), "2026-12-07 09:15:00");
+    s_resp_free (&r);
+    s_clock (p, "step_to=09:15:00");
+    const char *sym = "NIFTY26D0823450PE";
+    r = s_req (p, "GET", "/quote?i=NFO:NIFTY26D0823450PE", NULL);
+    s_expect_ok (&r);
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive (s_data (&r), "NFO:NIFTY26D0823450PE");
+    assert_non_null (q);
+    double ltp = s_num (q, "last_price"), bid = s_best (q, "buy"), ask = s_best (q, "sell");
+    if (!(ltp >= bid && ltp <= ask))
+        fail_msg ("last_price %.2f outside bid %.2f / ask %.2f", ltp, bid, ask);
+    s_resp_free (&r);
+    char form[512], price[32];
+    snprintf (price, sizeof price, "%.2f", floor (ltp * 10.0) / 20.0); //  half, on tick
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=%s",
+              sym, price);
+    char *id = s_place (p, form);
+    s_clock (p, "step_to=09:15:01");
+    assert_true (s_order_status_is (p, id, "OPEN", 1000));
+    free (id);
+
+    //  MARKET and SL-M orders without market_protection, or with 0, are refused as Kite
+    //  refuses them; nothing enters the book.
+    static const char *const unprotected[] = {
+        "order_type=MARKET",
+        "order_type=MARKET&market_protection=0",
+        "order_type=SL-M&trigger_price=500",
+    };
+    for (size_t i = 0; i < sizeof unprotected / sizeof unprotected[0]; i++) {
+        snprintf (form, sizeof form,
+                  "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+                  "&quantity=75&product=MIS&%s",
+                  sym, unprotected[i]);
+        r = s_req (p, "POST", "/orders/regular", form);
+        assert_int_equal (r.status, 400);
+        assert_non_null (strstr (s_str (r.json, "message"), "without market protection"));
+        s_expect_error (&r, 400, "InputException");
+    }
+    r = s_req (p, "GET", "/orders", NULL);
+    assert_int_equal (cJSON_GetArraySize (s_data (&r)), 1);
+    s_resp_free (&r);
+
+    //  A MIS long closed by the venue at 15:20: its order is the broker's, not ours.
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=mine",
+              sym);
+    id = s_place (p, form);
+    free (id);
+    s_clock (p, "step_to=15:21:00");
+    r = s_req (p, "GET", "/orders", NULL);
+    s_expect_ok (&r);
+    int mine = 0, admin = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach (row, s_data (&r))
+    {
+        const char *by = s_str (row, "placed_by");
+        assert_non_null (by);
+        if (strcmp (by, "ADMINSQF") == 0) {
+            admin++;
+            assert_string_equal (s_str (row, "transaction_type"), "SELL");
+            assert_string_equal (s_str (row, "status"), "COMPLETE");
+            assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (row, "tag")));
+        } else {
+            mine++;
+            assert_string_equal (by, "SM0001");
+        }
+    }
+    assert_int_equal (admin, 1);
+    assert_int_equal (mine, 2);
+    s_resp_free (&r);
+    s_stop (&p);
+}
+
 static void
 test_order_rate_limit (void **state)
 {
@@ -1594,6 +1689,7 @@ main (void)
         cmocka_unit_test (test_determinism),
         cmocka_unit_test (test_autoslice),
         cmocka_unit_test (test_replay_date_from_file),
+        cmocka_unit_test (test_weekend_open),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     curl_global_cleanup ();

@@ -44,8 +44,8 @@ s_sleep_ms (int ms)
 }
 
 //  A port that was free a moment ago (the kernel picks it from the ephemeral range).
-static int
-s_free_port (void)
+int
+kt_testredis_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     if (fd == -1)
@@ -206,7 +206,7 @@ kt_testredis_start_with (const char *const *extra)
         return NULL;
     }
     for (int attempt = 0; attempt < S_START_TRIES; attempt++) {
-        self->port = s_free_port ();
+        self->port = kt_testredis_free_port ();
         if (self->port > 0 && s_run (self) == 0)
             return self;
     }

@@ -23,6 +23,11 @@ typedef struct {
     const char *const *extra;   //  borrowed extra server args (kt_testredis_start_with)
 } kt_testredis_t;
 
+//  A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back,
+//  close), or -1. Another process may take it before the caller binds it.
+int
+    kt_testredis_free_port (void);
+
 //  Start a server on a free port with `--save "" --appendonly no`, and wait (at most
 //  5 s) until it answers PING (PONG, or NOAUTH when extra has --requirepass). Retries
 //  a few times on another port if the port was taken meanwhile. Returns an owned

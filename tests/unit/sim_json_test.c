@@ -306,7 +306,21 @@ test_orders (void **state)
     char *text = sim_json_print (&j);
     assert_non_null (strstr (text, "\"price\":300.1,"));
     assert_non_null (strstr (text, "\"instrument_token\":8960002,"));
+    assert_non_null (strstr (text, "\"placed_by\":\"SM0001\""));
     free (text);
+    //  The broker's own square-off order says so in every shape (book, history, update).
+    struct sim_order sq = s_order (true);
+    sq.tag[0] = '\0';
+    snprintf (sq.placed_by, sizeof sq.placed_by, "%s", SIM_PLACED_BY_SQUAREOFF);
+    cJSON *shapes[3] = {sim_json_order (&sq, t, &s_user), sim_json_order_row (&sq, t, &s_user),
+                        sim_json_postback (&sq, t, &s_user, NULL)};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *by = cJSON_GetObjectItemCaseSensitive (shapes[i], "placed_by");
+        assert_true (cJSON_IsString (by));
+        assert_string_equal (by->valuestring, "ADMINSQF");
+        assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (shapes[i], "tag")));
+        cJSON_Delete (shapes[i]);
+    }
     kt_instr_destroy (&t);
 }
 

@@ -25,16 +25,26 @@ s_at (int hh, int mm, int ss)
 }
 
 static sim_venue_t *
-s_venue_freeze (uint64_t seed, int strikes, int64_t balance, int64_t freeze)
+s_venue_cfg (const struct sim_venue_cfg *cfg)
 {
-    struct sim_venue_cfg cfg = { .seed = seed, .date = S_DATE, .opening_balance = balance,
-                                 .freeze_qty = freeze, .strikes_each_side = strikes, .lot = 75 };
     char err[256] = "";
-    sim_venue_t *v = sim_venue_new (&cfg, err, sizeof err);
+    sim_venue_t *v = sim_venue_new (cfg, err, sizeof err);
     if (!v)
         fprintf (stderr, "sim_venue_new: %s\n", err);
     assert_non_null (v);
     return v;
+}
+
+static sim_venue_t *
+s_venue_freeze (uint64_t seed, int strikes, int64_t balance, int64_t freeze)
+{
+    struct sim_venue_cfg cfg = {.seed = seed,
+                                .date = S_DATE,
+                                .opening_balance = balance,
+                                .freeze_qty = freeze,
+                                .strikes_each_side = strikes,
+                                .lot = 75};
+    return s_venue_cfg (&cfg);
 }
 
 static sim_venue_t *
@@ -454,6 +464,145 @@ test_modify_sequence (void **state)
     sim_venue_destroy (&v);
 }
 
+//  A LIMIT turned into a MARKET order by a modify has no protection of its own: refused
+//  unless the modify brings one, as a placement would be.
+static void
+test_modify_to_market_needs_protection (void **state)
+{
+    (void) state;
+    sim_venue_t *v = s_venue (5, 10, 0);
+    int64_t now = s_at (10, 0, 0);
+    sim_venue_advance (v, now, NULL, NULL, NULL);
+    const struct kt_instr *ce = s_pick (v, KT_ITYPE_CE, 20000);
+    int64_t px = sim_venue_quote (v, ce->token)->ltp / 2 / 5 * 5;
+    struct sim_order_req r = s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, px, 0);
+    char id[KT_BROKER_LEN], msg[256];
+    const char *etype;
+    assert_int_equal (s_place (v, now, &r, id, &etype, msg), 0);
+    struct sim_modify_req m = {.has_order_type = true, .order_type = KT_OT_MARKET};
+    assert_int_equal (sim_venue_modify (v, now, id, &m, &etype, msg, sizeof msg, NULL, NULL), -1);
+    assert_string_equal (etype, "InputException");
+    assert_non_null (strstr (msg, "without market protection"));
+    assert_int_equal (sim_venue_order_get (v, id)->order_type, KT_OT_LIMIT);
+    m.has_market_protection = true;
+    m.market_protection = 5;
+    assert_int_equal (sim_venue_modify (v, now, id, &m, &etype, msg, sizeof msg, NULL, NULL), 0);
+    const struct sim_order *o = sim_venue_order_get (v, id);
+    assert_int_equal (o->order_type, KT_OT_MARKET);
+    assert_int_equal (o->market_protection, 5);
+    assert_true (o->filled > 0);
+    sim_venue_destroy (&v);
+}
+
+// ---- the open: last price, book and matching agree -----------------------------------
+
+struct s_book_check {
+    int64_t ticks, outside;
+    char first_bad[160];
+};
+
+//  Every option tick: the last price lies within the best bid / ask it is sent with.
+static void
+s_check_book (const struct sim_quote *q, void *arg)
+{
+    struct s_book_check *c = arg;
+    if (q->token == SIM_NIFTY_TOKEN)
+        return;
+    c->ticks++;
+    bool bad =
+        q->ask[0].px == 0 || q->ltp > q->ask[0].px || (q->bid[0].qty > 0 && q->ltp < q->bid[0].px);
+    if (bad && c->outside++ == 0)
+        snprintf (c->first_bad, sizeof c->first_bad, "token %u ltp %lld bid %lld ask %lld",
+                  q->token, (long long) q->ltp, (long long) q->bid[0].px, (long long) q->ask[0].px);
+}
+
+static sim_venue_t *
+s_venue_on (int32_t date, uint64_t seed)
+{
+    struct sim_venue_cfg cfg = {.seed = seed, .date = date, .strikes_each_side = 20, .lot = 75};
+    return s_venue_cfg (&cfg);
+}
+
+//  At the open (and through the first half hour) of one session: no option quotes a
+//  last price outside its book, and a BUY LIMIT at half the last price rests unfilled.
+static void
+s_check_open (sim_venue_t *v, const char *sym)
+{
+    int32_t date = sim_venue_date (v);
+    int64_t open = sim_venue_open_ns (v);
+    assert_int_equal (open, kt_ist_ns (date / 10000, date / 100 % 100, date % 100, 9, 15, 0));
+    struct s_book_check c = {0};
+    sim_venue_advance (v, open, s_check_book, NULL, &c);
+    const kt_instr_table_t *tab = sim_venue_instruments (v);
+    assert_int_equal (c.ticks, (int64_t) kt_instr_count (tab) - 1); //  every option opens
+    for (size_t i = 1; i < kt_instr_count (tab); i++) {
+        const struct sim_quote *q = sim_venue_quote (v, kt_instr_at (tab, i)->token);
+        assert_true (q->ltp >= q->bid[0].px && q->ltp <= q->ask[0].px);
+        assert_int_equal (q->o, q->ltp); //  the opening trade
+    }
+    const struct kt_instr *in = kt_instr_by_sym (tab, NULL, sym);
+    assert_non_null (in);
+    int64_t ltp = sim_venue_quote (v, in->token)->ltp;
+    struct sim_order_req r = s_req (in, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp / 2 / 5 * 5, 0);
+    char id[KT_BROKER_LEN], msg[256];
+    const char *etype;
+    assert_int_equal (s_place (v, open, &r, id, &etype, msg), 0);
+    const struct sim_order *o = sim_venue_order_get (v, id);
+    assert_string_equal (o->status, "OPEN");
+    assert_int_equal (o->filled, 0);
+    sim_venue_advance (v, open + 30 * KT_NS_PER_MIN, s_check_book, NULL, &c);
+    if (c.outside)
+        fprintf (stderr, "%lld of %lld ticks outside the book, first %s\n", (long long) c.outside,
+                 (long long) c.ticks, c.first_bad);
+    assert_int_equal (c.outside, 0);
+    assert_true (c.ticks > 10000);
+}
+
+//  Sunday 2026-12-06, seed 7: kite-sim's default date on that day. The session rolls to
+//  Monday 2026-12-07 (docs/kite-sim.md), whose open continues from Friday's close.
+static void
+test_weekend_open_agrees (void **state)
+{
+    (void) state;
+    sim_venue_t *v = s_venue_on (20261206, 7);
+    assert_int_equal (sim_venue_date (v), 20261207);
+    assert_int_equal (sim_venue_expiry (v), 20261208);
+    s_check_open (v, "NIFTY26D0823450PE");
+    sim_venue_destroy (&v);
+    //  Saturday rolls to the same Monday: the same market, tick for tick.
+    sim_venue_t *sat = s_venue_on (20261205, 7), *mon = s_venue_on (20261207, 7);
+    assert_int_equal (sim_venue_date (sat), 20261207);
+    struct s_hash ha = s_hash_new (), hb = s_hash_new ();
+    int64_t end = sim_venue_open_ns (mon) + 5 * KT_NS_PER_MIN;
+    sim_venue_advance (sat, end, s_on_tick, NULL, &ha);
+    sim_venue_advance (mon, end, s_on_tick, NULL, &hb);
+    assert_true (ha.ticks > 1000 && ha.h == hb.h);
+    sim_venue_destroy (&sat);
+    sim_venue_destroy (&mon);
+}
+
+//  The same checks on weekdays, the expiry day (Tuesday) and the day after it, whose
+//  options are the next week's.
+static void
+test_weekday_and_expiry_open_agree (void **state)
+{
+    (void) state;
+    static const struct {
+        int32_t date;
+        const char *sym;
+    } days[] = {
+        {20261204, "NIFTY26D0824550CE"}, //  Friday
+        {20261208, "NIFTY26D0823600PE"}, //  Tuesday, expiry day
+        {20261209, "NIFTY26D1524400CE"}, //  Wednesday after the expiry
+    };
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        sim_venue_t *v = s_venue_on (days[i].date, 7);
+        assert_int_equal (sim_venue_date (v), days[i].date);
+        s_check_open (v, days[i].sym);
+        sim_venue_destroy (&v);
+    }
+}
+
 static void
 test_ioc_cancels_rest (void **state)
 {
@@ -533,24 +682,26 @@ test_sync_validation_errors (void **state)
         int64_t at;
         const char *needle;
     } cases[] = {
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (9, 14, 59), "Markets are closed" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (15, 30, 0), "Markets are closed" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 50, ltp, 0), now, "multiple of the lot" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 0, ltp, 0), now, "quantity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp + 1, 0), now, "Tick size" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, 0, 0), now, "price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 1875, ltp, 0), now, "maximum quantity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_SL, 75, ltp + 100, ltp + 200), now, "higher than price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SL, 75, ltp - 100, ltp - 200), now, "lesser than price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_SLM, 75, 0, ltp - 50), now, "last traded price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp + 50), now, "last traded price" },
-        { s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, 0), now, "trigger_price" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "market_protection" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tag" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tradingsymbol" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "not tradable" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "validity" },
-        { s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "product" },
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (9, 14, 59), "Markets are closed"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), s_at (15, 30, 0), "Markets are closed"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 50, ltp, 0), now, "multiple of the lot"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 0, ltp, 0), now, "quantity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp + 1, 0), now, "Tick size"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, 0, 0), now, "price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 1875, ltp, 0), now, "maximum quantity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_SL, 75, ltp + 100, ltp + 200), now, "higher than price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SL, 75, ltp - 100, ltp - 200), now, "lesser than price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_SLM, 75, 0, ltp - 50), now, "last traded price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp + 50), now, "last traded price"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, 0), now, "trigger_price"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "without market protection"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tag"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "tradingsymbol"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "not tradable"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "validity"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_LIMIT, 75, ltp, 0), now, "product"},
+        {s_req (ce, KT_SIDE_SELL, KT_OT_SLM, 75, 0, ltp - 50), now, "without market protection"},
+        {s_req (ce, KT_SIDE_BUY, KT_OT_MARKET, 75, 0, 0), now, "market_protection"},
     };
     //  Per-case twists.
     cases[0].r.qty = 75;
@@ -561,6 +712,8 @@ test_sync_validation_errors (void **state)
     snprintf (cases[15].r.exchange, sizeof cases[15].r.exchange, "NSE");
     snprintf (cases[16].r.validity, sizeof cases[16].r.validity, "TTL");
     cases[17].r.product = KT_PROD_NONE;
+    cases[18].r.market_protection = 0; //  an SL-M without protection: not defaulted
+    cases[19].r.market_protection = 101;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         etype = NULL;
         msg[0] = '\0';
@@ -860,6 +1013,11 @@ test_mis_square_off_and_close (void **state)
     assert_int_equal (sq->product, KT_PROD_MIS);
     assert_string_equal (sq->status, "COMPLETE");
     assert_int_equal (sq->placed_ns, s_at (15, 20, 0));
+    //  The broker's own order is marked as Kite marks it; the user's are not.
+    assert_string_equal (sq->placed_by, SIM_PLACED_BY_SQUAREOFF);
+    assert_string_equal (sq->placed_by, "ADMINSQF");
+    assert_string_equal (sq->tag, "");
+    assert_string_equal (sim_venue_order_get (v, mis_pos)->placed_by, "");
     for (size_t i = 0; i < sim_venue_position_count (v); i++) {
         const struct sim_position *p = sim_venue_position_at (v, i);
         assert_int_equal (p->qty, p->product == KT_PROD_MIS? 0: 75);
@@ -990,6 +1148,9 @@ main (void)
         cmocka_unit_test (test_market_complete_with_trades),
         cmocka_unit_test (test_stop_trigger_sequence),
         cmocka_unit_test (test_modify_sequence),
+        cmocka_unit_test (test_modify_to_market_needs_protection),
+        cmocka_unit_test (test_weekend_open_agrees),
+        cmocka_unit_test (test_weekday_and_expiry_open_agree),
         cmocka_unit_test (test_ioc_cancels_rest),
         cmocka_unit_test (test_partial_fill_rests_then_fills),
         cmocka_unit_test (test_sync_validation_errors),
