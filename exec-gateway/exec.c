@@ -61,6 +61,19 @@ struct s_ord {
     bool counted;            //  (a slice) its end was counted by the parent
     bool cancel_requested;   //  we asked for its cancel (a stop is then not replaced)
     int64_t trades_after_ms; //  wall: next trades fetch after a failed one
+    char mod_cmd[KT_ID_LEN]; //  the MODIFY command waiting for this order's answer
+};
+
+//  A command other than PLACE whose outcome is told later, under its own coid.
+#define S_CMDS 32
+struct s_cmd {
+    bool used;
+    char coid[KT_ID_LEN];
+    char intent_id[KT_ID_LEN];
+    kt_action_t action;
+    bool entries_only;   //  CANCEL_ALL of entries
+    char ref[KT_ID_LEN]; //  CANCEL / MODIFY target
+    int64_t deadline_ms; //  wall: reported as not done after this
 };
 
 struct exec {
@@ -89,8 +102,10 @@ struct exec {
     char journal_err[160]; //  last journal failure (logged once per change)
     char reload_seen[32];  //  session:reload requested_ns last acted on
     int64_t next_reload_ms;
+    struct s_cmd cmds[S_CMDS];
     //  FLATTEN in progress
     bool flattening;
+    int64_t flat_wait_ms; //  wall: exits go out by then even if orders are still live
     char flat_coid[KT_ID_LEN];
     char flat_intent[KT_ID_LEN];
     int flat_round;
@@ -99,6 +114,10 @@ struct exec {
     int64_t commands, duplicates, rejected, store_errors, sent, http_errors, throttled, unresolved,
         settled, fills, updates_dropped, unknown_orders, token_errors;
 };
+
+static void s_cmd_report (exec_t *self, const char *coid, const char *intent, kt_action_t action,
+                          kt_exec_kind_t kind, const char *reason);
+static void s_cmds_check (exec_t *self);
 
 // ---- small helpers --------------------------------------------------------------------------
 
@@ -936,6 +955,15 @@ s_handle_reply (exec_t *self, struct s_ord *o, s_req_t kind, struct exec_kite_re
                 int64_t elapsed_us)
 {
     struct exec_kite_reply rep = *reply;
+    if (kind == R_MODIFY && o->mod_cmd[0] && rep.cls != EXEC_KITE_WAIT &&
+        rep.cls != EXEC_KITE_UNSENT) {
+        char reason[KT_TEXT_LEN];
+        snprintf (reason, sizeof reason, "%.40s: %.80s", o->rec.coid,
+                  rep.cls == EXEC_KITE_OK ? "modified" : rep.message);
+        s_cmd_report (self, o->mod_cmd, o->rec.intent_id, KT_ACTION_MODIFY,
+                      rep.cls == EXEC_KITE_OK ? KT_EXEC_MODIFIED : KT_EXEC_REJECTED, reason);
+        o->mod_cmd[0] = '\0';
+    }
     kt_log_info ("exec.broker.reply", KT_S ("coid", o->rec.coid),
                  KT_S ("req", kind == R_PLACE    ? "place"
                               : kind == R_MODIFY ? "modify"
@@ -1047,6 +1075,23 @@ s_any_live (exec_t *self)
         if (self->ord[i].used && !kt_ord_status_is_final (self->ord[i].rec.status))
             return true;
     return false;
+}
+
+//  Live orders a cancel can act on (of sym, or of every symbol when sym is NULL): not
+//  ended, not a sliced parent, and known to the broker or still waiting to be sent. An
+//  UNRESOLVED submit is not one: nothing can cancel it until the book settles it.
+static int
+s_cancelable (exec_t *self, const char *sym, bool entries_only)
+{
+    int n = 0;
+    for (int i = 0; i < S_SLOTS; i++) {
+        struct s_ord *o = &self->ord[i];
+        n += o->used && !kt_ord_status_is_final (o->rec.status) && !o->sliced &&
+             (o->rec.broker_id[0] || o->queued == R_PLACE) &&
+             (!sym || strcmp (o->rec.sym, sym) == 0) &&
+             (!entries_only || o->rec.purpose == KT_PURPOSE_ENTRY);
+    }
+    return n;
 }
 
 static int s_poll_row (const struct exec_kite_row *row, void *arg);
@@ -1465,7 +1510,9 @@ s_flat_step (exec_t *self)
 {
     if (!self->flattening || s_wall_ms () < self->flat_next_ms)
         return;
-    if (s_any_live (self)) {
+    //  Exits wait for the cancels (a live order could still fill against them), but not
+    //  forever: an order the broker cannot cancel must not keep a position open.
+    if (s_cancelable (self, NULL, false) && s_wall_ms () < self->flat_wait_ms) {
         if (self->flat_round == 0)
             s_cancel_live (self, false);
         return;
@@ -1490,6 +1537,7 @@ s_flat_step (exec_t *self)
         return;
     }
     self->flat_next_ms = s_wall_ms () + 500;
+    self->flat_wait_ms = s_wall_ms () + 5000;
 }
 
 // ---- timers -------------------------------------------------------------------------------------
@@ -1519,6 +1567,13 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    s_cmds_check (self);
+    for (int i = 0; i < S_SLOTS; i++) {
+        struct s_ord *o = &self->ord[i];
+        if (o->used && o->queued == R_PLACE && o->not_before_ms > now_ms &&
+            o->rec.purpose == KT_PURPOSE_FLATTEN && s_cancelable (self, o->rec.sym, false) == 1)
+            o->not_before_ms = 0;
+    }
     if (now_ms >= self->next_reload_ms) {
         self->next_reload_ms = now_ms + 1000;
         char seen[32];
@@ -1543,6 +1598,87 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
 
 // ---- commands
 // -------------------------------------------------------------------------------------
+
+static void
+s_cmd_report (exec_t *self, const char *coid, const char *intent, kt_action_t action,
+              kt_exec_kind_t kind, const char *reason)
+{
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+    snprintf (ev.intent_id, sizeof ev.intent_id, "%s", intent);
+    ev.event = kind;
+    ev.purpose = action == KT_ACTION_FLATTEN ? KT_PURPOSE_FLATTEN : KT_PURPOSE_CANCEL;
+    snprintf (ev.reason, sizeof ev.reason, "%s", reason);
+    s_publish (self, &ev);
+    kt_log_info ("exec.cmd.done", KT_S ("coid", coid), KT_S ("action", kt_action_str (action)),
+                 KT_S ("event", kt_exec_kind_str (kind)), KT_S ("reason", reason), KT_END);
+}
+
+static void
+s_cmd_track (exec_t *self, const struct kt_order_cmd *cmd)
+{
+    for (int i = 0; i < S_CMDS; i++) {
+        struct s_cmd *c = &self->cmds[i];
+        if (c->used && strcmp (c->coid, cmd->coid) == 0)
+            return;
+    }
+    for (int i = 0; i < S_CMDS; i++) {
+        struct s_cmd *c = &self->cmds[i];
+        if (!c->used) {
+            memset (c, 0, sizeof *c);
+            c->used = true;
+            snprintf (c->coid, sizeof c->coid, "%s", cmd->coid);
+            snprintf (c->intent_id, sizeof c->intent_id, "%s", cmd->intent_id);
+            snprintf (c->ref, sizeof c->ref, "%s", cmd->ref);
+            c->action = cmd->action;
+            c->entries_only = cmd->purpose == KT_PURPOSE_ENTRY;
+            c->deadline_ms = s_wall_ms () + 10000;
+            return;
+        }
+    }
+    kt_log_warn ("exec.cmd.untracked", KT_S ("coid", cmd->coid), KT_END);
+}
+
+//  CANCEL and CANCEL_ALL are done when what they target has ended: then their coid gets
+//  its own decisive event (CANCELLED, or REJECTED with what was left).
+static void
+s_cmds_check (exec_t *self)
+{
+    int64_t now = s_wall_ms ();
+    for (int i = 0; i < S_CMDS; i++) {
+        struct s_cmd *c = &self->cmds[i];
+        if (!c->used || c->action == KT_ACTION_MODIFY)
+            continue;
+        char reason[KT_TEXT_LEN];
+        if (c->action == KT_ACTION_CANCEL) {
+            struct s_ord *o = s_find (self, c->ref);
+            struct kt_order_rec rec;
+            char why[128];
+            kt_ord_status_t st = o ? o->rec.status : KT_OS_NONE;
+            if (!o && kt_book_order_get (self->store, c->ref, &rec, why, sizeof why) == 1)
+                st = rec.status;
+            if (!kt_ord_status_is_final (st) && st != KT_OS_NONE && now < c->deadline_ms)
+                continue;
+            snprintf (reason, sizeof reason, "%.40s %s", c->ref,
+                      st == KT_OS_NONE ? "unknown" : kt_ord_status_str (st));
+            s_cmd_report (self, c->coid, c->intent_id, c->action,
+                          st == KT_OS_CANCELLED ? KT_EXEC_CANCELLED : KT_EXEC_REJECTED, reason);
+        } else {
+            int live = s_cancelable (self, NULL, c->entries_only);
+            if (live && now < c->deadline_ms)
+                continue;
+            if (live)
+                snprintf (reason, sizeof reason, "%d orders still live", live);
+            else
+                snprintf (reason, sizeof reason, "no live %s left",
+                          c->entries_only ? "entry" : "order");
+            s_cmd_report (self, c->coid, c->intent_id, c->action,
+                          live ? KT_EXEC_REJECTED : KT_EXEC_CANCELLED, reason);
+        }
+        c->used = false;
+    }
+}
 
 static void
 s_reply_base (const struct kt_order_cmd *cmd, struct kt_exec_event *out)
@@ -1589,6 +1725,8 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     r.r_value = cmd->r_value;
     if (r.purpose == KT_PURPOSE_STOP)
         snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
+    if (r.purpose == KT_PURPOSE_FLATTEN)
+        snprintf (r.exit_reason, sizeof r.exit_reason, "MANUAL");
     r.created_ns = r.updated_ns = s_now (self);
     //  What the broker would refuse anyway is refused here, recorded, never sent.
     struct exec_kite_order k;
@@ -1680,9 +1818,10 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
             struct s_ord *o = s_find (self, cmd->ref);
             if (!o || kt_ord_status_is_final (o->rec.status))
                 return s_refuse (self, out, "BAD_MSG: no live order %.40s", cmd->ref);
-            if (cmd->action == KT_ACTION_CANCEL)
+            if (cmd->action == KT_ACTION_CANCEL) {
                 s_cancel (self, o);
-            else {
+                s_cmd_track (self, cmd);
+            } else {
                 if (o->sliced)
                     return s_refuse (self, out, "BAD_MSG: %.40s is sliced: modify its slices",
                                      cmd->ref);
@@ -1702,6 +1841,7 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
                     return s_refuse (self, out, "BAD_MSG: order %.40s is not at the broker yet",
                                      cmd->ref);
                 s_queue (self, o, R_MODIFY);
+                snprintf (o->mod_cmd, sizeof o->mod_cmd, "%s", cmd->coid);
             }
             out->event = KT_EXEC_SUBMITTED;
             snprintf (out->reason, sizeof out->reason, "%s of %.40s requested",
@@ -1711,12 +1851,32 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
         }
         case KT_ACTION_CANCEL_ALL:
             s_cancel_live (self, cmd->purpose == KT_PURPOSE_ENTRY);
+            s_cmd_track (self, cmd);
             out->event = KT_EXEC_SUBMITTED;
             snprintf (out->reason, sizeof out->reason, "cancel of every live %s requested",
                       cmd->purpose == KT_PURPOSE_ENTRY ? "entry" : "order");
             s_pump (self);
             return 0;
         case KT_ACTION_FLATTEN:
+            if (cmd->sym[0]) {
+                //  One position (tradectl flatten): its orders are cancelled and the exit
+                //  (the command's own order, at market) waits for them, at most 5 s.
+                for (int i = 0; i < S_SLOTS; i++) {
+                    struct s_ord *o = &self->ord[i];
+                    if (o->used && strcmp (o->rec.sym, cmd->sym) == 0)
+                        s_cancel (self, o);
+                }
+                struct kt_order_cmd exit = *cmd;
+                exit.action = KT_ACTION_PLACE;
+                exit.order_type = KT_OT_MARKET;
+                exit.purpose = KT_PURPOSE_FLATTEN;
+                exit.has_stop = false;
+                int rc = s_place (self, &exit, out);
+                struct s_ord *o = s_find (self, cmd->coid);
+                if (o && o->queued == R_PLACE && s_cancelable (self, cmd->sym, false) > 1)
+                    o->not_before_ms = s_wall_ms () + 5000;
+                return rc;
+            }
             out->event = KT_EXEC_SUBMITTED;
             if (self->flattening) {
                 snprintf (out->reason, sizeof out->reason, "FLATTEN %s in progress",
@@ -1726,6 +1886,7 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
             self->flattening = true;
             self->flat_round = 0;
             self->flat_next_ms = 0;
+            self->flat_wait_ms = s_wall_ms () + 5000;
             snprintf (self->flat_coid, sizeof self->flat_coid, "%s", cmd->coid);
             snprintf (self->flat_intent, sizeof self->flat_intent, "%s", cmd->intent_id);
             snprintf (out->reason, sizeof out->reason, "FLATTEN started");
@@ -1850,7 +2011,8 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
                                        (int) self->cfg->max_slices, q, why, sizeof why);
     }
     //  A submit recorded but not known to have left: it may have. Settle it by tag.
-    else if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED) {
+    else if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED ||
+             !rec->broker_id[0]) {
         o->fsm.state = EXEC_ST_UNRESOLVED;
         o->unresolved_ms = s_wall_ms ();
     }
