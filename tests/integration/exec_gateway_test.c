@@ -536,6 +536,7 @@ test_limit_rests_then_cancel (void **state)
     ev = s_command (&x);
     assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
     assert_true (s_wait_status (coid, "CANCELLED", 5000));
+    assert_true (s_event (cc, KT_EXEC_CANCELLED, &ev, 3000)); //  the command's own answer
     assert_int_equal (s_sim_orders (coid, &row), 1);
     assert_string_equal (row.status, "CANCELLED");
     redisReply *r = redisCommand (W.rc, "SISMEMBER kt:orders:open %s", coid);
@@ -782,7 +783,7 @@ test_stops_modify_cancel_all (void **state)
     m.price = ask + 3000;
     struct kt_exec_event ev = s_command (&m);
     assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
-    assert_true (s_event (lim, KT_EXEC_MODIFIED, &ev, 5000));
+    assert_true (s_event ("MOD-A", KT_EXEC_MODIFIED, &ev, 5000));
     snprintf (key, sizeof key, "order:%s", lim);
     char want[24];
     snprintf (want, sizeof want, "%lld", (long long) (ask + 3000));
@@ -797,6 +798,7 @@ test_stops_modify_cancel_all (void **state)
     assert_true (s_wait_status (slm, "CANCELLED", 5000));
     assert_true (s_wait_status (sl, "CANCELLED", 5000));
     assert_true (s_wait_status (lim, "CANCELLED", 5000));
+    assert_true (s_event ("CXA-1", KT_EXEC_CANCELLED, &ev, 3000));
     assert_int_equal (s_sim_orders (lim, &row), 1);
     assert_string_equal (row.status, "CANCELLED");
 }
