@@ -1203,6 +1203,8 @@ s_stop_coid (const char *entry, char *buf, size_t cap)
     snprintf (buf, cap, "%.17s-st", entry);
 }
 
+static struct s_ord *s_live_stop (exec_t *self, const char *entry);
+
 static void
 s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
 {
@@ -1210,11 +1212,35 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
     o->last_fill_ns = s_now (self);
     kt_exec_kind_t kind = o->rec.filled_qty >= o->rec.qty ? KT_EXEC_FILLED : KT_EXEC_PARTIAL;
     s_emit (self, o, kind, qty, px);
-    if (o->rec.purpose == KT_PURPOSE_ENTRY && o->rec.stop_trigger > 0)
-        s_stop_sync (self, o);
-    if (o->rec.purpose == KT_PURPOSE_STOP)
+    if (o->rec.purpose == KT_PURPOSE_ENTRY && o->rec.stop_trigger > 0) {
+        //  A fill after its stop filled (the cancel of the rest came too late) is not
+        //  protected by anything: it is exited at market at once.
+        char first[KT_ID_LEN], why[128];
+        struct kt_order_rec stop;
+        s_stop_coid (o->rec.coid, first, sizeof first);
+        if (!s_live_stop (self, o->rec.coid) &&
+            kt_book_order_get (self->store, first, &stop, why, sizeof why) == 1 &&
+            stop.status == KT_OS_FILLED) {
+            char coid[KT_ID_LEN];
+            snprintf (coid, sizeof coid, "%.15s-x%lld", o->rec.coid,
+                      (long long) (o->rec.filled_qty % 100));
+            s_cancel (self, o);
+            s_exit_market (self, coid, o->rec.intent_id, o->rec.sym,
+                           o->rec.side == KT_SIDE_SELL ? -qty : qty, o->rec.product, "STOP");
+            kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "exec.stop.late_fill",
+                           "%s filled %lld after its stop filled: exited at market", o->rec.coid,
+                           (long long) qty);
+        } else
+            s_stop_sync (self, o);
+    }
+    if (o->rec.purpose == KT_PURPOSE_STOP) {
+        //  Stopped out: the trade is over, so what is left of its entry is cancelled.
         kt_log_info ("exec.stop.filled", KT_S ("coid", o->rec.coid), KT_S ("sym", o->rec.sym),
                      KT_I ("qty", qty), KT_I ("px", px), KT_END);
+        struct s_ord *entry = s_find (self, o->rec.parent);
+        if (entry && !kt_ord_status_is_final (entry->rec.status))
+            s_cancel (self, entry);
+    }
     //  A position that went flat no longer needs its protecting stop.
     struct kt_pos_rec pos;
     char why[160];
