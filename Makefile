@@ -92,9 +92,12 @@ ASAN_PROC_LIBS := $(foreach d,$(PROC_DIRS),$(ASAN)/lib/lib$(d).a)
 define PROCBIN
 $(BIN)/$(2): $(REL)/obj/$(1)/main.o $(REL)/lib/lib$(1).a $(foreach l,$(LINK_$(2)),$(REL)/lib/lib$(l).a) $(REL)/lib/libkt.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(STD_CFLAGS) $$(OPT_CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(STD_CFLAGS) $$(OPT_CFLAGS) -o $$@ -Wl,--start-group $$^ -Wl,--end-group $$(PKG_LIBS)
 endef
 $(foreach p,$(PROCS),$(eval $(call PROCBIN,$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))
+
+# tradectl's resume is risk-gate's own state transition (one implementation).
+$(BIN)/tradectl: $(REL)/lib/librisk-gate.a
 
 BINS := $(addprefix $(BIN)/,$(BIN_NAMES))
 
@@ -107,15 +110,15 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(REL)/tests/%,$(BENCH_SRC))
 
 $(ASAN)/tests/%: $(ASAN)/obj/tests/unit/%.o $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(STD_CFLAGS) $(SAN_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(STD_CFLAGS) $(SAN_CFLAGS) $(TEST_LDFLAGS) -o $@ $< -Wl,--start-group $(ASAN)/lib/libkttest.a $(ASAN_PROC_LIBS) $(ASAN)/lib/libkt.a -Wl,--end-group $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(REL)/tests/%: $(REL)/obj/tests/integration/%.o $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) $(TEST_LDFLAGS) -o $@ $< $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) $(TEST_LDFLAGS) -o $@ $< -Wl,--start-group $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a -Wl,--end-group $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(REL)/tests/%_bench: $(REL)/obj/tests/bench/%_bench.o $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) -o $@ $< $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a $(PKG_LIBS)
+	$(CC) $(STD_CFLAGS) $(OPT_CFLAGS) -o $@ $< -Wl,--start-group $(REL)/lib/libkttest.a $(REL_PROC_LIBS) $(REL)/lib/libkt.a -Wl,--end-group $(PKG_LIBS)
 
 deps:
 	@deploy/install-deps.sh

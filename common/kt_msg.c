@@ -57,7 +57,7 @@ static const char *const s_sev_names[] = {"NONE", "INFO", "WARNING", "CRITICAL"}
 
 #define S_ENUM(arr)                                                                                \
     {                                                                                              \
-        arr, (int)(sizeof (arr) / sizeof ((arr)[0]))                                               \
+        arr, (int) (sizeof (arr) / sizeof ((arr)[0]))                                              \
     }
 static const struct s_enum s_type_enum = S_ENUM (s_type_names);
 static const struct s_enum s_side_enum = S_ENUM (s_side_names);
@@ -101,11 +101,11 @@ s_enum_parse (const struct s_enum *en, const char *s)
 #define S_ENUM_FUNCS(T, str_fn, parse_fn, en)                                                      \
     const char *str_fn (T v)                                                                       \
     {                                                                                              \
-        return s_enum_str (&(en), (int)v);                                                         \
+        return s_enum_str (&(en), (int) v);                                                        \
     }                                                                                              \
     T parse_fn (const char *s)                                                                     \
     {                                                                                              \
-        return (T)s_enum_parse (&(en), s);                                                         \
+        return (T) s_enum_parse (&(en), s);                                                        \
     }
 
 S_ENUM_FUNCS (kt_msg_type_t, kt_msg_type_str, kt_msg_type_parse, s_type_enum)
@@ -151,25 +151,32 @@ struct s_field {
     uint16_t off2;
     uint16_t off3; //  F_STR: size of the char[]
     const struct s_enum *en;
+    const char *unit; //  what the number means: "paise", "units", "ns", "" (docs/messages.md)
 };
 
-#define S_FLD(name, kind, flags, off, max, off2, off3, en)                                         \
+#define S_FLD(name, kind, flags, off, max, off2, off3, en, unit)                                   \
     {                                                                                              \
-        name, sizeof (name) - 1, kind, flags, (uint16_t)(off), max, off2, off3, en                 \
+        name, sizeof (name) - 1, kind, flags, (uint16_t) (off), max, off2, off3, en, unit          \
     }
-#define S_SIZEOF(T, f) sizeof (((T *)0)->f)
+#define S_SIZEOF(T, f) sizeof (((T *) 0)->f)
 //  Longest string a char[] field holds (one byte for the NUL), capped at cap.
 #define S_STRMAX(T, f, cap) (uint16_t) (S_SIZEOF (T, f) - 1 < (cap) ? S_SIZEOF (T, f) - 1 : (cap))
 
-#define I(T, key, f, fl) S_FLD (key, F_INT, fl, offsetof (T, f), 0, 0, 0, NULL)
-#define U32(T, key, f, fl) S_FLD (key, F_U32, fl, offsetof (T, f), 0, 0, 0, NULL)
-#define B(T, key, f, fl) S_FLD (key, F_BOOL, fl, offsetof (T, f), 0, 0, 0, NULL)
+//  Integers carry their unit: U_PAISE (money), U_UNITS (quantities), U_NS (times since
+//  the epoch), or U_NONE (counts).
+#define U_PAISE "paise"
+#define U_UNITS "units"
+#define U_NS "ns"
+#define U_NONE ""
+#define I(T, key, f, fl, unit) S_FLD (key, F_INT, fl, offsetof (T, f), 0, 0, 0, NULL, unit)
+#define U32(T, key, f, fl) S_FLD (key, F_U32, fl, offsetof (T, f), 0, 0, 0, NULL, "")
+#define B(T, key, f, fl) S_FLD (key, F_BOOL, fl, offsetof (T, f), 0, 0, 0, NULL, "")
 #define S(T, key, f, fl, cap)                                                                      \
-    S_FLD (key, F_STR, fl, offsetof (T, f), S_STRMAX (T, f, cap), 0, S_SIZEOF (T, f), NULL)
-#define E(T, key, f, fl, en) S_FLD (key, F_ENUM, fl, offsetof (T, f), 0, 0, 0, en)
+    S_FLD (key, F_STR, fl, offsetof (T, f), S_STRMAX (T, f, cap), 0, S_SIZEOF (T, f), NULL, "")
+#define E(T, key, f, fl, en) S_FLD (key, F_ENUM, fl, offsetof (T, f), 0, 0, 0, en, "")
 #define STOP(T)                                                                                    \
     S_FLD ("stop", F_STOP, F_NONNEG, offsetof (T, has_stop), 0, offsetof (T, stop_trigger),        \
-           offsetof (T, stop_price), NULL)
+           offsetof (T, stop_price), NULL, U_PAISE)
 
 #define NN F_NONNEG
 #define RQ F_REQ
@@ -178,68 +185,71 @@ struct s_field {
 static const struct s_field s_tick_fields[] = {
     U32 (struct kt_tick, "token", token, RQ),
     S (struct kt_tick, "sym", sym, RQ, 1000),
-    I (struct kt_tick, "ltp", ltp, RN),
-    I (struct kt_tick, "last_qty", last_qty, NN),
-    I (struct kt_tick, "avg_price", avg_price, NN),
-    I (struct kt_tick, "volume", volume, NN),
-    I (struct kt_tick, "buy_qty", buy_qty, NN),
-    I (struct kt_tick, "sell_qty", sell_qty, NN),
-    I (struct kt_tick, "o", o, NN),
-    I (struct kt_tick, "h", h, NN),
-    I (struct kt_tick, "l", l, NN),
-    I (struct kt_tick, "c", c, NN),
-    I (struct kt_tick, "oi", oi, NN),
-    I (struct kt_tick, "bid", bid, NN),
-    I (struct kt_tick, "ask", ask, NN),
-    I (struct kt_tick, "bid_qty", bid_qty, NN),
-    I (struct kt_tick, "ask_qty", ask_qty, NN),
-    I (struct kt_tick, "exch_ts", exch_ts_ns, NN),
-    I (struct kt_tick, "recv_ts", recv_ts_ns, NN),
+    I (struct kt_tick, "ltp", ltp, RN, U_PAISE),
+    I (struct kt_tick, "last_qty", last_qty, NN, U_UNITS),
+    I (struct kt_tick, "avg_price", avg_price, NN, U_PAISE),
+    I (struct kt_tick, "volume", volume, NN, U_UNITS),
+    I (struct kt_tick, "buy_qty", buy_qty, NN, U_UNITS),
+    I (struct kt_tick, "sell_qty", sell_qty, NN, U_UNITS),
+    I (struct kt_tick, "o", o, NN, U_PAISE),
+    I (struct kt_tick, "h", h, NN, U_PAISE),
+    I (struct kt_tick, "l", l, NN, U_PAISE),
+    I (struct kt_tick, "c", c, NN, U_PAISE),
+    I (struct kt_tick, "oi", oi, NN, U_UNITS),
+    I (struct kt_tick, "bid", bid, NN, U_PAISE),
+    I (struct kt_tick, "ask", ask, NN, U_PAISE),
+    I (struct kt_tick, "bid_qty", bid_qty, NN, U_UNITS),
+    I (struct kt_tick, "ask_qty", ask_qty, NN, U_UNITS),
+    I (struct kt_tick, "exch_ts", exch_ts_ns, NN, U_NS),
+    I (struct kt_tick, "recv_ts", recv_ts_ns, NN, U_NS),
 };
 
 static const struct s_field s_bar_fields[] = {
     U32 (struct kt_bar, "token", token, RQ),
     S (struct kt_bar, "sym", sym, RQ, 1000),
-    I (struct kt_bar, "start", start_ns, RN),
-    I (struct kt_bar, "o", o, RN),
-    I (struct kt_bar, "h", h, RN),
-    I (struct kt_bar, "l", l, RN),
-    I (struct kt_bar, "c", c, RN),
-    I (struct kt_bar, "volume", volume, NN),
-    I (struct kt_bar, "vwap", vwap, NN),
-    I (struct kt_bar, "ticks", ticks, NN),
+    I (struct kt_bar, "start", start_ns, RN, U_NS),
+    I (struct kt_bar, "o", o, RN, U_PAISE),
+    I (struct kt_bar, "h", h, RN, U_PAISE),
+    I (struct kt_bar, "l", l, RN, U_PAISE),
+    I (struct kt_bar, "c", c, RN, U_PAISE),
+    I (struct kt_bar, "volume", volume, NN, U_UNITS),
+    I (struct kt_bar, "vwap", vwap, NN, U_PAISE),
+    I (struct kt_bar, "ticks", ticks, NN, U_NONE),
     B (struct kt_bar, "final", final, 0),
 };
 
 static const struct s_field s_md_status_fields[] = {
     B (struct kt_md_status, "connected", connected, RQ),
-    I (struct kt_md_status, "subscribed", subscribed, NN),
-    I (struct kt_md_status, "last_tick_ts", last_tick_ts_ns, NN),
-    I (struct kt_md_status, "reconnects", reconnects, NN),
+    I (struct kt_md_status, "subscribed", subscribed, NN, U_NONE),
+    I (struct kt_md_status, "last_tick_ts", last_tick_ts_ns, NN, U_NS),
+    I (struct kt_md_status, "reconnects", reconnects, NN, U_NONE),
 };
 
 static const struct s_field s_intent_fields[] = {
     S (struct kt_intent, "intent_id", intent_id, RQ, KT_ID_WIRE_MAX),
     S (struct kt_intent, "strategy", strategy, 0, 1000),
-    S (struct kt_intent, "sym", sym, RQ, 1000),
-    E (struct kt_intent, "side", side, RQ, &s_side_enum),
-    I (struct kt_intent, "qty", qty, RN),
-    E (struct kt_intent, "order_type", order_type, RQ, &s_ot_enum),
-    I (struct kt_intent, "price", price, NN),
-    I (struct kt_intent, "trigger", trigger, NN),
+    //  sym, side, qty and order_type are required by risk-gate for the purposes that use
+    //  them (not CANCEL, FLATTEN): BAD_INTENT there, not a decode failure here
+    S (struct kt_intent, "sym", sym, 0, 1000),
+    E (struct kt_intent, "side", side, 0, &s_side_enum),
+    I (struct kt_intent, "qty", qty, NN, U_UNITS),
+    E (struct kt_intent, "order_type", order_type, 0, &s_ot_enum),
+    I (struct kt_intent, "price", price, NN, U_PAISE),
+    I (struct kt_intent, "trigger", trigger, NN, U_PAISE),
     E (struct kt_intent, "product", product, 0, &s_prod_enum),
     E (struct kt_intent, "purpose", purpose, RQ, &s_purpose_enum),
     S (struct kt_intent, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_intent),
-    I (struct kt_intent, "r_value", r_value, NN),
+    I (struct kt_intent, "r_value", r_value, NN, U_PAISE),
 };
 
 static const struct s_field s_decision_fields[] = {
-    S (struct kt_decision, "intent_id", intent_id, RQ, KT_ID_WIRE_MAX),
+    //  empty only in the BAD_INTENT answer to a request whose intent_id was unreadable
+    S (struct kt_decision, "intent_id", intent_id, 0, KT_ID_WIRE_MAX),
     E (struct kt_decision, "verdict", verdict, RQ, &s_verdict_enum),
-    I (struct kt_decision, "qty", qty, NN),
+    I (struct kt_decision, "qty", qty, NN, U_UNITS),
     S_FLD ("reasons", F_REASONS, 0, offsetof (struct kt_decision, nreasons), 0,
-           offsetof (struct kt_decision, reasons), 0, NULL),
+           offsetof (struct kt_decision, reasons), 0, NULL, ""),
     E (struct kt_decision, "state", state, 0, &s_state_enum),
     S (struct kt_decision, "coid", coid, 0, KT_ID_WIRE_MAX),
 };
@@ -250,15 +260,15 @@ static const struct s_field s_cmd_fields[] = {
     E (struct kt_order_cmd, "action", action, RQ, &s_action_enum),
     S (struct kt_order_cmd, "sym", sym, 0, 1000),
     E (struct kt_order_cmd, "side", side, 0, &s_side_enum),
-    I (struct kt_order_cmd, "qty", qty, NN),
+    I (struct kt_order_cmd, "qty", qty, NN, U_UNITS),
     E (struct kt_order_cmd, "order_type", order_type, 0, &s_ot_enum),
-    I (struct kt_order_cmd, "price", price, NN),
-    I (struct kt_order_cmd, "trigger", trigger, NN),
+    I (struct kt_order_cmd, "price", price, NN, U_PAISE),
+    I (struct kt_order_cmd, "trigger", trigger, NN, U_PAISE),
     E (struct kt_order_cmd, "product", product, 0, &s_prod_enum),
     E (struct kt_order_cmd, "purpose", purpose, 0, &s_purpose_enum),
     S (struct kt_order_cmd, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_order_cmd),
-    I (struct kt_order_cmd, "r_value", r_value, NN),
+    I (struct kt_order_cmd, "r_value", r_value, NN, U_PAISE),
 };
 
 static const struct s_field s_exec_fields[] = {
@@ -269,24 +279,24 @@ static const struct s_field s_exec_fields[] = {
     E (struct kt_exec_event, "event", event, RQ, &s_exec_enum),
     E (struct kt_exec_event, "side", side, 0, &s_side_enum),
     E (struct kt_exec_event, "purpose", purpose, 0, &s_purpose_enum),
-    I (struct kt_exec_event, "qty", qty, NN),
-    I (struct kt_exec_event, "filled_qty", filled_qty, NN),
-    I (struct kt_exec_event, "last_qty", last_qty, NN),
-    I (struct kt_exec_event, "last_px", last_px, NN),
-    I (struct kt_exec_event, "avg_px", avg_px, NN),
+    I (struct kt_exec_event, "qty", qty, NN, U_UNITS),
+    I (struct kt_exec_event, "filled_qty", filled_qty, NN, U_UNITS),
+    I (struct kt_exec_event, "last_qty", last_qty, NN, U_UNITS),
+    I (struct kt_exec_event, "last_px", last_px, NN, U_PAISE),
+    I (struct kt_exec_event, "avg_px", avg_px, NN, U_PAISE),
     S (struct kt_exec_event, "reason", reason, 0, 1000),
 };
 
 static const struct s_field s_risk_state_fields[] = {
     E (struct kt_risk_state, "state", state, RQ, &s_state_enum),
     S (struct kt_risk_state, "reason", reason, 0, 1000),
-    I (struct kt_risk_state, "day_pnl", day_pnl, 0),
-    I (struct kt_risk_state, "realised", realised, 0),
-    I (struct kt_risk_state, "unrealised", unrealised, 0),
-    I (struct kt_risk_state, "equity", equity, 0),
-    I (struct kt_risk_state, "open_positions", open_positions, NN),
-    I (struct kt_risk_state, "max_positions", max_positions, NN),
-    I (struct kt_risk_state, "max_daily_loss", max_daily_loss, NN),
+    I (struct kt_risk_state, "day_pnl", day_pnl, 0, U_PAISE),
+    I (struct kt_risk_state, "realised", realised, 0, U_PAISE),
+    I (struct kt_risk_state, "unrealised", unrealised, 0, U_PAISE),
+    I (struct kt_risk_state, "equity", equity, 0, U_PAISE),
+    I (struct kt_risk_state, "open_positions", open_positions, NN, U_NONE),
+    I (struct kt_risk_state, "max_positions", max_positions, NN, U_NONE),
+    I (struct kt_risk_state, "max_daily_loss", max_daily_loss, NN, U_PAISE),
 };
 
 static const struct s_field s_alert_fields[] = {
@@ -305,20 +315,20 @@ static const struct s_field s_order_update_fields[] = {
     E (struct kt_order_update, "side", side, 0, &s_side_enum),
     E (struct kt_order_update, "order_type", order_type, 0, &s_ot_enum),
     E (struct kt_order_update, "product", product, 0, &s_prod_enum),
-    I (struct kt_order_update, "qty", qty, NN),
-    I (struct kt_order_update, "filled_qty", filled_qty, NN),
-    I (struct kt_order_update, "pending_qty", pending_qty, NN),
-    I (struct kt_order_update, "cancelled_qty", cancelled_qty, NN),
-    I (struct kt_order_update, "price", price, NN),
-    I (struct kt_order_update, "trigger", trigger, NN),
-    I (struct kt_order_update, "avg_px", avg_px, NN),
-    I (struct kt_order_update, "exch_ts", exch_ts_ns, NN),
+    I (struct kt_order_update, "qty", qty, NN, U_UNITS),
+    I (struct kt_order_update, "filled_qty", filled_qty, NN, U_UNITS),
+    I (struct kt_order_update, "pending_qty", pending_qty, NN, U_UNITS),
+    I (struct kt_order_update, "cancelled_qty", cancelled_qty, NN, U_UNITS),
+    I (struct kt_order_update, "price", price, NN, U_PAISE),
+    I (struct kt_order_update, "trigger", trigger, NN, U_PAISE),
+    I (struct kt_order_update, "avg_px", avg_px, NN, U_PAISE),
+    I (struct kt_order_update, "exch_ts", exch_ts_ns, NN, U_NS),
 };
 
 //  Fields of one reasons[] item and of the stop map (decoded by hand, named here for
 //  the messages).
-#define S_CODE_MAX ((int)sizeof (((struct kt_reason_item *)0)->code) - 1)
-#define S_RTEXT_MAX ((int)sizeof (((struct kt_reason_item *)0)->text) - 1)
+#define S_CODE_MAX ((int) sizeof (((struct kt_reason_item *) 0)->code) - 1)
+#define S_RTEXT_MAX ((int) sizeof (((struct kt_reason_item *) 0)->text) - 1)
 
 struct s_type {
     const struct s_field *fields;
@@ -327,7 +337,7 @@ struct s_type {
 
 #define S_TYPE(arr)                                                                                \
     {                                                                                              \
-        arr, (int)(sizeof (arr) / sizeof ((arr)[0]))                                               \
+        arr, (int) (sizeof (arr) / sizeof ((arr)[0]))                                              \
     }
 static const struct s_type s_types[KT_MSG_TYPE_COUNT] = {
     [KT_MSG_TICK] = S_TYPE (s_tick_fields),
@@ -441,7 +451,7 @@ s_check_fields (const struct s_type *t, const char *base, char *why, size_t whyl
                 memcpy (&n, p, sizeof n);
                 if (n < 0 || n > KT_REASONS_MAX)
                     return s_fail (why, whylen, "key 'reasons': count %d out of range", n);
-                const struct kt_reason_item *items = (const void *)(base + f->off2);
+                const struct kt_reason_item *items = (const void *) (base + f->off2);
                 for (int j = 0; j < n; j++) {
                     if (s_check_str (items[j].code, sizeof items[j].code, S_CODE_MAX, true,
                                      "reasons.code", why, whylen) != 0 ||
@@ -462,13 +472,13 @@ int
 kt_msg_check (const struct kt_msg *msg, char *why, size_t whylen)
 {
     if (msg->env.type <= KT_MSG_NONE || msg->env.type >= KT_MSG_TYPE_COUNT)
-        return s_fail (why, whylen, "unknown type %d", (int)msg->env.type);
+        return s_fail (why, whylen, "unknown type %d", (int) msg->env.type);
     if (msg->env.ts_ns < 0)
         return s_fail (why, whylen, "key 'ts': negative");
     if (s_check_str (msg->env.src, sizeof msg->env.src, sizeof msg->env.src - 1, true, "src", why,
                      whylen) != 0)
         return -1;
-    return s_check_fields (&s_types[msg->env.type], (const char *)&msg->u, why, whylen);
+    return s_check_fields (&s_types[msg->env.type], (const char *) &msg->u, why, whylen);
 }
 
 // ---- encoding ----------------------------------------------------------------------------
@@ -487,7 +497,7 @@ static int
 s_wbuf_write (void *data, const char *buf, size_t len)
 {
     struct s_wbuf *w = data;
-    if ((size_t)(w->end - w->p) < len)
+    if ((size_t) (w->end - w->p) < len)
         abort (); //  our bug: S_BODY_MAX no longer covers the largest body
     memcpy (w->p, buf, len);
     w->p += len;
@@ -532,7 +542,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
     if (kt_msg_check (msg, NULL, 0) != 0)
         return -1;
     const struct s_type *t = &s_types[msg->env.type];
-    const char *base = (const char *)&msg->u;
+    const char *base = (const char *) &msg->u;
 
     uint32_t nkeys = 5;
     for (int i = 0; i < t->nfields; i++)
@@ -579,7 +589,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
                 break;
             }
             case F_BOOL:
-                if (*(const bool *)p)
+                if (*(const bool *) p)
                     msgpack_pack_true (&pk);
                 else
                     msgpack_pack_false (&pk);
@@ -609,8 +619,8 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
             case F_REASONS: {
                 int n;
                 memcpy (&n, p, sizeof n);
-                const struct kt_reason_item *items = (const void *)(base + f->off2);
-                msgpack_pack_array (&pk, (size_t)n);
+                const struct kt_reason_item *items = (const void *) (base + f->off2);
+                msgpack_pack_array (&pk, (size_t) n);
                 for (int j = 0; j < n; j++) {
                     msgpack_pack_map (&pk, 2);
                     msgpack_pack_str (&pk, 4);
@@ -627,7 +637,7 @@ kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb)
         }
     }
     //  The sbuffer fails only when realloc does: out of memory aborts (style.md 8).
-    if (msgpack_sbuffer_write (sb, body, (size_t)(w.p - body)) != 0)
+    if (msgpack_sbuffer_write (sb, body, (size_t) (w.p - body)) != 0)
         abort ();
     return 0;
 }
@@ -769,7 +779,7 @@ s_scan (const uint8_t *p, size_t len, size_t *off, char *why, size_t whylen)
         }
         if (skip > len - i)
             return s_fail (why, whylen, "truncated");
-        i += (size_t)skip;
+        i += (size_t) skip;
         if (kind) {
             if (items > len - i)
                 return s_fail (why, whylen, "truncated");
@@ -843,7 +853,7 @@ s_rd_num (s_rd_t *r, bool *neg, int64_t *sv, uint64_t *uv)
     if (b >= 0xe0) {
         r->i++;
         *neg = true;
-        *sv = (int8_t)b;
+        *sv = (int8_t) b;
         return RD_OK;
     }
     size_t n;
@@ -873,12 +883,12 @@ s_rd_num (s_rd_t *r, bool *neg, int64_t *sv, uint64_t *uv)
     uint64_t u = s_be (r->p + r->i + 1, n);
     r->i += 1 + n;
     if (sgn) {
-        int64_t v = n == 1 ? (int8_t)u : n == 2 ? (int16_t)u : n == 4 ? (int32_t)u : (int64_t)u;
+        int64_t v = n == 1 ? (int8_t) u : n == 2 ? (int16_t) u : n == 4 ? (int32_t) u : (int64_t) u;
         *neg = v < 0;
         if (v < 0)
             *sv = v;
         else
-            *uv = (uint64_t)v;
+            *uv = (uint64_t) v;
     } else {
         *neg = false;
         *uv = u;
@@ -894,9 +904,9 @@ s_rd_int (s_rd_t *r, int64_t *v)
     int rc = s_rd_num (r, &neg, v, &u);
     if (rc != RD_OK || neg)
         return rc;
-    if (u > (uint64_t)INT64_MAX)
+    if (u > (uint64_t) INT64_MAX)
         return RD_RANGE;
-    *v = (int64_t)u;
+    *v = (int64_t) u;
     return RD_OK;
 }
 
@@ -918,11 +928,11 @@ s_rd_str (s_rd_t *r, const char **ptr, size_t *n)
             return RD_TYPE;
         if (r->len - r->i < hdr)
             return RD_TRUNC;
-        *n = (size_t)s_be (r->p + r->i + 1, hdr - 1);
+        *n = (size_t) s_be (r->p + r->i + 1, hdr - 1);
     }
     if (r->len - r->i - hdr < *n)
         return RD_TRUNC;
-    *ptr = (const char *)r->p + r->i + hdr;
+    *ptr = (const char *) r->p + r->i + hdr;
     r->i += hdr + *n;
     return RD_OK;
 }
@@ -958,9 +968,9 @@ s_rd_container (s_rd_t *r, bool map, uint32_t *count)
             return RD_TYPE;
         if (r->len - r->i < hdr)
             return RD_TRUNC;
-        *count = (uint32_t)s_be (r->p + r->i + 1, hdr - 1);
+        *count = (uint32_t) s_be (r->p + r->i + 1, hdr - 1);
     }
-    if ((uint64_t)*count * (map ? 2 : 1) > r->len - r->i - hdr)
+    if ((uint64_t) *count * (map ? 2 : 1) > r->len - r->i - hdr)
         return RD_TRUNC;
     r->i += hdr;
     return RD_OK;
@@ -1085,7 +1095,7 @@ s_dec_reasons (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t
         return s_rd_fail (rc, "reasons", "array", why, whylen);
     if (count > KT_REASONS_MAX)
         return s_fail (why, whylen, "key 'reasons': more than %d items", KT_REASONS_MAX);
-    struct kt_reason_item *items = (void *)(base + f->off2);
+    struct kt_reason_item *items = (void *) (base + f->off2);
     for (uint32_t j = 0; j < count; j++) {
         uint32_t n;
         rc = s_rd_container (r, true, &n);
@@ -1119,7 +1129,7 @@ s_dec_reasons (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t
         if (!seen_code)
             return s_fail (why, whylen, "key 'reasons': item %u: missing key 'code'", j);
     }
-    int n = (int)count;
+    int n = (int) count;
     memcpy (base + f->off, &n, sizeof n);
     return 0;
 }
@@ -1140,9 +1150,9 @@ s_dec_field (const struct s_field *f, s_rd_t *r, char *base, char *why, size_t w
             int64_t x;
             if (s_dec_int (r, true, f->name, &x, why, whylen) != 0)
                 return -1;
-            if (x > (int64_t)UINT32_MAX)
+            if (x > (int64_t) UINT32_MAX)
                 return s_fail (why, whylen, "key '%s': integer out of range", f->name);
-            uint32_t u = (uint32_t)x;
+            uint32_t u = (uint32_t) x;
             memcpy (p, &u, sizeof u);
             return 0;
         }
@@ -1265,7 +1275,7 @@ s_dec_head (s_rd_t r, uint32_t n, struct kt_msg *out, char *why, size_t whylen)
     if (s_dec_int (&r, false, "v", &ver, why, whylen) != 0)
         return -1;
     if (ver != KT_MSG_VERSION)
-        return s_fail (why, whylen, "version %lld not supported", (long long)ver);
+        return s_fail (why, whylen, "version %lld not supported", (long long) ver);
     out->env.v = ver;
     if (!type_at)
         return s_fail (why, whylen, "missing key 'type'");
@@ -1280,7 +1290,7 @@ s_dec_head (s_rd_t r, uint32_t n, struct kt_msg *out, char *why, size_t whylen)
         char buf[32];
         return s_fail (why, whylen, "unknown type '%s'", s_printable (ptr, tn, buf, sizeof buf));
     }
-    out->env.type = (kt_msg_type_t)t;
+    out->env.type = (kt_msg_type_t) t;
     return 0;
 }
 
@@ -1302,7 +1312,7 @@ s_decode (const void *data, size_t len, struct kt_msg *out, char *why, size_t wh
         return -1;
 
     const struct s_type *t = &s_types[out->env.type];
-    char *base = (char *)&out->u;
+    char *base = (char *) &out->u;
     uint32_t seen = 0, seen_env = 0;
     int next = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -1352,14 +1362,89 @@ s_decode (const void *data, size_t len, struct kt_msg *out, char *why, size_t wh
     return 0;
 }
 
+//  What a rejected request still tells: its type and its id (intent_id of an intent,
+//  coid of a command), when each can be read whole from a top-level map, so the sender
+//  can be answered. Stops at the first thing it cannot read.
+static void
+s_salvage (const void *data, size_t len, struct kt_msg *out)
+{
+    if (!data || len == 0 || len > KT_MSG_MAX_BYTES)
+        return;
+    s_rd_t r = {data, len, 0};
+    uint32_t n;
+    if (s_rd_container (&r, true, &n) != RD_OK)
+        return;
+    const char *id = NULL;
+    size_t idn = 0;
+    char why[8];
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k, *v;
+        size_t kn, vn;
+        if (s_rd_str (&r, &k, &kn) != RD_OK)
+            return;
+        bool is_type = s_name_is (k, kn, "type", 4);
+        bool is_id = s_name_is (k, kn, "intent_id", 9) || s_name_is (k, kn, "coid", 4);
+        if (!is_type && !is_id) {
+            if (s_rd_skip (&r, why, sizeof why) != 0)
+                return;
+            continue;
+        }
+        if (s_rd_str (&r, &v, &vn) != RD_OK)
+            return;
+        if (is_type) {
+            int t = s_enum_find (&s_type_enum, v, vn);
+            out->env.type = t > 0 ? (kt_msg_type_t) t : KT_MSG_NONE;
+        } else if (vn > 0 && vn <= KT_ID_WIRE_MAX && !memchr (v, '\0', vn) && !id) {
+            id = v;
+            idn = vn;
+        }
+    }
+    if (!id)
+        return;
+    if (out->env.type == KT_MSG_ORDER_INTENT || out->env.type == KT_MSG_NONE)
+        memcpy (out->u.intent.intent_id, id, idn);
+    else if (out->env.type == KT_MSG_ORDER_COMMAND)
+        memcpy (out->u.cmd.coid, id, idn);
+}
+
+char *
+kt_exec_topic (kt_exec_kind_t kind, char *buf, size_t len)
+{
+    snprintf (buf, len, "exec.%s", s_enum_str (&s_exec_enum, kind));
+    return buf;
+}
+
+int
+kt_msg_fields (kt_msg_type_t type, struct kt_msg_field *out, int max)
+{
+    if (type <= KT_MSG_NONE || type >= KT_MSG_TYPE_COUNT)
+        return 0;
+    static const char *const kinds[] = {
+        "int", "uint32", "bool", "string", "enum", "map {trigger, price}", "array of {code, text}"};
+    const struct s_type *t = &s_types[type];
+    for (int i = 0; i < t->nfields && i < max; i++) {
+        const struct s_field *f = &t->fields[i];
+        out[i].name = f->name;
+        out[i].type = kinds[f->kind];
+        out[i].required = (f->flags & F_REQ) != 0;
+        out[i].unit = f->unit;
+        out[i].max_len = f->kind == F_STR ? f->max : 0;
+        //  names[0] is NONE, never valid on the wire
+        out[i].values = f->en ? f->en->names + 1 : NULL;
+        out[i].nvalues = f->en ? f->en->count - 1 : 0;
+    }
+    return t->nfields;
+}
+
 int
 kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out, char *why,
                size_t whylen)
 {
     memset (out, 0, sizeof *out);
     if (s_decode (data, len, out, why, whylen) != 0) {
-        //  A rejected message leaves nothing half-filled behind.
+        //  A rejected message leaves nothing half-filled behind but what identifies it.
         memset (out, 0, sizeof *out);
+        s_salvage (data, len, out);
         self->rejected++;
         return -1;
     }

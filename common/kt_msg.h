@@ -39,17 +39,17 @@
 
 #define KT_MSG_VERSION 1
 
-#define KT_SRC_LEN      16      //  process name
-#define KT_SYM_LEN      32      //  tradingsymbol
-#define KT_ID_LEN       24      //  intent_id / coid (<= 20 chars on the wire: Kite tag)
-#define KT_ID_WIRE_MAX  20
-#define KT_BROKER_LEN   24      //  Kite order id, up to 19 digits
-#define KT_CODE_LEN     24      //  reason code name
-#define KT_TEXT_LEN     128     //  short human text
-#define KT_ALERT_LEN    512     //  alert text
-#define KT_KEY_LEN      64      //  alert de-duplication key
-#define KT_REASONS_MAX  8
-#define KT_MSG_MAX_BYTES 65536  //  larger bodies are rejected before parsing
+#define KT_SRC_LEN 16 //  process name
+#define KT_SYM_LEN 32 //  tradingsymbol
+#define KT_ID_LEN 24  //  intent_id / coid (<= 20 chars on the wire: Kite tag)
+#define KT_ID_WIRE_MAX 20
+#define KT_BROKER_LEN 24 //  Kite order id, up to 19 digits
+#define KT_CODE_LEN 24   //  reason code name
+#define KT_TEXT_LEN 128  //  short human text
+#define KT_ALERT_LEN 512 //  alert text
+#define KT_KEY_LEN 64    //  alert de-duplication key
+#define KT_REASONS_MAX 8
+#define KT_MSG_MAX_BYTES 65536 //  larger bodies are rejected before parsing
 
 typedef enum {
     KT_MSG_NONE = 0,
@@ -110,36 +110,31 @@ typedef enum {
     KT_EXEC_CANCELLED,
     KT_EXEC_MODIFIED,
     KT_EXEC_EXPIRED,
-    KT_EXEC_UNRESOLVED          //  outcome unknown; settled later, never a reject
+    KT_EXEC_UNRESOLVED //  outcome unknown; settled later, never a reject
 } kt_exec_kind_t;
-typedef enum {
-    KT_SEV_NONE = 0,
-    KT_SEV_INFO,
-    KT_SEV_WARNING,
-    KT_SEV_CRITICAL
-} kt_severity_t;
+typedef enum { KT_SEV_NONE = 0, KT_SEV_INFO, KT_SEV_WARNING, KT_SEV_CRITICAL } kt_severity_t;
 
 //  Envelope: present in every body.
 struct kt_env {
-    int64_t v;                  //  schema version (KT_MSG_VERSION)
+    int64_t v; //  schema version (KT_MSG_VERSION)
     kt_msg_type_t type;
-    uint64_t seq;               //  per publisher and topic family, strictly increasing
-    int64_t ts_ns;              //  pipeline clock
-    char src[KT_SRC_LEN];       //  publishing process
+    uint64_t seq;         //  per publisher and topic family, strictly increasing
+    int64_t ts_ns;        //  pipeline clock
+    char src[KT_SRC_LEN]; //  publishing process
 };
 
 struct kt_tick {
     uint32_t token;
     char sym[KT_SYM_LEN];
-    int64_t ltp;                //  paise
+    int64_t ltp; //  paise
     int64_t last_qty;
-    int64_t avg_price;          //  paise
-    int64_t volume;             //  cumulative for the day
+    int64_t avg_price; //  paise
+    int64_t volume;    //  cumulative for the day
     int64_t buy_qty;
     int64_t sell_qty;
-    int64_t o, h, l, c;         //  paise; c = previous close
+    int64_t o, h, l, c; //  paise; c = previous close
     int64_t oi;
-    int64_t bid, ask;           //  paise, best level (0 if none)
+    int64_t bid, ask; //  paise, best level (0 if none)
     int64_t bid_qty, ask_qty;
     int64_t exch_ts_ns;
     int64_t recv_ts_ns;
@@ -148,10 +143,10 @@ struct kt_tick {
 struct kt_bar {
     uint32_t token;
     char sym[KT_SYM_LEN];
-    int64_t start_ns;           //  minute start
-    int64_t o, h, l, c;         //  paise
+    int64_t start_ns;   //  minute start
+    int64_t o, h, l, c; //  paise
     int64_t volume;
-    int64_t vwap;               //  paise, day VWAP at bar close
+    int64_t vwap; //  paise, day VWAP at bar close
     int64_t ticks;
     bool final;
 };
@@ -164,40 +159,40 @@ struct kt_md_status {
 };
 
 struct kt_intent {
-    char intent_id[KT_ID_LEN];  //  idempotency key, <= 20 chars
+    char intent_id[KT_ID_LEN]; //  idempotency key, <= 20 chars
     char strategy[KT_SRC_LEN];
     char sym[KT_SYM_LEN];
     kt_side_t side;
-    int64_t qty;                //  units, multiple of lot
+    int64_t qty; //  units, multiple of lot
     kt_order_type_t order_type;
-    int64_t price;              //  paise (LIMIT, SL)
-    int64_t trigger;            //  paise (SL, SL-M)
+    int64_t price;   //  paise (LIMIT, SL)
+    int64_t trigger; //  paise (SL, SL-M)
     kt_product_t product;
     kt_purpose_t purpose;
-    char ref[KT_ID_LEN];        //  coid being modified / cancelled
-    bool has_stop;              //  attached stop for an entry
+    char ref[KT_ID_LEN]; //  coid being modified / cancelled
+    bool has_stop;       //  attached stop for an entry
     int64_t stop_trigger;
     int64_t stop_price;
-    int64_t r_value;            //  paise at risk
+    int64_t r_value; //  paise at risk
 };
 
 struct kt_reason_item {
-    char code[KT_CODE_LEN];     //  machine code, e.g. "MAX_POS"
+    char code[KT_CODE_LEN]; //  machine code, e.g. "MAX_POS"
     char text[KT_TEXT_LEN];
 };
 
 struct kt_decision {
     char intent_id[KT_ID_LEN];
     kt_verdict_t verdict;
-    int64_t qty;                //  approved quantity
+    int64_t qty; //  approved quantity
     int nreasons;
     struct kt_reason_item reasons[KT_REASONS_MAX];
     kt_trading_state_t state;
-    char coid[KT_ID_LEN];       //  order id given to exec-gateway ("" if none)
+    char coid[KT_ID_LEN]; //  order id given to exec-gateway ("" if none)
 };
 
 struct kt_order_cmd {
-    char coid[KT_ID_LEN];       //  client order id (also the Kite tag)
+    char coid[KT_ID_LEN]; //  client order id (also the Kite tag)
     char intent_id[KT_ID_LEN];
     kt_action_t action;
     char sym[KT_SYM_LEN];
@@ -208,7 +203,7 @@ struct kt_order_cmd {
     int64_t trigger;
     kt_product_t product;
     kt_purpose_t purpose;
-    char ref[KT_ID_LEN];        //  coid being modified / cancelled
+    char ref[KT_ID_LEN]; //  coid being modified / cancelled
     bool has_stop;
     int64_t stop_trigger;
     int64_t stop_price;
@@ -223,11 +218,11 @@ struct kt_exec_event {
     kt_exec_kind_t event;
     kt_side_t side;
     kt_purpose_t purpose;
-    int64_t qty;                //  order quantity
-    int64_t filled_qty;         //  cumulative
+    int64_t qty;        //  order quantity
+    int64_t filled_qty; //  cumulative
     int64_t last_qty;
-    int64_t last_px;            //  paise
-    int64_t avg_px;             //  paise
+    int64_t last_px; //  paise
+    int64_t avg_px;  //  paise
     char reason[KT_TEXT_LEN];
 };
 
@@ -258,18 +253,18 @@ struct kt_order_update {
 struct kt_risk_state {
     kt_trading_state_t state;
     char reason[KT_TEXT_LEN];
-    int64_t day_pnl;            //  paise, realised + unrealised
+    int64_t day_pnl; //  paise, realised + unrealised
     int64_t realised;
     int64_t unrealised;
     int64_t equity;
     int64_t open_positions;
     int64_t max_positions;
-    int64_t max_daily_loss;     //  paise
+    int64_t max_daily_loss; //  paise
 };
 
 struct kt_alert {
     kt_severity_t severity;
-    char key[KT_KEY_LEN];       //  de-duplication key
+    char key[KT_KEY_LEN]; //  de-duplication key
     char text[KT_ALERT_LEN];
 };
 
@@ -297,29 +292,47 @@ typedef struct kt_msg_decoder kt_msg_decoder_t;
 //  sb->size = 0). msg->env.type selects the body. Returns 0, or -1 (nothing written)
 //  if the type is unknown or a field breaks the rules above (kt_msg_check says which).
 //  What it writes always decodes back to the same struct. Aborts on OOM.
-int
-    kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb);
+int kt_msg_encode (const struct kt_msg *msg, msgpack_sbuffer *sb);
 
 //  Check msg against the rules above without encoding (kt_msg_encode's own check).
 //  Returns 0, or -1 with the reason in why (why may be NULL).
-int
-    kt_msg_check (const struct kt_msg *msg, char *why, size_t whylen);
+int kt_msg_check (const struct kt_msg *msg, char *why, size_t whylen);
 
 //  Create a decoder. Returns an owned decoder (aborts on OOM).
-kt_msg_decoder_t *
-    kt_msg_decoder_new (void);
+kt_msg_decoder_t *kt_msg_decoder_new (void);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void
-    kt_msg_decoder_destroy (kt_msg_decoder_t **self_p);
+void kt_msg_decoder_destroy (kt_msg_decoder_t **self_p);
 
-//  Decode len bytes into *out (zeroed first, and zeroed again on failure). Returns 0,
-//  or -1 with the reason in why (e.g. "missing key 'sym'", "key 'qty': expected
+//  Decode len bytes into *out (zeroed first, and zeroed again on failure but for what
+//  identifies the sender's request: env.type and u.intent.intent_id / u.cmd.coid, each
+//  only when it could be read whole, so a rejected request can still be answered).
+//  Returns 0, or -1 with the reason in why (e.g. "missing key 'sym'", "key 'qty': expected
 //  integer", "trailing bytes (3)", "truncated"; why may be NULL). Never reads past
 //  len, never crashes on garbage, never allocates.
-int
-    kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out,
+int kt_msg_decode (kt_msg_decoder_t *self, const void *data, size_t len, struct kt_msg *out,
                    char *why, size_t whylen);
+
+//  One key of a message body as declared: the one table per message type that drives
+//  the encoder, its check and the decoder, and that docs/messages.md is checked against.
+struct kt_msg_field {
+    const char *name;
+    const char *type;          //  "int", "uint32", "bool", "string", "enum",
+                               //  "map {trigger, price}", "array of {code, text}"
+    bool required;             //  a body without it is rejected
+    const char *unit;          //  integers: "paise", "units", "ns", or "" (a count)
+    int max_len;               //  strings: longest accepted
+    const char *const *values; //  enums: the names accepted (borrowed, static)
+    int nvalues;
+};
+
+//  The declared keys of a message type in wire order, envelope keys aside. Fills at most
+//  max entries (static strings) and returns the number declared (0 for an unknown type).
+int kt_msg_fields (kt_msg_type_t type, struct kt_msg_field *out, int max);
+
+//  The topic of an EXEC_EVENT of kind: "exec.<EVENT>" with the event's wire name
+//  ("exec.FILLED"), the one spelling (docs/messages.md). Returns buf.
+char *kt_exec_topic (kt_exec_kind_t kind, char *buf, size_t len);
 
 //  Names <-> enums. *_str returns a static string ("?" if out of range);
 //  *_parse returns the enum, or 0 (the NONE value) if the name is unknown.
@@ -346,7 +359,6 @@ kt_severity_t kt_severity_parse (const char *s);
 
 //  True for purposes that only reduce risk (EXIT, STOP, CANCEL, FLATTEN). MODIFY is
 //  judged by the caller from what it modifies.
-bool
-    kt_purpose_is_reducing (kt_purpose_t p);
+bool kt_purpose_is_reducing (kt_purpose_t p);
 
 #endif

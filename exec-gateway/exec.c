@@ -289,9 +289,7 @@ s_event_from_rec (const struct kt_order_rec *r, kt_exec_kind_t kind, struct kt_e
 static void
 s_topic (kt_exec_kind_t kind, char *t, size_t len)
 {
-    snprintf (t, len, "exec.%s", kt_exec_kind_str (kind));
-    for (char *c = t; *c; c++)
-        *c = (char) (*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+    kt_exec_topic (kind, t, len);
 }
 
 static void
@@ -1521,7 +1519,9 @@ s_flat_report (exec_t *self, bool ok, const char *text)
     memset (&ev, 0, sizeof ev);
     snprintf (ev.coid, sizeof ev.coid, "%s", self->flat_coid);
     snprintf (ev.intent_id, sizeof ev.intent_id, "%s", self->flat_intent);
-    ev.event = ok ? KT_EXEC_FILLED : KT_EXEC_REJECTED;
+    //  Done and flat is CANCELLED (everything cancelled, nothing open): FILLED would be
+    //  a fill without a symbol, which risk-gate must not apply.
+    ev.event = ok ? KT_EXEC_CANCELLED : KT_EXEC_REJECTED;
     ev.purpose = KT_PURPOSE_FLATTEN;
     snprintf (ev.reason, sizeof ev.reason, "%s", text);
     s_publish (self, &ev);

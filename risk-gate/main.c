@@ -6,7 +6,7 @@
 static void *
 s_new (kt_proc_t *proc, const void *cfg)
 {
-    return risk_new (proc, cfg);            //  binds sockets, reads Redis, starts timers
+    return risk_new (proc, cfg); //  binds sockets, reads Redis, starts timers
 }
 
 static void
@@ -19,6 +19,6 @@ int
 main (int argc, char **argv)
 {
     struct risk_cfg cfg;
-    kt_proc_spec_t spec = { "risk-gate", risk_cfg_table, &cfg, s_new, s_destroy };
+    kt_proc_spec_t spec = {"risk-gate", risk_cfg_table, &cfg, s_new, s_destroy};
     return kt_proc_main (argc, argv, &spec);
 }

@@ -21,19 +21,20 @@
 #include "risk.h"
 
 struct risk {
-    kt_proc_t *proc;                //  borrowed
-    const struct risk_cfg *cfg;     //  borrowed
-    risk_core_t *core;              //  owned
-    kt_instr_table_t *instr;        //  owned, NULL until loaded
-    void *router;                   //  borrowed from the bus: `risk`
-    void *pub;                      //  borrowed from the bus: `risk_pub`
-    void *exec_sub;                 //  borrowed from the bus: `exec_pub`
-    kt_bus_client_t *exec;          //  owned: commands to exec-gateway
+    kt_proc_t *proc;            //  borrowed
+    const struct risk_cfg *cfg; //  borrowed
+    risk_core_t *core;          //  owned
+    kt_instr_table_t *instr;    //  owned, NULL until loaded
+    void *router;               //  borrowed from the bus: `risk`
+    void *pub;                  //  borrowed from the bus: `risk_pub`
+    void *exec_sub;             //  borrowed from the bus: `exec_pub`
+    kt_bus_client_t *exec;      //  owned: commands to exec-gateway
     int poll_timer, sweep_timer, instr_timer;
-    int polls_since_pub;            //  RISK_STATE is re-published every few polls
-    struct kt_msg tx;               //  reused for every reply, command and publish
-    struct kt_msg rx;               //  reused when draining exec_pub
-    struct risk_out out;            //  reused for every core call
+    int polls_since_pub; //  RISK_STATE is re-published every few polls
+    struct kt_msg tx;    //  reused for every reply, command and publish
+    struct kt_msg rx;    //  reused when draining exec_pub
+    struct kt_msg rq;    //  reused for every request on `risk`
+    struct risk_out out; //  reused for every core call
     int64_t cmd_fail, replies, rejects;
 };
 
@@ -96,8 +97,8 @@ s_handle_exec (risk_t *self, const struct kt_msg *m)
 }
 
 static int
-s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-           const struct kt_msg *m, void *arg)
+s_on_exec (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
+           void *arg)
 {
     (void) proc;
     (void) peer;
@@ -113,47 +114,96 @@ s_drain_exec (risk_t *self)
     kt_bus_t *bus = kt_proc_bus (self->proc);
     char topic[KT_TOPIC_LEN], why[160];
     for (int n = 0; n < 1000; n++) {
-        int rc = kt_bus_recv (bus, self->exec_sub, topic, sizeof topic, &self->rx, why,
-                              sizeof why);
+        int rc = kt_bus_recv (bus, self->exec_sub, topic, sizeof topic, &self->rx, why, sizeof why);
         if (rc == 1)
             return;
         if (rc == 0)
             s_handle_exec (self, &self->rx);
         else
-            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why),
-                               KT_END);
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why), KT_END);
     }
 }
 
-static int
-s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic,
-             const struct kt_msg *m, void *arg)
+static void
+s_reply (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id)
 {
-    (void) topic;
-    risk_t *self = arg;
-    if (m->env.type != KT_MSG_ORDER_INTENT) {
-        self->rejects++;
-        kt_log_warn ("msg.reject", KT_S ("why", "expected ORDER_INTENT"),
-                     KT_S ("type", kt_msg_type_str (m->env.type)), KT_END);
-        return 0;
-    }
-    //  Copied: the decision must not depend on a receive buffer while exec_pub drains.
-    struct kt_intent in = m->u.intent;
-    s_drain_exec (self);
-    s_out_reset (self);
-    risk_core_decide (self->core, &in, kt_proc_now_ns (proc), &self->out);
-    //  The answer first: it waits for the decide script only. Then the sent mark (one
-    //  more round trip) and the command in s_perform, the mark before the order leaves.
-    memset (&self->tx, 0, sizeof self->tx);
-    self->tx.env.type = KT_MSG_RISK_DECISION;
-    self->tx.u.decision = self->out.decision;
-    kt_bus_t *bus = kt_proc_bus (proc);
+    kt_bus_t *bus = kt_proc_bus (self->proc);
     if (kt_bus_reply (bus, self->router, peer, "risk.decision", &self->tx) != 0)
-        kt_log_warn ("risk.reply.fail", KT_S ("intent_id", in.intent_id),
+        kt_log_warn ("risk.reply.fail", KT_S ("intent_id", intent_id),
                      KT_S ("why", kt_bus_errstr (bus)), KT_END);
     else
         self->replies++;
+}
+
+static void
+s_on_intent (risk_t *self, const kt_bus_peer_t *peer, const struct kt_intent *intent)
+{
+    //  Copied: the decision must not depend on a receive buffer while exec_pub drains.
+    struct kt_intent in = *intent;
+    s_drain_exec (self);
+    s_out_reset (self);
+    risk_core_decide (self->core, &in, kt_proc_now_ns (self->proc), &self->out);
+    //  The answer first: it waits for the decision's commit only. Then the sent mark
+    //  (one more round trip) and the command in s_perform, the mark before the order
+    //  leaves.
+    memset (&self->tx, 0, sizeof self->tx);
+    self->tx.env.type = KT_MSG_RISK_DECISION;
+    self->tx.u.decision = self->out.decision;
+    s_reply (self, peer, in.intent_id);
     s_perform (self, &self->out);
+}
+
+//  A request the gate cannot read still gets an answer: BAD_INTENT with the reason, and
+//  the intent_id when the decoder could read it, so no client waits for its time-out.
+static void
+s_on_bad_request (risk_t *self, const kt_bus_peer_t *peer, const char *intent_id, const char *why)
+{
+    self->rejects++;
+    kt_log_warn_every ("risk.intent.bad", 10, KT_S ("intent_id", intent_id), KT_S ("why", why),
+                       KT_I ("rejects", self->rejects), KT_END);
+    memset (&self->tx, 0, sizeof self->tx);
+    self->tx.env.type = KT_MSG_RISK_DECISION;
+    struct kt_decision *d = &self->tx.u.decision;
+    snprintf (d->intent_id, sizeof d->intent_id, "%s", intent_id);
+    d->verdict = KT_VERDICT_BLOCK;
+    d->nreasons = 1;
+    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s", kt_reason_str (KT_R_BAD_INTENT));
+    snprintf (d->reasons[0].text, sizeof d->reasons[0].text, "undecodable request: %.100s", why);
+    const struct risk_view *v = risk_core_view (self->core);
+    d->state = v->loaded ? v->state : KT_STATE_NONE;
+    s_reply (self, peer, intent_id);
+}
+
+#define S_REQ_DRAIN 64 //  requests read per wake-up (the poll comes back)
+
+static int
+s_on_router (kt_loop_t *loop, void *zsock, void *arg)
+{
+    (void) loop;
+    risk_t *self = arg;
+    kt_bus_t *bus = kt_proc_bus (self->proc);
+    char topic[KT_TOPIC_LEN], why[160];
+    kt_bus_peer_t peer;
+    for (int n = 0; n < S_REQ_DRAIN; n++) {
+        int rc =
+            kt_bus_recv_req (bus, zsock, &peer, topic, sizeof topic, &self->rq, why, sizeof why);
+        if (rc == 1)
+            return 0;
+        bool intent = self->rq.env.type == KT_MSG_ORDER_INTENT;
+        if (rc == 0 && intent) {
+            s_on_intent (self, &peer, &self->rq.u.intent);
+            continue;
+        }
+        if (rc == 0)
+            snprintf (why, sizeof why, "expected ORDER_INTENT, got %s",
+                      kt_msg_type_str (self->rq.env.type));
+        if (peer.len == 0) {
+            kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why), KT_END);
+            continue; //  no one to answer (bad routing frames)
+        }
+        bool id_readable = intent || self->rq.env.type == KT_MSG_NONE;
+        s_on_bad_request (self, &peer, id_readable ? self->rq.u.intent.intent_id : "", why);
+    }
     return 0;
 }
 
@@ -166,14 +216,17 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     risk_t *self = arg;
     if (m->env.type != KT_MSG_TICK)
         return 0;
-    int64_t ts = m->env.ts_ns > 0? m->env.ts_ns: kt_proc_now_ns (proc);
-    risk_core_on_tick (self->core, m->u.tick.sym, m->u.tick.ltp, ts);
+    (void) proc;
+    //  Freshness is when md-gateway received the quote (its exchange time without that),
+    //  never when a message was published: a re-published tick is not fresh data.
+    const struct kt_tick *t = &m->u.tick;
+    int64_t ts = t->recv_ts_ns > 0 ? t->recv_ts_ns : t->exch_ts_ns;
+    risk_core_on_tick (self->core, t->sym, t->ltp, ts);
     return 0;
 }
 
 static void
-s_on_exec_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply,
-                 void *arg)
+s_on_exec_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply, void *arg)
 {
     (void) client;
     risk_t *self = arg;
@@ -196,8 +249,8 @@ s_on_poll (kt_loop_t *loop, int timer_id, void *arg)
     s_out_reset (self);
     risk_core_poll (self->core, now, &self->out);
     s_perform (self, &self->out);
-    if (!self->out.state_changed
-        && ++self->polls_since_pub * self->cfg->poll_ms >= self->cfg->state_pub_ms)
+    if (!self->out.state_changed &&
+        ++self->polls_since_pub * self->cfg->poll_ms >= self->cfg->state_pub_ms)
         s_publish_state (self);
     return 0;
 }
@@ -249,12 +302,12 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     risk_t *self = arg;
-    if (max < 16)
+    if (max < 18)
         return 0;
     const struct risk_counters *c = risk_core_counters (self->core);
     const struct risk_view *v = risk_core_view (self->core);
     int n = 0;
-    out[n++] = KT_S ("state", v->loaded? kt_state_str (v->state): "UNKNOWN");
+    out[n++] = KT_S ("state", v->loaded ? kt_state_str (v->state) : "UNKNOWN");
     out[n++] = KT_I ("decisions", c->decisions);
     out[n++] = KT_I ("approved", c->approved);
     out[n++] = KT_I ("reduced", c->reduced);
@@ -268,16 +321,18 @@ s_counters (kt_kv_t *out, int max, void *arg)
     out[n++] = KT_I ("unresolved", c->unresolved);
     out[n++] = KT_I ("cmd_fail", self->cmd_fail);
     out[n++] = KT_I ("exec_in_flight", kt_bus_client_pending (self->exec));
-    out[n++] = KT_I ("instruments", self->instr? (int64_t) kt_instr_count (self->instr): 0);
+    out[n++] = KT_I ("instruments", self->instr ? (int64_t) kt_instr_count (self->instr) : 0);
     out[n++] = KT_I ("units", v->units_total);
+    out[n++] = KT_I ("bad_requests", self->rejects);
+    out[n++] = KT_I ("redecided", c->redecided);
     return n;
 }
 
 static bool
 s_times_ok (const struct risk_cfg *cfg)
 {
-    const char *names[] = { "risk.market_open", "risk.market_close", "risk.entry_cutoff" };
-    const char *vals[] = { cfg->market_open, cfg->market_close, cfg->entry_cutoff };
+    const char *names[] = {"risk.market_open", "risk.market_close", "risk.entry_cutoff"};
+    const char *vals[] = {cfg->market_open, cfg->market_close, cfg->entry_cutoff};
     for (int i = 0; i < 3; i++) {
         if (risk_cfg_sod (vals[i]) < 0) {
             kt_log_error ("risk.config", KT_S ("key", names[i]), KT_S ("value", vals[i]),
@@ -313,16 +368,20 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     if (s_load_instruments (self) != 0) {
         kt_log_warn ("risk.instruments.missing", KT_S ("file", kc->instruments_file),
                      KT_S ("msg", "entries are blocked (INSTRUMENT) until it loads"), KT_END);
-        self->instr_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 5000), true,
-                                           s_on_instr, self);
+        self->instr_timer =
+            kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 5000), true, s_on_instr, self);
     }
-    static const char *const exec_topics[] = { "exec.", NULL };
-    static const char *const md_topics[] = { "md.tick.", NULL };
+    static const char *const exec_topics[] = {"exec.", NULL};
+    static const char *const md_topics[] = {"md.tick.", NULL};
     self->pub = kt_bus_bind (bus, "risk_pub", ZMQ_PUB);
-    self->router = kt_proc_serve (proc, "risk", s_on_intent, self);
+    //  Served here rather than by kt_proc_serve: a request that does not decode must
+    //  still be answered.
+    self->router = kt_bus_bind (bus, "risk", ZMQ_ROUTER);
+    if (self->router && kt_loop_sock (loop, self->router, s_on_router, self) != 0)
+        self->router = NULL;
     self->exec_sub = kt_proc_sub (proc, "exec_pub", exec_topics, s_on_exec, self);
-    if (!self->pub || !self->router || !self->exec_sub
-        || !kt_proc_sub (proc, "md", md_topics, s_on_md, self)) {
+    if (!self->pub || !self->router || !self->exec_sub ||
+        !kt_proc_sub (proc, "md", md_topics, s_on_md, self)) {
         kt_log_error ("risk.bind", KT_S ("why", kt_bus_errstr (bus)), KT_END);
         goto out_core;
     }
@@ -341,14 +400,16 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     s_publish_state (self);
     //  Periods are wall time (timers run on the pipeline clock: a 60x simulation must not
     //  poll Redis 60 times as often); the order timeout itself is pipeline time.
-    self->poll_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->poll_ms),
-                                      true, s_on_poll, self);
+    self->poll_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->poll_ms), true,
+                                      s_on_poll, self);
     int64_t sweep_ms = kt_proc_wall_to_pipeline_ms (proc, cfg->resv_timeout_s * 1000 / 3);
     self->sweep_timer = kt_loop_timer (loop, sweep_ms, true, s_on_sweep, self);
     kt_proc_set_counters (proc, s_counters, self);
     return self;
 
 out_core:
+    if (self->router)
+        kt_loop_sock_end (loop, self->router);
     kt_bus_client_destroy (&self->exec);
     risk_core_destroy (&self->core);
 out_free:
@@ -371,6 +432,8 @@ risk_destroy (risk_t **self_p)
         kt_loop_timer_end (loop, self->sweep_timer);
     if (self->instr_timer > 0)
         kt_loop_timer_end (loop, self->instr_timer);
+    if (self->router)
+        kt_loop_sock_end (loop, self->router);
     kt_bus_client_destroy (&self->exec);
     risk_core_destroy (&self->core);
     kt_instr_destroy (&self->instr);

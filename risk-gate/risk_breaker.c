@@ -4,7 +4,7 @@
  *  view and the unrealised P&L. Used twice: by the rule check for every entry (so an
  *  entry that meets a tripped breaker is refused with HALT), and by the core on every
  *  poll and fill (so a loss limit halts trading when prices move, not only when the
- *  strategy next asks). The Lua decide script mirrors these rules. Pure. */
+ *  strategy next asks). Pure. */
 
 #include "risk.h"
 
@@ -13,11 +13,11 @@ risk_breaker_eval (const struct risk_view *v, const struct risk_cfg *cfg, int64_
                    int64_t unrealised, struct risk_result *res)
 {
     kt_reason_t first = KT_OK;
-#define TRIP(code, ...)                                                                        \
-    do {                                                                                       \
-        risk_check_add (res, (code), KT_VERDICT_HALT, __VA_ARGS__);                            \
-        if (first == KT_OK)                                                                    \
-            first = (code);                                                                    \
+#define TRIP(code, ...)                                                                            \
+    do {                                                                                           \
+        risk_check_add (res, (code), KT_VERDICT_HALT, __VA_ARGS__);                                \
+        if (first == KT_OK)                                                                        \
+            first = (code);                                                                        \
     } while (0)
 
     int64_t lim = risk_pnl_muldiv (v->day_start_equity, cfg->max_daily_loss_bps, 10000);
@@ -37,7 +37,7 @@ risk_breaker_eval (const struct risk_view *v, const struct risk_cfg *cfg, int64_
               (long long) lim);
 
     int64_t equity = risk_pnl_equity (v, unrealised);
-    int64_t peak = v->peak_equity > equity? v->peak_equity: equity;
+    int64_t peak = v->peak_equity > equity ? v->peak_equity : equity;
     if (cfg->max_drawdown_bps > 0 && peak > 0) {
         int64_t floor_eq = peak - risk_pnl_muldiv (peak, cfg->max_drawdown_bps, 10000);
         if (equity < floor_eq)
@@ -51,7 +51,7 @@ risk_breaker_eval (const struct risk_view *v, const struct risk_cfg *cfg, int64_
 
     if (cfg->max_rejects > 0) {
         //  newest first: the newest max_rejects decide (as in the Lua)
-        int last = v->nrejects_ts < cfg->max_rejects? v->nrejects_ts: (int) cfg->max_rejects;
+        int last = v->nrejects_ts < cfg->max_rejects ? v->nrejects_ts : (int) cfg->max_rejects;
         int n = risk_view_count_after (v->rejects_ts, last,
                                        now_ns - cfg->reject_window_s * KT_NS_PER_SEC);
         if (n >= cfg->max_rejects)
@@ -65,6 +65,6 @@ risk_breaker_eval (const struct risk_view *v, const struct risk_cfg *cfg, int64_
 bool
 risk_breaker_is_day_scoped (kt_reason_t code)
 {
-    return code == KT_R_DAILY_LOSS || code == KT_R_HOURLY_LOSS || code == KT_R_CONSEC_LOSS
-           || code == KT_R_REJECTS;
+    return code == KT_R_DAILY_LOSS || code == KT_R_HOURLY_LOSS || code == KT_R_CONSEC_LOSS ||
+           code == KT_R_REJECTS;
 }

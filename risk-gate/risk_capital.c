@@ -1,19 +1,21 @@
-/*  risk_capital - the capital reservation: the account rules and the reservation of
- *  capital and position slots in ONE Lua script (decide), and the conversion or release
- *  of reservations by EXEC_EVENTs (exec), both run with EVALSHA.
+/*  risk_capital - the decision and the account scripts: the account rules in C on the
+ *  view, committed with one versioned EVALSHA (risk_tx); the snapshot that reads the
+ *  account; the conversion or release of reservations by EXEC_EVENTs (exec); and the
+ *  settling of decisions whose outcome is unknown (resolve).
  *
  *  Design overview. Redis holds the truth (keys under the prefix, see docs/risk-gate.md):
  *  risk:state and capital hashes, risk:kill, one risk:pos:<sym> hash per symbol with a
  *  position or a pending entry (set risk:positions), one intent:<id> hash per decided
  *  intent (open reservations in set risk:open), rate windows as lists of ns timestamps
  *  (newest first, trimmed to their limit: only the newest `limit` can decide a limit),
- *  per-minute P&L marks, and the `events` stream. A script runs alone in Redis, so two
- *  risk-gate instances (or two quick intents) can never both take the last slot.
+ *  per-minute P&L marks, and the `events` stream. A script runs alone in Redis and the
+ *  commit applies only on the account version the rules read, so two risk-gate
+ *  instances (or two quick intents) can never both take the last slot.
  *  Numbers cross as decimal strings; Lua numbers are doubles, exact to 2^53, which holds
  *  every paise amount (capital is bounded in risk_cfg) but not ns timestamps: those are
  *  compared as (seconds, nanoseconds) pairs cut from the strings, never as numbers, and
- *  integer divisions go through an exact floor (idiv) matching risk_pnl_muldiv. The C
- *  twin of the rules is risk_check.c; the property test holds them to the same answers. */
+ *  integer divisions go through an exact floor (idiv) matching risk_pnl_muldiv. No rule
+ *  runs in Lua: they are risk_check.c's. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +68,14 @@ static const char s_prelude[] =
     "  for i = 1, #t, 2 do h[t[i]] = t[i + 1] end\n"
     "  return h\n"
     "end\n"
+    "-- every change of what the rules read moves the account's version (risk_tx.c)\n"
+    "local function bump() redis.call('HINCRBY', K('risk:state'), 'version', 1) end\n"
     "local function event(...)\n"
     "  redis.call('XADD', K('events'), 'MAXLEN', '~', '100000', '*', ...)\n"
     "end\n"
     "local ORD = {'coid', 'sym', 'itype', 'side', 'kind', 'oqty', 'filled', 'unit_cost',\n"
-    "             'resv', 'pending', 'answered', 'unresolved', 'sent_ns', 'ts_ns'}\n"
+    "             'resv', 'pending', 'answered', 'unresolved', 'sent_ns', 'ts_ns', 'event_ns',\n"
+    "             'stop_trigger'}\n"
     "local function snapshot()\n"
     "  local pos = {}\n"
     "  for _, s in ipairs(redis.call('SMEMBERS', K('risk:positions'))) do\n"
@@ -92,338 +97,13 @@ static const char s_prelude[] =
 
 static const char s_snapshot_lua[] = "return snapshot()\n";
 
-//  decide: ARGV after the prefix, in this order (risk_capital_decide builds them). The
-//  limits travel as one comma list (L[1..16] in the script), the order as one field.
-enum {
-    A_NOW = 2, A_ID, A_COID, A_SYM, A_ITYPE, A_SIDE, A_PURPOSE, A_REF, A_OQTY,
-    A_E_VERDICT, A_E_QTY, A_E_UNIT, A_E_CODES, A_E_TEXTS,
-    A_R_VERDICT, A_R_QTY, A_R_CODES, A_R_TEXTS,
-    A_UNREAL, A_CUT_1S, A_CUT_HOUR, A_CUT_REJ, A_CUT_SPACING, A_MARK_FROM, A_MARK_TO, A_TTL,
-    A_LIMITS, A_STRATEGY, A_ORDER, A_SRC,
-    A_COUNT
-};
-
-_Static_assert (A_COUNT == 32, "decide ARGV layout changed: update the Lua indices");
-
-static const char s_decide_lua[] =
-    "local now, id, coid, sym = ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
-    "local itype, side, purpose, ref = ARGV[6], ARGV[7], ARGV[8], ARGV[9]\n"
-    "local ikey = K('intent:' .. id)\n"
-    "if redis.call('HGET', ikey, 'verdict') then\n"
-    "  local p = redis.call('HMGET', ikey, 'verdict', 'qty', 'codes', 'texts', 'state', 'coid',\n"
-    "      'kind')\n"
-    "  return {'DUP', p[1], p[2] or '0', p[3] or '', p[4] or '', p[5] or '', p[6] or '',\n"
-    "      p[7] or '', '0'}\n"
-    "end\n"
-    "local L = {}\n"
-    "for v in string.gmatch(ARGV[28], '[^,]+') do L[#L + 1] = tonumber(v) end\n"
-    "local RANK = {APPROVE = 1, REDUCE = 2, BLOCK = 3, HALT = 4}\n"
-    "local NAME = {'APPROVE', 'REDUCE', 'BLOCK', 'HALT'}\n"
-    "local st, cap, okey = K('risk:state'), K('capital'), K('risk:open')\n"
-    "-- one read of every state field the rules use\n"
-    "local SF = redis.call('HMGET', st, 'state', 'session_ok', 'day_start_equity',\n"
-    "  'week_start_equity', 'realised_day', 'realised_week', 'day_start_unrealised',\n"
-    "  'week_start_unrealised', 'peak_equity', 'consec_losses', 'trades_day', 'last_entry_ns',\n"
-    "  'units_total', 'units_ce', 'units_pe', 'first_mark_min', 'halt_seq')\n"
-    "local state = SF[1] or ''\n"
-    "local kind = ''\n"
-    "if purpose == 'ENTRY' then kind = 'entry'\n"
-    "elseif purpose == 'EXIT' or purpose == 'STOP' then kind = 'exit'\n"
-    "elseif purpose == 'CANCEL' then kind = 'cancel'\n"
-    "elseif purpose == 'FLATTEN' then kind = 'flatten'\n"
-    "elseif purpose == 'MODIFY' then\n"
-    "  kind = 'modify'\n"
-    "  if ref ~= '' and redis.call('SISMEMBER', okey, ref) == 1\n"
-    "     and redis.call('HGET', K('intent:' .. ref), 'kind') == 'entry' then\n"
-    "    kind = 'modify_entry'\n"
-    "  end\n"
-    "end\n"
-    "local entry = kind == 'entry' or kind == 'modify_entry'\n"
-    "local verdict, qty, codes, texts\n"
-    "if entry then verdict, qty, codes, texts = ARGV[11], num(ARGV[12]), ARGV[14], ARGV[15]\n"
-    "else verdict, qty, codes, texts = ARGV[16], num(ARGV[17]), ARGV[18], ARGV[19] end\n"
-    "local unit = num(ARGV[13])\n"
-    "local rank = RANK[verdict] or 3\n"
-    "local C, T = {}, {}\n"
-    "if codes ~= '' then\n"
-    "  for c in string.gmatch(codes, '[^,]+') do C[#C + 1] = c end\n"
-    "  for t in string.gmatch(texts .. '|', '([^|]*)|') do T[#T + 1] = t end\n"
-    "  while #T < #C do T[#T + 1] = '' end\n"
-    "  while #T > #C do T[#T] = nil end\n"
-    "end\n"
-    "local halt_code, halt_text\n"
-    "local function add(code, out, text)\n"
-    "  if #C < 8 then C[#C + 1] = code; T[#T + 1] = text end\n"
-    "  if RANK[out] > rank then rank = RANK[out] end\n"
-    "  if out == 'HALT' and not halt_code then halt_code = code; halt_text = text end\n"
-    "end\n"
-    "local cost = 0\n"
-    "local pkey = K('risk:pos:' .. sym)\n"
-    "local CF, PP\n"
-    "if entry then\n"
-    "  local kill = redis.call('HMGET', K('risk:kill'), 'active', 'reason')\n"
-    "  if num(kill[1]) ~= 0 then add('KILL', 'HALT', 'kill switch: ' .. (kill[2] or '')) end\n"
-    "  if state ~= 'ACTIVE' then\n"
-    "    add('STATE', 'BLOCK',\n"
-    "        'state ' .. (state == '' and 'UNKNOWN' or state) .. ': entries refused')\n"
-    "  end\n"
-    "  if SF[2] and num(SF[2]) == 0 then add('SESSION', 'BLOCK', 'broker session invalid') end\n"
-    "  CF = redis.call('HMGET', cap, 'initial', 'realised_total', 'reserved', 'deployed')\n"
-    "  local unreal = num(ARGV[20])\n"
-    "  local equity = num(CF[1]) + num(CF[2]) + unreal\n"
-    "  local dse, wse = num(SF[3]), num(SF[4])\n"
-    "  local day = num(SF[5]) + unreal - num(SF[7])\n"
-    "  local lim = idiv(dse * L[6], 10000)\n"
-    "  if lim > 0 and day <= -lim then\n"
-    "    add('DAILY_LOSS', 'HALT', string.format('day P&L %d <= -%d', day, lim))\n"
-    "  end\n"
-    "  local week = num(SF[6]) + unreal - num(SF[8])\n"
-    "  lim = idiv(wse * L[7], 10000)\n"
-    "  if lim > 0 and week <= -lim then\n"
-    "    add('WEEKLY_LOSS', 'HALT', string.format('week P&L %d <= -%d', week, lim))\n"
-    "  end\n"
-    "  -- the first mark in [now - 60 min, now]: usually the one exactly an hour ago; no\n"
-    "  -- mark exists before the day's first (first_mark_min), so the walk starts there\n"
-    "  local base, mf, mt = 0, num(ARGV[25]), num(ARGV[26])\n"
-    "  local fm = SF[16] and num(SF[16]) or -1\n"
-    "  if fm < 0 and redis.call('HLEN', K('risk:marks')) > 0 then fm = 0 end\n"
-    "  if mf >= 0 and fm >= 0 then\n"
-    "    if fm > mf then mf = fm end\n"
-    "    for m = mf, mt do\n"
-    "      local v = redis.call('HGET', K('risk:marks'), tostring(m))\n"
-    "      if v then base = num(v); break end\n"
-    "    end\n"
-    "  end\n"
-    "  lim = idiv(dse * L[8], 10000)\n"
-    "  if lim > 0 and day - base <= -lim then\n"
-    "    add('HOURLY_LOSS', 'HALT', string.format('P&L of the last hour %d <= -%d', day - base,\n"
-    "        lim))\n"
-    "  end\n"
-    "  local peak = num(SF[9])\n"
-    "  if equity > peak then peak = equity end\n"
-    "  local dd = L[9]\n"
-    "  if dd > 0 and peak > 0 then\n"
-    "    local floor_eq = peak - idiv(peak * dd, 10000)\n"
-    "    if equity < floor_eq then\n"
-    "      add('DRAWDOWN', 'HALT', string.format('equity %d < %d (peak %d)', equity, floor_eq,\n"
-    "          peak))\n"
-    "    end\n"
-    "  end\n"
-    "  local mc = L[10]\n"
-    "  if mc > 0 and num(SF[10]) >= mc then\n"
-    "    add('CONSEC_LOSS', 'HALT', string.format('%d losing trades in a row (max %d)',\n"
-    "        num(SF[10]), mc))\n"
-    "  end\n"
-    "  local mr = L[11]\n"
-    "  if mr > 0 then\n"
-    "    local n = count_after(K('risk:ts:rejects'), ARGV[23], mr)\n"
-    "    if n >= mr then\n"
-    "      add('REJECTS', 'HALT', string.format('%d broker rejections in the window (max %d)',\n"
-    "          n, mr))\n"
-    "    end\n"
-    "  end\n"
-    "  if kind == 'entry' then\n"
-    "    if num(SF[11]) + 1 > L[12] then\n"
-    "      add('TRADES_DAY', 'BLOCK', string.format('entries today %d + 1 > max %d', num(SF[11]),\n"
-    "          L[12]))\n"
-    "    end\n"
-    "    local n = count_after(K('risk:ts:entries'), ARGV[22], L[13])\n"
-    "    if n + 1 > L[13] then\n"
-    "      add('TRADES_HOUR', 'BLOCK',\n"
-    "          string.format('entries in the last hour %d + 1 > max %d', n,\n"
-    "          L[13]))\n"
-    "    end\n"
-    "    if L[14] == 1 and num(SF[12]) > 0 and ts_gt(SF[12], ARGV[24]) then\n"
-    "      add('SPACING', 'BLOCK', 'too soon after the last entry')\n"
-    "    end\n"
-    "  end\n"
-    "  local n = count_after(K('risk:ts:orders'), ARGV[21], L[15])\n"
-    "  if n + 1 > L[15] then\n"
-    "    add('ORDER_RATE', 'BLOCK', string.format('orders in the last second %d + 1 > max %d', n,\n"
-    "        L[15]))\n"
-    "  elseif kind == 'modify_entry' then\n"
-    "    local m = count_after(K('risk:ts:modifies'), ARGV[21], L[16])\n"
-    "    if m + 1 > L[16] then\n"
-    "      add('ORDER_RATE', 'BLOCK',\n"
-    "          string.format('modifications in the last second %d + 1 > max %d',\n"
-    "          m, L[16]))\n"
-    "    end\n"
-    "  end\n"
-    "  if kind == 'entry' then\n"
-    "    local ut = num(SF[13])\n"
-    "    local uty = -1\n"
-    "    if itype == 'CE' then uty = num(SF[14]) elseif itype == 'PE' then uty = num(SF[15]) end\n"
-    "    PP = redis.call('HMGET', pkey, 'qty', 'pending', 'sym')\n"
-    "    local usym = (num(PP[1]) ~= 0 and 1 or 0) + num(PP[2])\n"
-    "    if ut + 1 > L[1] then\n"
-    "      add('MAX_POS', 'BLOCK', string.format('positions + pending entries %d + 1 > max %d',\n"
-    "          ut,\n"
-    "          L[1]))\n"
-    "    elseif uty >= 0 and uty + 1 > L[2] then\n"
-    "      add('MAX_POS', 'BLOCK', string.format('%s positions + pending %d + 1 > max %d',\n"
-    "          itype, uty,\n"
-    "          L[2]))\n"
-    "    elseif usym + 1 > L[3] then\n"
-    "      add('MAX_POS', 'BLOCK', string.format('%s positions + pending %d + 1 > max %d', sym,\n"
-    "          usym,\n"
-    "          L[3]))\n"
-    "    end\n"
-    "    cost = unit * qty\n"
-    "  else\n"
-    "    local o = redis.call('HMGET', K('intent:' .. ref), 'filled', 'resv')\n"
-    "    local open = qty - num(o[1])\n"
-    "    local want = 0\n"
-    "    if open > 0 then want = unit * open end\n"
-    "    if want > num(o[2]) then cost = want - num(o[2]) end\n"
-    "  end\n"
-    "  if cost > 0 then\n"
-    "    local used = num(CF[3]) + num(CF[4]) + cost\n"
-    "    local limit = idiv(equity * L[4], 10000)\n"
-    "    if used > limit then\n"
-    "      add('DEPLOY', 'BLOCK', string.format('reserved %d + deployed %d + order %d > %d',\n"
-    "          num(CF[3]), num(CF[4]), cost, limit))\n"
-    "    end\n"
-    "    if equity - used < L[5] then\n"
-    "      add('MARGIN_BUFFER', 'BLOCK',\n"
-    "          string.format('free capital after the order %d < buffer %d',\n"
-    "          equity - used, L[5]))\n"
-    "    end\n"
-    "  end\n"
-    "elseif kind == 'exit' then\n"
-    "  PP = redis.call('HMGET', pkey, 'qty', 'exiting')\n"
-    "  local q, cover = num(PP[1]), num(PP[2])\n"
-    "  if q == 0 then\n"
-    "    add('BAD_INTENT', 'BLOCK', 'no open position in ' .. sym .. ' to exit')\n"
-    "  elseif (q > 0 and side == 'BUY') or (q < 0 and side == 'SELL') then\n"
-    "    add('BAD_INTENT', 'BLOCK', string.format('%s would add to the position of %d', side, q))\n"
-    "  else\n"
-    "    local free = math.abs(q) - cover\n"
-    "    if free <= 0 then\n"
-    "      add('BAD_INTENT', 'BLOCK',\n"
-    "          string.format('pending exits of %d already cover the position of %d',\n"
-    "          cover, q))\n"
-    "    elseif qty > free then\n"
-    "      add('BAD_INTENT', 'REDUCE',\n"
-    "          string.format('exit qty %d capped at the uncovered position %d',\n"
-    "          qty, free))\n"
-    "      qty = free\n"
-    "    end\n"
-    "  end\n"
-    "elseif kind == 'modify' and ref ~= '' and redis.call('SISMEMBER', okey, ref) == 1 then\n"
-    "  -- a modified exit may shrink freely, but grow only to what the position leaves\n"
-    "  -- after the other open exits (never below its current quantity)\n"
-    "  local o = redis.call('HMGET', K('intent:' .. ref), 'kind', 'oqty', 'filled', 'sym')\n"
-    "  local oq, fd = num(o[2]), num(o[3])\n"
-    "  if o[1] == 'exit' and o[4] and qty > oq then\n"
-    "    local pp = redis.call('HMGET', K('risk:pos:' .. o[4]), 'qty', 'exiting')\n"
-    "    local q = math.abs(num(pp[1]))\n"
-    "    local others = num(pp[2]) - (oq - fd)\n"
-    "    local capq = fd + q - others\n"
-    "    if capq < oq then capq = oq end\n"
-    "    if qty > capq then\n"
-    "      add('BAD_INTENT', 'REDUCE',\n"
-    "          string.format('modified exit qty %d capped at %d (position %d, other exits %d)',\n"
-    "          qty, capq, q, others))\n"
-    "      qty = capq\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "if rank >= 3 then qty = 0; cost = 0 end\n"
-    "local vname = NAME[rank]\n"
-    "local halted_now = 0\n"
-    "if rank == 4 and state ~= 'HALTED' then\n"
-    "  local scope = 'manual'\n"
-    "  if halt_code == 'DAILY_LOSS' or halt_code == 'HOURLY_LOSS' or halt_code == 'CONSEC_LOSS'\n"
-    "     or halt_code == 'REJECTS' then scope = 'day' end\n"
-    "  local why = halt_code .. ': ' .. halt_text\n"
-    "  redis.call('HSET', st, 'state', 'HALTED', 'reason', why, 'since_ns', now, 'scope', scope,\n"
-    "             'halt_seq', I(num(SF[17]) + 1))\n"
-    "  event('type', 'risk.state', 'state', 'HALTED', 'reason', why, 'src', ARGV[31])\n"
-    "  state = 'HALTED'\n"
-    "  halted_now = 1\n"
-    "end\n"
-    "local cj, tj = table.concat(C, ','), table.concat(T, '|')\n"
-    "local out_coid = ''\n"
-    "if rank <= 2 then out_coid = coid end\n"
-    "-- the record: the decision (for duplicates) and the order as sent, for a look-up later:\n"
-    "-- \"<type> <price> <trigger> <product> <has_stop> <stop_trigger> <stop_price> <r> <qty>\"\n"
-    "local rec = {'verdict', vname, 'qty', I(qty), 'codes', cj, 'texts', tj, 'state', state,\n"
-    "             'coid', out_coid, 'ts_ns', now, 'kind', kind, 'strategy', ARGV[29], 'sym', sym,\n"
-    "             'side', side, 'purpose', purpose, 'ref', ref,\n"
-    "             'order', ARGV[30] .. ' ' .. I(qty)}\n"
-    "local held = false\n"
-    "if rank <= 2 then\n"
-    "  redis.call('LPUSH', K('risk:ts:orders'), now)\n"
-    "  redis.call('LTRIM', K('risk:ts:orders'), 0, L[15] - 1)\n"
-    "  if purpose == 'MODIFY' then\n"
-    "    redis.call('LPUSH', K('risk:ts:modifies'), now)\n"
-    "    redis.call('LTRIM', K('risk:ts:modifies'), 0, L[16] - 1)\n"
-    "  end\n"
-    "  if kind == 'entry' or kind == 'exit' then\n"
-    "    held = true\n"
-    "    local n = #rec\n"
-    "    -- absent fields read as 0: filled, answered, unresolved, and sent_ns: risk-gate\n"
-    "    -- writes it when it sends the order, so an answer lost after this script ran\n"
-    "    -- can never make the sweep send what the caller was told was refused\n"
-    "    for _, v in ipairs({'resv', I(cost), 'unit_cost', I(kind == 'entry' and unit or 0),\n"
-    "                        'oqty', I(qty), 'pending', kind == 'entry' and '1' or '0',\n"
-    "                        'itype', itype}) do\n"
-    "      n = n + 1\n"
-    "      rec[n] = v\n"
-    "    end\n"
-    "    redis.call('SADD', okey, id)\n"
-    "  end\n"
-    "  if kind == 'entry' then\n"
-    "    if not PP[3] then\n"
-    "      redis.call('HSET', pkey, 'sym', sym, 'itype', itype, 'qty', '0', 'basis', '0',\n"
-    "          'cost', '0',\n"
-    "                 'pending', '1', 'realised', '0', 'trade_pnl', '0')\n"
-    "    else\n"
-    "      redis.call('HSET', pkey, 'pending', I(num(PP[2]) + 1))\n"
-    "    end\n"
-    "    redis.call('SADD', K('risk:positions'), sym)\n"
-    "    local uc, up = num(SF[14]), num(SF[15])\n"
-    "    if itype == 'CE' then uc = uc + 1 elseif itype == 'PE' then up = up + 1 end\n"
-    "    redis.call('HSET', st, 'units_total', I(num(SF[13]) + 1), 'units_ce', I(uc),\n"
-    "        'units_pe', I(up),\n"
-    "               'trades_day', I(num(SF[11]) + 1), 'last_entry_ns', now)\n"
-    "    redis.call('HSET', cap, 'reserved', I(num(CF[3]) + cost))\n"
-    "    redis.call('LPUSH', K('risk:ts:entries'), now)\n"
-    "    redis.call('LTRIM', K('risk:ts:entries'), 0, L[13] - 1)\n"
-    "  elseif kind == 'exit' then\n"
-    "    redis.call('HINCRBY', pkey, 'exiting', I(qty))\n"
-    "  elseif kind == 'modify_entry' then\n"
-    "    local rkey = K('intent:' .. ref)\n"
-    "    local o = redis.call('HMGET', rkey, 'resv', 'unit_cost')\n"
-    "    local u = num(o[2])\n"
-    "    if unit > u then u = unit end\n"
-    "    redis.call('HSET', rkey, 'resv', I(num(o[1]) + cost), 'unit_cost', I(u), 'oqty', I(qty))\n"
-    "    redis.call('HSET', cap, 'reserved', I(num(CF[3]) + cost))\n"
-    "  elseif kind == 'modify' and ref ~= '' and redis.call('SISMEMBER', okey, ref) == 1 then\n"
-    "    local rkey = K('intent:' .. ref)\n"
-    "    local o = redis.call('HMGET', rkey, 'kind', 'oqty', 'sym')\n"
-    "    if o[1] == 'exit' and o[3] then\n"
-    "      redis.call('HSET', rkey, 'oqty', I(qty))\n"
-    "      redis.call('HINCRBY', K('risk:pos:' .. o[3]), 'exiting', I(qty - num(o[2])))\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "redis.call('HSET', ikey, unpack(rec))\n"
-    "if not held then redis.call('EXPIRE', ikey, ARGV[27]) end\n"
-    "event('type', 'risk.decision', 'intent_id', id, 'verdict', vname, 'qty', I(qty), 'codes',\n"
-    "    cj,\n"
-    "      'sym', sym, 'kind', kind, 'src', ARGV[31])\n"
-    "return {'NEW', vname, I(qty), cj, tj, state, out_coid, kind, I(halted_now)}\n";
-
 //  resolve: ARGV after the prefix: now, intent_id, mode ("refuse" or "sent"), verdict,
-//  qty, codes, texts, coid, TTL, instance name. Settles a decision whose script outcome
-//  risk-gate does not know with the answer the caller got (risk_capital_resolve).
-enum {
-    V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_CODES, V_TEXTS, V_COID, V_TTL, V_SRC,
-    V_COUNT
-};
+//  qty, coid, TTL, instance name, the number of reasons, then each reason's code and
+//  text. Settles a decision whose outcome risk-gate does not know with the answer the
+//  caller got (risk_capital_resolve).
+enum { V_NOW = 2, V_ID, V_MODE, V_VERDICT, V_QTY, V_COID, V_TTL, V_SRC, V_NREASONS, V_REASONS };
 
-_Static_assert (V_COUNT == 12, "resolve ARGV layout changed: update the Lua indices");
+_Static_assert(V_REASONS == 11, "resolve ARGV layout changed: update the Lua indices");
 
 static const char s_resolve_lua[] =
     "local now, id, mode = ARGV[2], ARGV[3], ARGV[4]\n"
@@ -433,9 +113,15 @@ static const char s_resolve_lua[] =
     "local held = redis.call('SISMEMBER', okey, id) == 1\n"
     "local res = 1\n"
     "local function record()\n"
-    "  redis.call('HSET', ikey, 'verdict', ARGV[5], 'qty', ARGV[6], 'codes', ARGV[7],\n"
-    "             'texts', ARGV[8], 'coid', ARGV[9],\n"
-    "             'state', redis.call('HGET', st, 'state') or '')\n"
+    "  local n = num(ARGV[10])\n"
+    "  local f = {'verdict', ARGV[5], 'qty', ARGV[6], 'coid', ARGV[7], 'nreasons', I(n),\n"
+    "             'state', redis.call('HGET', st, 'state') or ''}\n"
+    "  for j = 1, n do\n"
+    "    f[#f + 1] = 'code' .. j; f[#f + 1] = ARGV[9 + 2 * j]\n"
+    "    f[#f + 1] = 'text' .. j; f[#f + 1] = ARGV[10 + 2 * j]\n"
+    "  end\n"
+    "  redis.call('HSET', ikey, unpack(f))\n"
+    "  for j = n + 1, 8 do redis.call('HDEL', ikey, 'code' .. j, 'text' .. j) end\n"
     "  if not O.ts_ns then redis.call('HSET', ikey, 'ts_ns', now) end\n"
     "end\n"
     "if mode == 'sent' then\n"
@@ -453,9 +139,10 @@ static const char s_resolve_lua[] =
     "    end\n"
     "    record()\n"
     "    redis.call('HSET', ikey, 'sent_ns', now)\n"
+    "    bump()\n"
     "  else\n"
     "    record()\n"
-    "    redis.call('EXPIRE', ikey, ARGV[10])\n"
+    "    redis.call('EXPIRE', ikey, ARGV[8])\n"
     "  end\n"
     "  return {I(res), snapshot()}\n"
     "end\n"
@@ -491,15 +178,29 @@ static const char s_resolve_lua[] =
     "  end\n"
     "end\n"
     "record()\n"
-    "redis.call('EXPIRE', ikey, ARGV[10])\n"
-    "event('type', 'risk.refused', 'intent_id', id, 'codes', ARGV[7], 'texts', ARGV[8],\n"
-    "      'released', held and '1' or '0', 'src', ARGV[11])\n"
+    "bump()\n"
+    "redis.call('EXPIRE', ikey, ARGV[8])\n"
+    "event('type', 'risk.refused', 'intent_id', id, 'reason', ARGV[11] or '',\n"
+    "      'released', held and '1' or '0', 'src', ARGV[9])\n"
     "return {I(res), snapshot()}\n";
 
 //  exec: ARGV after the prefix.
 enum {
-    X_NOW = 2, X_COID, X_SYM, X_ITYPE, X_EVENT, X_SIDE, X_FILLED, X_LAST_QTY, X_LAST_PX,
-    X_AVG_PX, X_SHORT_UNIT, X_COUNT_REJ, X_TTL, X_LIST_CAP, X_SRC,
+    X_NOW = 2,
+    X_COID,
+    X_SYM,
+    X_ITYPE,
+    X_EVENT,
+    X_SIDE,
+    X_FILLED,
+    X_LAST_QTY,
+    X_LAST_PX,
+    X_AVG_PX,
+    X_SHORT_UNIT,
+    X_COUNT_REJ,
+    X_TTL,
+    X_LIST_CAP,
+    X_SRC,
     X_COUNT
 };
 
@@ -513,7 +214,7 @@ static const char s_exec_lua[] =
     "if ours then\n"
     "  O = hgetall(ikey)\n"
     "  if sym == '' then sym = O.sym or '' end\n"
-    "  if O.answered ~= '1' then redis.call('HSET', ikey, 'answered', '1') end\n"
+    "  redis.call('HSET', ikey, 'answered', '1', 'event_ns', now)\n"
     "end\n"
     "local changed, closed, tpnl, rejc = 0, 0, 0, 0\n"
     "local function units(it, d)\n"
@@ -654,7 +355,7 @@ static const char s_exec_lua[] =
     "    redis.call('SREM', okey, coid)\n"
     "    redis.call('EXPIRE', ikey, ARGV[14])\n"
     "  end\n"
-    "  if ev == 'REJECTED' and ARGV[13] == '1' then\n"
+    "  if ev == 'REJECTED' and ARGV[13] == '1' and ours and O.kind == 'entry' then\n"
     "    redis.call('LPUSH', K('risk:ts:rejects'), now)\n"
     "    redis.call('LTRIM', K('risk:ts:rejects'), 0, num(ARGV[15]) - 1)\n"
     "    rejc = 1\n"
@@ -667,6 +368,7 @@ static const char s_exec_lua[] =
     "    redis.call('SREM', K('risk:positions'), pp[3])\n"
     "  end\n"
     "end\n"
+    "if changed == 1 then bump() end\n"
     "return {I(changed), I(closed), I(tpnl), I(rejc), snapshot()}\n";
 
 // ---- argument vectors -------------------------------------------------------------------
@@ -683,7 +385,7 @@ struct s_args {
 static void
 s_set (struct s_args *a, int i, const char *s)
 {
-    a->v[i - 1] = s? s: "";
+    a->v[i - 1] = s ? s : "";
     if (i > a->n)
         a->n = i;
 }
@@ -709,12 +411,10 @@ s_build (const char *body)
 int
 risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
 {
-    const char *bodies[5] = { s_snapshot_lua, s_decide_lua, s_exec_lua, risk_state_lua,
-                              s_resolve_lua };
-    const char *names[5] = { "risk_snapshot", "risk_decide", "risk_exec", "risk_state",
-                             "risk_resolve" };
-    int out[5];
-    for (int i = 0; i < 5; i++) {
+    const char *bodies[4] = {s_snapshot_lua, risk_tx_lua, s_exec_lua, s_resolve_lua};
+    const char *names[4] = {"risk_snapshot", "risk_commit", "risk_exec", "risk_resolve"};
+    int out[4];
+    for (int i = 0; i < 4; i++) {
         char *lua = s_build (bodies[i]);
         out[i] = kt_store_script (store, names[i], lua);
         free (lua);
@@ -722,10 +422,9 @@ risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
             return -1;
     }
     ids->snapshot = out[0];
-    ids->decide = out[1];
+    ids->commit = out[1];
     ids->exec = out[2];
-    ids->state = out[3];
-    ids->resolve = out[4];
+    ids->resolve = out[3];
     return 0;
 }
 
@@ -738,7 +437,7 @@ s_reply_ok (kt_store_t *store, redisReply *r, char *why, size_t whylen)
         return false;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200? r->len: 200), r->str);
+        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200 ? r->len : 200), r->str);
         return false;
     }
     if (r->type != REDIS_REPLY_ARRAY) {
@@ -749,10 +448,10 @@ s_reply_ok (kt_store_t *store, redisReply *r, char *why, size_t whylen)
 }
 
 int
-risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids,
-                       struct risk_view *view, char *why, size_t whylen)
+risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids, struct risk_view *view,
+                       char *why, size_t whylen)
 {
-    const char *args[] = { kt_store_prefix (store) };
+    const char *args[] = {kt_store_prefix (store)};
     redisReply *r = kt_store_eval (store, ids->snapshot, 0, NULL, 1, args);
     int rc = -1;
     if (s_reply_ok (store, r, why, whylen))
@@ -765,118 +464,82 @@ risk_capital_snapshot (kt_store_t *store, const struct risk_scripts *ids,
 static const char *
 s_itype_str (kt_itype_t t)
 {
-    return t == KT_ITYPE_CE? "CE": t == KT_ITYPE_PE? "PE": t == KT_ITYPE_FUT? "FUT"
-         : t == KT_ITYPE_EQ? "EQ": "OTHER";
+    return t == KT_ITYPE_CE    ? "CE"
+           : t == KT_ITYPE_PE  ? "PE"
+           : t == KT_ITYPE_FUT ? "FUT"
+           : t == KT_ITYPE_EQ  ? "EQ"
+                               : "OTHER";
 }
 
 static const char *
 s_str_el (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
 }
 
 int
-risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
-                     const struct risk_cfg *cfg, const struct risk_decide_req *req,
+risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const struct risk_cfg *cfg,
+                     const struct risk_decide_req *req, struct risk_view *view, struct risk_tx *tx,
                      struct risk_decided *out, char *why, size_t whylen)
 {
     const struct kt_intent *in = req->intent;
-    const struct risk_result *e = req->as_entry, *rd = req->as_reduce;
-    struct s_args a;
-    memset (&a, 0, sizeof a);
-    char e_codes[256], e_texts[1100], r_codes[256], r_texts[1100];
-    risk_reply_join_codes (e->reasons, e->nreasons, e_codes, sizeof e_codes);
-    risk_reply_join_texts (e->reasons, e->nreasons, e_texts, sizeof e_texts);
-    risk_reply_join_codes (rd->reasons, rd->nreasons, r_codes, sizeof r_codes);
-    risk_reply_join_texts (rd->reasons, rd->nreasons, r_texts, sizeof r_texts);
-    int64_t now = req->now_ns;
-    int minute = risk_pnl_minute (now);
-
-    s_set (&a, 1, kt_store_prefix (store));
-    s_seti (&a, A_NOW, now);
-    s_set (&a, A_ID, in->intent_id);
-    s_set (&a, A_COID, req->coid);
-    s_set (&a, A_SYM, in->sym);
-    s_set (&a, A_ITYPE, s_itype_str (req->itype));
-    s_set (&a, A_SIDE, kt_side_str (in->side));
-    s_set (&a, A_PURPOSE, kt_purpose_str (in->purpose));
-    s_set (&a, A_REF, in->ref);
-    s_seti (&a, A_OQTY, in->qty);
-    s_set (&a, A_E_VERDICT, kt_verdict_str (e->verdict));
-    s_seti (&a, A_E_QTY, e->qty);
-    s_seti (&a, A_E_UNIT, e->unit_cost);
-    s_set (&a, A_E_CODES, e_codes);
-    s_set (&a, A_E_TEXTS, e_texts);
-    s_set (&a, A_R_VERDICT, kt_verdict_str (rd->verdict));
-    s_seti (&a, A_R_QTY, rd->qty);
-    s_set (&a, A_R_CODES, r_codes);
-    s_set (&a, A_R_TEXTS, r_texts);
-    s_seti (&a, A_UNREAL, req->unrealised);
-    s_seti (&a, A_CUT_1S, now - KT_NS_PER_SEC);
-    s_seti (&a, A_CUT_HOUR, now - 3600 * KT_NS_PER_SEC);
-    s_seti (&a, A_CUT_REJ, now - cfg->reject_window_s * KT_NS_PER_SEC);
-    s_seti (&a, A_CUT_SPACING, now - cfg->min_spacing_s * KT_NS_PER_SEC);
-    s_seti (&a, A_MARK_FROM, minute - 60);
-    s_seti (&a, A_MARK_TO, minute);
-    s_seti (&a, A_TTL, cfg->intent_ttl_s);
-    char limits[400], order[160];
-    snprintf (limits, sizeof limits,
-              "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld",
-              (long long) cfg->max_positions, (long long) cfg->max_per_type,
-              (long long) cfg->max_per_symbol, (long long) cfg->max_deploy_bps,
-              (long long) cfg->margin_buffer, (long long) cfg->max_daily_loss_bps,
-              (long long) cfg->max_weekly_loss_bps, (long long) cfg->max_hourly_loss_bps,
-              (long long) cfg->max_drawdown_bps, (long long) cfg->max_consec_losses,
-              (long long) cfg->max_rejects, (long long) cfg->max_trades_day,
-              (long long) cfg->max_trades_hour, cfg->min_spacing_s > 0? 1: 0,
-              (long long) cfg->max_orders_per_s, (long long) cfg->max_modifies_per_s);
-    s_set (&a, A_LIMITS, limits);
-    s_set (&a, A_STRATEGY, in->strategy);
-    //  "<type> <price> <trigger> <product> <has_stop> <stop_trigger> <stop_price> <r>";
-    //  the script appends the approved qty
-    snprintf (order, sizeof order, "%s %lld %lld %s %d %lld %lld %lld",
-              in->order_type == KT_OT_NONE? "-": kt_order_type_str (in->order_type),
-              (long long) in->price, (long long) in->trigger,
-              in->product == KT_PROD_NONE? "-": kt_product_str (in->product), in->has_stop? 1: 0,
-              (long long) in->stop_trigger, (long long) in->stop_price, (long long) in->r_value);
-    s_set (&a, A_ORDER, order);
-    s_set (&a, A_SRC, req->src);
-
-    redisReply *r = kt_store_eval (store, ids->decide, 0, NULL, a.n, a.v);
-    int rc = -1;
-    if (!s_reply_ok (store, r, why, whylen))
-        goto out;
-    if (r->elements != 9) {
-        snprintf (why, whylen, "decide: expected 9 elements, got %zu", r->elements);
-        goto out;
+    struct risk_reserve_req rr = {in, req->coid, req->itype, req->now_ns, req->src};
+    int redecided = 0;
+    for (int attempt = 0; attempt < RISK_DECIDE_TRIES; attempt++, redecided++) {
+        if (!view->loaded || view->overflow) {
+            snprintf (why, whylen, "%s",
+                      view->overflow ? "book larger than risk-gate holds" : "account not loaded");
+            return -2;
+        }
+        risk_kind_t kind = risk_check_kind (view, in);
+        bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
+        struct risk_result res = entry ? *req->as_entry : *req->as_reduce;
+        res.kind = kind;
+        risk_check_account (view, cfg, in, req->itype, req->now_ns, req->unrealised, &res);
+        risk_tx_begin (tx, kt_store_prefix (store), view->version, entry ? view->kill : -1,
+                       in->intent_id);
+        risk_reserve_build (view, cfg, &rr, &res, tx, false, out);
+        risk_tx_flags (tx, false, true); //  the writes move the version themselves
+        struct risk_tx_dup dup;
+        risk_tx_rc_t rc = risk_tx_commit (store, ids->commit, tx, view, &dup, why, whylen);
+        if (rc == RISK_TX_OK) {
+            risk_reserve_build (view, cfg, &rr, &res, NULL, true, out);
+            out->redecided = redecided;
+            return 0;
+        }
+        if (rc == RISK_TX_STALE)
+            continue; //  the account moved: decide again on what it is now
+        if (rc == RISK_TX_FAIL)
+            return -1;
+        memset (out, 0, sizeof *out);
+        out->duplicate = true;
+        out->verdict = kt_verdict_parse (dup.verdict);
+        out->qty = dup.qty;
+        out->nreasons = dup.nreasons;
+        for (int i = 0; i < dup.nreasons; i++) {
+            out->reasons[i].code = dup.reasons[i].code;
+            out->reasons[i].outcome = dup.reasons[i].outcome;
+            snprintf (out->reasons[i].text, sizeof out->reasons[i].text, "%s", dup.reasons[i].text);
+        }
+        out->state = kt_state_parse (dup.state);
+        snprintf (out->coid, sizeof out->coid, "%s", dup.coid);
+        out->kind = risk_kind_parse (dup.kind);
+        if (out->verdict == KT_VERDICT_NONE) {
+            snprintf (why, whylen, "decide: stored verdict '%s' unknown", dup.verdict);
+            return -1;
+        }
+        return 0;
     }
-    memset (out, 0, sizeof *out);
-    out->duplicate = strcmp (s_str_el (r, 0), "DUP") == 0;
-    out->verdict = kt_verdict_parse (s_str_el (r, 1));
-    out->qty = strtoll (s_str_el (r, 2), NULL, 10);
-    out->nreasons = risk_reply_split (s_str_el (r, 3), s_str_el (r, 4), out->reasons,
-                                      KT_REASONS_MAX);
-    out->state = kt_state_parse (s_str_el (r, 5));
-    snprintf (out->coid, sizeof out->coid, "%s", s_str_el (r, 6));
-    out->kind = risk_kind_parse (s_str_el (r, 7));
-    out->halted_now = strcmp (s_str_el (r, 8), "1") == 0;
-    if (out->verdict == KT_VERDICT_NONE) {
-        snprintf (why, whylen, "decide: unknown verdict '%s'", s_str_el (r, 1));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (r)
-        freeReplyObject (r);
-    return rc;
+    snprintf (why, whylen, "the account changed under %d decisions in a row", RISK_DECIDE_TRIES);
+    return -2;
 }
 
 int
 risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
                          const struct risk_cfg *cfg, const struct kt_exec_event *ev,
-                         kt_itype_t itype, int64_t short_unit, bool count_reject,
-                         int64_t now_ns, const char *src, struct risk_applied *out,
-                         struct risk_view *view, char *why, size_t whylen)
+                         kt_itype_t itype, int64_t short_unit, bool count_reject, int64_t now_ns,
+                         const char *src, struct risk_applied *out, struct risk_view *view,
+                         char *why, size_t whylen)
 {
     struct s_args a;
     memset (&a, 0, sizeof a);
@@ -886,15 +549,15 @@ risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
     s_set (&a, X_SYM, ev->sym);
     s_set (&a, X_ITYPE, s_itype_str (itype));
     s_set (&a, X_EVENT, kt_exec_kind_str (ev->event));
-    s_set (&a, X_SIDE, ev->side == KT_SIDE_NONE? "": kt_side_str (ev->side));
+    s_set (&a, X_SIDE, ev->side == KT_SIDE_NONE ? "" : kt_side_str (ev->side));
     s_seti (&a, X_FILLED, ev->filled_qty);
     s_seti (&a, X_LAST_QTY, ev->last_qty);
     s_seti (&a, X_LAST_PX, ev->last_px);
     s_seti (&a, X_AVG_PX, ev->avg_px);
     s_seti (&a, X_SHORT_UNIT, short_unit);
-    s_set (&a, X_COUNT_REJ, count_reject? "1": "0");
+    s_set (&a, X_COUNT_REJ, count_reject ? "1" : "0");
     s_seti (&a, X_TTL, cfg->intent_ttl_s);
-    s_seti (&a, X_LIST_CAP, cfg->max_rejects > 0? cfg->max_rejects: 1);
+    s_seti (&a, X_LIST_CAP, cfg->max_rejects > 0 ? cfg->max_rejects : 1);
     s_set (&a, X_SRC, src);
     redisReply *r = kt_store_eval (store, ids->exec, 0, NULL, a.n, a.v);
     int rc = -1;
@@ -922,35 +585,36 @@ risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
     char key[128];
     kt_store_key (store, key, sizeof key, "intent:%s", coid);
     redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key, (long long) now_ns);
-    int rc = r && r->type == REDIS_REPLY_INTEGER? 0: -1;
+    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
     return rc;
 }
 
 int
-risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids,
-                      const struct risk_cfg *cfg, const char *intent_id,
-                      const struct risk_decided *d, int64_t now_ns, const char *src,
-                      int *result, struct risk_view *view, char *why, size_t whylen)
+risk_capital_resolve (kt_store_t *store, const struct risk_scripts *ids, const struct risk_cfg *cfg,
+                      const char *intent_id, const struct risk_decided *d, int64_t now_ns,
+                      const char *src, int *result, struct risk_view *view, char *why,
+                      size_t whylen)
 {
     struct s_args a;
     memset (&a, 0, sizeof a);
-    char codes[256], texts[1100];
-    risk_reply_join_codes (d->reasons, d->nreasons, codes, sizeof codes);
-    risk_reply_join_texts (d->reasons, d->nreasons, texts, sizeof texts);
     bool sent = d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_REDUCE;
     s_set (&a, 1, kt_store_prefix (store));
     s_seti (&a, V_NOW, now_ns);
     s_set (&a, V_ID, intent_id);
-    s_set (&a, V_MODE, sent? "sent": "refuse");
+    s_set (&a, V_MODE, sent ? "sent" : "refuse");
     s_set (&a, V_VERDICT, kt_verdict_str (d->verdict));
-    s_seti (&a, V_QTY, sent? d->qty: 0);
-    s_set (&a, V_CODES, codes);
-    s_set (&a, V_TEXTS, texts);
-    s_set (&a, V_COID, sent? d->coid: "");
+    s_seti (&a, V_QTY, sent ? d->qty : 0);
+    s_set (&a, V_COID, sent ? d->coid : "");
     s_seti (&a, V_TTL, cfg->intent_ttl_s);
     s_set (&a, V_SRC, src);
+    int n = d->nreasons < KT_REASONS_MAX ? d->nreasons : KT_REASONS_MAX;
+    s_seti (&a, V_NREASONS, n);
+    for (int i = 0; i < n; i++) {
+        s_set (&a, V_REASONS + 2 * i, kt_reason_str (d->reasons[i].code));
+        s_set (&a, V_REASONS + 2 * i + 1, d->reasons[i].text);
+    }
     redisReply *r = kt_store_eval (store, ids->resolve, 0, NULL, a.n, a.v);
     int rc = -1;
     if (!s_reply_ok (store, r, why, whylen))
@@ -979,7 +643,7 @@ risk_capital_mark_unresolved (kt_store_t *store, const char *coid)
                                   "redis.call('HSET', KEYS[1], 'unresolved', '1') return 1 end "
                                   "return 0",
                                   key, open, coid);
-    int rc = r && r->type == REDIS_REPLY_INTEGER? 0: -1;
+    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
     return rc;

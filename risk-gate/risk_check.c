@@ -5,9 +5,8 @@
  *  run in table order and every failing rule adds a reason; the verdict is the worst
  *  outcome (APPROVE < REDUCE < BLOCK < HALT). A REDUCE lowers the quantity the later
  *  rules see. Local rules read only the intent, the instrument, the last price and the
- *  clock; account rules read shared state and are the C twin of the Lua decide script
- *  (risk_capital.c), which re-runs them atomically with the reservation. The property
- *  test checks that both agree. Risk-reducing orders (EXIT, STOP, CANCEL, FLATTEN and a
+ *  clock; account rules read the account (the view), and a decision is committed only
+ *  on the account version they read (risk_capital_decide, risk_tx). Risk-reducing orders (EXIT, STOP, CANCEL, FLATTEN and a
  *  MODIFY of anything but an open entry) get only the sanity rules (BAD_INTENT,
  *  INSTRUMENT, LOT, TICK) and the exit cap: they are never blocked for exposure, loss,
  *  rate or state. */
@@ -21,68 +20,67 @@
 #define R RISK_APPLIES_REDUCE
 
 const struct risk_rule risk_check_rules[] = {
-    { KT_R_BAD_INTENT, "-", KT_VERDICT_BLOCK, E | R, false,
-      "required fields present and consistent (id <= 20 chars, side, qty, type, price, ref)" },
-    { KT_R_INSTRUMENT, "risk.exchange risk.segments", KT_VERDICT_BLOCK, E | R, false,
-      "known instrument; entries: tradable on the configured exchange/segment, not expired" },
-    { KT_R_LOT, "-", KT_VERDICT_BLOCK, E | R, false, "quantity a positive multiple of lot size" },
-    { KT_R_TICK, "-", KT_VERDICT_BLOCK, E | R, false,
-      "price, trigger and attached stop on the instrument's tick size" },
-    { KT_R_HOURS, "risk.market_open risk.market_close risk.entry_cutoff", KT_VERDICT_BLOCK, E,
-      false, "inside market hours on a weekday, and before the entry cut-off" },
-    { KT_R_STALE_MD, "risk.stale_md_s", KT_VERDICT_BLOCK, E, false,
-      "last tick of the instrument not older than N s (in market hours)" },
-    { KT_R_PRICE_BAND, "risk.price_band_pct", KT_VERDICT_BLOCK, E, false,
-      "limit price and trigger within X% of the last price (fat-finger guard)" },
-    { KT_R_MAX_LOTS, "risk.max_lots", KT_VERDICT_REDUCE, E, false,
-      "lots per order <= max; above -> REDUCE to max" },
-    { KT_R_FREEZE, "risk.freeze_qty.* risk.freeze_slice risk.max_slices", KT_VERDICT_REDUCE, E,
-      false, "quantity <= freeze qty (sliced by exec-gateway up to max_slices) else REDUCE" },
-    { KT_R_NOTIONAL_ORDER, "risk.max_order_notional risk.max_order_margin", KT_VERDICT_BLOCK, E,
-      false, "buy: premium x qty <= max; sell: margin estimate <= max" },
-    { KT_R_RISK_PER_TRADE, "risk.max_risk_per_trade risk.max_risk_per_trade_pct risk.require_stop",
-      KT_VERDICT_BLOCK, E, false, "R from the attached stop <= min (Rs max, pct of equity)" },
-    { KT_R_KILL, "risk:kill (Redis)", KT_VERDICT_HALT, E, true, "operator kill switch -> HALT" },
-    { KT_R_STATE, "risk:state (Redis)", KT_VERDICT_BLOCK, E, true, "entries only when ACTIVE" },
-    { KT_R_SESSION, "risk:state session_ok", KT_VERDICT_BLOCK, E, true,
-      "broker session valid (a TokenException halted trading)" },
-    { KT_R_DAILY_LOSS, "risk.max_daily_loss_pct", KT_VERDICT_HALT, E, true,
-      "day P&L > -max of day-start equity" },
-    { KT_R_WEEKLY_LOSS, "risk.max_weekly_loss_pct", KT_VERDICT_HALT, E, true,
-      "week P&L > -max of week-start equity" },
-    { KT_R_HOURLY_LOSS, "risk.max_hourly_loss_pct", KT_VERDICT_HALT, E, true,
-      "P&L of the last 60 min > -max of day-start equity" },
-    { KT_R_DRAWDOWN, "risk.max_drawdown_pct", KT_VERDICT_HALT, E, true,
-      "equity >= peak x (1 - max drawdown)" },
-    { KT_R_CONSEC_LOSS, "risk.max_consec_losses", KT_VERDICT_HALT, E, true,
-      "losing trades in a row < N" },
-    { KT_R_REJECTS, "risk.max_rejects risk.reject_window_s", KT_VERDICT_HALT, E, true,
-      "broker rejections in the window < N" },
-    { KT_R_TRADES_DAY, "risk.max_trades_day", KT_VERDICT_BLOCK, E, true, "entries today <= max" },
-    { KT_R_TRADES_HOUR, "risk.max_trades_hour", KT_VERDICT_BLOCK, E, true,
-      "entries in the last 60 min <= max" },
-    { KT_R_SPACING, "risk.min_spacing_s", KT_VERDICT_BLOCK, E, true,
-      "seconds since the last entry >= min spacing" },
-    { KT_R_ORDER_RATE, "risk.max_orders_per_s risk.max_modifies_per_s", KT_VERDICT_BLOCK, E, true,
-      "orders (all kinds) in the last second <= max; entry modifications separately" },
-    { KT_R_MAX_POS, "risk.max_positions risk.max_per_type risk.max_per_symbol", KT_VERDICT_BLOCK,
-      E, true, "open positions + pending entries <= max, per option type, per symbol" },
-    { KT_R_DEPLOY, "risk.max_deploy_pct", KT_VERDICT_BLOCK, E, true,
-      "reserved + deployed + this order <= pct of equity" },
-    { KT_R_MARGIN_BUFFER, "risk.margin_buffer", KT_VERDICT_BLOCK, E, true,
-      "capital left free after the order >= buffer" },
-    { KT_R_BAD_INTENT, "-", KT_VERDICT_REDUCE, R, true,
-      "exit cap: EXIT/STOP opposite an open position, at most what open exits leave uncovered;"
-      " a MODIFY grows an exit at most to that" },
-    { KT_OK, NULL, KT_VERDICT_NONE, 0, false, NULL }
-};
+    {KT_R_BAD_INTENT, "-", KT_VERDICT_BLOCK, E | R, false,
+     "required fields present and consistent (id <= 20 chars, side, qty, type, price, ref)"},
+    {KT_R_INSTRUMENT, "risk.exchange risk.segments", KT_VERDICT_BLOCK, E | R, false,
+     "known instrument; entries: tradable on the configured exchange/segment, not expired"},
+    {KT_R_LOT, "-", KT_VERDICT_BLOCK, E | R, false, "quantity a positive multiple of lot size"},
+    {KT_R_TICK, "-", KT_VERDICT_BLOCK, E | R, false,
+     "price, trigger and attached stop on the instrument's tick size"},
+    {KT_R_HOURS, "risk.market_open risk.market_close risk.entry_cutoff", KT_VERDICT_BLOCK, E, false,
+     "inside market hours on a weekday, and before the entry cut-off"},
+    {KT_R_STALE_MD, "risk.stale_md_s", KT_VERDICT_BLOCK, E, false,
+     "last tick of the instrument not older than N s (in market hours)"},
+    {KT_R_PRICE_BAND, "risk.price_band_pct", KT_VERDICT_BLOCK, E, false,
+     "limit price and trigger within X% of the last price (fat-finger guard)"},
+    {KT_R_MAX_LOTS, "risk.max_lots", KT_VERDICT_REDUCE, E, false,
+     "lots per order <= max; above -> REDUCE to max"},
+    {KT_R_FREEZE, "risk.freeze_qty.* risk.freeze_slice risk.max_slices", KT_VERDICT_REDUCE, E,
+     false, "quantity <= freeze qty (sliced by exec-gateway up to max_slices) else REDUCE"},
+    {KT_R_NOTIONAL_ORDER, "risk.max_order_notional risk.max_order_margin", KT_VERDICT_BLOCK, E,
+     false, "buy: premium x qty <= max; sell: margin estimate <= max"},
+    {KT_R_RISK_PER_TRADE, "risk.max_risk_per_trade risk.max_risk_per_trade_pct risk.require_stop",
+     KT_VERDICT_BLOCK, E, false, "R from the attached stop <= min (Rs max, pct of equity)"},
+    {KT_R_KILL, "risk:kill (Redis)", KT_VERDICT_HALT, E, true, "operator kill switch -> HALT"},
+    {KT_R_STATE, "risk:state (Redis)", KT_VERDICT_BLOCK, E, true, "entries only when ACTIVE"},
+    {KT_R_SESSION, "risk:state session_ok", KT_VERDICT_BLOCK, E, true,
+     "broker session valid (a TokenException halted trading)"},
+    {KT_R_DAILY_LOSS, "risk.max_daily_loss_pct", KT_VERDICT_HALT, E, true,
+     "day P&L > -max of day-start equity"},
+    {KT_R_WEEKLY_LOSS, "risk.max_weekly_loss_pct", KT_VERDICT_HALT, E, true,
+     "week P&L > -max of week-start equity"},
+    {KT_R_HOURLY_LOSS, "risk.max_hourly_loss_pct", KT_VERDICT_HALT, E, true,
+     "P&L of the last 60 min > -max of day-start equity"},
+    {KT_R_DRAWDOWN, "risk.max_drawdown_pct", KT_VERDICT_HALT, E, true,
+     "equity >= peak x (1 - max drawdown)"},
+    {KT_R_CONSEC_LOSS, "risk.max_consec_losses", KT_VERDICT_HALT, E, true,
+     "losing trades in a row < N"},
+    {KT_R_REJECTS, "risk.max_rejects risk.reject_window_s", KT_VERDICT_HALT, E, true,
+     "broker rejections in the window < N"},
+    {KT_R_TRADES_DAY, "risk.max_trades_day", KT_VERDICT_BLOCK, E, true, "entries today <= max"},
+    {KT_R_TRADES_HOUR, "risk.max_trades_hour", KT_VERDICT_BLOCK, E, true,
+     "entries in the last 60 min <= max"},
+    {KT_R_SPACING, "risk.min_spacing_s", KT_VERDICT_BLOCK, E, true,
+     "seconds since the last entry >= min spacing"},
+    {KT_R_ORDER_RATE, "risk.max_orders_per_s risk.max_modifies_per_s", KT_VERDICT_BLOCK, E, true,
+     "orders (all kinds) in the last second <= max; entry modifications separately"},
+    {KT_R_MAX_POS, "risk.max_positions risk.max_per_type risk.max_per_symbol", KT_VERDICT_BLOCK, E,
+     true, "open positions + pending entries <= max, per option type, per symbol"},
+    {KT_R_DEPLOY, "risk.max_deploy_pct", KT_VERDICT_BLOCK, E, true,
+     "reserved + deployed + this order <= pct of equity"},
+    {KT_R_MARGIN_BUFFER, "risk.margin_buffer", KT_VERDICT_BLOCK, E, true,
+     "capital left free after the order >= buffer"},
+    {KT_R_BAD_INTENT, "-", KT_VERDICT_REDUCE, R, true,
+     "exit cap: EXIT/STOP opposite an open position, at most what open exits leave uncovered;"
+     " a MODIFY grows an exit at most to that"},
+    {KT_OK, NULL, KT_VERDICT_NONE, 0, false, NULL}};
 
 #undef E
 #undef R
 
 //  Everything a rule reads, and the result it updates.
 struct s_eval {
-    const struct risk_view *view;   //  NULL for the local rules
+    const struct risk_view *view; //  NULL for the local rules
     const struct risk_cfg *cfg;
     const struct kt_intent *in;
     const struct risk_market *mkt;
@@ -90,7 +88,7 @@ struct s_eval {
     int64_t equity;
     int64_t unrealised;
     struct risk_result *res;
-    bool stop;                      //  a fatal rule failed: later local rules cannot run
+    bool stop; //  a fatal rule failed: later local rules cannot run
 };
 
 typedef kt_verdict_t (s_rule_fn) (struct s_eval *e, char *text, size_t len);
@@ -138,6 +136,20 @@ s_uses_trigger (kt_order_type_t t)
     return t == KT_OT_SL || t == KT_OT_SLM;
 }
 
+static kt_side_t
+s_opposite (kt_side_t side)
+{
+    return side == KT_SIDE_BUY ? KT_SIDE_SELL : side == KT_SIDE_SELL ? KT_SIDE_BUY : KT_SIDE_NONE;
+}
+
+//  A stop-limit the exchange accepts: a BUY's limit at or above its trigger, a SELL's at
+//  or below (the limit is the worst price the stop may then trade at).
+static bool
+s_sl_ordered (kt_side_t side, int64_t limit, int64_t trigger)
+{
+    return side == KT_SIDE_BUY ? limit >= trigger : limit <= trigger;
+}
+
 //  Price the order is expected to trade at (for notional, R and reservation).
 static int64_t
 s_entry_px (const struct kt_intent *in, const struct risk_market *mkt)
@@ -179,11 +191,11 @@ s_bad_intent (struct s_eval *e, char *text, size_t len)
         why = "intent_id empty or longer than 20 chars";
     else if (in->purpose == KT_PURPOSE_NONE || k == RISK_KIND_NONE)
         why = "unknown purpose";
-    else if ((k == RISK_KIND_MODIFY || k == RISK_KIND_MODIFY_ENTRY || k == RISK_KIND_CANCEL)
-             && !in->ref[0])
+    else if ((k == RISK_KIND_MODIFY || k == RISK_KIND_MODIFY_ENTRY || k == RISK_KIND_CANCEL) &&
+             !in->ref[0])
         why = "MODIFY/CANCEL without ref";
-    else if (k == RISK_KIND_ENTRY || k == RISK_KIND_EXIT || k == RISK_KIND_MODIFY
-             || k == RISK_KIND_MODIFY_ENTRY) {
+    else if (k == RISK_KIND_ENTRY || k == RISK_KIND_EXIT || k == RISK_KIND_MODIFY ||
+             k == RISK_KIND_MODIFY_ENTRY) {
         if (!in->sym[0])
             why = "no sym";
         else if (in->side != KT_SIDE_BUY && in->side != KT_SIDE_SELL)
@@ -192,15 +204,21 @@ s_bad_intent (struct s_eval *e, char *text, size_t len)
             why = "qty must be positive";
         else if (in->order_type == KT_OT_NONE)
             why = "no order_type";
-        else if (k != RISK_KIND_MODIFY && k != RISK_KIND_MODIFY_ENTRY
-                 && in->product == KT_PROD_NONE)
-            why = "no product";
         else if (s_uses_price (in->order_type) && in->price <= 0)
             why = "LIMIT/SL without price";
         else if (s_uses_trigger (in->order_type) && in->trigger <= 0)
             why = "SL/SL-M without trigger";
-        else if (k == RISK_KIND_ENTRY && in->has_stop && in->stop_trigger <= 0)
+        else if (in->order_type == KT_OT_SL && !s_sl_ordered (in->side, in->price, in->trigger))
+            why = in->side == KT_SIDE_BUY ? "SL BUY with its limit below its trigger"
+                                          : "SL SELL with its limit above its trigger";
+        else if (s_is_entry (k) && in->has_stop && in->stop_trigger <= 0)
             why = "attached stop without trigger";
+        else if (s_is_entry (k) && in->has_stop && in->stop_price > 0 &&
+                 !s_sl_ordered (s_opposite (in->side), in->stop_price, in->stop_trigger))
+            why = in->side == KT_SIDE_SELL ? "attached stop (SL BUY) with its limit below its "
+                                             "trigger"
+                                           : "attached stop (SL SELL) with its limit above its "
+                                             "trigger";
     }
     if (!why)
         return KT_VERDICT_APPROVE;
@@ -215,10 +233,10 @@ s_segment_ok (const char *list, const char *seg)
     size_t n = strlen (seg);
     for (const char *p = list; *p;) {
         const char *c = strchr (p, ',');
-        size_t l = c? (size_t) (c - p): strlen (p);
+        size_t l = c ? (size_t) (c - p) : strlen (p);
         if (l == n && strncmp (p, seg, n) == 0)
             return true;
-        p += l + (c? 1: 0);
+        p += l + (c ? 1 : 0);
     }
     return false;
 }
@@ -230,7 +248,7 @@ s_instrument (struct s_eval *e, char *text, size_t len)
     bool entry = s_is_entry (e->res->kind);
     if (!m->instr_table) {
         if (!entry)
-            return KT_VERDICT_APPROVE;      //  never trap an exit behind a missing table
+            return KT_VERDICT_APPROVE; //  never trap an exit behind a missing table
         snprintf (text, len, "instruments table not loaded");
         e->stop = true;
         return KT_VERDICT_BLOCK;
@@ -244,8 +262,7 @@ s_instrument (struct s_eval *e, char *text, size_t len)
     if (!entry)
         return KT_VERDICT_APPROVE;
     if (strcmp (ins->exchange, e->cfg->exchange) != 0) {
-        snprintf (text, len, "%s trades on %s, not %s", ins->sym, ins->exchange,
-                  e->cfg->exchange);
+        snprintf (text, len, "%s trades on %s, not %s", ins->sym, ins->exchange, e->cfg->exchange);
         e->stop = true;
         return KT_VERDICT_BLOCK;
     }
@@ -267,8 +284,8 @@ s_lot (struct s_eval *e, char *text, size_t len)
 {
     const struct kt_instr *ins = e->mkt->instr;
     if (!ins)
-        return KT_VERDICT_APPROVE;          //  only for exits without a table
-    int64_t lot = ins->lot > 0? ins->lot: 1;
+        return KT_VERDICT_APPROVE; //  only for exits without a table
+    int64_t lot = ins->lot > 0 ? ins->lot : 1;
     if (e->in->qty > 0 && e->in->qty % lot == 0)
         return KT_VERDICT_APPROVE;
     snprintf (text, len, "qty %lld is not a multiple of lot %lld", (long long) e->in->qty,
@@ -284,23 +301,22 @@ s_tick (struct s_eval *e, char *text, size_t len)
     const struct kt_intent *in = e->in;
     if (!ins)
         return KT_VERDICT_APPROVE;
-    int64_t tick = ins->tick > 0? ins->tick: 1;
+    int64_t tick = ins->tick > 0 ? ins->tick : 1;
     const char *what = NULL;
     int64_t px = 0;
     if (s_uses_price (in->order_type) && !kt_money_on_tick (in->price, tick))
         what = "price", px = in->price;
     else if (s_uses_trigger (in->order_type) && !kt_money_on_tick (in->trigger, tick))
         what = "trigger", px = in->trigger;
-    else if (e->res->kind == RISK_KIND_ENTRY && in->has_stop
-             && !kt_money_on_tick (in->stop_trigger, tick))
+    else if (s_is_entry (e->res->kind) && in->has_stop &&
+             !kt_money_on_tick (in->stop_trigger, tick))
         what = "stop trigger", px = in->stop_trigger;
-    else if (e->res->kind == RISK_KIND_ENTRY && in->has_stop && in->stop_price > 0
-             && !kt_money_on_tick (in->stop_price, tick))
+    else if (s_is_entry (e->res->kind) && in->has_stop && in->stop_price > 0 &&
+             !kt_money_on_tick (in->stop_price, tick))
         what = "stop price", px = in->stop_price;
     if (!what)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "%s %lld paise not on tick %lld", what, (long long) px,
-              (long long) tick);
+    snprintf (text, len, "%s %lld paise not on tick %lld", what, (long long) px, (long long) tick);
     return KT_VERDICT_BLOCK;
 }
 
@@ -337,19 +353,23 @@ static bool
 s_in_market_hours (const struct risk_cfg *cfg, int64_t now_ns)
 {
     int64_t t = s_day_ns (now_ns);
-    return kt_ist_is_weekday (now_ns)
-           && t >= (int64_t) risk_cfg_sod (cfg->market_open) * KT_NS_PER_SEC
-           && t < (int64_t) risk_cfg_sod (cfg->market_close) * KT_NS_PER_SEC;
+    return kt_ist_is_weekday (now_ns) &&
+           t >= (int64_t) risk_cfg_sod (cfg->market_open) * KT_NS_PER_SEC &&
+           t < (int64_t) risk_cfg_sod (cfg->market_close) * KT_NS_PER_SEC;
 }
 
 static kt_verdict_t
 s_stale_md (struct s_eval *e, char *text, size_t len)
 {
     if (!s_in_market_hours (e->cfg, e->now_ns))
-        return KT_VERDICT_APPROVE;          //  HOURS already refuses
+        return KT_VERDICT_APPROVE; //  HOURS already refuses
     const struct risk_market *m = e->mkt;
-    if (m->ltp <= 0 || m->ltp_ns <= 0) {
+    if (m->ltp <= 0) {
         snprintf (text, len, "no tick seen for %s", e->in->sym);
+        return KT_VERDICT_BLOCK;
+    }
+    if (m->ltp_ns <= 0) {
+        snprintf (text, len, "last tick of %s carries no receive or exchange time", e->in->sym);
         return KT_VERDICT_BLOCK;
     }
     int64_t age = e->now_ns - m->ltp_ns;
@@ -365,7 +385,7 @@ s_stale_md (struct s_eval *e, char *text, size_t len)
 static bool
 s_in_band (int64_t px, int64_t ltp, int64_t band_bps)
 {
-    __int128 diff = px > ltp? (__int128) px - ltp: (__int128) ltp - px;
+    __int128 diff = px > ltp ? (__int128) px - ltp : (__int128) ltp - px;
     return diff * 10000 <= (__int128) ltp * band_bps;
 }
 
@@ -375,7 +395,7 @@ s_price_band (struct s_eval *e, char *text, size_t len)
     const struct kt_intent *in = e->in;
     int64_t ltp = e->mkt->ltp;
     if (ltp <= 0)
-        return KT_VERDICT_APPROVE;          //  STALE_MD refuses without a price
+        return KT_VERDICT_APPROVE; //  STALE_MD refuses without a price
     int64_t bps = e->cfg->price_band_bps;
     const char *what = NULL;
     int64_t px = 0;
@@ -383,10 +403,22 @@ s_price_band (struct s_eval *e, char *text, size_t len)
         what = "price", px = in->price;
     else if (s_uses_trigger (in->order_type) && !s_in_band (in->trigger, ltp, bps))
         what = "trigger", px = in->trigger;
+    else if (in->has_stop && !s_in_band (in->stop_trigger, ltp, bps))
+        what = "stop trigger", px = in->stop_trigger;
+    else if (in->has_stop && in->stop_price > 0 && !s_in_band (in->stop_price, ltp, bps))
+        what = "stop price", px = in->stop_price;
+    if (!what && in->has_stop &&
+        (in->side == KT_SIDE_BUY ? in->stop_trigger >= ltp : in->stop_trigger <= ltp)) {
+        //  A stop on the wrong side of the market triggers at once: the protection the
+        //  entry was approved with would not exist.
+        snprintf (text, len, "stop trigger %lld on the wrong side of last price %lld",
+                  (long long) in->stop_trigger, (long long) ltp);
+        return KT_VERDICT_BLOCK;
+    }
     if (!what)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "%s %lld outside %lld.%02lld%% of last price %lld", what,
-              (long long) px, (long long) (bps / 100), (long long) (bps % 100), (long long) ltp);
+    snprintf (text, len, "%s %lld outside %lld.%02lld%% of last price %lld", what, (long long) px,
+              (long long) (bps / 100), (long long) (bps % 100), (long long) ltp);
     return KT_VERDICT_BLOCK;
 }
 
@@ -394,7 +426,7 @@ static kt_verdict_t
 s_max_lots (struct s_eval *e, char *text, size_t len)
 {
     const struct kt_instr *ins = e->mkt->instr;
-    int64_t lot = ins && ins->lot > 0? ins->lot: 1;
+    int64_t lot = ins && ins->lot > 0 ? ins->lot : 1;
     int64_t lots = e->res->qty / lot;
     if (lots <= e->cfg->max_lots)
         return KT_VERDICT_APPROVE;
@@ -413,22 +445,22 @@ s_freeze (struct s_eval *e, char *text, size_t len)
     char name[32];
     s_underlying (ins, name, sizeof name);
     int64_t freeze = risk_cfg_freeze (e->cfg, name);
-    int64_t lot = ins->lot > 0? ins->lot: 1;
+    int64_t lot = ins->lot > 0 ? ins->lot : 1;
     int64_t qty = e->res->qty;
     if (freeze <= 0 || qty <= freeze)
         return KT_VERDICT_APPROVE;
-    int64_t cap = e->cfg->freeze_slice? freeze * e->cfg->max_slices: freeze;
+    int64_t cap = e->cfg->freeze_slice ? freeze * e->cfg->max_slices : freeze;
     if (qty <= cap)
-        return KT_VERDICT_APPROVE;          //  exec-gateway slices it
+        return KT_VERDICT_APPROVE; //  exec-gateway slices it
     int64_t to = cap / lot * lot;
     if (to <= 0) {
-        snprintf (text, len, "freeze qty %lld of %s is below one lot (%lld)",
-                  (long long) freeze, name, (long long) lot);
+        snprintf (text, len, "freeze qty %lld of %s is below one lot (%lld)", (long long) freeze,
+                  name, (long long) lot);
         return KT_VERDICT_BLOCK;
     }
     e->res->qty = to;
     snprintf (text, len, "qty %lld > %s freeze %lld%s: reduced to %lld", (long long) qty, name,
-              (long long) freeze, e->cfg->freeze_slice? " x max slices": "", (long long) to);
+              (long long) freeze, e->cfg->freeze_slice ? " x max slices" : "", (long long) to);
     return KT_VERDICT_REDUCE;
 }
 
@@ -441,9 +473,9 @@ s_unit_cost (const struct s_eval *e)
     const struct kt_instr *ins = e->mkt->instr;
     int64_t px = s_entry_px (in, e->mkt);
     if (in->side == KT_SIDE_SELL)
-        return risk_pnl_short_margin (e->cfg, ins, px > 0? px: e->mkt->ltp);
+        return risk_pnl_short_margin (e->cfg, ins, px > 0 ? px : e->mkt->ltp);
     if (in->order_type == KT_OT_MARKET || in->order_type == KT_OT_SLM) {
-        int64_t tick = ins && ins->tick > 0? ins->tick: 1;
+        int64_t tick = ins && ins->tick > 0 ? ins->tick : 1;
         int64_t up = -risk_pnl_muldiv (-px, e->cfg->market_reserve_bps, 10000);
         px = kt_money_tick_up (px + up, tick);
     }
@@ -457,10 +489,10 @@ s_notional (struct s_eval *e, char *text, size_t len)
     e->res->unit_cost = unit;
     __int128 total = (__int128) unit * e->res->qty;
     bool sell = e->in->side == KT_SIDE_SELL;
-    int64_t max = sell? e->cfg->max_order_margin: e->cfg->max_order_notional;
+    int64_t max = sell ? e->cfg->max_order_margin : e->cfg->max_order_notional;
     if (total <= max)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "%s %lld paise > max %lld", sell? "margin estimate": "notional",
+    snprintf (text, len, "%s %lld paise > max %lld", sell ? "margin estimate" : "notional",
               (long long) total, (long long) max);
     return KT_VERDICT_BLOCK;
 }
@@ -478,7 +510,7 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
         return KT_VERDICT_APPROVE;
     }
     int64_t px = s_entry_px (in, e->mkt);
-    int64_t per_unit = in->side == KT_SIDE_BUY? px - in->stop_trigger: in->stop_trigger - px;
+    int64_t per_unit = in->side == KT_SIDE_BUY ? px - in->stop_trigger : in->stop_trigger - px;
     if (per_unit <= 0) {
         snprintf (text, len, "stop %lld on the wrong side of entry %lld",
                   (long long) in->stop_trigger, (long long) px);
@@ -498,12 +530,12 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
     }
     if (max < 0 || r <= max)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "R %lld paise > max %lld", (long long) (r > INT64_MAX? INT64_MAX: r),
+    snprintf (text, len, "R %lld paise > max %lld", (long long) (r > INT64_MAX ? INT64_MAX : r),
               (long long) max);
     return KT_VERDICT_BLOCK;
 }
 
-// ---- account rules (mirrored by the Lua decide script) ---------------------------------
+// ---- account rules ---------------------------------------------------------------------
 
 static kt_verdict_t
 s_kill (struct s_eval *e, char *text, size_t len)
@@ -519,8 +551,8 @@ s_state (struct s_eval *e, char *text, size_t len)
 {
     if (risk_check_state_allows_entry (e->view->state))
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "state %s: entries refused", e->view->state == KT_STATE_NONE?
-              "UNKNOWN": kt_state_str (e->view->state));
+    snprintf (text, len, "state %s: entries refused",
+              e->view->state == KT_STATE_NONE ? "UNKNOWN" : kt_state_str (e->view->state));
     return KT_VERDICT_BLOCK;
 }
 
@@ -558,7 +590,7 @@ s_trades_day (struct s_eval *e, char *text, size_t len)
 static int
 s_newest (int n, int64_t limit)
 {
-    return limit < n? (int) limit: n;
+    return limit < n ? (int) limit : n;
 }
 
 static kt_verdict_t
@@ -580,8 +612,8 @@ static kt_verdict_t
 s_spacing (struct s_eval *e, char *text, size_t len)
 {
     int64_t gap = e->cfg->min_spacing_s * KT_NS_PER_SEC;
-    if (e->res->kind != RISK_KIND_ENTRY || gap <= 0 || e->view->last_entry_ns <= 0
-        || e->view->last_entry_ns <= e->now_ns - gap)
+    if (e->res->kind != RISK_KIND_ENTRY || gap <= 0 || e->view->last_entry_ns <= 0 ||
+        e->view->last_entry_ns <= e->now_ns - gap)
         return KT_VERDICT_APPROVE;
     snprintf (text, len, "%lld ms since the last entry < %lld s",
               (long long) ((e->now_ns - e->view->last_entry_ns) / 1000000),
@@ -602,8 +634,8 @@ s_order_rate (struct s_eval *e, char *text, size_t len)
     }
     if (e->res->kind == RISK_KIND_MODIFY_ENTRY) {
         int m = risk_view_count_after (e->view->modifies_ts,
-                                       s_newest (e->view->nmodifies_ts,
-                                                 e->cfg->max_modifies_per_s), cut);
+                                       s_newest (e->view->nmodifies_ts, e->cfg->max_modifies_per_s),
+                                       cut);
         if (m + 1 > e->cfg->max_modifies_per_s) {
             snprintf (text, len, "modifications in the last second %d + 1 > max %lld", m,
                       (long long) e->cfg->max_modifies_per_s);
@@ -620,15 +652,15 @@ s_max_pos (struct s_eval *e, char *text, size_t len)
         return KT_VERDICT_APPROVE;
     const struct risk_view *v = e->view;
     const struct risk_cfg *cfg = e->cfg;
-    kt_itype_t it = e->mkt->instr? e->mkt->instr->itype: KT_ITYPE_OTHER;
-    int64_t per_type = it == KT_ITYPE_CE? v->units_ce: it == KT_ITYPE_PE? v->units_pe: -1;
+    kt_itype_t it = e->mkt->instr ? e->mkt->instr->itype : KT_ITYPE_OTHER;
+    int64_t per_type = it == KT_ITYPE_CE ? v->units_ce : it == KT_ITYPE_PE ? v->units_pe : -1;
     int64_t per_sym = risk_view_units (v, e->in->sym);
     if (v->units_total + 1 > cfg->max_positions)
         snprintf (text, len, "positions + pending entries %lld + 1 > max %lld",
                   (long long) v->units_total, (long long) cfg->max_positions);
     else if (per_type >= 0 && per_type + 1 > cfg->max_per_type)
         snprintf (text, len, "%s positions + pending %lld + 1 > max %lld",
-                  it == KT_ITYPE_CE? "CE": "PE", (long long) per_type,
+                  it == KT_ITYPE_CE ? "CE" : "PE", (long long) per_type,
                   (long long) cfg->max_per_type);
     else if (per_sym + 1 > cfg->max_per_symbol)
         snprintf (text, len, "%s positions + pending %lld + 1 > max %lld", e->in->sym,
@@ -644,7 +676,7 @@ static int64_t
 s_cost_of (int64_t unit, int64_t qty)
 {
     int64_t c;
-    return kt_money_mul (unit, qty, &c)? c: INT64_MAX;
+    return kt_money_mul (unit, qty, &c) ? c : INT64_MAX;
 }
 
 //  Capital the order adds: the whole reservation of an entry, or the growth of an open
@@ -659,8 +691,8 @@ s_added_cost (const struct s_eval *e)
     if (!o)
         return 0;
     int64_t open = res->qty - o->filled;
-    int64_t want = open > 0? s_cost_of (res->unit_cost, open): 0;
-    return want > o->resv? want - o->resv: 0;
+    int64_t want = open > 0 ? s_cost_of (res->unit_cost, open) : 0;
+    return want > o->resv ? want - o->resv : 0;
 }
 
 static kt_verdict_t
@@ -707,8 +739,8 @@ s_modify_exit_cap (struct s_eval *e, char *text, size_t len)
     if (!e->in->ref[0] || !o || o->kind != RISK_KIND_EXIT || e->res->qty <= o->oqty)
         return KT_VERDICT_APPROVE;
     const struct risk_pos *p = risk_view_pos (e->view, o->sym);
-    int64_t q = p? (p->qty < 0? -p->qty: p->qty): 0;
-    int64_t others = (p? p->exiting: 0) - (o->oqty - o->filled);
+    int64_t q = p ? (p->qty < 0 ? -p->qty : p->qty) : 0;
+    int64_t others = (p ? p->exiting : 0) - (o->oqty - o->filled);
     int64_t cap = o->filled + q - others;
     if (cap < o->oqty)
         cap = o->oqty;
@@ -728,7 +760,7 @@ s_exit_cap (struct s_eval *e, char *text, size_t len)
     if (e->res->kind != RISK_KIND_EXIT)
         return KT_VERDICT_APPROVE;
     const struct risk_pos *p = risk_view_pos (e->view, e->in->sym);
-    int64_t q = p? p->qty: 0;
+    int64_t q = p ? p->qty : 0;
     if (q == 0) {
         snprintf (text, len, "no open position in %s to exit", e->in->sym);
         return KT_VERDICT_BLOCK;
@@ -740,7 +772,7 @@ s_exit_cap (struct s_eval *e, char *text, size_t len)
     }
     //  Open exits risk-gate approved already cover part of the position: two exits that
     //  both fill would flip it into a new, unchecked position.
-    int64_t free = (q > 0? q: -q) - p->exiting;
+    int64_t free = (q > 0 ? q : -q) - p->exiting;
     if (free <= 0) {
         snprintf (text, len, "pending exits of %lld already cover the position of %lld",
                   (long long) p->exiting, (long long) q);
@@ -755,15 +787,36 @@ s_exit_cap (struct s_eval *e, char *text, size_t len)
 }
 
 //  Parallel to risk_check_rules (same order, same length).
-static s_rule_fn *const s_fns[] = {
-    s_bad_intent, s_instrument, s_lot, s_tick, s_hours, s_stale_md, s_price_band, s_max_lots,
-    s_freeze, s_notional, s_risk_per_trade,
-    s_kill, s_state, s_session, s_breakers, NULL, NULL, NULL, NULL, NULL,
-    s_trades_day, s_trades_hour, s_spacing, s_order_rate, s_max_pos, s_deploy, s_margin_buffer,
-    s_exit_cap
-};
+static s_rule_fn *const s_fns[] = {s_bad_intent,
+                                   s_instrument,
+                                   s_lot,
+                                   s_tick,
+                                   s_hours,
+                                   s_stale_md,
+                                   s_price_band,
+                                   s_max_lots,
+                                   s_freeze,
+                                   s_notional,
+                                   s_risk_per_trade,
+                                   s_kill,
+                                   s_state,
+                                   s_session,
+                                   s_breakers,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   s_trades_day,
+                                   s_trades_hour,
+                                   s_spacing,
+                                   s_order_rate,
+                                   s_max_pos,
+                                   s_deploy,
+                                   s_margin_buffer,
+                                   s_exit_cap};
 
-_Static_assert (sizeof s_fns / sizeof s_fns[0] == 28, "one function per rule row");
+_Static_assert(sizeof s_fns / sizeof s_fns[0] == 28, "one function per rule row");
 
 risk_kind_t
 risk_check_kind (const struct risk_view *view, const struct kt_intent *in)
@@ -779,8 +832,8 @@ risk_check_kind (const struct risk_view *view, const struct kt_intent *in)
         case KT_PURPOSE_FLATTEN:
             return RISK_KIND_FLATTEN;
         case KT_PURPOSE_MODIFY: {
-            const struct risk_order *o = view? risk_view_order (view, in->ref): NULL;
-            return o && o->kind == RISK_KIND_ENTRY? RISK_KIND_MODIFY_ENTRY: RISK_KIND_MODIFY;
+            const struct risk_order *o = view ? risk_view_order (view, in->ref) : NULL;
+            return o && o->kind == RISK_KIND_ENTRY ? RISK_KIND_MODIFY_ENTRY : RISK_KIND_MODIFY;
         }
         default:
             return RISK_KIND_NONE;
@@ -790,10 +843,10 @@ risk_check_kind (const struct risk_view *view, const struct kt_intent *in)
 static void
 s_run (struct s_eval *e, bool account)
 {
-    unsigned want = s_is_entry (e->res->kind)? RISK_APPLIES_ENTRY: RISK_APPLIES_REDUCE;
-    if (e->res->kind == RISK_KIND_CANCEL || e->res->kind == RISK_KIND_FLATTEN
-        || e->res->kind == RISK_KIND_NONE)
-        want = 0;                            //  only BAD_INTENT, below
+    unsigned want = s_is_entry (e->res->kind) ? RISK_APPLIES_ENTRY : RISK_APPLIES_REDUCE;
+    if (e->res->kind == RISK_KIND_CANCEL || e->res->kind == RISK_KIND_FLATTEN ||
+        e->res->kind == RISK_KIND_NONE)
+        want = 0; //  only BAD_INTENT, below
     for (int i = 0; risk_check_rules[i].code != KT_OK; i++) {
         const struct risk_rule *rule = &risk_check_rules[i];
         bool applies = (rule->applies & want) || (i == 0 && !account);
@@ -804,7 +857,7 @@ s_run (struct s_eval *e, bool account)
         if (account && rule->code == KT_R_DEPLOY && e->res->cost == 0)
             e->res->cost = s_added_cost (e);
         char text[KT_TEXT_LEN] = "";
-        kt_verdict_t v = s_fns[i] (e, text, sizeof text);
+        kt_verdict_t v = s_fns[i](e, text, sizeof text);
         if (v != KT_VERDICT_APPROVE)
             risk_check_add (e->res, rule->code, v, "%s", text);
     }
@@ -819,7 +872,7 @@ risk_check_local (const struct risk_cfg *cfg, const struct kt_intent *in, risk_k
     out->verdict = KT_VERDICT_APPROVE;
     out->kind = kind;
     out->qty = in->qty;
-    struct s_eval e = { NULL, cfg, in, mkt, now_ns, equity, 0, out, false };
+    struct s_eval e = {NULL, cfg, in, mkt, now_ns, equity, 0, out, false};
     s_run (&e, false);
     if (s_is_entry (kind) && out->unit_cost == 0 && out->verdict < KT_VERDICT_BLOCK)
         out->unit_cost = s_unit_cost (&e);
@@ -834,13 +887,28 @@ risk_check_account (const struct risk_view *view, const struct risk_cfg *cfg,
     struct kt_instr ins;
     memset (&ins, 0, sizeof ins);
     ins.itype = itype;
-    struct risk_market mkt = { &ins, true, 0, 0 };
+    struct risk_market mkt = {&ins, true, 0, 0};
     int64_t equity = risk_pnl_equity (view, unrealised);
-    struct s_eval e = { view, cfg, in, &mkt, now_ns, equity, unrealised, res, false };
+    struct s_eval e = {view, cfg, in, &mkt, now_ns, equity, unrealised, res, false};
     s_run (&e, true);
     if (res->verdict >= KT_VERDICT_BLOCK) {
         res->qty = 0;
         res->cost = 0;
+    }
+}
+
+void
+risk_check_effective (const struct risk_view *view, const struct kt_intent *in,
+                      struct kt_intent *out)
+{
+    *out = *in;
+    if (in->purpose != KT_PURPOSE_MODIFY || in->has_stop || !view)
+        return;
+    const struct risk_order *o = risk_view_order (view, in->ref);
+    if (o && o->kind == RISK_KIND_ENTRY && o->stop_trigger > 0) {
+        out->has_stop = true;
+        out->stop_trigger = o->stop_trigger;
+        out->stop_price = 0;
     }
 }
 
@@ -850,7 +918,9 @@ risk_check_intent (const struct risk_view *view, const struct risk_cfg *cfg,
                    int64_t unrealised, struct risk_result *out)
 {
     risk_kind_t kind = risk_check_kind (view, in);
-    risk_check_local (cfg, in, kind, mkt, now_ns, risk_pnl_equity (view, unrealised), out);
-    kt_itype_t itype = mkt->instr? mkt->instr->itype: KT_ITYPE_OTHER;
+    struct kt_intent eff;
+    risk_check_effective (view, in, &eff);
+    risk_check_local (cfg, &eff, kind, mkt, now_ns, risk_pnl_equity (view, unrealised), out);
+    kt_itype_t itype = mkt->instr ? mkt->instr->itype : KT_ITYPE_OTHER;
     risk_check_account (view, cfg, in, itype, now_ns, unrealised, out);
 }

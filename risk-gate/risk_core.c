@@ -7,8 +7,10 @@
  *  Design overview: Redis is the truth; the core keeps a view (the last snapshot, one
  *  ~60 KB struct allocated at new) refreshed by every script that changes the account
  *  and by each poll, plus the last price per symbol (risk_prices). A decision is the
- *  local rules in C (both readings of a MODIFY), then one EVALSHA of the decide script,
- *  which re-runs the account rules atomically, reserves, records and appends to events.
+ *  local rules in C (both readings of a MODIFY), the account rules in C on the view, then
+ *  one commit of the reservation, record and event that Redis applies only if the
+ *  account's version is still the view's (else the view is refreshed and C decides
+ *  again).
  *  Fail closed: without Redis, entries are blocked with STORE_DOWN while risk-reducing
  *  orders go through (remembered in memory so a retry is not sent twice); executions
  *  that could not be applied wait in a small queue and are applied (idempotently) when
@@ -23,10 +25,11 @@
 #include <string.h>
 #include "risk.h"
 
-#define S_RECENT   256              //  decisions remembered while Redis is down
-#define S_PENDING  1024             //  executions waiting for Redis
-#define S_UNKNOWN  64               //  decisions of unknown outcome waiting for Redis
-#define S_UNMARKED 64               //  orders sent whose sent mark may not be in Redis
+#define S_RECENT 256   //  decisions remembered while Redis is down
+#define S_PENDING 1024 //  executions waiting for Redis
+#define S_UNKNOWN 64   //  decisions of unknown outcome waiting for Redis
+#define S_UNMARKED 64  //  orders sent whose sent mark may not be in Redis
+#define S_SETTLE 64    //  orders whose fill could not be applied as reported
 
 struct s_recent {
     char intent_id[KT_ID_LEN];
@@ -40,17 +43,17 @@ struct s_unknown {
 };
 
 struct risk_core {
-    const struct risk_cfg *cfg;     //  borrowed
-    kt_store_t *store;              //  borrowed
-    const kt_instr_table_t *instr;  //  borrowed, may be NULL
+    const struct risk_cfg *cfg;    //  borrowed
+    kt_store_t *store;             //  borrowed
+    const kt_instr_table_t *instr; //  borrowed, may be NULL
     char src[KT_SRC_LEN];
     struct risk_scripts ids;
-    struct risk_view *view;         //  owned
-    risk_prices_t *prices;          //  owned
-    int64_t started_ns;             //  reconciler agreement must be at or after this
-    bool started;                   //  start-up roll done
-    bool store_down;                //  outage alerted
-    kt_trading_state_t last_state;  //  for change detection
+    struct risk_view *view;        //  owned
+    risk_prices_t *prices;         //  owned
+    int64_t started_ns;            //  reconciler agreement must be at or after this
+    bool started;                  //  start-up roll done
+    bool store_down;               //  outage alerted
+    kt_trading_state_t last_state; //  for change detection
     char last_reason[KT_TEXT_LEN];
     int64_t last_warn_ns[KT_R_COUNT];
     struct risk_counters counters;
@@ -58,14 +61,20 @@ struct risk_core {
     int recent_next;
     struct kt_exec_event pending[S_PENDING];
     int npending;
-    char alerted_coid[RISK_ORD_MAX][KT_ID_LEN];     //  unresolved orders already alerted
+    char alerted_coid[RISK_ORD_MAX][KT_ID_LEN]; //  unresolved orders already alerted
     int nalerted;
     struct s_unknown unknown[S_UNKNOWN];
     int nunknown;
     char unmarked[S_UNMARKED][KT_ID_LEN];
     int nunmarked;
-    struct risk_result as_entry;    //  scratch of risk_core_decide (no 2 KB stack churn)
+    char settle[S_SETTLE][KT_ID_LEN]; //  to settle from exec-gateway's order record
+    int nsettle;
+    bool halt_held; //  an operator's halt not yet written to Redis
+    char halt_by[KT_SRC_LEN];
+    char halt_why[KT_TEXT_LEN];
+    struct risk_result as_entry; //  scratch of risk_core_decide (no 2 KB stack churn)
     struct risk_result as_reduce;
+    struct risk_tx *tx; //  scratch of the decision's commit
 };
 
 // ---- helpers -------------------------------------------------------------------------
@@ -77,8 +86,7 @@ s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
     return risk_prices_get (self->prices, sym, px, ts_ns);
 }
 
-static void
-s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
+static void s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static void
@@ -104,8 +112,7 @@ s_store_result (risk_core_t *self, bool ok, const char *why, struct risk_out *ou
         s_alert (out, KT_SEV_CRITICAL, "risk.store_down",
                  "risk-gate cannot reach Redis (%s): entries are blocked, exits still go through",
                  why);
-    }
-    else if (ok && self->store_down) {
+    } else if (ok && self->store_down) {
         self->store_down = false;
         kt_log_info ("risk.store.up", KT_END);
         s_alert (out, KT_SEV_INFO, "risk.store_down", "risk-gate reaches Redis again");
@@ -118,7 +125,7 @@ s_instr (const risk_core_t *self, const char *sym)
     if (!self->instr || !sym[0])
         return NULL;
     const struct kt_instr *in = kt_instr_by_sym (self->instr, self->cfg->exchange, sym);
-    return in? in: kt_instr_by_sym (self->instr, NULL, sym);
+    return in ? in : kt_instr_by_sym (self->instr, NULL, sym);
 }
 
 static void
@@ -144,20 +151,19 @@ s_after_halt (risk_core_t *self, kt_reason_t code, const char *text, struct risk
     self->counters.halts++;
     bool flatten = self->cfg->flatten_on_halt;
     int room = RISK_CMDS_MAX - out->ncmds;
-    out->ncmds += risk_reply_halt_commands (self->view->halt_seq, flatten, out->cmds + out->ncmds,
-                                            room);
+    out->ncmds +=
+        risk_reply_halt_commands (self->view->halt_seq, flatten, out->cmds + out->ncmds, room);
     kt_log_error ("risk.halt", KT_S ("code", kt_reason_str (code)), KT_S ("why", text),
                   KT_I ("halt_seq", self->view->halt_seq), KT_B ("flatten", flatten), KT_END);
     s_alert (out, KT_SEV_CRITICAL, "risk.halt",
              "TRADING HALTED (%s): %s. Pending entries cancelled%s. Resume: tradectl resume",
-             kt_reason_str (code), text, flatten? ", positions flattened": "");
+             kt_reason_str (code), text, flatten ? ", positions flattened" : "");
     s_note_state (self, out);
     out->state_changed = true;
 }
 
 static void
-s_halt (risk_core_t *self, kt_reason_t code, const char *text, int64_t now_ns,
-        struct risk_out *out)
+s_halt (risk_core_t *self, kt_reason_t code, const char *text, int64_t now_ns, struct risk_out *out)
 {
     bool halted = false;
     int rc = risk_state_halt (self->store, &self->ids, code, text, now_ns, self->src, &halted,
@@ -204,7 +210,7 @@ s_reason_code (const char *reason)
     memcpy (code, reason, n);
     code[n] = '\0';
     int c = kt_reason_parse (code);
-    return c > 0? (kt_reason_t) c: KT_R_STATE;
+    return c > 0 ? (kt_reason_t) c : KT_R_STATE;
 }
 
 static const struct kt_decision *
@@ -231,19 +237,19 @@ static void
 s_warn_refusal (risk_core_t *self, const struct kt_intent *in, const struct risk_decided *d,
                 int64_t now_ns, struct risk_out *out)
 {
-    if (d->duplicate || d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_HALT
-        || (d->kind != RISK_KIND_ENTRY && d->kind != RISK_KIND_MODIFY_ENTRY) || !d->nreasons)
+    if (d->duplicate || d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_HALT ||
+        (d->kind != RISK_KIND_ENTRY && d->kind != RISK_KIND_MODIFY_ENTRY) || !d->nreasons)
         return;
     kt_reason_t code = d->reasons[0].code;
-    if (code >= KT_R_COUNT || (self->last_warn_ns[code]
-                               && now_ns - self->last_warn_ns[code] < KT_NS_PER_MIN))
+    if (code >= KT_R_COUNT ||
+        (self->last_warn_ns[code] && now_ns - self->last_warn_ns[code] < KT_NS_PER_MIN))
         return;
     self->last_warn_ns[code] = now_ns;
     char key[KT_KEY_LEN];
-    snprintf (key, sizeof key, "risk.%s.%s", d->verdict == KT_VERDICT_REDUCE? "reduce": "block",
+    snprintf (key, sizeof key, "risk.%s.%s", d->verdict == KT_VERDICT_REDUCE ? "reduce" : "block",
               kt_reason_str (code));
     s_alert (out, KT_SEV_WARNING, key, "entry %s %s %s: %s", in->intent_id,
-             d->verdict == KT_VERDICT_REDUCE? "reduced": "blocked", kt_reason_str (code),
+             d->verdict == KT_VERDICT_REDUCE ? "reduced" : "blocked", kt_reason_str (code),
              d->reasons[0].text);
 }
 
@@ -262,6 +268,9 @@ risk_core_new (const struct risk_cfg *cfg, kt_store_t *store, const char *src)
     if (!self->view)
         abort ();
     self->prices = risk_prices_new (4096);
+    self->tx = calloc (1, sizeof *self->tx);
+    if (!self->tx)
+        abort ();
     if (risk_capital_register (store, &self->ids) != 0) {
         kt_log_error ("risk.scripts", KT_S ("why", "script registry full"), KT_END);
         risk_core_destroy (&self);
@@ -278,6 +287,7 @@ risk_core_destroy (risk_core_t **self_p)
     risk_core_t *self = *self_p;
     risk_prices_destroy (&self->prices);
     free (self->view);
+    free (self->tx);
     free (self);
     *self_p = NULL;
 }
@@ -320,7 +330,7 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
     memset (d, 0, sizeof *d);
     risk_kind_t kind = risk_check_kind (self->view, in);
     bool entry = kind == RISK_KIND_ENTRY || kind == RISK_KIND_MODIFY_ENTRY;
-    struct risk_result r = entry? *as_entry: *as_reduce;
+    struct risk_result r = entry ? *as_entry : *as_reduce;
     if (entry) {
         if (unknown)
             risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK,
@@ -328,11 +338,10 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
         else
             risk_check_add (&r, KT_R_STORE_DOWN, KT_VERDICT_BLOCK, "Redis unavailable: %s", why);
         r.qty = 0;
-    }
-    else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
+    } else if (self->view->loaded && (kind == RISK_KIND_EXIT || kind == RISK_KIND_MODIFY)) {
         kt_itype_t it = KT_ITYPE_OTHER;
         risk_check_account (self->view, self->cfg, in, it, now_ns, 0, &r);
-        //  The decide script would add this exit (or a modified exit's growth) to the
+        //  A committed decision would add this exit (or a modified exit's growth) to the
         //  cover; offline, the last known book must carry it, or a second exit passes the
         //  cap and flips the position.
         const char *sym = in->sym;
@@ -356,9 +365,9 @@ s_decide_offline (risk_core_t *self, const struct kt_intent *in, const struct ri
         }
     }
     d->verdict = r.verdict;
-    d->qty = r.verdict >= KT_VERDICT_BLOCK? 0: r.qty;
+    d->qty = r.verdict >= KT_VERDICT_BLOCK ? 0 : r.qty;
     d->kind = kind;
-    d->state = self->view->loaded? self->view->state: KT_STATE_NONE;
+    d->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
     d->nreasons = r.nreasons;
     memcpy (d->reasons, r.reasons, sizeof d->reasons);
     if (d->verdict <= KT_VERDICT_REDUCE)
@@ -377,8 +386,7 @@ s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         int result = 0;
         char why[200];
         if (risk_capital_resolve (self->store, &self->ids, self->cfg, u->intent_id, &u->decided,
-                                  now_ns, self->src, &result, self->view, why,
-                                  sizeof why) != 0) {
+                                  now_ns, self->src, &result, self->view, why, sizeof why) != 0) {
             kt_log_warn ("risk.resolve.fail", KT_S ("intent_id", u->intent_id), KT_S ("why", why),
                          KT_END);
             break;
@@ -424,14 +432,63 @@ s_unmarked_take (risk_core_t *self, const char *coid)
     return false;
 }
 
+//  Write a held operator halt: the kill switch, then HALTED with the halt's commands.
+//  Stays held (entries refused) until both are in Redis.
+static void
+s_halt_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->halt_held)
+        return;
+    if (risk_state_kill (self->store, &self->ids, self->halt_why, self->halt_by, now_ns,
+                         self->view) != 0) {
+        s_store_result (self, false, kt_store_errstr (self->store), out);
+        return;
+    }
+    char text[KT_TEXT_LEN];
+    snprintf (text, sizeof text, "kill switch: %.100s", self->halt_why);
+    s_halt (self, KT_R_KILL, text, now_ns, out);
+    if (self->view->state == KT_STATE_HALTED)
+        self->halt_held = false;
+}
+
+//  The operator's halt over the socket (tradectl halt while Redis may be down): held at
+//  once (entries refused from now on), written to Redis now or as soon as it answers.
+static void
+s_decide_halt (risk_core_t *self, const struct kt_intent *in, int64_t now_ns, struct risk_out *out)
+{
+    if (!self->halt_held) {
+        self->halt_held = true;
+        snprintf (self->halt_by, sizeof self->halt_by, "%s", in->strategy[0] ? in->strategy : "?");
+        snprintf (self->halt_why, sizeof self->halt_why, "halt by %s over risk-gate's socket (%s)",
+                  self->halt_by, in->intent_id);
+        kt_log_error ("risk.halt.held", KT_S ("intent_id", in->intent_id),
+                      KT_S ("by", self->halt_by), KT_END);
+    }
+    if (self->started)
+        s_halt_flush (self, now_ns, out);
+    struct kt_decision *d = &out->decision;
+    memset (d, 0, sizeof *d);
+    snprintf (d->intent_id, sizeof d->intent_id, "%s", in->intent_id);
+    d->verdict = KT_VERDICT_HALT;
+    d->nreasons = 1;
+    snprintf (d->reasons[0].code, sizeof d->reasons[0].code, "%s", kt_reason_str (KT_R_KILL));
+    snprintf (d->reasons[0].text, sizeof d->reasons[0].text, "%.90s%s", self->halt_why,
+              self->halt_held ? ": held until Redis answers" : "");
+    d->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
+}
+
 void
 risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
                   struct risk_out *out)
 {
     self->counters.decisions++;
     out->has_decision = true;
+    if (in->purpose == KT_PURPOSE_HALT) {
+        s_decide_halt (self, in, now_ns, out);
+        return;
+    }
 
-    struct risk_market mkt = { s_instr (self, in->sym), self->instr != NULL, 0, 0 };
+    struct risk_market mkt = {s_instr (self, in->sym), self->instr != NULL, 0, 0};
     risk_prices_get (self->prices, in->sym, &mkt.ltp, &mkt.ltp_ns);
     int64_t unreal = risk_core_unrealised (self);
     int64_t equity = risk_pnl_equity (self->view, unreal);
@@ -440,10 +497,11 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     //  the local rules are run for both readings.
     struct risk_result *as_entry = &self->as_entry, *as_reduce = &self->as_reduce;
     if (in->purpose == KT_PURPOSE_MODIFY) {
-        risk_check_local (self->cfg, in, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity, as_entry);
+        struct kt_intent eff;
+        risk_check_effective (self->view, in, &eff);
+        risk_check_local (self->cfg, &eff, RISK_KIND_MODIFY_ENTRY, &mkt, now_ns, equity, as_entry);
         risk_check_local (self->cfg, in, RISK_KIND_MODIFY, &mkt, now_ns, equity, as_reduce);
-    }
-    else {
+    } else {
         risk_check_local (self->cfg, in, risk_check_kind (self->view, in), &mkt, now_ns, equity,
                           as_entry);
         *as_reduce = *as_entry;
@@ -453,29 +511,48 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     char why[200] = "";
     const struct kt_decision *prior = s_recent_find (self, in->intent_id);
     int rc = -1;
-    bool attempted = false;         //  the script may have run, whatever we heard
+    bool attempted = false; //  the script may have run, whatever we heard
     if (prior) {
         self->counters.duplicates++;
         out->decision = *prior;
-        return;                     //  decided offline before: the same answer, no order
+        return; //  decided offline before: the same answer, no order
     }
     if (!self->started)
         risk_core_start (self, now_ns, out);
+    if (self->halt_held && self->started)
+        s_halt_flush (self, now_ns, out);
+    risk_kind_t kind_now = risk_check_kind (self->view, in);
+    if (self->halt_held && (kind_now == RISK_KIND_ENTRY || kind_now == RISK_KIND_MODIFY_ENTRY)) {
+        //  An operator's halt not yet in Redis still refuses every entry.
+        struct kt_decision *hd = &out->decision;
+        memset (hd, 0, sizeof *hd);
+        snprintf (hd->intent_id, sizeof hd->intent_id, "%s", in->intent_id);
+        hd->verdict = KT_VERDICT_HALT;
+        hd->nreasons = 1;
+        snprintf (hd->reasons[0].code, sizeof hd->reasons[0].code, "%s", kt_reason_str (KT_R_KILL));
+        snprintf (hd->reasons[0].text, sizeof hd->reasons[0].text, "%.100s (held)", self->halt_why);
+        hd->state = self->view->loaded ? self->view->state : KT_STATE_NONE;
+        self->counters.blocked++;
+        return;
+    }
     if (self->started && self->view->loaded && !self->view->overflow) {
         struct risk_decide_req req = {
-            in, in->intent_id, mkt.instr? mkt.instr->itype: KT_ITYPE_OTHER, as_entry,
-            as_reduce, now_ns, unreal, self->src
-        };
-        attempted = true;
-        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, &d, why, sizeof why);
-        s_store_result (self, rc == 0, why, out);
+            in,       in->intent_id, mkt.instr ? mkt.instr->itype : KT_ITYPE_OTHER,
+            as_entry, as_reduce,     now_ns,
+            unreal,   self->src};
+        rc = risk_capital_decide (self->store, &self->ids, self->cfg, &req, self->view, self->tx,
+                                  &d, why, sizeof why);
+        attempted = rc == -1; //  -2: nothing was applied
+        if (rc == 0)
+            self->counters.redecided += d.redecided;
+        s_store_result (self, rc != -1, why, out);
         if (rc != 0)
             kt_log_warn ("risk.decide.fail", KT_S ("intent_id", in->intent_id), KT_S ("why", why),
                          KT_END);
-    }
-    else
-        snprintf (why, sizeof why, "%s", self->view->overflow? "book larger than risk-gate holds"
-                                         : kt_store_errstr (self->store));
+    } else
+        snprintf (why, sizeof why, "%s",
+                  self->view->overflow ? "book larger than risk-gate holds"
+                                       : kt_store_errstr (self->store));
     if (rc != 0) {
         self->counters.store_down++;
         s_decide_offline (self, in, as_entry, as_reduce, now_ns, why, attempted, &d);
@@ -489,13 +566,13 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
         if (refused)
             s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
                      "intent %s: decision outcome unknown (%.80s): refused; anything Redis "
-                     "reserved for it is released", in->intent_id, why);
+                     "reserved for it is released",
+                     in->intent_id, why);
         if (self->nunknown < S_UNKNOWN) {
             struct s_unknown *u = &self->unknown[self->nunknown++];
             snprintf (u->intent_id, sizeof u->intent_id, "%s", in->intent_id);
             u->decided = d;
-        }
-        else
+        } else
             kt_log_error ("risk.decide.unknown.full", KT_S ("intent_id", in->intent_id),
                           KT_S ("msg", "the sweep refuses it after resv_timeout_s"), KT_END);
         s_unknown_flush (self, now_ns, out);
@@ -504,11 +581,16 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
     risk_reply_decision (in, &d, &out->decision);
     if (rc != 0)
         s_recent_add (self, &out->decision);
+    if (rc == 0 && !d.duplicate) {
+        out->has_event = true;
+        snprintf (out->event_sym, sizeof out->event_sym, "%s", in->sym);
+        out->event_kind = d.kind;
+    }
     if (d.duplicate) {
         self->counters.duplicates++;
         kt_log_info ("risk.duplicate", KT_S ("intent_id", in->intent_id),
                      KT_S ("verdict", kt_verdict_str (d.verdict)), KT_END);
-        return;                     //  never a second order
+        return; //  never a second order
     }
     switch (d.verdict) {
         case KT_VERDICT_APPROVE:
@@ -521,28 +603,27 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             self->counters.blocked++;
             break;
     }
-    kt_log (d.verdict == KT_VERDICT_APPROVE? KT_LOG_INFO: KT_LOG_WARN,
-            d.verdict == KT_VERDICT_APPROVE? "risk.approve": d.verdict == KT_VERDICT_REDUCE?
-            "risk.reduce": d.verdict == KT_VERDICT_BLOCK? "risk.block": "risk.halt.intent",
+    kt_log (d.verdict == KT_VERDICT_APPROVE ? KT_LOG_INFO : KT_LOG_WARN,
+            d.verdict == KT_VERDICT_APPROVE  ? "risk.approve"
+            : d.verdict == KT_VERDICT_REDUCE ? "risk.reduce"
+            : d.verdict == KT_VERDICT_BLOCK  ? "risk.block"
+                                             : "risk.halt.intent",
             KT_S ("intent_id", in->intent_id), KT_S ("sym", in->sym),
             KT_S ("purpose", kt_purpose_str (in->purpose)), KT_S ("kind", risk_kind_str (d.kind)),
-            KT_I ("qty", d.qty), KT_S ("reason", d.nreasons? kt_reason_str (d.reasons[0].code): ""),
-            KT_S ("text", d.nreasons? d.reasons[0].text: ""), KT_END);
+            KT_I ("qty", d.qty),
+            KT_S ("reason", d.nreasons ? kt_reason_str (d.reasons[0].code) : ""),
+            KT_S ("text", d.nreasons ? d.reasons[0].text : ""), KT_END);
     if (d.verdict <= KT_VERDICT_REDUCE && d.coid[0]) {
         //  Marked sent before it is sent (risk_core_mark_sent, after the caller's reply,
         //  so the answer waits for one round trip only): the sweep asks again only for
         //  orders marked so. Only orders risk-gate holds in Redis have a record to mark.
-        if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT)
-            && out->nmarks < RISK_CMDS_MAX)
+        if (rc == 0 && (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT) &&
+            out->nmarks < RISK_CMDS_MAX)
             snprintf (out->marks[out->nmarks++], KT_ID_LEN, "%s", d.coid);
         risk_reply_command (in, d.coid, d.qty, &out->cmds[out->ncmds++]);
     }
     s_warn_refusal (self, in, &d, now_ns, out);
     if (d.halted_now) {
-        char snap_why[160];
-        if (risk_capital_snapshot (self->store, &self->ids, self->view, snap_why,
-                                   sizeof snap_why) != 0)
-            kt_log_warn ("risk.view.fail", KT_S ("why", snap_why), KT_END);
         s_after_halt (self, s_reason_code (self->view->reason), self->view->reason, out);
     }
 }
@@ -551,6 +632,22 @@ int
 risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
 {
     int rc = 0;
+    if (out->has_event) {
+        //  Queued (never blocking) once the store runs on the loop; a write that cannot
+        //  be made is counted and retried by the store.
+        const struct kt_decision *d = &out->decision;
+        char qty[24];
+        snprintf (qty, sizeof qty, "%lld", (long long) d->qty);
+        kt_store_event (
+            self->store,
+            (const kt_kv_t[]){KT_S ("type", "risk.decision"), KT_S ("intent_id", d->intent_id),
+                              KT_S ("verdict", kt_verdict_str (d->verdict)), KT_S ("qty", qty),
+                              KT_S ("reason", d->nreasons ? d->reasons[0].code : ""),
+                              KT_S ("sym", out->event_sym),
+                              KT_S ("kind", risk_kind_str (out->event_kind)),
+                              KT_S ("src", self->src), KT_END});
+        out->has_event = false;
+    }
     for (int i = 0; i < out->nmarks; i++) {
         const char *coid = out->marks[i];
         //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
@@ -569,28 +666,73 @@ risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
 
 // ---- executions -----------------------------------------------------------------------------
 
-//  A rejection our own processes made (exec-gateway without Redis, a bad command) is
-//  not the broker's: reasons that start with one of our codes do not count for REJECTS.
+//  A broker rejection carries the broker's code: exec-gateway writes the reason of a
+//  rejection the broker made as "BROKER: <error type>: <message>". Anything else (our
+//  own refusals, "STORE_DOWN: ...", a build without order entry) is not the broker's.
 static bool
-s_internal_reason (const char *reason)
+s_broker_reason (const char *reason)
 {
-    char code[KT_CODE_LEN];
     size_t n = strcspn (reason, ":");
-    if (n == 0 || n >= sizeof code || reason[n] != ':')
-        return false;
-    memcpy (code, reason, n);
-    code[n] = '\0';
-    int c = kt_reason_parse (code);
-    return c > 0 && c != KT_R_BROKER;
+    return reason[n] == ':' && n == strlen ("BROKER") && strncmp (reason, "BROKER", n) == 0;
+}
+
+//  An event that reports a fill.
+static bool
+s_is_fill (const struct kt_exec_event *ev)
+{
+    return ev->event == KT_EXEC_PARTIAL || ev->event == KT_EXEC_FILLED || ev->filled_qty > 0;
+}
+
+static bool
+s_settle_has (const risk_core_t *self, const char *coid)
+{
+    for (int i = 0; i < self->nsettle; i++) {
+        if (strcmp (self->settle[i], coid) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int
 s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, struct risk_out *out)
 {
+    struct kt_exec_event fixed;
+    if (s_is_fill (ev) && (ev->side == KT_SIDE_NONE || !ev->sym[0])) {
+        //  A fill needs its side and symbol. Ours are known from the decision; any other
+        //  is refused whole (never half-applied: no fill, no end of the order) and
+        //  settled from exec-gateway's record of the order by the sweep.
+        const struct risk_order *o = risk_view_order (self->view, ev->coid);
+        if (!o) {
+            if (!s_settle_has (self, ev->coid)) {
+                if (self->nsettle < S_SETTLE)
+                    snprintf (self->settle[self->nsettle++], KT_ID_LEN, "%s", ev->coid);
+                kt_log_error ("risk.exec.unusable", KT_S ("coid", ev->coid),
+                              KT_S ("event", kt_exec_kind_str (ev->event)),
+                              KT_S ("why", ev->side == KT_SIDE_NONE ? "fill without side"
+                                                                    : "fill without sym"),
+                              KT_END);
+                s_alert (out, KT_SEV_CRITICAL, "risk.exec.unusable",
+                         "fill of order %s without %s: not applied; settled from "
+                         "exec-gateway's order record when it has it (check the book)",
+                         ev->coid, ev->side == KT_SIDE_NONE ? "side" : "symbol");
+            }
+            return 0;
+        }
+        fixed = *ev;
+        if (fixed.side == KT_SIDE_NONE)
+            fixed.side = o->side;
+        if (!fixed.sym[0])
+            snprintf (fixed.sym, sizeof fixed.sym, "%s", o->sym);
+        kt_log_warn ("risk.exec.completed", KT_S ("coid", ev->coid),
+                     KT_S ("side", kt_side_str (fixed.side)), KT_S ("sym", fixed.sym), KT_END);
+        ev = &fixed;
+    }
     const struct kt_instr *ins = s_instr (self, ev->sym);
-    int64_t px = ev->last_px > 0? ev->last_px: ev->avg_px;
+    int64_t px = ev->last_px > 0 ? ev->last_px : ev->avg_px;
     int64_t short_unit = risk_pnl_short_margin (self->cfg, ins, px);
-    bool count = ev->event == KT_EXEC_REJECTED && !s_internal_reason (ev->reason);
+    //  REJECTS counts the broker's rejections of orders that add risk (the exec script
+    //  counts only entries risk-gate holds).
+    bool count = ev->event == KT_EXEC_REJECTED && s_broker_reason (ev->reason);
     struct risk_applied a;
     char why[200];
     //  Here, not in on_exec: an event queued while Redis was down is replayed through
@@ -605,7 +747,7 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
         s_halt (self, KT_R_SESSION, text, now_ns, out);
     }
     int rc = risk_capital_apply_exec (self->store, &self->ids, self->cfg, ev,
-                                      ins? ins->itype: KT_ITYPE_OTHER, short_unit, count, now_ns,
+                                      ins ? ins->itype : KT_ITYPE_OTHER, short_unit, count, now_ns,
                                       self->src, &a, self->view, why, sizeof why);
     s_store_result (self, rc == 0, why, out);
     if (rc != 0) {
@@ -682,12 +824,14 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         self->npending -= done;
     }
     s_unknown_flush (self, now_ns, out);
+    s_halt_flush (self, now_ns, out);
     s_note_state (self, out);
-    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0
-        && v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
+    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0 &&
+        v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
         bool changed = false;
         if (risk_state_activate (self->store, &self->ids, self->started_ns, now_ns, self->src,
-                                 &changed, v) == 0 && changed) {
+                                 &changed, v) == 0 &&
+            changed) {
             kt_log_info ("risk.active", KT_I ("recon_ok_ns", v->recon_ok_ns), KT_END);
             s_alert (out, KT_SEV_INFO, "risk.state", "trading ACTIVE: reconciler agrees");
         }
@@ -706,7 +850,7 @@ s_alerted (risk_core_t *self, const char *coid, bool add)
             return true;
     }
     if (add) {
-        int i = self->nalerted < RISK_ORD_MAX? self->nalerted++: 0;
+        int i = self->nalerted < RISK_ORD_MAX ? self->nalerted++ : 0;
         snprintf (self->alerted_coid[i], KT_ID_LEN, "%.23s", coid);
     }
     return false;
@@ -715,83 +859,145 @@ s_alerted (risk_core_t *self, const char *coid, bool add)
 static int64_t
 s_el_i64 (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING?
-           strtoll (r->element[i]->str, NULL, 10): 0;
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING
+               ? strtoll (r->element[i]->str, NULL, 10)
+               : 0;
 }
 
 static const char *
 s_el_str (const redisReply *r, size_t i)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING? r->element[i]->str: "";
+    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
 }
 
-//  Rebuild the ORDER_COMMAND of an open order from its intent record, to ask again. The
-//  record's `order` field is "<type> <price> <trigger> <product> <has_stop>
-//  <stop_trigger> <stop_price> <r_value> <qty>" (risk_capital's decide script writes it).
+//  Rebuild the ORDER_COMMAND of an open order from its intent record (the order's
+//  fields as the decision wrote them), to ask again.
 static int
 s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
     char key[128];
     kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
-    redisReply *r = kt_store_cmd (self->store, "HMGET %s sym side purpose order", key);
+    redisReply *r = kt_store_cmd (self->store,
+                                  "HMGET %s sym side purpose order_type price trigger product "
+                                  "stop_trigger stop_price r_value qty",
+                                  key);
     int rc = -1;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 && s_el_str (r, 0)[0]) {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
         struct kt_intent in;
         memset (&in, 0, sizeof in);
         snprintf (in.intent_id, sizeof in.intent_id, "%.23s", coid);
         snprintf (in.sym, sizeof in.sym, "%s", s_el_str (r, 0));
         in.side = kt_side_parse (s_el_str (r, 1));
         in.purpose = kt_purpose_parse (s_el_str (r, 2));
-        char type[16], product[16];
-        long long qty, price, trigger, stop_t, stop_p, rv;
-        int has_stop;
-        if (sscanf (s_el_str (r, 3), "%15s %lld %lld %15s %d %lld %lld %lld %lld", type, &price,
-                    &trigger, product, &has_stop, &stop_t, &stop_p, &rv, &qty) == 9) {
-            in.order_type = kt_order_type_parse (type);
-            in.qty = qty;
-            in.price = price;
-            in.trigger = trigger;
-            in.product = kt_product_parse (product);
-            in.has_stop = has_stop != 0;
-            in.stop_trigger = stop_t;
-            in.stop_price = stop_p;
-            in.r_value = rv;
-            risk_reply_command (&in, coid, in.qty, cmd);
-            rc = 0;
-        }
+        in.order_type = kt_order_type_parse (s_el_str (r, 3));
+        in.price = s_el_i64 (r, 4);
+        in.trigger = s_el_i64 (r, 5);
+        in.product = kt_product_parse (s_el_str (r, 6));
+        in.stop_trigger = s_el_i64 (r, 7);
+        in.has_stop = in.stop_trigger > 0;
+        in.stop_price = s_el_i64 (r, 8);
+        in.r_value = s_el_i64 (r, 9);
+        in.qty = s_el_i64 (r, 10);
+        risk_reply_command (&in, coid, in.qty, cmd);
+        rc = 0;
     }
     if (r)
         freeReplyObject (r);
     return rc;
 }
 
-//  exec-gateway's own record of coid (order:<coid>): writes it before it talks to the
-//  broker, so no record means the order never left. Returns 1 found, 0 absent, -1 error.
+//  The EXEC_EVENT kind a book status stands for.
+static kt_exec_kind_t
+s_exec_kind_of (kt_ord_status_t st)
+{
+    switch (st) {
+        case KT_OS_PENDING_SUBMIT:
+            return KT_EXEC_SUBMITTED;
+        case KT_OS_UNRESOLVED:
+            return KT_EXEC_UNRESOLVED;
+        case KT_OS_OPEN:
+            return KT_EXEC_ACCEPTED;
+        case KT_OS_PARTIAL:
+            return KT_EXEC_PARTIAL;
+        case KT_OS_FILLED:
+            return KT_EXEC_FILLED;
+        case KT_OS_CANCELLED:
+            return KT_EXEC_CANCELLED;
+        case KT_OS_REJECTED:
+            return KT_EXEC_REJECTED;
+        case KT_OS_EXPIRED:
+            return KT_EXEC_EXPIRED;
+        default:
+            return KT_EXEC_NONE;
+    }
+}
+
+//  A reason of our own making starts with one of our codes ("STORE_DOWN: ...").
+static bool
+s_our_reason (const char *reason)
+{
+    char code[KT_CODE_LEN];
+    size_t n = strcspn (reason, ":");
+    if (n == 0 || n >= sizeof code || reason[n] != ':')
+        return false;
+    memcpy (code, reason, n);
+    code[n] = '\0';
+    int c = kt_reason_parse (code);
+    return c > 0 && c != KT_R_BROKER;
+}
+
+//  exec-gateway's record of coid in the book (order:<coid>, kt_book): written before it
+//  talks to the broker, so no record means the order never left. The event it stands
+//  for: status, cumulative fill, side, symbol; a rejection not of our own making is the
+//  broker's. Returns 1 found, 0 absent, -1 error.
 static int
 s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
 {
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "order:%s", coid);
-    redisReply *r = kt_store_cmd (self->store, "HMGET %s status filled avg_px avg_price sym side",
-                                  key);
-    int rc = -1;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 6) {
-        rc = 0;
-        if (s_el_str (r, 0)[0]) {
-            memset (ev, 0, sizeof *ev);
-            snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
-            ev->event = kt_exec_kind_parse (s_el_str (r, 0));
-            ev->filled_qty = s_el_i64 (r, 1);
-            ev->avg_px = s_el_i64 (r, 2)? s_el_i64 (r, 2): s_el_i64 (r, 3);
-            snprintf (ev->sym, sizeof ev->sym, "%s", s_el_str (r, 4));
-            ev->side = kt_side_parse (s_el_str (r, 5));
-            snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
-            rc = 1;
+    struct kt_order_rec rec;
+    char why[160];
+    int rc = kt_book_order_get (self->store, coid, &rec, why, sizeof why);
+    if (rc < 0)
+        kt_log_warn ("risk.book.fail", KT_S ("coid", coid), KT_S ("why", why), KT_END);
+    if (rc != 1)
+        return rc;
+    memset (ev, 0, sizeof *ev);
+    snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
+    ev->event = s_exec_kind_of (rec.status);
+    ev->filled_qty = rec.filled_qty;
+    ev->avg_px = rec.avg_px;
+    snprintf (ev->sym, sizeof ev->sym, "%s", rec.sym);
+    ev->side = rec.side;
+    ev->purpose = rec.purpose;
+    if (ev->event == KT_EXEC_REJECTED)
+        snprintf (ev->reason, sizeof ev->reason, "%s%.100s",
+                  s_our_reason (rec.reason) ? "" : "BROKER: ", rec.reason);
+    else
+        snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
+    return 1;
+}
+
+//  Fills that came without their side or symbol: apply exec-gateway's record of the
+//  order once it has them.
+static void
+s_settle_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    for (int i = 0; i < self->nsettle;) {
+        struct kt_exec_event ev;
+        int found = s_exec_record (self, self->settle[i], &ev);
+        if (found < 0)
+            return;
+        if (found == 0 || ev.side == KT_SIDE_NONE || !ev.sym[0]) {
+            i++;
+            continue;
         }
+        kt_log_info ("risk.exec.settled", KT_S ("coid", ev.coid),
+                     KT_S ("status", kt_exec_kind_str (ev.event)), KT_I ("filled", ev.filled_qty),
+                     KT_END);
+        memmove (self->settle[i], self->settle[i + 1],
+                 (size_t) (self->nsettle - i - 1) * KT_ID_LEN);
+        self->nsettle--;
+        risk_core_on_exec (self, &ev, now_ns, out);
     }
-    if (r)
-        freeReplyObject (r);
-    return rc;
 }
 
 void
@@ -806,18 +1012,33 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     int64_t timeout = self->cfg->resv_timeout_s * KT_NS_PER_SEC;
     //  Copy the ids first: applying an event refreshes the view under us.
     char coids[RISK_ORD_MAX][KT_ID_LEN];
-    bool sent[RISK_ORD_MAX];
+    bool sent[RISK_ORD_MAX], answered[RISK_ORD_MAX];
     int n = 0;
     for (int i = 0; i < v->nord; i++) {
         const struct risk_order *o = &v->ord[i];
-        int64_t since = o->sent_ns > 0? o->sent_ns: o->decided_ns;
-        if (!o->answered && since > 0 && now_ns - since > timeout) {
-            sent[n] = o->sent_ns > 0;
+        int64_t since = o->sent_ns > 0 ? o->sent_ns : o->decided_ns;
+        //  An answered order quiet for the time-out is looked up too: a terminal event
+        //  lost after an earlier one would otherwise hold its reservation and cover.
+        bool quiet = o->answered && o->event_ns > 0 && now_ns - o->event_ns > timeout;
+        if ((!o->answered && since > 0 && now_ns - since > timeout) || quiet) {
+            sent[n] = o->sent_ns > 0 || o->answered;
+            answered[n] = o->answered;
             snprintf (coids[n++], KT_ID_LEN, "%s", o->coid);
         }
     }
+    s_settle_sweep (self, now_ns, out);
     for (int i = 0; i < n; i++) {
         struct kt_exec_event ev;
+        if (answered[i]) {
+            //  exec-gateway answered before: never asked again, only brought up to date
+            //  with what its record says (a no-op while the order rests).
+            int found = s_exec_record (self, coids[i], &ev);
+            if (found < 0)
+                return;
+            if (found == 1)
+                risk_core_on_exec (self, &ev, now_ns, out);
+            continue;
+        }
         if (!sent[i] && s_unmarked_take (self, coids[i])) {
             //  we did send it; only its mark was lost: mark it now, follow it later
             if (risk_capital_mark_sent (self->store, coids[i], now_ns) != 0) {
@@ -849,16 +1070,16 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             }
             if (result == 2) {
                 kt_log_error ("risk.order.refused", KT_S ("coid", coids[i]),
-                              KT_S ("msg", "approved but never sent: released as refused"),
-                              KT_END);
+                              KT_S ("msg", "approved but never sent: released as refused"), KT_END);
                 s_alert (out, KT_SEV_WARNING, "risk.decide.unknown",
                          "order %s was approved in Redis but never sent (decision outcome "
-                         "unknown): refused, its reservation released", coids[i]);
+                         "unknown): refused, its reservation released",
+                         coids[i]);
             }
             continue;
         }
         if (found == 1 && !sent[i])
-            risk_capital_mark_sent (self->store, coids[i], now_ns);   //  it did leave
+            risk_capital_mark_sent (self->store, coids[i], now_ns); //  it did leave
         if (found == 1) {
             //  exec-gateway has it: settle what its record already says (a terminal state
             //  whose event we missed), otherwise its events will come.
@@ -874,13 +1095,14 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
         //  reservation, and tell a human.
         self->counters.unresolved++;
         risk_capital_mark_unresolved (self->store, coids[i]);
-        if (out->ncmds < RISK_CMDS_MAX
-            && s_command_of (self, coids[i], &out->cmds[out->ncmds]) == 0)
+        if (out->ncmds < RISK_CMDS_MAX &&
+            s_command_of (self, coids[i], &out->cmds[out->ncmds]) == 0)
             out->ncmds++;
         kt_log_error ("risk.order.unresolved", KT_S ("coid", coids[i]), KT_END);
         s_alert (out, KT_SEV_CRITICAL, "risk.unresolved",
                  "order %s: exec-gateway never confirmed it; its reservation is kept and the "
-                 "order asked for again. Check exec-gateway", coids[i]);
+                 "order asked for again. Check exec-gateway",
+                 coids[i]);
     }
 }
 
@@ -892,10 +1114,11 @@ risk_core_unanswered (risk_core_t *self, const char *coid, int64_t now_ns, struc
     if (strncmp (coid, "rg-", 3) == 0) {
         s_alert (out, KT_SEV_CRITICAL, "risk.halt.unacked",
                  "halt command %s was not acknowledged by exec-gateway: cancel pending entries "
-                 "by hand", coid);
+                 "by hand",
+                 coid);
         return;
     }
-    (void) self;                    //  entries: the sweep looks them up after resv_timeout_s
+    (void) self; //  entries: the sweep looks them up after resv_timeout_s
 }
 
 // ---- read-outs -------------------------------------------------------------------------------
@@ -917,9 +1140,9 @@ risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out)
 {
     const struct risk_view *v = self->view;
     memset (out, 0, sizeof *out);
-    out->state = v->loaded && v->state != KT_STATE_NONE? v->state: KT_STATE_REDUCING;
+    out->state = v->loaded && v->state != KT_STATE_NONE ? v->state : KT_STATE_REDUCING;
     snprintf (out->reason, sizeof out->reason, "%s",
-              v->loaded? v->reason: "risk-gate cannot read Redis");
+              v->loaded ? v->reason : "risk-gate cannot read Redis");
     int64_t unreal = risk_core_unrealised (self);
     out->unrealised = unreal;
     out->realised = v->realised_day;
@@ -927,8 +1150,8 @@ risk_core_state_msg (const risk_core_t *self, struct kt_risk_state *out)
     out->equity = risk_pnl_equity (v, unreal);
     out->open_positions = v->units_total;
     out->max_positions = self->cfg->max_positions;
-    out->max_daily_loss = risk_pnl_muldiv (v->day_start_equity, self->cfg->max_daily_loss_bps,
-                                           10000);
+    out->max_daily_loss =
+        risk_pnl_muldiv (v->day_start_equity, self->cfg->max_daily_loss_bps, 10000);
 }
 
 const struct risk_counters *

@@ -5,7 +5,7 @@
  *  (risk_capital) from fills; here it is only read. Day and week P&L count the change of
  *  unrealised since the period started, so a position carried over night does not
  *  count yesterday's move again. The hour uses per-minute marks of day P&L kept in
- *  Redis (risk:marks), so a restart mid-day sees the same window. */
+ *  Redis (risk:marks, the last 61 minutes), so a restart mid-day sees the same window. */
 
 #include <string.h>
 #include "risk.h"
@@ -16,7 +16,7 @@ risk_pnl_muldiv (int64_t a, int64_t b, int64_t d)
     __int128 p = (__int128) a * b;
     __int128 q = p / d;
     if ((p % d != 0) && ((p < 0) != (d < 0)))
-        q -= 1;                     //  floor, not truncation, like the Lua idiv
+        q -= 1; //  floor, not truncation, like the Lua idiv
     return (int64_t) q;
 }
 
@@ -38,8 +38,8 @@ risk_pnl_unrealised (const struct risk_view *view, risk_price_fn *price, void *a
         if (!price || !price (arg, p->sym, &px, &ts) || px <= 0)
             px = p->last_px;
         if (px <= 0)
-            continue;               //  no price at all: count at cost
-        int64_t signed_basis = p->qty > 0? p->basis: -p->basis;
+            continue; //  no price at all: count at cost
+        int64_t signed_basis = p->qty > 0 ? p->basis : -p->basis;
         total += p->qty * px - signed_basis;
     }
     return total;
@@ -80,7 +80,7 @@ risk_pnl_hour (const struct risk_view *view, int64_t unrealised, int64_t now_ns)
 int64_t
 risk_pnl_short_margin (const struct risk_cfg *cfg, const struct kt_instr *in, int64_t px)
 {
-    int64_t base = in && in->strike > 0? in->strike: px;
+    int64_t base = in && in->strike > 0 ? in->strike : px;
     if (base <= 0)
         return 0;
     //  ceil: an estimate of margin must not come out smaller by rounding

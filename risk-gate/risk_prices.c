@@ -12,7 +12,7 @@
 #include "risk.h"
 
 struct s_slot {
-    char sym[KT_SYM_LEN];           //  "" = empty
+    char sym[KT_SYM_LEN]; //  "" = empty
     int64_t px;
     int64_t ts_ns;
 };
@@ -20,7 +20,7 @@ struct s_slot {
 struct risk_prices {
     size_t mask;
     size_t used;
-    struct s_slot *slots;           //  owned
+    struct s_slot *slots; //  owned
 };
 
 static uint64_t
@@ -90,7 +90,7 @@ risk_prices_set (risk_prices_t *self, const char *sym, int64_t px, int64_t ts_ns
         return -1;
     if (!found) {
         if ((self->used + 1) * 2 > self->mask + 1)
-            return -1;              //  keep probes short: at most half full
+            return -1; //  keep probes short: at most half full
         strcpy (s->sym, sym);
         self->used++;
     }

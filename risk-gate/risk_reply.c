@@ -20,7 +20,7 @@ risk_reply_decision (const struct kt_intent *in, const struct risk_decided *d,
     out->qty = d->qty;
     out->state = d->state;
     snprintf (out->coid, sizeof out->coid, "%s", d->coid);
-    int n = d->nreasons < KT_REASONS_MAX? d->nreasons: KT_REASONS_MAX;
+    int n = d->nreasons < KT_REASONS_MAX ? d->nreasons : KT_REASONS_MAX;
     for (int i = 0; i < n; i++) {
         snprintf (out->reasons[i].code, sizeof out->reasons[i].code, "%s",
                   kt_reason_str (d->reasons[i].code));
@@ -62,7 +62,10 @@ risk_reply_command (const struct kt_intent *in, const char *coid, int64_t qty,
     out->order_type = in->order_type;
     out->price = in->price;
     out->trigger = in->trigger;
-    out->product = in->product;
+    //  product is optional on the intent: absent means MIS (docs/messages.md); a MODIFY
+    //  leaves the order's product as it is
+    out->product =
+        in->product == KT_PROD_NONE && in->purpose != KT_PURPOSE_MODIFY ? KT_PROD_MIS : in->product;
     out->purpose = in->purpose;
     snprintf (out->ref, sizeof out->ref, "%s", in->ref);
     out->has_stop = in->has_stop;
@@ -80,7 +83,7 @@ risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *o
         snprintf (out[n].coid, sizeof out[n].coid, "rg-cancel-%lld", (long long) halt_seq);
         snprintf (out[n].intent_id, sizeof out[n].intent_id, "%s", out[n].coid);
         out[n].action = KT_ACTION_CANCEL_ALL;
-        out[n].purpose = KT_PURPOSE_ENTRY;      //  pending entries only: stops stay
+        out[n].purpose = KT_PURPOSE_ENTRY; //  pending entries only: stops stay
         n++;
     }
     if (flatten && n < max) {
@@ -90,55 +93,6 @@ risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *o
         out[n].action = KT_ACTION_FLATTEN;
         out[n].purpose = KT_PURPOSE_FLATTEN;
         n++;
-    }
-    return n;
-}
-
-char *
-risk_reply_join_codes (const struct risk_reason *r, int n, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used < len; i++)
-        used += (size_t) snprintf (buf + used, len - used, "%s%s", i? ",": "",
-                                   kt_reason_str (r[i].code));
-    return buf;
-}
-
-char *
-risk_reply_join_texts (const struct risk_reason *r, int n, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < n && used + 1 < len; i++) {
-        if (i)
-            buf[used++] = '|';
-        for (const char *c = r[i].text; *c && used + 1 < len; c++)
-            buf[used++] = *c == '|' || *c == ','? '/': *c;
-        buf[used] = '\0';
-    }
-    return buf;
-}
-
-int
-risk_reply_split (const char *codes, const char *texts, struct risk_reason *out, int max)
-{
-    int n = 0;
-    const char *c = codes, *t = texts? texts: "";
-    while (c && *c && n < max) {
-        const char *ce = strchr (c, ',');
-        size_t cl = ce? (size_t) (ce - c): strlen (c);
-        char name[KT_CODE_LEN];
-        snprintf (name, sizeof name, "%.*s", (int) cl, c);
-        int code = kt_reason_parse (name);
-        const char *te = strchr (t, '|');
-        size_t tl = te? (size_t) (te - t): strlen (t);
-        memset (&out[n], 0, sizeof out[n]);
-        out[n].code = code < 0? KT_R_BAD_MSG: (kt_reason_t) code;
-        snprintf (out[n].text, sizeof out[n].text, "%.*s", (int) tl, t);
-        n++;
-        c = ce? ce + 1: NULL;
-        t = te? te + 1: t + tl;
     }
     return n;
 }

@@ -1,9 +1,12 @@
 /*  risk_state - the trading state ACTIVE / REDUCING / HALTED in Redis (risk:state),
- *  and the account's life around it: creation, start-up, the daily reset, P&L marks.
+ *  and the account's life around it: creation, start-up, the daily reset, P&L marks,
+ *  the operator's resume.
  *
- *  Every change is one Lua script (guarded: a transition happens only from the states
- *  it allows, so two instances or an operator racing end in one answer), written to
- *  Redis first and to `events`; the caller then publishes RISK_STATE and alerts.
+ *  Every change is decided here in C on the account as just read (one snapshot) and
+ *  written with one commit (risk_tx) that applies only if the account did not change
+ *  meanwhile (else it is decided again on the account as it is), so two instances or an
+ *  operator racing end in one answer. Each builder is pure: view in, writes out. The
+ *  caller then publishes RISK_STATE and alerts. tradectl's resume is this code too.
  *  State machine (docs/risk-gate.md):
  *    new account -> REDUCING;  start-up: ACTIVE -> REDUCING;
  *    REDUCING -> ACTIVE when the reconciler's recon_ok_ns is at or after both this
@@ -19,137 +22,166 @@
 #include <string.h>
 #include "risk.h"
 
-//  ARGV: 1 prefix, 2 op, 3 now_ns, 4 src, then per op (see each wrapper).
-const char risk_state_lua[] =
-    "local op, now, src = ARGV[2], ARGV[3], ARGV[4]\n"
-    "local st, cap = K('risk:state'), K('capital')\n"
-    "local changed = 0\n"
-    "local function set_state(s, reason, scope)\n"
-    "  redis.call('HSET', st, 'state', s, 'reason', reason, 'since_ns', now, 'scope', scope)\n"
-    "  event('type', 'risk.state', 'state', s, 'reason', reason, 'src', src)\n"
-    "  changed = 1\n"
-    "end\n"
-    "if op == 'roll' then\n"
-    "  local day, wk, initial, unreal = ARGV[5], ARGV[6], ARGV[7], num(ARGV[8])\n"
-    "  redis.call('HSETNX', cap, 'initial', initial)\n"
-    "  redis.call('HSETNX', cap, 'realised_total', '0')\n"
-    "  redis.call('HSETNX', cap, 'reserved', '0')\n"
-    "  redis.call('HSETNX', cap, 'deployed', '0')\n"
-    "  local CAP = hgetall(cap)\n"
-    "  local eq = num(CAP.initial) + num(CAP.realised_total) + unreal\n"
-    "  local S = hgetall(st)\n"
-    "  if not S.state then\n"
-    "    redis.call('HSET', st, 'day', day, 'week_start_ns', wk, 'day_start_equity', I(eq),\n"
-    "      'week_start_equity', I(eq), 'day_start_unrealised', I(unreal),\n"
-    "      'week_start_unrealised', I(unreal), 'realised_day', '0', 'realised_week', '0',\n"
-    "      'peak_equity', I(eq), 'consec_losses', '0', 'trades_day', '0', 'last_entry_ns', '0',\n"
-    "      'units_total', '0', 'units_ce', '0', 'units_pe', '0', 'halt_seq', '0',\n"
-    "      'session_ok', '1', 'recon_ok_ns', '0')\n"
-    "    set_state('REDUCING', 'new account: awaiting reconciliation', '')\n"
-    "  elseif S.day ~= day then\n"
-    "    if S.day then\n"
-    "      redis.call('HSET', K('risk:day:' .. S.day), 'day', S.day,\n"
-    "        'realised', S.realised_day or '0', 'trades', S.trades_day or '0',\n"
-    "        'consec_losses', S.consec_losses or '0', 'day_start_equity',\n"
-    "        S.day_start_equity or '0', 'end_equity', I(eq), 'peak_equity',\n"
-    "        S.peak_equity or '0', 'state', S.state, 'reason', S.reason or '',\n"
-    "        'archived_ns', now)\n"
-    "    end\n"
-    "    redis.call('HSET', st, 'day', day, 'day_start_equity', I(eq),\n"
-    "      'day_start_unrealised', I(unreal), 'realised_day', '0', 'trades_day', '0',\n"
-    "      'consec_losses', '0')\n"
-    "    redis.call('HDEL', st, 'first_mark_min')\n"
-    "    redis.call('DEL', K('risk:marks'), K('risk:ts:orders'), K('risk:ts:modifies'),\n"
-    "      K('risk:ts:entries'), K('risk:ts:rejects'), K('risk:fills'), K('risk:done'))\n"
-    "    if S.week_start_ns ~= wk then\n"
-    "      redis.call('HSET', st, 'week_start_ns', wk, 'week_start_equity', I(eq),\n"
-    "        'week_start_unrealised', I(unreal), 'realised_week', '0')\n"
-    "    end\n"
-    "    event('type', 'risk.day', 'day', day, 'previous', S.day or '', 'src', src)\n"
-    "    changed = 1\n"
-    "    if S.state == 'HALTED' and S.scope == 'day' then\n"
-    "      set_state('REDUCING', 'new trading day: the day-scoped halt ended', '')\n"
-    "    end\n"
-    "  end\n"
-    "  if ARGV[9] == '1' and redis.call('HGET', st, 'state') == 'ACTIVE' then\n"
-    "    set_state('REDUCING', 'start-up: awaiting reconciliation', '')\n"
-    "  end\n"
-    "elseif op == 'halt' then\n"
-    "  if redis.call('HGET', st, 'state') ~= 'HALTED' then\n"
-    "    set_state('HALTED', ARGV[5] .. ': ' .. ARGV[6], ARGV[7])\n"
-    "    redis.call('HINCRBY', st, 'halt_seq', 1)\n"
-    "  end\n"
-    "elseif op == 'activate' then\n"
-    "  local s = redis.call('HMGET', st, 'state', 'recon_ok_ns', 'since_ns')\n"
-    "  local kill = num(redis.call('HGET', K('risk:kill'), 'active'))\n"
-    "  local need = ARGV[5]\n"
-    "  if s[3] and ts_gt(s[3], need) then need = s[3] end\n"
-    "  if s[1] == 'REDUCING' and kill == 0 and num(s[2]) > 0 and not ts_gt(need, s[2]) then\n"
-    "    set_state('ACTIVE', 'reconciler agrees with the broker', '')\n"
-    "  end\n"
-    "elseif op == 'session' then\n"
-    "  if redis.call('HGET', st, 'session_ok') ~= ARGV[5] then\n"
-    "    redis.call('HSET', st, 'session_ok', ARGV[5])\n"
-    "    changed = 1\n"
-    "  end\n"
-    "elseif op == 'mark' then\n"
-    "  local minute, dpnl, unreal, eq = ARGV[5], ARGV[6], ARGV[7], num(ARGV[8])\n"
-    "  if redis.call('EXISTS', st) == 1 then\n"
-    "    if redis.call('HSETNX', K('risk:marks'), minute, dpnl) == 1 then\n"
-    "      local fm = redis.call('HGET', st, 'first_mark_min')\n"
-    "      if not fm or num(minute) < num(fm) then\n"
-    "        redis.call('HSET', st, 'first_mark_min', minute)\n"
-    "      end\n"
-    "    end\n"
-    "    if eq > num(redis.call('HGET', st, 'peak_equity')) then\n"
-    "      redis.call('HSET', st, 'peak_equity', I(eq))\n"
-    "    end\n"
-    "    redis.call('HSET', st, 'unrealised', unreal, 'day_pnl', dpnl, 'updated_ns', now)\n"
-    "    local c = redis.call('HMGET', cap, 'reserved', 'deployed')\n"
-    "    redis.call('HSET', cap, 'equity', I(eq), 'available',\n"
-    "      I(eq - num(c[1]) - num(c[2])))\n"
-    "    for i = 9, #ARGV - 2, 3 do\n"
-    "      local pkey = K('risk:pos:' .. ARGV[i])\n"
-    "      if redis.call('EXISTS', pkey) == 1 then\n"
-    "        redis.call('HSET', pkey, 'last_px', ARGV[i + 1], 'last_px_ns', ARGV[i + 2])\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "return {I(changed), snapshot()}\n";
+//  A state change: writes into tx from the account in *v; false when there is nothing
+//  to write. kill: the kill switch the change assumes (-1 any). keep_version: writes no
+//  rule reads.
+typedef bool (s_build_fn) (const struct risk_view *v, const void *arg, struct risk_tx *tx,
+                           int *kill, bool *keep_version);
 
-//  Run an op; parse the snapshot into view; *changed from the script. 0 or -1.
+static void
+s_set_state (const char *state, const char *reason, const char *scope, int64_t now_ns,
+             const char *src, struct risk_tx *tx)
+{
+    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_pair (tx, "state", state);
+    risk_tx_pair (tx, "reason", reason);
+    risk_tx_pair_i64 (tx, "since_ns", now_ns);
+    risk_tx_pair (tx, "scope", scope);
+    risk_tx_event (tx, "risk.state", src);
+    risk_tx_pair (tx, "state", state);
+    risk_tx_pair (tx, "reason", reason);
+}
+
+//  Read the account, build, commit; again on an account that moved meanwhile. *view is
+//  the account after it. Returns 0 (*changed: something was written) or -1.
 static int
-s_run (kt_store_t *store, const struct risk_scripts *ids, int nargs, const char **args,
+s_run (kt_store_t *store, const struct risk_scripts *ids, s_build_fn *build, const void *arg,
        bool *changed, struct risk_view *view)
 {
-    redisReply *r = kt_store_eval (store, ids->state, 0, NULL, nargs, args);
-    int rc = -1;
-    char why[160];
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        if (r && r->type == REDIS_REPLY_ERROR)
-            kt_log_error ("risk.lua.error", KT_S ("script", "risk_state"), KT_S ("why", r->str),
-                          KT_END);
-        goto out;
-    }
+    char why[200];
     if (changed)
-        *changed = r->element[0]->type == REDIS_REPLY_STRING
-                   && strcmp (r->element[0]->str, "1") == 0;
-    if (risk_view_parse (r->element[1], view, why, sizeof why) != 0) {
-        kt_log_error ("risk.view.bad", KT_S ("why", why), KT_END);
-        goto out;
+        *changed = false;
+    if (risk_capital_snapshot (store, ids, view, why, sizeof why) != 0) {
+        kt_log_warn ("risk.view.fail", KT_S ("why", why), KT_END);
+        return -1;
     }
-    rc = 0;
-out:
-    if (r)
-        freeReplyObject (r);
+    struct risk_tx *tx = malloc (sizeof *tx);
+    if (!tx)
+        abort ();
+    int rc = -1;
+    for (int attempt = 0; attempt < RISK_DECIDE_TRIES; attempt++) {
+        int kill = -1;
+        bool keep = false;
+        //  Built twice: the first pass tells the kill switch the change assumes, which
+        //  heads the commit.
+        risk_tx_begin (tx, kt_store_prefix (store), view->version, -1, NULL);
+        if (!build (view, arg, tx, &kill, &keep)) {
+            rc = 0;
+            break;
+        }
+        risk_tx_begin (tx, kt_store_prefix (store), view->version, kill, NULL);
+        build (view, arg, tx, &kill, &keep);
+        risk_tx_flags (tx, true, keep);
+        risk_tx_rc_t t = risk_tx_commit (store, ids->commit, tx, view, NULL, why, sizeof why);
+        if (t == RISK_TX_STALE)
+            continue;
+        if (t == RISK_TX_OK) {
+            rc = 0;
+            if (changed)
+                *changed = true;
+        } else
+            kt_log_error ("risk.state.fail", KT_S ("why", why), KT_END);
+        break;
+    }
+    free (tx);
     return rc;
 }
 
-static void
-s_i64 (char *buf, size_t len, int64_t x)
+// ---- the daily roll --------------------------------------------------------------------
+
+struct s_roll {
+    const struct risk_cfg *cfg;
+    int64_t now_ns, unrealised;
+    bool startup;
+    const char *src;
+};
+
+static bool
+s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
 {
-    snprintf (buf, len, "%lld", (long long) x);
+    (void) kill;
+    (void) keep;
+    const struct s_roll *a = arg;
+    int day = kt_ist_yyyymmdd (a->now_ns);
+    int64_t wk = kt_ist_week_start (a->now_ns);
+    bool wrote = false;
+    kt_trading_state_t state = v->state;
+    if (v->initial == 0 && v->realised_total == 0 && v->reserved == 0 && v->deployed == 0 &&
+        v->state == KT_STATE_NONE) {
+        risk_tx_op (tx, "HSET", "capital");
+        risk_tx_pair_i64 (tx, "initial", a->cfg->capital);
+        risk_tx_pair (tx, "realised_total", "0");
+        risk_tx_pair (tx, "reserved", "0");
+        risk_tx_pair (tx, "deployed", "0");
+        wrote = true;
+    }
+    int64_t initial = v->initial ? v->initial : a->cfg->capital;
+    int64_t eq = initial + v->realised_total + a->unrealised;
+    if (v->state == KT_STATE_NONE && v->day == 0) {
+        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_pair_i64 (tx, "day", day);
+        risk_tx_pair_i64 (tx, "week_start_ns", wk);
+        risk_tx_pair_i64 (tx, "day_start_equity", eq);
+        risk_tx_pair_i64 (tx, "week_start_equity", eq);
+        risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
+        risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
+        const char *zero[] = {"realised_day",  "realised_week", "consec_losses", "trades_day",
+                              "last_entry_ns", "units_total",   "units_ce",      "units_pe",
+                              "halt_seq",      "recon_ok_ns"};
+        for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+            risk_tx_pair (tx, zero[i], "0");
+        risk_tx_pair_i64 (tx, "peak_equity", eq);
+        risk_tx_pair (tx, "session_ok", "1");
+        s_set_state ("REDUCING", "new account: awaiting reconciliation", "", a->now_ns, a->src, tx);
+        state = KT_STATE_REDUCING;
+        wrote = true;
+    } else if (v->day != day) {
+        if (v->day) {
+            risk_tx_op (tx, "HSET", "risk:day:%d", v->day);
+            risk_tx_pair_i64 (tx, "day", v->day);
+            risk_tx_pair_i64 (tx, "realised", v->realised_day);
+            risk_tx_pair_i64 (tx, "trades", v->trades_day);
+            risk_tx_pair_i64 (tx, "consec_losses", v->consec_losses);
+            risk_tx_pair_i64 (tx, "day_start_equity", v->day_start_equity);
+            risk_tx_pair_i64 (tx, "end_equity", eq);
+            risk_tx_pair_i64 (tx, "peak_equity", v->peak_equity);
+            risk_tx_pair (tx, "state", v->state == KT_STATE_NONE ? "" : kt_state_str (v->state));
+            risk_tx_pair (tx, "reason", v->reason);
+            risk_tx_pair_i64 (tx, "archived_ns", a->now_ns);
+        }
+        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_pair_i64 (tx, "day", day);
+        risk_tx_pair_i64 (tx, "day_start_equity", eq);
+        risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
+        risk_tx_pair (tx, "realised_day", "0");
+        risk_tx_pair (tx, "trades_day", "0");
+        risk_tx_pair (tx, "consec_losses", "0");
+        if (v->week_start_ns != wk) {
+            risk_tx_pair_i64 (tx, "week_start_ns", wk);
+            risk_tx_pair_i64 (tx, "week_start_equity", eq);
+            risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
+            risk_tx_pair (tx, "realised_week", "0");
+        }
+        const char *day_keys[] = {"risk:marks",      "risk:ts:orders",  "risk:ts:modifies",
+                                  "risk:ts:entries", "risk:ts:rejects", "risk:fills",
+                                  "risk:done"};
+        for (size_t i = 0; i < sizeof day_keys / sizeof day_keys[0]; i++)
+            risk_tx_op (tx, "DEL", "%s", day_keys[i]);
+        risk_tx_event (tx, "risk.day", a->src);
+        risk_tx_pair_i64 (tx, "day", day);
+        risk_tx_pair_i64 (tx, "previous", v->day);
+        if (v->state == KT_STATE_HALTED && v->day_scoped) {
+            s_set_state ("REDUCING", "new trading day: the day-scoped halt ended", "", a->now_ns,
+                         a->src, tx);
+            state = KT_STATE_REDUCING;
+        }
+        wrote = true;
+    }
+    if (a->startup && state == KT_STATE_ACTIVE) {
+        s_set_state ("REDUCING", "start-up: awaiting reconciliation", "", a->now_ns, a->src, tx);
+        wrote = true;
+    }
+    return wrote;
 }
 
 int
@@ -157,15 +189,41 @@ risk_state_roll (kt_store_t *store, const struct risk_scripts *ids, const struct
                  int64_t now_ns, int64_t unrealised, bool startup, const char *src,
                  struct risk_view *view)
 {
-    char now[24], day[16], wk[24], initial[24], unreal[24];
-    s_i64 (now, sizeof now, now_ns);
-    snprintf (day, sizeof day, "%d", kt_ist_yyyymmdd (now_ns));
-    s_i64 (wk, sizeof wk, kt_ist_week_start (now_ns));
-    s_i64 (initial, sizeof initial, cfg->capital);
-    s_i64 (unreal, sizeof unreal, unrealised);
-    const char *args[] = { kt_store_prefix (store), "roll", now, src, day, wk, initial, unreal,
-                           startup? "1": "0" };
-    return s_run (store, ids, 9, args, NULL, view);
+    struct s_roll a = {cfg, now_ns, unrealised, startup, src};
+    return s_run (store, ids, s_roll, &a, NULL, view);
+}
+
+// ---- halt, activate, session, resume -----------------------------------------------------
+
+struct s_halt {
+    kt_reason_t code;
+    const char *text;
+    int64_t now_ns;
+    const char *src;
+};
+
+void
+risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *text, int64_t now_ns,
+                    const char *src, struct risk_tx *tx)
+{
+    char why[KT_TEXT_LEN];
+    snprintf (why, sizeof why, "%s: %s", kt_reason_str (code), text);
+    s_set_state ("HALTED", why, risk_breaker_is_day_scoped (code) ? "day" : "manual", now_ns, src,
+                 tx);
+    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_pair_i64 (tx, "halt_seq", v->halt_seq + 1);
+}
+
+static bool
+s_halt (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    (void) keep;
+    const struct s_halt *a = arg;
+    if (v->state == KT_STATE_HALTED)
+        return false;
+    risk_state_halt_tx (v, a->code, a->text, a->now_ns, a->src, tx);
+    return true;
 }
 
 int
@@ -173,75 +231,203 @@ risk_state_halt (kt_store_t *store, const struct risk_scripts *ids, kt_reason_t 
                  const char *text, int64_t now_ns, const char *src, bool *halted,
                  struct risk_view *view)
 {
-    char now[24];
-    s_i64 (now, sizeof now, now_ns);
-    const char *scope = risk_breaker_is_day_scoped (code)? "day": "manual";
-    const char *args[] = { kt_store_prefix (store), "halt", now, src, kt_reason_str (code), text,
-                           scope };
-    return s_run (store, ids, 7, args, halted, view);
+    struct s_halt a = {code, text, now_ns, src};
+    return s_run (store, ids, s_halt, &a, halted, view);
+}
+
+struct s_activate {
+    int64_t since_ns, now_ns;
+    const char *src;
+};
+
+static bool
+s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) keep;
+    const struct s_activate *a = arg;
+    int64_t need = v->since_ns > a->since_ns ? v->since_ns : a->since_ns;
+    if (v->state != KT_STATE_REDUCING || v->kill || v->recon_ok_ns <= 0 || v->recon_ok_ns < need)
+        return false;
+    *kill = 0; //  a kill switch set meanwhile keeps it REDUCING
+    s_set_state ("ACTIVE", "reconciler agrees with the broker", "", a->now_ns, a->src, tx);
+    return true;
 }
 
 int
 risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t since_ns,
                      int64_t now_ns, const char *src, bool *changed, struct risk_view *view)
 {
-    char now[24], since[24];
-    s_i64 (now, sizeof now, now_ns);
-    s_i64 (since, sizeof since, since_ns);
-    const char *args[] = { kt_store_prefix (store), "activate", now, src, since };
-    return s_run (store, ids, 5, args, changed, view);
+    struct s_activate a = {since_ns, now_ns, src};
+    return s_run (store, ids, s_activate, &a, changed, view);
+}
+
+static bool
+s_session (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    (void) keep;
+    bool ok = *(const bool *) arg;
+    if (v->session_ok == ok)
+        return false;
+    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_pair (tx, "session_ok", ok ? "1" : "0");
+    return true;
 }
 
 int
 risk_state_session (kt_store_t *store, const struct risk_scripts *ids, bool ok, int64_t now_ns,
                     struct risk_view *view)
 {
-    char now[24];
-    s_i64 (now, sizeof now, now_ns);
-    const char *args[] = { kt_store_prefix (store), "session", now, "", ok? "1": "0" };
-    return s_run (store, ids, 5, args, NULL, view);
+    (void) now_ns;
+    return s_run (store, ids, s_session, &ok, NULL, view);
+}
+
+struct s_resume {
+    const char *by;
+    int64_t now_ns;
+    kt_trading_state_t *was; //  the state the committed resume saw
+};
+
+//  The operator's resume: the kill switch off and, from HALTED, REDUCING (until the
+//  reconciler agrees again), the session valid again, and the broker rejections that
+//  may have halted forgotten (the operator looked at them; kept, they would halt the
+//  next entry again).
+static bool
+s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    (void) keep;
+    const struct s_resume *a = arg;
+    *a->was = v->state;
+    risk_tx_op (tx, "HSET", "risk:kill");
+    risk_tx_pair (tx, "active", "0");
+    risk_tx_pair (tx, "reason", "");
+    risk_tx_pair (tx, "by", a->by);
+    risk_tx_pair_i64 (tx, "since_ns", a->now_ns);
+    if (v->state == KT_STATE_HALTED) {
+        char reason[KT_TEXT_LEN];
+        snprintf (reason, sizeof reason, "resumed by %.60s: awaiting reconciliation", a->by);
+        s_set_state ("REDUCING", reason, "", a->now_ns, "tradectl", tx);
+        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_pair (tx, "session_ok", "1");
+        risk_tx_op (tx, "DEL", "risk:ts:rejects");
+    }
+    risk_tx_event (tx, "risk.resume", "tradectl");
+    risk_tx_pair (tx, "by", a->by);
+    risk_tx_pair (tx, "was", v->state == KT_STATE_NONE ? "" : kt_state_str (v->state));
+    return true;
+}
+
+int
+risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char *by,
+                   int64_t now_ns, kt_trading_state_t *was, struct risk_view *view)
+{
+    kt_trading_state_t seen = KT_STATE_NONE;
+    struct s_resume a = {by, now_ns, &seen};
+    int rc = s_run (store, ids, s_resume, &a, NULL, view);
+    if (was)
+        *was = seen;
+    return rc;
+}
+
+struct s_kill {
+    const char *reason, *by;
+    int64_t now_ns;
+};
+
+static bool
+s_kill (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    (void) keep;
+    const struct s_kill *a = arg;
+    if (v->kill)
+        return false;
+    risk_tx_op (tx, "HSET", "risk:kill");
+    risk_tx_pair (tx, "active", "1");
+    risk_tx_pair (tx, "reason", a->reason);
+    risk_tx_pair (tx, "by", a->by);
+    risk_tx_pair_i64 (tx, "since_ns", a->now_ns);
+    risk_tx_event (tx, "risk.kill", a->by);
+    risk_tx_pair (tx, "reason", a->reason);
+    return true;
+}
+
+int
+risk_state_kill (kt_store_t *store, const struct risk_scripts *ids, const char *reason,
+                 const char *by, int64_t now_ns, struct risk_view *view)
+{
+    struct s_kill a = {reason, by, now_ns};
+    return s_run (store, ids, s_kill, &a, NULL, view);
+}
+
+// ---- the periodic mark ---------------------------------------------------------------------
+
+#define S_MARKS_KEPT 60 //  minutes of marks kept before the current one
+
+struct s_mark {
+    int64_t now_ns, unrealised;
+    risk_price_fn *price;
+    void *arg;
+};
+
+static bool
+s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kill, bool *keep)
+{
+    (void) kill;
+    const struct s_mark *a = arg;
+    if (v->state == KT_STATE_NONE && v->day == 0)
+        return false; //  no account yet: the roll creates it
+    int minute = risk_pnl_minute (a->now_ns);
+    int64_t dpnl = risk_pnl_day (v, a->unrealised);
+    int64_t eq = risk_pnl_equity (v, a->unrealised);
+    //  The rules read the marks and the peak: only those move the version.
+    *keep = true;
+    if (!v->has_mark[minute]) {
+        risk_tx_op (tx, "HSET", "risk:marks");
+        risk_tx_i64 (tx, minute);
+        risk_tx_i64 (tx, dpnl);
+        //  Only the rolling hour is ever read (HOURLY_LOSS): older marks go, so the
+        //  account every decision and poll reads stays small all day.
+        bool old = false;
+        int dropped = 0; //  a backlog (marks of a whole day) goes over a few minutes
+        for (int m = 0; m < minute - S_MARKS_KEPT && dropped < 240; m++) {
+            if (!v->has_mark[m])
+                continue;
+            dropped++;
+            if (!old)
+                risk_tx_op (tx, "HDEL", "risk:marks");
+            old = true;
+            risk_tx_i64 (tx, m);
+        }
+        *keep = false;
+    }
+    risk_tx_op (tx, "HSET", "risk:state");
+    if (eq > v->peak_equity) {
+        risk_tx_pair_i64 (tx, "peak_equity", eq);
+        *keep = false;
+    }
+    risk_tx_pair_i64 (tx, "unrealised", a->unrealised);
+    risk_tx_pair_i64 (tx, "day_pnl", dpnl);
+    risk_tx_pair_i64 (tx, "updated_ns", a->now_ns);
+    risk_tx_op (tx, "HSET", "capital");
+    risk_tx_pair_i64 (tx, "equity", eq);
+    risk_tx_pair_i64 (tx, "available", eq - v->reserved - v->deployed);
+    for (int i = 0; i < v->npos; i++) {
+        int64_t px, ts;
+        if (!a->price || !a->price (a->arg, v->pos[i].sym, &px, &ts) || px <= 0)
+            continue;
+        risk_tx_op (tx, "HSET", "risk:pos:%s", v->pos[i].sym);
+        risk_tx_pair_i64 (tx, "last_px", px);
+        risk_tx_pair_i64 (tx, "last_px_ns", ts);
+    }
+    return true;
 }
 
 int
 risk_state_mark (kt_store_t *store, const struct risk_scripts *ids, int64_t now_ns,
                  int64_t unrealised, risk_price_fn *price, void *arg, struct risk_view *view)
 {
-    //  Fixed storage: 8 base args + 3 per position of the current view.
-    enum { BASE = 8, MAXARGS = BASE + 3 * RISK_POS_MAX };
-    const char *args[MAXARGS];
-    char nums[MAXARGS][24];
-    int n = 0;
-    char minute[8];
-    snprintf (minute, sizeof minute, "%d", risk_pnl_minute (now_ns));
-    args[n++] = kt_store_prefix (store);
-    args[n++] = "mark";
-    s_i64 (nums[n], 24, now_ns);
-    args[n] = nums[n];
-    n++;
-    args[n++] = "";
-    args[n++] = minute;
-    s_i64 (nums[n], 24, risk_pnl_day (view, unrealised));
-    args[n] = nums[n];
-    n++;
-    s_i64 (nums[n], 24, unrealised);
-    args[n] = nums[n];
-    n++;
-    s_i64 (nums[n], 24, risk_pnl_equity (view, unrealised));
-    args[n] = nums[n];
-    n++;
-    for (int i = 0; i < view->npos && n + 3 <= MAXARGS; i++) {
-        int64_t px, ts;
-        if (!price || !price (arg, view->pos[i].sym, &px, &ts) || px <= 0)
-            continue;
-        args[n++] = view->pos[i].sym;
-        s_i64 (nums[n], 24, px);
-        args[n] = nums[n];
-        n++;
-        s_i64 (nums[n], 24, ts);
-        args[n] = nums[n];
-        n++;
-    }
-    //  The symbols point into *view: safe, the arguments are sent before the reply is
-    //  parsed over it.
-    return s_run (store, ids, n, args, NULL, view);
+    struct s_mark a = {now_ns, unrealised, price, arg};
+    return s_run (store, ids, s_mark, &a, NULL, view);
 }

@@ -29,7 +29,7 @@ s_i64 (const redisReply *r)
 static const char *
 s_str (const redisReply *r)
 {
-    return r && r->type == REDIS_REPLY_STRING? r->str: "";
+    return r && r->type == REDIS_REPLY_STRING ? r->str : "";
 }
 
 static kt_itype_t
@@ -44,26 +44,6 @@ s_itype (const char *s)
     if (strcmp (s, "EQ") == 0)
         return KT_ITYPE_EQ;
     return KT_ITYPE_OTHER;
-}
-
-static const char *s_kinds[] = {
-    "", "entry", "modify_entry", "exit", "modify", "cancel", "flatten"
-};
-
-const char *
-risk_kind_str (risk_kind_t kind)
-{
-    return kind > RISK_KIND_NONE && kind <= RISK_KIND_FLATTEN? s_kinds[kind]: "";
-}
-
-risk_kind_t
-risk_kind_parse (const char *s)
-{
-    for (int k = RISK_KIND_ENTRY; k <= RISK_KIND_FLATTEN; k++) {
-        if (s && strcmp (s, s_kinds[k]) == 0)
-            return (risk_kind_t) k;
-    }
-    return RISK_KIND_NONE;
 }
 
 static bool
@@ -129,6 +109,8 @@ s_parse_state (const redisReply *h, struct risk_view *v)
             v->units_pe = s_i64 (val);
         else if (strcmp (f, "halt_seq") == 0)
             v->halt_seq = s_i64 (val);
+        else if (strcmp (f, "version") == 0)
+            v->version = s_i64 (val);
     }
 }
 
@@ -195,8 +177,23 @@ s_parse_pos (const redisReply *h, struct risk_pos *p)
 
 //  Order fields in the order the snapshot's HMGET asks for them.
 enum {
-    O_COID, O_SYM, O_ITYPE, O_SIDE, O_KIND, O_OQTY, O_FILLED, O_UNIT, O_RESV, O_PENDING,
-    O_ANSWERED, O_UNRESOLVED, O_SENT, O_DECIDED, O_COUNT
+    O_COID,
+    O_SYM,
+    O_ITYPE,
+    O_SIDE,
+    O_KIND,
+    O_OQTY,
+    O_FILLED,
+    O_UNIT,
+    O_RESV,
+    O_PENDING,
+    O_ANSWERED,
+    O_UNRESOLVED,
+    O_SENT,
+    O_DECIDED,
+    O_EVENT,
+    O_STOP,
+    O_COUNT
 };
 
 static int
@@ -219,6 +216,8 @@ s_parse_order (const redisReply *a, struct risk_order *o)
     o->unresolved = s_i64 (a->element[O_UNRESOLVED]) != 0;
     o->sent_ns = s_i64 (a->element[O_SENT]);
     o->decided_ns = s_i64 (a->element[O_DECIDED]);
+    o->event_ns = s_i64 (a->element[O_EVENT]);
+    o->stop_trigger = s_i64 (a->element[O_STOP]);
     return 0;
 }
 
@@ -276,14 +275,14 @@ risk_view_parse (const redisReply *r, struct risk_view *view, char *why, size_t 
             view->overflow = true;
             break;
         }
-        if (s_parse_order (ord->element[i], &view->ord[view->nord]) == 0
-            && view->ord[view->nord].coid[0])
+        if (s_parse_order (ord->element[i], &view->ord[view->nord]) == 0 &&
+            view->ord[view->nord].coid[0])
             view->nord++;
     }
-    if (s_parse_ts (r->element[5], view->orders_ts, &view->norders_ts) != 0
-        || s_parse_ts (r->element[6], view->modifies_ts, &view->nmodifies_ts) != 0
-        || s_parse_ts (r->element[7], view->entries_ts, &view->nentries_ts) != 0
-        || s_parse_ts (r->element[8], view->rejects_ts, &view->nrejects_ts) != 0) {
+    if (s_parse_ts (r->element[5], view->orders_ts, &view->norders_ts) != 0 ||
+        s_parse_ts (r->element[6], view->modifies_ts, &view->nmodifies_ts) != 0 ||
+        s_parse_ts (r->element[7], view->entries_ts, &view->nentries_ts) != 0 ||
+        s_parse_ts (r->element[8], view->rejects_ts, &view->nrejects_ts) != 0) {
         snprintf (why, whylen, "snapshot: a rate window is not a list");
         return -1;
     }
@@ -329,7 +328,7 @@ risk_view_units (const struct risk_view *view, const char *sym)
     const struct risk_pos *p = risk_view_pos (view, sym);
     if (!p)
         return 0;
-    return (p->qty != 0? 1: 0) + p->pending;
+    return (p->qty != 0 ? 1 : 0) + p->pending;
 }
 
 int

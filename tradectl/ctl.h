@@ -19,24 +19,20 @@
 //  of the account behind store to out, as text (times in IST). now_ns is pipeline time
 //  and speed_ppm the clock's speed (heartbeat ages are shown in wall time). Returns 0,
 //  or -1 if Redis is unavailable (reason printed to out).
-int
-    ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_ppm);
+int ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_ppm);
 
 //  Set the kill switch (risk:kill active 1, reason, by, since_ns) and record it in
 //  `events`. Returns 0, or -1 if Redis is unavailable or reason is empty.
-int
-    ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t now_ns);
+int ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t now_ns);
 
 //  Clear the kill switch and, if HALTED, switch to REDUCING (since now, broker session
-//  marked valid again), in one script; record it in `events`. *was receives the state
-//  before (may be NULL). Returns 0, or -1 if Redis is unavailable.
-int
-    ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns,
-                     kt_trading_state_t *was);
+//  marked valid again, broker rejections window cleared), in one commit (risk-gate's
+//  risk_state_resume); record it in `events`. *was receives the state before (may be
+//  NULL). Returns 0, or -1 if Redis is unavailable.
+int ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns, kt_trading_state_t *was);
 
 //  Wait up to timeout_ms (wall) for risk:state to show want. Returns 0 when it does,
 //  1 on timeout, -1 if Redis is unavailable.
-int
-    ctl_kill_wait (kt_store_t *store, kt_trading_state_t want, int timeout_ms);
+int ctl_kill_wait (kt_store_t *store, kt_trading_state_t want, int timeout_ms);
 
 #endif

@@ -12,7 +12,7 @@
 
 //  One hash read into borrowed strings (valid while the reply lives).
 struct s_hash {
-    redisReply *r;                  //  owned
+    redisReply *r; //  owned
     int n;
     const char *k[S_FIELDS];
     const char *v[S_FIELDS];
@@ -27,7 +27,7 @@ s_hgetall (kt_store_t *store, const char *key, struct s_hash *h)
         return -1;
     for (size_t i = 0; i + 1 < h->r->elements && h->n < S_FIELDS; i += 2) {
         h->k[h->n] = h->r->element[i]->str;
-        h->v[h->n++] = h->r->element[i + 1]->str? h->r->element[i + 1]->str: "";
+        h->v[h->n++] = h->r->element[i + 1]->str ? h->r->element[i + 1]->str : "";
     }
     return 0;
 }
@@ -92,9 +92,10 @@ s_positions (kt_store_t *store, FILE *out)
             int64_t qty = s_geti (&p, "qty");
             int64_t last = s_geti (&p, "last_px");
             int64_t basis = s_geti (&p, "basis");
-            int64_t unreal = last > 0 && qty? qty * last - (qty > 0? basis: -basis): 0;
-            fprintf (out, "  %-24s %-3s qty %6lld  avg %10s  last %10s  unrealised %12s  "
-                          "realised %12s  pending %lld  exiting %lld\n",
+            int64_t unreal = last > 0 && qty ? qty * last - (qty > 0 ? basis : -basis) : 0;
+            fprintf (out,
+                     "  %-24s %-3s qty %6lld  avg %10s  last %10s  unrealised %12s  "
+                     "realised %12s  pending %lld  exiting %lld\n",
                      s_get (&p, "sym"), s_get (&p, "itype"), (long long) qty,
                      s_rs (s_geti (&p, "avg_px"), a, sizeof a), s_rs (last, b, sizeof b),
                      s_rs (unreal, c, sizeof c), s_rs (s_geti (&p, "realised"), d, sizeof d),
@@ -123,11 +124,11 @@ s_orders (kt_store_t *store, FILE *out)
         if (s_hgetall (store, key, &o) == 0 && o.n) {
             char a[40];
             fprintf (out, "  %-20s %-24s %-4s %-12s qty %6lld filled %6lld reserved %12s%s%s\n",
-                     r->element[i]->str, s_get (&o, "sym"), s_get (&o, "side"),
-                     s_get (&o, "kind"), (long long) s_geti (&o, "oqty"),
-                     (long long) s_geti (&o, "filled"), s_rs (s_geti (&o, "resv"), a, sizeof a),
-                     s_geti (&o, "answered")? "": "  UNANSWERED",
-                     s_geti (&o, "unresolved")? "  UNRESOLVED": "");
+                     r->element[i]->str, s_get (&o, "sym"), s_get (&o, "side"), s_get (&o, "kind"),
+                     (long long) s_geti (&o, "oqty"), (long long) s_geti (&o, "filled"),
+                     s_rs (s_geti (&o, "resv"), a, sizeof a),
+                     s_geti (&o, "answered") ? "" : "  UNANSWERED",
+                     s_geti (&o, "unresolved") ? "  UNRESOLVED" : "");
             n++;
         }
         s_hfree (&o);
@@ -158,10 +159,10 @@ ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_pp
 
     char t1[40], t2[40], a[40], b[40], c[40], d[40], e[40];
     const char *state = s_get (&st, "state");
-    fprintf (out, "trading state:   %s since %s\n", state[0]? state: "UNKNOWN (no account yet)",
+    fprintf (out, "trading state:   %s since %s\n", state[0] ? state : "UNKNOWN (no account yet)",
              s_when (s_geti (&st, "since_ns"), t1, sizeof t1));
     fprintf (out, "reason:          %s%s\n", s_get (&st, "reason"),
-             strcmp (s_get (&st, "scope"), "day") == 0? " (ends at the daily reset)": "");
+             strcmp (s_get (&st, "scope"), "day") == 0 ? " (ends at the daily reset)" : "");
     if (s_geti (&kill, "active"))
         fprintf (out, "kill switch:     ON: %s (by %s, %s)\n", s_get (&kill, "reason"),
                  s_get (&kill, "by"), s_when (s_geti (&kill, "since_ns"), t1, sizeof t1));
@@ -170,7 +171,7 @@ ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_pp
     fprintf (out, "reconciler:      last agreement %s\n",
              s_when (s_geti (&st, "recon_ok_ns"), t2, sizeof t2));
     fprintf (out, "broker session:  %s\n",
-             st.n && strcmp (s_get (&st, "session_ok"), "0") == 0? "INVALID": "ok");
+             st.n && strcmp (s_get (&st, "session_ok"), "0") == 0 ? "INVALID" : "ok");
     fprintf (out, "day %s:     realised %s  unrealised %s  day P&L %s\n", s_get (&st, "day"),
              s_rs (s_geti (&st, "realised_day"), a, sizeof a),
              s_rs (s_geti (&st, "unrealised"), b, sizeof b),
@@ -178,8 +179,9 @@ ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_pp
     fprintf (out, "                 trades %lld  losing in a row %lld  halts so far %lld\n",
              (long long) s_geti (&st, "trades_day"), (long long) s_geti (&st, "consec_losses"),
              (long long) s_geti (&st, "halt_seq"));
-    fprintf (out, "capital:         initial %s  equity %s  reserved %s  deployed %s  "
-                  "available %s\n",
+    fprintf (out,
+             "capital:         initial %s  equity %s  reserved %s  deployed %s  "
+             "available %s\n",
              s_rs (s_geti (&cap, "initial"), a, sizeof a),
              s_rs (s_geti (&cap, "equity"), b, sizeof b),
              s_rs (s_geti (&cap, "reserved"), c, sizeof c),
@@ -192,11 +194,10 @@ ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_pp
     s_orders (store, out);
     if (health.n) {
         //  beats carry pipeline time: show the age in wall time
-        int64_t age = (now_ns - s_geti (&health, "beat")) / (speed_ppm > 0? speed_ppm: 1);
+        int64_t age = (now_ns - s_geti (&health, "beat")) / (speed_ppm > 0 ? speed_ppm : 1);
         fprintf (out, "risk-gate:       pid %s, last heartbeat %lld ms ago, decisions %s\n",
                  s_get (&health, "pid"), (long long) age, s_get (&health, "decisions"));
-    }
-    else
+    } else
         fprintf (out, "risk-gate:       NOT RUNNING (no heartbeat)\n");
     s_hfree (&st);
     s_hfree (&cap);

@@ -498,7 +498,7 @@ s_flatten (void)
         kt_testproc_log_dump (W.exec, 4000);
         fail_msg ("FLATTEN did not report");
     }
-    if (done.event != KT_EXEC_FILLED)
+    if (done.event != KT_EXEC_CANCELLED)
         fail_msg ("FLATTEN: %s %s", kt_exec_kind_str (done.event), done.reason);
     assert_int_equal (s_sim_position (W.sym), 0);
 }

@@ -288,12 +288,26 @@ s_signal_agreement (void)
     kt_store_destroy (&st);
 }
 
+//  The pipeline's "now" as every process computes it from the shared clock hash.
+static int64_t
+s_pipeline_now (void)
+{
+    kt_store_t *st = kt_store_new ("127.0.0.1", s_sys.redis->port, "kt:", 500);
+    kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
+    assert_non_null (clock);
+    int64_t now = kt_clock_now_ns (clock);
+    kt_clock_destroy (&clock);
+    kt_store_destroy (&st);
+    return now;
+}
+
 static void
 s_publish_tick (void *pub, uint64_t seq)
 {
     struct kt_msg m;
     memset (&m, 0, sizeof m);
     m.env.type = KT_MSG_TICK;
+    m.u.tick.recv_ts_ns = s_pipeline_now ();     //  risk-gate judges freshness on it
     m.u.tick.token = TOKEN;
     snprintf (m.u.tick.sym, sizeof m.u.tick.sym, SYM);
     m.u.tick.ltp = 15005;

@@ -12,22 +12,14 @@
 #include <cmocka.h>
 
 #include "../../tradectl/ctl.h"
-#include "kt_testredis.h"
+#include "kt_teststore.h"
 
-static struct {
-    kt_testredis_t *srv;
-    kt_store_t *store;
-    redisContext *peek;
-} F;
+static kt_teststore_t F;
 
 static char *
 s_hget (const char *key, const char *field, char *buf, size_t len)
 {
-    redisReply *r = redisCommand (F.peek, "HGET %s %s", key, field);
-    snprintf (buf, len, "%s", r && r->type == REDIS_REPLY_STRING? r->str: "");
-    if (r)
-        freeReplyObject (r);
-    return buf;
+    return kt_teststore_hget (&F, key, field, buf, len);
 }
 
 static void
@@ -55,8 +47,16 @@ test_resume (void **state)
     freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state state HALTED reason x scope "
                                            "manual session_ok 0"));
     ctl_kill_halt (F.store, "x", "ops", 5);
+    //  the broker rejections that may have halted (REJECTS) are forgotten by a resume,
+    //  or the next entry would halt again
+    freeReplyObject (redisCommand (F.peek, "LPUSH kt:risk:ts:rejects 1 2 3 4 5"));
     kt_trading_state_t was = KT_STATE_NONE;
     assert_int_equal (ctl_kill_resume (F.store, "ops", 77, &was), 0);
+    redisReply *r = redisCommand (F.peek, "LLEN kt:risk:ts:rejects");
+    assert_int_equal (r->integer, 0);
+    freeReplyObject (r);
+    assert_true (kt_teststore_hget_i64 (&F, "kt:risk:state", "version") >
+                 0); //  decisions read it again
     assert_int_equal (was, KT_STATE_HALTED);
     assert_string_equal (s_hget ("kt:risk:kill", "active", b, sizeof b), "0");
     assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "REDUCING");
@@ -93,22 +93,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    F.srv = kt_testredis_start ();
-    if (!F.srv)
-        return -1;
-    F.peek = kt_testredis_connect (F.srv);
-    F.store = kt_store_new ("127.0.0.1", F.srv->port, "kt:", 300);
-    kt_log_open ("ctl_kill_test", KT_LOG_OFF);
-    return kt_store_connect (F.store);
+    return kt_teststore_start (&F, "ctl_kill_test", 300);
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    kt_store_destroy (&F.store);
-    redisFree (F.peek);
-    kt_testredis_stop (&F.srv);
+    kt_teststore_stop (&F);
     return 0;
 }
 

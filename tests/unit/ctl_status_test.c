@@ -12,13 +12,9 @@
 #include <cmocka.h>
 
 #include "../../tradectl/ctl.h"
-#include "kt_testredis.h"
+#include "kt_teststore.h"
 
-static struct {
-    kt_testredis_t *srv;
-    kt_store_t *store;
-    redisContext *peek;
-} F;
+static kt_teststore_t F;
 
 static char *
 s_status (int64_t now)
@@ -34,7 +30,7 @@ s_status (int64_t now)
 static void
 s_cmd (const char *cmd)
 {
-    freeReplyObject (redisCommand (F.peek, cmd));
+    assert_int_equal (kt_teststore_line (&F, cmd), 0);
 }
 
 static void
@@ -43,7 +39,8 @@ test_account (void **state)
     (void) state;
     int64_t now = kt_ist_ns (2025, 11, 24, 10, 0, 0);
     char buf[512];
-    snprintf (buf, sizeof buf, "HSET kt:risk:state state HALTED reason %s scope day since_ns %lld "
+    snprintf (buf, sizeof buf,
+              "HSET kt:risk:state state HALTED reason %s scope day since_ns %lld "
               "day 20251124 realised_day -350000 unrealised 12345 day_pnl -337655",
               "DAILY_LOSS:x", (long long) now);
     s_cmd (buf);
@@ -101,22 +98,14 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    F.srv = kt_testredis_start ();
-    if (!F.srv)
-        return -1;
-    F.peek = kt_testredis_connect (F.srv);
-    F.store = kt_store_new ("127.0.0.1", F.srv->port, "kt:", 300);
-    kt_log_open ("ctl_status_test", KT_LOG_OFF);
-    return kt_store_connect (F.store);
+    return kt_teststore_start (&F, "ctl_status_test", 300);
 }
 
 static int
 s_teardown (void **state)
 {
     (void) state;
-    kt_store_destroy (&F.store);
-    redisFree (F.peek);
-    kt_testredis_stop (&F.srv);
+    kt_teststore_stop (&F);
     return 0;
 }
 

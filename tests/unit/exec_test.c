@@ -245,7 +245,7 @@ test_over_the_bus (void **state)
             int n = zmq_recv (dealer, buf, sizeof buf, 0);
             assert_int_equal (n, 0);
             n = zmq_recv (dealer, buf, sizeof buf, 0);
-            assert_memory_equal (buf, "exec.submitted", 14);
+            assert_memory_equal (buf, "exec.SUBMITTED", 14);
             n = zmq_recv (dealer, buf, sizeof buf, 0);
             struct kt_msg reply;
             assert_int_equal (kt_msg_decode (dec, buf, (size_t) n, &reply, why, sizeof why), 0);

@@ -278,7 +278,16 @@ s_expect_replaced (const struct kt_msg *m, const char *key, msgpack_object val, 
     char why[128] = "";
     assert_int_equal (kt_msg_decode (dec, b.data, b.size, &out, why, sizeof why), -1);
     assert_string_equal (why, reason);
-    assert_int_equal (out.env.type, KT_MSG_NONE); //  nothing half-filled
+    //  nothing half-filled but what identifies the request (its type and id)
+    struct kt_msg z;
+    memset (&z, 0, sizeof z);
+    z.env.type = out.env.type;
+    assert_true (out.env.type == KT_MSG_NONE || out.env.type == m->env.type);
+    if (out.env.type == KT_MSG_ORDER_INTENT || out.env.type == KT_MSG_NONE)
+        memcpy (z.u.intent.intent_id, out.u.intent.intent_id, sizeof z.u.intent.intent_id);
+    else if (out.env.type == KT_MSG_ORDER_COMMAND)
+        memcpy (z.u.cmd.coid, out.u.cmd.coid, sizeof z.u.cmd.coid);
+    assert_memory_equal (&out, &z, sizeof z);
     kt_msg_decoder_destroy (&dec);
     msgpack_sbuffer_destroy (&a);
     msgpack_sbuffer_destroy (&b);
@@ -508,14 +517,18 @@ test_missing_required (void **state)
     s_expect_dropped (&m, "connected", "missing key 'connected'");
     s_fill_all (&m, KT_MSG_ORDER_INTENT);
     s_expect_dropped (&m, "intent_id", "missing key 'intent_id'");
-    s_expect_dropped (&m, "side", "missing key 'side'");
-    s_expect_dropped (&m, "qty", "missing key 'qty'");
-    s_expect_dropped (&m, "order_type", "missing key 'order_type'");
     s_expect_dropped (&m, "purpose", "missing key 'purpose'");
+    //  required by risk-gate for the purposes that use them (BAD_INTENT there): a CANCEL
+    //  or FLATTEN carries only what it uses
+    s_expect_dropped (&m, "sym", NULL);
+    s_expect_dropped (&m, "side", NULL);
+    s_expect_dropped (&m, "qty", NULL);
+    s_expect_dropped (&m, "order_type", NULL);
     s_expect_dropped (&m, "stop", NULL);
     s_expect_dropped (&m, "product", NULL);
     s_fill_all (&m, KT_MSG_RISK_DECISION);
     s_expect_dropped (&m, "verdict", "missing key 'verdict'");
+    s_expect_dropped (&m, "intent_id", NULL);   //  the answer to an unreadable request
     s_expect_dropped (&m, "reasons", NULL);
     s_fill_all (&m, KT_MSG_ORDER_COMMAND);
     s_expect_dropped (&m, "coid", "missing key 'coid'");
@@ -965,6 +978,63 @@ test_enum_names (void **state)
     assert_true (kt_purpose_is_reducing (KT_PURPOSE_FLATTEN));
 }
 
+//  The docs row of a declared key.
+static void
+s_doc_row (const struct kt_msg_field *f, char *buf, size_t len)
+{
+    char type[256];
+    if (f->nvalues > 0) {
+        size_t n = 0;
+        type[0] = '\0';
+        for (int i = 0; i < f->nvalues && n < sizeof type; i++)
+            n += (size_t) snprintf (type + n, sizeof type - n, "%s%s", i? ", ": "", f->values[i]);
+    }
+    else if (strcmp (f->type, "string") == 0)
+        snprintf (type, sizeof type, "string (<= %d)", f->max_len);
+    else
+        snprintf (type, sizeof type, "%s", f->type);
+    snprintf (buf, len, "| `%s` | %s | %s | %s |", f->name, type, f->required? "yes": "no",
+              f->unit[0]? f->unit: "-");
+}
+
+//  docs/messages.md has, for every message type, a section "### <TYPE>" whose table is
+//  exactly the declaration (key, type, required, unit), in wire order: the doc cannot
+//  drift from the codec. On a difference the expected section is printed.
+static void
+test_doc_matches_declarations (void **state)
+{
+    (void) state;
+    FILE *fp = fopen ("docs/messages.md", "r");
+    assert_non_null (fp);                   //  run from the worktree root
+    static char doc[65536];
+    size_t n = fread (doc, 1, sizeof doc - 1, fp);
+    fclose (fp);
+    doc[n] = '\0';
+    int bad = 0;
+    for (int t = KT_MSG_NONE + 1; t < KT_MSG_TYPE_COUNT; t++) {
+        struct kt_msg_field fields[32];
+        int nf = kt_msg_fields ((kt_msg_type_t) t, fields, 32);
+        assert_true (nf > 0 && nf <= 32);
+        char want[8192], row[512];
+        size_t w = (size_t) snprintf (want, sizeof want,
+                                      "### %s\n\n| key | type | required | unit |\n"
+                                      "|---|---|---|---|\n", kt_msg_type_str ((kt_msg_type_t) t));
+        for (int i = 0; i < nf; i++) {
+            s_doc_row (&fields[i], row, sizeof row);
+            w += (size_t) snprintf (want + w, sizeof want - w, "%s\n", row);
+        }
+        //  the section must hold exactly these rows, and no other row after them
+        const char *at = strstr (doc, want);
+        bool ok = at && strncmp (at + w, "| ", 2) != 0;
+        if (!ok) {
+            bad++;
+            fprintf (stderr, "docs/messages.md: section %s differs; expected:\n%s\n",
+                     kt_msg_type_str ((kt_msg_type_t) t), want);
+        }
+    }
+    assert_int_equal (bad, 0);
+}
+
 int
 main (void)
 {
@@ -987,6 +1057,7 @@ main (void)
         cmocka_unit_test (test_garbage),
         cmocka_unit_test (test_encode_rejects_invalid),
         cmocka_unit_test (test_enum_names),
+        cmocka_unit_test (test_doc_matches_declarations),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

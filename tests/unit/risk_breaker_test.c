@@ -11,7 +11,7 @@
 
 #include "../../risk-gate/risk.h"
 
-#define EQ (1000000LL * 100)        //  Rs 10 lakh
+#define EQ (1000000LL * 100) //  Rs 10 lakh
 
 static struct risk_view s_v;
 static struct risk_cfg s_c;
@@ -44,7 +44,7 @@ test_daily (void **state)
     s_v.realised_day = -(EQ * 3 / 100) + 1;
     assert_int_equal (s_eval (0), KT_OK);
     assert_int_equal (s_eval (-1), KT_R_DAILY_LOSS);
-    s_c.max_daily_loss_bps = 0;                                     //  off
+    s_c.max_daily_loss_bps = 0; //  off
     assert_int_equal (s_eval (-1), KT_OK);
 }
 
@@ -80,7 +80,7 @@ test_drawdown (void **state)
     s_base ();
     s_c.max_daily_loss_bps = s_c.max_weekly_loss_bps = s_c.max_hourly_loss_bps = 0;
     s_v.peak_equity = 2 * EQ;
-    s_v.realised_total = 2 * EQ * 85 / 100 - EQ;        //  equity exactly 85% of peak
+    s_v.realised_total = 2 * EQ * 85 / 100 - EQ; //  equity exactly 85% of peak
     assert_int_equal (s_eval (0), KT_OK);
     assert_int_equal (s_eval (-1), KT_R_DRAWDOWN);
     //  an unrealised high counts as the peak too
@@ -105,7 +105,7 @@ test_consec_and_rejects (void **state)
     assert_int_equal (s_eval (0), KT_OK);
     s_v.nrejects_ts = 5;
     assert_int_equal (s_eval (0), KT_R_REJECTS);
-    s_v.rejects_ts[4] = s_now - 600 * KT_NS_PER_SEC;      //  the oldest leaves the window
+    s_v.rejects_ts[4] = s_now - 600 * KT_NS_PER_SEC; //  the oldest leaves the window
     assert_int_equal (s_eval (0), KT_OK);
 }
 
@@ -119,7 +119,7 @@ test_first_code_and_scope (void **state)
     struct risk_result r;
     memset (&r, 0, sizeof r);
     assert_int_equal (risk_breaker_eval (&s_v, &s_c, s_now, 0, &r), KT_R_WEEKLY_LOSS);
-    assert_int_equal (r.nreasons, 2);                   //  WEEKLY_LOSS, CONSEC_LOSS
+    assert_int_equal (r.nreasons, 2); //  WEEKLY_LOSS, CONSEC_LOSS
     assert_int_equal (r.verdict, KT_VERDICT_HALT);
     assert_true (risk_breaker_is_day_scoped (KT_R_DAILY_LOSS));
     assert_true (risk_breaker_is_day_scoped (KT_R_HOURLY_LOSS));

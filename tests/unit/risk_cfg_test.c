@@ -66,23 +66,23 @@ static void
 test_deploy_configs_load (void **state)
 {
     (void) state;
-    const char *files[] = { "deploy/config/sim.json", "deploy/config/paper.json",
-                            "deploy/config/live.json" };
-    setenv ("KITE_API_KEY", "test", 1);         //  paper and live need the secrets set
+    const char *files[] = {"deploy/config/sim.json", "deploy/config/paper.json",
+                           "deploy/config/live.json"};
+    setenv ("KITE_API_KEY", "test", 1); //  paper and live need the secrets set
     setenv ("KITE_API_SECRET", "test", 1);
     setenv ("KITE_ACCESS_TOKEN", "test", 1);
     for (int i = 0; i < 3; i++) {
         struct risk_cfg c;
-        memset (&c, 0, sizeof c);           //  strings compare beyond their NUL below
+        memset (&c, 0, sizeof c); //  strings compare beyond their NUL below
         char err[300] = "";
-        kt_cfg_t *cfg = kt_cfg_load_file (files[i], "risk-gate", risk_cfg_table, &c, err,
-                                          sizeof err);
+        kt_cfg_t *cfg =
+            kt_cfg_load_file (files[i], "risk-gate", risk_cfg_table, &c, err, sizeof err);
         if (!cfg)
             fprintf (stderr, "%s\n", err);
         assert_non_null (cfg);
         struct risk_cfg d;
         risk_cfg_defaults (&d);
-        c.capital = d.capital;              //  the one key set per mode
+        c.capital = d.capital; //  the one key set per mode
         assert_memory_equal (&c, &d, sizeof c);
         kt_cfg_destroy (&cfg);
     }
@@ -103,7 +103,7 @@ test_bad_value_names_path (void **state)
     text[n] = '\0';
     char *at = strstr (text, "\"max_lots\": 10");
     assert_non_null (at);
-    memcpy (at, "\"max_lots\": 0 ", 14);          //  below the minimum of 1
+    memcpy (at, "\"max_lots\": 0 ", 14); //  below the minimum of 1
     assert_int_equal (write (fd, text, n), (ssize_t) n);
     close (fd);
     struct risk_cfg c;

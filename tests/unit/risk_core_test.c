@@ -18,12 +18,12 @@
 #include "../../risk-gate/risk.h"
 #include "kt_testredis.h"
 
-#define RS(x) ((int64_t) (x) * 100)
+#define RS(x) ((int64_t) (x) *100)
 #define SYM_CE "NIFTY25NOV24000CE"
 #define SYM_PE "NIFTY25NOV24000PE"
 
-static const char s_csv[] =
-    KT_INSTR_CSV_HEADER "\n"
+static const char s_csv[] = KT_INSTR_CSV_HEADER
+    "\n"
     "1001,1,NIFTY25NOV24000CE,NIFTY,100,2025-11-27,24000,0.05,75,CE,NFO-OPT,NFO\n"
     "1002,2,NIFTY25NOV24000PE,NIFTY,100,2025-11-27,24000,0.05,75,PE,NFO-OPT,NFO\n";
 
@@ -44,13 +44,13 @@ s_at (int d, int hh, int mm, int ss)
     return kt_ist_ns (2025, 11, d, hh, mm, ss);
 }
 
-static const char *const s_aof[] = { "--appendonly", "yes", "--appendfsync", "always", NULL };
+static const char *const s_aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
 
 static int
 s_setup_with (void **state, const char *const *extra)
 {
     struct fx *f = calloc (1, sizeof *f);
-    f->srv = extra? kt_testredis_start_with (extra): kt_testredis_start ();
+    f->srv = extra ? kt_testredis_start_with (extra) : kt_testredis_start ();
     assert_non_null (f->srv);
     f->store = kt_store_new ("127.0.0.1", f->srv->port, "kt:", 500);
     assert_int_equal (kt_store_connect (f->store), 0);
@@ -110,7 +110,7 @@ static int64_t
 s_hget (struct fx *f, const char *key, const char *field)
 {
     redisReply *r = s_peek (f, "HGET %s %s", key, field);
-    int64_t v = r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): 0;
+    int64_t v = r->type == REDIS_REPLY_STRING ? strtoll (r->str, NULL, 10) : 0;
     freeReplyObject (r);
     return v;
 }
@@ -140,8 +140,7 @@ s_active (struct fx *f)
 }
 
 static struct kt_intent
-s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t qty,
-          int64_t price)
+s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t qty, int64_t price)
 {
     struct kt_intent in;
     memset (&in, 0, sizeof in);
@@ -156,7 +155,7 @@ s_intent (struct fx *f, kt_purpose_t p, const char *sym, kt_side_t side, int64_t
     in.purpose = p;
     if (p == KT_PURPOSE_ENTRY) {
         in.has_stop = true;
-        in.stop_trigger = side == KT_SIDE_BUY? price - RS (10): price + RS (10);
+        in.stop_trigger = side == KT_SIDE_BUY ? price - RS (10) : price + RS (10);
     }
     return in;
 }
@@ -220,7 +219,7 @@ test_trade_life (void **state)
     s_active (f);
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
 
-    struct risk_out out = s_decide (f, &in);            //  no tick yet
+    struct risk_out out = s_decide (f, &in); //  no tick yet
     assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
     assert_string_equal (out.decision.reasons[0].code, "STALE_MD");
     assert_int_equal (out.ncmds, 0);
@@ -240,7 +239,18 @@ test_trade_life (void **state)
     assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
     char ikey[64];
     snprintf (ikey, sizeof ikey, "kt:intent:%s", in.intent_id);
-    assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now);      //  marked as it is sent
+    assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now); //  marked as it is sent
+    //  the decision's events entry, written after the reply with the mark
+    redisReply *ev = s_peek (f, "XREVRANGE kt:events + - COUNT 1");
+    assert_int_equal (ev->elements, 1);
+    redisReply *kv = ev->element[0]->element[1];
+    bool found = false;
+    for (size_t i = 0; i + 1 < kv->elements; i += 2)
+        found = found || (strcmp (kv->element[i]->str, "intent_id") == 0 &&
+                          strcmp (kv->element[i + 1]->str, in.intent_id) == 0);
+    assert_true (found);
+    assert_string_equal (kv->element[1]->str, "risk.decision");
+    freeReplyObject (ev);
 
     //  The same intent again: the first decision, and no second order.
     struct risk_out again = s_decide (f, &in);
@@ -272,7 +282,7 @@ test_trade_life (void **state)
     assert_int_equal (risk_core_unrealised (f->core), 150 * RS (110) - (75 * 9950 + 75 * 9900));
     struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 300, RS (110));
     out = s_decide (f, &ex);
-    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);     //  capped at 150
+    assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE); //  capped at 150
     assert_int_equal (out.decision.qty, 150);
     assert_int_equal (out.cmds[0].qty, 150);
     s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_PARTIAL, 75, 75, RS (110));
@@ -286,12 +296,12 @@ test_trade_life (void **state)
     assert_int_equal (s_hget (f, "kt:capital", "realised_total"), r1 + r2);
     assert_int_equal (s_hget (f, "kt:capital", "deployed"), 0);
     assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0? 1: 0);
+    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0 ? 1 : 0);
     r = s_peek (f, "EXISTS kt:risk:pos:" SYM_CE);
-    assert_int_equal (r->integer, 0);                   //  flat: the book entry is gone
+    assert_int_equal (r->integer, 0); //  flat: the book entry is gone
     freeReplyObject (r);
     r = s_peek (f, "XLEN kt:events");
-    assert_true (r->integer >= 5);                      //  decisions, fills, state changes
+    assert_true (r->integer >= 5); //  decisions, fills, state changes
     freeReplyObject (r);
 }
 
@@ -304,7 +314,7 @@ test_cancel_releases (void **state)
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
-    int64_t margin = 75 * 240000;                       //  10% of strike 24000 per unit
+    int64_t margin = 75 * 240000; //  10% of strike 24000 per unit
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), margin);
     assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 1);
 
@@ -317,7 +327,7 @@ test_cancel_releases (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.cmds[0].action, KT_ACTION_MODIFY);
     assert_string_equal (out.cmds[0].ref, in.intent_id);
-    assert_int_equal (out.nmarks, 0);                   //  no order of its own to mark
+    assert_int_equal (out.nmarks, 0); //  no order of its own to mark
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
 
     //  ... and a cancel releases it all, with the pending slot.
@@ -441,7 +451,7 @@ test_breaker_on_price (void **state)
     const struct risk_view *v = risk_core_view (f->core);
     assert_int_equal (v->day, 20251125);
     assert_int_equal (v->trades_day, 0);
-    assert_int_equal (v->state, KT_STATE_REDUCING);     //  halt over, awaiting reconciliation
+    assert_int_equal (v->state, KT_STATE_REDUCING); //  halt over, awaiting reconciliation
     char ns[24];
     snprintf (ns, sizeof ns, "%lld", (long long) f->now);
     s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
@@ -453,30 +463,51 @@ test_breaker_on_price (void **state)
     freeReplyObject (r);
 }
 
+//  An entry approved, then rejected with reason.
+static struct risk_out
+s_entry_rejected (struct fx *f, const char *reason, char *coid, size_t len)
+{
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    snprintf (coid, len, "%s", in.intent_id);
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", in.intent_id);
+    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+    ev.side = KT_SIDE_BUY;
+    ev.event = KT_EXEC_REJECTED;
+    ev.purpose = KT_PURPOSE_ENTRY;
+    snprintf (ev.reason, sizeof ev.reason, "%s", reason);
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    return out;
+}
+
 static void
 test_rejects_and_session (void **state)
 {
     struct fx *f = *state;
+    f->cfg.max_trades_hour = 20;
     s_active (f);
-    char coid[16];
-    for (int i = 0; i < 4; i++) {
-        snprintf (coid, sizeof coid, "X-%d", i);
-        s_exec (f, coid, SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
-    }
+    s_tick (f, SYM_CE, RS (100));
+    char coid[KT_ID_LEN];
+    for (int i = 0; i < 4; i++)
+        s_entry_rejected (f, "BROKER: InputException: price out of range", coid, sizeof coid);
     //  our own refusals do not count
-    struct kt_exec_event ev;
-    memset (&ev, 0, sizeof ev);
-    snprintf (ev.coid, sizeof ev.coid, "X-int");
-    ev.event = KT_EXEC_REJECTED;
-    snprintf (ev.reason, sizeof ev.reason, "STORE_DOWN: redis gone");
-    struct risk_out out;
-    memset (&out, 0, sizeof out);
-    risk_core_on_exec (f->core, &ev, f->now, &out);
+    struct risk_out out = s_entry_rejected (f, "STORE_DOWN: redis gone", coid, sizeof coid);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
     //  the same reject twice counts once
-    s_exec (f, "X-3", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+    ev.event = KT_EXEC_REJECTED;
+    snprintf (ev.reason, sizeof ev.reason, "BROKER: InputException: price out of range");
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
-    out = s_exec (f, "X-4", SYM_CE, KT_SIDE_BUY, KT_EXEC_REJECTED, 0, 0, 0);
+    out = s_entry_rejected (f, "BROKER: MarginException: insufficient funds", coid, sizeof coid);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
     assert_non_null (strstr (risk_core_view (f->core)->reason, "REJECTS"));
 
@@ -515,7 +546,7 @@ test_redis_down (void **state)
     out = s_decide (f, &ex);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.ncmds, 1);
-    assert_int_equal (out.nalerts, 0);                  //  alerted once per outage
+    assert_int_equal (out.nalerts, 0); //  alerted once per outage
     //  asked again: the same answer, no second order
     out = s_decide (f, &ex);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
@@ -526,12 +557,12 @@ test_redis_down (void **state)
     assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
     f->now += 10 * KT_NS_PER_SEC;
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
-    out = (struct risk_out) { 0 };
+    out = (struct risk_out){0};
     risk_core_poll (f->core, f->now, &out);
     const struct risk_view *v = risk_core_view (f->core);
     assert_true (v->loaded);
     assert_int_equal (out.nalerts, 1);
-    assert_int_equal (out.alerts[0].sev, KT_SEV_INFO);              //  "reaches Redis again"
+    assert_int_equal (out.alerts[0].sev, KT_SEV_INFO); //  "reaches Redis again"
     //  the queued fill was applied: flat, Rs 5 x 75 realised
     assert_null (risk_view_pos (v, SYM_CE));
     assert_int_equal (v->realised_day, 75 * RS (5));
@@ -625,7 +656,7 @@ test_offline_modify_exit_capped (void **state)
     assert_int_equal (s_decide (f, &m).decision.verdict, KT_VERDICT_APPROVE);
 
     memset (&out, 0, sizeof out);
-    risk_core_poll (f->core, f->now, &out);             //  the view knows the exit
+    risk_core_poll (f->core, f->now, &out); //  the view knows the exit
     assert_int_equal (kt_testredis_kill (f->srv), 0);
     m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 300, RS (110));
     snprintf (m.ref, sizeof m.ref, "%s", ex.intent_id);
@@ -648,9 +679,9 @@ test_unanswered_sweep (void **state)
     s_decide (f, &b);
     struct risk_out out;
     memset (&out, 0, sizeof out);
-    risk_core_poll (f->core, f->now, &out);             //  refresh the view
+    risk_core_poll (f->core, f->now, &out); //  refresh the view
     //  exec-gateway recorded b as rejected, but its event never reached us
-    freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled 0 sym %s side BUY",
+    freeReplyObject (s_peek (f, "HSET kt:order:%s status REJECTED filled_qty 0 sym %s side BUY",
                              b.intent_id, SYM_PE));
     //  not yet past the timeout: nothing
     memset (&out, 0, sizeof out);
@@ -694,7 +725,7 @@ s_has_code (const struct kt_decision *d, const char *code)
 static struct kt_intent
 s_decide_frozen (struct fx *f)
 {
-    const int backoff[] = { 10 };
+    const int backoff[] = {10};
     kt_store_set_backoff (f->store, backoff, 1);
     //  load the decide script first (a refusal: no tick of the PE yet)
     struct kt_intent warm = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 75, RS (100));
@@ -730,7 +761,7 @@ s_assert_refused (struct fx *f, const struct kt_intent *in)
     redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in->intent_id);
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
-    r = s_peek (f, "HMGET %s verdict codes texts", key);
+    r = s_peek (f, "HMGET %s verdict code1 text1", key);
     assert_string_equal (r->element[0]->str, "BLOCK");
     assert_string_equal (r->element[1]->str, "STORE_DOWN");
     assert_non_null (strstr (r->element[2]->str, "decision outcome unknown"));
@@ -752,10 +783,10 @@ test_decide_timeout_refused (void **state)
     struct risk_out out;
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now, &out);
-    s_assert_refused (f, &in);                          //  settled as soon as Redis answers
+    s_assert_refused (f, &in); //  settled as soon as Redis answers
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
-    assert_int_equal (out.ncmds, 0);                    //  never the refused order
+    assert_int_equal (out.ncmds, 0); //  never the refused order
     s_assert_refused (f, &in);
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + KT_NS_PER_SEC, &out);
@@ -787,7 +818,7 @@ test_decide_timeout_restart (void **state)
     assert_int_equal (risk_core_start (f->core, f->now, &out), 0);
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + 10 * KT_NS_PER_SEC, &out);
-    assert_int_equal (out.ncmds, 0);                    //  not yet timed out: kept
+    assert_int_equal (out.ncmds, 0); //  not yet timed out: kept
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
     f->now += 31 * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
@@ -806,7 +837,7 @@ test_mark_lost (void **state)
 {
     struct fx *f = *state;
     s_active (f);
-    const int backoff[] = { 10 };
+    const int backoff[] = {10};
     kt_store_set_backoff (f->store, backoff, 1);
     s_tick (f, SYM_CE, RS (100));
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
@@ -819,11 +850,11 @@ test_mark_lost (void **state)
     assert_string_equal (out.marks[0], in.intent_id);
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", in.intent_id);
-    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  not marked by decide
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0); //  not marked by decide
 
     assert_int_equal (kt_testredis_kill (f->srv), 0);
     assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), -1);
-    assert_int_equal (out.ncmds, 1);                            //  still to be sent
+    assert_int_equal (out.ncmds, 1); //  still to be sent
     assert_true (out.nalerts >= 1);
     assert_string_equal (out.alerts[0].key, "risk.store_down");
 
@@ -831,7 +862,7 @@ test_mark_lost (void **state)
     redisFree (f->peek);
     f->peek = kt_testredis_connect (f->srv);
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
-    assert_int_equal (s_hget (f, key, "sent_ns"), 0);            //  the mark was lost
+    assert_int_equal (s_hget (f, key, "sent_ns"), 0); //  the mark was lost
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now + KT_NS_PER_SEC, &out);
@@ -860,6 +891,355 @@ test_mark_lost (void **state)
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
 }
 
+//  A MODIFY of an open entry without a stop keeps the entry's attached stop: R is judged
+//  on it, as for a fresh entry of that size (a modify to 750 units must not slip past
+//  RISK_PER_TRADE).
+static void
+test_modify_entry_keeps_its_stop (void **state)
+{
+    struct fx *f = *state;
+    f->cfg.max_lots = 20;
+    f->cfg.max_order_notional = RS (10000000);
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (80); //  R = 75 x Rs 20 = Rs 1,500
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+
+    //  the same size as a fresh entry: R = 750 x Rs 20 = Rs 15,000 > Rs 10,000
+    struct kt_intent big = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_BUY, 750, RS (100));
+    big.stop_trigger = RS (80);
+    s_tick (f, SYM_PE, RS (100));
+    out = s_decide (f, &big);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "RISK_PER_TRADE"));
+
+    struct kt_intent mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    assert_false (mod.has_stop);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "RISK_PER_TRADE"));
+    assert_int_equal (out.ncmds, 0);
+
+    //  within R it passes: 300 x Rs 20 = Rs 6,000
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 300, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    //  a modify that moves the stop is judged on the new stop, and keeps it
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 300, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    mod.has_stop = true;
+    mod.stop_trigger = RS (95);
+    out = s_decide (f, &mod);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_BUY, 750, RS (100));
+    snprintf (mod.ref, sizeof mod.ref, "%s", in.intent_id);
+    out = s_decide (f, &mod); //  750 x Rs 5 = Rs 3,750
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+}
+
+//  The attached stop is checked like an order of its own, and so is an SL entry: the
+//  broker rejects a stop-limit whose limit is on the wrong side of its trigger, and a
+//  stop rejected after its entry filled leaves a position without a stop.
+static void
+test_attached_stop_validated (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+
+    //  a short's stop is a BUY SL: its limit may not be below its trigger
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    in.stop_trigger = RS (110);
+    in.stop_price = RS (108);
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+    assert_int_equal (out.ncmds, 0);
+
+    //  a long's stop is a SELL SL: its limit may not be above its trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (90);
+    in.stop_price = RS (91);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+
+    //  a SELL SL entry with its limit above its trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (98));
+    in.order_type = KT_OT_SL;
+    in.trigger = RS (97);
+    in.price = RS (98);
+    in.stop_trigger = RS (110);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "BAD_INTENT"));
+
+    //  a stop outside the price band (fat finger)
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (1);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "PRICE_BAND"));
+
+    //  a stop that would trigger at once (a long's stop above the last price)
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (105));
+    in.stop_trigger = RS (101);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_true (s_has_code (&out.decision, "PRICE_BAND"));
+
+    //  and a good one passes: SELL SL stop with its limit below the trigger
+    in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    in.stop_trigger = RS (90);
+    in.stop_price = RS (89);
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+}
+
+//  With a stop resting, a CANCEL of the stop then an exit of the whole position: the
+//  exit passes (the cancelled stop no longer covers), and the stop's CANCELLED event
+//  later does not free the new exit's cover.
+static void
+test_exit_after_stop_cancel (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (100));
+
+    struct kt_intent st = s_intent (f, KT_PURPOSE_STOP, SYM_PE, KT_SIDE_BUY, 75, RS (110));
+    st.order_type = KT_OT_SLM;
+    st.trigger = RS (110);
+    st.price = 0;
+    out = s_decide (f, &st);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+
+    struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
+    snprintf (cx.ref, sizeof cx.ref, "%s", st.intent_id);
+    out = s_decide (f, &cx);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_PE, KT_SIDE_BUY, 75, 0);
+    ex.order_type = KT_OT_MARKET;
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.decision.qty, 75);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+
+    //  the stop's cancel confirmed: the exit still covers the position
+    s_exec (f, st.intent_id, SYM_PE, KT_SIDE_BUY, KT_EXEC_CANCELLED, 0, 0, 0);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+    struct kt_intent ex2 = s_intent (f, KT_PURPOSE_EXIT, SYM_PE, KT_SIDE_BUY, 75, 0);
+    ex2.order_type = KT_OT_MARKET;
+    out = s_decide (f, &ex2);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+}
+
+//  REJECTS counts only the broker's rejections of orders that add risk: the CANCEL_ALLs
+//  of six halts answered REJECTED (today's exec-gateway rejects every command) and a
+//  rejection without the broker's code do not count.
+static void
+test_rejects_only_broker_entries (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct risk_out out;
+    for (int i = 0; i < 6; i++) {
+        char coid[24];
+        snprintf (coid, sizeof coid, "rg-cancel-%d", i);
+        struct kt_exec_event ev;
+        memset (&ev, 0, sizeof ev);
+        snprintf (ev.coid, sizeof ev.coid, "%s", coid);
+        ev.event = KT_EXEC_REJECTED;
+        ev.purpose = KT_PURPOSE_ENTRY;
+        snprintf (ev.reason, sizeof ev.reason, "broker order entry is not enabled in this build");
+        memset (&out, 0, sizeof out);
+        risk_core_on_exec (f->core, &ev, f->now, &out);
+    }
+    assert_int_equal (risk_core_view (f->core)->nrejects_ts, 0);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+
+    //  entries rejected by the broker count; one without the broker's code does not
+    for (int i = 0; i < 5; i++) {
+        struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+        out = s_decide (f, &in);
+        assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+        struct kt_exec_event ev;
+        memset (&ev, 0, sizeof ev);
+        snprintf (ev.coid, sizeof ev.coid, "%s", in.intent_id);
+        snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+        ev.side = KT_SIDE_BUY;
+        ev.event = KT_EXEC_REJECTED;
+        ev.purpose = KT_PURPOSE_ENTRY;
+        snprintf (ev.reason, sizeof ev.reason,
+                  i == 0 ? "order entry disabled" : "BROKER: InputException: bad price");
+        memset (&out, 0, sizeof out);
+        risk_core_on_exec (f->core, &ev, f->now, &out);
+    }
+    assert_int_equal (risk_core_view (f->core)->nrejects_ts, 4);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
+}
+
+//  A FILLED event without a side cannot be applied: never half-applied (the order stays
+//  open with its slot, nothing is freed), alerted, and settled from the broker's record
+//  (exec-gateway's order:<coid>) once that has what the event lacked.
+static void
+test_fill_without_side_refused_whole (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    //  a fill of an order risk-gate did not approve (an attached stop), without side
+    struct kt_exec_event ev;
+    memset (&ev, 0, sizeof ev);
+    snprintf (ev.coid, sizeof ev.coid, "STOP-1");
+    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
+    ev.event = KT_EXEC_FILLED;
+    ev.filled_qty = 75;
+    ev.last_qty = 75;
+    ev.last_px = RS (100);
+    ev.avg_px = RS (100);
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_on_exec (f->core, &ev, f->now, &out);
+    assert_true (out.nalerts >= 1);
+    assert_string_equal (out.alerts[0].key, "risk.exec.unusable");
+    redisReply *r = s_peek (f, "HEXISTS kt:risk:done STOP-1");
+    assert_int_equal (r->integer, 0); //  not ended either
+    freeReplyObject (r);
+    assert_null (risk_view_pos (risk_core_view (f->core), SYM_CE));
+
+    //  the broker's record has the side: the sweep settles it from there
+    s_hset (f, "kt:order:STOP-1", "status", "FILLED");
+    freeReplyObject (
+        s_peek (f, "HSET kt:order:STOP-1 filled_qty 75 avg_px 10000 sym %s side BUY", SYM_CE));
+    f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    const struct risk_pos *p = risk_view_pos (risk_core_view (f->core), SYM_CE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, 75);
+
+    //  an entry of ours filled without a side: its side is known from the decision
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+    out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_NONE, KT_EXEC_FILLED, 75, 75, RS (100));
+    p = risk_view_pos (risk_core_view (f->core), SYM_PE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, -75);
+    assert_int_equal (p->pending, 0);
+}
+
+//  A FILLED event lost after an earlier event of the same order (PARTIAL seen, FILLED
+//  dropped by PUB/SUB): the sweep looks the order up again once it has been quiet for
+//  the time-out, applies the fill and releases the reservation, so its exit passes.
+static void
+test_sweep_recovers_lost_fill (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 150, RS (100));
+    struct risk_out out = s_decide (f, &in);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, RS (100));
+    //  exec-gateway's record says FILLED; the event never came
+    char key[64];
+    snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
+    freeReplyObject (s_peek (f, "HSET %s status FILLED filled_qty 150 avg_px 10000 sym %s side BUY",
+                             key, SYM_CE));
+    f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    const struct risk_view *v = risk_core_view (f->core);
+    const struct risk_pos *p = risk_view_pos (v, SYM_CE);
+    assert_non_null (p);
+    assert_int_equal (p->qty, 150);
+    assert_int_equal (v->reserved, 0);
+    assert_null (risk_view_order (v, in.intent_id));
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 150, RS (100));
+    out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.decision.qty, 150);
+}
+
+//  tradectl's halt over risk-gate's socket (purpose HALT): answered HALT; with Redis up
+//  the kill switch is set and trading HALTs at once; with Redis down risk-gate holds
+//  the halt (entries refused) and writes both when Redis is back.
+static void
+test_halt_intent (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent h;
+    memset (&h, 0, sizeof h);
+    snprintf (h.intent_id, sizeof h.intent_id, "H-1");
+    snprintf (h.strategy, sizeof h.strategy, "tradectl");
+    h.purpose = KT_PURPOSE_HALT;
+    struct risk_out out = s_decide (f, &h);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    assert_string_equal (out.decision.reasons[0].code, "KILL");
+    assert_int_equal (out.decision.state, KT_STATE_HALTED);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    assert_int_equal (s_hget (f, "kt:risk:kill", "active"), 1);
+    bool cancel = false;
+    for (int i = 0; i < out.ncmds; i++)
+        cancel = cancel || out.cmds[i].action == KT_ACTION_CANCEL_ALL;
+    assert_true (cancel);
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    out = s_decide (f, &in);
+    assert_true (out.decision.verdict >= KT_VERDICT_BLOCK);
+}
+
+static void
+test_halt_intent_while_redis_down (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    assert_int_equal (kt_testredis_kill (f->srv), 0);
+    struct kt_intent h;
+    memset (&h, 0, sizeof h);
+    snprintf (h.intent_id, sizeof h.intent_id, "H-2");
+    snprintf (h.strategy, sizeof h.strategy, "tradectl");
+    h.purpose = KT_PURPOSE_HALT;
+    struct risk_out out;
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, &h, f->now, &out);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    //  held: an entry is refused for the halt, not only for the outage
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_decide (f->core, &in, f->now, &out);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_HALT);
+    assert_string_equal (out.decision.reasons[0].code, "KILL");
+
+    assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    f->now += 10 * KT_NS_PER_SEC;
+    usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+    redisFree (f->peek); //  the restart closed it
+    f->peek = kt_testredis_connect (f->srv);
+    assert_int_equal (s_hget (f, "kt:risk:kill", "active"), 1);
+    assert_non_null (strstr (risk_core_view (f->core)->reason, "KILL"));
+}
+
 int
 main (void)
 {
@@ -879,6 +1259,15 @@ main (void)
         cmocka_unit_test_setup_teardown (test_decide_timeout_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_decide_timeout_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_mark_lost, s_setup_aof, s_teardown),
+        cmocka_unit_test_setup_teardown (test_modify_entry_keeps_its_stop, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_attached_stop_validated, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_exit_after_stop_cancel, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rejects_only_broker_entries, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fill_without_side_refused_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sweep_recovers_lost_fill, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_halt_intent, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_halt_intent_while_redis_down, s_setup_aof,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

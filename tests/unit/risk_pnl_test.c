@@ -30,10 +30,10 @@ test_muldiv (void **state)
 {
     (void) state;
     assert_int_equal (risk_pnl_muldiv (7, 3, 2), 10);
-    assert_int_equal (risk_pnl_muldiv (-7, 3, 2), -11);          //  floor, not truncation
+    assert_int_equal (risk_pnl_muldiv (-7, 3, 2), -11); //  floor, not truncation
     assert_int_equal (risk_pnl_muldiv (-6, 3, 2), -9);
     assert_int_equal (risk_pnl_muldiv (100000000000LL, 8000, 10000), 80000000000LL);
-    assert_int_equal (risk_pnl_muldiv (INT64_MAX / 2, 4, 4), INT64_MAX / 2);  //  no overflow
+    assert_int_equal (risk_pnl_muldiv (INT64_MAX / 2, 4, 4), INT64_MAX / 2); //  no overflow
 }
 
 static void
@@ -46,12 +46,12 @@ test_unrealised (void **state)
     p->qty = 75;
     p->basis = 75 * 10000;
     p = &s_v.pos[s_v.npos++];
-    snprintf (p->sym, sizeof p->sym, "S");          //  short, valued at its last mark
+    snprintf (p->sym, sizeof p->sym, "S"); //  short, valued at its last mark
     p->qty = -150;
     p->basis = 150 * 20000;
     p->last_px = 19000;
     p = &s_v.pos[s_v.npos++];
-    snprintf (p->sym, sizeof p->sym, "N");          //  no price at all: at cost
+    snprintf (p->sym, sizeof p->sym, "N"); //  no price at all: at cost
     p->qty = 75;
     p->basis = 75 * 5000;
     int64_t u = risk_pnl_unrealised (&s_v, s_price, NULL);
@@ -68,7 +68,7 @@ test_day_week_equity (void **state)
     s_v.realised_total = -5000;
     s_v.realised_day = -2000;
     s_v.realised_week = -3000;
-    s_v.day_start_unrealised = 700;             //  carried over night
+    s_v.day_start_unrealised = 700; //  carried over night
     s_v.week_start_unrealised = 100;
     assert_int_equal (risk_pnl_equity (&s_v, 1000), 1000000 - 5000 + 1000);
     assert_int_equal (risk_pnl_day (&s_v, 1000), -2000 + 1000 - 700);
@@ -84,14 +84,14 @@ test_hour (void **state)
     int64_t now = kt_ist_ns (2025, 11, 24, 11, 0, 0);
     int m = risk_pnl_minute (now);
     assert_int_equal (m, 660);
-    assert_int_equal (risk_pnl_hour (&s_v, 0, now), -500);           //  no mark: base 0
-    s_v.has_mark[m - 61] = true;                                      //  outside the window
+    assert_int_equal (risk_pnl_hour (&s_v, 0, now), -500); //  no mark: base 0
+    s_v.has_mark[m - 61] = true;                           //  outside the window
     s_v.mark[m - 61] = 900;
     assert_int_equal (risk_pnl_hour (&s_v, 0, now), -500);
-    s_v.has_mark[m - 20] = true;                                      //  first in the window
+    s_v.has_mark[m - 20] = true; //  first in the window
     s_v.mark[m - 20] = 300;
     assert_int_equal (risk_pnl_hour (&s_v, 0, now), -800);
-    s_v.has_mark[m - 60] = true;                                      //  exactly an hour ago
+    s_v.has_mark[m - 60] = true; //  exactly an hour ago
     s_v.mark[m - 60] = -100;
     assert_int_equal (risk_pnl_hour (&s_v, 0, now), -400);
     //  shortly after midnight the window starts before the day: base 0
@@ -113,7 +113,7 @@ test_short_margin (void **state)
     in.strike = 2400000;
     assert_int_equal (risk_pnl_short_margin (&c, &in, 10000), 288000);
     in.strike = 0;
-    assert_int_equal (risk_pnl_short_margin (&c, &in, 10001), 1201);  //  rounded up
+    assert_int_equal (risk_pnl_short_margin (&c, &in, 10001), 1201); //  rounded up
     assert_int_equal (risk_pnl_short_margin (&c, NULL, 0), 0);
 }
 
@@ -121,10 +121,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_muldiv),
-        cmocka_unit_test (test_unrealised),
-        cmocka_unit_test (test_day_week_equity),
-        cmocka_unit_test (test_hour),
+        cmocka_unit_test (test_muldiv),          cmocka_unit_test (test_unrealised),
+        cmocka_unit_test (test_day_week_equity), cmocka_unit_test (test_hour),
         cmocka_unit_test (test_short_margin),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -34,7 +34,7 @@ static void
 test_full_and_bad (void **state)
 {
     (void) state;
-    risk_prices_t *p = risk_prices_new (4);          //  16 slots, at most 8 used
+    risk_prices_t *p = risk_prices_new (4); //  16 slots, at most 8 used
     char sym[16];
     int ok = 0;
     for (int i = 0; i < 20; i++) {
@@ -45,7 +45,7 @@ test_full_and_bad (void **state)
     int64_t px, ts;
     assert_true (risk_prices_get (p, "S7", &px, &ts));
     assert_false (risk_prices_get (p, "S8", &px, &ts));
-    assert_int_equal (risk_prices_set (p, "S3", 33, 33), 0);     //  known: still updates
+    assert_int_equal (risk_prices_set (p, "S3", 33, 33), 0); //  known: still updates
     char longsym[KT_SYM_LEN + 8];
     memset (longsym, 'X', sizeof longsym - 1);
     longsym[sizeof longsym - 1] = '\0';

@@ -74,10 +74,10 @@ static void
 test_commands (void **state)
 {
     (void) state;
-    const kt_purpose_t p[] = { KT_PURPOSE_ENTRY, KT_PURPOSE_EXIT, KT_PURPOSE_STOP,
-                               KT_PURPOSE_MODIFY, KT_PURPOSE_CANCEL, KT_PURPOSE_FLATTEN };
-    const kt_action_t a[] = { KT_ACTION_PLACE, KT_ACTION_PLACE, KT_ACTION_PLACE,
-                              KT_ACTION_MODIFY, KT_ACTION_CANCEL, KT_ACTION_FLATTEN };
+    const kt_purpose_t p[] = {KT_PURPOSE_ENTRY,  KT_PURPOSE_EXIT,   KT_PURPOSE_STOP,
+                              KT_PURPOSE_MODIFY, KT_PURPOSE_CANCEL, KT_PURPOSE_FLATTEN};
+    const kt_action_t a[] = {KT_ACTION_PLACE,  KT_ACTION_PLACE,  KT_ACTION_PLACE,
+                             KT_ACTION_MODIFY, KT_ACTION_CANCEL, KT_ACTION_FLATTEN};
     for (int i = 0; i < 6; i++) {
         struct kt_intent in = s_intent (p[i]);
         snprintf (in.ref, sizeof in.ref, "S1-0001");
@@ -95,6 +95,19 @@ test_commands (void **state)
             fprintf (stderr, "check %d: %s\n", i, why);
         assert_int_equal (rc, 0);
     }
+    //  product is optional on the intent: absent means MIS; a MODIFY keeps the order's
+    struct kt_intent in = s_intent (KT_PURPOSE_ENTRY);
+    in.product = KT_PROD_NONE;
+    struct kt_order_cmd cmd;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_MIS);
+    in.product = KT_PROD_NRML;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_NRML);
+    in = s_intent (KT_PURPOSE_MODIFY);
+    in.product = KT_PROD_NONE;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.product, KT_PROD_NONE);
 }
 
 static void
@@ -109,35 +122,8 @@ test_halt_commands (void **state)
     assert_int_equal (risk_reply_halt_commands (7, true, c, 4), 2);
     assert_string_equal (c[1].coid, "rg-flat-7");
     assert_int_equal (c[1].action, KT_ACTION_FLATTEN);
-    assert_int_equal (risk_reply_halt_commands (123456789, true, c, 1), 1);   //  room for one
+    assert_int_equal (risk_reply_halt_commands (123456789, true, c, 1), 1); //  room for one
     assert_true (strlen (c[0].coid) <= KT_ID_WIRE_MAX);
-}
-
-static void
-test_join_split (void **state)
-{
-    (void) state;
-    struct risk_reason r[3];
-    memset (r, 0, sizeof r);
-    r[0].code = KT_R_STATE;
-    snprintf (r[0].text, sizeof r[0].text, "state REDUCING: entries refused");
-    r[1].code = KT_R_DEPLOY;
-    snprintf (r[1].text, sizeof r[1].text, "a|b,c");
-    r[2].code = KT_R_TICK;
-    char codes[128], texts[512];
-    risk_reply_join_codes (r, 3, codes, sizeof codes);
-    risk_reply_join_texts (r, 3, texts, sizeof texts);
-    assert_string_equal (codes, "STATE,DEPLOY,TICK");
-    assert_string_equal (texts, "state REDUCING: entries refused|a/b/c|");
-    struct risk_reason back[8];
-    assert_int_equal (risk_reply_split (codes, texts, back, 8), 3);
-    assert_int_equal (back[1].code, KT_R_DEPLOY);
-    assert_string_equal (back[1].text, "a/b/c");
-    assert_string_equal (back[2].text, "");
-    assert_int_equal (risk_reply_split ("", "", back, 8), 0);
-    assert_int_equal (risk_reply_split ("NOPE", "x", back, 8), 1);
-    assert_int_equal (back[0].code, KT_R_BAD_MSG);
-    assert_int_equal (risk_reply_split ("STATE,DEPLOY,TICK", texts, back, 2), 2);
 }
 
 int
@@ -147,7 +133,6 @@ main (void)
         cmocka_unit_test (test_decision),
         cmocka_unit_test (test_commands),
         cmocka_unit_test (test_halt_commands),
-        cmocka_unit_test (test_join_split),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

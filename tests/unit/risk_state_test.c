@@ -1,4 +1,4 @@
-/*  risk_state_test - the trading-state script against a real redis-server: a new
+/*  risk_state_test - the trading-state transitions against a real redis-server: a new
  *  account starts REDUCING with capital from config; start-up turns ACTIVE into REDUCING;
  *  the reconciler's agreement must be at or after both the start and the REDUCING; the
  *  kill switch blocks activation; a halt happens once (halt_seq); the daily reset
@@ -46,7 +46,7 @@ static int64_t
 s_hget (const char *key, const char *field)
 {
     redisReply *r = redisCommand (F.peek, "HGET %s %s", key, field);
-    int64_t v = r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): -1;
+    int64_t v = r->type == REDIS_REPLY_STRING ? strtoll (r->str, NULL, 10) : -1;
     freeReplyObject (r);
     return v;
 }
@@ -88,7 +88,7 @@ test_new_account_and_activation (void **state)
     assert_false (s_activate (t0, t0 + 10));
     s_recon (t0);
     s_cmd ("HSET kt:risk:kill active 1");
-    assert_false (s_activate (t0, t0 + 10));                //  kill switch set
+    assert_false (s_activate (t0, t0 + 10)); //  kill switch set
     s_cmd ("HSET kt:risk:kill active 0");
     assert_true (s_activate (t0, t0 + 10));
     assert_int_equal (F.v.state, KT_STATE_ACTIVE);
@@ -112,14 +112,16 @@ test_halt_once (void **state)
     s_roll (s_at (24, 9, 0), true);
     bool halted = false;
     assert_int_equal (risk_state_halt (F.store, &F.ids, KT_R_WEEKLY_LOSS, "week", s_at (24, 10, 0),
-                                       "t", &halted, &F.v), 0);
+                                       "t", &halted, &F.v),
+                      0);
     assert_true (halted);
     assert_int_equal (F.v.state, KT_STATE_HALTED);
     assert_false (F.v.day_scoped);
     assert_int_equal (F.v.halt_seq, 1);
     assert_string_equal (F.v.reason, "WEEKLY_LOSS: week");
-    assert_int_equal (risk_state_halt (F.store, &F.ids, KT_R_KILL, "again", s_at (24, 10, 1), "t",
-                                       &halted, &F.v), 0);
+    assert_int_equal (
+        risk_state_halt (F.store, &F.ids, KT_R_KILL, "again", s_at (24, 10, 1), "t", &halted, &F.v),
+        0);
     assert_false (halted);
     assert_int_equal (F.v.halt_seq, 1);
     assert_string_equal (F.v.reason, "WEEKLY_LOSS: week");
@@ -133,13 +135,13 @@ test_daily_reset (void **state)
 {
     (void) state;
     s_roll (s_at (24, 9, 0), true);
-    s_cmd ("HSET kt:risk:state realised_day -5000 trades_day 7 consec_losses 2 realised_week -9000");
+    s_cmd (
+        "HSET kt:risk:state realised_day -5000 trades_day 7 consec_losses 2 realised_week -9000");
     s_cmd ("HSET kt:capital realised_total -5000");
     s_cmd ("RPUSH kt:risk:ts:orders 1 2");
     s_cmd ("HSET kt:risk:fills X 75,100");
     bool halted;
-    risk_state_halt (F.store, &F.ids, KT_R_DAILY_LOSS, "day", s_at (24, 14, 0), "t", &halted,
-                     &F.v);
+    risk_state_halt (F.store, &F.ids, KT_R_DAILY_LOSS, "day", s_at (24, 14, 0), "t", &halted, &F.v);
     assert_true (F.v.day_scoped);
     //  Tuesday: the day is archived and reset, the day-scoped halt ends, the week goes on
     s_roll (s_at (25, 8, 0), false);
@@ -161,6 +163,40 @@ test_daily_reset (void **state)
     assert_int_equal (F.v.week_start_ns, kt_ist_ns (2025, 12, 1, 0, 0, 0));
 }
 
+static bool
+s_price_all (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
+{
+    (void) arg;
+    (void) sym;
+    *px = 10000;
+    *ts_ns = 1;
+    return true;
+}
+
+//  A mark with the book full (64 positions, each priced) and a backlog of a day's marks
+//  (as an older build kept them) still commits; the backlog goes a few hundred at a time.
+static void
+test_marks_big (void **state)
+{
+    (void) state;
+    s_roll (s_at (24, 9, 0), true);
+    for (int i = 0; i < RISK_POS_MAX; i++) {
+        s_cmd ("HSET kt:risk:pos:S%d sym S%d itype CE qty 75 basis 750000 cost 750000", i, i);
+        s_cmd ("SADD kt:risk:positions S%d", i);
+    }
+    for (int m = 0; m < 900; m++)
+        s_cmd ("HSET kt:risk:marks %d %d", m, -m);
+    int64_t t = s_at (24, 15, 29);
+    assert_int_equal (risk_state_mark (F.store, &F.ids, t, 0, s_price_all, NULL, &F.v), 0);
+    assert_int_equal (F.v.npos, RISK_POS_MAX);
+    assert_int_equal (s_hget ("kt:risk:pos:S63", "last_px"), 10000);
+    int kept = 0;
+    for (int m = 0; m < RISK_MINUTES; m++)
+        kept += F.v.has_mark[m];
+    assert_int_equal (kept, 900 - 240 + 1);
+    assert_true (F.v.has_mark[risk_pnl_minute (t)]);
+}
+
 static void
 test_marks (void **state)
 {
@@ -168,20 +204,23 @@ test_marks (void **state)
     s_roll (s_at (24, 9, 0), true);
     int64_t t = s_at (24, 10, 0);
     assert_int_equal (risk_state_mark (F.store, &F.ids, t, 0, NULL, NULL, &F.v), 0);
-    F.v.realised_day = -700;                        //  as if filled since: not in Redis
+    F.v.realised_day = -700; //  as if filled since: not in Redis
     s_cmd ("HSET kt:risk:state realised_day -700");
-    assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_SEC, 0, NULL, NULL, &F.v),
-                      0);
+    assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_SEC, 0, NULL, NULL, &F.v), 0);
     int m = risk_pnl_minute (t);
     assert_true (F.v.has_mark[m]);
-    assert_int_equal (F.v.mark[m], 0);              //  first look in the minute wins
-    assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_MIN, 0, NULL, NULL, &F.v),
-                      0);
+    assert_int_equal (F.v.mark[m], 0); //  first look in the minute wins
+    assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_MIN, 0, NULL, NULL, &F.v), 0);
     assert_int_equal (F.v.mark[m + 1], -700);
-    assert_int_equal (s_hget ("kt:risk:state", "first_mark_min"), m);
+    //  only the rolling hour is kept: a mark 61 minutes later drops the first two
+    assert_int_equal (
+        risk_state_mark (F.store, &F.ids, t + 62 * KT_NS_PER_MIN, 0, NULL, NULL, &F.v), 0);
+    assert_false (F.v.has_mark[m]);
+    assert_false (F.v.has_mark[m + 1]);
+    assert_true (F.v.has_mark[m + 62]);
     //  a higher equity raises the peak
-    assert_int_equal (risk_state_mark (F.store, &F.ids, t + 2 * KT_NS_PER_MIN, 123456, NULL,
-                                       NULL, &F.v), 0);
+    assert_int_equal (
+        risk_state_mark (F.store, &F.ids, t + 2 * KT_NS_PER_MIN, 123456, NULL, NULL, &F.v), 0);
     assert_int_equal (F.v.peak_equity, 1000000LL * 100 + 123456);
     assert_int_equal (s_hget ("kt:capital", "equity"), 1000000LL * 100 + 123456);
 }
@@ -202,8 +241,8 @@ test_redis_down (void **state)
 {
     (void) state;
     kt_testredis_kill (F.srv);
-    assert_int_equal (risk_state_roll (F.store, &F.ids, &F.cfg, s_at (24, 9, 0), 0, true, "t",
-                                       &F.v), -1);
+    assert_int_equal (
+        risk_state_roll (F.store, &F.ids, &F.cfg, s_at (24, 9, 0), 0, true, "t", &F.v), -1);
     assert_int_equal (kt_testredis_restart_same_port (F.srv), 0);
     redisFree (F.peek);
     F.peek = kt_testredis_connect (F.srv);
@@ -234,9 +273,9 @@ s_group_setup (void **state)
 {
     (void) state;
     F.srv = kt_testredis_start ();
-    F.peek = F.srv? kt_testredis_connect (F.srv): NULL;
+    F.peek = F.srv ? kt_testredis_connect (F.srv) : NULL;
     kt_log_open ("risk_state_test", KT_LOG_OFF);
-    return F.peek? 0: -1;
+    return F.peek ? 0 : -1;
 }
 
 static int
@@ -256,6 +295,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_halt_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_daily_reset, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_marks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_marks_big, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_session, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup, s_teardown),
     };

@@ -31,10 +31,10 @@ test_malformed (void **state)
     const char *bad[] = {
         "return 1",
         "return {1, 2, 3}",
-        "return {{'a'}, {}, {}, {}, {}, {}, {}, {}, {}, {}}",        //  odd hash
-        "return {{}, {}, {}, 'x', {}, {}, {}, {}, {}, {}}",          //  positions not a list
-        "return {{}, {}, {}, {}, {}, 'x', {}, {}, {}, {}}",          //  window not a list
-        "return {{}, {}, {}, {}, {}, {}, {}, {}, {}, {'1'}}",        //  odd marks
+        "return {{'a'}, {}, {}, {}, {}, {}, {}, {}, {}, {}}", //  odd hash
+        "return {{}, {}, {}, 'x', {}, {}, {}, {}, {}, {}}",   //  positions not a list
+        "return {{}, {}, {}, {}, {}, 'x', {}, {}, {}, {}}",   //  window not a list
+        "return {{}, {}, {}, {}, {}, {}, {}, {}, {}, {'1'}}", //  odd marks
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         redisReply *r = s_eval (bad[i]);
@@ -57,7 +57,7 @@ test_fields_and_lookups (void **state)
         " {'initial', '100', 'reserved', '7'}, {'active', '1', 'reason', 'op'},"
         " {{'sym', 'A', 'itype', 'CE', 'qty', '-75', 'pending', '1'}},"
         " {{'o1', 'A', 'CE', 'SELL', 'entry', '75', '0', '10', '750', '1', false, false, '5',"
-        " '4'}},"
+        " '4', '9', '0'}},"
         " {'3', '2'}, {}, {'1'}, {}, {'600', '-5', '9999', '1'}}");
     char why[128] = "";
     assert_int_equal (risk_view_parse (r, &s_v, why, sizeof why), 0);
@@ -65,7 +65,7 @@ test_fields_and_lookups (void **state)
     assert_true (s_v.loaded);
     assert_int_equal (s_v.state, KT_STATE_ACTIVE);
     assert_true (s_v.day_scoped);
-    assert_true (s_v.session_ok);                   //  absent reads as valid
+    assert_true (s_v.session_ok); //  absent reads as valid
     assert_true (s_v.kill);
     assert_string_equal (s_v.kill_reason, "op");
     assert_int_equal (s_v.initial, 100);
@@ -78,6 +78,8 @@ test_fields_and_lookups (void **state)
     assert_non_null (o);
     assert_int_equal (o->kind, RISK_KIND_ENTRY);
     assert_int_equal (o->side, KT_SIDE_SELL);
+    assert_int_equal (o->event_ns, 9);
+    assert_int_equal (o->stop_trigger, 0);
     assert_true (o->pending);
     assert_false (o->answered);
     assert_int_equal (o->sent_ns, 5);
@@ -86,16 +88,16 @@ test_fields_and_lookups (void **state)
     assert_int_equal (risk_view_count_after (s_v.orders_ts, s_v.norders_ts, 2), 1);
     assert_true (s_v.has_mark[600]);
     assert_int_equal (s_v.mark[600], -5);
-    assert_false (s_v.has_mark[1439]);              //  9999 is no minute: ignored
+    assert_false (s_v.has_mark[1439]); //  9999 is no minute: ignored
 }
 
 static void
 test_overflow (void **state)
 {
     (void) state;
-    redisReply *r = s_eval (
-        "local p = {} for i = 1, 70 do p[i] = {'sym', 'S' .. i, 'qty', '1'} end "
-        "return {{}, {}, {}, p, {}, {}, {}, {}, {}, {}}");
+    redisReply *r =
+        s_eval ("local p = {} for i = 1, 70 do p[i] = {'sym', 'S' .. i, 'qty', '1'} end "
+                "return {{}, {}, {}, p, {}, {}, {}, {}, {}, {}}");
     char why[128];
     assert_int_equal (risk_view_parse (r, &s_v, why, sizeof why), 0);
     freeReplyObject (r);
@@ -118,8 +120,8 @@ s_setup (void **state)
 {
     (void) state;
     s_srv = kt_testredis_start ();
-    s_c = s_srv? kt_testredis_connect (s_srv): NULL;
-    return s_c? 0: -1;
+    s_c = s_srv ? kt_testredis_connect (s_srv) : NULL;
+    return s_c ? 0 : -1;
 }
 
 static int

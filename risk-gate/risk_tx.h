@@ -1,0 +1,99 @@
+/*  risk_tx - the account commit: a list of Redis writes the C core decided, applied by
+ *  one small Lua script only if the account is still the one the core decided on.
+ *
+ *  The rules never run in Redis. The core reads the account (a snapshot, with the
+ *  account's version, risk:state `version`), decides in C, and sends the writes of its
+ *  decision here. The commit script applies them when the version (and, for entries,
+ *  the kill switch, which an operator may set by hand) is unchanged, then bumps the
+ *  version; otherwise it answers the account as it is now and the core decides again.
+ *  Every script that changes what the rules read bumps the version too. */
+
+#ifndef RISK_TX_H
+#define RISK_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kt.h"
+
+#define RISK_TX_ARGS 1024 //  argument slots (ops, keys, fields, values): a mark of 64 positions
+#define RISK_TX_BUF 32768 //  bytes of argument text
+
+struct risk_view;
+
+//  One commit being built: fixed storage, no allocation. Strings are copied in.
+struct risk_tx {
+    int n; //  arguments used
+    const char *argv[RISK_TX_ARGS];
+    size_t used;
+    char buf[RISK_TX_BUF];
+    int count_at;  //  argv index of the open op's count, -1 if none
+    int count;     //  arguments of the open op so far
+    bool overflow; //  did not fit: the commit refuses to run
+};
+
+//  What the commit script answered.
+typedef enum {
+    RISK_TX_FAIL = -1, //  Redis unavailable or an error (why)
+    RISK_TX_OK = 0,    //  applied; view->version is the new version
+    RISK_TX_STALE,     //  not applied: *view holds the account as it is now
+    RISK_TX_DUP        //  not applied: the intent was decided before (*dup)
+} risk_tx_rc_t;
+
+//  The stored decision of a duplicate intent (fields of intent:<id>).
+struct risk_tx_dup {
+    char verdict[16], state[16], coid[KT_ID_LEN], kind[16];
+    int64_t qty;
+    int nreasons;
+    struct {
+        kt_reason_t code;
+        kt_verdict_t outcome; //  not stored: NONE
+        char text[KT_TEXT_LEN];
+    } reasons[KT_REASONS_MAX];
+};
+
+#define RISK_TX_ANY INT64_MIN      //  a commit that does not check the version
+#define RISK_TX_STALE_VERSION (-1) //  a view known to be out of date: never matches
+
+//  Start a commit on the key prefix (copied). version: the account version it was
+//  decided on (RISK_TX_ANY: unconditional). kill: the kill switch it assumed (0/1; -1: any).
+//  dup_id: refuse as a duplicate when intent:<dup_id> has a verdict (NULL: no check).
+void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
+                    const char *dup_id);
+
+//  Options of the commit: answer the account after the writes (RISK_TX_OK then parses
+//  it into the view), and do not move the version (the writes set it themselves, as a
+//  decision does, or touch nothing a rule reads: operator fields).
+void risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
+
+//  Every builder call below does nothing on a NULL tx (a pass that only applies).
+
+//  Open the next write: op is one of HSET HDEL HINCRBY SADD SREM LPUSH LTRIM DEL EXPIRE
+//  XADD (the script refuses others); key is printf-style, without the prefix.
+void risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  Append an argument to the open write: a string (copied) or a decimal number.
+void risk_tx_str (struct risk_tx *tx, const char *s);
+void risk_tx_i64 (struct risk_tx *tx, int64_t x);
+
+//  HSET key field value in one call each (each opens its own write when key differs
+//  from nothing: use risk_tx_op + pairs for many fields).
+void risk_tx_pair (struct risk_tx *tx, const char *field, const char *value);
+void risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value);
+
+//  An `events` stream entry (XADD events MAXLEN ~ 100000 *): open it, then pairs.
+void risk_tx_event (struct risk_tx *tx, const char *type, const char *src);
+
+//  Run the commit (script_id from risk_capital_register) with one EVALSHA. RISK_TX_OK
+//  sets view->version (or parses the whole account into *view, see risk_tx_flags); RISK_TX_STALE
+//  parses the current account into *view; RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL:
+//  nothing known (why).
+risk_tx_rc_t risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx,
+                             struct risk_view *view, struct risk_tx_dup *dup, char *why,
+                             size_t whylen);
+
+//  The commit script's Lua body (registered by risk_capital_register).
+extern const char risk_tx_lua[];
+
+#endif
