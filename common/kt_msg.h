@@ -226,6 +226,10 @@ struct kt_exec_event {
     char reason[KT_TEXT_LEN];
 };
 
+//  A broker order update (Kite WebSocket `order` text or postback) as md-gateway
+//  forwards it on `md` (topic md.order): the order's state at that moment. status is
+//  Kite's text ("OPEN", "TRIGGER PENDING", "COMPLETE", "UPDATE", ...); product is NONE
+//  for products we do not trade.
 struct kt_risk_state {
     kt_trading_state_t state;
     char reason[KT_TEXT_LEN];

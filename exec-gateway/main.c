@@ -2,11 +2,12 @@
 
 #include "exec.h"
 
+static struct exec_cfg s_cfg;
+
 static void *
 s_new (kt_proc_t *proc, const void *cfg)
 {
-    (void) cfg;
-    return exec_new (proc);
+    return exec_new (proc, cfg);
 }
 
 static void
@@ -18,6 +19,6 @@ s_destroy (void **ctx_p)
 int
 main (int argc, char **argv)
 {
-    kt_proc_spec_t spec = { "exec-gateway", NULL, NULL, s_new, s_destroy };
+    kt_proc_spec_t spec = {"exec-gateway", exec_cfg_table (), &s_cfg, s_new, s_destroy};
     return kt_proc_main (argc, argv, &spec);
 }

@@ -1,42 +1,79 @@
-/*  exec_test - exec-gateway's command handling: idempotency on coid, the record in
- *  Redis before any reply, the reply and the published event, Redis down. */
+/*  exec_test - exec-gateway's context against a canned broker (kt_testhttp) and a real
+ *  redis-server: the record before the request, the coid as the tag, idempotency on
+ *  coid, each class of answer (accepted, refused, unknown -> settled by tag), the
+ *  session, the reply and the published event, Redis down. */
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <zmq.h>
 
 #include "../../exec-gateway/exec.h"
 #include "kt_testcfg.h"
+#include "kt_testhttp.h"
 #include "kt_testredis.h"
+
+#define BOOK_ROW                                                                                   \
+    "{\"order_id\":\"151220000000007\",\"status\":\"OPEN\",\"tag\":\"U1\",\"tradingsymbol\":"      \
+    "\"NIFTY2611824000CE\",\"transaction_type\":\"SELL\",\"order_type\":\"SL\",\"product\":"       \
+    "\"MIS\",\"quantity\":75,\"filled_quantity\":0,\"price\":120,\"trigger_price\":120.05,"        \
+    "\"average_price\":0}"
 
 struct fixture {
     kt_testredis_t *redis;
+    kt_testhttp_t *broker;
     struct kt_cfg cfg;
+    struct exec_cfg ecfg;
     kt_proc_t *proc;
     exec_t *exec;
+    redisContext *rc;
 };
 
+static struct fixture s_f;
+
+//  The canned broker: places of coid R* are refused (InputException), of U* time out
+//  at the server side (503, outcome unknown) and are found in the book by tag; others
+//  are accepted.
 static int
 s_setup (void **state)
 {
-    static struct fixture f;
-    memset (&f, 0, sizeof f);
-    f.redis = kt_testredis_start ();
-    if (!f.redis)
+    memset (&s_f, 0, sizeof s_f);
+    s_f.redis = kt_testredis_start ();
+    s_f.broker = kt_testhttp_new ();
+    if (!s_f.redis || !s_f.broker)
         return -1;
-    kt_testcfg_fill (&f.cfg, "exec-gateway", f.redis->port, "exec");
-    char err[256];
-    f.proc = kt_proc_new (&f.cfg, "exec-gateway", err, sizeof err);
-    if (!f.proc)
+    kt_testhttp_route (s_f.broker, "POST", "/orders/regular", 200, "application/json",
+                       "{\"status\":\"success\",\"data\":{\"order_id\":\"151220000000001\"}}");
+    kt_testhttp_route (s_f.broker, "GET", "/orders", 200, "application/json",
+                       "{\"status\":\"success\",\"data\":[" BOOK_ROW "]}");
+    kt_testhttp_route (s_f.broker, "GET", "/orders/151220000000001/trades", 200, "application/json",
+                       "{\"status\":\"success\",\"data\":[]}");
+    if (kt_testhttp_start (s_f.broker) != 0)
         return -1;
-    kt_log_open ("exec_test", KT_LOG_OFF);
-    f.exec = exec_new (f.proc);
-    *state = &f;
-    return f.exec? 0: -1;
+    kt_testcfg_fill (&s_f.cfg, "exec-gateway", s_f.redis->port, "exec");
+    kt_testhttp_url (s_f.broker, s_f.cfg.kite_api_url, sizeof s_f.cfg.kite_api_url, "");
+    snprintf (s_f.cfg.kite_api_key, sizeof s_f.cfg.kite_api_key, "k");
+    snprintf (s_f.cfg.kite_access_token, sizeof s_f.cfg.kite_access_token, "t");
+    char err[1024];
+    kt_cfg_t *c = kt_cfg_load_file ("/dev/null", "exec-gateway", exec_cfg_table (), &s_f.ecfg, err,
+                                    sizeof err);
+    kt_cfg_destroy (&c);
+    //  Defaults without a file: the table's own.
+    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 75, 1800, 10, -1, 8, 2000, 2000,
+                                 100,   2,         1,  30,   3,  5,  5, 0,    ""};
+    s_f.proc = kt_proc_new (&s_f.cfg, "exec-gateway", err, sizeof err);
+    if (!s_f.proc)
+        return -1;
+    kt_log_open ("exec_test", getenv ("EXEC_TEST_LOG") ? KT_LOG_INFO : KT_LOG_OFF);
+    s_f.exec = exec_new (s_f.proc, &s_f.ecfg);
+    s_f.rc = kt_testredis_connect (s_f.redis);
+    *state = &s_f;
+    return s_f.exec ? 0 : -1;
 }
 
 static int
@@ -45,6 +82,8 @@ s_teardown (void **state)
     struct fixture *f = *state;
     exec_destroy (&f->exec);
     kt_proc_destroy (&f->proc);
+    redisFree (f->rc);
+    kt_testhttp_destroy (&f->broker);
     kt_testredis_stop (&f->redis);
     kt_testcfg_cleanup ("exec");
     return 0;
@@ -69,58 +108,97 @@ s_cmd (const char *coid)
     return c;
 }
 
-static long long
-s_int (redisContext *c, const char *fmt, const char *arg)
+static char *
+s_hget (struct fixture *f, const char *coid, const char *field)
 {
-    redisReply *r = redisCommand (c, fmt, arg);
+    static char out[256];
+    redisReply *r = redisCommand (f->rc, "HGET kt:order:%s %s", coid, field);
     assert_non_null (r);
-    long long v = r->type == REDIS_REPLY_INTEGER? r->integer
-                : r->type == REDIS_REPLY_STRING? strtoll (r->str, NULL, 10): -1;
+    snprintf (out, sizeof out, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
     freeReplyObject (r);
-    return v;
+    return out;
+}
+
+static int64_t
+s_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  Run the loop until order coid has status, at most ms.
+static bool
+s_until_status (struct fixture *f, const char *coid, const char *status, int ms)
+{
+    for (int64_t end = s_ms () + ms; s_ms () < end;) {
+        kt_loop_run_once (kt_proc_loop (f->proc), 10);
+        if (strcmp (s_hget (f, coid, "status"), status) == 0)
+            return true;
+    }
+    print_error ("%s: status %s, wanted %s\n", coid, s_hget (f, coid, "status"), status);
+    return false;
 }
 
 static void
-test_command_recorded_then_rejected_once (void **state)
+test_place_accepted_once (void **state)
 {
     struct fixture *f = *state;
     struct kt_order_cmd cmd = s_cmd ("C1");
     struct kt_exec_event ev;
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
-    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
     assert_string_equal (ev.coid, "C1");
-    assert_non_null (strstr (ev.reason, "not enabled"));
-    kt_store_flush (kt_proc_store (f->proc), 1000); //  the event is queued on the loop
-
-    redisContext *c = kt_testredis_connect (f->redis);
-    redisReply *r = redisCommand (c, "HGET kt:order:C1 status");
-    assert_string_equal (r->str, "REJECTED");
-    freeReplyObject (r);
-    r = redisCommand (c, "HGET kt:order:C1 qty");
-    assert_string_equal (r->str, "75");
-    freeReplyObject (r);
-    assert_int_equal (s_int (c, "XLEN %s", "kt:events"), 1);
-
-    //  The same coid again: the recorded outcome, no second record.
+    //  Recorded before anything left: PENDING_SUBMIT with the command's fields.
+    assert_string_equal (s_hget (f, "C1", "qty"), "75");
+    assert_string_equal (s_hget (f, "C1", "intent_id"), "I-C1");
+    assert_true (s_until_status (f, "C1", "OPEN", 3000));
+    assert_string_equal (s_hget (f, "C1", "broker_id"), "151220000000001");
+    char *reqs = kt_testhttp_requests (f->broker);
+    assert_non_null (strstr (reqs, "POST /orders/regular"));
+    assert_non_null (strstr (reqs, "tag=C1"));
+    assert_non_null (strstr (reqs, "order_type=SL&price=120&trigger_price=120.05"));
+    assert_non_null (strstr (reqs, "Authorization: token k:t"));
+    assert_non_null (strstr (reqs, "X-Kite-Version: 3"));
+    free (reqs);
+    //  The same coid again: the recorded state, no second request.
+    int before = kt_testhttp_count (f->broker);
     struct kt_exec_event again;
     assert_int_equal (exec_handle_command (f->exec, &cmd, &again), 0);
-    assert_int_equal (again.event, KT_EXEC_REJECTED);
-    assert_string_equal (again.reason, ev.reason);
-    assert_string_equal (again.intent_id, "I-C1");
-    assert_int_equal (s_int (c, "XLEN %s", "kt:events"), 1);
-    assert_int_equal (kt_proc_beat (f->proc), 0);
-    assert_int_equal (s_int (c, "HGET %s duplicates", "kt:health:exec-gateway"), 1);
-    redisFree (c);
+    assert_int_equal (again.event, KT_EXEC_ACCEPTED);
+    assert_string_equal (again.broker_id, "151220000000001");
+    for (int i = 0; i < 20; i++)
+        kt_loop_run_once (kt_proc_loop (f->proc), 10);
+    reqs = kt_testhttp_requests (f->broker);
+    int posts = 0;
+    for (const char *p = reqs; (p = strstr (p, "POST /orders/regular")); p++)
+        posts++;
+    free (reqs);
+    assert_int_equal (posts, 1);
+    assert_true (kt_testhttp_count (f->broker) >= before);
 }
 
 static void
-test_malformed_command (void **state)
+test_refused_before_sending (void **state)
 {
     struct fixture *f = *state;
-    struct kt_order_cmd cmd = s_cmd ("");
+    //  A MARKET order is fine; an SL without a trigger is refused here, recorded, final.
+    struct kt_order_cmd cmd = s_cmd ("B1");
+    cmd.trigger = 0;
     struct kt_exec_event ev;
-    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), -1);
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "BAD_MSG"));
+    assert_string_equal (s_hget (f, "B1", "status"), "REJECTED");
+    //  More than ten slices of the freeze quantity.
+    cmd = s_cmd ("B2");
+    cmd.qty = 18075;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "FREEZE"));
+    //  Malformed.
+    cmd = s_cmd ("");
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), -1);
     assert_non_null (strstr (ev.reason, "BAD_MSG"));
 }
 
@@ -149,8 +227,6 @@ test_over_the_bus (void **state)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     assert_int_equal (kt_msg_encode (&m, &sb), 0);
-
-    //  Let the SUB join before the event is published (slow joiner).
     for (int i = 0; i < 20; i++)
         kt_loop_run_once (kt_proc_loop (f->proc), 10);
     zmq_send (dealer, "", 0, ZMQ_SNDMORE);
@@ -160,36 +236,40 @@ test_over_the_bus (void **state)
 
     kt_msg_decoder_t *dec = kt_msg_decoder_new ();
     char buf[4096], why[128];
-    int got_reply = 0, got_event = 0;
-    for (int i = 0; i < 200 && !(got_reply && got_event); i++) {
+    bool got_reply = false, got_accepted = false;
+    for (int64_t end = s_ms () + 5000; s_ms () < end && !(got_reply && got_accepted);) {
         kt_loop_run_once (kt_proc_loop (f->proc), 10);
-        zmq_pollitem_t items[] = { { dealer, 0, ZMQ_POLLIN, 0 }, { sub, 0, ZMQ_POLLIN, 0 } };
+        zmq_pollitem_t items[] = {{dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}};
         zmq_poll (items, 2, 0);
         if (items[0].revents & ZMQ_POLLIN) {
-            int n = zmq_recv (dealer, buf, sizeof buf, 0);      //  empty delimiter
+            int n = zmq_recv (dealer, buf, sizeof buf, 0);
             assert_int_equal (n, 0);
-            n = zmq_recv (dealer, buf, sizeof buf, 0);          //  topic
-            assert_memory_equal (buf, "exec.rejected", 13);
+            n = zmq_recv (dealer, buf, sizeof buf, 0);
+            assert_memory_equal (buf, "exec.SUBMITTED", 14);
             n = zmq_recv (dealer, buf, sizeof buf, 0);
             struct kt_msg reply;
             assert_int_equal (kt_msg_decode (dec, buf, (size_t) n, &reply, why, sizeof why), 0);
-            assert_int_equal (reply.env.type, KT_MSG_EXEC_EVENT);
             assert_string_equal (reply.u.exec.coid, "C2");
             assert_string_equal (reply.env.src, "exec-gateway");
-            got_reply = 1;
+            got_reply = true;
         }
         if (items[1].revents & ZMQ_POLLIN) {
+            zmq_recv (sub, buf, sizeof buf, 0);
             int n = zmq_recv (sub, buf, sizeof buf, 0);
-            assert_int_equal (n, 13);
-            n = zmq_recv (sub, buf, sizeof buf, 0);
             struct kt_msg ev;
             assert_int_equal (kt_msg_decode (dec, buf, (size_t) n, &ev, why, sizeof why), 0);
-            assert_int_equal (ev.u.exec.event, KT_EXEC_REJECTED);
-            got_event = 1;
+            if (strcmp (ev.u.exec.coid, "C2") != 0)
+                continue;
+            if (ev.u.exec.event == KT_EXEC_ACCEPTED) {
+                //  Published after the book has it (the SUBMITTED before it may have gone
+                //  out before this subscriber joined).
+                assert_string_equal (s_hget (f, "C2", "status"), "OPEN");
+                got_accepted = true;
+            }
         }
     }
     assert_true (got_reply);
-    assert_true (got_event);
+    assert_true (got_accepted);
     kt_msg_decoder_destroy (&dec);
     zmq_close (dealer);
     zmq_close (sub);
@@ -207,14 +287,16 @@ test_store_down_rejects_without_record (void **state)
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_non_null (strstr (ev.reason, "STORE_DOWN"));
     assert_int_equal (kt_testredis_restart_same_port (f->redis), 0);
+    redisFree (f->rc);
+    f->rc = kt_testredis_connect (f->redis);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_command_recorded_then_rejected_once),
-        cmocka_unit_test (test_malformed_command),
+        cmocka_unit_test (test_place_accepted_once),
+        cmocka_unit_test (test_refused_before_sending),
         cmocka_unit_test (test_over_the_bus),
         cmocka_unit_test (test_store_down_rejects_without_record),
     };
