@@ -230,10 +230,16 @@ strat_map_exec (struct strat_map *m, const struct kt_exec_event *ev, struct stra
             if (m->ord[i].order_id && len && strncmp (ev->coid, m->ord[i].coid, len) == 0)
                 o = &m->ord[i];
         }
-        if (!o || !s_fill_kind (ev->event) || ev->filled_qty <= o->stop_filled)
+        if (!o || !s_fill_kind (ev->event))
             return 0;
-        int64_t delta = ev->filled_qty - o->stop_filled;
-        o->stop_filled = ev->filled_qty;
+        //  An entry's stop may be several orders (resized as the entry fills): each
+        //  stop order's cumulative quantity counts on its own.
+        struct strat_map_exit *x = s_exit_of (m, ev->coid);
+        int64_t delta = ev->filled_qty - x->filled;
+        if (delta <= 0)
+            return 0;
+        x->filled = ev->filled_qty;
+        o->stop_filled += delta;
         return s_push (out, n, STRAT_EV_STOP_FILL, o, delta, s_fill_px (ev, delta));
     }
     //  Exits (flatten): by symbol, oldest position first.

@@ -18,8 +18,8 @@
  *    - strat:state and the `events` stream say what the strategy did;
  *    - the probe strategy runs in the process;
  *    - with the real risk-gate (ACTIVE on the reconciler's agreement) and exec-gateway,
- *      the warmed-up strategy's entry is approved, refused by exec-gateway (broker order
- *      entry is not built yet), and the refusal reaches the core. */
+ *      the warmed-up strategy's entry is approved, sent to the broker (the test's Kite
+ *      refuses it: MarginException), and the REJECTED event reaches the core. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -273,6 +273,11 @@ s_setup (void **state)
                                s_candles (toks[i])) != 0)
             return -1;
     }
+    //  the broker refuses every order (exec-gateway turns that into REJECTED)
+    if (kt_testhttp_route (s_t.http, "POST", "/orders/regular", 400, "application/json",
+                           "{\"status\":\"error\",\"message\":\"Insufficient funds\","
+                           "\"error_type\":\"MarginException\"}") != 0)
+        return -1;
     if (kt_testhttp_start (s_t.http) != 0)
         return -1;
     kt_testcfg_fill (&s_t.peer_cfg, "test-peer", s_t.redis->port, "strattest");
@@ -645,8 +650,8 @@ s_events_have (redisContext *c, const char *what, const char *field, const char 
 
 //  The real risk-gate and exec-gateway: the strategy, started at 09:22, warms up, places
 //  the entry the day's candles call for; risk-gate (ACTIVE on the reconciler's agreement)
-//  approves it and sends it to exec-gateway, which refuses it (broker order entry is not
-//  built yet); the REJECTED event reaches the core and the entry is no longer pending.
+//  approves it and sends it to exec-gateway, which sends it to the broker; the broker
+//  refuses it, the REJECTED event reaches the core and the entry is no longer pending.
 static void
 test_pipeline_with_risk_gate (void **state)
 {
@@ -695,8 +700,13 @@ test_pipeline_with_risk_gate (void **state)
     sscanf (p + 13, "%23[^\"]", coid);
     assert_true (strat_ids_ours (coid, "S1"));
     assert_int_equal (s_t.ngot, before); //  the stand-in saw nothing: it was the real one
-    //  exec-gateway recorded it under the intent's id and refused it
-    assert_non_null (kt_testproc_log_wait (exec, "exec.order.rejected", coid, 5000));
+    //  exec-gateway sent it to the broker under the intent's id, which refused it
+    const char *ev =
+        kt_testproc_log_wait (exec, "exec.order.event", "\"event\":\"REJECTED\"", 5000);
+    if (!ev)
+        kt_testproc_log_dump (exec, 4000);
+    assert_non_null (ev);
+    assert_non_null (strstr (ev, coid));
     //  the refusal reached the core: nothing pending any more, and it is in `events`
     bool rejected = false;
     for (int i = 0; i < 150 && !rejected; i++) {

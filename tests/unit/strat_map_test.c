@@ -217,6 +217,36 @@ test_stop_and_exit_fills (void **state)
     assert_int_equal (strat_map_exec (&m, &e, out), 0);
 }
 
+//  exec-gateway's stops: "<entry>-st", then "<entry>-s2" when resized to the entry's
+//  filled part; each reports its own cumulative fills, the entry's intent id with them.
+static void
+test_resized_stops (void **state)
+{
+    (void) state;
+    static struct strat_map m;
+    memset (&m, 0, sizeof m);
+    struct strat_intent a = s_place (9);
+    strat_map_add (&m, &a, "S1-261123-9", SYM)->filled = 600;
+    struct strat_exec out[STRAT_MAP_EV_MAX];
+    struct kt_exec_event e = s_ev ("S1-261123-9-st", "S1-261123-9", KT_EXEC_CANCELLED,
+                                   KT_PURPOSE_STOP, 150, 150, 16010, 16010);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1); //  150 filled, then cancelled
+    assert_int_equal (out[0].kind, STRAT_EV_STOP_FILL);
+    assert_int_equal (out[0].qty, 150);
+    e = s_ev ("S1-261123-9-s2", "S1-261123-9", KT_EXEC_PARTIAL, KT_PURPOSE_STOP, 300, 300, 16020,
+              16020);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].qty, 300);
+    e = s_ev ("S1-261123-9-s2", "S1-261123-9", KT_EXEC_FILLED, KT_PURPOSE_STOP, 450, 150, 16030,
+              16023);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].qty, 150);
+    assert_int_equal (out[0].px, 16030);
+    assert_int_equal (strat_map_open_units (strat_map_by_id (&m, 9)), 0);
+    //  the same report again: nothing
+    assert_int_equal (strat_map_exec (&m, &e, out), 0);
+}
+
 static void
 test_decisions (void **state)
 {
@@ -286,6 +316,7 @@ main (void)
         cmocka_unit_test (test_intents),
         cmocka_unit_test (test_entry_fills_and_end),
         cmocka_unit_test (test_stop_and_exit_fills),
+        cmocka_unit_test (test_resized_stops),
         cmocka_unit_test (test_decisions),
         cmocka_unit_test (test_tables),
     };
