@@ -42,8 +42,9 @@ struct s_open {
 
 //  Per token: last price, the minute bar being built (tick mode), fill liquidity.
 struct s_tok {
-    uint32_t token; //  0 = empty slot
-    int64_t close;  //  last close (bar mode) or last traded price (tick mode)
+    uint32_t token;   //  0 = empty slot
+    int64_t close;    //  last close (bar mode) or last traded price (tick mode)
+    int64_t close_ts; //  when it printed: the bar's close (bar mode), the quote (tick mode)
     bool has_bar;
     struct strat_bar bar;
     struct kt_fill_liq liq;
@@ -54,6 +55,8 @@ struct bt_engine {
     const kt_instr_table_t *instr; //  borrowed
     bt_risk_fn *risk;              //  NULL = approve everything
     void *risk_arg;                //  borrowed
+    bt_watch_fn *watch;            //  NULL = nobody watches
+    void *watch_arg;               //  borrowed
     struct s_entry entries[S_ENTRIES_MAX];
     int nentries;
     struct strat_intent entry_view[S_ENTRIES_MAX];
@@ -153,13 +156,41 @@ s_tok (bt_engine_t *self, uint32_t token)
     return &self->toks[i];
 }
 
-int64_t
-bt_engine_last_close (const bt_engine_t *self, uint32_t token)
+//  The token's slot, or NULL if it has none yet.
+static const struct s_tok *
+s_tok_find (const bt_engine_t *self, uint32_t token)
 {
     size_t i = (token * 2654435761u) & (self->ncap - 1);
     while (self->toks[i].token && self->toks[i].token != token)
         i = (i + 1) & (self->ncap - 1);
-    return self->toks[i].token ? self->toks[i].close : 0;
+    return self->toks[i].token ? &self->toks[i] : NULL;
+}
+
+int64_t
+bt_engine_last_close (const bt_engine_t *self, uint32_t token)
+{
+    const struct s_tok *t = s_tok_find (self, token);
+    return t ? t->close : 0;
+}
+
+int64_t
+bt_engine_last_ts (const bt_engine_t *self, uint32_t token)
+{
+    const struct s_tok *t = s_tok_find (self, token);
+    return t ? t->close_ts : 0;
+}
+
+const kt_instr_table_t *
+bt_engine_instr (const bt_engine_t *self)
+{
+    return self->instr;
+}
+
+void
+bt_engine_watch (bt_engine_t *self, bt_watch_fn *fn, void *arg)
+{
+    self->watch = fn;
+    self->watch_arg = arg;
 }
 
 // ---- events to the strategy, trades ---------------------------------------------------
@@ -168,6 +199,8 @@ static void
 s_tell (bt_engine_t *self, strat_ev_t kind, uint32_t id, uint32_t token, int64_t qty, int64_t px)
 {
     struct strat_exec ev = {kind, id, token, self->minute, qty, px};
+    if (self->watch)
+        self->watch (self->watch_arg, self, &ev, self->minute);
     strat_core_exec (self->core, &ev, &self->out);
 }
 
@@ -372,7 +405,7 @@ s_flatten (bt_engine_t *self, bt_exit_t reason)
 static void
 s_apply (bt_engine_t *self, const struct strat_intent *in)
 {
-    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, ""};
+    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, "", ""};
     if (self->risk)
         self->risk (self->risk_arg, self, in, &v);
     bool refused = v.verdict == KT_VERDICT_BLOCK || v.verdict == KT_VERDICT_HALT;
@@ -484,6 +517,8 @@ s_tick_close_minute (bt_engine_t *self)
     self->ntouched = 0;
     if (s_drain (self) != 0)
         return -1;
+    if (self->watch)
+        self->watch (self->watch_arg, self, NULL, m + S_NS_MIN);
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
 }
@@ -530,10 +565,13 @@ bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
     for (int i = 0; i < n; i++) {
         struct s_tok *c = s_tok (self, bars[i].token);
         c->close = bars[i].close;
+        c->close_ts = m + S_NS_MIN;
         strat_core_bar (self->core, &bars[i], &self->out);
     }
     if (s_drain (self) != 0)
         return -1;
+    if (self->watch)
+        self->watch (self->watch_arg, self, NULL, m + S_NS_MIN);
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
 }
@@ -583,6 +621,7 @@ bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk)
     //  Then the trade joins the minute's bar.
     if (tk->trade && tk->ltp > 0) {
         t->close = tk->ltp;
+        t->close_ts = tk->ts;
         if (!t->has_bar) {
             t->has_bar = true;
             t->bar = (struct strat_bar){tk->token, m, tk->ltp, tk->ltp, tk->ltp, tk->ltp, 0};

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cjson/cJSON.h>
 
 char *
 bt_format_ts (int64_t ts, char *buf, size_t buflen)
@@ -27,6 +28,17 @@ static char *
 s_rs (int64_t paise, char *buf)
 {
     return kt_money_format (paise, buf, 24);
+}
+
+//  text as a JSON string (escaped by cJSON).
+static void
+s_json_str (FILE *f, const char *text)
+{
+    cJSON *j = cJSON_CreateString (text);
+    char *p = j ? cJSON_PrintUnformatted (j) : NULL;
+    fputs (p ? p : "\"\"", f);
+    cJSON_free (p);
+    cJSON_Delete (j);
 }
 
 static FILE *
@@ -175,7 +187,22 @@ s_summary_json (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *en
                  d1, kt_money_format_json (st->days[st->best_day].pnl, a, 24), d2,
                  kt_money_format_json (st->days[st->worst_day].pnl, b, 24));
     }
-    fprintf (f, "  \"risk_refusals\": %zu,\n  \"golive\": {", nref);
+    fprintf (f, "  \"risk_refusals\": %zu,\n  \"risk_decisions\": [", nref);
+    const struct bt_refusal *ref = bt_engine_refusals (eng, &nref);
+    char when[40];
+    for (size_t i = 0; i < nref; i++) {
+        fprintf (f,
+                 "%s\n    {\"time\": \"%s\", \"kind\": \"%s\", \"instrument\": \"%s\", "
+                 "\"qty\": %lld, \"verdict\": \"%s\", \"approved_qty\": %lld, \"code\": \"%s\", "
+                 "\"text\": ",
+                 i ? "," : "", bt_format_ts (ref[i].ts, when, sizeof when),
+                 strat_ikind_str (ref[i].kind), ref[i].in ? ref[i].in->sym : "",
+                 (long long) ref[i].qty, kt_verdict_str (ref[i].v.verdict),
+                 (long long) ref[i].v.qty, ref[i].v.code);
+        s_json_str (f, ref[i].v.text);
+        fputc ('}', f);
+    }
+    fprintf (f, "%s],\n  \"golive\": {", nref ? "\n  " : "");
     struct s_check ck[4];
     int n = s_checks (cfg, st, ck);
     for (int i = 0; i < n; i++)
@@ -250,10 +277,11 @@ s_report_txt (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
     const struct bt_refusal *ref = bt_engine_refusals (eng, &nref);
     s_out (f, out, "\nrisk decisions other than APPROVE: %zu\n", nref);
     for (size_t i = 0; i < nref; i++)
-        s_out (f, out, "  %s %-7s %-22s qty %lld: %s %s (qty %lld)\n",
+        s_out (f, out, "  %s %-7s %-22s qty %lld: %s %s (qty %lld) %s\n",
                bt_format_ts (ref[i].ts, a, sizeof a), strat_ikind_str (ref[i].kind),
                ref[i].in ? ref[i].in->sym : "-", (long long) ref[i].qty,
-               kt_verdict_str (ref[i].v.verdict), ref[i].v.code, (long long) ref[i].v.qty);
+               kt_verdict_str (ref[i].v.verdict), ref[i].v.code, (long long) ref[i].v.qty,
+               ref[i].v.text);
     struct s_check ck[4];
     int n = s_checks (cfg, st, ck);
     s_out (f, out, "\ngo-live checks\n");
