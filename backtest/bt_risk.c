@@ -290,6 +290,7 @@ s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t 
         o->filled += delta;
         v->reserved -= r;
     }
+    s_pos_gc (v, in->sym);
     v->version++;
 }
 
