@@ -140,6 +140,9 @@ struct bt_verdict {
     int64_t qty;            //  approved quantity (REDUCE)
     char code[KT_CODE_LEN]; //  reason code when not APPROVE (the HALT's, or the first)
     char text[KT_TEXT_LEN]; //  its reason text ("" when none)
+    bool halted_now;        //  this decision (or breaker) switched trading to HALTED:
+                            //  every pending entry is cancelled
+    bool flatten;           //  ... and every position bought back (flatten_on_halt)
 };
 
 struct bt_engine;
@@ -150,11 +153,13 @@ typedef void (bt_risk_fn) (void *arg, const struct bt_engine *book, const struct
                            struct bt_verdict *out);
 
 //  Watch the engine's book change: ev is each event the engine tells the strategy
-//  (fills, exits, cancels, rejections, reductions; told first, at ts = its minute), or
-//  NULL at each minute's close (ts = the close), after the minute's fills and bars and
-//  before the strategy decides on it.
+//  (fills, exits, cancels, rejections, reductions; told first, at ts = its minute;
+//  halt NULL), or NULL at each minute's close (ts = the close), after the minute's
+//  fills and bars and before the strategy decides on it. At a close the watcher may
+//  halt trading: *halt (APPROVE on entry) set to HALT with halted_now, its code and
+//  text; the engine lists it (kind NONE) and applies it as for a decision.
 typedef void (bt_watch_fn) (void *arg, const struct bt_engine *book, const struct strat_exec *ev,
-                            int64_t ts);
+                            int64_t ts, struct bt_verdict *halt);
 
 // ---- --risk on (bt_risk.c) -------------------------------------------------------------
 
@@ -182,9 +187,10 @@ void bt_risk_decide (void *arg, const struct bt_engine *book, const struct strat
 
 //  The watch function (bt_watch_fn; arg is the bt_risk_t): fills, exits, cancels and
 //  rejections onto the account as risk-gate's exec script applies them; each minute's
-//  close a P&L mark; a new IST date the daily roll.
+//  close a P&L mark and the breakers (risk_breaker_eval, as risk-gate's poll runs
+//  them), which may halt trading (*halt); a new IST date the daily roll.
 void bt_risk_watch (void *arg, const struct bt_engine *book, const struct strat_exec *ev,
-                    int64_t ts);
+                    int64_t ts, struct bt_verdict *halt);
 
 //  The account as it stands. Borrowed.
 const struct risk_view *bt_risk_view (const bt_risk_t *self);
@@ -196,7 +202,8 @@ typedef enum {
     BT_EXIT_STOP,
     BT_EXIT_TARGET_DAY,
     BT_EXIT_LOSS_DAY,
-    BT_EXIT_TIME
+    BT_EXIT_TIME,
+    BT_EXIT_HALT //  trading halted with risk.flatten_on_halt
 } bt_exit_t;
 
 //  One round trip. Tick mode fills in parts: the prices are averages to the paisa (half

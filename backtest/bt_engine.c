@@ -200,7 +200,7 @@ s_tell (bt_engine_t *self, strat_ev_t kind, uint32_t id, uint32_t token, int64_t
 {
     struct strat_exec ev = {kind, id, token, self->minute, qty, px};
     if (self->watch)
-        self->watch (self->watch_arg, self, &ev, self->minute);
+        self->watch (self->watch_arg, self, &ev, self->minute, NULL);
     strat_core_exec (self->core, &ev, &self->out);
 }
 
@@ -378,18 +378,24 @@ s_refused (bt_engine_t *self, const struct strat_intent *in, const struct bt_ver
     if (self->nrefusals == self->refusals_cap)
         self->refusals = s_grow (self->refusals, &self->refusals_cap, sizeof *self->refusals);
     self->refusals[self->nrefusals++] = (struct bt_refusal){
-        self->minute, in->kind, in->token ? kt_instr_by_token (self->instr, in->token) : NULL,
-        in->qty, *v};
+        self->minute, in ? in->kind : STRAT_I_NONE,
+        in && in->token ? kt_instr_by_token (self->instr, in->token) : NULL, in ? in->qty : 0, *v};
 }
 
 static void
-s_flatten (bt_engine_t *self, bt_exit_t reason)
+s_cancel_entries (bt_engine_t *self)
 {
     while (self->nentries > 0) {
         struct strat_intent o = self->entries[self->nentries - 1].o;
         s_remove_entry (self, self->nentries - 1);
         s_tell (self, STRAT_EV_CANCELLED, o.order_id, o.token, 0, 0);
     }
+}
+
+static void
+s_flatten (bt_engine_t *self, bt_exit_t reason)
+{
+    s_cancel_entries (self);
     while (self->nopen > 0) {
         int oi = self->nopen - 1;
         struct bt_trade *t = &self->trades[self->open[oi].trade];
@@ -402,12 +408,35 @@ s_flatten (bt_engine_t *self, bt_exit_t reason)
     }
 }
 
+//  Trading halted: every pending entry is cancelled (stops stay), and with flatten
+//  every position is bought back at its last close too (risk-gate's halt commands).
+static void
+s_halt (bt_engine_t *self, bool flatten)
+{
+    if (flatten)
+        s_flatten (self, BT_EXIT_HALT);
+    else
+        s_cancel_entries (self);
+}
+
+static void s_apply_verdict (bt_engine_t *self, const struct strat_intent *in,
+                             const struct bt_verdict *v);
+
 static void
 s_apply (bt_engine_t *self, const struct strat_intent *in)
 {
-    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, "", ""};
+    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, "", "", false, false};
     if (self->risk)
         self->risk (self->risk_arg, self, in, &v);
+    s_apply_verdict (self, in, &v);
+    if (v.halted_now)
+        s_halt (self, v.flatten);
+}
+
+static void
+s_apply_verdict (bt_engine_t *self, const struct strat_intent *in, const struct bt_verdict *vp)
+{
+    struct bt_verdict v = *vp;
     bool refused = v.verdict == KT_VERDICT_BLOCK || v.verdict == KT_VERDICT_HALT;
     bool reduced = v.verdict == KT_VERDICT_REDUCE && v.qty > 0 && v.qty < in->qty;
     if (v.verdict != KT_VERDICT_APPROVE)
@@ -490,6 +519,22 @@ s_drain (bt_engine_t *self)
 
 // ---- the day and the minute ---------------------------------------------------------
 
+//  The minute's close to the watcher; a halt it reports (its breakers) is listed and
+//  applied before the strategy sees the close.
+static int
+s_close_watch (bt_engine_t *self, int64_t ts)
+{
+    if (!self->watch)
+        return 0;
+    struct bt_verdict h = {KT_VERDICT_APPROVE, 0, "", "", false, false};
+    self->watch (self->watch_arg, self, NULL, ts, &h);
+    if (!h.halted_now)
+        return 0;
+    s_refused (self, NULL, &h);
+    s_halt (self, h.flatten);
+    return s_drain (self);
+}
+
 static int
 s_cmp_u32 (const void *a, const void *b)
 {
@@ -517,8 +562,8 @@ s_tick_close_minute (bt_engine_t *self)
     self->ntouched = 0;
     if (s_drain (self) != 0)
         return -1;
-    if (self->watch)
-        self->watch (self->watch_arg, self, NULL, m + S_NS_MIN);
+    if (s_close_watch (self, m + S_NS_MIN) != 0)
+        return -1;
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
 }
@@ -568,10 +613,8 @@ bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
         c->close_ts = m + S_NS_MIN;
         strat_core_bar (self->core, &bars[i], &self->out);
     }
-    if (s_drain (self) != 0)
+    if (s_drain (self) != 0 || s_close_watch (self, m + S_NS_MIN) != 0)
         return -1;
-    if (self->watch)
-        self->watch (self->watch_arg, self, NULL, m + S_NS_MIN);
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
 }
@@ -697,6 +740,6 @@ bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out)
 const char *
 bt_exit_str (bt_exit_t reason)
 {
-    static const char *const names[] = {"", "STOP", "TARGET_DAY", "LOSS_DAY", "TIME"};
+    static const char *const names[] = {"", "STOP", "TARGET_DAY", "LOSS_DAY", "TIME", "HALT"};
     return (unsigned) reason < sizeof names / sizeof names[0] ? names[reason] : "?";
 }

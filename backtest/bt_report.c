@@ -30,6 +30,14 @@ s_rs (int64_t paise, char *buf)
     return kt_money_format (paise, buf, 24);
 }
 
+//  What a listed risk decision was about: an intent's kind, or BREAKER for a halt of the
+//  breakers at a minute's close.
+static const char *
+s_ref_kind (const struct bt_refusal *r)
+{
+    return r->kind == STRAT_I_NONE ? "BREAKER" : strat_ikind_str (r->kind);
+}
+
 //  text as a JSON string (escaped by cJSON).
 static void
 s_json_str (FILE *f, const char *text)
@@ -278,7 +286,7 @@ s_report_txt (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
     s_out (f, out, "\nrisk decisions other than APPROVE: %zu\n", nref);
     for (size_t i = 0; i < nref; i++)
         s_out (f, out, "  %s %-7s %-22s qty %lld: %s %s (qty %lld) %s\n",
-               bt_format_ts (ref[i].ts, a, sizeof a), strat_ikind_str (ref[i].kind),
+               bt_format_ts (ref[i].ts, a, sizeof a), s_ref_kind (&ref[i]),
                ref[i].in ? ref[i].in->sym : "-", (long long) ref[i].qty,
                kt_verdict_str (ref[i].v.verdict), ref[i].v.code, (long long) ref[i].v.qty,
                ref[i].v.text);

@@ -22,7 +22,6 @@ struct bt_risk {
     struct risk_view view;
     const bt_engine_t *eng; //  borrowed: last seen (prices)
     uint32_t seq;           //  intent ids of MODIFY / CANCEL / FLATTEN
-    int64_t decisions, refused, reduced;
 };
 
 bt_risk_t *
@@ -328,14 +327,53 @@ s_coid (const bt_risk_t *self, uint32_t order_id, char *out, size_t len)
     snprintf (out, len, "o%d.%u", self->view.day % 1000000, order_id);
 }
 
+static void
+s_verdict_reason (const struct risk_reason *r, struct bt_verdict *out)
+{
+    snprintf (out->code, sizeof out->code, "%s", kt_reason_str (r->code));
+    snprintf (out->text, sizeof out->text, "%s", r->text);
+}
+
+//  risk-gate's breakers on its poll: a loss limit reached halts trading with no intent
+//  in sight (pending entries cancelled, positions too with flatten_on_halt).
+static void
+s_breakers (bt_risk_t *self, int64_t now, struct bt_verdict *halt)
+{
+    struct risk_view *v = &self->view;
+    if (v->state == KT_STATE_HALTED)
+        return;
+    struct risk_result r;
+    memset (&r, 0, sizeof r);
+    kt_reason_t code = risk_breaker_eval (v, &self->cfg, now, s_unrealised (self), &r);
+    if (code == KT_OK)
+        return;
+    const char *text = kt_reason_str (code);
+    for (int i = 0; i < r.nreasons; i++) {
+        if (r.reasons[i].code == code) {
+            s_verdict_reason (&r.reasons[i], halt);
+            text = r.reasons[i].text;
+            break;
+        }
+    }
+    if (!halt->code[0])
+        snprintf (halt->code, sizeof halt->code, "%s", kt_reason_str (code));
+    risk_reserve_halt (v, code, text, now, "backtest", NULL, true);
+    halt->verdict = KT_VERDICT_HALT;
+    halt->halted_now = true;
+    halt->flatten = self->cfg.flatten_on_halt;
+}
+
 void
-bt_risk_watch (void *arg, const bt_engine_t *book, const struct strat_exec *ev, int64_t ts)
+bt_risk_watch (void *arg, const bt_engine_t *book, const struct strat_exec *ev, int64_t ts,
+               struct bt_verdict *halt)
 {
     bt_risk_t *self = arg;
     self->eng = book;
     s_roll (self, ts);
     if (!ev) {
         s_mark (self, ts);
+        if (halt)
+            s_breakers (self, ts, halt);
         return;
     }
     const kt_instr_table_t *t = bt_engine_instr (book);
@@ -429,7 +467,6 @@ bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *s
                                    "backtest"};
     struct risk_decided dec;
     risk_reserve_build (&self->view, &self->cfg, &req, &res, NULL, true, &dec);
-    self->decisions++;
     out->verdict = res.verdict;
     out->qty = res.qty;
     out->code[0] = out->text[0] = '\0';
@@ -439,12 +476,8 @@ bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *s
                          res.reasons[pick].code != res.halt_code))
             pick = i;
     }
-    if (res.verdict != KT_VERDICT_APPROVE && pick >= 0) {
-        snprintf (out->code, sizeof out->code, "%s", kt_reason_str (res.reasons[pick].code));
-        snprintf (out->text, sizeof out->text, "%s", res.reasons[pick].text);
-    }
-    if (res.verdict == KT_VERDICT_REDUCE)
-        self->reduced++;
-    else if (res.verdict >= KT_VERDICT_BLOCK)
-        self->refused++;
+    if (res.verdict != KT_VERDICT_APPROVE && pick >= 0)
+        s_verdict_reason (&res.reasons[pick], out);
+    out->halted_now = dec.halted_now;
+    out->flatten = dec.halted_now && self->cfg.flatten_on_halt;
 }

@@ -4,7 +4,8 @@
  *  the same trades as --risk off when no limit binds, and each limit that binds changing
  *  the run with its code: MAX_POS, ORDER_RATE by the data's time, MAX_LOTS (REDUCE),
  *  STALE_MD by the bars' time, a HALT (CONSEC_LOSS) that refuses entries until the next
- *  day's roll; and over synthetic days, an account that balances to the trades. */
+ *  day's roll, DAILY_LOSS from the breakers at a minute's close (with and without
+ *  flatten_on_halt); and over synthetic days, an account that balances to the trades. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -265,23 +266,30 @@ test_halt_until_the_next_day (void **state)
     struct rfx r;
     s_rsetup (&r, s_one_loss);
     struct fx *fx = &r.fx;
-    s_losing_trade (fx);
     s_plan_entry (fx, 3, STRAT_I_PLACE, 2, 19995, 19985, 600, 21000);
     s_plan_entry (fx, 4, STRAT_I_PLACE, 3, 19995, 19985, 600, 21000);
-    s_min (fx, 3, CE, 20500, 20600, 20400, 20500);
+    s_losing_trade (fx);
+    //  the breakers at the close of minute 2 (risk-gate's poll): the loss in a row halts
     const struct bt_refusal *f = s_refusal (fx, 1);
+    assert_int_equal (f->kind, STRAT_I_NONE);
+    assert_null (f->in);
+    assert_int_equal (f->ts, fx->t0 + 2 * NS_MIN);
     assert_int_equal (f->v.verdict, KT_VERDICT_HALT);
     assert_string_equal (f->v.code, "CONSEC_LOSS");
     assert_int_equal (bt_risk_view (r.risk)->state, KT_STATE_HALTED);
+    //  entries are refused from then on
+    s_min (fx, 3, CE, 20500, 20600, 20400, 20500);
+    f = s_refusal (fx, 2);
+    assert_true (f->v.verdict >= KT_VERDICT_BLOCK);
     assert_true (s_seen (fx, STRAT_EV_REJECTED, 2));
     s_min (fx, 4, CE, 20500, 20600, 20400, 20500);
-    f = s_refusal (fx, 2);
+    f = s_refusal (fx, 3);
     assert_true (f->v.verdict >= KT_VERDICT_BLOCK);
     //  the next day: the day-scoped halt ends with the roll
     fx->t0 = kt_ist_ns (2026, 11, 24, 9, 15, 0);
     s_plan_entry (fx, 0, STRAT_I_PLACE, 4, 19995, 19985, 600, 21000);
     s_min (fx, 0, CE, 20500, 20600, 20400, 20500);
-    s_refusal (fx, 2);
+    s_refusal (fx, 3);
     const struct risk_view *v = bt_risk_view (r.risk);
     assert_int_equal (v->state, KT_STATE_ACTIVE);
     assert_int_equal (v->consec_losses, 0);
@@ -289,6 +297,55 @@ test_halt_until_the_next_day (void **state)
     assert_int_equal (v->day, 20261124);
     assert_int_equal (v->realised_total, (19995 - 21000) * 600);
     s_rteardown (&r);
+}
+
+static void
+s_tiny_daily_loss (struct risk_cfg *c)
+{
+    c->max_daily_loss_bps = 1; //  0.01% of Rs 1 crore: Rs 1,000
+}
+
+static void
+s_tiny_daily_loss_flatten (struct risk_cfg *c)
+{
+    s_tiny_daily_loss (c);
+    c->flatten_on_halt = true;
+}
+
+//  A loss on the books (unrealised) beyond the day's limit halts at the minute's close:
+//  the pending entry is cancelled; the position stays, or with flatten_on_halt is
+//  bought back at the close (exit reason HALT).
+static void
+test_daily_loss_halts_and_flattens (void **state)
+{
+    (void) state;
+    for (int flatten = 0; flatten < 2; flatten++) {
+        struct rfx r;
+        s_rsetup (&r, flatten ? s_tiny_daily_loss_flatten : s_tiny_daily_loss);
+        struct fx *fx = &r.fx;
+        s_plan_entry (fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+        s_plan_pe (fx, 1, 2);
+        s_min_both (fx, 0, 20500, 20600, 20400, 20500);
+        s_min_both (fx, 1, 20100, 20200, 19900, 20000); //  CE sold at 199.95, PE pending
+        s_refusal (fx, 0);
+        s_min_both (fx, 2, 20500, 20600, 20400, 20500); //  CE at 205.00: Rs -3,030
+        const struct bt_refusal *f = s_refusal (fx, 1);
+        assert_int_equal (f->v.verdict, KT_VERDICT_HALT);
+        assert_string_equal (f->v.code, "DAILY_LOSS");
+        assert_true (s_seen (fx, STRAT_EV_CANCELLED, 2));
+        const struct bt_trade *t = s_trade (fx, 1);
+        if (flatten) {
+            assert_true (t->closed);
+            assert_int_equal (t->exit_px, 20500);
+            assert_string_equal (bt_exit_str (t->reason), "HALT");
+            assert_int_equal (bt_risk_view (r.risk)->npos, 0);
+        } else {
+            assert_false (t->closed);
+            assert_int_equal (bt_risk_view (r.risk)->npos, 1);
+        }
+        assert_int_equal (bt_risk_view (r.risk)->nord, 0);
+        s_rteardown (&r);
+    }
 }
 
 //  baseline_v1 over two synthetic days (bar mode and tick mode, where fills come in
@@ -342,6 +399,7 @@ main (void)
         cmocka_unit_test (test_reduce_changes_the_quantity),
         cmocka_unit_test (test_stale_md_by_bar_time),
         cmocka_unit_test (test_halt_until_the_next_day),
+        cmocka_unit_test (test_daily_loss_halts_and_flattens),
         cmocka_unit_test (test_synthetic_account_balances),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
