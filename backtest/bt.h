@@ -301,8 +301,8 @@ int bt_engine_open_count (const bt_engine_t *self);
 int bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out);
 int64_t bt_engine_last_close (const bt_engine_t *self, uint32_t token);
 
-//  When that last price printed (ns): bar mode the close of its last bar (bar ts + 1
-//  minute), tick mode its last trade's quote; 0 if none.
+//  The time of that last price (ns): bar mode the close of its last bar (bar ts + 1
+//  minute), tick mode the token's last quote (as a live tick refreshes it); 0 if none.
 int64_t bt_engine_last_ts (const bt_engine_t *self, uint32_t token);
 
 //  The instruments table the engine runs on now (may be NULL). Borrowed.

@@ -44,7 +44,7 @@ struct s_open {
 struct s_tok {
     uint32_t token;   //  0 = empty slot
     int64_t close;    //  last close (bar mode) or last traded price (tick mode)
-    int64_t close_ts; //  when it printed: the bar's close (bar mode), the quote (tick mode)
+    int64_t close_ts; //  its time: the bar's close (bar mode), the last quote (tick mode)
     bool has_bar;
     struct strat_bar bar;
     struct kt_fill_liq liq;
@@ -634,6 +634,8 @@ bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk)
     self->ticks++;
     struct s_tok *t = s_tok (self, tk->token);
     kt_fill_liq_reset (&t->liq);
+    if (tk->ltp > 0)
+        t->close_ts = tk->ts; //  a quote refreshes the last price's time, as a live tick does
     struct kt_fill fills[KT_FILL_MAX];
     //  Fills first: this quote is what the orders live before it meet.
     if (tk->q && tk->q->tick > 0) {
@@ -664,7 +666,6 @@ bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk)
     //  Then the trade joins the minute's bar.
     if (tk->trade && tk->ltp > 0) {
         t->close = tk->ltp;
-        t->close_ts = tk->ts;
         if (!t->has_bar) {
             t->has_bar = true;
             t->bar = (struct strat_bar){tk->token, m, tk->ltp, tk->ltp, tk->ltp, tk->ltp, 0};

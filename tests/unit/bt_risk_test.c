@@ -390,6 +390,36 @@ test_synthetic_account_balances (void **state)
     }
 }
 
+//  Without --config the limits are deploy/config/sim.json's: the file read through the
+//  backtest's rows gives the same risk section as the defaults, key for key.
+static void
+test_defaults_are_sim_json (void **state)
+{
+    (void) state;
+    struct bt_cfg dflt, file;
+    bt_cfg_defaults (&dflt);
+    bt_cfg_defaults (&file);
+    kt_cfg_row_t rows[BT_CFG_ROWS_MAX];
+    int n = bt_cfg_rows (rows, BT_CFG_ROWS_MAX);
+    assert_true (n < BT_CFG_ROWS_MAX - 1);
+    char err[1024];
+    kt_cfg_t *kc =
+        kt_cfg_load_file ("deploy/config/sim.json", "backtest", rows, &file, err, sizeof err);
+    if (!kc)
+        fail_msg ("%s", err);
+    kt_cfg_destroy (&kc);
+    for (int i = 0; i < n; i++) {
+        if (strncmp (rows[i].path, "risk.", 5) != 0)
+            continue;
+        size_t len = rows[i].type == KT_CFG_STR    ? rows[i].size
+                     : rows[i].type == KT_CFG_BOOL ? sizeof (bool)
+                                                   : sizeof (int64_t);
+        if (memcmp ((char *) &dflt + rows[i].offset, (char *) &file + rows[i].offset, len) != 0)
+            fail_msg ("%s: default differs from sim.json", rows[i].path);
+    }
+    assert_int_equal (dflt.risk.capital, 1000000000); //  Rs 1 crore in paise
+}
+
 int
 main (void)
 {
@@ -401,6 +431,7 @@ main (void)
         cmocka_unit_test (test_halt_until_the_next_day),
         cmocka_unit_test (test_daily_loss_halts_and_flattens),
         cmocka_unit_test (test_synthetic_account_balances),
+        cmocka_unit_test (test_defaults_are_sim_json),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
