@@ -145,6 +145,9 @@ static const s_shared_row_t s_shared[] = {
                     "Kite session token of the day (secret reference)") },
     { .row = S_ROW ("instruments.file", KT_CFG_STR, instruments_file, "\"\"", 0, -1,
                     KT_CFG_F_RESTART, "instruments CSV path, \"\" = download from kite.api_url") },
+    { .row = S_ROW ("instruments.cache_dir", KT_CFG_STR, instruments_cache_dir,
+                    "\"run/instruments\"", 0, -1, KT_CFG_F_RESTART,
+                    "directory of the once-a-day instruments download") },
 };
 
 #define S_NSHARED (sizeof s_shared / sizeof s_shared[0])

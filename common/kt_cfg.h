@@ -103,6 +103,7 @@ struct kt_cfg {
     char kite_access_token[128];//  secret
     //  instruments
     char instruments_file[256]; //  CSV path; "" = download from kite_api_url
+    char instruments_cache_dir[256]; //  where the daily download is kept (kt_instr_cache)
     //  set by kt_cfg_load
     bool print_only;            //  --print-config was given: print and exit 0
 };

@@ -39,7 +39,8 @@ struct s_enum {
 
 static const char *const s_type_names[] = {
     "NONE",          "TICK",          "BAR",        "MD_STATUS",  "ORDER_INTENT",
-    "RISK_DECISION", "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT"};
+    "RISK_DECISION", "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT",
+    "ORDER_UPDATE"};
 static const char *const s_side_names[] = {"NONE", "BUY", "SELL"};
 static const char *const s_ot_names[] = {"NONE", "MARKET", "LIMIT", "SL", "SL-M"};
 static const char *const s_prod_names[] = {"NONE", "MIS", "NRML"};
@@ -304,6 +305,35 @@ static const struct s_field s_alert_fields[] = {
     S (struct kt_alert, "text", text, RQ, 1000),
 };
 
+static const struct s_field s_order_update_fields[] = {
+    S (struct kt_order_update, "order_id", order_id, RQ, 1000),
+    S (struct kt_order_update, "exchange_order_id", exchange_order_id, 0, 1000),
+    S (struct kt_order_update, "parent_order_id", parent_order_id, 0, 1000),
+    S (struct kt_order_update, "status", status, RQ, 1000),
+    S (struct kt_order_update, "status_message", status_message, 0, 1000),
+    S (struct kt_order_update, "tag", tag, 0, 1000),
+    S (struct kt_order_update, "guid", guid, 0, 1000),
+    S (struct kt_order_update, "variety", variety, 0, 1000),
+    S (struct kt_order_update, "exchange", exchange, 0, 1000),
+    S (struct kt_order_update, "sym", sym, 0, 1000),
+    U32 (struct kt_order_update, "token", token, 0),
+    S (struct kt_order_update, "order_type", order_type, 0, 1000),
+    S (struct kt_order_update, "transaction_type", transaction_type, 0, 1000),
+    S (struct kt_order_update, "validity", validity, 0, 1000),
+    S (struct kt_order_update, "product", product, 0, 1000),
+    I (struct kt_order_update, "qty", qty, NN, U_UNITS),
+    I (struct kt_order_update, "price", price, NN, U_PAISE),
+    I (struct kt_order_update, "trigger", trigger, NN, U_PAISE),
+    I (struct kt_order_update, "avg_price", avg_price, NN, U_PAISE),
+    I (struct kt_order_update, "filled_qty", filled_qty, NN, U_UNITS),
+    I (struct kt_order_update, "pending_qty", pending_qty, NN, U_UNITS),
+    I (struct kt_order_update, "cancelled_qty", cancelled_qty, NN, U_UNITS),
+    I (struct kt_order_update, "unfilled_qty", unfilled_qty, NN, U_UNITS),
+    I (struct kt_order_update, "order_ts", order_ts_ns, NN, U_NS),
+    I (struct kt_order_update, "exchange_update_ts", exchange_update_ts_ns, NN, U_NS),
+    I (struct kt_order_update, "exchange_ts", exchange_ts_ns, NN, U_NS),
+};
+
 //  Fields of one reasons[] item and of the stop map (decoded by hand, named here for
 //  the messages).
 #define S_CODE_MAX ((int) sizeof (((struct kt_reason_item *) 0)->code) - 1)
@@ -328,11 +358,14 @@ static const struct s_type s_types[KT_MSG_TYPE_COUNT] = {
     [KT_MSG_EXEC_EVENT] = S_TYPE (s_exec_fields),
     [KT_MSG_RISK_STATE] = S_TYPE (s_risk_state_fields),
     [KT_MSG_ALERT] = S_TYPE (s_alert_fields),
+    [KT_MSG_ORDER_UPDATE] = S_TYPE (s_order_update_fields),
 };
 
 //  Field presence is tracked in a 32-bit mask.
 _Static_assert(sizeof (s_tick_fields) / sizeof (s_tick_fields[0]) < 32, "field mask");
 _Static_assert(sizeof (s_cmd_fields) / sizeof (s_cmd_fields[0]) < 32, "field mask");
+_Static_assert(sizeof (s_order_update_fields) / sizeof (s_order_update_fields[0]) < 32,
+               "field mask");
 _Static_assert(sizeof (kt_side_t) == sizeof (int), "enums are int-sized");
 
 // ---- helpers -------------------------------------------------------------------------

@@ -20,6 +20,7 @@
  *    EXEC_EVENT     coid, event
  *    RISK_STATE     state
  *    ALERT          severity, key, text
+ *    ORDER_UPDATE   order_id, status
  *  A required string must not be empty. stop is {trigger (required), price}; its
  *  presence sets has_stop. reasons is an array of at most KT_REASONS_MAX maps {code
  *  (required), text}. Quantities, prices and times must be >= 0 (P&L and equity may
@@ -61,6 +62,7 @@ typedef enum {
     KT_MSG_EXEC_EVENT,
     KT_MSG_RISK_STATE,
     KT_MSG_ALERT,
+    KT_MSG_ORDER_UPDATE,
     KT_MSG_TYPE_COUNT
 } kt_msg_type_t;
 
@@ -242,6 +244,38 @@ struct kt_alert {
     char text[KT_ALERT_LEN];
 };
 
+//  A broker order update as Kite's ticker sends it (the postback fields,
+//  kite-protocol.md 6.8), published by md-gateway on md.order for exec-gateway. Prices
+//  in paise (exact from the JSON text), times in ns (Kite's IST "YYYY-MM-DD HH:MM:SS").
+struct kt_order_update {
+    char order_id[KT_BROKER_LEN];
+    char exchange_order_id[KT_BROKER_LEN];
+    char parent_order_id[KT_BROKER_LEN];
+    char status[32];            //  Kite's status text ("COMPLETE", "TRIGGER PENDING", ...)
+    char status_message[KT_TEXT_LEN];
+    char tag[KT_ID_LEN];        //  our coid when we placed it
+    char guid[48];
+    char variety[16];
+    char exchange[8];
+    char sym[KT_SYM_LEN];       //  tradingsymbol
+    uint32_t token;
+    char order_type[8];         //  MARKET, LIMIT, SL, SL-M as Kite writes them
+    char transaction_type[8];   //  BUY, SELL
+    char validity[8];
+    char product[8];
+    int64_t qty;
+    int64_t price;              //  paise
+    int64_t trigger;            //  paise
+    int64_t avg_price;          //  paise
+    int64_t filled_qty;
+    int64_t pending_qty;
+    int64_t cancelled_qty;
+    int64_t unfilled_qty;
+    int64_t order_ts_ns;
+    int64_t exchange_update_ts_ns;
+    int64_t exchange_ts_ns;
+};
+
 struct kt_msg {
     struct kt_env env;
     union {
@@ -254,6 +288,7 @@ struct kt_msg {
         struct kt_exec_event exec;
         struct kt_risk_state risk_state;
         struct kt_alert alert;
+        struct kt_order_update order_update;
     } u;
 };
 

@@ -3,6 +3,7 @@
 #include "kt_schema.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,63 @@ const kt_schema_key_t kt_key_seq = {"seq:%s",
                                     "last sequence epoch of the process's publishers",
                                     NULL};
 
+//  md-gateway's keys.
+#define S_MDS(f) offsetof (struct kt_md_status_rec, f)
+static const kt_schema_field_t s_md_status_fields[] = {
+    {"connected", KT_SF_BOOL, S_MDS (connected), 0, NULL, NULL, "1 while the ticker is connected"},
+    {"session_refused", KT_SF_BOOL, S_MDS (session_refused), 0, NULL, NULL,
+     "1 after Kite refused the access token at the upgrade (no retry)"},
+    {"since_ns", KT_SF_I64, S_MDS (since_ns), 0, NULL, NULL,
+     "ns, connected (or disconnected) since, pipeline clock"},
+    {"reconnects", KT_SF_I64, S_MDS (reconnects), 0, NULL, NULL,
+     "connections established after the first"},
+    {"last_frame_ns", KT_SF_I64, S_MDS (last_frame_ns), 0, NULL, NULL,
+     "ns, wall time of the last message (heartbeats included)"},
+    {"frames", KT_SF_I64, S_MDS (frames), 0, NULL, NULL, "binary messages received"},
+    {"heartbeats", KT_SF_I64, S_MDS (heartbeats), 0, NULL, NULL, "1-byte heartbeats received"},
+    {"packets", KT_SF_I64, S_MDS (packets), 0, NULL, NULL, "packets decoded"},
+    {"malformed", KT_SF_I64, S_MDS (malformed), 0, NULL, NULL,
+     "frames dropped as malformed (and oversized messages)"},
+    {"skipped", KT_SF_I64, S_MDS (skipped), 0, NULL, NULL, "packets of an unknown length"},
+    {"unknown", KT_SF_I64, S_MDS (unknown), 0, NULL, NULL,
+     "packets of instruments outside the universe"},
+    {"ticks", KT_SF_I64, S_MDS (ticks), 0, NULL, NULL, "TICK messages published"},
+    {"bars", KT_SF_I64, S_MDS (bars), 0, NULL, NULL, "final BAR messages published"},
+    {"subscribed", KT_SF_I64, S_MDS (subscribed), 0, NULL, NULL, "instruments subscribed"},
+    {"updated_ns", KT_SF_I64, S_MDS (updated_ns), 0, NULL, NULL, "ns, pipeline time of this write"},
+    KT_SF_END};
+const kt_schema_key_t kt_key_md_status = {"md:status",
+                                          "md:status",
+                                          KT_SK_HASH,
+                                          "md-gateway",
+                                          KT_LIFE_VOLATILE,
+                                          "the ticker connection and its counters",
+                                          s_md_status_fields};
+const kt_schema_key_t kt_key_md_ltp = {
+    "md:ltp",
+    "md:ltp",
+    KT_SK_HASH,
+    "md-gateway",
+    KT_LIFE_VOLATILE,
+    "last price of every subscribed instrument: field tradingsymbol, value paise (a few writes/s)",
+    NULL};
+const kt_schema_key_t kt_key_md_universe = {
+    "md:universe",
+    "md:universe",
+    KT_SK_HASH,
+    "md-gateway",
+    KT_LIFE_VOLATILE,
+    "the subscribed instruments: field instrument token, value EXCHANGE:TRADINGSYMBOL",
+    NULL};
+const kt_schema_key_t kt_key_md_bars = {
+    "md:bars:%s",
+    "md:bars:<token>",
+    KT_SK_LIST,
+    "md-gateway",
+    KT_LIFE_VOLATILE,
+    "the last final 1-minute bars, newest last, each a JSON object {start_ns,o,h,l,c,volume,"
+    "vwap,ticks} (paise; capped at md.bars_keep)",
+    NULL};
 //  The alerter's outbox. Its hashes are written by Lua scripts from their parts, so they
 //  have no record mapping; their fields are listed here.
 const kt_schema_key_t kt_key_alerts_seq = {"alerts:seq", "alerts:seq",    KT_SK_STRING,
@@ -122,6 +180,7 @@ const kt_schema_key_t kt_key_session_reload = {
 static const kt_schema_key_t *const s_all[] = {
     &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
     &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
+    &kt_key_md_status, &kt_key_md_ltp,   &kt_key_md_universe, &kt_key_md_bars,
     &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_seq, &kt_key_alerts_item,
     &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
     &kt_key_recon_last,

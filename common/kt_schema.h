@@ -69,6 +69,31 @@ extern const kt_schema_key_t kt_key_events; //  events
 extern const kt_schema_key_t kt_key_clock;  //  clock
 extern const kt_schema_key_t kt_key_seq;    //  seq:<process>
 
+//  md-gateway's keys (declared in kt_schema.c).
+extern const kt_schema_key_t kt_key_md_status;   //  md:status
+extern const kt_schema_key_t kt_key_md_ltp;      //  md:ltp
+extern const kt_schema_key_t kt_key_md_universe; //  md:universe
+extern const kt_schema_key_t kt_key_md_bars;     //  md:bars:<token>
+
+//  The md:status record (kt_schema_pairs with kt_key_md_status).
+struct kt_md_status_rec {
+    bool connected;
+    bool session_refused; //  the ticker refused the access token (403): not retrying
+    int64_t since_ns;     //  connected or disconnected since (pipeline ns)
+    int64_t reconnects;
+    int64_t last_frame_ns; //  wall ns of the last message of any kind
+    int64_t frames;
+    int64_t heartbeats;
+    int64_t packets;
+    int64_t malformed;
+    int64_t skipped;
+    int64_t unknown;
+    int64_t ticks;
+    int64_t bars;
+    int64_t subscribed;
+    int64_t updated_ns;
+};
+
 //  The alerter's outbox (alerter/alert_queue.c; docs/alerter.md).
 extern const kt_schema_key_t kt_key_alerts_seq;     //  alerts:seq
 extern const kt_schema_key_t kt_key_alerts_item;    //  alerts:item:<id>

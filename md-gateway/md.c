@@ -1,33 +1,489 @@
-/*  md - md-gateway's context: the `md` publisher and the feed status.
+/*  md - md-gateway's context: instruments, universe, ticker, TICK/BAR/MD_STATUS on
+ *  `md`, and the Redis snapshots (docs/md-gateway.md).
  *
- *  Topics: md.status for MD_STATUS; md.tick.<sym> and md.bar.<sym> once the ticker
- *  feeds it. The status is published on a wall-time timer so subscribers can tell a
- *  dead feed from a quiet market. */
+ *  Everything runs on the process loop. The hot path is one call chain per frame:
+ *  ticker read -> md_frame_decode -> per packet: TICK published, bar builder fed, the
+ *  instrument's last price marked dirty. It allocates nothing and logs nothing; Redis is
+ *  written from timers (md:ltp a few times a second, bars as they close, md:status with
+ *  MD_STATUS). Start-up steps that need the network (instruments list, index price)
+ *  retry on a timer instead of failing the process. */
 
 #include "md.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include <zmq.h>
+#include "kt_instr_cache.h"
+#include "kt_schema.h"
+#include "md_bar.h"
+#include "md_candle.h"
+#include "md_jraw.h"
+#include "md_order.h"
+#include "md_packet.h"
+#include "md_ticker.h"
+#include "md_tokmap.h"
+#include "md_univ.h"
+
+#define S_BARQ 4096     //  final bars waiting for Redis
+#define S_CLOCK_MS 200  //  bars closed on the pipeline clock this often (wall)
+#define S_RETRY_MS 5000 //  instruments / index price retry (wall)
+#define S_LOG_EVERY_NS (60LL * KT_NS_PER_SEC)
+
+struct s_inst {
+    uint32_t token;
+    char sym[KT_SYM_LEN];
+    char exchange[8];
+    char tick_topic[KT_TOPIC_LEN];
+    char bar_topic[KT_TOPIC_LEN];
+    int64_t ltp;
+    bool dirty;
+    int64_t first_ns; //  first tick while warming, 0 if none yet
+};
+
+typedef enum { S_PHASE_INSTR = 0, S_PHASE_PRICE, S_PHASE_RUN } s_phase_t;
+
+struct s_wtick {
+    uint32_t token;
+    int64_t ts, ltp, volume;
+};
+
+#define S_WBUF_MAX (1 << 16) //  ticks held while warming up
+#define S_CANDLES_MAX 1024   //  a day has 375 minutes
+#define S_WARM_GAP_MS 340    //  historical: 3 requests/s
 
 struct md {
-    kt_proc_t *proc;            //  borrowed
-    const struct md_cfg *cfg;   //  borrowed
-    void *pub;                  //  borrowed from the bus
-    int status_timer;
-    int64_t status_sent;
-    bool connected;
-    int64_t subscribed;
+    kt_proc_t *proc;          //  borrowed
+    const struct md_cfg *cfg; //  borrowed
+    kt_bus_t *bus;            //  borrowed
+    void *pub;                //  borrowed from the bus
+    int status_timer, clock_timer, flush_timer, retry_timer, reload_timer;
+    int64_t reload_seen; //  session:reload requested_ns already acted on
+    //  Warm-up: ticks are published at once but reach the bar builder only after every
+    //  instrument was seeded from its candles (in arrival order, from wbuf).
+    bool warming;
+    size_t warm_i; //  next instrument to fetch
+    int warm_tries;
+    int warm_timer;
+    int64_t warm_seeded, warm_candles, warm_failed;
+    struct s_wtick *wbuf; //  owned while warming
+    size_t wbuf_n;
+    bool wbuf_full;
+    struct md_candle *candles; //  owned while warming
+    s_phase_t phase;
+    kt_instr_table_t *instr; //  owned
+    kt_http_t *http;         //  owned
+    md_ticker_t *ticker;     //  owned
+    md_bar_t *bars;          //  owned
+    struct s_inst *inst;     //  owned, ninst
+    size_t ninst;
+    struct md_tokmap map; //  token -> index into inst
+    uint32_t tokens[MD_UNIV_MAX];
+    uint32_t *dirty; //  owned: indexes of inst with a new price
+    size_t ndirty;
+    const char **argv; //  owned: HSET md:ltp argument vector
+    size_t *argvlen;
+    char (*num)[24];
+    struct kt_bar *barq; //  owned ring of final bars for md:bars
+    size_t barq_head, barq_n;
+    struct kt_msg msg; //  scratch for TICK and BAR
+    int64_t recv_ns;
+    struct kt_md_status_rec st;
+    int64_t status_sent, publish_fail, bar_drops, text_msgs, oversize, orders, order_bad;
     int64_t last_tick_ns;
-    int64_t reconnects;
+    int64_t down_since; //  wall mono ns the feed went down, 0 while up
+    bool alerted_down;
+    bool session_alerted;
+    int64_t malformed_log_at; //  wall mono ns of the last malformed log line
+    int64_t malformed_quiet;  //  malformed frames not logged since
+    char auth[256];           //  "Authorization: token key:token" (secret)
 };
+
+// ---- universe table --------------------------------------------------------------------
+
+static struct s_inst *
+s_find (const md_t *self, uint32_t token)
+{
+    int64_t i = md_tokmap_get (&self->map, token);
+    return i < 0 ? NULL : &self->inst[i];
+}
+
+// ---- publishing (hot path) -------------------------------------------------------------
+
+static void
+s_on_bar (const struct kt_bar *bar, void *arg)
+{
+    md_t *self = arg;
+    struct s_inst *in = s_find (self, bar->token);
+    if (!in)
+        return;
+    memset (&self->msg, 0, sizeof self->msg);
+    self->msg.env.type = KT_MSG_BAR;
+    self->msg.u.bar = *bar;
+    if (kt_bus_publish (self->bus, self->pub, in->bar_topic, &self->msg) != 0)
+        self->publish_fail++;
+    if (!bar->final)
+        return;
+    self->st.bars++;
+    if (self->barq_n == S_BARQ) {
+        //  Redis has been away for a long time: the oldest bar goes.
+        self->barq_head = (self->barq_head + 1) % S_BARQ;
+        self->barq_n--;
+        self->bar_drops++;
+    }
+    self->barq[(self->barq_head + self->barq_n) % S_BARQ] = *bar;
+    self->barq_n++;
+}
+
+static void
+s_on_pkt (const struct md_pkt *pkt, void *arg)
+{
+    md_t *self = arg;
+    struct s_inst *in = s_find (self, pkt->token);
+    if (!in) {
+        self->st.unknown++;
+        return;
+    }
+    struct kt_msg *m = &self->msg;
+    memset (&m->env, 0, sizeof m->env);
+    m->env.type = KT_MSG_TICK;
+    md_packet_tick (pkt, self->recv_ns, &m->u.tick);
+    memcpy (m->u.tick.sym, in->sym, sizeof m->u.tick.sym);
+    if (kt_bus_publish (self->bus, self->pub, in->tick_topic, m) == 0)
+        self->st.ticks++;
+    else
+        self->publish_fail++;
+    int64_t ts = m->u.tick.exch_ts_ns ? m->u.tick.exch_ts_ns : self->recv_ns;
+    int64_t ltp = m->u.tick.ltp;
+    int64_t volume = m->u.tick.volume;
+    self->last_tick_ns = self->recv_ns;
+    if (ltp > 0 && self->warming) {
+        if (!in->first_ns)
+            in->first_ns = ts;
+        if (self->wbuf_n < S_WBUF_MAX)
+            self->wbuf[self->wbuf_n++] = (struct s_wtick){pkt->token, ts, ltp, volume};
+        else
+            self->wbuf_full = true;
+    } else if (ltp > 0) {
+        md_bar_tick (self->bars, pkt->token, ts, ltp, volume);
+        in->ltp = ltp;
+        if (!in->dirty) {
+            in->dirty = true;
+            self->dirty[self->ndirty++] = (uint32_t) (in - self->inst);
+        }
+    }
+}
+
+static void
+s_recovered (md_t *self)
+{
+    if (self->down_since == 0)
+        return;
+    self->down_since = 0;
+    if (self->alerted_down) {
+        self->alerted_down = false;
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_INFO, "md.feed",
+                       "market data is flowing again");
+    }
+    kt_log_info ("md.feed.up", KT_I ("reconnects", self->st.reconnects), KT_END);
+}
+
+static void
+s_malformed (md_t *self, const uint8_t *data, size_t len, const char *why)
+{
+    self->st.malformed++;
+    int64_t now = kt_clock_wall_mono_ns ();
+    if (self->malformed_log_at && now - self->malformed_log_at < S_LOG_EVERY_NS) {
+        self->malformed_quiet++;
+        return;
+    }
+    char hex[65];
+    md_packet_hex (data, len, 32, hex, sizeof hex);
+    kt_log_warn ("md.frame.malformed", KT_S ("why", why), KT_I ("bytes", (int64_t) len),
+                 KT_S ("head", hex), KT_I ("unlogged", self->malformed_quiet),
+                 KT_I ("total", self->st.malformed), KT_END);
+    self->malformed_log_at = now;
+    self->malformed_quiet = 0;
+}
+
+static void
+s_on_binary (const uint8_t *data, size_t len, void *arg)
+{
+    md_t *self = arg;
+    self->recv_ns = kt_proc_now_ns (self->proc);
+    self->st.last_frame_ns = kt_clock_wall_ns ();
+    if (self->down_since)
+        s_recovered (self);
+    struct md_frame_res res;
+    md_frame_kind_t k = md_frame_decode (data, len, self->bars ? s_on_pkt : NULL, self, &res);
+    if (k == MD_FRAME_HEARTBEAT) {
+        self->st.heartbeats++;
+        return;
+    }
+    self->st.frames++;
+    if (k == MD_FRAME_MALFORMED) {
+        s_malformed (self, data, len, res.why);
+        return;
+    }
+    self->st.packets += res.packets;
+    self->st.skipped += res.skipped;
+}
+
+// ---- text messages -----------------------------------------------------------------------
+
+//  An order update goes to exec-gateway on md.order as it came, prices from their digits.
+static void
+s_order_update (md_t *self, const char *text, size_t len)
+{
+    const char *data;
+    size_t n;
+    char why[128] = "no data object";
+    struct kt_msg *m = &self->msg;
+    memset (&m->env, 0, sizeof m->env);
+    m->env.type = KT_MSG_ORDER_UPDATE;
+    if (md_jraw_member (text, len, "data", &data, &n) != 0 ||
+        md_order_parse (data, n, &m->u.order_update, why, sizeof why) != 0) {
+        self->order_bad++;
+        kt_log_warn ("md.order.bad", KT_S ("why", why), KT_I ("bytes", (int64_t) len), KT_END);
+        return;
+    }
+    const struct kt_order_update *u = &m->u.order_update;
+    kt_log_info ("md.order.update", KT_S ("order_id", u->order_id), KT_S ("status", u->status),
+                 KT_S ("tag", u->tag), KT_I ("filled", u->filled_qty), KT_END);
+    if (kt_bus_publish (self->bus, self->pub, "md.order", m) == 0)
+        self->orders++;
+    else {
+        self->publish_fail++;
+        kt_log_error ("md.order.publish", KT_S ("order_id", u->order_id),
+                      KT_S ("why", kt_bus_errstr (self->bus)), KT_END);
+    }
+}
+
+static void
+s_on_text (const char *data, size_t len, void *arg)
+{
+    md_t *self = arg;
+    self->text_msgs++;
+    self->st.last_frame_ns = kt_clock_wall_ns ();
+    cJSON *j = cJSON_ParseWithLength (data, len);
+    const cJSON *type = j ? cJSON_GetObjectItemCaseSensitive (j, "type") : NULL;
+    const cJSON *d = j ? cJSON_GetObjectItemCaseSensitive (j, "data") : NULL;
+    if (!cJSON_IsString (type)) {
+        char head[81];
+        snprintf (head, sizeof head, "%.*s", (int) (len < 80 ? len : 80), data);
+        kt_log_warn ("md.text.bad", KT_S ("head", head), KT_I ("bytes", (int64_t) len), KT_END);
+    } else if (strcmp (type->valuestring, "order") == 0)
+        s_order_update (self, data, len);
+    else if (strcmp (type->valuestring, "error") == 0 ||
+             strcmp (type->valuestring, "message") == 0) {
+        bool err = strcmp (type->valuestring, "error") == 0;
+        const char *text = cJSON_IsString (d) ? d->valuestring : "(not a string)";
+        if (err)
+            kt_log_warn ("md.ws.error", KT_S ("text", text), KT_END);
+        else
+            kt_log_info ("md.ws.message", KT_S ("text", text), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), err ? KT_SEV_WARNING : KT_SEV_INFO,
+                       err ? "md.ws.error" : "md.ws.message", "Kite ticker %s: %s",
+                       err ? "error" : "message", text);
+    } else
+        kt_log_info ("md.text.other", KT_S ("type", type->valuestring), KT_END);
+    cJSON_Delete (j);
+}
+
+static void
+s_on_oversize (size_t len, void *arg)
+{
+    md_t *self = arg;
+    self->oversize++;
+    self->st.malformed++;
+    kt_log_warn ("md.frame.oversize", KT_I ("bytes", (int64_t) len),
+                 KT_I ("max", self->cfg->max_message), KT_END);
+}
+
+// ---- connection state --------------------------------------------------------------------
+
+static void
+s_session_invalid (md_t *self, int http, const char *why)
+{
+    //  risk-gate's SESSION check reads risk:state session_ok; the rest of that hash is
+    //  risk-gate's (docs/md-gateway.md).
+    char key[KT_SCHEMA_KEY_MAX];
+    kt_store_t *store = kt_proc_store (self->proc);
+    if (kt_store_key (store, key, sizeof key, "risk:state") &&
+        kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key) != 0)
+        kt_log_error ("md.session.write", KT_S ("why", "store queue full"), KT_END);
+    if (!self->session_alerted) {
+        self->session_alerted = true;
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.session",
+                       "Kite refused the access token at the ticker (HTTP %d, TokenException: "
+                       "%s). Market data stopped; log in again and restart md-gateway.",
+                       http, why);
+    }
+}
+
+static void
+s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
+{
+    md_t *self = arg;
+    int64_t now = kt_proc_now_ns (self->proc);
+    switch (ev) {
+        case MD_TICKER_CONNECTED:
+            self->st.connected = true;
+            self->st.since_ns = now;
+            self->st.reconnects = md_ticker_reconnects (self->ticker);
+            kt_log_info ("md.ws.connected", KT_I ("subscribed", (int64_t) self->ninst),
+                         KT_I ("reconnects", self->st.reconnects), KT_END);
+            break;
+        case MD_TICKER_SILENT:
+            kt_log_warn ("md.ws.silent", KT_I ("silence_ms", self->cfg->silence_ms), KT_END);
+            if (!self->down_since)
+                self->down_since = kt_clock_wall_mono_ns ();
+            break;
+        case MD_TICKER_CLOSED:
+        case MD_TICKER_REFUSED:
+            if (self->st.connected)
+                self->st.since_ns = now;
+            self->st.connected = false;
+            if (!self->down_since)
+                self->down_since = kt_clock_wall_mono_ns ();
+            if (ev == MD_TICKER_REFUSED) {
+                self->st.session_refused = true;
+                kt_log_error ("md.ws.refused", KT_I ("http", http), KT_S ("why", why), KT_END);
+                s_session_invalid (self, http, why);
+            } else
+                kt_log_warn ("md.ws.closed", KT_I ("http", http), KT_S ("why", why),
+                             KT_I ("attempts", md_ticker_attempts (self->ticker)), KT_END);
+            break;
+    }
+    md_publish_status (self);
+}
+
+// ---- timers ------------------------------------------------------------------------------
+
+static void
+s_write_status (md_t *self)
+{
+    self->st.updated_ns = kt_proc_now_ns (self->proc);
+    self->st.subscribed = (int64_t) self->ninst;
+    struct kt_schema_pairs pairs;
+    if (kt_schema_pairs (&kt_key_md_status, &self->st, &pairs) < 0)
+        return;
+    kt_store_t *store = kt_proc_store (self->proc);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_status, NULL);
+    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
+    size_t argvlen[2 + 2 * KT_SCHEMA_FIELDS_MAX];
+    argv[0] = "HSET";
+    argvlen[0] = 4;
+    argv[1] = key.s;
+    argvlen[1] = key.len;
+    for (int i = 0; i < 2 * pairs.n; i++) {
+        argv[2 + i] = pairs.argv[i];
+        argvlen[2 + i] = pairs.argvlen[i];
+    }
+    kt_store_send (store, 2 + 2 * pairs.n, argv, argvlen, NULL, NULL);
+}
+
+static void
+s_check_down (md_t *self)
+{
+    if (!self->down_since || self->alerted_down || self->phase != S_PHASE_RUN ||
+        self->st.session_refused)
+        return;
+    int64_t down = kt_clock_wall_mono_ns () - self->down_since;
+    if (down < self->cfg->alert_after_s * KT_NS_PER_SEC ||
+        !kt_ist_market_open (kt_proc_now_ns (self->proc)))
+        return;
+    self->alerted_down = true;
+    kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.feed",
+                   "no market data for %lld s in market hours (ticker %s, %lld reconnect "
+                   "attempts)",
+                   (long long) (down / KT_NS_PER_SEC),
+                   md_ticker_connected (self->ticker) ? "connected but silent" : "disconnected",
+                   (long long) md_ticker_attempts (self->ticker));
+}
 
 static int
 s_on_status (kt_loop_t *loop, int timer_id, void *arg)
 {
     (void) loop;
     (void) timer_id;
-    md_publish_status ((md_t *) arg);
+    md_t *self = arg;
+    md_publish_status (self);
+    s_write_status (self);
+    s_check_down (self);
+    return 0;
+}
+
+static int
+s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    if (self->bars && !self->warming)
+        md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
+    return 0;
+}
+
+static void
+s_flush_ltp (md_t *self, kt_store_t *store)
+{
+    if (self->ndirty == 0)
+        return;
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_ltp, NULL);
+    self->argv[0] = "HSET";
+    self->argvlen[0] = 4;
+    self->argv[1] = key.s;
+    self->argvlen[1] = key.len;
+    size_t n = 2;
+    for (size_t i = 0; i < self->ndirty; i++) {
+        struct s_inst *in = &self->inst[self->dirty[i]];
+        snprintf (self->num[i], sizeof self->num[i], "%lld", (long long) in->ltp);
+        self->argv[n] = in->sym;
+        self->argvlen[n++] = strlen (in->sym);
+        self->argv[n] = self->num[i];
+        self->argvlen[n++] = strlen (self->num[i]);
+    }
+    //  Queued (copied): the store keeps it through a Redis outage and sends it later.
+    if (kt_store_send (store, (int) n, self->argv, self->argvlen, NULL, NULL) != 0)
+        return; //  queue full: keep them dirty, the next flush tries again
+    for (size_t i = 0; i < self->ndirty; i++)
+        self->inst[self->dirty[i]].dirty = false;
+    self->ndirty = 0;
+}
+
+static void
+s_flush_bars (md_t *self, kt_store_t *store)
+{
+    while (self->barq_n > 0) {
+        const struct kt_bar *b = &self->barq[self->barq_head];
+        char tok[16], json[256];
+        snprintf (tok, sizeof tok, "%u", b->token);
+        struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
+        snprintf (json, sizeof json,
+                  "{\"start_ns\":%lld,\"o\":%lld,\"h\":%lld,\"l\":%lld,\"c\":%lld,"
+                  "\"volume\":%lld,\"vwap\":%lld,\"ticks\":%lld}",
+                  (long long) b->start_ns, (long long) b->o, (long long) b->h, (long long) b->l,
+                  (long long) b->c, (long long) b->volume, (long long) b->vwap,
+                  (long long) b->ticks);
+        if (kt_store_sendf (store, NULL, NULL, "RPUSH %s %s", key.s, json) != 0)
+            return;
+        kt_store_sendf (store, NULL, NULL, "LTRIM %s %lld -1", key.s,
+                        (long long) -self->cfg->bars_keep);
+        self->barq_head = (self->barq_head + 1) % S_BARQ;
+        self->barq_n--;
+    }
+}
+
+static int
+s_on_flush (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    kt_store_t *store = kt_proc_store (self->proc);
+    s_flush_ltp (self, store);
+    s_flush_bars (self, store);
     return 0;
 }
 
@@ -35,13 +491,393 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     md_t *self = arg;
-    if (max < 3)
+    if (max < 12)
         return 0;
-    out[0] = KT_I ("connected", self->connected);
-    out[1] = KT_I ("subscribed", self->subscribed);
-    out[2] = KT_I ("status_sent", self->status_sent);
-    return 3;
+    out[0] = KT_I ("connected", self->st.connected);
+    out[1] = KT_I ("subscribed", (int64_t) self->ninst);
+    out[2] = KT_I ("frames", self->st.frames);
+    out[3] = KT_I ("packets", self->st.packets);
+    out[4] = KT_I ("malformed", self->st.malformed);
+    out[5] = KT_I ("ticks", self->st.ticks);
+    out[6] = KT_I ("bars", self->st.bars);
+    out[7] = KT_I ("reconnects", self->st.reconnects);
+    out[8] = KT_I ("publish_fail", self->publish_fail);
+    out[9] = KT_I ("status_sent", self->status_sent);
+    out[10] = KT_I ("order_updates", self->orders);
+    out[11] = KT_I ("order_updates_bad", self->order_bad);
+    return 12;
 }
+
+// ---- start-up: instruments, universe, ticker ---------------------------------------------
+
+static void s_step (md_t *self);
+
+static int
+s_on_retry (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    self->retry_timer = 0;
+    s_step (self);
+    return 0;
+}
+
+static void
+s_retry_later (md_t *self)
+{
+    if (self->retry_timer <= 0)
+        self->retry_timer = kt_loop_timer (kt_proc_loop (self->proc),
+                                           kt_proc_wall_to_pipeline_ms (self->proc, S_RETRY_MS),
+                                           false, s_on_retry, self);
+}
+
+// ---- warm-up from today's candles ---------------------------------------------------------
+
+static void s_warm_next (md_t *self);
+
+static void
+s_warm_done (md_t *self)
+{
+    for (size_t i = 0; i < self->wbuf_n; i++) {
+        const struct s_wtick *t = &self->wbuf[i];
+        md_bar_tick (self->bars, t->token, t->ts, t->ltp, t->volume);
+    }
+    self->warming = false;
+    md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
+    kt_log_info ("md.warm.done", KT_I ("seeded", self->warm_seeded),
+                 KT_I ("candles", self->warm_candles), KT_I ("failed", self->warm_failed),
+                 KT_I ("held_ticks", (int64_t) self->wbuf_n), KT_B ("overflow", self->wbuf_full),
+                 KT_END);
+    if (self->wbuf_full)
+        kt_log_warn ("md.warm.overflow", KT_I ("held", (int64_t) self->wbuf_n), KT_END);
+    free (self->wbuf);
+    self->wbuf = NULL;
+    free (self->candles);
+    self->candles = NULL;
+}
+
+static int
+s_on_warm_timer (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    self->warm_timer = 0;
+    s_warm_next (self);
+    return 0;
+}
+
+static void
+s_warm_later (md_t *self, int64_t wall_ms)
+{
+    self->warm_timer =
+        kt_loop_timer (kt_proc_loop (self->proc), kt_proc_wall_to_pipeline_ms (self->proc, wall_ms),
+                       false, s_on_warm_timer, self);
+}
+
+static void
+s_on_candles (const kt_http_resp_t *resp, void *arg)
+{
+    md_t *self = arg;
+    struct s_inst *in = &self->inst[self->warm_i];
+    if (resp->err == KT_HTTP_OK && resp->status == 429) {
+        s_warm_later (self, 1000); //  over the 3/s limit: the same again, later
+        return;
+    }
+    char why[128] = "";
+    int n = -1;
+    if (resp->err == KT_HTTP_OK && resp->status == 200)
+        n = md_candle_parse (resp->body, resp->body_len, self->candles, S_CANDLES_MAX, why,
+                             sizeof why);
+    if (n < 0 && ++self->warm_tries < 3) {
+        s_warm_later (self, 1000);
+        return;
+    }
+    if (n < 0) {
+        self->warm_failed++;
+        kt_log_warn ("md.warm.fail", KT_S ("sym", in->sym), KT_I ("status", resp->status),
+                     KT_S ("err", kt_http_err_str (resp->err)), KT_S ("why", why), KT_END);
+    } else {
+        int64_t open = in->first_ns ? in->first_ns : kt_proc_now_ns (self->proc);
+        int used = md_bar_seed (self->bars, in->token, self->candles, (size_t) n, open);
+        self->warm_seeded += used > 0;
+        self->warm_candles += used > 0 ? used : 0;
+    }
+    self->warm_i++;
+    self->warm_tries = 0;
+    s_warm_later (self, S_WARM_GAP_MS);
+}
+
+//  GET /instruments/historical/<token>/minute from 09:15 today to now, one at a time.
+static void
+s_warm_next (md_t *self)
+{
+    if (self->warm_i >= self->ninst) {
+        s_warm_done (self);
+        return;
+    }
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    int64_t now = kt_proc_now_ns (self->proc);
+    char to[24], url[512];
+    kt_ist_format (now, to, sizeof to);
+    to[10] = '+';
+    size_t ul = strlen (cfg->kite_api_url);
+    snprintf (url, sizeof url, "%s%sinstruments/historical/%u/minute?from=%.10s+09:15:00&to=%s",
+              cfg->kite_api_url, ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/",
+              self->inst[self->warm_i].token, to, to);
+    const char *headers[] = {"X-Kite-Version: 3", self->auth, NULL};
+    kt_http_req_t req = {.method = "GET", .url = url, .headers = headers, .timeout_ms = 10000};
+    if (kt_http_request (self->http, &req, s_on_candles, self) < 0) {
+        self->warm_failed++;
+        self->warm_i++;
+        s_warm_later (self, S_WARM_GAP_MS);
+    }
+}
+
+//  The universe is known: tables, bar builder, Redis, ticker.
+static void
+s_go (md_t *self, size_t n)
+{
+    self->ninst = n;
+    self->inst = calloc (n, sizeof *self->inst);
+    md_tokmap_init (&self->map, n);
+    self->dirty = calloc (n, sizeof *self->dirty);
+    self->argv = calloc (2 + 2 * n, sizeof *self->argv);
+    self->argvlen = calloc (2 + 2 * n, sizeof *self->argvlen);
+    self->num = calloc (n, sizeof *self->num);
+    if (!self->inst || !self->dirty || !self->argv || !self->argvlen || !self->num)
+        abort ();
+    struct md_bar_cfg bcfg = {.capacity = n,
+                              .partial_ns = self->cfg->partial_bar_ms * 1000000,
+                              .session_open_min = 9 * 60 + 15,
+                              .session_close_min = 15 * 60 + 30};
+    self->bars = md_bar_new (&bcfg, s_on_bar, self);
+    if (!self->bars)
+        abort ();
+    kt_store_t *store = kt_proc_store (self->proc);
+    struct kt_skey ukey = kt_schema_key (kt_store_prefix (store), &kt_key_md_universe, NULL);
+    kt_store_sendf (store, NULL, NULL, "DEL %s", ukey.s);
+    for (size_t i = 0; i < n; i++) {
+        const struct kt_instr *row = kt_instr_by_token (self->instr, self->tokens[i]);
+        struct s_inst *in = &self->inst[i];
+        in->token = row->token;
+        snprintf (in->sym, sizeof in->sym, "%s", row->sym);
+        snprintf (in->exchange, sizeof in->exchange, "%s", row->exchange);
+        snprintf (in->tick_topic, sizeof in->tick_topic, "md.tick.%.50s", row->sym);
+        snprintf (in->bar_topic, sizeof in->bar_topic, "md.bar.%.50s", row->sym);
+        md_tokmap_put (&self->map, in->token, (uint32_t) i);
+        md_bar_add (self->bars, in->token, in->sym);
+        kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
+                        in->sym);
+    }
+    self->phase = S_PHASE_RUN;
+    kt_log_info ("md.universe", KT_I ("instruments", (int64_t) n), KT_END);
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    if (!cfg->kite_access_token[0]) {
+        kt_log_error ("md.ws.no_token", KT_S ("msg", "kite.access_token is empty"), KT_END);
+        self->st.session_refused = true;
+        s_session_invalid (self, 0, "no access token configured");
+        return;
+    }
+    if (self->cfg->warmup) {
+        self->warming = true;
+        self->wbuf = malloc (S_WBUF_MAX * sizeof *self->wbuf);
+        self->candles = malloc (S_CANDLES_MAX * sizeof *self->candles);
+        if (!self->wbuf || !self->candles)
+            abort ();
+    }
+    md_ticker_subscribe (self->ticker, self->tokens, n, self->cfg->mode);
+    md_ticker_start (self->ticker);
+    if (self->warming)
+        s_warm_next (self);
+}
+
+//  data["<EXCH>:<SYM>"].last_price of a /quote/ltp answer, read from its digits (never
+//  through a double). Returns 0 with *paise > 0, or -1.
+static int
+s_parse_ltp (const char *body, size_t len, const char *key, int64_t *paise)
+{
+    const char *data, *q, *lp;
+    size_t dlen, qlen, lplen;
+    if (md_jraw_member (body, len, "data", &data, &dlen) != 0 ||
+        md_jraw_member (data, dlen, key, &q, &qlen) != 0 ||
+        md_jraw_member (q, qlen, "last_price", &lp, &lplen) != 0)
+        return -1;
+    return kt_money_parse (lp, lplen, paise) == 0 && *paise > 0 ? 0 : -1;
+}
+
+static void
+s_on_ltp (const kt_http_resp_t *resp, void *arg)
+{
+    md_t *self = arg;
+    const struct kt_instr *index = kt_instr_by_sym (self->instr, NULL, self->cfg->index_sym);
+    char key[64];
+    snprintf (key, sizeof key, "%s:%s", index ? index->exchange : "", self->cfg->index_sym);
+    int64_t ltp = 0;
+    if (resp->err == KT_HTTP_OK && resp->status == 403) {
+        //  TokenException: the session is dead; asking again will not revive it.
+        kt_log_error ("md.index.refused", KT_I ("status", resp->status), KT_END);
+        self->st.session_refused = true;
+        s_session_invalid (self, 403, "REST /quote/ltp answered 403");
+        return;
+    }
+    if (resp->err != KT_HTTP_OK || resp->status != 200 ||
+        s_parse_ltp (resp->body, resp->body_len, key, &ltp) != 0) {
+        kt_log_warn ("md.index.price", KT_S ("index", self->cfg->index_sym),
+                     KT_S ("err", kt_http_err_str (resp->err)), KT_I ("status", resp->status),
+                     KT_S ("body", resp->body_len > 200 ? "(long)" : resp->body), KT_END);
+        s_retry_later (self);
+        return;
+    }
+    char err[256];
+    size_t n = 0;
+    int32_t expiry = 0;
+    int64_t step = 0, atm = 0;
+    int32_t today = kt_ist_yyyymmdd (kt_proc_now_ns (self->proc));
+    if (md_univ_derive (self->instr, self->cfg->underlying, self->cfg->index_sym, ltp,
+                        (int) self->cfg->strikes, today, self->tokens, MD_UNIV_MAX, &n, &expiry,
+                        &step, &atm, err, sizeof err) != 0) {
+        kt_log_error ("md.universe.derive", KT_S ("why", err), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.universe",
+                       "cannot derive the universe: %s", err);
+        s_retry_later (self);
+        return;
+    }
+    kt_log_info ("md.universe.derived", KT_I ("index_ltp", ltp), KT_I ("atm", atm),
+                 KT_I ("step", step), KT_I ("expiry", expiry), KT_END);
+    s_go (self, n);
+}
+
+static void
+s_step (md_t *self)
+{
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    char err[512];
+    if (self->phase == S_PHASE_INSTR) {
+        struct kt_instr_cache_cfg icfg;
+        kt_instr_cache_from_cfg (cfg, kt_proc_now_ns (self->proc), &icfg);
+        self->instr = kt_instr_cache_load (&icfg, err, sizeof err);
+        if (!self->instr && strstr (err, "status 403")) {
+            //  TokenException: the session is dead, retrying cannot help.
+            kt_log_error ("md.instruments", KT_S ("why", err), KT_END);
+            self->st.session_refused = true;
+            s_session_invalid (self, 403, "REST /instruments answered 403");
+            return;
+        }
+        if (!self->instr) {
+            kt_log_error ("md.instruments", KT_S ("why", err), KT_END);
+            kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.instruments",
+                           "no instruments list: %s", err);
+            s_retry_later (self);
+            return;
+        }
+        kt_log_info ("md.instruments", KT_I ("rows", (int64_t) kt_instr_count (self->instr)),
+                     KT_END);
+        self->phase = S_PHASE_PRICE;
+    }
+    if (self->phase != S_PHASE_PRICE)
+        return;
+    if (self->cfg->subscribe[0]) {
+        size_t n = 0;
+        if (md_univ_parse (self->instr, self->cfg->subscribe, self->tokens, MD_UNIV_MAX, &n, err,
+                           sizeof err) != 0) {
+            kt_log_error ("md.universe.config", KT_S ("why", err), KT_END);
+            kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.universe",
+                           "md.subscribe: %s", err);
+            return; //  a config error does not fix itself: nothing to retry
+        }
+        s_go (self, n);
+        return;
+    }
+    const struct kt_instr *index = kt_instr_by_sym (self->instr, NULL, self->cfg->index_sym);
+    if (!index) {
+        kt_log_error ("md.universe.derive", KT_S ("why", "index not in the instruments list"),
+                      KT_S ("index", self->cfg->index_sym), KT_END);
+        s_retry_later (self);
+        return;
+    }
+    //  /quote/ltp?i=NSE:NIFTY%2050
+    char url[512], sym[96];
+    size_t o = 0;
+    for (const char *p = index->sym; *p && o + 4 < sizeof sym; p++) {
+        if (*p == ' ') {
+            memcpy (sym + o, "%20", 3);
+            o += 3;
+        } else
+            sym[o++] = *p;
+    }
+    sym[o] = '\0';
+    size_t ul = strlen (cfg->kite_api_url);
+    snprintf (url, sizeof url, "%s%squote/ltp?i=%s:%s", cfg->kite_api_url,
+              ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/", index->exchange, sym);
+    const char *headers[] = {"X-Kite-Version: 3", self->auth, NULL};
+    kt_http_req_t req = {.method = "GET", .url = url, .headers = headers, .timeout_ms = 10000};
+    if (kt_http_request (self->http, &req, s_on_ltp, self) < 0)
+        s_retry_later (self);
+}
+
+// ---- session:reload: a new access token without a restart ---------------------------------
+
+static int64_t
+s_reload_requested (md_t *self)
+{
+    kt_store_t *store = kt_proc_store (self->proc);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_session_reload, NULL);
+    kt_store_result_t r = kt_store_callf (store, "HGET %s requested_ns", key.s);
+    int64_t ns = 0;
+    if (kt_store_result_i64 (&r, &ns) != 0)
+        ns = 0;
+    kt_store_result_free (&r);
+    return ns;
+}
+
+static void
+s_set_auth (md_t *self, const char *token)
+{
+    snprintf (self->auth, sizeof self->auth, "Authorization: token %s:%s",
+              kt_proc_cfg (self->proc)->kite_api_key, token);
+}
+
+static int
+s_on_reload (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    int64_t ns = s_reload_requested (self);
+    if (ns <= self->reload_seen)
+        return 0;
+    self->reload_seen = ns;
+    //  The token lives where the config says (env or secrets file): read it again.
+    const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
+    char err[1024];
+    kt_cfg_t *fresh =
+        kt_cfg_load_file (cfg->file, kt_proc_name (self->proc), NULL, NULL, err, sizeof err);
+    if (!fresh || !fresh->kite_access_token[0]) {
+        kt_log_error ("md.session.reload", KT_S ("why", fresh ? "no access token" : err), KT_END);
+        kt_cfg_destroy (&fresh);
+        return 0;
+    }
+    s_set_auth (self, fresh->kite_access_token);
+    int rc = md_ticker_set_token (self->ticker, fresh->kite_access_token);
+    kt_cfg_destroy (&fresh);
+    if (rc != 0) {
+        kt_log_error ("md.session.reload", KT_S ("why", "token too long"), KT_END);
+        return 0;
+    }
+    bool was_refused = self->st.session_refused;
+    self->st.session_refused = false;
+    self->session_alerted = false;
+    kt_log_info ("md.session.reload", KT_B ("was_refused", was_refused), KT_END);
+    if (self->phase == S_PHASE_RUN)
+        md_ticker_start (self->ticker);
+    else if (was_refused)
+        s_step (self);
+    return 0;
+}
+
+// ---- life cycle --------------------------------------------------------------------------
 
 md_t *
 md_new (kt_proc_t *proc, const struct md_cfg *cfg)
@@ -51,20 +887,49 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
         abort ();
     self->proc = proc;
     self->cfg = cfg;
-    kt_bus_t *bus = kt_proc_bus (proc);
-    self->pub = kt_bus_bind (bus, "md", ZMQ_PUB);
+    self->bus = kt_proc_bus (proc);
+    self->barq = calloc (S_BARQ, sizeof *self->barq);
+    if (!self->barq)
+        abort ();
+    self->pub = kt_bus_bind (self->bus, "md", ZMQ_PUB);
     if (!self->pub) {
-        kt_log_error ("md.bind", KT_S ("endpoint", "md"), KT_S ("why", kt_bus_errstr (bus)),
+        kt_log_error ("md.bind", KT_S ("endpoint", "md"), KT_S ("why", kt_bus_errstr (self->bus)),
                       KT_END);
+        free (self->barq);
         free (self);
         return NULL;
     }
-    self->status_timer =
-        kt_loop_timer (kt_proc_loop (proc), kt_proc_wall_to_pipeline_ms (proc, cfg->status_ms),
-                       true, s_on_status, self);
+    const kt_cfg_t *pcfg = kt_proc_cfg (proc);
+    s_set_auth (self, pcfg->kite_access_token);
+    char err[256];
+    struct md_ticker_cfg tcfg = {.url = pcfg->kite_ws_url,
+                                 .api_key = pcfg->kite_api_key,
+                                 .access_token = pcfg->kite_access_token,
+                                 .backoff_min_ms = cfg->reconnect_min_ms,
+                                 .backoff_max_ms = cfg->reconnect_max_ms,
+                                 .silence_ms = cfg->silence_ms,
+                                 .max_message = (size_t) cfg->max_message};
+    struct md_ticker_handlers h = {s_on_binary, s_on_text, s_on_state, s_on_oversize};
+    kt_loop_t *loop = kt_proc_loop (proc);
+    self->ticker = md_ticker_new (loop, &tcfg, &h, self, err, sizeof err);
+    self->http = kt_http_new (loop);
+    if (!self->ticker || !self->http) {
+        kt_log_error ("md.ticker", KT_S ("why", self->ticker ? "http client" : err), KT_END);
+        md_destroy (&self);
+        return NULL;
+    }
+    self->status_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->status_ms),
+                                        true, s_on_status, self);
+    self->clock_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, S_CLOCK_MS), true,
+                                       s_on_clock, self);
+    self->flush_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->ltp_flush_ms),
+                                       true, s_on_flush, self);
+    self->reload_timer =
+        kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 2000), true, s_on_reload, self);
+    self->reload_seen = s_reload_requested (self);
     kt_proc_set_counters (proc, s_counters, self);
-    kt_log_info ("md.feed.down", KT_S ("msg", "no ticker connection configured in this build"),
-                 KT_END);
+    self->down_since = kt_clock_wall_mono_ns ();
+    s_step (self);
     return self;
 }
 
@@ -74,8 +939,35 @@ md_destroy (md_t **self_p)
     if (!self_p || !*self_p)
         return;
     md_t *self = *self_p;
-    kt_loop_timer_end (kt_proc_loop (self->proc), self->status_timer);
+    if (self->status_timer > 0) {
+        //  Readers should not see "connected" from a process that is gone.
+        self->st.connected = false;
+        s_write_status (self);
+    }
+    kt_loop_t *loop = kt_proc_loop (self->proc);
+    kt_loop_timer_end (loop, self->status_timer);
+    kt_loop_timer_end (loop, self->clock_timer);
+    kt_loop_timer_end (loop, self->flush_timer);
+    kt_loop_timer_end (loop, self->reload_timer);
+    if (self->warm_timer > 0)
+        kt_loop_timer_end (loop, self->warm_timer);
+    free (self->wbuf);
+    free (self->candles);
+    if (self->retry_timer > 0)
+        kt_loop_timer_end (loop, self->retry_timer);
     kt_proc_set_counters (self->proc, NULL, NULL);
+    md_ticker_destroy (&self->ticker);
+    kt_http_destroy (&self->http);
+    md_bar_destroy (&self->bars);
+    kt_instr_destroy (&self->instr);
+    free (self->inst);
+    md_tokmap_free (&self->map);
+    free (self->dirty);
+    free (self->argv);
+    free (self->argvlen);
+    free (self->num);
+    free (self->barq);
+    memset (self->auth, 0, sizeof self->auth);
     free (self);
     *self_p = NULL;
 }
@@ -86,11 +978,11 @@ md_publish_status (md_t *self)
     struct kt_msg msg;
     memset (&msg, 0, sizeof msg);
     msg.env.type = KT_MSG_MD_STATUS;
-    msg.u.md_status.connected = self->connected;
-    msg.u.md_status.subscribed = self->subscribed;
+    msg.u.md_status.connected = self->st.connected;
+    msg.u.md_status.subscribed = (int64_t) self->ninst;
     msg.u.md_status.last_tick_ts_ns = self->last_tick_ns;
-    msg.u.md_status.reconnects = self->reconnects;
-    if (kt_bus_publish (kt_proc_bus (self->proc), self->pub, "md.status", &msg) != 0)
+    msg.u.md_status.reconnects = self->st.reconnects;
+    if (kt_bus_publish (self->bus, self->pub, "md.status", &msg) != 0)
         return -1;
     self->status_sent++;
     return 0;

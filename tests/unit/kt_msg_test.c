@@ -167,6 +167,34 @@ s_fill_all (struct kt_msg *m, kt_msg_type_t type)
             strcpy (m->u.alert.key, "risk.halt");
             memset (m->u.alert.text, 'x', KT_ALERT_LEN - 1);
             break;
+        case KT_MSG_ORDER_UPDATE: {
+            struct kt_order_update *u = &m->u.order_update;
+            strcpy (u->order_id, "2512080000001234567");
+            strcpy (u->exchange_order_id, "1100000012345678");
+            strcpy (u->status, "TRIGGER PENDING");
+            strcpy (u->status_message, "partly filled");
+            strcpy (u->tag, "C-0007");
+            strcpy (u->guid, "84176X1234567890");
+            strcpy (u->variety, "regular");
+            strcpy (u->exchange, "NFO");
+            strcpy (u->sym, "NIFTY25NOV24000CE");
+            u->token = 12345602;
+            strcpy (u->order_type, "SL-M");
+            strcpy (u->transaction_type, "SELL");
+            strcpy (u->validity, "DAY");
+            strcpy (u->product, "MIS");
+            u->qty = 150;
+            u->price = 0;
+            u->trigger = 9995;
+            u->avg_price = 10010;
+            u->filled_qty = 75;
+            u->pending_qty = 75;
+            u->unfilled_qty = 75;
+            u->order_ts_ns = 1763956201000000000LL;
+            u->exchange_update_ts_ns = 1763956202000000000LL;
+            u->exchange_ts_ns = 1763956202000000000LL;
+            break;
+        }
         default:
             fail ();
     }
@@ -930,7 +958,7 @@ test_enum_names (void **state)
     assert_int_equal (parse (NULL), 0);                                                            \
     assert_int_equal (parse ("NONE"), 0);
 
-    ROUND (kt_msg_type_str, kt_msg_type_parse, 1, KT_MSG_ALERT);
+    ROUND (kt_msg_type_str, kt_msg_type_parse, 1, KT_MSG_ORDER_UPDATE);
     ROUND (kt_side_str, kt_side_parse, 1, KT_SIDE_SELL);
     ROUND (kt_order_type_str, kt_order_type_parse, 1, KT_OT_SLM);
     ROUND (kt_product_str, kt_product_parse, 1, KT_PROD_NRML);
