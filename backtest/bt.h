@@ -305,6 +305,9 @@ int64_t bt_engine_last_close (const bt_engine_t *self, uint32_t token);
 //  minute), tick mode the token's last quote (as a live tick refreshes it); 0 if none.
 int64_t bt_engine_last_ts (const bt_engine_t *self, uint32_t token);
 
+//  True when intents go through a risk function (--risk on).
+bool bt_engine_has_risk (const bt_engine_t *self);
+
 //  The instruments table the engine runs on now (may be NULL). Borrowed.
 const kt_instr_table_t *bt_engine_instr (const bt_engine_t *self);
 

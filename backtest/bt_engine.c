@@ -180,6 +180,12 @@ bt_engine_last_ts (const bt_engine_t *self, uint32_t token)
     return t ? t->close_ts : 0;
 }
 
+bool
+bt_engine_has_risk (const bt_engine_t *self)
+{
+    return self->risk != NULL;
+}
+
 const kt_instr_table_t *
 bt_engine_instr (const bt_engine_t *self)
 {

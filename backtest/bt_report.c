@@ -170,12 +170,12 @@ s_summary_json (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *en
     size_t nref;
     bt_engine_refusals (eng, &nref);
     fprintf (f,
-             "{\n  \"strategy\": \"%s\",\n  \"days\": %d,\n  \"minutes\": %lld,\n"
-             "  \"bars\": %lld,\n  \"ticks\": %lld,\n  \"trades\": %d,\n  \"wins\": %d,\n  "
-             "\"losses\": %d,\n",
-             cfg->strat.name, st->ndays, (long long) bt_engine_minutes (eng),
-             (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng), st->trades,
-             st->wins, st->losses);
+             "{\n  \"strategy\": \"%s\",\n  \"risk\": \"%s\",\n  \"days\": %d,\n"
+             "  \"minutes\": %lld,\n  \"bars\": %lld,\n  \"ticks\": %lld,\n  \"trades\": %d,\n"
+             "  \"wins\": %d,\n  \"losses\": %d,\n",
+             cfg->strat.name, bt_engine_has_risk (eng) ? "on" : "off", st->ndays,
+             (long long) bt_engine_minutes (eng), (long long) bt_engine_bars (eng),
+             (long long) bt_engine_ticks (eng), st->trades, st->wins, st->losses);
     fprintf (f,
              "  \"win_rate\": %.4f,\n  \"pnl\": %s,\n  \"gross_win\": %s,\n"
              "  \"gross_loss\": %s,\n  \"profit_factor\": %.4f,\n  \"total_r\": %.4f,\n"
@@ -245,9 +245,11 @@ s_report_txt (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
     if (!f)
         return -1;
     char a[40], b[40], c[24], d[24], e[24], g[32];
-    s_out (f, out, "backtest report: %s, %d days, %lld minutes, %lld bars, %lld ticks\n\n",
+    s_out (f, out,
+           "backtest report: %s, %d days, %lld minutes, %lld bars, %lld ticks, --risk %s\n\n",
            cfg->strat.name, st->ndays, (long long) bt_engine_minutes (eng),
-           (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng));
+           (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng),
+           bt_engine_has_risk (eng) ? "on" : "off");
     s_out (f, out, "trades\n%-22s %-2s %6s %-24s %9s %-24s %9s %10s %10s %9s %s\n", "symbol", "ty",
            "qty", "entry", "price", "exit", "price", "R at risk", "P&L", "R", "reason");
     for (int k = 0; k < st->trades; k++) {
