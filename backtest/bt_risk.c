@@ -470,12 +470,16 @@ bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *s
     out->verdict = res.verdict;
     out->qty = res.qty;
     out->code[0] = out->text[0] = '\0';
+    //  The deciding reason: the HALT's own, else the first with the verdict's outcome (a
+    //  BLOCK after a REDUCE is reported as the BLOCK).
     int pick = -1;
-    for (int i = 0; i < res.nreasons; i++) {
-        if (pick < 0 || (res.verdict == KT_VERDICT_HALT && res.reasons[i].code == res.halt_code &&
-                         res.reasons[pick].code != res.halt_code))
+    for (int i = 0; i < res.nreasons && pick < 0; i++) {
+        bool halt = res.verdict == KT_VERDICT_HALT;
+        if (halt ? res.reasons[i].code == res.halt_code : res.reasons[i].outcome == res.verdict)
             pick = i;
     }
+    if (pick < 0 && res.nreasons > 0)
+        pick = 0;
     if (res.verdict != KT_VERDICT_APPROVE && pick >= 0)
         s_verdict_reason (&res.reasons[pick], out);
     out->halted_now = dec.halted_now;

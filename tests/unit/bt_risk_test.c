@@ -203,6 +203,13 @@ s_two_lots (struct risk_cfg *c)
 }
 
 static void
+s_two_lots_tiny_r (struct risk_cfg *c)
+{
+    c->max_lots = 2;
+    c->max_risk_per_trade = 100000; //  Rs 1,000 < R of 150 units, Rs 1,507.50
+}
+
+static void
 test_reduce_changes_the_quantity (void **state)
 {
     (void) state;
@@ -218,6 +225,15 @@ test_reduce_changes_the_quantity (void **state)
     const struct bt_trade *t = s_trade (&r.fx, 1);
     assert_int_equal (t->qty, 150);
     assert_int_equal (bt_risk_view (r.risk)->realised_total, (19995 - 21000) * 150);
+    s_rteardown (&r);
+
+    //  reduced, then blocked: the decision is listed as the BLOCK's reason
+    s_rsetup (&r, s_two_lots_tiny_r);
+    s_losing_trade (&r.fx);
+    f = s_refusal (&r.fx, 1);
+    assert_int_equal (f->v.verdict, KT_VERDICT_BLOCK);
+    assert_string_equal (f->v.code, "RISK_PER_TRADE");
+    s_trade (&r.fx, 0);
     s_rteardown (&r);
 }
 
