@@ -1,5 +1,6 @@
-/*  bt_cfg - the "backtest" section, read together with the "strategy" section (the
- *  backtest runs the strategy's own config: the same file can drive both). */
+/*  bt_cfg - the "backtest" section, read together with the "strategy" and "risk" sections
+ *  (the backtest runs the strategy's own config and risk-gate's own limits, through
+ *  their own tables: the same file can drive all three). */
 
 #include "bt.h"
 
@@ -20,6 +21,12 @@ static const kt_cfg_row_t s_rows[] = {
      "go-live check: max drawdown below this share of capital, percent"},
     KT_CFG_END};
 
+//  Without --config the backtest judges with deploy/config/sim.json's limits: the
+//  risk rows whose table default differs from that file get its value here.
+static const struct {
+    const char *path, *def;
+} s_risk_defs[] = {{"risk.capital", "10000000"}};
+
 int
 bt_cfg_rows (kt_cfg_row_t *out, int max)
 {
@@ -28,6 +35,14 @@ bt_cfg_rows (kt_cfg_row_t *out, int max)
         out[n++] = *r; //  struct strat_cfg sits at offset 0 of struct bt_cfg
     for (const kt_cfg_row_t *r = s_rows; r->path && n < max - 1; r++)
         out[n++] = *r;
+    for (const kt_cfg_row_t *r = risk_cfg_table; r->path && n < max - 1; r++) {
+        out[n] = *r;
+        out[n].offset += O (risk);
+        for (size_t i = 0; i < sizeof s_risk_defs / sizeof s_risk_defs[0]; i++)
+            if (strcmp (r->path, s_risk_defs[i].path) == 0)
+                out[n].def = s_risk_defs[i].def;
+        n++;
+    }
     out[n] = (kt_cfg_row_t) KT_CFG_END;
     return n;
 }
@@ -36,6 +51,7 @@ void
 bt_cfg_defaults (struct bt_cfg *cfg)
 {
     memset (cfg, 0, sizeof *cfg);
-    strat_cfg_apply_defaults (strat_cfg_table, &cfg->strat);
-    strat_cfg_apply_defaults (s_rows, cfg);
+    kt_cfg_row_t rows[BT_CFG_ROWS_MAX];
+    bt_cfg_rows (rows, BT_CFG_ROWS_MAX);
+    strat_cfg_apply_defaults (rows, cfg);
 }

@@ -42,8 +42,9 @@ struct s_open {
 
 //  Per token: last price, the minute bar being built (tick mode), fill liquidity.
 struct s_tok {
-    uint32_t token; //  0 = empty slot
-    int64_t close;  //  last close (bar mode) or last traded price (tick mode)
+    uint32_t token;   //  0 = empty slot
+    int64_t close;    //  last close (bar mode) or last traded price (tick mode)
+    int64_t close_ts; //  its time: the bar's close (bar mode), the last quote (tick mode)
     bool has_bar;
     struct strat_bar bar;
     struct kt_fill_liq liq;
@@ -54,6 +55,8 @@ struct bt_engine {
     const kt_instr_table_t *instr; //  borrowed
     bt_risk_fn *risk;              //  NULL = approve everything
     void *risk_arg;                //  borrowed
+    bt_watch_fn *watch;            //  NULL = nobody watches
+    void *watch_arg;               //  borrowed
     struct s_entry entries[S_ENTRIES_MAX];
     int nentries;
     struct strat_intent entry_view[S_ENTRIES_MAX];
@@ -153,13 +156,47 @@ s_tok (bt_engine_t *self, uint32_t token)
     return &self->toks[i];
 }
 
-int64_t
-bt_engine_last_close (const bt_engine_t *self, uint32_t token)
+//  The token's slot, or NULL if it has none yet.
+static const struct s_tok *
+s_tok_find (const bt_engine_t *self, uint32_t token)
 {
     size_t i = (token * 2654435761u) & (self->ncap - 1);
     while (self->toks[i].token && self->toks[i].token != token)
         i = (i + 1) & (self->ncap - 1);
-    return self->toks[i].token ? self->toks[i].close : 0;
+    return self->toks[i].token ? &self->toks[i] : NULL;
+}
+
+int64_t
+bt_engine_last_close (const bt_engine_t *self, uint32_t token)
+{
+    const struct s_tok *t = s_tok_find (self, token);
+    return t ? t->close : 0;
+}
+
+int64_t
+bt_engine_last_ts (const bt_engine_t *self, uint32_t token)
+{
+    const struct s_tok *t = s_tok_find (self, token);
+    return t ? t->close_ts : 0;
+}
+
+bool
+bt_engine_has_risk (const bt_engine_t *self)
+{
+    return self->risk != NULL;
+}
+
+const kt_instr_table_t *
+bt_engine_instr (const bt_engine_t *self)
+{
+    return self->instr;
+}
+
+void
+bt_engine_watch (bt_engine_t *self, bt_watch_fn *fn, void *arg)
+{
+    self->watch = fn;
+    self->watch_arg = arg;
 }
 
 // ---- events to the strategy, trades ---------------------------------------------------
@@ -168,6 +205,8 @@ static void
 s_tell (bt_engine_t *self, strat_ev_t kind, uint32_t id, uint32_t token, int64_t qty, int64_t px)
 {
     struct strat_exec ev = {kind, id, token, self->minute, qty, px};
+    if (self->watch)
+        self->watch (self->watch_arg, self, &ev, self->minute, NULL);
     strat_core_exec (self->core, &ev, &self->out);
 }
 
@@ -345,18 +384,24 @@ s_refused (bt_engine_t *self, const struct strat_intent *in, const struct bt_ver
     if (self->nrefusals == self->refusals_cap)
         self->refusals = s_grow (self->refusals, &self->refusals_cap, sizeof *self->refusals);
     self->refusals[self->nrefusals++] = (struct bt_refusal){
-        self->minute, in->kind, in->token ? kt_instr_by_token (self->instr, in->token) : NULL,
-        in->qty, *v};
+        self->minute, in ? in->kind : STRAT_I_NONE,
+        in && in->token ? kt_instr_by_token (self->instr, in->token) : NULL, in ? in->qty : 0, *v};
 }
 
 static void
-s_flatten (bt_engine_t *self, bt_exit_t reason)
+s_cancel_entries (bt_engine_t *self)
 {
     while (self->nentries > 0) {
         struct strat_intent o = self->entries[self->nentries - 1].o;
         s_remove_entry (self, self->nentries - 1);
         s_tell (self, STRAT_EV_CANCELLED, o.order_id, o.token, 0, 0);
     }
+}
+
+static void
+s_flatten (bt_engine_t *self, bt_exit_t reason)
+{
+    s_cancel_entries (self);
     while (self->nopen > 0) {
         int oi = self->nopen - 1;
         struct bt_trade *t = &self->trades[self->open[oi].trade];
@@ -369,12 +414,35 @@ s_flatten (bt_engine_t *self, bt_exit_t reason)
     }
 }
 
+//  Trading halted: every pending entry is cancelled (stops stay), and with flatten
+//  every position is bought back at its last close too (risk-gate's halt commands).
+static void
+s_halt (bt_engine_t *self, bool flatten)
+{
+    if (flatten)
+        s_flatten (self, BT_EXIT_HALT);
+    else
+        s_cancel_entries (self);
+}
+
+static void s_apply_verdict (bt_engine_t *self, const struct strat_intent *in,
+                             const struct bt_verdict *v);
+
 static void
 s_apply (bt_engine_t *self, const struct strat_intent *in)
 {
-    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, ""};
+    struct bt_verdict v = {KT_VERDICT_APPROVE, in->qty, "", "", false, false};
     if (self->risk)
         self->risk (self->risk_arg, self, in, &v);
+    s_apply_verdict (self, in, &v);
+    if (v.halted_now)
+        s_halt (self, v.flatten);
+}
+
+static void
+s_apply_verdict (bt_engine_t *self, const struct strat_intent *in, const struct bt_verdict *vp)
+{
+    struct bt_verdict v = *vp;
     bool refused = v.verdict == KT_VERDICT_BLOCK || v.verdict == KT_VERDICT_HALT;
     bool reduced = v.verdict == KT_VERDICT_REDUCE && v.qty > 0 && v.qty < in->qty;
     if (v.verdict != KT_VERDICT_APPROVE)
@@ -457,6 +525,22 @@ s_drain (bt_engine_t *self)
 
 // ---- the day and the minute ---------------------------------------------------------
 
+//  The minute's close to the watcher; a halt it reports (its breakers) is listed and
+//  applied before the strategy sees the close.
+static int
+s_close_watch (bt_engine_t *self, int64_t ts)
+{
+    if (!self->watch)
+        return 0;
+    struct bt_verdict h = {KT_VERDICT_APPROVE, 0, "", "", false, false};
+    self->watch (self->watch_arg, self, NULL, ts, &h);
+    if (!h.halted_now)
+        return 0;
+    s_refused (self, NULL, &h);
+    s_halt (self, h.flatten);
+    return s_drain (self);
+}
+
 static int
 s_cmp_u32 (const void *a, const void *b)
 {
@@ -483,6 +567,8 @@ s_tick_close_minute (bt_engine_t *self)
     }
     self->ntouched = 0;
     if (s_drain (self) != 0)
+        return -1;
+    if (s_close_watch (self, m + S_NS_MIN) != 0)
         return -1;
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
@@ -530,9 +616,10 @@ bt_engine_minute (bt_engine_t *self, const struct strat_bar *bars, int n)
     for (int i = 0; i < n; i++) {
         struct s_tok *c = s_tok (self, bars[i].token);
         c->close = bars[i].close;
+        c->close_ts = m + S_NS_MIN;
         strat_core_bar (self->core, &bars[i], &self->out);
     }
-    if (s_drain (self) != 0)
+    if (s_drain (self) != 0 || s_close_watch (self, m + S_NS_MIN) != 0)
         return -1;
     strat_core_timer (self->core, m + S_NS_MIN, &self->out);
     return s_drain (self);
@@ -553,6 +640,8 @@ bt_engine_tick (bt_engine_t *self, const struct bt_tick *tk)
     self->ticks++;
     struct s_tok *t = s_tok (self, tk->token);
     kt_fill_liq_reset (&t->liq);
+    if (tk->ltp > 0)
+        t->close_ts = tk->ts; //  a quote refreshes the last price's time, as a live tick does
     struct kt_fill fills[KT_FILL_MAX];
     //  Fills first: this quote is what the orders live before it meet.
     if (tk->q && tk->q->tick > 0) {
@@ -658,6 +747,6 @@ bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out)
 const char *
 bt_exit_str (bt_exit_t reason)
 {
-    static const char *const names[] = {"", "STOP", "TARGET_DAY", "LOSS_DAY", "TIME"};
+    static const char *const names[] = {"", "STOP", "TARGET_DAY", "LOSS_DAY", "TIME", "HALT"};
     return (unsigned) reason < sizeof names / sizeof names[0] ? names[reason] : "?";
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cjson/cJSON.h>
 
 char *
 bt_format_ts (int64_t ts, char *buf, size_t buflen)
@@ -27,6 +28,25 @@ static char *
 s_rs (int64_t paise, char *buf)
 {
     return kt_money_format (paise, buf, 24);
+}
+
+//  What a listed risk decision was about: an intent's kind, or BREAKER for a halt of the
+//  breakers at a minute's close.
+static const char *
+s_ref_kind (const struct bt_refusal *r)
+{
+    return r->kind == STRAT_I_NONE ? "BREAKER" : strat_ikind_str (r->kind);
+}
+
+//  text as a JSON string (escaped by cJSON).
+static void
+s_json_str (FILE *f, const char *text)
+{
+    cJSON *j = cJSON_CreateString (text);
+    char *p = j ? cJSON_PrintUnformatted (j) : NULL;
+    fputs (p ? p : "\"\"", f);
+    cJSON_free (p);
+    cJSON_Delete (j);
 }
 
 static FILE *
@@ -150,12 +170,12 @@ s_summary_json (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *en
     size_t nref;
     bt_engine_refusals (eng, &nref);
     fprintf (f,
-             "{\n  \"strategy\": \"%s\",\n  \"days\": %d,\n  \"minutes\": %lld,\n"
-             "  \"bars\": %lld,\n  \"ticks\": %lld,\n  \"trades\": %d,\n  \"wins\": %d,\n  "
-             "\"losses\": %d,\n",
-             cfg->strat.name, st->ndays, (long long) bt_engine_minutes (eng),
-             (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng), st->trades,
-             st->wins, st->losses);
+             "{\n  \"strategy\": \"%s\",\n  \"risk\": \"%s\",\n  \"days\": %d,\n"
+             "  \"minutes\": %lld,\n  \"bars\": %lld,\n  \"ticks\": %lld,\n  \"trades\": %d,\n"
+             "  \"wins\": %d,\n  \"losses\": %d,\n",
+             cfg->strat.name, bt_engine_has_risk (eng) ? "on" : "off", st->ndays,
+             (long long) bt_engine_minutes (eng), (long long) bt_engine_bars (eng),
+             (long long) bt_engine_ticks (eng), st->trades, st->wins, st->losses);
     fprintf (f,
              "  \"win_rate\": %.4f,\n  \"pnl\": %s,\n  \"gross_win\": %s,\n"
              "  \"gross_loss\": %s,\n  \"profit_factor\": %.4f,\n  \"total_r\": %.4f,\n"
@@ -175,7 +195,22 @@ s_summary_json (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *en
                  d1, kt_money_format_json (st->days[st->best_day].pnl, a, 24), d2,
                  kt_money_format_json (st->days[st->worst_day].pnl, b, 24));
     }
-    fprintf (f, "  \"risk_refusals\": %zu,\n  \"golive\": {", nref);
+    fprintf (f, "  \"risk_refusals\": %zu,\n  \"risk_decisions\": [", nref);
+    const struct bt_refusal *ref = bt_engine_refusals (eng, &nref);
+    char when[40];
+    for (size_t i = 0; i < nref; i++) {
+        fprintf (f,
+                 "%s\n    {\"time\": \"%s\", \"kind\": \"%s\", \"instrument\": \"%s\", "
+                 "\"qty\": %lld, \"verdict\": \"%s\", \"approved_qty\": %lld, \"code\": \"%s\", "
+                 "\"text\": ",
+                 i ? "," : "", bt_format_ts (ref[i].ts, when, sizeof when),
+                 strat_ikind_str (ref[i].kind), ref[i].in ? ref[i].in->sym : "",
+                 (long long) ref[i].qty, kt_verdict_str (ref[i].v.verdict),
+                 (long long) ref[i].v.qty, ref[i].v.code);
+        s_json_str (f, ref[i].v.text);
+        fputc ('}', f);
+    }
+    fprintf (f, "%s],\n  \"golive\": {", nref ? "\n  " : "");
     struct s_check ck[4];
     int n = s_checks (cfg, st, ck);
     for (int i = 0; i < n; i++)
@@ -210,9 +245,11 @@ s_report_txt (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
     if (!f)
         return -1;
     char a[40], b[40], c[24], d[24], e[24], g[32];
-    s_out (f, out, "backtest report: %s, %d days, %lld minutes, %lld bars, %lld ticks\n\n",
+    s_out (f, out,
+           "backtest report: %s, %d days, %lld minutes, %lld bars, %lld ticks, --risk %s\n\n",
            cfg->strat.name, st->ndays, (long long) bt_engine_minutes (eng),
-           (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng));
+           (long long) bt_engine_bars (eng), (long long) bt_engine_ticks (eng),
+           bt_engine_has_risk (eng) ? "on" : "off");
     s_out (f, out, "trades\n%-22s %-2s %6s %-24s %9s %-24s %9s %10s %10s %9s %s\n", "symbol", "ty",
            "qty", "entry", "price", "exit", "price", "R at risk", "P&L", "R", "reason");
     for (int k = 0; k < st->trades; k++) {
@@ -250,10 +287,11 @@ s_report_txt (const char *dir, const struct bt_cfg *cfg, const bt_engine_t *eng,
     const struct bt_refusal *ref = bt_engine_refusals (eng, &nref);
     s_out (f, out, "\nrisk decisions other than APPROVE: %zu\n", nref);
     for (size_t i = 0; i < nref; i++)
-        s_out (f, out, "  %s %-7s %-22s qty %lld: %s %s (qty %lld)\n",
-               bt_format_ts (ref[i].ts, a, sizeof a), strat_ikind_str (ref[i].kind),
+        s_out (f, out, "  %s %-7s %-22s qty %lld: %s %s (qty %lld) %s\n",
+               bt_format_ts (ref[i].ts, a, sizeof a), s_ref_kind (&ref[i]),
                ref[i].in ? ref[i].in->sym : "-", (long long) ref[i].qty,
-               kt_verdict_str (ref[i].v.verdict), ref[i].v.code, (long long) ref[i].v.qty);
+               kt_verdict_str (ref[i].v.verdict), ref[i].v.code, (long long) ref[i].v.qty,
+               ref[i].v.text);
     struct s_check ck[4];
     int n = s_checks (cfg, st, ck);
     s_out (f, out, "\ngo-live checks\n");

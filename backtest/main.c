@@ -163,7 +163,10 @@ s_run_synthetic (const struct s_args *a, const struct bt_cfg *cfg)
     struct bt_synth_cfg sc = {seed,       y * 10000 + mo * 100 + d,
                               (int) days, (int) cfg->strat.p.strikes_each_side,
                               75,         !a->mode || strcmp (a->mode, "ticks") == 0};
-    bt_engine_t *eng = bt_engine_new (NULL, NULL, NULL, NULL);
+    bt_risk_t *risk = a->risk ? bt_risk_new (&cfg->risk) : NULL;
+    bt_engine_t *eng = bt_engine_new (NULL, NULL, risk ? bt_risk_decide : NULL, risk);
+    if (risk)
+        bt_risk_attach (risk, eng);
     int64_t last_ms = 0;
     bool tty = !a->quiet && isatty (STDERR_FILENO);
     bt_synth_t *run = bt_synth_run (&sc, &cfg->strat, eng, tty ? s_synth_progress : NULL, &last_ms,
@@ -174,6 +177,7 @@ s_run_synthetic (const struct s_args *a, const struct bt_cfg *cfg)
     else
         rc = s_finish (eng, cfg, a);
     bt_engine_destroy (&eng);
+    bt_risk_destroy (&risk);
     bt_synth_destroy (&run);
     return rc;
 }
@@ -204,7 +208,10 @@ s_run_file (const struct s_args *a, const struct bt_cfg *cfg)
         fprintf (stderr, "%s\n", err);
         goto out_core;
     }
-    bt_engine_t *eng = bt_engine_new (core, instr, NULL, NULL);
+    bt_risk_t *risk = a->risk ? bt_risk_new (&cfg->risk) : NULL;
+    bt_engine_t *eng = bt_engine_new (core, instr, risk ? bt_risk_decide : NULL, risk);
+    if (risk)
+        bt_risk_attach (risk, eng);
     int max = (int) kt_instr_count (instr) + 1;
     struct strat_bar *minute = calloc ((size_t) max, sizeof *minute);
     if (!minute)
@@ -238,6 +245,7 @@ s_run_file (const struct s_args *a, const struct bt_cfg *cfg)
     }
     free (minute);
     bt_engine_destroy (&eng);
+    bt_risk_destroy (&risk);
     bt_bars_destroy (&bars);
     bt_ticks_destroy (&ticks);
 out_core:
@@ -265,11 +273,6 @@ main (int argc, char **argv)
             return 2;
         }
         kt_cfg_destroy (&kc);
-    }
-    if (a.risk) {
-        fprintf (stderr, "backtest: --risk on: the risk core is not linked into this build; "
-                         "run with --risk off\n");
-        return 2;
     }
     return a.seed ? s_run_synthetic (&a, &cfg) : s_run_file (&a, &cfg);
 }

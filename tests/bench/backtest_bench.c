@@ -7,6 +7,8 @@
  *    - synthetic day in tick mode: every quote generated and run through the shared fill
  *      model, the minute bars and the strategy, against generating the quotes only.
  *      Target: a day of ticks in under 2 s.
+ *  The engine and tick-mode figures are given with --risk off and --risk on (every
+ *  intent through risk-gate's checks on the in-memory account, sim.json's limits).
  *  Numbers are printed; the coordinator quotes a run on an idle machine. */
 
 #include <stdio.h>
@@ -71,22 +73,53 @@ s_make_day (struct day *d)
     free (c);
 }
 
-//  One pass of the strategy and engine over the day. Returns the trades made.
+//  One pass of the strategy and engine over the day, with risk (NULL = --risk off).
+//  Returns the trades made; *nref gets the risk decisions other than APPROVE.
 static size_t
-s_run_bars (const struct day *d, const struct strat_params *p)
+s_run_bars (const struct day *d, const struct strat_params *p, const struct risk_cfg *risk,
+            size_t *nref)
 {
     char err[256];
     const kt_instr_table_t *instr = sim_market_instruments (d->m);
     strat_core_t *core = strat_core_new ("baseline_v1", p, instr, err, sizeof err);
-    bt_engine_t *eng = bt_engine_new (core, instr, NULL, NULL);
+    bt_risk_t *rk = risk ? bt_risk_new (risk) : NULL;
+    bt_engine_t *eng = bt_engine_new (core, instr, rk ? bt_risk_decide : NULL, rk);
+    if (rk)
+        bt_risk_attach (rk, eng);
     for (int k = 0; k < d->nmin; k++)
         bt_engine_minute (eng, d->bars + d->start[k], d->start[k + 1] - d->start[k]);
     bt_engine_end_day (eng);
     size_t n;
     bt_engine_trades (eng, &n);
+    bt_engine_refusals (eng, nref);
     bt_engine_destroy (&eng);
+    bt_risk_destroy (&rk);
     strat_core_destroy (&core);
     return n;
+}
+
+//  The synthetic day in tick mode (risk NULL = --risk off). Returns the run's time (ns).
+static int64_t
+s_run_synth (const struct strat_cfg *cfg, const struct risk_cfg *risk, int64_t *ticks)
+{
+    char err[512];
+    struct bt_synth_cfg sc = {1, DATE, 1, 10, 75, true};
+    bt_risk_t *rk = risk ? bt_risk_new (risk) : NULL;
+    bt_engine_t *eng = bt_engine_new (NULL, NULL, rk ? bt_risk_decide : NULL, rk);
+    if (rk)
+        bt_risk_attach (rk, eng);
+    int64_t t0 = s_mono ();
+    bt_synth_t *run = bt_synth_run (&sc, cfg, eng, NULL, NULL, err, sizeof err);
+    int64_t ns = s_mono () - t0;
+    if (!run) {
+        fprintf (stderr, "bench: %s\n", err);
+        exit (1);
+    }
+    *ticks = bt_synth_ticks (run);
+    bt_synth_destroy (&run);
+    bt_engine_destroy (&eng);
+    bt_risk_destroy (&rk);
+    return ns;
 }
 
 static double
@@ -115,17 +148,23 @@ main (void)
             sink += d.bars[i].open + d.bars[i].high + d.bars[i].low + d.bars[i].close +
                     d.bars[i].volume + d.bars[i].token;
     int64_t read_ns = s_mono () - t0;
-    size_t trades = 0;
-    t0 = s_mono ();
-    for (int r = 0; r < REPS; r++)
-        trades = s_run_bars (&d, &p);
-    int64_t run_ns = s_mono () - t0;
-    double bars_s = s_rate ((int64_t) d.nbars * REPS, run_ns);
-    printf ("bar mode (engine):  %.2f M bars/s (%zu trades a day); reading only %.1f M bars/s; "
-            "x%.1f; target >= 1 M bars/s: %s\n",
-            bars_s / 1e6, trades, s_rate ((int64_t) d.nbars * REPS, read_ns) / 1e6,
-            read_ns > 0 ? (double) run_ns / (double) read_ns : 0,
-            bars_s >= 1e6 ? "met" : "NOT MET");
+    struct bt_cfg bcfg;
+    bt_cfg_defaults (&bcfg);
+    for (int on = 0; on < 2; on++) {
+        size_t trades = 0, nref = 0;
+        t0 = s_mono ();
+        for (int r = 0; r < REPS; r++)
+            trades = s_run_bars (&d, &p, on ? &bcfg.risk : NULL, &nref);
+        int64_t run_ns = s_mono () - t0;
+        double bars_s = s_rate ((int64_t) d.nbars * REPS, run_ns);
+        printf ("bar mode (engine, --risk %s):  %.2f M bars/s (%zu trades a day, %zu risk "
+                "decisions other than APPROVE); reading only %.1f M bars/s; x%.1f; target >= 1 M "
+                "bars/s: %s\n",
+                on ? "on" : "off", bars_s / 1e6, trades, nref,
+                s_rate ((int64_t) d.nbars * REPS, read_ns) / 1e6,
+                read_ns > 0 ? (double) run_ns / (double) read_ns : 0,
+                bars_s >= 1e6 ? "met" : "NOT MET");
+    }
 
     //  Bar mode from a file: parse + run vs parse only.
     char dir[] = "/tmp/backtest_bench.XXXXXX";
@@ -183,26 +222,19 @@ main (void)
         parse_ns > 0 ? (double) file_ns / (double) parse_ns : 0);
 
     //  Synthetic day: generate + bars + strategy vs generating only.
-    struct bt_synth_cfg sc = {1, DATE, 1, 10, 75, true};
-    bt_engine_t *eng = bt_engine_new (NULL, NULL, NULL, NULL);
     struct strat_cfg cfg;
     memset (&cfg, 0, sizeof cfg);
     cfg.p = p;
     snprintf (cfg.name, sizeof cfg.name, "baseline_v1");
-    t0 = s_mono ();
-    bt_synth_t *run = bt_synth_run (&sc, &cfg, eng, NULL, NULL, err, sizeof err);
-    int64_t syn_ns = s_mono () - t0;
-    if (!run) {
-        fprintf (stderr, "bench: %s\n", err);
-        return 1;
+    for (int on = 0; on < 2; on++) {
+        int64_t ticks = 0;
+        int64_t syn_ns = s_run_synth (&cfg, on ? &bcfg.risk : NULL, &ticks);
+        printf ("tick mode, synthetic day (--risk %s): %.3f s (%.2f M ticks/s) generated and run; "
+                "generating only %.3f s (%.2f M ticks/s); target < 2 s: %s\n",
+                on ? "on" : "off", (double) syn_ns / 1e9, s_rate (ticks, syn_ns) / 1e6,
+                (double) gen_ns / 1e9, s_rate (d.ticks, gen_ns) / 1e6,
+                syn_ns < 2000000000LL ? "met" : "NOT MET");
     }
-    printf ("tick mode, synthetic day: %.3f s (%.2f M ticks/s) generated and run; "
-            "generating only %.3f s (%.2f M ticks/s); target < 2 s: %s\n",
-            (double) syn_ns / 1e9, s_rate (bt_synth_ticks (run), syn_ns) / 1e6,
-            (double) gen_ns / 1e9, s_rate (d.ticks, gen_ns) / 1e6,
-            syn_ns < 2000000000LL ? "met" : "NOT MET");
-    bt_synth_destroy (&run);
-    bt_engine_destroy (&eng);
     free (minute);
     free (d.bars);
     free (d.start);

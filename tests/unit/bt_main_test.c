@@ -1,6 +1,8 @@
 /*  bt_main_test - build/bin/backtest end to end on a small hand-made bars file and the
  *  NIFTY instruments fixture: the exact trades.csv, the other outputs present, bad
- *  input and bad arguments exiting 2 with the reason, --config applied and checked. */
+ *  input and bad arguments exiting 2 with the reason, --config applied and checked,
+ *  --risk on by default (same trades as --risk off when no limit binds), and a binding
+ *  limit that changes the run and is listed with its code. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,6 +231,88 @@ test_config_applies (void **state)
     assert_non_null (strstr (s_read ("stderr"), "r_valu"));
 }
 
+//  Without --risk the run is --risk on: risk-gate's checks with sim.json's limits. On
+//  this file no limit binds, so the trades are exactly those of --risk off, and the
+//  report says no decision other than APPROVE was made.
+static void
+test_risk_on_is_the_default (void **state)
+{
+    (void) state;
+    s_bars ();
+    char args[512];
+    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/off --risk off",
+              s_dir, FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 0);
+    char off[4096];
+    snprintf (off, sizeof off, "%s", s_read ("off/trades.csv"));
+    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/dflt", s_dir,
+              FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 0);
+    assert_string_equal (s_read ("dflt/trades.csv"), off);
+    assert_non_null (strstr (s_read ("dflt/report.txt"), "risk decisions other than APPROVE: 0\n"));
+    assert_non_null (strstr (s_read ("dflt/summary.json"), "\"risk_refusals\": 0,"));
+    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/on --risk on", s_dir,
+              FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 0);
+    assert_string_equal (s_read ("on/trades.csv"), off);
+}
+
+//  A limit that binds changes the run and is listed with its code, time, instrument and
+//  text: max_lots 2 REDUCEs the 8-lot entry to 150 units (trades.csv keeps its format);
+//  a tiny risk_per_trade BLOCKs it (no trade at all).
+//  The bars file with a config whose risk section is risk_json, into out dir name.
+static void
+s_run_risk (const char *name, const char *risk_json)
+{
+    char text[256], file[64], args[512];
+    snprintf (text, sizeof text, "{ \"mode\": \"sim\", \"risk\": %s }\n", risk_json);
+    snprintf (file, sizeof file, "%s.json", name);
+    s_write (file, text);
+    snprintf (args, sizeof args,
+              "--bars %s/bars.csv --instruments %s --out %s/%s --config %s/%s --quiet", s_dir,
+              FIXTURE, s_dir, name, s_dir, file);
+    assert_int_equal (s_run (args), 0);
+}
+
+static void
+test_risk_limit_binds (void **state)
+{
+    (void) state;
+    s_bars ();
+    s_run_risk ("lots", "{ \"max_lots\": 2 }");
+    assert_string_equal (
+        s_read ("lots/trades.csv"),
+        "tradingsymbol,option_type,qty,entry_time,entry_price,exit_time,exit_price,r_at_risk,"
+        "pnl,r_multiple,exit_reason\n"
+        "NIFTY26NOV24000CE,CE,150,2026-11-23T09:22:00+0530,159.95,2026-11-23T09:23:00+0530,"
+        "170.00,1500.00,-1507.50,-1.0050,STOP\n");
+    const char *rep = s_read ("lots/report.txt");
+    //  The strategy asks again for its size (MODIFY) while the entry is pending; once
+    //  the option has no bar for a minute its price is stale (STALE_MD by bar time).
+    assert_non_null (strstr (rep, "risk decisions other than APPROVE: 4\n"));
+    assert_non_null (strstr (rep,
+                             "2026-11-23T09:21:00+0530 PLACE   NIFTY26NOV24000CE      qty 600: "
+                             "REDUCE MAX_LOTS (qty 150) 8 lots > max 2"));
+    assert_non_null (strstr (rep,
+                             "2026-11-23T09:25:00+0530 MODIFY  NIFTY26NOV24000CE      qty 525: "
+                             "BLOCK STALE_MD (qty 0) last tick of NIFTY26NOV24000CE is 60000 ms"));
+    const char *sum = s_read ("lots/summary.json");
+    assert_non_null (strstr (sum, "\"risk_refusals\": 4,"));
+    assert_non_null (strstr (sum, "{\"time\": \"2026-11-23T09:21:00+0530\", \"kind\": \"PLACE\", "
+                                  "\"instrument\": \"NIFTY26NOV24000CE\", \"qty\": 600, "
+                                  "\"verdict\": \"REDUCE\", \"approved_qty\": 150, "
+                                  "\"code\": \"MAX_LOTS\", \"text\": \""));
+
+    s_run_risk ("rpt", "{ \"max_risk_per_trade\": 1000 }");
+    assert_string_equal (
+        s_read ("rpt/trades.csv"),
+        "tradingsymbol,option_type,qty,entry_time,entry_price,exit_time,exit_price,r_at_risk,"
+        "pnl,r_multiple,exit_reason\n");
+    sum = s_read ("rpt/summary.json");
+    assert_non_null (strstr (sum, "\"verdict\": \"BLOCK\", \"approved_qty\": 0, "
+                                  "\"code\": \"RISK_PER_TRADE\""));
+}
+
 static void
 test_bad_input_exits_2 (void **state)
 {
@@ -243,12 +327,14 @@ test_bad_input_exits_2 (void **state)
     char want[256];
     snprintf (want, sizeof want, "%s/bad.csv:3: open: 150.02 is not on the tick", s_dir);
     assert_non_null (strstr (s_read ("stderr"), want));
-    //  --risk on (the default) needs the risk core: refused, not run without its checks
+    //  a broken risk section is an error too (risk-gate's own table)
     s_bars ();
-    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/o6", s_dir, FIXTURE,
-              s_dir);
+    s_write ("badrisk.json", "{ \"mode\": \"sim\", \"risk\": { \"max_postions\": 1 } }\n");
+    snprintf (args, sizeof args,
+              "--bars %s/bars.csv --instruments %s --out %s/o6 --config %s/badrisk.json", s_dir,
+              FIXTURE, s_dir, s_dir);
     assert_int_equal (s_run (args), 2);
-    assert_non_null (strstr (s_read ("stderr"), "--risk on"));
+    assert_non_null (strstr (s_read ("stderr"), "max_postions"));
     //  arguments
     assert_int_equal (s_run ("--bars x.csv"), 2);
     assert_non_null (strstr (s_read ("stderr"), "required"));
@@ -270,6 +356,8 @@ main (void)
         cmocka_unit_test (test_config_applies),
         cmocka_unit_test (test_tick_file),
         cmocka_unit_test (test_synthetic),
+        cmocka_unit_test (test_risk_on_is_the_default),
+        cmocka_unit_test (test_risk_limit_binds),
         cmocka_unit_test (test_bad_input_exits_2),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -1,0 +1,487 @@
+/*  bt_risk - --risk on: every intent through risk-gate's own checks (risk_check_intent,
+ *  risk_reserve_build) against an account held in memory instead of Redis.
+ *
+ *  The account (struct risk_view) starts as a new account that the reconciler has
+ *  agreed to (ACTIVE, session valid, capital = risk.capital) and follows the engine:
+ *  each decision writes onto it what risk-gate's commit writes (reservation, pending
+ *  slot, rate windows, the switch to HALTED); each fill, exit, cancel and rejection the
+ *  engine tells the strategy applies to it what risk-gate's exec script applies in
+ *  Redis (s_fill and s_done mirror it: positions, basis, deployed capital, realised
+ *  P&L, consecutive losses, the release of reservations); each minute's close is a P&L
+ *  mark (peak equity, the hour's marks); a new IST date is the daily roll. Time is the
+ *  data's: a decision at a minute's close is judged at that close. */
+
+#include "bt.h"
+#include "../risk-gate/risk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct bt_risk {
+    struct risk_cfg cfg;
+    struct risk_view view;
+    const bt_engine_t *eng; //  borrowed: last seen (prices)
+    uint32_t seq;           //  intent ids of MODIFY / CANCEL / FLATTEN
+};
+
+bt_risk_t *
+bt_risk_new (const struct risk_cfg *cfg)
+{
+    bt_risk_t *self = calloc (1, sizeof *self);
+    if (!self)
+        abort ();
+    self->cfg = *cfg;
+    return self;
+}
+
+void
+bt_risk_destroy (bt_risk_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+bt_risk_attach (bt_risk_t *self, bt_engine_t *eng)
+{
+    self->eng = eng;
+    bt_engine_watch (eng, bt_risk_watch, self);
+}
+
+const struct risk_view *
+bt_risk_view (const bt_risk_t *self)
+{
+    return &self->view;
+}
+
+// ---- prices -------------------------------------------------------------------------------
+
+static const struct kt_instr *
+s_instr (const bt_risk_t *self, const char *sym)
+{
+    const kt_instr_table_t *t = self->eng ? bt_engine_instr (self->eng) : NULL;
+    return t ? kt_instr_by_sym (t, self->cfg.exchange, sym) : NULL;
+}
+
+static bool
+s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
+{
+    bt_risk_t *self = arg;
+    const struct kt_instr *in = s_instr (self, sym);
+    int64_t p = in ? bt_engine_last_close (self->eng, in->token) : 0;
+    if (p <= 0) {
+        const struct risk_pos *pos = risk_view_pos (&self->view, sym);
+        if (!pos || pos->last_px <= 0)
+            return false;
+        *px = pos->last_px;
+        *ts_ns = pos->last_px_ns;
+        return true;
+    }
+    *px = p;
+    *ts_ns = bt_engine_last_ts (self->eng, in->token);
+    return true;
+}
+
+static int64_t
+s_unrealised (bt_risk_t *self)
+{
+    return risk_pnl_unrealised (&self->view, s_price, self);
+}
+
+// ---- the day ------------------------------------------------------------------------------
+
+//  risk_state_roll's writes, in memory: a new account on the first day (ACTIVE at once:
+//  no reconciler in a backtest), the day's counters and windows reset on each new day,
+//  the week's on a new week, and a day-scoped halt ended (ACTIVE again).
+static void
+s_roll (bt_risk_t *self, int64_t now)
+{
+    struct risk_view *v = &self->view;
+    int day = kt_ist_yyyymmdd (now);
+    if (v->loaded && v->day == day)
+        return;
+    int64_t unr = v->loaded ? s_unrealised (self) : 0;
+    int64_t wk = kt_ist_week_start (now);
+    if (!v->loaded) {
+        memset (v, 0, sizeof *v);
+        v->loaded = true;
+        v->initial = self->cfg.capital;
+        v->state = KT_STATE_ACTIVE;
+        v->session_ok = true;
+        v->since_ns = now;
+        v->peak_equity = v->initial;
+        v->week_start_ns = -1;
+    }
+    int64_t eq = risk_pnl_equity (v, unr);
+    v->day = day;
+    v->day_start_equity = eq;
+    v->day_start_unrealised = unr;
+    v->realised_day = 0;
+    v->trades_day = 0;
+    v->consec_losses = 0;
+    if (v->week_start_ns != wk) {
+        v->week_start_ns = wk;
+        v->week_start_equity = eq;
+        v->week_start_unrealised = unr;
+        v->realised_week = 0;
+    }
+    memset (v->has_mark, 0, sizeof v->has_mark);
+    v->norders_ts = v->nmodifies_ts = v->nentries_ts = v->nrejects_ts = 0;
+    if (v->state == KT_STATE_HALTED && v->day_scoped) {
+        v->state = KT_STATE_ACTIVE;
+        v->reason[0] = '\0';
+        v->since_ns = now;
+        v->day_scoped = false;
+    }
+    v->version++;
+}
+
+//  risk_state_mark's writes: the first look in a minute keeps the day's P&L for the
+//  hour window; peak equity; each position's last price.
+static void
+s_mark (bt_risk_t *self, int64_t now)
+{
+    struct risk_view *v = &self->view;
+    int64_t unr = s_unrealised (self);
+    int m = risk_pnl_minute (now);
+    if (!v->has_mark[m]) {
+        v->has_mark[m] = true;
+        v->mark[m] = risk_pnl_day (v, unr);
+    }
+    int64_t eq = risk_pnl_equity (v, unr);
+    if (eq > v->peak_equity)
+        v->peak_equity = eq;
+    for (int i = 0; i < v->npos; i++) {
+        int64_t px, ts;
+        if (s_price (self, v->pos[i].sym, &px, &ts)) {
+            v->pos[i].last_px = px;
+            v->pos[i].last_px_ns = ts;
+        }
+    }
+}
+
+// ---- the exec script, in memory --------------------------------------------------------
+
+static struct risk_pos *
+s_pos (struct risk_view *v, const char *sym)
+{
+    for (int i = 0; i < v->npos; i++)
+        if (strcmp (v->pos[i].sym, sym) == 0)
+            return &v->pos[i];
+    return NULL;
+}
+
+static int
+s_ord (const struct risk_view *v, const char *coid)
+{
+    for (int i = 0; i < v->nord; i++)
+        if (strcmp (v->ord[i].coid, coid) == 0)
+            return i;
+    return -1;
+}
+
+static void
+s_units (struct risk_view *v, kt_itype_t it, int64_t d)
+{
+    v->units_total += d;
+    if (it == KT_ITYPE_CE)
+        v->units_ce += d;
+    else if (it == KT_ITYPE_PE)
+        v->units_pe += d;
+}
+
+//  A book entry with nothing open, pending or exiting goes (as the scripts DEL it).
+static void
+s_pos_gc (struct risk_view *v, const char *sym)
+{
+    for (int i = 0; i < v->npos; i++) {
+        struct risk_pos *p = &v->pos[i];
+        if (strcmp (p->sym, sym) == 0 && p->qty == 0 && p->pending <= 0 && p->exiting <= 0) {
+            v->pos[i] = v->pos[--v->npos];
+            return;
+        }
+    }
+}
+
+static int64_t
+s_idiv (int64_t a, int64_t b, int64_t d)
+{
+    return risk_pnl_muldiv (a, b, d);
+}
+
+//  The fill part of the exec script: delta units on side at value (paise), of order coid
+//  when it is one risk-gate decided (else a stop or an exit the engine made).
+static void
+s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t side, int64_t delta,
+        int64_t value)
+{
+    struct risk_view *v = &self->view;
+    int oi = coid ? s_ord (v, coid) : -1;
+    struct risk_order *o = oi >= 0 ? &v->ord[oi] : NULL;
+    struct risk_pos *p = s_pos (v, in->sym);
+    if (!p) {
+        if (v->npos == RISK_POS_MAX) {
+            v->overflow = true;
+            return;
+        }
+        p = &v->pos[v->npos++];
+        memset (p, 0, sizeof *p);
+        snprintf (p->sym, sizeof p->sym, "%s", in->sym);
+        p->itype = in->itype;
+    }
+    int64_t q = p->qty, s = side == KT_SIDE_SELL ? -1 : 1, ud = 0;
+    if (o && o->pending) {
+        p->pending--;
+        ud--;
+        o->pending = false;
+    }
+    int64_t r = 0;
+    if (o && o->resv > 0) {
+        int64_t open_before = o->oqty - o->filled;
+        r = open_before <= delta ? o->resv : s_idiv (o->resv, delta, open_before);
+    }
+    int64_t ushort = risk_pnl_short_margin (&self->cfg, in, value / delta) * delta;
+    if (o && r > 0)
+        ushort = r;
+    int64_t cost_before = p->cost, realised = 0;
+    if (q == 0 || (q > 0) == (s > 0)) {
+        if (q == 0) {
+            ud++;
+            p->trade_pnl = 0;
+        }
+        p->basis += value;
+        p->cost += s < 0 ? ushort : value;
+        q += s * delta;
+    } else {
+        int64_t aq = q < 0 ? -q : q;
+        int64_t cq = delta < aq ? delta : aq;
+        int64_t bc = s_idiv (p->basis, cq, aq), cc = s_idiv (p->cost, cq, aq);
+        int64_t cv = cq != delta ? s_idiv (value, cq, delta) : value;
+        realised = q > 0 ? cv - bc : bc - cv;
+        p->basis -= bc;
+        p->cost -= cc;
+        q += s * cq;
+        p->trade_pnl += realised;
+        if (q == 0) {
+            ud--;
+            v->consec_losses = p->trade_pnl < 0 ? v->consec_losses + 1 : 0;
+        }
+        int64_t rest = delta - cq;
+        if (rest > 0) {
+            q = s * rest;
+            p->basis = value - cv;
+            p->cost = s < 0 ? s_idiv (ushort, rest, delta) : value - cv;
+            ud++;
+            p->trade_pnl = 0;
+        }
+        v->realised_day += realised;
+        v->realised_week += realised;
+        v->realised_total += realised;
+        p->realised += realised;
+    }
+    p->qty = q;
+    v->deployed += p->cost - cost_before;
+    s_units (v, p->itype, ud);
+    if (o) {
+        o->resv -= r;
+        o->filled += delta;
+        v->reserved -= r;
+    }
+    s_pos_gc (v, in->sym);
+    v->version++;
+}
+
+//  The terminal part: order coid is done (filled, cancelled, rejected): what it still
+//  reserves and its pending slot are released.
+static void
+s_done (bt_risk_t *self, const char *coid)
+{
+    struct risk_view *v = &self->view;
+    int oi = s_ord (v, coid);
+    if (oi < 0)
+        return;
+    struct risk_order o = v->ord[oi];
+    v->ord[oi] = v->ord[--v->nord];
+    v->reserved -= o.resv;
+    struct risk_pos *p = s_pos (v, o.sym);
+    if (p && o.kind == RISK_KIND_EXIT && o.oqty > o.filled) {
+        p->exiting -= o.oqty - o.filled;
+        if (p->exiting < 0)
+            p->exiting = 0;
+    }
+    if (o.pending) {
+        if (p)
+            p->pending--;
+        s_units (v, o.itype, -1);
+    }
+    s_pos_gc (v, o.sym);
+    v->version++;
+}
+
+static void
+s_coid (const bt_risk_t *self, uint32_t order_id, char *out, size_t len)
+{
+    //  Unique within a day (every order ends with its day); 20 chars at most.
+    snprintf (out, len, "o%d.%u", self->view.day % 1000000, order_id);
+}
+
+static void
+s_verdict_reason (const struct risk_reason *r, struct bt_verdict *out)
+{
+    snprintf (out->code, sizeof out->code, "%s", kt_reason_str (r->code));
+    snprintf (out->text, sizeof out->text, "%s", r->text);
+}
+
+//  risk-gate's breakers on its poll: a loss limit reached halts trading with no intent
+//  in sight (pending entries cancelled, positions too with flatten_on_halt).
+static void
+s_breakers (bt_risk_t *self, int64_t now, struct bt_verdict *halt)
+{
+    struct risk_view *v = &self->view;
+    if (v->state == KT_STATE_HALTED)
+        return;
+    struct risk_result r;
+    memset (&r, 0, sizeof r);
+    kt_reason_t code = risk_breaker_eval (v, &self->cfg, now, s_unrealised (self), &r);
+    if (code == KT_OK)
+        return;
+    const char *text = kt_reason_str (code);
+    for (int i = 0; i < r.nreasons; i++) {
+        if (r.reasons[i].code == code) {
+            s_verdict_reason (&r.reasons[i], halt);
+            text = r.reasons[i].text;
+            break;
+        }
+    }
+    if (!halt->code[0])
+        snprintf (halt->code, sizeof halt->code, "%s", kt_reason_str (code));
+    risk_reserve_halt (v, code, text, now, "backtest", NULL, true);
+    halt->verdict = KT_VERDICT_HALT;
+    halt->halted_now = true;
+    halt->flatten = self->cfg.flatten_on_halt;
+}
+
+void
+bt_risk_watch (void *arg, const bt_engine_t *book, const struct strat_exec *ev, int64_t ts,
+               struct bt_verdict *halt)
+{
+    bt_risk_t *self = arg;
+    self->eng = book;
+    s_roll (self, ts);
+    if (!ev) {
+        s_mark (self, ts);
+        if (halt)
+            s_breakers (self, ts, halt);
+        return;
+    }
+    const kt_instr_table_t *t = bt_engine_instr (book);
+    const struct kt_instr *in = t ? kt_instr_by_token (t, ev->token) : NULL;
+    char coid[KT_ID_LEN];
+    s_coid (self, ev->order_id, coid, sizeof coid);
+    switch (ev->kind) {
+        case STRAT_EV_ENTRY_FILL: {
+            if (!in || ev->qty <= 0)
+                return;
+            s_fill (self, coid, in, KT_SIDE_SELL, ev->qty, ev->qty * ev->px);
+            int oi = s_ord (&self->view, coid);
+            if (oi >= 0 && self->view.ord[oi].filled >= self->view.ord[oi].oqty)
+                s_done (self, coid);
+            return;
+        }
+        case STRAT_EV_STOP_FILL:
+        case STRAT_EV_EXIT_FILL:
+            if (in && ev->qty > 0)
+                s_fill (self, NULL, in, KT_SIDE_BUY, ev->qty, ev->qty * ev->px);
+            return;
+        case STRAT_EV_CANCELLED:
+        case STRAT_EV_REJECTED:
+            s_done (self, coid);
+            return;
+        default:
+            return;
+    }
+}
+
+// ---- the decision ---------------------------------------------------------------------
+
+void
+bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *si,
+                struct bt_verdict *out)
+{
+    bt_risk_t *self = arg;
+    self->eng = book;
+    int64_t now = si->ts;
+    s_roll (self, now);
+    s_mark (self, now);
+    const kt_instr_table_t *t = bt_engine_instr (book);
+    const struct kt_instr *instr = t && si->token ? kt_instr_by_token (t, si->token) : NULL;
+    struct kt_intent in;
+    memset (&in, 0, sizeof in);
+    snprintf (in.strategy, sizeof in.strategy, "backtest");
+    char coid[KT_ID_LEN];
+    s_coid (self, si->order_id, coid, sizeof coid);
+    switch (si->kind) {
+        case STRAT_I_PLACE:
+            in.purpose = KT_PURPOSE_ENTRY;
+            snprintf (in.intent_id, sizeof in.intent_id, "%s", coid);
+            break;
+        case STRAT_I_MODIFY:
+            in.purpose = KT_PURPOSE_MODIFY;
+            break;
+        case STRAT_I_CANCEL:
+            in.purpose = KT_PURPOSE_CANCEL;
+            break;
+        default:
+            in.purpose = KT_PURPOSE_FLATTEN;
+            break;
+    }
+    if (si->kind != STRAT_I_PLACE) {
+        snprintf (in.intent_id, sizeof in.intent_id, "i%u", ++self->seq);
+        if (si->kind != STRAT_I_FLATTEN)
+            snprintf (in.ref, sizeof in.ref, "%s", coid);
+    }
+    if (si->kind == STRAT_I_PLACE || si->kind == STRAT_I_MODIFY) {
+        snprintf (in.sym, sizeof in.sym, "%s", instr ? instr->sym : "");
+        in.side = si->side;
+        in.qty = si->qty;
+        in.order_type = si->order_type;
+        in.price = si->price;
+        in.trigger = si->trigger;
+        in.product = KT_PROD_MIS;
+        in.has_stop = si->sl_price > 0;
+        in.stop_trigger = si->sl_price;
+        in.stop_price = si->stop_price;
+        in.r_value = si->r_value;
+    }
+    struct risk_market mkt = {instr, t != NULL, 0, 0};
+    if (instr) {
+        mkt.ltp = bt_engine_last_close (book, instr->token);
+        mkt.ltp_ns = bt_engine_last_ts (book, instr->token);
+    }
+    int64_t unr = s_unrealised (self);
+    struct risk_result res;
+    risk_check_intent (&self->view, &self->cfg, &in, &mkt, now, unr, &res);
+    struct risk_reserve_req req = {&in, in.intent_id, instr ? instr->itype : KT_ITYPE_OTHER, now,
+                                   "backtest"};
+    struct risk_decided dec;
+    risk_reserve_build (&self->view, &self->cfg, &req, &res, NULL, true, &dec);
+    out->verdict = res.verdict;
+    out->qty = res.qty;
+    out->code[0] = out->text[0] = '\0';
+    //  The deciding reason: the HALT's own, else the first with the verdict's outcome (a
+    //  BLOCK after a REDUCE is reported as the BLOCK).
+    int pick = -1;
+    for (int i = 0; i < res.nreasons && pick < 0; i++) {
+        bool halt = res.verdict == KT_VERDICT_HALT;
+        if (halt ? res.reasons[i].code == res.halt_code : res.reasons[i].outcome == res.verdict)
+            pick = i;
+    }
+    if (pick < 0 && res.nreasons > 0)
+        pick = 0;
+    if (res.verdict != KT_VERDICT_APPROVE && pick >= 0)
+        s_verdict_reason (&res.reasons[pick], out);
+    out->halted_now = dec.halted_now;
+    out->flatten = dec.halted_now && self->cfg.flatten_on_halt;
+}
