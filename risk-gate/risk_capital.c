@@ -204,6 +204,8 @@ enum {
     X_COUNT
 };
 
+_Static_assert(RISK_TS_MAX == 512, "exec script trims risk:ts:entries to RISK_TS_MAX");
+
 static const char s_exec_lua[] =
     "local now, coid, sym, itype, ev, side = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],\n"
     "                                         ARGV[7]\n"
@@ -254,6 +256,12 @@ static const char s_exec_lua[] =
     "  local s = 1\n"
     "  if side == 'SELL' then s = -1 end\n"
     "  local ud = 0\n"
+    "  -- a trade is an entry that filled: TRADES_DAY / TRADES_HOUR count its first fill\n"
+    "  if ours and O.kind == 'entry' and aq == 0 then\n"
+    "    redis.call('HINCRBY', st, 'trades_day', 1)\n"
+    "    redis.call('LPUSH', K('risk:ts:entries'), now)\n"
+    "    redis.call('LTRIM', K('risk:ts:entries'), 0, 511) -- RISK_TS_MAX\n"
+    "  end\n"
     "  if ours and O.pending == '1' then\n"
     "    pend = pend - 1\n"
     "    ud = ud - 1\n"

@@ -136,6 +136,23 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
                       cfg->max_modifies_per_s, now);
     }
     if (approved && kind == RISK_KIND_ENTRY) {
+        //  A replacement takes the slot and the reservation of the pending entry it
+        //  replaces, in this same commit: exec-gateway cancels that one before placing.
+        const struct risk_order *rep = risk_check_replaced (view, in);
+        struct risk_order *old = rep ? s_order (view, rep->coid) : NULL;
+        struct risk_pos *oldp = old ? s_pos (view, old->sym) : NULL;
+        bool same_sym = old && strcmp (old->sym, in->sym) == 0;
+        int64_t freed = old ? old->resv : 0;
+        if (old) {
+            risk_tx_op (tx, "HSET", "intent:%s", old->coid);
+            risk_tx_pair (tx, "pending", "0");
+            risk_tx_pair (tx, "resv", "0");
+            risk_tx_pair (tx, "replaced_by", in->intent_id);
+            if (oldp && !same_sym) {
+                risk_tx_op (tx, "HSET", "risk:pos:%s", old->sym);
+                risk_tx_pair_i64 (tx, "pending", oldp->pending > 0 ? oldp->pending - 1 : 0);
+            }
+        }
         struct risk_pos *p = s_pos (view, in->sym);
         risk_tx_op (tx, "HSET", "risk:pos:%s", in->sym);
         if (!p) {
@@ -147,26 +164,34 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             risk_tx_pair (tx, "realised", "0");
             risk_tx_pair (tx, "trade_pnl", "0");
         }
-        risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + 1);
+        risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + (same_sym ? 0 : 1));
         if (!p) {
             risk_tx_op (tx, "SADD", "risk:positions");
             risk_tx_str (tx, in->sym);
         }
-        int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0);
-        int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0);
+        int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0) -
+                     (old && old->itype == KT_ITYPE_CE ? 1 : 0);
+        int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0) -
+                     (old && old->itype == KT_ITYPE_PE ? 1 : 0);
+        int64_t total = view->units_total + (old ? 0 : 1);
         risk_tx_op (tx, "HSET", "risk:state");
         risk_tx_pair_i64 (tx, "version", view->version + 1);
         wrote_version = true;
-        risk_tx_pair_i64 (tx, "units_total", view->units_total + 1);
+        risk_tx_pair_i64 (tx, "units_total", total);
         risk_tx_pair_i64 (tx, "units_ce", ce);
         risk_tx_pair_i64 (tx, "units_pe", pe);
-        risk_tx_pair_i64 (tx, "trades_day", view->trades_day + 1);
         risk_tx_pair_i64 (tx, "last_entry_ns", now);
+        //  trades_day and risk:ts:entries count fills: the exec script adds an entry's
+        //  first fill to them (TRADES_DAY, TRADES_HOUR).
         risk_tx_op (tx, "HSET", "capital");
-        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost);
-        s_window (tx, apply, "risk:ts:entries", view->entries_ts, &view->nentries_ts,
-                  cfg->max_trades_hour, now);
+        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost - freed);
         if (apply) {
+            if (old) {
+                old->pending = false;
+                old->resv = 0;
+                if (oldp && oldp->pending > 0)
+                    oldp->pending--;
+            }
             if (!p && view->npos < RISK_POS_MAX) {
                 p = &view->pos[view->npos++];
                 memset (p, 0, sizeof *p);
@@ -176,12 +201,11 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
                 view->overflow = true;
             if (p)
                 p->pending++;
-            view->units_total++;
+            view->units_total = total;
             view->units_ce = ce;
             view->units_pe = pe;
-            view->trades_day++;
             view->last_entry_ns = now;
-            view->reserved += res->cost;
+            view->reserved += res->cost - freed;
         }
     } else if (approved && kind == RISK_KIND_EXIT) {
         struct risk_pos *p = s_pos (view, in->sym);

@@ -125,9 +125,9 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_pair_i64 (tx, "week_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
         risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
-        const char *zero[] = {"realised_day",  "realised_week", "consec_losses", "trades_day",
-                              "last_entry_ns", "units_total",   "units_ce",      "units_pe",
-                              "halt_seq",      "recon_ok_ns"};
+        const char *zero[] = {"realised_day", "realised_week", "consec_losses",
+                              "trades_day",   "last_entry_ns", "units_total",
+                              "units_ce",     "units_pe",      "halt_seq"};
         for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
             risk_tx_pair (tx, zero[i], "0");
         risk_tx_pair_i64 (tx, "peak_equity", eq);
@@ -236,7 +236,7 @@ risk_state_halt (kt_store_t *store, const struct risk_scripts *ids, kt_reason_t 
 }
 
 struct s_activate {
-    int64_t since_ns, now_ns;
+    int64_t since_ns, now_ns, agree_ns;
     const char *src;
 };
 
@@ -246,7 +246,7 @@ s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int 
     (void) keep;
     const struct s_activate *a = arg;
     int64_t need = v->since_ns > a->since_ns ? v->since_ns : a->since_ns;
-    if (v->state != KT_STATE_REDUCING || v->kill || v->recon_ok_ns <= 0 || v->recon_ok_ns < need)
+    if (v->state != KT_STATE_REDUCING || v->kill || a->agree_ns <= 0 || a->agree_ns < need)
         return false;
     *kill = 0; //  a kill switch set meanwhile keeps it REDUCING
     s_set_state ("ACTIVE", "reconciler agrees with the broker", "", a->now_ns, a->src, tx);
@@ -254,10 +254,11 @@ s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int 
 }
 
 int
-risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t since_ns,
-                     int64_t now_ns, const char *src, bool *changed, struct risk_view *view)
+risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t agree_ns,
+                     int64_t since_ns, int64_t now_ns, const char *src, bool *changed,
+                     struct risk_view *view)
 {
-    struct s_activate a = {since_ns, now_ns, src};
+    struct s_activate a = {since_ns, now_ns, agree_ns, src};
     return s_run (store, ids, s_activate, &a, changed, view);
 }
 

@@ -73,8 +73,6 @@ s_parse_state (const redisReply *h, struct risk_view *v)
             v->since_ns = s_i64 (val);
         else if (strcmp (f, "scope") == 0)
             v->day_scoped = strcmp (s_str (val), "day") == 0;
-        else if (strcmp (f, "recon_ok_ns") == 0)
-            v->recon_ok_ns = s_i64 (val);
         else if (strcmp (f, "session_ok") == 0)
             v->session_ok = s_i64 (val) != 0;
         else if (strcmp (f, "day") == 0)

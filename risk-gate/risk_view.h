@@ -58,7 +58,6 @@ struct risk_view {
     char reason[KT_TEXT_LEN];
     int64_t since_ns;
     bool day_scoped;     //  the halt ends at the daily reset
-    int64_t recon_ok_ns; //  when the reconciler last agreed with the broker
     bool session_ok;     //  broker session valid (false after TokenException)
     bool kill;           //  operator kill switch (risk:kill active)
     char kill_reason[KT_TEXT_LEN];

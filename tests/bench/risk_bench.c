@@ -116,7 +116,7 @@ main (void)
     risk_core_start (core, now, &out);
     redisContext *peek = kt_testredis_connect (srv);
     freeReplyObject (
-        redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now + 1));
+        redisCommand (peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) now + 1));
     now += KT_NS_PER_SEC;
     risk_core_poll (core, now, &out);
     if (risk_core_view (core)->state != KT_STATE_ACTIVE) {
@@ -147,7 +147,7 @@ main (void)
                 memset (&out, 0, sizeof out);
                 risk_core_poll (core, now, &out); //  the daily roll, not timed
                 freeReplyObject (
-                    redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now));
+                    redisCommand (peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) now));
                 risk_core_poll (core, now + 1, &out);
                 now += 2;
             }
