@@ -116,6 +116,10 @@ static const kt_schema_field_t s_pos_fields[] = {
     END};
 
 static const kt_schema_field_t s_day_fields[] = {
+    {"day", KT_SF_I64, offsetof (struct kt_risk_day_rec, day), sizeof (int64_t), NULL, NULL,
+     "the day, YYYYMMDD"},
+    {"archived_ns", KT_SF_I64, offsetof (struct kt_risk_day_rec, archived_ns), sizeof (int64_t),
+     NULL, NULL, "archived, ns"},
     {"realised", KT_SF_I64, offsetof (struct kt_risk_day_rec, realised), sizeof (int64_t), NULL,
      NULL, "realised P&L of the day, paise"},
     {"trades", KT_SF_I64, offsetof (struct kt_risk_day_rec, trades), sizeof (int64_t), NULL, NULL,

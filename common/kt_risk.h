@@ -60,6 +60,7 @@ struct kt_risk_pos_rec {
 
 //  risk:day:<yyyymmdd> - a finished day, archived at the roll.
 struct kt_risk_day_rec {
+    int64_t day, archived_ns;
     int64_t realised, trades, consec_losses, day_start_equity, end_equity, peak_equity;
     char state[16];
     char reason[KT_TEXT_LEN];

@@ -1050,6 +1050,31 @@ s_teardown (void **state)
     return 0;
 }
 
+//  Every field risk-gate writes is declared (common/kt_risk.c): a commit that writes one
+//  its key's declaration lacks refuses to run, and nothing is written.
+static void
+test_undeclared_field_refused (void **state)
+{
+    (void) state;
+    s_cmd ("FLUSHALL");
+    risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+    risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
+    risk_tx_pair (&F.tx, "state", "ACTIVE");
+    risk_tx_pair (&F.tx, "recon_ok_ns", "1");
+    char why[200] = "";
+    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+                      RISK_TX_FAIL);
+    assert_non_null (strstr (why, "field recon_ok_ns not declared"));
+    assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 0);
+    //  the same without it is applied
+    risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+    risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
+    risk_tx_pair (&F.tx, "state", "ACTIVE");
+    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+                      RISK_TX_OK);
+    assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 1);
+}
+
 int
 main (void)
 {
@@ -1060,6 +1085,7 @@ main (void)
         cmocka_unit_test (test_modify_exit_effects),
         cmocka_unit_test (test_stale_view_decided_again),
         cmocka_unit_test (test_record_reasons_exact),
+        cmocka_unit_test (test_undeclared_field_refused),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
