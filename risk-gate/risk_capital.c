@@ -590,9 +590,8 @@ out:
 int
 risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
 {
-    char key[128];
-    kt_store_key (store, key, sizeof key, "intent:%s", coid);
-    redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key, (long long) now_ns);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_intent, coid);
+    redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key.s, (long long) now_ns);
     int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
@@ -642,15 +641,14 @@ out:
 int
 risk_capital_mark_unresolved (kt_store_t *store, const char *coid)
 {
-    char key[128], open[96];
-    kt_store_key (store, key, sizeof key, "intent:%s", coid);
-    kt_store_key (store, open, sizeof open, "risk:open");
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_intent, coid);
+    struct kt_skey open = kt_schema_key (kt_store_prefix (store), &kt_key_risk_open, NULL);
     //  Only while the reservation is open: a late mark must not resurrect a closed one.
     redisReply *r = kt_store_cmd (store, "EVAL %s 2 %s %s %s",
                                   "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then "
                                   "redis.call('HSET', KEYS[1], 'unresolved', '1') return 1 end "
                                   "return 0",
-                                  key, open, coid);
+                                  key.s, open.s, coid);
     int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);

@@ -890,12 +890,11 @@ s_el_str (const redisReply *r, size_t i)
 static int
 s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_intent, coid);
     redisReply *r = kt_store_cmd (self->store,
                                   "HMGET %s sym side purpose order_type price trigger product "
                                   "stop_trigger stop_price r_value qty",
-                                  key);
+                                  key.s);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
         struct kt_intent in;
