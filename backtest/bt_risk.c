@@ -242,7 +242,7 @@ s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t 
         int64_t open_before = o->oqty - o->filled;
         r = open_before <= delta ? o->resv : s_idiv (o->resv, delta, open_before);
     }
-    int64_t ushort = risk_pnl_short_margin (&self->cfg, in, value / delta) * delta;
+    int64_t ushort = risk_pnl_short_margin (in, value / delta) * delta;
     if (o && r > 0)
         ushort = r;
     int64_t cost_before = p->cost, realised = 0;

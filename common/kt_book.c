@@ -111,13 +111,21 @@ static const kt_schema_field_t s_pos_fields[] = {
     S_STR (struct kt_pos_rec, exit_reason, "reason of the last reduction"),
     S_I64 (struct kt_pos_rec, opened_ns, "opened, ns"),
     S_I64 (struct kt_pos_rec, updated_ns, "last change, ns"),
+    S_I64 (struct kt_pos_rec, trade_realised,
+           "realised P&L of the round trip (opened from flat), paise; kept after it closes"),
+    S_I64 (struct kt_pos_rec, trades_closed, "round trips closed in this symbol"),
     KT_SF_END};
 
 static const kt_schema_field_t s_book_fields[] = {
     S_I64 (struct kt_book_rec, ver, "bumped by every order or fill change"),
     S_I64 (struct kt_book_rec, realised, "realised P&L since the book began, paise"),
     S_I64 (struct kt_book_rec, fills, "fills applied"),
-    S_I64 (struct kt_book_rec, updated_ns, "last change, ns"), KT_SF_END};
+    S_I64 (struct kt_book_rec, updated_ns, "last change, ns"),
+    S_I64 (struct kt_book_rec, trades_closed, "round trips closed, account-wide"),
+    S_I64 (struct kt_book_rec, last_trade_realised,
+           "realised P&L of the last round trip closed, paise"),
+    S_I64 (struct kt_book_rec, losing_streak, "round trips closed at a loss in a row"),
+    KT_SF_END};
 
 const kt_schema_key_t kt_key_order = {
     "order:%s",     "order:<coid>",  KT_SK_HASH,
@@ -237,7 +245,7 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "  local pq = tonumber(redis.call('HGET', ARGV[1] .. 'pos:' .. o[2], 'qty')) or 0\n"
     "  local ver = tonumber(redis.call('HGET', KEYS[5], 'ver')) or 0\n"
     "  local avg = filled > 0 and div(2 * fv + filled, 2 * filled) or 0\n"
-    "  return {1, status, I(filled), I(avg), I(pq), '0', I(ver)}\n"
+    "  return {1, status, I(filled), I(avg), I(pq), '0', I(ver), 0, '0'}\n"
     "end\n"
     "if o[4] ~= 'BUY' and o[4] ~= 'SELL' then\n"
     "  return redis.error_reply('ERR order has no side')\n"
@@ -261,7 +269,9 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "end\n"
     "local pk = ARGV[1] .. 'pos:' .. o[2]\n"
     "local p = redis.call('HMGET', pk, 'qty', 'open_value', 'realised', 'r_value',\n"
-    "  'entry_coid', 'opened_ns', 'stop_px', 'exit_reason')\n"
+    "  'entry_coid', 'opened_ns', 'stop_px', 'exit_reason', 'trade_realised', 'trades_closed')\n"
+    "local tr, tc = tonumber(p[9]) or 0, tonumber(p[10]) or 0\n"
+    "local closed, closed_pnl = 0, 0\n"
     "local pq, ov, real = tonumber(p[1]) or 0, tonumber(p[2]) or 0, tonumber(p[3]) or 0\n"
     "local pr, entry, opened = tonumber(p[4]) or 0, p[5] or '', p[6] or '0'\n"
     "local stop_px, why = p[7] or '0', p[8] or ''\n"
@@ -270,7 +280,7 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "local share_r = (oqty > 0) and div((tonumber(o[9]) or 0) * q, oqty) or 0\n"
     "if pq == 0 or (pq > 0) == (d > 0) then\n"
     "  if pq == 0 then\n"
-    "    opened, entry, pr, ov = ts, o[1], 0, 0\n"
+    "    opened, entry, pr, ov, tr = ts, o[1], 0, 0, 0\n"
     "    stop_px = (o[10] and o[10] ~= '') and o[10] or '0'\n"
     "  end\n"
     "  pq = pq + d\n"
@@ -284,11 +294,16 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "  local rshare = (r == a) and pr or div(pr * r, a)\n"
     "  ov, pr = ov - share, pr - rshare\n"
     "  pq = pq + ((d > 0) and r or -r)\n"
+    "  tr = tr + delta\n"
+    "  if pq == 0 then\n"
+    "    -- one round trip closed: counted once, with its P&L (CONSEC_LOSS reads these)\n"
+    "    closed, closed_pnl, tc = 1, tr, tc + 1\n"
+    "  end\n"
     "  why = (o[11] ~= nil and o[11] ~= '') and o[11] or o[8]\n"
     "  local rest = q - r\n"
     "  if rest > 0 then\n"
     "    pq = (d > 0) and rest or -rest\n"
-    "    ov, pr, opened, entry = rest * px, 0, ts, o[1]\n"
+    "    ov, pr, opened, entry, tr = rest * px, 0, ts, o[1], 0\n"
     "  end\n"
     "  if pq == 0 then stop_px = '0' end\n"
     "end\n"
@@ -296,7 +311,8 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "local pavg = (pq ~= 0) and div(2 * ov + math.abs(pq), 2 * math.abs(pq)) or 0\n"
     "redis.call('HSET', pk, 'sym', o[2], 'token', o[3], 'qty', I(pq), 'open_value', I(ov),\n"
     "  'avg_px', I(pavg), 'realised', I(real), 'r_value', I(pr), 'entry_coid', entry,\n"
-    "  'opened_ns', opened, 'updated_ns', ts, 'stop_px', stop_px, 'exit_reason', why)\n"
+    "  'opened_ns', opened, 'updated_ns', ts, 'stop_px', stop_px, 'exit_reason', why,\n"
+    "  'trade_realised', I(tr), 'trades_closed', I(tc))\n"
     "if pq ~= 0 then\n"
     "  redis.call('SADD', KEYS[4], o[2])\n"
     "else\n"
@@ -307,10 +323,17 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "redis.call('HINCRBY', KEYS[5], 'realised', I(delta))\n"
     "redis.call('HINCRBY', KEYS[5], 'fills', 1)\n"
     "redis.call('HSET', KEYS[5], 'updated_ns', ts)\n"
+    "if closed == 1 then\n"
+    "  redis.call('HINCRBY', KEYS[5], 'trades_closed', 1)\n"
+    "  redis.call('HSET', KEYS[5], 'last_trade_realised', I(closed_pnl))\n"
+    "  if closed_pnl < 0 then redis.call('HINCRBY', KEYS[5], 'losing_streak', 1)\n"
+    "  else redis.call('HSET', KEYS[5], 'losing_streak', '0') end\n"
+    "end\n"
     "ev(KEYS[6], 'type', 'fill', 'coid', o[1], 'trade_id', ARGV[2], 'sym', o[2], 'side', o[4],\n"
     "  'qty', I(q), 'price', I(px), 'filled_qty', I(filled), 'status', status,\n"
-    "  'pos_qty', I(pq), 'realised_delta', I(delta), 'ts', ts)\n"
-    "return {0, status, I(filled), I(avg), I(pq), I(delta), I(ver)}\n";
+    "  'pos_qty', I(pq), 'realised_delta', I(delta), 'trade_closed', I(closed),\n"
+    "  'trade_realised', I(closed_pnl), 'ts', ts)\n"
+    "return {0, status, I(filled), I(avg), I(pq), I(delta), I(ver), closed, I(closed_pnl)}\n";
 
 int
 kt_book_register (kt_store_t *store)
@@ -485,7 +508,7 @@ kt_book_fill (kt_store_t *store, const struct kt_book_fill *fill, struct kt_book
     const char *args[] = {pre, fill->trade_id, qty, px, ts};
     kt_store_result_t r =
         kt_store_eval_call (store, s_script (store, "book_fill", s_lua_fill), 6, keys, 5, args);
-    if (r.kind != KT_STORE_ARR || r.elements != 7)
+    if (r.kind != KT_STORE_ARR || r.elements != 9)
         return s_fail (why, whylen, "fill", store, &r);
     res->duplicate = s_i64 (&r, 0) == 1;
     char st[24] = "";
@@ -498,6 +521,8 @@ kt_book_fill (kt_store_t *store, const struct kt_book_fill *fill, struct kt_book
     res->pos_qty = s_i64 (&r, 4);
     res->realised_delta = s_i64 (&r, 5);
     res->ver = s_i64 (&r, 6);
+    res->trade_closed = s_i64 (&r, 7) != 0;
+    res->trade_realised = s_i64 (&r, 8);
     kt_store_result_free (&r);
     return 0;
 }

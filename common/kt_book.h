@@ -95,14 +95,21 @@ struct kt_pos_rec {
     char exit_reason[16];       //  reason of the last reduction
     int64_t opened_ns;
     int64_t updated_ns;
+    int64_t trade_realised; //  paise, P&L of the round trip opened from flat (kept once closed)
+    int64_t trades_closed;  //  round trips closed in this symbol (+1 each time it goes flat)
 };
 
-//  book - account-wide counters of the book.
+//  book - account-wide counters of the book. A round trip is a position from the
+//  moment it opens from flat until it is flat again (a fill through zero closes one
+//  and opens the next); each is counted once, by the fill that closes it.
 struct kt_book_rec {
     int64_t ver;      //  bumped by every order or fill change
     int64_t realised; //  paise, realised P&L since the book began
     int64_t fills;    //  fills applied
     int64_t updated_ns;
+    int64_t trades_closed;       //  round trips closed
+    int64_t last_trade_realised; //  paise, P&L of the last round trip closed
+    int64_t losing_streak;       //  round trips closed at a loss in a row (0 after one >= 0)
 };
 
 extern const kt_schema_key_t kt_key_order;        //  order:<coid>
@@ -149,6 +156,8 @@ struct kt_book_fill_result {
     int64_t pos_qty;        //  position after (signed)
     int64_t realised_delta; //  paise realised by this fill
     int64_t ver;            //  book version after
+    bool trade_closed;      //  this fill closed a round trip (the position went flat)
+    int64_t trade_realised; //  paise, P&L of that round trip (0 when none closed)
 };
 
 //  Apply one fill of order coid: trade id de-duplicated; order filled_qty / fill_value /

@@ -11,6 +11,7 @@
 #include "kt_book.h"
 #include "kt_recon.h"
 #include "kt_stratstate.h"
+#include "kt_risk.h"
 
 static const kt_schema_field_t s_health_fields[] = {
     {"pid", KT_SF_I64, offsetof (struct kt_health_rec, pid), sizeof (int64_t), NULL, NULL,
@@ -185,6 +186,11 @@ static const kt_schema_key_t *const s_all[] = {
     &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_seq, &kt_key_alerts_item,
     &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
     &kt_key_recon_last, &kt_key_strat_state, &kt_key_strat_seq,
+    //  risk-gate (common/kt_risk.h)
+    &kt_key_risk_state, &kt_key_risk_capital, &kt_key_risk_kill, &kt_key_risk_intent,
+    &kt_key_risk_open, &kt_key_risk_ts_orders, &kt_key_risk_ts_modifies, &kt_key_risk_ts_entries,
+    &kt_key_risk_ts_rejects, &kt_key_risk_marks, &kt_key_risk_fills, &kt_key_risk_done,
+    &kt_key_risk_day, &kt_key_risk_pos, &kt_key_risk_positions,
 };
 
 const kt_schema_key_t *const *

@@ -136,14 +136,6 @@ s_broker_failed (recon_t *self, recon_bstatus_t st, const char *why)
 
 //  The answer to the agreement signal: only a failure is news (risk-gate then stays
 //  REDUCING, the safe side, and the next run writes it again).
-static void
-s_bridge_done (const kt_store_result_t *res, void *arg)
-{
-    (void) arg;
-    if (res->kind != KT_STORE_INT)
-        kt_log_error ("recon.agree", KT_S ("why", res->str), KT_END);
-}
-
 //  The outcome of a compared run in words, for health:reconciler last_result (what
 //  `tradectl reconcile` prints; the first 63 characters matter most): "agree", or
 //  "HALT 3 findings: qty_mismatch 1 missing_fill 2 (1 waiting)". recon:last has the rest.
@@ -235,15 +227,7 @@ s_compare (recon_t *self)
     self->act_failures += st.failed;
     if (l->agree) {
         self->agreements++;
-        l->agree_ns = now;
-        //  Bridge: risk-gate reads its agreement signal from risk:state recon_ok_ns
-        //  (docs/risk-gate.md) until it reads recon:last.agree_ns.
-        kt_key_t key = kt_store_keyv (store, "risk:state");
-        char ns[24];
-        snprintf (ns, sizeof ns, "%" PRId64, now);
-        const char *argv[] = {"HSET", key.s, "recon_ok_ns", ns};
-        if (kt_store_send (store, 4, argv, NULL, s_bridge_done, NULL) < 0)
-            kt_log_error ("recon.agree", KT_S ("why", "write queue full"), KT_END);
+        l->agree_ns = now; //  risk-gate's REDUCING -> ACTIVE reads it from recon:last
     }
     s_result_text (self, n);
     s_write_last (self);

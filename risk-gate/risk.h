@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include "kt.h"
 #include "kt_proc.h"
+#include "kt_risk.h"
 #include "risk_kind.h"
 #include "risk_cfg.h"
 #include "risk_view.h"

@@ -204,6 +204,8 @@ enum {
     X_COUNT
 };
 
+_Static_assert(RISK_TS_MAX == 512, "exec script trims risk:ts:entries to RISK_TS_MAX");
+
 static const char s_exec_lua[] =
     "local now, coid, sym, itype, ev, side = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],\n"
     "                                         ARGV[7]\n"
@@ -254,6 +256,12 @@ static const char s_exec_lua[] =
     "  local s = 1\n"
     "  if side == 'SELL' then s = -1 end\n"
     "  local ud = 0\n"
+    "  -- a trade is an entry that filled: TRADES_DAY / TRADES_HOUR count its first fill\n"
+    "  if ours and O.kind == 'entry' and aq == 0 then\n"
+    "    redis.call('HINCRBY', st, 'trades_day', 1)\n"
+    "    redis.call('LPUSH', K('risk:ts:entries'), now)\n"
+    "    redis.call('LTRIM', K('risk:ts:entries'), 0, 511) -- RISK_TS_MAX\n"
+    "  end\n"
     "  if ours and O.pending == '1' then\n"
     "    pend = pend - 1\n"
     "    ud = ud - 1\n"
@@ -582,9 +590,8 @@ out:
 int
 risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
 {
-    char key[128];
-    kt_store_key (store, key, sizeof key, "intent:%s", coid);
-    redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key, (long long) now_ns);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_intent, coid);
+    redisReply *r = kt_store_cmd (store, "HSET %s sent_ns %lld", key.s, (long long) now_ns);
     int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);
@@ -634,15 +641,14 @@ out:
 int
 risk_capital_mark_unresolved (kt_store_t *store, const char *coid)
 {
-    char key[128], open[96];
-    kt_store_key (store, key, sizeof key, "intent:%s", coid);
-    kt_store_key (store, open, sizeof open, "risk:open");
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_intent, coid);
+    struct kt_skey open = kt_schema_key (kt_store_prefix (store), &kt_key_risk_open, NULL);
     //  Only while the reservation is open: a late mark must not resurrect a closed one.
     redisReply *r = kt_store_cmd (store, "EVAL %s 2 %s %s %s",
                                   "if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then "
                                   "redis.call('HSET', KEYS[1], 'unresolved', '1') return 1 end "
                                   "return 0",
-                                  key, open, coid);
+                                  key.s, open.s, coid);
     int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : -1;
     if (r)
         freeReplyObject (r);

@@ -26,11 +26,11 @@ struct risk_cfg {
     int64_t max_slices;               //  slices exec-gateway may make of one order
     int64_t max_order_notional;       //  paise, buys: premium x qty
     int64_t max_order_margin;         //  paise, sells: margin estimate
-    int64_t short_margin_bps;         //  margin estimate of a short: strike x qty x this
     int64_t market_reserve_bps;       //  buys at market: reserve this above last price
-    int64_t max_positions;            //  open positions + pending entries
+    int64_t max_positions;            //  open positions (with the entry)
     int64_t max_per_type;             //  same, per option type (CE / PE)
-    int64_t max_per_symbol;           //  same, per symbol
+    int64_t max_pending_per_type;     //  pending entries per option type
+    int64_t max_per_symbol;           //  pending entries per symbol
     int64_t max_deploy_bps;           //  reserved + deployed <= this x equity
     int64_t margin_buffer;            //  paise left free after the order
     int64_t max_risk_per_trade;       //  paise of R per entry (0 = off)

@@ -6,9 +6,9 @@
  *  outcome (APPROVE < REDUCE < BLOCK < HALT). A REDUCE lowers the quantity the later
  *  rules see. Local rules read only the intent, the instrument, the last price and the
  *  clock; account rules read the account (the view), and a decision is committed only
- *  on the account version they read (risk_capital_decide, risk_tx). Risk-reducing orders (EXIT, STOP, CANCEL, FLATTEN and a
- *  MODIFY of anything but an open entry) get only the sanity rules (BAD_INTENT,
- *  INSTRUMENT, LOT, TICK) and the exit cap: they are never blocked for exposure, loss,
+ *  on the account version they read (risk_capital_decide, risk_tx). Risk-reducing orders (EXIT,
+ * STOP, CANCEL, FLATTEN and a MODIFY of anything but an open entry) get only the sanity rules
+ * (BAD_INTENT, INSTRUMENT, LOT, TICK) and the exit cap: they are never blocked for exposure, loss,
  *  rate or state. */
 
 #include <stdarg.h>
@@ -37,8 +37,10 @@ const struct risk_rule risk_check_rules[] = {
      "lots per order <= max; above -> REDUCE to max"},
     {KT_R_FREEZE, "risk.freeze_qty.* risk.freeze_slice risk.max_slices", KT_VERDICT_REDUCE, E,
      false, "quantity <= freeze qty (sliced by exec-gateway up to max_slices) else REDUCE"},
-    {KT_R_NOTIONAL_ORDER, "risk.max_order_notional risk.max_order_margin", KT_VERDICT_BLOCK, E,
-     false, "buy: premium x qty <= max; sell: margin estimate <= max"},
+    {KT_R_NOTIONAL_ORDER, "risk.max_order_notional risk.max_order_margin", KT_VERDICT_REDUCE, E,
+     false,
+     "buy: premium x qty <= max; sell: margin estimate <= max; above -> REDUCE to the whole "
+     "lots that fit, BLOCK when not one does"},
     {KT_R_RISK_PER_TRADE, "risk.max_risk_per_trade risk.max_risk_per_trade_pct risk.require_stop",
      KT_VERDICT_BLOCK, E, false, "R from the attached stop <= min (Rs max, pct of equity)"},
     {KT_R_KILL, "risk:kill (Redis)", KT_VERDICT_HALT, E, true, "operator kill switch -> HALT"},
@@ -57,15 +59,20 @@ const struct risk_rule risk_check_rules[] = {
      "losing trades in a row < N"},
     {KT_R_REJECTS, "risk.max_rejects risk.reject_window_s", KT_VERDICT_HALT, E, true,
      "broker rejections in the window < N"},
-    {KT_R_TRADES_DAY, "risk.max_trades_day", KT_VERDICT_BLOCK, E, true, "entries today <= max"},
+    {KT_R_TRADES_DAY, "risk.max_trades_day", KT_VERDICT_BLOCK, E, true,
+     "entries filled today + pending entries + this one <= max"},
     {KT_R_TRADES_HOUR, "risk.max_trades_hour", KT_VERDICT_BLOCK, E, true,
-     "entries in the last 60 min <= max"},
+     "entries filled in the last 60 min + pending entries + this one <= max"},
     {KT_R_SPACING, "risk.min_spacing_s", KT_VERDICT_BLOCK, E, true,
      "seconds since the last entry >= min spacing"},
     {KT_R_ORDER_RATE, "risk.max_orders_per_s risk.max_modifies_per_s", KT_VERDICT_BLOCK, E, true,
      "orders (all kinds) in the last second <= max; entry modifications separately"},
-    {KT_R_MAX_POS, "risk.max_positions risk.max_per_type risk.max_per_symbol", KT_VERDICT_BLOCK, E,
-     true, "open positions + pending entries <= max, per option type, per symbol"},
+    {KT_R_MAX_POS,
+     "risk.max_positions risk.max_per_type risk.max_pending_per_type risk.max_per_symbol",
+     KT_VERDICT_BLOCK, E, true,
+     "open positions + this entry <= max, and per option type; pending entries per option type "
+     "and per symbol <= max; an entry replacing a pending one (ref) is judged with its slot "
+     "freed"},
     {KT_R_DEPLOY, "risk.max_deploy_pct", KT_VERDICT_BLOCK, E, true,
      "reserved + deployed + this order <= pct of equity"},
     {KT_R_MARGIN_BUFFER, "risk.margin_buffer", KT_VERDICT_BLOCK, E, true,
@@ -473,7 +480,7 @@ s_unit_cost (const struct s_eval *e)
     const struct kt_instr *ins = e->mkt->instr;
     int64_t px = s_entry_px (in, e->mkt);
     if (in->side == KT_SIDE_SELL)
-        return risk_pnl_short_margin (e->cfg, ins, px > 0 ? px : e->mkt->ltp);
+        return risk_pnl_short_margin (ins, px > 0 ? px : e->mkt->ltp);
     if (in->order_type == KT_OT_MARKET || in->order_type == KT_OT_SLM) {
         int64_t tick = ins && ins->tick > 0 ? ins->tick : 1;
         int64_t up = -risk_pnl_muldiv (-px, e->cfg->market_reserve_bps, 10000);
@@ -492,9 +499,19 @@ s_notional (struct s_eval *e, char *text, size_t len)
     int64_t max = sell ? e->cfg->max_order_margin : e->cfg->max_order_notional;
     if (total <= max)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "%s %lld paise > max %lld", sell ? "margin estimate" : "notional",
-              (long long) total, (long long) max);
-    return KT_VERDICT_BLOCK;
+    //  The size is what is too large, not the order: the most whole lots that fit.
+    int64_t lot = e->mkt->instr && e->mkt->instr->lot > 0 ? e->mkt->instr->lot : 1;
+    int64_t fit = unit > 0 && max > 0 ? max / unit / lot * lot : 0;
+    if (fit <= 0) {
+        snprintf (text, len, "%s %lld paise > max %lld (one lot does not fit)",
+                  sell ? "margin estimate" : "notional", (long long) total, (long long) max);
+        return KT_VERDICT_BLOCK;
+    }
+    snprintf (text, len, "%s %lld paise > max %lld: reduced to %lld",
+              sell ? "margin estimate" : "notional", (long long) total, (long long) max,
+              (long long) fit);
+    e->res->qty = fit;
+    return KT_VERDICT_REDUCE;
 }
 
 static kt_verdict_t
@@ -575,12 +592,28 @@ s_breakers (struct s_eval *e, char *text, size_t len)
     return KT_VERDICT_APPROVE;
 }
 
+//  Entries that may still fill: the pending ones, but not one this entry replaces.
+static int64_t
+s_may_fill (const struct s_eval *e)
+{
+    struct risk_slots s;
+    risk_check_slots (e->view, e->in, KT_ITYPE_OTHER, &s);
+    return s.pending_total;
+}
+
+//  TRADES_DAY / TRADES_HOUR limit trades: entries that filled (counted at their first
+//  fill), plus the pending entries that still may, plus this one. Placements that are
+//  modified and cancelled use nothing up.
 static kt_verdict_t
 s_trades_day (struct s_eval *e, char *text, size_t len)
 {
-    if (e->res->kind != RISK_KIND_ENTRY || e->view->trades_day + 1 <= e->cfg->max_trades_day)
+    if (e->res->kind != RISK_KIND_ENTRY)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "entries today %lld + 1 > max %lld", (long long) e->view->trades_day,
+    int64_t pend = s_may_fill (e);
+    if (e->view->trades_day + pend + 1 <= e->cfg->max_trades_day)
+        return KT_VERDICT_APPROVE;
+    snprintf (text, len, "entries filled today %lld + pending %lld + 1 > max %lld",
+              (long long) e->view->trades_day, (long long) pend,
               (long long) e->cfg->max_trades_day);
     return KT_VERDICT_BLOCK;
 }
@@ -601,10 +634,11 @@ s_trades_hour (struct s_eval *e, char *text, size_t len)
     int n = risk_view_count_after (e->view->entries_ts,
                                    s_newest (e->view->nentries_ts, e->cfg->max_trades_hour),
                                    e->now_ns - 3600 * KT_NS_PER_SEC);
-    if (n + 1 <= e->cfg->max_trades_hour)
+    int64_t pend = s_may_fill (e);
+    if (n + pend + 1 <= e->cfg->max_trades_hour)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "entries in the last hour %d + 1 > max %lld", n,
-              (long long) e->cfg->max_trades_hour);
+    snprintf (text, len, "entries filled in the last hour %d + pending %lld + 1 > max %lld", n,
+              (long long) pend, (long long) e->cfg->max_trades_hour);
     return KT_VERDICT_BLOCK;
 }
 
@@ -645,26 +679,76 @@ s_order_rate (struct s_eval *e, char *text, size_t len)
     return KT_VERDICT_APPROVE;
 }
 
+const struct risk_order *
+risk_check_replaced (const struct risk_view *view, const struct kt_intent *in)
+{
+    if (!view || !in->ref[0])
+        return NULL;
+    const struct risk_order *o = risk_view_order (view, in->ref);
+    return o && o->kind == RISK_KIND_ENTRY && o->pending && o->filled == 0 ? o : NULL;
+}
+
+void
+risk_check_slots (const struct risk_view *view, const struct kt_intent *in, kt_itype_t itype,
+                  struct risk_slots *out)
+{
+    memset (out, 0, sizeof *out);
+    for (int i = 0; i < view->npos; i++) {
+        const struct risk_pos *p = &view->pos[i];
+        bool same_type = itype != KT_ITYPE_OTHER && p->itype == itype;
+        if (p->qty != 0) {
+            out->open_total++;
+            out->open_type += same_type;
+        }
+        int64_t pend = p->pending > 0 ? p->pending : 0;
+        out->pending_total += pend;
+        if (same_type)
+            out->pending_type += pend;
+        if (strcmp (p->sym, in->sym) == 0)
+            out->pending_sym += pend;
+    }
+    const struct risk_order *o = risk_check_replaced (view, in);
+    if (!o)
+        return;
+    out->replaces = o;
+    out->pending_total--;
+    if (itype != KT_ITYPE_OTHER && o->itype == itype)
+        out->pending_type--;
+    if (strcmp (o->sym, in->sym) == 0)
+        out->pending_sym--;
+}
+
 static kt_verdict_t
 s_max_pos (struct s_eval *e, char *text, size_t len)
 {
     if (e->res->kind != RISK_KIND_ENTRY)
         return KT_VERDICT_APPROVE;
-    const struct risk_view *v = e->view;
     const struct risk_cfg *cfg = e->cfg;
     kt_itype_t it = e->mkt->instr ? e->mkt->instr->itype : KT_ITYPE_OTHER;
-    int64_t per_type = it == KT_ITYPE_CE ? v->units_ce : it == KT_ITYPE_PE ? v->units_pe : -1;
-    int64_t per_sym = risk_view_units (v, e->in->sym);
-    if (v->units_total + 1 > cfg->max_positions)
-        snprintf (text, len, "positions + pending entries %lld + 1 > max %lld",
-                  (long long) v->units_total, (long long) cfg->max_positions);
-    else if (per_type >= 0 && per_type + 1 > cfg->max_per_type)
-        snprintf (text, len, "%s positions + pending %lld + 1 > max %lld",
-                  it == KT_ITYPE_CE ? "CE" : "PE", (long long) per_type,
+    const char *tn = it == KT_ITYPE_CE ? "CE" : it == KT_ITYPE_PE ? "PE" : "other";
+    struct risk_slots s;
+    risk_check_slots (e->view, e->in, it, &s);
+    const struct risk_pos *held = risk_view_pos (e->view, e->in->sym);
+    bool against = held && ((held->qty > 0 && e->in->side == KT_SIDE_SELL) ||
+                            (held->qty < 0 && e->in->side == KT_SIDE_BUY));
+    if (against)
+        //  An entry may add to a position it holds, never work against it: filled, it
+        //  would leave the position's exits covering more than is left.
+        snprintf (text, len, "entry %s against the open position of %lld in %s",
+                  kt_side_str (e->in->side), (long long) held->qty, e->in->sym);
+    else if (s.open_total + 1 > cfg->max_positions)
+        snprintf (text, len, "open positions %lld + 1 > max %lld", (long long) s.open_total,
+                  (long long) cfg->max_positions);
+    else if ((it == KT_ITYPE_CE || it == KT_ITYPE_PE) && s.open_type + 1 > cfg->max_per_type)
+        snprintf (text, len, "%s open positions %lld + 1 > max %lld", tn, (long long) s.open_type,
                   (long long) cfg->max_per_type);
-    else if (per_sym + 1 > cfg->max_per_symbol)
-        snprintf (text, len, "%s positions + pending %lld + 1 > max %lld", e->in->sym,
-                  (long long) per_sym, (long long) cfg->max_per_symbol);
+    else if (s.pending_type + 1 > cfg->max_pending_per_type)
+        snprintf (text, len, "%s pending entries %lld + 1 > max %lld%s", tn,
+                  (long long) s.pending_type, (long long) cfg->max_pending_per_type,
+                  s.replaces ? "" : " (a replacement names the entry it replaces in ref)");
+    else if (s.pending_sym + 1 > cfg->max_per_symbol)
+        snprintf (text, len, "%s pending entries %lld + 1 > max %lld", e->in->sym,
+                  (long long) s.pending_sym, (long long) cfg->max_per_symbol);
     else
         return KT_VERDICT_APPROVE;
     return KT_VERDICT_BLOCK;
@@ -695,6 +779,16 @@ s_added_cost (const struct s_eval *e)
     return want > o->resv ? want - o->resv : 0;
 }
 
+//  Capital reserved before this order takes its own: less what the pending entry it
+//  replaces holds (freed in the same commit).
+static int64_t
+s_reserved_after (const struct s_eval *e)
+{
+    const struct risk_order *o =
+        e->res->kind == RISK_KIND_ENTRY ? risk_check_replaced (e->view, e->in) : NULL;
+    return e->view->reserved - (o ? o->resv : 0);
+}
+
 static kt_verdict_t
 s_deploy (struct s_eval *e, char *text, size_t len)
 {
@@ -703,12 +797,12 @@ s_deploy (struct s_eval *e, char *text, size_t len)
     if (cost <= 0)
         return KT_VERDICT_APPROVE;
     int64_t limit = risk_pnl_muldiv (e->equity, e->cfg->max_deploy_bps, 10000);
-    __int128 used = (__int128) v->reserved + v->deployed + cost;
+    int64_t reserved = s_reserved_after (e);
+    __int128 used = (__int128) reserved + v->deployed + cost;
     if (used <= limit)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "reserved %lld + deployed %lld + order %lld > %lld",
-              (long long) v->reserved, (long long) v->deployed, (long long) cost,
-              (long long) limit);
+    snprintf (text, len, "reserved %lld + deployed %lld + order %lld > %lld", (long long) reserved,
+              (long long) v->deployed, (long long) cost, (long long) limit);
     return KT_VERDICT_BLOCK;
 }
 
@@ -719,7 +813,7 @@ s_margin_buffer (struct s_eval *e, char *text, size_t len)
     int64_t cost = e->res->cost;
     if (cost <= 0)
         return KT_VERDICT_APPROVE;
-    __int128 left = (__int128) e->equity - ((__int128) v->reserved + v->deployed + cost);
+    __int128 left = (__int128) e->equity - ((__int128) s_reserved_after (e) + v->deployed + cost);
     if (left >= e->cfg->margin_buffer)
         return KT_VERDICT_APPROVE;
     if (left < INT64_MIN)

@@ -78,6 +78,26 @@ void risk_check_intent (const struct risk_view *view, const struct risk_cfg *cfg
                         const struct kt_intent *in, const struct risk_market *mkt, int64_t now_ns,
                         int64_t unrealised, struct risk_result *out);
 
+//  The slots MAX_POS and the trade limits count, as the strategy does: open positions
+//  (symbols with qty != 0) in total and of one option type, and entries still pending
+//  (approved, no fill yet) in total, of that type and on the intent's symbol. An entry
+//  whose ref names a pending entry risk-gate holds (no fill yet) replaces it: that
+//  entry's slot is not counted (replaced = its coid).
+struct risk_slots {
+    int64_t open_total, open_type;
+    int64_t pending_total, pending_type, pending_sym;
+    const struct risk_order *replaces; //  the pending entry in's ref replaces, or NULL
+};
+
+//  Count *out for an entry in of option type itype (KT_ITYPE_OTHER: no per-type
+//  count) on *view. Pure.
+void risk_check_slots (const struct risk_view *view, const struct kt_intent *in, kt_itype_t itype,
+                       struct risk_slots *out);
+
+//  The pending entry that entry in replaces (its ref, held, kind ENTRY, no fill), or NULL.
+const struct risk_order *risk_check_replaced (const struct risk_view *view,
+                                              const struct kt_intent *in);
+
 //  Add a reason (dropped when full; the verdict still rises). text is printf-style.
 void risk_check_add (struct risk_result *res, kt_reason_t code, kt_verdict_t outcome,
                      const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));

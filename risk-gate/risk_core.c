@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt_recon.h"
 #include "risk.h"
 
 #define S_RECENT 256   //  decisions remembered while Redis is down
@@ -729,7 +730,7 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
     }
     const struct kt_instr *ins = s_instr (self, ev->sym);
     int64_t px = ev->last_px > 0 ? ev->last_px : ev->avg_px;
-    int64_t short_unit = risk_pnl_short_margin (self->cfg, ins, px);
+    int64_t short_unit = risk_pnl_short_margin (ins, px);
     //  REJECTS counts the broker's rejections of orders that add risk (the exec script
     //  counts only entries risk-gate holds).
     bool count = ev->event == KT_EXEC_REJECTED && s_broker_reason (ev->reason);
@@ -795,6 +796,20 @@ risk_core_on_tick (risk_core_t *self, const char *sym, int64_t ltp, int64_t ts_n
 
 // ---- the poll ------------------------------------------------------------------------------
 
+//  The reconciler's last agreement with the broker (recon:last agree_ns), 0 when it has
+//  none, its broker session is not valid, or Redis does not answer (REDUCING stays).
+//  Read only while REDUCING: one HGETALL per poll until ACTIVE.
+static int64_t
+s_recon_agree_ns (risk_core_t *self)
+{
+    struct kt_recon_last last;
+    char why[160];
+    int rc = kt_recon_last_get (self->store, &last, why, sizeof why);
+    if (rc < 0)
+        kt_log_warn_every ("risk.recon.read", 10, KT_S ("why", why), KT_END);
+    return rc == 1 && last.session_ok ? last.agree_ns : 0;
+}
+
 void
 risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
 {
@@ -826,13 +841,13 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     s_unknown_flush (self, now_ns, out);
     s_halt_flush (self, now_ns, out);
     s_note_state (self, out);
-    if (v->state == KT_STATE_REDUCING && !v->kill && v->recon_ok_ns > 0 &&
-        v->recon_ok_ns >= self->started_ns && v->recon_ok_ns >= v->since_ns) {
+    int64_t agree_ns = v->state == KT_STATE_REDUCING && !v->kill ? s_recon_agree_ns (self) : 0;
+    if (agree_ns > 0 && agree_ns >= self->started_ns && agree_ns >= v->since_ns) {
         bool changed = false;
-        if (risk_state_activate (self->store, &self->ids, self->started_ns, now_ns, self->src,
-                                 &changed, v) == 0 &&
+        if (risk_state_activate (self->store, &self->ids, agree_ns, self->started_ns, now_ns,
+                                 self->src, &changed, v) == 0 &&
             changed) {
-            kt_log_info ("risk.active", KT_I ("recon_ok_ns", v->recon_ok_ns), KT_END);
+            kt_log_info ("risk.active", KT_I ("agree_ns", agree_ns), KT_END);
             s_alert (out, KT_SEV_INFO, "risk.state", "trading ACTIVE: reconciler agrees");
         }
         s_note_state (self, out);
@@ -875,12 +890,11 @@ s_el_str (const redisReply *r, size_t i)
 static int
 s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "intent:%s", coid);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_intent, coid);
     redisReply *r = kt_store_cmd (self->store,
                                   "HMGET %s sym side purpose order_type price trigger product "
                                   "stop_trigger stop_price r_value qty",
-                                  key);
+                                  key.s);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
         struct kt_intent in;

@@ -8,6 +8,7 @@
  *  Redis (risk:marks, the last 61 minutes), so a restart mid-day sees the same window. */
 
 #include <string.h>
+#include "kt_margin.h"
 #include "risk.h"
 
 int64_t
@@ -78,11 +79,7 @@ risk_pnl_hour (const struct risk_view *view, int64_t unrealised, int64_t now_ns)
 }
 
 int64_t
-risk_pnl_short_margin (const struct risk_cfg *cfg, const struct kt_instr *in, int64_t px)
+risk_pnl_short_margin (const struct kt_instr *in, int64_t px)
 {
-    int64_t base = in && in->strike > 0 ? in->strike : px;
-    if (base <= 0)
-        return 0;
-    //  ceil: an estimate of margin must not come out smaller by rounding
-    return -risk_pnl_muldiv (-base, cfg->short_margin_bps, 10000);
+    return kt_margin_short (in && in->strike > 0 ? in->strike : px, 1, NULL);
 }

@@ -34,7 +34,8 @@ int risk_pnl_minute (int64_t ts_ns);
 //  floor (a * b / d) for d > 0 without overflow for |a|, |b| < 2^62 (exact, like the Lua).
 int64_t risk_pnl_muldiv (int64_t a, int64_t b, int64_t d);
 
-//  Short margin estimate per unit for an instrument: strike (or px when no strike) x bps.
-int64_t risk_pnl_short_margin (const struct risk_cfg *cfg, const struct kt_instr *in, int64_t px);
+//  Margin of a short of one unit of an instrument, by kite-sim's method (kt_margin: SPAN
+//  + exposure of the notional), on its strike (px when it has none; 0 without either).
+int64_t risk_pnl_short_margin (const struct kt_instr *in, int64_t px);
 
 #endif

@@ -24,16 +24,16 @@ s_itype_str (kt_itype_t t)
 //  `limit`, so the list is trimmed back to limit once it holds twice that (one write
 //  in `limit` pushes, not one per push).
 static void
-s_window (struct risk_tx *tx, bool apply, const char *key, int64_t *ts, int *n, int64_t limit,
-          int64_t now_ns)
+s_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *ts, int *n,
+          int64_t limit, int64_t now_ns)
 {
     int64_t cap = limit > 0 && 2 * limit < RISK_TS_MAX ? 2 * limit : RISK_TS_MAX;
     int64_t keep = *n + 1;
-    risk_tx_op (tx, "LPUSH", "%s", key);
+    risk_tx_key (tx, "LPUSH", key, NULL);
     risk_tx_i64 (tx, now_ns);
     if (keep > cap) {
         keep = limit > 0 && limit < RISK_TS_MAX ? limit : RISK_TS_MAX;
-        risk_tx_op (tx, "LTRIM", "%s", key);
+        risk_tx_key (tx, "LTRIM", key, NULL);
         risk_tx_i64 (tx, 0);
         risk_tx_i64 (tx, keep - 1);
     }
@@ -129,15 +129,32 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     bool held = approved && (kind == RISK_KIND_ENTRY || kind == RISK_KIND_EXIT);
     bool wrote_version = false; //  the commit leaves the version to these writes
     if (approved) {
-        s_window (tx, apply, "risk:ts:orders", view->orders_ts, &view->norders_ts,
+        s_window (tx, apply, &kt_key_risk_ts_orders, view->orders_ts, &view->norders_ts,
                   cfg->max_orders_per_s, now);
         if (in->purpose == KT_PURPOSE_MODIFY)
-            s_window (tx, apply, "risk:ts:modifies", view->modifies_ts, &view->nmodifies_ts,
+            s_window (tx, apply, &kt_key_risk_ts_modifies, view->modifies_ts, &view->nmodifies_ts,
                       cfg->max_modifies_per_s, now);
     }
     if (approved && kind == RISK_KIND_ENTRY) {
+        //  A replacement takes the slot and the reservation of the pending entry it
+        //  replaces, in this same commit: exec-gateway cancels that one before placing.
+        const struct risk_order *rep = risk_check_replaced (view, in);
+        struct risk_order *old = rep ? s_order (view, rep->coid) : NULL;
+        struct risk_pos *oldp = old ? s_pos (view, old->sym) : NULL;
+        bool same_sym = old && strcmp (old->sym, in->sym) == 0;
+        int64_t freed = old ? old->resv : 0;
+        if (old) {
+            risk_tx_key (tx, "HSET", &kt_key_risk_intent, old->coid);
+            risk_tx_pair (tx, "pending", "0");
+            risk_tx_pair (tx, "resv", "0");
+            risk_tx_pair (tx, "replaced_by", in->intent_id);
+            if (oldp && !same_sym) {
+                risk_tx_key (tx, "HSET", &kt_key_risk_pos, old->sym);
+                risk_tx_pair_i64 (tx, "pending", oldp->pending > 0 ? oldp->pending - 1 : 0);
+            }
+        }
         struct risk_pos *p = s_pos (view, in->sym);
-        risk_tx_op (tx, "HSET", "risk:pos:%s", in->sym);
+        risk_tx_key (tx, "HSET", &kt_key_risk_pos, in->sym);
         if (!p) {
             risk_tx_pair (tx, "sym", in->sym);
             risk_tx_pair (tx, "itype", s_itype_str (req->itype));
@@ -147,26 +164,34 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             risk_tx_pair (tx, "realised", "0");
             risk_tx_pair (tx, "trade_pnl", "0");
         }
-        risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + 1);
+        risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + (same_sym ? 0 : 1));
         if (!p) {
-            risk_tx_op (tx, "SADD", "risk:positions");
+            risk_tx_key (tx, "SADD", &kt_key_risk_positions, NULL);
             risk_tx_str (tx, in->sym);
         }
-        int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0);
-        int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0);
-        risk_tx_op (tx, "HSET", "risk:state");
+        int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0) -
+                     (old && old->itype == KT_ITYPE_CE ? 1 : 0);
+        int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0) -
+                     (old && old->itype == KT_ITYPE_PE ? 1 : 0);
+        int64_t total = view->units_total + (old ? 0 : 1);
+        risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "version", view->version + 1);
         wrote_version = true;
-        risk_tx_pair_i64 (tx, "units_total", view->units_total + 1);
+        risk_tx_pair_i64 (tx, "units_total", total);
         risk_tx_pair_i64 (tx, "units_ce", ce);
         risk_tx_pair_i64 (tx, "units_pe", pe);
-        risk_tx_pair_i64 (tx, "trades_day", view->trades_day + 1);
         risk_tx_pair_i64 (tx, "last_entry_ns", now);
-        risk_tx_op (tx, "HSET", "capital");
-        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost);
-        s_window (tx, apply, "risk:ts:entries", view->entries_ts, &view->nentries_ts,
-                  cfg->max_trades_hour, now);
+        //  trades_day and risk:ts:entries count fills: the exec script adds an entry's
+        //  first fill to them (TRADES_DAY, TRADES_HOUR).
+        risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
+        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost - freed);
         if (apply) {
+            if (old) {
+                old->pending = false;
+                old->resv = 0;
+                if (oldp && oldp->pending > 0)
+                    oldp->pending--;
+            }
             if (!p && view->npos < RISK_POS_MAX) {
                 p = &view->pos[view->npos++];
                 memset (p, 0, sizeof *p);
@@ -176,25 +201,24 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
                 view->overflow = true;
             if (p)
                 p->pending++;
-            view->units_total++;
+            view->units_total = total;
             view->units_ce = ce;
             view->units_pe = pe;
-            view->trades_day++;
             view->last_entry_ns = now;
-            view->reserved += res->cost;
+            view->reserved += res->cost - freed;
         }
     } else if (approved && kind == RISK_KIND_EXIT) {
         struct risk_pos *p = s_pos (view, in->sym);
         int64_t exiting = (p ? p->exiting : 0) + res->qty;
         if (p && apply)
             p->exiting = exiting;
-        risk_tx_op (tx, "HSET", "risk:pos:%s", in->sym);
+        risk_tx_key (tx, "HSET", &kt_key_risk_pos, in->sym);
         risk_tx_pair_i64 (tx, "exiting", exiting);
     } else if (approved && kind == RISK_KIND_MODIFY_ENTRY) {
         struct risk_order *o = s_order (view, in->ref);
         if (o) {
             int64_t unit = res->unit_cost > o->unit_cost ? res->unit_cost : o->unit_cost;
-            risk_tx_op (tx, "HSET", "intent:%s", in->ref);
+            risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "resv", o->resv + res->cost);
             risk_tx_pair_i64 (tx, "unit_cost", unit);
             risk_tx_pair_i64 (tx, "oqty", res->qty);
@@ -208,7 +232,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
                     o->stop_trigger = in->stop_trigger;
             }
         }
-        risk_tx_op (tx, "HSET", "capital");
+        risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
         risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost);
         if (apply)
             view->reserved += res->cost;
@@ -222,10 +246,10 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             int64_t exiting = (p ? p->exiting : 0) - (o->oqty - o->filled);
             if (exiting < 0)
                 exiting = 0;
-            risk_tx_op (tx, "HSET", "intent:%s", in->ref);
+            risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "oqty", o->filled);
             if (p) {
-                risk_tx_op (tx, "HSET", "risk:pos:%s", o->sym);
+                risk_tx_key (tx, "HSET", &kt_key_risk_pos, o->sym);
                 risk_tx_pair_i64 (tx, "exiting", exiting);
             }
             if (apply) {
@@ -239,14 +263,14 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         if (o && o->kind == RISK_KIND_EXIT && o->sym[0]) {
             struct risk_pos *p = s_pos (view, o->sym);
             int64_t exiting = (p ? p->exiting : 0) + res->qty - o->oqty;
-            risk_tx_op (tx, "HSET", "intent:%s", in->ref);
+            risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "oqty", res->qty);
             if (apply)
                 o->oqty = res->qty;
             if (p) {
                 if (apply)
                     p->exiting = exiting;
-                risk_tx_op (tx, "HSET", "risk:pos:%s", o->sym);
+                risk_tx_key (tx, "HSET", &kt_key_risk_pos, o->sym);
                 risk_tx_pair_i64 (tx, "exiting", exiting);
             }
         }
@@ -254,7 +278,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
 
     //  The record: the decision (for duplicates) and the order as sent, for a look-up
     //  later; every value a field of its own (no packed lists).
-    risk_tx_op (tx, "HSET", "intent:%s", in->intent_id);
+    risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->intent_id);
     risk_tx_pair (tx, "verdict", kt_verdict_str (res->verdict));
     risk_tx_pair_i64 (tx, "qty", res->qty);
     risk_reserve_reasons (tx, res->reasons, res->nreasons);
@@ -287,7 +311,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_pair_i64 (tx, "oqty", res->qty);
         risk_tx_pair (tx, "pending", kind == RISK_KIND_ENTRY ? "1" : "0");
         risk_tx_pair (tx, "itype", s_itype_str (req->itype));
-        risk_tx_op (tx, "SADD", "risk:open");
+        risk_tx_key (tx, "SADD", &kt_key_risk_open, NULL);
         risk_tx_str (tx, in->intent_id);
         if (apply && view->nord < RISK_ORD_MAX) {
             struct risk_order *o = &view->ord[view->nord++];
@@ -306,13 +330,13 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         } else if (apply)
             view->overflow = true;
     } else {
-        risk_tx_op (tx, "EXPIRE", "intent:%s", in->intent_id);
+        risk_tx_key (tx, "EXPIRE", &kt_key_risk_intent, in->intent_id);
         risk_tx_i64 (tx, cfg->intent_ttl_s);
     }
     //  The `events` entry of the decision is the caller's: an audit line nothing waits
     //  for, written after the reply (risk_core_mark_sent) on the queued connection.
     if (!wrote_version) {
-        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "version", view->version + 1);
     }
     if (apply)

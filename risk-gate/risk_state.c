@@ -32,7 +32,7 @@ static void
 s_set_state (const char *state, const char *reason, const char *scope, int64_t now_ns,
              const char *src, struct risk_tx *tx)
 {
-    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
     risk_tx_pair (tx, "state", state);
     risk_tx_pair (tx, "reason", reason);
     risk_tx_pair_i64 (tx, "since_ns", now_ns);
@@ -108,7 +108,7 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     kt_trading_state_t state = v->state;
     if (v->initial == 0 && v->realised_total == 0 && v->reserved == 0 && v->deployed == 0 &&
         v->state == KT_STATE_NONE) {
-        risk_tx_op (tx, "HSET", "capital");
+        risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
         risk_tx_pair_i64 (tx, "initial", a->cfg->capital);
         risk_tx_pair (tx, "realised_total", "0");
         risk_tx_pair (tx, "reserved", "0");
@@ -118,16 +118,16 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     int64_t initial = v->initial ? v->initial : a->cfg->capital;
     int64_t eq = initial + v->realised_total + a->unrealised;
     if (v->state == KT_STATE_NONE && v->day == 0) {
-        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "day", day);
         risk_tx_pair_i64 (tx, "week_start_ns", wk);
         risk_tx_pair_i64 (tx, "day_start_equity", eq);
         risk_tx_pair_i64 (tx, "week_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
         risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
-        const char *zero[] = {"realised_day",  "realised_week", "consec_losses", "trades_day",
-                              "last_entry_ns", "units_total",   "units_ce",      "units_pe",
-                              "halt_seq",      "recon_ok_ns"};
+        const char *zero[] = {"realised_day", "realised_week", "consec_losses",
+                              "trades_day",   "last_entry_ns", "units_total",
+                              "units_ce",     "units_pe",      "halt_seq"};
         for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
             risk_tx_pair (tx, zero[i], "0");
         risk_tx_pair_i64 (tx, "peak_equity", eq);
@@ -137,7 +137,9 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         wrote = true;
     } else if (v->day != day) {
         if (v->day) {
-            risk_tx_op (tx, "HSET", "risk:day:%d", v->day);
+            char dk[16];
+            snprintf (dk, sizeof dk, "%d", v->day);
+            risk_tx_key (tx, "HSET", &kt_key_risk_day, dk);
             risk_tx_pair_i64 (tx, "day", v->day);
             risk_tx_pair_i64 (tx, "realised", v->realised_day);
             risk_tx_pair_i64 (tx, "trades", v->trades_day);
@@ -149,7 +151,7 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
             risk_tx_pair (tx, "reason", v->reason);
             risk_tx_pair_i64 (tx, "archived_ns", a->now_ns);
         }
-        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "day", day);
         risk_tx_pair_i64 (tx, "day_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
@@ -162,11 +164,12 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
             risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
             risk_tx_pair (tx, "realised_week", "0");
         }
-        const char *day_keys[] = {"risk:marks",      "risk:ts:orders",  "risk:ts:modifies",
-                                  "risk:ts:entries", "risk:ts:rejects", "risk:fills",
-                                  "risk:done"};
+        const kt_schema_key_t *day_keys[] = {&kt_key_risk_marks,       &kt_key_risk_ts_orders,
+                                             &kt_key_risk_ts_modifies, &kt_key_risk_ts_entries,
+                                             &kt_key_risk_ts_rejects,  &kt_key_risk_fills,
+                                             &kt_key_risk_done};
         for (size_t i = 0; i < sizeof day_keys / sizeof day_keys[0]; i++)
-            risk_tx_op (tx, "DEL", "%s", day_keys[i]);
+            risk_tx_key (tx, "DEL", day_keys[i], NULL);
         risk_tx_event (tx, "risk.day", a->src);
         risk_tx_pair_i64 (tx, "day", day);
         risk_tx_pair_i64 (tx, "previous", v->day);
@@ -210,7 +213,7 @@ risk_state_halt_tx (const struct risk_view *v, kt_reason_t code, const char *tex
     snprintf (why, sizeof why, "%s: %s", kt_reason_str (code), text);
     s_set_state ("HALTED", why, risk_breaker_is_day_scoped (code) ? "day" : "manual", now_ns, src,
                  tx);
-    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
     risk_tx_pair_i64 (tx, "halt_seq", v->halt_seq + 1);
 }
 
@@ -236,7 +239,7 @@ risk_state_halt (kt_store_t *store, const struct risk_scripts *ids, kt_reason_t 
 }
 
 struct s_activate {
-    int64_t since_ns, now_ns;
+    int64_t since_ns, now_ns, agree_ns;
     const char *src;
 };
 
@@ -246,7 +249,7 @@ s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int 
     (void) keep;
     const struct s_activate *a = arg;
     int64_t need = v->since_ns > a->since_ns ? v->since_ns : a->since_ns;
-    if (v->state != KT_STATE_REDUCING || v->kill || v->recon_ok_ns <= 0 || v->recon_ok_ns < need)
+    if (v->state != KT_STATE_REDUCING || v->kill || a->agree_ns <= 0 || a->agree_ns < need)
         return false;
     *kill = 0; //  a kill switch set meanwhile keeps it REDUCING
     s_set_state ("ACTIVE", "reconciler agrees with the broker", "", a->now_ns, a->src, tx);
@@ -254,10 +257,11 @@ s_activate (const struct risk_view *v, const void *arg, struct risk_tx *tx, int 
 }
 
 int
-risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t since_ns,
-                     int64_t now_ns, const char *src, bool *changed, struct risk_view *view)
+risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t agree_ns,
+                     int64_t since_ns, int64_t now_ns, const char *src, bool *changed,
+                     struct risk_view *view)
 {
-    struct s_activate a = {since_ns, now_ns, src};
+    struct s_activate a = {since_ns, now_ns, agree_ns, src};
     return s_run (store, ids, s_activate, &a, changed, view);
 }
 
@@ -269,7 +273,7 @@ s_session (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *
     bool ok = *(const bool *) arg;
     if (v->session_ok == ok)
         return false;
-    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
     risk_tx_pair (tx, "session_ok", ok ? "1" : "0");
     return true;
 }
@@ -299,7 +303,7 @@ s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *k
     (void) keep;
     const struct s_resume *a = arg;
     *a->was = v->state;
-    risk_tx_op (tx, "HSET", "risk:kill");
+    risk_tx_key (tx, "HSET", &kt_key_risk_kill, NULL);
     risk_tx_pair (tx, "active", "0");
     risk_tx_pair (tx, "reason", "");
     risk_tx_pair (tx, "by", a->by);
@@ -308,9 +312,9 @@ s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *k
         char reason[KT_TEXT_LEN];
         snprintf (reason, sizeof reason, "resumed by %.60s: awaiting reconciliation", a->by);
         s_set_state ("REDUCING", reason, "", a->now_ns, "tradectl", tx);
-        risk_tx_op (tx, "HSET", "risk:state");
+        risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair (tx, "session_ok", "1");
-        risk_tx_op (tx, "DEL", "risk:ts:rejects");
+        risk_tx_key (tx, "DEL", &kt_key_risk_ts_rejects, NULL);
     }
     risk_tx_event (tx, "risk.resume", "tradectl");
     risk_tx_pair (tx, "by", a->by);
@@ -343,7 +347,7 @@ s_kill (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     const struct s_kill *a = arg;
     if (v->kill)
         return false;
-    risk_tx_op (tx, "HSET", "risk:kill");
+    risk_tx_key (tx, "HSET", &kt_key_risk_kill, NULL);
     risk_tx_pair (tx, "active", "1");
     risk_tx_pair (tx, "reason", a->reason);
     risk_tx_pair (tx, "by", a->by);
@@ -384,7 +388,7 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     //  The rules read the marks and the peak: only those move the version.
     *keep = true;
     if (!v->has_mark[minute]) {
-        risk_tx_op (tx, "HSET", "risk:marks");
+        risk_tx_key (tx, "HSET", &kt_key_risk_marks, NULL);
         risk_tx_i64 (tx, minute);
         risk_tx_i64 (tx, dpnl);
         //  Only the rolling hour is ever read (HOURLY_LOSS): older marks go, so the
@@ -396,13 +400,13 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
                 continue;
             dropped++;
             if (!old)
-                risk_tx_op (tx, "HDEL", "risk:marks");
+                risk_tx_key (tx, "HDEL", &kt_key_risk_marks, NULL);
             old = true;
             risk_tx_i64 (tx, m);
         }
         *keep = false;
     }
-    risk_tx_op (tx, "HSET", "risk:state");
+    risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
     if (eq > v->peak_equity) {
         risk_tx_pair_i64 (tx, "peak_equity", eq);
         *keep = false;
@@ -410,14 +414,14 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     risk_tx_pair_i64 (tx, "unrealised", a->unrealised);
     risk_tx_pair_i64 (tx, "day_pnl", dpnl);
     risk_tx_pair_i64 (tx, "updated_ns", a->now_ns);
-    risk_tx_op (tx, "HSET", "capital");
+    risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
     risk_tx_pair_i64 (tx, "equity", eq);
     risk_tx_pair_i64 (tx, "available", eq - v->reserved - v->deployed);
     for (int i = 0; i < v->npos; i++) {
         int64_t px, ts;
         if (!a->price || !a->price (a->arg, v->pos[i].sym, &px, &ts) || px <= 0)
             continue;
-        risk_tx_op (tx, "HSET", "risk:pos:%s", v->pos[i].sym);
+        risk_tx_key (tx, "HSET", &kt_key_risk_pos, v->pos[i].sym);
         risk_tx_pair_i64 (tx, "last_px", px);
         risk_tx_pair_i64 (tx, "last_px_ns", ts);
     }

@@ -24,11 +24,13 @@ int risk_state_halt (kt_store_t *store, const struct risk_scripts *ids, kt_reaso
                      const char *text, int64_t now_ns, const char *src, bool *halted,
                      struct risk_view *view);
 
-//  REDUCING -> ACTIVE when the reconciler agreed at or after since_ns (this instance's
-//  start) and after REDUCING began, and no kill switch is set. *changed tells whether
-//  it happened. Refreshes *view. 0 or -1.
-int risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t since_ns,
-                         int64_t now_ns, const char *src, bool *changed, struct risk_view *view);
+//  REDUCING -> ACTIVE when the reconciler's last agreement (agree_ns, recon:last, read
+//  by the caller) is at or after since_ns (this instance's start) and after REDUCING
+//  began, and no kill switch is set. *changed tells whether it happened. Refreshes
+//  *view. 0 or -1.
+int risk_state_activate (kt_store_t *store, const struct risk_scripts *ids, int64_t agree_ns,
+                         int64_t since_ns, int64_t now_ns, const char *src, bool *changed,
+                         struct risk_view *view);
 
 //  Broker session validity (exec-gateway reported a TokenException: ok = false).
 //  Returns 0 or -1.

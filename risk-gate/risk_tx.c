@@ -89,11 +89,35 @@ s_close (struct risk_tx *tx)
 }
 
 void
+risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg)
+{
+    if (!tx)
+        return;
+    struct kt_skey k = kt_schema_key (NULL, key, arg);
+    risk_tx_op (tx, op, "%s", k.s);
+    tx->key = key;
+}
+
+//  A field written to a declared hash must be one of its declared fields.
+static void
+s_declared (struct risk_tx *tx, const char *field)
+{
+    const kt_schema_key_t *k = tx->key;
+    if (!k || k->type != KT_SK_HASH || !k->fields || kt_schema_field (k, field))
+        return;
+    tx->overflow = true;
+    if (!tx->undeclared[0])
+        snprintf (tx->undeclared, sizeof tx->undeclared, "%s", field);
+}
+
+void
 risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
                const char *dup_id)
 {
     tx->n = 0;
     tx->used = 0;
+    tx->key = NULL;
+    tx->undeclared[0] = '\0';
     tx->count_at = -1;
     tx->count = 0;
     tx->overflow = false;
@@ -123,6 +147,7 @@ risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
     if (!tx)
         return;
     s_close (tx);
+    tx->key = NULL;
     char key[160];
     va_list ap;
     va_start (ap, keyfmt);
@@ -167,6 +192,7 @@ risk_tx_pair (struct risk_tx *tx, const char *field, const char *value)
 {
     if (!tx)
         return;
+    s_declared (tx, field);
     risk_tx_str (tx, field);
     risk_tx_str (tx, value);
 }
@@ -176,6 +202,7 @@ risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value)
 {
     if (!tx)
         return;
+    s_declared (tx, field);
     risk_tx_str (tx, field);
     risk_tx_i64 (tx, value);
 }
@@ -185,7 +212,7 @@ risk_tx_event (struct risk_tx *tx, const char *type, const char *src)
 {
     if (!tx)
         return;
-    risk_tx_op (tx, "XADD", "events");
+    risk_tx_key (tx, "XADD", &kt_key_events, NULL);
     risk_tx_str (tx, "MAXLEN");
     risk_tx_str (tx, "~");
     risk_tx_str (tx, "100000");
@@ -206,7 +233,11 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
 {
     s_close (tx);
     if (tx->overflow) {
-        snprintf (why, whylen, "risk commit: more writes than fit");
+        if (tx->undeclared[0])
+            snprintf (why, whylen, "risk commit: field %s not declared (common/kt_risk.c)",
+                      tx->undeclared);
+        else
+            snprintf (why, whylen, "risk commit: more writes than fit");
         return RISK_TX_FAIL;
     }
     redisReply *r = kt_store_eval (store, script_id, 0, NULL, tx->n, tx->argv);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kt.h"
+#include "kt_schema.h"
 
 #define RISK_TX_ARGS 1024 //  argument slots (ops, keys, fields, values): a mark of 64 positions
 #define RISK_TX_BUF 32768 //  bytes of argument text
@@ -27,9 +28,11 @@ struct risk_tx {
     const char *argv[RISK_TX_ARGS];
     size_t used;
     char buf[RISK_TX_BUF];
-    int count_at;  //  argv index of the open op's count, -1 if none
-    int count;     //  arguments of the open op so far
-    bool overflow; //  did not fit: the commit refuses to run
+    int count_at;               //  argv index of the open op's count, -1 if none
+    int count;                  //  arguments of the open op so far
+    bool overflow;              //  did not fit: the commit refuses to run
+    const kt_schema_key_t *key; //  the open write's declared key (risk_tx_key), or NULL
+    char undeclared[48];        //  a field its declaration lacks: the commit refuses to run
 };
 
 //  What the commit script answered.
@@ -73,12 +76,17 @@ void risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
 void risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+//  Open the next write on a declared key (common/kt_risk.h, kt_schema.h) with its
+//  argument (NULL for a pattern without one): risk_tx_op on the declared name.
+void risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg);
+
 //  Append an argument to the open write: a string (copied) or a decimal number.
 void risk_tx_str (struct risk_tx *tx, const char *s);
 void risk_tx_i64 (struct risk_tx *tx, int64_t x);
 
-//  HSET key field value in one call each (each opens its own write when key differs
-//  from nothing: use risk_tx_op + pairs for many fields).
+//  A field and its value for the open write (HSET). On a write opened by risk_tx_key
+//  on a declared hash, a field the declaration lacks makes the commit refuse to run
+//  ("field ... not declared"): every field risk-gate writes is declared in kt_risk.c.
 void risk_tx_pair (struct risk_tx *tx, const char *field, const char *value);
 void risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value);
 

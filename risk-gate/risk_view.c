@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt_risk.h"
 #include "risk.h"
 
 static int64_t
@@ -58,89 +59,70 @@ s_copy (char *dst, size_t cap, const char *src)
     snprintf (dst, cap, "%s", src);
 }
 
+//  A flat hash reply into a record declared by k (common/kt_risk.h): the field names
+//  live in the declaration only. A value that does not parse leaves its field as it was.
+static void
+s_record (const redisReply *h, const kt_schema_key_t *k, void *rec)
+{
+    char why[96];
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const redisReply *f = h->element[i], *v = h->element[i + 1];
+        if (f->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING)
+            (void) kt_schema_set (k, rec, f->str, f->len, v->str, v->len, why, sizeof why);
+    }
+}
+
 static void
 s_parse_state (const redisReply *h, struct risk_view *v)
 {
-    v->session_ok = true;
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *f = s_str (h->element[i]);
-        const redisReply *val = h->element[i + 1];
-        if (strcmp (f, "state") == 0)
-            v->state = kt_state_parse (s_str (val));
-        else if (strcmp (f, "reason") == 0)
-            s_copy (v->reason, sizeof v->reason, s_str (val));
-        else if (strcmp (f, "since_ns") == 0)
-            v->since_ns = s_i64 (val);
-        else if (strcmp (f, "scope") == 0)
-            v->day_scoped = strcmp (s_str (val), "day") == 0;
-        else if (strcmp (f, "recon_ok_ns") == 0)
-            v->recon_ok_ns = s_i64 (val);
-        else if (strcmp (f, "session_ok") == 0)
-            v->session_ok = s_i64 (val) != 0;
-        else if (strcmp (f, "day") == 0)
-            v->day = (int) s_i64 (val);
-        else if (strcmp (f, "week_start_ns") == 0)
-            v->week_start_ns = s_i64 (val);
-        else if (strcmp (f, "day_start_equity") == 0)
-            v->day_start_equity = s_i64 (val);
-        else if (strcmp (f, "week_start_equity") == 0)
-            v->week_start_equity = s_i64 (val);
-        else if (strcmp (f, "day_start_unrealised") == 0)
-            v->day_start_unrealised = s_i64 (val);
-        else if (strcmp (f, "week_start_unrealised") == 0)
-            v->week_start_unrealised = s_i64 (val);
-        else if (strcmp (f, "realised_day") == 0)
-            v->realised_day = s_i64 (val);
-        else if (strcmp (f, "realised_week") == 0)
-            v->realised_week = s_i64 (val);
-        else if (strcmp (f, "peak_equity") == 0)
-            v->peak_equity = s_i64 (val);
-        else if (strcmp (f, "consec_losses") == 0)
-            v->consec_losses = s_i64 (val);
-        else if (strcmp (f, "trades_day") == 0)
-            v->trades_day = s_i64 (val);
-        else if (strcmp (f, "last_entry_ns") == 0)
-            v->last_entry_ns = s_i64 (val);
-        else if (strcmp (f, "units_total") == 0)
-            v->units_total = s_i64 (val);
-        else if (strcmp (f, "units_ce") == 0)
-            v->units_ce = s_i64 (val);
-        else if (strcmp (f, "units_pe") == 0)
-            v->units_pe = s_i64 (val);
-        else if (strcmp (f, "halt_seq") == 0)
-            v->halt_seq = s_i64 (val);
-        else if (strcmp (f, "version") == 0)
-            v->version = s_i64 (val);
-    }
+    struct kt_risk_state_rec st;
+    memset (&st, 0, sizeof st);
+    st.session_ok = true; //  a new account's session is valid until a TokenException
+    s_record (h, &kt_key_risk_state, &st);
+    v->state = kt_state_parse (st.state);
+    s_copy (v->reason, sizeof v->reason, st.reason);
+    v->since_ns = st.since_ns;
+    v->day_scoped = strcmp (st.scope, "day") == 0;
+    v->session_ok = st.session_ok;
+    v->day = (int) st.day;
+    v->week_start_ns = st.week_start_ns;
+    v->day_start_equity = st.day_start_equity;
+    v->week_start_equity = st.week_start_equity;
+    v->day_start_unrealised = st.day_start_unrealised;
+    v->week_start_unrealised = st.week_start_unrealised;
+    v->realised_day = st.realised_day;
+    v->realised_week = st.realised_week;
+    v->peak_equity = st.peak_equity;
+    v->consec_losses = st.consec_losses;
+    v->trades_day = st.trades_day;
+    v->last_entry_ns = st.last_entry_ns;
+    v->units_total = st.units_total;
+    v->units_ce = st.units_ce;
+    v->units_pe = st.units_pe;
+    v->halt_seq = st.halt_seq;
+    v->version = st.version;
 }
 
 static void
 s_parse_capital (const redisReply *h, struct risk_view *v)
 {
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *f = s_str (h->element[i]);
-        int64_t x = s_i64 (h->element[i + 1]);
-        if (strcmp (f, "initial") == 0)
-            v->initial = x;
-        else if (strcmp (f, "realised_total") == 0)
-            v->realised_total = x;
-        else if (strcmp (f, "reserved") == 0)
-            v->reserved = x;
-        else if (strcmp (f, "deployed") == 0)
-            v->deployed = x;
-    }
+    struct kt_risk_capital_rec c;
+    memset (&c, 0, sizeof c);
+    s_record (h, &kt_key_risk_capital, &c);
+    v->initial = c.initial;
+    v->realised_total = c.realised_total;
+    v->reserved = c.reserved;
+    v->deployed = c.deployed;
 }
 
 static void
 s_parse_kill (const redisReply *h, struct risk_view *v)
 {
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *f = s_str (h->element[i]);
-        if (strcmp (f, "active") == 0)
-            v->kill = s_i64 (h->element[i + 1]) != 0;
-        else if (strcmp (f, "reason") == 0)
-            s_copy (v->kill_reason, sizeof v->kill_reason, s_str (h->element[i + 1]));
-    }
+    struct kt_risk_kill_rec k;
+    memset (&k, 0, sizeof k);
+    s_record (h, &kt_key_risk_kill, &k);
+    v->kill = k.active;
+    s_copy (v->kill_reason, sizeof v->kill_reason, k.reason);
 }
 
 static void

@@ -57,10 +57,9 @@ struct risk_view {
     kt_trading_state_t state;
     char reason[KT_TEXT_LEN];
     int64_t since_ns;
-    bool day_scoped;     //  the halt ends at the daily reset
-    int64_t recon_ok_ns; //  when the reconciler last agreed with the broker
-    bool session_ok;     //  broker session valid (false after TokenException)
-    bool kill;           //  operator kill switch (risk:kill active)
+    bool day_scoped; //  the halt ends at the daily reset
+    bool session_ok; //  broker session valid (false after TokenException)
+    bool kill;       //  operator kill switch (risk:kill active)
     char kill_reason[KT_TEXT_LEN];
     int day; //  trading day YYYYMMDD
     int64_t week_start_ns;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kt_fill.h"
+#include "kt_margin.h"
 #include "sim_market.h"
 #include "sim_venue.h"
 
@@ -24,8 +25,6 @@
 #define S_DEFAULT_STRIKES   10
 #define S_MAX_SLICES        10
 #define S_MAX_MODIFICATIONS 25
-#define S_SPAN_PCT          9               //  of underlying notional, short options
-#define S_EXPOSURE_PCT      3
 #define S_TAG_MAX           20
 
 struct s_order {
@@ -323,13 +322,15 @@ s_net_qty (const sim_venue_t *self, int slot)
     return q;
 }
 
-//  Short-option margin of qty units: SPAN-like share of the underlying notional.
+//  Short-option margin of qty units on the underlying's level: the pipeline's one
+//  method (kt_margin), which risk-gate estimates with too.
 static void
 s_short_margin (const sim_venue_t *self, int64_t qty, int64_t *span, int64_t *exposure)
 {
-    int64_t notional = sim_market_spot (self->market) * qty;
-    *span += notional / 100 * S_SPAN_PCT;
-    *exposure += notional / 100 * S_EXPOSURE_PCT;
+    struct kt_margin m = {0, 0};
+    kt_margin_short (sim_market_spot (self->market), qty, &m);
+    *span += m.span;
+    *exposure += m.exposure;
 }
 
 //  The price a buy order may pay at most, for blocking its premium.

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../../risk-gate/risk.h"
@@ -73,6 +74,50 @@ s_mark (risk_core_t *core, struct risk_out *out, int64_t now, int64_t dt, int64_
     path[(*nm)++] = dt + m;
 }
 
+//  Median server time (us) per script sha and per command, from SLOWLOG: what Redis
+//  itself spends, against the round trips above.
+static void
+s_server_times (redisContext *peek)
+{
+    redisReply *r = redisCommand (peek, "SLOWLOG GET -1");
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject (r);
+        return;
+    }
+    enum { MAXK = 64 };
+    static int64_t us[MAXK][4 * CYCLES];
+    char name[MAXK][48];
+    int cnt[MAXK] = {0}, nk = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 4 || e->element[3]->elements < 1)
+            continue;
+        redisReply *args = e->element[3];
+        char key[48];
+        snprintf (key, sizeof key, "%s %.8s", args->element[0]->str,
+                  args->elements > 1 && strcasecmp (args->element[0]->str, "evalsha") == 0
+                      ? args->element[1]->str
+                      : "");
+        int k = 0;
+        while (k < nk && strcmp (name[k], key) != 0)
+            k++;
+        if (k == nk) {
+            if (nk == MAXK)
+                continue;
+            snprintf (name[nk++], sizeof name[0], "%s", key);
+        }
+        if (cnt[k] < (int) (sizeof us[0] / sizeof us[0][0]))
+            us[k][cnt[k]++] = e->element[2]->integer;
+    }
+    freeReplyObject (r);
+    printf ("  Redis's own time (SLOWLOG), median / p99 per command:\n");
+    for (int k = 0; k < nk; k++)
+        if (cnt[k] >= 100)
+            printf ("    %-22s %6d calls  p50 %5lld us  p99 %5lld us\n", name[k], cnt[k],
+                    (long long) s_pct (us[k], cnt[k], 50), (long long) s_pct (us[k], cnt[k], 99));
+}
+
 int
 main (void)
 {
@@ -116,12 +161,22 @@ main (void)
     risk_core_start (core, now, &out);
     redisContext *peek = kt_testredis_connect (srv);
     freeReplyObject (
-        redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now + 1));
+        redisCommand (peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) now + 1));
     now += KT_NS_PER_SEC;
     risk_core_poll (core, now, &out);
     if (risk_core_view (core)->state != KT_STATE_ACTIVE) {
         fprintf (stderr, "risk_bench: not ACTIVE\n");
         return 1;
+    }
+
+    //  KT_BENCH_SLOWLOG=1: Redis's own time per command and script (SLOWLOG of
+    //  everything), to tell the server's share of a decision from the round trip's.
+    //  Logging every command slows every timing above, so it is off by default.
+    bool slowlog = getenv ("KT_BENCH_SLOWLOG") && strcmp (getenv ("KT_BENCH_SLOWLOG"), "1") == 0;
+    if (slowlog) {
+        freeReplyObject (redisCommand (peek, "CONFIG SET slowlog-log-slower-than 0"));
+        freeReplyObject (redisCommand (peek, "CONFIG SET slowlog-max-len 1000000"));
+        freeReplyObject (redisCommand (peek, "SLOWLOG RESET"));
     }
 
     static int64_t dec[2 * CYCLES], raw[2 * CYCLES], mark[2 * CYCLES], path[2 * CYCLES];
@@ -146,8 +201,8 @@ main (void)
                     now = kt_ist_day_start (now) + 24 * 3600 * KT_NS_PER_SEC;
                 memset (&out, 0, sizeof out);
                 risk_core_poll (core, now, &out); //  the daily roll, not timed
-                freeReplyObject (
-                    redisCommand (peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now));
+                freeReplyObject (redisCommand (
+                    peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) now));
                 risk_core_poll (core, now + 1, &out);
                 now += 2;
             }
@@ -218,6 +273,8 @@ main (void)
             ratio50 <= 2.0 ? "MET" : "MISSED");
     printf ("  ratio order path / bare: p50 %.2fx  p99 %.2fx\n",
             r50 > 0 ? (double) p50 / (double) r50 : 0, r99 > 0 ? (double) p99 / (double) r99 : 0);
+    if (slowlog)
+        s_server_times (peek);
     redisFree (peek);
     kt_instr_destroy (&instr);
     risk_core_destroy (&core);

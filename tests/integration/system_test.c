@@ -280,7 +280,7 @@ s_signal_agreement (void)
     kt_store_t *st = kt_store_new ("127.0.0.1", s_sys.redis->port, "kt:", 500);
     kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
     assert_non_null (clock);
-    redisReply *r = kt_store_cmd (st, "HSET kt:risk:state recon_ok_ns %lld",
+    redisReply *r = kt_store_cmd (st, "HSET kt:recon:last session_ok 1 agree_ns %lld",
                                   (long long) kt_clock_now_ns (clock));
     assert_non_null (r);
     freeReplyObject (r);

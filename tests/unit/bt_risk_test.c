@@ -105,7 +105,7 @@ test_account_follows_the_book (void **state)
     s_min (fx, 0, CE, 20500, 20600, 20400, 20500);
     //  decided: the short's margin estimate reserved, one pending slot, one entry today
     const struct kt_instr *in = kt_instr_by_token (fx->instr, CE);
-    int64_t margin = risk_pnl_short_margin (&r.cfg.risk, in, 19995) * 600;
+    int64_t margin = risk_pnl_short_margin (in, 19995) * 600;
     assert_true (margin > 0);
     assert_int_equal (v->state, KT_STATE_ACTIVE);
     assert_int_equal (v->nord, 1);

@@ -203,9 +203,17 @@ s_realised_exact_over_partial_closes (void **state)
     assert_int_equal (a.realised_delta, 100 - 90);
     struct kt_book_fill_result b = s_fill (f, "X4", "T5", 1, 90); //  floor(201/2)=100
     assert_int_equal (b.realised_delta, 100 - 90);
+    assert_false (a.trade_closed);
+    assert_false (b.trade_closed);
     struct kt_book_fill_result c = s_fill (f, "X4", "T6", 1, 90); //  the rest: 101
     assert_int_equal (c.realised_delta, 101 - 90);
     assert_int_equal (c.pos_qty, 0);
+    //  The round trip closes once, with its whole P&L.
+    assert_true (c.trade_closed);
+    assert_int_equal (c.trade_realised, 31);
+    struct kt_book_fill_result again = s_fill (f, "X4", "T6", 1, 90);
+    assert_true (again.duplicate);
+    assert_false (again.trade_closed);
     //  The sum is exact: 301 - 270.
     struct kt_pos_rec p;
     char why[200];
@@ -217,6 +225,11 @@ s_realised_exact_over_partial_closes (void **state)
     assert_int_equal (kt_book_get (f->store, &bk, why, sizeof why), 0);
     assert_int_equal (bk.realised, 31);
     assert_int_equal (bk.fills, 6);
+    assert_int_equal (p.trade_realised, 31); //  kept after the close
+    assert_int_equal (p.trades_closed, 1);
+    assert_int_equal (bk.trades_closed, 1);
+    assert_int_equal (bk.last_trade_realised, 31);
+    assert_int_equal (bk.losing_streak, 0);
     redisReply *r = redisCommand (f->peek, "SISMEMBER kt:positions SYM4");
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
@@ -234,12 +247,51 @@ s_flip_through_zero (void **state)
     struct kt_book_fill_result r = s_fill (f, "X5", "T2", 5, 150);
     assert_int_equal (r.realised_delta, 2 * (200 - 150));
     assert_int_equal (r.pos_qty, 3);
+    assert_true (r.trade_closed); //  through zero: the short closes, a long opens
+    assert_int_equal (r.trade_realised, 100);
     struct kt_pos_rec p;
     char why[200];
     assert_int_equal (kt_book_pos_get (f->store, "SYM5", &p, why, sizeof why), 1);
     assert_int_equal (p.open_value, 3 * 150);
     assert_int_equal (p.avg_px, 150);
     assert_string_equal (p.entry_coid, "X5");
+    assert_int_equal (p.trade_realised, 0); //  the new round trip
+    assert_int_equal (p.trades_closed, 1);
+}
+
+//  CONSEC_LOSS reads these: each round trip counted once, losing ones in a row.
+static void
+s_losing_streak (void **state)
+{
+    fixture_t *f = *state;
+    const int64_t exit_px[] = {110, 105, 95}; //  two losses of a short at 100, then a win
+    const int64_t streak[] = {1, 2, 0};
+    char why[200];
+    for (int i = 0; i < 3; i++) {
+        char ec[16], xc[16];
+        snprintf (ec, sizeof ec, "E7%d", i);
+        snprintf (xc, sizeof xc, "X7%d", i);
+        struct kt_order_rec e = s_order (ec, "SYM7", KT_SIDE_SELL, 2, KT_PURPOSE_ENTRY);
+        s_create (f, &e);
+        s_fill (f, ec, "T1", 2, 100);
+        struct kt_order_rec x = s_order (xc, "SYM7", KT_SIDE_BUY, 2, KT_PURPOSE_EXIT);
+        s_create (f, &x);
+        struct kt_book_fill_result a = s_fill (f, xc, "T2", 1, exit_px[i]);
+        assert_false (a.trade_closed);
+        struct kt_book_fill_result b = s_fill (f, xc, "T3", 1, exit_px[i]);
+        assert_true (b.trade_closed);
+        assert_int_equal (b.trade_realised, 2 * (100 - exit_px[i]));
+        struct kt_book_rec bk;
+        assert_int_equal (kt_book_get (f->store, &bk, why, sizeof why), 0);
+        assert_int_equal (bk.trades_closed, i + 1);
+        assert_int_equal (bk.last_trade_realised, 2 * (100 - exit_px[i]));
+        assert_int_equal (bk.losing_streak, streak[i]);
+    }
+    struct kt_pos_rec p;
+    assert_int_equal (kt_book_pos_get (f->store, "SYM7", &p, why, sizeof why), 1);
+    assert_int_equal (p.trades_closed, 3);
+    assert_int_equal (p.trade_realised, 10);
+    assert_int_equal (p.realised, -20 - 10 + 10);
 }
 
 static void
@@ -349,6 +401,7 @@ main (void)
         cmocka_unit_test_setup_teardown (s_fill_once_per_trade, setup, teardown),
         cmocka_unit_test_setup_teardown (s_realised_exact_over_partial_closes, setup, teardown),
         cmocka_unit_test_setup_teardown (s_flip_through_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown (s_losing_streak, setup, teardown),
         cmocka_unit_test_setup_teardown (s_refused_whole, setup, teardown),
         cmocka_unit_test_setup_teardown (s_stop_linked_and_readers, setup, teardown),
         cmocka_unit_test_setup_teardown (s_store_down_fails_closed, setup, teardown),

@@ -73,7 +73,7 @@ s_put_view (const struct risk_view *v)
            "day_start_equity %lld week_start_equity %lld day_start_unrealised %lld "
            "week_start_unrealised %lld realised_day %lld realised_week %lld peak_equity %lld "
            "consec_losses %lld trades_day %lld last_entry_ns %lld units_total %lld "
-           "units_ce %lld units_pe %lld halt_seq %lld recon_ok_ns %lld",
+           "units_ce %lld units_pe %lld halt_seq %lld",
            v->state == KT_STATE_NONE ? "" : kt_state_str (v->state), "test",
            v->day_scoped ? "day" : "", v->session_ok ? 1 : 0, v->day,
            (long long) v->day_start_equity, (long long) v->week_start_equity,
@@ -81,7 +81,7 @@ s_put_view (const struct risk_view *v)
            (long long) v->realised_day, (long long) v->realised_week, (long long) v->peak_equity,
            (long long) v->consec_losses, (long long) v->trades_day, (long long) v->last_entry_ns,
            (long long) v->units_total, (long long) v->units_ce, (long long) v->units_pe,
-           (long long) v->halt_seq, (long long) v->recon_ok_ns);
+           (long long) v->halt_seq);
     if (v->state == KT_STATE_NONE)
         s_cmd ("HDEL kt:risk:state state");
     s_cmd ("HSET kt:capital initial %lld realised_total %lld reserved %lld deployed %lld",
@@ -387,40 +387,54 @@ ROW (rate_out)
 {
     s_ts (c->view.orders_ts, &c->view.norders_ts, 10, c->now - KT_NS_PER_SEC + 9, 1);
 }
+//  n open positions of option type it, on symbols of their own.
+static void
+s_open (struct c *c, kt_itype_t it, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char sym[32];
+        snprintf (sym, sizeof sym, "OPEN%d%s", c->view.npos, it == KT_ITYPE_CE ? "CE" : "PE");
+        s_pos (c, sym, it, -75, 0);
+    }
+}
 ROW (pos_4)
 {
-    c->view.units_total = 4;
+    s_open (c, KT_ITYPE_CE, 2);
+    s_open (c, KT_ITYPE_PE, 2);
 }
 ROW (pos_5)
 {
-    c->view.units_total = 5;
+    s_open (c, KT_ITYPE_CE, 2);
+    s_open (c, KT_ITYPE_PE, 3);
 }
 ROW (ce_2)
 {
-    c->view.units_total = 2;
-    c->view.units_ce = 2;
+    s_open (c, KT_ITYPE_CE, 2);
 }
 ROW (ce_3)
 {
-    c->view.units_total = 3;
-    c->view.units_ce = 3;
+    s_open (c, KT_ITYPE_CE, 3);
 }
 ROW (pe_3)
 {
-    c->view.units_total = 3;
-    c->view.units_pe = 3;
+    s_open (c, KT_ITYPE_PE, 3);
+}
+ROW (pe_pending)
+{
+    s_pos (c, "PEND1PE", KT_ITYPE_PE, 0, 1);
+}
+ROW (ce_pending)
+{
+    s_pos (c, "PEND1CE", KT_ITYPE_CE, 0, 1);
 }
 ROW (sym_pending)
 {
-    c->view.units_total = 1;
-    c->view.units_ce = 1;
+    c->cfg.max_pending_per_type = 2;
     s_pos (c, SYM_CE, KT_ITYPE_CE, 0, 1);
 }
 ROW (sym_open)
 {
-    c->view.units_total = 1;
-    c->view.units_ce = 1;
-    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0);
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); //  a long; the entry adds to it
 }
 ROW (deploy_at)
 {
@@ -628,8 +642,10 @@ static const struct row s_rows[] = {
     {"2 CE", ce_2, A, KT_OK, 75},
     {"3 CE", ce_3, B, KT_R_MAX_POS, 0},
     {"3 PE, entry CE", pe_3, A, KT_OK, 75},
+    {"a pending PE, entry CE", pe_pending, A, KT_OK, 75},
+    {"a pending CE, entry CE", ce_pending, B, KT_R_MAX_POS, 0},
     {"symbol pending", sym_pending, B, KT_R_MAX_POS, 0},
-    {"symbol open", sym_open, B, KT_R_MAX_POS, 0},
+    {"symbol open: a fresh entry", sym_open, A, KT_OK, 75},
     {"deploy at 80%", deploy_at, A, KT_OK, 75},
     {"deploy 1 paise over", deploy_over, B, KT_R_DEPLOY, 0},
     {"deploy 1 lot over", deploy_lot, B, KT_R_DEPLOY, 0},
@@ -817,7 +833,6 @@ test_snapshot_round_trip (void **state)
     c.view.consec_losses = 2;
     c.view.realised_total = -12345;
     c.view.halt_seq = 3;
-    c.view.recon_ok_ns = c.now - 5;
     c.view.pos[0].exiting = 0;
     c.view.pos[0].last_px = 10105;
     c.view.pos[0].last_px_ns = c.now - 7;
@@ -833,7 +848,6 @@ test_snapshot_round_trip (void **state)
     assert_int_equal (y->reserved, x->reserved);
     assert_int_equal (y->consec_losses, x->consec_losses);
     assert_int_equal (y->halt_seq, x->halt_seq);
-    assert_int_equal (y->recon_ok_ns, x->recon_ok_ns);
     assert_int_equal (y->nrejects_ts, x->nrejects_ts);
     assert_memory_equal (y->rejects_ts, x->rejects_ts, sizeof (int64_t) * 4);
     assert_memory_equal (y->entries_ts, x->entries_ts, sizeof (int64_t) * 4);
@@ -880,7 +894,7 @@ test_reservation_effects (void **state)
     assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
     assert_int_equal (s_hget ("kt:risk:state", "units_total"), 1);
     assert_int_equal (s_hget ("kt:risk:state", "units_ce"), 1);
-    assert_int_equal (s_hget ("kt:risk:state", "trades_day"), 1);
+    assert_int_equal (s_hget ("kt:risk:state", "trades_day"), 0); //  counted at its first fill
     assert_int_equal (s_hget ("kt:risk:state", "last_entry_ns"), c.now);
     assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "pending"), 1);
     assert_int_equal (s_hget ("kt:intent:C-0001", "resv"), 75 * RS (100));
@@ -889,7 +903,7 @@ test_reservation_effects (void **state)
     assert_int_equal (s_hget ("kt:intent:C-0001", "ts_ns"), c.now);
     assert_int_equal (s_int ("SISMEMBER kt:risk:open %s", "C-0001"), 1);
     assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
-    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:entries"), 1);
+    assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:entries"), 0); //  filled entries only
     //  the decision's events entry is written after the reply (risk_core_test)
     assert_int_equal (s_int ("XLEN %s", "kt:events"), 0);
     assert_int_equal (s_int ("TTL %s", "kt:intent:C-0001"), -1); //  open: kept
@@ -1036,6 +1050,31 @@ s_teardown (void **state)
     return 0;
 }
 
+//  Every field risk-gate writes is declared (common/kt_risk.c): a commit that writes one
+//  its key's declaration lacks refuses to run, and nothing is written.
+static void
+test_undeclared_field_refused (void **state)
+{
+    (void) state;
+    s_cmd ("FLUSHALL");
+    risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+    risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
+    risk_tx_pair (&F.tx, "state", "ACTIVE");
+    risk_tx_pair (&F.tx, "recon_ok_ns", "1");
+    char why[200] = "";
+    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+                      RISK_TX_FAIL);
+    assert_non_null (strstr (why, "field recon_ok_ns not declared"));
+    assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 0);
+    //  the same without it is applied
+    risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+    risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
+    risk_tx_pair (&F.tx, "state", "ACTIVE");
+    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+                      RISK_TX_OK);
+    assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 1);
+}
+
 int
 main (void)
 {
@@ -1046,6 +1085,7 @@ main (void)
         cmocka_unit_test (test_modify_exit_effects),
         cmocka_unit_test (test_stale_view_decided_again),
         cmocka_unit_test (test_record_reasons_exact),
+        cmocka_unit_test (test_undeclared_field_refused),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

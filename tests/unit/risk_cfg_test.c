@@ -82,8 +82,25 @@ test_deploy_configs_load (void **state)
         assert_non_null (cfg);
         struct risk_cfg d;
         risk_cfg_defaults (&d);
-        c.capital = d.capital; //  the one key set per mode
-        assert_memory_equal (&c, &d, sizeof c);
+        //  What the deploy files set for baseline_v1's book (docs/configuration.md, "The
+        //  limits deploy/config/*.json set"): the same in every mode.
+        assert_int_equal (c.capital, 20000000LL * 100);
+        assert_int_equal (c.max_order_margin, 3000000LL * 100);
+        assert_int_equal (c.max_trades_hour, 8);
+        assert_int_equal (c.max_consec_losses, 6);
+        assert_int_equal (c.max_daily_loss_bps, 100);
+        assert_int_equal (c.max_weekly_loss_bps, 250);
+        assert_int_equal (c.max_hourly_loss_bps, 75);
+        assert_int_equal (c.max_drawdown_bps, 1000);
+        d.capital = c.capital;
+        d.max_order_margin = c.max_order_margin;
+        d.max_trades_hour = c.max_trades_hour;
+        d.max_consec_losses = c.max_consec_losses;
+        d.max_daily_loss_bps = c.max_daily_loss_bps;
+        d.max_weekly_loss_bps = c.max_weekly_loss_bps;
+        d.max_hourly_loss_bps = c.max_hourly_loss_bps;
+        d.max_drawdown_bps = c.max_drawdown_bps;
+        assert_memory_equal (&c, &d, sizeof c); //  every other key at its default
         kt_cfg_destroy (&cfg);
     }
 }

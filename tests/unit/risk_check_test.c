@@ -375,7 +375,6 @@ ROW (notional_lot_over)
 }
 ROW (margin_at)
 {
-    c->cfg.short_margin_bps = 1200;
     c->in.side = KT_SIDE_SELL;
     c->in.stop_trigger = RS (110);
     c->cfg.max_order_margin = 75 * 288000;
@@ -385,6 +384,17 @@ ROW (margin_paise_over)
 {
     margin_at (c);
     c->cfg.max_order_margin = 75 * 288000 - 1;
+}
+ROW (margin_ten_lots)
+{
+    margin_at (c);
+    //  strike 24,000: Rs 2,880 a unit; 750 units Rs 21.6 lakh, 675 Rs 19.44 lakh
+    c->cfg.max_order_margin = 20 * LAKH;
+    c->cfg.max_lots = 10;
+    c->cfg.max_risk_per_trade = 0;
+    c->cfg.max_risk_per_trade_bps = 0;
+    c->in.qty = 750;
+    s_equity (c, 1000 * LAKH);
 }
 ROW (r_at)
 {
@@ -563,23 +573,93 @@ ROW (rate_exit)
     s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0);
     s_exit (c, KT_SIDE_SELL, 75);
 }
+//  n open positions of option type it, on symbols of their own.
+static void
+s_open (struct c *c, kt_itype_t it, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char sym[32];
+        snprintf (sym, sizeof sym, "OPEN%d%s", c->view.npos, it == KT_ITYPE_CE ? "CE" : "PE");
+        s_pos (c, sym, it, -75, 0);
+    }
+}
+
+//  A pending entry risk-gate holds (approved, no fill yet) on sym.
+static void
+s_pending (struct c *c, const char *coid, const char *sym, kt_itype_t it)
+{
+    s_pos (c, sym, it, 0, 1);
+    struct risk_order *o = &c->view.ord[c->view.nord++];
+    memset (o, 0, sizeof *o);
+    snprintf (o->coid, sizeof o->coid, "%s", coid);
+    snprintf (o->sym, sizeof o->sym, "%s", sym);
+    o->itype = it;
+    o->side = KT_SIDE_SELL;
+    o->kind = RISK_KIND_ENTRY;
+    o->oqty = 75;
+    o->unit_cost = RS (100);
+    o->resv = 75 * RS (100);
+    o->pending = true;
+    c->view.reserved += o->resv;
+}
+
 ROW (pos_4)
 {
-    c->view.units_total = 4;
+    s_open (c, KT_ITYPE_CE, 2);
+    s_open (c, KT_ITYPE_PE, 2);
 }
 ROW (pos_5)
 {
-    c->view.units_total = 5;
+    s_open (c, KT_ITYPE_CE, 2);
+    s_open (c, KT_ITYPE_PE, 3);
 }
 ROW (ce_2)
 {
-    c->view.units_total = 2;
-    c->view.units_ce = 2;
+    s_open (c, KT_ITYPE_CE, 2);
 }
 ROW (ce_3)
 {
-    c->view.units_total = 3;
-    c->view.units_ce = 3;
+    s_open (c, KT_ITYPE_CE, 3);
+}
+//  4 open and a pending PE: the strategy's pending CE beside it passes.
+ROW (pos_4_pending_pe)
+{
+    pos_4 (c);
+    s_pending (c, "S1-0007", "PEND1PE", KT_ITYPE_PE);
+}
+ROW (second_pending_ce)
+{
+    s_pending (c, "S1-0007", "PEND1CE", KT_ITYPE_CE);
+}
+//  2 CE open + 1 CE pending, and a better CE: the replacement names the pending one.
+ROW (replace_at_type_limit)
+{
+    s_open (c, KT_ITYPE_CE, 2);
+    s_pending (c, "S1-0007", "PEND1CE", KT_ITYPE_CE);
+    snprintf (c->in.ref, sizeof c->in.ref, "S1-0007");
+}
+ROW (replace_without_ref)
+{
+    replace_at_type_limit (c);
+    c->in.ref[0] = '\0';
+}
+//  The replaced entry's reservation is freed for DEPLOY in the same decision.
+ROW (replace_frees_capital)
+{
+    replace_at_type_limit (c);
+    c->cfg.margin_buffer = 0;
+    c->view.reserved = 80 * LAKH / 10 - 75 * RS (100) + 1; //  1 paise over without the freeing
+}
+ROW (sym_open_against)
+{
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); //  a long, and a BUY entry ...
+    c->in.side = KT_SIDE_SELL;             //  ... turned into a SELL against it
+    c->in.stop_trigger = c->in.price + RS (10);
+}
+ROW (trades_39_pending)
+{
+    trades_39 (c);
+    s_pending (c, "S1-0007", "PEND1PE", KT_ITYPE_PE);
 }
 ROW (pe_with_ce_3)
 {
@@ -589,15 +669,12 @@ ROW (pe_with_ce_3)
 }
 ROW (sym_pending)
 {
-    c->view.units_total = 1;
-    c->view.units_ce = 1;
+    c->cfg.max_pending_per_type = 2;
     s_pos (c, SYM_CE, KT_ITYPE_CE, 0, 1);
 }
 ROW (sym_open)
 {
-    c->view.units_total = 1;
-    c->view.units_ce = 1;
-    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0);
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0); //  a long; the entry adds to it
 }
 ROW (deploy_at)
 {
@@ -806,9 +883,12 @@ static const struct row s_rows[] = {
     {"one lot over max slices", freeze_slices_over, RD, KT_R_FREEZE, 18000},
     {"notional exactly max", notional_at, A, KT_OK, 75},
     {"notional one paise over", notional_paise_over, B, KT_R_NOTIONAL_ORDER, 0},
-    {"notional one lot over", notional_lot_over, B, KT_R_NOTIONAL_ORDER, 0},
+    {"notional one lot over: reduced to the lot that fits", notional_lot_over, RD,
+     KT_R_NOTIONAL_ORDER, 75},
     {"sell margin exactly max", margin_at, A, KT_OK, 75},
     {"sell margin one paise over", margin_paise_over, B, KT_R_NOTIONAL_ORDER, 0},
+    {"10-lot short over Rs 20 lakh: reduced to 9 lots", margin_ten_lots, RD, KT_R_NOTIONAL_ORDER,
+     675},
     {"R exactly max", r_at, A, KT_OK, 75},
     {"R one paise over", r_paise_over, B, KT_R_RISK_PER_TRADE, 0},
     {"R exactly 1% of equity", r_pct_at, A, KT_OK, 75},
@@ -852,8 +932,15 @@ static const struct row s_rows[] = {
     {"2 CE", ce_2, A, KT_OK, 75},
     {"3 CE", ce_3, B, KT_R_MAX_POS, 0},
     {"PE beside 3 CE", pe_with_ce_3, A, KT_OK, 75},
+    {"4 open + a pending PE: a pending CE passes", pos_4_pending_pe, A, KT_OK, 75},
+    {"a second pending CE", second_pending_ce, B, KT_R_MAX_POS, 0},
+    {"replacing the pending CE at the CE limit (ref)", replace_at_type_limit, A, KT_OK, 75},
+    {"a new CE at the CE limit without ref", replace_without_ref, B, KT_R_MAX_POS, 0},
+    {"a replacement's DEPLOY frees the replaced reservation", replace_frees_capital, A, KT_OK, 75},
     {"symbol with a pending entry", sym_pending, B, KT_R_MAX_POS, 0},
-    {"symbol with a position", sym_open, B, KT_R_MAX_POS, 0},
+    {"symbol with a position: a fresh entry passes", sym_open, A, KT_OK, 75},
+    {"39 filled + 1 pending", trades_39_pending, B, KT_R_TRADES_DAY, 0},
+    {"an entry against the position it holds", sym_open_against, B, KT_R_MAX_POS, 0},
     {"deploy exactly 80%", deploy_at, A, KT_OK, 75},
     {"deploy one paise over", deploy_paise_over, B, KT_R_DEPLOY, 0},
     {"deploy one lot over", deploy_lot_over, B, KT_R_DEPLOY, 0},

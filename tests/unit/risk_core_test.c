@@ -131,7 +131,8 @@ s_active (struct fx *f)
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_REDUCING);
     char ns[24];
     snprintf (ns, sizeof ns, "%lld", (long long) (f->now + 1));
-    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    s_hset (f, "kt:recon:last", "agree_ns", ns);
+    s_hset (f, "kt:recon:last", "session_ok", "1");
     f->now += KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now, &out);
@@ -314,7 +315,7 @@ test_cancel_releases (void **state)
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
-    int64_t margin = 75 * 240000; //  10% of strike 24000 per unit
+    int64_t margin = 75 * 288000; //  kt_margin: 9% + 3% of strike 24000 per unit
     assert_int_equal (s_hget (f, "kt:capital", "reserved"), margin);
     assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 1);
 
@@ -343,6 +344,76 @@ test_cancel_releases (void **state)
     redisReply *r = s_peek (f, "SCARD kt:risk:positions");
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
+}
+
+//  Issue 13: a pending entry the strategy modifies and cancels as it re-evaluates uses
+//  up no trade; a trade is counted once, at its entry's first fill.
+static void
+test_trades_count_fills (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    for (int i = 0; i < 8; i++) { //  max_trades_hour 5, max_trades_day 40
+        f->now += KT_NS_PER_MIN;
+        s_tick (f, SYM_PE, RS (100));
+        struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+        struct risk_out out = s_decide (f, &in);
+        assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+        struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
+        snprintf (cx.ref, sizeof cx.ref, "%s", in.intent_id);
+        assert_int_equal (s_decide (f, &cx).decision.verdict, KT_VERDICT_APPROVE);
+        s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_CANCELLED, 0, 0, 0);
+    }
+    assert_int_equal (s_hget (f, "kt:risk:state", "trades_day"), 0);
+    //  One that fills counts once, however many fills it has.
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 150, RS (100));
+    assert_int_equal (s_decide (f, &in).decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_PARTIAL, 75, 75, RS (100));
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_FILLED, 150, 75, RS (100));
+    assert_int_equal (s_hget (f, "kt:risk:state", "trades_day"), 1);
+    redisReply *r = s_peek (f, "LLEN kt:risk:ts:entries");
+    assert_int_equal (r->integer, 1);
+    freeReplyObject (r);
+}
+
+//  Issue 13: replacing a pending entry at the per-type limit is one decision: the new
+//  entry names the old in ref, takes its slot and reservation in the same commit, and
+//  the PLACE carries ref so that exec-gateway cancels the old before placing.
+static void
+test_replacement_one_decision (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent a = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    assert_int_equal (s_decide (f, &a).decision.verdict, KT_VERDICT_APPROVE);
+    int64_t margin = 75 * 288000;
+    //  a second pending CE without ref: one pending entry per option type
+    struct kt_intent b = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    struct risk_out out = s_decide (f, &b);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_BLOCK);
+    assert_string_equal (out.decision.reasons[0].code, "MAX_POS");
+    //  the same as a replacement of a
+    b = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_SELL, 150, RS (100));
+    snprintf (b.ref, sizeof b.ref, "%s", a.intent_id);
+    out = s_decide (f, &b);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+    assert_string_equal (out.cmds[0].ref, a.intent_id);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_ce"), 1);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    //  the old one's CANCELLED releases nothing twice
+    s_exec (f, a.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_CANCELLED, 0, 0, 0);
+    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
+    assert_int_equal (s_hget (f, "kt:risk:state", "units_ce"), 1);
+    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    //  a pending PE beside it is the strategy's normal book
+    struct kt_intent c = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    assert_int_equal (s_decide (f, &c).decision.verdict, KT_VERDICT_APPROVE);
 }
 
 static void
@@ -392,7 +463,8 @@ test_kill_switch_by_hand (void **state)
     risk_core_poll (f->core, f->now, &out);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_REDUCING);
     snprintf (ns, sizeof ns, "%lld", (long long) f->now + 1);
-    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    s_hset (f, "kt:recon:last", "agree_ns", ns);
+    s_hset (f, "kt:recon:last", "session_ok", "1");
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now + 2, &out);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
@@ -454,7 +526,8 @@ test_breaker_on_price (void **state)
     assert_int_equal (v->state, KT_STATE_REDUCING); //  halt over, awaiting reconciliation
     char ns[24];
     snprintf (ns, sizeof ns, "%lld", (long long) f->now);
-    s_hset (f, "kt:risk:state", "recon_ok_ns", ns);
+    s_hset (f, "kt:recon:last", "agree_ns", ns);
+    s_hset (f, "kt:recon:last", "session_ok", "1");
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now + 1, &out);
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
@@ -1246,6 +1319,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_trade_life, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_releases, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_trades_count_fills, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_replacement_one_decision, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kill_switch_by_hand, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kill_switch_on_poll, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_breaker_on_price, s_setup, s_teardown),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "kt_margin.h"
 #include "../../risk-gate/risk.h"
 
 static struct risk_view s_v;
@@ -105,16 +106,18 @@ static void
 test_short_margin (void **state)
 {
     (void) state;
-    struct risk_cfg c;
-    risk_cfg_defaults (&c);
-    c.short_margin_bps = 1200;
+    //  kite-sim's method (kt_margin): 9% SPAN + 3% exposure of strike x qty per unit
     struct kt_instr in;
     memset (&in, 0, sizeof in);
     in.strike = 2400000;
-    assert_int_equal (risk_pnl_short_margin (&c, &in, 10000), 288000);
+    assert_int_equal (risk_pnl_short_margin (&in, 10000), 288000);
+    struct kt_margin m = {0, 0};
+    assert_int_equal (kt_margin_short (in.strike, 75, &m), 75 * 288000);
+    assert_int_equal (m.span, 75 * 216000);
+    assert_int_equal (m.exposure, 75 * 72000);
     in.strike = 0;
-    assert_int_equal (risk_pnl_short_margin (&c, &in, 10001), 1201); //  rounded up
-    assert_int_equal (risk_pnl_short_margin (&c, NULL, 0), 0);
+    assert_int_equal (risk_pnl_short_margin (&in, 10001), 1200);
+    assert_int_equal (risk_pnl_short_margin (NULL, 0), 0);
 }
 
 int

@@ -70,8 +70,6 @@ struct sim {
     int npast;
     int64_t approved_ts[MAXSTAMP]; //  every approved order (all kinds)
     int napproved;
-    int64_t entry_ts[MAXSTAMP]; //  approved entries
-    int nentry;
     int64_t modify_ts[MAXSTAMP];
     int nmodify;
     int64_t exposure; //  reserved + deployed after the last step
@@ -280,15 +278,21 @@ s_check_book (void)
     s_snapshot (v);
     const struct risk_cfg *cfg = &S->cfg;
     int64_t units = 0, ce = 0, pe = 0, deployed = 0, reserved = 0;
+    int64_t open = 0, open_ce = 0, open_pe = 0, pend_ce = 0, pend_pe = 0;
     for (int i = 0; i < v->npos; i++) {
         const struct risk_pos *p = &v->pos[i];
         int64_t u = (p->qty != 0) + p->pending;
         units += u;
         ce += p->itype == KT_ITYPE_CE ? u : 0;
         pe += p->itype == KT_ITYPE_PE ? u : 0;
+        open += p->qty != 0;
+        open_ce += p->qty != 0 && p->itype == KT_ITYPE_CE;
+        open_pe += p->qty != 0 && p->itype == KT_ITYPE_PE;
+        pend_ce += p->itype == KT_ITYPE_CE ? p->pending : 0;
+        pend_pe += p->itype == KT_ITYPE_PE ? p->pending : 0;
         deployed += p->cost;
-        if (u > cfg->max_per_symbol)
-            s_fail ("%s holds %lld units > max %lld", p->sym, (long long) u,
+        if (p->pending > cfg->max_per_symbol)
+            s_fail ("%s has %lld pending entries > max %lld", p->sym, (long long) p->pending,
                     (long long) cfg->max_per_symbol);
         int64_t pend = 0, exiting = 0;
         for (int j = 0; j < v->nord; j++) {
@@ -328,10 +332,23 @@ s_check_book (void)
     if (reserved != v->reserved || deployed != v->deployed)
         s_fail ("reserved %lld deployed %lld, parts %lld %lld", (long long) v->reserved,
                 (long long) v->deployed, (long long) reserved, (long long) deployed);
-    if (v->units_total > cfg->max_positions || v->units_ce > cfg->max_per_type ||
-        v->units_pe > cfg->max_per_type)
-        s_fail ("position limits exceeded: %lld (CE %lld, PE %lld)", (long long) v->units_total,
-                (long long) v->units_ce, (long long) v->units_pe);
+    //  MAX_POS as the strategy counts: open positions per type within the limit (one
+    //  pending entry per type, approved only below it); in total at most one over (a
+    //  pending CE and a pending PE approved at max - 1 may both fill).
+    if (open > cfg->max_positions + 1 || open_ce > cfg->max_per_type ||
+        open_pe > cfg->max_per_type || pend_ce > cfg->max_pending_per_type ||
+        pend_pe > cfg->max_pending_per_type)
+        s_fail ("position limits exceeded: open %lld (CE %lld, PE %lld), pending CE %lld PE %lld",
+                (long long) open, (long long) open_ce, (long long) open_pe, (long long) pend_ce,
+                (long long) pend_pe);
+    //  Trades (entries filled) plus the entries that may still fill stay within the limits.
+    int64_t pend = pend_ce + pend_pe;
+    int hour = 0;
+    for (int i = 0; i < v->nentries_ts && i < cfg->max_trades_hour + 1; i++)
+        hour += v->entries_ts[i] > S->now - 3600 * KT_NS_PER_SEC;
+    if (v->trades_day + pend > cfg->max_trades_day || hour + pend > cfg->max_trades_hour)
+        s_fail ("trades: %lld today, %d this hour, %lld pending", (long long) v->trades_day, hour,
+                (long long) pend);
     if (v->reserved < 0 || v->deployed < 0)
         s_fail ("negative capital use");
 }
@@ -465,10 +482,7 @@ s_decide (int c, const struct kt_intent *in, bool dup)
         if (risk_breaker_eval (pre, &S->cfg, S->now, unreal, &br) != KT_OK)
             s_fail ("entry approved past a loss limit: %s", br.reasons[0].text);
         if (want.kind == RISK_KIND_ENTRY) {
-            S->entry_ts[S->nentry++] = S->now;
-            int hour = s_count_after (S->entry_ts, S->nentry, S->now - 3600 * KT_NS_PER_SEC);
-            if (hour > S->cfg.max_trades_hour || S->nentry > S->cfg.max_trades_day)
-                s_fail ("entries: %d this hour, %d today", hour, S->nentry);
+            //  the trade limits count fills: s_check_book checks them on the book
         } else {
             S->modify_ts[S->nmodify++] = S->now;
             int m = s_count_after (S->modify_ts, S->nmodify, S->now - KT_NS_PER_SEC);
@@ -675,7 +689,7 @@ static void
 s_recon_ok (void)
 {
     redisReply *r =
-        redisCommand (S->peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) S->now);
+        redisCommand (S->peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) S->now);
     freeReplyObject (r);
 }
 
@@ -803,7 +817,7 @@ s_new_sequence (int id)
         S->px_ns[i] = 0;
         s_tick (i);
     }
-    S->nord = S->npast = S->napproved = S->nentry = S->nmodify = S->nqueue = 0;
+    S->nord = S->npast = S->napproved = S->nmodify = S->nqueue = 0;
     S->exposure = 0;
     struct risk_out out;
     memset (&out, 0, sizeof out);
@@ -906,7 +920,8 @@ test_two_instances_last_slot (void **state)
 {
     (void) state;
     s_new_sequence (NSEQ + 1);
-    //  Three entries fit (max 3 positions, 2 per type); ask for eight, alternating.
+    //  One pending entry per option type: two fit (CE 0, then PE 4); ask for eight,
+    //  alternating instances, so each decides on a view the other may have moved.
     int approved = 0;
     for (int i = 0; i < 8; i++) {
         S->now += 300 * 1000000LL;
@@ -924,9 +939,9 @@ test_two_instances_last_slot (void **state)
             approved++;
     }
     s_check_book ();
-    assert_int_equal (approved, 3);
-    assert_int_equal (S->post->units_total, 3);
-    assert_int_equal (S->post->units_ce, 2); //  CE 0, CE 1, then PE 4
+    assert_int_equal (approved, 2);
+    assert_int_equal (S->post->units_total, 2);
+    assert_int_equal (S->post->units_ce, 1); //  CE 0, then PE 4
     assert_int_equal (S->post->units_pe, 1);
 }
 

@@ -57,17 +57,21 @@ s_roll (int64_t now, bool startup)
     assert_int_equal (risk_state_roll (F.store, &F.ids, &F.cfg, now, 0, startup, "t", &F.v), 0);
 }
 
+//  The reconciler's last agreement (recon:last agree_ns), as the core reads it.
+static int64_t s_agree_ns;
+
 static void
 s_recon (int64_t ns)
 {
-    s_cmd ("HSET kt:risk:state recon_ok_ns %lld", (long long) ns);
+    s_agree_ns = ns;
 }
 
 static bool
 s_activate (int64_t since, int64_t now)
 {
     bool changed = false;
-    assert_int_equal (risk_state_activate (F.store, &F.ids, since, now, "t", &changed, &F.v), 0);
+    assert_int_equal (
+        risk_state_activate (F.store, &F.ids, s_agree_ns, since, now, "t", &changed, &F.v), 0);
     return changed;
 }
 

@@ -190,7 +190,8 @@ test_process (void **state)
 
     //  The reconciler agrees (pipeline time of the shared sim clock): ACTIVE.
     int64_t now = kt_proc_now_ns (F.proc);
-    freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state recon_ok_ns %lld", (long long) now));
+    freeReplyObject (
+        redisCommand (F.peek, "HSET kt:recon:last session_ok 1 agree_ns %lld", (long long) now));
     assert_int_equal (s_state_seen (100), KT_STATE_ACTIVE);
 
     s_tick (10000);
