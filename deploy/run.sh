@@ -71,6 +71,9 @@ start() {
             echo "kt: stop:     make stop"
             # The pre-market checklist (docs/tradectl.md); it reports, it does not stop the start.
             if [ "${KT_PREFLIGHT:-1}" != 0 ]; then
+                # Two heartbeat periods first: a process that started before kite-sim
+                # published the session clock beats once more on the shared clock.
+                sleep 2
                 echo
                 "$BIN/tradectl" -c "$CONFIG" preflight --alert-timeout 10 ||
                     echo "kt: preflight FAILED: fix the FAIL lines above before the open" >&2

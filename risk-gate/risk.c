@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "kt_instr_cache.h"
 #include "risk.h"
 
 struct risk {
@@ -267,23 +268,26 @@ s_on_sweep (kt_loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Today's instruments: instruments.file when configured, else the daily list that
+//  kt_instr_cache downloads once for every process and keeps on disk. A download that
+//  fails is retried by the timer; meanwhile entries are blocked (INSTRUMENT).
 static int
 s_load_instruments (risk_t *self)
 {
-    const char *file = kt_proc_cfg (self->proc)->instruments_file;
-    if (!file[0])
-        return -1;
-    char err[256];
-    kt_instr_table_t *t = kt_instr_load (file, err, sizeof err);
+    struct kt_instr_cache_cfg icc;
+    kt_instr_cache_from_cfg (kt_proc_cfg (self->proc), kt_proc_now_ns (self->proc), &icc);
+    //  The loop waits for a download: keep a retry short.
+    icc.timeout_ms = 10000;
+    char err[512];
+    kt_instr_table_t *t = kt_instr_cache_load (&icc, err, sizeof err);
     if (!t) {
-        kt_log_warn_every ("risk.instruments.fail", 60, KT_S ("file", file), KT_S ("why", err),
-                           KT_END);
+        kt_log_warn_every ("risk.instruments.fail", 60, KT_S ("why", err), KT_END);
         return -1;
     }
     self->instr = t;
     risk_core_set_instruments (self->core, t);
-    kt_log_info ("risk.instruments", KT_S ("file", file), KT_I ("count", kt_instr_count (t)),
-                 KT_END);
+    kt_log_info ("risk.instruments", KT_S ("file", icc.file ? icc.file : ""),
+                 KT_I ("count", kt_instr_count (t)), KT_END);
     return 0;
 }
 
