@@ -451,6 +451,10 @@ bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *s
             in.purpose = KT_PURPOSE_FLATTEN;
             break;
     }
+    //  A replacement names the pending entry it replaces (risk_check_replaced).
+    uint32_t old = si->kind == STRAT_I_PLACE ? bt_engine_replaces (book) : 0;
+    if (old)
+        s_coid (self, old, in.ref, sizeof in.ref);
     if (si->kind != STRAT_I_PLACE) {
         snprintf (in.intent_id, sizeof in.intent_id, "i%u", ++self->seq);
         if (si->kind != STRAT_I_FLATTEN)

@@ -228,6 +228,81 @@ test_max_pos_and_order_rate (void **state)
     s_rteardown (&r);
 }
 
+#define CE2 10000043u //  NIFTY26NOV24050CE
+
+//  Minute i with a steady bar of CE (205.00) and of CE2 (185.00).
+static void
+s_min_ce2 (struct fx *fx, int i)
+{
+    int64_t ts = fx->t0 + i * NS_MIN;
+    struct strat_bar b[3] = {{IDX, ts, 2401000, 2401000, 2401000, 2401000, 0},
+                             {CE, ts, 20500, 20600, 20400, 20500, 0},
+                             {CE2, ts, 18500, 18600, 18400, 18500, 0}};
+    assert_int_equal (bt_engine_minute (fx->eng, b, 3), 0);
+}
+
+//  The strategy's "another CE is now best" at the close of minute 1: CANCEL of the
+//  pending CE entry 1 (REPLACED) and PLACE of entry 2 on CE2, stop stop2.
+static void
+s_plan_replacement (struct fx *fx, int64_t stop2)
+{
+    s_plan_entry (fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    s_plan_entry (fx, 1, STRAT_I_CANCEL, 1, 19995, 19985, 600, 21000);
+    fx->script->plan[fx->script->nplan - 1].why = STRAT_WHY_REPLACED;
+    s_plan_entry (fx, 1, STRAT_I_PLACE, 2, 17995, 17985, 600, stop2);
+    fx->script->plan[fx->script->nplan - 1].token = CE2;
+}
+
+//  A CANCEL of a pending entry and a PLACE of the same option type in one decision go
+//  to risk-gate as one replacement (the PLACE's ref names the old entry): one order in
+//  the rate window, the old slot and reservation taken over, the old one's CANCELLED
+//  releasing nothing twice. Refused, the old entry is still cancelled on its own.
+static void
+test_replacement_is_one_decision (void **state)
+{
+    (void) state;
+    struct rfx r;
+    s_rsetup (&r, NULL);
+    struct fx *fx = &r.fx;
+    const struct risk_view *v = bt_risk_view (r.risk);
+    s_plan_replacement (fx, 19000);
+    s_min_ce2 (fx, 0);
+    assert_int_equal (v->units_ce, 1);
+    s_min_ce2 (fx, 1);
+    s_refusal (fx, 0);
+    assert_true (s_seen (fx, STRAT_EV_CANCELLED, 1));
+    assert_false (s_seen (fx, STRAT_EV_REJECTED, 2));
+    const struct kt_instr *in2 = kt_instr_by_token (fx->instr, CE2);
+    assert_int_equal (v->norders_ts, 2);
+    assert_int_equal (v->nord, 1);
+    assert_int_equal (v->units_total, 1);
+    assert_int_equal (v->units_ce, 1);
+    assert_int_equal (v->npos, 1);
+    assert_int_equal (risk_view_pos (v, in2->sym)->pending, 1);
+    assert_int_equal (v->reserved, risk_pnl_short_margin (in2, 17995) * 600);
+    assert_int_equal (v->trades_day, 0);
+    s_rteardown (&r);
+
+    //  the new entry refused (its stop below its trigger): the old one goes all the same
+    s_rsetup (&r, NULL);
+    fx = &r.fx;
+    v = bt_risk_view (r.risk);
+    s_plan_replacement (fx, 17000);
+    s_min_ce2 (fx, 0);
+    s_min_ce2 (fx, 1);
+    const struct bt_refusal *f = s_refusal (fx, 1);
+    assert_int_equal (f->v.verdict, KT_VERDICT_BLOCK);
+    assert_int_equal (f->in->token, CE2);
+    assert_true (s_seen (fx, STRAT_EV_CANCELLED, 1));
+    assert_true (s_seen (fx, STRAT_EV_REJECTED, 2));
+    assert_int_equal (v->norders_ts, 2); //  PLACE 1, CANCEL 1
+    assert_int_equal (v->nord, 0);
+    assert_int_equal (v->units_total, 0);
+    assert_int_equal (v->npos, 0);
+    assert_int_equal (v->reserved, 0);
+    s_rteardown (&r);
+}
+
 static void
 s_two_lots (struct risk_cfg *c)
 {
@@ -477,6 +552,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_account_follows_the_book),
         cmocka_unit_test (test_max_pos_and_order_rate),
+        cmocka_unit_test (test_replacement_is_one_decision),
         cmocka_unit_test (test_reduce_changes_the_quantity),
         cmocka_unit_test (test_stale_md_by_bar_time),
         cmocka_unit_test (test_halt_until_the_next_day),
