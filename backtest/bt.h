@@ -305,6 +305,11 @@ int64_t bt_engine_last_close (const bt_engine_t *self, uint32_t token);
 //  minute), tick mode the token's last quote (as a live tick refreshes it); 0 if none.
 int64_t bt_engine_last_ts (const bt_engine_t *self, uint32_t token);
 
+//  While the risk function decides a PLACE that replaces a pending entry (the strategy's
+//  CANCEL of it and this PLACE, same option type, one decision): that entry's order id;
+//  else 0.
+uint32_t bt_engine_replaces (const bt_engine_t *self);
+
 //  True when intents go through a risk function (--risk on).
 bool bt_engine_has_risk (const bt_engine_t *self);
 

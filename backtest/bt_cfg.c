@@ -25,7 +25,12 @@ static const kt_cfg_row_t s_rows[] = {
 //  risk rows whose table default differs from that file get its value here.
 static const struct {
     const char *path, *def;
-} s_risk_defs[] = {{"risk.capital", "10000000"}};
+} s_risk_defs[] = {
+    {"risk.capital", "20000000"},         {"risk.max_order_margin", "3000000"},
+    {"risk.max_daily_loss_pct", "1"},     {"risk.max_weekly_loss_pct", "2.5"},
+    {"risk.max_hourly_loss_pct", "0.75"}, {"risk.max_drawdown_pct", "10"},
+    {"risk.max_consec_losses", "6"},      {"risk.max_trades_hour", "8"},
+};
 
 int
 bt_cfg_rows (kt_cfg_row_t *out, int max)

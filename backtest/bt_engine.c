@@ -56,6 +56,7 @@ struct bt_engine {
     bt_risk_fn *risk;              //  NULL = approve everything
     void *risk_arg;                //  borrowed
     bt_watch_fn *watch;            //  NULL = nobody watches
+    uint32_t replaces;             //  the pending entry the PLACE being decided replaces
     void *watch_arg;               //  borrowed
     struct s_entry entries[S_ENTRIES_MAX];
     int nentries;
@@ -178,6 +179,12 @@ bt_engine_last_ts (const bt_engine_t *self, uint32_t token)
 {
     const struct s_tok *t = s_tok_find (self, token);
     return t ? t->close_ts : 0;
+}
+
+uint32_t
+bt_engine_replaces (const bt_engine_t *self)
+{
+    return self->replaces;
 }
 
 bool
@@ -506,6 +513,42 @@ s_apply_verdict (bt_engine_t *self, const struct strat_intent *in, const struct 
     }
 }
 
+//  The strategy's "another instrument is now best": CANCEL of its pending entry (no fill
+//  yet) and, next in the same decision, a PLACE of the same option type. With --risk on
+//  it goes to risk-gate as one decision, a replacement (docs/risk-gate.md): judged with
+//  the old entry's pending slot freed, as live, where the old one's CANCELLED comes back
+//  long after the new PLACE is decided.
+static bool
+s_is_replacement (const bt_engine_t *self, const struct strat_intent *c,
+                  const struct strat_intent *p)
+{
+    return self->risk && c->kind == STRAT_I_CANCEL && c->why == STRAT_WHY_REPLACED &&
+           p->kind == STRAT_I_PLACE && p->itype == c->itype &&
+           s_entry_of (self, c->order_id) >= 0 && s_open_of (self, c->order_id) < 0;
+}
+
+//  Approved, the old order is cancelled before the new one is placed (exec-gateway's
+//  order); refused, the old one still goes, as its own CANCEL.
+static void
+s_replace (bt_engine_t *self, const struct strat_intent *cancel, const struct strat_intent *place)
+{
+    struct bt_verdict v = {KT_VERDICT_APPROVE, place->qty, "", "", false, false};
+    self->replaces = cancel->order_id;
+    self->risk (self->risk_arg, self, place, &v);
+    self->replaces = 0;
+    if (v.verdict == KT_VERDICT_BLOCK || v.verdict == KT_VERDICT_HALT)
+        s_apply (self, cancel);
+    else {
+        int ei = s_entry_of (self, cancel->order_id);
+        if (ei >= 0)
+            s_remove_entry (self, ei);
+        s_tell (self, STRAT_EV_CANCELLED, cancel->order_id, cancel->token, 0, 0);
+    }
+    s_apply_verdict (self, place, &v);
+    if (v.halted_now)
+        s_halt (self, v.flatten);
+}
+
 //  Apply everything the strategy has emitted; answers may make it emit more.
 static int
 s_drain (bt_engine_t *self)
@@ -517,8 +560,13 @@ s_drain (bt_engine_t *self)
         int n = self->out.n;
         memcpy (batch, self->out.v, (size_t) n * sizeof batch[0]);
         self->out.n = 0;
-        for (int i = 0; i < n; i++)
-            s_apply (self, &batch[i]);
+        for (int i = 0; i < n; i++) {
+            if (i + 1 < n && s_is_replacement (self, &batch[i], &batch[i + 1])) {
+                s_replace (self, &batch[i], &batch[i + 1]);
+                i++;
+            } else
+                s_apply (self, &batch[i]);
+        }
     }
     return self->out.overflow ? -1 : 0;
 }

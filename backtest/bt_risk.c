@@ -211,11 +211,23 @@ s_idiv (int64_t a, int64_t b, int64_t d)
     return risk_pnl_muldiv (a, b, d);
 }
 
-//  The fill part of the exec script: delta units on side at value (paise), of order coid
-//  when it is one risk-gate decided (else a stop or an exit the engine made).
+//  A trade is an entry that filled: its first fill adds it to trades_day and pushes
+//  risk:ts:entries (TRADES_DAY, TRADES_HOUR), trimmed to RISK_TS_MAX as the script does.
+static void
+s_trade (struct risk_view *v, int64_t now)
+{
+    v->trades_day++;
+    int keep = v->nentries_ts < RISK_TS_MAX ? v->nentries_ts + 1 : RISK_TS_MAX;
+    memmove (v->entries_ts + 1, v->entries_ts, (size_t) (keep - 1) * sizeof v->entries_ts[0]);
+    v->entries_ts[0] = now;
+    v->nentries_ts = keep;
+}
+
+//  The fill part of the exec script at now: delta units on side at value (paise), of
+//  order coid when it is one risk-gate decided (else a stop or an exit the engine made).
 static void
 s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t side, int64_t delta,
-        int64_t value)
+        int64_t value, int64_t now)
 {
     struct risk_view *v = &self->view;
     int oi = coid ? s_ord (v, coid) : -1;
@@ -232,6 +244,8 @@ s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t 
         p->itype = in->itype;
     }
     int64_t q = p->qty, s = side == KT_SIDE_SELL ? -1 : 1, ud = 0;
+    if (o && o->kind == RISK_KIND_ENTRY && o->filled == 0)
+        s_trade (v, now);
     if (o && o->pending) {
         p->pending--;
         ud--;
@@ -384,7 +398,7 @@ bt_risk_watch (void *arg, const bt_engine_t *book, const struct strat_exec *ev, 
         case STRAT_EV_ENTRY_FILL: {
             if (!in || ev->qty <= 0)
                 return;
-            s_fill (self, coid, in, KT_SIDE_SELL, ev->qty, ev->qty * ev->px);
+            s_fill (self, coid, in, KT_SIDE_SELL, ev->qty, ev->qty * ev->px, ts);
             int oi = s_ord (&self->view, coid);
             if (oi >= 0 && self->view.ord[oi].filled >= self->view.ord[oi].oqty)
                 s_done (self, coid);
@@ -393,7 +407,7 @@ bt_risk_watch (void *arg, const bt_engine_t *book, const struct strat_exec *ev, 
         case STRAT_EV_STOP_FILL:
         case STRAT_EV_EXIT_FILL:
             if (in && ev->qty > 0)
-                s_fill (self, NULL, in, KT_SIDE_BUY, ev->qty, ev->qty * ev->px);
+                s_fill (self, NULL, in, KT_SIDE_BUY, ev->qty, ev->qty * ev->px, ts);
             return;
         case STRAT_EV_CANCELLED:
         case STRAT_EV_REJECTED:
@@ -437,6 +451,10 @@ bt_risk_decide (void *arg, const bt_engine_t *book, const struct strat_intent *s
             in.purpose = KT_PURPOSE_FLATTEN;
             break;
     }
+    //  A replacement names the pending entry it replaces (risk_check_replaced).
+    uint32_t old = si->kind == STRAT_I_PLACE ? bt_engine_replaces (book) : 0;
+    if (old)
+        s_coid (self, old, in.ref, sizeof in.ref);
     if (si->kind != STRAT_I_PLACE) {
         snprintf (in.intent_id, sizeof in.intent_id, "i%u", ++self->seq);
         if (si->kind != STRAT_I_FLATTEN)

@@ -103,7 +103,8 @@ test_account_follows_the_book (void **state)
     const struct risk_view *v = bt_risk_view (r.risk);
     s_plan_entry (fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
     s_min (fx, 0, CE, 20500, 20600, 20400, 20500);
-    //  decided: the short's margin estimate reserved, one pending slot, one entry today
+    //  decided: the short's margin estimate reserved, one pending slot; no trade yet (a
+    //  trade counts at its first fill: docs/risk-gate.md)
     const struct kt_instr *in = kt_instr_by_token (fx->instr, CE);
     int64_t margin = risk_pnl_short_margin (in, 19995) * 600;
     assert_true (margin > 0);
@@ -112,10 +113,15 @@ test_account_follows_the_book (void **state)
     assert_int_equal (v->reserved, margin);
     assert_int_equal (v->units_total, 1);
     assert_int_equal (v->units_ce, 1);
-    assert_int_equal (v->trades_day, 1);
+    assert_int_equal (v->trades_day, 0);
+    assert_int_equal (v->nentries_ts, 0);
     assert_int_equal (risk_view_pos (v, in->sym)->pending, 1);
-    //  filled: the reservation becomes the position's deployed margin
+    //  filled: the reservation becomes the position's deployed margin; one trade today,
+    //  at the fill's minute
     s_min (fx, 1, CE, 20100, 20200, 19900, 20000);
+    assert_int_equal (v->trades_day, 1);
+    assert_int_equal (v->nentries_ts, 1);
+    assert_int_equal (v->entries_ts[0], fx->t0 + NS_MIN);
     assert_int_equal (v->nord, 0);
     assert_int_equal (v->reserved, 0);
     assert_int_equal (v->deployed, margin);
@@ -130,6 +136,7 @@ test_account_follows_the_book (void **state)
     assert_int_equal (v->deployed, 0);
     assert_int_equal (v->units_total, 0);
     assert_int_equal (v->npos, 0);
+    assert_int_equal (v->trades_day, 1);
     s_refusal (fx, 0);
     const struct bt_trade *on = s_trade (fx, 1);
     struct bt_trade t_on = *on;
@@ -166,20 +173,45 @@ test_max_pos_and_order_rate (void **state)
 {
     (void) state;
     struct rfx r;
+    //  max_positions counts open positions: a CE and a PE both pending at 0 open are
+    //  approved; once the CE is held, a PE entry is one position too many
     s_rsetup (&r, s_one_position);
     s_plan_entry (&r.fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
     s_plan_pe (&r.fx, 0, 2);
     s_min_both (&r.fx, 0, 20500, 20600, 20400, 20500);
+    s_refusal (&r.fx, 0);
+    assert_int_equal (bt_risk_view (r.risk)->units_total, 2);
+    s_rteardown (&r);
+
+    s_rsetup (&r, s_one_position);
+    s_plan_entry (&r.fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    s_plan_pe (&r.fx, 1, 2);
+    s_min_both (&r.fx, 0, 20500, 20600, 20400, 20500);
+    s_min_both (&r.fx, 1, 20100, 20200, 19900, 20000); //  CE sold at 199.95
     const struct bt_refusal *f = s_refusal (&r.fx, 1);
     assert_int_equal (f->v.verdict, KT_VERDICT_BLOCK);
     assert_string_equal (f->v.code, "MAX_POS");
-    assert_true (f->v.text[0] != '\0');
+    assert_non_null (strstr (f->v.text, "open positions 1 + 1 > max 1"));
     assert_int_equal (f->in->token, PE);
     assert_int_equal (f->kind, STRAT_I_PLACE);
-    assert_int_equal (f->ts, r.fx.t0);
+    assert_int_equal (f->ts, r.fx.t0 + NS_MIN);
     assert_true (s_seen (&r.fx, STRAT_EV_REJECTED, 2));
     assert_false (s_seen (&r.fx, STRAT_EV_REJECTED, 1));
     assert_int_equal (bt_risk_view (r.risk)->units_total, 1);
+    s_rteardown (&r);
+
+    //  risk.max_pending_per_type 1 (sim.json): a second CE entry pending beside the
+    //  first is refused, whatever max_positions allows
+    s_rsetup (&r, NULL);
+    s_plan_entry (&r.fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    s_plan_entry (&r.fx, 0, STRAT_I_PLACE, 2, 19995, 19985, 600, 21000);
+    s_min (&r.fx, 0, CE, 20500, 20600, 20400, 20500);
+    f = s_refusal (&r.fx, 1);
+    assert_int_equal (f->v.verdict, KT_VERDICT_BLOCK);
+    assert_string_equal (f->v.code, "MAX_POS");
+    assert_non_null (strstr (f->v.text, "CE pending entries 1 + 1 > max 1"));
+    assert_true (s_seen (&r.fx, STRAT_EV_REJECTED, 2));
+    assert_int_equal (bt_risk_view (r.risk)->units_ce, 1);
     s_rteardown (&r);
 
     //  one order a second: the second intent of the same close is refused; a close a
@@ -193,6 +225,81 @@ test_max_pos_and_order_rate (void **state)
     s_min_both (&r.fx, 1, 20500, 20600, 20400, 20500);
     s_refusal (&r.fx, 1);
     assert_int_equal (bt_risk_view (r.risk)->nord, 2);
+    s_rteardown (&r);
+}
+
+#define CE2 10000043u //  NIFTY26NOV24050CE
+
+//  Minute i with a steady bar of CE (205.00) and of CE2 (185.00).
+static void
+s_min_ce2 (struct fx *fx, int i)
+{
+    int64_t ts = fx->t0 + i * NS_MIN;
+    struct strat_bar b[3] = {{IDX, ts, 2401000, 2401000, 2401000, 2401000, 0},
+                             {CE, ts, 20500, 20600, 20400, 20500, 0},
+                             {CE2, ts, 18500, 18600, 18400, 18500, 0}};
+    assert_int_equal (bt_engine_minute (fx->eng, b, 3), 0);
+}
+
+//  The strategy's "another CE is now best" at the close of minute 1: CANCEL of the
+//  pending CE entry 1 (REPLACED) and PLACE of entry 2 on CE2, stop stop2.
+static void
+s_plan_replacement (struct fx *fx, int64_t stop2)
+{
+    s_plan_entry (fx, 0, STRAT_I_PLACE, 1, 19995, 19985, 600, 21000);
+    s_plan_entry (fx, 1, STRAT_I_CANCEL, 1, 19995, 19985, 600, 21000);
+    fx->script->plan[fx->script->nplan - 1].why = STRAT_WHY_REPLACED;
+    s_plan_entry (fx, 1, STRAT_I_PLACE, 2, 17995, 17985, 600, stop2);
+    fx->script->plan[fx->script->nplan - 1].token = CE2;
+}
+
+//  A CANCEL of a pending entry and a PLACE of the same option type in one decision go
+//  to risk-gate as one replacement (the PLACE's ref names the old entry): one order in
+//  the rate window, the old slot and reservation taken over, the old one's CANCELLED
+//  releasing nothing twice. Refused, the old entry is still cancelled on its own.
+static void
+test_replacement_is_one_decision (void **state)
+{
+    (void) state;
+    struct rfx r;
+    s_rsetup (&r, NULL);
+    struct fx *fx = &r.fx;
+    const struct risk_view *v = bt_risk_view (r.risk);
+    s_plan_replacement (fx, 19000);
+    s_min_ce2 (fx, 0);
+    assert_int_equal (v->units_ce, 1);
+    s_min_ce2 (fx, 1);
+    s_refusal (fx, 0);
+    assert_true (s_seen (fx, STRAT_EV_CANCELLED, 1));
+    assert_false (s_seen (fx, STRAT_EV_REJECTED, 2));
+    const struct kt_instr *in2 = kt_instr_by_token (fx->instr, CE2);
+    assert_int_equal (v->norders_ts, 2);
+    assert_int_equal (v->nord, 1);
+    assert_int_equal (v->units_total, 1);
+    assert_int_equal (v->units_ce, 1);
+    assert_int_equal (v->npos, 1);
+    assert_int_equal (risk_view_pos (v, in2->sym)->pending, 1);
+    assert_int_equal (v->reserved, risk_pnl_short_margin (in2, 17995) * 600);
+    assert_int_equal (v->trades_day, 0);
+    s_rteardown (&r);
+
+    //  the new entry refused (its stop below its trigger): the old one goes all the same
+    s_rsetup (&r, NULL);
+    fx = &r.fx;
+    v = bt_risk_view (r.risk);
+    s_plan_replacement (fx, 17000);
+    s_min_ce2 (fx, 0);
+    s_min_ce2 (fx, 1);
+    const struct bt_refusal *f = s_refusal (fx, 1);
+    assert_int_equal (f->v.verdict, KT_VERDICT_BLOCK);
+    assert_int_equal (f->in->token, CE2);
+    assert_true (s_seen (fx, STRAT_EV_CANCELLED, 1));
+    assert_true (s_seen (fx, STRAT_EV_REJECTED, 2));
+    assert_int_equal (v->norders_ts, 2); //  PLACE 1, CANCEL 1
+    assert_int_equal (v->nord, 0);
+    assert_int_equal (v->units_total, 0);
+    assert_int_equal (v->npos, 0);
+    assert_int_equal (v->reserved, 0);
     s_rteardown (&r);
 }
 
@@ -309,6 +416,9 @@ test_halt_until_the_next_day (void **state)
     const struct risk_view *v = bt_risk_view (r.risk);
     assert_int_equal (v->state, KT_STATE_ACTIVE);
     assert_int_equal (v->consec_losses, 0);
+    assert_int_equal (v->trades_day, 0); //  the roll's 0; the entry counts when it fills
+    assert_int_equal (v->units_ce, 1);
+    s_min (fx, 1, CE, 20100, 20200, 19900, 20000);
     assert_int_equal (v->trades_day, 1);
     assert_int_equal (v->day, 20261124);
     assert_int_equal (v->realised_total, (19995 - 21000) * 600);
@@ -318,7 +428,7 @@ test_halt_until_the_next_day (void **state)
 static void
 s_tiny_daily_loss (struct risk_cfg *c)
 {
-    c->max_daily_loss_bps = 1; //  0.01% of Rs 1 crore: Rs 1,000
+    c->max_daily_loss_bps = 1; //  0.01% of Rs 2 crore: Rs 2,000
 }
 
 static void
@@ -433,7 +543,7 @@ test_defaults_are_sim_json (void **state)
         if (memcmp ((char *) &dflt + rows[i].offset, (char *) &file + rows[i].offset, len) != 0)
             fail_msg ("%s: default differs from sim.json", rows[i].path);
     }
-    assert_int_equal (dflt.risk.capital, 1000000000); //  Rs 1 crore in paise
+    assert_int_equal (dflt.risk.capital, 2000000000); //  Rs 2 crore in paise
 }
 
 int
@@ -442,6 +552,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_account_follows_the_book),
         cmocka_unit_test (test_max_pos_and_order_rate),
+        cmocka_unit_test (test_replacement_is_one_decision),
         cmocka_unit_test (test_reduce_changes_the_quantity),
         cmocka_unit_test (test_stale_md_by_bar_time),
         cmocka_unit_test (test_halt_until_the_next_day),
