@@ -783,6 +783,8 @@ test_restart_same_bars (void **state)
     zmq_setsockopt (sub_b, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (sub_b, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt (sub_b, ZMQ_SUBSCRIBE, "md.bar.", 7);
+    int zero = 0;
+    zmq_setsockopt (sub_b, ZMQ_LINGER, &zero, sizeof zero);
     assert_int_equal (zmq_connect (sub_b, ep_b), 0);
     pb = kt_testproc_start ("md-gateway", args, env);
     //  Every instrument seeded from its candles (the index and 42 options).
@@ -792,8 +794,17 @@ test_restart_same_bars (void **state)
         nb = s_finals (sub_b, 500, b, nb, 20000);
         na = s_finals (s_e.sub, 500, a, na, 20000);
     }
+    //  The minute in which the restarted md-gateway comes back is seeded from the
+    //  historical candle as it stood at the fetch, and ticks between that fetch and the
+    //  new connection are not seen (docs/md-gateway.md): every later minute must be equal.
     int compared = 0;
-    for (int i = 0; i < nb; i++)
+    for (int i = 0; i < nb; i++) {
+        bool first = true;
+        for (int k = 0; k < nb; k++)
+            if (b[k].token == b[i].token && b[k].start < b[i].start)
+                first = false;
+        if (first)
+            continue;
         for (int j = 0; j < na; j++) {
             if (a[j].token != b[i].token || a[j].start != b[i].start)
                 continue;
@@ -808,10 +819,9 @@ test_restart_same_bars (void **state)
                           (long long) b[i].volume, (long long) b[i].vwap);
             compared++;
         }
+    }
     fprintf (stderr, "restart: %d final bars compared\n", compared);
     assert_true (compared >= 43 * 3);
-    int zero = 0;
-    zmq_setsockopt (sub_b, ZMQ_LINGER, &zero, sizeof zero);
     zmq_close (sub_b);
     kt_testproc_destroy (&pb);
 }

@@ -664,7 +664,7 @@ test_pipeline_with_risk_gate (void **state)
     //  the reconciler's agreement, at the pipeline's now
     s_t.clock = kt_proc_shared_clock (kt_proc_store (s_t.peer), NULL);
     assert_non_null (s_t.clock);
-    r = redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
+    r = redisCommand (c, "HSET kt:recon:last session_ok 1 agree_ns %lld",
                       (long long) kt_clock_now_ns (s_t.clock));
     freeReplyObject (r);
     bool active = false;
