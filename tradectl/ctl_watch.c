@@ -74,7 +74,7 @@ s_frame (ctl_t *ctl)
     kt_ist_format (now, when, sizeof when);
     fprintf (f, "tradectl watch  %s IST  (%s)  q quits\n\n", when, ctl->cfg->mode);
     if (store) {
-        ctl_status_print (store, f, now, speed);
+        ctl_status_print (store, f, now, speed, ctl->cfg->health_ttl_s);
         fprintf (f, "\nprocesses:\n");
         for (int i = 0; ctl_health_procs[i]; i++) {
             struct ctl_health h;
