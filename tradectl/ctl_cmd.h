@@ -169,6 +169,14 @@ struct ctl_journal_fill {
     int64_t ts;         //  fill time, ns
 };
 
+//  The rollout stages (risk.capital_stage_pct) risk-gate recorded for a day: at its
+//  start-ups (`risk.stage`) and the daily roll (`risk.day`) in `events`. Distinct, in order.
+#define CTL_JOURNAL_STAGES 8
+struct ctl_journal_stages {
+    int n;
+    int64_t pct[CTL_JOURNAL_STAGES];
+};
+
 //  A round trip: from a symbol's position leaving 0 to its return to 0.
 struct ctl_journal_trip {
     char sym[KT_SYM_LEN];

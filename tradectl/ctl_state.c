@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ctl_cmd.h"
+#include "../risk-gate/risk_cfg.h"
 
 //  One line per process: up/DOWN and the age of its last heartbeat. Returns how many
 //  are down, or -1 if Redis is unavailable.
@@ -41,6 +42,27 @@ s_processes (ctl_t *ctl, int64_t now, int64_t speed, cJSON *arr)
     return down;
 }
 
+//  The rollout stage risk-gate runs with (risk.capital_stage_pct of the same config file):
+//  the share of equity its capital rules work on. Text line, or "capital_stage_pct" in root.
+static void
+s_stage (ctl_t *ctl, cJSON *root)
+{
+    struct risk_cfg rc;
+    char err[1024];
+    kt_cfg_t *cfg =
+        kt_cfg_load_file (ctl->cfg->file, "tradectl", risk_cfg_table, &rc, err, sizeof err);
+    if (root) {
+        if (cfg)
+            ctl_json_i64 (root, "capital_stage_pct", rc.capital_stage_pct);
+    } else if (cfg)
+        fprintf (ctl->out,
+                 "capital stage:   %lld%% of equity for entries (risk.capital_stage_pct)%s\n",
+                 (long long) rc.capital_stage_pct, rc.capital_stage_pct == 0 ? ": no entries" : "");
+    else
+        fprintf (ctl->out, "capital stage:   unknown (%s)\n", err);
+    kt_cfg_destroy (&cfg);
+}
+
 int
 ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
 {
@@ -55,6 +77,7 @@ ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
     if (!ctl->json) {
         if (ctl_status_print (store, ctl->out, now, speed, ctl->cfg->health_ttl_s) != 0)
             return CTL_EXIT_REDIS;
+        s_stage (ctl, NULL);
         return s_processes (ctl, now, speed, NULL) < 0 ? CTL_EXIT_REDIS : CTL_EXIT_OK;
     }
     char why[256];
@@ -66,6 +89,7 @@ ctl_state_cmd_status (ctl_t *ctl, int argc, char **argv)
     //  the answer first, as in the text form
     cJSON *root = ctl_gate_json (&g);
     ctl_json_i64 (root, "now_ns", now);
+    s_stage (ctl, root);
     int down = s_processes (ctl, now, speed, cJSON_AddArrayToObject (root, "processes"));
     struct kt_pos_rec *pos = NULL;
     struct kt_order_rec *ord = NULL;

@@ -427,8 +427,14 @@ static void
 test_journal (void **state)
 {
     (void) state;
+    //  risk-gate's record of the rollout stage: a start-up at 10%, the roll at 50%, and
+    //  another day's (not this journal's)
+    freeReplyObject (s_redis ("XADD kt:events * type risk.stage stage_pct 10 day 20251124"));
+    freeReplyObject (s_redis ("XADD kt:events * type risk.day day 20251124 stage_pct 50"));
+    freeReplyObject (s_redis ("XADD kt:events * type risk.stage stage_pct 100 day 20251125"));
     s_ctl ("journal", "--date", "2025-11-24");
     assert_int_equal (F.rc, 0);
+    assert_non_null (strstr (F.out, "section,capital_stage_pct\nstage,10\nstage,50\nsection,"));
     assert_non_null (strstr (F.out, "order,S1-0002,"));
     assert_non_null (strstr (F.out, "fill,S1-0003,T3,NIFTY25N2524000PE,SELL,75,103.50,0,262.50,"
                                     "2025-11-24 09:30:06"));
@@ -447,6 +453,9 @@ test_journal (void **state)
     s_ctl ("--json", "journal", "--date", "2025-11-24");
     j = s_json ();
     assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (j, "orders")), 4);
+    cJSON *stages = cJSON_GetObjectItem (j, "capital_stage_pct");
+    assert_int_equal (cJSON_GetArraySize (stages), 2);
+    assert_int_equal (cJSON_GetArrayItem (stages, 1)->valueint, 50);
     cJSON *trip = cJSON_GetArrayItem (cJSON_GetObjectItem (j, "round_trips"), 1);
     assert_int_equal (cJSON_GetObjectItem (trip, "realised")->valueint, 26250);
     assert_int_equal (cJSON_GetObjectItem (trip, "entry_value")->valueint, 750000);
@@ -936,9 +945,11 @@ test_status_and_watch (void **state)
     assert_non_null (strstr (F.out, "broker session not checked yet"));
     assert_non_null (strstr (F.out, "processes:"));
     assert_non_null (strstr (F.out, "md-gateway    DOWN (no heartbeat)"));
+    assert_non_null (strstr (F.out, "capital stage:   100% of equity for entries"));
     s_ctl ("--json", "status");
     cJSON *j = s_json ();
     assert_true (cJSON_IsFalse (cJSON_GetObjectItem (j, "can_open")));
+    assert_int_equal (cJSON_GetObjectItem (j, "capital_stage_pct")->valueint, 100);
     cJSON *why = cJSON_GetObjectItem (j, "why");
     assert_true (cJSON_GetArraySize (why) >= 2);
     assert_true (cJSON_IsString (cJSON_GetArrayItem (why, 0)));
