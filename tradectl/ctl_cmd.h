@@ -195,9 +195,10 @@ int ctl_journal_trips (const struct ctl_journal_fill *fills, int n, struct ctl_j
 
 //  ---- watch (ctl_watch.c) ------------------------------------------------------------
 
-//  Write text to out; with colour, the words that need a look are coloured (HALTED,
-//  DOWN, STALE, NOT RUNNING, a kill switch ON: red; REDUCING, UNANSWERED: yellow;
-//  ACTIVE, up: green) with ANSI escapes. Without colour, text as it is.
+//  Write text to out; with colour, the words that need a look are coloured (the first
+//  line's "positions: NO", HALTED, DOWN, STALE, NOT RUNNING, a kill switch ON: red;
+//  REDUCING, UNANSWERED: yellow; "positions: YES", ACTIVE, up: green) with ANSI escapes.
+//  Without colour, text as it is.
 void ctl_watch_paint (FILE *out, const char *text, bool colour);
 
 //  ---- commands ----------------------------------------------------------------------
