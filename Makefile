@@ -40,6 +40,7 @@ PROCS := backtest:backtest md-gateway:md-gateway strategy:strategy risk-gate:ris
 PROC_DIRS := $(foreach p,$(PROCS),$(word 1,$(subst :, ,$(p))))
 BIN_NAMES := $(foreach p,$(PROCS),$(word 2,$(subst :, ,$(p))))
 LINK_backtest := strategy sim risk-gate
+LINK_strategy := risk-gate
 
 COMMON_SRC := $(wildcard common/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)

@@ -63,6 +63,9 @@ const kt_cfg_row_t risk_cfg_table[] = {
      "MAX_POS: pending entries (no fill yet) per option type"},
     {"risk.max_per_symbol", KT_CFG_INT, O (max_per_symbol), 0, "1", 1, 1000, 0,
      "MAX_POS: pending entries per symbol (a held symbol may get a new entry)"},
+    {"risk.capital_stage_pct", KT_CFG_INT, O (capital_stage_pct), 0, "100", 0, 100, 0,
+     "gradual rollout: percent of equity DEPLOY, MARGIN_BUFFER and the R cap work on (0 = no "
+     "entries)"},
     {"risk.max_deploy_pct", KT_CFG_BPS, O (max_deploy_bps), 0, "80", 1, 10000, 0,
      "DEPLOY: reserved + deployed capital at most this percent of equity"},
     {"risk.margin_buffer", KT_CFG_MONEY, O (margin_buffer), 0, "50000", 0, RUPEES (10000000000LL),

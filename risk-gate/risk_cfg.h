@@ -31,6 +31,7 @@ struct risk_cfg {
     int64_t max_per_type;             //  same, per option type (CE / PE)
     int64_t max_pending_per_type;     //  pending entries per option type
     int64_t max_per_symbol;           //  pending entries per symbol
+    int64_t capital_stage_pct;        //  gradual rollout: the share of equity entries may use
     int64_t max_deploy_bps;           //  reserved + deployed <= this x equity
     int64_t margin_buffer;            //  paise left free after the order
     int64_t max_risk_per_trade;       //  paise of R per entry (0 = off)

@@ -554,6 +554,12 @@ s_risk_per_trade (struct s_eval *e, char *text, size_t len)
 
 // ---- account rules ---------------------------------------------------------------------
 
+int64_t
+risk_check_staged (const struct risk_cfg *cfg, int64_t equity)
+{
+    return risk_pnl_muldiv (equity, cfg->capital_stage_pct, 100);
+}
+
 static kt_verdict_t
 s_kill (struct s_eval *e, char *text, size_t len)
 {
@@ -966,7 +972,7 @@ risk_check_local (const struct risk_cfg *cfg, const struct kt_intent *in, risk_k
     out->verdict = KT_VERDICT_APPROVE;
     out->kind = kind;
     out->qty = in->qty;
-    struct s_eval e = {NULL, cfg, in, mkt, now_ns, equity, 0, out, false};
+    struct s_eval e = {NULL, cfg, in, mkt, now_ns, risk_check_staged (cfg, equity), 0, out, false};
     s_run (&e, false);
     if (s_is_entry (kind) && out->unit_cost == 0 && out->verdict < KT_VERDICT_BLOCK)
         out->unit_cost = s_unit_cost (&e);
@@ -983,7 +989,8 @@ risk_check_account (const struct risk_view *view, const struct risk_cfg *cfg,
     ins.itype = itype;
     struct risk_market mkt = {&ins, true, 0, 0};
     int64_t equity = risk_pnl_equity (view, unrealised);
-    struct s_eval e = {view, cfg, in, &mkt, now_ns, equity, unrealised, res, false};
+    struct s_eval e = {view,       cfg, in,   &mkt, now_ns, risk_check_staged (cfg, equity),
+                       unrealised, res, false};
     s_run (&e, true);
     if (res->verdict >= KT_VERDICT_BLOCK) {
         res->qty = 0;

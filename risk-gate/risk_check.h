@@ -102,6 +102,10 @@ const struct risk_order *risk_check_replaced (const struct risk_view *view,
 void risk_check_add (struct risk_result *res, kt_reason_t code, kt_verdict_t outcome,
                      const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 
+//  The equity the capital rules (DEPLOY, MARGIN_BUFFER, the R cap in percent) work on:
+//  equity x risk.capital_stage_pct / 100, the rollout stage (0 = no entries).
+int64_t risk_check_staged (const struct risk_cfg *cfg, int64_t equity);
+
 //  True when state lets an entry through (ACTIVE only).
 bool risk_check_state_allows_entry (kt_trading_state_t state);
 

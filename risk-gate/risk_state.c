@@ -173,11 +173,19 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_event (tx, "risk.day", a->src);
         risk_tx_pair_i64 (tx, "day", day);
         risk_tx_pair_i64 (tx, "previous", v->day);
+        risk_tx_pair_i64 (tx, "stage_pct", a->cfg->capital_stage_pct);
         if (v->state == KT_STATE_HALTED && v->day_scoped) {
             s_set_state ("REDUCING", "new trading day: the day-scoped halt ended", "", a->now_ns,
                          a->src, tx);
             state = KT_STATE_REDUCING;
         }
+        wrote = true;
+    }
+    if (a->startup) {
+        //  The rollout stage this instance runs with, for the day's journal.
+        risk_tx_event (tx, "risk.stage", a->src);
+        risk_tx_pair_i64 (tx, "stage_pct", a->cfg->capital_stage_pct);
+        risk_tx_pair_i64 (tx, "day", day);
         wrote = true;
     }
     if (a->startup && state == KT_STATE_ACTIVE) {

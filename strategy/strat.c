@@ -33,6 +33,7 @@ struct strat {
     kt_bus_client_t *risk;       //  owned: intents to risk-gate
     kt_instr_table_t *instr;     //  owned
     strat_core_t *core;          //  owned
+    struct strat_params params;  //  cfg->p with r_value at the rollout stage (core borrows it)
     strat_warm_t *warm;          //  owned while warming up
     kt_product_t product;
     struct strat_ids ids;
@@ -671,7 +672,20 @@ s_load (strat_t *self)
                            err);
         return -1;
     }
-    self->core = strat_core_new (self->cfg->name, &self->cfg->p, self->instr, err, sizeof err);
+    self->params = self->cfg->p;
+    int64_t stage = 100;
+    if (strat_cfg_staged_r (kc->file, self->cfg->p.r_value, &self->params.r_value, &stage, err,
+                            sizeof err) != 0) {
+        kt_log_error ("strat.config", KT_S ("why", err), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.config",
+                       "strategy %s: rollout stage unreadable (%s): not trading", self->cfg->id,
+                       err);
+        kt_instr_destroy (&self->instr);
+        return -2;
+    }
+    kt_log_info ("strat.stage", KT_I ("capital_stage_pct", stage),
+                 KT_I ("r_value", self->params.r_value), KT_END);
+    self->core = strat_core_new (self->cfg->name, &self->params, self->instr, err, sizeof err);
     if (!self->core) {
         kt_log_error ("strat.config", KT_S ("why", err), KT_END);
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.config",

@@ -42,6 +42,14 @@ extern const kt_cfg_row_t strat_cfg_table[];
 //  Returns 0, or -1 if a default does not parse (a bug in a table).
 int strat_cfg_apply_defaults (const kt_cfg_row_t *rows, void *base);
 
+//  Gradual rollout: the R value the strategy sizes with, r_value x risk.capital_stage_pct
+//  / 100, the stage risk-gate runs with, read from file (the process's own config; "" or
+//  "(name)" for a config built in memory: stage 100). *stage_pct (may be NULL) gets the stage.
+//  Returns 0, or -1 with why when file's risk section does not load (fail closed: the
+//  caller does not trade).
+int strat_cfg_staged_r (const char *file, int64_t r_value, int64_t *out, int64_t *stage_pct,
+                        char *why, size_t whylen);
+
 // ---- intent ids (strat_ids.c) ---------------------------------------------------------
 
 //  Sequence numbers reserved at a time: one Redis round trip per this many intents.

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "strat.h"
+#include "../risk-gate/risk_cfg.h"
 
 #define O(f) offsetof (struct strat_cfg, f)
 #define P(f) offsetof (struct strat_cfg, p.f)
@@ -119,4 +120,24 @@ strat_params_defaults (struct strat_params *p)
     memset (&c, 0, sizeof c);
     strat_cfg_apply_defaults (strat_cfg_table, &c);
     *p = c.p;
+}
+
+int
+strat_cfg_staged_r (const char *file, int64_t r_value, int64_t *out, int64_t *stage_pct, char *why,
+                    size_t whylen)
+{
+    int64_t stage = 100;
+    //  "" or "(name)": a config built in memory (tests, tools), not read from a file
+    if (file && file[0] && file[0] != '(') {
+        struct risk_cfg rc;
+        kt_cfg_t *cfg = kt_cfg_load_file (file, "strategy", risk_cfg_table, &rc, why, whylen);
+        if (!cfg)
+            return -1;
+        stage = rc.capital_stage_pct;
+        kt_cfg_destroy (&cfg);
+    }
+    *out = (int64_t) ((__int128) r_value * stage / 100);
+    if (stage_pct)
+        *stage_pct = stage;
+    return 0;
 }

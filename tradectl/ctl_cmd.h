@@ -169,6 +169,14 @@ struct ctl_journal_fill {
     int64_t ts;         //  fill time, ns
 };
 
+//  The rollout stages (risk.capital_stage_pct) risk-gate recorded for a day: at its
+//  start-ups (`risk.stage`) and the daily roll (`risk.day`) in `events`. Distinct, in order.
+#define CTL_JOURNAL_STAGES 8
+struct ctl_journal_stages {
+    int n;
+    int64_t pct[CTL_JOURNAL_STAGES];
+};
+
 //  A round trip: from a symbol's position leaving 0 to its return to 0.
 struct ctl_journal_trip {
     char sym[KT_SYM_LEN];
@@ -187,9 +195,10 @@ int ctl_journal_trips (const struct ctl_journal_fill *fills, int n, struct ctl_j
 
 //  ---- watch (ctl_watch.c) ------------------------------------------------------------
 
-//  Write text to out; with colour, the words that need a look are coloured (HALTED,
-//  DOWN, STALE, NOT RUNNING, a kill switch ON: red; REDUCING, UNANSWERED: yellow;
-//  ACTIVE, up: green) with ANSI escapes. Without colour, text as it is.
+//  Write text to out; with colour, the words that need a look are coloured (the first
+//  line's "positions: NO", HALTED, DOWN, STALE, NOT RUNNING, a kill switch ON: red;
+//  REDUCING, UNANSWERED: yellow; "positions: YES", ACTIVE, up: green) with ANSI escapes.
+//  Without colour, text as it is.
 void ctl_watch_paint (FILE *out, const char *text, bool colour);
 
 //  ---- commands ----------------------------------------------------------------------

@@ -137,10 +137,40 @@ s_is_fill (const kt_store_result_t *f)
     return false;
 }
 
-//  Fills of [from, to) in stream order. Returns the count, or -1 (Redis).
-static int
-s_fills (kt_store_t *store, int64_t from, int64_t to, struct ctl_journal_fill **out)
+//  The rollout stage risk-gate recorded for day (YYYYMMDD) in a `risk.stage` (start-up) or
+//  `risk.day` (daily roll) entry of `events`: added to stages[] (distinct, in order).
+static void
+s_stage (const kt_store_result_t *f, int64_t day, struct ctl_journal_stages *st)
 {
+    bool kind = false;
+    int64_t d = 0, pct = -1;
+    for (size_t j = 0; j + 1 < f->elements; j += 2) {
+        kt_store_result_t k = kt_store_result_at (f, j), v = kt_store_result_at (f, j + 1);
+        if (k.kind != KT_STORE_STR || v.kind != KT_STORE_STR)
+            return;
+        if (kt_store_result_is (&k, "type"))
+            kind = kt_store_result_is (&v, "risk.stage") || kt_store_result_is (&v, "risk.day");
+        else if (kt_store_result_is (&k, "day"))
+            d = strtoll (v.str, NULL, 10);
+        else if (kt_store_result_is (&k, "stage_pct"))
+            pct = strtoll (v.str, NULL, 10);
+    }
+    if (!kind || d != day || pct < 0)
+        return;
+    for (int i = 0; i < st->n; i++)
+        if (st->pct[i] == pct)
+            return;
+    if (st->n < CTL_JOURNAL_STAGES)
+        st->pct[st->n++] = pct;
+}
+
+//  Fills of [from, to) in stream order, and the stages recorded for day. Returns the
+//  count, or -1 (Redis).
+static int
+s_fills (kt_store_t *store, int64_t from, int64_t to, int64_t day, struct ctl_journal_fill **out,
+         struct ctl_journal_stages *stages)
+{
+    memset (stages, 0, sizeof *stages);
     struct kt_skey ev = kt_schema_key (kt_store_prefix (store), &kt_key_events, NULL);
     int n = 0, cap = 0;
     *out = NULL;
@@ -157,8 +187,12 @@ s_fills (kt_store_t *store, int64_t from, int64_t to, struct ctl_journal_fill **
         for (size_t i = 0; i < got; i++) {
             kt_store_result_t e = kt_store_result_at (&r, i);
             kt_store_result_t f = kt_store_result_at (&e, 1);
-            if (e.kind != KT_STORE_ARR || e.elements != 2 || !s_is_fill (&f))
+            if (e.kind != KT_STORE_ARR || e.elements != 2)
                 continue;
+            if (!s_is_fill (&f)) {
+                s_stage (&f, day, stages);
+                continue;
+            }
             struct ctl_journal_fill x;
             s_fill_parse (&f, &x);
             if (x.ts < from || x.ts >= to)
@@ -210,7 +244,8 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
     struct ctl_journal_fill *fills;
     if (ctl_book_orders_between (ctl, from, to, &ord, &nord, why, sizeof why) != 0)
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: %s", why);
-    int nfill = s_fills (store, from, to, &fills);
+    struct ctl_journal_stages stages;
+    int nfill = s_fills (store, from, to, (int64_t) y * 10000 + mo * 100 + d, &fills, &stages);
     if (nfill < 0) {
         free (ord);
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "journal: events: %s", kt_store_errstr (store));
@@ -223,7 +258,10 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         //  The same three sections as JSON arrays (money in paise, times in ns).
         cJSON *root = cJSON_CreateObject ();
         cJSON_AddStringToObject (root, "date", date);
-        cJSON *arr = cJSON_AddArrayToObject (root, "orders");
+        cJSON *arr = cJSON_AddArrayToObject (root, "capital_stage_pct");
+        for (int i = 0; i < stages.n; i++)
+            cJSON_AddItemToArray (arr, cJSON_CreateNumber ((double) stages.pct[i]));
+        arr = cJSON_AddArrayToObject (root, "orders");
         for (int i = 0; i < nord; i++)
             cJSON_AddItemToArray (arr, ctl_json_order (&ord[i], ctl_ctx_now (ctl, NULL)));
         arr = cJSON_AddArrayToObject (root, "fills");
@@ -265,6 +303,10 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         return ctl_ctx_fail (ctl, CTL_EXIT_FAIL, "journal: cannot write %s", file);
     }
     char a[32], b[32], c[32], t1[32], t2[32];
+    //  The rollout stage first, so the days of each stage can be told apart.
+    fprintf (f, "section,capital_stage_pct\n");
+    for (int i = 0; i < stages.n; i++)
+        fprintf (f, "stage,%" PRId64 "\n", stages.pct[i]);
     fprintf (f, "section,coid,intent_id,parent,sym,side,purpose,order_type,product,qty,price,"
                 "trigger,status,filled_qty,avg_px,reason,exit_reason,created_ist,updated_ist\n");
     for (int i = 0; i < nord; i++) {
@@ -303,6 +345,9 @@ ctl_journal_cmd (ctl_t *ctl, int argc, char **argv)
         if (ctl->json) {
             cJSON *root = cJSON_CreateObject ();
             cJSON_AddStringToObject (root, "file", file);
+            cJSON *arr = cJSON_AddArrayToObject (root, "capital_stage_pct");
+            for (int i = 0; i < stages.n; i++)
+                cJSON_AddItemToArray (arr, cJSON_CreateNumber ((double) stages.pct[i]));
             ctl_json_i64 (root, "orders", nord);
             ctl_json_i64 (root, "fills", nfill);
             ctl_json_i64 (root, "round_trips", ntrip);

@@ -19,15 +19,10 @@ ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t no
 {
     if (!reason || !reason[0])
         return -1;
-    char kill[96], ns[24];
-    kt_store_key (store, kill, sizeof kill, "risk:kill");
-    snprintf (ns, sizeof ns, "%lld", (long long) now_ns);
-    redisReply *r =
-        kt_store_cmd (store, "HSET %s active 1 reason %s by %s since_ns %s", kill, reason, by, ns);
-    bool ok = r && r->type == REDIS_REPLY_INTEGER;
-    if (r)
-        freeReplyObject (r);
-    if (!ok)
+    struct kt_risk_kill_rec rec = {.active = true, .since_ns = now_ns};
+    snprintf (rec.reason, sizeof rec.reason, "%s", reason);
+    snprintf (rec.by, sizeof rec.by, "%s", by);
+    if (ctl_gate_hset (store, &kt_key_risk_kill, &rec) != 0)
         return -1;
     kt_store_event (store,
                     (const kt_kv_t[]){KT_S ("type", "risk.kill"), KT_S ("by", by),
@@ -54,15 +49,12 @@ ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns, kt_trading_s
 int
 ctl_kill_wait (kt_store_t *store, kt_trading_state_t want, int timeout_ms)
 {
-    char key[96];
-    kt_store_key (store, key, sizeof key, "risk:state");
+    char why[128];
     for (int waited = 0;; waited += 50) {
-        redisReply *r = kt_store_cmd (store, "HGET %s state", key);
-        if (!r)
+        struct kt_risk_state_rec st = {0};
+        if (ctl_gate_hash (store, &kt_key_risk_state, NULL, &st, why, sizeof why) < 0)
             return -1;
-        bool done = r->type == REDIS_REPLY_STRING && kt_state_parse (r->str) == want;
-        freeReplyObject (r);
-        if (done)
+        if (kt_state_parse (st.state) == want)
             return 0;
         if (waited >= timeout_ms)
             return 1;

@@ -23,23 +23,7 @@ ctl_request_write (ctl_t *ctl, const kt_schema_key_t *key, const char *what, int
     req.requested_ns = now_ns;
     snprintf (req.by, sizeof req.by, "%s", ctl->by);
     snprintf (req.what, sizeof req.what, "%s", what);
-    struct kt_schema_pairs p;
-    int n = kt_schema_pairs (key, &req, &p);
-    struct kt_skey k = kt_schema_key (kt_store_prefix (store), key, NULL);
-    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    size_t lens[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    argv[0] = "HSET";
-    lens[0] = 4;
-    argv[1] = k.s;
-    lens[1] = k.len;
-    for (int i = 0; i < 2 * n; i++) {
-        argv[2 + i] = p.argv[i];
-        lens[2 + i] = p.argvlen[i];
-    }
-    kt_store_result_t r = kt_store_call (store, 2 + 2 * n, argv, lens);
-    bool ok = r.kind == KT_STORE_INT;
-    kt_store_result_free (&r);
-    if (!ok)
+    if (ctl_gate_hset (store, key, &req) != 0)
         return -1;
     kt_store_event (store,
                     (const kt_kv_t[]){KT_S ("type", "ctl.request"), KT_S ("key", key->doc_name),

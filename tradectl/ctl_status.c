@@ -1,70 +1,14 @@
 /*  ctl_status - `tradectl status`: the account as risk-gate keeps it in Redis, for a
- *  human at 3 a.m.: trading state and why, the kill switch, the broker session, the
- *  day's P&L, capital, positions and the orders risk-gate holds reservations for, and
- *  whether risk-gate itself is alive (its heartbeat). Money is printed in rupees,
- *  times in IST. Read-only. */
+ *  human at 3 a.m. The first line answers whether new positions can open and, if not,
+ *  why (ctl_gate); then the trading state and why, the kill switch, the reconciler's
+ *  last run and the broker session (recon:last, from real broker calls only), the day's
+ *  P&L, capital, positions and the orders risk-gate holds reservations for, and whether
+ *  risk-gate itself is alive. Every key and field through the kt_schema declarations.
+ *  Money is printed in rupees, times in IST and as ages. Read-only. */
 
 #include <stdlib.h>
 #include <string.h>
-#include "ctl.h"
-
-#define S_FIELDS 64
-
-//  One hash read into borrowed strings (valid while the reply lives).
-struct s_hash {
-    redisReply *r; //  owned
-    int n;
-    const char *k[S_FIELDS];
-    const char *v[S_FIELDS];
-};
-
-static int
-s_hgetall (kt_store_t *store, const char *key, struct s_hash *h)
-{
-    memset (h, 0, sizeof *h);
-    h->r = kt_store_cmd (store, "HGETALL %s", key);
-    if (!h->r || h->r->type != REDIS_REPLY_ARRAY)
-        return -1;
-    for (size_t i = 0; i + 1 < h->r->elements && h->n < S_FIELDS; i += 2) {
-        h->k[h->n] = h->r->element[i]->str;
-        h->v[h->n++] = h->r->element[i + 1]->str ? h->r->element[i + 1]->str : "";
-    }
-    return 0;
-}
-
-static void
-s_hfree (struct s_hash *h)
-{
-    if (h->r)
-        freeReplyObject (h->r);
-    h->r = NULL;
-}
-
-static const char *
-s_get (const struct s_hash *h, const char *k)
-{
-    for (int i = 0; i < h->n; i++) {
-        if (h->k[i] && strcmp (h->k[i], k) == 0)
-            return h->v[i];
-    }
-    return "";
-}
-
-static int64_t
-s_geti (const struct s_hash *h, const char *k)
-{
-    return strtoll (s_get (h, k), NULL, 10);
-}
-
-static const char *
-s_rs (int64_t paise, char *buf, size_t len)
-{
-    char n[32];
-    if (!kt_money_format (paise, n, sizeof n))
-        return "?";
-    snprintf (buf, len, "Rs %s", n);
-    return buf;
-}
+#include "ctl_cmd.h"
 
 static const char *
 s_when (int64_t ns, char *buf, int len)
@@ -76,132 +20,151 @@ s_when (int64_t ns, char *buf, int len)
     return buf;
 }
 
+static int64_t
+s_age (int64_t now_ns, int64_t speed_ppm, int64_t ts_ns)
+{
+    int64_t ppm = speed_ppm > 0 ? speed_ppm : 1000000;
+    return ts_ns > 0 ? (int64_t) ((__int128) (now_ns - ts_ns) * 1000000 / ppm) : 0;
+}
+
+//  The members of set key, or NULL (Redis failed). Owned.
+static kt_store_result_t
+s_members (kt_store_t *store, const kt_schema_key_t *k)
+{
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), k, NULL);
+    const char *argv[] = {"SMEMBERS", key.s};
+    return kt_store_call (store, 2, argv, NULL);
+}
+
 static void
 s_positions (kt_store_t *store, FILE *out)
 {
-    char key[128];
-    kt_store_key (store, key, sizeof key, "risk:positions");
-    redisReply *r = kt_store_cmd (store, "SMEMBERS %s", key);
+    char why[128];
+    kt_store_result_t r = s_members (store, &kt_key_risk_positions);
     fprintf (out, "positions:\n");
     int n = 0;
-    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-        struct s_hash p;
-        kt_store_key (store, key, sizeof key, "risk:pos:%s", r->element[i]->str);
-        if (s_hgetall (store, key, &p) == 0 && p.n) {
-            char a[40], b[40], c[40], d[40];
-            int64_t qty = s_geti (&p, "qty");
-            int64_t last = s_geti (&p, "last_px");
-            int64_t basis = s_geti (&p, "basis");
-            int64_t unreal = last > 0 && qty ? qty * last - (qty > 0 ? basis : -basis) : 0;
-            fprintf (out,
-                     "  %-24s %-3s qty %6lld  avg %10s  last %10s  unrealised %12s  "
-                     "realised %12s  pending %lld  exiting %lld\n",
-                     s_get (&p, "sym"), s_get (&p, "itype"), (long long) qty,
-                     s_rs (s_geti (&p, "avg_px"), a, sizeof a), s_rs (last, b, sizeof b),
-                     s_rs (unreal, c, sizeof c), s_rs (s_geti (&p, "realised"), d, sizeof d),
-                     (long long) s_geti (&p, "pending"), (long long) s_geti (&p, "exiting"));
-            n++;
-        }
-        s_hfree (&p);
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements; i++) {
+        kt_store_result_t m = kt_store_result_at (&r, i);
+        struct kt_risk_pos_rec p = {0};
+        if (m.kind != KT_STORE_STR ||
+            ctl_gate_hash (store, &kt_key_risk_pos, m.str, &p, why, sizeof why) != 1)
+            continue;
+        char a[40], b[40], c[40], d[40];
+        int64_t unreal =
+            p.last_px > 0 && p.qty ? p.qty * p.last_px - (p.qty > 0 ? p.basis : -p.basis) : 0;
+        fprintf (out,
+                 "  %-24s %-3s qty %6lld  avg %10s  last %10s  unrealised %12s  "
+                 "realised %12s  pending %lld  exiting %lld\n",
+                 p.sym, p.itype, (long long) p.qty, ctl_fmt_rs (p.avg_px, a, sizeof a),
+                 ctl_fmt_rs (p.last_px, b, sizeof b), ctl_fmt_rs (unreal, c, sizeof c),
+                 ctl_fmt_rs (p.realised, d, sizeof d), (long long) p.pending,
+                 (long long) p.exiting);
+        n++;
     }
     if (!n)
         fprintf (out, "  (none)\n");
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_free (&r);
 }
 
 static void
 s_orders (kt_store_t *store, FILE *out)
 {
-    char key[128];
-    kt_store_key (store, key, sizeof key, "risk:open");
-    redisReply *r = kt_store_cmd (store, "SMEMBERS %s", key);
+    char why[128];
+    kt_store_result_t r = s_members (store, &kt_key_risk_open);
     fprintf (out, "open orders (held by risk-gate):\n");
     int n = 0;
-    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-        struct s_hash o;
-        kt_store_key (store, key, sizeof key, "intent:%s", r->element[i]->str);
-        if (s_hgetall (store, key, &o) == 0 && o.n) {
-            char a[40];
-            fprintf (out, "  %-20s %-24s %-4s %-12s qty %6lld filled %6lld reserved %12s%s%s\n",
-                     r->element[i]->str, s_get (&o, "sym"), s_get (&o, "side"), s_get (&o, "kind"),
-                     (long long) s_geti (&o, "oqty"), (long long) s_geti (&o, "filled"),
-                     s_rs (s_geti (&o, "resv"), a, sizeof a),
-                     s_geti (&o, "answered") ? "" : "  UNANSWERED",
-                     s_geti (&o, "unresolved") ? "  UNRESOLVED" : "");
-            n++;
-        }
-        s_hfree (&o);
+    struct kt_risk_intent_rec *o = malloc (sizeof *o);
+    if (!o)
+        abort ();
+    for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements; i++) {
+        kt_store_result_t m = kt_store_result_at (&r, i);
+        memset (o, 0, sizeof *o);
+        if (m.kind != KT_STORE_STR ||
+            ctl_gate_hash (store, &kt_key_risk_intent, m.str, o, why, sizeof why) != 1)
+            continue;
+        char a[40];
+        fprintf (out, "  %-20s %-24s %-4s %-12s qty %6lld filled %6lld reserved %12s%s%s\n", m.str,
+                 o->sym, o->side, o->kind, (long long) o->oqty, (long long) o->filled,
+                 ctl_fmt_rs (o->resv, a, sizeof a), o->answered ? "" : "  UNANSWERED",
+                 o->unresolved ? "  UNRESOLVED" : "");
+        n++;
     }
+    free (o);
     if (!n)
         fprintf (out, "  (none)\n");
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_free (&r);
 }
 
 int
-ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_ppm)
+ctl_status_print (kt_store_t *store, FILE *out, int64_t now_ns, int64_t speed_ppm,
+                  int64_t health_ttl_s)
 {
-    char key[128];
-    struct s_hash st, cap, kill, health;
-    kt_store_key (store, key, sizeof key, "risk:state");
-    if (s_hgetall (store, key, &st) != 0) {
-        fprintf (out, "Redis unavailable: %s\n", kt_store_errstr (store));
-        s_hfree (&st);
+    char why[256];
+    struct ctl_gate_in in;
+    struct kt_risk_capital_rec cap = {0};
+    if (ctl_gate_read (store, now_ns, speed_ppm, health_ttl_s, &in, why, sizeof why) != 0 ||
+        ctl_gate_hash (store, &kt_key_risk_capital, NULL, &cap, why, sizeof why) < 0) {
+        fprintf (out, "Redis unavailable: %s\n", why);
         return -1;
     }
-    kt_store_key (store, key, sizeof key, "capital");
-    s_hgetall (store, key, &cap);
-    kt_store_key (store, key, sizeof key, "risk:kill");
-    s_hgetall (store, key, &kill);
-    kt_store_key (store, key, sizeof key, "health:risk-gate");
-    s_hgetall (store, key, &health);
+    struct ctl_gate g;
+    ctl_gate_decide (&in, &g);
+    ctl_gate_line (&g, out);
 
+    const struct kt_risk_state_rec *st = &in.state;
+    const struct kt_recon_last *rl = &in.recon;
     char t1[40], t2[40], a[40], b[40], c[40], d[40], e[40];
-    const char *state = s_get (&st, "state");
-    fprintf (out, "trading state:   %s since %s\n", state[0] ? state : "UNKNOWN (no account yet)",
-             s_when (s_geti (&st, "since_ns"), t1, sizeof t1));
-    fprintf (out, "reason:          %s%s\n", s_get (&st, "reason"),
-             strcmp (s_get (&st, "scope"), "day") == 0 ? " (ends at the daily reset)" : "");
-    if (s_geti (&kill, "active"))
-        fprintf (out, "kill switch:     ON: %s (by %s, %s)\n", s_get (&kill, "reason"),
-                 s_get (&kill, "by"), s_when (s_geti (&kill, "since_ns"), t1, sizeof t1));
+    fprintf (out, "trading state:   %s since %s (%s)\n",
+             in.have_state ? st->state : "UNKNOWN (no account yet)",
+             s_when (st->since_ns, t1, sizeof t1),
+             st->since_ns > 0 ? ctl_fmt_age (s_age (now_ns, speed_ppm, st->since_ns), t2, sizeof t2)
+                              : "never");
+    fprintf (out, "reason:          %s%s\n", st->reason,
+             strcmp (st->scope, "day") == 0 ? " (ends at the daily reset)" : "");
+    if (in.kill.active)
+        fprintf (out, "kill switch:     ON: %s (by %s, %s)\n", in.kill.reason, in.kill.by,
+                 s_when (in.kill.since_ns, t1, sizeof t1));
     else
         fprintf (out, "kill switch:     off\n");
-    fprintf (out, "reconciler:      last agreement %s\n",
-             s_when (s_geti (&st, "recon_ok_ns"), t2, sizeof t2));
-    fprintf (out, "broker session:  %s\n",
-             st.n && strcmp (s_get (&st, "session_ok"), "0") == 0 ? "INVALID" : "ok");
-    fprintf (out, "day %s:     realised %s  unrealised %s  day P&L %s\n", s_get (&st, "day"),
-             s_rs (s_geti (&st, "realised_day"), a, sizeof a),
-             s_rs (s_geti (&st, "unrealised"), b, sizeof b),
-             s_rs (s_geti (&st, "day_pnl"), c, sizeof c));
+    if (!in.have_recon || rl->ts_ns <= 0)
+        fprintf (out, "reconciler:      no run yet\n");
+    else
+        fprintf (out, "reconciler:      last run %s (%s), last agreement %s\n",
+                 ctl_fmt_age (s_age (now_ns, speed_ppm, rl->ts_ns), t1, sizeof t1),
+                 rl->broker_error[0] ? "FAILED"
+                 : rl->agree         ? "agreed"
+                                     : "DISAGREED",
+                 rl->agree_ns > 0
+                     ? ctl_fmt_age (s_age (now_ns, speed_ppm, rl->agree_ns), t2, sizeof t2)
+                     : "never");
+    if (!in.have_recon || rl->ts_ns <= 0)
+        fprintf (out, "broker session:  not checked yet (no broker call)\n");
+    else if (rl->session_ok)
+        fprintf (out, "broker session:  ok (broker call %s)\n",
+                 ctl_fmt_age (s_age (now_ns, speed_ppm, rl->session_ok_ns), t1, sizeof t1));
+    else
+        fprintf (out, "broker session:  INVALID%s%s\n", rl->broker_error[0] ? ": " : "",
+                 rl->broker_error);
+    fprintf (out, "day %lld:     realised %s  unrealised %s  day P&L %s\n", (long long) st->day,
+             ctl_fmt_rs (st->realised_day, a, sizeof a), ctl_fmt_rs (st->unrealised, b, sizeof b),
+             ctl_fmt_rs (st->day_pnl, c, sizeof c));
     fprintf (out, "                 trades %lld  losing in a row %lld  halts so far %lld\n",
-             (long long) s_geti (&st, "trades_day"), (long long) s_geti (&st, "consec_losses"),
-             (long long) s_geti (&st, "halt_seq"));
+             (long long) st->trades_day, (long long) st->consec_losses, (long long) st->halt_seq);
     fprintf (out,
              "capital:         initial %s  equity %s  reserved %s  deployed %s  "
              "available %s\n",
-             s_rs (s_geti (&cap, "initial"), a, sizeof a),
-             s_rs (s_geti (&cap, "equity"), b, sizeof b),
-             s_rs (s_geti (&cap, "reserved"), c, sizeof c),
-             s_rs (s_geti (&cap, "deployed"), d, sizeof d),
-             s_rs (s_geti (&cap, "available"), e, sizeof e));
+             ctl_fmt_rs (cap.initial, a, sizeof a), ctl_fmt_rs (cap.equity, b, sizeof b),
+             ctl_fmt_rs (cap.reserved, c, sizeof c), ctl_fmt_rs (cap.deployed, d, sizeof d),
+             ctl_fmt_rs (cap.available, e, sizeof e));
     fprintf (out, "positions + pending entries: %lld (CE %lld, PE %lld)\n",
-             (long long) s_geti (&st, "units_total"), (long long) s_geti (&st, "units_ce"),
-             (long long) s_geti (&st, "units_pe"));
+             (long long) st->units_total, (long long) st->units_ce, (long long) st->units_pe);
     s_positions (store, out);
     s_orders (store, out);
-    if (health.n) {
-        //  beats carry pipeline time: show the age in wall time
-        int64_t age = (now_ns - s_geti (&health, "beat")) / (speed_ppm > 0 ? speed_ppm : 1);
-        fprintf (out, "risk-gate:       pid %s, last heartbeat %lld ms ago, decisions %s\n",
-                 s_get (&health, "pid"), (long long) age, s_get (&health, "decisions"));
-    } else
+    if (in.have_rg_health)
+        fprintf (out, "risk-gate:       last heartbeat %s, instruments %lld\n",
+                 ctl_fmt_age (s_age (now_ns, speed_ppm, in.rg_beat_ns), t1, sizeof t1),
+                 (long long) in.instruments);
+    else
         fprintf (out, "risk-gate:       NOT RUNNING (no heartbeat)\n");
-    s_hfree (&st);
-    s_hfree (&cap);
-    s_hfree (&kill);
-    s_hfree (&health);
     return 0;
 }

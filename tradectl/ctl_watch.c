@@ -1,8 +1,9 @@
 /*  ctl_watch - `watch`: a full-screen view refreshed every interval: the account as
  *  `status` prints it, every process with the age of its heartbeat, positions and open
- *  orders. Words that need a look are coloured (HALTED, DOWN, STALE red; REDUCING
- *  yellow; ACTIVE, up green). q or Ctrl-C quits and restores the terminal. Without a
- *  terminal (a pipe, a log) it prints plain frames; --once prints one and exits. */
+ *  orders. Words that need a look are coloured (the first line's NO, HALTED, DOWN, STALE
+ *  red; REDUCING yellow; YES, ACTIVE, up green). q or Ctrl-C quits and restores the
+ *  terminal. Without a terminal (a pipe, a log) it prints plain frames; --once prints one
+ *  and exits. */
 
 #include <poll.h>
 #include <signal.h>
@@ -25,9 +26,17 @@ s_on_signal (int sig)
 static const struct {
     const char *word, *colour;
 } s_colours[] = {
-    {"HALTED", "\033[1;31m"},      {"DOWN", "\033[1;31m"},   {"STALE", "\033[1;31m"},
-    {"NOT RUNNING", "\033[1;31m"}, {"ON:", "\033[1;31m"},    {"REDUCING", "\033[1;33m"},
-    {"UNANSWERED", "\033[1;33m"},  {"ACTIVE", "\033[1;32m"}, {" up ", "\033[32m"},
+    {"positions: NO", "\033[1;31m"},
+    {"positions: YES", "\033[1;32m"},
+    {"HALTED", "\033[1;31m"},
+    {"DOWN", "\033[1;31m"},
+    {"STALE", "\033[1;31m"},
+    {"NOT RUNNING", "\033[1;31m"},
+    {"ON:", "\033[1;31m"},
+    {"REDUCING", "\033[1;33m"},
+    {"UNANSWERED", "\033[1;33m"},
+    {"ACTIVE", "\033[1;32m"},
+    {" up ", "\033[32m"},
 };
 
 void
@@ -74,7 +83,7 @@ s_frame (ctl_t *ctl)
     kt_ist_format (now, when, sizeof when);
     fprintf (f, "tradectl watch  %s IST  (%s)  q quits\n\n", when, ctl->cfg->mode);
     if (store) {
-        ctl_status_print (store, f, now, speed);
+        ctl_status_print (store, f, now, speed, ctl->cfg->health_ttl_s);
         fprintf (f, "\nprocesses:\n");
         for (int i = 0; ctl_health_procs[i]; i++) {
             struct ctl_health h;

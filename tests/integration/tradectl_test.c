@@ -427,8 +427,14 @@ static void
 test_journal (void **state)
 {
     (void) state;
+    //  risk-gate's record of the rollout stage: a start-up at 10%, the roll at 50%, and
+    //  another day's (not this journal's)
+    freeReplyObject (s_redis ("XADD kt:events * type risk.stage stage_pct 10 day 20251124"));
+    freeReplyObject (s_redis ("XADD kt:events * type risk.day day 20251124 stage_pct 50"));
+    freeReplyObject (s_redis ("XADD kt:events * type risk.stage stage_pct 100 day 20251125"));
     s_ctl ("journal", "--date", "2025-11-24");
     assert_int_equal (F.rc, 0);
+    assert_non_null (strstr (F.out, "section,capital_stage_pct\nstage,10\nstage,50\nsection,"));
     assert_non_null (strstr (F.out, "order,S1-0002,"));
     assert_non_null (strstr (F.out, "fill,S1-0003,T3,NIFTY25N2524000PE,SELL,75,103.50,0,262.50,"
                                     "2025-11-24 09:30:06"));
@@ -447,6 +453,9 @@ test_journal (void **state)
     s_ctl ("--json", "journal", "--date", "2025-11-24");
     j = s_json ();
     assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (j, "orders")), 4);
+    cJSON *stages = cJSON_GetObjectItem (j, "capital_stage_pct");
+    assert_int_equal (cJSON_GetArraySize (stages), 2);
+    assert_int_equal (cJSON_GetArrayItem (stages, 1)->valueint, 50);
     cJSON *trip = cJSON_GetArrayItem (cJSON_GetObjectItem (j, "round_trips"), 1);
     assert_int_equal (cJSON_GetObjectItem (trip, "realised")->valueint, 26250);
     assert_int_equal (cJSON_GetObjectItem (trip, "entry_value")->valueint, 750000);
@@ -571,6 +580,51 @@ test_halt (void **state)
     s_ctl ("resume");
     assert_int_equal (F.rc, 0);
     assert_non_null (strstr (F.out, "state was HALTED"));
+}
+
+//  A breaker outlives a resume: only --clear with its code and a reason ends it, and
+//  that is in `events` with who and why.
+static void
+test_resume_breaker (void **state)
+{
+    (void) state;
+    freeReplyObject (s_redis ("HSET kt:risk:state state HALTED scope day reason %s",
+                              "REJECTS: 5 broker rejections in 60 s"));
+    s_ctl ("resume");
+    assert_int_equal (F.rc, 1);
+    assert_non_null (strstr (F.err, "resume refused: trading is HALTED by the REJECTS breaker"));
+    assert_non_null (strstr (F.err, "tradectl resume --clear REJECTS --reason"));
+    s_ctl ("resume", "--clear", "REJECTS");
+    assert_int_equal (F.rc, 2);
+    s_ctl ("resume", "--clear", "DAILY_LOSS", "--reason", "wrong code");
+    assert_int_equal (F.rc, 1);
+    assert_non_null (strstr (F.err, "DAILY_LOSS does not stand"));
+    redisReply *r = s_redis ("HGET kt:risk:state state");
+    assert_string_equal (r->str, "HALTED");
+    freeReplyObject (r);
+    s_ctl ("resume", "--clear", "REJECTS", "--reason", "sim venue restarted");
+    assert_int_equal (F.rc, 0);
+    assert_non_null (strstr (F.out, "REJECTS breaker cleared by ctltest (sim venue restarted)"));
+    r = s_redis ("HGET kt:risk:state state");
+    assert_string_equal (r->str, "REDUCING");
+    freeReplyObject (r);
+    r = s_redis ("XREVRANGE kt:events + - COUNT 20");
+    bool found = false;
+    for (size_t i = 0; r && i < r->elements && !found; i++) {
+        redisReply *f = r->element[i]->element[1];
+        bool clear = false, who = false, why = false;
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            clear |= !strcmp (f->element[k]->str, "type") &&
+                     !strcmp (f->element[k + 1]->str, "risk.clear");
+            who |=
+                !strcmp (f->element[k]->str, "by") && !strcmp (f->element[k + 1]->str, "ctltest");
+            why |= !strcmp (f->element[k]->str, "reason") &&
+                   !strcmp (f->element[k + 1]->str, "sim venue restarted");
+        }
+        found = clear && who && why;
+    }
+    freeReplyObject (r);
+    assert_true (found);
 }
 
 static void
@@ -885,10 +939,20 @@ test_status_and_watch (void **state)
     (void) state;
     s_ctl ("status");
     assert_int_equal (F.rc, 0);
+    //  the operator's first question first: no feed, no broker call, no risk-gate here
+    assert_true (strncmp (F.out, "can open new positions: NO - ", 29) == 0);
+    assert_non_null (strstr (F.out, "feed status unknown"));
+    assert_non_null (strstr (F.out, "broker session not checked yet"));
     assert_non_null (strstr (F.out, "processes:"));
     assert_non_null (strstr (F.out, "md-gateway    DOWN (no heartbeat)"));
+    assert_non_null (strstr (F.out, "capital stage:   100% of equity for entries"));
     s_ctl ("--json", "status");
     cJSON *j = s_json ();
+    assert_true (cJSON_IsFalse (cJSON_GetObjectItem (j, "can_open")));
+    assert_int_equal (cJSON_GetObjectItem (j, "capital_stage_pct")->valueint, 100);
+    cJSON *why = cJSON_GetObjectItem (j, "why");
+    assert_true (cJSON_GetArraySize (why) >= 2);
+    assert_true (cJSON_IsString (cJSON_GetArrayItem (why, 0)));
     assert_true (cJSON_GetObjectItem (j, "processes_down")->valueint >= 1);
     assert_int_equal (cJSON_GetArraySize (cJSON_GetObjectItem (j, "positions")), 1);
     cJSON_Delete (j);
@@ -915,6 +979,57 @@ s_run (const char *cmd)
     buf[n] = '\0';
     pclose (p);
     return buf;
+}
+
+//  The README's log recipe, run as written on a log folder like run/logs: redis.log and
+//  supervisord.log are not JSON (nor is a stray line in a process log); the recipe reads
+//  past them and prints the warnings and errors of every process log.
+static void
+test_readme_log_recipe (void **state)
+{
+    (void) state;
+    char *readme = s_slurp ("README.md");
+    assert_non_null (readme);
+    const char *at = strstr (readme, "run/logs/*.log`");
+    assert_non_null (at);
+    const char *start = at;
+    while (start > readme && start[-1] != '`')
+        start--;
+    char recipe[512];
+    snprintf (recipe, sizeof recipe, "%.*s", (int) (at - start) + 14, start); //  + run/logs/*.log
+    free (readme);
+    assert_non_null (strstr (recipe, "jq "));
+    char dir[] = "/tmp/ctl_logs_XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char path[256];
+    struct {
+        const char *name, *text;
+    } files[] = {
+        {"alerter.log", "{\"ts\":1,\"lvl\":\"error\",\"ev\":\"alert.fail\"}\n"},
+        {"redis.log", "1:C 06 Dec 2026 09:00:00.000 # Redis is starting\n42\n"},
+        {"risk-gate.log", "{\"ts\":2,\"lvl\":\"info\",\"ev\":\"risk.up\"}\nstray text\n"
+                          "{\"ts\":3,\"lvl\":\"warn\",\"ev\":\"risk.halt\"}\n"},
+        {"supervisord.log", "2026-12-06 09:00:00,000 INFO spawned: 'risk-gate'\n"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf (path, sizeof path, "%s/%s", dir, files[i].name);
+        FILE *f = fopen (path, "w");
+        assert_non_null (f);
+        fputs (files[i].text, f);
+        fclose (f);
+    }
+    char cmd[1024];
+    snprintf (cmd, sizeof cmd, "cd %s && mkdir -p run && ln -s %s run/logs && %s; echo rc=$?", dir,
+              dir, recipe);
+    char *out = s_run (cmd);
+    assert_non_null (out);
+    if (getenv ("CTL_SHOW"))
+        fprintf (stderr, "%s\n%s", recipe, out);
+    assert_string_equal (out, "{\"ts\":1,\"lvl\":\"error\",\"ev\":\"alert.fail\"}\n"
+                              "{\"ts\":3,\"lvl\":\"warn\",\"ev\":\"risk.halt\"}\nrc=0\n");
+    free (out);
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal (system (cmd), 0);
 }
 
 //  watch on a real terminal: tmux on a private server socket gives it one.
@@ -969,6 +1084,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_help_and_usage),
+        cmocka_unit_test (test_readme_log_recipe),
         cmocka_unit_test (test_redis_down),
         cmocka_unit_test (test_positions_and_orders),
         cmocka_unit_test (test_journal),
@@ -977,6 +1093,7 @@ main (void)
         cmocka_unit_test (test_order_blocked_and_risk_down),
         cmocka_unit_test (test_flatten_and_cancel_all),
         cmocka_unit_test (test_halt),
+        cmocka_unit_test (test_resume_breaker),
         cmocka_unit_test (test_halt_without_redis),
         cmocka_unit_test (test_reconcile_request),
         cmocka_unit_test (test_reconcile_ran),

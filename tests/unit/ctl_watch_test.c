@@ -26,12 +26,14 @@ static void
 test_colours (void **state)
 {
     (void) state;
-    const char *text = "trading state:   HALTED since x\n  md-gateway    DOWN (no heartbeat)\n"
+    const char *text = "can open new positions: NO - x\ntrading state:   HALTED since x\n  "
+                       "md-gateway    DOWN (no heartbeat)\n"
                        "  risk-gate      up  (pid 1)\nstate REDUCING\nACTIVE\n";
     char *plain = s_paint (text, false);
     assert_string_equal (plain, text);
     free (plain);
     char *c = s_paint (text, true);
+    assert_non_null (strstr (c, "new \033[1;31mpositions: NO\033[0m - x"));
     assert_non_null (strstr (c, "\033[1;31mHALTED\033[0m"));
     assert_non_null (strstr (c, "\033[1;31mDOWN\033[0m"));
     assert_non_null (strstr (c, "\033[1;33mREDUCING\033[0m"));

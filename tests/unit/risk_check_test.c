@@ -692,6 +692,23 @@ ROW (deploy_lot_over)
     deploy_at (c);
     c->in.qty = 150;
 }
+//  Rollout stage 10%: the capital rules work on a tenth of the equity.
+ROW (stage_deploy_at)
+{
+    c->cfg.capital_stage_pct = 10;
+    c->cfg.margin_buffer = 0;
+    c->view.reserved = 8 * LAKH / 10 - 75 * RS (100) - RS (1000); //  80% of 1 lakh
+    c->view.deployed = RS (1000);
+}
+ROW (stage_deploy_paise_over)
+{
+    stage_deploy_at (c);
+    c->view.reserved += 1;
+}
+ROW (stage_zero)
+{
+    c->cfg.capital_stage_pct = 0;
+}
 ROW (buffer_at)
 {
     c->cfg.max_deploy_bps = 10000;
@@ -944,6 +961,9 @@ static const struct row s_rows[] = {
     {"deploy exactly 80%", deploy_at, A, KT_OK, 75},
     {"deploy one paise over", deploy_paise_over, B, KT_R_DEPLOY, 0},
     {"deploy one lot over", deploy_lot_over, B, KT_R_DEPLOY, 0},
+    {"stage 10%: deploy exactly 80% of a tenth", stage_deploy_at, A, KT_OK, 75},
+    {"stage 10%: one paise over", stage_deploy_paise_over, B, KT_R_DEPLOY, 0},
+    {"stage 0: no entry", stage_zero, B, KT_R_DEPLOY, 0},
     {"buffer exactly left", buffer_at, A, KT_OK, 75},
     {"buffer one paise short", buffer_paise_over, B, KT_R_MARGIN_BUFFER, 0},
     {"market buy", market_buy, A, KT_OK, 75},

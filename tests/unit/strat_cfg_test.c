@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "../../strategy/strat.h"
 
@@ -64,12 +66,45 @@ test_shipped_configs_hold_the_defaults (void **state)
     }
 }
 
+//  Gradual rollout: the strategy sizes with strategy.r_value x risk.capital_stage_pct.
+static void
+test_staged_r_value (void **state)
+{
+    (void) state;
+    char path[] = "/tmp/strat_stage_XXXXXX";
+    int fd = mkstemp (path);
+    assert_true (fd >= 0);
+    const char *json = "{\"mode\": \"sim\", \"risk\": {\"capital_stage_pct\": 10}}";
+    assert_int_equal (write (fd, json, strlen (json)), (ssize_t) strlen (json));
+    close (fd);
+    int64_t r = 0, stage = 0;
+    char why[1024];
+    assert_int_equal (strat_cfg_staged_r (path, 650000, &r, &stage, why, sizeof why), 0);
+    assert_int_equal (stage, 10);
+    assert_int_equal (r, 65000);
+    //  a config built in memory (no file): the whole R
+    assert_int_equal (strat_cfg_staged_r ("", 650000, &r, &stage, why, sizeof why), 0);
+    assert_int_equal (r, 650000);
+    assert_int_equal (stage, 100);
+    assert_int_equal (strat_cfg_staged_r ("(test)", 650000, &r, &stage, why, sizeof why), 0);
+    assert_int_equal (r, 650000);
+    //  a stage out of range does not load: the strategy does not trade
+    fd = open (path, O_WRONLY | O_TRUNC);
+    json = "{\"mode\": \"sim\", \"risk\": {\"capital_stage_pct\": 150}}";
+    assert_int_equal (write (fd, json, strlen (json)), (ssize_t) strlen (json));
+    close (fd);
+    assert_int_equal (strat_cfg_staged_r (path, 650000, &r, &stage, why, sizeof why), -1);
+    assert_non_null (strstr (why, "capital_stage_pct"));
+    unlink (path);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_defaults_from_the_table),
         cmocka_unit_test (test_shipped_configs_hold_the_defaults),
+        cmocka_unit_test (test_staged_r_value),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
