@@ -15,7 +15,11 @@
 #include <zmq.h>
 
 const kt_schema_key_t kt_key_alerts_sent = {
-    "alerts:sent", "alerts:sent", KT_SK_STREAM, "alerter", KT_LIFE_DURABLE,
+    "alerts:sent",
+    "alerts:sent",
+    KT_SK_STREAM,
+    "alerter",
+    KT_LIFE_DURABLE,
     "one entry per delivery: id, severity, key, src, text, count, channel (MAXLEN ~ 100000)",
     NULL};
 
@@ -76,7 +80,7 @@ kt_alert_send (kt_alert_out_t *self, kt_severity_t sev, const char *key, const c
     size_t i = 0;
     memcpy (topic, "alert.", 6);
     for (i = 0; sevname[i] && i < sizeof topic - 7; i++)
-        topic[6 + i] = (char)(sevname[i] | 0x20); //  upper-case ASCII to lower
+        topic[6 + i] = (char) (sevname[i] | 0x20); //  upper-case ASCII to lower
     topic[6 + i] = 0;
 
     int rc = -1;

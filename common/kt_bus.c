@@ -176,9 +176,9 @@ s_sock_new (kt_bus_t *self, const char *name, int type, const char **endpoint)
         s_err (self, "%s: zmq_socket: %s", name, zmq_strerror (errno));
         return NULL;
     }
-    int linger = (int)self->cfg->linger_ms;
-    int sndhwm = (int)self->cfg->sndhwm;
-    int rcvhwm = (int)self->cfg->rcvhwm;
+    int linger = (int) self->cfg->linger_ms;
+    int sndhwm = (int) self->cfg->sndhwm;
+    int rcvhwm = (int) self->cfg->rcvhwm;
     int one = 1;
     if (zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt (sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
@@ -218,7 +218,7 @@ s_attach (kt_bus_t *self, struct s_sock *s, const char *name, const char *list, 
     const char *p = list;
     for (;;) {
         const char *comma = strchr (p, ',');
-        size_t len = comma? (size_t) (comma - p): strlen (p);
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
         char ep[256];
         if (len == 0 || len >= sizeof ep) {
             s_err (self, "%s: bad endpoint list '%s'", name, list);
@@ -226,8 +226,8 @@ s_attach (kt_bus_t *self, struct s_sock *s, const char *name, const char *list, 
         }
         memcpy (ep, p, len);
         ep[len] = 0;
-        if ((bind? zmq_bind (s->sock, ep): zmq_connect (s->sock, ep)) != 0) {
-            s_err (self, "%s: %s %s: %s", name, bind? "bind": "connect", ep,
+        if ((bind ? zmq_bind (s->sock, ep) : zmq_connect (s->sock, ep)) != 0) {
+            s_err (self, "%s: %s %s: %s", name, bind ? "bind" : "connect", ep,
                    zmq_strerror (errno));
             return -1;
         }
@@ -304,7 +304,7 @@ static size_t
 s_family_len (const char *topic, size_t tlen)
 {
     const char *dot = memchr (topic, '.', tlen);
-    return dot ? (size_t)(dot - topic) : tlen;
+    return dot ? (size_t) (dot - topic) : tlen;
 }
 
 static struct s_family *
@@ -350,8 +350,8 @@ s_seq_check (kt_bus_t *self, const void *sock, const char *src, const char *fam,
 {
     if (flen >= S_FAMILY_LEN)
         flen = S_FAMILY_LEN - 1;
-    uint32_t epoch = (uint32_t)(seq >> 32);
-    uint32_t n = (uint32_t)seq;
+    uint32_t epoch = (uint32_t) (seq >> 32);
+    uint32_t n = (uint32_t) seq;
     struct s_peer *p = NULL;
     for (int i = 0; i < self->npeers; i++)
         if (self->peers[i].sock == sock && strcmp (self->peers[i].src, src) == 0 &&
@@ -381,7 +381,7 @@ s_seq_check (kt_bus_t *self, const void *sock, const char *src, const char *fam,
         self->restarts++;
         rc = KT_SEQ_RESTART;
     } else if (n != p->n + 1 && whole_family) {
-        self->gaps += (int64_t)(n - p->n - 1);
+        self->gaps += (int64_t) (n - p->n - 1);
         rc = KT_SEQ_GAP;
     } else
         rc = KT_SEQ_OK;
@@ -411,7 +411,7 @@ s_encode (kt_bus_t *self, const char *topic, struct kt_msg *msg, struct s_family
         return -1;
     }
     msg->env.v = KT_MSG_VERSION;
-    msg->env.seq = ((uint64_t)self->epoch << 32) | (fam->n + 1);
+    msg->env.seq = ((uint64_t) self->epoch << 32) | (fam->n + 1);
     msg->env.ts_ns = kt_clock_now_ns (self->clock);
     memcpy (msg->env.src, self->src, sizeof msg->env.src);
     self->sb.size = 0;
@@ -648,7 +648,7 @@ kt_bus_recv_req (kt_bus_t *self, void *router, kt_bus_peer_t *peer, char *topic,
             self->rejects++;
             return s_why (why, whylen, "bad routing frames");
         }
-        peer->id[len++] = (unsigned char)fl;
+        peer->id[len++] = (unsigned char) fl;
         memcpy (peer->id + len, zmq_msg_data (&frames[i]), fl);
         len += fl;
     }
@@ -873,18 +873,18 @@ s_client_drain (kt_bus_client_t *self)
 static int
 s_client_on_readable (kt_loop_t *loop, void *sock, void *arg)
 {
-    (void)loop;
-    (void)sock;
-    s_client_drain ((kt_bus_client_t *)arg);
+    (void) loop;
+    (void) sock;
+    s_client_drain ((kt_bus_client_t *) arg);
     return 0;
 }
 
 static int
 s_client_on_timer (kt_loop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
-    (void)timer_id;
-    s_client_check ((kt_bus_client_t *)arg);
+    (void) loop;
+    (void) timer_id;
+    s_client_check ((kt_bus_client_t *) arg);
     return 0;
 }
 
@@ -892,7 +892,7 @@ kt_bus_client_t *
 kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout_ms, int retries,
                    kt_bus_reply_fn *fn, void *arg)
 {
-    if (!bus || !loop || !name || strlen (name) >= sizeof ((kt_bus_client_t *)0)->name)
+    if (!bus || !loop || !name || strlen (name) >= sizeof ((kt_bus_client_t *) 0)->name)
         return NULL;
     kt_bus_client_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -904,7 +904,7 @@ kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout
     if (tmo <= 0)
         tmo = 2500;
     self->timeout_ns = tmo * 1000000LL;
-    self->retries = retries >= 0 ? retries : (int)bus->cfg->req_retries;
+    self->retries = retries >= 0 ? retries : (int) bus->cfg->req_retries;
     if (self->retries < 0)
         self->retries = 0;
     self->fn = fn;

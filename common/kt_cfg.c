@@ -22,15 +22,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define S_MAX_FILE   (4L << 20)     //  a config is a few KB; refuse anything absurd
-#define S_PATH_MAX   256
+#define S_MAX_FILE (4L << 20) //  a config is a few KB; refuse anything absurd
+#define S_PATH_MAX 256
 
 //  Top-level sections every process accepts (each owned by one process), in addition
 //  to the shared ones. One file serves the whole pipeline, so every process must
 //  know every section name even though it checks only its own.
-static const char *s_proc_sections[] = {
-    "md", "strategy", "risk", "exec", "recon", "alerter", "sim", "tradectl", "backtest", NULL
-};
+static const char *s_proc_sections[] = {"md",      "strategy", "risk",     "exec",     "recon",
+                                        "alerter", "sim",      "tradectl", "backtest", NULL};
 
 // ---- the shared table -------------------------------------------------------------
 
@@ -39,16 +38,18 @@ typedef int (s_check_fn) (const kt_cfg_t *cfg, char *why, size_t whylen);
 
 typedef struct {
     kt_cfg_row_t row;
-    s_check_fn *check;          //  NULL: type and bounds only
-    const char *sim_def;        //  default (JSON text) used instead of row.def in sim mode
-    const char *sim_secret;     //  SECRET: value used in sim mode when the reference is unset
-    bool sim_def_on_sim_clock;  //  sim_def only when clock.mode is "sim" as well
-    bool endpoint;              //  a bus endpoint (list): checked by s_endpoint
+    s_check_fn *check;         //  NULL: type and bounds only
+    const char *sim_def;       //  default (JSON text) used instead of row.def in sim mode
+    const char *sim_secret;    //  SECRET: value used in sim mode when the reference is unset
+    bool sim_def_on_sim_clock; //  sim_def only when clock.mode is "sim" as well
+    bool endpoint;             //  a bus endpoint (list): checked by s_endpoint
 } s_shared_row_t;
 
 #define S_FIELD_SIZE(f) sizeof (((kt_cfg_t *) 0)->f)
-#define S_ROW(path, type, field, def, min, max, flags, help)                                \
-    { path, type, offsetof (kt_cfg_t, field), S_FIELD_SIZE (field), def, min, max, flags, help }
+#define S_ROW(path, type, field, def, min, max, flags, help)                                       \
+    {                                                                                              \
+        path, type, offsetof (kt_cfg_t, field), S_FIELD_SIZE (field), def, min, max, flags, help   \
+    }
 
 static int s_check_mode (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_level (const kt_cfg_t *cfg, char *why, size_t whylen);
@@ -63,91 +64,96 @@ static int s_check_api_url (const kt_cfg_t *cfg, char *why, size_t whylen);
 static int s_check_ws_url (const kt_cfg_t *cfg, char *why, size_t whylen);
 
 static const s_shared_row_t s_shared[] = {
-    { .row = S_ROW ("mode", KT_CFG_STR, mode, NULL, 0, -1,
-                    KT_CFG_F_REQUIRED | KT_CFG_F_RESTART, "sim | paper | live"),
-      .check = s_check_mode },
-    { .row = S_ROW ("log.level", KT_CFG_STR, log_level, "\"info\"", 0, -1, 0,
-                    "debug | info | warn | error | off"),
-      .check = s_check_level },
-    { .row = S_ROW ("bus.md", KT_CFG_STR, ep_md, "\"tcp://127.0.0.1:7101\"", 0, -1,
-                    KT_CFG_F_RESTART, "md-gateway PUB: ticks, bars, status"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.risk", KT_CFG_STR, ep_risk, "\"tcp://127.0.0.1:7102\"", 0, -1,
-                    KT_CFG_F_RESTART, "risk-gate ROUTER: intents"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.risk_pub", KT_CFG_STR, ep_risk_pub, "\"tcp://127.0.0.1:7103\"", 0, -1,
-                    KT_CFG_F_RESTART, "risk-gate PUB: risk state"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.exec", KT_CFG_STR, ep_exec, "\"tcp://127.0.0.1:7104\"", 0, -1,
-                    KT_CFG_F_RESTART, "exec-gateway ROUTER: order commands"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.exec_pub", KT_CFG_STR, ep_exec_pub, "\"tcp://127.0.0.1:7105\"", 0, -1,
-                    KT_CFG_F_RESTART, "exec-gateway PUB: execution events"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.alerts", KT_CFG_STR, ep_alerts, "\"tcp://127.0.0.1:7106\"", 0, -1,
-                    KT_CFG_F_RESTART, "alerter PULL: alerts"),
-      .endpoint = true },
-    { .row = S_ROW ("bus.sndhwm", KT_CFG_INT, sndhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
-                    "send high-water mark, messages per socket") },
-    { .row = S_ROW ("bus.rcvhwm", KT_CFG_INT, rcvhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
-                    "receive high-water mark, messages per socket") },
-    { .row = S_ROW ("bus.linger_ms", KT_CFG_INT, linger_ms, "200", 0, 60000, 0,
-                    "how long close waits to flush unsent messages") },
-    { .row = S_ROW ("bus.req_timeout_ms", KT_CFG_INT, req_timeout_ms, "500", 10, 60000, 0,
-                    "request timeout before a lazy-pirate retry") },
-    { .row = S_ROW ("bus.req_retries", KT_CFG_INT, req_retries, "3", 0, 100, 0,
-                    "retries of a request before giving up") },
-    { .row = S_ROW ("redis.host", KT_CFG_STR, redis_host, "\"127.0.0.1\"", 0, -1,
-                    KT_CFG_F_RESTART, "Redis host name or address"),
-      .check = s_check_redis_host },
-    { .row = S_ROW ("redis.port", KT_CFG_INT, redis_port, "6379", 1, 65535, KT_CFG_F_RESTART,
-                    "Redis TCP port (6390 in sim mode: never a production Redis)"),
-      .sim_def = "6390" },
-    { .row = S_ROW ("redis.prefix", KT_CFG_STR, redis_prefix, "\"kt:\"", 0, -1,
-                    KT_CFG_F_RESTART, "prefix of every key, so accounts can share a server"),
-      .check = s_check_redis_prefix },
-    { .row = S_ROW ("redis.timeout_ms", KT_CFG_INT, redis_timeout_ms, "200", 1, 60000, 0,
-                    "connect and command timeout") },
-    { .row = S_ROW ("clock.mode", KT_CFG_STR, clock_mode, "\"real\"", 0, -1, KT_CFG_F_RESTART,
-                    "real | sim (sim only in mode sim)"),
-      .check = s_check_clock_mode, .sim_def = "\"sim\"" },
-    { .row = S_ROW ("clock.speed", KT_CFG_DBL, clock_speed, "1", 0, 10000, KT_CFG_F_RESTART,
-                    "sim clock speed, > 0 and <= 10000 (1 with the real clock)"),
-      .check = s_check_clock_speed, .sim_def = "60", .sim_def_on_sim_clock = true },
-    { .row = S_ROW ("clock.date", KT_CFG_STR, clock_date, "\"\"", 0, -1, KT_CFG_F_RESTART,
-                    "sim trading day YYYY-MM-DD, \"\" = today"),
-      .check = s_check_clock_date },
-    { .row = S_ROW ("clock.start", KT_CFG_STR, clock_start, "\"09:15\"", 0, -1,
-                    KT_CFG_F_RESTART, "sim clock start time HH:MM IST"),
-      .check = s_check_clock_start },
-    { .row = S_ROW ("health.beat_ms", KT_CFG_INT, health_beat_ms, "1000", 10, 60000, 0,
-                    "health heartbeat period") },
-    { .row = S_ROW ("health.slow_ms", KT_CFG_INT, health_slow_ms, "50", 0, 60000, 0,
-                    "log loop.slow for a handler running longer; 0 = off") },
-    { .row = S_ROW ("health.ttl_s", KT_CFG_INT, health_ttl_s, "5", 1, 3600, 0,
-                    "health key lifetime; longer than beat_ms"),
-      .check = s_check_health_ttl },
-    { .row = S_ROW ("kite.api_url", KT_CFG_STR, kite_api_url, "\"https://api.kite.trade\"", 0,
-                    -1, KT_CFG_F_RESTART, "Kite REST base URL"),
-      .check = s_check_api_url, .sim_def = "\"http://127.0.0.1:7201\"" },
-    { .row = S_ROW ("kite.ws_url", KT_CFG_STR, kite_ws_url, "\"wss://ws.kite.trade\"", 0, -1,
-                    KT_CFG_F_RESTART, "Kite WebSocket ticker URL"),
-      .check = s_check_ws_url, .sim_def = "\"ws://127.0.0.1:7202\"" },
-    { .row = S_ROW ("kite.api_key", KT_CFG_SECRET, kite_api_key, "\"env:KITE_API_KEY\"", 0, -1,
-                    KT_CFG_F_RESTART, "Kite app key (secret reference)"),
-      .sim_secret = "sim_api_key" },
-    { .row = S_ROW ("kite.api_secret", KT_CFG_SECRET, kite_api_secret,
-                    "\"env:KITE_API_SECRET\"", 0, -1, KT_CFG_F_RESTART | KT_CFG_F_OPTIONAL,
-                    "Kite app secret, only for the login (secret reference)"),
-      .sim_secret = "sim_api_secret" },
-    { .row = S_ROW ("kite.access_token", KT_CFG_SECRET, kite_access_token,
-                    "\"env:KITE_ACCESS_TOKEN\"", 0, -1, KT_CFG_F_RESTART | KT_CFG_F_OPTIONAL,
-                    "Kite session token of the day (secret reference)") },
-    { .row = S_ROW ("instruments.file", KT_CFG_STR, instruments_file, "\"\"", 0, -1,
-                    KT_CFG_F_RESTART, "instruments CSV path, \"\" = download from kite.api_url") },
-    { .row = S_ROW ("instruments.cache_dir", KT_CFG_STR, instruments_cache_dir,
-                    "\"run/instruments\"", 0, -1, KT_CFG_F_RESTART,
-                    "directory of the once-a-day instruments download") },
+    {.row = S_ROW ("mode", KT_CFG_STR, mode, NULL, 0, -1, KT_CFG_F_REQUIRED | KT_CFG_F_RESTART,
+                   "sim | paper | live"),
+     .check = s_check_mode},
+    {.row = S_ROW ("log.level", KT_CFG_STR, log_level, "\"info\"", 0, -1, 0,
+                   "debug | info | warn | error | off"),
+     .check = s_check_level},
+    {.row = S_ROW ("bus.md", KT_CFG_STR, ep_md, "\"tcp://127.0.0.1:7101\"", 0, -1, KT_CFG_F_RESTART,
+                   "md-gateway PUB: ticks, bars, status"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.risk", KT_CFG_STR, ep_risk, "\"tcp://127.0.0.1:7102\"", 0, -1,
+                   KT_CFG_F_RESTART, "risk-gate ROUTER: intents"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.risk_pub", KT_CFG_STR, ep_risk_pub, "\"tcp://127.0.0.1:7103\"", 0, -1,
+                   KT_CFG_F_RESTART, "risk-gate PUB: risk state"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.exec", KT_CFG_STR, ep_exec, "\"tcp://127.0.0.1:7104\"", 0, -1,
+                   KT_CFG_F_RESTART, "exec-gateway ROUTER: order commands"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.exec_pub", KT_CFG_STR, ep_exec_pub, "\"tcp://127.0.0.1:7105\"", 0, -1,
+                   KT_CFG_F_RESTART, "exec-gateway PUB: execution events"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.alerts", KT_CFG_STR, ep_alerts, "\"tcp://127.0.0.1:7106\"", 0, -1,
+                   KT_CFG_F_RESTART, "alerter PULL: alerts"),
+     .endpoint = true},
+    {.row = S_ROW ("bus.sndhwm", KT_CFG_INT, sndhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
+                   "send high-water mark, messages per socket")},
+    {.row = S_ROW ("bus.rcvhwm", KT_CFG_INT, rcvhwm, "100000", 1, 10000000, KT_CFG_F_RESTART,
+                   "receive high-water mark, messages per socket")},
+    {.row = S_ROW ("bus.linger_ms", KT_CFG_INT, linger_ms, "200", 0, 60000, 0,
+                   "how long close waits to flush unsent messages")},
+    {.row = S_ROW ("bus.req_timeout_ms", KT_CFG_INT, req_timeout_ms, "500", 10, 60000, 0,
+                   "request timeout before a lazy-pirate retry")},
+    {.row = S_ROW ("bus.req_retries", KT_CFG_INT, req_retries, "3", 0, 100, 0,
+                   "retries of a request before giving up")},
+    {.row = S_ROW ("redis.host", KT_CFG_STR, redis_host, "\"127.0.0.1\"", 0, -1, KT_CFG_F_RESTART,
+                   "Redis host name or address"),
+     .check = s_check_redis_host},
+    {.row = S_ROW ("redis.port", KT_CFG_INT, redis_port, "6379", 1, 65535, KT_CFG_F_RESTART,
+                   "Redis TCP port (6390 in sim mode: never a production Redis)"),
+     .sim_def = "6390"},
+    {.row = S_ROW ("redis.prefix", KT_CFG_STR, redis_prefix, "\"kt:\"", 0, -1, KT_CFG_F_RESTART,
+                   "prefix of every key, so accounts can share a server"),
+     .check = s_check_redis_prefix},
+    {.row = S_ROW ("redis.timeout_ms", KT_CFG_INT, redis_timeout_ms, "200", 1, 60000, 0,
+                   "connect and command timeout")},
+    {.row = S_ROW ("clock.mode", KT_CFG_STR, clock_mode, "\"real\"", 0, -1, KT_CFG_F_RESTART,
+                   "real | sim (sim only in mode sim)"),
+     .check = s_check_clock_mode,
+     .sim_def = "\"sim\""},
+    {.row = S_ROW ("clock.speed", KT_CFG_DBL, clock_speed, "1", 0, 10000, KT_CFG_F_RESTART,
+                   "sim clock speed, > 0 and <= 10000 (1 with the real clock)"),
+     .check = s_check_clock_speed,
+     .sim_def = "60",
+     .sim_def_on_sim_clock = true},
+    {.row = S_ROW ("clock.date", KT_CFG_STR, clock_date, "\"\"", 0, -1, KT_CFG_F_RESTART,
+                   "sim trading day YYYY-MM-DD, \"\" = today"),
+     .check = s_check_clock_date},
+    {.row = S_ROW ("clock.start", KT_CFG_STR, clock_start, "\"09:15\"", 0, -1, KT_CFG_F_RESTART,
+                   "sim clock start time HH:MM IST"),
+     .check = s_check_clock_start},
+    {.row = S_ROW ("health.beat_ms", KT_CFG_INT, health_beat_ms, "1000", 10, 60000, 0,
+                   "health heartbeat period")},
+    {.row = S_ROW ("health.slow_ms", KT_CFG_INT, health_slow_ms, "50", 0, 60000, 0,
+                   "log loop.slow for a handler running longer; 0 = off")},
+    {.row = S_ROW ("health.ttl_s", KT_CFG_INT, health_ttl_s, "5", 1, 3600, 0,
+                   "health key lifetime; longer than beat_ms"),
+     .check = s_check_health_ttl},
+    {.row = S_ROW ("kite.api_url", KT_CFG_STR, kite_api_url, "\"https://api.kite.trade\"", 0, -1,
+                   KT_CFG_F_RESTART, "Kite REST base URL"),
+     .check = s_check_api_url,
+     .sim_def = "\"http://127.0.0.1:7201\""},
+    {.row = S_ROW ("kite.ws_url", KT_CFG_STR, kite_ws_url, "\"wss://ws.kite.trade\"", 0, -1,
+                   KT_CFG_F_RESTART, "Kite WebSocket ticker URL"),
+     .check = s_check_ws_url,
+     .sim_def = "\"ws://127.0.0.1:7202\""},
+    {.row = S_ROW ("kite.api_key", KT_CFG_SECRET, kite_api_key, "\"env:KITE_API_KEY\"", 0, -1,
+                   KT_CFG_F_RESTART, "Kite app key (secret reference)"),
+     .sim_secret = "sim_api_key"},
+    {.row = S_ROW ("kite.api_secret", KT_CFG_SECRET, kite_api_secret, "\"env:KITE_API_SECRET\"", 0,
+                   -1, KT_CFG_F_RESTART | KT_CFG_F_OPTIONAL,
+                   "Kite app secret, only for the login (secret reference)"),
+     .sim_secret = "sim_api_secret"},
+    {.row = S_ROW ("kite.access_token", KT_CFG_SECRET, kite_access_token,
+                   "\"env:KITE_ACCESS_TOKEN\"", 0, -1, KT_CFG_F_RESTART | KT_CFG_F_OPTIONAL,
+                   "Kite session token of the day (secret reference)")},
+    {.row = S_ROW ("instruments.file", KT_CFG_STR, instruments_file, "\"\"", 0, -1,
+                   KT_CFG_F_RESTART, "instruments CSV path, \"\" = download from kite.api_url")},
+    {.row =
+         S_ROW ("instruments.cache_dir", KT_CFG_STR, instruments_cache_dir, "\"run/instruments\"",
+                0, -1, KT_CFG_F_RESTART, "directory of the once-a-day instruments download")},
 };
 
 #define S_NSHARED (sizeof s_shared / sizeof s_shared[0])
@@ -156,23 +162,23 @@ static const s_shared_row_t s_shared[] = {
 
 //  A number token of the source text and the cJSON node it became.
 typedef struct {
-    const cJSON *node;          //  borrowed from the tree
-    const char *text;           //  borrowed from the source
+    const cJSON *node; //  borrowed from the tree
+    const char *text;  //  borrowed from the source
     size_t len;
 } s_num_t;
 
 //  A parsed JSON text (the file, or one default) with its number tokens.
 typedef struct {
-    cJSON *root;                //  owned
-    s_num_t *nums;              //  owned
+    cJSON *root;   //  owned
+    s_num_t *nums; //  owned
     size_t nnums;
 } s_doc_t;
 
 typedef struct {
-    const char *file;           //  borrowed: for messages and relative secret files
-    kt_cfg_t *cfg;              //  borrowed: the result being filled
-    const kt_cfg_row_t *table;  //  borrowed: process table, may be NULL
-    char *err;                  //  borrowed: caller's buffer
+    const char *file;          //  borrowed: for messages and relative secret files
+    kt_cfg_t *cfg;             //  borrowed: the result being filled
+    const kt_cfg_row_t *table; //  borrowed: process table, may be NULL
+    char *err;                 //  borrowed: caller's buffer
     size_t errlen;
 } s_ctx_t;
 
@@ -212,15 +218,14 @@ s_scan_numbers (const char *text, const char ***starts, size_t **lens, size_t *c
             }
             if (*p)
                 p++;
-        }
-        else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
             const char *q = p;
             while (*q && strchr ("0123456789+-eE.", *q))
                 q++;
             if (n == alloc) {
-                alloc = alloc? alloc * 2: 32;
+                alloc = alloc ? alloc * 2 : 32;
                 const char **ns = realloc (s, alloc * sizeof *ns);
-                size_t *nl = ns? realloc (l, alloc * sizeof *nl): NULL;
+                size_t *nl = ns ? realloc (l, alloc * sizeof *nl) : NULL;
                 if (ns)
                     s = ns;
                 if (!ns || !nl) {
@@ -234,8 +239,7 @@ s_scan_numbers (const char *text, const char ***starts, size_t **lens, size_t *c
             l[n] = (size_t) (q - p);
             n++;
             p = q;
-        }
-        else
+        } else
             p++;
     }
     *starts = s;
@@ -267,15 +271,15 @@ s_doc_parse (const char *text, s_doc_t *doc, size_t *errpos)
     const char *end = NULL;
     doc->root = cJSON_ParseWithOpts (text, &end, true);
     if (!doc->root) {
-        *errpos = end && end >= text? (size_t) (end - text): 0;
+        *errpos = end && end >= text ? (size_t) (end - text) : 0;
         return -1;
     }
     const char **starts = NULL;
     size_t *lens = NULL, count = 0;
     if (s_scan_numbers (text, &starts, &lens, &count) != 0)
         goto out_delete;
-    const cJSON **nodes = count? calloc (count, sizeof *nodes): NULL;
-    doc->nums = count? calloc (count, sizeof *doc->nums): NULL;
+    const cJSON **nodes = count ? calloc (count, sizeof *nodes) : NULL;
+    doc->nums = count ? calloc (count, sizeof *doc->nums) : NULL;
     size_t nnodes = 0;
     if (count && (!nodes || !doc->nums))
         goto out_free;
@@ -284,7 +288,7 @@ s_doc_parse (const char *text, s_doc_t *doc, size_t *errpos)
     //  number text is trusted (every number lookup fails with a clear reason).
     if (nnodes == count) {
         for (size_t i = 0; i < count; i++)
-            doc->nums[i] = (s_num_t) { nodes[i], starts[i], lens[i] };
+            doc->nums[i] = (s_num_t){nodes[i], starts[i], lens[i]};
         doc->nnums = count;
     }
     free (nodes);
@@ -369,16 +373,16 @@ s_parse_int64 (const char *t, size_t len, int64_t *out)
 {
     size_t i = 0;
     bool negative = len > 0 && t[0] == '-';
-    uint64_t limit = negative? (uint64_t) INT64_MAX + 1: (uint64_t) INT64_MAX;
+    uint64_t limit = negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
     uint64_t mag = 0;
-    for (i = negative? 1: 0; i < len; i++) {
+    for (i = negative ? 1 : 0; i < len; i++) {
         uint64_t d = (uint64_t) (t[i] - '0');
         if (mag > (limit - d) / 10)
             return -1;
         mag = mag * 10 + d;
     }
     if (negative)
-        *out = mag == (uint64_t) INT64_MAX + 1? INT64_MIN: -(int64_t) mag;
+        *out = mag == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) mag;
     else
         *out = (int64_t) mag;
     return 0;
@@ -431,8 +435,8 @@ s_check_duplicates (s_ctx_t *ctx, const cJSON *obj, const char *prefix)
     for (const cJSON *a = obj->child; a; a = a->next) {
         for (const cJSON *b = a->next; b; b = b->next) {
             if (strcmp (a->string, b->string) == 0) {
-                return s_fail (ctx, NULL, "%s%s%.64s: duplicate key", prefix,
-                               *prefix? ".": "", b->string);
+                return s_fail (ctx, NULL, "%s%s%.64s: duplicate key", prefix, *prefix ? "." : "",
+                               b->string);
             }
         }
     }
@@ -505,10 +509,10 @@ s_check_table (s_ctx_t *ctx)
     for (const kt_cfg_row_t *row = ctx->table; row && row->path; row++) {
         char section[64];
         size_t len = strcspn (row->path, ".");
-        snprintf (section, sizeof section, "%.*s", (int) (len < 63? len: 63), row->path);
-        if (row->path[len] != '.' || !s_is_proc_section (section)
-            || s_shared_has (section, true)) {
-            return s_fail (ctx, row->path, "table row outside a process section (internal "
+        snprintf (section, sizeof section, "%.*s", (int) (len < 63 ? len : 63), row->path);
+        if (row->path[len] != '.' || !s_is_proc_section (section) || s_shared_has (section, true)) {
+            return s_fail (ctx, row->path,
+                           "table row outside a process section (internal "
                            "error: add the section to kt_cfg.c)");
         }
     }
@@ -525,13 +529,13 @@ s_find (const cJSON *root, const char *path)
     const char *p = path;
     while (node && *p) {
         const char *dot = strchr (p, '.');
-        size_t len = dot? (size_t) (dot - p): strlen (p);
+        size_t len = dot ? (size_t) (dot - p) : strlen (p);
         if (len >= sizeof comp)
             return NULL;
         memcpy (comp, p, len);
         comp[len] = '\0';
-        node = cJSON_IsObject (node)? cJSON_GetObjectItemCaseSensitive (node, comp): NULL;
-        p += len + (dot? 1: 0);
+        node = cJSON_IsObject (node) ? cJSON_GetObjectItemCaseSensitive (node, comp) : NULL;
+        p += len + (dot ? 1 : 0);
     }
     return node;
 }
@@ -542,8 +546,8 @@ s_is_env_name (const char *s)
     if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
         return false;
     for (; *s; s++) {
-        if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
-              || (*s >= '0' && *s <= '9')))
+        if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9')))
             return false;
     }
     return true;
@@ -553,8 +557,8 @@ s_is_env_name (const char *s)
 //  '#' comments, blank lines, optional "export ", one pair of surrounding quotes).
 //  Returns 1 found, 0 not found, -1 error (why filled).
 static int
-s_secret_from_file (const char *path, const char *name, char *value, size_t size,
-                    char *why, size_t whylen)
+s_secret_from_file (const char *path, const char *name, char *value, size_t size, char *why,
+                    size_t whylen)
 {
     struct stat st;
     if (stat (path, &st) != 0) {
@@ -563,8 +567,10 @@ s_secret_from_file (const char *path, const char *name, char *value, size_t size
     }
     //  Like ssh with a private key: a secret that every local user can read is not one.
     if (st.st_mode & (S_IROTH | S_IWOTH)) {
-        snprintf (why, whylen, "secrets file %s is accessible by other users (mode %04o): "
-                  "chmod o-rwx it", path, (unsigned) (st.st_mode & 07777));
+        snprintf (why, whylen,
+                  "secrets file %s is accessible by other users (mode %04o): "
+                  "chmod o-rwx it",
+                  path, (unsigned) (st.st_mode & 07777));
         return -1;
     }
     FILE *fp = fopen (path, "r");
@@ -573,7 +579,7 @@ s_secret_from_file (const char *path, const char *name, char *value, size_t size
         return -1;
     }
     int found = 0;
-    char *line = NULL;          //  getline: a long line is never cut into a wrong value
+    char *line = NULL; //  getline: a long line is never cut into a wrong value
     size_t cap = 0;
     size_t nlen = strlen (name);
     while (!found && getline (&line, &cap, fp) != -1) {
@@ -596,8 +602,7 @@ s_secret_from_file (const char *path, const char *name, char *value, size_t size
             snprintf (why, whylen, "secret %s in %s is longer than %zu characters", name, path,
                       size - 1);
             found = -1;
-        }
-        else {
+        } else {
             memcpy (value, v, vlen);
             value[vlen] = '\0';
             found = 1;
@@ -614,8 +619,7 @@ s_secret_from_file (const char *path, const char *name, char *value, size_t size
 //  Resolve a secret reference into dst. sim_secret: the value to use in sim mode when
 //  the reference resolves to nothing (kite-sim's well-known credentials).
 static int
-s_secret (s_ctx_t *ctx, const kt_cfg_row_t *row, const char *ref, char *dst,
-          const char *sim_secret)
+s_secret (s_ctx_t *ctx, const kt_cfg_row_t *row, const char *ref, char *dst, const char *sim_secret)
 {
     char missing[640] = "";
     char why[640];
@@ -629,29 +633,26 @@ s_secret (s_ctx_t *ctx, const kt_cfg_row_t *row, const char *ref, char *dst,
             return s_fail (ctx, row->path, "bad environment variable name \"%.64s\"", name);
         const char *v = getenv (name);
         if (!v || !*v) {
-            snprintf (missing, sizeof missing,
-                      "missing secret: environment variable %s is not set", name);
-        }
-        else if (strlen (v) >= row->size) {
+            snprintf (missing, sizeof missing, "missing secret: environment variable %s is not set",
+                      name);
+        } else if (strlen (v) >= row->size) {
             return s_fail (ctx, row->path, "secret in %s is longer than %zu characters", name,
                            row->size - 1);
-        }
-        else
+        } else
             memcpy (dst, v, strlen (v) + 1);
-    }
-    else if (strncmp (ref, "file:", 5) == 0) {
+    } else if (strncmp (ref, "file:", 5) == 0) {
         const char *hash = strrchr (ref, '#');
         if (!hash || hash == ref + 5 || !s_is_env_name (hash + 1))
-            return s_fail (ctx, row->path, "secrets must be given as env:NAME or "
+            return s_fail (ctx, row->path,
+                           "secrets must be given as env:NAME or "
                            "file:PATH#NAME");
         char path[512];
         size_t plen = (size_t) (hash - (ref + 5));
         //  A relative PATH is relative to the config file, so the pair moves together
         //  and the process's working directory does not matter.
         const char *slash = strrchr (ctx->file, '/');
-        int dirlen = ref[5] != '/' && slash? (int) (slash - ctx->file + 1): 0;
-        int n = snprintf (path, sizeof path, "%.*s%.*s", dirlen, ctx->file, (int) plen,
-                          ref + 5);
+        int dirlen = ref[5] != '/' && slash ? (int) (slash - ctx->file + 1) : 0;
+        int n = snprintf (path, sizeof path, "%.*s%.*s", dirlen, ctx->file, (int) plen, ref + 5);
         if (n < 0 || (size_t) n >= sizeof path)
             return s_fail (ctx, row->path, "secrets file path too long");
         int found = s_secret_from_file (path, hash + 1, dst, row->size, why, sizeof why);
@@ -660,8 +661,7 @@ s_secret (s_ctx_t *ctx, const kt_cfg_row_t *row, const char *ref, char *dst,
         if (found == 0)
             snprintf (missing, sizeof missing, "missing secret: %s not found in %s", hash + 1,
                       path);
-    }
-    else
+    } else
         return s_fail (ctx, row->path, "secrets must be given as env:NAME or file:PATH#NAME");
 
     if (missing[0]) {
@@ -677,8 +677,8 @@ s_secret (s_ctx_t *ctx, const kt_cfg_row_t *row, const char *ref, char *dst,
 
 //  Store node (from doc) into the field of row at base. Returns 0 or -1 (ctx->err).
 static int
-s_store (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, const cJSON *node,
-         void *base, const char *sim_secret)
+s_store (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, const cJSON *node, void *base,
+         const char *sim_secret)
 {
     void *field = (char *) base + row->offset;
     const char *text = NULL;
@@ -687,13 +687,14 @@ s_store (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, const cJSON 
     bool bounded = row->min <= row->max;
     char a[32], b[32], c[32];
 
-    if (row->type == KT_CFG_INT || row->type == KT_CFG_MONEY || row->type == KT_CFG_BPS
-        || row->type == KT_CFG_DBL) {
+    if (row->type == KT_CFG_INT || row->type == KT_CFG_MONEY || row->type == KT_CFG_BPS ||
+        row->type == KT_CFG_DBL) {
         if (!cJSON_IsNumber (node)) {
             return s_fail (ctx, row->path, "expected %s",
-                           row->type == KT_CFG_INT? "an integer":
-                           row->type == KT_CFG_MONEY? "a number of rupees":
-                           row->type == KT_CFG_BPS? "a number (percent)": "a number");
+                           row->type == KT_CFG_INT     ? "an integer"
+                           : row->type == KT_CFG_MONEY ? "a number of rupees"
+                           : row->type == KT_CFG_BPS   ? "a number (percent)"
+                                                       : "a number");
         }
         if (s_num_text (doc, node, &text, &len) != 0)
             return s_fail (ctx, row->path, "number text not found (internal error)");
@@ -703,14 +704,13 @@ s_store (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, const cJSON 
     switch (row->type) {
         case KT_CFG_INT: {
             if (!integer)
-                return s_fail (ctx, row->path, "expected an integer, got %.*s", (int) len,
-                               text);
+                return s_fail (ctx, row->path, "expected an integer, got %.*s", (int) len, text);
             int64_t v;
             if (s_parse_int64 (text, len, &v) != 0)
                 return s_fail (ctx, row->path, "%.*s is out of range", (int) len, text);
             if (bounded && (v < row->min || v > row->max)) {
-                return s_fail (ctx, row->path, "%lld is out of range [%lld, %lld]",
-                               (long long) v, (long long) row->min, (long long) row->max);
+                return s_fail (ctx, row->path, "%lld is out of range [%lld, %lld]", (long long) v,
+                               (long long) row->min, (long long) row->max);
             }
             *(int64_t *) field = v;
             return 0;
@@ -738,8 +738,8 @@ s_store (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, const cJSON 
             if (!isfinite (v))
                 return s_fail (ctx, row->path, "%.*s is out of range", (int) len, text);
             if (bounded && (v < (double) row->min || v > (double) row->max)) {
-                return s_fail (ctx, row->path, "%.*s is out of range [%lld, %lld]", (int) len,
-                               text, (long long) row->min, (long long) row->max);
+                return s_fail (ctx, row->path, "%.*s is out of range [%lld, %lld]", (int) len, text,
+                               (long long) row->min, (long long) row->max);
             }
             *(double *) field = v;
             return 0;
@@ -780,7 +780,7 @@ s_load_row (s_ctx_t *ctx, const kt_cfg_row_t *row, const s_doc_t *doc, void *bas
         return s_store (ctx, row, doc, node, base, sim_secret);
     if (row->flags & KT_CFG_F_REQUIRED)
         return s_fail (ctx, row->path, "missing required key");
-    const char *def = sim_def? sim_def: row->def;
+    const char *def = sim_def ? sim_def : row->def;
     if (!def)
         return s_fail (ctx, row->path, "table row has no default and is not required");
     s_doc_t ddoc;
@@ -803,21 +803,21 @@ s_one_of (const char *value, const char *const *choices, char *why, size_t whyle
     }
     int n = snprintf (why, whylen, "\"%.40s\" is not one of", value);
     for (const char *const *c = choices; *c && n > 0 && (size_t) n < whylen; c++)
-        n += snprintf (why + n, whylen - (size_t) n, "%s %s", c == choices? "": ",", *c);
+        n += snprintf (why + n, whylen - (size_t) n, "%s %s", c == choices ? "" : ",", *c);
     return -1;
 }
 
 static int
 s_check_mode (const kt_cfg_t *cfg, char *why, size_t whylen)
 {
-    static const char *const modes[] = { "sim", "paper", "live", NULL };
+    static const char *const modes[] = {"sim", "paper", "live", NULL};
     return s_one_of (cfg->mode, modes, why, whylen);
 }
 
 static int
 s_check_level (const kt_cfg_t *cfg, char *why, size_t whylen)
 {
-    static const char *const levels[] = { "debug", "info", "warn", "error", "off", NULL };
+    static const char *const levels[] = {"debug", "info", "warn", "error", "off", NULL};
     return s_one_of (cfg->log_level, levels, why, whylen);
 }
 
@@ -825,7 +825,7 @@ s_check_level (const kt_cfg_t *cfg, char *why, size_t whylen)
 static int
 s_endpoint (const char *ep, char *why, size_t whylen)
 {
-    static const char *const schemes[] = { "tcp://", "ipc://", "inproc://", NULL };
+    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://", NULL};
     const char *item = ep;
     while (true) {
         size_t len = strcspn (item, ",");
@@ -836,7 +836,7 @@ s_endpoint (const char *ep, char *why, size_t whylen)
         }
         if (!ok) {
             snprintf (why, whylen, "\"%.*s\" is not a tcp://, ipc:// or inproc:// endpoint",
-                      (int) (len > 60? 60: len), item);
+                      (int) (len > 60 ? 60 : len), item);
             return -1;
         }
         if (item[len] == '\0')
@@ -869,7 +869,7 @@ s_check_redis_prefix (const kt_cfg_t *cfg, char *why, size_t whylen)
 static int
 s_check_clock_mode (const kt_cfg_t *cfg, char *why, size_t whylen)
 {
-    static const char *const modes[] = { "real", "sim", NULL };
+    static const char *const modes[] = {"real", "sim", NULL};
     if (s_one_of (cfg->clock_mode, modes, why, whylen) != 0)
         return -1;
     //  Paper and live trade against the real market: their clock must be the real one.
@@ -898,7 +898,7 @@ s_check_clock_speed (const kt_cfg_t *cfg, char *why, size_t whylen)
 static int
 s_check_clock_date (const kt_cfg_t *cfg, char *why, size_t whylen)
 {
-    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *s = cfg->clock_date;
     if (!*s)
         return 0;
@@ -914,8 +914,7 @@ s_check_clock_date (const kt_cfg_t *cfg, char *why, size_t whylen)
         d = atoi (s + 8);
     }
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (!shape || y < 2000 || m < 1 || m > 12 || d < 1
-        || d > mdays[m - 1] + (m == 2 && leap)) {
+    if (!shape || y < 2000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap)) {
         snprintf (why, whylen, "\"%s\" is not a date YYYY-MM-DD (or \"\" for today)", s);
         return -1;
     }
@@ -978,9 +977,8 @@ s_check_ws_url (const kt_cfg_t *cfg, char *why, size_t whylen)
     return s_url (cfg, cfg->kite_ws_url, "ws://", "wss://", why, whylen);
 }
 
-static const char *const s_bus_names[] = {
-    "md", "risk", "risk_pub", "exec", "exec_pub", "alerts", NULL
-};
+static const char *const s_bus_names[] = {"md",       "risk",   "risk_pub", "exec",
+                                          "exec_pub", "alerts", NULL};
 
 //  True when the endpoint lists a and b share an address.
 static bool
@@ -992,9 +990,9 @@ s_lists_overlap (const char *a, const char *b)
             size_t yl = strcspn (y, ",");
             if (xl == yl && strncmp (x, y, xl) == 0)
                 return true;
-            y += yl + (y[yl]? 1: 0);
+            y += yl + (y[yl] ? 1 : 0);
         }
-        x += xl + (x[xl]? 1: 0);
+        x += xl + (x[xl] ? 1 : 0);
     }
     return false;
 }
@@ -1067,8 +1065,7 @@ s_position (const char *text, size_t offset, int *line, int *col)
         if (text[i] == '\n') {
             (*line)++;
             *col = 1;
-        }
-        else
+        } else
             (*col)++;
     }
 }
@@ -1076,8 +1073,8 @@ s_position (const char *text, size_t offset, int *line, int *col)
 // ---- public -------------------------------------------------------------------------
 
 kt_cfg_t *
-kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
-                  void *proc_cfg, char *err, size_t errlen)
+kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table, void *proc_cfg,
+                  char *err, size_t errlen)
 {
     char dummy[8];
     if (!err || errlen == 0) {
@@ -1090,7 +1087,7 @@ kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
         snprintf (err, errlen, "config: out of memory");
         return NULL;
     }
-    s_ctx_t ctx = { file? file: "(null)", cfg, table, err, errlen };
+    s_ctx_t ctx = {file ? file : "(null)", cfg, table, err, errlen};
     if (!file) {
         s_fail (&ctx, NULL, "no config file given");
         goto out_cfg;
@@ -1102,7 +1099,7 @@ kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
     if (s_check_table (&ctx) != 0)
         goto out_cfg;
     snprintf (cfg->file, sizeof cfg->file, "%s", file);
-    snprintf (cfg->proc, sizeof cfg->proc, "%s", proc? proc: "");
+    snprintf (cfg->proc, sizeof cfg->proc, "%s", proc ? proc : "");
 
     char *text = s_read_file (&ctx);
     if (!text)
@@ -1124,13 +1121,14 @@ kt_cfg_load_file (const char *file, const char *proc, const kt_cfg_row_t *table,
         goto out_doc;
     for (size_t i = 0; i < S_NSHARED; i++) {
         const s_shared_row_t *sr = &s_shared[i];
-        bool sim = strcmp (cfg->mode, "sim") == 0
-                   && (!sr->sim_def_on_sim_clock || strcmp (cfg->clock_mode, "sim") == 0);
-        if (s_load_row (&ctx, &sr->row, &doc, cfg, sim? sr->sim_def: NULL, sr->sim_secret) != 0)
+        bool sim = strcmp (cfg->mode, "sim") == 0 &&
+                   (!sr->sim_def_on_sim_clock || strcmp (cfg->clock_mode, "sim") == 0);
+        if (s_load_row (&ctx, &sr->row, &doc, cfg, sim ? sr->sim_def : NULL, sr->sim_secret) != 0)
             goto out_doc;
         char why[256];
-        int bad = sr->endpoint? s_endpoint ((const char *) cfg + sr->row.offset, why, sizeof why)
-                  : sr->check? sr->check (cfg, why, sizeof why): 0;
+        int bad = sr->endpoint ? s_endpoint ((const char *) cfg + sr->row.offset, why, sizeof why)
+                  : sr->check  ? sr->check (cfg, why, sizeof why)
+                               : 0;
         if (bad != 0) {
             s_fail (&ctx, sr->row.path, "%s", why);
             goto out_doc;
@@ -1168,12 +1166,11 @@ s_usage (const char *proc, FILE *fp)
 }
 
 kt_cfg_t *
-kt_cfg_load (int argc, char **argv, const char *proc, const kt_cfg_row_t *table,
-             void *proc_cfg)
+kt_cfg_load (int argc, char **argv, const char *proc, const kt_cfg_row_t *table, void *proc_cfg)
 {
     const char *file = NULL;
     bool print = false;
-    const char *name = proc? proc: (argc > 0 && argv[0]? argv[0]: "kt");
+    const char *name = proc ? proc : (argc > 0 && argv[0] ? argv[0] : "kt");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp (a, "--") == 0)
@@ -1184,8 +1181,7 @@ kt_cfg_load (int argc, char **argv, const char *proc, const kt_cfg_row_t *table,
                 return NULL;
             }
             file = argv[++i];
-        }
-        else if (strncmp (a, "--config=", 9) == 0)
+        } else if (strncmp (a, "--config=", 9) == 0)
             file = a + 9;
         else if (strcmp (a, "--print-config") == 0)
             print = true;
@@ -1198,8 +1194,7 @@ kt_cfg_load (int argc, char **argv, const char *proc, const kt_cfg_row_t *table,
             snprintf (cfg->proc, sizeof cfg->proc, "%s", name);
             cfg->print_only = true;
             return cfg;
-        }
-        else {
+        } else {
             fprintf (stderr, "config: unknown argument \"%s\" (see %s --help)\n", a, name);
             return NULL;
         }
@@ -1268,8 +1263,8 @@ s_print_row (cJSON *root, const kt_cfg_row_t *row, const void *base)
             break;
         case KT_CFG_MONEY:
         case KT_CFG_BPS:
-            value = cJSON_CreateRaw (kt_money_format_json (*(const int64_t *) field, buf,
-                                                           sizeof buf));
+            value =
+                cJSON_CreateRaw (kt_money_format_json (*(const int64_t *) field, buf, sizeof buf));
             break;
         case KT_CFG_DBL: {
             //  Shortest text that reads back as the same double.
@@ -1277,14 +1272,14 @@ s_print_row (cJSON *root, const kt_cfg_row_t *row, const void *base)
             snprintf (buf, sizeof buf, "%.15g", d);
             if (strtod (buf, NULL) != d)
                 snprintf (buf, sizeof buf, "%.17g", d);
-            value = isfinite (d)? cJSON_CreateRaw (buf): cJSON_CreateNull ();
+            value = isfinite (d) ? cJSON_CreateRaw (buf) : cJSON_CreateNull ();
             break;
         }
         case KT_CFG_STR:
             value = cJSON_CreateString ((const char *) field);
             break;
         case KT_CFG_SECRET:
-            value = cJSON_CreateString (((const char *) field)[0]? "***": "");
+            value = cJSON_CreateString (((const char *) field)[0] ? "***" : "");
             break;
     }
     if (value)
@@ -1292,8 +1287,7 @@ s_print_row (cJSON *root, const kt_cfg_row_t *row, const void *base)
 }
 
 void
-kt_cfg_print (const kt_cfg_t *self, const kt_cfg_row_t *table, const void *proc_cfg,
-              void *fp)
+kt_cfg_print (const kt_cfg_t *self, const kt_cfg_row_t *table, const void *proc_cfg, void *fp)
 {
     cJSON *root = cJSON_CreateObject ();
     if (!root)

@@ -40,12 +40,11 @@ kt_fill_auto_protection (int64_t ref_px)
 }
 
 int64_t
-kt_fill_protect_price (kt_side_t side, int64_t ref_px, int64_t market_protection,
-                       int64_t tick)
+kt_fill_protect_price (kt_side_t side, int64_t ref_px, int64_t market_protection, int64_t tick)
 {
     if (ref_px <= 0 || tick <= 0)
         return 0;
-    int64_t pct = market_protection == -1? kt_fill_auto_protection (ref_px): market_protection;
+    int64_t pct = market_protection == -1 ? kt_fill_auto_protection (ref_px) : market_protection;
     if (pct < 1 || pct > 100)
         return 0;
     if (side == KT_SIDE_BUY) {
@@ -54,17 +53,17 @@ kt_fill_protect_price (kt_side_t side, int64_t ref_px, int64_t market_protection
             raw = INT64_MAX / 2;
         int64_t cap = kt_money_tick_down ((int64_t) raw, tick);
         //  A cap on the LTP itself could never reach an ask above it: one tick at least.
-        int64_t min_cap = kt_money_tick_up (ref_px, tick) + (ref_px % tick? 0: tick);
-        return cap < min_cap? min_cap: cap;
+        int64_t min_cap = kt_money_tick_up (ref_px, tick) + (ref_px % tick ? 0 : tick);
+        return cap < min_cap ? min_cap : cap;
     }
     if (side == KT_SIDE_SELL) {
         __int128 raw = (__int128) ref_px * (100 - pct);
         int64_t floor_px = (int64_t) ((raw + 99) / 100);
         floor_px = kt_money_tick_up (floor_px, tick);
-        int64_t max_floor = kt_money_tick_down (ref_px, tick) - (ref_px % tick? 0: tick);
+        int64_t max_floor = kt_money_tick_down (ref_px, tick) - (ref_px % tick ? 0 : tick);
         if (floor_px > max_floor)
             floor_px = max_floor;
-        return floor_px < tick? tick: floor_px;
+        return floor_px < tick ? tick : floor_px;
     }
     return 0;
 }
@@ -73,16 +72,16 @@ int64_t
 kt_fill_working_limit (const struct kt_fill_order *order)
 {
     switch (order->order_type) {
-    case KT_OT_LIMIT:
-        return order->price;
-    case KT_OT_SL:
-        return order->triggered? order->price: 0;
-    case KT_OT_MARKET:
-        return order->protect_px;
-    case KT_OT_SLM:
-        return order->triggered? order->protect_px: 0;
-    default:
-        return 0;
+        case KT_OT_LIMIT:
+            return order->price;
+        case KT_OT_SL:
+            return order->triggered ? order->price : 0;
+        case KT_OT_MARKET:
+            return order->protect_px;
+        case KT_OT_SLM:
+            return order->triggered ? order->protect_px : 0;
+        default:
+            return 0;
     }
 }
 
@@ -92,19 +91,19 @@ s_reference (const struct kt_fill_order *order, const struct kt_fill_quote *q)
 {
     if (q->ltp > 0)
         return q->ltp;
-    const struct kt_fill_level *touch = order->side == KT_SIDE_BUY? &q->ask[0]: &q->bid[0];
-    return touch->qty > 0? touch->px: 0;
+    const struct kt_fill_level *touch = order->side == KT_SIDE_BUY ? &q->ask[0] : &q->bid[0];
+    return touch->qty > 0 ? touch->px : 0;
 }
 
 static bool
 s_within (kt_side_t side, int64_t px, int64_t limit)
 {
-    return side == KT_SIDE_BUY? px <= limit: px >= limit;
+    return side == KT_SIDE_BUY ? px <= limit : px >= limit;
 }
 
 int
-kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q,
-               struct kt_fill_liq *liq, struct kt_fill *out, int max)
+kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q, struct kt_fill_liq *liq,
+               struct kt_fill *out, int max)
 {
     if (q->tick <= 0 || max <= 0)
         return 0;
@@ -139,8 +138,8 @@ kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q,
 
     int n = 0;
     int64_t left = order->qty - order->filled;
-    const struct kt_fill_level *side = order->side == KT_SIDE_BUY? q->ask: q->bid;
-    int64_t *used = order->side == KT_SIDE_BUY? liq->ask_used: liq->bid_used;
+    const struct kt_fill_level *side = order->side == KT_SIDE_BUY ? q->ask : q->bid;
+    int64_t *used = order->side == KT_SIDE_BUY ? liq->ask_used : liq->bid_used;
     for (int i = 0; i < KT_FILL_DEPTH && left > 0 && n < max; i++) {
         if (side[i].qty <= 0 || side[i].px <= 0)
             break;
@@ -149,19 +148,19 @@ kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q,
         int64_t avail = side[i].qty - used[i];
         if (avail <= 0)
             continue;
-        int64_t take = avail < left? avail: left;
+        int64_t take = avail < left ? avail : left;
         used[i] += take;
         left -= take;
-        out[n++] = (struct kt_fill) { .px = side[i].px, .qty = take };
+        out[n++] = (struct kt_fill){.px = side[i].px, .qty = take};
     }
-    if (left > 0 && n < max && !new_on_this_quote && q->trade_qty > 0 && q->ltp > 0
-        && s_within (order->side, q->ltp, limit)) {
+    if (left > 0 && n < max && !new_on_this_quote && q->trade_qty > 0 && q->ltp > 0 &&
+        s_within (order->side, q->ltp, limit)) {
         int64_t avail = q->trade_qty - liq->trade_used;
         if (avail > 0) {
-            int64_t take = avail < left? avail: left;
+            int64_t take = avail < left ? avail : left;
             liq->trade_used += take;
             left -= take;
-            out[n++] = (struct kt_fill) { .px = limit, .qty = take };
+            out[n++] = (struct kt_fill){.px = limit, .qty = take};
         }
     }
     order->filled = order->qty - left;

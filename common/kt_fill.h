@@ -50,19 +50,19 @@
 #define KT_FILL_MAX (KT_FILL_DEPTH + 1)
 
 struct kt_fill_level {
-    int64_t px;                 //  paise; 0 with qty 0 = empty level
-    int64_t qty;                //  units
+    int64_t px;  //  paise; 0 with qty 0 = empty level
+    int64_t qty; //  units
 };
 
 //  What the market shows at one instant for one instrument.
 struct kt_fill_quote {
-    int64_t ltp;                //  last traded price, paise; 0 = no trade yet
-    int64_t trade_qty;          //  units traded at ltp by the update that made this quote;
-                                //  0 for a quote-only update (and when matching a newly
-                                //  placed order: see "Trade-through")
-    int64_t tick;               //  tick size, paise (> 0)
-    struct kt_fill_level bid[KT_FILL_DEPTH];    //  best (highest) first
-    struct kt_fill_level ask[KT_FILL_DEPTH];    //  best (lowest) first
+    int64_t ltp;       //  last traded price, paise; 0 = no trade yet
+    int64_t trade_qty; //  units traded at ltp by the update that made this quote;
+                       //  0 for a quote-only update (and when matching a newly
+                       //  placed order: see "Trade-through")
+    int64_t tick;      //  tick size, paise (> 0)
+    struct kt_fill_level bid[KT_FILL_DEPTH]; //  best (highest) first
+    struct kt_fill_level ask[KT_FILL_DEPTH]; //  best (lowest) first
 };
 
 //  Liquidity of the current quote already taken by our orders.
@@ -75,46 +75,41 @@ struct kt_fill_liq {
 //  The fill-relevant state of one order. Callers own it and keep it between matches.
 struct kt_fill_order {
     kt_side_t side;
-    kt_order_type_t order_type;         //  as placed (SL stays SL after the trigger)
-    int64_t qty;                        //  total units
-    int64_t filled;                     //  units filled so far (updated by kt_fill_match)
-    int64_t price;                      //  limit, paise (LIMIT, SL)
-    int64_t trigger;                    //  paise (SL, SL-M)
-    bool triggered;                     //  SL / SL-M has triggered (updated by kt_fill_match)
-    int64_t market_protection;          //  -1 automatic, or 1..100 percent (MARKET, SL-M)
-    int64_t protect_px;                 //  protection price once fixed, 0 before
+    kt_order_type_t order_type; //  as placed (SL stays SL after the trigger)
+    int64_t qty;                //  total units
+    int64_t filled;             //  units filled so far (updated by kt_fill_match)
+    int64_t price;              //  limit, paise (LIMIT, SL)
+    int64_t trigger;            //  paise (SL, SL-M)
+    bool triggered;             //  SL / SL-M has triggered (updated by kt_fill_match)
+    int64_t market_protection;  //  -1 automatic, or 1..100 percent (MARKET, SL-M)
+    int64_t protect_px;         //  protection price once fixed, 0 before
 };
 
 //  One execution.
 struct kt_fill {
-    int64_t px;                 //  paise
-    int64_t qty;                //  units (> 0)
+    int64_t px;  //  paise
+    int64_t qty; //  units (> 0)
 };
 
 //  Forget the liquidity taken from the previous quote (call on every new quote).
-void
-    kt_fill_liq_reset (struct kt_fill_liq *liq);
+void kt_fill_liq_reset (struct kt_fill_liq *liq);
 
 //  True when an SL / SL-M order of this side and trigger fires at ltp (BUY: ltp >=
 //  trigger, SELL: ltp <= trigger). False for other order types, or when ltp <= 0.
-bool
-    kt_fill_trigger (const struct kt_fill_order *order, int64_t ltp);
+bool kt_fill_trigger (const struct kt_fill_order *order, int64_t ltp);
 
 //  The automatic (-1) market protection for a reference price, in percent (5, 3, 2, 1).
-int64_t
-    kt_fill_auto_protection (int64_t ref_px);
+int64_t kt_fill_auto_protection (int64_t ref_px);
 
 //  The protection price of a market order of this side from reference price ref_px
 //  (> 0) with market_protection (-1 or 1..100) on tick (> 0), as described above.
 //  Returns the price, or 0 when ref_px, tick or market_protection is out of range.
-int64_t
-    kt_fill_protect_price (kt_side_t side, int64_t ref_px, int64_t market_protection,
-                           int64_t tick);
+int64_t kt_fill_protect_price (kt_side_t side, int64_t ref_px, int64_t market_protection,
+                               int64_t tick);
 
 //  The limit an order is working at right now: LIMIT and triggered SL -> price; MARKET
 //  and triggered SL-M -> protect_px; an untriggered stop -> 0 (not working).
-int64_t
-    kt_fill_working_limit (const struct kt_fill_order *order);
+int64_t kt_fill_working_limit (const struct kt_fill_order *order);
 
 //  Match order against quote q: fire its trigger if q->ltp reaches it, fix the
 //  protection price of a market order that has none yet, then fill by the rules above,
@@ -122,8 +117,7 @@ int64_t
 //  truncates) to out, adds their quantity to order->filled, and returns how many were
 //  written (0 when nothing fills). A filled-out order, a side or type of NONE, or a
 //  quote with tick <= 0 fills nothing. Deterministic: same inputs, same fills.
-int
-    kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q,
+int kt_fill_match (struct kt_fill_order *order, const struct kt_fill_quote *q,
                    struct kt_fill_liq *liq, struct kt_fill *out, int max);
 
 #endif

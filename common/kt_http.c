@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define S_TIMEOUT_DEFAULT_MS 10000
-#define S_MAX_BODY_DEFAULT ((size_t)64 << 20)
+#define S_MAX_BODY_DEFAULT ((size_t) 64 << 20)
 
 typedef struct s_xfer s_xfer_t;
 struct s_xfer {
@@ -70,7 +70,7 @@ static const char *s_err_names[] = {
 const char *
 kt_http_err_str (kt_http_err_t err)
 {
-    if ((unsigned)err < sizeof s_err_names / sizeof s_err_names[0])
+    if ((unsigned) err < sizeof s_err_names / sizeof s_err_names[0])
         return s_err_names[err];
     return "unknown";
 }
@@ -241,7 +241,7 @@ s_xfer_new (const kt_http_req_t *req)
         if (req->body || s_is (method, "POST")) {
             const char *body = req->body ? req->body : "";
             size_t len = req->body && req->body_len ? req->body_len : strlen (body);
-            curl_easy_setopt (e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+            curl_easy_setopt (e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
             curl_easy_setopt (e, CURLOPT_COPYPOSTFIELDS, body);
         }
     }
@@ -283,7 +283,7 @@ s_xfer_result (s_xfer_t *x, CURLcode res, kt_http_resp_t *resp)
     resp->content_type = ctype ? ctype : "";
     curl_off_t total_us = 0;
     curl_easy_getinfo (x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    resp->elapsed_us = (int64_t)total_us;
+    resp->elapsed_us = (int64_t) total_us;
 
     if (res == CURLE_OK) {
         curl_easy_getinfo (x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -331,7 +331,7 @@ s_fd_index (const kt_http_t *self, int fd)
 static int
 s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
+    (void) loop;
     kt_http_t *self = arg;
     int ev = (revents & POLLIN ? CURL_CSELECT_IN : 0) | (revents & POLLOUT ? CURL_CSELECT_OUT : 0) |
              (revents & (POLLERR | POLLHUP) ? CURL_CSELECT_ERR : 0);
@@ -344,8 +344,8 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 static int
 s_on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    (void)easy;
-    (void)socketp;
+    (void) easy;
+    (void) socketp;
     kt_http_t *self = userp;
     int i = s_fd_index (self, s);
     if (what == CURL_POLL_REMOVE) {
@@ -356,14 +356,14 @@ s_on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
         return 0;
     }
     short events =
-        (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0));
+        (short) ((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0));
     if (i >= 0)
         return kt_loop_fd_events (self->loop, s, events) == 0 ? 0 : -1;
     if (kt_loop_fd (self->loop, s, events, s_on_fd, self) != 0)
         return -1;
     if (self->nfds == self->fds_cap) {
         int cap = self->fds_cap ? self->fds_cap * 2 : 8;
-        int *fds = realloc (self->fds, (size_t)cap * sizeof *fds);
+        int *fds = realloc (self->fds, (size_t) cap * sizeof *fds);
         if (!fds) {
             fprintf (stderr, "kt_http: out of memory\n");
             abort ();
@@ -378,7 +378,7 @@ s_on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 static int
 s_on_timer_change (CURLM *multi, long timeout_ms, void *userp)
 {
-    (void)multi;
+    (void) multi;
     kt_http_t *self = userp;
     struct itimerspec its = {0};
     if (timeout_ms >= 0) {
@@ -393,8 +393,8 @@ s_on_timer_change (CURLM *multi, long timeout_ms, void *userp)
 static int
 s_on_timer_fd (kt_loop_t *loop, int fd, short revents, void *arg)
 {
-    (void)loop;
-    (void)revents;
+    (void) loop;
+    (void) revents;
     kt_http_t *self = arg;
     uint64_t expirations;
     if (read (fd, &expirations, sizeof expirations) != sizeof expirations)
@@ -446,7 +446,7 @@ s_check_done (kt_http_t *self)
             continue;
         char *priv = NULL;
         curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, &priv);
-        s_finish (self, (s_xfer_t *)priv, msg->data.result, false);
+        s_finish (self, (s_xfer_t *) priv, msg->data.result, false);
     }
 }
 
@@ -609,7 +609,7 @@ kt_http_resp_destroy (kt_http_resp_t **resp_p)
 {
     if (!resp_p || !*resp_p)
         return;
-    s_sync_t *out = (s_sync_t *)*resp_p;
+    s_sync_t *out = (s_sync_t *) *resp_p;
     free (out->body);
     free (out);
     *resp_p = NULL;

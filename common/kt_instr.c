@@ -19,43 +19,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_FIELDS   64           //  columns in a record (Kite has 12)
-#define S_FIELD_MAX    1024         //  bytes in one field after unquoting
-#define S_MAX_FILE     (512L << 20) //  refuse absurd files instead of exhausting memory
-#define S_UNDER_LEN    32
+#define S_MAX_FIELDS 64         //  columns in a record (Kite has 12)
+#define S_FIELD_MAX 1024        //  bytes in one field after unquoting
+#define S_MAX_FILE (512L << 20) //  refuse absurd files instead of exhausting memory
+#define S_UNDER_LEN 32
 
 enum {
-    S_COL_TOKEN, S_COL_EXCH_TOKEN, S_COL_SYM, S_COL_NAME, S_COL_LAST, S_COL_EXPIRY,
-    S_COL_STRIKE, S_COL_TICK, S_COL_LOT, S_COL_ITYPE, S_COL_SEGMENT, S_COL_EXCHANGE,
+    S_COL_TOKEN,
+    S_COL_EXCH_TOKEN,
+    S_COL_SYM,
+    S_COL_NAME,
+    S_COL_LAST,
+    S_COL_EXPIRY,
+    S_COL_STRIKE,
+    S_COL_TICK,
+    S_COL_LOT,
+    S_COL_ITYPE,
+    S_COL_SEGMENT,
+    S_COL_EXCHANGE,
     S_NCOLS
 };
 
 static const char *s_col_names[S_NCOLS] = {
-    "instrument_token", "exchange_token", "tradingsymbol", "name", "last_price", "expiry",
-    "strike", "tick_size", "lot_size", "instrument_type", "segment", "exchange"
-};
+    "instrument_token", "exchange_token",  "tradingsymbol", "name",
+    "last_price",       "expiry",          "strike",        "tick_size",
+    "lot_size",         "instrument_type", "segment",       "exchange"};
 
 struct kt_instr_table {
-    struct kt_instr *rows;          //  owned, count entries, file order
-    char (*under)[S_UNDER_LEN];     //  owned, per row: underlying for option lookups
+    struct kt_instr *rows;      //  owned, count entries, file order
+    char (*under)[S_UNDER_LEN]; //  owned, per row: underlying for option lookups
     size_t count;
     size_t alloc;
-    uint32_t *by_token;             //  owned, cap slots: row index + 1, 0 = empty
-    uint32_t *by_sym;               //  owned, cap slots
-    uint32_t *by_option;            //  owned, cap slots
-    size_t cap;                     //  power of two, >= 2 * count
+    uint32_t *by_token;  //  owned, cap slots: row index + 1, 0 = empty
+    uint32_t *by_sym;    //  owned, cap slots
+    uint32_t *by_option; //  owned, cap slots
+    size_t cap;          //  power of two, >= 2 * count
 };
 
 // ---- CSV reader ---------------------------------------------------------------------
 
 typedef struct {
-    const char *p;                  //  borrowed: next byte
-    const char *end;                //  borrowed
-    size_t line;                    //  physical line of p, 1-based
-    size_t rec_line;                //  line where the current record started
+    const char *p;   //  borrowed: next byte
+    const char *end; //  borrowed
+    size_t line;     //  physical line of p, 1-based
+    size_t rec_line; //  line where the current record started
     char scratch[S_MAX_FIELDS * 64 + S_FIELD_MAX];
     size_t used;
-    const char *fields[S_MAX_FIELDS];   //  borrowed from scratch
+    const char *fields[S_MAX_FIELDS]; //  borrowed from scratch
     size_t nfields;
 } s_csv_t;
 
@@ -73,8 +83,8 @@ s_err (char *err, size_t errlen, const char *fmt, ...)
 static bool
 s_at_eol (const s_csv_t *csv)
 {
-    return csv->p == csv->end || *csv->p == '\n'
-           || (*csv->p == '\r' && csv->p + 1 < csv->end && csv->p[1] == '\n');
+    return csv->p == csv->end || *csv->p == '\n' ||
+           (*csv->p == '\r' && csv->p + 1 < csv->end && csv->p[1] == '\n');
 }
 
 static void
@@ -129,7 +139,7 @@ s_csv_record (s_csv_t *csv, char *err, size_t errlen)
                 char c = *csv->p++;
                 if (c == '"') {
                     if (csv->p < csv->end && *csv->p == '"')
-                        csv->p++;           //  "" is one quote
+                        csv->p++; //  "" is one quote
                     else
                         break;
                 }
@@ -139,17 +149,16 @@ s_csv_record (s_csv_t *csv, char *err, size_t errlen)
                     return -1;
             }
             if (!s_at_eol (csv) && *csv->p != ',') {
-                s_err (err, errlen, "line %zu: field %zu: text after closing quote",
-                       csv->rec_line, csv->nfields + 1);
+                s_err (err, errlen, "line %zu: field %zu: text after closing quote", csv->rec_line,
+                       csv->nfields + 1);
                 return -1;
             }
-        }
-        else {
+        } else {
             while (!s_at_eol (csv) && *csv->p != ',') {
                 char c = *csv->p++;
                 if (c == '"' || c == '\r') {
                     s_err (err, errlen, "line %zu: field %zu: stray %s in unquoted field",
-                           csv->rec_line, csv->nfields + 1, c == '"'? "quote": "CR");
+                           csv->rec_line, csv->nfields + 1, c == '"' ? "quote" : "CR");
                     return -1;
                 }
                 if (s_put (csv, c, err, errlen) != 0)
@@ -163,7 +172,7 @@ s_csv_record (s_csv_t *csv, char *err, size_t errlen)
             s_skip_eol (csv);
             return 1;
         }
-        csv->p++;                   //  the comma
+        csv->p++; //  the comma
     }
 }
 
@@ -197,11 +206,11 @@ s_is_leap (int y)
 static int
 s_parse_date (const char *s, int32_t *out)
 {
-    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (strlen (s) != 10 || s[4] != '-' || s[7] != '-')
         return -1;
-    int part[3] = { 0, 0, 0 };
-    const int pos[3][2] = { { 0, 4 }, { 5, 2 }, { 8, 2 } };
+    int part[3] = {0, 0, 0};
+    const int pos[3][2] = {{0, 4}, {5, 2}, {8, 2}};
     for (int k = 0; k < 3; k++) {
         for (int i = 0; i < pos[k][1]; i++) {
             char c = s[pos[k][0] + i];
@@ -238,18 +247,23 @@ static const char *
 s_itype_str (kt_itype_t t)
 {
     switch (t) {
-        case KT_ITYPE_EQ: return "EQ";
-        case KT_ITYPE_FUT: return "FUT";
-        case KT_ITYPE_CE: return "CE";
-        case KT_ITYPE_PE: return "PE";
-        default: return "OTHER";
+        case KT_ITYPE_EQ:
+            return "EQ";
+        case KT_ITYPE_FUT:
+            return "FUT";
+        case KT_ITYPE_CE:
+            return "CE";
+        case KT_ITYPE_PE:
+            return "PE";
+        default:
+            return "OTHER";
     }
 }
 
 //  Copy a string field that must fit; names the column on failure.
 static int
-s_copy_field (char *dst, size_t size, const char *src, bool required, size_t line,
-              int col, char *err, size_t errlen)
+s_copy_field (char *dst, size_t size, const char *src, bool required, size_t line, int col,
+              char *err, size_t errlen)
 {
     size_t len = strlen (src);
     if (required && len == 0) {
@@ -271,10 +285,10 @@ s_copy_field (char *dst, size_t size, const char *src, bool required, size_t lin
 static void
 s_derive_under (const struct kt_instr *in, char *under)
 {
-    static const char *months[12] = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL",
-                                      "AUG", "SEP", "OCT", "NOV", "DEC" };
-    static const char weekly_month[12] = { '1', '2', '3', '4', '5', '6', '7', '8', '9',
-                                           'O', 'N', 'D' };
+    static const char *months[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                     "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+    static const char weekly_month[12] = {'1', '2', '3', '4', '5', '6',
+                                          '7', '8', '9', 'O', 'N', 'D'};
     under[0] = '\0';
     if (in->expiry == 0)
         return;
@@ -283,19 +297,18 @@ s_derive_under (const struct kt_instr *in, char *under)
     if (in->itype == KT_ITYPE_CE || in->itype == KT_ITYPE_PE) {
         if (!kt_money_format_json (in->strike, strike, sizeof strike))
             return;
-    }
-    else if (in->itype != KT_ITYPE_FUT)
+    } else if (in->itype != KT_ITYPE_FUT)
         return;
-    const char *tail = in->itype == KT_ITYPE_FUT? "FUT": s_itype_str (in->itype);
+    const char *tail = in->itype == KT_ITYPE_FUT ? "FUT" : s_itype_str (in->itype);
     char suffix[2][64];
     snprintf (suffix[0], sizeof suffix[0], "%02d%s%s%s", yy, months[mm - 1], strike, tail);
-    snprintf (suffix[1], sizeof suffix[1], "%02d%c%02d%s%s", yy, weekly_month[mm - 1], dd,
-              strike, tail);
+    snprintf (suffix[1], sizeof suffix[1], "%02d%c%02d%s%s", yy, weekly_month[mm - 1], dd, strike,
+              tail);
     size_t sym_len = strlen (in->sym);
-    for (int k = 0; k < (in->itype == KT_ITYPE_FUT? 1: 2); k++) {
+    for (int k = 0; k < (in->itype == KT_ITYPE_FUT ? 1 : 2); k++) {
         size_t suf_len = strlen (suffix[k]);
-        if (sym_len > suf_len && sym_len - suf_len < S_UNDER_LEN
-            && strcmp (in->sym + sym_len - suf_len, suffix[k]) == 0) {
+        if (sym_len > suf_len && sym_len - suf_len < S_UNDER_LEN &&
+            strcmp (in->sym + sym_len - suf_len, suffix[k]) == 0) {
             memcpy (under, in->sym, sym_len - suf_len);
             under[sym_len - suf_len] = '\0';
             return;
@@ -305,8 +318,7 @@ s_derive_under (const struct kt_instr *in, char *under)
 
 //  Parse one data record (fields already split) into *in.
 static int
-s_parse_row (const s_csv_t *csv, const int *colidx, struct kt_instr *in, char *err,
-             size_t errlen)
+s_parse_row (const s_csv_t *csv, const int *colidx, struct kt_instr *in, char *err, size_t errlen)
 {
     const char *f[S_NCOLS];
     for (int c = 0; c < S_NCOLS; c++)
@@ -315,11 +327,10 @@ s_parse_row (const s_csv_t *csv, const int *colidx, struct kt_instr *in, char *e
     uint64_t u;
     memset (in, 0, sizeof *in);
 
-#define S_BAD(col, what)                                                                   \
-    do {                                                                                   \
-        s_err (err, errlen, "line %zu: %s: %s \"%.40s\"", line, s_col_names[col], (what),  \
-               f[col]);                                                                    \
-        return -1;                                                                         \
+#define S_BAD(col, what)                                                                           \
+    do {                                                                                           \
+        s_err (err, errlen, "line %zu: %s: %s \"%.40s\"", line, s_col_names[col], (what), f[col]); \
+        return -1;                                                                                 \
     } while (0)
 
     if (s_parse_uint (f[S_COL_TOKEN], UINT32_MAX, &u) != 0 || u == 0)
@@ -328,8 +339,8 @@ s_parse_row (const s_csv_t *csv, const int *colidx, struct kt_instr *in, char *e
     if (s_parse_uint (f[S_COL_EXCH_TOKEN], UINT32_MAX, &u) != 0)
         S_BAD (S_COL_EXCH_TOKEN, "not a token");
     in->exchange_token = (uint32_t) u;
-    if (s_copy_field (in->sym, sizeof in->sym, f[S_COL_SYM], true, line, S_COL_SYM, err,
-                      errlen) != 0)
+    if (s_copy_field (in->sym, sizeof in->sym, f[S_COL_SYM], true, line, S_COL_SYM, err, errlen) !=
+        0)
         return -1;
     //  The name is descriptive only (the underlying of an option is short); a long
     //  company name is cut at a UTF-8 boundary rather than failing the whole dump.
@@ -345,20 +356,19 @@ s_parse_row (const s_csv_t *csv, const int *colidx, struct kt_instr *in, char *e
         S_BAD (S_COL_LAST, "not a price");
     if (f[S_COL_EXPIRY][0] != '\0' && s_parse_date (f[S_COL_EXPIRY], &in->expiry) != 0)
         S_BAD (S_COL_EXPIRY, "not a YYYY-MM-DD date");
-    if (kt_money_parse (f[S_COL_STRIKE], strlen (f[S_COL_STRIKE]), &in->strike) != 0
-        || in->strike < 0)
+    if (kt_money_parse (f[S_COL_STRIKE], strlen (f[S_COL_STRIKE]), &in->strike) != 0 ||
+        in->strike < 0)
         S_BAD (S_COL_STRIKE, "not a price");
-    if (kt_money_parse (f[S_COL_TICK], strlen (f[S_COL_TICK]), &in->tick) != 0
-        || in->tick < 0)
+    if (kt_money_parse (f[S_COL_TICK], strlen (f[S_COL_TICK]), &in->tick) != 0 || in->tick < 0)
         S_BAD (S_COL_TICK, "not a price");
     if (s_parse_uint (f[S_COL_LOT], INT32_MAX, &u) != 0)
         S_BAD (S_COL_LOT, "not a lot size");
     in->lot = (int64_t) u;
     in->itype = s_parse_itype (f[S_COL_ITYPE]);
-    if (s_copy_field (in->segment, sizeof in->segment, f[S_COL_SEGMENT], true, line,
-                      S_COL_SEGMENT, err, errlen) != 0
-        || s_copy_field (in->exchange, sizeof in->exchange, f[S_COL_EXCHANGE], true, line,
-                         S_COL_EXCHANGE, err, errlen) != 0)
+    if (s_copy_field (in->segment, sizeof in->segment, f[S_COL_SEGMENT], true, line, S_COL_SEGMENT,
+                      err, errlen) != 0 ||
+        s_copy_field (in->exchange, sizeof in->exchange, f[S_COL_EXCHANGE], true, line,
+                      S_COL_EXCHANGE, err, errlen) != 0)
         return -1;
 #undef S_BAD
     return 0;
@@ -416,8 +426,8 @@ s_option_match (const kt_instr_table_t *self, size_t i, const char *under, int32
                 int64_t strike, kt_itype_t itype)
 {
     const struct kt_instr *in = &self->rows[i];
-    return in->expiry == expiry && in->strike == strike && in->itype == itype
-           && strcmp (self->under[i], under) == 0;
+    return in->expiry == expiry && in->strike == strike && in->itype == itype &&
+           strcmp (self->under[i], under) == 0;
 }
 
 //  Build the three indexes. Duplicate tokens or (exchange, tradingsymbol) pairs make
@@ -443,8 +453,8 @@ s_index (kt_instr_table_t *self, const size_t *lines, char *err, size_t errlen)
         for (; self->by_token[s]; s = (s + 1) & mask) {
             size_t j = self->by_token[s] - 1;
             if (self->rows[j].token == in->token) {
-                s_err (err, errlen, "line %zu: instrument_token: %u repeats line %zu",
-                       lines[i], in->token, lines[j]);
+                s_err (err, errlen, "line %zu: instrument_token: %u repeats line %zu", lines[i],
+                       in->token, lines[j]);
                 return -1;
             }
         }
@@ -453,10 +463,10 @@ s_index (kt_instr_table_t *self, const size_t *lines, char *err, size_t errlen)
         s = s_hash_sym (in->sym) & mask;
         for (; self->by_sym[s]; s = (s + 1) & mask) {
             size_t j = self->by_sym[s] - 1;
-            if (strcmp (self->rows[j].sym, in->sym) == 0
-                && strcmp (self->rows[j].exchange, in->exchange) == 0) {
-                s_err (err, errlen, "line %zu: tradingsymbol: %s:%s repeats line %zu",
-                       lines[i], in->exchange, in->sym, lines[j]);
+            if (strcmp (self->rows[j].sym, in->sym) == 0 &&
+                strcmp (self->rows[j].exchange, in->exchange) == 0) {
+                s_err (err, errlen, "line %zu: tradingsymbol: %s:%s repeats line %zu", lines[i],
+                       in->exchange, in->sym, lines[j]);
                 return -1;
             }
         }
@@ -466,8 +476,8 @@ s_index (kt_instr_table_t *self, const size_t *lines, char *err, size_t errlen)
             s = s_hash_option (self->under[i], in->expiry, in->strike, in->itype) & mask;
             bool dup = false;
             for (; self->by_option[s]; s = (s + 1) & mask) {
-                if (s_option_match (self, self->by_option[s] - 1, self->under[i],
-                                    in->expiry, in->strike, in->itype)) {
+                if (s_option_match (self, self->by_option[s] - 1, self->under[i], in->expiry,
+                                    in->strike, in->itype)) {
                     dup = true;
                     break;
                 }
@@ -484,7 +494,7 @@ s_index (kt_instr_table_t *self, const size_t *lines, char *err, size_t errlen)
 static int
 s_grow (kt_instr_table_t *self, size_t **lines)
 {
-    size_t alloc = self->alloc? self->alloc * 2: 256;
+    size_t alloc = self->alloc ? self->alloc * 2 : 256;
     struct kt_instr *rows = realloc (self->rows, alloc * sizeof *rows);
     if (!rows)
         return -1;
@@ -506,7 +516,7 @@ kt_instr_parse (const char *csv_text, size_t len, char *err, size_t errlen)
 {
     s_csv_t *csv = calloc (1, sizeof *csv);
     kt_instr_table_t *self = calloc (1, sizeof *self);
-    size_t *lines = NULL;           //  file line of each row, for duplicate reports
+    size_t *lines = NULL; //  file line of each row, for duplicate reports
     if (!csv || !self) {
         s_err (err, errlen, "out of memory");
         goto out_free;
@@ -538,15 +548,14 @@ kt_instr_parse (const char *csv_text, size_t len, char *err, size_t errlen)
             colidx[c] = (int) k;
         }
         if (colidx[c] == -1) {
-            s_err (err, errlen, "line %zu: missing column %s", csv->rec_line,
-                   s_col_names[c]);
+            s_err (err, errlen, "line %zu: missing column %s", csv->rec_line, s_col_names[c]);
             goto out_free;
         }
     }
     while ((rc = s_csv_record (csv, err, errlen)) == 1) {
         if (csv->nfields != ncols) {
-            s_err (err, errlen, "line %zu: %zu fields, expected %zu", csv->rec_line,
-                   csv->nfields, ncols);
+            s_err (err, errlen, "line %zu: %zu fields, expected %zu", csv->rec_line, csv->nfields,
+                   ncols);
             goto out_free;
         }
         if (self->count == self->alloc && s_grow (self, &lines) != 0) {
@@ -603,7 +612,7 @@ kt_instr_load (const char *path, char *err, size_t errlen)
                 s_err (err, errlen, "%s: larger than %ld bytes", path, S_MAX_FILE);
                 goto out_close;
             }
-            alloc = alloc? alloc * 2: 1 << 16;
+            alloc = alloc ? alloc * 2 : 1 << 16;
             char *nbuf = realloc (buf, alloc);
             if (!nbuf) {
                 s_err (err, errlen, "%s: out of memory", path);
@@ -657,7 +666,7 @@ kt_instr_count (const kt_instr_table_t *self)
 const struct kt_instr *
 kt_instr_at (const kt_instr_table_t *self, size_t i)
 {
-    return i < self->count? &self->rows[i]: NULL;
+    return i < self->count ? &self->rows[i] : NULL;
 }
 
 const struct kt_instr *
@@ -688,8 +697,8 @@ kt_instr_by_sym (const kt_instr_table_t *self, const char *exchange, const char 
 }
 
 const struct kt_instr *
-kt_instr_option (const kt_instr_table_t *self, const char *name, int32_t expiry,
-                 int64_t strike, kt_itype_t itype)
+kt_instr_option (const kt_instr_table_t *self, const char *name, int32_t expiry, int64_t strike,
+                 kt_itype_t itype)
 {
     if (!name || (itype != KT_ITYPE_CE && itype != KT_ITYPE_PE))
         return NULL;
@@ -712,8 +721,8 @@ kt_instr_nearest_expiry (const kt_instr_table_t *self, const char *name, int32_t
         return 0;
     for (size_t i = 0; i < self->count; i++) {
         const struct kt_instr *in = &self->rows[i];
-        if ((in->itype != KT_ITYPE_CE && in->itype != KT_ITYPE_PE) || in->expiry < yyyymmdd
-            || (best && in->expiry >= best) || strcmp (self->under[i], name) != 0)
+        if ((in->itype != KT_ITYPE_CE && in->itype != KT_ITYPE_PE) || in->expiry < yyyymmdd ||
+            (best && in->expiry >= best) || strcmp (self->under[i], name) != 0)
             continue;
         best = in->expiry;
     }
@@ -740,7 +749,7 @@ static int
 s_append_field (char *buf, size_t buflen, size_t *pos, const char *s, bool comma)
 {
     bool quote = strpbrk (s, ",\"\r\n") != NULL;
-    size_t need = (comma? 1: 0) + strlen (s) + (quote? 2: 0);
+    size_t need = (comma ? 1 : 0) + strlen (s) + (quote ? 2 : 0);
     if (quote) {
         for (const char *q = s; *q; q++)
             need += *q == '"';
@@ -775,13 +784,13 @@ kt_instr_format_row (const struct kt_instr *in, char *buf, size_t buflen)
                   (int) (in->expiry / 100 % 100), (int) (in->expiry % 100));
     }
     snprintf (lot, sizeof lot, "%lld", (long long) in->lot);
-    if (!s_price (in->last_price, last, sizeof last) || !s_price (in->strike, strike, sizeof strike)
-        || !s_price (in->tick, tick, sizeof tick))
+    if (!s_price (in->last_price, last, sizeof last) ||
+        !s_price (in->strike, strike, sizeof strike) || !s_price (in->tick, tick, sizeof tick))
         return -1;
     const char *cols[S_NCOLS] = {
-        token, exch_token, in->sym, in->name, last, expiry, strike, tick, lot,
-        s_itype_str (in->itype), in->segment, in->exchange
-    };
+        token,       exch_token,  in->sym, in->name, last,
+        expiry,      strike,      tick,    lot,      s_itype_str (in->itype),
+        in->segment, in->exchange};
     size_t pos = 0;
     if (buflen == 0)
         return -1;

@@ -165,7 +165,7 @@ s_put_json_str (struct s_line *line, const char *s)
     if (line->len + 2 > line->cap)
         return false;
     line->buf[line->len++] = '"';
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *) s;
     size_t left = strlen (s);
     while (left > 0) {
         char esc[8];
@@ -174,7 +174,7 @@ s_put_json_str (struct s_line *line, const char *s)
         unsigned char c = *p;
         esc[0] = '\\';
         if (c == '"' || c == '\\')
-            esc[1] = (char)c;
+            esc[1] = (char) c;
         else if (c == '\n')
             esc[1] = 'n';
         else if (c == '\r')
@@ -187,10 +187,10 @@ s_put_json_str (struct s_line *line, const char *s)
             esc[5] = hex[c & 0xF];
             out_n = 6;
         } else if (c < 0x80) {
-            out = (const char *)p;
+            out = (const char *) p;
             out_n = 1;
         } else if ((used = s_utf8_len (p, left)) > 0) {
-            out = (const char *)p;
+            out = (const char *) p;
             out_n = used;
         } else {
             out = "\xEF\xBF\xBD"; //  U+FFFD for one invalid byte
@@ -219,7 +219,7 @@ s_fmt_int (char *out, int64_t v)
     //  Work in negative numbers so INT64_MIN needs no special case.
     int64_t x = v < 0 ? v : -v;
     do {
-        tmp[n++] = (char)('0' - x % 10);
+        tmp[n++] = (char) ('0' - x % 10);
         x /= 10;
     } while (x != 0);
     size_t len = 0;
@@ -234,7 +234,7 @@ static void
 s_fmt_pad (char *out, int v, int width)
 {
     for (int i = width - 1; i >= 0; i--) {
-        out[i] = (char)('0' + v % 10);
+        out[i] = (char) ('0' + v % 10);
         v /= 10;
     }
 }
@@ -265,13 +265,13 @@ s_fmt_ts (char *out, int64_t ns)
     out[7] = '-';
     s_fmt_pad (out + 8, d, 2);
     out[10] = 'T';
-    s_fmt_pad (out + 11, (int)(sod / 3600), 2);
+    s_fmt_pad (out + 11, (int) (sod / 3600), 2);
     out[13] = ':';
-    s_fmt_pad (out + 14, (int)(sod / 60 % 60), 2);
+    s_fmt_pad (out + 14, (int) (sod / 60 % 60), 2);
     out[16] = ':';
-    s_fmt_pad (out + 17, (int)(sod % 60), 2);
+    s_fmt_pad (out + 17, (int) (sod % 60), 2);
     out[19] = '.';
-    s_fmt_pad (out + 20, (int)(sub / 1000), 6);
+    s_fmt_pad (out + 20, (int) (sub / 1000), 6);
     out[26] = 'Z';
 }
 
@@ -315,9 +315,9 @@ s_put_field (struct s_line *line, const kt_kv_t *kv)
             if (isfinite (kv->d)) {
                 //  Shortest of %.15g / %.17g that reads back exactly (0.1, not
                 //  0.10000000000000001). Our processes never change the C locale.
-                val_n = (size_t)snprintf (num, sizeof num, "%.15g", kv->d);
+                val_n = (size_t) snprintf (num, sizeof num, "%.15g", kv->d);
                 if (strtod (num, NULL) != kv->d)
-                    val_n = (size_t)snprintf (num, sizeof num, "%.17g", kv->d);
+                    val_n = (size_t) snprintf (num, sizeof num, "%.17g", kv->d);
             } else {
                 val = "null"; //  JSON has no NaN or Infinity
                 val_n = 4;
@@ -350,14 +350,14 @@ s_write_all (const char *p, size_t n)
             return;
         }
         p += rc;
-        n -= (size_t)rc;
+        n -= (size_t) rc;
     }
 }
 
 void
 kt_log_emit (kt_log_level_t lvl, const char *ev, const kt_kv_t *kv)
 {
-    if ((int)lvl < (int)kt_log_threshold || (int)lvl < 0 || (int)lvl >= KT_LOG_OFF)
+    if ((int) lvl < (int) kt_log_threshold || (int) lvl < 0 || (int) lvl >= KT_LOG_OFF)
         return;
     int saved_errno = errno; //  callers log and then read errno
     char buf[KT_LOG_LINE_MAX];
@@ -372,7 +372,7 @@ kt_log_emit (kt_log_level_t lvl, const char *ev, const kt_kv_t *kv)
     s_put_cstr (&line, "\",\"proc\":");
     s_put_json_str (&line, s_log.proc_set ? s_log.proc : program_invocation_short_name);
     s_put_cstr (&line, ",\"pid\":");
-    s_put (&line, tmp, s_fmt_int (tmp, (int64_t)getpid ()));
+    s_put (&line, tmp, s_fmt_int (tmp, (int64_t) getpid ()));
     s_put_cstr (&line, ",\"ev\":");
     s_put_json_str (&line, ev ? ev : "");
 
@@ -409,7 +409,7 @@ kt_log_emit_every (kt_log_level_t lvl, const char *ev, int64_t secs, int64_t *la
                    const kt_kv_t *kv)
 {
     //  A suppressed level must not use up the window of a later, visible line.
-    if ((int)lvl < (int)kt_log_threshold)
+    if ((int) lvl < (int) kt_log_threshold)
         return;
     int64_t now = kt_clock_wall_mono_ns ();
     if (last_ns && *last_ns != 0 && (now - *last_ns) / KT_NS_PER_SEC < secs)

@@ -15,11 +15,11 @@
 //  integer part dropped) and the power of ten that scales them to rupees.
 typedef struct {
     bool negative;
-    const char *int_digits;     //  borrowed: integer part
+    const char *int_digits; //  borrowed: integer part
     size_t int_len;
-    const char *frac_digits;    //  borrowed: fraction part (may be empty)
+    const char *frac_digits; //  borrowed: fraction part (may be empty)
     size_t frac_len;
-    int64_t exp;                //  exponent, saturated to +-(1 << 40)
+    int64_t exp; //  exponent, saturated to +-(1 << 40)
 } s_number_t;
 
 #define S_EXP_LIMIT (1LL << 40)
@@ -40,7 +40,7 @@ s_split (const char *text, size_t len, s_number_t *num)
         return -1;
     num->int_digits = text + i;
     if (text[i] == '0')
-        i++;                    //  no leading zeros: "01" is not JSON
+        i++; //  no leading zeros: "01" is not JSON
     else {
         while (i < len && text[i] >= '0' && text[i] <= '9')
             i++;
@@ -72,9 +72,9 @@ s_split (const char *text, size_t len, s_number_t *num)
                 e = e * 10 + (text[i] - '0');
             i++;
         }
-        num->exp = exp_negative? -e: e;
+        num->exp = exp_negative ? -e : e;
     }
-    return i == len? 0: -1;
+    return i == len ? 0 : -1;
 }
 
 //  Digit k of the concatenated integer+fraction digits (k < int_len + frac_len).
@@ -100,12 +100,12 @@ s_to_paise (const char *text, size_t len, bool exact, int64_t *paise)
     int64_t scale = num.exp - (int64_t) num.frac_len + 2;
 
     //  keep: how many leading digits of D survive when scale < 0.
-    int64_t keep = (int64_t) ndigits + (scale < 0? scale: 0);
+    int64_t keep = (int64_t) ndigits + (scale < 0 ? scale : 0);
     if (keep < 0)
         keep = 0;
 
     uint64_t mag = 0;
-    const uint64_t limit = num.negative? (uint64_t) INT64_MAX + 1: (uint64_t) INT64_MAX;
+    const uint64_t limit = num.negative ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
     for (size_t k = 0; k < (size_t) keep; k++) {
         uint64_t d = (uint64_t) s_digit (&num, k);
         if (mag > (limit - d) / 10)
@@ -122,7 +122,7 @@ s_to_paise (const char *text, size_t len, bool exact, int64_t *paise)
     if ((size_t) keep < ndigits) {
         //  Digits below the paisa. A dropped digit is implicit zero when keep was
         //  clamped (the number is far below one paisa), so start at the real ones.
-        int64_t first_dropped_pos = (int64_t) ndigits + scale;   //  may be negative
+        int64_t first_dropped_pos = (int64_t) ndigits + scale; //  may be negative
         bool any_nonzero = false;
         for (size_t k = (size_t) keep; k < ndigits; k++) {
             if (s_digit (&num, k) != 0) {
@@ -141,7 +141,7 @@ s_to_paise (const char *text, size_t len, bool exact, int64_t *paise)
         }
     }
     if (num.negative)
-        *paise = mag == (uint64_t) INT64_MAX + 1? INT64_MIN: -(int64_t) mag;
+        *paise = mag == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) mag;
     else
         *paise = (int64_t) mag;
     return 0;
@@ -163,7 +163,7 @@ kt_money_parse_exact (const char *text, size_t len, int64_t *paise)
 static void
 s_split_paise (int64_t paise, bool *negative, uint64_t *rupees, unsigned *cents)
 {
-    uint64_t mag = paise < 0? (uint64_t) 0 - (uint64_t) paise: (uint64_t) paise;
+    uint64_t mag = paise < 0 ? (uint64_t) 0 - (uint64_t) paise : (uint64_t) paise;
     *negative = paise < 0;
     *rupees = mag / 100;
     *cents = (unsigned) (mag % 100);
@@ -176,8 +176,8 @@ kt_money_format (int64_t paise, char *buf, size_t buflen)
     uint64_t rupees;
     unsigned cents;
     s_split_paise (paise, &negative, &rupees, &cents);
-    int n = snprintf (buf, buflen, "%s%llu.%02u", negative? "-": "",
-                      (unsigned long long) rupees, cents);
+    int n = snprintf (buf, buflen, "%s%llu.%02u", negative ? "-" : "", (unsigned long long) rupees,
+                      cents);
     if (n < 0 || (size_t) n >= buflen)
         return NULL;
     return buf;
@@ -192,13 +192,13 @@ kt_money_format_json (int64_t paise, char *buf, size_t buflen)
     s_split_paise (paise, &negative, &rupees, &cents);
     int n;
     if (cents == 0)
-        n = snprintf (buf, buflen, "%s%llu", negative? "-": "", (unsigned long long) rupees);
+        n = snprintf (buf, buflen, "%s%llu", negative ? "-" : "", (unsigned long long) rupees);
     else if (cents % 10 == 0)
-        n = snprintf (buf, buflen, "%s%llu.%u", negative? "-": "",
-                      (unsigned long long) rupees, cents / 10);
+        n = snprintf (buf, buflen, "%s%llu.%u", negative ? "-" : "", (unsigned long long) rupees,
+                      cents / 10);
     else
-        n = snprintf (buf, buflen, "%s%llu.%02u", negative? "-": "",
-                      (unsigned long long) rupees, cents);
+        n = snprintf (buf, buflen, "%s%llu.%02u", negative ? "-" : "", (unsigned long long) rupees,
+                      cents);
     if (n < 0 || (size_t) n >= buflen)
         return NULL;
     return buf;

@@ -63,36 +63,32 @@ static inline int64_t
 kt_money_tick_up (int64_t px, int64_t tick)
 {
     int64_t r = px % tick;
-    return r? px + (tick - r): px;
+    return r ? px + (tick - r) : px;
 }
 
 static inline int64_t
 kt_money_tick_nearest (int64_t px, int64_t tick)
 {
     int64_t r = px % tick;
-    return r * 2 >= tick? px + (tick - r): px - r;
+    return r * 2 >= tick ? px + (tick - r) : px - r;
 }
 
 //  Parse rupee text ("300.1", "-0", "1e2", "99725.05000000002") into paise, rounding
 //  to the nearest paisa (half away from zero) as llround(x * 100) would, but exactly.
 //  Accepts the JSON number grammar only; no spaces, no commas. Returns 0 or -1 (bad
 //  syntax, or out of range of int64 paise).
-int
-    kt_money_parse (const char *text, size_t len, int64_t *paise);
+int kt_money_parse (const char *text, size_t len, int64_t *paise);
 
 //  Parse rupee text that must be exact to the paisa ("300.10" ok, "300.105" not).
 //  Returns 0 or -1.
-int
-    kt_money_parse_exact (const char *text, size_t len, int64_t *paise);
+int kt_money_parse_exact (const char *text, size_t len, int64_t *paise);
 
 //  Format paise as rupees with two decimals ("-1234.50") into buf. Returns buf, or
 //  NULL if buflen is too small (24 bytes always suffice).
-char *
-    kt_money_format (int64_t paise, char *buf, size_t buflen);
+char *kt_money_format (int64_t paise, char *buf, size_t buflen);
 
 //  Format paise as a JSON number of rupees with the fewest decimals ("300.1", "1573",
 //  "0.05"): what Kite puts on the wire. Returns buf or NULL.
-char *
-    kt_money_format_json (int64_t paise, char *buf, size_t buflen);
+char *kt_money_format_json (int64_t paise, char *buf, size_t buflen);
 
 #endif

@@ -38,13 +38,12 @@ struct s_enum {
 };
 
 static const char *const s_type_names[] = {
-    "NONE",          "TICK",          "BAR",        "MD_STATUS",  "ORDER_INTENT",
-    "RISK_DECISION", "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT",
-    "ORDER_UPDATE"};
+    "NONE",          "TICK",       "BAR",        "MD_STATUS", "ORDER_INTENT", "RISK_DECISION",
+    "ORDER_COMMAND", "EXEC_EVENT", "RISK_STATE", "ALERT",     "ORDER_UPDATE"};
 static const char *const s_side_names[] = {"NONE", "BUY", "SELL"};
 static const char *const s_ot_names[] = {"NONE", "MARKET", "LIMIT", "SL", "SL-M"};
 static const char *const s_prod_names[] = {"NONE", "MIS", "NRML"};
-static const char *const s_purpose_names[] = {"NONE",   "ENTRY",  "EXIT",   "STOP",
+static const char *const s_purpose_names[] = {"NONE",   "ENTRY",  "EXIT",    "STOP",
                                               "CANCEL", "MODIFY", "FLATTEN", "HALT"};
 static const char *const s_verdict_names[] = {"NONE", "APPROVE", "REDUCE", "BLOCK", "HALT"};
 static const char *const s_state_names[] = {"NONE", "ACTIVE", "REDUCING", "HALTED"};

@@ -255,22 +255,22 @@ struct kt_order_update {
     char order_id[KT_BROKER_LEN];
     char exchange_order_id[KT_BROKER_LEN];
     char parent_order_id[KT_BROKER_LEN];
-    char status[32];            //  Kite's status text ("COMPLETE", "TRIGGER PENDING", ...)
+    char status[32]; //  Kite's status text ("COMPLETE", "TRIGGER PENDING", ...)
     char status_message[KT_TEXT_LEN];
-    char tag[KT_ID_LEN];        //  our coid when we placed it
+    char tag[KT_ID_LEN]; //  our coid when we placed it
     char guid[48];
     char variety[16];
     char exchange[8];
-    char sym[KT_SYM_LEN];       //  tradingsymbol
+    char sym[KT_SYM_LEN]; //  tradingsymbol
     uint32_t token;
-    char order_type[8];         //  MARKET, LIMIT, SL, SL-M as Kite writes them
-    char transaction_type[8];   //  BUY, SELL
+    char order_type[8];       //  MARKET, LIMIT, SL, SL-M as Kite writes them
+    char transaction_type[8]; //  BUY, SELL
     char validity[8];
     char product[8];
     int64_t qty;
-    int64_t price;              //  paise
-    int64_t trigger;            //  paise
-    int64_t avg_price;          //  paise
+    int64_t price;     //  paise
+    int64_t trigger;   //  paise
+    int64_t avg_price; //  paise
     int64_t filled_qty;
     int64_t pending_qty;
     int64_t cancelled_qty;

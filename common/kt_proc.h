@@ -5,9 +5,9 @@
  *  for Redis at most redis.timeout_ms per round trip: a process comes up with Redis down,
  *  logs store.down, fails closed where it matters and reconnects in the background. The
  *  store runs on the proc's loop: heartbeats and other writes are queued, never block,
- *  and the heartbeat carries the store's and the loop's counters (docs/decisions.md). In sim mode the clock comes from
- *  the Redis `clock` hash (written by kite-sim, or created from config by the first
- *  process that finds none), and the heartbeat re-reads it so every process follows a
+ *  and the heartbeat carries the store's and the loop's counters (docs/decisions.md). In sim mode
+ * the clock comes from the Redis `clock` hash (written by kite-sim, or created from config by the
+ * first process that finds none), and the heartbeat re-reads it so every process follows a
  *  restarted simulated session. */
 
 #ifndef KT_PROC_H
@@ -37,12 +37,10 @@ typedef int (kt_proc_counters_fn) (kt_kv_t *out, int max, void *arg);
 //  Build the runtime of process name from cfg (borrowed; must outlive the proc). Opens
 //  the logger. Returns an owned proc, or NULL with the reason in err (an endpoint that
 //  cannot be created, a bad clock config).
-kt_proc_t *
-    kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen);
+kt_proc_t *kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen);
 
 //  Tear down in reverse order. Safe on NULL; sets *self_p to NULL.
-void
-    kt_proc_destroy (kt_proc_t **self_p);
+void kt_proc_destroy (kt_proc_t **self_p);
 
 //  Parts (borrowed, valid for the life of the proc).
 kt_loop_t *kt_proc_loop (kt_proc_t *self);
@@ -54,30 +52,25 @@ const kt_cfg_t *kt_proc_cfg (kt_proc_t *self);
 const char *kt_proc_name (kt_proc_t *self);
 
 //  Pipeline time now, ns.
-int64_t
-    kt_proc_now_ns (kt_proc_t *self);
+int64_t kt_proc_now_ns (kt_proc_t *self);
 
 //  Add the process's own counters to every heartbeat.
-void
-    kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg);
+void kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg);
 
 //  Write the heartbeat now and wait, at most redis.timeout_ms, until Redis has it (for
 //  tools and tests; never call it from a handler). The loop's own beat, every
 //  health.beat_ms of wall time, is queued and never waits. Returns 0, or -1 if Redis is
 //  unavailable (the beat then stays queued and lands when Redis is back).
-int
-    kt_proc_beat (kt_proc_t *self);
+int kt_proc_beat (kt_proc_t *self);
 
 //  Make the loop timer period for a wall-time interval: pipeline ms that last wall_ms
 //  of wall time at the clock's speed (timers run on the pipeline clock).
-int64_t
-    kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms);
+int64_t kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms);
 
 //  The shared sim clock as the Redis `clock` hash holds it now (for tools and tests
 //  that have a store but no proc). Returns an owned clock, or NULL if the hash is
 //  missing or incomplete, or Redis is unavailable. *gen (may be NULL) gets its `gen`.
-kt_clock_t *
-    kt_proc_shared_clock (kt_store_t *store, int64_t *gen);
+kt_clock_t *kt_proc_shared_clock (kt_store_t *store, int64_t *gen);
 
 //  A decoded message from a socket made by kt_proc_sub / kt_proc_serve / kt_proc_pull.
 //  peer is NULL except for requests on a ROUTER. Arguments are borrowed for the call.
@@ -88,26 +81,23 @@ typedef int (kt_proc_msg_fn) (kt_proc_t *proc, const kt_bus_peer_t *peer, const 
 //  Connect a SUB to endpoint name, subscribe to each prefix of the NULL-terminated list,
 //  and call fn for every message on proc's loop. Rejected bodies are counted by the
 //  bus and logged as msg.reject (rate-limited). Returns the socket or NULL.
-void *
-    kt_proc_sub (kt_proc_t *self, const char *name, const char *const *prefixes,
-                 kt_proc_msg_fn *fn, void *arg);
+void *kt_proc_sub (kt_proc_t *self, const char *name, const char *const *prefixes,
+                   kt_proc_msg_fn *fn, void *arg);
 
 //  Bind a ROUTER on name and call fn for every request; fn answers with
 //  kt_bus_reply (kt_proc_bus (proc), sock, peer, ...). Returns the socket or NULL.
-void *
-    kt_proc_serve (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg);
+void *kt_proc_serve (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg);
 
 //  Bind a PULL on name and call fn for every message. Returns the socket or NULL.
-void *
-    kt_proc_pull (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg);
+void *kt_proc_pull (kt_proc_t *self, const char *name, kt_proc_msg_fn *fn, void *arg);
 
 //  What a process is, for kt_proc_main: its name, its config table and struct, and its
 //  context constructor/destructor. new_fn binds sockets and registers handlers on the
 //  proc's loop; it returns NULL (after logging why) if the process cannot run.
 typedef struct {
     const char *name;
-    const kt_cfg_row_t *table;  //  may be NULL
-    void *proc_cfg;             //  the table's struct, borrowed
+    const kt_cfg_row_t *table; //  may be NULL
+    void *proc_cfg;            //  the table's struct, borrowed
     void *(*new_fn) (kt_proc_t *proc, const void *proc_cfg);
     void (*destroy_fn) (void **ctx_p);
 } kt_proc_spec_t;
@@ -116,7 +106,6 @@ typedef struct {
 //  0 with --print-config), build the proc and the context, run the loop until SIGTERM or
 //  SIGINT, tear down. Returns the exit code: 0 graceful stop, 1 runtime failure, 2 bad
 //  config.
-int
-    kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec);
+int kt_proc_main (int argc, char **argv, const kt_proc_spec_t *spec);
 
 #endif

@@ -17,7 +17,7 @@ const char *
 kt_reason_str (kt_reason_t code)
 {
     //  The enum may arrive from the wire as any int: check the range, never index blindly.
-    if ((int)code < 0 || (int)code >= KT_R_COUNT)
+    if ((int) code < 0 || (int) code >= KT_R_COUNT)
         return "UNKNOWN";
     return s_names[code];
 }

@@ -25,20 +25,17 @@ static const kt_schema_field_t s_health_fields[] = {
 static const kt_schema_field_t s_request_fields[] = {
     {"requested_ns", KT_SF_I64, offsetof (struct kt_request_rec, requested_ns), sizeof (int64_t),
      NULL, NULL, "when the operator asked, ns"},
-    {"by", KT_SF_STR, offsetof (struct kt_request_rec, by), sizeof ((struct kt_request_rec *) 0)->by,
-     NULL, NULL, "who asked"},
+    {"by", KT_SF_STR, offsetof (struct kt_request_rec, by),
+     sizeof ((struct kt_request_rec *) 0)->by, NULL, NULL, "who asked"},
     {"what", KT_SF_STR, offsetof (struct kt_request_rec, what),
      sizeof ((struct kt_request_rec *) 0)->what, NULL, NULL, "a short note"},
     KT_SF_END};
 
 //  Keys that belong to the runtime every process shares (kt_proc, kt_store, kt_clock).
 const kt_schema_key_t kt_key_health = {
-    "health:%s",
-    "health:<process>",
-    KT_SK_HASH,
-    "each process",
-    KT_LIFE_VOLATILE,
-    "heartbeat: pid, started, last beat, counters (TTL health.ttl_s)",
+    "health:%s",      "health:<process>",
+    KT_SK_HASH,       "each process",
+    KT_LIFE_VOLATILE, "heartbeat: pid, started, last beat, counters (TTL health.ttl_s)",
     s_health_fields};
 const kt_schema_key_t kt_key_events = {
     "events",
@@ -89,13 +86,10 @@ static const kt_schema_field_t s_md_status_fields[] = {
     {"subscribed", KT_SF_I64, S_MDS (subscribed), 0, NULL, NULL, "instruments subscribed"},
     {"updated_ns", KT_SF_I64, S_MDS (updated_ns), 0, NULL, NULL, "ns, pipeline time of this write"},
     KT_SF_END};
-const kt_schema_key_t kt_key_md_status = {"md:status",
-                                          "md:status",
-                                          KT_SK_HASH,
-                                          "md-gateway",
-                                          KT_LIFE_VOLATILE,
-                                          "the ticker connection and its counters",
-                                          s_md_status_fields};
+const kt_schema_key_t kt_key_md_status = {
+    "md:status",       "md:status",      KT_SK_HASH,
+    "md-gateway",      KT_LIFE_VOLATILE, "the ticker connection and its counters",
+    s_md_status_fields};
 const kt_schema_key_t kt_key_md_ltp = {
     "md:ltp",
     "md:ltp",
@@ -161,14 +155,14 @@ const kt_schema_key_t kt_key_alerts_windows = {
     NULL};
 
 //  Requests of the operator's command line to a running process.
-const kt_schema_key_t kt_key_recon_request = {
-    "recon:request",
-    "recon:request",
-    KT_SK_HASH,
-    "tradectl",
-    KT_LIFE_DURABLE,
-    "`tradectl reconcile`: the reconciler compares now when requested_ns is newer than its last run",
-    s_request_fields};
+const kt_schema_key_t kt_key_recon_request = {"recon:request",
+                                              "recon:request",
+                                              KT_SK_HASH,
+                                              "tradectl",
+                                              KT_LIFE_DURABLE,
+                                              "`tradectl reconcile`: the reconciler compares now "
+                                              "when requested_ns is newer than its last run",
+                                              s_request_fields};
 const kt_schema_key_t kt_key_session_reload = {
     "session:reload",
     "session:reload",
@@ -180,17 +174,47 @@ const kt_schema_key_t kt_key_session_reload = {
 
 //  The registry: one line per key, in the order docs/redis.md lists them.
 static const kt_schema_key_t *const s_all[] = {
-    &kt_key_order, &kt_key_order_trades, &kt_key_orders_open, &kt_key_pos,   &kt_key_positions,
-    &kt_key_book,  &kt_key_events,       &kt_key_health,      &kt_key_clock, &kt_key_seq,
-    &kt_key_md_status, &kt_key_md_ltp,   &kt_key_md_universe, &kt_key_md_bars,
-    &kt_key_recon_request, &kt_key_session_reload, &kt_key_alerts_seq, &kt_key_alerts_item,
-    &kt_key_alerts_pending, &kt_key_alerts_group, &kt_key_alerts_windows, &kt_key_alerts_sent,
-    &kt_key_recon_last, &kt_key_strat_state, &kt_key_strat_seq,
+    &kt_key_order,
+    &kt_key_order_trades,
+    &kt_key_orders_open,
+    &kt_key_pos,
+    &kt_key_positions,
+    &kt_key_book,
+    &kt_key_events,
+    &kt_key_health,
+    &kt_key_clock,
+    &kt_key_seq,
+    &kt_key_md_status,
+    &kt_key_md_ltp,
+    &kt_key_md_universe,
+    &kt_key_md_bars,
+    &kt_key_recon_request,
+    &kt_key_session_reload,
+    &kt_key_alerts_seq,
+    &kt_key_alerts_item,
+    &kt_key_alerts_pending,
+    &kt_key_alerts_group,
+    &kt_key_alerts_windows,
+    &kt_key_alerts_sent,
+    &kt_key_recon_last,
+    &kt_key_strat_state,
+    &kt_key_strat_seq,
     //  risk-gate (common/kt_risk.h)
-    &kt_key_risk_state, &kt_key_risk_capital, &kt_key_risk_kill, &kt_key_risk_intent,
-    &kt_key_risk_open, &kt_key_risk_ts_orders, &kt_key_risk_ts_modifies, &kt_key_risk_ts_entries,
-    &kt_key_risk_ts_rejects, &kt_key_risk_marks, &kt_key_risk_fills, &kt_key_risk_done,
-    &kt_key_risk_day, &kt_key_risk_pos, &kt_key_risk_positions,
+    &kt_key_risk_state,
+    &kt_key_risk_capital,
+    &kt_key_risk_kill,
+    &kt_key_risk_intent,
+    &kt_key_risk_open,
+    &kt_key_risk_ts_orders,
+    &kt_key_risk_ts_modifies,
+    &kt_key_risk_ts_entries,
+    &kt_key_risk_ts_rejects,
+    &kt_key_risk_marks,
+    &kt_key_risk_fills,
+    &kt_key_risk_done,
+    &kt_key_risk_day,
+    &kt_key_risk_pos,
+    &kt_key_risk_positions,
 };
 
 const kt_schema_key_t *const *

@@ -18,7 +18,7 @@
 
 struct s_timer {
     lws_sorted_usec_list_t sul;
-    sim_t *ctx;                 //  borrowed
+    sim_t *ctx; //  borrowed
 };
 
 int64_t
@@ -77,7 +77,7 @@ s_publish_clock (sim_t *self)
     kt_key_t key = kt_store_keyv (self->store, "clock");
     snprintf (w, sizeof w, "%" PRId64, self->clock.real_anchor_ns);
     snprintf (s, sizeof s, "%" PRId64, self->clock.sim_anchor_ns);
-    snprintf (p, sizeof p, "%" PRId64, self->clock.paused? (int64_t) 1: self->clock.speed_ppm);
+    snprintf (p, sizeof p, "%" PRId64, self->clock.paused ? (int64_t) 1 : self->clock.speed_ppm);
     snprintf (d, sizeof d, "%d", kt_ist_yyyymmdd (sim_venue_open_ns (self->venue)));
     //  kite-sim runs on libwebsockets' loop, not kt_loop: its store is synchronous
     //  (500 ms timeout), and these two writes happen once per session, not per tick.
@@ -95,8 +95,8 @@ s_publish_clock (sim_t *self)
     self->clock_unpublished = !ok;
     if (!ok) {
         //  Retried from the market timer until Redis answers: followers need the anchor.
-        kt_log_warn_every ("clock.publish.failed", 10,
-                           KT_S ("why", kt_store_errstr (self->store)), KT_END);
+        kt_log_warn_every ("clock.publish.failed", 10, KT_S ("why", kt_store_errstr (self->store)),
+                           KT_END);
         return;
     }
     kt_log_info ("clock.publish", KT_I ("sim_anchor_ns", self->clock.sim_anchor_ns),
@@ -120,14 +120,12 @@ sim_set_clock (sim_t *self, const char *action, int64_t arg, char *msg, size_t m
             return -1;
         }
         sim_step (self);
-    }
-    else if (strcmp (action, "speed") == 0) {
+    } else if (strcmp (action, "speed") == 0) {
         if (sim_clock_set_speed (&self->clock, arg, mono, real) != 0) {
             snprintf (msg, msglen, "speed must be > 0");
             return -1;
         }
-    }
-    else {
+    } else {
         snprintf (msg, msglen, "unknown clock action `%s`: use pause, resume, step_to, speed",
                   action);
         return -1;
@@ -162,7 +160,7 @@ s_session (const struct sim_cfg *cfg, int32_t *yyyymmdd, char *err, size_t errle
 {
     int y, mo, d;
     if (!cfg->wall_clock && !cfg->date[0] && cfg->replay[0]) {
-        *yyyymmdd = 0;          //  the replay file's date is the session date
+        *yyyymmdd = 0; //  the replay file's date is the session date
         return 0;
     }
     if (cfg->wall_clock || !cfg->date[0])
@@ -205,7 +203,7 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
 
     struct sim_venue_cfg vc = {
         .seed = (uint64_t) cfg->seed,
-        .replay_path = cfg->replay[0]? cfg->replay: NULL,
+        .replay_path = cfg->replay[0] ? cfg->replay : NULL,
         .opening_balance = cfg->opening_balance,
         .freeze_qty = cfg->freeze_qty,
         .strikes_each_side = (int) cfg->strikes_each_side,
@@ -225,8 +223,8 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
     self->auth = sim_auth_new (cfg->api_key, cfg->api_secret, cfg->access_token);
     sim_rate_init (&self->rate);
     sim_fault_init (&self->fault, cfg);
-    sim_clock_start (&self->clock, cfg, sim_venue_open_ns (self->venue),
-                     kt_clock_wall_mono_ns (), kt_clock_wall_ns ());
+    sim_clock_start (&self->clock, cfg, sim_venue_open_ns (self->venue), kt_clock_wall_mono_ns (),
+                     kt_clock_wall_ns ());
     self->market_ns = sim_venue_open_ns (self->venue) - 1;
     self->ws = sim_ws_new (self);
 
@@ -254,8 +252,8 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
         snprintf (err, errlen, "lws_create_context failed");
         goto fail;
     }
-    self->http_vh = s_vhost (self, "kite-rest", cfg->http_host, cfg->http_port,
-                             sim_http_protocols ());
+    self->http_vh =
+        s_vhost (self, "kite-rest", cfg->http_host, cfg->http_port, sim_http_protocols ());
     if (!self->http_vh) {
         snprintf (err, errlen, "cannot listen on --http %s", cfg->http_addr);
         goto fail;
@@ -277,7 +275,7 @@ sim_new (const struct sim_cfg *cfg, char *err, size_t errlen)
     kt_ist_format (sim_now_ns (self), start, sizeof start);
     kt_log_info ("proc.start", KT_S ("http", cfg->http_addr), KT_S ("ws", cfg->ws_addr),
                  KT_I ("seed", cfg->seed), KT_I ("date", sim_venue_date (self->venue)),
-                 KT_S ("start", start), KT_D ("speed", cfg->wall_clock? 1.0: cfg->speed),
+                 KT_S ("start", start), KT_D ("speed", cfg->wall_clock ? 1.0 : cfg->speed),
                  KT_B ("wall_clock", cfg->wall_clock),
                  KT_I ("instruments", (int64_t) kt_instr_count (self->instr)), KT_END);
     return self;

@@ -16,8 +16,8 @@
 #include <openssl/rand.h>
 #include "sim.h"
 
-#define S_TOKENS_MAX 64         //  live issued tokens kept (oldest replaced)
-#define S_USED_MAX 256          //  request tokens remembered as used
+#define S_TOKENS_MAX 64 //  live issued tokens kept (oldest replaced)
+#define S_USED_MAX 256  //  request tokens remembered as used
 
 struct s_token {
     char token[SIM_TOKEN_LEN];
@@ -28,11 +28,11 @@ struct s_token {
 struct sim_auth {
     char api_key[64];
     char api_secret[SIM_SECRET_LEN];
-    char fixed[SIM_SECRET_LEN];     //  "" = none
+    char fixed[SIM_SECRET_LEN]; //  "" = none
     bool fixed_expired;
     struct s_token tokens[S_TOKENS_MAX];
     size_t next_slot;
-    char used[S_USED_MAX][65];      //  sha256 hex of used request tokens
+    char used[S_USED_MAX][65]; //  sha256 hex of used request tokens
     size_t next_used;
 };
 
@@ -44,9 +44,9 @@ sim_auth_new (const char *api_key, const char *api_secret, const char *fixed_tok
     sim_auth_t *self = calloc (1, sizeof *self);
     if (!self)
         abort ();
-    snprintf (self->api_key, sizeof self->api_key, "%s", api_key? api_key: "");
-    snprintf (self->api_secret, sizeof self->api_secret, "%s", api_secret? api_secret: "");
-    snprintf (self->fixed, sizeof self->fixed, "%s", fixed_token? fixed_token: "");
+    snprintf (self->api_key, sizeof self->api_key, "%s", api_key ? api_key : "");
+    snprintf (self->api_secret, sizeof self->api_secret, "%s", api_secret ? api_secret : "");
+    snprintf (self->fixed, sizeof self->fixed, "%s", fixed_token ? fixed_token : "");
     return self;
 }
 
@@ -86,11 +86,11 @@ s_sha256_hex (const char *a, const char *b, const char *c, char out[65])
     EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
     if (!ctx)
         return -1;
-    int ok = EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL) == 1
-             && EVP_DigestUpdate (ctx, a, strlen (a)) == 1
-             && EVP_DigestUpdate (ctx, b, strlen (b)) == 1
-             && EVP_DigestUpdate (ctx, c, strlen (c)) == 1
-             && EVP_DigestFinal_ex (ctx, md, &mdlen) == 1 && mdlen == 32;
+    int ok = EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL) == 1 &&
+             EVP_DigestUpdate (ctx, a, strlen (a)) == 1 &&
+             EVP_DigestUpdate (ctx, b, strlen (b)) == 1 &&
+             EVP_DigestUpdate (ctx, c, strlen (c)) == 1 &&
+             EVP_DigestFinal_ex (ctx, md, &mdlen) == 1 && mdlen == 32;
     EVP_MD_CTX_free (ctx);
     if (!ok)
         return -1;
@@ -109,7 +109,7 @@ int64_t
 sim_auth_expiry (int64_t now_ns)
 {
     int64_t six = kt_ist_day_start (now_ns) + 6 * 3600 * KT_NS_PER_SEC;
-    return now_ns < six? six: six + 24 * 3600 * KT_NS_PER_SEC;
+    return now_ns < six ? six : six + 24 * 3600 * KT_NS_PER_SEC;
 }
 
 static bool
@@ -148,8 +148,8 @@ sim_auth_exchange (sim_auth_t *self, const char *api_key, const char *request_to
         return -1;
     }
     char want[65], seen[65];
-    if (sim_auth_checksum (api_key, request_token, self->api_secret, want) != 0
-        || s_sha256_hex (request_token, "", "", seen) != 0) {
+    if (sim_auth_checksum (api_key, request_token, self->api_secret, want) != 0 ||
+        s_sha256_hex (request_token, "", "", seen) != 0) {
         *error_type = "GeneralException";
         snprintf (msg, msglen, "Checksum could not be computed.");
         return -1;

@@ -15,51 +15,50 @@
 #define S_F(field) offsetof (struct sim_cfg, field), sizeof (((struct sim_cfg *) 0)->field)
 
 const kt_cfg_row_t sim_cfg_table[] = {
-    { "sim.http", KT_CFG_STR, S_F (http_addr), "\"127.0.0.1:8400\"", 0, -1, KT_CFG_F_RESTART,
-      "REST listen address HOST:PORT" },
-    { "sim.ws", KT_CFG_STR, S_F (ws_addr), "\"127.0.0.1:8401\"", 0, -1, KT_CFG_F_RESTART,
-      "WebSocket ticker listen address HOST:PORT" },
-    { "sim.seed", KT_CFG_INT, S_F (seed), "1", 0, INT64_MAX, KT_CFG_F_RESTART,
-      "market seed: same seed and date give the same ticks and fills" },
-    { "sim.replay", KT_CFG_STR, S_F (replay), "\"\"", 0, -1, KT_CFG_F_RESTART,
-      "CSV of ticks or minute bars to replay instead of the synthetic market" },
-    { "sim.user_id", KT_CFG_STR, S_F (user_id), "\"SM0001\"", 0, -1, KT_CFG_F_RESTART,
-      "user_id reported by /user/profile and order updates" },
-    { "sim.user_name", KT_CFG_STR, S_F (user_name), "\"Kite Sim\"", 0, -1, KT_CFG_F_RESTART,
-      "user_name reported by /user/profile" },
-    { "sim.publish_clock", KT_CFG_BOOL, S_F (publish_clock), "true", 0, -1, KT_CFG_F_RESTART,
-      "write the session clock to the Redis `clock` hash of the redis section" },
-    { "sim.opening_balance", KT_CFG_MONEY, S_F (opening_balance), "10000000", 0,
-      INT64_MAX / 4, KT_CFG_F_RESTART, "account cash at the open, rupees" },
-    { "sim.freeze_qty", KT_CFG_INT, S_F (freeze_qty), "1800", 1, 1000000, KT_CFG_F_RESTART,
-      "NIFTY freeze quantity in units (autoslice above it)" },
-    { "sim.strikes_each_side", KT_CFG_INT, S_F (strikes_each_side), "20", 10, 200,
-      KT_CFG_F_RESTART, "option strikes listed each side of the money" },
-    { "sim.lot", KT_CFG_INT, S_F (lot), "75", 1, 100000, KT_CFG_F_RESTART, "NIFTY lot size" },
-    { "sim.tick_ms", KT_CFG_INT, S_F (tick_ms), "10", 1, 1000, KT_CFG_F_RESTART,
-      "wall milliseconds between market steps" },
-    { "sim.ws_batch", KT_CFG_INT, S_F (ws_batch), "64", 1, 1000, KT_CFG_F_RESTART,
-      "most packets in one binary frame" },
-    { "sim.ws_queue_max", KT_CFG_INT, S_F (ws_queue_max), "8388608", 65536, 1073741824,
-      KT_CFG_F_RESTART, "bytes queued for one client before its ticks are dropped" },
-    { "sim.heartbeat_ms", KT_CFG_INT, S_F (heartbeat_ms), "1000", 100, 60000, KT_CFG_F_RESTART,
-      "silence before a 1-byte heartbeat" },
-    { "sim.fault_latency_ms", KT_CFG_INT, S_F (fault_latency_ms), "0", 0, 600000, 0,
-      "fault: delay every matching REST answer by this much" },
-    { "sim.fault_latency_path", KT_CFG_STR, S_F (fault_latency_path), "\"\"", 0, -1, 0,
-      "fault: path prefix the latency applies to (\"\" = all)" },
-    { "sim.fault_error_count", KT_CFG_INT, S_F (fault_error_count), "0", 0, 1000000, 0,
-      "fault: the first N matching requests answer fault_error_status" },
-    { "sim.fault_error_status", KT_CFG_INT, S_F (fault_error_status), "503", 500, 504, 0,
-      "fault: HTTP status of injected errors (500, 502, 503, 504)" },
-    { "sim.fault_error_path", KT_CFG_STR, S_F (fault_error_path), "\"\"", 0, -1, 0,
-      "fault: path prefix the injected errors apply to" },
-    { "sim.fault_storm_count", KT_CFG_INT, S_F (fault_storm_count), "0", 0, 1000000, 0,
-      "fault: the first N requests answer 429" },
-    { "sim.fault_drop_count", KT_CFG_INT, S_F (fault_drop_count), "0", 0, 1000000, 0,
-      "fault: the first N order placements are placed, then the connection is closed" },
-    KT_CFG_END
-};
+    {"sim.http", KT_CFG_STR, S_F (http_addr), "\"127.0.0.1:8400\"", 0, -1, KT_CFG_F_RESTART,
+     "REST listen address HOST:PORT"},
+    {"sim.ws", KT_CFG_STR, S_F (ws_addr), "\"127.0.0.1:8401\"", 0, -1, KT_CFG_F_RESTART,
+     "WebSocket ticker listen address HOST:PORT"},
+    {"sim.seed", KT_CFG_INT, S_F (seed), "1", 0, INT64_MAX, KT_CFG_F_RESTART,
+     "market seed: same seed and date give the same ticks and fills"},
+    {"sim.replay", KT_CFG_STR, S_F (replay), "\"\"", 0, -1, KT_CFG_F_RESTART,
+     "CSV of ticks or minute bars to replay instead of the synthetic market"},
+    {"sim.user_id", KT_CFG_STR, S_F (user_id), "\"SM0001\"", 0, -1, KT_CFG_F_RESTART,
+     "user_id reported by /user/profile and order updates"},
+    {"sim.user_name", KT_CFG_STR, S_F (user_name), "\"Kite Sim\"", 0, -1, KT_CFG_F_RESTART,
+     "user_name reported by /user/profile"},
+    {"sim.publish_clock", KT_CFG_BOOL, S_F (publish_clock), "true", 0, -1, KT_CFG_F_RESTART,
+     "write the session clock to the Redis `clock` hash of the redis section"},
+    {"sim.opening_balance", KT_CFG_MONEY, S_F (opening_balance), "10000000", 0, INT64_MAX / 4,
+     KT_CFG_F_RESTART, "account cash at the open, rupees"},
+    {"sim.freeze_qty", KT_CFG_INT, S_F (freeze_qty), "1800", 1, 1000000, KT_CFG_F_RESTART,
+     "NIFTY freeze quantity in units (autoslice above it)"},
+    {"sim.strikes_each_side", KT_CFG_INT, S_F (strikes_each_side), "20", 10, 200, KT_CFG_F_RESTART,
+     "option strikes listed each side of the money"},
+    {"sim.lot", KT_CFG_INT, S_F (lot), "75", 1, 100000, KT_CFG_F_RESTART, "NIFTY lot size"},
+    {"sim.tick_ms", KT_CFG_INT, S_F (tick_ms), "10", 1, 1000, KT_CFG_F_RESTART,
+     "wall milliseconds between market steps"},
+    {"sim.ws_batch", KT_CFG_INT, S_F (ws_batch), "64", 1, 1000, KT_CFG_F_RESTART,
+     "most packets in one binary frame"},
+    {"sim.ws_queue_max", KT_CFG_INT, S_F (ws_queue_max), "8388608", 65536, 1073741824,
+     KT_CFG_F_RESTART, "bytes queued for one client before its ticks are dropped"},
+    {"sim.heartbeat_ms", KT_CFG_INT, S_F (heartbeat_ms), "1000", 100, 60000, KT_CFG_F_RESTART,
+     "silence before a 1-byte heartbeat"},
+    {"sim.fault_latency_ms", KT_CFG_INT, S_F (fault_latency_ms), "0", 0, 600000, 0,
+     "fault: delay every matching REST answer by this much"},
+    {"sim.fault_latency_path", KT_CFG_STR, S_F (fault_latency_path), "\"\"", 0, -1, 0,
+     "fault: path prefix the latency applies to (\"\" = all)"},
+    {"sim.fault_error_count", KT_CFG_INT, S_F (fault_error_count), "0", 0, 1000000, 0,
+     "fault: the first N matching requests answer fault_error_status"},
+    {"sim.fault_error_status", KT_CFG_INT, S_F (fault_error_status), "503", 500, 504, 0,
+     "fault: HTTP status of injected errors (500, 502, 503, 504)"},
+    {"sim.fault_error_path", KT_CFG_STR, S_F (fault_error_path), "\"\"", 0, -1, 0,
+     "fault: path prefix the injected errors apply to"},
+    {"sim.fault_storm_count", KT_CFG_INT, S_F (fault_storm_count), "0", 0, 1000000, 0,
+     "fault: the first N requests answer 429"},
+    {"sim.fault_drop_count", KT_CFG_INT, S_F (fault_drop_count), "0", 0, 1000000, 0,
+     "fault: the first N order placements are placed, then the connection is closed"},
+    KT_CFG_END};
 
 static void
 s_defaults (struct sim_cfg *cfg)
@@ -76,7 +75,7 @@ s_defaults (struct sim_cfg *cfg)
     snprintf (cfg->user_name, sizeof cfg->user_name, "Kite Sim");
     snprintf (cfg->log_level, sizeof cfg->log_level, "info");
     cfg->publish_clock = true;
-    cfg->opening_balance = 1000000000;           //  Rs 1 crore, as risk.capital in sim.json
+    cfg->opening_balance = 1000000000; //  Rs 1 crore, as risk.capital in sim.json
     cfg->freeze_qty = 1800;
     cfg->strikes_each_side = 20;
     cfg->lot = 75;
@@ -90,11 +89,11 @@ s_defaults (struct sim_cfg *cfg)
 int
 sim_cfg_split_addr (const char *addr, char *host, size_t hostlen, int *port)
 {
-    const char *colon = addr? strrchr (addr, ':'): NULL;
+    const char *colon = addr ? strrchr (addr, ':') : NULL;
     if (!colon || colon == addr || (size_t) (colon - addr) >= hostlen)
         return -1;
     if (colon[1] < '0' || colon[1] > '9')
-        return -1;              //  strtol would take " 80" and "+80"
+        return -1; //  strtol would take " 80" and "+80"
     char *end = NULL;
     long p = strtol (colon + 1, &end, 10);
     if (*end || p < 1 || p > 65535)
@@ -202,8 +201,8 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
     for (int i = 1; i < argc; i++) {
         char flag[32];
         const char *arg = argv[i], *val = NULL;
-        const char *eq = strncmp (arg, "--", 2) == 0? strchr (arg, '='): NULL;
-        size_t flen = eq? (size_t) (eq - arg): strlen (arg);
+        const char *eq = strncmp (arg, "--", 2) == 0 ? strchr (arg, '=') : NULL;
+        size_t flen = eq ? (size_t) (eq - arg) : strlen (arg);
         if (flen >= sizeof flag) {
             snprintf (err, errlen, "unknown argument: %.40s", arg);
             return -1;
@@ -219,10 +218,9 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
             continue;
         }
         static const char *const with_value[] = {
-            "--http", "--ws", "--seed", "--speed", "--date", "--start", "--replay",
-            "--access-token", "--api-key", "--api-secret", "--redis", "--prefix",
-            "--log-level", "-c", NULL
-        };
+            "--http",  "--ws",     "--seed",         "--speed",   "--date",
+            "--start", "--replay", "--access-token", "--api-key", "--api-secret",
+            "--redis", "--prefix", "--log-level",    "-c",        NULL};
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp (flag, with_value[k]) == 0;
@@ -254,8 +252,7 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
                 return -1;
             }
             cfg->seed = s;
-        }
-        else if (strcmp (flag, "--speed") == 0) {
+        } else if (strcmp (flag, "--speed") == 0) {
             char *end = NULL;
             double s = strtod (val, &end);
             if (!*val || *end || !(s > 0) || s > 1e6) {
@@ -264,23 +261,20 @@ sim_cfg_parse (int argc, char **argv, struct sim_cfg *cfg, char *err, size_t err
             }
             cfg->speed = s;
             speed_given = true;
-        }
-        else if (strcmp (flag, "--date") == 0) {
+        } else if (strcmp (flag, "--date") == 0) {
             //  "" would mean today: `--date "$UNSET"` must not run another day silently.
             if (!*val) {
                 snprintf (err, errlen, "--date: not a date YYYY-MM-DD: ");
                 return -1;
             }
             rc = s_copy (cfg->date, sizeof cfg->date, val, flag, err, errlen);
-        }
-        else if (strcmp (flag, "--start") == 0) {
+        } else if (strcmp (flag, "--start") == 0) {
             if (!*val) {
                 snprintf (err, errlen, "--start: not HH:MM: ");
                 return -1;
             }
             rc = s_copy (cfg->start, sizeof cfg->start, val, flag, err, errlen);
-        }
-        else if (strcmp (flag, "--replay") == 0)
+        } else if (strcmp (flag, "--replay") == 0)
             rc = s_copy (cfg->replay, sizeof cfg->replay, val, flag, err, errlen);
         else if (strcmp (flag, "--access-token") == 0)
             rc = s_copy (cfg->access_token, sizeof cfg->access_token, val, flag, err, errlen);

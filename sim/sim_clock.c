@@ -24,7 +24,7 @@ sim_clock_init (struct sim_clock *self, int64_t sim_ns, int64_t speed_ppm, int64
     self->wall_anchor_ns = wall_mono_ns;
     self->real_anchor_ns = wall_real_ns;
     self->sim_anchor_ns = sim_ns;
-    self->speed_ppm = speed_ppm > 0? speed_ppm: 1000000;
+    self->speed_ppm = speed_ppm > 0 ? speed_ppm : 1000000;
     self->paused = false;
 }
 
@@ -99,12 +99,12 @@ sim_clock_start (struct sim_clock *self, const struct sim_cfg *cfg, int64_t open
         if (cfg->start[0]) {
             int hh = 0, mi = 0, ss = 0;
             sscanf (cfg->start, "%d:%d:%d", &hh, &mi, &ss);
-            start = kt_ist_day_start (open_ns) + ((int64_t) hh * 3600 + mi * 60 + ss)
-                    * KT_NS_PER_SEC;
+            start =
+                kt_ist_day_start (open_ns) + ((int64_t) hh * 3600 + mi * 60 + ss) * KT_NS_PER_SEC;
         }
         ppm = (int64_t) (cfg->speed * 1e6 + 0.5);
     }
-    sim_clock_init (self, start, ppm > 0? ppm: 1, wall_mono_ns, wall_real_ns);
+    sim_clock_init (self, start, ppm > 0 ? ppm : 1, wall_mono_ns, wall_real_ns);
     //  Paused at the start instant itself, not a few ns of scaled time later.
     self->paused = cfg->paused;
 }

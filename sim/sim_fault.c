@@ -42,8 +42,8 @@ s_num (const struct sim_form *form, const char *key, int64_t def, int64_t min, i
     char *end = NULL;
     long long n = strtoll (v, &end, 10);
     if (!*v || *end || n < min || n > max) {
-        snprintf (msg, msglen, "`%s` must be a whole number in [%lld, %lld]", key,
-                  (long long) min, (long long) max);
+        snprintf (msg, msglen, "`%s` must be a whole number in [%lld, %lld]", key, (long long) min,
+                  (long long) max);
         return -1;
     }
     *out = n;
@@ -54,7 +54,7 @@ static void
 s_path (const struct sim_form *form, char *dst, size_t len)
 {
     const char *p = sim_form_get (form, "path");
-    snprintf (dst, len, "%s", p? p: "");
+    snprintf (dst, len, "%s", p ? p : "");
 }
 
 int
@@ -73,49 +73,43 @@ sim_fault_admin (struct sim_fault *self, const struct sim_form *form, int64_t wa
             return -1;
         self->latency_ms = n;
         s_path (form, self->latency_path, sizeof self->latency_path);
-    }
-    else if (strcmp (kind, "http_error") == 0) {
+    } else if (strcmp (kind, "http_error") == 0) {
         int64_t status = 0;
-        if (s_num (form, "count", 1, 0, 1000000, &n, msg, msglen) != 0
-            || s_num (form, "status", 503, 500, 504, &status, msg, msglen) != 0)
+        if (s_num (form, "count", 1, 0, 1000000, &n, msg, msglen) != 0 ||
+            s_num (form, "status", 503, 500, 504, &status, msg, msglen) != 0)
             return -1;
         const char *after = sim_form_get (form, "after");
         self->error_count = n;
         self->error_status = (int) status;
         self->error_after = after && (strcmp (after, "1") == 0 || strcmp (after, "true") == 0);
         s_path (form, self->error_path, sizeof self->error_path);
-    }
-    else if (strcmp (kind, "storm") == 0) {
+    } else if (strcmp (kind, "storm") == 0) {
         if (s_num (form, "count", 10, 0, 1000000, &n, msg, msglen) != 0)
             return -1;
         self->storm_count = n;
         s_path (form, self->storm_path, sizeof self->storm_path);
-    }
-    else if (strcmp (kind, "drop_response") == 0) {
+    } else if (strcmp (kind, "drop_response") == 0) {
         if (s_num (form, "count", 1, 0, 1000000, &n, msg, msglen) != 0)
             return -1;
         self->drop_count = n;
-    }
-    else if (strcmp (kind, "ws_silent") == 0) {
+    } else if (strcmp (kind, "ws_silent") == 0) {
         if (s_num (form, "seconds", 3600, 0, 86400, &n, msg, msglen) != 0)
             return -1;
-        self->ws_silent_until_ns = n? wall_mono_ns + n * KT_NS_PER_SEC: 0;
-    }
-    else if (strcmp (kind, "malformed") == 0) {
+        self->ws_silent_until_ns = n ? wall_mono_ns + n * KT_NS_PER_SEC : 0;
+    } else if (strcmp (kind, "malformed") == 0) {
         if (s_num (form, "count", 1, 0, 1000000, &n, msg, msglen) != 0)
             return -1;
         self->malformed_count = n;
-    }
-    else if (strcmp (kind, "expire_tokens") == 0)
+    } else if (strcmp (kind, "expire_tokens") == 0)
         act->kind = SIM_FAULT_ACT_EXPIRE;
     else if (strcmp (kind, "rms_reject") == 0) {
         const char *m = sim_form_get (form, "message");
         act->kind = SIM_FAULT_ACT_RMS;
         snprintf (act->message, sizeof act->message, "%s",
-                  m && *m? m: "Insufficient funds. Required margin is more than available "
-                              "margin. Check the orderbook for open orders.");
-    }
-    else if (strcmp (kind, "ws_drop") == 0)
+                  m && *m ? m
+                          : "Insufficient funds. Required margin is more than available "
+                            "margin. Check the orderbook for open orders.");
+    } else if (strcmp (kind, "ws_drop") == 0)
         act->kind = SIM_FAULT_ACT_WS_DROP;
     else if (strcmp (kind, "position") == 0) {
         const char *sym = sim_form_get (form, "tradingsymbol");
@@ -132,8 +126,7 @@ sim_fault_admin (struct sim_fault *self, const struct sim_form *form, int64_t wa
         act->kind = SIM_FAULT_ACT_POSITION;
         snprintf (act->sym, sizeof act->sym, "%s", sym);
         act->qty = n;
-    }
-    else if (strcmp (kind, "clear") == 0)
+    } else if (strcmp (kind, "clear") == 0)
         sim_fault_init (self, NULL);
     else {
         snprintf (msg, msglen, "unknown fault kind `%s`", kind);
@@ -154,23 +147,23 @@ s_error_of (int status, struct sim_fault_verdict *v)
 {
     v->status = status;
     switch (status) {
-    case 502:
-        v->error_type = "DataException";
-        v->message = "Couldn't parse the JSON response received from the exchange.";
-        break;
-    case 503:
-        v->error_type = "NetworkException";
-        v->message = "Gateway is unable to reach the OMS. Please try again.";
-        break;
-    case 504:
-        v->error_type = "DataException";
-        v->message = "Gateway timed out waiting for the OMS.";
-        break;
-    default:
-        v->status = 500;
-        v->error_type = "GeneralException";
-        v->message = "Something went wrong. Please try again.";
-        break;
+        case 502:
+            v->error_type = "DataException";
+            v->message = "Couldn't parse the JSON response received from the exchange.";
+            break;
+        case 503:
+            v->error_type = "NetworkException";
+            v->message = "Gateway is unable to reach the OMS. Please try again.";
+            break;
+        case 504:
+            v->error_type = "DataException";
+            v->message = "Gateway timed out waiting for the OMS.";
+            break;
+        default:
+            v->status = 500;
+            v->error_type = "GeneralException";
+            v->message = "Something went wrong. Please try again.";
+            break;
     }
 }
 
@@ -178,7 +171,7 @@ struct sim_fault_verdict
 sim_fault_check (struct sim_fault *self, const char *method, const char *path, bool place)
 {
     (void) method;
-    struct sim_fault_verdict v = { 0 };
+    struct sim_fault_verdict v = {0};
     if (self->latency_ms > 0 && s_matches (path, self->latency_path))
         v.delay_ms = self->latency_ms;
     if (self->storm_count > 0 && s_matches (path, self->storm_path)) {
@@ -186,13 +179,11 @@ sim_fault_check (struct sim_fault *self, const char *method, const char *path, b
         v.status = 429;
         v.error_type = "NetworkException";
         v.message = "Too many requests";
-    }
-    else if (self->error_count > 0 && s_matches (path, self->error_path)) {
+    } else if (self->error_count > 0 && s_matches (path, self->error_path)) {
         self->error_count--;
         s_error_of (self->error_status, &v);
         v.after = self->error_after;
-    }
-    else if (place && self->drop_count > 0) {
+    } else if (place && self->drop_count > 0) {
         self->drop_count--;
         v.drop = true;
     }

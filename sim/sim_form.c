@@ -43,7 +43,7 @@ sim_form_add (struct sim_form *self, const char *key, size_t klen, const char *v
     if (klen > S_KEY_MAX)
         return -1;
     if (self->count == self->cap) {
-        size_t cap = self->cap? self->cap * 2: 16;
+        size_t cap = self->cap ? self->cap * 2 : 16;
         struct sim_form_pair *p = realloc (self->pairs, cap * sizeof *p);
         if (!p)
             abort ();
@@ -87,7 +87,7 @@ s_decode (const char *src, size_t n, char *dst)
             i += 2;
         }
         if (c == '\0')
-            return -1;          //  a NUL would cut the C string short: "k%00x" would be "k"
+            return -1; //  a NUL would cut the C string short: "k%00x" would be "k"
         dst[o++] = c;
     }
     dst[o] = '\0';
@@ -104,14 +104,14 @@ sim_form_parse (struct sim_form *self, const char *text, size_t len)
             end++;
         if (end > i) {
             const char *eq = memchr (text + i, '=', end - i);
-            size_t klen = eq? (size_t) (eq - (text + i)): end - i;
-            size_t vstart = eq? (size_t) (eq - text) + 1: end;
+            size_t klen = eq ? (size_t) (eq - (text + i)) : end - i;
+            size_t vstart = eq ? (size_t) (eq - text) + 1 : end;
             char *k = malloc (klen + 1), *v = malloc (end - vstart + 1);
             if (!k || !v)
                 abort ();
             long kl = s_decode (text + i, klen, k);
             long vl = s_decode (text + vstart, end - vstart, v);
-            int rc = (kl < 0 || vl < 0)? -1: sim_form_add (self, k, (size_t) kl, v, (size_t) vl);
+            int rc = (kl < 0 || vl < 0) ? -1 : sim_form_add (self, k, (size_t) kl, v, (size_t) vl);
             free (k);
             free (v);
             if (rc != 0)

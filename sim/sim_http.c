@@ -21,22 +21,22 @@
 #define S_CHUNK (32 * 1024)
 #define S_SEGS 8
 #define S_HISTORY_MAX 256
-#define S_CHILDREN_MAX 16      //  autoslice makes at most 10
+#define S_CHILDREN_MAX 16 //  autoslice makes at most 10
 #define S_CANDLES_MAX 100000
 
 struct s_req {
-    struct lws *wsi;            //  borrowed
-    bool active;                //  a request is in progress
+    struct lws *wsi; //  borrowed
+    bool active;     //  a request is in progress
     char method[8];
     char path[256];
-    struct sim_form form;       //  query + body pairs
-    char *body;                 //  owned raw body
+    struct sim_form form; //  query + body pairs
+    char *body;           //  owned raw body
     size_t body_len;
     bool body_too_big;
     //  answer
     int status;
-    const char *ctype;          //  static
-    char *resp;                 //  owned: LWS_PRE headroom, then resp_len bytes
+    const char *ctype; //  static
+    char *resp;        //  owned: LWS_PRE headroom, then resp_len bytes
     size_t resp_len, sent;
     bool headers_sent;
     bool ready;                 //  answer may be written
@@ -48,7 +48,7 @@ struct s_req {
 struct s_call {
     sim_t *ctx;
     struct s_req *r;
-    const char *seg[S_SEGS];    //  path segments (point into segbuf)
+    const char *seg[S_SEGS]; //  path segments (point into segbuf)
     int nseg;
     char segbuf[256];
 };
@@ -97,7 +97,7 @@ s_err (struct s_req *r, int status, const char *error_type, const char *message)
 static void
 s_err_type (struct s_req *r, const char *error_type, const char *message)
 {
-    s_err (r, sim_json_error_status (error_type), error_type? error_type: "GeneralException",
+    s_err (r, sim_json_error_status (error_type), error_type ? error_type : "GeneralException",
            message);
 }
 
@@ -117,21 +117,23 @@ sim_http_write_now (struct lws *wsi, int status, const char *content_type, const
     //  check) lws would say HTTP/1.0, and it has no reason phrase for 429.
     char line[64], clen[24];
     int n = snprintf (line, sizeof line, "HTTP/1.1 %d %s", status,
-                      status == 403? "Forbidden": status == 429? "Too Many Requests"
-                      : status == 400? "Bad Request": "Error");
+                      status == 403   ? "Forbidden"
+                      : status == 429 ? "Too Many Requests"
+                      : status == 400 ? "Bad Request"
+                                      : "Error");
     int cl = snprintf (clen, sizeof clen, "%zu", len);
-    if (lws_add_http_header_by_name (wsi, NULL, (unsigned char *) line, n, &p, end)
-        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
-                                         (const unsigned char *) content_type,
-                                         (int) strlen (content_type), &p, end)
-        || lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
-                                         (unsigned char *) clen, cl, &p, end)
-        || lws_finalize_http_header (wsi, &p, end))
+    if (lws_add_http_header_by_name (wsi, NULL, (unsigned char *) line, n, &p, end) ||
+        lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                      (const unsigned char *) content_type,
+                                      (int) strlen (content_type), &p, end) ||
+        lws_add_http_header_by_token (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, (unsigned char *) clen,
+                                      cl, &p, end) ||
+        lws_finalize_http_header (wsi, &p, end))
         goto out;
     memcpy (p, body, len);
     p += len;
     n = (int) (p - start);
-    rc = lws_write (wsi, start, (size_t) n, LWS_WRITE_HTTP) == n? 0: -1;
+    rc = lws_write (wsi, start, (size_t) n, LWS_WRITE_HTTP) == n ? 0 : -1;
 out:
     free (buf);
     return rc;
@@ -142,8 +144,7 @@ sim_http_query_arg (struct lws *wsi, const char *name, char *buf, int len)
 {
     size_t nl = strlen (name);
     char frag[1024];
-    for (int i = 0; lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i)
-                    >= 0;
+    for (int i = 0; lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
          i++) {
         if (strncmp (frag, name, nl) == 0 && frag[nl] == '=') {
             if ((int) strlen (frag + nl + 1) >= len)
@@ -203,7 +204,7 @@ s_money_field (const struct sim_form *f, const char *key, int64_t *out)
     const char *v = sim_form_get (f, key);
     if (!v)
         return 1;
-    return kt_money_parse_exact (v, strlen (v), out) == 0? 0: -1;
+    return kt_money_parse_exact (v, strlen (v), out) == 0 ? 0 : -1;
 }
 
 //  market_protection: -1 (automatic) or a percent in (0, 100]. Absent (1, *out untouched)
@@ -224,7 +225,7 @@ s_protection_field (const struct sim_form *f, int64_t *out)
     }
     if (hundredths < 0 || hundredths > 10000)
         return -1;
-    *out = (hundredths + 50) / 100 > 0? (hundredths + 50) / 100: 1;
+    *out = (hundredths + 50) / 100 > 0 ? (hundredths + 50) / 100 : 1;
     return 0;
 }
 
@@ -246,7 +247,10 @@ s_session_token (struct s_call *c)
     const char *sum = sim_form_get (&r->form, "checksum");
     char msg[KT_TEXT_LEN];
     if (!key || !rt || !sum) {
-        s_msg (msg, sizeof msg, "Missing `%s`.", !key? "api_key": !rt? "request_token": "checksum");
+        s_msg (msg, sizeof msg, "Missing `%s`.",
+               !key  ? "api_key"
+               : !rt ? "request_token"
+                     : "checksum");
         s_err (r, 400, "InputException", msg);
         return;
     }
@@ -307,7 +311,7 @@ s_margins (struct s_call *c)
 static const char *
 s_check_variety (const char *variety)
 {
-    static const char *const known[] = { "regular", "amo", "co", "iceberg", "auction", NULL };
+    static const char *const known[] = {"regular", "amo", "co", "iceberg", "auction", NULL};
     for (int i = 0; known[i]; i++)
         if (strcmp (variety, known[i]) == 0)
             return strcmp (variety, "regular") == 0
@@ -321,8 +325,8 @@ static const char *
 s_order_req (const struct sim_form *f, struct sim_order_req *req, char *msg, size_t msglen)
 {
     memset (req, 0, sizeof *req);
-    static const char *const required[] = { "tradingsymbol", "exchange", "transaction_type",
-                                            "order_type", "quantity", "product", NULL };
+    static const char *const required[] = {
+        "tradingsymbol", "exchange", "transaction_type", "order_type", "quantity", "product", NULL};
     for (int i = 0; required[i]; i++) {
         const char *v = sim_form_get (f, required[i]);
         if (!v || !*v) {
@@ -368,7 +372,7 @@ s_order_req (const struct sim_form *f, struct sim_order_req *req, char *msg, siz
     if (!validity || !*validity)
         validity = "DAY";
     if (strcmp (validity, "DAY") != 0 && strcmp (validity, "IOC") != 0)
-        return strcmp (validity, "TTL") == 0? "kite-sim supports DAY and IOC validity only."
+        return strcmp (validity, "TTL") == 0 ? "kite-sim supports DAY and IOC validity only."
                                              : "Invalid `validity`.";
     snprintf (req->validity, sizeof req->validity, "%s", validity);
     const char *tag = sim_form_get (f, "tag");
@@ -405,10 +409,8 @@ s_place (struct s_call *c)
     struct sim_child children[S_CHILDREN_MAX];
     int nchildren = 0;
     const char *etype = NULL;
-    if (sim_venue_place (ctx->venue, ctx->market_ns, &req, id, sizeof id, children,
-                         S_CHILDREN_MAX, &nchildren, &etype, msg, sizeof msg, sim_on_order,
-                         ctx)
-        != 0) {
+    if (sim_venue_place (ctx->venue, ctx->market_ns, &req, id, sizeof id, children, S_CHILDREN_MAX,
+                         &nchildren, &etype, msg, sizeof msg, sim_on_order, ctx) != 0) {
         kt_log_info ("http.order.refused", KT_S ("error_type", etype), KT_S ("msg", msg), KT_END);
         s_err_type (r, etype, msg);
         return;
@@ -420,7 +422,7 @@ s_place (struct s_call *c)
             kt_log_info ("http.order.child_refused", KT_S ("parent", id), KT_I ("child", i),
                          KT_S ("error_type", children[i].error_type),
                          KT_S ("msg", children[i].message), KT_END);
-    cJSON *data = sim_json_place (id, children, req.autoslice? nchildren: 0);
+    cJSON *data = sim_json_place (id, children, req.autoslice ? nchildren : 0);
     s_ok (r, data);
 }
 
@@ -434,7 +436,7 @@ s_modify (struct s_call *c)
         s_err (r, 400, "InputException", bad);
         return;
     }
-    struct sim_modify_req m = { 0 };
+    struct sim_modify_req m = {0};
     int rc = s_int_field (f, "quantity", &m.qty);
     if (rc < 0 || (rc == 0 && m.qty <= 0)) {
         s_err (r, 400, "InputException", "Invalid `quantity`.");
@@ -476,9 +478,8 @@ s_modify (struct s_call *c)
     }
     char msg[KT_TEXT_LEN];
     const char *etype = NULL;
-    if (sim_venue_modify (c->ctx->venue, c->ctx->market_ns, c->seg[2], &m, &etype, msg,
-                          sizeof msg, sim_on_order, c->ctx)
-        != 0) {
+    if (sim_venue_modify (c->ctx->venue, c->ctx->market_ns, c->seg[2], &m, &etype, msg, sizeof msg,
+                          sim_on_order, c->ctx) != 0) {
         s_err_type (r, etype, msg);
         return;
     }
@@ -498,8 +499,7 @@ s_cancel (struct s_call *c)
     char msg[KT_TEXT_LEN];
     const char *etype = NULL;
     if (sim_venue_cancel (c->ctx->venue, c->ctx->market_ns, c->seg[2], &etype, msg, sizeof msg,
-                          sim_on_order, c->ctx)
-        != 0) {
+                          sim_on_order, c->ctx) != 0) {
         s_err_type (c->r, etype, msg);
         return;
     }
@@ -599,7 +599,7 @@ static void
 s_instruments (struct s_call *c)
 {
     const kt_instr_table_t *t = c->ctx->instr;
-    const char *filter = c->nseg == 2? c->seg[1]: NULL;
+    const char *filter = c->nseg == 2 ? c->seg[1] : NULL;
     size_t n = kt_instr_count (t), cap = 256 + n * 160, len = 0;
     char *csv = malloc (cap);
     if (!csv)
@@ -632,13 +632,12 @@ s_parse_ist (const char *s, int64_t *out)
 {
     int y, mo, d, hh = 0, mi = 0, ss = 0;
     char tail;
-    size_t len = s? strlen (s): 0;
+    size_t len = s ? strlen (s) : 0;
     if (len == 10 && sscanf (s, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3)
         ;
-    else if (len == 19
-             && (sscanf (s, "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &hh, &mi, &ss, &tail) == 6
-                 || sscanf (s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &hh, &mi, &ss, &tail)
-                        == 6))
+    else if (len == 19 &&
+             (sscanf (s, "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &hh, &mi, &ss, &tail) == 6 ||
+              sscanf (s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &hh, &mi, &ss, &tail) == 6))
         ;
     else
         return -1;
@@ -656,8 +655,8 @@ s_interval_min (const char *s)
         const char *name;
         int minutes;
     } map[] = {
-        { "minute", 1 },    { "3minute", 3 },   { "5minute", 5 },   { "10minute", 10 },
-        { "15minute", 15 }, { "30minute", 30 }, { "60minute", 60 }, { "day", 1440 },
+        {"minute", 1},    {"3minute", 3},   {"5minute", 5},   {"10minute", 10},
+        {"15minute", 15}, {"30minute", 30}, {"60minute", 60}, {"day", 1440},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp (s, map[i].name) == 0)
@@ -676,7 +675,7 @@ s_bucket (int64_t start_ns, int minutes)
     int64_t open = day + (9 * 60 + 15) * KT_NS_PER_MIN;
     int64_t span = (int64_t) minutes * KT_NS_PER_MIN;
     int64_t off = start_ns - open;
-    int64_t k = off >= 0? off / span: -((-off + span - 1) / span);
+    int64_t k = off >= 0 ? off / span : -((-off + span - 1) / span);
     return open + k * span;
 }
 
@@ -689,8 +688,8 @@ s_historical (struct s_call *c)
     unsigned long long tok = strtoull (c->seg[2], &end, 10);
     int minutes = s_interval_min (c->seg[3]);
     int64_t from = 0, to = 0;
-    if (!*c->seg[2] || *end || tok == 0 || tok > UINT32_MAX
-        || !kt_instr_by_token (ctx->instr, (uint32_t) tok)) {
+    if (!*c->seg[2] || *end || tok == 0 || tok > UINT32_MAX ||
+        !kt_instr_by_token (ctx->instr, (uint32_t) tok)) {
         s_err (r, 400, "InputException", "Invalid `instrument_token`.");
         return;
     }
@@ -698,8 +697,8 @@ s_historical (struct s_call *c)
         s_err (r, 400, "InputException", "Invalid `interval`.");
         return;
     }
-    if (s_parse_ist (sim_form_get (&r->form, "from"), &from) != 0
-        || s_parse_ist (sim_form_get (&r->form, "to"), &to) != 0) {
+    if (s_parse_ist (sim_form_get (&r->form, "from"), &from) != 0 ||
+        s_parse_ist (sim_form_get (&r->form, "to"), &to) != 0) {
         s_err (r, 400, "InputException", "Invalid `from` or `to`: use yyyy-mm-dd hh:mm:ss.");
         return;
     }
@@ -710,7 +709,7 @@ s_historical (struct s_call *c)
     const char *oi = sim_form_get (&r->form, "oi");
     bool with_oi = oi && strcmp (oi, "1") == 0;
     //  A minute bucket overlapping `from` counts; fetch from the bucket start on.
-    int64_t fetch_from = minutes == 1 ? from: s_bucket (from, minutes);
+    int64_t fetch_from = minutes == 1 ? from : s_bucket (from, minutes);
     int64_t max = (to - fetch_from) / KT_NS_PER_MIN + 1;
     if (max > S_CANDLES_MAX)
         max = S_CANDLES_MAX;
@@ -720,10 +719,10 @@ s_historical (struct s_call *c)
     int n = sim_venue_candles (ctx->venue, (uint32_t) tok, fetch_from, to, mc, (int) max);
     cJSON *data = cJSON_CreateObject ();
     cJSON *arr = cJSON_AddArrayToObject (data, "candles");
-    struct sim_candle agg = { 0 };
+    struct sim_candle agg = {0};
     bool open = false;
     for (int i = 0; i < n; i++) {
-        int64_t b = minutes == 1? mc[i].start_ns: s_bucket (mc[i].start_ns, minutes);
+        int64_t b = minutes == 1 ? mc[i].start_ns : s_bucket (mc[i].start_ns, minutes);
         if (open && b != agg.start_ns) {
             if (agg.start_ns >= fetch_from)
                 cJSON_AddItemToArray (arr, sim_json_candle (&agg, with_oi));
@@ -735,8 +734,8 @@ s_historical (struct s_call *c)
             open = true;
             continue;
         }
-        agg.h = mc[i].h > agg.h? mc[i].h: agg.h;
-        agg.l = mc[i].l < agg.l? mc[i].l: agg.l;
+        agg.h = mc[i].h > agg.h ? mc[i].h : agg.h;
+        agg.l = mc[i].l < agg.l ? mc[i].l : agg.l;
         agg.c = mc[i].c;
         agg.volume += mc[i].volume;
         agg.oi = mc[i].oi;
@@ -768,7 +767,7 @@ s_lookup (sim_t *ctx, const char *key)
     memcpy (exch, key, elen);
     exch[elen] = '\0';
     const struct kt_instr *in = kt_instr_by_sym (ctx->instr, exch, colon + 1);
-    return in? sim_venue_quote (ctx->venue, in->token): NULL;
+    return in ? sim_venue_quote (ctx->venue, in->token) : NULL;
 }
 
 static void
@@ -840,8 +839,8 @@ s_parse_when (sim_t *ctx, const char *s, int64_t *out)
     int hh, mi, ss = 0;
     char tail;
     size_t len = strlen (s);
-    if ((len == 5 && sscanf (s, "%2d:%2d%c", &hh, &mi, &tail) == 2)
-        || (len == 8 && sscanf (s, "%2d:%2d:%2d%c", &hh, &mi, &ss, &tail) == 3)) {
+    if ((len == 5 && sscanf (s, "%2d:%2d%c", &hh, &mi, &tail) == 2) ||
+        (len == 8 && sscanf (s, "%2d:%2d:%2d%c", &hh, &mi, &ss, &tail) == 3)) {
         if (hh > 23 || mi > 59 || ss > 59 || hh < 0 || mi < 0 || ss < 0)
             return -1;
         int64_t day = kt_ist_day_start (sim_venue_open_ns (ctx->venue));
@@ -874,8 +873,7 @@ s_admin_clock (struct s_call *c)
                 return;
             }
             rc = sim_set_clock (ctx, "step", arg, msg, sizeof msg);
-        }
-        else if (speed) {
+        } else if (speed) {
             char *end = NULL;
             double x = strtod (speed, &end);
             if (!*speed || *end || !(x > 0) || x > 1e6) {
@@ -883,8 +881,7 @@ s_admin_clock (struct s_call *c)
                 return;
             }
             rc = sim_set_clock (ctx, "speed", (int64_t) (x * 1e6 + 0.5), msg, sizeof msg);
-        }
-        else if (action)
+        } else if (action)
             rc = sim_set_clock (ctx, action, 0, msg, sizeof msg);
         else {
             s_err (r, 400, "InputException", "give `action` (pause|resume), `step_to` or `speed`");
@@ -907,13 +904,12 @@ s_admin_rate (struct s_call *c)
     const char *cls = sim_form_get (&r->form, "class");
     const char *ps = sim_form_get (&r->form, "per_sec");
     char *end = NULL;
-    long long n = ps? strtoll (ps, &end, 10): 0;
+    long long n = ps ? strtoll (ps, &end, 10) : 0;
     if (!cls || !ps || !*ps || *end || n < 1 || n > 100000000) {
         s_err (r, 400, "InputException", "give `class` and `per_sec` (1..100000000)");
         return;
     }
-    static const char *const names[SIM_RATE_CLASSES] = { "orders", "quote", "historical",
-                                                         "other" };
+    static const char *const names[SIM_RATE_CLASSES] = {"orders", "quote", "historical", "other"};
     bool all = strcmp (cls, "all") == 0, any = all;
     for (int i = 0; i < SIM_RATE_CLASSES; i++)
         if (all || strcmp (cls, names[i]) == 0) {
@@ -934,29 +930,29 @@ s_admin_fault (struct s_call *c)
     sim_t *ctx = c->ctx;
     struct sim_fault_action act;
     char msg[KT_TEXT_LEN];
-    if (sim_fault_admin (&ctx->fault, &r->form, kt_clock_wall_mono_ns (), &act, msg, sizeof msg)
-        != 0) {
+    if (sim_fault_admin (&ctx->fault, &r->form, kt_clock_wall_mono_ns (), &act, msg, sizeof msg) !=
+        0) {
         s_err (r, 400, "InputException", msg);
         return;
     }
     switch (act.kind) {
-    case SIM_FAULT_ACT_EXPIRE:
-        sim_auth_expire_all (ctx->auth);
-        break;
-    case SIM_FAULT_ACT_RMS:
-        sim_venue_fault_rms_reject (ctx->venue, act.message);
-        break;
-    case SIM_FAULT_ACT_WS_DROP:
-        sim_ws_drop_all (ctx->ws);
-        break;
-    case SIM_FAULT_ACT_POSITION:
-        if (sim_venue_fault_position (ctx->venue, act.sym, act.qty) != 0) {
-            s_err (r, 400, "InputException", "unknown `tradingsymbol`");
-            return;
-        }
-        break;
-    default:
-        break;
+        case SIM_FAULT_ACT_EXPIRE:
+            sim_auth_expire_all (ctx->auth);
+            break;
+        case SIM_FAULT_ACT_RMS:
+            sim_venue_fault_rms_reject (ctx->venue, act.message);
+            break;
+        case SIM_FAULT_ACT_WS_DROP:
+            sim_ws_drop_all (ctx->ws);
+            break;
+        case SIM_FAULT_ACT_POSITION:
+            if (sim_venue_fault_position (ctx->venue, act.sym, act.qty) != 0) {
+                s_err (r, 400, "InputException", "unknown `tradingsymbol`");
+                return;
+            }
+            break;
+        default:
+            break;
     }
     kt_log_info ("fault.set", KT_S ("kind", sim_form_get (&r->form, "kind")), KT_END);
     s_ok (r, cJSON_CreateTrue ());
@@ -968,35 +964,34 @@ typedef void (s_handler_fn) (struct s_call *c);
 
 struct s_route {
     const char *method;
-    const char *pattern;        //  segments; "*" matches any one segment
+    const char *pattern; //  segments; "*" matches any one segment
     s_handler_fn *fn;
     bool noauth;
-    bool place;                 //  an order placement (drop fault applies)
+    bool place; //  an order placement (drop fault applies)
 };
 
 static const struct s_route s_routes[] = {
-    { "POST", "session/token", s_session_token, true, false },
-    { "DELETE", "session/token", s_session_logout, true, false },
-    { "GET", "user/profile", s_profile, false, false },
-    { "GET", "user/margins", s_margins, false, false },
-    { "GET", "user/margins/*", s_margins, false, false },
-    { "POST", "orders/*", s_place, false, true },
-    { "PUT", "orders/*/*", s_modify, false, false },
-    { "DELETE", "orders/*/*", s_cancel, false, false },
-    { "GET", "orders", s_orders, false, false },
-    { "GET", "orders/*", s_order_history, false, false },
-    { "GET", "orders/*/trades", s_order_trades, false, false },
-    { "GET", "trades", s_trades, false, false },
-    { "GET", "portfolio/positions", s_positions, false, false },
-    { "GET", "portfolio/holdings", s_holdings, false, false },
-    { "GET", "instruments", s_instruments, false, false },
-    { "GET", "instruments/historical/*/*", s_historical, false, false },
-    { "GET", "instruments/*", s_instruments, false, false },
-    { "GET", "quote", s_quote, false, false },
-    { "GET", "quote/ohlc", s_quote, false, false },
-    { "GET", "quote/ltp", s_quote, false, false },
-    { NULL, NULL, NULL, false, false }
-};
+    {"POST", "session/token", s_session_token, true, false},
+    {"DELETE", "session/token", s_session_logout, true, false},
+    {"GET", "user/profile", s_profile, false, false},
+    {"GET", "user/margins", s_margins, false, false},
+    {"GET", "user/margins/*", s_margins, false, false},
+    {"POST", "orders/*", s_place, false, true},
+    {"PUT", "orders/*/*", s_modify, false, false},
+    {"DELETE", "orders/*/*", s_cancel, false, false},
+    {"GET", "orders", s_orders, false, false},
+    {"GET", "orders/*", s_order_history, false, false},
+    {"GET", "orders/*/trades", s_order_trades, false, false},
+    {"GET", "trades", s_trades, false, false},
+    {"GET", "portfolio/positions", s_positions, false, false},
+    {"GET", "portfolio/holdings", s_holdings, false, false},
+    {"GET", "instruments", s_instruments, false, false},
+    {"GET", "instruments/historical/*/*", s_historical, false, false},
+    {"GET", "instruments/*", s_instruments, false, false},
+    {"GET", "quote", s_quote, false, false},
+    {"GET", "quote/ohlc", s_quote, false, false},
+    {"GET", "quote/ltp", s_quote, false, false},
+    {NULL, NULL, NULL, false, false}};
 
 //  Split path into segments in c. Returns 0, or -1 if too long or too deep.
 static int
@@ -1061,7 +1056,7 @@ s_version_ok (struct lws *wsi)
 static int
 s_dispatch (sim_t *ctx, struct s_req *r)
 {
-    struct s_call c = { .ctx = ctx, .r = r };
+    struct s_call c = {.ctx = ctx, .r = r};
     if (s_split (&c, r->path) != 0) {
         s_err (r, 404, "GeneralException", "Route not found");
         return 0;
@@ -1096,7 +1091,7 @@ s_dispatch (sim_t *ctx, struct s_req *r)
     //  state as the ticks sent so far.
     sim_step (ctx);
     int64_t wall = kt_clock_wall_mono_ns ();
-    struct sim_fault_verdict v = { 0 };
+    struct sim_fault_verdict v = {0};
     char msg[KT_TEXT_LEN];
     if (!s_version_ok (r->wsi)) {
         s_err (r, 400, "InputException", "Missing or unsupported `X-Kite-Version` header: use 3.");
@@ -1105,7 +1100,7 @@ s_dispatch (sim_t *ctx, struct s_req *r)
     if (!rt->noauth) {
         char auth[512];
         int n = lws_hdr_copy (r->wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
-        if (sim_auth_header (ctx->auth, n > 0? auth: NULL, sim_now_ns (ctx), msg, sizeof msg)) {
+        if (sim_auth_header (ctx->auth, n > 0 ? auth : NULL, sim_now_ns (ctx), msg, sizeof msg)) {
             s_err (r, 403, "TokenException", msg);
             goto answer;
         }
@@ -1166,8 +1161,8 @@ s_wants_body (struct lws *wsi, const char *method)
     if (strcmp (method, "POST") == 0)
         return true;
     char cl[32];
-    if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0
-        && lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+    if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        lws_hdr_copy (wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         return atoll (cl) > 0;
     return strcmp (method, "PUT") == 0 || strcmp (method, "PATCH") == 0;
 }
@@ -1184,16 +1179,15 @@ s_begin (sim_t *ctx, struct lws *wsi, struct s_req *r, const char *uri, size_t l
     memcpy (r->path, uri, len);
     r->path[len] = '\0';
     char frag[4096];
-    for (int i = 0; lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i)
-                    >= 0;
+    for (int i = 0; lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
          i++) {
         char *eq = strchr (frag, '=');
-        size_t klen = eq? (size_t) (eq - frag): strlen (frag);
-        const char *val = eq? eq + 1: "";
+        size_t klen = eq ? (size_t) (eq - frag) : strlen (frag);
+        const char *val = eq ? eq + 1 : "";
         sim_form_add (&r->form, frag, klen, val, strlen (val));
     }
     if (s_wants_body (wsi, r->method))
-        return 0;               //  dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION
+        return 0; //  dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION
     if (s_dispatch (ctx, r) != 0)
         return -1;
     if (r->ready)
@@ -1224,8 +1218,7 @@ s_body_done (sim_t *ctx, struct s_req *r)
     if (r->body_len && sim_form_parse (&r->form, r->body, r->body_len) != 0) {
         s_err (r, 400, "InputException", "Malformed form body");
         r->ready = true;
-    }
-    else if (s_dispatch (ctx, r) != 0)
+    } else if (s_dispatch (ctx, r) != 0)
         return -1;
     if (r->ready)
         lws_callback_on_writable (r->wsi);
@@ -1241,18 +1234,18 @@ s_writeable (struct lws *wsi, struct s_req *r)
         unsigned char buf[LWS_PRE + 1024];
         unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         if (lws_add_http_common_headers (wsi, (unsigned int) r->status, r->ctype,
-                                         (lws_filepos_t) r->resp_len, &p, end)
-            || lws_finalize_write_http_header (wsi, start, &p, end))
+                                         (lws_filepos_t) r->resp_len, &p, end) ||
+            lws_finalize_write_http_header (wsi, start, &p, end))
             return -1;
         r->headers_sent = true;
         lws_callback_on_writable (wsi);
         return 0;
     }
-    size_t left = r->resp_len - r->sent, n = left > S_CHUNK? S_CHUNK: left;
+    size_t left = r->resp_len - r->sent, n = left > S_CHUNK ? S_CHUNK : left;
     bool final = n == left;
     //  Bytes before this chunk were already sent, so lws may use them as LWS_PRE.
     unsigned char *at = (unsigned char *) r->resp + LWS_PRE + r->sent;
-    if (lws_write (wsi, at, n, final? LWS_WRITE_HTTP_FINAL: LWS_WRITE_HTTP) != (int) n)
+    if (lws_write (wsi, at, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int) n)
         return -1;
     r->sent += n;
     if (!final) {
@@ -1260,7 +1253,7 @@ s_writeable (struct lws *wsi, struct s_req *r)
         return 0;
     }
     s_reset (r);
-    return lws_http_transaction_completed (wsi)? -1: 0;
+    return lws_http_transaction_completed (wsi) ? -1 : 0;
 }
 
 static int
@@ -1269,27 +1262,26 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     sim_t *ctx = s_ctx (wsi);
     struct s_req *r = user;
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
-        return ctx && r? s_begin (ctx, wsi, r, in, len): -1;
-    case LWS_CALLBACK_HTTP_BODY:
-        return r && r->active? s_body (r, in, len): 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return ctx && r && r->active? s_body_done (ctx, r): -1;
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return r? s_writeable (wsi, r): 0;
-    case LWS_CALLBACK_CLOSED_HTTP:
-        if (r)
-            s_reset (r);
-        return 0;
-    default:
-        return lws_callback_http_dummy (wsi, reason, user, in, len);
+        case LWS_CALLBACK_HTTP:
+            return ctx && r ? s_begin (ctx, wsi, r, in, len) : -1;
+        case LWS_CALLBACK_HTTP_BODY:
+            return r && r->active ? s_body (r, in, len) : 0;
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            return ctx && r && r->active ? s_body_done (ctx, r) : -1;
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            return r ? s_writeable (wsi, r) : 0;
+        case LWS_CALLBACK_CLOSED_HTTP:
+            if (r)
+                s_reset (r);
+            return 0;
+        default:
+            return lws_callback_http_dummy (wsi, reason, user, in, len);
     }
 }
 
 static const struct lws_protocols s_protocols[] = {
-    { "kite-rest", s_callback, sizeof (struct s_req), 0, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+    {"kite-rest", s_callback, sizeof (struct s_req), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 const struct lws_protocols *
 sim_http_protocols (void)

@@ -43,7 +43,7 @@ sim_json_time (int64_t ts_ns)
 static cJSON *
 s_str_or_null (const char *s)
 {
-    return s && *s? cJSON_CreateString (s): cJSON_CreateNull ();
+    return s && *s ? cJSON_CreateString (s) : cJSON_CreateNull ();
 }
 
 //  Who placed an order: the user, or the broker itself (ADMINSQF) for its square-off.
@@ -80,8 +80,8 @@ s_avg (int64_t value, int64_t qty)
 const char *
 sim_json_exchange (const kt_instr_table_t *instr, uint32_t token)
 {
-    const struct kt_instr *in = instr? kt_instr_by_token (instr, token): NULL;
-    return in && in->exchange[0]? in->exchange: "NFO";
+    const struct kt_instr *in = instr ? kt_instr_by_token (instr, token) : NULL;
+    return in && in->exchange[0] ? in->exchange : "NFO";
 }
 
 static cJSON *
@@ -93,9 +93,9 @@ s_strings (const char *const *v)
     return a;
 }
 
-static const char *const s_exchanges[] = { "NSE", "NFO", NULL };
-static const char *const s_products[] = { "MIS", "NRML", NULL };
-static const char *const s_order_types[] = { "MARKET", "LIMIT", "SL", "SL-M", NULL };
+static const char *const s_exchanges[] = {"NSE", "NFO", NULL};
+static const char *const s_products[] = {"MIS", "NRML", NULL};
+static const char *const s_order_types[] = {"MARKET", "LIMIT", "SL", "SL-M", NULL};
 
 //  Keys shared by profile and session, in profile.json order.
 static void
@@ -196,8 +196,8 @@ sim_json_margins (const struct sim_margins *m)
 static bool
 s_terminal (const char *status)
 {
-    return strcmp (status, "COMPLETE") == 0 || strcmp (status, "CANCELLED") == 0
-           || strcmp (status, "REJECTED") == 0;
+    return strcmp (status, "COMPLETE") == 0 || strcmp (status, "CANCELLED") == 0 ||
+           strcmp (status, "REJECTED") == 0;
 }
 
 const char *
@@ -209,8 +209,8 @@ sim_json_update_status (const struct sim_order *o)
         return "CANCELLED";
     if (strcmp (o->status, "REJECTED") == 0)
         return "REJECTED";
-    if ((strcmp (o->status, "OPEN") == 0 || strcmp (o->status, "TRIGGER PENDING") == 0)
-        && (o->filled > 0 || o->modified))
+    if ((strcmp (o->status, "OPEN") == 0 || strcmp (o->status, "TRIGGER PENDING") == 0) &&
+        (o->filled > 0 || o->modified))
         return "UPDATE";
     return o->status;
 }
@@ -218,13 +218,13 @@ sim_json_update_status (const struct sim_order *o)
 static const char *
 s_validity (const struct sim_order *o)
 {
-    return o->validity[0]? o->validity: "DAY";
+    return o->validity[0] ? o->validity : "DAY";
 }
 
 static const char *
 s_variety (const struct sim_order *o)
 {
-    return o->variety[0]? o->variety: "regular";
+    return o->variety[0] ? o->variety : "regular";
 }
 
 //  status_message_raw: the RMS text of a rejection, null otherwise.
@@ -253,7 +253,7 @@ s_tags (const struct sim_order *o)
 static int64_t
 s_pending (const struct sim_order *o)
 {
-    return s_terminal (o->status)? 0: o->pending;
+    return s_terminal (o->status) ? 0 : o->pending;
 }
 
 //  The fields an order row and an order update (postback) share.
@@ -281,8 +281,7 @@ s_add_order_fields (cJSON *j, const struct sim_order *o, const kt_instr_table_t 
 }
 
 cJSON *
-sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr,
-                const struct sim_user *u)
+sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr, const struct sim_user *u)
 {
     cJSON *j = cJSON_CreateObject ();
     bool acked = o->exchange_order_id[0] != '\0';
@@ -294,9 +293,9 @@ sim_json_order (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "status", cJSON_CreateString (o->status));
     s_add (j, "status_message", s_str_or_null (o->status_message));
     s_add (j, "status_message_raw", s_message_raw (o));
-    s_add (j, "order_timestamp", sim_json_time (o->updated_ns? o->updated_ns: o->placed_ns));
-    s_add (j, "exchange_update_timestamp", sim_json_time (acked? o->updated_ns: 0));
-    s_add (j, "exchange_timestamp", sim_json_time (acked? o->exchange_ns: 0));
+    s_add (j, "order_timestamp", sim_json_time (o->updated_ns ? o->updated_ns : o->placed_ns));
+    s_add (j, "exchange_update_timestamp", sim_json_time (acked ? o->updated_ns : 0));
+    s_add (j, "exchange_timestamp", sim_json_time (acked ? o->exchange_ns : 0));
     s_add (j, "variety", cJSON_CreateString (s_variety (o)));
     s_add (j, "modified", cJSON_CreateBool (o->modified));
     s_add_order_fields (j, o, instr);
@@ -317,11 +316,11 @@ sim_json_order_row (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "disclosed_quantity", s_int (0));
     s_add (j, "exchange", cJSON_CreateString (sim_json_exchange (instr, o->token)));
     s_add (j, "exchange_order_id", s_str_or_null (o->exchange_order_id));
-    s_add (j, "exchange_timestamp", sim_json_time (acked? o->exchange_ns: 0));
+    s_add (j, "exchange_timestamp", sim_json_time (acked ? o->exchange_ns : 0));
     s_add (j, "filled_quantity", s_int (o->filled));
     s_add (j, "instrument_token", s_int (o->token));
     s_add (j, "order_id", cJSON_CreateString (o->order_id));
-    s_add (j, "order_timestamp", sim_json_time (o->updated_ns? o->updated_ns: o->placed_ns));
+    s_add (j, "order_timestamp", sim_json_time (o->updated_ns ? o->updated_ns : o->placed_ns));
     s_add (j, "order_type", cJSON_CreateString (kt_order_type_str (o->order_type)));
     s_add (j, "parent_order_id", s_str_or_null (o->parent_order_id));
     s_add (j, "pending_quantity", s_int (s_pending (o)));
@@ -346,15 +345,15 @@ sim_json_postback (const struct sim_order *o, const kt_instr_table_t *instr,
                    const struct sim_user *u, const char *api_secret)
 {
     char ts[32], sum[65] = "";
-    int64_t ord_ns = o->updated_ns? o->updated_ns: o->placed_ns;
+    int64_t ord_ns = o->updated_ns ? o->updated_ns : o->placed_ns;
     kt_ist_format (ord_ns, ts, sizeof ts);
     if (api_secret && sim_auth_checksum (o->order_id, ts, api_secret, sum) != 0)
         sum[0] = '\0';
     bool acked = o->exchange_order_id[0] != '\0';
-    int64_t unfilled = s_terminal (o->status)? 0: o->qty - o->filled - o->cancelled;
+    int64_t unfilled = s_terminal (o->status) ? 0 : o->qty - o->filled - o->cancelled;
     cJSON *j = cJSON_CreateObject ();
     s_add (j, "user_id", cJSON_CreateString (u->user_id));
-    s_add (j, "unfilled_quantity", s_int (unfilled < 0? 0: unfilled));
+    s_add (j, "unfilled_quantity", s_int (unfilled < 0 ? 0 : unfilled));
     s_add (j, "app_id", s_int (1));
     s_add (j, "checksum", cJSON_CreateString (sum));
     s_add (j, "placed_by", cJSON_CreateString (s_placed_by (o, u)));
@@ -365,8 +364,8 @@ sim_json_postback (const struct sim_order *o, const kt_instr_table_t *instr,
     s_add (j, "status_message", s_str_or_null (o->status_message));
     s_add (j, "status_message_raw", s_message_raw (o));
     s_add (j, "order_timestamp", sim_json_time (ord_ns));
-    s_add (j, "exchange_update_timestamp", sim_json_time (acked? o->updated_ns: 0));
-    s_add (j, "exchange_timestamp", sim_json_time (acked? o->exchange_ns: 0));
+    s_add (j, "exchange_update_timestamp", sim_json_time (acked ? o->updated_ns : 0));
+    s_add (j, "exchange_timestamp", sim_json_time (acked ? o->exchange_ns : 0));
     s_add (j, "variety", cJSON_CreateString (s_variety (o)));
     s_add_order_fields (j, o, instr);
     s_add (j, "guid", cJSON_CreateNull ());
@@ -380,7 +379,7 @@ sim_json_trade (const struct sim_trade *t, const kt_instr_table_t *instr)
     if (t->order_ns) {
         char full[32];
         kt_ist_format (t->order_ns, full, sizeof full);
-        snprintf (hms, sizeof hms, "%s", full + 11);    //  trades carry time only
+        snprintf (hms, sizeof hms, "%s", full + 11); //  trades carry time only
     }
     cJSON *j = cJSON_CreateObject ();
     s_add (j, "trade_id", cJSON_CreateString (t->trade_id));
@@ -410,15 +409,14 @@ sim_json_position (const struct sim_position *p, const kt_instr_table_t *instr, 
         bv = p->day_buy_value;
         sq = p->day_sell_qty;
         sv = p->day_sell_value;
-        avg = qty > 0? s_avg (bv, bq): qty < 0? s_avg (sv, sq): 0;
+        avg = qty > 0 ? s_avg (bv, bq) : qty < 0 ? s_avg (sv, sq) : 0;
         pnl = sv - bv + qty * p->last_price;
         m2m = pnl;
         unrealised = pnl;
         realised = 0;
         bm2m = bv;
         sm2m = sv;
-    }
-    else {
+    } else {
         qty = p->qty;
         overnight = p->overnight_qty;
         bq = p->buy_qty;
@@ -484,9 +482,9 @@ s_depth_side (const struct sim_quote *q, bool buy, bool empty)
     for (int i = 0; i < SIM_DEPTH; i++) {
         int64_t px = 0, qty = 0, orders = 0;
         if (!empty) {
-            px = buy? q->bid[i].px: q->ask[i].px;
-            qty = buy? q->bid[i].qty: q->ask[i].qty;
-            orders = buy? q->bid[i].orders: q->ask[i].orders;
+            px = buy ? q->bid[i].px : q->ask[i].px;
+            qty = buy ? q->bid[i].qty : q->ask[i].qty;
+            orders = buy ? q->bid[i].orders : q->ask[i].orders;
         }
         cJSON *e = cJSON_CreateObject ();
         s_add (e, "price", sim_json_money (px));
@@ -503,9 +501,9 @@ sim_json_quote (const struct sim_quote *q)
     bool index = kt_instr_segment_of (q->token) == 9;
     //  Circuit band: +-40% of the previous close on the 0.05 grid (options have wide
     //  bands); indices have none.
-    int64_t band = index? 0: q->c * 40 / 100;
-    int64_t lower = index? 0: kt_money_tick_up (q->c - band > 5? q->c - band: 5, 5);
-    int64_t upper = index? 0: kt_money_tick_down (q->c + band, 5);
+    int64_t band = index ? 0 : q->c * 40 / 100;
+    int64_t lower = index ? 0 : kt_money_tick_up (q->c - band > 5 ? q->c - band : 5, 5);
+    int64_t upper = index ? 0 : kt_money_tick_down (q->c + band, 5);
     cJSON *j = cJSON_CreateObject ();
     s_add (j, "instrument_token", s_int (q->token));
     s_add (j, "timestamp", sim_json_time (q->exch_ns));
@@ -575,10 +573,10 @@ sim_json_error_status (const char *error_type)
         const char *type;
         int status;
     } map[] = {
-        { "TokenException", 403 },   { "PermissionException", 403 }, { "UserException", 403 },
-        { "TwoFAException", 403 },   { "InputException", 400 },      { "OrderException", 400 },
-        { "MarginException", 400 },  { "HoldingException", 400 },    { "NetworkException", 503 },
-        { "DataException", 502 },    { "GeneralException", 500 },
+        {"TokenException", 403},  {"PermissionException", 403}, {"UserException", 403},
+        {"TwoFAException", 403},  {"InputException", 400},      {"OrderException", 400},
+        {"MarginException", 400}, {"HoldingException", 400},    {"NetworkException", 503},
+        {"DataException", 502},   {"GeneralException", 500},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (error_type && strcmp (map[i].type, error_type) == 0)
@@ -605,8 +603,7 @@ sim_json_place (const char *order_id, const struct sim_child *children, int nchi
             s_add (e, "message", cJSON_CreateString (c->message));
             s_add (e, "data", cJSON_CreateNull ());
             s_add (ch, "error", e);
-        }
-        else
+        } else
             s_add (ch, "order_id", cJSON_CreateString (c->order_id));
         cJSON_AddItemToArray (arr, ch);
     }

@@ -17,21 +17,21 @@
 #include "sim_market.h"
 #include "sim_replay.h"
 
-#define S_SESSION_MIN       375
-#define S_YEAR_NS           (365.0 * 86400.0 * 1e9)
+#define S_SESSION_MIN 375
+#define S_YEAR_NS (365.0 * 86400.0 * 1e9)
 #define S_TRADING_SECS_YEAR (252.0 * 22500.0)
-#define S_RATE              0.065           //  risk-free rate for Black-Scholes
-#define S_TICK              5               //  0.05 in paise
-#define S_INDEX_EXCH_TOKEN  1001u
+#define S_RATE 0.065 //  risk-free rate for Black-Scholes
+#define S_TICK 5     //  0.05 in paise
+#define S_INDEX_EXCH_TOKEN 1001u
 
 //  Model constants. Changing any of them changes every seed's stream.
-#define S_START_LEVEL       24000.0         //  centre of the previous-close draw, rupees
-#define S_KAPPA             (1.0 / 10800.0) //  pull to the open level, per second
-#define S_JUMPS_PER_DAY     1.5
-#define S_JUMP_SD           0.002
-#define S_IV_TAU            3600.0          //  seconds
-#define S_IV_NU             0.00053         //  per sqrt(second)
-#define S_IV_LEVERAGE       4.0             //  -1% index -> +4% (relative) ATM IV
+#define S_START_LEVEL 24000.0   //  centre of the previous-close draw, rupees
+#define S_KAPPA (1.0 / 10800.0) //  pull to the open level, per second
+#define S_JUMPS_PER_DAY 1.5
+#define S_JUMP_SD 0.002
+#define S_IV_TAU 3600.0   //  seconds
+#define S_IV_NU 0.00053   //  per sqrt(second)
+#define S_IV_LEVERAGE 4.0 //  -1% index -> +4% (relative) ATM IV
 
 struct s_rng {
     uint64_t s[4];
@@ -40,40 +40,40 @@ struct s_rng {
 struct s_slot {
     bool is_index;
     bool call;
-    bool replayed;                      //  rows in the replay file: no synthetic ticks
-    double strike;                      //  rupees
-    int64_t tick;                       //  paise
+    bool replayed; //  rows in the replay file: no synthetic ticks
+    double strike; //  rupees
+    int64_t tick;  //  paise
     int64_t lot;
     struct s_rng rng;
-    int64_t next_ns;                    //  next synthetic tick, INT64_MAX = none
+    int64_t next_ns; //  next synthetic tick, INT64_MAX = none
     struct sim_quote q;
-    int64_t pv_sum;                     //  sum of price x qty (paise x units), for VWAP
+    int64_t pv_sum; //  sum of price x qty (paise x units), for VWAP
     int64_t pv_qty;
-    double last_fair;                   //  rupees
-    int64_t last_cum_volume;            //  replay tick files
-    struct sim_candle candles[SIM_MARKET_MINUTES];     //  start_ns == 0: no candle
+    double last_fair;                              //  rupees
+    int64_t last_cum_volume;                       //  replay tick files
+    struct sim_candle candles[SIM_MARKET_MINUTES]; //  start_ns == 0: no candle
 };
 
 struct s_spot {
-    double x;                           //  ln(index in rupees)
-    double anchor;                      //  ln(open level)
-    double mu;                          //  drift, log per second
-    double vol;                         //  annualised volatility of the regime
-    int64_t trend_end, vol_end;         //  regime ends, ns
-    double iv0, xi;                     //  ATM IV = iv0 * exp(xi)
-    int64_t last_ns;                    //  previous index tick, 0 = none yet
-    double prev_close;                  //  rupees
+    double x;                   //  ln(index in rupees)
+    double anchor;              //  ln(open level)
+    double mu;                  //  drift, log per second
+    double vol;                 //  annualised volatility of the regime
+    int64_t trend_end, vol_end; //  regime ends, ns
+    double iv0, xi;             //  ATM IV = iv0 * exp(xi)
+    int64_t last_ns;            //  previous index tick, 0 = none yet
+    double prev_close;          //  rupees
 };
 
 struct sim_market {
     int32_t date, expiry;
     int64_t open_ns, close_ns, expiry_ns;
-    kt_instr_table_t *instr;            //  owned
-    struct s_slot *slots;               //  owned, count
+    kt_instr_table_t *instr; //  owned
+    struct s_slot *slots;    //  owned, count
     size_t count;
     struct s_spot spot;
-    struct sim_replay *replay;          //  owned, NULL when synthetic
-    int *replay_slot;                   //  owned, slot of each replay tick
+    struct sim_replay *replay; //  owned, NULL when synthetic
+    int *replay_slot;          //  owned, slot of each replay tick
     size_t replay_pos;
 };
 
@@ -130,7 +130,7 @@ s_uniform (struct s_rng *r)
 static double
 s_normal (struct s_rng *r)
 {
-    double u1 = 1.0 - s_uniform (r);        //  (0, 1]
+    double u1 = 1.0 - s_uniform (r); //  (0, 1]
     double u2 = s_uniform (r);
     return sqrt (-2.0 * log (u1)) * cos (2.0 * M_PI * u2);
 }
@@ -156,7 +156,7 @@ s_split_date (int32_t date, int *y, int *mo, int *d)
     char buf[16];
     snprintf (buf, sizeof buf, "%04d-%02d-%02d", (int) (date / 10000), (int) (date / 100 % 100),
               (int) (date % 100));
-    return date <= 0? -1: kt_ist_parse_date (buf, y, mo, d);
+    return date <= 0 ? -1 : kt_ist_parse_date (buf, y, mo, d);
 }
 
 static int32_t
@@ -209,10 +209,10 @@ sim_market_expiry_for (int32_t date)
 int
 sim_market_symbol (int32_t expiry, int64_t strike, bool call, char *buf, size_t buflen)
 {
-    static const char *months[12] = { "JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                      "JUL", "AUG", "SEP", "OCT", "NOV", "DEC" };
-    static const char weekly_month[12] = { '1', '2', '3', '4', '5', '6',
-                                           '7', '8', '9', 'O', 'N', 'D' };
+    static const char *months[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                     "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+    static const char weekly_month[12] = {'1', '2', '3', '4', '5', '6',
+                                          '7', '8', '9', 'O', 'N', 'D'};
     int y, mo, d;
     if (s_split_date (expiry, &y, &mo, &d) != 0 || strike <= 0 || strike % 100 != 0)
         return -1;
@@ -222,11 +222,11 @@ sim_market_symbol (int32_t expiry, int64_t strike, bool call, char *buf, size_t 
     int n;
     if (monthly)
         n = snprintf (buf, buflen, "NIFTY%02d%s%lld%s", y % 100, months[mo - 1],
-                      (long long) (strike / 100), call? "CE": "PE");
+                      (long long) (strike / 100), call ? "CE" : "PE");
     else
         n = snprintf (buf, buflen, "NIFTY%02d%c%02d%lld%s", y % 100, weekly_month[mo - 1], d,
-                      (long long) (strike / 100), call? "CE": "PE");
-    return n < 0 || (size_t) n >= buflen? -1: 0;
+                      (long long) (strike / 100), call ? "CE" : "PE");
+    return n < 0 || (size_t) n >= buflen ? -1 : 0;
 }
 
 // ---- pricing -------------------------------------------------------------------------
@@ -241,12 +241,12 @@ static double
 s_black_scholes (bool call, double s, double k, double t, double sigma)
 {
     if (t <= 0 || sigma <= 0)
-        return call? fmax (s - k, 0): fmax (k - s, 0);
+        return call ? fmax (s - k, 0) : fmax (k - s, 0);
     double sq = sigma * sqrt (t);
     double d1 = (log (s / k) + (S_RATE + 0.5 * sigma * sigma) * t) / sq;
     double d2 = d1 - sq;
     double df = exp (-S_RATE * t);
-    return call? s * s_ncdf (d1) - k * df * s_ncdf (d2): k * df * s_ncdf (-d2) - s * s_ncdf (-d1);
+    return call ? s * s_ncdf (d1) - k * df * s_ncdf (d2) : k * df * s_ncdf (-d2) - s * s_ncdf (-d1);
 }
 
 //  Standardised moneyness: log-distance of the strike in ATM standard deviations.
@@ -254,7 +254,7 @@ static double
 s_moneyness (double s, double k, double t, double atm)
 {
     double z = log (k / s) / (atm * sqrt (t));
-    return z < -4? -4: z > 4? 4: z;
+    return z < -4 ? -4 : z > 4 ? 4 : z;
 }
 
 static double
@@ -281,7 +281,7 @@ static int64_t
 s_quantise (double rupees, int64_t tick)
 {
     int64_t px = (int64_t) llround (rupees * 100.0 / (double) tick) * tick;
-    return px < tick? tick: px;
+    return px < tick ? tick : px;
 }
 
 // ---- quotes and candles --------------------------------------------------------------
@@ -341,18 +341,18 @@ s_book (struct s_slot *slot, double fair)
     double u = s_uniform (r);
     int64_t spread;
     if (fair < 20)
-        spread = u < 0.85? 1: 2;
+        spread = u < 0.85 ? 1 : 2;
     else if (fair < 100)
-        spread = u < 0.6? 1: u < 0.9? 2: 3;
+        spread = u < 0.6 ? 1 : u < 0.9 ? 2 : 3;
     else if (fair < 300)
-        spread = u < 0.45? 1: u < 0.8? 2: u < 0.95? 3: 4;
+        spread = u < 0.45 ? 1 : u < 0.8 ? 2 : u < 0.95 ? 3 : 4;
     else
-        spread = u < 0.5? 2: u < 0.8? 3: u < 0.95? 4: 6;
+        spread = u < 0.5 ? 2 : u < 0.8 ? 3 : u < 0.95 ? 4 : 6;
     int64_t bid_t = mid - spread / 2;
     if (bid_t < 1)
         bid_t = 1;
     int64_t ask_t = bid_t + spread;
-    int64_t depth_lots = fair < 20? 60: fair < 300? 30: 12;
+    int64_t depth_lots = fair < 20 ? 60 : fair < 300 ? 30 : 12;
     int64_t total_bid = 0, total_ask = 0;
     for (int i = 0; i < SIM_DEPTH; i++) {
         int64_t qb = slot->lot * s_range (r, 1, depth_lots + 4 * i);
@@ -360,16 +360,15 @@ s_book (struct s_slot *slot, double fair)
         if (bid_t - i >= 1) {
             q->bid[i].px = (bid_t - i) * tick;
             q->bid[i].qty = qb;
-            q->bid[i].orders = (int) s_range (r, 1, qb / slot->lot < 20? qb / slot->lot: 20);
+            q->bid[i].orders = (int) s_range (r, 1, qb / slot->lot < 20 ? qb / slot->lot : 20);
             total_bid += qb;
-        }
-        else {
+        } else {
             q->bid[i].px = q->bid[i].qty = 0;
             q->bid[i].orders = 0;
         }
         q->ask[i].px = (ask_t + i) * tick;
         q->ask[i].qty = qa;
-        q->ask[i].orders = (int) s_range (r, 1, qa / slot->lot < 20? qa / slot->lot: 20);
+        q->ask[i].orders = (int) s_range (r, 1, qa / slot->lot < 20 ? qa / slot->lot : 20);
         total_ask += qa;
     }
     q->buy_qty = total_bid * s_range (r, 8, 40);
@@ -402,7 +401,7 @@ s_option_update (sim_market_t *self, struct s_slot *slot, int64_t t, double fair
         bool buy = s_uniform (r) < p_buy || slot->q.bid[0].qty == 0;
         if (!drawn && !opening)
             buy = above;
-        int64_t px = buy? slot->q.ask[0].px: slot->q.bid[0].px;
+        int64_t px = buy ? slot->q.ask[0].px : slot->q.bid[0].px;
         int64_t lots = 1;
         while (lots < 20 && s_uniform (r) < 0.45)
             lots++;
@@ -445,13 +444,13 @@ s_regimes (sim_market_t *self, struct s_rng *r, int64_t t)
     struct s_spot *sp = &self->spot;
     if (t >= sp->trend_end) {
         //  A third of the time no trend; otherwise 0.006% a minute typical, either way.
-        double per_min = s_uniform (r) < 0.3? 0.0: s_normal (r) * 6e-5;
+        double per_min = s_uniform (r) < 0.3 ? 0.0 : s_normal (r) * 6e-5;
         sp->mu = per_min / 60.0;
         sp->trend_end = t + (int64_t) ((300.0 + s_expo (r, 1500.0)) * 1e9);
     }
     if (t >= sp->vol_end) {
         double u = s_uniform (r);
-        sp->vol = u < 0.2? 0.08: u < 0.6? 0.11: u < 0.9? 0.15: 0.22;
+        sp->vol = u < 0.2 ? 0.08 : u < 0.6 ? 0.11 : u < 0.9 ? 0.15 : 0.22;
         sp->vol_end = t + (int64_t) ((600.0 + s_expo (r, 2400.0)) * 1e9);
     }
 }
@@ -461,7 +460,7 @@ static double
 s_index_step (sim_market_t *self, struct s_rng *r, int64_t t)
 {
     struct s_spot *sp = &self->spot;
-    double dt = sp->last_ns? (double) (t - sp->last_ns) / 1e9: 0.0;
+    double dt = sp->last_ns ? (double) (t - sp->last_ns) / 1e9 : 0.0;
     s_regimes (self, r, t);
     double sd = sp->vol * s_intraday_vol (self, t) * sqrt (dt / S_TRADING_SECS_YEAR);
     double dx = sp->mu * dt + sd * s_normal (r) - S_KAPPA * (sp->x - sp->anchor) * dt;
@@ -477,7 +476,7 @@ s_index_step (sim_market_t *self, struct s_rng *r, int64_t t)
 static void
 s_iv_step (struct s_spot *sp, struct s_rng *r, double dt, double dx)
 {
-    double z = r? s_normal (r): 0.0;
+    double z = r ? s_normal (r) : 0.0;
     sp->xi = sp->xi * exp (-dt / S_IV_TAU) + S_IV_NU * sqrt (dt) * z - S_IV_LEVERAGE * dx;
     if (sp->xi < -0.7)
         sp->xi = -0.7;
@@ -490,7 +489,7 @@ s_iv_step (struct s_spot *sp, struct s_rng *r, double dt, double dx)
 static void *
 s_calloc (size_t n, size_t size)
 {
-    void *p = calloc (n? n: 1, size);
+    void *p = calloc (n ? n : 1, size);
     if (!p) {
         fprintf (stderr, "sim_market: out of memory\n");
         abort ();
@@ -513,16 +512,15 @@ s_build_instruments (sim_market_t *self, char *err, size_t errlen)
     size_t pos = (size_t) snprintf (csv, cap, "%s\n", KT_INSTR_CSV_HEADER);
     for (size_t i = 0; i < self->count; i++) {
         struct s_slot *slot = &self->slots[i];
-        struct kt_instr in = { .token = slot->q.token, .exchange_token = slot->q.token >> 8,
-                               .last_price = slot->q.c };
+        struct kt_instr in = {
+            .token = slot->q.token, .exchange_token = slot->q.token >> 8, .last_price = slot->q.c};
         if (slot->is_index) {
             snprintf (in.sym, sizeof in.sym, "NIFTY 50");
             snprintf (in.name, sizeof in.name, "NIFTY 50");
             snprintf (in.exchange, sizeof in.exchange, "NSE");
             snprintf (in.segment, sizeof in.segment, "INDICES");
-            in.itype = KT_ITYPE_EQ;     //  as Kite lists indices; not tradable (lot 0)
-        }
-        else {
+            in.itype = KT_ITYPE_EQ; //  as Kite lists indices; not tradable (lot 0)
+        } else {
             int64_t strike = llround (slot->strike * 100.0);
             if (sim_market_symbol (self->expiry, strike, slot->call, in.sym, sizeof in.sym)) {
                 snprintf (err, errlen, "cannot name strike %lld", (long long) strike);
@@ -532,7 +530,7 @@ s_build_instruments (sim_market_t *self, char *err, size_t errlen)
             snprintf (in.name, sizeof in.name, "NIFTY");
             snprintf (in.exchange, sizeof in.exchange, "NFO");
             snprintf (in.segment, sizeof in.segment, "NFO-OPT");
-            in.itype = slot->call? KT_ITYPE_CE: KT_ITYPE_PE;
+            in.itype = slot->call ? KT_ITYPE_CE : KT_ITYPE_PE;
             in.expiry = self->expiry;
             in.strike = strike;
             in.tick = slot->tick;
@@ -584,12 +582,13 @@ s_resolve_replay (sim_market_t *self, char *err, size_t errlen)
             slot = sim_market_slot (self, rt->token);
         else {
             const struct kt_instr *in = kt_instr_by_sym (self->instr, NULL, rt->key);
-            slot = in? sim_market_slot (self, in->token): -1;
+            slot = in ? sim_market_slot (self, in->token) : -1;
         }
         if (slot < 0) {
-            snprintf (err, errlen, "line %d: unknown instrument \"%s\" (kite-sim lists NIFTY 50 "
-                      "and the %d expiry's strikes around the opening level)", rt->line,
-                      rt->key, (int) self->expiry);
+            snprintf (err, errlen,
+                      "line %d: unknown instrument \"%s\" (kite-sim lists NIFTY 50 "
+                      "and the %d expiry's strikes around the opening level)",
+                      rt->line, rt->key, (int) self->expiry);
             goto out;
         }
         struct s_slot *s = &self->slots[slot];
@@ -706,10 +705,10 @@ sim_market_new (const struct sim_market_cfg *cfg, char *err, size_t errlen)
             s->q.c = s->q.ltp = s_quantise (value, S_TICK);
             s->last_fair = value;
             //  Open interest builds up out of the money, where writers sell.
-            double otm = s->call? (double) (strike - atm): (double) (atm - strike);
-            double weight = otm >= 0? exp (-otm / 600.0): exp (otm / 250.0);
-            s->q.oi = s->q.oi_day_high = s->q.oi_day_low
-                = cfg->lot * (int64_t) (20000.0 * weight * (0.5 + s_uniform (&s->rng)) + 10);
+            double otm = s->call ? (double) (strike - atm) : (double) (atm - strike);
+            double weight = otm >= 0 ? exp (-otm / 600.0) : exp (otm / 250.0);
+            s->q.oi = s->q.oi_day_high = s->q.oi_day_low =
+                cfg->lot * (int64_t) (20000.0 * weight * (0.5 + s_uniform (&s->rng)) + 10);
             s->next_ns = self->open_ns;
         }
     }
@@ -828,9 +827,9 @@ int64_t
 sim_market_next_ns (const sim_market_t *self)
 {
     int slot = s_first_slot (self);
-    int64_t t = slot < 0? INT64_MAX: self->slots[slot].next_ns;
-    if (self->replay && self->replay_pos < self->replay->count
-        && self->replay->ticks[self->replay_pos].ts_ns < t)
+    int64_t t = slot < 0 ? INT64_MAX : self->slots[slot].next_ns;
+    if (self->replay && self->replay_pos < self->replay->count &&
+        self->replay->ticks[self->replay_pos].ts_ns < t)
         t = self->replay->ticks[self->replay_pos].ts_ns;
     return t;
 }
@@ -840,7 +839,7 @@ static void
 s_schedule (sim_market_t *self, struct s_slot *slot, int64_t t, double min_s, double mean_s)
 {
     int64_t next = t + 1 + (int64_t) ((min_s + s_expo (&slot->rng, mean_s)) * 1e9);
-    slot->next_ns = next >= self->close_ns? INT64_MAX: next;
+    slot->next_ns = next >= self->close_ns ? INT64_MAX : next;
 }
 
 static int64_t
@@ -848,7 +847,7 @@ s_synthetic (sim_market_t *self, int idx, int64_t t)
 {
     struct s_slot *slot = &self->slots[idx];
     if (slot->is_index) {
-        double dt = self->spot.last_ns? (double) (t - self->spot.last_ns) / 1e9: 0.0;
+        double dt = self->spot.last_ns ? (double) (t - self->spot.last_ns) / 1e9 : 0.0;
         double dx = s_index_step (self, &slot->rng, t);
         s_iv_step (&self->spot, &slot->rng, dt, dx);
         s_index_print (self, t, s_quantise (exp (self->spot.x), S_TICK));
@@ -864,7 +863,7 @@ s_synthetic (sim_market_t *self, int idx, int64_t t)
     double atm = self->spot.iv0 * exp (self->spot.xi);
     double z = fabs (s_moneyness (s, slot->strike, t_years, atm));
     double mean = 0.6 * (1.0 + 0.5 * z);
-    s_schedule (self, slot, t, 0.05, mean < 0.4? 0.4: mean > 5.0? 5.0: mean);
+    s_schedule (self, slot, t, 0.05, mean < 0.4 ? 0.4 : mean > 5.0 ? 5.0 : mean);
     return qty;
 }
 
@@ -875,9 +874,9 @@ s_replayed (sim_market_t *self, const struct sim_replay_tick *rt, int idx)
     int64_t t = rt->ts_ns;
     if (slot->is_index) {
         struct s_spot *sp = &self->spot;
-        double dt = sp->last_ns? (double) (t - sp->last_ns) / 1e9: 0.0;
+        double dt = sp->last_ns ? (double) (t - sp->last_ns) / 1e9 : 0.0;
         double x = log ((double) rt->ltp / 100.0);
-        double dx = sp->last_ns? x - sp->x: 0.0;
+        double dx = sp->last_ns ? x - sp->x : 0.0;
         sp->x = x;
         sp->last_ns = t;
         s_iv_step (sp, NULL, dt, dx);
@@ -907,9 +906,9 @@ int
 sim_market_step (sim_market_t *self, int64_t *trade_qty)
 {
     int idx = s_first_slot (self);
-    int64_t t = idx < 0? INT64_MAX: self->slots[idx].next_ns;
-    if (self->replay && self->replay_pos < self->replay->count
-        && self->replay->ticks[self->replay_pos].ts_ns <= t) {
+    int64_t t = idx < 0 ? INT64_MAX : self->slots[idx].next_ns;
+    if (self->replay && self->replay_pos < self->replay->count &&
+        self->replay->ticks[self->replay_pos].ts_ns <= t) {
         size_t i = self->replay_pos++;
         int slot = self->replay_slot[i];
         *trade_qty = s_replayed (self, &self->replay->ticks[i], slot);

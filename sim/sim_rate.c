@@ -40,7 +40,7 @@ sim_rate_set (struct sim_rate *self, sim_rate_class_t cls, int64_t per_sec)
     s_bucket (self, cls, per_sec, KT_NS_PER_SEC);
     if (cls == SIM_RATE_ORDER) {
         int64_t cap = per_sec * 40;
-        self->minute_cap = cap > SIM_RATE_MINUTE_MAX? 0: (int) cap;
+        self->minute_cap = cap > SIM_RATE_MINUTE_MAX ? 0 : (int) cap;
         memset (self->minute, 0, sizeof self->minute);
         self->minute_at = 0;
     }
@@ -74,7 +74,7 @@ s_conforms (const struct sim_rate *self, int idx, int64_t now)
 static void
 s_take (struct sim_rate *self, int idx, int64_t now)
 {
-    int64_t tat = self->b[idx].tat_ns > now? self->b[idx].tat_ns: now;
+    int64_t tat = self->b[idx].tat_ns > now ? self->b[idx].tat_ns : now;
     self->b[idx].tat_ns = tat + self->b[idx].interval_ns;
 }
 

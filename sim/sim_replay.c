@@ -13,17 +13,17 @@
 #include "sim_replay.h"
 
 #define S_MAX_FIELDS 8
-#define S_FIELD_LEN  64
+#define S_FIELD_LEN 64
 
 struct s_tick_sorted {
     struct sim_replay_tick tick;
-    size_t seq;                         //  order of creation: the tie-break of the sort
+    size_t seq; //  order of creation: the tie-break of the sort
 };
 
 static void *
 s_realloc (void *p, size_t n)
 {
-    void *q = realloc (p, n? n: 1);
+    void *q = realloc (p, n ? n : 1);
     if (!q) {
         fprintf (stderr, "sim_replay: out of memory (%zu bytes)\n", n);
         abort ();
@@ -77,16 +77,16 @@ s_parse_ts (const char *s, int64_t *ts_ns, int32_t *date)
 {
     size_t len = strlen (s);
     int y, mo, d, hh, mi, ss;
-    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T')
-        || s[13] != ':' || s[16] != ':')
+    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+        s[16] != ':')
         return -1;
     char day[11];
     memcpy (day, s, 10);
     day[10] = '\0';
     if (kt_ist_parse_date (day, &y, &mo, &d) != 0)
         return -1;
-    if (!s_digits (s + 11, 2, &hh) || !s_digits (s + 14, 2, &mi) || !s_digits (s + 17, 2, &ss)
-        || hh > 23 || mi > 59 || ss > 59)
+    if (!s_digits (s + 11, 2, &hh) || !s_digits (s + 14, 2, &mi) || !s_digits (s + 17, 2, &ss) ||
+        hh > 23 || mi > 59 || ss > 59)
         return -1;
     int64_t frac_ns = 0;
     const char *p = s + 19;
@@ -103,9 +103,8 @@ s_parse_ts (const char *s, int64_t *ts_ns, int32_t *date)
     }
     if (*p == '+') {
         if (strcmp (p, "+0530") != 0 && strcmp (p, "+05:30") != 0)
-            return -1;      //  only IST: a foreign offset is almost surely a wrong file
-    }
-    else if (*p)
+            return -1; //  only IST: a foreign offset is almost surely a wrong file
+    } else if (*p)
         return -1;
     *ts_ns = kt_ist_ns (y, mo, d, hh, mi, ss) + frac_ns;
     *date = y * 10000 + mo * 100 + d;
@@ -143,12 +142,12 @@ s_cmp (const void *a, const void *b)
 {
     const struct s_tick_sorted *x = a, *y = b;
     if (x->tick.ts_ns != y->tick.ts_ns)
-        return x->tick.ts_ns < y->tick.ts_ns? -1: 1;
-    return x->seq < y->seq? -1: x->seq > y->seq;
+        return x->tick.ts_ns < y->tick.ts_ns ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 struct s_parser {
-    struct s_tick_sorted *rows;         //  owned
+    struct s_tick_sorted *rows; //  owned
     size_t count, cap;
     bool bars;
     bool key_is_token;
@@ -160,7 +159,7 @@ static void
 s_push (struct s_parser *p, int64_t ts, const char *key, int64_t ltp, int64_t volume, int line)
 {
     if (p->count == p->cap) {
-        p->cap = p->cap? p->cap * 2: 1024;
+        p->cap = p->cap ? p->cap * 2 : 1024;
         p->rows = s_realloc (p->rows, p->cap * sizeof *p->rows);
     }
     struct s_tick_sorted *r = &p->rows[p->count];
@@ -190,18 +189,19 @@ s_header (struct s_parser *p, char fields[][S_FIELD_LEN], int n)
     else
         return -1;
     if (n == 4)
-        return strcmp (fields[2], "ltp") || strcmp (fields[3], "volume")? -1: 0;
+        return strcmp (fields[2], "ltp") || strcmp (fields[3], "volume") ? -1 : 0;
     p->bars = true;
-    return strcmp (fields[2], "open") || strcmp (fields[3], "high") || strcmp (fields[4], "low")
-           || strcmp (fields[5], "close") || strcmp (fields[6], "volume")? -1: 0;
+    return strcmp (fields[2], "open") || strcmp (fields[3], "high") || strcmp (fields[4], "low") ||
+                   strcmp (fields[5], "close") || strcmp (fields[6], "volume")
+               ? -1
+               : 0;
 }
 
 //  One data row. Returns 0, or -1 with the reason in err.
 static int
-s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *err,
-       size_t errlen)
+s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *err, size_t errlen)
 {
-    int want = p->bars? 7: 4;
+    int want = p->bars ? 7 : 4;
     if (n != want) {
         snprintf (err, errlen, "line %d: %d fields, expected %d", line, n, want);
         return -1;
@@ -216,14 +216,13 @@ s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *er
     if (p->date == 0)
         p->date = date;
     else if (date != p->date) {
-        snprintf (err, errlen, "line %d: date %d differs from the file's first date %d", line,
-                  date, p->date);
+        snprintf (err, errlen, "line %d: date %d differs from the file's first date %d", line, date,
+                  p->date);
         return -1;
     }
     int minute = kt_ist_minute_of_day (ts);
     if (minute < 9 * 60 + 15 || minute >= 15 * 60 + 30) {
-        snprintf (err, errlen, "line %d: %s is outside market hours 09:15-15:30", line,
-                  fields[0]);
+        snprintf (err, errlen, "line %d: %s is outside market hours 09:15-15:30", line, fields[0]);
         return -1;
     }
     if (ts < p->last_ts) {
@@ -231,8 +230,8 @@ s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *er
         return -1;
     }
     p->last_ts = ts;
-    if (!fields[1][0] || (p->key_is_token && (s_parse_int (fields[1], &(int64_t) { 0 }) != 0
-                                              || strtoull (fields[1], NULL, 10) > UINT32_MAX))) {
+    if (!fields[1][0] || (p->key_is_token && (s_parse_int (fields[1], &(int64_t){0}) != 0 ||
+                                              strtoull (fields[1], NULL, 10) > UINT32_MAX))) {
         snprintf (err, errlen, "line %d: bad instrument \"%s\"", line, fields[1]);
         return -1;
     }
@@ -251,7 +250,7 @@ s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *er
         return 0;
     }
     int64_t px[4];
-    static const char *names[4] = { "open", "high", "low", "close" };
+    static const char *names[4] = {"open", "high", "low", "close"};
     for (int i = 0; i < 4; i++) {
         if (s_parse_price (fields[2 + i], &px[i]) != 0) {
             snprintf (err, errlen, "line %d: bad %s \"%s\"", line, names[i], fields[2 + i]);
@@ -268,7 +267,7 @@ s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *er
         return -1;
     }
     //  A bar that closed down most likely made its high first.
-    int64_t mid1 = c < o? h: l, mid2 = c < o? l: h;
+    int64_t mid1 = c < o ? h : l, mid2 = c < o ? l : h;
     int64_t share = volume / 4;
     s_push (p, ts, fields[1], o, share, line);
     s_push (p, ts + 15 * KT_NS_PER_SEC, fields[1], mid1, share, line);
@@ -280,7 +279,7 @@ s_row (struct s_parser *p, char fields[][S_FIELD_LEN], int n, int line, char *er
 struct sim_replay *
 sim_replay_parse (const char *text, size_t len, char *err, size_t errlen)
 {
-    struct s_parser p = { 0 };
+    struct s_parser p = {0};
     char fields[S_MAX_FIELDS][S_FIELD_LEN];
     bool have_header = false;
     int line = 0;
@@ -288,8 +287,8 @@ sim_replay_parse (const char *text, size_t len, char *err, size_t errlen)
     while (pos < len) {
         const char *start = text + pos;
         const char *nl = memchr (start, '\n', len - pos);
-        size_t l = nl? (size_t) (nl - start): len - pos;
-        pos += l + (nl? 1: 0);
+        size_t l = nl ? (size_t) (nl - start) : len - pos;
+        pos += l + (nl ? 1 : 0);
         line++;
         if (l > 0 && start[l - 1] == '\r')
             l--;
@@ -301,12 +300,14 @@ sim_replay_parse (const char *text, size_t len, char *err, size_t errlen)
         while (k < l && isspace ((unsigned char) start[k]))
             k++;
         if (k == l)
-            continue;                   //  blank line
+            continue; //  blank line
         int n = s_split (start, l, fields, S_MAX_FIELDS);
         if (!have_header) {
             if (n < 0 || s_header (&p, fields, n) != 0) {
-                snprintf (err, errlen, "line %d: header must be \"ts,token,ltp,volume\" or "
-                          "\"ts,token,open,high,low,close,volume\"", line);
+                snprintf (err, errlen,
+                          "line %d: header must be \"ts,token,ltp,volume\" or "
+                          "\"ts,token,open,high,low,close,volume\"",
+                          line);
                 goto out_fail;
             }
             have_header = true;
@@ -355,7 +356,7 @@ sim_replay_load (const char *path, char *err, size_t errlen)
     size_t len = 0, cap = 0;
     for (;;) {
         if (len == cap) {
-            cap = cap? cap * 2: 1 << 16;
+            cap = cap ? cap * 2 : 1 << 16;
             buf = s_realloc (buf, cap);
         }
         size_t got = fread (buf + len, 1, cap - len, f);

@@ -23,31 +23,28 @@
 
 struct sim_replay_tick {
     int64_t ts_ns;
-    char key[KT_SYM_LEN];       //  the second column as written (token digits or symbol)
-    uint32_t token;             //  when the column is a token, else 0
-    int64_t ltp;                //  paise, exactly as written (not rounded to a tick)
-    int64_t volume;             //  tick files: cumulative day volume; bars: this tick's share
-    int line;                   //  1-based line of the row in the file
+    char key[KT_SYM_LEN]; //  the second column as written (token digits or symbol)
+    uint32_t token;       //  when the column is a token, else 0
+    int64_t ltp;          //  paise, exactly as written (not rounded to a tick)
+    int64_t volume;       //  tick files: cumulative day volume; bars: this tick's share
+    int line;             //  1-based line of the row in the file
 };
 
 struct sim_replay {
-    struct sim_replay_tick *ticks;      //  owned; sorted by ts_ns, file order on ties
+    struct sim_replay_tick *ticks; //  owned; sorted by ts_ns, file order on ties
     size_t count;
-    bool bars;                          //  the file held minute bars
-    int32_t date;                       //  YYYYMMDD (IST) of every row
+    bool bars;    //  the file held minute bars
+    int32_t date; //  YYYYMMDD (IST) of every row
 };
 
 //  Parse CSV text of len bytes. Returns an owned replay, or NULL with the reason
 //  ("line 7: ...") in err. An empty file (header only) is an error: nothing to replay.
-struct sim_replay *
-    sim_replay_parse (const char *text, size_t len, char *err, size_t errlen);
+struct sim_replay *sim_replay_parse (const char *text, size_t len, char *err, size_t errlen);
 
 //  Read and parse a file; the reason names the file.
-struct sim_replay *
-    sim_replay_load (const char *path, char *err, size_t errlen);
+struct sim_replay *sim_replay_load (const char *path, char *err, size_t errlen);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void
-    sim_replay_destroy (struct sim_replay **self_p);
+void sim_replay_destroy (struct sim_replay **self_p);
 
 #endif

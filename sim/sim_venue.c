@@ -19,51 +19,51 @@
 #include "sim_market.h"
 #include "sim_venue.h"
 
-#define S_DEFAULT_BALANCE   100000000LL     //  Rs 10,00,000 in paise
-#define S_DEFAULT_FREEZE    1800            //  NIFTY freeze quantity (units)
-#define S_DEFAULT_LOT       75
-#define S_DEFAULT_STRIKES   10
-#define S_MAX_SLICES        10
+#define S_DEFAULT_BALANCE 100000000LL //  Rs 10,00,000 in paise
+#define S_DEFAULT_FREEZE 1800         //  NIFTY freeze quantity (units)
+#define S_DEFAULT_LOT 75
+#define S_DEFAULT_STRIKES 10
+#define S_MAX_SLICES 10
 #define S_MAX_MODIFICATIONS 25
-#define S_TAG_MAX           20
+#define S_TAG_MAX 20
 
 struct s_order {
-    struct sim_order o;                 //  the order book view
-    struct kt_fill_order f;             //  fill state
-    int slot;                           //  market slot
-    int64_t pv_sum;                     //  sum of fill price x qty, for average_price
-    size_t first_row, last_row;         //  history (rows linked by next)
-    bool live;                          //  OPEN or TRIGGER PENDING
+    struct sim_order o;         //  the order book view
+    struct kt_fill_order f;     //  fill state
+    int slot;                   //  market slot
+    int64_t pv_sum;             //  sum of fill price x qty, for average_price
+    size_t first_row, last_row; //  history (rows linked by next)
+    bool live;                  //  OPEN or TRIGGER PENDING
 };
 
 struct s_row {
     struct sim_order o;
-    size_t next;                        //  next row of the same order, SIZE_MAX = last
+    size_t next; //  next row of the same order, SIZE_MAX = last
 };
 
 struct s_pos {
     struct sim_position p;
-    int64_t open_cost;                  //  signed cost of the open quantity (long > 0)
+    int64_t open_cost; //  signed cost of the open quantity (long > 0)
     int slot;
 };
 
 struct sim_venue {
-    struct sim_venue_cfg cfg;           //  replay_path borrowed only during new
-    sim_market_t *market;               //  owned
-    int64_t now_ns;                     //  time reached by advance
+    struct sim_venue_cfg cfg; //  replay_path borrowed only during new
+    sim_market_t *market;     //  owned
+    int64_t now_ns;           //  time reached by advance
     int64_t squareoff_ns, close_ns;
     bool squared_off, closed;
-    struct s_order *orders;             //  owned
+    struct s_order *orders; //  owned
     size_t norders, cap_orders;
-    struct s_row *rows;                 //  owned
+    struct s_row *rows; //  owned
     size_t nrows, cap_rows;
-    struct sim_trade *trades;           //  owned
+    struct sim_trade *trades; //  owned
     size_t ntrades, cap_trades;
-    struct s_pos *pos;                  //  owned
+    struct s_pos *pos; //  owned
     size_t npos, cap_pos;
-    size_t *live;                       //  owned, indexes into orders
+    size_t *live; //  owned, indexes into orders
     size_t nlive, cap_live;
-    struct kt_fill_liq *liq;            //  owned, one per market slot
+    struct kt_fill_liq *liq; //  owned, one per market slot
     uint64_t order_seq, exch_seq, trade_seq;
     bool rms_reject_next;
     char rms_message[200];
@@ -76,7 +76,7 @@ s_grow (void *p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return p;
-    size_t n = *cap? *cap: 16;
+    size_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
     void *q = realloc (p, n * size);
@@ -89,8 +89,7 @@ s_grow (void *p, size_t *cap, size_t need, size_t size)
 }
 
 static void
-s_error (const char **error_type, char *message, size_t msglen, const char *type,
-         const char *text)
+s_error (const char **error_type, char *message, size_t msglen, const char *type, const char *text)
 {
     if (error_type)
         *error_type = type;
@@ -101,7 +100,7 @@ s_error (const char **error_type, char *message, size_t msglen, const char *type
 static int64_t
 s_abs (int64_t v)
 {
-    return v < 0? -v: v;
+    return v < 0 ? -v : v;
 }
 
 static bool
@@ -120,7 +119,7 @@ static int64_t
 s_tick_of (const sim_venue_t *self, int slot)
 {
     int64_t tick = sim_market_instr (self->market, slot)->tick;
-    return tick > 0? tick: 5;
+    return tick > 0 ? tick : 5;
 }
 
 static void
@@ -156,10 +155,11 @@ sim_venue_new (const struct sim_venue_cfg *cfg, char *err, size_t errlen)
                   (long long) self->cfg.freeze_qty, (long long) self->cfg.lot);
         goto out_fail;
     }
-    struct sim_market_cfg mc = {
-        .seed = cfg->seed, .date = cfg->date, .replay_path = cfg->replay_path,
-        .strikes_each_side = self->cfg.strikes_each_side, .lot = self->cfg.lot
-    };
+    struct sim_market_cfg mc = {.seed = cfg->seed,
+                                .date = cfg->date,
+                                .replay_path = cfg->replay_path,
+                                .strikes_each_side = self->cfg.strikes_each_side,
+                                .lot = self->cfg.lot};
     self->market = sim_market_new (&mc, err, errlen);
     if (!self->market)
         goto out_fail;
@@ -224,7 +224,7 @@ const struct sim_quote *
 sim_venue_quote (const sim_venue_t *self, uint32_t token)
 {
     int slot = sim_market_slot (self->market, token);
-    return slot < 0? NULL: sim_market_quote (self->market, slot);
+    return slot < 0 ? NULL : sim_market_quote (self->market, slot);
 }
 
 int
@@ -273,7 +273,7 @@ s_position_mark (struct s_pos *ps, const struct sim_quote *q)
     p->buy_m2m = p->buy_value;
     p->sell_m2m = p->sell_value;
     p->m2m = p->sell_m2m - p->buy_m2m + p->qty * p->last_price;
-    p->avg_price = p->qty? (s_abs (ps->open_cost) + s_abs (p->qty) / 2) / s_abs (p->qty): 0;
+    p->avg_price = p->qty ? (s_abs (ps->open_cost) + s_abs (p->qty) / 2) / s_abs (p->qty) : 0;
 }
 
 //  Apply a signed quantity at px to a position (average-cost accounting).
@@ -287,8 +287,7 @@ s_position_apply (sim_venue_t *self, struct s_pos *ps, int64_t signed_qty, int64
         p->buy_value += qty * px;
         p->day_buy_qty += qty;
         p->day_buy_value += qty * px;
-    }
-    else {
+    } else {
         p->sell_qty += qty;
         p->sell_value += qty * px;
         p->day_sell_qty += qty;
@@ -298,12 +297,12 @@ s_position_apply (sim_venue_t *self, struct s_pos *ps, int64_t signed_qty, int64
     if (open == 0 || (open > 0) == (signed_qty > 0))
         ps->open_cost += signed_qty * px;
     else {
-        int64_t closing = qty < s_abs (open)? qty: s_abs (open);
+        int64_t closing = qty < s_abs (open) ? qty : s_abs (open);
         int64_t left = s_abs (open) - closing;
         ps->open_cost = (int64_t) ((__int128) ps->open_cost * left / s_abs (open));
         int64_t flip = qty - closing;
         if (flip > 0)
-            ps->open_cost = (signed_qty > 0? flip: -flip) * px;
+            ps->open_cost = (signed_qty > 0 ? flip : -flip) * px;
     }
     p->qty += signed_qty;
     s_position_mark (ps, sim_market_quote (self->market, ps->slot));
@@ -342,29 +341,28 @@ s_buy_price_bound (const sim_venue_t *self, const struct s_order *so)
         return f->price;
     if (f->protect_px)
         return f->protect_px;
-    int64_t ref = f->order_type == KT_OT_SLM? f->trigger
-                                             : sim_market_quote (self->market, so->slot)->ltp;
-    int64_t px = kt_fill_protect_price (KT_SIDE_BUY, ref, f->market_protection,
-                                        s_tick_of (self, so->slot));
-    return px? px: ref;
+    int64_t ref =
+        f->order_type == KT_OT_SLM ? f->trigger : sim_market_quote (self->market, so->slot)->ltp;
+    int64_t px =
+        kt_fill_protect_price (KT_SIDE_BUY, ref, f->market_protection, s_tick_of (self, so->slot));
+    return px ? px : ref;
 }
 
 //  Margin an order blocks for the part of it that adds exposure given the position
 //  now: buys pay premium, sells that open shorts block SPAN + exposure.
 static void
-s_order_margin (const sim_venue_t *self, const struct s_order *so, int64_t *span,
-                int64_t *exposure, int64_t *premium)
+s_order_margin (const sim_venue_t *self, const struct s_order *so, int64_t *span, int64_t *exposure,
+                int64_t *premium)
 {
     int64_t pos = s_net_qty (self, so->slot);
     int64_t left = so->f.qty - so->f.filled;
     if (so->f.side == KT_SIDE_BUY) {
-        int64_t cover = pos < 0? -pos: 0;
-        int64_t adds = left > cover? left - cover: 0;
+        int64_t cover = pos < 0 ? -pos : 0;
+        int64_t adds = left > cover ? left - cover : 0;
         *premium += adds * s_buy_price_bound (self, so);
-    }
-    else {
-        int64_t sell_out = pos > 0? pos: 0;
-        int64_t adds = left > sell_out? left - sell_out: 0;
+    } else {
+        int64_t sell_out = pos > 0 ? pos : 0;
+        int64_t adds = left > sell_out ? left - sell_out : 0;
         s_short_margin (self, adds, span, exposure);
     }
 }
@@ -389,9 +387,9 @@ sim_venue_margins (const sim_venue_t *self, struct sim_margins *out)
     //  Booked profit is usable, booked loss is a debit; open losses are debited, open
     //  profits are not usable until booked.
     out->m2m_realised = -realised;
-    out->m2m_unrealised = unrealised < 0? -unrealised: 0;
-    out->debits = out->span + out->exposure + out->option_premium + out->m2m_realised
-                  + out->m2m_unrealised;
+    out->m2m_unrealised = unrealised < 0 ? -unrealised : 0;
+    out->debits =
+        out->span + out->exposure + out->option_premium + out->m2m_realised + out->m2m_unrealised;
     out->opening_balance = self->cfg.opening_balance;
     out->live_balance = out->opening_balance - out->debits;
     out->net = out->live_balance;
@@ -407,10 +405,10 @@ s_row (sim_venue_t *self, struct s_order *so, const char *status, int64_t now)
     so->o.updated_ns = now;
     so->o.filled = so->f.filled;
     //  Kite's pending_quantity is unreliable once terminal (kite-protocol 4.2): we say 0.
-    bool terminal = !strcmp (status, "COMPLETE") || !strcmp (status, "CANCELLED")
-                    || !strcmp (status, "REJECTED");
-    so->o.pending = terminal? 0: so->o.qty - so->o.filled;
-    so->o.avg_price = so->f.filled? (so->pv_sum + so->f.filled / 2) / so->f.filled: 0;
+    bool terminal = !strcmp (status, "COMPLETE") || !strcmp (status, "CANCELLED") ||
+                    !strcmp (status, "REJECTED");
+    so->o.pending = terminal ? 0 : so->o.qty - so->o.filled;
+    so->o.avg_price = so->f.filled ? (so->pv_sum + so->f.filled / 2) / so->f.filled : 0;
     self->rows = s_grow (self->rows, &self->cap_rows, self->nrows + 1, sizeof *self->rows);
     size_t r = self->nrows++;
     self->rows[r].o = so->o;
@@ -436,7 +434,8 @@ s_live_remove (sim_venue_t *self, size_t idx)
     for (size_t i = 0; i < self->nlive; i++) {
         if (self->live[i] == idx) {
             //  Keep placement order: matching order must not depend on removals.
-            memmove (&self->live[i], &self->live[i + 1], (self->nlive - i - 1) * sizeof *self->live);
+            memmove (&self->live[i], &self->live[i + 1],
+                     (self->nlive - i - 1) * sizeof *self->live);
             self->nlive--;
             break;
         }
@@ -448,7 +447,7 @@ s_live_remove (sim_venue_t *self, size_t idx)
 static const char *
 s_working_status (const struct s_order *so)
 {
-    return s_is_stop (so->f.order_type) && !so->f.triggered? "TRIGGER PENDING": "OPEN";
+    return s_is_stop (so->f.order_type) && !so->f.triggered ? "TRIGGER PENDING" : "OPEN";
 }
 
 static void
@@ -467,8 +466,8 @@ s_finish (sim_venue_t *self, size_t idx, const char *status, const char *message
 static void
 s_record_trade (sim_venue_t *self, struct s_order *so, const struct kt_fill *fill, int64_t now)
 {
-    self->trades = s_grow (self->trades, &self->cap_trades, self->ntrades + 1,
-                           sizeof *self->trades);
+    self->trades =
+        s_grow (self->trades, &self->cap_trades, self->ntrades + 1, sizeof *self->trades);
     struct sim_trade *t = &self->trades[self->ntrades++];
     memset (t, 0, sizeof *t);
     snprintf (t->trade_id, sizeof t->trade_id, "%08llu",
@@ -485,15 +484,15 @@ s_record_trade (sim_venue_t *self, struct s_order *so, const struct kt_fill *fil
     t->order_ns = so->o.placed_ns;
     so->pv_sum += fill->px * fill->qty;
     struct s_pos *ps = s_position (self, so->slot, so->o.product);
-    s_position_apply (self, ps, so->o.side == KT_SIDE_BUY? fill->qty: -fill->qty, fill->px);
+    s_position_apply (self, ps, so->o.side == KT_SIDE_BUY ? fill->qty : -fill->qty, fill->px);
 }
 
 //  An IOC order gives up whatever did not fill at its first chance to match.
 static bool
 s_ioc_due (const struct s_order *so)
 {
-    return so->live && !strcmp (so->o.validity, "IOC")
-           && !(s_is_stop (so->f.order_type) && !so->f.triggered);
+    return so->live && !strcmp (so->o.validity, "IOC") &&
+           !(s_is_stop (so->f.order_type) && !so->f.triggered);
 }
 
 //  Match one live order against the current quote of its instrument. trade_qty is the
@@ -504,11 +503,11 @@ s_match (sim_venue_t *self, size_t idx, int64_t trade_qty, int64_t now,
 {
     struct s_order *so = &self->orders[idx];
     const struct sim_quote *sq = sim_market_quote (self->market, so->slot);
-    struct kt_fill_quote q = { .ltp = sq->ltp, .trade_qty = trade_qty,
-                               .tick = s_tick_of (self, so->slot) };
+    struct kt_fill_quote q = {
+        .ltp = sq->ltp, .trade_qty = trade_qty, .tick = s_tick_of (self, so->slot)};
     for (int i = 0; i < KT_FILL_DEPTH && i < SIM_DEPTH; i++) {
-        q.bid[i] = (struct kt_fill_level) { sq->bid[i].px, sq->bid[i].qty };
-        q.ask[i] = (struct kt_fill_level) { sq->ask[i].px, sq->ask[i].qty };
+        q.bid[i] = (struct kt_fill_level){sq->bid[i].px, sq->bid[i].qty};
+        q.ask[i] = (struct kt_fill_level){sq->ask[i].px, sq->ask[i].qty};
     }
     //  Before its first tick an instrument has no book and its LTP is yesterday's close:
     //  nothing can trigger or fill on that.
@@ -559,47 +558,53 @@ struct s_check {
 //  Price, trigger and protection rules of one order type against the current LTP.
 static int
 s_check_prices (const sim_venue_t *self, int slot, kt_side_t side, kt_order_type_t type,
-                int64_t price, int64_t trigger, int64_t market_protection, char *msg,
-                size_t msglen)
+                int64_t price, int64_t trigger, int64_t market_protection, char *msg, size_t msglen)
 {
     int64_t tick = s_tick_of (self, slot);
     char tickbuf[24];
     kt_money_format_json (tick, tickbuf, sizeof tickbuf);
     if ((type == KT_OT_LIMIT || type == KT_OT_SL) && price <= 0) {
         snprintf (msg, msglen, "Invalid `price`. Price must be greater than zero for %s orders.",
-                  type == KT_OT_LIMIT? "LIMIT": "SL");
+                  type == KT_OT_LIMIT ? "LIMIT" : "SL");
         return -1;
     }
     if (s_is_stop (type) && trigger <= 0) {
-        snprintf (msg, msglen, "Invalid `trigger_price`. Trigger price must be greater than "
+        snprintf (msg, msglen,
+                  "Invalid `trigger_price`. Trigger price must be greater than "
                   "zero for stoploss orders.");
         return -1;
     }
-    if ((price > 0 && !s_is_market (type) && price % tick)
-        || (s_is_stop (type) && trigger % tick)) {
-        snprintf (msg, msglen, "Tick size for this script is %s. Kindly enter price in the "
-                  "multiple of tick size for this script", tickbuf);
+    if ((price > 0 && !s_is_market (type) && price % tick) ||
+        (s_is_stop (type) && trigger % tick)) {
+        snprintf (msg, msglen,
+                  "Tick size for this script is %s. Kindly enter price in the "
+                  "multiple of tick size for this script",
+                  tickbuf);
         return -1;
     }
     if (type == KT_OT_SL && side == KT_SIDE_BUY && trigger > price) {
-        snprintf (msg, msglen, "Trigger price can't be higher than price for stoploss buy "
+        snprintf (msg, msglen,
+                  "Trigger price can't be higher than price for stoploss buy "
                   "orders.");
         return -1;
     }
     if (type == KT_OT_SL && side == KT_SIDE_SELL && trigger < price) {
-        snprintf (msg, msglen, "Trigger price can't be lesser than price for stoploss sell "
+        snprintf (msg, msglen,
+                  "Trigger price can't be lesser than price for stoploss sell "
                   "orders.");
         return -1;
     }
     int64_t ltp = sim_market_quote (self->market, slot)->ltp;
     if (s_is_stop (type) && ltp > 0) {
         if (side == KT_SIDE_BUY && trigger < ltp) {
-            snprintf (msg, msglen, "Trigger price for stoploss buy orders should be higher "
+            snprintf (msg, msglen,
+                      "Trigger price for stoploss buy orders should be higher "
                       "than the last traded price.");
             return -1;
         }
         if (side == KT_SIDE_SELL && trigger > ltp) {
-            snprintf (msg, msglen, "Trigger price for stoploss sell orders should be lower "
+            snprintf (msg, msglen,
+                      "Trigger price for stoploss sell orders should be lower "
                       "than the last traded price.");
             return -1;
         }
@@ -610,9 +615,10 @@ s_check_prices (const sim_venue_t *self, int slot, kt_side_t side, kt_order_type
                   "API. Please set market protection or use a Limit order.");
         return -1;
     }
-    if (s_is_market (type) && market_protection != -1
-        && (market_protection < 1 || market_protection > 100)) {
-        snprintf (msg, msglen, "Invalid `market_protection`. Use -1 for automatic or a "
+    if (s_is_market (type) && market_protection != -1 &&
+        (market_protection < 1 || market_protection > 100)) {
+        snprintf (msg, msglen,
+                  "Invalid `market_protection`. Use -1 for automatic or a "
                   "percentage from 1 to 100.");
         return -1;
     }
@@ -634,16 +640,19 @@ s_check_qty (const sim_venue_t *self, int64_t qty, int64_t lot, bool autoslice, 
     }
     int64_t freeze = self->cfg.freeze_qty - self->cfg.freeze_qty % lot;
     if (qty > freeze && !autoslice) {
-        snprintf (msg, msglen, "The order quantity %lld (%lld lots) is higher than the maximum "
+        snprintf (msg, msglen,
+                  "The order quantity %lld (%lld lots) is higher than the maximum "
                   "quantity of %lld (%lld lots) allowed by the exchanges. Please reduce the "
-                  "order quantity or use autoslice.", (long long) qty, (long long) (qty / lot),
-                  (long long) freeze, (long long) (freeze / lot));
+                  "order quantity or use autoslice.",
+                  (long long) qty, (long long) (qty / lot), (long long) freeze,
+                  (long long) (freeze / lot));
         return -1;
     }
     if (qty > freeze * S_MAX_SLICES) {
-        snprintf (msg, msglen, "The order quantity %lld is more than %d slices of the freeze "
-                  "quantity %lld allowed by autoslice.", (long long) qty, S_MAX_SLICES,
-                  (long long) freeze);
+        snprintf (msg, msglen,
+                  "The order quantity %lld is more than %d slices of the freeze "
+                  "quantity %lld allowed by autoslice.",
+                  (long long) qty, S_MAX_SLICES, (long long) freeze);
         return -1;
     }
     return 0;
@@ -654,7 +663,8 @@ s_validate (const sim_venue_t *self, int64_t now, const struct sim_order_req *re
             struct s_check *chk, char *msg, size_t msglen)
 {
     if (now < sim_market_open_ns (self->market) || now >= self->close_ns) {
-        snprintf (msg, msglen, "Markets are closed right now. Use GTT for placing long "
+        snprintf (msg, msglen,
+                  "Markets are closed right now. Use GTT for placing long "
                   "standing orders instead.");
         return -1;
     }
@@ -696,8 +706,8 @@ s_validate (const sim_venue_t *self, int64_t now, const struct sim_order_req *re
     }
     if (s_check_qty (self, req->qty, chk->lot, req->autoslice, msg, msglen) != 0)
         return -1;
-    return s_check_prices (self, chk->slot, req->side, req->order_type, req->price,
-                           req->trigger, req->market_protection, msg, msglen);
+    return s_check_prices (self, chk->slot, req->side, req->order_type, req->price, req->trigger,
+                           req->market_protection, msg, msglen);
 }
 
 // ---- place / modify / cancel ---------------------------------------------------------
@@ -722,12 +732,11 @@ s_short_of_funds (const sim_venue_t *self, const struct s_order *so, char *req_s
 
 //  One order through RMS to the exchange (or to REJECTED). Returns its index.
 static size_t
-s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, int slot,
-             int64_t qty, const char *parent, bool system, sim_venue_order_fn *order_fn,
-             void *arg)
+s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, int slot, int64_t qty,
+             const char *parent, bool system, sim_venue_order_fn *order_fn, void *arg)
 {
-    self->orders = s_grow (self->orders, &self->cap_orders, self->norders + 1,
-                           sizeof *self->orders);
+    self->orders =
+        s_grow (self->orders, &self->cap_orders, self->norders + 1, sizeof *self->orders);
     size_t idx = self->norders++;
     struct s_order *so = &self->orders[idx];
     memset (so, 0, sizeof *so);
@@ -736,7 +745,7 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
     struct sim_order *o = &so->o;
     s_new_id (self, o->order_id, sizeof o->order_id);
     snprintf (o->parent_order_id, sizeof o->parent_order_id, "%s", "");
-    snprintf (o->autoslice_parent, sizeof o->autoslice_parent, "%s", parent? parent: "");
+    snprintf (o->autoslice_parent, sizeof o->autoslice_parent, "%s", parent ? parent : "");
     //  Kite marks its own square-off orders so they are never taken for the user's.
     snprintf (o->placed_by, sizeof o->placed_by, "%s", system ? SIM_PLACED_BY_SQUAREOFF : "");
     snprintf (o->tag, sizeof o->tag, "%s", req->tag);
@@ -746,23 +755,25 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
     o->order_type = req->order_type;
     o->product = req->product;
     snprintf (o->variety, sizeof o->variety, "regular");
-    snprintf (o->validity, sizeof o->validity, "%s", req->validity[0]? req->validity: "DAY");
+    snprintf (o->validity, sizeof o->validity, "%s", req->validity[0] ? req->validity : "DAY");
     o->qty = qty;
-    o->price = s_is_market (req->order_type)? 0: req->price;
-    o->trigger = s_is_stop (req->order_type)? req->trigger: 0;
-    o->market_protection = s_is_market (req->order_type)? req->market_protection: 0;
+    o->price = s_is_market (req->order_type) ? 0 : req->price;
+    o->trigger = s_is_stop (req->order_type) ? req->trigger : 0;
+    o->market_protection = s_is_market (req->order_type) ? req->market_protection : 0;
     o->placed_ns = now;
-    so->f = (struct kt_fill_order) { .side = req->side, .order_type = req->order_type,
-                                     .qty = qty, .price = o->price, .trigger = o->trigger,
-                                     .market_protection = o->market_protection };
+    so->f = (struct kt_fill_order){.side = req->side,
+                                   .order_type = req->order_type,
+                                   .qty = qty,
+                                   .price = o->price,
+                                   .trigger = o->trigger,
+                                   .market_protection = o->market_protection};
     s_row (self, so, "PUT ORDER REQ RECEIVED", now);
     s_row (self, so, "VALIDATION PENDING", now);
 
     //  RMS: a forced reject (fault), then funds. Square-off orders only reduce risk.
     if (!system && self->rms_reject_next) {
         self->rms_reject_next = false;
-        snprintf (o->status_message_raw, sizeof o->status_message_raw, "RMS:%s",
-                  self->rms_message);
+        snprintf (o->status_message_raw, sizeof o->status_message_raw, "RMS:%s", self->rms_message);
         s_finish (self, idx, "REJECTED", self->rms_message, now);
         if (order_fn)
             order_fn (o, arg);
@@ -771,12 +782,14 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
     char req_s[32], avail_s[32];
     if (!system && s_short_of_funds (self, so, req_s, avail_s)) {
         char text[256];
-        snprintf (text, sizeof text, "Insufficient funds. Required margin is %s but "
-                  "available margin is %s. Check the orderbook for open orders.", req_s,
-                  avail_s);
+        snprintf (text, sizeof text,
+                  "Insufficient funds. Required margin is %s but "
+                  "available margin is %s. Check the orderbook for open orders.",
+                  req_s, avail_s);
         snprintf (o->status_message_raw, sizeof o->status_message_raw,
                   "RMS:Margin Exceeds,Required:%s, Available:%s for entity account-SIM "
-                  "across exchange across segment across product ", req_s, avail_s);
+                  "across exchange across segment across product ",
+                  req_s, avail_s);
         s_finish (self, idx, "REJECTED", text, now);
         if (order_fn)
             order_fn (o, arg);
@@ -802,10 +815,10 @@ s_place_one (sim_venue_t *self, int64_t now, const struct sim_order_req *req, in
 }
 
 int
-sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
-                 char *order_id, size_t idlen, struct sim_child *children,
-                 int max_children, int *nchildren, const char **error_type, char *message,
-                 size_t msglen, sim_venue_order_fn *order_fn, void *arg)
+sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req, char *order_id,
+                 size_t idlen, struct sim_child *children, int max_children, int *nchildren,
+                 const char **error_type, char *message, size_t msglen,
+                 sim_venue_order_fn *order_fn, void *arg)
 {
     if (nchildren)
         *nchildren = 0;
@@ -817,8 +830,8 @@ sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *
     }
     int64_t freeze = self->cfg.freeze_qty - self->cfg.freeze_qty % chk.lot;
     if (req->qty <= freeze) {
-        size_t idx = s_place_one (self, now_ns, req, chk.slot, req->qty, NULL, false, order_fn,
-                                  arg);
+        size_t idx =
+            s_place_one (self, now_ns, req, chk.slot, req->qty, NULL, false, order_fn, arg);
         snprintf (order_id, idlen, "%s", self->orders[idx].o.order_id);
         return 0;
     }
@@ -833,24 +846,28 @@ sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *
     int64_t left = req->qty;
     int n = 0;
     while (left > 0) {
-        int64_t q = left < freeze? left: freeze;
+        int64_t q = left < freeze ? left : freeze;
         left -= q;
-        struct s_order probe = { .slot = chk.slot };
-        probe.f = (struct kt_fill_order) {
-            .side = req->side, .order_type = req->order_type, .qty = q,
-            .price = s_is_market (req->order_type)? 0: req->price,
-            .trigger = s_is_stop (req->order_type)? req->trigger: 0,
-            .market_protection = s_is_market (req->order_type)? req->market_protection: 0 };
+        struct s_order probe = {.slot = chk.slot};
+        probe.f = (struct kt_fill_order){
+            .side = req->side,
+            .order_type = req->order_type,
+            .qty = q,
+            .price = s_is_market (req->order_type) ? 0 : req->price,
+            .trigger = s_is_stop (req->order_type) ? req->trigger : 0,
+            .market_protection = s_is_market (req->order_type) ? req->market_protection : 0};
         char req_s[32], avail_s[32];
-        struct sim_child *c = children && n < max_children? &children[n]: NULL;
+        struct sim_child *c = children && n < max_children ? &children[n] : NULL;
         n++;
         if (c)
             memset (c, 0, sizeof *c);
         if (s_short_of_funds (self, &probe, req_s, avail_s)) {
             if (c) {
                 c->error_type = "MarginException";
-                snprintf (c->message, sizeof c->message, "Insufficient funds. Required margin "
-                          "is %s but available margin is %s.", req_s, avail_s);
+                snprintf (c->message, sizeof c->message,
+                          "Insufficient funds. Required margin "
+                          "is %s but available margin is %s.",
+                          req_s, avail_s);
             }
             continue;
         }
@@ -859,7 +876,7 @@ sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *
             snprintf (c->order_id, sizeof c->order_id, "%s", self->orders[idx].o.order_id);
     }
     if (nchildren)
-        *nchildren = n < max_children? n: max_children;
+        *nchildren = n < max_children ? n : max_children;
     return 0;
 }
 
@@ -888,8 +905,7 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
         return -1;
     }
     if (!so->live) {
-        snprintf (msg, sizeof msg, "Order cannot be modified as it is in %s state.",
-                  so->o.status);
+        snprintf (msg, sizeof msg, "Order cannot be modified as it is in %s state.", so->o.status);
         s_error (error_type, message, msglen, "InputException", msg);
         return -1;
     }
@@ -904,10 +920,10 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
                  "Maximum allowed order modifications exceeded.");
         return -1;
     }
-    kt_order_type_t type = req->has_order_type? req->order_type: so->o.order_type;
-    int64_t qty = req->has_qty? req->qty: so->o.qty;
-    int64_t price = req->has_price? req->price: so->o.price;
-    int64_t trigger = req->has_trigger? req->trigger: so->o.trigger;
+    kt_order_type_t type = req->has_order_type ? req->order_type : so->o.order_type;
+    int64_t qty = req->has_qty ? req->qty : so->o.qty;
+    int64_t price = req->has_price ? req->price : so->o.price;
+    int64_t trigger = req->has_trigger ? req->trigger : so->o.trigger;
     if (type < KT_OT_MARKET || type > KT_OT_SLM) {
         s_error (error_type, message, msglen, "InputException", "Invalid `order_type`.");
         return -1;
@@ -924,12 +940,13 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
     }
     //  A triggered stop is a working limit now: its trigger no longer matters.
     bool still_waiting = s_is_stop (type) && !(so->f.triggered && s_is_stop (so->o.order_type));
-    int64_t check_trigger = still_waiting? trigger: 0;
-    kt_order_type_t check_type = still_waiting? type
-                                 : type == KT_OT_SL? KT_OT_LIMIT
-                                 : type == KT_OT_SLM? KT_OT_MARKET: type;
+    int64_t check_trigger = still_waiting ? trigger : 0;
+    kt_order_type_t check_type = still_waiting       ? type
+                                 : type == KT_OT_SL  ? KT_OT_LIMIT
+                                 : type == KT_OT_SLM ? KT_OT_MARKET
+                                                     : type;
     int64_t mp = req->has_market_protection ? req->market_protection : so->o.market_protection;
-    if (s_check_prices (self, so->slot, so->o.side, check_type, s_is_market (type)? 0: price,
+    if (s_check_prices (self, so->slot, so->o.side, check_type, s_is_market (type) ? 0 : price,
                         check_trigger, mp, msg, sizeof msg) != 0) {
         s_error (error_type, message, msglen, "InputException", msg);
         return -1;
@@ -939,9 +956,9 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
     bool was_market = s_is_market (so->o.order_type);
     so->o.order_type = type;
     so->o.qty = qty;
-    so->o.price = s_is_market (type)? 0: price;
-    so->o.trigger = s_is_stop (type)? trigger: 0;
-    so->o.market_protection = s_is_market (type)? mp: 0;
+    so->o.price = s_is_market (type) ? 0 : price;
+    so->o.trigger = s_is_stop (type) ? trigger : 0;
+    so->o.market_protection = s_is_market (type) ? mp : 0;
     so->o.modified = true;
     so->o.modifications++;
     so->f.order_type = type;
@@ -952,7 +969,7 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
     if (!s_is_stop (type))
         so->f.triggered = false;
     if (!s_is_market (type) || !was_market)
-        so->f.protect_px = 0;           //  fixed again from the LTP when it next matches
+        so->f.protect_px = 0; //  fixed again from the LTP when it next matches
     s_row (self, so, "MODIFIED", now_ns);
     if (so->f.filled >= qty) {
         s_finish (self, idx, "COMPLETE", NULL, now_ns);
@@ -968,9 +985,8 @@ sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
 }
 
 int
-sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id,
-                  const char **error_type, char *message, size_t msglen,
-                  sim_venue_order_fn *order_fn, void *arg)
+sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id, const char **error_type,
+                  char *message, size_t msglen, sim_venue_order_fn *order_fn, void *arg)
 {
     size_t idx;
     struct s_order *so = s_find (self, order_id, &idx);
@@ -980,8 +996,7 @@ sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id,
     }
     if (!so->live) {
         char msg[128];
-        snprintf (msg, sizeof msg, "Order cannot be cancelled as it is in %s state.",
-                  so->o.status);
+        snprintf (msg, sizeof msg, "Order cannot be cancelled as it is in %s state.", so->o.status);
         s_error (error_type, message, msglen, "InputException", msg);
         return -1;
     }
@@ -1001,29 +1016,28 @@ s_square_off (sim_venue_t *self, int64_t now, sim_venue_order_fn *order_fn, void
     for (size_t i = 0; i < self->nlive;) {
         size_t idx = self->live[i];
         if (self->orders[idx].o.product == KT_PROD_MIS) {
-            s_finish (self, idx, "CANCELLED", "Cancelled by the intraday (MIS) square-off.",
-                      now);
+            s_finish (self, idx, "CANCELLED", "Cancelled by the intraday (MIS) square-off.", now);
             if (order_fn)
                 order_fn (&self->orders[idx].o, arg);
-        }
-        else
+        } else
             i++;
     }
-    size_t npos = self->npos;           //  square-off orders do not add positions
+    size_t npos = self->npos; //  square-off orders do not add positions
     for (size_t i = 0; i < npos; i++) {
         struct s_pos *ps = &self->pos[i];
         if (ps->p.product != KT_PROD_MIS || ps->p.qty == 0)
             continue;
         int slot = ps->slot;
         int64_t left = s_abs (ps->p.qty);
-        struct sim_order_req req = {
-            .side = ps->p.qty > 0? KT_SIDE_SELL: KT_SIDE_BUY, .order_type = KT_OT_MARKET,
-            .product = KT_PROD_MIS, .market_protection = -1, .validity = "DAY"
-        };
+        struct sim_order_req req = {.side = ps->p.qty > 0 ? KT_SIDE_SELL : KT_SIDE_BUY,
+                                    .order_type = KT_OT_MARKET,
+                                    .product = KT_PROD_MIS,
+                                    .market_protection = -1,
+                                    .validity = "DAY"};
         int64_t lot = sim_market_instr (self->market, slot)->lot;
         int64_t freeze = self->cfg.freeze_qty - self->cfg.freeze_qty % lot;
         while (left > 0) {
-            int64_t q = left < freeze? left: freeze;
+            int64_t q = left < freeze ? left : freeze;
             s_place_one (self, now, &req, slot, q, NULL, true, order_fn, arg);
             left -= q;
             ps = &self->pos[i];
@@ -1094,7 +1108,7 @@ sim_venue_order_count (const sim_venue_t *self)
 const struct sim_order *
 sim_venue_order_at (const sim_venue_t *self, size_t i)
 {
-    return i < self->norders? &self->orders[i].o: NULL;
+    return i < self->norders ? &self->orders[i].o : NULL;
 }
 
 const struct sim_order *
@@ -1115,8 +1129,7 @@ sim_venue_order_history (const sim_venue_t *self, const char *order_id,
         if (strcmp (self->orders[i].o.order_id, order_id) != 0)
             continue;
         int n = 0;
-        for (size_t r = self->orders[i].first_row; r != SIZE_MAX && n < max;
-             r = self->rows[r].next)
+        for (size_t r = self->orders[i].first_row; r != SIZE_MAX && n < max; r = self->rows[r].next)
             rows[n++] = &self->rows[r].o;
         return n;
     }
@@ -1132,7 +1145,7 @@ sim_venue_trade_count (const sim_venue_t *self)
 const struct sim_trade *
 sim_venue_trade_at (const sim_venue_t *self, size_t i)
 {
-    return i < self->ntrades? &self->trades[i]: NULL;
+    return i < self->ntrades ? &self->trades[i] : NULL;
 }
 
 size_t
@@ -1144,7 +1157,7 @@ sim_venue_position_count (const sim_venue_t *self)
 const struct sim_position *
 sim_venue_position_at (const sim_venue_t *self, size_t i)
 {
-    return i < self->npos? &self->pos[i].p: NULL;
+    return i < self->npos ? &self->pos[i].p : NULL;
 }
 
 // ---- faults --------------------------------------------------------------------------
@@ -1152,8 +1165,7 @@ sim_venue_position_at (const sim_venue_t *self, size_t i)
 int
 sim_venue_fault_position (sim_venue_t *self, const char *sym, int64_t qty_delta)
 {
-    const struct kt_instr *in = kt_instr_by_sym (sim_market_instruments (self->market), NULL,
-                                                 sym);
+    const struct kt_instr *in = kt_instr_by_sym (sim_market_instruments (self->market), NULL, sym);
     if (!in || in->lot <= 0 || qty_delta == 0)
         return -1;
     int slot = sim_market_slot (self->market, in->token);
@@ -1167,7 +1179,7 @@ sim_venue_fault_position (sim_venue_t *self, const char *sym, int64_t qty_delta)
     //  As if someone traded in another terminal at the LTP: the position moves with
     //  its values (so the identities hold), but no order or trade of ours exists.
     const struct sim_quote *q = sim_market_quote (self->market, slot);
-    int64_t px = q->ltp > 0? q->ltp: q->c;
+    int64_t px = q->ltp > 0 ? q->ltp : q->c;
     s_position_apply (self, s_position (self, slot, product), qty_delta, px);
     return 0;
 }
@@ -1177,5 +1189,5 @@ sim_venue_fault_rms_reject (sim_venue_t *self, const char *message)
 {
     self->rms_reject_next = true;
     snprintf (self->rms_message, sizeof self->rms_message, "%s",
-              message && *message? message: "RMS rejection (fault injected by kite-sim).");
+              message && *message ? message : "RMS rejection (fault injected by kite-sim).");
 }

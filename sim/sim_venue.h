@@ -23,24 +23,27 @@
 typedef struct sim_venue sim_venue_t;
 
 #define SIM_DEPTH 5
-#define SIM_NIFTY_TOKEN 256265u          //  NIFTY 50 index (segment 9)
+#define SIM_NIFTY_TOKEN 256265u            //  NIFTY 50 index (segment 9)
 #define SIM_PLACED_BY_SQUAREOFF "ADMINSQF" //  placed_by of the broker's own square-off
 
 //  Market snapshot of one instrument (what a `full` packet and /quote carry).
 struct sim_quote {
     uint32_t token;
-    int64_t ltp;                //  paise
+    int64_t ltp; //  paise
     int64_t last_qty;
-    int64_t avg_price;          //  day VWAP, paise
-    int64_t volume;             //  cumulative
-    int64_t buy_qty, sell_qty;  //  total pending
-    int64_t o, h, l, c;         //  c = previous close
+    int64_t avg_price;         //  day VWAP, paise
+    int64_t volume;            //  cumulative
+    int64_t buy_qty, sell_qty; //  total pending
+    int64_t o, h, l, c;        //  c = previous close
     int64_t oi, oi_day_high, oi_day_low;
     int64_t last_trade_ns;
-    int64_t exch_ns;            //  time of the last update; 0 before the first tick (ltp is
-                                //  then the previous close and the book is empty)
-    int64_t change;             //  index packets: ltp - close, signed paise
-    struct { int64_t px, qty; int orders; } bid[SIM_DEPTH], ask[SIM_DEPTH];
+    int64_t exch_ns; //  time of the last update; 0 before the first tick (ltp is
+                     //  then the previous close and the book is empty)
+    int64_t change;  //  index packets: ltp - close, signed paise
+    struct {
+        int64_t px, qty;
+        int orders;
+    } bid[SIM_DEPTH], ask[SIM_DEPTH];
 };
 
 //  One minute candle (historical endpoint).
@@ -68,25 +71,25 @@ struct sim_order {
     kt_order_type_t order_type;
     kt_product_t product;
     char variety[12];
-    char validity[4];           //  DAY / IOC
-    char status[32];            //  Kite status string
-    char status_message[256];   //  reject / cancel reason ("" = null)
-    char status_message_raw[256];   //  RMS text of a reject ("" = null)
-    char autoslice_parent[KT_BROKER_LEN];   //  parent id of an autoslice child, else ""
-                                            //  (tags: ["autoslice", "autoslice:<id>"])
-    char placed_by[16];                     //  "" = the account's user; SIM_PLACED_BY_SQUAREOFF for
-                                            //  the venue's own 15:20 square-off orders
+    char validity[4];                     //  DAY / IOC
+    char status[32];                      //  Kite status string
+    char status_message[256];             //  reject / cancel reason ("" = null)
+    char status_message_raw[256];         //  RMS text of a reject ("" = null)
+    char autoslice_parent[KT_BROKER_LEN]; //  parent id of an autoslice child, else ""
+                                          //  (tags: ["autoslice", "autoslice:<id>"])
+    char placed_by[16];                   //  "" = the account's user; SIM_PLACED_BY_SQUAREOFF for
+                                          //  the venue's own 15:20 square-off orders
     int64_t qty, filled, pending, cancelled;
     int64_t price, trigger, avg_price;
-    int64_t market_protection;  //  -1 auto, else percent
+    int64_t market_protection; //  -1 auto, else percent
     int64_t placed_ns, updated_ns, exchange_ns;
-    int modifications;          //  accepted modifications (max 25)
+    int modifications; //  accepted modifications (max 25)
     bool modified;
 };
 
 //  One state row of an order's history (GET /orders/{id}).
 struct sim_order_row {
-    struct sim_order order;     //  the order as it was in this state
+    struct sim_order order; //  the order as it was in this state
 };
 
 struct sim_trade {
@@ -113,14 +116,14 @@ struct sim_position {
     char sym[KT_SYM_LEN];
     uint32_t token;
     kt_product_t product;
-    int64_t qty;                //  signed
+    int64_t qty; //  signed
     int64_t overnight_qty;
     int64_t avg_price;
-    int64_t buy_qty, buy_value, sell_qty, sell_value;   //  value in paise
+    int64_t buy_qty, buy_value, sell_qty, sell_value; //  value in paise
     int64_t day_buy_qty, day_buy_value, day_sell_qty, day_sell_value;
     int64_t last_price, close_price;
     int64_t realised, unrealised, pnl, m2m;
-    int64_t buy_m2m, sell_m2m;  //  values with carried quantity at close_price
+    int64_t buy_m2m, sell_m2m; //  values with carried quantity at close_price
 };
 
 //  The equity segment (commodity: enabled, all zero). Blocked: long premium of open
@@ -130,7 +133,7 @@ struct sim_position {
 //  m2m_realised + m2m_unrealised; live_balance = net = opening_balance - debits;
 //  cash = opening_balance.
 struct sim_margins {
-    int64_t opening_balance;    //  paise
+    int64_t opening_balance; //  paise
     int64_t live_balance;
     int64_t net;
     int64_t span, exposure, option_premium, m2m_realised, m2m_unrealised, debits;
@@ -177,33 +180,29 @@ typedef void (sim_venue_tick_fn) (const struct sim_quote *q, void *arg);
 //  Zero means the default for every number but seed.
 struct sim_venue_cfg {
     uint64_t seed;
-    int32_t date;               //  YYYYMMDD of the session; 0 with a replay: the file's date
-    const char *replay_path;    //  CSV of ticks or minute bars, or NULL for synthetic
-                                //  (borrowed during sim_venue_new only)
-    int64_t opening_balance;    //  paise (default 10,00,000 rupees)
-    int64_t freeze_qty;         //  NIFTY freeze quantity (units) for autoslice (1800)
-    int strikes_each_side;      //  strikes listed each side of ATM (10; at most 100)
-    int64_t lot;                //  NIFTY lot size (75)
+    int32_t date;            //  YYYYMMDD of the session; 0 with a replay: the file's date
+    const char *replay_path; //  CSV of ticks or minute bars, or NULL for synthetic
+                             //  (borrowed during sim_venue_new only)
+    int64_t opening_balance; //  paise (default 10,00,000 rupees)
+    int64_t freeze_qty;      //  NIFTY freeze quantity (units) for autoslice (1800)
+    int strikes_each_side;   //  strikes listed each side of ATM (10; at most 100)
+    int64_t lot;             //  NIFTY lot size (75)
 };
 
 //  Create a venue. Returns an owned venue, or NULL with the reason in err (bad replay
 //  file with its line, bad date, freeze below a lot). The session is 09:15-15:30 IST of
 //  the date; a synthetic market given a Saturday or Sunday trades the next Monday
 //  (sim_venue_date tells which), a replay trades its file's date whatever the weekday.
-sim_venue_t *
-    sim_venue_new (const struct sim_venue_cfg *cfg, char *err, size_t errlen);
+sim_venue_t *sim_venue_new (const struct sim_venue_cfg *cfg, char *err, size_t errlen);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void
-    sim_venue_destroy (sim_venue_t **self_p);
+void sim_venue_destroy (sim_venue_t **self_p);
 
 //  The venue's instruments (NIFTY 50 index + the listed options). Borrowed.
-const kt_instr_table_t *
-    sim_venue_instruments (const sim_venue_t *self);
+const kt_instr_table_t *sim_venue_instruments (const sim_venue_t *self);
 
 //  Session open (09:15 IST of the date) in ns.
-int64_t
-    sim_venue_open_ns (const sim_venue_t *self);
+int64_t sim_venue_open_ns (const sim_venue_t *self);
 
 //  Session date (YYYYMMDD; the replay file's when cfg.date was 0) and options expiry.
 int32_t sim_venue_date (const sim_venue_t *self);
@@ -215,20 +214,17 @@ int32_t sim_venue_expiry (const sim_venue_t *self);
 //  cancelled, MIS positions closed by MARKET orders) and at 15:30 expire every order
 //  still working (CANCELLED). A now_ns not after the last call does nothing. Either
 //  callback may be NULL. Returns the ticks made.
-int64_t
-    sim_venue_advance (sim_venue_t *self, int64_t now_ns, sim_venue_tick_fn *tick_fn,
-                       sim_venue_order_fn *order_fn, void *arg);
+int64_t sim_venue_advance (sim_venue_t *self, int64_t now_ns, sim_venue_tick_fn *tick_fn,
+                           sim_venue_order_fn *order_fn, void *arg);
 
 //  Current snapshot of an instrument, or NULL if unknown. Borrowed.
-const struct sim_quote *
-    sim_venue_quote (const sim_venue_t *self, uint32_t token);
+const struct sim_quote *sim_venue_quote (const sim_venue_t *self, uint32_t token);
 
 //  Minute candles of token between from_ns and to_ns inclusive, up to the present
 //  (the minute in progress included, as Kite does; minutes without trades have none).
 //  Writes at most max into out, oldest first; returns the count, or -1 if token is
 //  unknown.
-int
-    sim_venue_candles (const sim_venue_t *self, uint32_t token, int64_t from_ns, int64_t to_ns,
+int sim_venue_candles (const sim_venue_t *self, uint32_t token, int64_t from_ns, int64_t to_ns,
                        struct sim_candle *out, int max);
 
 //  One child of an autoslice placement, as Kite's response lists it: an order
@@ -236,7 +232,7 @@ int
 //  error_type "MarginException" and Kite's message), which never entered the book.
 struct sim_child {
     char order_id[KT_BROKER_LEN];
-    const char *error_type;     //  static, NULL for an order
+    const char *error_type; //  static, NULL for an order
     char message[256];
 };
 
@@ -252,22 +248,19 @@ struct sim_child {
 //  (MarginException, "Insufficient funds. Required margin is X but available margin is
 //  Y.") and is not in the order book, as in autoslice_response.json; the injected RMS
 //  fault still ends an accepted child REJECTED. error_type is static.
-int
-    sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
-                     char *order_id, size_t idlen, struct sim_child *children,
-                     int max_children, int *nchildren, const char **error_type,
-                     char *message, size_t msglen, sim_venue_order_fn *order_fn, void *arg);
+int sim_venue_place (sim_venue_t *self, int64_t now_ns, const struct sim_order_req *req,
+                     char *order_id, size_t idlen, struct sim_child *children, int max_children,
+                     int *nchildren, const char **error_type, char *message, size_t msglen,
+                     sim_venue_order_fn *order_fn, void *arg);
 
 //  Modify / cancel an order that is OPEN or TRIGGER PENDING. 0, or -1 with error_type
 //  and message as Kite answers (unknown id, terminal order, 25 modifications, a rule
 //  of place broken by the new values, market closed). A modify that crosses the market
 //  fills at once.
-int
-    sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
+int sim_venue_modify (sim_venue_t *self, int64_t now_ns, const char *order_id,
                       const struct sim_modify_req *req, const char **error_type, char *message,
                       size_t msglen, sim_venue_order_fn *order_fn, void *arg);
-int
-    sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id,
+int sim_venue_cancel (sim_venue_t *self, int64_t now_ns, const char *order_id,
                       const char **error_type, char *message, size_t msglen,
                       sim_venue_order_fn *order_fn, void *arg);
 

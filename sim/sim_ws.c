@@ -19,45 +19,45 @@
 #include <libwebsockets.h>
 #include "sim.h"
 
-#define S_SUB_CAP 4096          //  power of two, > 3000 / 0.75
-#define S_RX_MAX 65536          //  largest client message accepted
+#define S_SUB_CAP 4096 //  power of two, > 3000 / 0.75
+#define S_RX_MAX 65536 //  largest client message accepted
 
 struct s_frame {
     struct s_frame *next;
     size_t len;
     bool text;
-    unsigned char data[];       //  LWS_PRE headroom, then len payload bytes
+    unsigned char data[]; //  LWS_PRE headroom, then len payload bytes
 };
 
 struct s_sub {
-    uint32_t token;             //  0 = empty slot
+    uint32_t token; //  0 = empty slot
     uint8_t mode;
 };
 
 struct s_conn {
-    struct lws *wsi;            //  borrowed from lws
-    struct s_conn *next;        //  list of live connections
-    bool live;                  //  initialised and linked
-    bool closing;               //  hang up at the next WRITEABLE
+    struct lws *wsi;     //  borrowed from lws
+    struct s_conn *next; //  list of live connections
+    bool live;           //  initialised and linked
+    bool closing;        //  hang up at the next WRITEABLE
     char api_key[64];
-    struct s_sub *subs;         //  owned, S_SUB_CAP slots
+    struct s_sub *subs; //  owned, S_SUB_CAP slots
     int nsubs;
-    unsigned char *pend;        //  owned: frame being built (LWS_PRE + 2 + packets)
-    size_t pend_len;            //  packet bytes in pend after the N field
-    int pend_n;                 //  packets in pend
-    struct s_frame *head, *tail;    //  owned FIFO of sealed frames
-    size_t queued;              //  bytes in the FIFO
-    int64_t last_tx_ns;         //  wall mono of the last frame queued
-    int64_t dropped;            //  ticks lost to a full queue
-    char *rx;                   //  owned: text message being reassembled
+    unsigned char *pend;         //  owned: frame being built (LWS_PRE + 2 + packets)
+    size_t pend_len;             //  packet bytes in pend after the N field
+    int pend_n;                  //  packets in pend
+    struct s_frame *head, *tail; //  owned FIFO of sealed frames
+    size_t queued;               //  bytes in the FIFO
+    int64_t last_tx_ns;          //  wall mono of the last frame queued
+    int64_t dropped;             //  ticks lost to a full queue
+    char *rx;                    //  owned: text message being reassembled
     size_t rx_len;
 };
 
 struct sim_ws {
-    sim_t *ctx;                 //  borrowed
-    struct s_conn *conns;       //  borrowed from lws user space
+    sim_t *ctx;           //  borrowed
+    struct s_conn *conns; //  borrowed from lws user space
     int nconns;
-    uint32_t toks[SIM_WS_MAX_TOKENS];   //  scratch for one client message
+    uint32_t toks[SIM_WS_MAX_TOKENS]; //  scratch for one client message
 };
 
 // ---- packets --------------------------------------------------------------------------
@@ -82,7 +82,7 @@ s_be16 (uint8_t *p, uint16_t v)
 static uint32_t
 s_qty (int64_t v)
 {
-    return v < 0? 0: v > INT32_MAX? (uint32_t) INT32_MAX: (uint32_t) v;
+    return v < 0 ? 0 : v > INT32_MAX ? (uint32_t) INT32_MAX : (uint32_t) v;
 }
 
 //  Wire units per paisa: currency segments quote finer than paise (6.4).
@@ -90,7 +90,7 @@ static int64_t
 s_units (uint32_t token)
 {
     int seg = kt_instr_segment_of (token);
-    return seg == 3? 100000: seg == 6? 100: 1;
+    return seg == 3 ? 100000 : seg == 6 ? 100 : 1;
 }
 
 static uint32_t
@@ -107,7 +107,7 @@ s_px (int64_t paise, int64_t units)
 static uint32_t
 s_secs (int64_t ns)
 {
-    return ns > 0? (uint32_t) (ns / KT_NS_PER_SEC): 0;
+    return ns > 0 ? (uint32_t) (ns / KT_NS_PER_SEC) : 0;
 }
 
 int
@@ -147,12 +147,12 @@ sim_ws_pack (const struct sim_quote *q, sim_mode_t mode, uint8_t *out)
     s_be32 (out + 60, s_secs (q->exch_ns));
     for (int i = 0; i < 2 * SIM_DEPTH; i++) {
         uint8_t *e = out + 64 + 12 * i;
-        int64_t qty = i < SIM_DEPTH? q->bid[i].qty: q->ask[i - SIM_DEPTH].qty;
-        int64_t px = i < SIM_DEPTH? q->bid[i].px: q->ask[i - SIM_DEPTH].px;
-        int orders = i < SIM_DEPTH? q->bid[i].orders: q->ask[i - SIM_DEPTH].orders;
+        int64_t qty = i < SIM_DEPTH ? q->bid[i].qty : q->ask[i - SIM_DEPTH].qty;
+        int64_t px = i < SIM_DEPTH ? q->bid[i].px : q->ask[i - SIM_DEPTH].px;
+        int orders = i < SIM_DEPTH ? q->bid[i].orders : q->ask[i - SIM_DEPTH].orders;
         s_be32 (e, s_qty (qty));
         s_be32 (e + 4, s_px (px, u));
-        s_be16 (e + 8, (uint16_t) (orders < 0? 0: orders > 65535? 65535: orders));
+        s_be16 (e + 8, (uint16_t) (orders < 0 ? 0 : orders > 65535 ? 65535 : orders));
         s_be16 (e + 10, 0);
     }
     return 184;
@@ -172,7 +172,7 @@ sim_ws_frame_seal (uint8_t *frame, int n, bool malformed)
 {
     s_be16 (frame, (uint16_t) n);
     if (malformed)
-        s_be16 (frame + 2, 0xFFFF);     //  first packet claims more bytes than the frame has
+        s_be16 (frame + 2, 0xFFFF); //  first packet claims more bytes than the frame has
 }
 
 size_t
@@ -201,7 +201,7 @@ sim_ws_mode_parse (const char *s)
 static uint32_t
 s_slot (uint32_t token)
 {
-    return (token * 2654435761u) >> 20;     //  12 bits = S_SUB_CAP
+    return (token * 2654435761u) >> 20; //  12 bits = S_SUB_CAP
 }
 
 static int
@@ -248,7 +248,7 @@ s_sub_del (struct s_conn *c, uint32_t token)
     //  Backward-shift: pull later members of the probe run into the hole.
     for (uint32_t j = (i + 1) & mask; c->subs[j].token != 0; j = (j + 1) & mask) {
         uint32_t k = s_slot (c->subs[j].token);
-        bool movable = (j > i)? (k <= i || k > j): (k <= i && k > j);
+        bool movable = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
         if (movable) {
             c->subs[i] = c->subs[j];
             c->subs[j].token = 0;
@@ -328,7 +328,7 @@ s_add_packet (sim_ws_t *self, struct s_conn *c, const uint8_t *pkt, int len, int
 static void
 s_send_text (sim_ws_t *self, struct s_conn *c, const char *text, int64_t now)
 {
-    s_seal (self, c, now);      //  keep frames in the order events happened
+    s_seal (self, c, now); //  keep frames in the order events happened
     s_push (c, text, strlen (text), true, now);
     lws_callback_on_writable (c->wsi);
 }
@@ -355,7 +355,7 @@ sim_ws_on_tick (sim_ws_t *self, const struct sim_quote *q)
     if (sim_fault_ws_silent (&self->ctx->fault, now))
         return;
     uint8_t pkt[4][SIM_PKT_MAX];
-    int plen[4] = { 0 };
+    int plen[4] = {0};
     for (struct s_conn *c = self->conns; c; c = c->next) {
         int at = s_sub_find (c, q->token);
         if (at < 0 || c->closing)
@@ -451,7 +451,8 @@ s_tokens (const cJSON *arr, uint32_t *out, int max)
         return -1;
     int n = 0;
     const cJSON *it;
-    cJSON_ArrayForEach (it, arr) {
+    cJSON_ArrayForEach (it, arr)
+    {
         if (!cJSON_IsNumber (it))
             return -1;
         double d = it->valuedouble;
@@ -469,8 +470,8 @@ s_message (sim_ws_t *self, struct s_conn *c, const char *text, size_t len)
 {
     int64_t now = kt_clock_wall_mono_ns ();
     cJSON *m = cJSON_ParseWithLength (text, len);
-    const cJSON *a = m? cJSON_GetObjectItemCaseSensitive (m, "a"): NULL;
-    const cJSON *v = m? cJSON_GetObjectItemCaseSensitive (m, "v"): NULL;
+    const cJSON *a = m ? cJSON_GetObjectItemCaseSensitive (m, "a") : NULL;
+    const cJSON *v = m ? cJSON_GetObjectItemCaseSensitive (m, "v") : NULL;
     uint32_t *toks = self->toks;
     if (!cJSON_IsString (a) || !v) {
         s_send_error (self, c, "Invalid message: expected {\"a\": ..., \"v\": ...}", now);
@@ -481,7 +482,7 @@ s_message (sim_ws_t *self, struct s_conn *c, const char *text, size_t len)
     bool set_mode = false;
     if (strcmp (a->valuestring, "mode") == 0) {
         const cJSON *ms = cJSON_GetArrayItem (v, 0);
-        mode = cJSON_IsString (ms)? sim_ws_mode_parse (ms->valuestring): 0;
+        mode = cJSON_IsString (ms) ? sim_ws_mode_parse (ms->valuestring) : 0;
         list = cJSON_GetArrayItem (v, 1);
         set_mode = true;
         if (!cJSON_IsArray (v) || cJSON_GetArraySize (v) != 2 || !mode) {
@@ -489,17 +490,16 @@ s_message (sim_ws_t *self, struct s_conn *c, const char *text, size_t len)
                           now);
             goto out;
         }
-    }
-    else if (strcmp (a->valuestring, "subscribe") != 0
-             && strcmp (a->valuestring, "unsubscribe") != 0) {
+    } else if (strcmp (a->valuestring, "subscribe") != 0 &&
+               strcmp (a->valuestring, "unsubscribe") != 0) {
         s_send_error (self, c, "Unknown action", now);
         goto out;
     }
     int n = s_tokens (list, toks, SIM_WS_MAX_TOKENS);
     if (n < 0) {
         s_send_error (self, c,
-                      n == -2? "Too many instruments: at most 3000 per connection"
-                             : "Invalid instrument tokens",
+                      n == -2 ? "Too many instruments: at most 3000 per connection"
+                              : "Invalid instrument tokens",
                       now);
         goto out;
     }
@@ -510,9 +510,9 @@ s_message (sim_ws_t *self, struct s_conn *c, const char *text, size_t len)
             continue;
         }
         if (!sim_venue_quote (self->ctx->venue, toks[i]))
-            continue;           //  unknown instruments are ignored, as Kite does
+            continue; //  unknown instruments are ignored, as Kite does
         int at = s_sub_find (c, toks[i]);
-        sim_mode_t m = set_mode || at < 0? mode: (sim_mode_t) c->subs[at].mode;
+        sim_mode_t m = set_mode || at < 0 ? mode : (sim_mode_t) c->subs[at].mode;
         int rc = s_sub_set (c, toks[i], (uint8_t) m);
         if (rc < 0) {
             s_send_error (self, c, "Too many instruments: at most 3000 per connection", now);
@@ -534,7 +534,7 @@ static sim_ws_t *
 s_self (struct lws *wsi)
 {
     sim_t *ctx = lws_context_user (lws_get_context (wsi));
-    return ctx? ctx->ws: NULL;
+    return ctx ? ctx->ws : NULL;
 }
 
 static int
@@ -552,7 +552,7 @@ s_reject (struct lws *wsi, int status, const char *message, const char *error_ty
     char *body = sim_json_error (message, error_type);
     int rc = sim_http_write_now (wsi, status, "application/json", body, strlen (body));
     free (body);
-    return rc == 0? 1: -1;
+    return rc == 0 ? 1 : -1;
 }
 
 static int
@@ -618,12 +618,12 @@ static int
 s_writeable (struct s_conn *c)
 {
     if (c->closing)
-        return -1;              //  fault: hang up without a close handshake
+        return -1; //  fault: hang up without a close handshake
     struct s_frame *f = c->head;
     if (!f)
         return 0;
-    int n = lws_write (c->wsi, f->data + LWS_PRE, f->len,
-                       f->text? LWS_WRITE_TEXT: LWS_WRITE_BINARY);
+    int n =
+        lws_write (c->wsi, f->data + LWS_PRE, f->len, f->text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
     if (n < (int) f->len)
         return -1;
     c->head = f->next;
@@ -640,7 +640,7 @@ static int
 s_receive (sim_ws_t *self, struct lws *wsi, struct s_conn *c, const void *in, size_t len)
 {
     if (lws_frame_is_binary (wsi))
-        return 0;               //  clients only send text; ignore anything else
+        return 0; //  clients only send text; ignore anything else
     if (c->rx_len + len > S_RX_MAX) {
         free (c->rx);
         c->rx = NULL;
@@ -671,34 +671,34 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
     if (!self)
         return lws_callback_http_dummy (wsi, reason, user, in, len);
     switch (reason) {
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return s_confirm (self, wsi);
-    case LWS_CALLBACK_HTTP: {
-        char *body = sim_json_error ("This is the WebSocket ticker: connect with "
-                                     "?api_key=...&access_token=...", "InputException");
-        int rc = sim_http_write_now (wsi, 400, "application/json", body, strlen (body));
-        free (body);
-        return rc != 0 || lws_http_transaction_completed (wsi)? -1: 0;
-    }
-    case LWS_CALLBACK_ESTABLISHED:
-        return c? s_established (self, wsi, c): -1;
-    case LWS_CALLBACK_CLOSED:
-        if (c)
-            s_closed (self, c);
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return c && c->live? s_writeable (c): 0;
-    case LWS_CALLBACK_RECEIVE:
-        return c && c->live? s_receive (self, wsi, c, in, len): 0;
-    default:
-        return lws_callback_http_dummy (wsi, reason, user, in, len);
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return s_confirm (self, wsi);
+        case LWS_CALLBACK_HTTP: {
+            char *body = sim_json_error ("This is the WebSocket ticker: connect with "
+                                         "?api_key=...&access_token=...",
+                                         "InputException");
+            int rc = sim_http_write_now (wsi, 400, "application/json", body, strlen (body));
+            free (body);
+            return rc != 0 || lws_http_transaction_completed (wsi) ? -1 : 0;
+        }
+        case LWS_CALLBACK_ESTABLISHED:
+            return c ? s_established (self, wsi, c) : -1;
+        case LWS_CALLBACK_CLOSED:
+            if (c)
+                s_closed (self, c);
+            return 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return c && c->live ? s_writeable (c) : 0;
+        case LWS_CALLBACK_RECEIVE:
+            return c && c->live ? s_receive (self, wsi, c, in, len) : 0;
+        default:
+            return lws_callback_http_dummy (wsi, reason, user, in, len);
     }
 }
 
 static const struct lws_protocols s_protocols[] = {
-    { "kite-ticker", s_callback, sizeof (struct s_conn), 4096, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+    {"kite-ticker", s_callback, sizeof (struct s_conn), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 const struct lws_protocols *
 sim_ws_protocols (void)
