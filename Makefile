@@ -177,6 +177,7 @@ stop:
 
 format-check:
 	@clang-format --dry-run --Werror $(COMMON_SRC) $(wildcard common/*.h) $(foreach d,$(PROC_DIRS),$(wildcard $(d)/*.[ch]))
+	@echo "format-check: clean"
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,7 @@
 # when something is missing and we are not root, print the exact apt-get line and fail.
 set -euo pipefail
 
-PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libwebsockets-dev libhiredis-dev
       libcjson-dev libssl-dev libcmocka-dev redis-server redis-tools supervisor)
 
