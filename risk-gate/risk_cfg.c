@@ -1,4 +1,4 @@
-/*  risk_cfg - the keys of section "risk": every limit of risk-rules.md with its default.
+/*  risk_cfg - the keys of section "risk": every limit of the rule table with its default.
  *
  *  Used by risk-gate (kt_cfg_load) and by tests (risk_cfg_defaults). Each row names the
  *  JSON path, the type (MONEY = rupees in the file, paise here; BPS = percent in the file,

@@ -1,4 +1,4 @@
-/*  risk_check - the rule table of risk-rules.md: check(view, limits, intent, market)
+/*  risk_check - the rule table (docs/risk-gate.md "The rules"): check(view, limits, intent, market)
  *  -> verdict with reasons. Pure: no I/O, no globals, no allocation.
  *
  *  Every row is one check with its reason code, its config keys and its outcome. Rules

@@ -34,7 +34,7 @@ struct risk_result {
     struct risk_reason reasons[KT_REASONS_MAX];
 };
 
-//  One row of the rule table: a check of risk-rules.md.
+//  One row of the rule table (docs/risk-gate.md "The rules").
 struct risk_rule {
     kt_reason_t code;
     const char *keys;     //  config keys it reads

@@ -1,4 +1,4 @@
-/*  risk_check_test - every rule of risk-rules.md at its boundaries: exactly at the
+/*  risk_check_test - every rule of the rule table (docs/risk-gate.md "The rules") at its boundaries: exactly at the
  *  limit, one paise over, one lot over; the outcome (APPROVE / REDUCE / BLOCK / HALT),
  *  the reason code and the approved quantity. Table-driven: one row per boundary, each
  *  row a small change to a base case that approves. Also: risk-reducing orders pass in
@@ -1144,11 +1144,46 @@ s_teardown (void **state)
     return 0;
 }
 
+//  docs/risk-gate.md lists the rule table between two markers, rendered from
+//  risk_check_rules: the page and the code cannot drift apart.
+static void
+test_doc_lists_the_rules (void **state)
+{
+    (void) state;
+    FILE *f = fopen ("docs/risk-gate.md", "r");
+    assert_non_null (f);
+    static char doc[1 << 17];
+    size_t len = fread (doc, 1, sizeof doc - 1, f);
+    fclose (f);
+    doc[len] = '\0';
+    static char want[1 << 14];
+    size_t w = (size_t) snprintf (want, sizeof want,
+                                  "| code | outcome | applies to | config | check |\n"
+                                  "|---|---|---|---|---|\n");
+    for (const struct risk_rule *r = risk_check_rules; r->code != KT_OK; r++) {
+        const char *applies = (r->applies & RISK_APPLIES_ENTRY) && (r->applies & RISK_APPLIES_REDUCE)
+                                  ? "every order"
+                              : (r->applies & RISK_APPLIES_ENTRY) ? "entries"
+                                                                  : "risk-reducing orders";
+        w += (size_t) snprintf (want + w, sizeof want - w, "| `%s` | %s | %s | %s | %s |\n",
+                                kt_reason_str (r->code), kt_verdict_str (r->outcome), applies,
+                                r->keys, r->what);
+    }
+    const char *begin = strstr (doc, "<!-- rules:begin -->\n");
+    const char *end = strstr (doc, "<!-- rules:end -->");
+    bool ok = begin && end && (size_t) (end - begin) == w + strlen ("<!-- rules:begin -->\n")
+              && memcmp (begin + strlen ("<!-- rules:begin -->\n"), want, w) == 0;
+    if (!ok)
+        fprintf (stderr, "docs/risk-gate.md: the rule table differs; expected:\n%s", want);
+    assert_true (ok);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_rows),
+        cmocka_unit_test (test_doc_lists_the_rules),
         cmocka_unit_test (test_every_rule_has_rows),
         cmocka_unit_test (test_worst_outcome_wins),
         cmocka_unit_test (test_unit_cost),
