@@ -664,9 +664,11 @@ test_pipeline_with_risk_gate (void **state)
     //  the reconciler's agreement, at the pipeline's now
     s_t.clock = kt_proc_shared_clock (kt_proc_store (s_t.peer), NULL);
     assert_non_null (s_t.clock);
-    r = redisCommand (c, "HSET kt:risk:state recon_ok_ns %lld",
-                      (long long) kt_clock_now_ns (s_t.clock));
-    freeReplyObject (r);
+    struct kt_recon_last agreed = {.run = 1, .agree = true, .session_ok = true};
+    agreed.ts_ns = agreed.agree_ns = agreed.session_ok_ns = kt_clock_now_ns (s_t.clock);
+    char why[160];
+    assert_int_equal (kt_recon_last_put (kt_proc_store (s_t.peer), &agreed, why, sizeof why), 0);
+    s_spin (50); //  the write is queued
     bool active = false;
     for (int i = 0; i < 250 && !active; i++) {
         s_publish_tick (15100);
