@@ -70,6 +70,8 @@ static const kt_schema_field_t s_order_fields[] = {
     S_STR (struct kt_order_rec, coid, "client order id, sent as the Kite tag"),
     S_STR (struct kt_order_rec, intent_id, "the approved intent"),
     S_STR (struct kt_order_rec, parent, "entry coid of an attached stop, else empty"),
+    S_STR (struct kt_order_rec, replaces,
+           "an entry replacing a pending one: that one's coid, else empty"),
     S_STR (struct kt_order_rec, broker_id, "Kite order_id once known"),
     S_STR (struct kt_order_rec, sym, "tradingsymbol"),
     S_I64 (struct kt_order_rec, token, "instrument token"),

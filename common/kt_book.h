@@ -55,6 +55,7 @@ struct kt_order_rec {
     char coid[KT_ID_LEN];          //  client order id, sent as the Kite tag
     char intent_id[KT_ID_LEN];     //  the intent risk-gate approved
     char parent[KT_ID_LEN];        //  entry coid for an attached stop, else ""
+    char replaces[KT_ID_LEN];      //  an entry replacing a pending one: its coid, else ""
     char broker_id[KT_BROKER_LEN]; //  Kite order_id once known
     char sym[KT_SYM_LEN];
     int64_t token;

@@ -62,6 +62,11 @@ struct s_ord {
     bool cancel_requested;   //  we asked for its cancel (a stop is then not replaced)
     int64_t trades_after_ms; //  wall: next trades fetch after a failed one
     char mod_cmd[KT_ID_LEN]; //  the MODIFY command waiting for this order's answer
+    //  An entry replacing a pending one (rec.replaces): held, never sent, until that one
+    //  has ended with nothing filled.
+    bool awaiting_old;
+    bool old_cancel_asked; //  the old one's cancel has been asked for
+    bool resumed;          //  loaded after a restart: it may have left if the old one ended
 };
 
 //  A command other than PLACE whose outcome is told later, under its own coid.
@@ -118,6 +123,7 @@ struct exec {
 static void s_cmd_report (exec_t *self, const char *coid, const char *intent, kt_action_t action,
                           kt_exec_kind_t kind, const char *reason);
 static void s_cmds_check (exec_t *self);
+static void s_replace_step (exec_t *self, struct s_ord *o);
 
 // ---- small helpers --------------------------------------------------------------------------
 
@@ -562,8 +568,9 @@ s_cancel (exec_t *self, struct s_ord *o)
         }
         return;
     }
-    if (o->queued == R_PLACE && !o->http_id) {
+    if ((o->queued == R_PLACE && !o->http_id) || o->awaiting_old) {
         o->queued = R_NONE;
+        o->awaiting_old = false;
         s_set_state (self, o, EXEC_ST_CANCELLED, "cancelled before it was sent");
         s_maybe_free (o);
         return;
@@ -1085,7 +1092,7 @@ s_cancelable (exec_t *self, const char *sym, bool entries_only)
     for (int i = 0; i < S_SLOTS; i++) {
         struct s_ord *o = &self->ord[i];
         n += o->used && !kt_ord_status_is_final (o->rec.status) && !o->sliced &&
-             (o->rec.broker_id[0] || o->queued == R_PLACE) &&
+             (o->rec.broker_id[0] || o->queued == R_PLACE || o->awaiting_old) &&
              (!sym || strcmp (o->rec.sym, sym) == 0) &&
              (!entries_only || o->rec.purpose == KT_PURPOSE_ENTRY);
     }
@@ -1459,8 +1466,10 @@ s_reject_unsent_entries (exec_t *self, const char *reason)
 {
     for (int i = 0; i < S_SLOTS; i++) {
         struct s_ord *o = &self->ord[i];
-        if (o->used && o->queued == R_PLACE && !o->http_id && o->rec.purpose == KT_PURPOSE_ENTRY) {
+        if (o->used && ((o->queued == R_PLACE && !o->http_id) || o->awaiting_old) &&
+            o->rec.purpose == KT_PURPOSE_ENTRY) {
             o->queued = R_NONE;
+            o->awaiting_old = false;
             s_set_state (self, o, EXEC_ST_REJECTED, reason);
             s_maybe_free (o);
         }
@@ -1593,6 +1602,9 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    for (int i = 0; i < S_SLOTS; i++)
+        if (self->ord[i].used && self->ord[i].awaiting_old)
+            s_replace_step (self, &self->ord[i]);
     s_cmds_check (self);
     for (int i = 0; i < S_SLOTS; i++) {
         struct s_ord *o = &self->ord[i];
@@ -1706,6 +1718,78 @@ s_cmds_check (exec_t *self)
     }
 }
 
+//  Move replacement o on: the order it replaces (rec.replaces) is cancelled at the broker
+//  first; o is placed once that one has ended with nothing filled, and refused
+//  (REPLACED_FILLED, our own making: never counted as a broker reject) as soon as it
+//  has filled at all - its fills go their usual way (position, attached stop). Called on
+//  the PLACE and on every tick until o is placed or ended. After a restart (o->resumed)
+//  with the old one already ended empty in the book, o may have left before the crash:
+//  then it is settled by tag from the broker's order book, never sent twice.
+static void
+s_replace_step (exec_t *self, struct s_ord *o)
+{
+    struct kt_order_rec old;
+    char why[160];
+    struct s_ord *live = s_find (self, o->rec.replaces);
+    int got = 1;
+    if (live)
+        old = live->rec;
+    else
+        got = kt_book_order_get (self->store, o->rec.replaces, &old, why, sizeof why);
+    if (got < 0)
+        return; //  Redis down: asked again on the next tick
+    //  Only an entry is replaced: a ref naming anything else (risk-gate judged the entry
+    //  as a new one) is left alone.
+    bool entry = got == 1 && old.purpose == KT_PURPOSE_ENTRY;
+    if (entry && old.filled_qty > 0) {
+        char reason[KT_TEXT_LEN];
+        snprintf (reason, sizeof reason, "REPLACED_FILLED: %.40s filled %lld", o->rec.replaces,
+                  (long long) old.filled_qty);
+        o->awaiting_old = false;
+        s_set_state (self, o, EXEC_ST_REJECTED, reason);
+        if (live && !kt_ord_status_is_final (live->rec.status) && !o->old_cancel_asked)
+            s_cancel (self, live);
+        s_maybe_free (o);
+        return;
+    }
+    if (entry && !kt_ord_status_is_final (old.status)) {
+        //  Not ended in the book: o was certainly not sent (it goes only after the old
+        //  one's end is recorded), so it is placed as if nothing had happened.
+        o->resumed = false;
+        //  Asked once the broker can act on it (an UNRESOLVED submit or a request in
+        //  flight has no broker id yet).
+        if (live && !o->old_cancel_asked &&
+            (live->rec.broker_id[0] || live->queued == R_PLACE || live->sliced ||
+             live->awaiting_old)) {
+            o->old_cancel_asked = true;
+            kt_log_info ("exec.replace.cancel", KT_S ("coid", o->rec.coid),
+                         KT_S ("replaces", o->rec.replaces), KT_END);
+            s_cancel (self, live);
+        }
+        return;
+    }
+    //  Ended with nothing filled (or not an entry of ours: nothing to replace).
+    o->awaiting_old = false;
+    if (!entry)
+        kt_log_warn ("exec.replace.unknown", KT_S ("coid", o->rec.coid),
+                     KT_S ("replaces", o->rec.replaces), KT_END);
+    if (o->resumed) {
+        o->fsm.state = EXEC_ST_UNRESOLVED;
+        o->unresolved_ms = s_wall_ms ();
+        return;
+    }
+    struct kt_order_rec r = o->rec;
+    o->used = false;
+    kt_log_info ("exec.replace.place", KT_S ("coid", r.coid), KT_S ("replaces", r.replaces),
+                 KT_END);
+    if (!s_launch (self, &r)) {
+        struct s_ord *back = s_alloc (self, &r);
+        if (back)
+            s_set_state (self, back, EXEC_ST_REJECTED, "EXEC_DOWN: too many live orders");
+    }
+    s_pump (self);
+}
+
 static void
 s_reply_base (const struct kt_order_cmd *cmd, struct kt_exec_event *out)
 {
@@ -1749,6 +1833,8 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
         r.stop_price = cmd->stop_price;
     }
     r.r_value = cmd->r_value;
+    if (r.purpose == KT_PURPOSE_ENTRY && cmd->ref[0])
+        snprintf (r.replaces, sizeof r.replaces, "%s", cmd->ref);
     if (r.purpose == KT_PURPOSE_STOP)
         snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
     if (r.purpose == KT_PURPOSE_FLATTEN)
@@ -1807,7 +1893,9 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
                      KT_S ("reason", r.reason), KT_END);
         return 0;
     }
-    struct s_ord *o = s_launch (self, &r);
+    struct s_ord *o = r.replaces[0] ? s_alloc (self, &r) : s_launch (self, &r);
+    if (o && r.replaces[0])
+        o->awaiting_old = true;
     if (!o) {
         snprintf (r.reason, sizeof r.reason, "EXEC_DOWN: too many live orders (%d)", S_SLOTS);
         r.status = KT_OS_REJECTED;
@@ -1821,7 +1909,10 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     kt_log_info ("exec.order.submit", KT_S ("coid", r.coid), KT_S ("sym", r.sym),
                  KT_S ("side", kt_side_str (r.side)),
                  KT_S ("type", kt_order_type_str (r.order_type)), KT_I ("qty", r.qty),
-                 KT_I ("price", r.price), KT_I ("trigger", r.trigger), KT_END);
+                 KT_I ("price", r.price), KT_I ("trigger", r.trigger),
+                 KT_S ("replaces", r.replaces), KT_END);
+    if (o->awaiting_old)
+        s_replace_step (self, o);
     s_pump (self);
     return 0;
 }
@@ -2037,8 +2128,13 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
                                        (int) self->cfg->max_slices, q, why, sizeof why);
     }
     //  A submit recorded but not known to have left: it may have. Settle it by tag.
-    else if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED ||
-             !rec->broker_id[0]) {
+    //  A replacement recorded but not sent: it waits for the old one again (settled by
+    //  s_replace_step, which knows whether it may have left).
+    else if (rec->replaces[0] && rec->status == KT_OS_PENDING_SUBMIT && !rec->broker_id[0]) {
+        o->awaiting_old = true;
+        o->resumed = true;
+    } else if (rec->status == KT_OS_PENDING_SUBMIT || rec->status == KT_OS_UNRESOLVED ||
+               !rec->broker_id[0]) {
         o->fsm.state = EXEC_ST_UNRESOLVED;
         o->unresolved_ms = s_wall_ms ();
     }

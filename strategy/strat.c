@@ -152,10 +152,11 @@ static void s_core_exec (strat_t *self, const struct strat_exec *ev);
 static void s_retry_load (strat_t *self);
 
 //  Send core intent it about order o as ORDER_INTENT id: awaited, in `events`, to
-//  risk-gate. Returns 0, or -1 when it could not be sent (logged).
+//  risk-gate; old (NULL for none) is the pending entry a PLACE replaces, named in `ref`.
+//  Returns 0, or -1 when it could not be sent (logged).
 static int
 s_send_as (strat_t *self, const struct strat_intent *it, const struct strat_map_order *o,
-           const char *id)
+           const char *id, const struct strat_map_order *old)
 {
     struct kt_intent in;
     if (strat_map_intent (it, o, id, self->cfg->id, self->product, &in) != 0) {
@@ -163,7 +164,9 @@ s_send_as (strat_t *self, const struct strat_intent *it, const struct strat_map_
                       KT_I ("order_id", it->order_id), KT_END);
         return -1;
     }
-    if (strat_map_sent_add (&self->map, id, it->kind, it->order_id) != 0) {
+    if (old)
+        snprintf (in.ref, sizeof in.ref, "%s", old->coid);
+    if (strat_map_sent_add (&self->map, id, it->kind, it->order_id, old ? old->order_id : 0) != 0) {
         kt_log_error ("strat.intent.full", KT_S ("intent_id", id), KT_END);
         return -1;
     }
@@ -171,7 +174,7 @@ s_send_as (strat_t *self, const struct strat_intent *it, const struct strat_map_
     if (strat_send_intent (self, &in) != 0) {
         strat_ikind_t k;
         uint32_t oid;
-        strat_map_sent_take (&self->map, id, &k, &oid);
+        strat_map_sent_take (&self->map, id, &k, &oid, NULL);
         kt_log_error ("strat.intent.send", KT_S ("intent_id", id),
                       KT_S ("why", kt_bus_errstr (kt_proc_bus (self->proc))), KT_END);
         return -1;
@@ -187,7 +190,7 @@ static int
 s_send (strat_t *self, const struct strat_intent *it, const struct strat_map_order *o)
 {
     char id[KT_ID_LEN];
-    if (s_next_id (self, it->ts, id) == 0 && s_send_as (self, it, o, id) == 0)
+    if (s_next_id (self, it->ts, id) == 0 && s_send_as (self, it, o, id, NULL) == 0)
         return 0;
     kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "strat.intent",
                    "strategy %s: %s of %s not sent (see the log)", self->cfg->id,
@@ -204,45 +207,53 @@ s_refuse_place (strat_t *self, const struct strat_intent *it, const char *why)
     s_core_exec (self, &ev);
 }
 
+//  Send the core's PLACE it (replacing old, NULL for none). Returns 0 when it went to
+//  risk-gate, -1 when it did not (the core has been told REJECTED).
+static int
+s_place (strat_t *self, const struct strat_intent *it, const struct strat_map_order *old)
+{
+    const struct kt_instr *ins = kt_instr_by_token (self->instr, it->token);
+    char id[KT_ID_LEN];
+    if (self->risk_state == KT_STATE_REDUCING || self->risk_state == KT_STATE_HALTED) {
+        //  risk-gate refuses entries now: not asked (one refusal a minute per type
+        //  would only be noise); the core tries again at the next minute close.
+        self->held++;
+        kt_log_warn_every ("strat.entry.held", 60, KT_S ("state", kt_state_str (self->risk_state)),
+                           KT_I ("held", self->held), KT_END);
+        struct strat_exec ev = {STRAT_EV_REJECTED, it->order_id, it->token, it->ts, 0, 0};
+        s_core_exec (self, &ev);
+        return -1;
+    }
+    if (!ins) {
+        s_refuse_place (self, it, "instrument not in the instruments");
+        return -1;
+    }
+    //  The entry's coid is its PLACE intent's id: take it first, record the order.
+    if (s_next_id (self, it->ts, id) != 0) {
+        s_refuse_place (self, it, "no intent id (Redis unavailable?)");
+        return -1;
+    }
+    struct strat_map_order *o = strat_map_add (&self->map, it, id, ins->sym);
+    if (!o) {
+        s_refuse_place (self, it, "order table full");
+        return -1;
+    }
+    if (s_send_as (self, it, o, id, old) != 0) {
+        o->working = false;
+        s_refuse_place (self, it, "risk-gate request could not be queued");
+        return -1;
+    }
+    return 0;
+}
+
 static void
 s_intent (strat_t *self, const struct strat_intent *it)
 {
     struct strat_map_order *o = NULL;
     switch (it->kind) {
-        case STRAT_I_PLACE: {
-            const struct kt_instr *ins = kt_instr_by_token (self->instr, it->token);
-            char id[KT_ID_LEN];
-            if (self->risk_state == KT_STATE_REDUCING || self->risk_state == KT_STATE_HALTED) {
-                //  risk-gate refuses entries now: not asked (one refusal a minute per type
-                //  would only be noise); the core tries again at the next minute close.
-                self->held++;
-                kt_log_warn_every ("strat.entry.held", 60,
-                                   KT_S ("state", kt_state_str (self->risk_state)),
-                                   KT_I ("held", self->held), KT_END);
-                struct strat_exec ev = {STRAT_EV_REJECTED, it->order_id, it->token, it->ts, 0, 0};
-                s_core_exec (self, &ev);
-                return;
-            }
-            if (!ins) {
-                s_refuse_place (self, it, "instrument not in the instruments");
-                return;
-            }
-            //  The entry's coid is its PLACE intent's id: take it first, record the order.
-            if (s_next_id (self, it->ts, id) != 0) {
-                s_refuse_place (self, it, "no intent id (Redis unavailable?)");
-                return;
-            }
-            o = strat_map_add (&self->map, it, id, ins->sym);
-            if (!o) {
-                s_refuse_place (self, it, "order table full");
-                return;
-            }
-            if (s_send_as (self, it, o, id) != 0) {
-                o->working = false;
-                s_refuse_place (self, it, "risk-gate request could not be queued");
-            }
+        case STRAT_I_PLACE:
+            s_place (self, it, NULL);
             return;
-        }
         case STRAT_I_MODIFY:
             o = strat_map_by_id (&self->map, it->order_id);
             if (!o || !o->working)
@@ -279,6 +290,28 @@ s_intent (strat_t *self, const struct strat_intent *it)
     }
 }
 
+//  Hand out v[i], or v[i] and v[i + 1] when they are a replacement of a pending entry
+//  (CANCEL why REPLACED, then PLACE of the same type): ONE ORDER_INTENT, the PLACE with
+//  ref = the old entry, so that risk-gate judges it with the old one's slot (with one
+//  pending entry per type a CANCEL then a PLACE would be refused until CANCELLED comes
+//  back). Should the PLACE not go out, the old entry's CANCEL goes on its own: the core
+//  has decided the old one should go. Returns how many intents it took (1 or 2).
+static int
+s_hand_out (strat_t *self, const struct strat_intent *v, int n, int i)
+{
+    struct strat_intent it = v[i];
+    struct strat_map_order *old =
+        i + 1 < n ? strat_map_replaced (&self->map, &v[i], &v[i + 1]) : NULL;
+    if (!old) {
+        s_intent (self, &it);
+        return 1;
+    }
+    struct strat_intent place = v[i + 1];
+    if (s_place (self, &place, old) != 0 && old->working)
+        s_send (self, &it, old);
+    return 2;
+}
+
 //  Hand out what the core asked for. While warming up the intents are the replay's
 //  (strat_warm.c decides which of them still stand).
 static void
@@ -287,12 +320,12 @@ s_drain (strat_t *self)
     if (self->out.overflow)
         kt_log_error ("strat.out.overflow", KT_I ("n", self->out.n), KT_END);
     //  The array may grow while it is handed out (a refused PLACE goes back to the core).
-    for (int i = 0; i < self->out.n; i++) {
-        struct strat_intent it = self->out.v[i];
-        if (self->warm)
+    for (int i = 0; i < self->out.n;) {
+        if (self->warm) {
+            struct strat_intent it = self->out.v[i++];
             strat_warm_intent (self->warm, &it);
-        else
-            s_intent (self, &it);
+        } else
+            i += s_hand_out (self, self->out.v, self->out.n, i);
     }
     self->out.n = 0;
     self->out.overflow = false;
@@ -481,8 +514,8 @@ s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg 
     strat_t *self = arg;
     const struct kt_decision *d = reply ? &reply->u.decision : NULL;
     strat_ikind_t kind = STRAT_I_NONE;
-    uint32_t order_id = 0;
-    bool known = strat_map_sent_take (&self->map, req_id, &kind, &order_id) == 0;
+    uint32_t order_id = 0, replaces = 0;
+    bool known = strat_map_sent_take (&self->map, req_id, &kind, &order_id, &replaces) == 0;
     const char *verdict = d ? kt_verdict_str (d->verdict) : "TIMEOUT";
     const char *code = d && d->nreasons ? d->reasons[0].code : "";
     const char *text = d && d->nreasons ? d->reasons[0].text : "";
@@ -520,6 +553,20 @@ s_on_decision (kt_bus_client_t *client, const char *req_id, const struct kt_msg 
         (d->verdict == KT_VERDICT_APPROVE || d->verdict == KT_VERDICT_REDUCE)) {
         kt_log_info ("strat.coid", KT_S ("intent_id", req_id), KT_S ("coid", d->coid), KT_END);
         snprintf (placed->coid, sizeof placed->coid, "%s", d->coid);
+    }
+    //  A replacement refused (or unanswered: it may not have got through) leaves the old
+    //  entry resting: it still goes, as its own CANCEL. Approved, exec-gateway cancels it
+    //  before placing the new one; its CANCELLED comes back as any cancel's.
+    struct strat_map_order *old = replaces ? strat_map_by_id (&self->map, replaces) : NULL;
+    if (old && old->working &&
+        (!d || (d->verdict != KT_VERDICT_APPROVE && d->verdict != KT_VERDICT_REDUCE))) {
+        struct strat_intent c = {.kind = STRAT_I_CANCEL,
+                                 .why = STRAT_WHY_REPLACED,
+                                 .order_id = old->order_id,
+                                 .token = old->token,
+                                 .itype = old->itype,
+                                 .ts = kt_proc_now_ns (self->proc)};
+        s_send (self, &c, old);
     }
     struct strat_exec ev;
     switch (strat_map_decision (kind, order_id, d, kt_proc_now_ns (self->proc), &ev)) {
@@ -631,8 +678,8 @@ strat_warm_done (strat_t *self, const struct strat_intent *todo, int ntodo)
     strat_warm_t *warm = self->warm;
     self->warm = NULL;
     self->n.warm = true;
-    for (int i = 0; i < ntodo; i++)
-        s_intent (self, &todo[i]);
+    for (int i = 0; i < ntodo;)
+        i += s_hand_out (self, todo, ntodo, i);
     s_drain (self);
     strat_warm_destroy (&warm);
     s_write_state (self);

@@ -120,6 +120,7 @@ struct strat_map_sent {
     char intent_id[KT_ID_LEN]; //  "" = free slot
     strat_ikind_t kind;
     uint32_t order_id;
+    uint32_t replaces; //  a PLACE sent as a replacement: the pending entry it replaces
 };
 
 struct strat_map_exit {
@@ -151,19 +152,28 @@ struct strat_map_order *strat_map_add (struct strat_map *m, const struct strat_i
 //  was last sent for the entry (a PLACE, or a MODIFY once sent).
 void strat_map_set (struct strat_map_order *o, const struct strat_intent *it);
 
-//  Remember that intent_id (kind, about order_id) awaits a decision. Returns 0, or -1
-//  when full.
+//  Remember that intent_id (kind, about order_id; replaces: the pending entry a PLACE
+//  replaces, 0 for none) awaits a decision. Returns 0, or -1 when full.
 int strat_map_sent_add (struct strat_map *m, const char *intent_id, strat_ikind_t kind,
-                        uint32_t order_id);
+                        uint32_t order_id, uint32_t replaces);
 
-//  Find and forget the awaited intent_id. Returns 0 (kind, order_id set) or -1 (unknown).
+//  Find and forget the awaited intent_id. Returns 0 (kind, order_id and, if not NULL,
+//  replaces set) or -1 (unknown).
 int strat_map_sent_take (struct strat_map *m, const char *intent_id, strat_ikind_t *kind,
-                         uint32_t *order_id);
+                         uint32_t *order_id, uint32_t *replaces);
+
+//  When cancel and place (the core's intents, in that order in one drain) are the
+//  core's "another instrument is now best" of one option type - a CANCEL with why
+//  REPLACED of a working entry with nothing filled, then a PLACE of the same type -
+//  the old entry, which the PLACE replaces as one decision (its ORDER_INTENT carries
+//  ref = the old coid, no separate CANCEL). NULL otherwise.
+struct strat_map_order *strat_map_replaced (struct strat_map *m, const struct strat_intent *cancel,
+                                            const struct strat_intent *place);
 
 //  The ORDER_INTENT of core intent it about order o (NULL for FLATTEN), with id, strategy
 //  sid and product:
 //    PLACE   -> purpose ENTRY: SELL SL qty trigger/price, stop {sl_price, stop_price},
-//               r_value;
+//               r_value (a replacement: the shell sets ref = the replaced entry's coid);
 //    MODIFY  -> purpose MODIFY, ref = the entry's coid, the new numbers;
 //    CANCEL  -> purpose CANCEL, ref = the entry's coid;
 //    FLATTEN -> purpose FLATTEN of o's open units (BUY MARKET, ref = the entry's coid);

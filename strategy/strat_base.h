@@ -25,15 +25,12 @@ struct strat_base_cand {
 };
 
 //  The day's state of a baseline_v1 instance (state = strat_core_state).
-void
-    strat_base_view (const void *state, struct strat_base_view *out);
+void strat_base_view (const void *state, struct strat_base_view *out);
 
 //  The candidate of token (valid false when none or not in today's universe).
-void
-    strat_base_cand (const void *state, uint32_t token, struct strat_base_cand *out);
+void strat_base_cand (const void *state, uint32_t token, struct strat_base_cand *out);
 
 //  Cumulative R now: realised + unrealised at the latest closes. *ok false on overflow.
-struct strat_rmul
-    strat_base_cum_r (const void *state, bool *ok);
+struct strat_rmul strat_base_cum_r (const void *state, bool *ok);
 
 #endif

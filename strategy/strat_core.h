@@ -143,8 +143,7 @@ struct strat_out {
 };
 
 //  Append an intent. Returns a pointer to the zeroed slot, or NULL (overflow set) if full.
-struct strat_intent *
-    strat_out_push (struct strat_out *out);
+struct strat_intent *strat_out_push (struct strat_out *out);
 
 // ---- the interface a strategy implements ------------------------------------------
 
@@ -167,57 +166,43 @@ extern const struct strat_algo strat_probe_algo; //  probe (strat_probe.c)
 typedef struct strat_core strat_core_t;
 
 //  The registered strategy called name, or NULL.
-const struct strat_algo *
-    strat_core_find (const char *name);
+const struct strat_algo *strat_core_find (const char *name);
 
 //  A strategy instance: finds name, allocates its state and inits it. p and instr are
 //  borrowed and must outlive the instance. Returns an owned core, or NULL with the reason
 //  in err (unknown name, bad parameter, instruments without the index).
-strat_core_t *
-    strat_core_new (const char *name, const struct strat_params *p,
-                    const kt_instr_table_t *instr, char *err, size_t errlen);
+strat_core_t *strat_core_new (const char *name, const struct strat_params *p,
+                              const kt_instr_table_t *instr, char *err, size_t errlen);
 
 //  The same for an algorithm outside the registry (tests, tools). algo is borrowed
 //  and must outlive the instance.
-strat_core_t *
-    strat_core_new_algo (const struct strat_algo *algo, const struct strat_params *p,
-                         const kt_instr_table_t *instr, char *err, size_t errlen);
+strat_core_t *strat_core_new_algo (const struct strat_algo *algo, const struct strat_params *p,
+                                   const kt_instr_table_t *instr, char *err, size_t errlen);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
-void
-    strat_core_destroy (strat_core_t **self_p);
+void strat_core_destroy (strat_core_t **self_p);
 
 //  The strategy's name. Borrowed.
-const char *
-    strat_core_name (const strat_core_t *self);
+const char *strat_core_name (const strat_core_t *self);
 
 //  The algorithm's state (for strategy-specific views such as strat_base_view).
-void *
-    strat_core_state (strat_core_t *self);
+void *strat_core_state (strat_core_t *self);
 
 //  Feed one input; intents are appended to out. Never fail: bad input is ignored.
-void
-    strat_core_bar (strat_core_t *self, const struct strat_bar *bar, struct strat_out *out);
-void
-    strat_core_tick (strat_core_t *self, const struct strat_tick *tick, struct strat_out *out);
-void
-    strat_core_exec (strat_core_t *self, const struct strat_exec *ev, struct strat_out *out);
-void
-    strat_core_timer (strat_core_t *self, int64_t now, struct strat_out *out);
+void strat_core_bar (strat_core_t *self, const struct strat_bar *bar, struct strat_out *out);
+void strat_core_tick (strat_core_t *self, const struct strat_tick *tick, struct strat_out *out);
+void strat_core_exec (strat_core_t *self, const struct strat_exec *ev, struct strat_out *out);
+void strat_core_timer (strat_core_t *self, int64_t now, struct strat_out *out);
 
 //  The defaults of struct strat_params (the config table's defaults).
-void
-    strat_params_defaults (struct strat_params *p);
+void strat_params_defaults (struct strat_params *p);
 
 //  Minutes since IST midnight of "HH:MM", or -1.
-int
-    strat_hhmm_minutes (const char *hhmm);
+int strat_hhmm_minutes (const char *hhmm);
 
 //  The string of a why / an intent kind ("BEST", "PLACE").
-const char *
-    strat_why_str (strat_why_t why);
-const char *
-    strat_ikind_str (strat_ikind_t kind);
+const char *strat_why_str (strat_why_t why);
+const char *strat_ikind_str (strat_ikind_t kind);
 
 // ---- exact R multiples (strat_rmul.c) ---------------------------------------------
 
@@ -228,32 +213,25 @@ struct strat_rmul {
 };
 
 //  num / den reduced (den != 0). Returns the value.
-struct strat_rmul
-    strat_rmul_make (int64_t num, int64_t den);
+struct strat_rmul strat_rmul_make (int64_t num, int64_t den);
 
 //  a + b exactly, reduced. Sets *ok false (and returns a) on 128-bit overflow.
-struct strat_rmul
-    strat_rmul_add (struct strat_rmul a, struct strat_rmul b, bool *ok);
+struct strat_rmul strat_rmul_add (struct strat_rmul a, struct strat_rmul b, bool *ok);
 
 //  Compare a with the integer k: -1, 0, 1.
-int
-    strat_rmul_cmp_int (struct strat_rmul a, int64_t k);
+int strat_rmul_cmp_int (struct strat_rmul a, int64_t k);
 
 //  Compare a with b: -1, 0, 1 (cross-multiplied in 128 bits after reduction; *ok false
 //  on overflow).
-int
-    strat_rmul_cmp (struct strat_rmul a, struct strat_rmul b, bool *ok);
+int strat_rmul_cmp (struct strat_rmul a, struct strat_rmul b, bool *ok);
 
 //  The value in units of 1e-4, rounded half away from zero ("-1.2346" -> -12346).
-int64_t
-    strat_rmul_e4 (struct strat_rmul a);
+int64_t strat_rmul_e4 (struct strat_rmul a);
 
 //  Format with 4 decimals ("-1.2346") into buf (>= 24 bytes). Returns buf.
-char *
-    strat_rmul_format (struct strat_rmul a, char *buf, size_t buflen);
+char *strat_rmul_format (struct strat_rmul a, char *buf, size_t buflen);
 
 //  A double, for statistics only (Sharpe, plots); never for decisions.
-double
-    strat_rmul_double (struct strat_rmul a);
+double strat_rmul_double (struct strat_rmul a);
 
 #endif

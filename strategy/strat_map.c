@@ -68,7 +68,7 @@ strat_map_set (struct strat_map_order *o, const struct strat_intent *it)
 
 int
 strat_map_sent_add (struct strat_map *m, const char *intent_id, strat_ikind_t kind,
-                    uint32_t order_id)
+                    uint32_t order_id, uint32_t replaces)
 {
     for (int i = 0; i < STRAT_MAP_SENT; i++) {
         struct strat_map_sent *s = &m->sent[i];
@@ -77,6 +77,7 @@ strat_map_sent_add (struct strat_map *m, const char *intent_id, strat_ikind_t ki
         snprintf (s->intent_id, sizeof s->intent_id, "%s", intent_id);
         s->kind = kind;
         s->order_id = order_id;
+        s->replaces = replaces;
         return 0;
     }
     return -1;
@@ -84,7 +85,7 @@ strat_map_sent_add (struct strat_map *m, const char *intent_id, strat_ikind_t ki
 
 int
 strat_map_sent_take (struct strat_map *m, const char *intent_id, strat_ikind_t *kind,
-                     uint32_t *order_id)
+                     uint32_t *order_id, uint32_t *replaces)
 {
     for (int i = 0; intent_id[0] && i < STRAT_MAP_SENT; i++) {
         struct strat_map_sent *s = &m->sent[i];
@@ -92,10 +93,26 @@ strat_map_sent_take (struct strat_map *m, const char *intent_id, strat_ikind_t *
             continue;
         *kind = s->kind;
         *order_id = s->order_id;
+        if (replaces)
+            *replaces = s->replaces;
         memset (s, 0, sizeof *s);
         return 0;
     }
     return -1;
+}
+
+struct strat_map_order *
+strat_map_replaced (struct strat_map *m, const struct strat_intent *cancel,
+                    const struct strat_intent *place)
+{
+    if (cancel->kind != STRAT_I_CANCEL || cancel->why != STRAT_WHY_REPLACED ||
+        place->kind != STRAT_I_PLACE || place->itype != cancel->itype)
+        return NULL;
+    struct strat_map_order *o = strat_map_by_id (m, cancel->order_id);
+    //  A partly filled entry is a position: its cancel is not a replacement.
+    if (!o || !o->working || o->filled > 0 || o->itype != place->itype)
+        return NULL;
+    return o;
 }
 
 int

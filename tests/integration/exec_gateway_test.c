@@ -7,7 +7,8 @@
  *  kite-sim's own order book agree: each order type, each error type, a throttled
  *  burst, token expiry, accepted-then-rejected, the dropped answer after acceptance
  *  (exactly one order, settled by tag), a 5xx after the order was placed, attached
- *  stops (placed, resized, cancelled when flat), FLATTEN, and kill -9 with restart. */
+ *  stops (placed, resized, cancelled when flat), FLATTEN, kill -9 with restart, and an
+ *  entry replacing another (the old one cancelled first; refused if the old one filled). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1232,11 +1233,162 @@ test_token_expiry (void **state)
     assert_true (kt_testproc_running (W.exec));
 }
 
+static void
+s_slow_orders (void)
+{
+    s_admin ("/_admin/fault", "kind=latency&ms=1500&path=/orders"); //  the poll too
+}
+
+//  A resting SELL LIMIT entry (coid into old), then, after before() (NULL: nothing), an
+//  entry replacing it (coid into neu, 75 at ask + 25 rupees), answered SUBMITTED.
+//  Returns the ask.
+static int64_t
+s_rest_then_replace (char *old, char *neu, const char *tag, void (*before) (void))
+{
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char p[8];
+    snprintf (p, sizeof p, "%sO", tag);
+    s_coid (old, p);
+    struct kt_order_cmd c = s_place (old, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    s_command (&c);
+    assert_true (s_wait_status (old, "OPEN", 5000));
+    if (before)
+        before ();
+    snprintf (p, sizeof p, "%sN", tag);
+    s_coid (neu, p);
+    struct kt_order_cmd r = s_place (neu, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2500, 0);
+    snprintf (r.ref, sizeof r.ref, "%s", old);
+    struct kt_exec_event ev = s_command (&r);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    return ask;
+}
+
+//  An entry replacing a resting one (PLACE with ref): the old one is cancelled at the
+//  broker first, then the new one is placed; the record names what it replaced.
+static void
+test_replacement_of_resting_entry (void **state)
+{
+    (void) state;
+    char old[KT_ID_LEN], neu[KT_ID_LEN];
+    int64_t ask = s_rest_then_replace (old, neu, "RP", NULL);
+    struct kt_exec_event ev;
+    assert_true (s_event (old, KT_EXEC_CANCELLED, &ev, 5000));
+    assert_int_equal (ev.filled_qty, 0);
+    assert_true (s_event (neu, KT_EXEC_ACCEPTED, &ev, 5000));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (old, &row), 1);
+    assert_string_equal (row.status, "CANCELLED");
+    assert_int_equal (s_sim_orders (neu, &row), 1);
+    assert_string_equal (row.status, "OPEN");
+    assert_int_equal (row.price, ask + 2500);
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", neu);
+    assert_string_equal (s_hget (key, "replaces"), old);
+    assert_true (s_wait_status (old, "CANCELLED", 1000));
+    //  Sent only once the old one had ended (exec.replace.place follows its cancel).
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.replace.cancel", neu, 1000));
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.replace.place", neu, 1000));
+    //  A replacement of an order already ended empty is placed at once.
+    char third[KT_ID_LEN];
+    s_coid (third, "RPT");
+    struct kt_order_cmd t = s_place (third, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 3000, 0);
+    snprintf (t.ref, sizeof t.ref, "%s", old);
+    s_command (&t);
+    assert_true (s_event (third, KT_EXEC_ACCEPTED, &ev, 5000));
+    //  Both new ones cancelled: the case leaves nothing resting.
+    const char *rest[] = {neu, third};
+    for (int i = 0; i < 2; i++) {
+        char cc[KT_ID_LEN];
+        s_coid (cc, "CXL");
+        struct kt_order_cmd x = s_action (cc, KT_ACTION_CANCEL, rest[i]);
+        s_command (&x);
+        assert_true (s_wait_status (rest[i], "CANCELLED", 5000));
+    }
+}
+
+//  An entry replacing one that has filled: the new one is never placed, answered
+//  REJECTED REPLACED_FILLED (not a broker refusal); the old one's fill opened its
+//  position and its attached stop as any fill does.
+static void
+test_replacement_of_filled_entry (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char old[KT_ID_LEN], neu[KT_ID_LEN];
+    s_coid (old, "RFO");
+    struct kt_order_cmd c = s_place (old, KT_SIDE_SELL, KT_OT_MARKET, 75, 0, 0);
+    c.has_stop = true;
+    c.stop_trigger = kt_money_tick_up (ltp + ltp / 10, 5);
+    c.stop_price = c.stop_trigger + 100;
+    c.r_value = (c.stop_trigger - ltp) * 75;
+    s_command (&c);
+    struct kt_exec_event ev;
+    assert_true (s_event (old, KT_EXEC_FILLED, &ev, 5000));
+    s_coid (neu, "RFN");
+    struct kt_order_cmd r = s_place (neu, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2000, 0);
+    snprintf (r.ref, sizeof r.ref, "%s", old);
+    s_command (&r);
+    assert_true (s_event (neu, KT_EXEC_REJECTED, &ev, 5000));
+    char want[KT_TEXT_LEN];
+    snprintf (want, sizeof want, "REPLACED_FILLED: %s filled 75", old);
+    assert_string_equal (ev.reason, want);
+    assert_null (strstr (ev.reason, "TokenException"));
+    assert_true (s_wait_status (neu, "REJECTED", 1000));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (neu, &row), 0);
+    assert_int_equal (kt_testproc_log_count (W.exec, "exec.broker.reply", neu), 0);
+    char stop[KT_ID_LEN];
+    snprintf (stop, sizeof stop, "%.17s-st", old);
+    assert_true (s_wait_status (stop, "OPEN", 5000));
+    assert_int_equal (s_sim_position (W.sym), -75);
+    s_flatten ();
+}
+
+//  kill -9 in the middle of a replacement (the old one's cancel out, its answer held):
+//  the new entry is recorded PENDING_SUBMIT naming the old one; after the restart the
+//  old one is settled first, then the new one is placed, exactly once.
+static void
+test_kill_during_replacement (void **state)
+{
+    (void) state;
+    char old[KT_ID_LEN], neu[KT_ID_LEN];
+    s_rest_then_replace (old, neu, "KR", s_slow_orders);
+    usleep (300000);
+    kt_testproc_signal (W.exec, SIGKILL);
+    kt_testproc_wait (W.exec, 2000);
+    kt_testproc_destroy (&W.exec);
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", neu);
+    assert_string_equal (s_hget (key, "status"), "PENDING_SUBMIT");
+    assert_string_equal (s_hget (key, "replaces"), old);
+    assert_string_equal (s_hget (key, "broker_id"), "");
+    usleep (1500000);
+    s_admin ("/_admin/fault", "kind=latency&ms=0");
+    s_exec_start ();
+    assert_true (s_wait_status (old, "CANCELLED", 5000));
+    assert_true (s_wait_status (neu, "OPEN", 5000));
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.replace.place", neu, 1000));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (old, &row), 1);
+    assert_string_equal (row.status, "CANCELLED");
+    assert_int_equal (s_sim_orders (neu, &row), 1);
+    assert_string_equal (row.status, "OPEN");
+    char cc[KT_ID_LEN];
+    s_coid (cc, "CXL");
+    struct kt_order_cmd x = s_action (cc, KT_ACTION_CANCEL, neu);
+    s_command (&x);
+    assert_true (s_wait_status (neu, "CANCELLED", 5000));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_limit_rests_then_cancel),
+        cmocka_unit_test (test_replacement_of_resting_entry),
+        cmocka_unit_test (test_replacement_of_filled_entry),
         cmocka_unit_test (test_errors_final),
         cmocka_unit_test (test_market_entry_stop_flatten),
         cmocka_unit_test (test_accepted_then_rejected),
@@ -1252,6 +1404,7 @@ main (void)
         cmocka_unit_test (test_partial_fill_stop_resized),
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
         cmocka_unit_test (test_kill_during_submit),
+        cmocka_unit_test (test_kill_during_replacement),
         cmocka_unit_test (test_token_expiry),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -19,7 +19,9 @@
  *    - the probe strategy runs in the process;
  *    - with the real risk-gate (ACTIVE on the reconciler's agreement) and exec-gateway,
  *      the warmed-up strategy's entry is approved, sent to the broker (the test's Kite
- *      refuses it: MarginException), and the REJECTED event reaches the core. */
+ *      refuses it: MarginException), and the REJECTED event reaches the core;
+ *    - another CE becoming best replaces the pending entry with ONE ENTRY naming it in
+ *      ref (no separate CANCEL), as the backtest's engine decides. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -416,9 +418,10 @@ s_capture (void *arg, const struct bt_engine *book, const struct strat_intent *i
         *slot = *in;
 }
 
-//  The backtest's engine over the same bars: the intents it decides, in order.
+//  The backtest's engine over nmin minutes of bars(i, out) (nbars a minute): the
+//  intents it decides, in order.
 static void
-s_backtest (struct strat_out *want)
+s_backtest_of (struct strat_out *want, int nmin, int nbars, void (*bars) (int, struct strat_bar *))
 {
     char err[256];
     kt_instr_table_t *instr = kt_instr_load (FIXTURE, err, sizeof err);
@@ -430,14 +433,20 @@ s_backtest (struct strat_out *want)
     assert_non_null (core);
     memset (want, 0, sizeof *want);
     bt_engine_t *eng = bt_engine_new (core, instr, s_capture, want);
-    for (int i = 0; i < NMIN; i++) {
-        struct strat_bar b[2];
-        s_minute_bars (i, b);
-        assert_int_equal (bt_engine_minute (eng, b, 2), 0);
+    for (int i = 0; i < nmin; i++) {
+        struct strat_bar b[4];
+        bars (i, b);
+        assert_int_equal (bt_engine_minute (eng, b, nbars), 0);
     }
     bt_engine_destroy (&eng);
     strat_core_destroy (&core);
     kt_instr_destroy (&instr);
+}
+
+static void
+s_backtest (struct strat_out *want)
+{
+    s_backtest_of (want, NMIN, 2, s_minute_bars);
 }
 
 static void
@@ -664,9 +673,11 @@ test_pipeline_with_risk_gate (void **state)
     //  the reconciler's agreement, at the pipeline's now
     s_t.clock = kt_proc_shared_clock (kt_proc_store (s_t.peer), NULL);
     assert_non_null (s_t.clock);
-    r = redisCommand (c, "HSET kt:recon:last session_ok 1 agree_ns %lld",
-                      (long long) kt_clock_now_ns (s_t.clock));
-    freeReplyObject (r);
+    struct kt_recon_last agreed = {.run = 1, .agree = true, .session_ok = true};
+    agreed.ts_ns = agreed.agree_ns = agreed.session_ok_ns = kt_clock_now_ns (s_t.clock);
+    char why[160];
+    assert_int_equal (kt_recon_last_put (kt_proc_store (s_t.peer), &agreed, why, sizeof why), 0);
+    s_spin (50); //  the write is queued
     bool active = false;
     for (int i = 0; i < 250 && !active; i++) {
         s_publish_tick (15100);
@@ -726,6 +737,108 @@ test_pipeline_with_risk_gate (void **state)
     }
 }
 
+// ---- a replacement ---------------------------------------------------------------------
+
+#define CE2 10000043u
+#define CE2_SYM "NIFTY26NOV24050CE"
+#define RMIN 9
+
+//  CE 24050: a swing low of Rs 150 at minute 3 with a stop at Rs 162 (12 points from the
+//  target of 10), confirmed at 5's close: its PLACE. CE 24000: the same low at minute 5
+//  with a stop at Rs 160 (on target), confirmed at 7's close: now the best CE, so the
+//  pending 24050 entry is replaced (CANCEL why REPLACED + PLACE in the core).
+static const int64_t s_rep[2][RMIN][5] = {{{13500, 13500, 13500, 13500, 1000},
+                                           {15400, 15500, 15300, 15400, 0},
+                                           {15300, 15400, 15200, 15300, 0},
+                                           {15300, 15400, 15200, 15300, 0},
+                                           {15300, 15400, 15200, 15300, 0},
+                                           {16000, 16000, 15000, 15000, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0}},
+                                          {{13500, 13500, 13500, 13500, 1000},
+                                           {15400, 15500, 15300, 15400, 0},
+                                           {15300, 15400, 15200, 15300, 0},
+                                           {16200, 16200, 15000, 15000, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0},
+                                           {15100, 15150, 15100, 15100, 0}}};
+
+static void
+s_rep_bars (int i, struct strat_bar *out)
+{
+    int64_t ts = s_t.t0 + i * NS_MIN;
+    out[0] = (struct strat_bar){IDX, ts, 2401000, 2401000, 2401000, 2401000, 0};
+    for (int k = 0; k < 2; k++) {
+        const int64_t *b = s_rep[k][i];
+        out[1 + k] = (struct strat_bar){k ? CE2 : CE, ts, b[0], b[1], b[2], b[3], b[4]};
+    }
+}
+
+//  The core's CANCEL (REPLACED) + PLACE of one type reaches risk-gate as ONE ENTRY naming
+//  the old entry in ref, never a separate CANCEL (which a per-type limit of 1 would
+//  refuse while the old one is still pending); the backtest's engine decides the same.
+static void
+test_replacement_is_one_intent (void **state)
+{
+    (void) state;
+    static struct strat_out want;
+    s_backtest_of (&want, RMIN, 3, s_rep_bars);
+    assert_int_equal (want.n, 2); //  the PLACE, then the replacement as one decision
+    assert_int_equal (want.v[0].token, CE2);
+    assert_int_equal (want.v[1].kind, STRAT_I_PLACE);
+    assert_int_equal (want.v[1].token, CE);
+
+    redisContext *c = kt_testredis_connect (s_t.redis);
+    redisReply *r = redisCommand (c, "FLUSHALL");
+    freeReplyObject (r);
+    redisFree (c);
+    s_t.ngot = 0; //  a fresh day's sequence: ids seen before come again
+    int before = 0;
+    kt_testproc_t *a = s_start (s_t.cfg_a);
+    for (int i = 0; i < RMIN; i++) {
+        struct strat_bar b[3];
+        s_rep_bars (i, b);
+        for (int k = 0; k < 3; k++) {
+            struct kt_msg m;
+            memset (&m, 0, sizeof m);
+            m.env.type = KT_MSG_BAR;
+            m.u.bar.token = b[k].token;
+            const char *sym = k == 0 ? "NIFTY 50" : k == 1 ? CE_SYM : CE2_SYM;
+            snprintf (m.u.bar.sym, sizeof m.u.bar.sym, "%s", sym);
+            m.u.bar.start_ns = b[k].ts;
+            m.u.bar.o = b[k].open;
+            m.u.bar.h = b[k].high;
+            m.u.bar.l = b[k].low;
+            m.u.bar.c = b[k].close;
+            m.u.bar.volume = b[k].volume;
+            m.u.bar.final = true;
+            char topic[64];
+            snprintf (topic, sizeof topic, "md.bar.%s", sym);
+            assert_int_equal (kt_bus_publish (kt_proc_bus (s_t.peer), s_t.md, topic, &m), 0);
+        }
+        s_spin (30);
+    }
+    if (!s_wait_intents (before + 2, 8000))
+        kt_testproc_log_dump (a, 4000);
+    s_spin (500);
+    assert_int_equal (s_t.ngot, before + 2);
+    const struct kt_intent *first = &s_t.got[before], *second = &s_t.got[before + 1];
+    assert_int_equal (first->purpose, KT_PURPOSE_ENTRY);
+    assert_string_equal (first->sym, CE2_SYM);
+    assert_string_equal (first->ref, "");
+    assert_int_equal (second->purpose, KT_PURPOSE_ENTRY);
+    assert_string_equal (second->sym, CE_SYM);
+    assert_string_equal (second->ref, first->intent_id);
+    assert_int_equal (second->trigger, want.v[1].trigger);
+    assert_int_equal (second->qty, want.v[1].qty);
+    assert_int_equal (kt_testproc_signal (a, SIGTERM), 0);
+    assert_int_equal (kt_testproc_wait (a, 5000), 0);
+    kt_testproc_destroy (&a);
+}
+
 int
 main (void)
 {
@@ -733,6 +846,7 @@ main (void)
         cmocka_unit_test (test_live_restart_and_backtest_agree),
         cmocka_unit_test (test_probe_in_the_process),
         cmocka_unit_test (test_pipeline_with_risk_gate),
+        cmocka_unit_test (test_replacement_is_one_intent),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

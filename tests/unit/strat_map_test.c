@@ -286,15 +286,22 @@ test_tables (void **state)
     memset (&m, 0, sizeof m);
     strat_ikind_t k;
     uint32_t id;
-    assert_int_equal (strat_map_sent_add (&m, "S1-261123-1", STRAT_I_MODIFY, 4), 0);
-    assert_int_equal (strat_map_sent_take (&m, "S1-261123-2", &k, &id), -1);
-    assert_int_equal (strat_map_sent_take (&m, "S1-261123-1", &k, &id), 0);
+    uint32_t replaces = 99;
+    assert_int_equal (strat_map_sent_add (&m, "S1-261123-1", STRAT_I_MODIFY, 4, 0), 0);
+    assert_int_equal (strat_map_sent_add (&m, "S1-261123-3", STRAT_I_PLACE, 6, 5), 0);
+    assert_int_equal (strat_map_sent_take (&m, "S1-261123-2", &k, &id, NULL), -1);
+    assert_int_equal (strat_map_sent_take (&m, "S1-261123-1", &k, &id, &replaces), 0);
     assert_int_equal (k, STRAT_I_MODIFY);
     assert_int_equal (id, 4);
-    assert_int_equal (strat_map_sent_take (&m, "S1-261123-1", &k, &id), -1);
+    assert_int_equal (replaces, 0);
+    assert_int_equal (strat_map_sent_take (&m, "S1-261123-1", &k, &id, NULL), -1);
+    assert_int_equal (strat_map_sent_take (&m, "S1-261123-3", &k, &id, &replaces), 0);
+    assert_int_equal (k, STRAT_I_PLACE);
+    assert_int_equal (id, 6);
+    assert_int_equal (replaces, 5);
     for (int i = 0; i < STRAT_MAP_SENT; i++)
-        assert_int_equal (strat_map_sent_add (&m, "x", STRAT_I_PLACE, 1), 0);
-    assert_int_equal (strat_map_sent_add (&m, "x", STRAT_I_PLACE, 1), -1);
+        assert_int_equal (strat_map_sent_add (&m, "x", STRAT_I_PLACE, 1, 0), 0);
+    assert_int_equal (strat_map_sent_add (&m, "x", STRAT_I_PLACE, 1, 0), -1);
     //  order slots: a finished order's slot is reused, a working or held one never
     for (uint32_t i = 1; i <= STRAT_MAP_ORDERS; i++) {
         struct strat_intent it = s_place (i);
@@ -309,6 +316,76 @@ test_tables (void **state)
     assert_null (strat_map_by_id (&m, 7));
 }
 
+//  The core's "another instrument is now best": CANCEL (why REPLACED) of a working entry
+//  with nothing filled, then a PLACE of the same type, is one replacement; the new one's
+//  events map to the new id, the old one's CANCELLED to the old id.
+static void
+test_replacement (void **state)
+{
+    (void) state;
+    static struct strat_map m;
+    memset (&m, 0, sizeof m);
+    struct strat_intent p1 = s_place (1);
+    struct strat_map_order *old = strat_map_add (&m, &p1, "S1-261123-1", SYM);
+    struct strat_intent c = {.kind = STRAT_I_CANCEL,
+                             .why = STRAT_WHY_REPLACED,
+                             .order_id = 1,
+                             .token = p1.token,
+                             .itype = KT_ITYPE_CE};
+    struct strat_intent p2 = s_place (2);
+    p2.token = 10000042;
+    assert_ptr_equal (strat_map_replaced (&m, &c, &p2), old);
+    //  not a replacement: another reason, another type, the PLACE first, an entry that
+    //  has filled in part, one no longer working, an unknown one
+    struct strat_intent x = c;
+    x.why = STRAT_WHY_NONE;
+    assert_null (strat_map_replaced (&m, &x, &p2));
+    x = p2;
+    x.itype = KT_ITYPE_PE;
+    assert_null (strat_map_replaced (&m, &c, &x));
+    assert_null (strat_map_replaced (&m, &p2, &c));
+    old->filled = 75;
+    assert_null (strat_map_replaced (&m, &c, &p2));
+    old->filled = 0;
+    old->working = false;
+    assert_null (strat_map_replaced (&m, &c, &p2));
+    old->working = true;
+    x = c;
+    x.order_id = 9;
+    assert_null (strat_map_replaced (&m, &x, &p2));
+
+    //  Approved: the new entry is recorded; the old one's CANCELLED ends the old id, the
+    //  new one's fill is the new id's.
+    assert_non_null (strat_map_add (&m, &p2, "S1-261123-2", "NIFTY26NOV24100CE"));
+    struct strat_exec out[STRAT_MAP_EV_MAX];
+    struct kt_exec_event e =
+        s_ev ("S1-261123-1", "S1-261123-1", KT_EXEC_CANCELLED, KT_PURPOSE_ENTRY, 0, 0, 0, 0);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].kind, STRAT_EV_CANCELLED);
+    assert_int_equal (out[0].order_id, 1);
+    e = s_ev ("S1-261123-2", "S1-261123-2", KT_EXEC_FILLED, KT_PURPOSE_ENTRY, 600, 600, 14985,
+              14985);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].kind, STRAT_EV_ENTRY_FILL);
+    assert_int_equal (out[0].order_id, 2);
+    assert_int_equal (out[0].qty, 600);
+
+    //  The new one refused by exec-gateway because the old one filled: the new id is
+    //  REJECTED, the old one's fill is the old id's.
+    memset (&m, 0, sizeof m);
+    strat_map_add (&m, &p1, "S1-261123-1", SYM);
+    strat_map_add (&m, &p2, "S1-261123-2", "NIFTY26NOV24100CE");
+    e = s_ev ("S1-261123-2", "S1-261123-2", KT_EXEC_REJECTED, KT_PURPOSE_ENTRY, 0, 0, 0, 0);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].kind, STRAT_EV_REJECTED);
+    assert_int_equal (out[0].order_id, 2);
+    e = s_ev ("S1-261123-1", "S1-261123-1", KT_EXEC_FILLED, KT_PURPOSE_ENTRY, 600, 600, 14995,
+              14995);
+    assert_int_equal (strat_map_exec (&m, &e, out), 1);
+    assert_int_equal (out[0].kind, STRAT_EV_ENTRY_FILL);
+    assert_int_equal (out[0].order_id, 1);
+}
+
 int
 main (void)
 {
@@ -319,6 +396,7 @@ main (void)
         cmocka_unit_test (test_resized_stops),
         cmocka_unit_test (test_decisions),
         cmocka_unit_test (test_tables),
+        cmocka_unit_test (test_replacement),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "../../strategy/strat.h"
+#include "../../strategy/strat_warm.h"
 #include "kt_testctx.h"
 #include "kt_testhttp.h"
 
@@ -21,6 +22,7 @@
 
 static int s_requests;
 static bool s_answer;
+static kt_verdict_t s_verdict = KT_VERDICT_APPROVE; //  what the test's risk-gate answers
 static struct kt_intent s_got[8];
 static int s_ngot;
 
@@ -44,7 +46,7 @@ s_on_intent (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, cons
     reply.env.type = KT_MSG_RISK_DECISION;
     snprintf (reply.u.decision.intent_id, sizeof reply.u.decision.intent_id, "%s",
               m->u.intent.intent_id);
-    reply.u.decision.verdict = KT_VERDICT_APPROVE;
+    reply.u.decision.verdict = s_verdict;
     reply.u.decision.qty = m->u.intent.qty;
     reply.u.decision.state = KT_STATE_ACTIVE;
     assert_int_equal (kt_bus_reply (kt_proc_bus (proc), *router, peer, "risk.decision", &reply), 0);
@@ -469,6 +471,96 @@ s_risk_state (kt_testctx_t *t, void *pub, kt_trading_state_t st)
     kt_testctx_spin (t, 4, 5, NULL);
 }
 
+//  The core's PLACE of a CE entry, order id id, at the 24000 CE.
+static struct strat_intent
+s_core_place (uint32_t id, uint32_t token)
+{
+    struct strat_intent it = {.kind = STRAT_I_PLACE,
+                              .why = STRAT_WHY_BEST,
+                              .order_id = id,
+                              .token = token,
+                              .itype = KT_ITYPE_CE,
+                              .side = KT_SIDE_SELL,
+                              .order_type = KT_OT_SL,
+                              .qty = 75,
+                              .trigger = 14995,
+                              .price = 14985,
+                              .sl_price = 16000,
+                              .stop_price = 16010,
+                              .r_value = 75000,
+                              .ts = kt_ist_ns (2026, 11, 23, 9, 20, 0)};
+    return it;
+}
+
+//  The core's CANCEL (why REPLACED) of entry old followed by a PLACE of the same type
+//  goes to risk-gate as ONE ENTRY with ref = the old entry's coid; refused, the old
+//  entry's CANCEL follows as its own intent.
+static void
+test_replacement_one_intent (void **state)
+{
+    (void) state;
+    kt_testctx_t t;
+    s_start_before_session (&t, "stratrepl");
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
+    assert_non_null (router);
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    kt_testctx_spin (&t, 20, 5, NULL);
+    s_ngot = 0;
+    s_answer = true;
+    s_verdict = KT_VERDICT_APPROVE;
+    struct strat_intent v[2] = {s_core_place (1, 10000041)};
+    strat_warm_done (s, v, 1);
+    for (int i = 0; i < 100 && s_ngot < 1; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_int_equal (s_ngot, 1);
+    char coid1[KT_ID_LEN];
+    snprintf (coid1, sizeof coid1, "%s", s_got[0].intent_id);
+    assert_string_equal (strat_map_by_id (strat_map_of (s), 1)->coid, coid1);
+
+    //  Replaced by the 24050 CE: one intent, the ENTRY, naming the old one.
+    v[0] = (struct strat_intent){.kind = STRAT_I_CANCEL,
+                                 .why = STRAT_WHY_REPLACED,
+                                 .order_id = 1,
+                                 .token = 10000041,
+                                 .itype = KT_ITYPE_CE,
+                                 .ts = v[0].ts};
+    v[1] = s_core_place (2, 10000043);
+    strat_warm_done (s, v, 2);
+    for (int i = 0; i < 100 && s_ngot < 2; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    kt_testctx_spin (&t, 20, 5, NULL);
+    assert_int_equal (s_ngot, 2);
+    assert_int_equal (s_got[1].purpose, KT_PURPOSE_ENTRY);
+    assert_string_equal (s_got[1].ref, coid1);
+    assert_string_equal (s_got[1].sym, "NIFTY26NOV24050CE");
+    char coid2[KT_ID_LEN];
+    snprintf (coid2, sizeof coid2, "%s", s_got[1].intent_id);
+    //  The old one stays working until its CANCELLED comes from exec-gateway.
+    assert_true (strat_map_by_id (strat_map_of (s), 1)->working);
+
+    //  Replaced again, refused: the ENTRY naming entry 2, then entry 2's own CANCEL.
+    s_verdict = KT_VERDICT_BLOCK;
+    v[0].order_id = 2;
+    v[0].token = 10000043;
+    v[1] = s_core_place (3, 10000041);
+    strat_warm_done (s, v, 2);
+    for (int i = 0; i < 100 && s_ngot < 4; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    kt_testctx_spin (&t, 20, 5, NULL);
+    assert_int_equal (s_ngot, 4);
+    assert_int_equal (s_got[2].purpose, KT_PURPOSE_ENTRY);
+    assert_string_equal (s_got[2].ref, coid2);
+    assert_int_equal (s_got[3].purpose, KT_PURPOSE_CANCEL);
+    assert_string_equal (s_got[3].ref, coid2);
+    s_verdict = KT_VERDICT_APPROVE;
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+}
+
 //  While risk-gate says HALTED no entry is asked for; once ACTIVE, the next minute close
 //  places it.
 static void
@@ -616,6 +708,7 @@ main (void)
         cmocka_unit_test (test_recovery_without_candles),
         cmocka_unit_test (test_warm_up_finds_the_entry),
         cmocka_unit_test (test_entries_held_while_halted),
+        cmocka_unit_test (test_replacement_one_intent),
         cmocka_unit_test (test_warm_up_fails_closed),
         cmocka_unit_test (test_warm_up_from_md_bars),
     };
