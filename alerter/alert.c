@@ -58,6 +58,8 @@ struct alert {
     bool redis_alerted;    //  the direct "Redis unreachable" alert went out
     char direct_text[KT_ALERT_LEN];
     struct alert_watch watch; //  processes seen in health:*
+    int summary_min;          //  alerter.summary_at as minutes of the IST day, -1 = none
+    int64_t summary_day;      //  day of the last summary sent (alerts:summary), -1 = unread
     bool closing;             //  destroy: cancelled requests change nothing
     int64_t received, queued, collapsed, summaries, held_total, held_dropped, rejected;
     char rcpt_buf[sizeof ((struct alert_cfg *) 0)->smtp_to];
@@ -509,6 +511,52 @@ s_watch (alert_t *self)
     }
 }
 
+static void
+s_count_pos (const struct kt_pos_rec *pos, void *arg)
+{
+    (void) pos;
+    (*(int64_t *) arg)++;
+}
+
+//  The daily summary at the close: once a trading day, from risk-gate's state and the book.
+static void
+s_summary (alert_t *self)
+{
+    char why[256];
+    if (self->summary_min < 0)
+        return;
+    if (self->summary_day < 0) {
+        struct kt_alerts_summary_rec last = {0};
+        if (kt_schema_read (self->store, &kt_key_alerts_summary, NULL, &last, why, sizeof why) < 0)
+            return; //  Redis down: tried again on the next tick
+        self->summary_day = last.day;
+    }
+    int64_t now = kt_proc_now_ns (self->proc);
+    int64_t day = alert_summary_due (now, self->summary_min, self->summary_day);
+    if (!day)
+        return;
+    struct kt_risk_state_rec rs = {0};
+    int64_t open = 0;
+    if (kt_schema_read (self->store, &kt_key_risk_state, NULL, &rs, why, sizeof why) < 0 ||
+        kt_book_each_position (self->store, s_count_pos, &open, NULL, why, sizeof why) < 0) {
+        kt_log_warn_every ("alert.summary.fail", 60, KT_S ("why", why), KT_END);
+        return;
+    }
+    char text[KT_ALERT_LEN];
+    alert_summary_text (text, sizeof text, day, &rs, open);
+    s_raise (self, KT_SEV_INFO, "daily.summary", s_route (KT_SEV_INFO, self), text);
+    struct kt_alerts_summary_rec rec = {day, now};
+    struct kt_schema_pairs p;
+    kt_schema_pairs (&kt_key_alerts_summary, &rec, &p);
+    struct kt_skey key =
+        kt_schema_key (kt_store_prefix (self->store), &kt_key_alerts_summary, NULL);
+    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX] = {"HSET", key.s};
+    for (int i = 0; i < 2 * p.n; i++)
+        argv[2 + i] = p.argv[i];
+    kt_store_send (self->store, 2 + 2 * p.n, argv, NULL, NULL, NULL);
+    self->summary_day = day;
+}
+
 static int
 s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -522,6 +570,7 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
     if (now - self->last_watch_ms >= S_WATCH_MS) {
         self->last_watch_ms = now;
         s_watch (self);
+        s_summary (self);
     }
     if (now - self->last_windows_ms >= 1000) {
         self->last_windows_ms = now;
@@ -618,6 +667,14 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
     if (!self)
         abort ();
     self->proc = proc;
+    self->summary_day = -1;
+    int hh, mm;
+    self->summary_min = cfg->summary_at[0] && kt_ist_parse_hhmm (cfg->summary_at, &hh, &mm) == 0
+                            ? hh * 60 + mm
+                            : -1;
+    if (cfg->summary_at[0] && self->summary_min < 0)
+        kt_log_error ("alert.summary.config", KT_S ("summary_at", cfg->summary_at),
+                      KT_S ("why", "not HH:MM: no daily summary"), KT_END);
     self->cfg = cfg;
     self->store = kt_proc_store (proc);
     self->enabled = enabled;

@@ -24,6 +24,7 @@
 #define ALERT_H
 
 #include "kt.h"
+#include "kt_risk.h"
 
 // ---- config ---------------------------------------------------------------------------
 
@@ -51,7 +52,8 @@ struct alert_cfg {
     char smtp_user[128];
     char smtp_password[128]; //  secret
     char smtp_from[128];
-    char smtp_to[256]; //  comma-separated recipients
+    char smtp_to[256];  //  comma-separated recipients
+    char summary_at[6]; //  "15:30" IST: the daily summary; "" = none
 };
 
 extern const kt_cfg_row_t alert_cfg_table[];
@@ -259,5 +261,16 @@ alert_t *alert_new (kt_proc_t *proc, const struct alert_cfg *cfg);
 //  Free (pending requests are cancelled: their items stay queued). Safe on NULL; sets
 //  *self_p to NULL.
 void alert_destroy (alert_t **self_p);
+
+// ---- alert_summary: the daily summary at the close (pure) ------------------------------
+
+//  The IST day (YYYYMMDD) whose summary is due at now_ns: a weekday, at or after minute
+//  at_min of the day (IST), and not last_day. 0 when none is due (also when at_min < 0).
+int64_t alert_summary_due (int64_t now_ns, int at_min, int64_t last_day);
+
+//  The summary's text for day from risk-gate's state and the open positions (into buf).
+//  Returns snprintf's count.
+int alert_summary_text (char *buf, size_t len, int64_t day, const struct kt_risk_state_rec *rs,
+                        int64_t open_positions);
 
 #endif

@@ -41,6 +41,8 @@ const kt_cfg_row_t alert_cfg_table[] = {
            "Redis down this long: one CRITICAL alert goes straight to the channels (alerts "
            "are held until it is back)"),
     S_INT ("timeout_ms", timeout_ms, "10000", 100, 120000, "one delivery request, whole"),
+    S_STR ("summary_at", summary_at, "\"15:30\"",
+           "IST time of the daily summary alert (INFO) on trading days; \"\" = none"),
     S_STR ("telegram_url", telegram_url, "\"https://api.telegram.org\"",
            "Telegram Bot API base URL"),
     S_SECRET ("telegram_token", telegram_token, "\"env:KT_TELEGRAM_TOKEN\"",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "kt_alert.h"
 #include "kt_book.h"
+#include "kt_store.h"
 #include "kt_recon.h"
 #include "kt_stratstate.h"
 #include "kt_risk.h"
@@ -153,6 +154,20 @@ const kt_schema_key_t kt_key_alerts_windows = {
     KT_LIFE_DURABLE,
     "open collapse windows (groups) by their end, wall ms",
     NULL};
+static const kt_schema_field_t s_alerts_summary_fields[] = {
+    {"day", KT_SF_I64, offsetof (struct kt_alerts_summary_rec, day), sizeof (int64_t), NULL, NULL,
+     "YYYYMMDD (IST) of the last daily summary sent"},
+    {"sent_ns", KT_SF_I64, offsetof (struct kt_alerts_summary_rec, sent_ns), sizeof (int64_t), NULL,
+     NULL, "when it was sent, ns"},
+    KT_SF_END};
+const kt_schema_key_t kt_key_alerts_summary = {
+    "alerts:summary",
+    "alerts:summary",
+    KT_SK_HASH,
+    "alerter",
+    KT_LIFE_DURABLE,
+    "the last daily summary at the close (alerter.summary_at), so a restart does not repeat it",
+    s_alerts_summary_fields};
 
 //  Requests of the operator's command line to a running process.
 const kt_schema_key_t kt_key_recon_request = {"recon:request",
@@ -195,6 +210,7 @@ static const kt_schema_key_t *const s_all[] = {
     &kt_key_alerts_pending,
     &kt_key_alerts_group,
     &kt_key_alerts_windows,
+    &kt_key_alerts_summary,
     &kt_key_alerts_sent,
     &kt_key_recon_last,
     &kt_key_strat_state,
@@ -453,4 +469,26 @@ kt_schema_markdown (void)
         return NULL;
     }
     return buf;
+}
+
+int
+kt_schema_read (kt_store_t *store, const kt_schema_key_t *k, const char *arg, void *rec, char *why,
+                size_t whylen)
+{
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), k, arg);
+    const char *argv[] = {"HGETALL", key.s};
+    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
+    if (r.kind != KT_STORE_ARR) {
+        snprintf (why, whylen, "%s: %s", k->doc_name, r.str ? r.str : "no answer");
+        kt_store_result_free (&r);
+        return -1;
+    }
+    int rc = r.elements > 0 ? 1 : 0;
+    for (size_t i = 0; i + 1 < r.elements; i += 2) {
+        kt_store_result_t f = kt_store_result_at (&r, i), v = kt_store_result_at (&r, i + 1);
+        if (f.kind == KT_STORE_STR && v.kind == KT_STORE_STR)
+            kt_schema_set (k, rec, f.str, f.len, v.str, v.len, why, whylen);
+    }
+    kt_store_result_free (&r);
+    return rc;
 }

@@ -100,6 +100,14 @@ extern const kt_schema_key_t kt_key_alerts_item;    //  alerts:item:<id>
 extern const kt_schema_key_t kt_key_alerts_pending; //  alerts:pending:<channel>
 extern const kt_schema_key_t kt_key_alerts_group;   //  alerts:group:<group>
 extern const kt_schema_key_t kt_key_alerts_windows; //  alerts:windows
+extern const kt_schema_key_t kt_key_alerts_summary; //  alerts:summary
+
+//  alerts:summary - the last daily summary sent (so a restart after the close does not
+//  send it again).
+struct kt_alerts_summary_rec {
+    int64_t day;     //  YYYYMMDD (IST) of the last summary sent
+    int64_t sent_ns; //  when (pipeline ns)
+};
 //  alerts:sent is declared with kt_alert (common/kt_alert.h).
 
 //  The reconciler's last run (reconciler/recon.c).
@@ -161,6 +169,13 @@ int kt_schema_pairs (const kt_schema_key_t *k, const void *rec, struct kt_schema
 //  field's type (rec unchanged; why gets "field: reason").
 int kt_schema_set (const kt_schema_key_t *k, void *rec, const char *name, size_t nlen,
                    const char *val, size_t vlen, char *why, size_t whylen);
+
+//  Read hash key k (with arg) into rec (the caller zeroes it first) through kt_schema_set.
+//  A field that does not parse is left as it was: the caller's decision then fails
+//  closed. Returns 1 found, 0 absent, -1 when Redis did not answer (why).
+struct kt_store;
+int kt_schema_read (struct kt_store *store, const kt_schema_key_t *k, const char *arg, void *rec,
+                    char *why, size_t whylen);
 
 //  Render the tables as the markdown docs/redis.md holds between its markers. Returns
 //  an owned string (free) or NULL on OOM.

@@ -113,23 +113,7 @@ int
 ctl_gate_hash (kt_store_t *store, const kt_schema_key_t *k, const char *arg, void *rec, char *why,
                size_t whylen)
 {
-    struct kt_skey key = kt_schema_key (kt_store_prefix (store), k, arg);
-    const char *argv[] = {"HGETALL", key.s};
-    kt_store_result_t r = kt_store_call (store, 2, argv, NULL);
-    if (r.kind != KT_STORE_ARR) {
-        snprintf (why, whylen, "%s: %s", k->doc_name, r.str ? r.str : "no answer");
-        kt_store_result_free (&r);
-        return -1;
-    }
-    int rc = r.elements > 0 ? 1 : 0;
-    for (size_t i = 0; i + 1 < r.elements; i += 2) {
-        kt_store_result_t f = kt_store_result_at (&r, i), v = kt_store_result_at (&r, i + 1);
-        //  a field that does not parse is left at zero: the answer then fails closed
-        if (f.kind == KT_STORE_STR && v.kind == KT_STORE_STR)
-            kt_schema_set (k, rec, f.str, f.len, v.str, v.len, why, whylen);
-    }
-    kt_store_result_free (&r);
-    return rc;
+    return kt_schema_read (store, k, arg, rec, why, whylen);
 }
 
 int
