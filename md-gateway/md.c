@@ -414,6 +414,16 @@ s_on_status (kt_loop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  The clock that closes minutes: pipeline time less the grace, so a tick stamped just
+//  before a minute's end but read just after it still belongs to its minute (at 60x, 10
+//  wall ms of delivery are 600 simulated ms).
+static int64_t
+s_bar_clock (md_t *self)
+{
+    return kt_proc_now_ns (self->proc) -
+           kt_proc_wall_to_pipeline_ms (self->proc, self->cfg->bar_grace_ms) * 1000000;
+}
+
 static int
 s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -421,7 +431,7 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     md_t *self = arg;
     if (self->bars && !self->warming)
-        md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
+        md_bar_advance (self->bars, s_bar_clock (self));
     return 0;
 }
 
@@ -544,7 +554,7 @@ s_warm_done (md_t *self)
         md_bar_tick (self->bars, t->token, t->ts, t->ltp, t->volume);
     }
     self->warming = false;
-    md_bar_advance (self->bars, kt_proc_now_ns (self->proc));
+    md_bar_advance (self->bars, s_bar_clock (self));
     kt_log_info ("md.warm.done", KT_I ("seeded", self->warm_seeded),
                  KT_I ("candles", self->warm_candles), KT_I ("failed", self->warm_failed),
                  KT_I ("held_ticks", (int64_t) self->wbuf_n), KT_B ("overflow", self->wbuf_full),

@@ -29,6 +29,7 @@ struct md_cfg {
     int64_t bars_keep;        //  md:bars:<token> length
     int64_t max_message;      //  largest ticker message accepted, bytes
     bool warmup;              //  seed bars and VWAP from today's candles at start
+    int64_t bar_grace_ms;     //  a minute closes this long (wall) after its end
 };
 
 typedef struct md md_t;

@@ -37,6 +37,9 @@ const kt_cfg_row_t md_cfg_table[] = {
      "final bars kept per instrument in md:bars:<token>"},
     {"md.max_message", KT_CFG_INT, O (max_message), 0, "1048576", 4096, 67108864, KT_CFG_F_RESTART,
      "largest ticker message accepted (bytes); larger ones are dropped"},
+    {"md.bar_grace_ms", KT_CFG_INT, O (bar_grace_ms), 0, "100", 0, 10000, 0,
+     "a minute's bars close this long (wall ms) after the minute ends, so a tick of that "
+     "minute still in flight lands in its own bar"},
     {"md.warmup", KT_CFG_BOOL, O (warmup), 0, "true", 0, 0, KT_CFG_F_RESTART,
      "at start, seed bars and VWAP from today's minute candles (REST historical, 3/s)"},
     KT_CFG_END};
