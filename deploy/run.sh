@@ -37,6 +37,15 @@ start() {
     mode=$(json_get "$CONFIG" "" mode sim)
     port=$(json_get "$CONFIG" redis port 6390)
     speed=${KT_SIM_SPEED:-$(json_get "$CONFIG" clock speed 60)}
+    # kite-sim starts a fresh venue (no orders, no positions): a book kept from an earlier
+    # run would disagree with it, and exits of positions the venue never had would open
+    # new ones. So a sim start begins a fresh account; the previous Redis is kept aside,
+    # never deleted. KT_KEEP_REDIS=1 keeps it in place.
+    if [ "$mode" = "sim" ] && [ "${KT_KEEP_REDIS:-0}" != 1 ] && [ -n "$(ls -A "$RUN/redis" 2>/dev/null)" ]; then
+        local aside="$RUN/redis.prev-$(date +%Y%m%d-%H%M%S)"
+        mv "$RUN/redis" "$aside" && mkdir -p "$RUN/redis"
+        echo "kt: sim mode starts a fresh account (kite-sim's venue is new); previous Redis kept in $aside"
+    fi
     if [ "$mode" = "sim" ]; then
         export KITE_API_KEY=${KITE_API_KEY:-sim_api_key}
         export KITE_API_SECRET=${KITE_API_SECRET:-sim_api_secret}
