@@ -94,6 +94,7 @@ struct md {
     int64_t down_since; //  wall mono ns the feed went down, 0 while up
     bool alerted_down;
     bool session_alerted;
+    bool tls_alerted;         //  the untrusted-certificate alert went out
     int64_t malformed_log_at; //  wall mono ns of the last malformed log line
     int64_t malformed_quiet;  //  malformed frames not logged since
     char auth[256];           //  "Authorization: token key:token" (secret)
@@ -321,6 +322,27 @@ s_session_invalid (md_t *self, int http, const char *why)
     }
 }
 
+//  The server's certificate failed verification: the connection was never used. Each
+//  attempt is logged (the back-off spaces them); the alert goes once until a
+//  connection succeeds again, since a human must fix the CA file, the host name or
+//  find out who is answering.
+static void
+s_untrusted (md_t *self, const char *why)
+{
+    kt_log_error ("md.ws.untrusted", KT_S ("url_host", md_ticker_host (self->ticker)),
+                  KT_S ("why", why),
+                  KT_S ("ca_file", self->cfg->ws_ca_file[0] ? self->cfg->ws_ca_file : "system"),
+                  KT_I ("attempts", md_ticker_attempts (self->ticker)), KT_END);
+    if (self->tls_alerted)
+        return;
+    self->tls_alerted = true;
+    kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.tls",
+                   "The ticker server %s failed TLS verification (%s). Not connecting; "
+                   "market data is stopped until its certificate verifies against %s.",
+                   md_ticker_host (self->ticker), why,
+                   self->cfg->ws_ca_file[0] ? self->cfg->ws_ca_file : "the system CA store");
+}
+
 static void
 s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
 {
@@ -331,6 +353,7 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
             self->st.connected = true;
             self->st.since_ns = now;
             self->st.reconnects = md_ticker_reconnects (self->ticker);
+            self->tls_alerted = false;
             kt_log_info ("md.ws.connected", KT_I ("subscribed", (int64_t) self->ninst),
                          KT_I ("reconnects", self->st.reconnects), KT_END);
             break;
@@ -341,6 +364,7 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
             break;
         case MD_TICKER_CLOSED:
         case MD_TICKER_REFUSED:
+        case MD_TICKER_UNTRUSTED:
             if (self->st.connected)
                 self->st.since_ns = now;
             self->st.connected = false;
@@ -350,7 +374,9 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
                 self->st.session_refused = true;
                 kt_log_error ("md.ws.refused", KT_I ("http", http), KT_S ("why", why), KT_END);
                 s_session_invalid (self, http, why);
-            } else
+            } else if (ev == MD_TICKER_UNTRUSTED)
+                s_untrusted (self, why);
+            else
                 kt_log_warn ("md.ws.closed", KT_I ("http", http), KT_S ("why", why),
                              KT_I ("attempts", md_ticker_attempts (self->ticker)), KT_END);
             break;
@@ -918,7 +944,8 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
                                  .backoff_min_ms = cfg->reconnect_min_ms,
                                  .backoff_max_ms = cfg->reconnect_max_ms,
                                  .silence_ms = cfg->silence_ms,
-                                 .max_message = (size_t) cfg->max_message};
+                                 .max_message = (size_t) cfg->max_message,
+                                 .ca_file = cfg->ws_ca_file};
     struct md_ticker_handlers h = {s_on_binary, s_on_text, s_on_state, s_on_oversize};
     kt_loop_t *loop = kt_proc_loop (proc);
     self->ticker = md_ticker_new (loop, &tcfg, &h, self, err, sizeof err);
