@@ -25,7 +25,9 @@
 #include "md_tokmap.h"
 #include "md_univ.h"
 
-#define S_BARQ 4096     //  final bars waiting for Redis
+#define S_BARQ 4096 //  final bars waiting for Redis
+#define S_BARS_NOT_STREAM                                                                          \
+    "if redis.call('TYPE', KEYS[1]).ok ~= 'stream' then redis.call('DEL', KEYS[1]) end"
 #define S_CLOCK_MS 200  //  bars closed on the pipeline clock this often (wall)
 #define S_RETRY_MS 5000 //  instruments / index price retry (wall)
 #define S_LOG_EVERY_NS (60LL * KT_NS_PER_SEC)
@@ -354,7 +356,9 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
             self->st.since_ns = now;
             self->st.reconnects = md_ticker_reconnects (self->ticker);
             self->tls_alerted = false;
-            kt_log_info ("md.ws.connected", KT_I ("subscribed", (int64_t) self->ninst),
+            kt_log_info ("md.ws.connected", KT_S ("host", md_ticker_host (self->ticker)),
+                         KT_S ("addr", md_ticker_addr (self->ticker)),
+                         KT_I ("subscribed", (int64_t) self->ninst),
                          KT_I ("reconnects", self->st.reconnects), KT_END);
             break;
         case MD_TICKER_SILENT:
@@ -488,24 +492,29 @@ s_flush_ltp (md_t *self, kt_store_t *store)
     self->ndirty = 0;
 }
 
+//  Each final bar: XADD md:bars:<token> MAXLEN <md.bars_keep> * with the fields
+//  kt_key_md_bars declares, each its own value (redis-cli XRANGE reads them).
 static void
 s_flush_bars (md_t *self, kt_store_t *store)
 {
+    char keep[24];
+    snprintf (keep, sizeof keep, "%lld", (long long) self->cfg->bars_keep);
     while (self->barq_n > 0) {
         const struct kt_bar *b = &self->barq[self->barq_head];
-        char tok[16], json[256];
+        char tok[16];
         snprintf (tok, sizeof tok, "%u", b->token);
         struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
-        snprintf (json, sizeof json,
-                  "{\"start_ns\":%lld,\"o\":%lld,\"h\":%lld,\"l\":%lld,\"c\":%lld,"
-                  "\"volume\":%lld,\"vwap\":%lld,\"ticks\":%lld}",
-                  (long long) b->start_ns, (long long) b->o, (long long) b->h, (long long) b->l,
-                  (long long) b->c, (long long) b->volume, (long long) b->vwap,
-                  (long long) b->ticks);
-        if (kt_store_sendf (store, NULL, NULL, "RPUSH %s %s", key.s, json) != 0)
-            return;
-        kt_store_sendf (store, NULL, NULL, "LTRIM %s %lld -1", key.s,
-                        (long long) -self->cfg->bars_keep);
+        struct kt_schema_pairs pairs;
+        if (kt_schema_pairs (&kt_key_md_bars, b, &pairs) < 0)
+            abort (); //  the declaration is fixed: cannot fail
+        const char *argv[5 + 2 * KT_SCHEMA_FIELDS_MAX] = {"XADD", key.s, "MAXLEN", keep, "*"};
+        size_t argvlen[5 + 2 * KT_SCHEMA_FIELDS_MAX] = {4, key.len, 6, strlen (keep), 1};
+        for (int i = 0; i < 2 * pairs.n; i++) {
+            argv[5 + i] = pairs.argv[i];
+            argvlen[5 + i] = pairs.argvlen[i];
+        }
+        if (kt_store_send (store, 5 + 2 * pairs.n, argv, argvlen, NULL, NULL) != 0)
+            return; //  queue full: the next flush tries again
         self->barq_head = (self->barq_head + 1) % S_BARQ;
         self->barq_n--;
     }
@@ -706,6 +715,12 @@ s_go (md_t *self, size_t n)
         md_bar_add (self->bars, in->token, in->sym);
         kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
                         in->sym);
+        //  md:bars:<token> was a list of JSON objects before it became a stream: such a
+        //  key would refuse every XADD, so it goes (volatile; the stream refills).
+        char tok[16];
+        snprintf (tok, sizeof tok, "%u", in->token);
+        struct kt_skey bkey = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
+        kt_store_sendf (store, NULL, NULL, "EVAL %s 1 %s", S_BARS_NOT_STREAM, bkey.s);
     }
     self->phase = S_PHASE_RUN;
     kt_log_info ("md.universe", KT_I ("instruments", (int64_t) n), KT_END);

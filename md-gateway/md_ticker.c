@@ -5,8 +5,11 @@
  *  services what is ready (TLS-buffered data included) and runs its due timers, and
  *  returns. So the loop watches the one connection socket and calls that when it is
  *  readable, right after a write was queued, and from a 20 ms wait cap for everything
- *  else (DNS, connect, handshake, lws timeouts). Writes happen only in WRITEABLE, as
- *  lws requires. */
+ *  else (connect, handshake, lws timeouts). Writes happen only in WRITEABLE, as lws
+ *  requires. lws 4.1 would resolve the host name with a blocking getaddrinfo inside
+ *  lws_service, so each attempt resolves it first off the loop (md_resolve, polled
+ *  every 5 ms) and hands lws the numeric address, the name kept for the Host header,
+ *  SNI and the certificate check. */
 
 #include "md_ticker.h"
 
@@ -20,13 +23,15 @@
 #include <libwebsockets.h>
 #include <openssl/x509.h>
 #include "kt_clock.h"
+#include "md_resolve.h"
 
 #define S_SERVICE_MS 20  //  lws timers and connect steps are looked at this often
 #define S_SUBS_MAX 3000  //  Kite's instruments per connection
 #define S_OUT_MAX 8      //  text messages queued for the next WRITEABLEs
 #define S_RX_CHUNK 65536 //  lws receive buffer
+#define S_RESOLVE_MS 5   //  a running lookup is looked at this often
 
-typedef enum { S_IDLE = 0, S_CONNECTING, S_CONNECTED } s_state_t;
+typedef enum { S_IDLE = 0, S_RESOLVING, S_CONNECTING, S_CONNECTED } s_state_t;
 
 struct md_ticker {
     kt_loop_t *loop; //  borrowed
@@ -34,8 +39,10 @@ struct md_ticker {
     struct md_ticker_handlers h;
     void *arg;
     char host[128];
-    char base[128]; //  URL path before the query
-    char path[512]; //  holds the access token: never logged
+    char addr[MD_RESOLVE_ADDR_LEN]; //  host's numeric address for the current attempt
+    md_resolve_t *resolve;          //  owned
+    char base[128];                 //  URL path before the query
+    char path[512];                 //  holds the access token: never logged
     int port;
     bool tls;
     struct lws_context *ctx;
@@ -326,7 +333,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             s_gone (self, self->killing ? "closed by the watchdog" : "closed by the server", 0);
             break;
         case LWS_CALLBACK_WSI_DESTROY:
-            if (wsi == self->wsi || self->state != S_IDLE)
+            if (wsi == self->wsi || self->state == S_CONNECTING || self->state == S_CONNECTED)
                 s_gone (self, "connection ended", self->http);
             break;
         default:
@@ -359,13 +366,15 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
     return 0;
 }
 
+//  lws is given the numeric address; the host name stays in ci.host, which lws uses for
+//  the Host header, SNI and the certificate's host name check.
 static void
 s_connect (md_ticker_t *self)
 {
     struct lws_client_connect_info ci;
     memset (&ci, 0, sizeof ci);
     ci.context = self->ctx;
-    ci.address = self->host;
+    ci.address = self->addr;
     ci.port = self->port;
     ci.path = self->path;
     ci.host = self->host;
@@ -373,14 +382,36 @@ s_connect (md_ticker_t *self)
     ci.ssl_connection = self->tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = s_protocols[0].name;
     ci.pwsi = &self->wsi;
-    self->attempts++;
     self->state = S_CONNECTING;
-    self->killing = false;
-    self->http = 0;
-    self->tls_err[0] = '\0';
     if (!lws_client_connect_via_info (&ci) && self->state == S_CONNECTING)
         s_gone (self, "connect could not start", 0); //  no callback told us
     self->kick = true;
+}
+
+//  An attempt begins with the host name's lookup, off the loop (md_resolve).
+static void
+s_attempt (md_ticker_t *self)
+{
+    char err[160];
+    self->attempts++;
+    self->killing = false;
+    self->http = 0;
+    self->tls_err[0] = '\0';
+    self->addr[0] = '\0';
+    self->state = S_RESOLVING;
+    if (md_resolve_start (self->resolve, self->host, err, sizeof err) != 0)
+        s_gone (self, err, 0);
+}
+
+static void
+s_resolving (md_ticker_t *self)
+{
+    char err[160];
+    int rc = md_resolve_poll (self->resolve, self->addr, sizeof self->addr, err, sizeof err);
+    if (rc > 0)
+        s_connect (self);
+    else if (rc < 0)
+        s_gone (self, err, 0);
 }
 
 static void
@@ -390,7 +421,9 @@ s_before_sleep (kt_loop_t *loop, void *arg)
     md_ticker_t *self = arg;
     int64_t now = s_mono ();
     if (self->state == S_IDLE && self->started && !self->stopped && now >= self->next_connect)
-        s_connect (self);
+        s_attempt (self);
+    if (self->state == S_RESOLVING)
+        s_resolving (self);
     if (self->state == S_CONNECTED && !self->killing &&
         now - self->last_rx > self->cfg.silence_ms * 1000000) {
         self->killing = true;
@@ -412,7 +445,7 @@ s_wait_cap (void *arg)
     md_ticker_t *self = arg;
     if (self->kick)
         return 0;
-    int64_t cap = S_SERVICE_MS;
+    int64_t cap = self->state == S_RESOLVING ? S_RESOLVE_MS : S_SERVICE_MS;
     if (self->state == S_IDLE && self->started && !self->stopped) {
         int64_t left = (self->next_connect - s_mono ()) / 1000000;
         if (left < cap)
@@ -526,6 +559,7 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
     self->rx = malloc (cfg->max_message + 1);
     if (!self->rx)
         abort ();
+    self->resolve = md_resolve_new ();
     lws_set_log_level (LLL_ERR, s_lws_log);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
@@ -539,6 +573,7 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
         //  public CA vouch for a server the operator meant to pin.
         if (access (cfg->ca_file, R_OK) != 0) {
             snprintf (err, errlen, "ticker: CA file %s: %s", cfg->ca_file, strerror (errno));
+            md_resolve_destroy (&self->resolve);
             free (self->rx);
             free (self);
             return NULL;
@@ -549,6 +584,7 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
     self->ctx = lws_create_context (&info);
     if (!self->ctx) {
         snprintf (err, errlen, "ticker: lws_create_context failed");
+        md_resolve_destroy (&self->resolve);
         free (self->rx);
         free (self);
         return NULL;
@@ -570,6 +606,7 @@ md_ticker_destroy (md_ticker_t **self_p)
     //  Handlers must not run into a half-freed ticker while lws tears down.
     self->h = (struct md_ticker_handlers){0};
     lws_context_destroy (self->ctx);
+    md_resolve_destroy (&self->resolve);
     s_out_clear (self);
     memset (self->path, 0, sizeof self->path);
     free (self->rx);
@@ -612,6 +649,12 @@ const char *
 md_ticker_host (const md_ticker_t *self)
 {
     return self->host;
+}
+
+const char *
+md_ticker_addr (const md_ticker_t *self)
+{
+    return self->addr;
 }
 
 bool

@@ -84,6 +84,10 @@ int md_ticker_start (md_ticker_t *self);
 //  The ticker URL's host name (borrowed, valid while the ticker lives).
 const char *md_ticker_host (const md_ticker_t *self);
 
+//  The numeric address the current or last attempt connected to ("" before the host
+//  name was resolved). Borrowed, valid until the next attempt.
+const char *md_ticker_addr (const md_ticker_t *self);
+
 //  True while a connection is established.
 bool md_ticker_connected (const md_ticker_t *self);
 
