@@ -758,8 +758,12 @@ s_warm_next (md_t *self)
 static void
 s_on_stored (const kt_store_result_t *r, void *arg)
 {
+    //  DOWN also comes when the store is destroyed with this read queued, after md-gateway
+    //  let go of in: nothing may be written then.
+    if (r->kind != KT_STORE_ARR && r->kind != KT_STORE_NIL)
+        return;
     struct s_inst *in = arg;
-    in->stored_known = r->kind == KT_STORE_ARR || r->kind == KT_STORE_NIL;
+    in->stored_known = true;
     if (r->kind != KT_STORE_ARR || r->elements == 0)
         return;
     kt_store_result_t e = kt_store_result_at (r, 0);
