@@ -567,6 +567,9 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
     info.protocols = s_protocols;
     info.user = self;
     info.timeout_secs = 10;
+    //  lws reads the socket into this buffer (4096 by default): a Kite frame of a few
+    //  hundred packets would take one poll + recv + service round per 4 KB.
+    info.pt_serv_buf_size = S_RX_CHUNK;
     info.options = self->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
     if (self->tls && cfg->ca_file && cfg->ca_file[0]) {
         //  The configured CAs replace the system store: trusting both would let any
