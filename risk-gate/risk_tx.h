@@ -22,6 +22,19 @@
 
 struct risk_view;
 
+//  The key names every account script gets (KEYS), and the stems of the keys named by
+//  an argument (ARGV 2..4: pos:, order:, intent:), all from the declarations.
+#define RISK_TX_NKEYS 14
+struct risk_tx_keys {
+    char prefix[128];
+    struct kt_skey k[RISK_TX_NKEYS];
+    const char *argv[RISK_TX_NKEYS];
+    struct kt_skey stem[3];
+};
+
+//  Build the script keys for prefix into *out.
+void risk_tx_keys (const char *prefix, struct risk_tx_keys *out);
+
 //  One commit being built: fixed storage, no allocation. Strings are copied in.
 struct risk_tx {
     int n; //  arguments used
@@ -33,6 +46,7 @@ struct risk_tx {
     bool overflow;              //  did not fit: the commit refuses to run
     const kt_schema_key_t *key; //  the open write's declared key (risk_tx_key), or NULL
     char undeclared[48];        //  a field its declaration lacks: the commit refuses to run
+    struct risk_tx_keys keys;   //  of the prefix the commit was begun with
 };
 
 //  What the commit script answered.
@@ -63,6 +77,10 @@ struct risk_tx_dup {
 //  dup_id: refuse as a duplicate when intent:<dup_id> has a verdict (NULL: no check).
 void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
                     const char *dup_id);
+
+//  Apply only if the book (exec-gateway's `book` ver) is still at book_ver: a fill or an
+//  order change since the view was read makes the commit STALE.
+void risk_tx_book (struct risk_tx *tx, int64_t book_ver);
 
 //  Options of the commit: answer the account after the writes (RISK_TX_OK then parses
 //  it into the view), and do not move the version (the writes set it themselves, as a
