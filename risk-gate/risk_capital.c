@@ -468,10 +468,31 @@ risk_capital_settle (kt_store_t *store, const struct risk_scripts *ids, const st
 }
 
 int
-risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns)
+risk_capital_mark_sent (kt_store_t *store, const char *coid, const struct kt_order_cmd *cmd,
+                        int64_t now_ns)
 {
     struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_intent, coid);
-    kt_store_result_t r = kt_store_callf (store, "HSET %s sent_ns %lld", key.s, (long long) now_ns);
+    char num[5][24];
+    snprintf (num[0], sizeof num[0], "%lld", (long long) now_ns);
+    const char *argv[20] = {"HSET", key.s, "sent_ns", num[0]};
+    int argc = 4;
+    if (cmd) {
+        //  The order as sent: what the sweep needs to ask again (s_command_of).
+        snprintf (num[1], sizeof num[1], "%lld", (long long) cmd->price);
+        snprintf (num[2], sizeof num[2], "%lld", (long long) cmd->trigger);
+        snprintf (num[3], sizeof num[3], "%lld", (long long) (cmd->has_stop ? cmd->stop_price : 0));
+        snprintf (num[4], sizeof num[4], "%lld", (long long) cmd->r_value);
+        const char *more[] = {
+            "order_type", cmd->order_type == KT_OT_NONE ? "" : kt_order_type_str (cmd->order_type),
+            "price",      num[1],
+            "trigger",    num[2],
+            "product",    cmd->product == KT_PROD_NONE ? "" : kt_product_str (cmd->product),
+            "stop_price", num[3],
+            "r_value",    num[4]};
+        for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+            argv[argc++] = more[i];
+    }
+    kt_store_result_t r = kt_store_call (store, argc, argv, NULL);
     int rc = r.kind == KT_STORE_INT ? 0 : -1;
     kt_store_result_free (&r);
     return rc;

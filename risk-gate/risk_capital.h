@@ -99,10 +99,13 @@ bool risk_capital_settle_needed (const struct risk_view *view);
 //  True for a reason of our own making ("CODE: text" with one of our codes).
 bool risk_capital_our_reason (const char *reason);
 
-//  Record that risk-gate sends the approved order coid now (intent:<coid> sent_ns): only
-//  orders marked sent are ever asked for again by the sweep. One HSET. Returns 0, or -1
-//  when Redis did not answer (then it is unknown whether the mark was written).
-int risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns);
+//  Record that risk-gate sends the approved order coid now (intent:<coid> sent_ns) with
+//  the order as sent (cmd: order type, prices, product; NULL when it is not at hand):
+//  only orders marked sent are ever asked for again by the sweep, from these fields.
+//  One HSET. Returns 0, or -1 when Redis did not answer (then it is unknown whether the
+//  mark was written).
+int risk_capital_mark_sent (kt_store_t *store, const char *coid, const struct kt_order_cmd *cmd,
+                            int64_t now_ns);
 
 //  Settle in Redis a decision whose script outcome risk-gate does not know (the EVALSHA
 //  failed at the transport, possibly after Redis ran it) with the answer the caller got:

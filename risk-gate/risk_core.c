@@ -42,6 +42,8 @@ struct s_recent {
 struct s_unknown {
     char intent_id[KT_ID_LEN];
     struct risk_decided decided;
+    bool has_cmd; //  approved and sent: the order, for its record (the sweep's look-up)
+    struct kt_order_cmd cmd;
 };
 
 struct risk_core {
@@ -67,7 +69,7 @@ struct risk_core {
     int nalerted;
     struct s_unknown unknown[S_UNKNOWN];
     int nunknown;
-    char unmarked[S_UNMARKED][KT_ID_LEN];
+    struct kt_order_cmd unmarked[S_UNMARKED]; //  sent, their mark maybe not in Redis
     int nunmarked;
     bool halt_held; //  an operator's halt not yet written to Redis
     char halt_by[KT_SRC_LEN];
@@ -403,6 +405,9 @@ s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             break;
         }
         s_store_result (self, true, "", out);
+        if (u->has_cmd && result >= 0 &&
+            risk_capital_mark_sent (self->store, u->intent_id, &u->cmd, now_ns) != 0)
+            break; //  the record of the order sent: again on the next flush
         if (result == -1)
             kt_log_error ("risk.resolve.sent", KT_S ("intent_id", u->intent_id),
                           KT_S ("msg", "refusal not applied: the order is marked sent"), KT_END);
@@ -423,19 +428,21 @@ static bool
 s_unmarked_has (const risk_core_t *self, const char *coid)
 {
     for (int i = 0; i < self->nunmarked; i++) {
-        if (strcmp (self->unmarked[i], coid) == 0)
+        if (strcmp (self->unmarked[i].coid, coid) == 0)
             return true;
     }
     return false;
 }
 
+//  Take coid's command out of the unmarked list into *cmd. Returns false if not there.
 static bool
-s_unmarked_take (risk_core_t *self, const char *coid)
+s_unmarked_take (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
     for (int i = 0; i < self->nunmarked; i++) {
-        if (strcmp (self->unmarked[i], coid) == 0) {
-            memmove (self->unmarked[i], self->unmarked[i + 1],
-                     (size_t) (self->nunmarked - i - 1) * KT_ID_LEN);
+        if (strcmp (self->unmarked[i].coid, coid) == 0) {
+            *cmd = self->unmarked[i];
+            memmove (&self->unmarked[i], &self->unmarked[i + 1],
+                     (size_t) (self->nunmarked - i - 1) * sizeof self->unmarked[0]);
             self->nunmarked--;
             return true;
         }
@@ -583,6 +590,10 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             struct s_unknown *u = &self->unknown[self->nunknown++];
             snprintf (u->intent_id, sizeof u->intent_id, "%s", in->intent_id);
             u->decided = d;
+            u->has_cmd = d.verdict <= KT_VERDICT_REDUCE &&
+                         (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT);
+            if (u->has_cmd)
+                risk_reply_command (in, d.coid, d.qty, &u->cmd);
         } else
             kt_log_error ("risk.decide.unknown.full", KT_S ("intent_id", in->intent_id),
                           KT_S ("msg", "the sweep refuses it after resv_timeout_s"), KT_END);
@@ -663,13 +674,18 @@ risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
         const char *coid = out->marks[i];
         //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
         //  APPROVE), and remembered so the sweep marks it rather than refusing it.
-        if (risk_capital_mark_sent (self->store, coid, now_ns) != 0) {
+        const struct kt_order_cmd *cmd = NULL;
+        for (int j = 0; j < out->ncmds && !cmd; j++) {
+            if (strcmp (out->cmds[j].coid, coid) == 0)
+                cmd = &out->cmds[j];
+        }
+        if (risk_capital_mark_sent (self->store, coid, cmd, now_ns) != 0) {
             rc = -1;
             s_store_result (self, false, kt_store_errstr (self->store), out);
             kt_log_warn ("risk.mark.fail", KT_S ("coid", coid),
                          KT_S ("why", kt_store_errstr (self->store)), KT_END);
-            if (self->nunmarked < S_UNMARKED && !s_unmarked_has (self, coid))
-                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%s", coid);
+            if (self->nunmarked < S_UNMARKED && !s_unmarked_has (self, coid) && cmd)
+                self->unmarked[self->nunmarked++] = *cmd;
         }
     }
     return rc;
@@ -971,10 +987,11 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
                 risk_core_on_exec (self, &ev, now_ns, out);
             continue;
         }
-        if (!sent[i] && s_unmarked_take (self, coids[i])) {
+        struct kt_order_cmd sent_cmd;
+        if (!sent[i] && s_unmarked_take (self, coids[i], &sent_cmd)) {
             //  we did send it; only its mark was lost: mark it now, follow it later
-            if (risk_capital_mark_sent (self->store, coids[i], now_ns) != 0) {
-                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%.23s", coids[i]);
+            if (risk_capital_mark_sent (self->store, coids[i], &sent_cmd, now_ns) != 0) {
+                self->unmarked[self->nunmarked++] = sent_cmd;
                 return;
             }
             continue;
@@ -1011,7 +1028,7 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             continue;
         }
         if (found == 1 && !sent[i])
-            risk_capital_mark_sent (self->store, coids[i], now_ns); //  it did leave
+            risk_capital_mark_sent (self->store, coids[i], NULL, now_ns); //  it did leave
         if (found == 1) {
             //  exec-gateway has it: settle what its record already says (a terminal state
             //  whose event we missed), otherwise its events will come.

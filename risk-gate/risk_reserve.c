@@ -206,15 +206,21 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     risk_tx_pair (tx, "side", in->side == KT_SIDE_NONE ? "" : kt_side_str (in->side));
     risk_tx_pair (tx, "purpose", kt_purpose_str (in->purpose));
     risk_tx_pair (tx, "ref", in->ref);
-    risk_tx_pair (tx, "order_type",
-                  in->order_type == KT_OT_NONE ? "" : kt_order_type_str (in->order_type));
-    risk_tx_pair_i64 (tx, "price", in->price);
-    risk_tx_pair_i64 (tx, "trigger", in->trigger);
-    risk_tx_pair (tx, "product", in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
     int64_t stop = in->has_stop ? in->stop_trigger : 0;
     risk_tx_pair_i64 (tx, "stop_trigger", stop);
-    risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
-    risk_tx_pair_i64 (tx, "r_value", in->r_value);
+    if (!held) {
+        //  An order risk-gate holds gets these with its sent mark, after the caller's
+        //  answer (risk_capital_mark_sent): the commit the caller waits for stays small,
+        //  and the sweep asks again only for marked orders, which have them.
+        risk_tx_pair (tx, "order_type",
+                      in->order_type == KT_OT_NONE ? "" : kt_order_type_str (in->order_type));
+        risk_tx_pair_i64 (tx, "price", in->price);
+        risk_tx_pair_i64 (tx, "trigger", in->trigger);
+        risk_tx_pair (tx, "product",
+                      in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
+        risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
+        risk_tx_pair_i64 (tx, "r_value", in->r_value);
+    }
     if (held) {
         //  Absent fields read as 0: filled, answered, unresolved, and sent_ns, written
         //  when risk-gate sends the order (an answer lost after this commit can never

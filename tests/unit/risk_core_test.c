@@ -213,11 +213,16 @@ s_decide (struct fx *f, const struct kt_intent *in)
         assert_true (cmd);
         snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
         assert_int_equal (s_hget (f, key, "sent_ns"), 0);
+        //  the order's fields come with the mark, not in the commit the caller waits for
+        redisReply *r = s_peek (f, "HEXISTS %s order_type", key);
+        assert_int_equal (r->integer, 0);
+        freeReplyObject (r);
     }
     assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), 0);
     for (int i = 0; i < out.nmarks; i++) {
         snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
         assert_int_equal (s_hget (f, key, "sent_ns"), f->now);
+        assert_int_equal (s_hget (f, key, "price"), in->price);
     }
     return out;
 }
@@ -877,6 +882,10 @@ test_unanswered_sweep (void **state)
     assert_string_equal (out.cmds[0].coid, a.intent_id);
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
     assert_int_equal (out.cmds[0].qty, 75);
+    //  the order as it was sent, from the fields its sent mark wrote
+    assert_int_equal (out.cmds[0].order_type, KT_OT_LIMIT);
+    assert_int_equal (out.cmds[0].price, RS (100));
+    assert_int_equal (out.cmds[0].product, KT_PROD_MIS);
     assert_int_equal (out.alerts[0].sev, KT_SEV_CRITICAL);
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", a.intent_id);
@@ -1070,6 +1079,10 @@ test_mark_lost (void **state)
     assert_int_equal (out.ncmds, 1);
     assert_string_equal (out.cmds[0].coid, in.intent_id);
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+    //  the lost mark was redone with the order as sent
+    assert_int_equal (out.cmds[0].order_type, KT_OT_LIMIT);
+    assert_int_equal (out.cmds[0].price, RS (100));
+    assert_true (out.cmds[0].has_stop);
 }
 
 //  A MODIFY of an open entry without a stop keeps the entry's attached stop: R is judged
