@@ -246,7 +246,7 @@ risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids, const st
         risk_reserve_build (view, cfg, &rr, &res, tx, false, out);
         risk_tx_flags (tx, false, true); //  the writes move the version themselves
         struct risk_tx_dup dup;
-        risk_tx_rc_t rc = risk_tx_commit (store, ids->commit, tx, view, &dup, why, whylen);
+        risk_tx_rc_t rc = risk_tx_commit (store, ids, tx, view, &dup, why, whylen);
         if (rc == RISK_TX_OK) {
             risk_reserve_build (view, cfg, &rr, &res, NULL, true, out);
             out->redecided = redecided;
@@ -446,7 +446,7 @@ risk_capital_settle (kt_store_t *store, const struct risk_scripts *ids, const st
             break;
         }
         risk_tx_flags (tx, true, false);
-        risk_tx_rc_t t = risk_tx_commit (store, ids->commit, tx, view, NULL, why, whylen);
+        risk_tx_rc_t t = risk_tx_commit (store, ids, tx, view, NULL, why, whylen);
         if (t == RISK_TX_STALE)
             continue;
         if (t == RISK_TX_OK) {

@@ -24,11 +24,6 @@ struct risk_decided {
     int redecided; //  times the account moved and the rules ran again
 };
 
-//  Script ids in one store, from risk_capital_register.
-struct risk_scripts {
-    int snapshot, commit, resolve;
-};
-
 //  Register the scripts on store (borrowed). Returns 0 or -1 (registry full).
 int risk_capital_register (kt_store_t *store, struct risk_scripts *ids);
 

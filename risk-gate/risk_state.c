@@ -74,7 +74,7 @@ s_run (kt_store_t *store, const struct risk_scripts *ids, s_build_fn *build, con
         risk_tx_book (tx, view->book_ver);
         build (view, arg, tx, &kill, &keep);
         risk_tx_flags (tx, true, keep);
-        risk_tx_rc_t t = risk_tx_commit (store, ids->commit, tx, view, NULL, why, sizeof why);
+        risk_tx_rc_t t = risk_tx_commit (store, ids, tx, view, NULL, why, sizeof why);
         if (t == RISK_TX_STALE)
             continue;
         if (t == RISK_TX_OK) {

@@ -16,17 +16,20 @@
 #include "kt_book.h"
 #include "risk.h"
 
+//  KEYS: risk:state, risk:kill, book (risk_tx_commit); the account after it, or after a
+//  STALE, is read by the snapshot script (a second call), so the commit the caller waits
+//  for carries only what it checks and writes.
 const char risk_tx_lua[] =
     "local st = KEYS[1]\n"
     "if ARGV[5] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[5] then\n"
-    "  return {'STALE', snapshot()}\n"
+    "  return {'STALE'}\n"
     "end\n"
-    "if ARGV[6] ~= '' and (redis.call('HGET', KEYS[4], 'ver') or '0') ~= ARGV[6] then\n"
-    "  return {'STALE', snapshot()}\n"
+    "if ARGV[6] ~= '' and (redis.call('HGET', KEYS[3], 'ver') or '0') ~= ARGV[6] then\n"
+    "  return {'STALE'}\n"
     "end\n"
     "if ARGV[7] ~= '' then\n"
-    "  local a = num(redis.call('HGET', KEYS[3], 'active')) ~= 0 and '1' or '0'\n"
-    "  if a ~= ARGV[7] then return {'STALE', snapshot()} end\n"
+    "  local a = num(redis.call('HGET', KEYS[2], 'active')) ~= 0 and '1' or '0'\n"
+    "  if a ~= ARGV[7] then return {'STALE'} end\n"
     "end\n"
     "if ARGV[8] ~= '' and redis.call('HEXISTS', SINT .. ARGV[8], 'verdict') == 1 then\n"
     "  return {'DUP', redis.call('HGETALL', SINT .. ARGV[8])}\n"
@@ -42,12 +45,10 @@ const char risk_tx_lua[] =
     "  redis.call(op, K(ARGV[i + 1]), unpack(ARGV, i + 3, i + 2 + n))\n"
     "  i = i + 3 + n\n"
     "end\n"
-    "local flags = ARGV[9]\n"
     "local v = ''\n"
-    "if not string.find(flags, 'n', 1, true) then\n"
+    "if not string.find(ARGV[9], 'n', 1, true) then\n"
     "  v = tostring(redis.call('HINCRBY', st, 'version', 1))\n"
     "end\n"
-    "if string.find(flags, 's', 1, true) then return {'OK', v, snapshot()} end\n"
     "return {'OK', v}\n";
 
 void
@@ -284,9 +285,26 @@ s_dup (const kt_store_result_t *h, struct risk_tx_dup *dup)
     free (r);
 }
 
+//  The account as it is now into *view (the snapshot script, with the same prefix and
+//  stems as the commit). Returns 0 or -1 (why).
+static int
+s_reread (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
+          struct risk_view *view, char *why, size_t whylen)
+{
+    kt_store_result_t r =
+        kt_store_eval_call (store, ids->snapshot, RISK_TX_NKEYS, tx->keys.argv, 4, tx->argv);
+    int rc = -1;
+    if (r.kind == KT_STORE_ARR)
+        rc = risk_view_parse (&r, view, why, whylen);
+    else
+        snprintf (why, whylen, "redis: %.200s", r.str);
+    kt_store_result_free (&r);
+    return rc;
+}
+
 risk_tx_rc_t
-risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct risk_view *view,
-                struct risk_tx_dup *dup, char *why, size_t whylen)
+risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
+                struct risk_view *view, struct risk_tx_dup *dup, char *why, size_t whylen)
 {
     s_close (tx);
     if (tx->overflow) {
@@ -297,27 +315,25 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
             snprintf (why, whylen, "risk commit: more writes than fit");
         return RISK_TX_FAIL;
     }
-    kt_store_result_t r =
-        kt_store_eval_call (store, script_id, RISK_TX_NKEYS, tx->keys.argv, tx->n, tx->argv);
+    const char *keys[] = {tx->keys.argv[0], tx->keys.argv[2], tx->keys.argv[3]};
+    kt_store_result_t r = kt_store_eval_call (store, ids->commit, 3, keys, tx->n, tx->argv);
     risk_tx_rc_t rc = RISK_TX_FAIL;
     kt_store_result_t tag = kt_store_result_at (&r, 0), e1 = kt_store_result_at (&r, 1);
     if (r.kind == KT_STORE_DOWN)
         snprintf (why, whylen, "redis: %s", r.str);
     else if (r.kind == KT_STORE_ERR)
         snprintf (why, whylen, "redis script: %.200s", r.str);
-    else if (r.kind != KT_STORE_ARR || r.elements < 2)
+    else if (r.kind != KT_STORE_ARR || r.elements < 1)
         snprintf (why, whylen, "risk commit: unexpected reply");
-    else if (kt_store_result_is (&tag, "OK") && r.elements == 3) {
-        kt_store_result_t snap = kt_store_result_at (&r, 2);
-        if (risk_view_parse (&snap, view, why, whylen) == 0)
-            rc = RISK_TX_OK;
-    } else if (kt_store_result_is (&tag, "OK")) {
+    else if (kt_store_result_is (&tag, "OK")) {
         int64_t v;
         if (kt_store_result_i64 (&e1, &v) == 0) //  else the writes set it (keep_version)
             view->version = v;
         rc = RISK_TX_OK;
+        if (tx->argv[S_FLAGS_ARG][0] == 's' && s_reread (store, ids, tx, view, why, whylen) != 0)
+            view->version = RISK_TX_STALE_VERSION; //  applied; the next commit reads again
     } else if (kt_store_result_is (&tag, "STALE")) {
-        if (risk_view_parse (&e1, view, why, whylen) == 0)
+        if (s_reread (store, ids, tx, view, why, whylen) == 0)
             rc = RISK_TX_STALE;
     } else if (kt_store_result_is (&tag, "DUP") && e1.kind == KT_STORE_ARR) {
         if (dup)

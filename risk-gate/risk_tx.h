@@ -22,6 +22,11 @@
 
 struct risk_view;
 
+//  Script ids in one store, from risk_capital_register.
+struct risk_scripts {
+    int snapshot, commit, resolve;
+};
+
 //  The key names every account script gets (KEYS), and the stems of the keys named by
 //  an argument (ARGV 2..4: pos:, order:, intent:), all from the declarations.
 #define RISK_TX_NKEYS 14
@@ -111,11 +116,13 @@ void risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value);
 //  An `events` stream entry (XADD events MAXLEN ~ 100000 *): open it, then pairs.
 void risk_tx_event (struct risk_tx *tx, const char *type, const char *src);
 
-//  Run the commit (script_id from risk_capital_register) with one EVALSHA. RISK_TX_OK
-//  sets view->version (or parses the whole account into *view, see risk_tx_flags); RISK_TX_STALE
-//  parses the current account into *view; RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL:
-//  nothing known (why).
-risk_tx_rc_t risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx,
+//  Run the commit (ids from risk_capital_register) with one EVALSHA. RISK_TX_OK sets
+//  view->version (or reads the whole account into *view, see risk_tx_flags: a second
+//  call, the snapshot); RISK_TX_STALE reads the current account into *view (a second
+//  call); RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL: nothing known (why). An
+//  account that could not be read after an applied commit leaves *view marked out of
+//  date (RISK_TX_STALE_VERSION), so the next commit on it reads it again.
+risk_tx_rc_t risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
                              struct risk_view *view, struct risk_tx_dup *dup, char *why,
                              size_t whylen);
 

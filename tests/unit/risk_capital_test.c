@@ -1158,7 +1158,7 @@ test_undeclared_field_refused (void **state)
     risk_tx_pair (&F.tx, "state", "ACTIVE");
     risk_tx_pair (&F.tx, "recon_ok_ns", "1");
     char why[200] = "";
-    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+    assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
                       RISK_TX_FAIL);
     assert_non_null (strstr (why, "field recon_ok_ns not declared"));
     assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 0);
@@ -1166,7 +1166,7 @@ test_undeclared_field_refused (void **state)
     risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
     risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
     risk_tx_pair (&F.tx, "state", "ACTIVE");
-    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+    assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
                       RISK_TX_OK);
     assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 1);
 }
