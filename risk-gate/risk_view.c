@@ -169,16 +169,14 @@ s_parse_pos (const kt_store_result_t *h, struct risk_pos *p)
 
 //  One held order: {id, intent hash, order hash (empty when the book has none)}.
 static int
-s_parse_held (const kt_store_result_t *a, struct risk_order *o, struct kt_order_rec *br)
+s_parse_held (const kt_store_result_t *a, struct risk_order *o, struct kt_order_rec *br,
+              struct kt_risk_intent_rec *r)
 {
     kt_store_result_t id = kt_store_result_at (a, 0), ih = kt_store_result_at (a, 1),
                       oh = kt_store_result_at (a, 2);
     if (a->kind != KT_STORE_ARR || id.kind != KT_STORE_STR || !s_is_hash (&ih) ||
         !s_is_hash (&oh) || id.len == 0 || id.len >= KT_ID_LEN || ih.elements == 0)
         return -1;
-    struct kt_risk_intent_rec *r = malloc (sizeof *r);
-    if (!r)
-        abort ();
     memset (r, 0, sizeof *r);
     s_record (&ih, &kt_key_risk_intent, r);
     memset (o, 0, sizeof *o);
@@ -198,7 +196,6 @@ s_parse_held (const kt_store_result_t *a, struct risk_order *o, struct kt_order_
     o->decided_ns = r->ts_ns;
     o->event_ns = r->event_ns;
     o->stop_trigger = r->stop_trigger;
-    free (r);
     memset (br, 0, sizeof *br);
     s_record (&oh, &kt_key_order, br);
     o->in_book = oh.elements > 0;
@@ -222,9 +219,15 @@ s_parse_ts (const kt_store_result_t *l, int64_t *ts, int *n)
     return 0;
 }
 
+//  Scratch records of one parse (one allocation, not one per order).
+struct s_scratch {
+    struct kt_order_rec order;
+    struct kt_risk_intent_rec intent;
+};
+
 static int
-s_parse_lists (const kt_store_result_t *r, struct risk_view *view, struct kt_order_rec *br,
-               char *why, size_t whylen)
+s_parse_lists (const kt_store_result_t *r, struct risk_view *view, struct s_scratch *sc, char *why,
+               size_t whylen)
 {
     kt_store_result_t pos = kt_store_result_at (r, S_POS);
     kt_store_result_t bord = kt_store_result_at (r, S_BORD);
@@ -249,6 +252,7 @@ s_parse_lists (const kt_store_result_t *r, struct risk_view *view, struct kt_ord
         kt_store_result_t h = kt_store_result_at (&bord, i);
         if (!s_is_hash (&h))
             continue;
+        struct kt_order_rec *br = &sc->order;
         memset (br, 0, sizeof *br);
         s_record (&h, &kt_key_order, br);
         //  An order sliced by exec-gateway is covered by its slices (orders of their own).
@@ -273,7 +277,7 @@ s_parse_lists (const kt_store_result_t *r, struct risk_view *view, struct kt_ord
             break;
         }
         kt_store_result_t a = kt_store_result_at (&held, i);
-        if (s_parse_held (&a, &view->ord[view->nord], br) == 0)
+        if (s_parse_held (&a, &view->ord[view->nord], &sc->order, &sc->intent) == 0)
             view->nord++;
     }
     return 0;
@@ -303,11 +307,11 @@ risk_view_parse (const kt_store_result_t *r, struct risk_view *view, char *why, 
     }
     s_parse_state (&h[S_STATE], view);
     s_parse_small (&h[S_CAPITAL], &h[S_KILL], &h[S_BOOK], view);
-    struct kt_order_rec *br = malloc (sizeof *br);
-    if (!br)
+    struct s_scratch *sc = malloc (sizeof *sc);
+    if (!sc)
         abort ();
-    int rc = s_parse_lists (r, view, br, why, whylen);
-    free (br);
+    int rc = s_parse_lists (r, view, sc, why, whylen);
+    free (sc);
     if (rc != 0)
         return -1;
     if (s_parse_ts (&h[S_TS_ORDERS], view->orders_ts, &view->norders_ts) != 0 ||
