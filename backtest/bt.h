@@ -186,7 +186,7 @@ void bt_risk_decide (void *arg, const struct bt_engine *book, const struct strat
                      struct bt_verdict *out);
 
 //  The watch function (bt_watch_fn; arg is the bt_risk_t): fills, exits, cancels and
-//  rejections onto the account as risk-gate's exec script applies them; each minute's
+//  rejections onto the account as the book and risk-gate's settle apply them; each minute's
 //  close a P&L mark and the breakers (risk_breaker_eval, as risk-gate's poll runs
 //  them), which may halt trading (*halt); a new IST date the daily roll.
 void bt_risk_watch (void *arg, const struct bt_engine *book, const struct strat_exec *ev,

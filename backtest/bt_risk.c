@@ -5,9 +5,11 @@
  *  agreed to (ACTIVE, session valid, capital = risk.capital) and follows the engine:
  *  each decision writes onto it what risk-gate's commit writes (reservation, pending
  *  slot, rate windows, the switch to HALTED); each fill, exit, cancel and rejection the
- *  engine tells the strategy applies to it what risk-gate's exec script applies in
- *  Redis (s_fill and s_done mirror it: positions, basis, deployed capital, realised
- *  P&L, consecutive losses, the release of reservations); each minute's close is a P&L
+ *  engine tells the strategy applies to it what exec-gateway's book (common/kt_book)
+ *  applies in Redis and risk-gate then settles (s_fill and s_done mirror them: the
+ *  position, its open value, realised P&L and round trips, the held order's fill or
+ *  end), and risk_view_derive derives the rest as it does live (deployed capital,
+ *  reservations, units, the day's P&L and losing streak); each minute's close is a P&L
  *  mark (peak equity, the hour's marks); a new IST date is the daily roll. Time is the
  *  data's: a decision at a minute's close is judged at that close. */
 
@@ -84,6 +86,13 @@ s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
     return true;
 }
 
+//  The capital a short ties up per unit, as risk-gate's core computes it.
+static int64_t
+s_margin (void *arg, const char *sym, int64_t px)
+{
+    return risk_pnl_short_margin (s_instr (arg, sym), px);
+}
+
 static int64_t
 s_unrealised (bt_risk_t *self)
 {
@@ -106,6 +115,8 @@ s_roll (bt_risk_t *self, int64_t now)
     int64_t wk = kt_ist_week_start (now);
     if (!v->loaded) {
         memset (v, 0, sizeof *v);
+        v->margin = s_margin;
+        v->margin_arg = self;
         v->loaded = true;
         v->initial = self->cfg.capital;
         v->state = KT_STATE_ACTIVE;
@@ -118,14 +129,15 @@ s_roll (bt_risk_t *self, int64_t now)
     v->day = day;
     v->day_start_equity = eq;
     v->day_start_unrealised = unr;
-    v->realised_day = 0;
+    v->day_start_realised = v->book_realised;
+    v->day_start_trades_closed = v->book_trades_closed;
+    v->day_start_losing_streak = v->book_losing_streak;
     v->trades_day = 0;
-    v->consec_losses = 0;
     if (v->week_start_ns != wk) {
         v->week_start_ns = wk;
         v->week_start_equity = eq;
         v->week_start_unrealised = unr;
-        v->realised_week = 0;
+        v->week_start_realised = v->book_realised;
     }
     memset (v->has_mark, 0, sizeof v->has_mark);
     v->norders_ts = v->nmodifies_ts = v->nentries_ts = v->nrejects_ts = 0;
@@ -136,6 +148,7 @@ s_roll (bt_risk_t *self, int64_t now)
         v->day_scoped = false;
     }
     v->version++;
+    risk_view_derive (v);
 }
 
 //  risk_state_mark's writes: the first look in a minute keeps the day's P&L for the
@@ -153,25 +166,17 @@ s_mark (bt_risk_t *self, int64_t now)
     int64_t eq = risk_pnl_equity (v, unr);
     if (eq > v->peak_equity)
         v->peak_equity = eq;
-    for (int i = 0; i < v->npos; i++) {
+    for (int i = 0; i < v->nbpos; i++) {
         int64_t px, ts;
-        if (s_price (self, v->pos[i].sym, &px, &ts)) {
-            v->pos[i].last_px = px;
-            v->pos[i].last_px_ns = ts;
+        if (s_price (self, v->bpos[i].sym, &px, &ts)) {
+            v->bpos[i].last_px = px;
+            v->bpos[i].last_px_ns = ts;
         }
     }
+    risk_view_derive (v);
 }
 
-// ---- the exec script, in memory --------------------------------------------------------
-
-static struct risk_pos *
-s_pos (struct risk_view *v, const char *sym)
-{
-    for (int i = 0; i < v->npos; i++)
-        if (strcmp (v->pos[i].sym, sym) == 0)
-            return &v->pos[i];
-    return NULL;
-}
+// ---- the book and risk-gate's settling, in memory --------------------------------------
 
 static int
 s_ord (const struct risk_view *v, const char *coid)
@@ -182,37 +187,8 @@ s_ord (const struct risk_view *v, const char *coid)
     return -1;
 }
 
-static void
-s_units (struct risk_view *v, kt_itype_t it, int64_t d)
-{
-    v->units_total += d;
-    if (it == KT_ITYPE_CE)
-        v->units_ce += d;
-    else if (it == KT_ITYPE_PE)
-        v->units_pe += d;
-}
-
-//  A book entry with nothing open, pending or exiting goes (as the scripts DEL it).
-static void
-s_pos_gc (struct risk_view *v, const char *sym)
-{
-    for (int i = 0; i < v->npos; i++) {
-        struct risk_pos *p = &v->pos[i];
-        if (strcmp (p->sym, sym) == 0 && p->qty == 0 && p->pending <= 0 && p->exiting <= 0) {
-            v->pos[i] = v->pos[--v->npos];
-            return;
-        }
-    }
-}
-
-static int64_t
-s_idiv (int64_t a, int64_t b, int64_t d)
-{
-    return risk_pnl_muldiv (a, b, d);
-}
-
 //  A trade is an entry that filled: its first fill adds it to trades_day and pushes
-//  risk:ts:entries (TRADES_DAY, TRADES_HOUR), trimmed to RISK_TS_MAX as the script does.
+//  risk:ts:entries (TRADES_DAY, TRADES_HOUR), trimmed to RISK_TS_MAX as the settle does.
 static void
 s_trade (struct risk_view *v, int64_t now)
 {
@@ -223,8 +199,9 @@ s_trade (struct risk_view *v, int64_t now)
     v->nentries_ts = keep;
 }
 
-//  The fill part of the exec script at now: delta units on side at value (paise), of
-//  order coid when it is one risk-gate decided (else a stop or an exit the engine made).
+//  kt_book_fill at now: delta units on side at value (paise x units) into the position
+//  (open value, realised P&L, round trips), and into order coid when it is one
+//  risk-gate holds (else a stop or an exit the engine made); then risk-gate's settle.
 static void
 s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t side, int64_t delta,
         int64_t value, int64_t now)
@@ -232,83 +209,64 @@ s_fill (bt_risk_t *self, const char *coid, const struct kt_instr *in, kt_side_t 
     struct risk_view *v = &self->view;
     int oi = coid ? s_ord (v, coid) : -1;
     struct risk_order *o = oi >= 0 ? &v->ord[oi] : NULL;
-    struct risk_pos *p = s_pos (v, in->sym);
+    struct risk_pos *p = NULL;
+    for (int i = 0; i < v->nbpos && !p; i++)
+        if (strcmp (v->bpos[i].sym, in->sym) == 0)
+            p = &v->bpos[i];
     if (!p) {
-        if (v->npos == RISK_POS_MAX) {
+        if (v->nbpos == RISK_POS_MAX) {
             v->overflow = true;
             return;
         }
-        p = &v->pos[v->npos++];
+        p = &v->bpos[v->nbpos++];
         memset (p, 0, sizeof *p);
         snprintf (p->sym, sizeof p->sym, "%s", in->sym);
         p->itype = in->itype;
     }
-    int64_t q = p->qty, s = side == KT_SIDE_SELL ? -1 : 1, ud = 0;
+    int64_t q = p->qty, s = side == KT_SIDE_SELL ? -1 : 1;
     if (o && o->kind == RISK_KIND_ENTRY && o->filled == 0)
         s_trade (v, now);
-    if (o && o->pending) {
-        p->pending--;
-        ud--;
-        o->pending = false;
-    }
-    int64_t r = 0;
-    if (o && o->resv > 0) {
-        int64_t open_before = o->oqty - o->filled;
-        r = open_before <= delta ? o->resv : s_idiv (o->resv, delta, open_before);
-    }
-    int64_t ushort = risk_pnl_short_margin (in, value / delta) * delta;
-    if (o && r > 0)
-        ushort = r;
-    int64_t cost_before = p->cost, realised = 0;
     if (q == 0 || (q > 0) == (s > 0)) {
-        if (q == 0) {
-            ud++;
+        if (q == 0)
             p->trade_pnl = 0;
-        }
         p->basis += value;
-        p->cost += s < 0 ? ushort : value;
         q += s * delta;
     } else {
         int64_t aq = q < 0 ? -q : q;
         int64_t cq = delta < aq ? delta : aq;
-        int64_t bc = s_idiv (p->basis, cq, aq), cc = s_idiv (p->cost, cq, aq);
-        int64_t cv = cq != delta ? s_idiv (value, cq, delta) : value;
-        realised = q > 0 ? cv - bc : bc - cv;
+        int64_t bc = risk_pnl_muldiv (p->basis, cq, aq);
+        int64_t cv = cq != delta ? risk_pnl_muldiv (value, cq, delta) : value;
+        int64_t realised = q > 0 ? cv - bc : bc - cv;
         p->basis -= bc;
-        p->cost -= cc;
         q += s * cq;
         p->trade_pnl += realised;
+        p->realised += realised;
+        v->book_realised += realised;
         if (q == 0) {
-            ud--;
-            v->consec_losses = p->trade_pnl < 0 ? v->consec_losses + 1 : 0;
+            v->book_trades_closed++;
+            v->book_last_trade = p->trade_pnl;
+            v->book_losing_streak = p->trade_pnl < 0 ? v->book_losing_streak + 1 : 0;
         }
         int64_t rest = delta - cq;
         if (rest > 0) {
             q = s * rest;
             p->basis = value - cv;
-            p->cost = s < 0 ? s_idiv (ushort, rest, delta) : value - cv;
-            ud++;
             p->trade_pnl = 0;
         }
-        v->realised_day += realised;
-        v->realised_week += realised;
-        v->realised_total += realised;
-        p->realised += realised;
     }
     p->qty = q;
-    v->deployed += p->cost - cost_before;
-    s_units (v, p->itype, ud);
+    if (q == 0)
+        *p = v->bpos[--v->nbpos]; //  the book's positions set holds open ones only
     if (o) {
-        o->resv -= r;
-        o->filled += delta;
-        v->reserved -= r;
+        o->in_book = true;
+        o->book_filled += delta;
     }
-    s_pos_gc (v, in->sym);
-    v->version++;
+    v->book_ver++;
+    risk_view_derive (v);
 }
 
-//  The terminal part: order coid is done (filled, cancelled, rejected): what it still
-//  reserves and its pending slot are released.
+//  The order coid is done (filled, cancelled, rejected): it leaves the held orders, and
+//  with it what it still reserves, its pending slot and its cover.
 static void
 s_done (bt_risk_t *self, const char *coid)
 {
@@ -316,22 +274,9 @@ s_done (bt_risk_t *self, const char *coid)
     int oi = s_ord (v, coid);
     if (oi < 0)
         return;
-    struct risk_order o = v->ord[oi];
     v->ord[oi] = v->ord[--v->nord];
-    v->reserved -= o.resv;
-    struct risk_pos *p = s_pos (v, o.sym);
-    if (p && o.kind == RISK_KIND_EXIT && o.oqty > o.filled) {
-        p->exiting -= o.oqty - o.filled;
-        if (p->exiting < 0)
-            p->exiting = 0;
-    }
-    if (o.pending) {
-        if (p)
-            p->pending--;
-        s_units (v, o.itype, -1);
-    }
-    s_pos_gc (v, o.sym);
     v->version++;
+    risk_view_derive (v);
 }
 
 static void

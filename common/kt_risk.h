@@ -26,20 +26,24 @@ struct kt_risk_state_rec {
     int64_t week_start_ns;
     int64_t day_start_equity, week_start_equity;
     int64_t day_start_unrealised, week_start_unrealised;
-    int64_t realised_day, realised_week;
+    int64_t day_start_realised, week_start_realised; //  book.realised at the roll
+    int64_t day_start_trades_closed;                 //  book.trades_closed at the day roll
+    int64_t day_start_losing_streak;                 //  book.losing_streak at the day roll
     int64_t peak_equity;
-    int64_t consec_losses;
     int64_t trades_day;
     int64_t last_entry_ns;
-    int64_t units_total, units_ce, units_pe;
     int64_t halt_seq;
     int64_t unrealised, day_pnl, updated_ns; //  for operators, written by the poll
+    //  for operators, derived from the book and written by the poll
+    int64_t realised_day, realised_week, consec_losses;
+    int64_t units_total, units_ce, units_pe;
 };
 
-//  capital - the account's money.
+//  capital - the account's money. Only `initial` is read by the rules; the rest is
+//  derived from the book and risk-gate's held orders, written by the poll for operators.
 struct kt_risk_capital_rec {
     int64_t initial, realised_total, reserved, deployed;
-    int64_t equity, available; //  for operators, written by the poll
+    int64_t equity, available;
 };
 
 //  risk:kill - the operator's kill switch.
@@ -48,14 +52,6 @@ struct kt_risk_kill_rec {
     char reason[KT_TEXT_LEN];
     char by[32];
     int64_t since_ns;
-};
-
-//  risk:pos:<sym> - risk-gate's book of one symbol (until it reads kt_book's pos:<sym>).
-struct kt_risk_pos_rec {
-    char sym[KT_SYM_LEN];
-    char itype[8];
-    int64_t qty, basis, avg_px, cost, pending, exiting, realised, trade_pnl, opened_ns;
-    int64_t last_px, last_px_ns;
 };
 
 //  risk:day:<yyyymmdd> - a finished day, archived at the roll.
@@ -87,20 +83,17 @@ struct kt_risk_intent_rec {
     char replaced_by[KT_ID_LEN];
 };
 
-extern const kt_schema_key_t kt_key_risk_state;     //  risk:state
-extern const kt_schema_key_t kt_key_risk_capital;   //  capital
-extern const kt_schema_key_t kt_key_risk_kill;      //  risk:kill
-extern const kt_schema_key_t kt_key_risk_pos;       //  risk:pos:<sym>
-extern const kt_schema_key_t kt_key_risk_positions; //  risk:positions
-extern const kt_schema_key_t kt_key_risk_day;       //  risk:day:<yyyymmdd>
-extern const kt_schema_key_t kt_key_risk_intent;    //  intent:<id>
-extern const kt_schema_key_t kt_key_risk_open;      //  risk:open
+extern const kt_schema_key_t kt_key_risk_state;   //  risk:state
+extern const kt_schema_key_t kt_key_risk_capital; //  capital
+extern const kt_schema_key_t kt_key_risk_kill;    //  risk:kill
+extern const kt_schema_key_t kt_key_risk_day;     //  risk:day:<yyyymmdd>
+extern const kt_schema_key_t kt_key_risk_intent;  //  intent:<id>
+extern const kt_schema_key_t kt_key_risk_open;    //  risk:open
 extern const kt_schema_key_t kt_key_risk_ts_orders;
 extern const kt_schema_key_t kt_key_risk_ts_modifies;
 extern const kt_schema_key_t kt_key_risk_ts_entries;
 extern const kt_schema_key_t kt_key_risk_ts_rejects;
 extern const kt_schema_key_t kt_key_risk_marks; //  risk:marks
-extern const kt_schema_key_t kt_key_risk_fills; //  risk:fills
-extern const kt_schema_key_t kt_key_risk_done;  //  risk:done
+extern const kt_schema_key_t kt_key_risk_px;    //  risk:px
 
 #endif

@@ -240,11 +240,8 @@ static const kt_schema_key_t *const s_all[] = {
     &kt_key_risk_ts_entries,
     &kt_key_risk_ts_rejects,
     &kt_key_risk_marks,
-    &kt_key_risk_fills,
-    &kt_key_risk_done,
+    &kt_key_risk_px,
     &kt_key_risk_day,
-    &kt_key_risk_pos,
-    &kt_key_risk_positions,
 };
 
 const kt_schema_key_t *const *

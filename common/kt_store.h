@@ -12,7 +12,7 @@
  *  connection, then with a short capped exponential delay only while connects fail.
  *
  *  The synchronous calls (kt_store_call*, kt_store_eval_call, and the redisReply ones
- *  kept for risk-gate) block for at most the command timeout (redis.timeout_ms), a
+ *  kept for exec-gateway) block for at most the command timeout (redis.timeout_ms), a
  *  reconnect included; after a failure they are refused without I/O until the back-off
  *  delay passes or the async connection sees Redis answer again. Scripts keep their SHA
  *  (a SHA names the text, not the connection): the async connection loads them after
@@ -200,10 +200,10 @@ kt_store_result_t kt_store_eval_call (kt_store_t *self, int script_id, int nkeys
 //  not a number, -1 when Redis is unavailable. Synchronous.
 int kt_store_hget_i64 (kt_store_t *self, const char *key, const char *field, int64_t *out);
 
-// ---- for risk-gate, exec-gateway and tradectl until they move to the typed API -------
+// ---- for exec-gateway until it moves to the typed API ---------------------------------
 //  The three calls below hand out hiredis replies; everything else uses the typed ones.
 
-//  Run one command (hiredis format; keys must already carry the prefix). For risk-gate
+//  Run one command (hiredis format; keys must already carry the prefix). For exec-gateway
 //  until it moves to kt_store_call. Reconnects
 //  first when the back-off allows. Returns an owned reply (freeReplyObject), or NULL
 //  when Redis is unavailable or the command failed at the transport (errstr set).
@@ -213,7 +213,7 @@ int kt_store_hget_i64 (kt_store_t *self, const char *key, const char *field, int
 //  has passed; errstr keeps the failure that caused it.
 redisReply *kt_store_cmd (kt_store_t *self, const char *fmt, ...);
 
-//  Same with an argument vector (binary safe). For risk-gate until it moves to
+//  Same with an argument vector (binary safe). For exec-gateway until it moves to
 //  kt_store_call.
 redisReply *kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen);
 
@@ -228,7 +228,7 @@ int kt_store_script (kt_store_t *self, const char *name, const char *lua);
 //  EVALSHA a registered script with nkeys keys then args (all borrowed). Reloads and
 //  retries once on NOSCRIPT. Returns an owned reply or NULL (as kt_store_cmd; also
 //  NULL for an unknown script id or a script Redis refuses to load, errstr says which).
-//  For risk-gate until it moves to kt_store_eval_call.
+//  For exec-gateway until it moves to kt_store_eval_call.
 redisReply *kt_store_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
                            const char **args);
 

@@ -1,5 +1,5 @@
-/*  risk_capital - the Lua scripts (snapshot, exec, resolve) and the decision: rules in C, one
- * versioned commit. */
+/*  risk_capital - the Lua scripts (snapshot, commit, resolve), the decision (rules in C, one
+ *  versioned commit) and the settling of held orders from the book. */
 
 #ifndef RISK_CAPITAL_H
 #define RISK_CAPITAL_H
@@ -22,11 +22,6 @@ struct risk_decided {
     int nreasons;
     struct risk_reason reasons[KT_REASONS_MAX];
     int redecided; //  times the account moved and the rules ran again
-};
-
-//  Script ids in one store, from risk_capital_register.
-struct risk_scripts {
-    int snapshot, commit, exec, resolve;
 };
 
 //  Register the scripts on store (borrowed). Returns 0 or -1 (registry full).
@@ -65,28 +60,47 @@ int risk_capital_decide (kt_store_t *store, const struct risk_scripts *ids,
                          struct risk_view *view, struct risk_tx *tx, struct risk_decided *out,
                          char *why, size_t whylen);
 
-//  What applying an EXEC_EVENT did.
+//  What settling held orders from the book did.
 struct risk_applied {
-    bool changed;        //  first time this fill/terminal event was seen
-    bool trade_closed;   //  a position went flat
-    int64_t trade_pnl;   //  paise, of that trade
+    bool changed;        //  a held order was brought up to the book
+    bool trade_closed;   //  the book closed a round trip since the view was read
+    int64_t trade_pnl;   //  paise, of the last one
     bool reject_counted; //  a broker rejection was added to the window
 };
 
-//  Apply an EXEC_EVENT (idempotent: cumulative fills, terminal events once) to the book,
-//  the reservation, capital and P&L, then re-read the view. itype and short_unit
-//  (margin per unit if the fill opens a short) come from the instruments table; a
-//  rejection counts toward REJECTS when count_reject. Returns 0 or -1 (why).
-int risk_capital_apply_exec (kt_store_t *store, const struct risk_scripts *ids,
-                             const struct risk_cfg *cfg, const struct kt_exec_event *ev,
-                             kt_itype_t itype, int64_t short_unit, bool count_reject,
-                             int64_t now_ns, const char *src, struct risk_applied *out,
-                             struct risk_view *view, char *why, size_t whylen);
+//  The EXEC_EVENT that made risk-gate settle (its coid is marked answered).
+struct risk_settle_ev {
+    char coid[KT_ID_LEN];
+    kt_exec_kind_t event; //  a terminal one ends a held order the book has no record of
+    bool count_reject;    //  a REJECTED of the broker's making (counts toward REJECTS)
+};
 
-//  Record that risk-gate sends the approved order coid now (intent:<coid> sent_ns): only
-//  orders marked sent are ever asked for again by the sweep. One HSET. Returns 0, or -1
-//  when Redis did not answer (then it is unknown whether the mark was written).
-int risk_capital_mark_sent (kt_store_t *store, const char *coid, int64_t now_ns);
+//  Read the account and the book, then bring every held order up to the book in one
+//  commit (applied only if neither moved meanwhile, else again): an entry's first fill
+//  counts as a trade and frees its pending slot, the filled quantity and the
+//  reservation left are recorded, an order that ended leaves risk:open, a broker
+//  rejection of an entry counts toward REJECTS (ev's flag for ev's order, else the
+//  book's reason: one not of our own making). ev may be NULL (the poll). Positions,
+//  fills and realised P&L are the book's: nothing here applies a fill. Returns 0 or -1
+//  (why); *view is the account after it.
+int risk_capital_settle (kt_store_t *store, const struct risk_scripts *ids,
+                         const struct risk_cfg *cfg, const struct risk_settle_ev *ev,
+                         int64_t now_ns, struct risk_applied *out, struct risk_view *view,
+                         char *why, size_t whylen);
+
+//  True when a held order of *view is behind the book (a fill or an end not settled).
+bool risk_capital_settle_needed (const struct risk_view *view);
+
+//  True for a reason of our own making ("CODE: text" with one of our codes).
+bool risk_capital_our_reason (const char *reason);
+
+//  Record that risk-gate sends the approved order coid now (intent:<coid> sent_ns) with
+//  the order as sent (cmd: order type, prices, product; NULL when it is not at hand):
+//  only orders marked sent are ever asked for again by the sweep, from these fields.
+//  One HSET. Returns 0, or -1 when Redis did not answer (then it is unknown whether the
+//  mark was written).
+int risk_capital_mark_sent (kt_store_t *store, const char *coid, const struct kt_order_cmd *cmd,
+                            int64_t now_ns);
 
 //  Settle in Redis a decision whose script outcome risk-gate does not know (the EVALSHA
 //  failed at the transport, possibly after Redis ran it) with the answer the caller got:

@@ -4,20 +4,22 @@
  *  Used by the process (risk.c), which owns the sockets and does what a call's
  *  struct risk_out asks (reply, send commands, publish RISK_STATE, alert), and directly
  *  by the property test and the benchmark (two cores on one Redis = two instances).
- *  Design overview: Redis is the truth; the core keeps a view (the last snapshot, one
- *  ~60 KB struct allocated at new) refreshed by every script that changes the account
- *  and by each poll, plus the last price per symbol (risk_prices). A decision is the
- *  local rules in C (both readings of a MODIFY), the account rules in C on the view, then
- *  one commit of the reservation, record and event that Redis applies only if the
- *  account's version is still the view's (else the view is refreshed and C decides
- *  again).
+ *  Design overview: Redis is the truth (the book, exec-gateway's, with positions and
+ *  fills; risk-gate's keys beside it); the core keeps a view (the last snapshot, one
+ *  struct allocated at new) refreshed by every script that changes the account and by
+ *  each poll, plus the last price per symbol (risk_prices). A decision is the local
+ *  rules in C (both readings of a MODIFY), the account rules in C on the view, then one
+ *  commit of the held order and record that Redis applies only if the account's version
+ *  and the book's are still the view's (else the view is refreshed and C decides again).
+ *  An EXEC_EVENT (or a poll that finds the book ahead) settles the held orders from the
+ *  book: risk-gate never applies a fill itself.
  *  Fail closed: without Redis, entries are blocked with STORE_DOWN while risk-reducing
  *  orders go through (remembered in memory so a retry is not sent twice); executions
- *  that could not be applied wait in a small queue and are applied (idempotently) when
- *  Redis is back. An order is sent only after the caller's answer is known to be
- *  APPROVE/REDUCE, and marked sent in Redis first (risk_core_mark_sent, after the reply):
- *  a decide whose answer was lost (Redis may have approved and reserved) is settled as
- *  the refusal the caller got; the sweep asks exec-gateway again only for marked orders. */
+ *  that could not be settled wait in a small queue and are settled when Redis is back. An order is
+ * sent only after the caller's answer is known to be APPROVE/REDUCE, and marked sent in Redis first
+ * (risk_core_mark_sent, after the reply): a decide whose answer was lost (Redis may have approved
+ * and reserved) is settled as the refusal the caller got; the sweep asks exec-gateway again only
+ * for marked orders. */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +32,6 @@
 #define S_PENDING 1024 //  executions waiting for Redis
 #define S_UNKNOWN 64   //  decisions of unknown outcome waiting for Redis
 #define S_UNMARKED 64  //  orders sent whose sent mark may not be in Redis
-#define S_SETTLE 64    //  orders whose fill could not be applied as reported
 
 struct s_recent {
     char intent_id[KT_ID_LEN];
@@ -41,6 +42,8 @@ struct s_recent {
 struct s_unknown {
     char intent_id[KT_ID_LEN];
     struct risk_decided decided;
+    bool has_cmd; //  approved and sent: the order, for its record (the sweep's look-up)
+    struct kt_order_cmd cmd;
 };
 
 struct risk_core {
@@ -66,10 +69,8 @@ struct risk_core {
     int nalerted;
     struct s_unknown unknown[S_UNKNOWN];
     int nunknown;
-    char unmarked[S_UNMARKED][KT_ID_LEN];
+    struct kt_order_cmd unmarked[S_UNMARKED]; //  sent, their mark maybe not in Redis
     int nunmarked;
-    char settle[S_SETTLE][KT_ID_LEN]; //  to settle from exec-gateway's order record
-    int nsettle;
     bool halt_held; //  an operator's halt not yet written to Redis
     char halt_by[KT_SRC_LEN];
     char halt_why[KT_TEXT_LEN];
@@ -85,6 +86,15 @@ s_price (void *arg, const char *sym, int64_t *px, int64_t *ts_ns)
 {
     risk_core_t *self = arg;
     return risk_prices_get (self->prices, sym, px, ts_ns);
+}
+
+static const struct kt_instr *s_instr (const risk_core_t *self, const char *sym);
+
+//  The capital a short ties up per unit: kite-sim's margin on the strike (risk_view).
+static int64_t
+s_margin (void *arg, const char *sym, int64_t px)
+{
+    return risk_pnl_short_margin (s_instr (arg, sym), px);
 }
 
 static void s_alert (struct risk_out *out, kt_severity_t sev, const char *key, const char *fmt, ...)
@@ -268,6 +278,8 @@ risk_core_new (const struct risk_cfg *cfg, kt_store_t *store, const char *src)
     self->view = calloc (1, sizeof *self->view);
     if (!self->view)
         abort ();
+    self->view->margin = s_margin;
+    self->view->margin_arg = self;
     self->prices = risk_prices_new (4096);
     self->tx = calloc (1, sizeof *self->tx);
     if (!self->tx)
@@ -393,6 +405,9 @@ s_unknown_flush (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             break;
         }
         s_store_result (self, true, "", out);
+        if (u->has_cmd && result >= 0 &&
+            risk_capital_mark_sent (self->store, u->intent_id, &u->cmd, now_ns) != 0)
+            break; //  the record of the order sent: again on the next flush
         if (result == -1)
             kt_log_error ("risk.resolve.sent", KT_S ("intent_id", u->intent_id),
                           KT_S ("msg", "refusal not applied: the order is marked sent"), KT_END);
@@ -413,19 +428,21 @@ static bool
 s_unmarked_has (const risk_core_t *self, const char *coid)
 {
     for (int i = 0; i < self->nunmarked; i++) {
-        if (strcmp (self->unmarked[i], coid) == 0)
+        if (strcmp (self->unmarked[i].coid, coid) == 0)
             return true;
     }
     return false;
 }
 
+//  Take coid's command out of the unmarked list into *cmd. Returns false if not there.
 static bool
-s_unmarked_take (risk_core_t *self, const char *coid)
+s_unmarked_take (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
     for (int i = 0; i < self->nunmarked; i++) {
-        if (strcmp (self->unmarked[i], coid) == 0) {
-            memmove (self->unmarked[i], self->unmarked[i + 1],
-                     (size_t) (self->nunmarked - i - 1) * KT_ID_LEN);
+        if (strcmp (self->unmarked[i].coid, coid) == 0) {
+            *cmd = self->unmarked[i];
+            memmove (&self->unmarked[i], &self->unmarked[i + 1],
+                     (size_t) (self->nunmarked - i - 1) * sizeof self->unmarked[0]);
             self->nunmarked--;
             return true;
         }
@@ -573,6 +590,10 @@ risk_core_decide (risk_core_t *self, const struct kt_intent *in, int64_t now_ns,
             struct s_unknown *u = &self->unknown[self->nunknown++];
             snprintf (u->intent_id, sizeof u->intent_id, "%s", in->intent_id);
             u->decided = d;
+            u->has_cmd = d.verdict <= KT_VERDICT_REDUCE &&
+                         (d.kind == RISK_KIND_ENTRY || d.kind == RISK_KIND_EXIT);
+            if (u->has_cmd)
+                risk_reply_command (in, d.coid, d.qty, &u->cmd);
         } else
             kt_log_error ("risk.decide.unknown.full", KT_S ("intent_id", in->intent_id),
                           KT_S ("msg", "the sweep refuses it after resv_timeout_s"), KT_END);
@@ -653,13 +674,18 @@ risk_core_mark_sent (risk_core_t *self, struct risk_out *out, int64_t now_ns)
         const char *coid = out->marks[i];
         //  A lost answer to the mark leaves it unknown: sent anyway (the caller is told
         //  APPROVE), and remembered so the sweep marks it rather than refusing it.
-        if (risk_capital_mark_sent (self->store, coid, now_ns) != 0) {
+        const struct kt_order_cmd *cmd = NULL;
+        for (int j = 0; j < out->ncmds && !cmd; j++) {
+            if (strcmp (out->cmds[j].coid, coid) == 0)
+                cmd = &out->cmds[j];
+        }
+        if (risk_capital_mark_sent (self->store, coid, cmd, now_ns) != 0) {
             rc = -1;
             s_store_result (self, false, kt_store_errstr (self->store), out);
             kt_log_warn ("risk.mark.fail", KT_S ("coid", coid),
                          KT_S ("why", kt_store_errstr (self->store)), KT_END);
-            if (self->nunmarked < S_UNMARKED && !s_unmarked_has (self, coid))
-                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%s", coid);
+            if (self->nunmarked < S_UNMARKED && !s_unmarked_has (self, coid) && cmd)
+                self->unmarked[self->nunmarked++] = *cmd;
         }
     }
     return rc;
@@ -677,64 +703,11 @@ s_broker_reason (const char *reason)
     return reason[n] == ':' && n == strlen ("BROKER") && strncmp (reason, "BROKER", n) == 0;
 }
 
-//  An event that reports a fill.
-static bool
-s_is_fill (const struct kt_exec_event *ev)
-{
-    return ev->event == KT_EXEC_PARTIAL || ev->event == KT_EXEC_FILLED || ev->filled_qty > 0;
-}
-
-static bool
-s_settle_has (const risk_core_t *self, const char *coid)
-{
-    for (int i = 0; i < self->nsettle; i++) {
-        if (strcmp (self->settle[i], coid) == 0)
-            return true;
-    }
-    return false;
-}
-
+//  An EXEC_EVENT tells risk-gate that the book changed (exec-gateway applies fills to it
+//  before publishing): the held orders are brought up to the book (risk_capital_settle).
 static int
 s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, struct risk_out *out)
 {
-    struct kt_exec_event fixed;
-    if (s_is_fill (ev) && (ev->side == KT_SIDE_NONE || !ev->sym[0])) {
-        //  A fill needs its side and symbol. Ours are known from the decision; any other
-        //  is refused whole (never half-applied: no fill, no end of the order) and
-        //  settled from exec-gateway's record of the order by the sweep.
-        const struct risk_order *o = risk_view_order (self->view, ev->coid);
-        if (!o) {
-            if (!s_settle_has (self, ev->coid)) {
-                if (self->nsettle < S_SETTLE)
-                    snprintf (self->settle[self->nsettle++], KT_ID_LEN, "%s", ev->coid);
-                kt_log_error ("risk.exec.unusable", KT_S ("coid", ev->coid),
-                              KT_S ("event", kt_exec_kind_str (ev->event)),
-                              KT_S ("why", ev->side == KT_SIDE_NONE ? "fill without side"
-                                                                    : "fill without sym"),
-                              KT_END);
-                s_alert (out, KT_SEV_CRITICAL, "risk.exec.unusable",
-                         "fill of order %s without %s: not applied; settled from "
-                         "exec-gateway's order record when it has it (check the book)",
-                         ev->coid, ev->side == KT_SIDE_NONE ? "side" : "symbol");
-            }
-            return 0;
-        }
-        fixed = *ev;
-        if (fixed.side == KT_SIDE_NONE)
-            fixed.side = o->side;
-        if (!fixed.sym[0])
-            snprintf (fixed.sym, sizeof fixed.sym, "%s", o->sym);
-        kt_log_warn ("risk.exec.completed", KT_S ("coid", ev->coid),
-                     KT_S ("side", kt_side_str (fixed.side)), KT_S ("sym", fixed.sym), KT_END);
-        ev = &fixed;
-    }
-    const struct kt_instr *ins = s_instr (self, ev->sym);
-    int64_t px = ev->last_px > 0 ? ev->last_px : ev->avg_px;
-    int64_t short_unit = risk_pnl_short_margin (ins, px);
-    //  REJECTS counts the broker's rejections of orders that add risk (the exec script
-    //  counts only entries risk-gate holds).
-    bool count = ev->event == KT_EXEC_REJECTED && s_broker_reason (ev->reason);
-    struct risk_applied a;
     char why[200];
     //  Here, not in on_exec: an event queued while Redis was down is replayed through
     //  this function and must still invalidate the session and HALT.
@@ -747,15 +720,22 @@ s_apply (risk_core_t *self, const struct kt_exec_event *ev, int64_t now_ns, stru
         snprintf (text, sizeof text, "broker session invalid: %.90s", ev->reason);
         s_halt (self, KT_R_SESSION, text, now_ns, out);
     }
-    int rc = risk_capital_apply_exec (self->store, &self->ids, self->cfg, ev,
-                                      ins ? ins->itype : KT_ITYPE_OTHER, short_unit, count, now_ns,
-                                      self->src, &a, self->view, why, sizeof why);
+    struct risk_settle_ev sev;
+    memset (&sev, 0, sizeof sev);
+    snprintf (sev.coid, sizeof sev.coid, "%s", ev->coid);
+    sev.event = ev->event;
+    //  REJECTS counts the broker's rejections of orders that add risk (settle counts only
+    //  entries risk-gate holds).
+    sev.count_reject = ev->event == KT_EXEC_REJECTED && s_broker_reason (ev->reason);
+    struct risk_applied a;
+    int rc = risk_capital_settle (self->store, &self->ids, self->cfg, &sev, now_ns, &a, self->view,
+                                  why, sizeof why);
     s_store_result (self, rc == 0, why, out);
     if (rc != 0) {
         kt_log_warn ("risk.exec.fail", KT_S ("coid", ev->coid), KT_S ("why", why), KT_END);
         return -1;
     }
-    if (a.changed && ev->filled_qty > 0)
+    if (ev->last_qty > 0 || ev->event == KT_EXEC_FILLED)
         self->counters.fills++;
     if (a.trade_closed)
         kt_log_info ("risk.trade.closed", KT_S ("sym", ev->sym), KT_I ("pnl", a.trade_pnl),
@@ -838,6 +818,14 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
                  (size_t) (self->npending - done) * sizeof self->pending[0]);
         self->npending -= done;
     }
+    //  A fill or an end of a held order whose event was lost: the book has it.
+    if (risk_capital_settle_needed (v)) {
+        struct risk_applied a;
+        char why[200];
+        rc = risk_capital_settle (self->store, &self->ids, self->cfg, NULL, now_ns, &a, v, why,
+                                  sizeof why);
+        s_store_result (self, rc == 0, why, out);
+    }
     s_unknown_flush (self, now_ns, out);
     s_halt_flush (self, now_ns, out);
     s_note_state (self, out);
@@ -871,52 +859,37 @@ s_alerted (risk_core_t *self, const char *coid, bool add)
     return false;
 }
 
-static int64_t
-s_el_i64 (const redisReply *r, size_t i)
-{
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING
-               ? strtoll (r->element[i]->str, NULL, 10)
-               : 0;
-}
-
-static const char *
-s_el_str (const redisReply *r, size_t i)
-{
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
-}
-
 //  Rebuild the ORDER_COMMAND of an open order from its intent record (the order's
 //  fields as the decision wrote them), to ask again.
 static int
 s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
 {
-    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_intent, coid);
-    redisReply *r = kt_store_cmd (self->store,
-                                  "HMGET %s sym side purpose order_type price trigger product "
-                                  "stop_trigger stop_price r_value qty",
-                                  key.s);
+    struct kt_risk_intent_rec *r = calloc (1, sizeof *r);
+    if (!r)
+        abort ();
+    char why[160];
     int rc = -1;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 11 && s_el_str (r, 0)[0]) {
+    if (kt_schema_read (self->store, &kt_key_risk_intent, coid, r, why, sizeof why) == 1 &&
+        r->sym[0]) {
         struct kt_intent in;
         memset (&in, 0, sizeof in);
         snprintf (in.intent_id, sizeof in.intent_id, "%.23s", coid);
-        snprintf (in.sym, sizeof in.sym, "%s", s_el_str (r, 0));
-        in.side = kt_side_parse (s_el_str (r, 1));
-        in.purpose = kt_purpose_parse (s_el_str (r, 2));
-        in.order_type = kt_order_type_parse (s_el_str (r, 3));
-        in.price = s_el_i64 (r, 4);
-        in.trigger = s_el_i64 (r, 5);
-        in.product = kt_product_parse (s_el_str (r, 6));
-        in.stop_trigger = s_el_i64 (r, 7);
+        snprintf (in.sym, sizeof in.sym, "%s", r->sym);
+        in.side = kt_side_parse (r->side);
+        in.purpose = kt_purpose_parse (r->purpose);
+        in.order_type = kt_order_type_parse (r->order_type);
+        in.price = r->price;
+        in.trigger = r->trigger;
+        in.product = kt_product_parse (r->product);
+        in.stop_trigger = r->stop_trigger;
         in.has_stop = in.stop_trigger > 0;
-        in.stop_price = s_el_i64 (r, 8);
-        in.r_value = s_el_i64 (r, 9);
-        in.qty = s_el_i64 (r, 10);
+        in.stop_price = r->stop_price;
+        in.r_value = r->r_value;
+        in.qty = r->qty;
         risk_reply_command (&in, coid, in.qty, cmd);
         rc = 0;
     }
-    if (r)
-        freeReplyObject (r);
+    free (r);
     return rc;
 }
 
@@ -946,20 +919,6 @@ s_exec_kind_of (kt_ord_status_t st)
     }
 }
 
-//  A reason of our own making starts with one of our codes ("STORE_DOWN: ...").
-static bool
-s_our_reason (const char *reason)
-{
-    char code[KT_CODE_LEN];
-    size_t n = strcspn (reason, ":");
-    if (n == 0 || n >= sizeof code || reason[n] != ':')
-        return false;
-    memcpy (code, reason, n);
-    code[n] = '\0';
-    int c = kt_reason_parse (code);
-    return c > 0 && c != KT_R_BROKER;
-}
-
 //  exec-gateway's record of coid in the book (order:<coid>, kt_book): written before it
 //  talks to the broker, so no record means the order never left. The event it stands
 //  for: status, cumulative fill, side, symbol; a rejection not of our own making is the
@@ -984,34 +943,10 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
     ev->purpose = rec.purpose;
     if (ev->event == KT_EXEC_REJECTED)
         snprintf (ev->reason, sizeof ev->reason, "%s%.100s",
-                  s_our_reason (rec.reason) ? "" : "BROKER: ", rec.reason);
+                  risk_capital_our_reason (rec.reason) ? "" : "BROKER: ", rec.reason);
     else
         snprintf (ev->reason, sizeof ev->reason, "looked up in order:%.23s", coid);
     return 1;
-}
-
-//  Fills that came without their side or symbol: apply exec-gateway's record of the
-//  order once it has them.
-static void
-s_settle_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
-{
-    for (int i = 0; i < self->nsettle;) {
-        struct kt_exec_event ev;
-        int found = s_exec_record (self, self->settle[i], &ev);
-        if (found < 0)
-            return;
-        if (found == 0 || ev.side == KT_SIDE_NONE || !ev.sym[0]) {
-            i++;
-            continue;
-        }
-        kt_log_info ("risk.exec.settled", KT_S ("coid", ev.coid),
-                     KT_S ("status", kt_exec_kind_str (ev.event)), KT_I ("filled", ev.filled_qty),
-                     KT_END);
-        memmove (self->settle[i], self->settle[i + 1],
-                 (size_t) (self->nsettle - i - 1) * KT_ID_LEN);
-        self->nsettle--;
-        risk_core_on_exec (self, &ev, now_ns, out);
-    }
 }
 
 void
@@ -1040,7 +975,6 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             snprintf (coids[n++], KT_ID_LEN, "%s", o->coid);
         }
     }
-    s_settle_sweep (self, now_ns, out);
     for (int i = 0; i < n; i++) {
         struct kt_exec_event ev;
         if (answered[i]) {
@@ -1053,10 +987,11 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
                 risk_core_on_exec (self, &ev, now_ns, out);
             continue;
         }
-        if (!sent[i] && s_unmarked_take (self, coids[i])) {
+        struct kt_order_cmd sent_cmd;
+        if (!sent[i] && s_unmarked_take (self, coids[i], &sent_cmd)) {
             //  we did send it; only its mark was lost: mark it now, follow it later
-            if (risk_capital_mark_sent (self->store, coids[i], now_ns) != 0) {
-                snprintf (self->unmarked[self->nunmarked++], KT_ID_LEN, "%.23s", coids[i]);
+            if (risk_capital_mark_sent (self->store, coids[i], &sent_cmd, now_ns) != 0) {
+                self->unmarked[self->nunmarked++] = sent_cmd;
                 return;
             }
             continue;
@@ -1093,7 +1028,7 @@ risk_core_sweep (risk_core_t *self, int64_t now_ns, struct risk_out *out)
             continue;
         }
         if (found == 1 && !sent[i])
-            risk_capital_mark_sent (self->store, coids[i], now_ns); //  it did leave
+            risk_capital_mark_sent (self->store, coids[i], NULL, now_ns); //  it did leave
         if (found == 1) {
             //  exec-gateway has it: settle what its record already says (a terminal state
             //  whose event we missed), otherwise its events will come.

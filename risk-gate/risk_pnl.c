@@ -1,11 +1,11 @@
 /*  risk_pnl - P&L for the loss limits: unrealised from last prices, equity, and the
  *  day / week / rolling-hour figures on exchange (IST) time.
  *
- *  Pure functions over the view. Realised P&L is applied to Redis by the exec script
- *  (risk_capital) from fills; here it is only read. Day and week P&L count the change of
- *  unrealised since the period started, so a position carried over night does not
- *  count yesterday's move again. The hour uses per-minute marks of day P&L kept in
- *  Redis (risk:marks, the last 61 minutes), so a restart mid-day sees the same window. */
+ *  Pure functions over the view. Realised P&L is the book's (exec-gateway applies fills,
+ *  common/kt_book; risk_view derives the day's and the week's); here it is only read. Day and week
+ * P&L count the change of unrealised since the period started, so a position carried over night
+ * does not count yesterday's move again. The hour uses per-minute marks of day P&L kept in Redis
+ * (risk:marks, the last 61 minutes), so a restart mid-day sees the same window. */
 
 #include <string.h>
 #include "kt_margin.h"

@@ -5,7 +5,7 @@
  *  symbol, power-of-two capacity at least twice the symbols expected) allocated once at
  *  new; a tick is one probe and two stores, never an allocation. In memory only: after
  *  a restart, prices come back with the next ticks and, meanwhile, the book's last
- *  marked price (risk:pos:<sym> last_px) values the positions. */
+ *  marked price (risk:px, written by the poll) values the positions. */
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,9 @@
 /*  risk_reserve - what a decision writes: the reservation of capital and the position
  *  slot, the exit cover, the rate windows, the switch to HALTED on a HALT, the
- *  intent:<id> record and the `events` entry. One pass builds the commit (risk_tx)
- *  without touching the view; once Redis applied it, a second pass over the same view
+ *  intent:<id> record and the `events` entry. The reservation, the pending slot and an
+ *  exit's cover are the held record itself (risk:open, intent:<id>): the view derives
+ *  them with the book's positions and orders (risk_view_derive). One pass builds the commit
+ * (risk_tx) without touching the view; once Redis applied it, a second pass over the same view
  *  applies the same writes to it (tx NULL), so the core's view is what a snapshot would
  *  read, without reading it, and a commit that failed leaves the view as it was.
  *  Pure: no I/O. */
@@ -55,16 +57,6 @@ risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n)
         snprintf (f, sizeof f, "text%d", i + 1);
         risk_tx_pair (tx, f, r[i].text);
     }
-}
-
-static struct risk_pos *
-s_pos (struct risk_view *v, const char *sym)
-{
-    for (int i = 0; i < v->npos; i++) {
-        if (strcmp (v->pos[i].sym, sym) == 0)
-            return &v->pos[i];
-    }
-    return NULL;
 }
 
 static struct risk_order *
@@ -140,139 +132,62 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         //  replaces, in this same commit: exec-gateway cancels that one before placing.
         const struct risk_order *rep = risk_check_replaced (view, in);
         struct risk_order *old = rep ? s_order (view, rep->coid) : NULL;
-        struct risk_pos *oldp = old ? s_pos (view, old->sym) : NULL;
-        bool same_sym = old && strcmp (old->sym, in->sym) == 0;
-        int64_t freed = old ? old->resv : 0;
         if (old) {
             risk_tx_key (tx, "HSET", &kt_key_risk_intent, old->coid);
             risk_tx_pair (tx, "pending", "0");
             risk_tx_pair (tx, "resv", "0");
             risk_tx_pair (tx, "replaced_by", in->intent_id);
-            if (oldp && !same_sym) {
-                risk_tx_key (tx, "HSET", &kt_key_risk_pos, old->sym);
-                risk_tx_pair_i64 (tx, "pending", oldp->pending > 0 ? oldp->pending - 1 : 0);
-            }
         }
-        struct risk_pos *p = s_pos (view, in->sym);
-        risk_tx_key (tx, "HSET", &kt_key_risk_pos, in->sym);
-        if (!p) {
-            risk_tx_pair (tx, "sym", in->sym);
-            risk_tx_pair (tx, "itype", s_itype_str (req->itype));
-            risk_tx_pair (tx, "qty", "0");
-            risk_tx_pair (tx, "basis", "0");
-            risk_tx_pair (tx, "cost", "0");
-            risk_tx_pair (tx, "realised", "0");
-            risk_tx_pair (tx, "trade_pnl", "0");
-        }
-        risk_tx_pair_i64 (tx, "pending", (p ? p->pending : 0) + (same_sym ? 0 : 1));
-        if (!p) {
-            risk_tx_key (tx, "SADD", &kt_key_risk_positions, NULL);
-            risk_tx_str (tx, in->sym);
-        }
-        int64_t ce = view->units_ce + (req->itype == KT_ITYPE_CE ? 1 : 0) -
-                     (old && old->itype == KT_ITYPE_CE ? 1 : 0);
-        int64_t pe = view->units_pe + (req->itype == KT_ITYPE_PE ? 1 : 0) -
-                     (old && old->itype == KT_ITYPE_PE ? 1 : 0);
-        int64_t total = view->units_total + (old ? 0 : 1);
+        //  The slot and the reservation are the held record itself (risk_view_derive).
         risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "version", view->version + 1);
         wrote_version = true;
-        risk_tx_pair_i64 (tx, "units_total", total);
-        risk_tx_pair_i64 (tx, "units_ce", ce);
-        risk_tx_pair_i64 (tx, "units_pe", pe);
         risk_tx_pair_i64 (tx, "last_entry_ns", now);
-        //  trades_day and risk:ts:entries count fills: the exec script adds an entry's
-        //  first fill to them (TRADES_DAY, TRADES_HOUR).
-        risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
-        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost - freed);
         if (apply) {
             if (old) {
-                old->pending = false;
-                old->resv = 0;
-                if (oldp && oldp->pending > 0)
-                    oldp->pending--;
+                old->rec_pending = false;
+                old->rec_resv = 0;
             }
-            if (!p && view->npos < RISK_POS_MAX) {
-                p = &view->pos[view->npos++];
-                memset (p, 0, sizeof *p);
-                snprintf (p->sym, sizeof p->sym, "%s", in->sym);
-                p->itype = req->itype;
-            } else if (!p)
-                view->overflow = true;
-            if (p)
-                p->pending++;
-            view->units_total = total;
-            view->units_ce = ce;
-            view->units_pe = pe;
             view->last_entry_ns = now;
-            view->reserved += res->cost - freed;
         }
-    } else if (approved && kind == RISK_KIND_EXIT) {
-        struct risk_pos *p = s_pos (view, in->sym);
-        int64_t exiting = (p ? p->exiting : 0) + res->qty;
-        if (p && apply)
-            p->exiting = exiting;
-        risk_tx_key (tx, "HSET", &kt_key_risk_pos, in->sym);
-        risk_tx_pair_i64 (tx, "exiting", exiting);
     } else if (approved && kind == RISK_KIND_MODIFY_ENTRY) {
         struct risk_order *o = s_order (view, in->ref);
         if (o) {
             int64_t unit = res->unit_cost > o->unit_cost ? res->unit_cost : o->unit_cost;
             risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "resv", o->resv + res->cost);
+            risk_tx_pair_i64 (tx, "filled", o->filled);
             risk_tx_pair_i64 (tx, "unit_cost", unit);
             risk_tx_pair_i64 (tx, "oqty", res->qty);
             if (in->has_stop)
                 risk_tx_pair_i64 (tx, "stop_trigger", in->stop_trigger);
             if (apply) {
-                o->resv += res->cost;
+                o->rec_resv = o->resv + res->cost;
+                o->rec_filled = o->filled;
                 o->unit_cost = unit;
                 o->oqty = res->qty;
                 if (in->has_stop)
                     o->stop_trigger = in->stop_trigger;
             }
         }
-        risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
-        risk_tx_pair_i64 (tx, "reserved", view->reserved + res->cost);
-        if (apply)
-            view->reserved += res->cost;
     } else if (approved && kind == RISK_KIND_CANCEL && in->ref[0]) {
         //  A cancelled exit stops covering its position now, not when the cancel is
         //  confirmed: an exit sent right after must not be trapped behind it. Its open
-        //  quantity becomes 0, so its CANCELLED event releases nothing twice.
+        //  quantity becomes what filled.
         struct risk_order *o = s_order (view, in->ref);
         if (o && o->kind == RISK_KIND_EXIT && o->oqty > o->filled) {
-            struct risk_pos *p = s_pos (view, o->sym);
-            int64_t exiting = (p ? p->exiting : 0) - (o->oqty - o->filled);
-            if (exiting < 0)
-                exiting = 0;
             risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "oqty", o->filled);
-            if (p) {
-                risk_tx_key (tx, "HSET", &kt_key_risk_pos, o->sym);
-                risk_tx_pair_i64 (tx, "exiting", exiting);
-            }
-            if (apply) {
+            if (apply)
                 o->oqty = o->filled;
-                if (p)
-                    p->exiting = exiting;
-            }
         }
     } else if (approved && kind == RISK_KIND_MODIFY && in->ref[0]) {
         struct risk_order *o = s_order (view, in->ref);
         if (o && o->kind == RISK_KIND_EXIT && o->sym[0]) {
-            struct risk_pos *p = s_pos (view, o->sym);
-            int64_t exiting = (p ? p->exiting : 0) + res->qty - o->oqty;
             risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->ref);
             risk_tx_pair_i64 (tx, "oqty", res->qty);
             if (apply)
                 o->oqty = res->qty;
-            if (p) {
-                if (apply)
-                    p->exiting = exiting;
-                risk_tx_key (tx, "HSET", &kt_key_risk_pos, o->sym);
-                risk_tx_pair_i64 (tx, "exiting", exiting);
-            }
         }
     }
 
@@ -291,15 +206,21 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     risk_tx_pair (tx, "side", in->side == KT_SIDE_NONE ? "" : kt_side_str (in->side));
     risk_tx_pair (tx, "purpose", kt_purpose_str (in->purpose));
     risk_tx_pair (tx, "ref", in->ref);
-    risk_tx_pair (tx, "order_type",
-                  in->order_type == KT_OT_NONE ? "" : kt_order_type_str (in->order_type));
-    risk_tx_pair_i64 (tx, "price", in->price);
-    risk_tx_pair_i64 (tx, "trigger", in->trigger);
-    risk_tx_pair (tx, "product", in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
     int64_t stop = in->has_stop ? in->stop_trigger : 0;
     risk_tx_pair_i64 (tx, "stop_trigger", stop);
-    risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
-    risk_tx_pair_i64 (tx, "r_value", in->r_value);
+    if (!held) {
+        //  An order risk-gate holds gets these with its sent mark, after the caller's
+        //  answer (risk_capital_mark_sent): the commit the caller waits for stays small,
+        //  and the sweep asks again only for marked orders, which have them.
+        risk_tx_pair (tx, "order_type",
+                      in->order_type == KT_OT_NONE ? "" : kt_order_type_str (in->order_type));
+        risk_tx_pair_i64 (tx, "price", in->price);
+        risk_tx_pair_i64 (tx, "trigger", in->trigger);
+        risk_tx_pair (tx, "product",
+                      in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
+        risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
+        risk_tx_pair_i64 (tx, "r_value", in->r_value);
+    }
     if (held) {
         //  Absent fields read as 0: filled, answered, unresolved, and sent_ns, written
         //  when risk-gate sends the order (an answer lost after this commit can never
@@ -323,8 +244,8 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             o->kind = kind;
             o->oqty = res->qty;
             o->unit_cost = unit;
-            o->resv = resv;
-            o->pending = kind == RISK_KIND_ENTRY;
+            o->rec_resv = resv;
+            o->rec_pending = kind == RISK_KIND_ENTRY;
             o->decided_ns = now;
             o->stop_trigger = kind == RISK_KIND_ENTRY ? stop : 0;
         } else if (apply)
@@ -339,6 +260,8 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "version", view->version + 1);
     }
-    if (apply)
+    if (apply) {
         view->version++;
+        risk_view_derive (view);
+    }
 }

@@ -55,7 +55,7 @@ s_run (kt_store_t *store, const struct risk_scripts *ids, s_build_fn *build, con
         kt_log_warn ("risk.view.fail", KT_S ("why", why), KT_END);
         return -1;
     }
-    struct risk_tx *tx = malloc (sizeof *tx);
+    struct risk_tx *tx = calloc (1, sizeof *tx);
     if (!tx)
         abort ();
     int rc = -1;
@@ -65,14 +65,16 @@ s_run (kt_store_t *store, const struct risk_scripts *ids, s_build_fn *build, con
         //  Built twice: the first pass tells the kill switch the change assumes, which
         //  heads the commit.
         risk_tx_begin (tx, kt_store_prefix (store), view->version, -1, NULL);
+        risk_tx_book (tx, view->book_ver);
         if (!build (view, arg, tx, &kill, &keep)) {
             rc = 0;
             break;
         }
         risk_tx_begin (tx, kt_store_prefix (store), view->version, kill, NULL);
+        risk_tx_book (tx, view->book_ver);
         build (view, arg, tx, &kill, &keep);
         risk_tx_flags (tx, true, keep);
-        risk_tx_rc_t t = risk_tx_commit (store, ids->commit, tx, view, NULL, why, sizeof why);
+        risk_tx_rc_t t = risk_tx_commit (store, ids, tx, view, NULL, why, sizeof why);
         if (t == RISK_TX_STALE)
             continue;
         if (t == RISK_TX_OK) {
@@ -106,13 +108,9 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     int64_t wk = kt_ist_week_start (a->now_ns);
     bool wrote = false;
     kt_trading_state_t state = v->state;
-    if (v->initial == 0 && v->realised_total == 0 && v->reserved == 0 && v->deployed == 0 &&
-        v->state == KT_STATE_NONE) {
+    if (v->initial == 0 && v->state == KT_STATE_NONE) {
         risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
         risk_tx_pair_i64 (tx, "initial", a->cfg->capital);
-        risk_tx_pair (tx, "realised_total", "0");
-        risk_tx_pair (tx, "reserved", "0");
-        risk_tx_pair (tx, "deployed", "0");
         wrote = true;
     }
     int64_t initial = v->initial ? v->initial : a->cfg->capital;
@@ -125,9 +123,12 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_pair_i64 (tx, "week_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
         risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
-        const char *zero[] = {"realised_day", "realised_week", "consec_losses",
-                              "trades_day",   "last_entry_ns", "units_total",
-                              "units_ce",     "units_pe",      "halt_seq"};
+        //  The book may be older than the account: only what it does from now on counts.
+        risk_tx_pair_i64 (tx, "day_start_realised", v->book_realised);
+        risk_tx_pair_i64 (tx, "week_start_realised", v->book_realised);
+        risk_tx_pair_i64 (tx, "day_start_trades_closed", v->book_trades_closed);
+        risk_tx_pair_i64 (tx, "day_start_losing_streak", v->book_losing_streak);
+        const char *zero[] = {"trades_day", "last_entry_ns", "halt_seq"};
         for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
             risk_tx_pair (tx, zero[i], "0");
         risk_tx_pair_i64 (tx, "peak_equity", eq);
@@ -155,19 +156,19 @@ s_roll (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
         risk_tx_pair_i64 (tx, "day", day);
         risk_tx_pair_i64 (tx, "day_start_equity", eq);
         risk_tx_pair_i64 (tx, "day_start_unrealised", a->unrealised);
-        risk_tx_pair (tx, "realised_day", "0");
+        risk_tx_pair_i64 (tx, "day_start_realised", v->book_realised);
+        risk_tx_pair_i64 (tx, "day_start_trades_closed", v->book_trades_closed);
+        risk_tx_pair_i64 (tx, "day_start_losing_streak", v->book_losing_streak);
         risk_tx_pair (tx, "trades_day", "0");
-        risk_tx_pair (tx, "consec_losses", "0");
         if (v->week_start_ns != wk) {
             risk_tx_pair_i64 (tx, "week_start_ns", wk);
             risk_tx_pair_i64 (tx, "week_start_equity", eq);
             risk_tx_pair_i64 (tx, "week_start_unrealised", a->unrealised);
-            risk_tx_pair (tx, "realised_week", "0");
+            risk_tx_pair_i64 (tx, "week_start_realised", v->book_realised);
         }
-        const kt_schema_key_t *day_keys[] = {&kt_key_risk_marks,       &kt_key_risk_ts_orders,
+        const kt_schema_key_t *day_keys[] = {&kt_key_risk_marks, &kt_key_risk_ts_orders,
                                              &kt_key_risk_ts_modifies, &kt_key_risk_ts_entries,
-                                             &kt_key_risk_ts_rejects,  &kt_key_risk_fills,
-                                             &kt_key_risk_done};
+                                             &kt_key_risk_ts_rejects};
         for (size_t i = 0; i < sizeof day_keys / sizeof day_keys[0]; i++)
             risk_tx_key (tx, "DEL", day_keys[i], NULL);
         risk_tx_event (tx, "risk.day", a->src);
@@ -433,17 +434,35 @@ s_mark (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *kil
     risk_tx_pair_i64 (tx, "unrealised", a->unrealised);
     risk_tx_pair_i64 (tx, "day_pnl", dpnl);
     risk_tx_pair_i64 (tx, "updated_ns", a->now_ns);
+    //  What the account derives from the book, for operators (tradectl status, alerter).
+    risk_tx_pair_i64 (tx, "realised_day", v->realised_day);
+    risk_tx_pair_i64 (tx, "realised_week", v->realised_week);
+    risk_tx_pair_i64 (tx, "consec_losses", v->consec_losses);
+    risk_tx_pair_i64 (tx, "units_total", v->units_total);
+    risk_tx_pair_i64 (tx, "units_ce", v->units_ce);
+    risk_tx_pair_i64 (tx, "units_pe", v->units_pe);
     risk_tx_key (tx, "HSET", &kt_key_risk_capital, NULL);
+    risk_tx_pair_i64 (tx, "realised_total", v->realised_total);
+    risk_tx_pair_i64 (tx, "reserved", v->reserved);
+    risk_tx_pair_i64 (tx, "deployed", v->deployed);
     risk_tx_pair_i64 (tx, "equity", eq);
     risk_tx_pair_i64 (tx, "available", eq - v->reserved - v->deployed);
-    for (int i = 0; i < v->npos; i++) {
+    //  The last price of each position, to value it after a restart before its first
+    //  tick; prices of positions closed since go.
+    bool open = false;
+    for (int i = 0; i < v->nbpos; i++) {
         int64_t px, ts;
-        if (!a->price || !a->price (a->arg, v->pos[i].sym, &px, &ts) || px <= 0)
+        if (!a->price || !a->price (a->arg, v->bpos[i].sym, &px, &ts) || px <= 0 ||
+            px == v->bpos[i].last_px)
             continue;
-        risk_tx_key (tx, "HSET", &kt_key_risk_pos, v->pos[i].sym);
-        risk_tx_pair_i64 (tx, "last_px", px);
-        risk_tx_pair_i64 (tx, "last_px_ns", ts);
+        if (!open)
+            risk_tx_key (tx, "HSET", &kt_key_risk_px, NULL);
+        open = true;
+        risk_tx_str (tx, v->bpos[i].sym);
+        risk_tx_i64 (tx, px);
     }
+    if (v->nbpos == 0)
+        risk_tx_key (tx, "DEL", &kt_key_risk_px, NULL);
     return true;
 }
 

@@ -1,40 +1,42 @@
 /*  risk_tx - the account commit (see risk_tx.h): writes decided in C, applied by one
  *  EVALSHA only if the account's version is the one the decision read.
  *
- *  ARGV of the script: 1 prefix, 2 expected version ('' = any), 3 expected kill switch
- *  ('' = any), 4 intent id whose record makes the commit a duplicate ('' = none), 5
- *  flags ('s': answer the account after the writes, 'n': the writes set the version
- *  themselves, or leave it alone), then
- *  the writes, each as: op, key (without prefix), n, n arguments. The script knows no
- *  rule: it checks, writes, bumps the version. */
+ *  KEYS of the script: risk_tx_keys (every name from its declaration). ARGV: 1 prefix,
+ *  2-4 the stems of pos:, order:, intent:, 5 expected version ('' = any), 6 expected
+ *  book version ('' = any), 7 expected kill switch ('' = any), 8 intent id whose
+ *  record makes the commit a duplicate ('' = none), 9 flags ('s': answer the account
+ *  after the writes, 'n': the writes set the version themselves, or leave it alone),
+ *  then the writes, each as: op, key (declared, without prefix), n, n arguments. The
+ *  script knows no rule: it checks, writes, bumps the version. */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kt_book.h"
 #include "risk.h"
 
+//  KEYS: risk:state, risk:kill, book (risk_tx_commit); the account after it, or after a
+//  STALE, is read by the snapshot script (a second call), so the commit the caller waits
+//  for carries only what it checks and writes.
 const char risk_tx_lua[] =
-    "local st = K('risk:state')\n"
-    "if ARGV[2] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[2] then\n"
-    "  return {'STALE', snapshot()}\n"
+    "local st = KEYS[1]\n"
+    "if ARGV[5] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[5] then\n"
+    "  return {'STALE'}\n"
     "end\n"
-    "if ARGV[3] ~= '' then\n"
-    "  local a = num(redis.call('HGET', K('risk:kill'), 'active')) ~= 0 and '1' or '0'\n"
-    "  if a ~= ARGV[3] then return {'STALE', snapshot()} end\n"
+    "if ARGV[6] ~= '' and (redis.call('HGET', KEYS[3], 'ver') or '0') ~= ARGV[6] then\n"
+    "  return {'STALE'}\n"
     "end\n"
-    "if ARGV[4] ~= '' and redis.call('HEXISTS', K('intent:' .. ARGV[4]), 'verdict') == 1 then\n"
-    "  local p = redis.call('HMGET', K('intent:' .. ARGV[4]), 'verdict', 'qty', 'state',\n"
-    "    'coid', 'kind', 'nreasons', 'code1', 'text1', 'code2', 'text2', 'code3', 'text3',\n"
-    "    'code4', 'text4', 'code5', 'text5', 'code6', 'text6', 'code7', 'text7', 'code8',\n"
-    "    'text8')\n"
-    "  local out = {'DUP'}\n"
-    "  for j = 1, 22 do out[j + 1] = p[j] or '' end\n"
-    "  return out\n"
+    "if ARGV[7] ~= '' then\n"
+    "  local a = num(redis.call('HGET', KEYS[2], 'active')) ~= 0 and '1' or '0'\n"
+    "  if a ~= ARGV[7] then return {'STALE'} end\n"
+    "end\n"
+    "if ARGV[8] ~= '' and redis.call('HEXISTS', SINT .. ARGV[8], 'verdict') == 1 then\n"
+    "  return {'DUP', redis.call('HGETALL', SINT .. ARGV[8])}\n"
     "end\n"
     "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
     "             DEL = 1, EXPIRE = 1, XADD = 1}\n"
-    "local i = 6\n"
+    "local i = 10\n"
     "while i <= #ARGV do\n"
     "  local op, n = ARGV[i], tonumber(ARGV[i + 2])\n"
     "  if not OPS[op] or not n then\n"
@@ -43,13 +45,33 @@ const char risk_tx_lua[] =
     "  redis.call(op, K(ARGV[i + 1]), unpack(ARGV, i + 3, i + 2 + n))\n"
     "  i = i + 3 + n\n"
     "end\n"
-    "local flags = ARGV[5]\n"
     "local v = ''\n"
-    "if not string.find(flags, 'n', 1, true) then\n"
+    "if not string.find(ARGV[9], 'n', 1, true) then\n"
     "  v = tostring(redis.call('HINCRBY', st, 'version', 1))\n"
     "end\n"
-    "if string.find(flags, 's', 1, true) then return {'OK', v, snapshot()} end\n"
     "return {'OK', v}\n";
+
+void
+risk_tx_keys (const char *prefix, struct risk_tx_keys *out)
+{
+    const kt_schema_key_t *keys[RISK_TX_NKEYS] = {&kt_key_risk_state,       &kt_key_risk_capital,
+                                                  &kt_key_risk_kill,        &kt_key_book,
+                                                  &kt_key_positions,        &kt_key_orders_open,
+                                                  &kt_key_risk_open,        &kt_key_risk_ts_orders,
+                                                  &kt_key_risk_ts_modifies, &kt_key_risk_ts_entries,
+                                                  &kt_key_risk_ts_rejects,  &kt_key_risk_marks,
+                                                  &kt_key_risk_px,          &kt_key_events};
+    snprintf (out->prefix, sizeof out->prefix, "%s", prefix);
+    for (int i = 0; i < RISK_TX_NKEYS; i++) {
+        out->k[i] = kt_schema_key (prefix, keys[i], NULL);
+        out->argv[i] = out->k[i].s;
+    }
+    out->stem[0] = kt_schema_key (prefix, &kt_key_pos, "");
+    out->stem[1] = kt_schema_key (prefix, &kt_key_order, "");
+    out->stem[2] = kt_schema_key (prefix, &kt_key_risk_intent, "");
+}
+
+enum { S_BOOK_ARG = 5, S_FLAGS_ARG = 8 }; //  argv indices (ARGV[6], ARGV[9])
 
 static const char *
 s_copy (struct risk_tx *tx, const char *s, size_t len)
@@ -122,21 +144,34 @@ risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill
     tx->count = 0;
     tx->overflow = false;
     char num[24] = "";
+    if (strcmp (tx->keys.prefix, prefix) != 0 || !tx->keys.argv[0])
+        risk_tx_keys (prefix, &tx->keys);
     s_push (tx, prefix);
+    for (int i = 0; i < 3; i++)
+        s_push (tx, tx->keys.stem[i].s);
     if (version != RISK_TX_ANY)
         snprintf (num, sizeof num, "%lld", (long long) version);
     s_push (tx, num);
+    s_push (tx, "                       "); //  the book version, set by risk_tx_book
+    ((char *) tx->argv[S_BOOK_ARG])[0] = 0;
     s_push (tx, kill < 0 ? "" : kill ? "1" : "0");
     s_push (tx, dup_id ? dup_id : "");
     s_push (tx, "  "); //  flags, set by risk_tx_flags
 }
 
 void
+risk_tx_book (struct risk_tx *tx, int64_t book_ver)
+{
+    if (tx->n > S_BOOK_ARG)
+        snprintf ((char *) tx->argv[S_BOOK_ARG], 24, "%lld", (long long) book_ver);
+}
+
+void
 risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version)
 {
-    if (tx->n < 5)
+    if (tx->n <= S_FLAGS_ARG)
         return;
-    char *f = (char *) tx->argv[4];
+    char *f = (char *) tx->argv[S_FLAGS_ARG];
     f[0] = snapshot ? 's' : ' ';
     f[1] = keep_version ? 'n' : ' ';
 }
@@ -221,15 +256,55 @@ risk_tx_event (struct risk_tx *tx, const char *type, const char *src)
     risk_tx_pair (tx, "src", src);
 }
 
-static const char *
-s_el (const redisReply *r, size_t i)
+//  A duplicate's stored decision (intent:<id>, read through its declaration).
+static void
+s_dup (const kt_store_result_t *h, struct risk_tx_dup *dup)
 {
-    return i < r->elements && r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
+    struct kt_risk_intent_rec *r = calloc (1, sizeof *r);
+    if (!r)
+        abort ();
+    char why[96];
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        kt_store_result_t f = kt_store_result_at (h, i), v = kt_store_result_at (h, i + 1);
+        if (f.kind == KT_STORE_STR && v.kind == KT_STORE_STR)
+            (void) kt_schema_set (&kt_key_risk_intent, r, f.str, f.len, v.str, v.len, why,
+                                  sizeof why);
+    }
+    memset (dup, 0, sizeof *dup);
+    snprintf (dup->verdict, sizeof dup->verdict, "%s", r->verdict);
+    dup->qty = r->qty;
+    snprintf (dup->state, sizeof dup->state, "%s", r->state);
+    snprintf (dup->coid, sizeof dup->coid, "%s", r->coid);
+    snprintf (dup->kind, sizeof dup->kind, "%s", r->kind);
+    for (int i = 0; i < r->nreasons && i < KT_REASONS_MAX; i++) {
+        dup->reasons[i].code = kt_reason_parse (r->code[i]);
+        dup->reasons[i].outcome = KT_VERDICT_NONE;
+        snprintf (dup->reasons[i].text, sizeof dup->reasons[i].text, "%s", r->text[i]);
+        dup->nreasons++;
+    }
+    free (r);
+}
+
+//  The account as it is now into *view (the snapshot script, with the same prefix and
+//  stems as the commit). Returns 0 or -1 (why).
+static int
+s_reread (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
+          struct risk_view *view, char *why, size_t whylen)
+{
+    kt_store_result_t r =
+        kt_store_eval_call (store, ids->snapshot, RISK_TX_NKEYS, tx->keys.argv, 4, tx->argv);
+    int rc = -1;
+    if (r.kind == KT_STORE_ARR)
+        rc = risk_view_parse (&r, view, why, whylen);
+    else
+        snprintf (why, whylen, "redis: %.200s", r.str);
+    kt_store_result_free (&r);
+    return rc;
 }
 
 risk_tx_rc_t
-risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct risk_view *view,
-                struct risk_tx_dup *dup, char *why, size_t whylen)
+risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
+                struct risk_view *view, struct risk_tx_dup *dup, char *why, size_t whylen)
 {
     s_close (tx);
     if (tx->overflow) {
@@ -240,52 +315,32 @@ risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx, struct ris
             snprintf (why, whylen, "risk commit: more writes than fit");
         return RISK_TX_FAIL;
     }
-    redisReply *r = kt_store_eval (store, script_id, 0, NULL, tx->n, tx->argv);
+    const char *keys[] = {tx->keys.argv[0], tx->keys.argv[2], tx->keys.argv[3]};
+    kt_store_result_t r = kt_store_eval_call (store, ids->commit, 3, keys, tx->n, tx->argv);
     risk_tx_rc_t rc = RISK_TX_FAIL;
-    if (!r) {
-        snprintf (why, whylen, "redis: %s", kt_store_errstr (store));
-        return RISK_TX_FAIL;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        snprintf (why, whylen, "redis script: %.*s", (int) (r->len < 200 ? r->len : 200), r->str);
-        goto out;
-    }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
+    kt_store_result_t tag = kt_store_result_at (&r, 0), e1 = kt_store_result_at (&r, 1);
+    if (r.kind == KT_STORE_DOWN)
+        snprintf (why, whylen, "redis: %s", r.str);
+    else if (r.kind == KT_STORE_ERR)
+        snprintf (why, whylen, "redis script: %.200s", r.str);
+    else if (r.kind != KT_STORE_ARR || r.elements < 1)
         snprintf (why, whylen, "risk commit: unexpected reply");
-        goto out;
-    }
-    const char *tag = s_el (r, 0);
-    if (strcmp (tag, "OK") == 0 && r->elements == 3) {
-        if (risk_view_parse (r->element[2], view, why, whylen) == 0)
-            rc = RISK_TX_OK;
-    } else if (strcmp (tag, "OK") == 0) {
-        if (s_el (r, 1)[0]) //  else the writes set it (risk_tx_flags keep_version)
-            view->version = strtoll (s_el (r, 1), NULL, 10);
+    else if (kt_store_result_is (&tag, "OK")) {
+        int64_t v;
+        if (kt_store_result_i64 (&e1, &v) == 0) //  else the writes set it (keep_version)
+            view->version = v;
         rc = RISK_TX_OK;
-    } else if (strcmp (tag, "STALE") == 0) {
-        if (risk_view_parse (r->element[1], view, why, whylen) == 0)
+        if (tx->argv[S_FLAGS_ARG][0] == 's' && s_reread (store, ids, tx, view, why, whylen) != 0)
+            view->version = RISK_TX_STALE_VERSION; //  applied; the next commit reads again
+    } else if (kt_store_result_is (&tag, "STALE")) {
+        if (s_reread (store, ids, tx, view, why, whylen) == 0)
             rc = RISK_TX_STALE;
-    } else if (strcmp (tag, "DUP") == 0 && r->elements == 23) {
-        if (dup) {
-            memset (dup, 0, sizeof *dup);
-            snprintf (dup->verdict, sizeof dup->verdict, "%s", s_el (r, 1));
-            dup->qty = strtoll (s_el (r, 2), NULL, 10);
-            snprintf (dup->state, sizeof dup->state, "%s", s_el (r, 3));
-            snprintf (dup->coid, sizeof dup->coid, "%s", s_el (r, 4));
-            snprintf (dup->kind, sizeof dup->kind, "%s", s_el (r, 5));
-            int n = (int) strtol (s_el (r, 6), NULL, 10);
-            for (int i = 0; i < n && i < KT_REASONS_MAX; i++) {
-                dup->reasons[i].code = kt_reason_parse (s_el (r, 7 + 2 * (size_t) i));
-                dup->reasons[i].outcome = KT_VERDICT_NONE;
-                snprintf (dup->reasons[i].text, sizeof dup->reasons[i].text, "%s",
-                          s_el (r, 8 + 2 * (size_t) i));
-                dup->nreasons++;
-            }
-        }
+    } else if (kt_store_result_is (&tag, "DUP") && e1.kind == KT_STORE_ARR) {
+        if (dup)
+            s_dup (&e1, dup);
         rc = RISK_TX_DUP;
     } else
-        snprintf (why, whylen, "risk commit: unexpected answer '%s'", tag);
-out:
-    freeReplyObject (r);
+        snprintf (why, whylen, "risk commit: unexpected answer");
+    kt_store_result_free (&r);
     return rc;
 }

@@ -22,6 +22,24 @@
 
 struct risk_view;
 
+//  Script ids in one store, from risk_capital_register.
+struct risk_scripts {
+    int snapshot, commit, resolve;
+};
+
+//  The key names every account script gets (KEYS), and the stems of the keys named by
+//  an argument (ARGV 2..4: pos:, order:, intent:), all from the declarations.
+#define RISK_TX_NKEYS 14
+struct risk_tx_keys {
+    char prefix[128];
+    struct kt_skey k[RISK_TX_NKEYS];
+    const char *argv[RISK_TX_NKEYS];
+    struct kt_skey stem[3];
+};
+
+//  Build the script keys for prefix into *out.
+void risk_tx_keys (const char *prefix, struct risk_tx_keys *out);
+
 //  One commit being built: fixed storage, no allocation. Strings are copied in.
 struct risk_tx {
     int n; //  arguments used
@@ -33,6 +51,7 @@ struct risk_tx {
     bool overflow;              //  did not fit: the commit refuses to run
     const kt_schema_key_t *key; //  the open write's declared key (risk_tx_key), or NULL
     char undeclared[48];        //  a field its declaration lacks: the commit refuses to run
+    struct risk_tx_keys keys;   //  of the prefix the commit was begun with
 };
 
 //  What the commit script answered.
@@ -64,6 +83,10 @@ struct risk_tx_dup {
 void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
                     const char *dup_id);
 
+//  Apply only if the book (exec-gateway's `book` ver) is still at book_ver: a fill or an
+//  order change since the view was read makes the commit STALE.
+void risk_tx_book (struct risk_tx *tx, int64_t book_ver);
+
 //  Options of the commit: answer the account after the writes (RISK_TX_OK then parses
 //  it into the view), and do not move the version (the writes set it themselves, as a
 //  decision does, or touch nothing a rule reads: operator fields).
@@ -93,11 +116,13 @@ void risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value);
 //  An `events` stream entry (XADD events MAXLEN ~ 100000 *): open it, then pairs.
 void risk_tx_event (struct risk_tx *tx, const char *type, const char *src);
 
-//  Run the commit (script_id from risk_capital_register) with one EVALSHA. RISK_TX_OK
-//  sets view->version (or parses the whole account into *view, see risk_tx_flags); RISK_TX_STALE
-//  parses the current account into *view; RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL:
-//  nothing known (why).
-risk_tx_rc_t risk_tx_commit (kt_store_t *store, int script_id, struct risk_tx *tx,
+//  Run the commit (ids from risk_capital_register) with one EVALSHA. RISK_TX_OK sets
+//  view->version (or reads the whole account into *view, see risk_tx_flags: a second
+//  call, the snapshot); RISK_TX_STALE reads the current account into *view (a second
+//  call); RISK_TX_DUP fills *dup (may be NULL). RISK_TX_FAIL: nothing known (why). An
+//  account that could not be read after an applied commit leaves *view marked out of
+//  date (RISK_TX_STALE_VERSION), so the next commit on it reads it again.
+risk_tx_rc_t risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
                              struct risk_view *view, struct risk_tx_dup *dup, char *why,
                              size_t whylen);
 

@@ -36,29 +36,32 @@ s_members (kt_store_t *store, const kt_schema_key_t *k)
     return kt_store_call (store, 2, argv, NULL);
 }
 
+//  The book's open positions (exec-gateway's pos:<sym>), valued at the last price
+//  risk-gate's poll wrote (risk:px).
 static void
 s_positions (kt_store_t *store, FILE *out)
 {
     char why[128];
-    kt_store_result_t r = s_members (store, &kt_key_risk_positions);
+    kt_store_result_t r = s_members (store, &kt_key_positions);
+    struct kt_skey pk = kt_schema_key (kt_store_prefix (store), &kt_key_risk_px, NULL);
     fprintf (out, "positions:\n");
     int n = 0;
     for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements; i++) {
         kt_store_result_t m = kt_store_result_at (&r, i);
-        struct kt_risk_pos_rec p = {0};
+        struct kt_pos_rec p = {0};
         if (m.kind != KT_STORE_STR ||
-            ctl_gate_hash (store, &kt_key_risk_pos, m.str, &p, why, sizeof why) != 1)
+            ctl_gate_hash (store, &kt_key_pos, m.str, &p, why, sizeof why) != 1)
             continue;
+        int64_t last = 0;
+        if (kt_store_hget_i64 (store, pk.s, p.sym, &last) != 0)
+            last = 0;
         char a[40], b[40], c[40], d[40];
         int64_t unreal =
-            p.last_px > 0 && p.qty ? p.qty * p.last_px - (p.qty > 0 ? p.basis : -p.basis) : 0;
-        fprintf (out,
-                 "  %-24s %-3s qty %6lld  avg %10s  last %10s  unrealised %12s  "
-                 "realised %12s  pending %lld  exiting %lld\n",
-                 p.sym, p.itype, (long long) p.qty, ctl_fmt_rs (p.avg_px, a, sizeof a),
-                 ctl_fmt_rs (p.last_px, b, sizeof b), ctl_fmt_rs (unreal, c, sizeof c),
-                 ctl_fmt_rs (p.realised, d, sizeof d), (long long) p.pending,
-                 (long long) p.exiting);
+            last > 0 && p.qty ? p.qty * last - (p.qty > 0 ? p.open_value : -p.open_value) : 0;
+        fprintf (out, "  %-24s qty %6lld  avg %10s  last %10s  unrealised %12s  realised %12s\n",
+                 p.sym, (long long) p.qty, ctl_fmt_rs (p.avg_px, a, sizeof a),
+                 ctl_fmt_rs (last, b, sizeof b), ctl_fmt_rs (unreal, c, sizeof c),
+                 ctl_fmt_rs (p.realised, d, sizeof d));
         n++;
     }
     if (!n)

@@ -49,9 +49,11 @@ test_account (void **state)
     s_cmd ("HSET kt:risk:kill active 1 reason outage by ops since_ns 1");
     s_cmd ("HSET kt:capital initial 100000000 equity 99662345 reserved 750000 deployed 2160000 "
            "available 96752345");
-    s_cmd ("SADD kt:risk:positions NIFTY25NOV24000CE");
-    s_cmd ("HSET kt:risk:pos:NIFTY25NOV24000CE sym NIFTY25NOV24000CE itype CE qty -75 "
-           "basis 735000 avg_px 9800 last_px 9700");
+    //  the book's position, valued at the last price risk-gate's poll wrote
+    s_cmd ("SADD kt:positions NIFTY25NOV24000CE");
+    s_cmd ("HSET kt:pos:NIFTY25NOV24000CE sym NIFTY25NOV24000CE qty -75 open_value 735000 "
+           "avg_px 9800");
+    s_cmd ("HSET kt:risk:px NIFTY25NOV24000CE 9700");
     s_cmd ("SADD kt:risk:open S1-0009");
     s_cmd ("HSET kt:intent:S1-0009 sym NIFTY25NOV24000PE side SELL kind entry oqty 75 resv 750000");
     char *out = s_status (now);

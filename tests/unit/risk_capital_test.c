@@ -64,40 +64,128 @@ s_list (const char *key, const int64_t *ts, int n)
         s_cmd ("RPUSH %s %lld", key, (long long) ts[i]);
 }
 
-//  Write a view into Redis the way the scripts keep it.
+//  A row describes the account as the rules see it (positions with their pending
+//  entries and exit cover, reserved, deployed, realised P&L, losing streak); this turns
+//  it into what Redis holds (the book's positions, open exits and counters, risk-gate's
+//  held orders and roll values), so that risk_view_derive gives the row's figures back.
+static void
+s_raw (struct risk_view *v)
+{
+    int64_t reserved = v->reserved, deployed = v->deployed;
+    v->book_realised = v->realised_total;
+    v->day_start_realised = v->realised_total - v->realised_day;
+    v->week_start_realised = v->realised_total - v->realised_week;
+    v->book_trades_closed = v->book_losing_streak = v->consec_losses;
+    v->day_start_trades_closed = v->day_start_losing_streak = 0;
+    for (int i = 0; i < v->nord; i++) {
+        struct risk_order *o = &v->ord[i];
+        o->rec_resv = o->resv;
+        o->rec_pending = o->pending;
+        o->rec_filled = o->filled;
+    }
+    v->nbpos = v->nbord = 0;
+    int nord = v->nord;
+    for (int i = 0; i < v->npos; i++) {
+        const struct risk_pos *p = &v->pos[i];
+        if (p->qty != 0)
+            v->bpos[v->nbpos++] = *p;
+        int64_t pend = p->pending, cover = p->exiting;
+        for (int j = 0; j < nord; j++) {
+            const struct risk_order *o = &v->ord[j];
+            if (strcmp (o->sym, p->sym) != 0)
+                continue;
+            pend -= o->pending;
+            if (o->kind == RISK_KIND_EXIT)
+                cover -= o->oqty - o->filled;
+        }
+        for (int k = 0; k < pend; k++) {
+            struct risk_order *o = &v->ord[v->nord++];
+            memset (o, 0, sizeof *o);
+            snprintf (o->coid, sizeof o->coid, "P%d-%d", i, k);
+            memcpy (o->sym, p->sym, sizeof o->sym);
+            o->itype = p->itype;
+            o->side = KT_SIDE_SELL;
+            o->kind = RISK_KIND_ENTRY;
+            o->oqty = 75;
+            o->rec_pending = true;
+        }
+        if (cover > 0) {
+            struct risk_book_ord *b = &v->bord[v->nbord++];
+            memset (b, 0, sizeof *b);
+            snprintf (b->coid, sizeof b->coid, "X%d", i);
+            memcpy (b->sym, p->sym, sizeof b->sym);
+            b->side = p->qty > 0 ? KT_SIDE_SELL : KT_SIDE_BUY;
+            b->qty = cover;
+        }
+    }
+    risk_view_derive (v);
+    if (reserved > v->reserved) {
+        struct risk_order *o = &v->ord[v->nord++];
+        memset (o, 0, sizeof *o);
+        snprintf (o->coid, sizeof o->coid, "RSV");
+        snprintf (o->sym, sizeof o->sym, "RSVCE");
+        o->itype = KT_ITYPE_CE;
+        o->side = KT_SIDE_SELL;
+        o->kind = RISK_KIND_ENTRY;
+        o->oqty = 1;
+        o->rec_resv = reserved - v->reserved;
+    }
+    if (deployed > v->deployed) {
+        struct risk_pos *p = &v->bpos[v->nbpos++];
+        memset (p, 0, sizeof *p);
+        snprintf (p->sym, sizeof p->sym, "DEPLOYEDFUT");
+        p->itype = KT_ITYPE_FUT;
+        p->qty = 1;
+        p->basis = deployed - v->deployed;
+    }
+    risk_view_derive (v);
+    assert_int_equal (v->reserved, reserved);
+    //  positions deploy their premium or margin: at least what the row asked for
+    assert_true (v->deployed >= deployed);
+}
+
+//  Write a view into Redis the way the book and risk-gate keep it.
 static void
 s_put_view (const struct risk_view *v)
 {
     s_cmd ("FLUSHALL");
     s_cmd ("HSET kt:risk:state state %s reason %s scope %s session_ok %d day %d "
            "day_start_equity %lld week_start_equity %lld day_start_unrealised %lld "
-           "week_start_unrealised %lld realised_day %lld realised_week %lld peak_equity %lld "
-           "consec_losses %lld trades_day %lld last_entry_ns %lld units_total %lld "
-           "units_ce %lld units_pe %lld halt_seq %lld",
+           "week_start_unrealised %lld day_start_realised %lld week_start_realised %lld "
+           "day_start_trades_closed %lld day_start_losing_streak %lld peak_equity %lld "
+           "trades_day %lld last_entry_ns %lld halt_seq %lld",
            v->state == KT_STATE_NONE ? "" : kt_state_str (v->state), "test",
            v->day_scoped ? "day" : "", v->session_ok ? 1 : 0, v->day,
            (long long) v->day_start_equity, (long long) v->week_start_equity,
            (long long) v->day_start_unrealised, (long long) v->week_start_unrealised,
-           (long long) v->realised_day, (long long) v->realised_week, (long long) v->peak_equity,
-           (long long) v->consec_losses, (long long) v->trades_day, (long long) v->last_entry_ns,
-           (long long) v->units_total, (long long) v->units_ce, (long long) v->units_pe,
+           (long long) v->day_start_realised, (long long) v->week_start_realised,
+           (long long) v->day_start_trades_closed, (long long) v->day_start_losing_streak,
+           (long long) v->peak_equity, (long long) v->trades_day, (long long) v->last_entry_ns,
            (long long) v->halt_seq);
     if (v->state == KT_STATE_NONE)
         s_cmd ("HDEL kt:risk:state state");
-    s_cmd ("HSET kt:capital initial %lld realised_total %lld reserved %lld deployed %lld",
-           (long long) v->initial, (long long) v->realised_total, (long long) v->reserved,
-           (long long) v->deployed);
+    s_cmd ("HSET kt:capital initial %lld", (long long) v->initial);
+    s_cmd ("HSET kt:book ver 7 realised %lld trades_closed %lld losing_streak %lld",
+           (long long) v->book_realised, (long long) v->book_trades_closed,
+           (long long) v->book_losing_streak);
     s_cmd ("HSET kt:risk:kill active %d reason %s", v->kill ? 1 : 0,
            v->kill_reason[0] ? v->kill_reason : "-");
-    for (int i = 0; i < v->npos; i++) {
-        const struct risk_pos *p = &v->pos[i];
-        s_cmd ("HSET kt:risk:pos:%s sym %s itype %s qty %lld basis %lld cost %lld pending %lld "
-               "exiting %lld realised %lld trade_pnl %lld last_px %lld last_px_ns %lld",
-               p->sym, p->sym, s_it (p->itype), (long long) p->qty, (long long) p->basis,
-               (long long) p->cost, (long long) p->pending, (long long) p->exiting,
-               (long long) p->realised, (long long) p->trade_pnl, (long long) p->last_px,
-               (long long) p->last_px_ns);
-        s_cmd ("SADD kt:risk:positions %s", p->sym);
+    for (int i = 0; i < v->nbpos; i++) {
+        const struct risk_pos *p = &v->bpos[i];
+        s_cmd ("HSET kt:pos:%s sym %s qty %lld open_value %lld realised %lld trade_realised %lld",
+               p->sym, p->sym, (long long) p->qty, (long long) p->basis, (long long) p->realised,
+               (long long) p->trade_pnl);
+        s_cmd ("SADD kt:positions %s", p->sym);
+        if (p->last_px)
+            s_cmd ("HSET kt:risk:px %s %lld", p->sym, (long long) p->last_px);
+    }
+    for (int i = 0; i < v->nbord; i++) {
+        const struct risk_book_ord *b = &v->bord[i];
+        s_cmd ("HSET kt:order:%s coid %s sym %s side %s purpose EXIT qty %lld filled_qty %lld "
+               "status OPEN",
+               b->coid, b->coid, b->sym, kt_side_str (b->side), (long long) b->qty,
+               (long long) b->filled);
+        s_cmd ("SADD kt:orders:open %s", b->coid);
     }
     for (int i = 0; i < v->nord; i++) {
         const struct risk_order *o = &v->ord[i];
@@ -105,8 +193,8 @@ s_put_view (const struct risk_view *v)
                "unit_cost %lld resv %lld pending %d answered %d unresolved %d sent_ns %lld "
                "verdict APPROVE status open",
                o->coid, o->coid, o->sym, s_it (o->itype), kt_side_str (o->side),
-               risk_kind_str (o->kind), (long long) o->oqty, (long long) o->filled,
-               (long long) o->unit_cost, (long long) o->resv, o->pending, o->answered,
+               risk_kind_str (o->kind), (long long) o->oqty, (long long) o->rec_filled,
+               (long long) o->unit_cost, (long long) o->rec_resv, o->rec_pending, o->answered,
                o->unresolved, (long long) o->sent_ns);
         s_cmd ("SADD kt:risk:open %s", o->coid);
     }
@@ -782,6 +870,7 @@ test_rows_decided (void **state)
         const struct row *row = &s_rows[i];
         s_base (&c);
         row->fn (&c);
+        s_raw (&c.view);
         s_put_view (&c.view);
         struct risk_decided lua;
         struct risk_result twin;
@@ -837,6 +926,7 @@ test_snapshot_round_trip (void **state)
     c.view.pos[0].last_px = 10105;
     c.view.pos[0].last_px_ns = c.now - 7;
     s_pos (&c, SYM_PE, KT_ITYPE_PE, -150, 0)->realised = -777;
+    s_raw (&c.view);
     s_put_view (&c.view);
     char why[200];
     assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &F.back, why, sizeof why), 0);
@@ -885,18 +975,21 @@ test_reservation_effects (void **state)
     (void) state;
     static struct c c;
     s_base (&c);
+    s_raw (&c.view);
     s_put_view (&c.view);
     struct risk_decided lua;
     struct risk_result twin;
     s_decide (&c, &lua, &twin);
     assert_int_equal (lua.verdict, KT_VERDICT_APPROVE);
     assert_string_equal (lua.coid, "C-0001");
-    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
-    assert_int_equal (s_hget ("kt:risk:state", "units_total"), 1);
-    assert_int_equal (s_hget ("kt:risk:state", "units_ce"), 1);
+    //  the reservation and the slot are the held record (derived by every reader)
+    assert_int_equal (F.back.reserved, 75 * RS (100));
+    assert_int_equal (F.back.units_total, 1);
+    assert_int_equal (F.back.units_ce, 1);
+    assert_int_equal (risk_view_pos (&F.back, SYM_CE)->pending, 1);
     assert_int_equal (s_hget ("kt:risk:state", "trades_day"), 0); //  counted at its first fill
     assert_int_equal (s_hget ("kt:risk:state", "last_entry_ns"), c.now);
-    assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "pending"), 1);
+    assert_int_equal (s_int ("EXISTS %s", "kt:pos:" SYM_CE), 0); //  the book is exec-gateway's
     assert_int_equal (s_hget ("kt:intent:C-0001", "resv"), 75 * RS (100));
     //  not sent yet: risk-gate marks it when it sends the command (risk_capital_mark_sent)
     assert_int_equal (s_int ("HEXISTS kt:intent:C-0001 %s", "sent_ns"), 0);
@@ -912,7 +1005,7 @@ test_reservation_effects (void **state)
     s_decide (&c, &lua, &twin);
     assert_true (lua.duplicate);
     assert_int_equal (lua.verdict, KT_VERDICT_APPROVE);
-    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (F.work.reserved, 75 * RS (100));
     assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
 
     //  A refusal: recorded (with a TTL), nothing reserved, no rate stamp.
@@ -920,7 +1013,7 @@ test_reservation_effects (void **state)
     s_decide (&c, &lua, &twin);
     assert_int_equal (lua.verdict, KT_VERDICT_BLOCK);
     assert_string_equal (lua.coid, "");
-    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (F.back.reserved, 75 * RS (100));
     assert_int_equal (s_int ("LLEN %s", "kt:risk:ts:orders"), 1);
     assert_true (s_int ("TTL %s", "kt:intent:C-0002") > 0);
     assert_int_equal (s_int ("XLEN %s", "kt:events"), 0);
@@ -947,6 +1040,7 @@ test_modify_exit_effects (void **state)
     static struct c c;
     s_base (&c);
     modx_flip (&c);
+    s_raw (&c.view);
     s_put_view (&c.view);
     struct risk_decided lua;
     struct risk_result twin;
@@ -954,7 +1048,7 @@ test_modify_exit_effects (void **state)
     assert_int_equal (lua.verdict, KT_VERDICT_REDUCE);
     assert_int_equal (lua.qty, 150);
     assert_int_equal (s_hget ("kt:intent:C-0000", "oqty"), 150);
-    assert_int_equal (s_hget ("kt:risk:pos:" SYM_CE, "exiting"), 150);
+    assert_int_equal (risk_view_pos (&F.back, SYM_CE)->exiting, 150);
 }
 
 //  Two instances: one decides on a view read before the other's approval. The commit
@@ -968,6 +1062,7 @@ test_stale_view_decided_again (void **state)
     static struct c c;
     static struct risk_view old, other;
     s_base (&c);
+    s_raw (&c.view);
     s_put_view (&c.view);
     char why[200];
     assert_int_equal (risk_capital_snapshot (F.store, &F.ids, &old, why, sizeof why), 0);
@@ -983,7 +1078,7 @@ test_stale_view_decided_again (void **state)
     assert_int_equal (on_old.verdict, KT_VERDICT_APPROVE); //  what the old view says
     assert_int_equal (d.verdict, KT_VERDICT_BLOCK);        //  what the account says
     assert_int_equal (d.reasons[0].code, KT_R_MAX_POS);
-    assert_int_equal (s_hget ("kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (old.reserved, 75 * RS (100));
     s_assert_view_is_redis (&old);
 
     //  The kill switch by hand, after the view was read: the entry HALTs.
@@ -1007,6 +1102,7 @@ test_record_reasons_exact (void **state)
     (void) state;
     static struct c c;
     s_base (&c);
+    s_raw (&c.view);
     s_put_view (&c.view);
     s_cmd ("HSET kt:risk:kill active 1 reason %s", "desk | broker, outage");
     struct risk_decided d;
@@ -1062,7 +1158,7 @@ test_undeclared_field_refused (void **state)
     risk_tx_pair (&F.tx, "state", "ACTIVE");
     risk_tx_pair (&F.tx, "recon_ok_ns", "1");
     char why[200] = "";
-    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+    assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
                       RISK_TX_FAIL);
     assert_non_null (strstr (why, "field recon_ok_ns not declared"));
     assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 0);
@@ -1070,7 +1166,7 @@ test_undeclared_field_refused (void **state)
     risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
     risk_tx_key (&F.tx, "HSET", &kt_key_risk_state, NULL);
     risk_tx_pair (&F.tx, "state", "ACTIVE");
-    assert_int_equal (risk_tx_commit (F.store, F.ids.commit, &F.tx, &F.back, NULL, why, sizeof why),
+    assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
                       RISK_TX_OK);
     assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 1);
 }

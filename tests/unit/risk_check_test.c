@@ -1,8 +1,8 @@
-/*  risk_check_test - every rule of the rule table (docs/risk-gate.md "The rules") at its boundaries: exactly at the
- *  limit, one paise over, one lot over; the outcome (APPROVE / REDUCE / BLOCK / HALT),
- *  the reason code and the approved quantity. Table-driven: one row per boundary, each
- *  row a small change to a base case that approves. Also: risk-reducing orders pass in
- *  every state, and every rule of the table has rows. */
+/*  risk_check_test - every rule of the rule table (docs/risk-gate.md "The rules") at its
+ * boundaries: exactly at the limit, one paise over, one lot over; the outcome (APPROVE / REDUCE /
+ * BLOCK / HALT), the reason code and the approved quantity. Table-driven: one row per boundary,
+ * each row a small change to a base case that approves. Also: risk-reducing orders pass in every
+ * state, and every rule of the table has rows. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1161,18 +1161,18 @@ test_doc_lists_the_rules (void **state)
                                   "| code | outcome | applies to | config | check |\n"
                                   "|---|---|---|---|---|\n");
     for (const struct risk_rule *r = risk_check_rules; r->code != KT_OK; r++) {
-        const char *applies = (r->applies & RISK_APPLIES_ENTRY) && (r->applies & RISK_APPLIES_REDUCE)
-                                  ? "every order"
-                              : (r->applies & RISK_APPLIES_ENTRY) ? "entries"
-                                                                  : "risk-reducing orders";
+        const char *applies =
+            (r->applies & RISK_APPLIES_ENTRY) && (r->applies & RISK_APPLIES_REDUCE) ? "every order"
+            : (r->applies & RISK_APPLIES_ENTRY)                                     ? "entries"
+                                                : "risk-reducing orders";
         w += (size_t) snprintf (want + w, sizeof want - w, "| `%s` | %s | %s | %s | %s |\n",
                                 kt_reason_str (r->code), kt_verdict_str (r->outcome), applies,
                                 r->keys, r->what);
     }
     const char *begin = strstr (doc, "<!-- rules:begin -->\n");
     const char *end = strstr (doc, "<!-- rules:end -->");
-    bool ok = begin && end && (size_t) (end - begin) == w + strlen ("<!-- rules:begin -->\n")
-              && memcmp (begin + strlen ("<!-- rules:begin -->\n"), want, w) == 0;
+    bool ok = begin && end && (size_t) (end - begin) == w + strlen ("<!-- rules:begin -->\n") &&
+              memcmp (begin + strlen ("<!-- rules:begin -->\n"), want, w) == 0;
     if (!ok)
         fprintf (stderr, "docs/risk-gate.md: the rule table differs; expected:\n%s", want);
     assert_true (ok);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../risk-gate/risk.h"
+#include "kt_book.h"
 #include "kt_testredis.h"
 
 #define RS(x) ((int64_t) (x) *100)
@@ -30,6 +31,9 @@ static const char s_csv[] = KT_INSTR_CSV_HEADER
 struct fx {
     kt_testredis_t *srv;
     kt_store_t *store;
+    kt_store_t *obs; //  reads the account as another reader would (s_acct)
+    struct risk_scripts obs_ids;
+    struct risk_view acct;
     redisContext *peek;
     kt_instr_table_t *instr;
     struct risk_cfg cfg;
@@ -55,6 +59,9 @@ s_setup_with (void **state, const char *const *extra)
     f->store = kt_store_new ("127.0.0.1", f->srv->port, "kt:", 500);
     assert_int_equal (kt_store_connect (f->store), 0);
     f->peek = kt_testredis_connect (f->srv);
+    f->obs = kt_store_new ("127.0.0.1", f->srv->port, "kt:", 2000);
+    assert_int_equal (kt_store_connect (f->obs), 0);
+    assert_int_equal (risk_capital_register (f->obs, &f->obs_ids), 0);
     char err[200];
     f->instr = kt_instr_parse (s_csv, strlen (s_csv), err, sizeof err);
     assert_non_null (f->instr);
@@ -90,6 +97,7 @@ s_teardown (void **state)
     if (f->peek)
         redisFree (f->peek);
     kt_store_destroy (&f->store);
+    kt_store_destroy (&f->obs);
     kt_testredis_stop (&f->srv);
     free (f);
     return 0;
@@ -119,6 +127,33 @@ static void
 s_hset (struct fx *f, const char *key, const char *field, const char *value)
 {
     freeReplyObject (s_peek (f, "HSET %s %s %s", key, field, value));
+}
+
+//  The account as a fresh snapshot reads it: the book and risk-gate's keys, with what
+//  risk-gate derives from them (reserved, deployed, units, slots, cover, day P&L).
+static const struct risk_view *
+s_acct (struct fx *f)
+{
+    char why[200];
+    int rc = -1;
+    //  after a restart of Redis the reader's own connection comes back within its back-off
+    for (int i = 0; i < 100 && rc != 0; i++) {
+        rc = risk_capital_snapshot (f->obs, &f->obs_ids, &f->acct, why, sizeof why);
+        if (rc != 0)
+            usleep (20000);
+    }
+    assert_int_equal (rc, 0);
+    return &f->acct;
+}
+
+//  The derived entry of sym (zeros when the account has none).
+static struct risk_pos
+s_pos (struct fx *f, const char *sym)
+{
+    const struct risk_pos *p = risk_view_pos (s_acct (f), sym);
+    struct risk_pos z;
+    memset (&z, 0, sizeof z);
+    return p ? *p : z;
 }
 
 //  Start, let the reconciler agree, poll: ACTIVE.
@@ -178,18 +213,87 @@ s_decide (struct fx *f, const struct kt_intent *in)
         assert_true (cmd);
         snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
         assert_int_equal (s_hget (f, key, "sent_ns"), 0);
+        //  the order's fields come with the mark, not in the commit the caller waits for
+        redisReply *r = s_peek (f, "HEXISTS %s order_type", key);
+        assert_int_equal (r->integer, 0);
+        freeReplyObject (r);
     }
     assert_int_equal (risk_core_mark_sent (f->core, &out, f->now), 0);
     for (int i = 0; i < out.nmarks; i++) {
         snprintf (key, sizeof key, "kt:intent:%s", out.marks[i]);
         assert_int_equal (s_hget (f, key, "sent_ns"), f->now);
+        assert_int_equal (s_hget (f, key, "price"), in->price);
     }
     return out;
 }
 
+//  What exec-gateway does before it publishes an event: the order in the book (as
+//  risk-gate approved it, when it did; else an attached stop), its fill applied once
+//  (kt_book_fill), its end recorded.
+static void
+s_book (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec_kind_t kind,
+        int64_t filled, int64_t px, const char *reason)
+{
+    char why[200];
+    struct kt_order_rec rec;
+    //  exec-gateway's own connection (the reader's here), back within its back-off
+    kt_store_t *ex = f->obs;
+    int found = -1;
+    for (int i = 0; i < 100 && found < 0; i++) {
+        found = kt_book_order_get (ex, coid, &rec, why, sizeof why);
+        if (found < 0)
+            usleep (20000);
+    }
+    assert_true (found >= 0);
+    if (found == 0) {
+        struct kt_risk_intent_rec *ir = calloc (1, sizeof *ir);
+        assert_non_null (ir);
+        assert_true (kt_schema_read (ex, &kt_key_risk_intent, coid, ir, why, sizeof why) >= 0);
+        memset (&rec, 0, sizeof rec);
+        snprintf (rec.coid, sizeof rec.coid, "%s", coid);
+        snprintf (rec.intent_id, sizeof rec.intent_id, "%s", coid);
+        snprintf (rec.sym, sizeof rec.sym, "%s", sym[0] ? sym : ir->sym);
+        rec.side = side != KT_SIDE_NONE ? side : kt_side_parse (ir->side);
+        rec.purpose = ir->purpose[0] ? kt_purpose_parse (ir->purpose) : KT_PURPOSE_STOP;
+        rec.qty = ir->oqty > 0 ? ir->oqty : filled > 0 ? filled : 75;
+        rec.order_type = KT_OT_LIMIT;
+        rec.product = KT_PROD_MIS;
+        rec.status = KT_OS_OPEN;
+        free (ir);
+        assert_int_equal (kt_book_order_create (ex, &rec, f->now, NULL, why, sizeof why), 1);
+    }
+    if (filled > rec.filled_qty) {
+        if (filled > rec.qty) {
+            rec.qty = filled;
+            assert_int_equal (kt_book_order_update (ex, &rec, f->now, why, sizeof why), 0);
+        }
+        struct kt_book_fill fl;
+        memset (&fl, 0, sizeof fl);
+        snprintf (fl.coid, sizeof fl.coid, "%s", coid);
+        snprintf (fl.trade_id, sizeof fl.trade_id, "%s-%lld", coid, (long long) filled);
+        fl.qty = filled - rec.filled_qty;
+        fl.price = px;
+        fl.ts_ns = f->now;
+        struct kt_book_fill_result res;
+        assert_int_equal (kt_book_fill (ex, &fl, &res, why, sizeof why), 0);
+    }
+    kt_ord_status_t st = kind == KT_EXEC_CANCELLED  ? KT_OS_CANCELLED
+                         : kind == KT_EXEC_REJECTED ? KT_OS_REJECTED
+                         : kind == KT_EXEC_EXPIRED  ? KT_OS_EXPIRED
+                         : kind == KT_EXEC_FILLED   ? KT_OS_FILLED
+                                                    : KT_OS_NONE;
+    assert_int_equal (kt_book_order_get (ex, coid, &rec, why, sizeof why), 1);
+    if (st != KT_OS_NONE && rec.status != st) {
+        rec.status = st;
+        snprintf (rec.reason, sizeof rec.reason, "%s", reason ? reason : "");
+        assert_int_equal (kt_book_order_update (ex, &rec, f->now, why, sizeof why), 0);
+    }
+}
+
+//  The event alone (the book written apart, or not at all).
 static struct risk_out
-s_exec (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec_kind_t kind,
-        int64_t filled, int64_t last_qty, int64_t px)
+s_event (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec_kind_t kind,
+         int64_t filled, int64_t last_qty, int64_t px)
 {
     struct kt_exec_event ev;
     memset (&ev, 0, sizeof ev);
@@ -205,6 +309,14 @@ s_exec (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec
     memset (&out, 0, sizeof out);
     risk_core_on_exec (f->core, &ev, f->now, &out);
     return out;
+}
+
+static struct risk_out
+s_exec (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec_kind_t kind,
+        int64_t filled, int64_t last_qty, int64_t px)
+{
+    s_book (f, coid, sym, side, kind, filled, px, NULL);
+    return s_event (f, coid, sym, side, kind, filled, last_qty, px);
 }
 
 static void
@@ -235,9 +347,9 @@ test_trade_life (void **state)
     assert_string_equal (out.decision.coid, in.intent_id);
     assert_int_equal (out.nmarks, 1);
     assert_string_equal (out.marks[0], in.intent_id);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    assert_int_equal (s_acct (f)->reserved, 150 * RS (100));
+    assert_int_equal (s_acct (f)->units_total, 1);
+    assert_int_equal (s_pos (f, SYM_CE).pending, 1);
     char ikey[64];
     snprintf (ikey, sizeof ikey, "kt:intent:%s", in.intent_id);
     assert_int_equal (s_hget (f, ikey, "sent_ns"), f->now); //  marked as it is sent
@@ -258,22 +370,22 @@ test_trade_life (void **state)
     assert_int_equal (again.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (again.ncmds, 0);
     assert_int_equal (again.nmarks, 0);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 150 * RS (100));
+    assert_int_equal (s_acct (f)->reserved, 150 * RS (100));
 
     //  Partial fill at 99.50, then the rest at 99: the reservation converts.
     s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, 9950);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 75);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
-    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 75 * 9950);
+    assert_int_equal (s_pos (f, SYM_CE).qty, 75);
+    assert_int_equal (s_pos (f, SYM_CE).pending, 0);
+    assert_int_equal (s_acct (f)->units_total, 1);
+    assert_int_equal (s_acct (f)->reserved, 75 * RS (100));
+    assert_int_equal (s_acct (f)->deployed, 75 * 9950);
     //  the same event again (PUB duplicates, a second instance): nothing changes
     s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, 9950);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 75);
+    assert_int_equal (s_pos (f, SYM_CE).qty, 75);
     s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 150, 75, 9900);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "qty"), 150);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
-    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 75 * 9950 + 75 * 9900);
+    assert_int_equal (s_pos (f, SYM_CE).qty, 150);
+    assert_int_equal (s_acct (f)->reserved, 0);
+    assert_int_equal (s_acct (f)->deployed, 75 * 9950 + 75 * 9900);
     redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in.intent_id);
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
@@ -290,16 +402,17 @@ test_trade_life (void **state)
     //  basis of 75 of 150 = half of (746250 + 742500)
     int64_t basis = 75 * 9950 + 75 * 9900;
     int64_t r1 = 75 * RS (110) - basis / 2;
-    assert_int_equal (s_hget (f, "kt:risk:state", "realised_day"), r1);
+    assert_int_equal (s_acct (f)->realised_day, r1);
     s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 150, 75, RS (90));
     int64_t r2 = 75 * RS (90) - (basis - basis / 2);
-    assert_int_equal (s_hget (f, "kt:risk:state", "realised_day"), r1 + r2);
-    assert_int_equal (s_hget (f, "kt:capital", "realised_total"), r1 + r2);
-    assert_int_equal (s_hget (f, "kt:capital", "deployed"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "consec_losses"), r1 + r2 < 0 ? 1 : 0);
-    r = s_peek (f, "EXISTS kt:risk:pos:" SYM_CE);
-    assert_int_equal (r->integer, 0); //  flat: the book entry is gone
+    assert_int_equal (s_acct (f)->realised_day, r1 + r2);
+    assert_int_equal (s_acct (f)->realised_total, r1 + r2);
+    assert_int_equal (s_acct (f)->deployed, 0);
+    assert_int_equal (s_acct (f)->units_total, 0);
+    assert_int_equal (s_acct (f)->consec_losses, r1 + r2 < 0 ? 1 : 0);
+    assert_null (risk_view_pos (s_acct (f), SYM_CE)); //  flat: nothing left of it
+    r = s_peek (f, "EXISTS kt:pos:" SYM_CE);
+    assert_int_equal (r->integer, 1); //  the book keeps the closed position
     freeReplyObject (r);
     r = s_peek (f, "XLEN kt:events");
     assert_true (r->integer >= 5); //  decisions, fills, state changes
@@ -316,8 +429,8 @@ test_cancel_releases (void **state)
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     int64_t margin = 75 * 288000; //  kt_margin: 9% + 3% of strike 24000 per unit
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), margin);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 1);
+    assert_int_equal (s_acct (f)->reserved, margin);
+    assert_int_equal (s_acct (f)->units_pe, 1);
 
     //  A modify of the entry raises its reservation (entry rules apply) ...
     struct kt_intent mod = s_intent (f, KT_PURPOSE_MODIFY, SYM_PE, KT_SIDE_SELL, 150, RS (100));
@@ -329,7 +442,7 @@ test_cancel_releases (void **state)
     assert_int_equal (out.cmds[0].action, KT_ACTION_MODIFY);
     assert_string_equal (out.cmds[0].ref, in.intent_id);
     assert_int_equal (out.nmarks, 0); //  no order of its own to mark
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
+    assert_int_equal (s_acct (f)->reserved, 2 * margin);
 
     //  ... and a cancel releases it all, with the pending slot.
     struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
@@ -338,12 +451,10 @@ test_cancel_releases (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.cmds[0].action, KT_ACTION_CANCEL);
     s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_CANCELLED, 0, 0, 0);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_pe"), 0);
-    redisReply *r = s_peek (f, "SCARD kt:risk:positions");
-    assert_int_equal (r->integer, 0);
-    freeReplyObject (r);
+    assert_int_equal (s_acct (f)->reserved, 0);
+    assert_int_equal (s_acct (f)->units_total, 0);
+    assert_int_equal (s_acct (f)->units_pe, 0);
+    assert_int_equal (s_acct (f)->npos, 0);
 }
 
 //  Issue 13: a pending entry the strategy modifies and cancels as it re-evaluates uses
@@ -403,14 +514,14 @@ test_replacement_one_decision (void **state)
     assert_int_equal (out.ncmds, 1);
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
     assert_string_equal (out.cmds[0].ref, a.intent_id);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_ce"), 1);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    assert_int_equal (s_acct (f)->reserved, 2 * margin);
+    assert_int_equal (s_acct (f)->units_ce, 1);
+    assert_int_equal (s_pos (f, SYM_CE).pending, 1);
     //  the old one's CANCELLED releases nothing twice
     s_exec (f, a.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_CANCELLED, 0, 0, 0);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 2 * margin);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_ce"), 1);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "pending"), 1);
+    assert_int_equal (s_acct (f)->reserved, 2 * margin);
+    assert_int_equal (s_acct (f)->units_ce, 1);
+    assert_int_equal (s_pos (f, SYM_CE).pending, 1);
     //  a pending PE beside it is the strategy's normal book
     struct kt_intent c = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
     assert_int_equal (s_decide (f, &c).decision.verdict, KT_VERDICT_APPROVE);
@@ -624,10 +735,12 @@ test_redis_down (void **state)
     out = s_decide (f, &ex);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.ncmds, 0);
-    //  its fill arrives while Redis is down: queued, applied when Redis is back
-    s_exec (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (105));
+    //  its fill arrives while Redis is down: queued, settled when Redis is back (and
+    //  exec-gateway has written it into the book)
+    s_event (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (105));
 
     assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
+    s_book (f, ex.intent_id, SYM_CE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, RS (105), NULL);
     f->now += 10 * KT_NS_PER_SEC;
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
     out = (struct risk_out){0};
@@ -721,7 +834,7 @@ test_offline_modify_exit_capped (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_REDUCE);
     assert_int_equal (out.decision.qty, 75);
     assert_int_equal (out.cmds[0].qty, 75);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_CE, "exiting"), 75);
+    assert_int_equal (s_pos (f, SYM_CE).exiting, 75);
     //  lowering is free
     m = s_intent (f, KT_PURPOSE_MODIFY, SYM_CE, KT_SIDE_SELL, 0, RS (110));
     m.qty = 75;
@@ -769,13 +882,17 @@ test_unanswered_sweep (void **state)
     assert_string_equal (out.cmds[0].coid, a.intent_id);
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
     assert_int_equal (out.cmds[0].qty, 75);
+    //  the order as it was sent, from the fields its sent mark wrote
+    assert_int_equal (out.cmds[0].order_type, KT_OT_LIMIT);
+    assert_int_equal (out.cmds[0].price, RS (100));
+    assert_int_equal (out.cmds[0].product, KT_PROD_MIS);
     assert_int_equal (out.alerts[0].sev, KT_SEV_CRITICAL);
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", a.intent_id);
     assert_int_equal (s_hget (f, key, "unresolved"), 1);
     //  b: settled from exec-gateway's record -> released
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 1);
+    assert_int_equal (s_acct (f)->reserved, 75 * RS (100));
+    assert_int_equal (s_acct (f)->units_total, 1);
     //  the next sweep does not alert again
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + 1, &out);
@@ -814,7 +931,7 @@ s_decide_frozen (struct fx *f)
     //  the script did run in Redis after all (the premise of this test)
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", in.intent_id);
-    for (int i = 0; i < 200 && s_hget (f, "kt:capital", "reserved") == 0; i++)
+    for (int i = 0; i < 200 && s_acct (f)->reserved == 0; i++)
         usleep (10000);
     redisReply *r = s_peek (f, "HGET %s verdict", key);
     assert_int_equal (r->type, REDIS_REPLY_STRING);
@@ -829,8 +946,8 @@ s_assert_refused (struct fx *f, const struct kt_intent *in)
 {
     char key[64];
     snprintf (key, sizeof key, "kt:intent:%s", in->intent_id);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 0);
-    assert_int_equal (s_hget (f, "kt:risk:state", "units_total"), 0);
+    assert_int_equal (s_acct (f)->reserved, 0);
+    assert_int_equal (s_acct (f)->units_total, 0);
     redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in->intent_id);
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
@@ -892,7 +1009,7 @@ test_decide_timeout_restart (void **state)
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now + 10 * KT_NS_PER_SEC, &out);
     assert_int_equal (out.ncmds, 0); //  not yet timed out: kept
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_acct (f)->reserved, 75 * RS (100));
     f->now += 31 * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);
@@ -936,7 +1053,7 @@ test_mark_lost (void **state)
     f->peek = kt_testredis_connect (f->srv);
     usleep ((useconds_t) kt_store_retry_in_ms (f->store) * 1000 + 50000);
     assert_int_equal (s_hget (f, key, "sent_ns"), 0); //  the mark was lost
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_acct (f)->reserved, 75 * RS (100));
     memset (&out, 0, sizeof out);
     risk_core_poll (f->core, f->now + KT_NS_PER_SEC, &out);
     assert_true (risk_core_view (f->core)->loaded);
@@ -948,7 +1065,7 @@ test_mark_lost (void **state)
     risk_core_sweep (f->core, f->now, &out);
     assert_int_equal (out.ncmds, 0);
     assert_int_equal (s_hget (f, key, "sent_ns"), f->now);
-    assert_int_equal (s_hget (f, "kt:capital", "reserved"), 75 * RS (100));
+    assert_int_equal (s_acct (f)->reserved, 75 * RS (100));
     redisReply *r = s_peek (f, "SISMEMBER kt:risk:open %s", in.intent_id);
     assert_int_equal (r->integer, 1);
     freeReplyObject (r);
@@ -962,6 +1079,10 @@ test_mark_lost (void **state)
     assert_int_equal (out.ncmds, 1);
     assert_string_equal (out.cmds[0].coid, in.intent_id);
     assert_int_equal (out.cmds[0].action, KT_ACTION_PLACE);
+    //  the lost mark was redone with the order as sent
+    assert_int_equal (out.cmds[0].order_type, KT_OT_LIMIT);
+    assert_int_equal (out.cmds[0].price, RS (100));
+    assert_true (out.cmds[0].has_stop);
 }
 
 //  A MODIFY of an open entry without a stop keeps the entry's attached stop: R is judged
@@ -1094,7 +1215,7 @@ test_exit_after_stop_cancel (void **state)
     st.price = 0;
     out = s_decide (f, &st);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+    assert_int_equal (s_pos (f, SYM_PE).exiting, 75);
 
     struct kt_intent cx = s_intent (f, KT_PURPOSE_CANCEL, "", KT_SIDE_NONE, 0, 0);
     snprintf (cx.ref, sizeof cx.ref, "%s", st.intent_id);
@@ -1107,11 +1228,11 @@ test_exit_after_stop_cancel (void **state)
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     assert_int_equal (out.decision.qty, 75);
     assert_int_equal (out.ncmds, 1);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+    assert_int_equal (s_pos (f, SYM_PE).exiting, 75);
 
     //  the stop's cancel confirmed: the exit still covers the position
     s_exec (f, st.intent_id, SYM_PE, KT_SIDE_BUY, KT_EXEC_CANCELLED, 0, 0, 0);
-    assert_int_equal (s_hget (f, "kt:risk:pos:" SYM_PE, "exiting"), 75);
+    assert_int_equal (s_pos (f, SYM_PE).exiting, 75);
     struct kt_intent ex2 = s_intent (f, KT_PURPOSE_EXIT, SYM_PE, KT_SIDE_BUY, 75, 0);
     ex2.order_type = KT_OT_MARKET;
     out = s_decide (f, &ex2);
@@ -1164,47 +1285,24 @@ test_rejects_only_broker_entries (void **state)
     assert_int_equal (risk_core_view (f->core)->state, KT_STATE_ACTIVE);
 }
 
-//  A FILLED event without a side cannot be applied: never half-applied (the order stays
-//  open with its slot, nothing is freed), alerted, and settled from the broker's record
-//  (exec-gateway's order:<coid>) once that has what the event lacked.
+//  Bug g): a FILLED event without side or symbol no longer matters: risk-gate takes
+//  positions and fills from the book (exec-gateway applied the fill with its side), so
+//  the event only tells it to look, and nothing is half-applied or lost.
 static void
 test_fill_without_side_refused_whole (void **state)
 {
     struct fx *f = *state;
     s_active (f);
     s_tick (f, SYM_CE, RS (100));
-    //  a fill of an order risk-gate did not approve (an attached stop), without side
-    struct kt_exec_event ev;
-    memset (&ev, 0, sizeof ev);
-    snprintf (ev.coid, sizeof ev.coid, "STOP-1");
-    snprintf (ev.sym, sizeof ev.sym, SYM_CE);
-    ev.event = KT_EXEC_FILLED;
-    ev.filled_qty = 75;
-    ev.last_qty = 75;
-    ev.last_px = RS (100);
-    ev.avg_px = RS (100);
-    struct risk_out out;
-    memset (&out, 0, sizeof out);
-    risk_core_on_exec (f->core, &ev, f->now, &out);
-    assert_true (out.nalerts >= 1);
-    assert_string_equal (out.alerts[0].key, "risk.exec.unusable");
-    redisReply *r = s_peek (f, "HEXISTS kt:risk:done STOP-1");
-    assert_int_equal (r->integer, 0); //  not ended either
-    freeReplyObject (r);
-    assert_null (risk_view_pos (risk_core_view (f->core), SYM_CE));
-
-    //  the broker's record has the side: the sweep settles it from there
-    s_hset (f, "kt:order:STOP-1", "status", "FILLED");
-    freeReplyObject (
-        s_peek (f, "HSET kt:order:STOP-1 filled_qty 75 avg_px 10000 sym %s side BUY", SYM_CE));
-    f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
-    memset (&out, 0, sizeof out);
-    risk_core_sweep (f->core, f->now, &out);
+    //  a fill of an order risk-gate did not approve (an attached stop), event without side
+    s_book (f, "STOP-1", SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, RS (100), NULL);
+    struct risk_out out = s_event (f, "STOP-1", "", KT_SIDE_NONE, KT_EXEC_FILLED, 75, 75, RS (100));
+    assert_int_equal (out.nalerts, 0);
     const struct risk_pos *p = risk_view_pos (risk_core_view (f->core), SYM_CE);
     assert_non_null (p);
     assert_int_equal (p->qty, 75);
 
-    //  an entry of ours filled without a side: its side is known from the decision
+    //  an entry of ours filled, event without a side: the book has it
     struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
     s_tick (f, SYM_PE, RS (100));
     out = s_decide (f, &in);
@@ -1214,6 +1312,7 @@ test_fill_without_side_refused_whole (void **state)
     assert_non_null (p);
     assert_int_equal (p->qty, -75);
     assert_int_equal (p->pending, 0);
+    assert_null (risk_view_order (risk_core_view (f->core), in.intent_id));
 }
 
 //  A FILLED event lost after an earlier event of the same order (PARTIAL seen, FILLED
@@ -1229,11 +1328,8 @@ test_sweep_recovers_lost_fill (void **state)
     struct risk_out out = s_decide (f, &in);
     assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
     s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_PARTIAL, 75, 75, RS (100));
-    //  exec-gateway's record says FILLED; the event never came
-    char key[64];
-    snprintf (key, sizeof key, "kt:order:%s", in.intent_id);
-    freeReplyObject (s_peek (f, "HSET %s status FILLED filled_qty 150 avg_px 10000 sym %s side BUY",
-                             key, SYM_CE));
+    //  exec-gateway's book says FILLED; the event never came
+    s_book (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 150, RS (100), NULL);
     f->now += (f->cfg.resv_timeout_s + 1) * KT_NS_PER_SEC;
     memset (&out, 0, sizeof out);
     risk_core_sweep (f->core, f->now, &out);

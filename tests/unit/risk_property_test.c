@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "../../risk-gate/risk.h"
+#include "kt_book.h"
 #include "kt_testredis.h"
 
 #define RS(x) ((int64_t) (x) *100)
@@ -41,6 +42,7 @@ struct vorder {
     int sym;
     kt_side_t side;
     bool entry;
+    kt_purpose_t purpose;
     kt_order_type_t type;
     int64_t qty, filled, limit, trigger, value;
     bool open;
@@ -124,9 +126,18 @@ s_fail (const char *fmt, ...)
     fail ();
 }
 
+//  Margin of a short per unit, as the cores compute it (on the strike).
+static int64_t
+s_margin (void *arg, const char *sym, int64_t px)
+{
+    (void) arg;
+    return risk_pnl_short_margin (kt_instr_by_sym (S->instr, NULL, sym), px);
+}
+
 static void
 s_snapshot (struct risk_view *v)
 {
+    v->margin = s_margin;
     char why[200];
     if (risk_capital_snapshot (S->obs, &S->obs_ids, v, why, sizeof why) != 0)
         s_fail ("snapshot: %s", why);
@@ -144,9 +155,70 @@ s_sym_index (const char *sym)
 
 // ---- the venue ----------------------------------------------------------------------------
 
+//  What exec-gateway writes into the book before it publishes the event: the order (as
+//  placed, resized, ended) and each fill, applied once by its trade id (kt_book_fill).
+static void
+s_book (const struct vorder *o, kt_exec_kind_t kind, int64_t last_qty, int64_t last_px)
+{
+    char why[200];
+    struct kt_order_rec rec;
+    int found = kt_book_order_get (S->obs, o->coid, &rec, why, sizeof why);
+    if (found < 0)
+        s_fail ("book: %s", why);
+    if (found == 0) {
+        memset (&rec, 0, sizeof rec);
+        memcpy (rec.coid, o->coid, sizeof rec.coid);
+        memcpy (rec.intent_id, o->coid, sizeof rec.intent_id);
+        memcpy (rec.sym, S->sym[o->sym], sizeof rec.sym);
+        rec.side = o->side;
+        rec.purpose = o->purpose;
+        rec.order_type = o->type;
+        rec.product = KT_PROD_MIS;
+        rec.qty = o->qty;
+        rec.price = o->limit;
+        rec.trigger = o->trigger;
+        rec.status = KT_OS_OPEN;
+        if (kt_book_order_create (S->obs, &rec, S->now, NULL, why, sizeof why) != 1)
+            s_fail ("book create: %s", why);
+    } else if (rec.qty != o->qty && !kt_ord_status_is_final (rec.status)) {
+        rec.qty = o->qty;
+        rec.price = o->limit;
+        if (kt_book_order_update (S->obs, &rec, S->now, why, sizeof why) != 0)
+            s_fail ("book update: %s", why);
+    }
+    if (last_qty > 0) {
+        struct kt_book_fill f;
+        memset (&f, 0, sizeof f);
+        memcpy (f.coid, o->coid, sizeof f.coid);
+        snprintf (f.trade_id, sizeof f.trade_id, "%s-%lld", o->coid, (long long) o->filled);
+        f.qty = last_qty;
+        f.price = last_px;
+        f.ts_ns = S->now;
+        struct kt_book_fill_result res;
+        if (kt_book_fill (S->obs, &f, &res, why, sizeof why) != 0)
+            s_fail ("book fill: %s", why);
+    }
+    kt_ord_status_t st = kind == KT_EXEC_CANCELLED  ? KT_OS_CANCELLED
+                         : kind == KT_EXEC_REJECTED ? KT_OS_REJECTED
+                         : kind == KT_EXEC_FILLED   ? KT_OS_FILLED
+                                                    : KT_OS_NONE;
+    if (st == KT_OS_NONE)
+        return;
+    if (kt_book_order_get (S->obs, o->coid, &rec, why, sizeof why) != 1)
+        s_fail ("book: %s", why);
+    if (rec.status != st) {
+        rec.status = st;
+        snprintf (rec.reason, sizeof rec.reason, "%s",
+                  kind == KT_EXEC_REJECTED ? "RMS: margin exceeded" : "");
+        if (kt_book_order_update (S->obs, &rec, S->now, why, sizeof why) != 0)
+            s_fail ("book end: %s", why);
+    }
+}
+
 static void
 s_emit (const struct vorder *o, kt_exec_kind_t kind, int64_t last_qty, int64_t last_px)
 {
+    s_book (o, kind, last_qty, last_px);
     if (S->nqueue == (int) (sizeof S->queue / sizeof S->queue[0]))
         s_fail ("event queue full");
     struct kt_exec_event *ev = &S->queue[S->nqueue++];
@@ -198,6 +270,7 @@ s_venue_command (const struct kt_order_cmd *c)
             o->sym = sym;
             o->side = c->side;
             o->entry = c->purpose == KT_PURPOSE_ENTRY;
+            o->purpose = c->purpose;
             o->type = c->order_type;
             o->qty = c->qty;
             o->limit = c->price;
@@ -294,14 +367,23 @@ s_check_book (void)
         if (p->pending > cfg->max_per_symbol)
             s_fail ("%s has %lld pending entries > max %lld", p->sym, (long long) p->pending,
                     (long long) cfg->max_per_symbol);
+        //  The slots are the held entries with no fill; the cover the book's open exits
+        //  (at the quantity risk-gate holds them at) and held exits not in the book yet.
         int64_t pend = 0, exiting = 0;
         for (int j = 0; j < v->nord; j++) {
             const struct risk_order *o = &v->ord[j];
             if (strcmp (o->sym, p->sym) != 0)
                 continue;
             pend += o->pending;
-            if (o->kind == RISK_KIND_EXIT)
+            if (o->kind == RISK_KIND_EXIT && !o->in_book)
                 exiting += o->oqty - o->filled;
+        }
+        for (int j = 0; j < v->nbord; j++) {
+            const struct risk_book_ord *b = &v->bord[j];
+            const struct risk_order *o = risk_view_order (v, b->coid);
+            int64_t q = o ? o->oqty : b->qty;
+            if (strcmp (b->sym, p->sym) == 0 && q > b->filled)
+                exiting += q - b->filled;
         }
         //  Open exits never cover more than the position: two that fill must not flip it.
         if (p->exiting > (p->qty < 0 ? -p->qty : p->qty))
@@ -739,6 +821,7 @@ s_restart (void)
     S->core[c] = risk_core_new (&S->cfg, S->store[c], c ? "risk-b" : "risk-a");
     risk_core_set_instruments (S->core[c], S->instr);
     char why[200];
+    S->b->margin = s_margin;
     if (risk_capital_snapshot (S->store[c], &S->obs_ids, S->b, why, sizeof why) != 0)
         s_fail ("restart snapshot: %s", why);
     s_same_view (S->a, S->b);

@@ -139,11 +139,10 @@ test_daily_reset (void **state)
 {
     (void) state;
     s_roll (s_at (24, 9, 0), true);
-    s_cmd (
-        "HSET kt:risk:state realised_day -5000 trades_day 7 consec_losses 2 realised_week -9000");
-    s_cmd ("HSET kt:capital realised_total -5000");
+    //  the book realised -5000 today (two losing round trips), -9000 this week
+    s_cmd ("HSET kt:book realised -5000 trades_closed 2 losing_streak 2");
+    s_cmd ("HSET kt:risk:state trades_day 7 week_start_realised 4000");
     s_cmd ("RPUSH kt:risk:ts:orders 1 2");
-    s_cmd ("HSET kt:risk:fills X 75,100");
     bool halted;
     risk_state_halt (F.store, &F.ids, KT_R_DAILY_LOSS, "day", s_at (24, 14, 0), "t", &halted, &F.v);
     assert_true (F.v.day_scoped);
@@ -159,7 +158,7 @@ test_daily_reset (void **state)
     assert_int_equal (F.v.day_start_equity, 1000000LL * 100 - 5000);
     assert_int_equal (s_hget ("kt:risk:day:20251124", "realised"), -5000);
     assert_int_equal (s_hget ("kt:risk:day:20251124", "trades"), 7);
-    assert_int_equal (s_hget ("kt:risk:fills", "X"), -1);
+    assert_int_equal (s_hget ("kt:risk:day:20251124", "consec_losses"), 2);
     //  the next Monday rolls the week too
     s_roll (kt_ist_ns (2025, 12, 1, 8, 0, 0), false);
     assert_int_equal (F.v.day, 20251201);
@@ -185,15 +184,16 @@ test_marks_big (void **state)
     (void) state;
     s_roll (s_at (24, 9, 0), true);
     for (int i = 0; i < RISK_POS_MAX; i++) {
-        s_cmd ("HSET kt:risk:pos:S%d sym S%d itype CE qty 75 basis 750000 cost 750000", i, i);
-        s_cmd ("SADD kt:risk:positions S%d", i);
+        s_cmd ("HSET kt:pos:S%dCE sym S%dCE qty 75 open_value 750000", i, i);
+        s_cmd ("SADD kt:positions S%dCE", i);
     }
     for (int m = 0; m < 900; m++)
         s_cmd ("HSET kt:risk:marks %d %d", m, -m);
     int64_t t = s_at (24, 15, 29);
     assert_int_equal (risk_state_mark (F.store, &F.ids, t, 0, s_price_all, NULL, &F.v), 0);
     assert_int_equal (F.v.npos, RISK_POS_MAX);
-    assert_int_equal (s_hget ("kt:risk:pos:S63", "last_px"), 10000);
+    assert_int_equal (s_hget ("kt:risk:px", "S63CE"), 10000);
+    assert_int_equal (F.v.deployed, RISK_POS_MAX * 750000LL);
     int kept = 0;
     for (int m = 0; m < RISK_MINUTES; m++)
         kept += F.v.has_mark[m];
@@ -208,8 +208,7 @@ test_marks (void **state)
     s_roll (s_at (24, 9, 0), true);
     int64_t t = s_at (24, 10, 0);
     assert_int_equal (risk_state_mark (F.store, &F.ids, t, 0, NULL, NULL, &F.v), 0);
-    F.v.realised_day = -700; //  as if filled since: not in Redis
-    s_cmd ("HSET kt:risk:state realised_day -700");
+    s_cmd ("HSET kt:book realised -700"); //  a fill closed at a loss since
     assert_int_equal (risk_state_mark (F.store, &F.ids, t + KT_NS_PER_SEC, 0, NULL, NULL, &F.v), 0);
     int m = risk_pnl_minute (t);
     assert_true (F.v.has_mark[m]);
@@ -225,8 +224,8 @@ test_marks (void **state)
     //  a higher equity raises the peak
     assert_int_equal (
         risk_state_mark (F.store, &F.ids, t + 2 * KT_NS_PER_MIN, 123456, NULL, NULL, &F.v), 0);
-    assert_int_equal (F.v.peak_equity, 1000000LL * 100 + 123456);
-    assert_int_equal (s_hget ("kt:capital", "equity"), 1000000LL * 100 + 123456);
+    assert_int_equal (F.v.peak_equity, 1000000LL * 100 - 700 + 123456);
+    assert_int_equal (s_hget ("kt:capital", "equity"), 1000000LL * 100 - 700 + 123456);
 }
 
 static void

@@ -23,6 +23,7 @@
 #include <msgpack.h>
 
 #include "../../risk-gate/risk.h"
+#include "kt_book.h"
 #include "kt_testcfg.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
@@ -30,6 +31,7 @@
 #define SYM "NIFTY25NOV24000CE"
 
 static struct {
+    kt_store_t *book; //  exec-gateway's connection: it writes the book
     kt_testredis_t *srv;
     redisContext *peek;
     struct kt_cfg cfg;
@@ -210,7 +212,26 @@ test_process (void **state)
     assert_int_equal (d.verdict, KT_VERDICT_APPROVE);
     assert_false (s_command (&cmd));
 
-    //  The fill, published by exec-gateway: the book follows.
+    //  The fill: exec-gateway records the order and applies the fill to the book, then
+    //  publishes it; risk-gate settles its held order from the book.
+    char why[200];
+    struct kt_order_rec rec;
+    memset (&rec, 0, sizeof rec);
+    snprintf (rec.coid, sizeof rec.coid, "T-2");
+    snprintf (rec.intent_id, sizeof rec.intent_id, "T-2");
+    snprintf (rec.sym, sizeof rec.sym, SYM);
+    rec.side = KT_SIDE_SELL;
+    rec.purpose = KT_PURPOSE_ENTRY;
+    rec.order_type = cmd.order_type;
+    rec.product = KT_PROD_MIS;
+    rec.qty = 75;
+    rec.status = KT_OS_OPEN;
+    assert_int_equal (kt_book_order_create (F.book, &rec, 1, NULL, why, sizeof why), 1);
+    struct kt_book_fill bf = {.qty = 75, .price = 9800, .ts_ns = 1};
+    snprintf (bf.coid, sizeof bf.coid, "T-2");
+    snprintf (bf.trade_id, sizeof bf.trade_id, "TR-1");
+    struct kt_book_fill_result res;
+    assert_int_equal (kt_book_fill (F.book, &bf, &res, why, sizeof why), 0);
     struct kt_msg fill;
     memset (&fill, 0, sizeof fill);
     fill.env.type = KT_MSG_EXEC_EVENT;
@@ -223,10 +244,11 @@ test_process (void **state)
     char topic_fill[KT_TOPIC_LEN];
     kt_exec_topic (KT_EXEC_FILLED, topic_fill, sizeof topic_fill);
     assert_int_equal (kt_bus_publish (F.bus, F.exec_pub, topic_fill, &fill), 0);
-    for (int i = 0; i < 100 && s_hget ("kt:risk:pos:" SYM, "qty") != -75; i++)
+    for (int i = 0; i < 100 && s_hget ("kt:intent:T-2", "filled") != 75; i++)
         s_pump (1);
-    assert_int_equal (s_hget ("kt:risk:pos:" SYM, "qty"), -75);
-    assert_int_equal (s_hget ("kt:capital", "reserved"), 0);
+    assert_int_equal (s_hget ("kt:intent:T-2", "filled"), 75);
+    assert_int_equal (s_hget ("kt:intent:T-2", "resv"), 0);
+    assert_int_equal (s_hget ("kt:pos:" SYM, "qty"), -75);
 
     //  The kill switch by hand: HALTED, pending entries cancelled, RISK_STATE published.
     freeReplyObject (redisCommand (F.peek, "HSET kt:risk:kill active 1 reason %s", "test"));
@@ -428,6 +450,9 @@ s_setup (void **state)
     if (!F.srv)
         return -1;
     F.peek = kt_testredis_connect (F.srv);
+    F.book = kt_store_new ("127.0.0.1", F.srv->port, "kt:", 2000);
+    if (kt_store_connect (F.book) != 0)
+        return -1;
     kt_testcfg_fill (&F.cfg, "risk-gate", F.srv->port, "risk");
     snprintf (F.cfg.clock_mode, sizeof F.cfg.clock_mode, "sim");
     snprintf (F.cfg.clock_date, sizeof F.cfg.clock_date, "2025-11-24");
@@ -477,6 +502,7 @@ s_teardown (void **state)
     kt_testcfg_cleanup ("risk");
     unlink (F.csv);
     redisFree (F.peek);
+    kt_store_destroy (&F.book);
     kt_testredis_stop (&F.srv);
     return 0;
 }
