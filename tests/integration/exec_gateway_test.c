@@ -92,6 +92,20 @@ s_rest (const char *method, const char *path, const char *form)
     return r;
 }
 
+//  A GET of kite-sim, waiting out its rate limits (the test's reads share them with
+//  exec-gateway's poll).
+static kt_http_resp_t *
+s_read (const char *path)
+{
+    kt_http_resp_t *r = s_rest ("GET", path, NULL);
+    while (r->status == 429) {
+        kt_http_resp_destroy (&r);
+        usleep (200000);
+        r = s_rest ("GET", path, NULL);
+    }
+    return r;
+}
+
 static void
 s_admin (const char *path, const char *form)
 {
@@ -113,7 +127,7 @@ s_step (const char *hhmmss)
 static int
 s_sim_orders (const char *tag, struct exec_kite_row *row)
 {
-    kt_http_resp_t *r = s_rest ("GET", "/orders", NULL);
+    kt_http_resp_t *r = s_read ("/orders");
     char why[128];
     int n = exec_kite_find_tag (r->body, r->body_len, tag, row, why, sizeof why);
     if (n < 0)
@@ -126,7 +140,7 @@ s_sim_orders (const char *tag, struct exec_kite_row *row)
 static int64_t
 s_sim_position (const char *sym)
 {
-    kt_http_resp_t *r = s_rest ("GET", "/portfolio/positions", NULL);
+    kt_http_resp_t *r = s_read ("/portfolio/positions");
     cJSON *root = cJSON_Parse (r->body);
     kt_http_resp_destroy (&r);
     assert_non_null (root);
@@ -147,12 +161,7 @@ s_quote (const char *sym, int64_t *bid, int64_t *ask, int64_t *ltp)
 {
     char path[128];
     snprintf (path, sizeof path, "/quote?i=NFO:%s", sym);
-    kt_http_resp_t *r = s_rest ("GET", path, NULL);
-    while (r->status == 429) { //  /quote allows 1 request a second
-        kt_http_resp_destroy (&r);
-        usleep (300000);
-        r = s_rest ("GET", path, NULL);
-    }
+    kt_http_resp_t *r = s_read (path); //  /quote allows 1 request a second
     exec_json_t doc;
     char why[96];
     assert_int_equal (exec_json_parse (&doc, r->body, r->body_len, why, sizeof why), 0);
@@ -220,9 +229,17 @@ s_sim_start (void)
     snprintf (http, sizeof http, "127.0.0.1:%d", W.http_port);
     snprintf (wsa, sizeof wsa, "127.0.0.1:%d", ws);
     snprintf (W.api, sizeof W.api, "http://%s", http);
+    //  Rs 10 crore of cash: an entry of 2.5 times the freeze quantity is within margin.
+    char simcfg[96];
+    snprintf (simcfg, sizeof simcfg, "%s/sim.json", W.dir);
+    FILE *f = fopen (simcfg, "w");
+    assert_non_null (f);
+    fprintf (f, "{\"mode\": \"sim\", \"sim\": {\"opening_balance\": 100000000, "
+                "\"publish_clock\": false}}\n");
+    fclose (f);
     const char *args[] = {"--http", http,          "--ws",    wsa,     "--access-token", TOKEN,
                           "--date", "2025-11-24",  "--start", "10:00", "--paused",       "--seed",
-                          "7",      "--log-level", "warn",    NULL};
+                          "7",      "--log-level", "warn",    "-c",    simcfg,           NULL};
     W.sim = kt_testproc_start ("kite-sim", args, NULL);
     assert_non_null (W.sim);
     for (int i = 0; i < 300; i++) {
@@ -1067,12 +1084,7 @@ test_paper_fills_like_kite_sim (void **state)
     //  kite-sim's quote now (paused), as one tick on md.
     char qpath[128];
     snprintf (qpath, sizeof qpath, "/quote?i=NFO:%s", W.sym);
-    kt_http_resp_t *r = s_rest ("GET", qpath, NULL);
-    while (r->status == 429) {
-        kt_http_resp_destroy (&r);
-        usleep (300000);
-        r = s_rest ("GET", qpath, NULL);
-    }
+    kt_http_resp_t *r = s_read (qpath);
     exec_json_t doc;
     char why[96];
     assert_int_equal (exec_json_parse (&doc, r->body, r->body_len, why, sizeof why), 0);
@@ -1382,6 +1394,144 @@ test_kill_during_replacement (void **state)
     assert_true (s_wait_status (neu, "CANCELLED", 5000));
 }
 
+//  Slice i of the sliced coid: its filled quantity in the book, and whether its stop
+//  (one per slice, for that slice's filled quantity) agrees with it in the book and at
+//  kite-sim (exactly one order of that tag, at most the freeze quantity).
+static bool
+s_slice_stop_agrees (const char *coid, int i, int64_t *filled)
+{
+    char slice[48], stop[64], key[96];
+    snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+    snprintf (stop, sizeof stop, "%s-st", slice);
+    snprintf (key, sizeof key, "order:%s", slice);
+    *filled = s_hgeti (key, "filled_qty");
+    snprintf (key, sizeof key, "order:%s", stop);
+    if (*filled == 0)
+        return s_hget (key, "status")[0] == '\0';
+    struct exec_kite_row row;
+    return s_hgeti (key, "qty") == *filled && s_sim_orders (stop, &row) == 1 &&
+           row.qty == *filled && row.qty <= 1800 && strcmp (row.status, "TRIGGER PENDING") == 0;
+}
+
+//  Every slice's stop agrees with its slice; returns the total filled (-1 if they do not
+//  agree within ms).
+static int64_t
+s_sliced_stops_agree (const char *coid, int n, int ms)
+{
+    for (int64_t end = s_ms () + ms; s_ms () < end; usleep (100000)) {
+        int64_t total = 0, f;
+        bool all = true;
+        for (int i = 0; i < n && all; i++) {
+            all = s_slice_stop_agrees (coid, i, &f);
+            total += f;
+        }
+        if (all)
+            return total;
+    }
+    kt_testproc_log_dump (W.exec, 4000);
+    return -1;
+}
+
+//  An entry of 2.5 times the freeze quantity with an attached stop: three slices, each
+//  its own tag; as slices fill, each gets its own BUY SL stop for its filled quantity (so
+//  no stop is above the freeze quantity and the stops total the filled quantity). kill -9
+//  with the market moving while down, restart: every slice and stop is one order at
+//  kite-sim, and the stops follow the fills. CANCEL cancels what is left of every slice
+//  (the stops stay for the filled part); FLATTEN cancels the stops and exits.
+static void
+test_sliced_entry_with_stops (void **state)
+{
+    (void) state;
+    s_step ("10:31:00"); //  fresh quotes
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN], key[64];
+    s_coid (coid, "SST");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 4500, bid, 0);
+    c.has_stop = true;
+    c.stop_trigger = kt_money_tick_up (ltp * 2, 5); //  far: the test moves the market
+    c.stop_price = c.stop_trigger + 200;
+    c.r_value = (c.stop_trigger - ltp) * 4500;
+    struct kt_exec_event ev = s_command (&c);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_event (coid, KT_EXEC_ACCEPTED, &ev, 5000));
+    int64_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        char slice[48];
+        struct exec_kite_row row;
+        snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+        snprintf (key, sizeof key, "order:%s", slice);
+        assert_true (s_wait_field (key, "parent", coid, 3000));
+        for (int64_t end = s_ms () + 3000; s_ms () < end && !s_hget (key, "broker_id")[0];)
+            usleep (50000);
+        assert_int_equal (s_sim_orders (slice, &row), 1);
+        assert_true (row.qty <= 1800);
+        total += row.qty;
+    }
+    assert_int_equal (total, 4500);
+    snprintf (key, sizeof key, "order:%s", coid);
+    assert_string_equal (s_hget (key, "broker_status"), "SLICED");
+    assert_true (s_event (coid, KT_EXEC_PARTIAL, &ev, 5000));
+    int64_t before = s_sliced_stops_agree (coid, 3, 8000);
+    assert_true (before > 0);
+    //  Down while the market trades through the rest.
+    kt_testproc_signal (W.exec, SIGKILL);
+    kt_testproc_wait (W.exec, 2000);
+    kt_testproc_destroy (&W.exec);
+    s_step ("10:31:02");
+    s_exec_start ();
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.order.loaded", coid, 3000));
+    int64_t filled = -1;
+    for (int64_t end = s_ms () + 8000; s_ms () < end; usleep (200000)) {
+        filled = s_sliced_stops_agree (coid, 3, 3000);
+        if (filled >= 0 && filled == -s_sim_position (W.sym))
+            break;
+    }
+    assert_true (filled >= before);
+    assert_int_equal (-s_sim_position (W.sym), filled);
+    char pkey[64];
+    snprintf (pkey, sizeof pkey, "pos:%s", W.sym);
+    assert_int_equal (s_hgeti (pkey, "qty"), -filled);
+    //  Nothing was placed twice (a stop attempt after the first would be "-s2").
+    for (int i = 0; i < 3; i++) {
+        char tag[48];
+        struct exec_kite_row row;
+        snprintf (tag, sizeof tag, "%.18ss%d", coid, i);
+        assert_int_equal (s_sim_orders (tag, &row), 1);
+        snprintf (tag, sizeof tag, "%.18ss%d-s2", coid, i);
+        assert_int_equal (s_sim_orders (tag, &row), 0);
+    }
+    assert_true (filled < 4500); //  the third slice rests: CANCEL has work to do
+    {
+        struct kt_order_cmd x = s_action ("XSST", KT_ACTION_CANCEL, coid);
+        s_command (&x);
+        if (!s_event ("XSST", KT_EXEC_NONE, &ev, 5000)) {
+            kt_testproc_log_dump (W.exec, 6000);
+            fail_msg ("CANCEL of the sliced entry was not answered");
+        }
+        assert_true (s_wait_status (coid, "CANCELLED", 5000) ||
+                     strcmp (s_hget (key, "status"), "FILLED") == 0);
+        for (int i = 0; i < 3; i++) {
+            char slice[48];
+            struct exec_kite_row row;
+            snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+            assert_int_equal (s_sim_orders (slice, &row), 1);
+            assert_true (strcmp (row.status, "CANCELLED") == 0 ||
+                         strcmp (row.status, "COMPLETE") == 0);
+        }
+        filled = s_sliced_stops_agree (coid, 3, 5000);
+        assert_int_equal (-s_sim_position (W.sym), filled);
+    }
+    s_flatten ();
+    for (int i = 0; i < 3; i++) {
+        char stop[48];
+        snprintf (stop, sizeof stop, "%.18ss%d-st", coid, i);
+        snprintf (key, sizeof key, "order:%s", stop);
+        if (s_hget (key, "status")[0])
+            assert_true (s_wait_status (stop, "CANCELLED", 3000));
+    }
+}
+
 int
 main (void)
 {
@@ -1405,6 +1555,7 @@ main (void)
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
         cmocka_unit_test (test_kill_during_submit),
         cmocka_unit_test (test_kill_during_replacement),
+        cmocka_unit_test (test_sliced_entry_with_stops),
         cmocka_unit_test (test_token_expiry),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
