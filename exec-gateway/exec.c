@@ -15,6 +15,7 @@
  *  cancel) wait in a queue for the rate bucket, so our own bursts never earn a 429. */
 
 #include "exec.h"
+#include "kt_instr_cache.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -103,6 +104,9 @@ struct exec {
     int sig_fd;
     int tick_timer;
     exec_paper_t *paper;     //  paper mode: the broker (owned), else NULL
+    kt_instr_table_t *instr; //  today's instruments (owned), NULL until loaded
+    int64_t next_instr_ms;   //  wall: next load attempt while instr is NULL
+    char instr_err[256];     //  why the last load failed
     exec_journal_t *journal; //  owned, NULL without a journal dir
     int64_t next_journal_ms;
     char journal_err[160]; //  last journal failure (logged once per change)
@@ -140,6 +144,45 @@ static int64_t
 s_now (exec_t *self)
 {
     return kt_proc_now_ns (self->proc);
+}
+
+//  Today's instruments (instruments.file, or the daily list kt_instr_cache keeps for every
+//  process): each order's lot and price step come from its instrument. Blocking (the
+//  download is bounded); a load that fails is retried every 10 s, and meanwhile entries
+//  are refused (INSTRUMENT).
+static int
+s_load_instruments (exec_t *self)
+{
+    struct kt_instr_cache_cfg icc;
+    kt_instr_cache_from_cfg (kt_proc_cfg (self->proc), kt_proc_now_ns (self->proc), &icc);
+    icc.timeout_ms = 10000;
+    self->instr = kt_instr_cache_load (&icc, self->instr_err, sizeof self->instr_err);
+    if (!self->instr) {
+        self->next_instr_ms = s_wall_ms () + 10000;
+        kt_log_warn_every ("exec.instruments.fail", 60, KT_S ("why", self->instr_err), KT_END);
+        return -1;
+    }
+    kt_log_info ("exec.instruments", KT_S ("file", icc.file ? icc.file : ""),
+                 KT_I ("count", (int64_t) kt_instr_count (self->instr)), KT_END);
+    return 0;
+}
+
+//  The tradable instrument sym of our exchange, or NULL (not loaded, not listed, an index).
+static const struct kt_instr *
+s_instr (exec_t *self, const char *sym)
+{
+    const struct kt_instr *in =
+        self->instr ? kt_instr_by_sym (self->instr, self->cfg->exchange, sym) : NULL;
+    return in && in->lot > 0 && in->tick > 0 ? in : NULL;
+}
+
+//  The lot of sym for slicing. Without the instrument (only a risk-reducing order gets
+//  this far without one: the list did not load) 1, so an exit is never held back.
+static int64_t
+s_lot (exec_t *self, const char *sym)
+{
+    const struct kt_instr *in = s_instr (self, sym);
+    return in ? in->lot : 1;
 }
 
 static kt_ord_status_t
@@ -1483,7 +1526,7 @@ s_launch (exec_t *self, struct kt_order_rec *r)
 {
     int64_t q[EXEC_SLICE_MAX];
     char why[160];
-    int n = exec_slice_split (r->qty, self->cfg->lot, self->cfg->freeze_qty,
+    int n = exec_slice_split (r->qty, s_lot (self, r->sym), self->cfg->freeze_qty,
                               (int) self->cfg->max_slices, q, why, sizeof why);
     struct s_ord *p = s_alloc (self, r);
     if (!p) {
@@ -1695,6 +1738,8 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    if (!self->instr && now_ms >= self->next_instr_ms)
+        s_load_instruments (self);
     for (int i = 0; i < S_SLOTS; i++)
         if (self->ord[i].used && self->ord[i].awaiting_old)
             s_replace_step (self, &self->ord[i]);
@@ -1943,11 +1988,21 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     if (exec_kite_place_form (&k, form, sizeof form, why, sizeof why) < 0) {
         snprintf (text, sizeof text, "BAD_MSG: %.110s", why);
         refusal = text;
-    } else if (r.qty % self->cfg->lot != 0) {
-        snprintf (text, sizeof text, "LOT: %lld units is not a multiple of the lot (%lld)",
-                  (long long) r.qty, (long long) self->cfg->lot);
+    } else if (!s_instr (self, r.sym) && (self->instr || r.purpose == KT_PURPOSE_ENTRY)) {
+        //  Not listed today: the broker would refuse it. Not loaded: no new risk, but
+        //  exits and stops go (unsliced by lot: s_lot).
+        if (self->instr)
+            snprintf (text, sizeof text, "INSTRUMENT: %.40s is not a tradable %s instrument today",
+                      r.sym, self->cfg->exchange);
+        else
+            snprintf (text, sizeof text, "INSTRUMENT: instruments not loaded: %.80s",
+                      self->instr_err);
         refusal = text;
-    } else if (exec_slice_split (r.qty, self->cfg->lot, self->cfg->freeze_qty,
+    } else if (r.qty % s_lot (self, r.sym) != 0) {
+        snprintf (text, sizeof text, "LOT: %lld units is not a multiple of the lot (%lld)",
+                  (long long) r.qty, (long long) s_lot (self, r.sym));
+        refusal = text;
+    } else if (exec_slice_split (r.qty, s_lot (self, r.sym), self->cfg->freeze_qty,
                                  (int) self->cfg->max_slices, slices, why, sizeof why) < 0) {
         snprintf (text, sizeof text, "FREEZE: %.110s", why);
         refusal = text;
@@ -2155,6 +2210,17 @@ s_on_command (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, con
     return 0;
 }
 
+//  The price step of a tick's instrument (0 when unknown: the paper broker then does not
+//  match on it).
+static int64_t
+s_tick_of (exec_t *self, const struct kt_tick *t)
+{
+    const struct kt_instr *in = self->instr ? kt_instr_by_token (self->instr, t->token) : NULL;
+    if (!in || strcmp (in->sym, t->sym) != 0)
+        in = s_instr (self, t->sym);
+    return in ? in->tick : 0;
+}
+
 static int
 s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
          void *arg)
@@ -2166,7 +2232,8 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     if (m->env.type == KT_MSG_ORDER_UPDATE)
         exec_handle_update (self, &m->u.order_update);
     else if (m->env.type == KT_MSG_TICK && self->paper &&
-             exec_paper_tick (self->paper, &m->u.tick, s_now (self)) > 0)
+             exec_paper_tick (self->paper, &m->u.tick, s_tick_of (self, &m->u.tick), s_now (self)) >
+                 0)
         s_poll (self); //  fills and triggers reach the book on this tick
     return 0;
 }
@@ -2212,7 +2279,7 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
         int64_t q[EXEC_SLICE_MAX];
         char why[128];
         o->sliced = true;
-        o->nslices = exec_slice_split (rec->qty, self->cfg->lot, self->cfg->freeze_qty,
+        o->nslices = exec_slice_split (rec->qty, s_lot (self, rec->sym), self->cfg->freeze_qty,
                                        (int) self->cfg->max_slices, q, why, sizeof why);
     }
     //  A submit recorded but not known to have left: it may have. Settle it by tag.
@@ -2296,7 +2363,7 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
         return NULL;
     }
     if (strcmp (kc->mode, "paper") == 0)
-        self->paper = exec_paper_new (cfg->tick, cfg->paper_slippage_ticks);
+        self->paper = exec_paper_new (cfg->paper_slippage_ticks);
     if (cfg->journal_dir[0])
         self->journal = exec_journal_new (cfg->journal_dir);
     static const char *const prefixes[] = {"md.order", NULL};
@@ -2310,6 +2377,8 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
         self->sig_fd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (self->sig_fd >= 0)
         kt_loop_fd (loop, self->sig_fd, POLLIN, s_on_signal, self);
+    //  Instruments before the book: a sliced parent's slices are counted with its lot.
+    s_load_instruments (self);
     //  Start-up: what the book says is open, then the broker's book settles it.
     char why[160];
     int nloaded = kt_book_each_open_order (self->store, s_load_order, self, NULL, why, sizeof why);
@@ -2364,6 +2433,7 @@ exec_destroy (exec_t **self_p)
         self->ord[i].used = false;
     kt_http_destroy (&self->http);
     exec_paper_destroy (&self->paper);
+    kt_instr_destroy (&self->instr);
     exec_journal_destroy (&self->journal);
     free (self);
     *self_p = NULL;

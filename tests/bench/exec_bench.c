@@ -165,8 +165,11 @@ main (void)
     snprintf (cfg.kite_api_url, sizeof cfg.kite_api_url, "%s", api);
     snprintf (cfg.kite_api_key, sizeof cfg.kite_api_key, "sim_api_key");
     snprintf (cfg.kite_access_token, sizeof cfg.kite_access_token, TOKEN);
-    struct exec_cfg ecfg = {"NFO", "regular", 75, 1800, 10, -1, 100000, 7000, 7000,
-                            60000, 3,         3,  30,   3,  5,  5,      0,    ""};
+    struct exec_cfg ecfg = {"NFO", "regular", 1800, 10, -1, 100000, 7000, 7000,
+                            60000, 3,         3,    30, 3,  5,      0,    ""};
+    //  The instruments come from kite-sim, cached beside the run's other files.
+    snprintf (cfg.instruments_cache_dir, sizeof cfg.instruments_cache_dir, "/tmp/kt-execbench-%d",
+              (int) getpid ());
     char err[256];
     kt_proc_t *proc = kt_proc_new (&cfg, "exec-gateway", err, sizeof err);
     exec_t *exec = proc ? exec_new (proc, &ecfg) : NULL;
@@ -265,5 +268,9 @@ main (void)
     kt_testproc_destroy (&sim);
     kt_testredis_stop (&redis);
     kt_testcfg_cleanup ("execbench");
+    char rm[300];
+    snprintf (rm, sizeof rm, "rm -rf '%s'", cfg.instruments_cache_dir);
+    if (system (rm) != 0)
+        fprintf (stderr, "exec_bench: could not remove %s\n", cfg.instruments_cache_dir);
     return 0;
 }

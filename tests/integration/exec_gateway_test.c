@@ -304,9 +304,10 @@ s_write_cfg (void)
         " \"redis\": {\"port\": %d},\n"
         " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
         " \"kite\": {\"api_url\": \"%s\", \"access_token\": \"file:secrets#KITE_ACCESS_TOKEN\"},\n"
+        " \"instruments\": {\"cache_dir\": \"%s/instr\"},\n"
         " \"exec\": {\"poll_ms\": 150, \"idle_cancel_s\": 3, \"settle_tries\": 2,\n"
         "           \"order_timeout_ms\": 2000, \"journal_dir\": \"%s/journal\"}}\n",
-        W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir);
+        W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir, W.dir);
     fclose (f);
 }
 
@@ -1055,10 +1056,18 @@ test_paper_fills_like_kite_sim (void **state)
     (void) state;
     s_step ("10:00:40"); //  fresh quotes: liquidity is shared within one instant
     char path[128], ep_exec[128], ep_pub[128];
+    //  Paper mode trades kite-sim's instruments (its list, as instruments.file).
+    snprintf (path, sizeof path, "%s/instruments.csv", W.dir);
+    kt_http_resp_t *list = s_read ("/instruments");
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fwrite (list->body, 1, list->body_len, f);
+    fclose (f);
+    kt_http_resp_destroy (&list);
     snprintf (path, sizeof path, "%s/paper.json", W.dir);
     snprintf (ep_exec, sizeof ep_exec, "ipc://%s/pexec", W.dir);
     snprintf (ep_pub, sizeof ep_pub, "ipc://%s/pexec_pub", W.dir);
-    FILE *f = fopen (path, "w");
+    f = fopen (path, "w");
     assert_non_null (f);
     fprintf (f,
              "{\"mode\": \"paper\", \"log\": {\"level\": \"info\"},\n"
@@ -1067,14 +1076,18 @@ test_paper_fills_like_kite_sim (void **state)
              "\"ipc://%s/palerts\"},\n"
              " \"redis\": {\"port\": %d, \"prefix\": \"kp:\"},\n"
              " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
+             " \"instruments\": {\"file\": \"%s/instruments.csv\"},\n"
              " \"exec\": {\"poll_ms\": 150, \"journal_dir\": \"\"}}\n",
-             W.ep_md, W.dir, W.dir, ep_exec, ep_pub, W.dir, W.redis->port);
+             W.ep_md, W.dir, W.dir, ep_exec, ep_pub, W.dir, W.redis->port, W.dir);
     fclose (f);
     static const char *const env[] = {"KITE_API_KEY=none", NULL};
     const char *args[] = {"-c", path, NULL};
     kt_testproc_t *paper = kt_testproc_start ("exec-gateway", args, env);
     assert_non_null (paper);
-    assert_non_null (kt_testproc_log_wait (paper, "exec.start", NULL, 5000));
+    if (!kt_testproc_log_wait (paper, "exec.start", NULL, 5000)) {
+        kt_testproc_log_dump (paper, 3000);
+        fail_msg ("the paper exec-gateway did not start");
+    }
     void *dealer = zmq_socket (W.zctx, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);

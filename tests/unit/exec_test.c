@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <zmq.h>
 
@@ -64,8 +65,20 @@ s_setup (void **state)
                                     sizeof err);
     kt_cfg_destroy (&c);
     //  Defaults without a file: the table's own.
-    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 75, 1800, 10, -1, 8, 2000, 2000,
-                                 100,   2,         1,  30,   3,  5,  5, 0,    ""};
+    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 1800, 10, -1, 8, 2000, 2000,
+                                 100,   2,         1,    30, 3,  5, 0,    ""};
+    //  The instrument of the orders (lot 75, tick 0.05), as instruments.file.
+    snprintf (s_f.cfg.instruments_file, sizeof s_f.cfg.instruments_file, "/tmp/kt-exec-test-%d.csv",
+              (int) getpid ());
+    FILE *f = fopen (s_f.cfg.instruments_file, "w");
+    if (!f)
+        return -1;
+    fputs ("instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+           "tick_size,lot_size,instrument_type,segment,exchange\n"
+           "12345602,48225,NIFTY2611824000CE,NIFTY,150.0,2026-01-18,24000.0,0.05,75,CE,"
+           "NFO-OPT,NFO\n",
+           f);
+    fclose (f);
     s_f.proc = kt_proc_new (&s_f.cfg, "exec-gateway", err, sizeof err);
     if (!s_f.proc)
         return -1;
@@ -86,6 +99,7 @@ s_teardown (void **state)
     kt_testhttp_destroy (&f->broker);
     kt_testredis_stop (&f->redis);
     kt_testcfg_cleanup ("exec");
+    unlink (f->cfg.instruments_file);
     return 0;
 }
 
@@ -196,6 +210,19 @@ test_refused_before_sending (void **state)
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_non_null (strstr (ev.reason, "FREEZE"));
+    //  The lot is the instrument's (75 in the instruments file): 50 is not a multiple.
+    cmd = s_cmd ("B3");
+    cmd.qty = 50;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "LOT: 50 units is not a multiple of the lot (75)"));
+    //  Not in today's instruments: refused, entry or exit.
+    cmd = s_cmd ("B4");
+    snprintf (cmd.sym, sizeof cmd.sym, "NIFTY2611824100CE");
+    cmd.purpose = KT_PURPOSE_EXIT;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "INSTRUMENT: NIFTY2611824100CE"));
     //  Malformed.
     cmd = s_cmd ("");
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), -1);
