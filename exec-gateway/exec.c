@@ -1290,8 +1290,9 @@ s_derived (const struct kt_order_rec *e, const char *suffix, char *buf, size_t c
 
 static struct s_ord *s_live_stop (exec_t *self, const char *entry);
 
-//  A stop of a slice filled: the sliced parent is marked (in memory) so that a later fill
-//  of a sibling slice is exited, not given a stop of its own.
+//  The loaded sliced parent of slice e (NULL when e is not a slice). A filled stop of
+//  one slice marks it stopped_out (in memory), so that a later fill of a sibling slice
+//  is exited, not given a stop of its own.
 static struct s_ord *
 s_entry_parent (exec_t *self, const struct kt_order_rec *e)
 {
@@ -1518,6 +1519,33 @@ s_on_final (exec_t *self, struct s_ord *o)
     s_stop_place (self, &o->rec, &entry, attempts, qty);
 }
 
+//  Record slice i of n (q units) of sliced order r and queue it (a slice already recorded
+//  is taken as it is). Each slice keeps the attached stop: its own stop for its own
+//  filled quantity.
+static void
+s_slice_launch (exec_t *self, const struct kt_order_rec *r, int i, int n, int64_t q)
+{
+    struct kt_order_rec c = *r;
+    exec_slice_tag (r->coid, i, n, c.coid, sizeof c.coid);
+    snprintf (c.parent, sizeof c.parent, "%s", r->coid);
+    c.qty = q;
+    c.status = KT_OS_PENDING_SUBMIT;
+    c.broker_id[0] = c.broker_status[0] = c.reason[0] = '\0';
+    c.filled_qty = c.fill_value = c.avg_px = 0;
+    c.r_value = r->r_value * q / r->qty;
+    struct kt_order_rec existing;
+    char why[160];
+    int rc = kt_book_order_create (self->store, &c, s_now (self), &existing, why, sizeof why);
+    struct s_ord *o = rc >= 0 ? s_alloc (self, rc == 1 ? &c : &existing) : NULL;
+    if (!o) {
+        kt_log_error ("exec.slice.record", KT_S ("coid", c.coid),
+                      KT_S ("why", rc < 0 ? why : "no slot"), KT_END);
+        return;
+    }
+    if (rc == 1)
+        s_queue (self, o, R_PLACE);
+}
+
 //  Queue recorded order r for the broker, or, above the freeze quantity, record and queue
 //  its slices (each its own broker order and tag) under r as their parent. Returns the
 //  slot of r, or NULL (logged).
@@ -1542,25 +1570,8 @@ s_launch (exec_t *self, struct kt_order_rec *r)
     snprintf (p->rec.broker_status, sizeof p->rec.broker_status, "SLICED");
     snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders", n);
     s_book_update (self, p);
-    for (int i = 0; i < n; i++) {
-        struct kt_order_rec c = *r;
-        exec_slice_tag (r->coid, i, n, c.coid, sizeof c.coid);
-        snprintf (c.parent, sizeof c.parent, "%s", r->coid);
-        c.qty = q[i];
-        c.broker_status[0] = c.reason[0] = '\0';
-        //  Each slice keeps the attached stop: its own stop for its own filled quantity.
-        c.r_value = r->r_value * q[i] / r->qty;
-        struct kt_order_rec existing;
-        int rc = kt_book_order_create (self->store, &c, c.created_ns, &existing, why, sizeof why);
-        struct s_ord *o = rc >= 0 ? s_alloc (self, rc == 1 ? &c : &existing) : NULL;
-        if (!o) {
-            kt_log_error ("exec.slice.record", KT_S ("coid", c.coid),
-                          KT_S ("why", rc < 0 ? why : "no slot"), KT_END);
-            continue;
-        }
-        if (rc == 1)
-            s_queue (self, o, R_PLACE);
-    }
+    for (int i = 0; i < n; i++)
+        s_slice_launch (self, r, i, n, q[i]);
     return p;
 }
 
@@ -2308,11 +2319,24 @@ s_rebuild_parents (exec_t *self)
             continue;
         p->rec.filled_qty = p->agg_value = 0;
         p->slices_final = p->slices_rejected = 0;
+        int64_t q[EXEC_SLICE_MAX];
+        char why[128];
+        bool split =
+            exec_slice_split (p->rec.qty, s_lot (self, p->rec.sym), self->cfg->freeze_qty,
+                              (int) self->cfg->max_slices, q, why, sizeof why) == p->nslices;
         for (int k = 0; k < p->nslices; k++) {
-            char tag[KT_ID_LEN], why[128];
+            char tag[KT_ID_LEN];
             struct kt_order_rec c;
             exec_slice_tag (p->rec.coid, k, p->nslices, tag, sizeof tag);
-            if (kt_book_order_get (self->store, tag, &c, why, sizeof why) != 1)
+            int got = kt_book_order_get (self->store, tag, &c, why, sizeof why);
+            if (got == 0 && split) {
+                //  Never recorded (the crash came while the slices were being recorded),
+                //  so never sent: recorded and sent now.
+                kt_log_warn ("exec.slice.missing", KT_S ("coid", tag), KT_I ("qty", q[k]), KT_END);
+                s_slice_launch (self, &p->rec, k, p->nslices, q[k]);
+                continue;
+            }
+            if (got != 1)
                 continue;
             p->rec.filled_qty += c.filled_qty;
             p->agg_value += c.fill_value;

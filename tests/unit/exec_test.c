@@ -318,6 +318,32 @@ test_store_down_rejects_without_record (void **state)
     f->rc = kt_testredis_connect (f->redis);
 }
 
+//  A crash after a sliced order's parent was recorded SLICED but before its slices were:
+//  the restart records the missing slices (never sent, so sent now), each once.
+static void
+test_restart_records_missing_slices (void **state)
+{
+    struct fixture *f = *state;
+    struct kt_order_cmd cmd = s_cmd ("SL9");
+    cmd.order_type = KT_OT_LIMIT;
+    cmd.trigger = 0;
+    cmd.qty = 1875;
+    struct kt_exec_event ev;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_string_equal (s_hget (f, "SL9", "broker_status"), "SLICED");
+    assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
+    //  As if the second slice had never been recorded.
+    exec_destroy (&f->exec);
+    redisReply *r = redisCommand (f->rc, "DEL kt:order:SL9s1");
+    freeReplyObject (r);
+    f->exec = exec_new (f->proc, &f->ecfg);
+    assert_non_null (f->exec);
+    assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
+    assert_string_equal (s_hget (f, "SL9s1", "parent"), "SL9");
+    assert_string_equal (s_hget (f, "SL9s0", "qty"), "975");
+}
+
 int
 main (void)
 {
@@ -325,6 +351,7 @@ main (void)
         cmocka_unit_test (test_place_accepted_once),
         cmocka_unit_test (test_refused_before_sending),
         cmocka_unit_test (test_over_the_bus),
+        cmocka_unit_test (test_restart_records_missing_slices),
         cmocka_unit_test (test_store_down_rejects_without_record),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
