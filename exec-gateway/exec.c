@@ -1340,7 +1340,14 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
         kt_log_info ("exec.stop.filled", KT_S ("coid", o->rec.coid), KT_S ("sym", o->rec.sym),
                      KT_I ("qty", qty), KT_I ("px", px), KT_END);
         struct s_ord *entry = s_find (self, o->rec.parent);
-        struct s_ord *p = entry ? s_entry_parent (self, &entry->rec) : NULL;
+        struct kt_order_rec erec;
+        char ewhy[128];
+        //  A slice that filled whole has left memory: its record names its parent.
+        const struct kt_order_rec *e =
+            entry ? &entry->rec
+            : kt_book_order_get (self->store, o->rec.parent, &erec, ewhy, sizeof ewhy) == 1 ? &erec
+                                                                                            : NULL;
+        struct s_ord *p = e ? s_entry_parent (self, e) : NULL;
         if (p) {
             p->stopped_out = true;
             s_cancel (self, p);

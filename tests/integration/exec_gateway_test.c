@@ -7,8 +7,11 @@
  *  kite-sim's own order book agree: each order type, each error type, a throttled
  *  burst, token expiry, accepted-then-rejected, the dropped answer after acceptance
  *  (exactly one order, settled by tag), a 5xx after the order was placed, attached
- *  stops (placed, resized, cancelled when flat), FLATTEN, kill -9 with restart, and an
- *  entry replacing another (the old one cancelled first; refused if the old one filled). */
+ *  stops (placed, resized, cancelled when flat), FLATTEN, kill -9 with restart, an
+ *  entry replacing another (the old one cancelled first; refused if the old one filled),
+ *  an entry above the freeze quantity with its stop sliced with it (kill -9 and restart
+ *  mid-way; stopped out), and paper mode against kite-sim's matching at one instant and
+ *  over kite-sim's own tick stream (carried by md-gateway). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1206,6 +1209,60 @@ test_paper_fills_like_kite_sim (void **state)
     s_flatten ();
 }
 
+//  A sliced entry stopped out: as the market rises through the stop trigger, a slice's
+//  stop fills, and what is left of every slice is cancelled (the trade is over).
+static void
+test_sliced_entry_stopped_out (void **state)
+{
+    (void) state;
+    s_step ("10:33:00");
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN], key[64];
+    s_coid (coid, "SSX");
+    //  Resting two ticks above the ask: it fills as trades print there, a trade's quantity
+    //  at a time, and the stop is three ticks above it.
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 4500, ask + 10, 0);
+    c.has_stop = true;
+    c.stop_trigger = ask + 25;
+    c.stop_price = kt_money_tick_up (c.stop_trigger + c.stop_trigger / 10, 5);
+    struct kt_exec_event ev = s_command (&c);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_event (coid, KT_EXEC_ACCEPTED, &ev, 5000));
+    (void) bid;
+    (void) ltp;
+    //  Up to the stop, a second at a time (the next case starts at 10:40).
+    int stopped = -1;
+    for (int sec = 1; sec < 400 && stopped < 0; sec++) {
+        char at[40];
+        snprintf (at, sizeof at, "10:%02d:%02d", 33 + sec / 60, sec % 60);
+        s_step (at);
+        for (int i = 0; i < 3 && stopped < 0; i++) {
+            snprintf (key, sizeof key, "order:%.18ss%d-st", coid, i);
+            if (s_hgeti (key, "filled_qty") > 0)
+                stopped = i;
+        }
+        usleep (200000);
+    }
+    if (stopped < 0)
+        kt_testproc_log_dump (W.exec, 6000);
+    assert_true (stopped >= 0);
+    snprintf (key, sizeof key, "order:%s", coid);
+    if (!s_wait_status (coid, "CANCELLED", 5000))
+        fail_msg ("the sliced entry did not end CANCELLED after slice %d's stop filled", stopped);
+    int cancelled = 0;
+    for (int i = 0; i < 3; i++) {
+        char slice[48];
+        struct exec_kite_row row;
+        snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+        assert_int_equal (s_sim_orders (slice, &row), 1);
+        assert_true (strcmp (row.status, "CANCELLED") == 0 || strcmp (row.status, "COMPLETE") == 0);
+        cancelled += strcmp (row.status, "CANCELLED") == 0;
+    }
+    assert_true (cancelled > 0);
+    s_flatten ();
+}
+
 // ---- paper mode over kite-sim's tick stream -----------------------------------------------------
 
 //  md-gateway on kite-sim's WebSocket, subscribed to the test's option, publishing on ep.
@@ -1833,6 +1890,7 @@ main (void)
         cmocka_unit_test (test_kill_during_submit),
         cmocka_unit_test (test_kill_during_replacement),
         cmocka_unit_test (test_sliced_entry_with_stops),
+        cmocka_unit_test (test_sliced_entry_stopped_out),
         cmocka_unit_test (test_paper_over_tick_stream),
         cmocka_unit_test (test_token_expiry),
     };
