@@ -2316,6 +2316,41 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
                  KT_S ("broker_id", rec->broker_id), KT_END);
 }
 
+//  An entry that filled whole is not loaded at start (it is not open); if the crash came
+//  between its last fill and its stop's record, its open position has no stop. For each
+//  open position, the entry that opened it (every slice of it, when sliced) gets its
+//  first stop if it never had one (s_stop_sync places a stop once only).
+static void
+s_protect_entry (exec_t *self, const struct kt_order_rec *e, int64_t pos_qty)
+{
+    if (e->purpose == KT_PURPOSE_ENTRY && e->stop_trigger > 0 && e->filled_qty > 0 &&
+        (e->side == KT_SIDE_SELL) == (pos_qty < 0) && !s_find (self, e->coid))
+        s_stop_sync (self, e);
+}
+
+static void
+s_protect_pos (const struct kt_pos_rec *pos, void *arg)
+{
+    exec_t *self = arg;
+    struct kt_order_rec e, p;
+    char why[128];
+    if (pos->qty == 0 || !pos->entry_coid[0] ||
+        kt_book_order_get (self->store, pos->entry_coid, &e, why, sizeof why) != 1)
+        return;
+    if (!s_is_slice (&e) || kt_book_order_get (self->store, e.parent, &p, why, sizeof why) != 1 ||
+        strcmp (p.broker_status, "SLICED") != 0) {
+        s_protect_entry (self, &e, pos->qty);
+        return;
+    }
+    for (int k = 0; k < EXEC_SLICE_MAX; k++) {
+        char tag[KT_ID_LEN];
+        exec_slice_tag (p.coid, k, EXEC_SLICE_MAX, tag, sizeof tag);
+        if (kt_book_order_get (self->store, tag, &e, why, sizeof why) != 1)
+            break;
+        s_protect_entry (self, &e, pos->qty);
+    }
+}
+
 //  A sliced parent's totals after a restart: from its slices' records.
 static void
 s_rebuild_parents (exec_t *self)
@@ -2421,6 +2456,8 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     for (int i = 0; i < S_SLOTS; i++)
         if (self->ord[i].used && !self->ord[i].sliced)
             s_stop_sync (self, &self->ord[i].rec);
+    if (kt_book_each_position (self->store, s_protect_pos, self, NULL, why, sizeof why) < 0)
+        kt_log_warn ("exec.load.positions", KT_S ("why", why), KT_END);
     if (self->paper) {
         //  The paper broker's resting orders lived in the process that stopped: they are
         //  gone, and so are ours (positions stay in the book).

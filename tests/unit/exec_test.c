@@ -318,6 +318,20 @@ test_store_down_rejects_without_record (void **state)
     f->rc = kt_testredis_connect (f->redis);
 }
 
+//  exec-gateway stopped, Redis changed by cmd (NULL: nothing), then started again.
+static void
+s_restart (struct fixture *f, const char *cmd)
+{
+    exec_destroy (&f->exec);
+    if (cmd) {
+        redisReply *r = redisCommand (f->rc, cmd);
+        assert_non_null (r);
+        freeReplyObject (r);
+    }
+    f->exec = exec_new (f->proc, &f->ecfg);
+    assert_non_null (f->exec);
+}
+
 //  A crash after a sliced order's parent was recorded SLICED but before its slices were:
 //  the restart records the missing slices (never sent, so sent now), each once.
 static void
@@ -334,14 +348,49 @@ test_restart_records_missing_slices (void **state)
     assert_string_equal (s_hget (f, "SL9", "broker_status"), "SLICED");
     assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
     //  As if the second slice had never been recorded.
-    exec_destroy (&f->exec);
-    redisReply *r = redisCommand (f->rc, "DEL kt:order:SL9s1");
-    freeReplyObject (r);
-    f->exec = exec_new (f->proc, &f->ecfg);
-    assert_non_null (f->exec);
+    s_restart (f, "DEL kt:order:SL9s1");
     assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
     assert_string_equal (s_hget (f, "SL9s1", "parent"), "SL9");
     assert_string_equal (s_hget (f, "SL9s0", "qty"), "975");
+}
+
+//  A crash between an entry's last fill and its stop's record: the entry is FILLED (not
+//  loaded again), its position open without a stop. The restart gives it its stop.
+static void
+test_restart_protects_filled_entry (void **state)
+{
+    struct fixture *f = *state;
+    kt_store_t *st = kt_proc_store (f->proc);
+    struct kt_order_rec o;
+    memset (&o, 0, sizeof o);
+    snprintf (o.coid, sizeof o.coid, "PR1");
+    snprintf (o.intent_id, sizeof o.intent_id, "PR1");
+    snprintf (o.sym, sizeof o.sym, "NIFTY2611824000CE");
+    o.side = KT_SIDE_SELL;
+    o.order_type = KT_OT_MARKET;
+    o.product = KT_PROD_MIS;
+    o.purpose = KT_PURPOSE_ENTRY;
+    o.qty = 75;
+    o.stop_trigger = 20000;
+    o.stop_price = 21000;
+    o.status = KT_OS_OPEN;
+    char why[160];
+    assert_int_equal (kt_book_order_create (st, &o, 1, NULL, why, sizeof why), 1);
+    struct kt_book_fill fl = {.qty = 75, .price = 15000, .ts_ns = 2};
+    snprintf (fl.coid, sizeof fl.coid, "PR1");
+    snprintf (fl.trade_id, sizeof fl.trade_id, "PRT1");
+    struct kt_book_fill_result res;
+    assert_int_equal (kt_book_fill (st, &fl, &res, why, sizeof why), 0);
+    assert_int_equal (res.pos_qty, -75);
+    assert_string_equal (s_hget (f, "PR1-st", "qty"), "");
+    s_restart (f, NULL);
+    assert_string_equal (s_hget (f, "PR1-st", "qty"), "75");
+    assert_string_equal (s_hget (f, "PR1-st", "side"), "BUY");
+    assert_string_equal (s_hget (f, "PR1-st", "trigger"), "20000");
+    //  Once only: another restart places nothing new.
+    s_restart (f, "HSET kt:order:PR1-st status CANCELLED");
+    assert_string_equal (s_hget (f, "PR1-st", "status"), "CANCELLED");
+    assert_string_equal (s_hget (f, "PR1-s2", "qty"), "");
 }
 
 int
@@ -352,6 +401,7 @@ main (void)
         cmocka_unit_test (test_refused_before_sending),
         cmocka_unit_test (test_over_the_bus),
         cmocka_unit_test (test_restart_records_missing_slices),
+        cmocka_unit_test (test_restart_protects_filled_entry),
         cmocka_unit_test (test_store_down_rejects_without_record),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
