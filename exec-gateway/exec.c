@@ -15,6 +15,7 @@
  *  cancel) wait in a queue for the rate bucket, so our own bursts never earn a 429. */
 
 #include "exec.h"
+#include "kt_risk.h"
 #include "kt_instr_cache.h"
 
 #include <errno.h>
@@ -508,9 +509,8 @@ s_session_invalid (exec_t *self, const char *msg)
     if (self->session_bad)
         return;
     self->session_bad = true;
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "risk:state");
-    kt_store_result_t r = kt_store_callf (self->store, "HSET %s session_ok 0", key);
+    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_state, NULL);
+    kt_store_result_t r = kt_store_callf (self->store, "HSET %s session_ok 0", key.s);
     if (r.kind == KT_STORE_DOWN || r.kind == KT_STORE_ERR) {
         self->store_errors++;
         kt_log_error ("exec.session.store", KT_S ("why", r.str), KT_END);

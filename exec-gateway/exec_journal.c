@@ -330,8 +330,8 @@ exec_journal_step (exec_journal_t *self, kt_store_t *store, int64_t now_ns, char
 {
     if (s_open (self, kt_ist_yyyymmdd (now_ns), why, whylen) != 0)
         return -1;
-    char key[128];
-    kt_store_key (store, key, sizeof key, "events");
+    struct kt_skey ekey = kt_schema_key (kt_store_prefix (store), &kt_key_events, NULL);
+    const char *key = ekey.s;
     int rows = 0;
     for (int round = 0; round < 20; round++) {
         char from[40];

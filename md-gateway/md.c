@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <zmq.h>
 #include "kt_instr_cache.h"
+#include "kt_risk.h"
 #include "kt_schema.h"
 #include "md_bar.h"
 #include "md_candle.h"
@@ -319,10 +320,9 @@ s_session_invalid (md_t *self, int http, const char *why)
 {
     //  risk-gate's SESSION check reads risk:state session_ok; the rest of that hash is
     //  risk-gate's (docs/md-gateway.md).
-    char key[KT_SCHEMA_KEY_MAX];
     kt_store_t *store = kt_proc_store (self->proc);
-    if (kt_store_key (store, key, sizeof key, "risk:state") &&
-        kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key) != 0)
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_state, NULL);
+    if (kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key.s) != 0)
         kt_log_error ("md.session.write", KT_S ("why", "store queue full"), KT_END);
     if (!self->session_alerted) {
         self->session_alerted = true;
