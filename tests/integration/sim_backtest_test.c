@@ -14,8 +14,8 @@
  *  except for fills within the delay of their order's arrival and for flattens; a
  *  backtest trade may be missing only where the venue refused its entry because the
  *  market crossed the trigger during the delay, and nothing entered after that is
- *  compared (the days diverge). Also: kite-sim dropped no tick, the strategy no bar, and
- *  md-gateway, started before the open, skipped its warm-up. */
+ *  compared (the days diverge). Also: kite-sim dropped no tick, the strategy at most a
+ *  few late bars, and md-gateway, started before the open, skipped its warm-up. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -628,7 +628,13 @@ test_pipeline_and_backtest_trade_alike (void **state)
              (long long) t_run);
     s_print ("pipeline (exec-gateway journal)", live, nl);
     s_print ("backtest (tick mode)", bt, nb);
-    assert_int_equal (late, 0);
+    //  A bar that reached the strategy after its minute was closed (strategy.bar_grace_ms
+    //  of wall time under load) is dropped there and not in the backtest: it may change a
+    //  decision, which the comparison then shows as unexplained. More than a few dozen
+    //  means the machine could not keep up with SPEED x: the run says nothing.
+    if (late < 0 || late > 50)
+        fail_msg ("strategy dropped %d late bars: too loaded for %dx (KT_SIMBT_SPEED)", late,
+                  s_e.speed);
     assert_true (nb >= 5);
     static struct s_ord ords[MAXO];
     int no = s_read_orders (s_e.procs[2], ords);
