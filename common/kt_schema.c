@@ -9,6 +9,7 @@
 #include <string.h>
 #include "kt_alert.h"
 #include "kt_book.h"
+#include "kt_msg.h"
 #include "kt_store.h"
 #include "kt_recon.h"
 #include "kt_stratstate.h"
@@ -107,15 +108,28 @@ const kt_schema_key_t kt_key_md_universe = {
     KT_LIFE_VOLATILE,
     "the subscribed instruments: field instrument token, value EXCHANGE:TRADINGSYMBOL",
     NULL};
+//  A stream entry's fields, mapped onto struct kt_bar.
+#define S_BAR(f) offsetof (struct kt_bar, f)
+static const kt_schema_field_t s_md_bar_fields[] = {
+    {"start_ns", KT_SF_I64, S_BAR (start_ns), 0, NULL, NULL,
+     "ns, the minute's start (exchange time)"},
+    {"o", KT_SF_I64, S_BAR (o), 0, NULL, NULL, "paise, open"},
+    {"h", KT_SF_I64, S_BAR (h), 0, NULL, NULL, "paise, high"},
+    {"l", KT_SF_I64, S_BAR (l), 0, NULL, NULL, "paise, low"},
+    {"c", KT_SF_I64, S_BAR (c), 0, NULL, NULL, "paise, close"},
+    {"volume", KT_SF_I64, S_BAR (volume), 0, NULL, NULL, "units traded in the minute"},
+    {"vwap", KT_SF_I64, S_BAR (vwap), 0, NULL, NULL, "paise, the day's VWAP at the bar's close"},
+    {"ticks", KT_SF_I64, S_BAR (ticks), 0, NULL, NULL, "trading ticks in the minute"},
+    KT_SF_END};
 const kt_schema_key_t kt_key_md_bars = {
     "md:bars:%s",
     "md:bars:<token>",
-    KT_SK_LIST,
+    KT_SK_STREAM,
     "md-gateway",
     KT_LIFE_VOLATILE,
-    "the last final 1-minute bars, newest last, each a JSON object {start_ns,o,h,l,c,volume,"
-    "vwap,ticks} (paise; capped at md.bars_keep)",
-    NULL};
+    "the last final 1-minute bars, oldest first: one stream entry per bar, each field its own "
+    "value (XRANGE; capped at md.bars_keep)",
+    s_md_bar_fields};
 //  The alerter's outbox. Its hashes are written by Lua scripts from their parts, so they
 //  have no record mapping; their fields are listed here.
 const kt_schema_key_t kt_key_alerts_seq = {"alerts:seq", "alerts:seq",    KT_SK_STRING,
@@ -282,7 +296,7 @@ kt_schema_field (const kt_schema_key_t *k, const char *name)
 int
 kt_schema_pairs (const kt_schema_key_t *k, const void *rec, struct kt_schema_pairs *out)
 {
-    if (k->type != KT_SK_HASH || !k->fields)
+    if ((k->type != KT_SK_HASH && k->type != KT_SK_STREAM) || !k->fields)
         return -1;
     const char *base = rec;
     int n = 0;

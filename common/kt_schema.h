@@ -60,7 +60,8 @@ typedef struct {
     const char *owner; //  the one writer: "exec-gateway", "every process", ...
     kt_schema_life_t life;
     const char *holds;               //  one line for docs/redis.md
-    const kt_schema_field_t *fields; //  hash fields (KT_SF_END-terminated) or NULL
+    const kt_schema_field_t *fields; //  hash fields, or a stream entry's fields
+                                     //  (KT_SF_END-terminated), or NULL
 } kt_schema_key_t;
 
 //  Keys of the runtime every process shares (declared in kt_schema.c).
@@ -73,7 +74,8 @@ extern const kt_schema_key_t kt_key_seq;    //  seq:<process>
 extern const kt_schema_key_t kt_key_md_status;   //  md:status
 extern const kt_schema_key_t kt_key_md_ltp;      //  md:ltp
 extern const kt_schema_key_t kt_key_md_universe; //  md:universe
-extern const kt_schema_key_t kt_key_md_bars;     //  md:bars:<token>
+extern const kt_schema_key_t kt_key_md_bars;     //  md:bars:<token>, a stream whose
+                                                 //  entries' fields map struct kt_bar
 
 //  The md:status record (kt_schema_pairs with kt_key_md_status).
 struct kt_md_status_rec {
@@ -158,9 +160,10 @@ struct kt_schema_pairs {
     char num[KT_SCHEMA_FIELDS_MAX][24]; //  decimal text of numeric fields
 };
 
-//  Fill out with every field of rec (declared by k, a hash). Strings are borrowed from
-//  rec: keep rec alive while out is used. Returns the number of pairs, or -1 if k is
-//  not a hash or has more than KT_SCHEMA_FIELDS_MAX fields.
+//  Fill out with every field of rec (declared by k, a hash, or a stream whose entries
+//  have declared fields: XADD's field/value list). Strings are borrowed from rec: keep
+//  rec alive while out is used. Returns the number of pairs, or -1 if k has no fields
+//  or more than KT_SCHEMA_FIELDS_MAX.
 int kt_schema_pairs (const kt_schema_key_t *k, const void *rec, struct kt_schema_pairs *out);
 
 //  Set one field of rec from its stored text (len bytes, not NUL-terminated). Unknown

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential pkg-config clang clang-format libclang-rt-14-dev
       libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libwebsockets-dev libhiredis-dev
-      libcjson-dev libssl-dev libcmocka-dev redis-server redis-tools supervisor)
+      libcjson-dev libssl-dev libcmocka-dev redis-server redis-tools supervisor openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -25,7 +25,9 @@
 #include "md_tokmap.h"
 #include "md_univ.h"
 
-#define S_BARQ 4096     //  final bars waiting for Redis
+#define S_BARQ 4096 //  final bars waiting for Redis
+#define S_BARS_NOT_STREAM                                                                          \
+    "if redis.call('TYPE', KEYS[1]).ok ~= 'stream' then redis.call('DEL', KEYS[1]) end"
 #define S_CLOCK_MS 200  //  bars closed on the pipeline clock this often (wall)
 #define S_RETRY_MS 5000 //  instruments / index price retry (wall)
 #define S_LOG_EVERY_NS (60LL * KT_NS_PER_SEC)
@@ -39,6 +41,14 @@ struct s_inst {
     int64_t ltp;
     bool dirty;
     int64_t first_ns; //  first tick while warming, 0 if none yet
+    //  Warm-up: the last final bar the previous run stored (md:bars), and the complete
+    //  candles of the minutes after it up to warm_cut, published at the end of warm-up.
+    bool stored_known;      //  md:bars answered
+    int64_t stored_ns;      //  start of its last entry, 0 if none
+    bool seeded;            //  its candles arrived: minutes <= warm_cut come from them
+    struct md_candle *fill; //  owned while warming
+    size_t nfill;
+    int64_t fill_after_min; //  minutes after this one are in fill
 };
 
 typedef enum { S_PHASE_INSTR = 0, S_PHASE_PRICE, S_PHASE_RUN } s_phase_t;
@@ -70,6 +80,7 @@ struct md {
     size_t wbuf_n;
     bool wbuf_full;
     struct md_candle *candles; //  owned while warming
+    int64_t warm_cut;          //  minute the warm-up began in: candles cover it and before
     s_phase_t phase;
     kt_instr_table_t *instr; //  owned
     kt_http_t *http;         //  owned
@@ -94,6 +105,7 @@ struct md {
     int64_t down_since; //  wall mono ns the feed went down, 0 while up
     bool alerted_down;
     bool session_alerted;
+    bool tls_alerted;         //  the untrusted-certificate alert went out
     int64_t malformed_log_at; //  wall mono ns of the last malformed log line
     int64_t malformed_quiet;  //  malformed frames not logged since
     char auth[256];           //  "Authorization: token key:token" (secret)
@@ -321,6 +333,27 @@ s_session_invalid (md_t *self, int http, const char *why)
     }
 }
 
+//  The server's certificate failed verification: the connection was never used. Each
+//  attempt is logged (the back-off spaces them); the alert goes once until a
+//  connection succeeds again, since a human must fix the CA file, the host name or
+//  find out who is answering.
+static void
+s_untrusted (md_t *self, const char *why)
+{
+    kt_log_error ("md.ws.untrusted", KT_S ("url_host", md_ticker_host (self->ticker)),
+                  KT_S ("why", why),
+                  KT_S ("ca_file", self->cfg->ws_ca_file[0] ? self->cfg->ws_ca_file : "system"),
+                  KT_I ("attempts", md_ticker_attempts (self->ticker)), KT_END);
+    if (self->tls_alerted)
+        return;
+    self->tls_alerted = true;
+    kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.tls",
+                   "The ticker server %s failed TLS verification (%s). Not connecting; "
+                   "market data is stopped until its certificate verifies against %s.",
+                   md_ticker_host (self->ticker), why,
+                   self->cfg->ws_ca_file[0] ? self->cfg->ws_ca_file : "the system CA store");
+}
+
 static void
 s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
 {
@@ -331,7 +364,10 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
             self->st.connected = true;
             self->st.since_ns = now;
             self->st.reconnects = md_ticker_reconnects (self->ticker);
-            kt_log_info ("md.ws.connected", KT_I ("subscribed", (int64_t) self->ninst),
+            self->tls_alerted = false;
+            kt_log_info ("md.ws.connected", KT_S ("host", md_ticker_host (self->ticker)),
+                         KT_S ("addr", md_ticker_addr (self->ticker)),
+                         KT_I ("subscribed", (int64_t) self->ninst),
                          KT_I ("reconnects", self->st.reconnects), KT_END);
             break;
         case MD_TICKER_SILENT:
@@ -341,6 +377,7 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
             break;
         case MD_TICKER_CLOSED:
         case MD_TICKER_REFUSED:
+        case MD_TICKER_UNTRUSTED:
             if (self->st.connected)
                 self->st.since_ns = now;
             self->st.connected = false;
@@ -350,7 +387,9 @@ s_on_state (md_ticker_event_t ev, const char *why, int http, void *arg)
                 self->st.session_refused = true;
                 kt_log_error ("md.ws.refused", KT_I ("http", http), KT_S ("why", why), KT_END);
                 s_session_invalid (self, http, why);
-            } else
+            } else if (ev == MD_TICKER_UNTRUSTED)
+                s_untrusted (self, why);
+            else
                 kt_log_warn ("md.ws.closed", KT_I ("http", http), KT_S ("why", why),
                              KT_I ("attempts", md_ticker_attempts (self->ticker)), KT_END);
             break;
@@ -462,24 +501,29 @@ s_flush_ltp (md_t *self, kt_store_t *store)
     self->ndirty = 0;
 }
 
+//  Each final bar: XADD md:bars:<token> MAXLEN <md.bars_keep> * with the fields
+//  kt_key_md_bars declares, each its own value (redis-cli XRANGE reads them).
 static void
 s_flush_bars (md_t *self, kt_store_t *store)
 {
+    char keep[24];
+    snprintf (keep, sizeof keep, "%lld", (long long) self->cfg->bars_keep);
     while (self->barq_n > 0) {
         const struct kt_bar *b = &self->barq[self->barq_head];
-        char tok[16], json[256];
+        char tok[16];
         snprintf (tok, sizeof tok, "%u", b->token);
         struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
-        snprintf (json, sizeof json,
-                  "{\"start_ns\":%lld,\"o\":%lld,\"h\":%lld,\"l\":%lld,\"c\":%lld,"
-                  "\"volume\":%lld,\"vwap\":%lld,\"ticks\":%lld}",
-                  (long long) b->start_ns, (long long) b->o, (long long) b->h, (long long) b->l,
-                  (long long) b->c, (long long) b->volume, (long long) b->vwap,
-                  (long long) b->ticks);
-        if (kt_store_sendf (store, NULL, NULL, "RPUSH %s %s", key.s, json) != 0)
-            return;
-        kt_store_sendf (store, NULL, NULL, "LTRIM %s %lld -1", key.s,
-                        (long long) -self->cfg->bars_keep);
+        struct kt_schema_pairs pairs;
+        if (kt_schema_pairs (&kt_key_md_bars, b, &pairs) < 0)
+            abort (); //  the declaration is fixed: cannot fail
+        const char *argv[5 + 2 * KT_SCHEMA_FIELDS_MAX] = {"XADD", key.s, "MAXLEN", keep, "*"};
+        size_t argvlen[5 + 2 * KT_SCHEMA_FIELDS_MAX] = {4, key.len, 6, strlen (keep), 1};
+        for (int i = 0; i < 2 * pairs.n; i++) {
+            argv[5 + i] = pairs.argv[i];
+            argvlen[5 + i] = pairs.argvlen[i];
+        }
+        if (kt_store_send (store, 5 + 2 * pairs.n, argv, argvlen, NULL, NULL) != 0)
+            return; //  queue full: the next flush tries again
         self->barq_head = (self->barq_head + 1) % S_BARQ;
         self->barq_n--;
     }
@@ -546,13 +590,53 @@ s_retry_later (md_t *self)
 
 static void s_warm_next (md_t *self);
 
+//  The complete minutes after each instrument's last stored bar, through warm_cut, from
+//  their candles, minute by minute across instruments (the order a live close has, and
+//  the one the strategy needs), then the held ticks of later minutes. An instrument
+//  whose candles did not come keeps all its ticks, as before the warm-up existed.
 static void
 s_warm_done (md_t *self)
 {
+    int64_t lo = self->warm_cut + 1;
+    for (size_t k = 0; k < self->ninst; k++)
+        if (self->inst[k].seeded && self->inst[k].fill_after_min + 1 < lo)
+            lo = self->inst[k].fill_after_min + 1;
+    size_t *next = calloc (self->ninst ? self->ninst : 1, sizeof *next);
+    if (!next)
+        abort ();
+    int64_t filled = 0;
+    for (int64_t m = lo; m <= self->warm_cut; m++) {
+        md_bar_advance (self->bars, m * KT_NS_PER_MIN);
+        for (size_t k = 0; k < self->ninst; k++) {
+            struct s_inst *in = &self->inst[k];
+            while (next[k] < in->nfill && in->fill[next[k]].start_ns / KT_NS_PER_MIN < m)
+                next[k]++;
+            if (next[k] < in->nfill && in->fill[next[k]].start_ns / KT_NS_PER_MIN == m)
+                filled += md_bar_candle (self->bars, in->token, &in->fill[next[k]]) == 0;
+        }
+        s_flush_bars (self, kt_proc_store (self->proc)); //  a long gap stays within barq
+    }
+    if (lo <= self->warm_cut)
+        md_bar_advance (self->bars, (self->warm_cut + 1) * KT_NS_PER_MIN);
+    free (next);
+    int64_t cut_end = (self->warm_cut + 1) * KT_NS_PER_MIN;
+    int64_t dropped = 0;
     for (size_t i = 0; i < self->wbuf_n; i++) {
         const struct s_wtick *t = &self->wbuf[i];
+        const struct s_inst *in = s_find (self, t->token);
+        if (in && in->seeded && t->ts < cut_end) {
+            dropped++; //  its trade is in a candle
+            continue;
+        }
         md_bar_tick (self->bars, t->token, t->ts, t->ltp, t->volume);
     }
+    for (size_t k = 0; k < self->ninst; k++) {
+        free (self->inst[k].fill);
+        self->inst[k].fill = NULL;
+        self->inst[k].nfill = 0;
+    }
+    kt_log_info ("md.warm.fill", KT_I ("from_min", lo), KT_I ("through_min", self->warm_cut),
+                 KT_I ("candle_bars", filled), KT_I ("ticks_in_candles", dropped), KT_END);
     self->warming = false;
     md_bar_advance (self->bars, s_bar_clock (self));
     kt_log_info ("md.warm.done", KT_I ("seeded", self->warm_seeded),
@@ -586,6 +670,35 @@ s_warm_later (md_t *self, int64_t wall_ms)
                        false, s_on_warm_timer, self);
 }
 
+//  History up to the last bar the previous run stored today (else up to the minute
+//  before warm_cut: a first start publishes no morning); the complete candles after it,
+//  through warm_cut, kept for s_warm_done.
+static void
+s_seed (md_t *self, struct s_inst *in, size_t n)
+{
+    int64_t after = self->warm_cut - 1;
+    int64_t stored = in->stored_ns / KT_NS_PER_MIN;
+    int64_t day_min = 24 * 60;
+    int64_t off = KT_IST_OFFSET_NS / KT_NS_PER_MIN;
+    if (in->stored_known && in->stored_ns > 0 && stored < self->warm_cut &&
+        (stored + off) / day_min == (self->warm_cut + off) / day_min)
+        after = stored;
+    int used = md_bar_seed (self->bars, in->token, self->candles, n, after * KT_NS_PER_MIN);
+    self->warm_seeded++;
+    self->warm_candles += used > 0 ? used : 0;
+    in->seeded = true;
+    in->fill_after_min = after;
+    in->fill = malloc ((size_t) (self->warm_cut - after) * sizeof *in->fill);
+    if (!in->fill)
+        abort ();
+    in->nfill = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t m = self->candles[i].start_ns / KT_NS_PER_MIN;
+        if (m > after && m <= self->warm_cut && in->nfill < (size_t) (self->warm_cut - after))
+            in->fill[in->nfill++] = self->candles[i];
+    }
+}
+
 static void
 s_on_candles (const kt_http_resp_t *resp, void *arg)
 {
@@ -608,12 +721,8 @@ s_on_candles (const kt_http_resp_t *resp, void *arg)
         self->warm_failed++;
         kt_log_warn ("md.warm.fail", KT_S ("sym", in->sym), KT_I ("status", resp->status),
                      KT_S ("err", kt_http_err_str (resp->err)), KT_S ("why", why), KT_END);
-    } else {
-        int64_t open = in->first_ns ? in->first_ns : kt_proc_now_ns (self->proc);
-        int used = md_bar_seed (self->bars, in->token, self->candles, (size_t) n, open);
-        self->warm_seeded += used > 0;
-        self->warm_candles += used > 0 ? used : 0;
-    }
+    } else
+        s_seed (self, in, (size_t) n);
     self->warm_i++;
     self->warm_tries = 0;
     s_warm_later (self, S_WARM_GAP_MS);
@@ -643,6 +752,57 @@ s_warm_next (md_t *self)
         self->warm_i++;
         s_warm_later (self, S_WARM_GAP_MS);
     }
+}
+
+//  The last entry of md:bars:<token>: the last final bar the previous run stored.
+static void
+s_on_stored (const kt_store_result_t *r, void *arg)
+{
+    //  DOWN also comes when the store is destroyed with this read queued, after md-gateway
+    //  let go of in: nothing may be written then.
+    if (r->kind != KT_STORE_ARR && r->kind != KT_STORE_NIL)
+        return;
+    struct s_inst *in = arg;
+    in->stored_known = true;
+    if (r->kind != KT_STORE_ARR || r->elements == 0)
+        return;
+    kt_store_result_t e = kt_store_result_at (r, 0);
+    kt_store_result_t f = kt_store_result_at (&e, 1);
+    struct kt_bar b = {.start_ns = 0};
+    char why[96];
+    for (size_t i = 0; i + 1 < f.elements; i += 2) {
+        kt_store_result_t k = kt_store_result_at (&f, i), v = kt_store_result_at (&f, i + 1);
+        if (k.kind == KT_STORE_STR && v.kind == KT_STORE_STR)
+            kt_schema_set (&kt_key_md_bars, &b, k.str, k.len, v.str, v.len, why, sizeof why);
+    }
+    in->stored_ns = b.start_ns;
+}
+
+//  The warm-up covers the minute it begins in (warm_cut) with candles, so it fetches
+//  them once that minute is over (plus md.bar_grace_ms): the candle of warm_cut is then
+//  complete, and that minute, like every one the previous run did not publish, is
+//  published from its candle - equal to the bar an uninterrupted run built from the
+//  ticks. Meanwhile each md:bars:<token> says where the previous run stopped.
+static void
+s_warm_begin (md_t *self)
+{
+    kt_store_t *store = kt_proc_store (self->proc);
+    int64_t now = kt_proc_now_ns (self->proc);
+    self->warm_cut = now / KT_NS_PER_MIN;
+    for (size_t i = 0; i < self->ninst; i++) {
+        char tok[16];
+        snprintf (tok, sizeof tok, "%u", self->inst[i].token);
+        struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
+        const char *argv[] = {"XREVRANGE", key.s, "+", "-", "COUNT", "1"};
+        size_t argvlen[] = {9, key.len, 1, 1, 5, 1};
+        kt_store_send (store, 6, argv, argvlen, s_on_stored, &self->inst[i]);
+    }
+    int64_t wait_ms = ((self->warm_cut + 1) * KT_NS_PER_MIN - now) / 1000000 +
+                      kt_proc_wall_to_pipeline_ms (self->proc, self->cfg->bar_grace_ms);
+    kt_log_info ("md.warm.begin", KT_I ("cut_min", self->warm_cut), KT_I ("wait_ms", wait_ms),
+                 KT_END);
+    self->warm_timer = kt_loop_timer (kt_proc_loop (self->proc), wait_ms > 0 ? wait_ms : 0, false,
+                                      s_on_warm_timer, self);
 }
 
 //  The universe is known: tables, bar builder, Redis, ticker.
@@ -680,6 +840,12 @@ s_go (md_t *self, size_t n)
         md_bar_add (self->bars, in->token, in->sym);
         kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
                         in->sym);
+        //  md:bars:<token> was a list of JSON objects before it became a stream: such a
+        //  key would refuse every XADD, so it goes (volatile; the stream refills).
+        char tok[16];
+        snprintf (tok, sizeof tok, "%u", in->token);
+        struct kt_skey bkey = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
+        kt_store_sendf (store, NULL, NULL, "EVAL %s 1 %s", S_BARS_NOT_STREAM, bkey.s);
     }
     self->phase = S_PHASE_RUN;
     kt_log_info ("md.universe", KT_I ("instruments", (int64_t) n), KT_END);
@@ -707,7 +873,7 @@ s_go (md_t *self, size_t n)
     md_ticker_subscribe (self->ticker, self->tokens, n, self->cfg->mode);
     md_ticker_start (self->ticker);
     if (self->warming)
-        s_warm_next (self);
+        s_warm_begin (self);
 }
 
 //  data["<EXCH>:<SYM>"].last_price of a /quote/ltp answer, read from its digits (never
@@ -925,7 +1091,8 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
                                  .backoff_min_ms = cfg->reconnect_min_ms,
                                  .backoff_max_ms = cfg->reconnect_max_ms,
                                  .silence_ms = cfg->silence_ms,
-                                 .max_message = (size_t) cfg->max_message};
+                                 .max_message = (size_t) cfg->max_message,
+                                 .ca_file = cfg->ws_ca_file};
     struct md_ticker_handlers h = {s_on_binary, s_on_text, s_on_state, s_on_oversize};
     kt_loop_t *loop = kt_proc_loop (proc);
     self->ticker = md_ticker_new (loop, &tcfg, &h, self, err, sizeof err);

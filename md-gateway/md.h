@@ -30,6 +30,7 @@ struct md_cfg {
     int64_t max_message;      //  largest ticker message accepted, bytes
     bool warmup;              //  seed bars and VWAP from today's candles at start
     int64_t bar_grace_ms;     //  a minute closes this long (wall) after its end
+    char ws_ca_file[256];     //  wss: CAs trusted instead of the system store; "" = system
 };
 
 typedef struct md md_t;

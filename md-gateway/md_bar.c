@@ -281,56 +281,74 @@ md_bar_tick (md_bar_t *self, uint32_t token, int64_t ts_ns, int64_t ltp, int64_t
 }
 
 int
-md_bar_seed (md_bar_t *self, uint32_t token, const struct md_candle *c, size_t n,
-             int64_t open_min_ns)
+md_bar_seed (md_bar_t *self, uint32_t token, const struct md_candle *c, size_t n, int64_t after_ns)
 {
     struct s_inst *in = s_find (self, token);
     if (!in)
         return -1;
-    int64_t open = s_floor_div (open_min_ns, KT_NS_PER_MIN);
-    int64_t day = s_day_of (open);
-    const struct md_candle *last = NULL, *at_open = NULL;
+    int64_t after = s_floor_div (after_ns, KT_NS_PER_MIN);
+    int64_t day = s_day_of (after);
+    const struct md_candle *last = NULL;
     __int128 num = 0;
-    int64_t den = 0, traded = 0;
+    int64_t den = 0;
     int used = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t m = s_floor_div (c[i].start_ns, KT_NS_PER_MIN);
-        if (s_day_of (m) != day || m > open)
+        if (s_day_of (m) != day || m > after)
             continue;
-        if (m == open) {
-            at_open = &c[i];
-            continue;
-        }
         num += (__int128) (c[i].h + c[i].l + c[i].c) * c[i].volume;
         den += c[i].volume;
-        traded += c[i].volume;
         if (!last || c[i].start_ns > last->start_ns)
             last = &c[i];
         used++;
     }
-    if (!last && !at_open)
+    if (!last)
         return 0;
     in->active = true;
     in->day = day;
-    in->cur_min = open;
+    in->cur_min = after + 1;
     in->vwap_num = num;
     in->vwap_den = den;
-    in->base_vol = traded;
-    in->last_close = last ? last->c : 0;
-    in->last_price = last ? last->c : 0;
+    in->base_vol = den;
+    in->last_close = last->c;
+    in->last_price = last->c;
     in->has_data = false;
     in->vol = 0;
     in->ticks = 0;
     in->dirty = false;
-    if (at_open) {
-        in->o = at_open->o;
-        in->h = at_open->h;
-        in->l = at_open->l;
-        in->c = at_open->c;
-        in->has_data = true;
-        in->last_price = at_open->c;
-    }
     return used;
+}
+
+int
+md_bar_candle (md_bar_t *self, uint32_t token, const struct md_candle *c)
+{
+    struct s_inst *in = s_find (self, token);
+    int64_t min = s_floor_div (c->start_ns, KT_NS_PER_MIN);
+    if (!in || c->l <= 0 || c->h < c->l || c->volume < 0 || (in->active && min < in->cur_min))
+        return -1;
+    if (!in->active || s_day_of (min) != in->day) {
+        s_start_day (self, in, min, 0);
+        in->base_vol = 0;
+    } else if (min > in->cur_min)
+        s_roll (self, in, min);
+    if (!in->active || in->cur_min != min)
+        return -1; //  the minute is outside the day
+    if (!in->has_data) {
+        in->o = c->o;
+        in->h = c->h;
+        in->l = c->l;
+        in->has_data = true;
+    }
+    if (c->h > in->h)
+        in->h = c->h;
+    if (c->l < in->l)
+        in->l = c->l;
+    in->c = c->c;
+    in->last_price = c->c;
+    in->vol += c->volume;
+    in->base_vol += c->volume;
+    in->dirty = true;
+    return 0;
 }
 
 void

@@ -64,16 +64,26 @@ int md_bar_add (md_bar_t *self, uint32_t token, const char *sym);
 int md_bar_tick (md_bar_t *self, uint32_t token, int64_t ts_ns, int64_t ltp, int64_t volume);
 
 //  Warm-up (after a start in the middle of the day): seed token from today's minute
-//  candles c[0..n) (any order; see md_candle.h), before any of its ticks is fed.
-//  open_min_ns is where live data starts (the minute of its first tick, or now): the
-//  candles before that minute become the day's history (VWAP sums, last close, the
-//  volume already traded), the candle of that minute seeds the open bar's open, high
-//  and low (its volume comes from the ticks' cumulative volume), later ones are ignored.
-//  Bars before open_min_ns are not published again. Returns the number of candles used
-//  as history, or -1 if the token is not registered (0 and nothing changed when no
-//  candle falls on open_min_ns's day before or at that minute).
+//  candles c[0..n) (any order; see md_candle.h), before any of its ticks is fed. The
+//  candles of minutes up to and including after_ns's minute (the last bar already
+//  published) become the day's history - VWAP sums, last close, the volume already
+//  traded - and are not published again; the minute after it becomes the open one,
+//  empty (md_bar_candle and the ticks fill it). Later candles are not used here.
+//  Returns the number of candles used as history, or -1 if the token is not registered
+//  (0 and nothing changed when no candle of that day falls at or before after_ns: the
+//  token's first candle or tick starts its day).
 int md_bar_seed (md_bar_t *self, uint32_t token, const struct md_candle *c, size_t n,
-                 int64_t open_min_ns);
+                 int64_t after_ns);
+
+//  Fold the complete candle of one minute into token, as if every trade of the minute
+//  had come as a tick: it starts the token's day when idle (the candles cover the day
+//  from its first trade, so nothing traded before is unaccounted), closes the minutes
+//  before it (md_bar_advance does that for every token first when candles are fed
+//  minute by minute), then sets open (if the minute had no data), high, low, close and
+//  adds the volume, also to the volume already traded, so the ticks that follow add
+//  only what is new. `ticks` is unchanged: a candle does not count them. Returns 0, or
+//  -1 (unknown token, a minute already closed, a price <= 0 or volume < 0).
+int md_bar_candle (md_bar_t *self, uint32_t token, const struct md_candle *c);
 
 //  Move the pipeline clock to now_ns: emits the final bar of every minute that ended
 //  at or before now_ns (flat bars included), then the partial bars that are due. Time

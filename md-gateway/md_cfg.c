@@ -40,6 +40,10 @@ const kt_cfg_row_t md_cfg_table[] = {
     {"md.bar_grace_ms", KT_CFG_INT, O (bar_grace_ms), 0, "100", 0, 10000, 0,
      "a minute's bars close this long (wall ms) after the minute ends, so a tick of that "
      "minute still in flight lands in its own bar"},
+    {"md.ws_ca_file", KT_CFG_STR, O (ws_ca_file), sizeof ((struct md_cfg *) 0)->ws_ca_file, "\"\"",
+     0, -1, KT_CFG_F_RESTART,
+     "wss ticker: PEM file of the CA certificates trusted instead of the system store; \"\" = "
+     "the system store. The server certificate and host name are always verified."},
     {"md.warmup", KT_CFG_BOOL, O (warmup), 0, "true", 0, 0, KT_CFG_F_RESTART,
      "at start, seed bars and VWAP from today's minute candles (REST historical, 3/s)"},
     KT_CFG_END};

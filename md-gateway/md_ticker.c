@@ -5,8 +5,11 @@
  *  services what is ready (TLS-buffered data included) and runs its due timers, and
  *  returns. So the loop watches the one connection socket and calls that when it is
  *  readable, right after a write was queued, and from a 20 ms wait cap for everything
- *  else (DNS, connect, handshake, lws timeouts). Writes happen only in WRITEABLE, as
- *  lws requires. */
+ *  else (connect, handshake, lws timeouts). Writes happen only in WRITEABLE, as lws
+ *  requires. lws 4.1 would resolve the host name with a blocking getaddrinfo inside
+ *  lws_service, so each attempt resolves it first off the loop (md_resolve, polled
+ *  every 5 ms) and hands lws the numeric address, the name kept for the Host header,
+ *  SNI and the certificate check. */
 
 #include "md_ticker.h"
 
@@ -18,14 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 #include "kt_clock.h"
+#include "md_resolve.h"
 
 #define S_SERVICE_MS 20  //  lws timers and connect steps are looked at this often
 #define S_SUBS_MAX 3000  //  Kite's instruments per connection
 #define S_OUT_MAX 8      //  text messages queued for the next WRITEABLEs
 #define S_RX_CHUNK 65536 //  lws receive buffer
+#define S_RESOLVE_MS 5   //  a running lookup is looked at this often
 
-typedef enum { S_IDLE = 0, S_CONNECTING, S_CONNECTED } s_state_t;
+typedef enum { S_IDLE = 0, S_RESOLVING, S_CONNECTING, S_CONNECTED } s_state_t;
 
 struct md_ticker {
     kt_loop_t *loop; //  borrowed
@@ -33,8 +39,10 @@ struct md_ticker {
     struct md_ticker_handlers h;
     void *arg;
     char host[128];
-    char base[128]; //  URL path before the query
-    char path[512]; //  holds the access token: never logged
+    char addr[MD_RESOLVE_ADDR_LEN]; //  host's numeric address for the current attempt
+    md_resolve_t *resolve;          //  owned
+    char base[128];                 //  URL path before the query
+    char path[512];                 //  holds the access token: never logged
     int port;
     bool tls;
     struct lws_context *ctx;
@@ -64,7 +72,8 @@ struct md_ticker {
     bool rx_over;
     size_t rx_total;
     uint64_t rng;
-    int http; //  status seen at the last failed upgrade
+    int http;          //  status seen at the last failed upgrade
+    char tls_err[160]; //  why this attempt's server certificate failed, "" if it did not
 };
 
 static int64_t
@@ -158,6 +167,7 @@ s_schedule (md_ticker_t *self)
         self->failures++;
 }
 
+//  http < 0: the server's certificate failed verification.
 static void
 s_gone (md_ticker_t *self, const char *why, int http)
 {
@@ -177,12 +187,35 @@ s_gone (md_ticker_t *self, const char *why, int http)
     }
     s_schedule (self);
     if (self->h.on_state)
-        self->h.on_state (MD_TICKER_CLOSED, why, http, self->arg);
+        self->h.on_state (http < 0 ? MD_TICKER_UNTRUSTED : MD_TICKER_CLOSED, why,
+                          http < 0 ? 0 : http, self->arg);
+}
+
+static void
+s_rx_done (md_ticker_t *self)
+{
+    self->last_rx = s_mono ();
+    self->last_rx_wall = kt_clock_wall_ns ();
+    if (!self->data_seen) {
+        self->data_seen = true;
+        self->failures = 0;
+    }
 }
 
 static void
 s_rx (md_ticker_t *self, struct lws *wsi, const void *in, size_t len)
 {
+    //  A binary message that came whole in one callback (Kite's usual frame, up to the
+    //  receive buffer) is decoded from lws's own buffer: no copy per frame.
+    if (lws_is_first_fragment (wsi) && lws_is_final_fragment (wsi) &&
+        lws_remaining_packet_payload (wsi) == 0 && lws_frame_is_binary (wsi) &&
+        len <= self->cfg.max_message) {
+        self->rx_len = 0;
+        s_rx_done (self);
+        if (self->h.on_binary)
+            self->h.on_binary (in, len, self->arg);
+        return;
+    }
     if (lws_is_first_fragment (wsi)) {
         self->rx_len = 0;
         self->rx_over = false;
@@ -199,12 +232,7 @@ s_rx (md_ticker_t *self, struct lws *wsi, const void *in, size_t len)
     }
     if (!lws_is_final_fragment (wsi) || lws_remaining_packet_payload (wsi) > 0)
         return;
-    self->last_rx = s_mono ();
-    self->last_rx_wall = kt_clock_wall_ns ();
-    if (!self->data_seen) {
-        self->data_seen = true;
-        self->failures = 0;
-    }
+    s_rx_done (self);
     if (self->rx_over) {
         if (self->h.on_oversize)
             self->h.on_oversize (self->rx_total, self->arg);
@@ -225,7 +253,6 @@ static int s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg);
 static int
 s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    (void) user;
     md_ticker_t *self = lws_context_user (lws_get_context (wsi));
     if (!self)
         return 0;
@@ -238,6 +265,19 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
                 return -1;
             break;
         }
+        case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+            //  OpenSSL's verdict on each certificate of the chain (user = the
+            //  X509_STORE_CTX, len = preverify_ok). lws reports a failure only as an
+            //  opaque SSL error, so the reason is kept here; returning 0 without touching
+            //  the error leaves the verdict as it is.
+            if (len == 0 && user && !self->tls_err[0]) {
+                X509_STORE_CTX *x = user;
+                int e = X509_STORE_CTX_get_error (x);
+                snprintf (self->tls_err, sizeof self->tls_err,
+                          "server certificate not trusted: %s (chain depth %d)",
+                          X509_verify_cert_error_string (e), X509_STORE_CTX_get_error_depth (x));
+            }
+            break;
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
             self->state = S_CONNECTED;
             self->data_seen = false;
@@ -282,6 +322,10 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             if (http == 0 && strstr (why, "403"))
                 http = 403;
             self->http = http;
+            if (self->tls_err[0]) {
+                s_gone (self, self->tls_err, -1);
+                break;
+            }
             s_gone (self, why, http);
             break;
         }
@@ -289,7 +333,7 @@ s_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
             s_gone (self, self->killing ? "closed by the watchdog" : "closed by the server", 0);
             break;
         case LWS_CALLBACK_WSI_DESTROY:
-            if (wsi == self->wsi || self->state != S_IDLE)
+            if (wsi == self->wsi || self->state == S_CONNECTING || self->state == S_CONNECTED)
                 s_gone (self, "connection ended", self->http);
             break;
         default:
@@ -322,13 +366,15 @@ s_on_fd (kt_loop_t *loop, int fd, short revents, void *arg)
     return 0;
 }
 
+//  lws is given the numeric address; the host name stays in ci.host, which lws uses for
+//  the Host header, SNI and the certificate's host name check.
 static void
 s_connect (md_ticker_t *self)
 {
     struct lws_client_connect_info ci;
     memset (&ci, 0, sizeof ci);
     ci.context = self->ctx;
-    ci.address = self->host;
+    ci.address = self->addr;
     ci.port = self->port;
     ci.path = self->path;
     ci.host = self->host;
@@ -336,13 +382,36 @@ s_connect (md_ticker_t *self)
     ci.ssl_connection = self->tls ? LCCSCF_USE_SSL : 0;
     ci.local_protocol_name = s_protocols[0].name;
     ci.pwsi = &self->wsi;
-    self->attempts++;
     self->state = S_CONNECTING;
-    self->killing = false;
-    self->http = 0;
     if (!lws_client_connect_via_info (&ci) && self->state == S_CONNECTING)
         s_gone (self, "connect could not start", 0); //  no callback told us
     self->kick = true;
+}
+
+//  An attempt begins with the host name's lookup, off the loop (md_resolve).
+static void
+s_attempt (md_ticker_t *self)
+{
+    char err[160];
+    self->attempts++;
+    self->killing = false;
+    self->http = 0;
+    self->tls_err[0] = '\0';
+    self->addr[0] = '\0';
+    self->state = S_RESOLVING;
+    if (md_resolve_start (self->resolve, self->host, err, sizeof err) != 0)
+        s_gone (self, err, 0);
+}
+
+static void
+s_resolving (md_ticker_t *self)
+{
+    char err[160];
+    int rc = md_resolve_poll (self->resolve, self->addr, sizeof self->addr, err, sizeof err);
+    if (rc > 0)
+        s_connect (self);
+    else if (rc < 0)
+        s_gone (self, err, 0);
 }
 
 static void
@@ -352,7 +421,9 @@ s_before_sleep (kt_loop_t *loop, void *arg)
     md_ticker_t *self = arg;
     int64_t now = s_mono ();
     if (self->state == S_IDLE && self->started && !self->stopped && now >= self->next_connect)
-        s_connect (self);
+        s_attempt (self);
+    if (self->state == S_RESOLVING)
+        s_resolving (self);
     if (self->state == S_CONNECTED && !self->killing &&
         now - self->last_rx > self->cfg.silence_ms * 1000000) {
         self->killing = true;
@@ -374,7 +445,7 @@ s_wait_cap (void *arg)
     md_ticker_t *self = arg;
     if (self->kick)
         return 0;
-    int64_t cap = S_SERVICE_MS;
+    int64_t cap = self->state == S_RESOLVING ? S_RESOLVE_MS : S_SERVICE_MS;
     if (self->state == S_IDLE && self->started && !self->stopped) {
         int64_t left = (self->next_connect - s_mono ()) / 1000000;
         if (left < cap)
@@ -488,6 +559,7 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
     self->rx = malloc (cfg->max_message + 1);
     if (!self->rx)
         abort ();
+    self->resolve = md_resolve_new ();
     lws_set_log_level (LLL_ERR, s_lws_log);
     struct lws_context_creation_info info;
     memset (&info, 0, sizeof info);
@@ -495,10 +567,27 @@ md_ticker_new (kt_loop_t *loop, const struct md_ticker_cfg *cfg, const struct md
     info.protocols = s_protocols;
     info.user = self;
     info.timeout_secs = 10;
+    //  lws reads the socket into this buffer (4096 by default): a Kite frame of a few
+    //  hundred packets would take one poll + recv + service round per 4 KB.
+    info.pt_serv_buf_size = S_RX_CHUNK;
     info.options = self->tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
+    if (self->tls && cfg->ca_file && cfg->ca_file[0]) {
+        //  The configured CAs replace the system store: trusting both would let any
+        //  public CA vouch for a server the operator meant to pin.
+        if (access (cfg->ca_file, R_OK) != 0) {
+            snprintf (err, errlen, "ticker: CA file %s: %s", cfg->ca_file, strerror (errno));
+            md_resolve_destroy (&self->resolve);
+            free (self->rx);
+            free (self);
+            return NULL;
+        }
+        info.client_ssl_ca_filepath = cfg->ca_file;
+        info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    }
     self->ctx = lws_create_context (&info);
     if (!self->ctx) {
         snprintf (err, errlen, "ticker: lws_create_context failed");
+        md_resolve_destroy (&self->resolve);
         free (self->rx);
         free (self);
         return NULL;
@@ -520,6 +609,7 @@ md_ticker_destroy (md_ticker_t **self_p)
     //  Handlers must not run into a half-freed ticker while lws tears down.
     self->h = (struct md_ticker_handlers){0};
     lws_context_destroy (self->ctx);
+    md_resolve_destroy (&self->resolve);
     s_out_clear (self);
     memset (self->path, 0, sizeof self->path);
     free (self->rx);
@@ -556,6 +646,18 @@ md_ticker_start (md_ticker_t *self)
     self->next_connect = s_mono ();
     self->kick = true;
     return 0;
+}
+
+const char *
+md_ticker_host (const md_ticker_t *self)
+{
+    return self->host;
+}
+
+const char *
+md_ticker_addr (const md_ticker_t *self)
+{
+    return self->addr;
 }
 
 bool

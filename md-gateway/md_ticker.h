@@ -29,7 +29,10 @@ typedef enum {
     MD_TICKER_CONNECTED = 1, //  handshake done, subscriptions sent
     MD_TICKER_CLOSED,        //  connection lost or refused; a reconnect is scheduled
     MD_TICKER_SILENT,        //  watchdog: nothing for silence_ms, closing
-    MD_TICKER_REFUSED        //  HTTP 403 at the upgrade: stopped, no reconnect
+    MD_TICKER_REFUSED,       //  HTTP 403 at the upgrade: stopped, no reconnect
+    MD_TICKER_UNTRUSTED      //  TLS: the server's certificate failed verification (CA or
+                             //  host name); never connected insecurely, a reconnect is
+                             //  scheduled as for CLOSED
 } md_ticker_event_t;
 
 struct md_ticker_cfg {
@@ -40,6 +43,8 @@ struct md_ticker_cfg {
     int64_t backoff_max_ms;   //  cap (>= min)
     int64_t silence_ms;       //  watchdog (> 0)
     size_t max_message;       //  largest message reassembled; larger ones are dropped
+    const char *ca_file;      //  wss: PEM file of the CAs trusted instead of the system
+                              //  store; NULL or "" = the system store. Borrowed.
 };
 
 struct md_ticker_handlers {
@@ -75,6 +80,13 @@ int md_ticker_set_token (md_ticker_t *self, const char *access_token);
 
 //  Connect now (also after REFUSED, e.g. with a new token). Returns 0.
 int md_ticker_start (md_ticker_t *self);
+
+//  The ticker URL's host name (borrowed, valid while the ticker lives).
+const char *md_ticker_host (const md_ticker_t *self);
+
+//  The numeric address the current or last attempt connected to ("" before the host
+//  name was resolved). Borrowed, valid until the next attempt.
+const char *md_ticker_addr (const md_ticker_t *self);
 
 //  True while a connection is established.
 bool md_ticker_connected (const md_ticker_t *self);

@@ -298,6 +298,8 @@ struct s_resume {
     const char *by;
     int64_t now_ns;
     kt_trading_state_t *was; //  the state the committed resume saw
+    const char *expect;      //  the halt the operator decided on ("" = none), NULL = any
+    bool *moved;             //  set when another halt stands than the one expected
 };
 
 //  The operator's resume: the kill switch off and, from HALTED, REDUCING (until the
@@ -311,6 +313,13 @@ s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *k
     (void) keep;
     const struct s_resume *a = arg;
     *a->was = v->state;
+    //  Decided on the account the commit applies to: a breaker that halted after the
+    //  operator looked is not cleared by a resume meant for another one.
+    const char *stands = v->state == KT_STATE_HALTED ? v->reason : "";
+    if (a->expect && strcmp (stands, a->expect) != 0) {
+        *a->moved = true;
+        return false;
+    }
     risk_tx_key (tx, "HSET", &kt_key_risk_kill, NULL);
     risk_tx_pair (tx, "active", "0");
     risk_tx_pair (tx, "reason", "");
@@ -332,14 +341,16 @@ s_resume (const struct risk_view *v, const void *arg, struct risk_tx *tx, int *k
 
 int
 risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char *by,
-                   int64_t now_ns, kt_trading_state_t *was, struct risk_view *view)
+                   const char *expect, int64_t now_ns, kt_trading_state_t *was,
+                   struct risk_view *view)
 {
     kt_trading_state_t seen = KT_STATE_NONE;
-    struct s_resume a = {by, now_ns, &seen};
+    bool moved = false;
+    struct s_resume a = {by, now_ns, &seen, expect, &moved};
     int rc = s_run (store, ids, s_resume, &a, NULL, view);
     if (was)
         *was = seen;
-    return rc;
+    return rc == 0 && moved ? 1 : rc;
 }
 
 struct s_kill {

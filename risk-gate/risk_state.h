@@ -45,9 +45,13 @@ int risk_state_mark (kt_store_t *store, const struct risk_scripts *ids, int64_t 
 
 //  The operator's resume (tradectl): the kill switch off and, from HALTED, REDUCING
 //  until the reconciler agrees again, with the session valid and the broker rejections
-//  window cleared. *was gets the state it resumed from. Refreshes *view. 0 or -1.
+//  window cleared. expect is the halt reason the operator decided on ("" when the account
+//  was not HALTED; NULL resumes whatever stands): when the account's halt differs at the
+//  commit, nothing is written. *was gets the state it saw. Refreshes *view. Returns 0,
+//  1 (another halt stands than expected: not resumed) or -1.
 int risk_state_resume (kt_store_t *store, const struct risk_scripts *ids, const char *by,
-                       int64_t now_ns, kt_trading_state_t *was, struct risk_view *view);
+                       const char *expect, int64_t now_ns, kt_trading_state_t *was,
+                       struct risk_view *view);
 
 //  The writes of a switch to HALTED with code and text (scope from the code, halt_seq
 //  + 1, the `events` entry) into tx, from the account in *v. Pure.

@@ -220,45 +220,34 @@ strat_warm_parse (const char *body, size_t len, uint32_t token, struct strat_bar
 
 static void s_add_bars (strat_warm_t *self, const struct strat_bar *b, int n);
 
-//  The integer after "key": in a flat JSON object (md-gateway's bar rows are integers
-//  only; read from the digits, never through a double). Returns 0, or -1.
-static int
-s_json_i64 (const char *s, size_t len, const char *key, int64_t *out)
-{
-    char pat[32];
-    int pn = snprintf (pat, sizeof pat, "\"%s\":", key);
-    const char *end = s + len;
-    for (const char *c = s; c + pn <= end; c++) {
-        if (memcmp (c, pat, (size_t) pn) != 0)
-            continue;
-        const char *v = s_ws (c + pn, end);
-        char num[24];
-        size_t n = 0;
-        while (v + n < end && n < sizeof num - 1 &&
-               (isdigit ((unsigned char) v[n]) || (n == 0 && v[n] == '-')))
-            n++;
-        //  a whole integer: the next byte ends the value
-        if (n == 0 || (n == 1 && v[0] == '-') || (v + n < end && !strchr (",} \t\r\n", v[n])))
-            return -1;
-        memcpy (num, v, n);
-        num[n] = '\0';
-        *out = strtoll (num, NULL, 10);
-        return 0;
-    }
-    return -1;
-}
-
 int
-strat_warm_parse_md_bar (const char *json, size_t len, uint32_t token, struct strat_bar *out)
+strat_warm_parse_md_bar (const char *const *kv, const size_t *kvlen, size_t n, uint32_t token,
+                         struct strat_bar *out)
 {
-    struct strat_bar b = {.token = token};
-    if (s_json_i64 (json, len, "start_ns", &b.ts) != 0 ||
-        s_json_i64 (json, len, "o", &b.open) != 0 || s_json_i64 (json, len, "h", &b.high) != 0 ||
-        s_json_i64 (json, len, "l", &b.low) != 0 || s_json_i64 (json, len, "c", &b.close) != 0 ||
-        s_json_i64 (json, len, "volume", &b.volume) != 0 || b.ts <= 0 || b.low <= 0 ||
-        b.high < b.low || b.volume < 0)
+    //  The six fields a bar cannot do without; vwap and ticks are not used here.
+    static const char *const need[] = {"start_ns", "o", "h", "l", "c", "volume"};
+    struct kt_bar bar;
+    memset (&bar, 0, sizeof bar);
+    unsigned seen = 0;
+    char why[96];
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        if (kt_schema_set (&kt_key_md_bars, &bar, kv[i], kvlen[i], kv[i + 1], kvlen[i + 1], why,
+                           sizeof why) < 0)
+            return -1;
+        for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+            if (kvlen[i] == strlen (need[k]) && memcmp (kv[i], need[k], kvlen[i]) == 0)
+                seen |= 1u << k;
+    }
+    if (seen != (1u << (sizeof need / sizeof need[0])) - 1 || bar.start_ns <= 0 || bar.l <= 0 ||
+        bar.h < bar.l || bar.volume < 0)
         return -1;
-    *out = b;
+    *out = (struct strat_bar){.token = token,
+                              .ts = bar.start_ns,
+                              .open = bar.o,
+                              .high = bar.h,
+                              .low = bar.l,
+                              .close = bar.c,
+                              .volume = bar.volume};
     return 0;
 }
 
@@ -271,7 +260,7 @@ s_md_bars (strat_warm_t *self, uint32_t token, int64_t *first, char *why, size_t
     char tok[16];
     snprintf (tok, sizeof tok, "%u", token);
     struct kt_skey key = kt_schema_key (kt_store_prefix (st), &kt_key_md_bars, tok);
-    const char *argv[] = {"LRANGE", key.s, "0", "-1"};
+    const char *argv[] = {"XRANGE", key.s, "-", "+"};
     kt_store_result_t r = kt_store_call (st, 4, argv, NULL);
     int n = 0;
     *first = 0;
@@ -281,9 +270,20 @@ s_md_bars (strat_warm_t *self, uint32_t token, int64_t *first, char *why, size_t
         n = r.kind == KT_STORE_NIL ? 0 : -1;
     }
     for (size_t i = 0; r.kind == KT_STORE_ARR && i < r.elements && n < S_RESP_MAX; i++) {
+        //  An entry: [id, [field, value, ...]].
         kt_store_result_t e = kt_store_result_at (&r, i);
+        kt_store_result_t f = kt_store_result_at (&e, 1);
+        const char *kv[2 * KT_SCHEMA_FIELDS_MAX];
+        size_t kvlen[2 * KT_SCHEMA_FIELDS_MAX];
+        size_t nkv = 0;
+        for (size_t j = 0;
+             f.kind == KT_STORE_ARR && j < f.elements && nkv < 2 * KT_SCHEMA_FIELDS_MAX; j++) {
+            kt_store_result_t x = kt_store_result_at (&f, j);
+            kv[nkv] = x.kind == KT_STORE_STR ? x.str : "";
+            kvlen[nkv++] = x.kind == KT_STORE_STR ? x.len : 0;
+        }
         struct strat_bar b;
-        if (e.kind != KT_STORE_STR || strat_warm_parse_md_bar (e.str, e.len, token, &b) != 0) {
+        if (f.kind != KT_STORE_ARR || strat_warm_parse_md_bar (kv, kvlen, nkv, token, &b) != 0) {
             snprintf (why, whylen, "md:bars:%s: row %zu does not parse", tok, i);
             n = -1;
             break;

@@ -48,10 +48,12 @@ void strat_warm_exec (strat_warm_t *self, const struct kt_exec_event *ev);
 int strat_warm_parse (const char *body, size_t len, uint32_t token, struct strat_bar *bars, int max,
                       char *err, size_t errlen);
 
-//  One row of md-gateway's md:bars:<token> ({start_ns,o,h,l,c,volume,vwap,ticks}, paise,
-//  integers read from their digits) as a bar of token. Returns 0, or -1 (missing key, not
-//  an integer, a bar that cannot be).
-int strat_warm_parse_md_bar (const char *json, size_t len, uint32_t token, struct strat_bar *out);
+//  One entry of md-gateway's md:bars:<token> stream - its n field/value strings kv[0..n)
+//  (name, value, name, value, ...; lengths in kvlen), the fields kt_key_md_bars declares,
+//  paise and ns as decimal text - as a bar of token. Returns 0, or -1 (start_ns, o, h, l,
+//  c or volume missing, not an integer, a bar that cannot be).
+int strat_warm_parse_md_bar (const char *const *kv, const size_t *kvlen, size_t n, uint32_t token,
+                             struct strat_bar *out);
 
 //  The day's options as the core picks them: ATM = index_open rounded half up to the
 //  strike step, nearest expiry on or after day, strikes ATM +/- n steps, CE and PE.

@@ -89,9 +89,12 @@ int ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_
 
 //  Clear the kill switch and, if HALTED, switch to REDUCING (since now, broker session
 //  marked valid again, broker rejections window cleared), in one commit (risk-gate's
-//  risk_state_resume); record it in `events`. *was receives the state before (may be
-//  NULL). Returns 0, or -1 if Redis is unavailable.
-int ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns, kt_trading_state_t *was);
+//  risk_state_resume); record it in `events`. expect: the halt reason the decision was made
+//  on ("" = not HALTED, NULL = whatever stands). *was receives the state before (may be
+//  NULL). Returns 0, 1 when another halt stands than expected (nothing changed), or -1 if
+//  Redis is unavailable.
+int ctl_kill_resume (kt_store_t *store, const char *by, const char *expect, int64_t now_ns,
+                     kt_trading_state_t *was);
 
 //  Wait up to timeout_ms (wall) for risk:state to show want. Returns 0 when it does,
 //  1 on timeout, -1 if Redis is unavailable.

@@ -31,7 +31,8 @@ ctl_kill_halt (kt_store_t *store, const char *reason, const char *by, int64_t no
 }
 
 int
-ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns, kt_trading_state_t *was)
+ctl_kill_resume (kt_store_t *store, const char *by, const char *expect, int64_t now_ns,
+                 kt_trading_state_t *was)
 {
     //  risk-gate's own transition (risk_state_resume): one implementation of HALTED ->
     //  REDUCING, committed only on the account it was decided on.
@@ -41,7 +42,7 @@ ctl_kill_resume (kt_store_t *store, const char *by, int64_t now_ns, kt_trading_s
     struct risk_view *view = calloc (1, sizeof *view);
     if (!view)
         abort ();
-    int rc = risk_state_resume (store, &ids, by, now_ns, was, view);
+    int rc = risk_state_resume (store, &ids, by, expect, now_ns, was, view);
     free (view);
     return rc;
 }

@@ -167,8 +167,15 @@ ctl_state_cmd_resume (ctl_t *ctl, int argc, char **argv)
                              clear, st.state[0] ? st.state : "no account", st.reason[0] ? ": " : "",
                              st.reason);
     kt_trading_state_t was = KT_STATE_NONE;
-    if (ctl_kill_resume (store, ctl->by, ctl_ctx_now (ctl, NULL), &was) != 0)
+    int rc =
+        ctl_kill_resume (store, ctl->by, halted ? st.reason : "", ctl_ctx_now (ctl, NULL), &was);
+    if (rc < 0)
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "resume failed: %s", kt_store_errstr (store));
+    if (rc > 0)
+        return ctl_ctx_fail (ctl, CTL_EXIT_FAIL,
+                             "resume refused: the account changed while deciding (now %s); run "
+                             "status and decide again",
+                             kt_state_str (was));
     if (clear) {
         kt_log_warn ("ctl.resume.clear", KT_S ("code", code), KT_S ("by", ctl->by),
                      KT_S ("reason", reason), KT_S ("halt", st.reason), KT_END);

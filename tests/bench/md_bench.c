@@ -25,6 +25,7 @@
 
 #include "../../md-gateway/md_packet.h"
 #include "kt.h"
+#include "kt_testmd.h"
 #include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
@@ -34,6 +35,7 @@
 #define E2E_N 1000000
 #define RAW_N 1000000
 #define FULL_LEN 184
+#define S_RAW_SEQ0 0x10000
 
 static int64_t
 s_ns (void)
@@ -133,6 +135,76 @@ s_decode_rate (int plen, const char *name)
     return rate;
 }
 
+static long
+s_rss_kb (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *f = fopen (path, "r");
+    long kb = -1;
+    while (f && fgets (line, sizeof line, f))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (f)
+        fclose (f);
+    return kb;
+}
+
+// ---- the SUB client, one for both measurements ------------------------------------------
+
+//  Receives n messages from sub the same way for the raw baseline and for md-gateway:
+//  blocking receives (a time-out ends a stalled run), no poll per message, the body
+//  decoded and its volume checked as a running sequence starting at expect. t0 is taken
+//  at the first message, t1 at the last.
+struct s_rx {
+    int64_t got, loss, t0, t1;
+    long rss_first, rss_max;
+};
+
+static void
+s_sub_run (void *sub, int64_t n, int64_t expect, pid_t watch, struct s_rx *r)
+{
+    memset (r, 0, sizeof *r);
+    int tmo = 5000;
+    zmq_setsockopt (sub, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
+    kt_msg_decoder_t *dec = kt_msg_decoder_new ();
+    zmq_msg_t topic, body;
+    zmq_msg_init (&topic);
+    zmq_msg_init (&body);
+    while (r->got < n) {
+        if (zmq_msg_recv (&topic, sub, 0) < 0 || !zmq_msg_more (&topic) ||
+            zmq_msg_recv (&body, sub, 0) < 0)
+            break;
+        struct kt_msg km;
+        if (kt_msg_decode (dec, zmq_msg_data (&body), zmq_msg_size (&body), &km, NULL, 0) != 0 ||
+            km.env.type != KT_MSG_TICK)
+            continue;
+        if (km.u.tick.volume != expect)
+            r->loss += km.u.tick.volume > expect ? km.u.tick.volume - expect : 1;
+        expect = km.u.tick.volume + 1;
+        r->t1 = s_ns ();
+        if (r->got++ == 0) {
+            r->t0 = r->t1;
+            if (watch > 0)
+                r->rss_first = r->rss_max = s_rss_kb (watch);
+        }
+        if ((r->got & 0xffff) == 0 && watch > 0) {
+            long kb = s_rss_kb (watch);
+            if (kb > r->rss_max)
+                r->rss_max = kb;
+        }
+    }
+    zmq_msg_close (&topic);
+    zmq_msg_close (&body);
+    kt_msg_decoder_destroy (&dec);
+}
+
+static double
+s_rate (const struct s_rx *r)
+{
+    return r->got > 1 ? (double) (r->got - 1) / ((double) (r->t1 - r->t0) / 1e9) : 0;
+}
+
 // ---- 2a. raw ZeroMQ baseline ------------------------------------------------------------------
 
 static size_t
@@ -150,7 +222,7 @@ s_tick_body (uint8_t *out, size_t cap)
     m.u.tick.ltp = 10000;
     m.u.tick.last_qty = 75;
     m.u.tick.avg_price = 9990;
-    m.u.tick.volume = 123456;
+    m.u.tick.volume = S_RAW_SEQ0; //  always a msgpack uint32: patched in place per message
     m.u.tick.buy_qty = 100000;
     m.u.tick.sell_qty = 120000;
     m.u.tick.o = 9900;
@@ -176,12 +248,28 @@ s_tick_body (uint8_t *out, size_t cap)
     return n;
 }
 
+//  The offset of the 4 bytes of the volume value in an encoded TICK body, or 0.
+static size_t
+s_volume_at (const uint8_t *body, size_t len)
+{
+    static const uint8_t key[] = {0xa6, 'v', 'o', 'l', 'u', 'm', 'e', 0xce};
+    for (size_t i = 0; i + sizeof key + 4 <= len; i++)
+        if (memcmp (body + i, key, sizeof key) == 0)
+            return i + sizeof key;
+    return 0;
+}
+
 static double
 s_raw_zmq (const char *ep, size_t *body_size)
 {
     static uint8_t body[1024];
     size_t blen = s_tick_body (body, sizeof body);
+    size_t vat = s_volume_at (body, blen);
     *body_size = blen;
+    if (vat == 0) {
+        fprintf (stderr, "raw zmq: no volume field in the body\n");
+        return 0;
+    }
     const char *topic = "md.tick.NIFTY25N2524000CE";
     pid_t pid = fork ();
     if (pid == 0) {
@@ -194,6 +282,9 @@ s_raw_zmq (const char *ep, size_t *body_size)
             _exit (1);
         usleep (500000); //  let the subscription arrive
         for (int i = 0; i < RAW_N; i++) {
+            //  The same running sequence md-gateway's ticks carry, so the SUB client
+            //  does the same work for both.
+            s_be32 (body + vat, (uint32_t) (S_RAW_SEQ0 + i));
             zmq_send (pub, topic, strlen (topic), ZMQ_SNDMORE);
             zmq_send (pub, body, blen, 0);
         }
@@ -207,34 +298,19 @@ s_raw_zmq (const char *ep, size_t *body_size)
     void *sub = zmq_socket (ctx, ZMQ_SUB);
     int hwm = 0;
     zmq_setsockopt (sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "md.", 3);
+    zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "md.tick.", 8);
     zmq_connect (sub, ep);
-    kt_msg_decoder_t *dec = kt_msg_decoder_new ();
-    char tbuf[64];
-    int got = 0;
-    int64_t t0 = 0, t1 = 0;
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    while (got < RAW_N && zmq_poll (&it, 1, 5000) > 0) {
-        zmq_recv (sub, tbuf, sizeof tbuf, 0);
-        zmq_msg_t m;
-        zmq_msg_init (&m);
-        zmq_msg_recv (&m, sub, 0);
-        struct kt_msg km;
-        kt_msg_decode (dec, zmq_msg_data (&m), zmq_msg_size (&m), &km, NULL, 0);
-        zmq_msg_close (&m);
-        if (got++ == 0)
-            t0 = s_ns ();
-        t1 = s_ns ();
-    }
-    kt_msg_decoder_destroy (&dec);
+    struct s_rx r;
+    s_sub_run (sub, RAW_N, S_RAW_SEQ0, 0, &r);
     int zero = 0;
     zmq_setsockopt (sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_close (sub);
     zmq_ctx_term (ctx);
     waitpid (pid, NULL, 0);
-    if (got < RAW_N)
-        fprintf (stderr, "raw zmq: %d of %d received\n", got, RAW_N);
-    return got > 1 ? (double) (got - 1) / ((double) (t1 - t0) / 1e9) : 0;
+    if (r.got < RAW_N || r.loss)
+        fprintf (stderr, "raw zmq: %lld of %d received, %lld lost\n", (long long) r.got, RAW_N,
+                 (long long) r.loss);
+    return s_rate (&r);
 }
 
 // ---- 2b. the blaster: a raw lws server writing pre-encoded frames ----------------------------
@@ -315,79 +391,23 @@ s_blaster (int port)
 static int
 s_write_files (const char *dir, int redis_port, int ws_port, char *cfg_path, size_t cfglen)
 {
-    char csv[256];
+    char csv[256], list[2048];
     snprintf (csv, sizeof csv, "%s/instruments.csv", dir);
-    FILE *f = fopen (csv, "w");
-    if (!f)
+    uint32_t tokens[NTOK];
+    for (int i = 0; i < NTOK; i++)
+        tokens[i] = s_token (i);
+    if (kt_testmd_instruments (csv, tokens, NTOK, list, sizeof list) != 0)
         return -1;
-    fprintf (f, "%s\n", KT_INSTR_CSV_HEADER);
-    char list[2048] = "";
-    size_t ll = 0;
-    for (int i = 0; i < NTOK; i++) {
-        int strike = 23000 + 50 * (i / 2);
-        const char *ty = i % 2 ? "PE" : "CE";
-        fprintf (f, "%u,%d,NIFTY25N25%d%s,NIFTY,0.0,2025-11-25,%d.0,0.05,75,%s,NFO-OPT,NFO\n",
-                 s_token (i), 35000 + i, strike, ty, strike, ty);
-        ll += (size_t) snprintf (list + ll, sizeof list - ll, "%s%u", i ? "," : "", s_token (i));
-    }
-    fclose (f);
-    f = fopen ("deploy/config/sim.json", "rb");
-    if (!f)
-        return -1;
-    static char text[16384];
-    size_t n = fread (text, 1, sizeof text - 1, f);
-    fclose (f);
-    text[n] = '\0';
-    cJSON *root = cJSON_Parse (text);
+    cJSON *root = kt_testmd_cfg (dir, redis_port, csv, list);
     if (!root)
         return -1;
-    static const char *const names[] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
-    cJSON *bus = cJSON_GetObjectItem (root, "bus");
-    for (int i = 0; i < 6; i++) {
-        char ep[128];
-        snprintf (ep, sizeof ep, "ipc://%s/%s", dir, names[i]);
-        cJSON_ReplaceItemInObject (bus, names[i], cJSON_CreateString (ep));
-    }
-    cJSON_ReplaceItemInObject (bus, "sndhwm", cJSON_CreateNumber (10000000));
-    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "redis"), "port",
-                               cJSON_CreateNumber (redis_port));
-    cJSON *clock = cJSON_GetObjectItem (root, "clock");
-    cJSON_ReplaceItemInObject (clock, "mode", cJSON_CreateString ("real"));
-    cJSON_ReplaceItemInObject (clock, "speed", cJSON_CreateNumber (1));
+    kt_testmd_set (root, "bus", "sndhwm", cJSON_CreateNumber (10000000));
     char url[64];
     snprintf (url, sizeof url, "ws://127.0.0.1:%d", ws_port);
-    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "kite"), "ws_url",
-                               cJSON_CreateString (url));
-    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "instruments"), "file",
-                               cJSON_CreateString (csv));
-    cJSON *md = cJSON_GetObjectItem (root, "md");
-    cJSON_ReplaceItemInObject (md, "subscribe", cJSON_CreateString (list));
-    cJSON_ReplaceItemInObject (md, "warmup", cJSON_CreateBool (false)); //  no REST here
-    char *out = cJSON_Print (root);
-    cJSON_Delete (root);
+    kt_testmd_set (root, "kite", "ws_url", cJSON_CreateString (url));
+    kt_testmd_set (root, "md", "warmup", cJSON_CreateBool (false)); //  no REST here
     snprintf (cfg_path, cfglen, "%s/md.json", dir);
-    f = fopen (cfg_path, "w");
-    if (!f)
-        return -1;
-    fputs (out, f);
-    fclose (f);
-    free (out);
-    return 0;
-}
-
-static long
-s_rss_kb (pid_t pid)
-{
-    char path[64], line[256];
-    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
-    FILE *f = fopen (path, "r");
-    long kb = -1;
-    while (f && fgets (line, sizeof line, f))
-        if (strncmp (line, "VmRSS:", 6) == 0)
-            kb = atol (line + 6);
-    if (f)
-        fclose (f);
-    return kb;
+    return kt_testmd_save (root, cfg_path);
 }
 
 int
@@ -432,43 +452,27 @@ main (void)
     kt_testproc_t *md = kt_testproc_start ("md-gateway", args, env);
     if (!md)
         return 1;
-    kt_msg_decoder_t *dec = kt_msg_decoder_new ();
-    char tbuf[64];
-    int64_t got = 0, loss = 0, expect = 1, t0 = 0, t1 = 0;
-    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
-    long rss_max = 0, rss_first = 0;
-    while (got < E2E_N && zmq_poll (&it, 1, 5000) > 0) {
-        zmq_recv (sub, tbuf, sizeof tbuf, 0);
-        zmq_msg_t m;
-        zmq_msg_init (&m);
-        zmq_msg_recv (&m, sub, 0);
-        struct kt_msg km;
-        int rc = kt_msg_decode (dec, zmq_msg_data (&m), zmq_msg_size (&m), &km, NULL, 0);
-        zmq_msg_close (&m);
-        if (rc != 0 || km.env.type != KT_MSG_TICK)
-            continue;
-        if (km.u.tick.volume != expect)
-            loss += km.u.tick.volume > expect ? km.u.tick.volume - expect : 1;
-        expect = km.u.tick.volume + 1;
-        if (got++ == 0) {
-            t0 = s_ns ();
-            rss_first = s_rss_kb (kt_testproc_pid (md));
-        }
-        t1 = s_ns ();
-        if ((got & 0xffff) == 0) {
-            long kb = s_rss_kb (kt_testproc_pid (md));
-            if (kb > rss_max)
-                rss_max = kb;
-        }
-    }
+    struct s_rx r;
+    s_sub_run (sub, E2E_N, 1, kt_testproc_pid (md), &r);
     long kb = s_rss_kb (kt_testproc_pid (md));
-    if (kb > rss_max)
-        rss_max = kb;
-    double e2e = got > 1 ? (double) (got - 1) / ((double) (t1 - t0) / 1e9) : 0;
+    if (kb > r.rss_max)
+        r.rss_max = kb;
+    int64_t got = r.got, loss = r.loss;
+    long rss_first = r.rss_first, rss_max = r.rss_max;
+    double e2e = s_rate (&r);
     printf ("end to end (lws -> md-gateway -> SUB): %8.0f ticks/s  (%lld of %d, lost %lld, "
             "out of order/lost checked by sequence)\n",
             e2e, (long long) got, E2E_N, (long long) loss);
     printf ("ratio end to end / raw ZeroMQ    : %12.3f\n", raw > 0 ? e2e / raw : 0);
+    char load[64] = "?";
+    FILE *lf = fopen ("/proc/loadavg", "r");
+    if (lf) {
+        if (!fgets (load, sizeof load, lf))
+            snprintf (load, sizeof load, "?");
+        fclose (lf);
+    }
+    load[strcspn (load, "\n")] = '\0';
+    printf ("load average at the end           : %s\n", load);
     //  The maximum includes whatever the PUB queue holds while this SUB falls behind.
     printf ("md-gateway RSS at the first tick  : %12.1f MB\n", (double) rss_first / 1024.0);
     printf ("md-gateway RSS max during the run : %12.1f MB (PUB queue included)\n",
@@ -477,7 +481,6 @@ main (void)
             "[%s]\n",
             full >= 20e6 ? "ok" : "MISS", e2e >= 200000 ? "ok" : "MISS",
             raw > 0 && e2e / raw >= 0.5 ? "ok" : "MISS", rss_first <= 20 * 1024 ? "ok" : "MISS");
-    kt_msg_decoder_destroy (&dec);
     kt_testproc_destroy (&md);
     kill (blaster, SIGKILL);
     waitpid (blaster, NULL, 0);

@@ -51,7 +51,7 @@ test_resume (void **state)
     //  or the next entry would halt again
     freeReplyObject (redisCommand (F.peek, "LPUSH kt:risk:ts:rejects 1 2 3 4 5"));
     kt_trading_state_t was = KT_STATE_NONE;
-    assert_int_equal (ctl_kill_resume (F.store, "ops", 77, &was), 0);
+    assert_int_equal (ctl_kill_resume (F.store, "ops", "x", 77, &was), 0);
     redisReply *r = redisCommand (F.peek, "LLEN kt:risk:ts:rejects");
     assert_int_equal (r->integer, 0);
     freeReplyObject (r);
@@ -65,9 +65,30 @@ test_resume (void **state)
     assert_string_equal (s_hget ("kt:risk:state", "scope", b, sizeof b), "");
     //  ACTIVE stays ACTIVE
     freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state state ACTIVE"));
-    assert_int_equal (ctl_kill_resume (F.store, "ops", 78, &was), 0);
+    assert_int_equal (ctl_kill_resume (F.store, "ops", "", 78, &was), 0);
     assert_int_equal (was, KT_STATE_ACTIVE);
     assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "ACTIVE");
+}
+
+//  A resume decided on one halt does not clear another that stood by the time it commits.
+static void
+test_resume_moved (void **state)
+{
+    (void) state;
+    char b[128];
+    freeReplyObject (redisCommand (F.peek, "HSET kt:risk:state state HALTED reason %s scope day",
+                                   "DAY_LOSS: day loss Rs 5,00,000 reached"));
+    kt_trading_state_t was = KT_STATE_NONE;
+    assert_int_equal (ctl_kill_resume (F.store, "ops", "REJECTS: 5 broker rejections", 80, &was),
+                      1);
+    assert_int_equal (was, KT_STATE_HALTED);
+    assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "HALTED");
+    //  the operator looked at an account that was not halted
+    assert_int_equal (ctl_kill_resume (F.store, "ops", "", 81, &was), 1);
+    assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "HALTED");
+    assert_int_equal (
+        ctl_kill_resume (F.store, "ops", "DAY_LOSS: day loss Rs 5,00,000 reached", 82, &was), 0);
+    assert_string_equal (s_hget ("kt:risk:state", "state", b, sizeof b), "REDUCING");
 }
 
 static void
@@ -85,7 +106,7 @@ test_redis_down (void **state)
     (void) state;
     kt_testredis_kill (F.srv);
     assert_int_equal (ctl_kill_halt (F.store, "x", "ops", 1), -1);
-    assert_int_equal (ctl_kill_resume (F.store, "ops", 1, NULL), -1);
+    assert_int_equal (ctl_kill_resume (F.store, "ops", NULL, 1, NULL), -1);
     assert_int_equal (ctl_kill_wait (F.store, KT_STATE_HALTED, 10), -1);
 }
 
@@ -108,9 +129,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_halt),
-        cmocka_unit_test (test_resume),
-        cmocka_unit_test (test_wait),
+        cmocka_unit_test (test_halt),         cmocka_unit_test (test_resume),
+        cmocka_unit_test (test_resume_moved), cmocka_unit_test (test_wait),
         cmocka_unit_test (test_redis_down),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -343,6 +343,89 @@ test_random_invariants (void **state)
     }
 }
 
+//  A restart: history from candles through minute L, the minutes after L through C from
+//  their complete candles (minute by minute for both tokens), then ticks. Every bar after
+//  L equals the bar an uninterrupted builder made from the same trades (ticks count
+//  aside), flat bars included, and the ticks after C add only their new volume.
+static void
+test_seed_and_candles (void **state)
+{
+    (void) state;
+    //  token, minute after 09:15, second, price, cumulative volume
+    static const int64_t tr[][5] = {
+        {111, 0, 5, 10000, 10},  {222, 0, 9, 5000, 4},    {111, 0, 40, 10100, 25},
+        {111, 1, 3, 10050, 40},  {222, 1, 30, 5010, 9},   {111, 2, 1, 9990, 50},
+        {111, 2, 50, 10020, 70}, {222, 3, 10, 5050, 12},  {111, 3, 20, 10030, 75},
+        {111, 4, 15, 10080, 90}, {222, 4, 45, 5040, 20},  {111, 5, 5, 10090, 95},
+        {222, 5, 30, 5060, 26},  {111, 5, 55, 10070, 101}};
+    const size_t nt = sizeof tr / sizeof tr[0];
+    md_bar_t *a = s_new (0);
+    for (size_t i = 0; i < nt; i++)
+        assert_int_equal (md_bar_tick (a, (uint32_t) tr[i][0],
+                                       s_t (9, 15 + (int) tr[i][1], (int) tr[i][2], 0), tr[i][3],
+                                       tr[i][4]),
+                          0);
+    md_bar_advance (a, s_t (9, 21, 0, 0));
+    static struct kt_bar want[64];
+    int nwant = s_n;
+    memcpy (want, s_bars, sizeof want[0] * (size_t) s_n);
+    md_bar_destroy (&a);
+    //  Candles: the uninterrupted bars of the minutes with trades.
+    struct md_candle c[2][8];
+    size_t nc[2] = {0, 0};
+    for (int i = 0; i < nwant; i++) {
+        int k = want[i].token == 111 ? 0 : 1;
+        if (want[i].volume > 0)
+            c[k][nc[k]++] = (struct md_candle){want[i].start_ns, want[i].o, want[i].h,
+                                               want[i].l,        want[i].c, want[i].volume};
+    }
+    md_bar_t *b = s_new (0);
+    int64_t after = s_t (9, 16, 0, 0); //  L = 09:16 was the last bar stored
+    assert_int_equal (md_bar_seed (b, 111, c[0], nc[0], after), 2);
+    assert_int_equal (md_bar_seed (b, 222, c[1], nc[1], after), 2);
+    assert_int_equal (s_n, 0); //  history is not published again
+    //  C = 09:19: minutes 09:17..09:19 from candles, minute by minute.
+    for (int m = 17; m <= 19; m++) {
+        md_bar_advance (b, s_t (9, m, 0, 0));
+        for (int k = 0; k < 2; k++)
+            for (size_t j = 0; j < nc[k]; j++)
+                if (c[k][j].start_ns == s_t (9, m, 0, 0))
+                    assert_int_equal (md_bar_candle (b, k ? 222 : 111, &c[k][j]), 0);
+    }
+    md_bar_advance (b, s_t (9, 20, 0, 0));
+    //  A candle of a closed minute is refused.
+    assert_int_equal (md_bar_candle (b, 111, &c[0][0]), -1);
+    //  The ticks of 09:20 on.
+    for (size_t i = 0; i < nt; i++)
+        if (tr[i][1] >= 5)
+            assert_int_equal (md_bar_tick (b, (uint32_t) tr[i][0],
+                                           s_t (9, 15 + (int) tr[i][1], (int) tr[i][2], 0),
+                                           tr[i][3], tr[i][4]),
+                              0);
+    md_bar_advance (b, s_t (9, 21, 0, 0));
+    int compared = 0;
+    for (int i = 0; i < nwant; i++) {
+        if (want[i].start_ns <= after)
+            continue;
+        bool found = false;
+        for (int j = 0; j < s_n; j++) {
+            if (s_bars[j].token != want[i].token || s_bars[j].start_ns != want[i].start_ns)
+                continue;
+            assert_false (found); //  exactly once
+            found = true;
+            bool candle = s_bars[j].start_ns < s_t (9, 20, 0, 0);
+            s_assert_bar (&s_bars[j], want[i].token, want[i].start_ns, want[i].o, want[i].h,
+                          want[i].l, want[i].c, want[i].volume, candle ? 0 : want[i].ticks, true);
+            assert_int_equal (s_bars[j].vwap, want[i].vwap);
+            compared++;
+        }
+        assert_true (found);
+    }
+    assert_int_equal (compared, s_n);
+    assert_int_equal (compared, 2 * 4); //  09:17..09:20, both tokens (222's 09:17 flat)
+    md_bar_destroy (&b);
+}
+
 int
 main (void)
 {
@@ -356,6 +439,7 @@ main (void)
         cmocka_unit_test (test_partial_bars),
         cmocka_unit_test (test_config_and_table),
         cmocka_unit_test (test_random_invariants),
+        cmocka_unit_test (test_seed_and_candles),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*  md_candle_test - historical minute candles: Kite's fixtures (historical_minute.json,
  *  historical_oi.json with the 7th OI field, read from ../shared/fixtures/kite), exact
- *  prices, and broken answers. Also md_bar_seed: a warm-up from candles continues the
- *  day's VWAP and volume as if the bars had been built live. */
+ *  prices, and broken answers. Also md_bar_seed and md_bar_candle: a warm-up from
+ *  candles continues the day's VWAP and volume as if the bars had been built live. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,32 +86,43 @@ test_seed (void **state)
     md_bar_t *b = md_bar_new (&cfg, s_on_bar, NULL);
     assert_int_equal (md_bar_add (b, 7, "OPT"), 0);
     s_n = 0;
-    //  09:15 and 09:16 done; 09:17 in progress when the ticks start.
+    //  09:15, 09:16 and 09:17 done.
     struct md_candle c[] = {
         {kt_ist_ns (2025, 12, 8, 9, 15, 0), 10000, 10200, 9900, 10100, 30},
         {kt_ist_ns (2025, 12, 8, 9, 16, 0), 10100, 10300, 10000, 10000, 10},
         {kt_ist_ns (2025, 12, 8, 9, 17, 0), 9950, 10050, 9900, 10000, 5},
         {kt_ist_ns (2025, 12, 7, 15, 0, 0), 1, 1, 1, 1, 1000}, //  another day: ignored
     };
-    int64_t open = kt_ist_ns (2025, 12, 8, 9, 17, 20);
-    assert_int_equal (md_bar_seed (b, 7, c, 4, open), 2);
-    assert_int_equal (md_bar_seed (b, 99, c, 4, open), -1);
-    //  The day so far traded 45 (30 + 10 + 5 in the open minute): the first tick's
-    //  cumulative 48 gives the open minute 8, its open/high/low from the candle.
-    md_bar_tick (b, 7, open, 10020, 48);
+    //  The previous run stored 09:16 last: 09:15 and 09:16 are history, not published.
+    int64_t after = kt_ist_ns (2025, 12, 8, 9, 16, 0);
+    assert_int_equal (md_bar_seed (b, 7, c, 4, after), 2);
+    assert_int_equal (md_bar_seed (b, 99, c, 4, after), -1);
+    assert_int_equal (s_n, 0);
+    //  09:17, complete, from its candle; then a tick of 09:18 with the day's cumulative
+    //  48 (30 + 10 + 5 before it): 09:18 gets 3.
+    assert_int_equal (md_bar_candle (b, 7, &c[2]), 0);
     md_bar_advance (b, kt_ist_ns (2025, 12, 8, 9, 18, 0));
-    assert_int_equal (s_n, 1);
+    md_bar_tick (b, 7, kt_ist_ns (2025, 12, 8, 9, 18, 5), 10020, 48);
+    md_bar_advance (b, kt_ist_ns (2025, 12, 8, 9, 19, 0));
+    assert_int_equal (s_n, 2);
     assert_int_equal (s_bars[0].start_ns, kt_ist_ns (2025, 12, 8, 9, 17, 0));
     assert_int_equal (s_bars[0].o, 9950);
     assert_int_equal (s_bars[0].h, 10050);
     assert_int_equal (s_bars[0].l, 9900);
-    assert_int_equal (s_bars[0].c, 10020);
-    assert_int_equal (s_bars[0].volume, 8);
-    //  VWAP over the three minutes: (30200*30 + 30300*10 + 29970*8) / (3*48) = 10060.83..
-    assert_int_equal (s_bars[0].vwap, 10061);
+    assert_int_equal (s_bars[0].c, 10000);
+    assert_int_equal (s_bars[0].volume, 5);
+    assert_int_equal (s_bars[0].ticks, 0); //  a candle does not count them
+    //  VWAP: (30200*30 + 30300*10 + 29950*5) / (3*45) = 10064.81..
+    assert_int_equal (s_bars[0].vwap, 10065);
+    assert_int_equal (s_bars[1].start_ns, kt_ist_ns (2025, 12, 8, 9, 18, 0));
+    assert_int_equal (s_bars[1].o, 10020);
+    assert_int_equal (s_bars[1].volume, 3);
+    assert_int_equal (s_bars[1].ticks, 1);
+    //  + 30060*3, over 48: 10062.01..
+    assert_int_equal (s_bars[1].vwap, 10062);
     //  No candles: nothing seeded, the first tick behaves as a mid-day join.
     assert_int_equal (md_bar_add (b, 8, "NEW"), 0);
-    assert_int_equal (md_bar_seed (b, 8, c, 0, open), 0);
+    assert_int_equal (md_bar_seed (b, 8, c, 0, after), 0);
     md_bar_destroy (&b);
 }
 

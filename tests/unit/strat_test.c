@@ -665,13 +665,13 @@ test_warm_up_from_md_bars (void **state)
     for (int i = 0; i < 6; i++) {
         redisReply *r =
             redisCommand (c,
-                          "RPUSH kt:md:bars:256265 {\"start_ns\":%lld,\"o\":2401000,\"h\":2401000,"
-                          "\"l\":2401000,\"c\":2401000,\"volume\":0,\"vwap\":0,\"ticks\":3}",
+                          "XADD kt:md:bars:256265 * start_ns %lld o 2401000 h 2401000 l 2401000 "
+                          "c 2401000 volume 0 vwap 0 ticks 3",
                           (long long) (t0 + i * NS_MIN));
         freeReplyObject (r);
         r = redisCommand (c,
-                          "RPUSH kt:md:bars:10000041 {\"start_ns\":%lld,\"o\":%lld,\"h\":%lld,"
-                          "\"l\":%lld,\"c\":%lld,\"volume\":%lld,\"vwap\":0,\"ticks\":3}",
+                          "XADD kt:md:bars:10000041 * start_ns %lld o %lld h %lld l %lld c %lld "
+                          "volume %lld vwap 0 ticks 3",
                           (long long) (t0 + i * NS_MIN), (long long) s_swing[i][0],
                           (long long) s_swing[i][1], (long long) s_swing[i][2],
                           (long long) s_swing[i][3], (long long) s_swing[i][4]);

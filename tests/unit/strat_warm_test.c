@@ -115,14 +115,37 @@ test_universe (void **state)
     kt_instr_destroy (&instr);
 }
 
+//  Parse one md:bars entry given as "name=value" strings.
+static int
+s_md_bar (const char *const *items, size_t n, uint32_t token, struct strat_bar *b)
+{
+    const char *kv[32];
+    size_t kvlen[32];
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr (items[i], '=');
+        kv[2 * i] = items[i];
+        kvlen[2 * i] = (size_t) (eq - items[i]);
+        kv[2 * i + 1] = eq + 1;
+        kvlen[2 * i + 1] = strlen (eq + 1);
+    }
+    return strat_warm_parse_md_bar (kv, kvlen, 2 * n, token, b);
+}
+
 static void
 test_parse_md_bar (void **state)
 {
     (void) state;
-    const char *row = "{\"start_ns\":1795405500000000000,\"o\":15400,\"h\":15500,\"l\":15300,"
-                      "\"c\":15400,\"volume\":750,\"vwap\":15390,\"ticks\":12}";
+    const char *row[] = {"start_ns=1795405500000000000",
+                         "o=15400",
+                         "h=15500",
+                         "l=15300",
+                         "c=15400",
+                         "volume=750",
+                         "vwap=15390",
+                         "ticks=12",
+                         "later=ignored"};
     struct strat_bar b;
-    assert_int_equal (strat_warm_parse_md_bar (row, strlen (row), 10000041, &b), 0);
+    assert_int_equal (s_md_bar (row, 9, 10000041, &b), 0);
     assert_int_equal (b.token, 10000041);
     assert_int_equal (b.ts, 1795405500000000000LL); //  exact: no double on the way
     assert_int_equal (b.open, 15400);
@@ -130,15 +153,15 @@ test_parse_md_bar (void **state)
     assert_int_equal (b.low, 15300);
     assert_int_equal (b.close, 15400);
     assert_int_equal (b.volume, 750);
-    const char *bad[] = {
-        "{\"start_ns\":1,\"o\":1,\"h\":2,\"l\":1}",                          //  no c, volume
-        "{\"start_ns\":1,\"o\":1.5,\"h\":2,\"l\":1,\"c\":1,\"volume\":0}",   //  not paise
-        "{\"start_ns\":1,\"o\":1,\"h\":1,\"l\":2,\"c\":1,\"volume\":0}",     //  h < l
-        "{\"start_ns\":1,\"o\":1,\"h\":2,\"l\":1,\"c\":1,\"volume\":\"x\"}", //  not a number
-        "",
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal (strat_warm_parse_md_bar (bad[i], strlen (bad[i]), 1, &b), -1);
+    const char *no_c[] = {"start_ns=1", "o=1", "h=2", "l=1", "volume=0"};
+    assert_int_equal (s_md_bar (no_c, 5, 1, &b), -1);
+    const char *frac[] = {"start_ns=1", "o=1.5", "h=2", "l=1", "c=1", "volume=0"};
+    assert_int_equal (s_md_bar (frac, 6, 1, &b), -1); //  not paise
+    const char *h_lt_l[] = {"start_ns=1", "o=1", "h=1", "l=2", "c=1", "volume=0"};
+    assert_int_equal (s_md_bar (h_lt_l, 6, 1, &b), -1);
+    const char *nan[] = {"start_ns=1", "o=1", "h=2", "l=1", "c=1", "volume=x"};
+    assert_int_equal (s_md_bar (nan, 6, 1, &b), -1);
+    assert_int_equal (s_md_bar (row, 0, 1, &b), -1);
 }
 
 int
