@@ -383,7 +383,9 @@ s_flatten_why (kt_testproc_t *strat, const char *sym, int64_t t, char *why, size
             continue;
         cJSON *j = cJSON_Parse (line);
         int64_t clk = j ? (int64_t) cJSON_GetObjectItem (j, "clk")->valuedouble : 0;
-        if (j && clk <= t && t - clk < 5 * S_NS_MIN_T)
+        //  The journal's exit time is the fill's, to the second: up to 1 s before the
+        //  intent's own log time.
+        if (j && clk <= t + 1000000000LL && t - clk < 5 * S_NS_MIN_T)
             snprintf (why, len, "%s", s_jstr (j, "why"));
         cJSON_Delete (j);
     }
@@ -501,8 +503,10 @@ s_compare (const struct s_trade *bt, int nb, const struct s_trade *live, int nl,
                      live[j].sym, (long long) live[j].entry_ns);
             return -1;
         }
-    if (diverged == INT64_MAX && nl != nb)
+    if (diverged == INT64_MAX && nl != nb) {
+        fprintf (stderr, "  %d pipeline trades, %d in the backtest: UNEXPLAINED\n", nl, nb);
         return -1;
+    }
     return full;
 }
 
