@@ -856,7 +856,14 @@ s_go (md_t *self, size_t n)
         s_session_invalid (self, 0, "no access token configured");
         return;
     }
-    if (self->cfg->warmup) {
+    //  Before the session's first minute no candle exists yet: a warm-up would only hold
+    //  the open's ticks while it asks (at a fast sim clock, for minutes of the session).
+    int64_t now = kt_proc_now_ns (self->proc);
+    bool before_open =
+        now < kt_ist_day_start (now) + (int64_t) bcfg.session_open_min * 60 * KT_NS_PER_SEC;
+    if (self->cfg->warmup && before_open)
+        kt_log_info ("md.warm.skip", KT_S ("why", "before the session's first minute"), KT_END);
+    if (self->cfg->warmup && !before_open) {
         self->warming = true;
         self->wbuf = malloc (S_WBUF_MAX * sizeof *self->wbuf);
         self->candles = malloc (S_CANDLES_MAX * sizeof *self->candles);
