@@ -145,7 +145,12 @@ int
 main (void)
 {
     kt_log_open ("risk_bench", KT_LOG_OFF);
-    kt_testredis_t *srv = kt_testredis_start ();
+    //  KT_BENCH_AOF=1: Redis with deploy/redis.conf's persistence (AOF, fsync every
+    //  second), which every write then also goes through; off by default (the figures
+    //  in docs/risk-gate.md say which they are).
+    static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "everysec", NULL};
+    bool with_aof = getenv ("KT_BENCH_AOF") && strcmp (getenv ("KT_BENCH_AOF"), "1") == 0;
+    kt_testredis_t *srv = with_aof ? kt_testredis_start_with (aof) : kt_testredis_start ();
     if (!srv) {
         fprintf (stderr, "risk_bench: no redis-server\n");
         return 1;
