@@ -24,10 +24,11 @@
 
 // ---- config (bt_cfg.c) ----------------------------------------------------------------
 
-//  The strategy section first (its rows address it at offset 0), then "backtest".
+//  The strategy section first (its rows address it at offset 0), then "backtest". The
+//  capital is the risk section's: a backtest runs with the account the live risk-gate
+//  starts from the same file, and judges its drawdown against it.
 struct bt_cfg {
     struct strat_cfg strat;
-    int64_t capital;           //  paise: the go-live drawdown check's base
     int64_t golive_min_trades; //  go-live: at least this many trades
     double golive_pf;          //  go-live: profit factor above this
     double golive_sharpe;      //  go-live: daily Sharpe (annualised) above this

@@ -9,8 +9,6 @@
 #define O(f) offsetof (struct bt_cfg, f)
 
 static const kt_cfg_row_t s_rows[] = {
-    {"backtest.capital", KT_CFG_MONEY, O (capital), 0, "10000000", 1, INT64_MAX / 2, 0,
-     "capital, rupees: the base of the go-live drawdown check"},
     {"backtest.golive_min_trades", KT_CFG_INT, O (golive_min_trades), 0, "100", 0, 1000000000, 0,
      "go-live check: at least this many trades"},
     {"backtest.golive_profit_factor", KT_CFG_DBL, O (golive_pf), 0, "1.5", 0, 1000, 0,
@@ -18,7 +16,7 @@ static const kt_cfg_row_t s_rows[] = {
     {"backtest.golive_sharpe", KT_CFG_DBL, O (golive_sharpe), 0, "1.0", -1000, 1000, 0,
      "go-live check: daily Sharpe (annualised with sqrt 252) above this"},
     {"backtest.golive_max_drawdown_pct", KT_CFG_BPS, O (golive_max_dd_bps), 0, "20", 0, 10000, 0,
-     "go-live check: max drawdown below this share of capital, percent"},
+     "go-live check: max drawdown below this share of risk.capital, percent"},
     KT_CFG_END};
 
 //  Without --config the backtest judges with deploy/config/sim.json's limits: the

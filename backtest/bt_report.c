@@ -144,7 +144,7 @@ static int
 s_checks (const struct bt_cfg *cfg, const struct bt_stats *st, struct s_check *c)
 {
     char a[24], b[24];
-    int64_t dd_cap = (int64_t) ((__int128) cfg->capital * cfg->golive_max_dd_bps / 10000);
+    int64_t dd_cap = (int64_t) ((__int128) cfg->risk.capital * cfg->golive_max_dd_bps / 10000);
     c[0] = (struct s_check){"trades", st->trades >= cfg->golive_min_trades, ""};
     snprintf (c[0].text, sizeof c[0].text, "%d >= %lld", st->trades,
               (long long) cfg->golive_min_trades);

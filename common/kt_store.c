@@ -22,6 +22,7 @@
 #include "kt_store.h"
 #include "kt_clock.h"
 #include "kt_loop.h"
+#include "kt_schema.h"
 
 #include <errno.h>
 #include <hiredis/async.h>
@@ -559,21 +560,6 @@ kt_store_retry_in_ms (const kt_store_t *self)
 
 // ---- keys ----------------------------------------------------------------------------
 
-char *
-kt_store_key (const kt_store_t *self, char *buf, size_t buflen, const char *fmt, ...)
-{
-    int n = snprintf (buf, buflen, "%s", self->prefix);
-    if (n < 0 || (size_t) n >= buflen)
-        return NULL;
-    va_list ap;
-    va_start (ap, fmt);
-    int m = vsnprintf (buf + n, buflen - (size_t) n, fmt, ap);
-    va_end (ap);
-    if (m < 0 || (size_t) m >= buflen - (size_t) n)
-        return NULL;
-    return buf;
-}
-
 kt_key_t
 kt_store_keyv (const kt_store_t *self, const char *fmt, ...)
 {
@@ -595,23 +581,8 @@ kt_store_keyv (const kt_store_t *self, const char *fmt, ...)
 
 // ---- synchronous commands ------------------------------------------------------------
 
-redisReply *
-kt_store_cmd (kt_store_t *self, const char *fmt, ...)
-{
-    s_begin (self);
-    if (!s_ready (self))
-        return NULL;
-    va_list ap;
-    va_start (ap, fmt);
-    redisReply *r = redisvCommand (self->ctx, fmt, ap);
-    va_end (ap);
-    if (s_transport_failed (self, r, "command"))
-        return NULL;
-    return r;
-}
-
-redisReply *
-kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen)
+static redisReply *
+s_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen)
 {
     s_begin (self);
     if (!s_ready (self))
@@ -625,7 +596,7 @@ kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *a
 kt_store_result_t
 kt_store_call (kt_store_t *self, int argc, const char **argv, const size_t *argvlen)
 {
-    return s_owned (kt_store_cmdargv (self, argc, argv, argvlen), self);
+    return s_owned (s_cmdargv (self, argc, argv, argvlen), self);
 }
 
 kt_store_result_t
@@ -682,9 +653,8 @@ s_is_noscript (const redisReply *r)
     return r->type == REDIS_REPLY_ERROR && strncmp (r->str, "NOSCRIPT", 8) == 0;
 }
 
-redisReply *
-kt_store_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
-               const char **args)
+static redisReply *
+s_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs, const char **args)
 {
     if (script_id < 0 || script_id >= self->nscripts || nkeys < 0 || nargs < 0) {
         snprintf (self->errstr, sizeof self->errstr, "eval: bad script id or counts");
@@ -734,7 +704,7 @@ kt_store_result_t
 kt_store_eval_call (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
                     const char **args)
 {
-    return s_owned (kt_store_eval (self, script_id, nkeys, keys, nargs, args), self);
+    return s_owned (s_eval (self, script_id, nkeys, keys, nargs, args), self);
 }
 
 // ---- the write queue -----------------------------------------------------------------
@@ -1308,11 +1278,13 @@ int
 kt_store_heartbeat (kt_store_t *self, const char *proc, int64_t started_ns, int64_t now_ns,
                     int ttl_s, const kt_kv_t *counters)
 {
-    char key[256];
-    if (!kt_store_key (self, key, sizeof key, "health:%s", proc)) {
-        snprintf (self->errstr, sizeof self->errstr, "heartbeat: key too long");
+    //  The names come from their declarations (kt_schema), the one spelling of every key.
+    if (!proc || strlen (proc) >= 64) {
+        snprintf (self->errstr, sizeof self->errstr, "heartbeat: process name too long");
         return -1;
     }
+    struct kt_skey hkey = kt_schema_key (self->prefix, &kt_key_health, proc);
+    const char *key = hkey.s;
     char num[3 + S_HB_FIELDS_MAX][32];
     const char *argv[2 + 2 * (3 + S_HB_FIELDS_MAX)];
     int argc = 0;
@@ -1412,11 +1384,8 @@ s_on_event_sync (const kt_store_result_t *r, void *arg)
 int
 kt_store_event (kt_store_t *self, const kt_kv_t *fields)
 {
-    char key[256];
-    if (!kt_store_key (self, key, sizeof key, "events")) {
-        snprintf (self->errstr, sizeof self->errstr, "event: key too long");
-        return -1;
-    }
+    struct kt_skey ekey = kt_schema_key (self->prefix, &kt_key_events, NULL);
+    const char *key = ekey.s;
     int n = 0;
     while (fields && fields[n].key)
         n++;

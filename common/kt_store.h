@@ -11,13 +11,12 @@
  *  async connection reconnects in the background: at once after losing a working
  *  connection, then with a short capped exponential delay only while connects fail.
  *
- *  The synchronous calls (kt_store_call*, kt_store_eval_call, and the redisReply ones
- *  kept for exec-gateway) block for at most the command timeout (redis.timeout_ms), a
- *  reconnect included; after a failure they are refused without I/O until the back-off
- *  delay passes or the async connection sees Redis answer again. Scripts keep their SHA
- *  (a SHA names the text, not the connection): the async connection loads them after
- *  each connect, and a sync EVALSHA that meets NOSCRIPT loads and retries once.
- *  Results are typed (kt_store_result_t); errors live on the object (errstr). */
+ *  The synchronous calls (kt_store_call*, kt_store_eval_call) block for at most the command timeout
+ * (redis.timeout_ms), a reconnect included; after a failure they are refused without I/O until the
+ * back-off delay passes or the async connection sees Redis answer again. Scripts keep their SHA (a
+ * SHA names the text, not the connection): the async connection loads them after each connect, and
+ * a sync EVALSHA that meets NOSCRIPT loads and retries once. Results are typed (kt_store_result_t);
+ * errors live on the object (errstr). */
 
 #ifndef KT_STORE_H
 #define KT_STORE_H
@@ -25,7 +24,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <hiredis/hiredis.h>
 #include "kt_log.h"
 
 typedef struct kt_store kt_store_t;
@@ -164,12 +162,6 @@ int64_t kt_store_retry_in_ms (const kt_store_t *self);
 //  The prefix ("kt:"). Borrowed.
 const char *kt_store_prefix (const kt_store_t *self);
 
-//  Write prefix + printf(fmt, ...) into buf. Returns buf, or NULL if it did not fit.
-//  For risk-gate, exec-gateway and tradectl until they move to kt_store_keyv (whose
-//  result cannot be NULL); new code uses kt_store_keyv.
-char *kt_store_key (const kt_store_t *self, char *buf, size_t buflen, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
-
 //  A key by value: it cannot be NULL. The prefix is < 128 chars (kt_store_new refuses
 //  longer), so a key whose own part is a fixed name and bounded ids (< 128 chars in
 //  all) always fits; a longer one is a programming error and aborts with a message.
@@ -200,23 +192,6 @@ kt_store_result_t kt_store_eval_call (kt_store_t *self, int script_id, int nkeys
 //  not a number, -1 when Redis is unavailable. Synchronous.
 int kt_store_hget_i64 (kt_store_t *self, const char *key, const char *field, int64_t *out);
 
-// ---- for exec-gateway until it moves to the typed API ---------------------------------
-//  The three calls below hand out hiredis replies; everything else uses the typed ones.
-
-//  Run one command (hiredis format; keys must already carry the prefix). For exec-gateway
-//  until it moves to kt_store_call. Reconnects
-//  first when the back-off allows. Returns an owned reply (freeReplyObject), or NULL
-//  when Redis is unavailable or the command failed at the transport (errstr set).
-//  A Redis error reply (REDIS_REPLY_ERROR) is returned as a reply, not NULL.
-//  After a transport failure (including a timeout) the connection is discarded and
-//  every command returns NULL at once, without network I/O, until the back-off delay
-//  has passed; errstr keeps the failure that caused it.
-redisReply *kt_store_cmd (kt_store_t *self, const char *fmt, ...);
-
-//  Same with an argument vector (binary safe). For exec-gateway until it moves to
-//  kt_store_call.
-redisReply *kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen);
-
 // ---- scripts ----------------------------------------------------------------------
 
 //  Register a Lua script under name (both copied); loaded by kt_store_connect, on every
@@ -224,13 +199,6 @@ redisReply *kt_store_cmdargv (kt_store_t *self, int argc, const char **argv, con
 //  and text again returns the same id. Returns a script id (>= 0) or -1 if the registry (32) is
 //  full.
 int kt_store_script (kt_store_t *self, const char *name, const char *lua);
-
-//  EVALSHA a registered script with nkeys keys then args (all borrowed). Reloads and
-//  retries once on NOSCRIPT. Returns an owned reply or NULL (as kt_store_cmd; also
-//  NULL for an unknown script id or a script Redis refuses to load, errstr says which).
-//  For exec-gateway until it moves to kt_store_eval_call.
-redisReply *kt_store_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs,
-                           const char **args);
 
 // ---- writes of every process ------------------------------------------------------
 

@@ -15,6 +15,8 @@
  *  cancel) wait in a queue for the rate bucket, so our own bursts never earn a 429. */
 
 #include "exec.h"
+#include "kt_risk.h"
+#include "kt_instr_cache.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -59,6 +61,7 @@ struct s_ord {
     int slices_rejected;
     int64_t agg_value;       //  sum of slice fills qty x price (paise x units)
     bool counted;            //  (a slice) its end was counted by the parent
+    bool stopped_out;        //  (a sliced entry) a slice's stop filled: the trade is over
     bool cancel_requested;   //  we asked for its cancel (a stop is then not replaced)
     int64_t trades_after_ms; //  wall: next trades fetch after a failed one
     char mod_cmd[KT_ID_LEN]; //  the MODIFY command waiting for this order's answer
@@ -102,6 +105,9 @@ struct exec {
     int sig_fd;
     int tick_timer;
     exec_paper_t *paper;     //  paper mode: the broker (owned), else NULL
+    kt_instr_table_t *instr; //  today's instruments (owned), NULL until loaded
+    int64_t next_instr_ms;   //  wall: next load attempt while instr is NULL
+    char instr_err[256];     //  why the last load failed
     exec_journal_t *journal; //  owned, NULL without a journal dir
     int64_t next_journal_ms;
     char journal_err[160]; //  last journal failure (logged once per change)
@@ -139,6 +145,45 @@ static int64_t
 s_now (exec_t *self)
 {
     return kt_proc_now_ns (self->proc);
+}
+
+//  Today's instruments (instruments.file, or the daily list kt_instr_cache keeps for every
+//  process): each order's lot and price step come from its instrument. Blocking (the
+//  download is bounded); a load that fails is retried every 10 s, and meanwhile entries
+//  are refused (INSTRUMENT).
+static int
+s_load_instruments (exec_t *self)
+{
+    struct kt_instr_cache_cfg icc;
+    kt_instr_cache_from_cfg (kt_proc_cfg (self->proc), kt_proc_now_ns (self->proc), &icc);
+    icc.timeout_ms = 10000;
+    self->instr = kt_instr_cache_load (&icc, self->instr_err, sizeof self->instr_err);
+    if (!self->instr) {
+        self->next_instr_ms = s_wall_ms () + 10000;
+        kt_log_warn_every ("exec.instruments.fail", 60, KT_S ("why", self->instr_err), KT_END);
+        return -1;
+    }
+    kt_log_info ("exec.instruments", KT_S ("file", icc.file ? icc.file : ""),
+                 KT_I ("count", (int64_t) kt_instr_count (self->instr)), KT_END);
+    return 0;
+}
+
+//  The tradable instrument sym of our exchange, or NULL (not loaded, not listed, an index).
+static const struct kt_instr *
+s_instr (exec_t *self, const char *sym)
+{
+    const struct kt_instr *in =
+        self->instr ? kt_instr_by_sym (self->instr, self->cfg->exchange, sym) : NULL;
+    return in && in->lot > 0 && in->tick > 0 ? in : NULL;
+}
+
+//  The lot of sym for slicing. Without the instrument (only a risk-reducing order gets
+//  this far without one: the list did not load) 1, so an exit is never held back.
+static int64_t
+s_lot (exec_t *self, const char *sym)
+{
+    const struct kt_instr *in = s_instr (self, sym);
+    return in ? in->lot : 1;
 }
 
 static kt_ord_status_t
@@ -464,13 +509,13 @@ s_session_invalid (exec_t *self, const char *msg)
     if (self->session_bad)
         return;
     self->session_bad = true;
-    char key[128];
-    kt_store_key (self->store, key, sizeof key, "risk:state");
-    redisReply *r = kt_store_cmd (self->store, "HSET %s session_ok 0", key);
-    if (r)
-        freeReplyObject (r);
-    else
+    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_state, NULL);
+    kt_store_result_t r = kt_store_callf (self->store, "HSET %s session_ok 0", key.s);
+    if (r.kind == KT_STORE_DOWN || r.kind == KT_STORE_ERR) {
         self->store_errors++;
+        kt_log_error ("exec.session.store", KT_S ("why", r.str), KT_END);
+    }
+    kt_store_result_free (&r);
     kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "exec.session",
                    "broker session invalid (TokenException: %s): nothing is sent until a new "
                    "access token is loaded (tradectl token, or SIGHUP after updating the "
@@ -519,10 +564,9 @@ static void
 s_reload_seen (exec_t *self, char *out, size_t cap)
 {
     struct kt_skey k = kt_schema_key (kt_store_prefix (self->store), &kt_key_session_reload, NULL);
-    redisReply *r = kt_store_cmd (self->store, "HGET %s requested_ns", k.s);
-    snprintf (out, cap, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
-    if (r)
-        freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (self->store, "HGET %s requested_ns", k.s);
+    snprintf (out, cap, "%s", r.kind == KT_STORE_STR ? r.str : "");
+    kt_store_result_free (&r);
 }
 
 // ---- requests ---------------------------------------------------------------------------------
@@ -746,6 +790,7 @@ s_fetch_trades (exec_t *self, struct s_ord *o)
 
 static void s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px);
 static void s_on_final (exec_t *self, struct s_ord *o);
+static void s_stop_accepted (exec_t *self, struct s_ord *s);
 
 //  Apply a judged observation that brings no new fill: state, terms, broker id.
 static void
@@ -785,6 +830,8 @@ s_apply_state (exec_t *self, struct s_ord *o, const struct exec_order_step *st,
         kind = exec_order_event_kind (st->state, o->rec.filled_qty, o->rec.qty);
     if (kind != KT_EXEC_NONE)
         s_emit (self, o, kind, 0, 0);
+    if (was_unresolved)
+        s_stop_accepted (self, o);
     if (st->state == EXEC_ST_REJECTED && saved.status != KT_OS_PENDING_SUBMIT) {
         self->rejected++;
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "exec.rejected",
@@ -1003,6 +1050,7 @@ s_handle_reply (exec_t *self, struct s_ord *o, s_req_t kind, struct exec_kite_re
                 o->fsm.state = EXEC_ST_ACCEPTED;
                 snprintf (o->fsm.broker_id, sizeof o->fsm.broker_id, "%s", rep.order_id);
                 s_emit (self, o, KT_EXEC_ACCEPTED, 0, 0);
+                s_stop_accepted (self, o);
             }
             //  State and fills come with the order updates; the book is read on the poll's
             //  cadence (not at once: a day's book can be long, and orders arrive in bursts).
@@ -1197,18 +1245,62 @@ s_on_poll (const kt_http_resp_t *resp, void *arg)
 
 // ---- fills, stops, final states ---------------------------------------------------------------
 
-static void s_stop_sync (exec_t *self, struct s_ord *entry);
+static void s_stop_sync (exec_t *self, const struct kt_order_rec *entry);
 static void s_exit_market (exec_t *self, const char *coid, const char *intent, const char *sym,
                            int64_t pos_qty, kt_product_t product, const char *why);
 
-//  The attached stop's coid: the entry's (cut to 17) + "-st": at most 20 characters.
-static void
-s_stop_coid (const char *entry, char *buf, size_t cap)
+//  True when r is a slice of a sliced order (its parent is the command's order).
+static bool
+s_is_slice (const struct kt_order_rec *r)
 {
-    snprintf (buf, cap, "%.17s-st", entry);
+    return r->parent[0] && r->purpose != KT_PURPOSE_STOP;
+}
+
+//  The coid of an order derived from entry e: its attached stop ("-st"), a replacement
+//  stop ("-s<n>"), the market exit of a stop that cannot be placed ("-mx") or of a fill
+//  after the stop ("-x<n>"), at most 20 characters (Kite's tag). An entry: its coid cut
+//  to fit + suffix. A slice of parent P: P + "s<i>" + suffix when that fits, else the
+//  head of it, 4 characters of its FNV-1a hash, then suffix, so the stops of the slices
+//  of different long coids that share a head do not share a name.
+static void
+s_derived (const struct kt_order_rec *e, const char *suffix, char *buf, size_t cap)
+{
+    int room = KT_ID_WIRE_MAX - (int) strlen (suffix);
+    if (!s_is_slice (e)) {
+        snprintf (buf, cap, "%.*s%s", room, e->coid, suffix);
+        return;
+    }
+    size_t n = strlen (e->coid);
+    char key[2 * KT_ID_LEN];
+    snprintf (key, sizeof key, "%s%s", e->parent, n >= 2 ? e->coid + n - 2 : e->coid);
+    if ((int) strlen (key) <= room) {
+        snprintf (buf, cap, "%.*s%s", room, key, suffix);
+        return;
+    }
+    uint32_t h = 2166136261u;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (uint8_t) *p) * 16777619u;
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    char hash[5];
+    for (int i = 0; i < 4; i++, h /= 36)
+        hash[i] = digits[h % 36];
+    hash[4] = '\0';
+    snprintf (buf, cap, "%.*s%s%s", room - 4, key, hash, suffix);
 }
 
 static struct s_ord *s_live_stop (exec_t *self, const char *entry);
+
+//  The loaded sliced parent of slice e (NULL when e is not a slice). A filled stop of
+//  one slice marks it stopped_out (in memory), so that a later fill of a sibling slice
+//  is exited, not given a stop of its own.
+static struct s_ord *
+s_entry_parent (exec_t *self, const struct kt_order_rec *e)
+{
+    if (!s_is_slice (e))
+        return NULL;
+    struct s_ord *p = s_find (self, e->parent);
+    return p && p->sliced ? p : NULL;
+}
 
 static void
 s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
@@ -1218,32 +1310,48 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
     kt_exec_kind_t kind = o->rec.filled_qty >= o->rec.qty ? KT_EXEC_FILLED : KT_EXEC_PARTIAL;
     s_emit (self, o, kind, qty, px);
     if (o->rec.purpose == KT_PURPOSE_ENTRY && o->rec.stop_trigger > 0) {
-        //  A fill after its stop filled (the cancel of the rest came too late) is not
-        //  protected by anything: it is exited at market at once.
+        //  A fill after its stop (or a sibling slice's stop) filled - the cancel of the
+        //  rest came too late - is not protected by anything: exited at market at once.
         char first[KT_ID_LEN], why[128];
         struct kt_order_rec stop;
-        s_stop_coid (o->rec.coid, first, sizeof first);
-        if (!s_live_stop (self, o->rec.coid) &&
+        struct s_ord *p = s_entry_parent (self, &o->rec);
+        s_derived (&o->rec, "-st", first, sizeof first);
+        bool stopped = p && p->stopped_out;
+        if (!stopped && !s_live_stop (self, o->rec.coid) &&
             kt_book_order_get (self->store, first, &stop, why, sizeof why) == 1 &&
-            stop.status == KT_OS_FILLED) {
-            char coid[KT_ID_LEN];
-            snprintf (coid, sizeof coid, "%.15s-x%lld", o->rec.coid,
-                      (long long) (o->rec.filled_qty % 100));
-            s_cancel (self, o);
+            stop.status == KT_OS_FILLED)
+            stopped = true;
+        if (stopped) {
+            char coid[KT_ID_LEN], suffix[8];
+            snprintf (suffix, sizeof suffix, "-x%lld", (long long) (o->rec.filled_qty % 100));
+            s_derived (&o->rec, suffix, coid, sizeof coid);
+            s_cancel (self, p ? p : o);
             s_exit_market (self, coid, o->rec.intent_id, o->rec.sym,
                            o->rec.side == KT_SIDE_SELL ? -qty : qty, o->rec.product, "STOP");
             kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "exec.stop.late_fill",
                            "%s filled %lld after its stop filled: exited at market", o->rec.coid,
                            (long long) qty);
         } else
-            s_stop_sync (self, o);
+            s_stop_sync (self, &o->rec);
     }
     if (o->rec.purpose == KT_PURPOSE_STOP) {
-        //  Stopped out: the trade is over, so what is left of its entry is cancelled.
+        //  Stopped out: the trade is over, so what is left of its entry (every slice of
+        //  a sliced one) is cancelled.
         kt_log_info ("exec.stop.filled", KT_S ("coid", o->rec.coid), KT_S ("sym", o->rec.sym),
                      KT_I ("qty", qty), KT_I ("px", px), KT_END);
         struct s_ord *entry = s_find (self, o->rec.parent);
-        if (entry && !kt_ord_status_is_final (entry->rec.status))
+        struct kt_order_rec erec;
+        char ewhy[128];
+        //  A slice that filled whole has left memory: its record names its parent.
+        const struct kt_order_rec *e =
+            entry ? &entry->rec
+            : kt_book_order_get (self->store, o->rec.parent, &erec, ewhy, sizeof ewhy) == 1 ? &erec
+                                                                                            : NULL;
+        struct s_ord *p = e ? s_entry_parent (self, e) : NULL;
+        if (p) {
+            p->stopped_out = true;
+            s_cancel (self, p);
+        } else if (entry && !kt_ord_status_is_final (entry->rec.status))
             s_cancel (self, entry);
     }
     //  A position that went flat no longer needs its protecting stop.
@@ -1259,18 +1367,20 @@ s_on_fill (exec_t *self, struct s_ord *o, int64_t qty, int64_t px)
     }
 }
 
-//  Keep the entry's stop at the entry's filled quantity: place it, or resize it.
-//  Record and queue stop attempt n (0 = the first) of entry coid `parent`, from template t
-//  (side, type, trigger, price, product, intent), for qty units.
+//  Record and queue stop attempt n (0 = the first) of entry e, from template t (side,
+//  type, trigger, price, product, intent), for qty units.
 static struct s_ord *
-s_stop_place (exec_t *self, const struct kt_order_rec *t, const char *parent, int n, int64_t qty)
+s_stop_place (exec_t *self, const struct kt_order_rec *t, const struct kt_order_rec *e, int n,
+              int64_t qty)
 {
     struct kt_order_rec r = *t;
+    char suffix[8];
     if (n == 0)
-        s_stop_coid (parent, r.coid, sizeof r.coid);
+        snprintf (suffix, sizeof suffix, "-st");
     else
-        snprintf (r.coid, sizeof r.coid, "%.17s-s%d", parent, (n + 1) % 10);
-    snprintf (r.parent, sizeof r.parent, "%s", parent);
+        snprintf (suffix, sizeof suffix, "-s%d", (n + 1) % 10);
+    s_derived (e, suffix, r.coid, sizeof r.coid);
+    snprintf (r.parent, sizeof r.parent, "%s", e->coid);
     snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
     r.purpose = KT_PURPOSE_STOP;
     r.qty = qty;
@@ -1294,7 +1404,7 @@ s_stop_place (exec_t *self, const struct kt_order_rec *t, const char *parent, in
     s->stop_failures = n;
     if (rc == 1) {
         s_queue (self, s, R_PLACE);
-        kt_log_info ("exec.stop.place", KT_S ("coid", r.coid), KT_S ("entry", parent),
+        kt_log_info ("exec.stop.place", KT_S ("coid", r.coid), KT_S ("entry", e->coid),
                      KT_I ("qty", qty), KT_I ("trigger", r.trigger), KT_I ("attempt", n + 1),
                      KT_END);
     }
@@ -1313,29 +1423,32 @@ s_live_stop (exec_t *self, const char *entry)
     return NULL;
 }
 
-//  Keep the entry's stop at the entry's filled quantity: place it, or resize it.
+//  Keep the entry's stop at the entry's filled quantity: place it, or resize it. A slice
+//  has its own stop for its own filled quantity, so no stop is above the freeze quantity.
 static void
-s_stop_sync (exec_t *self, struct s_ord *entry)
+s_stop_sync (exec_t *self, const struct kt_order_rec *entry)
 {
-    int64_t want = entry->rec.filled_qty;
-    struct s_ord *s = s_live_stop (self, entry->rec.coid);
+    int64_t want = entry->filled_qty;
+    if (entry->purpose != KT_PURPOSE_ENTRY || entry->stop_trigger <= 0 || want <= 0)
+        return;
+    struct s_ord *s = s_live_stop (self, entry->coid);
     if (!s) {
         //  Placed once only: a stop that ended is replaced by s_on_final, not here.
         char first[KT_ID_LEN], why[128];
         struct kt_order_rec seen;
-        s_stop_coid (entry->rec.coid, first, sizeof first);
+        s_derived (entry, "-st", first, sizeof first);
         if (s_find (self, first) ||
             kt_book_order_get (self->store, first, &seen, why, sizeof why) != 0)
             return;
-        struct kt_order_rec t = entry->rec;
-        t.side = entry->rec.side == KT_SIDE_SELL ? KT_SIDE_BUY : KT_SIDE_SELL;
-        t.order_type = entry->rec.stop_price > 0 ? KT_OT_SL : KT_OT_SLM;
-        t.trigger = entry->rec.stop_trigger;
-        t.price = entry->rec.stop_price;
-        s_stop_place (self, &t, entry->rec.coid, 0, want);
+        struct kt_order_rec t = *entry;
+        t.side = entry->side == KT_SIDE_SELL ? KT_SIDE_BUY : KT_SIDE_SELL;
+        t.order_type = entry->stop_price > 0 ? KT_OT_SL : KT_OT_SLM;
+        t.trigger = entry->stop_trigger;
+        t.price = entry->stop_price;
+        s_stop_place (self, &t, entry, 0, want);
         return;
     }
-    if (s->rec.qty == want)
+    if (s->rec.qty == want && (s->queued != R_MODIFY || s->mod.qty == want))
         return;
     if (s->fsm.state == EXEC_ST_PENDING_SUBMIT && s->queued == R_PLACE && !s->http_id) {
         //  Not sent yet: it goes out at the new size.
@@ -1344,12 +1457,28 @@ s_stop_sync (exec_t *self, struct s_ord *entry)
         return;
     }
     if (!s->rec.broker_id[0])
-        return; //  resized on the entry's next fill, once the broker has it
+        return; //  resized once the broker has it (s_stop_accepted)
     s_order_of (self, &s->rec, &s->mod);
     s->mod.qty = want;
     s_queue (self, s, R_MODIFY);
     kt_log_info ("exec.stop.resize", KT_S ("coid", s->rec.coid), KT_I ("from", s->rec.qty),
                  KT_I ("to", want), KT_END);
+}
+
+//  A stop the broker now knows (accepted, or settled by tag): the entry may have filled
+//  more while it was on its way, so it is brought to the entry's filled quantity.
+static void
+s_stop_accepted (exec_t *self, struct s_ord *s)
+{
+    if (s->rec.purpose != KT_PURPOSE_STOP || kt_ord_status_is_final (s->rec.status))
+        return;
+    struct s_ord *e = s_find (self, s->rec.parent);
+    struct kt_order_rec rec;
+    char why[128];
+    if (e)
+        s_stop_sync (self, &e->rec);
+    else if (kt_book_order_get (self->store, s->rec.parent, &rec, why, sizeof why) == 1)
+        s_stop_sync (self, &rec);
 }
 
 static void
@@ -1359,27 +1488,69 @@ s_on_final (exec_t *self, struct s_ord *o)
         self->flattening)
         return;
     //  A stop that ended without filling (refused, or cancelled by the broker) while its
-    //  position is open: placed again, and after stop_retries attempts the position is
-    //  exited at market.
+    //  position is open: placed again for what it protected (its entry's filled quantity,
+    //  at most the position), and after stop_retries attempts that quantity is exited at
+    //  market.
     struct kt_pos_rec pos;
+    struct kt_order_rec entry;
     char why[160];
     if (kt_book_pos_get (self->store, o->rec.sym, &pos, why, sizeof why) != 1 || pos.qty == 0 ||
         (pos.qty > 0) != (o->rec.side == KT_SIDE_SELL))
         return;
+    struct s_ord *e = s_find (self, o->rec.parent);
+    if (e)
+        entry = e->rec;
+    else if (kt_book_order_get (self->store, o->rec.parent, &entry, why, sizeof why) != 1) {
+        //  The entry cannot be read: the stop is named from its own record.
+        memset (&entry, 0, sizeof entry);
+        snprintf (entry.coid, sizeof entry.coid, "%s", o->rec.parent);
+        entry.filled_qty = o->rec.qty;
+    }
+    int64_t open = pos.qty > 0 ? pos.qty : -pos.qty;
+    int64_t qty = entry.filled_qty - o->rec.filled_qty;
+    if (qty <= 0 || qty > open)
+        qty = open;
     int attempts = o->stop_failures + 1;
-    int64_t qty = pos.qty > 0 ? pos.qty : -pos.qty;
     if (attempts >= (int) self->cfg->stop_retries) {
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "exec.stop.failed",
                        "stop for %s could not be placed %d times (%s): exiting %lld at market",
-                       o->rec.sym, attempts, o->rec.reason, (long long) pos.qty);
+                       o->rec.sym, attempts, o->rec.reason, (long long) qty);
         char coid[KT_ID_LEN];
-        snprintf (coid, sizeof coid, "%.17s-mx", o->rec.parent);
-        s_exit_market (self, coid, o->rec.intent_id, o->rec.sym, pos.qty, o->rec.product, "STOP");
+        s_derived (&entry, "-mx", coid, sizeof coid);
+        s_exit_market (self, coid, o->rec.intent_id, o->rec.sym, pos.qty > 0 ? qty : -qty,
+                       o->rec.product, "STOP");
         return;
     }
     kt_log_warn ("exec.stop.retry", KT_S ("coid", o->rec.coid), KT_S ("reason", o->rec.reason),
                  KT_I ("attempt", attempts + 1), KT_END);
-    s_stop_place (self, &o->rec, o->rec.parent, attempts, qty);
+    s_stop_place (self, &o->rec, &entry, attempts, qty);
+}
+
+//  Record slice i of n (q units) of sliced order r and queue it (a slice already recorded
+//  is taken as it is). Each slice keeps the attached stop: its own stop for its own
+//  filled quantity.
+static void
+s_slice_launch (exec_t *self, const struct kt_order_rec *r, int i, int n, int64_t q)
+{
+    struct kt_order_rec c = *r;
+    exec_slice_tag (r->coid, i, n, c.coid, sizeof c.coid);
+    snprintf (c.parent, sizeof c.parent, "%s", r->coid);
+    c.qty = q;
+    c.status = KT_OS_PENDING_SUBMIT;
+    c.broker_id[0] = c.broker_status[0] = c.reason[0] = '\0';
+    c.filled_qty = c.fill_value = c.avg_px = 0;
+    c.r_value = r->r_value * q / r->qty;
+    struct kt_order_rec existing;
+    char why[160];
+    int rc = kt_book_order_create (self->store, &c, s_now (self), &existing, why, sizeof why);
+    struct s_ord *o = rc >= 0 ? s_alloc (self, rc == 1 ? &c : &existing) : NULL;
+    if (!o) {
+        kt_log_error ("exec.slice.record", KT_S ("coid", c.coid),
+                      KT_S ("why", rc < 0 ? why : "no slot"), KT_END);
+        return;
+    }
+    if (rc == 1)
+        s_queue (self, o, R_PLACE);
 }
 
 //  Queue recorded order r for the broker, or, above the freeze quantity, record and queue
@@ -1390,7 +1561,7 @@ s_launch (exec_t *self, struct kt_order_rec *r)
 {
     int64_t q[EXEC_SLICE_MAX];
     char why[160];
-    int n = exec_slice_split (r->qty, self->cfg->lot, self->cfg->freeze_qty,
+    int n = exec_slice_split (r->qty, s_lot (self, r->sym), self->cfg->freeze_qty,
                               (int) self->cfg->max_slices, q, why, sizeof why);
     struct s_ord *p = s_alloc (self, r);
     if (!p) {
@@ -1406,25 +1577,8 @@ s_launch (exec_t *self, struct kt_order_rec *r)
     snprintf (p->rec.broker_status, sizeof p->rec.broker_status, "SLICED");
     snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders", n);
     s_book_update (self, p);
-    for (int i = 0; i < n; i++) {
-        struct kt_order_rec c = *r;
-        exec_slice_tag (r->coid, i, n, c.coid, sizeof c.coid);
-        snprintf (c.parent, sizeof c.parent, "%s", r->coid);
-        c.qty = q[i];
-        c.broker_status[0] = c.reason[0] = '\0';
-        c.stop_trigger = c.stop_price = 0;
-        c.r_value = r->r_value * q[i] / r->qty;
-        struct kt_order_rec existing;
-        int rc = kt_book_order_create (self->store, &c, c.created_ns, &existing, why, sizeof why);
-        struct s_ord *o = rc >= 0 ? s_alloc (self, rc == 1 ? &c : &existing) : NULL;
-        if (!o) {
-            kt_log_error ("exec.slice.record", KT_S ("coid", c.coid),
-                          KT_S ("why", rc < 0 ? why : "no slot"), KT_END);
-            continue;
-        }
-        if (rc == 1)
-            s_queue (self, o, R_PLACE);
-    }
+    for (int i = 0; i < n; i++)
+        s_slice_launch (self, r, i, n, q[i]);
     return p;
 }
 
@@ -1602,6 +1756,8 @@ s_on_tick (kt_loop_t *loop, int timer_id, void *arg)
             s_fetch_trades (self, o);
     }
     s_flat_step (self);
+    if (!self->instr && now_ms >= self->next_instr_ms)
+        s_load_instruments (self);
     for (int i = 0; i < S_SLOTS; i++)
         if (self->ord[i].used && self->ord[i].awaiting_old)
             s_replace_step (self, &self->ord[i]);
@@ -1850,18 +2006,23 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     if (exec_kite_place_form (&k, form, sizeof form, why, sizeof why) < 0) {
         snprintf (text, sizeof text, "BAD_MSG: %.110s", why);
         refusal = text;
-    } else if (r.qty % self->cfg->lot != 0) {
-        snprintf (text, sizeof text, "LOT: %lld units is not a multiple of the lot (%lld)",
-                  (long long) r.qty, (long long) self->cfg->lot);
+    } else if (!s_instr (self, r.sym) && (self->instr || r.purpose == KT_PURPOSE_ENTRY)) {
+        //  Not listed today: the broker would refuse it. Not loaded: no new risk, but
+        //  exits and stops go (unsliced by lot: s_lot).
+        if (self->instr)
+            snprintf (text, sizeof text, "INSTRUMENT: %.40s is not a tradable %s instrument today",
+                      r.sym, self->cfg->exchange);
+        else
+            snprintf (text, sizeof text, "INSTRUMENT: instruments not loaded: %.80s",
+                      self->instr_err);
         refusal = text;
-    } else if (exec_slice_split (r.qty, self->cfg->lot, self->cfg->freeze_qty,
+    } else if (r.qty % s_lot (self, r.sym) != 0) {
+        snprintf (text, sizeof text, "LOT: %lld units is not a multiple of the lot (%lld)",
+                  (long long) r.qty, (long long) s_lot (self, r.sym));
+        refusal = text;
+    } else if (exec_slice_split (r.qty, s_lot (self, r.sym), self->cfg->freeze_qty,
                                  (int) self->cfg->max_slices, slices, why, sizeof why) < 0) {
         snprintf (text, sizeof text, "FREEZE: %.110s", why);
-        refusal = text;
-    } else if (r.qty > self->cfg->freeze_qty && r.stop_trigger > 0) {
-        snprintf (text, sizeof text,
-                  "FREEZE: an entry with an attached stop must fit one order (%lld units)",
-                  (long long) self->cfg->freeze_qty);
         refusal = text;
     } else if (self->session_bad && r.purpose == KT_PURPOSE_ENTRY) {
         snprintf (text, sizeof text,
@@ -2067,6 +2228,17 @@ s_on_command (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, con
     return 0;
 }
 
+//  The price step of a tick's instrument (0 when unknown: the paper broker then does not
+//  match on it).
+static int64_t
+s_tick_of (exec_t *self, const struct kt_tick *t)
+{
+    const struct kt_instr *in = self->instr ? kt_instr_by_token (self->instr, t->token) : NULL;
+    if (!in || strcmp (in->sym, t->sym) != 0)
+        in = s_instr (self, t->sym);
+    return in ? in->tick : 0;
+}
+
 static int
 s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const struct kt_msg *m,
          void *arg)
@@ -2078,7 +2250,8 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
     if (m->env.type == KT_MSG_ORDER_UPDATE)
         exec_handle_update (self, &m->u.order_update);
     else if (m->env.type == KT_MSG_TICK && self->paper &&
-             exec_paper_tick (self->paper, &m->u.tick, s_now (self)) > 0)
+             exec_paper_tick (self->paper, &m->u.tick, s_tick_of (self, &m->u.tick), s_now (self)) >
+                 0)
         s_poll (self); //  fills and triggers reach the book on this tick
     return 0;
 }
@@ -2124,7 +2297,7 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
         int64_t q[EXEC_SLICE_MAX];
         char why[128];
         o->sliced = true;
-        o->nslices = exec_slice_split (rec->qty, self->cfg->lot, self->cfg->freeze_qty,
+        o->nslices = exec_slice_split (rec->qty, s_lot (self, rec->sym), self->cfg->freeze_qty,
                                        (int) self->cfg->max_slices, q, why, sizeof why);
     }
     //  A submit recorded but not known to have left: it may have. Settle it by tag.
@@ -2143,6 +2316,41 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
                  KT_S ("broker_id", rec->broker_id), KT_END);
 }
 
+//  An entry that filled whole is not loaded at start (it is not open); if the crash came
+//  between its last fill and its stop's record, its open position has no stop. For each
+//  open position, the entry that opened it (every slice of it, when sliced) gets its
+//  first stop if it never had one (s_stop_sync places a stop once only).
+static void
+s_protect_entry (exec_t *self, const struct kt_order_rec *e, int64_t pos_qty)
+{
+    if (e->purpose == KT_PURPOSE_ENTRY && e->stop_trigger > 0 && e->filled_qty > 0 &&
+        (e->side == KT_SIDE_SELL) == (pos_qty < 0) && !s_find (self, e->coid))
+        s_stop_sync (self, e);
+}
+
+static void
+s_protect_pos (const struct kt_pos_rec *pos, void *arg)
+{
+    exec_t *self = arg;
+    struct kt_order_rec e, p;
+    char why[128];
+    if (pos->qty == 0 || !pos->entry_coid[0] ||
+        kt_book_order_get (self->store, pos->entry_coid, &e, why, sizeof why) != 1)
+        return;
+    if (!s_is_slice (&e) || kt_book_order_get (self->store, e.parent, &p, why, sizeof why) != 1 ||
+        strcmp (p.broker_status, "SLICED") != 0) {
+        s_protect_entry (self, &e, pos->qty);
+        return;
+    }
+    for (int k = 0; k < EXEC_SLICE_MAX; k++) {
+        char tag[KT_ID_LEN];
+        exec_slice_tag (p.coid, k, EXEC_SLICE_MAX, tag, sizeof tag);
+        if (kt_book_order_get (self->store, tag, &e, why, sizeof why) != 1)
+            break;
+        s_protect_entry (self, &e, pos->qty);
+    }
+}
+
 //  A sliced parent's totals after a restart: from its slices' records.
 static void
 s_rebuild_parents (exec_t *self)
@@ -2153,11 +2361,24 @@ s_rebuild_parents (exec_t *self)
             continue;
         p->rec.filled_qty = p->agg_value = 0;
         p->slices_final = p->slices_rejected = 0;
+        int64_t q[EXEC_SLICE_MAX];
+        char why[128];
+        bool split =
+            exec_slice_split (p->rec.qty, s_lot (self, p->rec.sym), self->cfg->freeze_qty,
+                              (int) self->cfg->max_slices, q, why, sizeof why) == p->nslices;
         for (int k = 0; k < p->nslices; k++) {
-            char tag[KT_ID_LEN], why[128];
+            char tag[KT_ID_LEN];
             struct kt_order_rec c;
             exec_slice_tag (p->rec.coid, k, p->nslices, tag, sizeof tag);
-            if (kt_book_order_get (self->store, tag, &c, why, sizeof why) != 1)
+            int got = kt_book_order_get (self->store, tag, &c, why, sizeof why);
+            if (got == 0 && split) {
+                //  Never recorded (the crash came while the slices were being recorded),
+                //  so never sent: recorded and sent now.
+                kt_log_warn ("exec.slice.missing", KT_S ("coid", tag), KT_I ("qty", q[k]), KT_END);
+                s_slice_launch (self, &p->rec, k, p->nslices, q[k]);
+                continue;
+            }
+            if (got != 1)
                 continue;
             p->rec.filled_qty += c.filled_qty;
             p->agg_value += c.fill_value;
@@ -2208,7 +2429,7 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
         return NULL;
     }
     if (strcmp (kc->mode, "paper") == 0)
-        self->paper = exec_paper_new (cfg->tick, cfg->paper_slippage_ticks);
+        self->paper = exec_paper_new (cfg->paper_slippage_ticks);
     if (cfg->journal_dir[0])
         self->journal = exec_journal_new (cfg->journal_dir);
     static const char *const prefixes[] = {"md.order", NULL};
@@ -2222,12 +2443,21 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
         self->sig_fd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (self->sig_fd >= 0)
         kt_loop_fd (loop, self->sig_fd, POLLIN, s_on_signal, self);
+    //  Instruments before the book: a sliced parent's slices are counted with its lot.
+    s_load_instruments (self);
     //  Start-up: what the book says is open, then the broker's book settles it.
     char why[160];
     int nloaded = kt_book_each_open_order (self->store, s_load_order, self, NULL, why, sizeof why);
     if (nloaded < 0)
         kt_log_warn ("exec.load", KT_S ("why", why), KT_END);
     s_rebuild_parents (self);
+    //  Entries loaded with fills: their stops are brought to the filled quantity (a fill
+    //  applied just before the stop was recorded or resized is not applied again).
+    for (int i = 0; i < S_SLOTS; i++)
+        if (self->ord[i].used && !self->ord[i].sliced)
+            s_stop_sync (self, &self->ord[i].rec);
+    if (kt_book_each_position (self->store, s_protect_pos, self, NULL, why, sizeof why) < 0)
+        kt_log_warn ("exec.load.positions", KT_S ("why", why), KT_END);
     if (self->paper) {
         //  The paper broker's resting orders lived in the process that stopped: they are
         //  gone, and so are ours (positions stay in the book).
@@ -2271,6 +2501,7 @@ exec_destroy (exec_t **self_p)
         self->ord[i].used = false;
     kt_http_destroy (&self->http);
     exec_paper_destroy (&self->paper);
+    kt_instr_destroy (&self->instr);
     exec_journal_destroy (&self->journal);
     free (self);
     *self_p = NULL;

@@ -19,8 +19,8 @@
 struct exec_cfg {
     char exchange[8];             //  "NFO"
     char variety[12];             //  "regular"
-    int64_t lot;                  //  units per lot (slicing rounds to it)
     int64_t freeze_qty;           //  units per broker order; above it the order is sliced
+                                  //  (lot and tick come from the instruments)
     int64_t max_slices;           //  at most this many slices (<= 10)
     int64_t market_protection;    //  MARKET / SL-M: -1 automatic, or 1..100 percent
     int64_t rate_per_s;           //  outgoing order requests per second (queue beyond)
@@ -33,7 +33,6 @@ struct exec_cfg {
     int64_t idle_cancel_s;        //  a partly filled entry idle this long: rest cancelled
     int64_t stop_retries;         //  attached stop placements before the market exit
     int64_t flatten_attempts;     //  FLATTEN rounds before it reports failure
-    int64_t tick;                 //  paise, price step of the traded options (paper fills)
     int64_t paper_slippage_ticks; //  paper mode: fills this many ticks worse
     char journal_dir[256];        //  journal root ("" = no journal)
 };

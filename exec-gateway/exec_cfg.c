@@ -9,9 +9,9 @@
 static const kt_cfg_row_t s_rows[] = {
     {"exec.exchange", KT_CFG_STR, O (exchange), 8, "\"NFO\"", 0, -1, 0, "exchange of the orders"},
     {"exec.variety", KT_CFG_STR, O (variety), 12, "\"regular\"", 0, -1, 0, "Kite order variety"},
-    {"exec.lot", KT_CFG_INT, O (lot), 0, "75", 1, 100000, 0, "units per lot (slicing)"},
     {"exec.freeze_qty", KT_CFG_INT, O (freeze_qty), 0, "1800", 1, 10000000, 0,
-     "units per broker order; larger orders are sliced"},
+     "units per broker order (the exchange's freeze quantity, which Kite's instruments "
+     "list does not carry); larger orders are sliced"},
     {"exec.max_slices", KT_CFG_INT, O (max_slices), 0, "10", 1, EXEC_SLICE_MAX, 0,
      "most slices of one order"},
     {"exec.market_protection", KT_CFG_INT, O (market_protection), 0, "-1", -1, 100, 0,
@@ -34,8 +34,6 @@ static const kt_cfg_row_t s_rows[] = {
      "attempts to place an attached stop before exiting at market"},
     {"exec.flatten_attempts", KT_CFG_INT, O (flatten_attempts), 0, "5", 1, 100, 0,
      "FLATTEN rounds before it reports failure"},
-    {"exec.tick", KT_CFG_MONEY, O (tick), 0, "0.05", 1, 100000, 0,
-     "price step of the traded options (paper fills)"},
     {"exec.paper_slippage_ticks", KT_CFG_INT, O (paper_slippage_ticks), 0, "0", 0, 100, 0,
      "paper mode: each fill this many ticks worse than the quote"},
     {"exec.journal_dir", KT_CFG_STR, O (journal_dir), 256, "\"run/journal\"", 0, -1, 0,

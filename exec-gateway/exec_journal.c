@@ -171,12 +171,17 @@ s_field (FILE *f, const char *v, bool last)
     fputc (last ? '\n' : ',', f);
 }
 
+//  The value of field name in an entry's field list (borrowed from it; "" if absent).
 static const char *
-s_get (const redisReply *kv, const char *name)
+s_get (const kt_store_result_t *kv, const char *name)
 {
-    for (size_t i = 0; i + 1 < kv->elements; i += 2)
-        if (kv->element[i]->type == REDIS_REPLY_STRING && strcmp (kv->element[i]->str, name) == 0)
-            return kv->element[i + 1]->type == REDIS_REPLY_STRING ? kv->element[i + 1]->str : "";
+    for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+        kt_store_result_t k = kt_store_result_at (kv, i);
+        if (kt_store_result_is (&k, name)) {
+            kt_store_result_t v = kt_store_result_at (kv, i + 1);
+            return v.kind == KT_STORE_STR ? v.str : "";
+        }
+    }
     return "";
 }
 
@@ -259,7 +264,7 @@ s_trip_close (exec_journal_t *self, kt_store_t *store, struct s_trip *t, const c
 }
 
 static void
-s_fill (exec_journal_t *self, kt_store_t *store, const char *id, const redisReply *kv)
+s_fill (exec_journal_t *self, kt_store_t *store, const char *id, const kt_store_result_t *kv)
 {
     const char *vals[] = {
         s_get (kv, "ts"),      s_get (kv, "coid"),          s_get (kv, "trade_id"),
@@ -308,7 +313,7 @@ s_fill (exec_journal_t *self, kt_store_t *store, const char *id, const redisRepl
 }
 
 static void
-s_order (exec_journal_t *self, const char *id, const redisReply *kv)
+s_order (exec_journal_t *self, const char *id, const kt_store_result_t *kv)
 {
     const char *vals[] = {
         s_get (kv, "coid"),       s_get (kv, "intent_id"),     s_get (kv, "sym"),
@@ -325,36 +330,37 @@ exec_journal_step (exec_journal_t *self, kt_store_t *store, int64_t now_ns, char
 {
     if (s_open (self, kt_ist_yyyymmdd (now_ns), why, whylen) != 0)
         return -1;
-    char key[128];
-    kt_store_key (store, key, sizeof key, "events");
+    struct kt_skey ekey = kt_schema_key (kt_store_prefix (store), &kt_key_events, NULL);
+    const char *key = ekey.s;
     int rows = 0;
     for (int round = 0; round < 20; round++) {
         char from[40];
         snprintf (from, sizeof from, "(%s", self->cursor);
-        redisReply *r = kt_store_cmd (store, "XRANGE %s %s + COUNT %d", key,
-                                      strcmp (self->cursor, "0-0") == 0 ? "-" : from, S_BATCH);
-        if (!r || r->type != REDIS_REPLY_ARRAY) {
-            snprintf (why, whylen, "events: %s", r ? r->str : kt_store_errstr (store));
-            if (r)
-                freeReplyObject (r);
+        kt_store_result_t r =
+            kt_store_callf (store, "XRANGE %s %s + COUNT %d", key,
+                            strcmp (self->cursor, "0-0") == 0 ? "-" : from, S_BATCH);
+        if (r.kind != KT_STORE_ARR) {
+            snprintf (why, whylen, "events: %s", r.kind == KT_STORE_NIL ? "no answer" : r.str);
+            kt_store_result_free (&r);
             return -1;
         }
-        size_t n = r->elements;
+        size_t n = r.elements;
         for (size_t i = 0; i < n; i++) {
-            const redisReply *e = r->element[i];
-            if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+            kt_store_result_t e = kt_store_result_at (&r, i);
+            kt_store_result_t eid = kt_store_result_at (&e, 0);
+            kt_store_result_t kv = kt_store_result_at (&e, 1);
+            if (e.elements != 2 || eid.kind != KT_STORE_STR || kv.kind != KT_STORE_ARR)
                 continue;
-            const char *id = e->element[0]->str;
-            const redisReply *kv = e->element[1];
-            const char *type = s_get (kv, "type");
+            const char *id = eid.str;
+            const char *type = s_get (&kv, "type");
             if (strcmp (type, "order") == 0)
-                s_order (self, id, kv);
+                s_order (self, id, &kv);
             else if (strcmp (type, "fill") == 0)
-                s_fill (self, store, id, kv);
+                s_fill (self, store, id, &kv);
             snprintf (self->cursor, sizeof self->cursor, "%s", id);
             rows++;
         }
-        freeReplyObject (r);
+        kt_store_result_free (&r);
         if (n < S_BATCH)
             break;
     }

@@ -335,8 +335,9 @@ typedef struct exec_paper exec_paper_t;
 #define EXEC_PAPER_ORDERS 2048
 #define EXEC_PAPER_TRADES 8192
 
-//  tick: price step in paise (> 0). Returns an owned broker (aborts on OOM).
-exec_paper_t *exec_paper_new (int64_t tick, int64_t slippage_ticks);
+//  A broker moving each fill slippage_ticks price steps (of the fill's instrument: the
+//  quote's tick) against the order. Returns an owned broker (aborts on OOM).
+exec_paper_t *exec_paper_new (int64_t slippage_ticks);
 
 //  Free. Safe on NULL; sets *self_p to NULL.
 void exec_paper_destroy (exec_paper_t **self_p);
@@ -360,8 +361,10 @@ int exec_paper_quote (exec_paper_t *self, const char *sym, const struct kt_fill_
                       int64_t now_ns);
 
 //  A TICK of `md` as a quote (best level only; the traded quantity is the rise of the
-//  day volume since the last tick of sym), then as exec_paper_quote.
-int exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t now_ns);
+//  day volume since the last tick of sym), with tick the instrument's price step in paise
+//  (from the instruments list; <= 0 when unknown: nothing matches on it), then as
+//  exec_paper_quote.
+int exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t tick, int64_t now_ns);
 
 //  Walk every order as a Kite order-book row, oldest first (fn as for the order book).
 int exec_paper_orders_each (exec_paper_t *self, exec_kite_row_fn *fn, void *arg);

@@ -41,7 +41,7 @@ struct s_pquote {
 };
 
 struct exec_paper {
-    int64_t tick, slip;
+    int64_t slip;
     struct s_porder orders[EXEC_PAPER_ORDERS];
     int norders;
     struct s_ptrade trades[EXEC_PAPER_TRADES];
@@ -52,12 +52,11 @@ struct exec_paper {
 };
 
 exec_paper_t *
-exec_paper_new (int64_t tick, int64_t slippage_ticks)
+exec_paper_new (int64_t slippage_ticks)
 {
     exec_paper_t *self = calloc (1, sizeof *self);
     if (!self)
         abort ();
-    self->tick = tick > 0 ? tick : 5;
     self->slip = slippage_ticks > 0 ? slippage_ticks : 0;
     return self;
 }
@@ -128,9 +127,9 @@ s_match (exec_paper_t *self, int idx, struct s_pquote *pq, int64_t now_ns)
         int64_t px = fills[i].px;
         //  Slippage: against the order, never below one tick.
         if (self->slip) {
-            px += (o->f.side == KT_SIDE_BUY ? 1 : -1) * self->slip * self->tick;
-            if (px < self->tick)
-                px = self->tick;
+            px += (o->f.side == KT_SIDE_BUY ? 1 : -1) * self->slip * pq->q.tick;
+            if (px < pq->q.tick)
+                px = pq->q.tick;
         }
         o->value += px * fills[i].qty;
         if (self->ntrades < EXEC_PAPER_TRADES) {
@@ -301,7 +300,7 @@ exec_paper_quote (exec_paper_t *self, const char *sym, const struct kt_fill_quot
 }
 
 int
-exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t now_ns)
+exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t tick, int64_t now_ns)
 {
     struct s_pquote *pq = s_quote (self, t->sym, true);
     if (!pq)
@@ -309,7 +308,7 @@ exec_paper_tick (exec_paper_t *self, const struct kt_tick *t, int64_t now_ns)
     struct kt_fill_quote q;
     memset (&q, 0, sizeof q);
     q.ltp = t->ltp;
-    q.tick = self->tick;
+    q.tick = tick;
     q.trade_qty = pq->volume > 0 && t->volume > pq->volume ? t->volume - pq->volume : 0;
     pq->volume = t->volume;
     if (t->bid > 0 && t->bid_qty > 0)

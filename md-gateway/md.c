@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <zmq.h>
 #include "kt_instr_cache.h"
+#include "kt_risk.h"
 #include "kt_schema.h"
 #include "md_bar.h"
 #include "md_candle.h"
@@ -319,10 +320,9 @@ s_session_invalid (md_t *self, int http, const char *why)
 {
     //  risk-gate's SESSION check reads risk:state session_ok; the rest of that hash is
     //  risk-gate's (docs/md-gateway.md).
-    char key[KT_SCHEMA_KEY_MAX];
     kt_store_t *store = kt_proc_store (self->proc);
-    if (kt_store_key (store, key, sizeof key, "risk:state") &&
-        kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key) != 0)
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_state, NULL);
+    if (kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key.s) != 0)
         kt_log_error ("md.session.write", KT_S ("why", "store queue full"), KT_END);
     if (!self->session_alerted) {
         self->session_alerted = true;
@@ -856,7 +856,14 @@ s_go (md_t *self, size_t n)
         s_session_invalid (self, 0, "no access token configured");
         return;
     }
-    if (self->cfg->warmup) {
+    //  Before the session's first minute no candle exists yet: a warm-up would only hold
+    //  the open's ticks while it asks (at a fast sim clock, for minutes of the session).
+    int64_t now = kt_proc_now_ns (self->proc);
+    bool before_open =
+        now < kt_ist_day_start (now) + (int64_t) bcfg.session_open_min * 60 * KT_NS_PER_SEC;
+    if (self->cfg->warmup && before_open)
+        kt_log_info ("md.warm.skip", KT_S ("why", "before the session's first minute"), KT_END);
+    if (self->cfg->warmup && !before_open) {
         self->warming = true;
         self->wbuf = malloc (S_WBUF_MAX * sizeof *self->wbuf);
         self->candles = malloc (S_CANDLES_MAX * sizeof *self->candles);

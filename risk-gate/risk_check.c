@@ -32,7 +32,8 @@ const struct risk_rule risk_check_rules[] = {
     {KT_R_STALE_MD, "risk.stale_md_s", KT_VERDICT_BLOCK, E, false,
      "last tick of the instrument not older than N s (in market hours)"},
     {KT_R_PRICE_BAND, "risk.price_band_pct", KT_VERDICT_BLOCK, E, false,
-     "limit price and trigger within X% of the last price (fat-finger guard)"},
+     "limit price and trigger within X% of the last price (fat-finger guard); attached stop "
+     "within X% of the entry price, beyond the entry's trigger (SL, SL-M) or the last price"},
     {KT_R_MAX_LOTS, "risk.max_lots", KT_VERDICT_REDUCE, E, false,
      "lots per order <= max; above -> REDUCE to max"},
     {KT_R_FREEZE, "risk.freeze_qty.* risk.freeze_slice risk.max_slices", KT_VERDICT_REDUCE, E,
@@ -396,6 +397,15 @@ s_in_band (int64_t px, int64_t ltp, int64_t band_bps)
     return diff * 10000 <= (__int128) ltp * band_bps;
 }
 
+//  The price the market is at when an entry's attached stop goes live: the stop is placed
+//  once the entry fills, and a stop entry (SL, SL-M) fills only at or through its trigger,
+//  so that is where the stop starts to protect; a LIMIT or MARKET entry may fill now.
+static int64_t
+s_stop_live_px (const struct kt_intent *in, int64_t ltp)
+{
+    return s_uses_trigger (in->order_type) ? in->trigger : ltp;
+}
+
 static kt_verdict_t
 s_price_band (struct s_eval *e, char *text, size_t len)
 {
@@ -404,28 +414,34 @@ s_price_band (struct s_eval *e, char *text, size_t len)
     if (ltp <= 0)
         return KT_VERDICT_APPROVE; //  STALE_MD refuses without a price
     int64_t bps = e->cfg->price_band_bps;
-    const char *what = NULL;
-    int64_t px = 0;
+    //  The stop's band is around the entry's own price: a fat finger is a stop far from
+    //  where the position opens, wherever the market is while the entry waits.
+    int64_t entry = s_entry_px (in, e->mkt);
+    const char *what = NULL, *of = "last price";
+    int64_t px = 0, ref = ltp;
     if (s_uses_price (in->order_type) && !s_in_band (in->price, ltp, bps))
         what = "price", px = in->price;
     else if (s_uses_trigger (in->order_type) && !s_in_band (in->trigger, ltp, bps))
         what = "trigger", px = in->trigger;
-    else if (in->has_stop && !s_in_band (in->stop_trigger, ltp, bps))
-        what = "stop trigger", px = in->stop_trigger;
-    else if (in->has_stop && in->stop_price > 0 && !s_in_band (in->stop_price, ltp, bps))
-        what = "stop price", px = in->stop_price;
+    else if (in->has_stop && !s_in_band (in->stop_trigger, entry, bps))
+        what = "stop trigger", px = in->stop_trigger, ref = entry, of = "entry price";
+    else if (in->has_stop && in->stop_price > 0 && !s_in_band (in->stop_price, entry, bps))
+        what = "stop price", px = in->stop_price, ref = entry, of = "entry price";
+    int64_t live = s_stop_live_px (in, ltp);
     if (!what && in->has_stop &&
-        (in->side == KT_SIDE_BUY ? in->stop_trigger >= ltp : in->stop_trigger <= ltp)) {
+        (in->side == KT_SIDE_BUY ? in->stop_trigger >= live : in->stop_trigger <= live)) {
         //  A stop on the wrong side of the market triggers at once: the protection the
         //  entry was approved with would not exist.
-        snprintf (text, len, "stop trigger %lld on the wrong side of last price %lld",
-                  (long long) in->stop_trigger, (long long) ltp);
+        snprintf (text, len, "stop trigger %lld on the wrong side of %s %lld",
+                  (long long) in->stop_trigger,
+                  s_uses_trigger (in->order_type) ? "entry trigger" : "last price",
+                  (long long) live);
         return KT_VERDICT_BLOCK;
     }
     if (!what)
         return KT_VERDICT_APPROVE;
-    snprintf (text, len, "%s %lld outside %lld.%02lld%% of last price %lld", what, (long long) px,
-              (long long) (bps / 100), (long long) (bps % 100), (long long) ltp);
+    snprintf (text, len, "%s %lld outside %lld.%02lld%% of %s %lld", what, (long long) px,
+              (long long) (bps / 100), (long long) (bps % 100), of, (long long) ref);
     return KT_VERDICT_BLOCK;
 }
 

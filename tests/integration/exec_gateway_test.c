@@ -7,8 +7,11 @@
  *  kite-sim's own order book agree: each order type, each error type, a throttled
  *  burst, token expiry, accepted-then-rejected, the dropped answer after acceptance
  *  (exactly one order, settled by tag), a 5xx after the order was placed, attached
- *  stops (placed, resized, cancelled when flat), FLATTEN, kill -9 with restart, and an
- *  entry replacing another (the old one cancelled first; refused if the old one filled). */
+ *  stops (placed, resized, cancelled when flat), FLATTEN, kill -9 with restart, an
+ *  entry replacing another (the old one cancelled first; refused if the old one filled),
+ *  an entry above the freeze quantity with its stop sliced with it (kill -9 and restart
+ *  mid-way; stopped out), and paper mode against kite-sim's matching at one instant and
+ *  over kite-sim's own tick stream (carried by md-gateway). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,12 +42,15 @@ struct world {
     redisContext *rc;
     kt_testproc_t *sim;
     kt_testproc_t *exec;
-    int http_port;
+    int http_port, ws_port;
     char api[64];
     char dir[64];
     char cfg[128];
     char ep_exec[128], ep_pub[128], ep_md[128];
     void *zctx, *dealer, *sub, *mdpub;
+    //  A case's own sockets and processes, closed here too when it fails half-way.
+    void *pdealer, *msub;
+    kt_testproc_t *paper, *md;
     kt_msg_decoder_t *dec;
     char sym[KT_SYM_LEN]; //  a liquid option of the session
     uint64_t seq;
@@ -92,6 +98,20 @@ s_rest (const char *method, const char *path, const char *form)
     return r;
 }
 
+//  A GET of kite-sim, waiting out its rate limits (the test's reads share them with
+//  exec-gateway's poll).
+static kt_http_resp_t *
+s_read (const char *path)
+{
+    kt_http_resp_t *r = s_rest ("GET", path, NULL);
+    while (r->status == 429) {
+        kt_http_resp_destroy (&r);
+        usleep (200000);
+        r = s_rest ("GET", path, NULL);
+    }
+    return r;
+}
+
 static void
 s_admin (const char *path, const char *form)
 {
@@ -113,7 +133,7 @@ s_step (const char *hhmmss)
 static int
 s_sim_orders (const char *tag, struct exec_kite_row *row)
 {
-    kt_http_resp_t *r = s_rest ("GET", "/orders", NULL);
+    kt_http_resp_t *r = s_read ("/orders");
     char why[128];
     int n = exec_kite_find_tag (r->body, r->body_len, tag, row, why, sizeof why);
     if (n < 0)
@@ -126,7 +146,7 @@ s_sim_orders (const char *tag, struct exec_kite_row *row)
 static int64_t
 s_sim_position (const char *sym)
 {
-    kt_http_resp_t *r = s_rest ("GET", "/portfolio/positions", NULL);
+    kt_http_resp_t *r = s_read ("/portfolio/positions");
     cJSON *root = cJSON_Parse (r->body);
     kt_http_resp_destroy (&r);
     assert_non_null (root);
@@ -147,12 +167,7 @@ s_quote (const char *sym, int64_t *bid, int64_t *ask, int64_t *ltp)
 {
     char path[128];
     snprintf (path, sizeof path, "/quote?i=NFO:%s", sym);
-    kt_http_resp_t *r = s_rest ("GET", path, NULL);
-    while (r->status == 429) { //  /quote allows 1 request a second
-        kt_http_resp_destroy (&r);
-        usleep (300000);
-        r = s_rest ("GET", path, NULL);
-    }
+    kt_http_resp_t *r = s_read (path); //  /quote allows 1 request a second
     exec_json_t doc;
     char why[96];
     assert_int_equal (exec_json_parse (&doc, r->body, r->body_len, why, sizeof why), 0);
@@ -173,15 +188,22 @@ s_quote (const char *sym, int64_t *bid, int64_t *ask, int64_t *ltp)
 
 // ---- Redis --------------------------------------------------------------------------------------
 
+//  HGET <prefix><key> field ("" when absent); the text lives until the next call.
 static const char *
-s_hget (const char *key, const char *field)
+s_hget_in (const char *prefix, const char *key, const char *field)
 {
     static char out[256];
-    redisReply *r = redisCommand (W.rc, "HGET kt:%s %s", key, field);
+    redisReply *r = redisCommand (W.rc, "HGET %s%s %s", prefix, key, field);
     assert_non_null (r);
     snprintf (out, sizeof out, "%s", r->type == REDIS_REPLY_STRING ? r->str : "");
     freeReplyObject (r);
     return out;
+}
+
+static const char *
+s_hget (const char *key, const char *field)
+{
+    return s_hget_in ("kt:", key, field);
 }
 
 static int64_t
@@ -215,14 +237,22 @@ static void
 s_sim_start (void)
 {
     W.http_port = s_free_port ();
-    int ws = s_free_port ();
+    int ws = W.ws_port = s_free_port ();
     char http[32], wsa[32];
     snprintf (http, sizeof http, "127.0.0.1:%d", W.http_port);
     snprintf (wsa, sizeof wsa, "127.0.0.1:%d", ws);
     snprintf (W.api, sizeof W.api, "http://%s", http);
+    //  Rs 10 crore of cash: an entry of 2.5 times the freeze quantity is within margin.
+    char simcfg[96];
+    snprintf (simcfg, sizeof simcfg, "%s/sim.json", W.dir);
+    FILE *f = fopen (simcfg, "w");
+    assert_non_null (f);
+    fprintf (f, "{\"mode\": \"sim\", \"sim\": {\"opening_balance\": 100000000, "
+                "\"publish_clock\": false}}\n");
+    fclose (f);
     const char *args[] = {"--http", http,          "--ws",    wsa,     "--access-token", TOKEN,
                           "--date", "2025-11-24",  "--start", "10:00", "--paused",       "--seed",
-                          "7",      "--log-level", "warn",    NULL};
+                          "7",      "--log-level", "warn",    "-c",    simcfg,           NULL};
     W.sim = kt_testproc_start ("kite-sim", args, NULL);
     assert_non_null (W.sim);
     for (int i = 0; i < 300; i++) {
@@ -287,9 +317,10 @@ s_write_cfg (void)
         " \"redis\": {\"port\": %d},\n"
         " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
         " \"kite\": {\"api_url\": \"%s\", \"access_token\": \"file:secrets#KITE_ACCESS_TOKEN\"},\n"
+        " \"instruments\": {\"cache_dir\": \"%s/instr\"},\n"
         " \"exec\": {\"poll_ms\": 150, \"idle_cancel_s\": 3, \"settle_tries\": 2,\n"
         "           \"order_timeout_ms\": 2000, \"journal_dir\": \"%s/journal\"}}\n",
-        W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir);
+        W.ep_md, W.dir, W.dir, W.ep_exec, W.ep_pub, W.dir, W.redis->port, W.api, W.dir, W.dir);
     fclose (f);
 }
 
@@ -364,7 +395,13 @@ s_teardown (void **state)
     zmq_close (W.dealer);
     zmq_close (W.sub);
     zmq_close (W.mdpub);
+    if (W.pdealer)
+        zmq_close (W.pdealer);
+    if (W.msub)
+        zmq_close (W.msub);
     zmq_ctx_term (W.zctx);
+    kt_testproc_destroy (&W.paper);
+    kt_testproc_destroy (&W.md);
     kt_testproc_destroy (&W.exec);
     kt_testproc_destroy (&W.sim);
     redisFree (W.rc);
@@ -1028,62 +1065,21 @@ test_kill_during_submit (void **state)
     assert_int_equal (s_sim_orders (coid, &row), 1);
 }
 
-//  Paper mode: a second exec-gateway (its own key prefix and endpoints) whose broker is
-//  the shared fill model fed by `md` ticks. Given a tick equal to kite-sim's quote, the
-//  same orders fill as kite-sim fills them: a MARKET sell at the bid, a marketable BUY
-//  LIMIT at the ask, a resting LIMIT not at all.
+//  kite-sim's quote of the test's option now, as a tick (token 1): last price, volume and
+//  the best level of each side.
 static void
-test_paper_fills_like_kite_sim (void **state)
+s_sim_tick (struct kt_tick *t)
 {
-    (void) state;
-    s_step ("10:00:40"); //  fresh quotes: liquidity is shared within one instant
-    char path[128], ep_exec[128], ep_pub[128];
-    snprintf (path, sizeof path, "%s/paper.json", W.dir);
-    snprintf (ep_exec, sizeof ep_exec, "ipc://%s/pexec", W.dir);
-    snprintf (ep_pub, sizeof ep_pub, "ipc://%s/pexec_pub", W.dir);
-    FILE *f = fopen (path, "w");
-    assert_non_null (f);
-    fprintf (f,
-             "{\"mode\": \"paper\", \"log\": {\"level\": \"info\"},\n"
-             " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/prisk\", \"risk_pub\": "
-             "\"ipc://%s/prp\", \"exec\": \"%s\", \"exec_pub\": \"%s\", \"alerts\": "
-             "\"ipc://%s/palerts\"},\n"
-             " \"redis\": {\"port\": %d, \"prefix\": \"kp:\"},\n"
-             " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
-             " \"exec\": {\"poll_ms\": 150, \"journal_dir\": \"\"}}\n",
-             W.ep_md, W.dir, W.dir, ep_exec, ep_pub, W.dir, W.redis->port);
-    fclose (f);
-    static const char *const env[] = {"KITE_API_KEY=none", NULL};
-    const char *args[] = {"-c", path, NULL};
-    kt_testproc_t *paper = kt_testproc_start ("exec-gateway", args, env);
-    assert_non_null (paper);
-    assert_non_null (kt_testproc_log_wait (paper, "exec.start", NULL, 5000));
-    void *dealer = zmq_socket (W.zctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt (dealer, ZMQ_LINGER, &zero, sizeof zero);
-    assert_int_equal (zmq_connect (dealer, ep_exec), 0);
-    usleep (300000);
-
-    //  kite-sim's quote now (paused), as one tick on md.
-    char qpath[128];
+    char qpath[128], why[96];
     snprintf (qpath, sizeof qpath, "/quote?i=NFO:%s", W.sym);
-    kt_http_resp_t *r = s_rest ("GET", qpath, NULL);
-    while (r->status == 429) {
-        kt_http_resp_destroy (&r);
-        usleep (300000);
-        r = s_rest ("GET", qpath, NULL);
-    }
+    kt_http_resp_t *r = s_read (qpath);
     exec_json_t doc;
-    char why[96];
     assert_int_equal (exec_json_parse (&doc, r->body, r->body_len, why, sizeof why), 0);
     const cJSON *q = cJSON_GetObjectItem (doc.root, "data")->child;
     const cJSON *depth = cJSON_GetObjectItem (q, "depth");
     const cJSON *b0 = cJSON_GetArrayItem (cJSON_GetObjectItem (depth, "buy"), 0);
     const cJSON *a0 = cJSON_GetArrayItem (cJSON_GetObjectItem (depth, "sell"), 0);
-    struct kt_msg m;
-    memset (&m, 0, sizeof m);
-    m.env.type = KT_MSG_TICK;
-    struct kt_tick *t = &m.u.tick;
+    memset (t, 0, sizeof *t);
     t->token = 1;
     snprintf (t->sym, sizeof t->sym, "%s", W.sym);
     assert_int_equal (exec_json_money (&doc, q, "last_price", &t->ltp), 0);
@@ -1094,6 +1090,77 @@ test_paper_fills_like_kite_sim (void **state)
     assert_int_equal (exec_json_int (&doc, a0, "quantity", &t->ask_qty), 0);
     exec_json_free (&doc);
     kt_http_resp_destroy (&r);
+}
+
+//  A paper exec-gateway (Redis prefix <name>:, its own endpoints) reading `md` at md_ep,
+//  trading kite-sim's instruments (its list, as instruments.file); *dealer is connected
+//  to its command socket.
+static kt_testproc_t *
+s_paper_start (const char *md_ep, const char *name, void **dealer)
+{
+    if (W.pdealer)
+        zmq_close (W.pdealer);
+    kt_testproc_destroy (&W.paper);
+    char path[128], ep_exec[128], ep_pub[128];
+    snprintf (path, sizeof path, "%s/instruments.csv", W.dir);
+    kt_http_resp_t *list = s_read ("/instruments");
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fwrite (list->body, 1, list->body_len, f);
+    fclose (f);
+    kt_http_resp_destroy (&list);
+    snprintf (path, sizeof path, "%s/%s.json", W.dir, name);
+    snprintf (ep_exec, sizeof ep_exec, "ipc://%s/%sexec", W.dir, name);
+    snprintf (ep_pub, sizeof ep_pub, "ipc://%s/%sexec_pub", W.dir, name);
+    f = fopen (path, "w");
+    assert_non_null (f);
+    fprintf (f,
+             "{\"mode\": \"paper\", \"log\": {\"level\": \"info\"},\n"
+             " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/%srisk\", \"risk_pub\": "
+             "\"ipc://%s/%srp\", \"exec\": \"%s\", \"exec_pub\": \"%s\", \"alerts\": "
+             "\"ipc://%s/%salerts\"},\n"
+             " \"redis\": {\"port\": %d, \"prefix\": \"%s:\"},\n"
+             " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
+             " \"instruments\": {\"file\": \"%s/instruments.csv\"},\n"
+             " \"exec\": {\"poll_ms\": 150, \"journal_dir\": \"\"}}\n",
+             md_ep, W.dir, name, W.dir, name, ep_exec, ep_pub, W.dir, name, W.redis->port, name,
+             W.dir);
+    fclose (f);
+    static const char *const env[] = {"KITE_API_KEY=none", NULL};
+    const char *args[] = {"-c", path, NULL};
+    kt_testproc_t *paper = kt_testproc_start ("exec-gateway", args, env);
+    assert_non_null (paper);
+    if (!kt_testproc_log_wait (paper, "exec.start", NULL, 5000)) {
+        kt_testproc_log_dump (paper, 3000);
+        fail_msg ("the paper exec-gateway did not start");
+    }
+    *dealer = W.pdealer = zmq_socket (W.zctx, ZMQ_DEALER);
+    W.paper = paper;
+    int zero = 0;
+    zmq_setsockopt (*dealer, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (zmq_connect (*dealer, ep_exec), 0);
+    usleep (300000);
+    return paper;
+}
+
+//  Paper mode: a second exec-gateway (its own key prefix and endpoints) whose broker is
+//  the shared fill model fed by `md` ticks. Given a tick equal to kite-sim's quote, the
+//  same orders fill as kite-sim fills them: a MARKET sell at the bid, a marketable BUY
+//  LIMIT at the ask, a resting LIMIT not at all.
+static void
+test_paper_fills_like_kite_sim (void **state)
+{
+    (void) state;
+    s_step ("10:00:40"); //  fresh quotes: liquidity is shared within one instant
+    void *dealer;
+    kt_testproc_t *paper = s_paper_start (W.ep_md, "p", &dealer);
+
+    //  kite-sim's quote now (paused), as one tick on md.
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_TICK;
+    struct kt_tick *t = &m.u.tick;
+    s_sim_tick (t);
     assert_true (t->bid_qty >= 75 && t->ask_qty >= 75);
     s_send_msg (W.mdpub, false, "md.tick.x", &m);
     usleep (200000);
@@ -1117,7 +1184,7 @@ test_paper_fills_like_kite_sim (void **state)
         assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
         char skey[64], pkey[64];
         snprintf (skey, sizeof skey, "order:%s", sc);
-        snprintf (pkey, sizeof pkey, "kp:order:%s", pc);
+        snprintf (pkey, sizeof pkey, "p:order:%s", pc);
         const char *want = i < 2 ? "FILLED" : "OPEN";
         assert_true (s_wait_status (sc, want, 5000));
         bool same = false;
@@ -1136,7 +1203,286 @@ test_paper_fills_like_kite_sim (void **state)
         assert_true (same);
     }
     zmq_close (dealer);
-    kt_testproc_destroy (&paper);
+    W.pdealer = NULL;
+    kt_testproc_destroy (&W.paper);
+    (void) paper;
+    s_flatten ();
+}
+
+//  A sliced entry stopped out: as the market rises through the stop trigger, a slice's
+//  stop fills, and what is left of every slice is cancelled (the trade is over).
+static void
+test_sliced_entry_stopped_out (void **state)
+{
+    (void) state;
+    s_step ("10:33:00");
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN], key[64];
+    s_coid (coid, "SSX");
+    //  Resting two ticks above the ask: it fills as trades print there, a trade's quantity
+    //  at a time, and the stop is three ticks above it.
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 4500, ask + 10, 0);
+    c.has_stop = true;
+    c.stop_trigger = ask + 25;
+    c.stop_price = kt_money_tick_up (c.stop_trigger + c.stop_trigger / 10, 5);
+    struct kt_exec_event ev = s_command (&c);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_event (coid, KT_EXEC_ACCEPTED, &ev, 5000));
+    (void) bid;
+    (void) ltp;
+    //  Up to the stop, a second at a time (the next case starts at 10:40).
+    int stopped = -1;
+    for (int sec = 1; sec < 400 && stopped < 0; sec++) {
+        char at[40];
+        snprintf (at, sizeof at, "10:%02d:%02d", 33 + sec / 60, sec % 60);
+        s_step (at);
+        for (int i = 0; i < 3 && stopped < 0; i++) {
+            snprintf (key, sizeof key, "order:%.18ss%d-st", coid, i);
+            if (s_hgeti (key, "filled_qty") > 0)
+                stopped = i;
+        }
+        usleep (200000);
+    }
+    if (stopped < 0)
+        kt_testproc_log_dump (W.exec, 6000);
+    assert_true (stopped >= 0);
+    snprintf (key, sizeof key, "order:%s", coid);
+    if (!s_wait_status (coid, "CANCELLED", 5000))
+        fail_msg ("the sliced entry did not end CANCELLED after slice %d's stop filled", stopped);
+    int cancelled = 0;
+    for (int i = 0; i < 3; i++) {
+        char slice[48];
+        struct exec_kite_row row;
+        snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+        assert_int_equal (s_sim_orders (slice, &row), 1);
+        assert_true (strcmp (row.status, "CANCELLED") == 0 || strcmp (row.status, "COMPLETE") == 0);
+        cancelled += strcmp (row.status, "CANCELLED") == 0;
+    }
+    assert_true (cancelled > 0);
+    s_flatten ();
+}
+
+// ---- paper mode over kite-sim's tick stream -----------------------------------------------------
+
+//  md-gateway on kite-sim's WebSocket, subscribed to the test's option, publishing on ep.
+static kt_testproc_t *
+s_md_start (const char *ep)
+{
+    char path[128];
+    snprintf (path, sizeof path, "%s/md.json", W.dir);
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fprintf (f,
+             "{\"mode\": \"sim\", \"log\": {\"level\": \"info\"},\n"
+             " \"bus\": {\"md\": \"%s\", \"risk\": \"ipc://%s/mrisk\", \"risk_pub\": "
+             "\"ipc://%s/mrp\", \"exec\": \"ipc://%s/mexec\", \"exec_pub\": \"ipc://%s/mpub\", "
+             "\"alerts\": \"ipc://%s/malerts\"},\n"
+             " \"redis\": {\"port\": %d, \"prefix\": \"km:\"},\n"
+             " \"clock\": {\"mode\": \"real\", \"speed\": 1},\n"
+             " \"kite\": {\"api_url\": \"%s\", \"ws_url\": \"ws://127.0.0.1:%d\", "
+             "\"access_token\": \"env:KITE_ACCESS_TOKEN\"},\n"
+             " \"instruments\": {\"cache_dir\": \"%s/instr\"},\n"
+             " \"md\": {\"subscribe\": \"NFO:%s\", \"warmup\": false}}\n",
+             ep, W.dir, W.dir, W.dir, W.dir, W.dir, W.redis->port, W.api, W.ws_port, W.dir, W.sym);
+    fclose (f);
+    static const char *const env[] = {"KITE_API_KEY=sim_api_key", "KITE_ACCESS_TOKEN=" TOKEN, NULL};
+    const char *args[] = {"-c", path, NULL};
+    kt_testproc_destroy (&W.md);
+    kt_testproc_t *md = W.md = kt_testproc_start ("md-gateway", args, env);
+    assert_non_null (md);
+    if (!kt_testproc_log_wait (md, "md.ws.connected", NULL, 10000)) {
+        kt_testproc_log_dump (md, 3000);
+        fail_msg ("md-gateway did not connect to kite-sim");
+    }
+    return md;
+}
+
+//  The test's own view of md-gateway's stream: the last tick of the option.
+struct s_stream {
+    void *sub;
+    struct kt_tick last;
+    int ticks;
+};
+
+//  Wait until the stream has caught up with kite-sim's quote of the option now (its last
+//  tick shows the same last price, volume, best bid and best ask), then give the paper
+//  exec-gateway, on the same publisher, a moment to match them.
+static void
+s_stream_sync (struct s_stream *st)
+{
+    struct kt_tick now;
+    s_sim_tick (&now);
+    int64_t ltp = now.ltp, volume = now.volume, bid = now.bid, ask = now.ask;
+    char why[96];
+    char buf[4096];
+    for (int64_t end = s_ms () + 5000; s_ms () < end;) {
+        if (st->last.ltp == ltp && st->last.volume == volume && st->last.bid == bid &&
+            st->last.ask == ask) {
+            usleep (60000);
+            return;
+        }
+        zmq_pollitem_t item = {st->sub, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, 50) != 1)
+            continue;
+        zmq_recv (st->sub, buf, sizeof buf, 0);
+        int n = zmq_recv (st->sub, buf, sizeof buf, 0);
+        struct kt_msg m;
+        if (n > 0 && kt_msg_decode (W.dec, buf, (size_t) n, &m, why, sizeof why) == 0 &&
+            m.env.type == KT_MSG_TICK && strcmp (m.u.tick.sym, W.sym) == 0) {
+            st->last = m.u.tick;
+            st->ticks++;
+        }
+    }
+    fail_msg ("the tick stream did not reach kite-sim's quote (ltp %lld volume %lld)",
+              (long long) ltp, (long long) volume);
+}
+
+//  One order's outcome in a book (prefix "kt:" kite-sim's side, "q:" the paper one).
+struct s_outcome {
+    char status[16], broker_status[24];
+    int64_t filled, avg_px;
+};
+
+static struct s_outcome
+s_outcome (const char *prefix, const char *coid)
+{
+    struct s_outcome o;
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", coid);
+    snprintf (o.status, sizeof o.status, "%s", s_hget_in (prefix, key, "status"));
+    snprintf (o.broker_status, sizeof o.broker_status, "%s",
+              s_hget_in (prefix, key, "broker_status"));
+    o.filled = strtoll (s_hget_in (prefix, key, "filled_qty"), NULL, 10);
+    o.avg_px = strtoll (s_hget_in (prefix, key, "avg_px"), NULL, 10);
+    return o;
+}
+
+//  Both sides agree on coid (state, filled quantity, average price) within ms.
+static bool
+s_sides_agree (const char *coid, int ms)
+{
+    struct s_outcome a, b;
+    for (int64_t end = s_ms () + ms; s_ms () < end; usleep (30000)) {
+        a = s_outcome ("kt:", coid);
+        b = s_outcome ("q:", coid);
+        if (strcmp (a.status, b.status) == 0 && a.filled == b.filled && a.avg_px == b.avg_px &&
+            (strcmp (a.status, "OPEN") != 0 || strcmp (a.broker_status, b.broker_status) == 0))
+            return true;
+    }
+    fprintf (stderr, "%s: kite-sim %s/%s %lld @ %lld, paper %s/%s %lld @ %lld\n", coid, a.status,
+             a.broker_status, (long long) a.filled, (long long) a.avg_px, b.status, b.broker_status,
+             (long long) b.filled, (long long) b.avg_px);
+    return false;
+}
+
+//  Paper mode over a stream: md-gateway carries kite-sim's own WebSocket ticks to a paper
+//  exec-gateway while the test steps kite-sim's clock a second at a time. The same
+//  commands go to both: a SELL SL entry below the market with an attached BUY SL stop
+//  above it, and a SELL LIMIT above the market. As the market moves, the entry triggers
+//  and fills, its stop is placed, triggers and fills, and the LIMIT fills by trade-through
+//  - on kite-sim's matching and on the paper broker's alike: the same states, quantities
+//  and prices at every step.
+static void
+test_paper_over_tick_stream (void **state)
+{
+    (void) state;
+    s_admin ("/_admin/rate", "class=quote&per_sec=1000"); //  the test reads a quote a step
+    char ep[128];
+    snprintf (ep, sizeof ep, "ipc://%s/md2", W.dir);
+    kt_testproc_t *md = s_md_start (ep);
+    void *dealer;
+    kt_testproc_t *paper = s_paper_start (ep, "q", &dealer);
+    struct s_stream st;
+    memset (&st, 0, sizeof st);
+    st.sub = W.msub = zmq_socket (W.zctx, ZMQ_SUB);
+    int zero = 0;
+    zmq_setsockopt (st.sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt (st.sub, ZMQ_SUBSCRIBE, "md.tick", 7);
+    assert_int_equal (zmq_connect (st.sub, ep), 0);
+    usleep (300000);
+    int hh = 10, mm = 40, ss = 0;
+    char at[40];
+    snprintf (at, sizeof at, "%02d:%02d:%02d", hh, mm, ss);
+    s_step (at);
+    s_stream_sync (&st);
+    assert_true (st.ticks > 0);
+    int64_t ltp = st.last.ltp, ask = st.last.ask, tick = 5;
+
+    char entry[KT_ID_LEN], lim[KT_ID_LEN], stop[KT_ID_LEN];
+    s_coid (entry, "PSE");
+    s_coid (lim, "PSL");
+    snprintf (stop, sizeof stop, "%.17s-st", entry);
+    struct kt_order_cmd e = s_place (entry, KT_SIDE_SELL, KT_OT_SL, 75, 0, ltp - 2 * tick);
+    e.price = kt_money_tick_down (e.trigger - e.trigger / 20, tick);
+    e.has_stop = true;
+    e.stop_trigger = e.trigger + 8 * tick;
+    e.stop_price = kt_money_tick_up (e.stop_trigger + e.stop_trigger / 20, tick);
+    struct kt_order_cmd l = s_place (lim, KT_SIDE_SELL, KT_OT_LIMIT, 75, ask + 2 * tick, 0);
+    for (int side = 0; side < 2; side++) {
+        struct kt_exec_event ev = s_command_on (side ? dealer : W.dealer, &e);
+        assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+        ev = s_command_on (side ? dealer : W.dealer, &l);
+        assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    }
+    char key[64];
+    snprintf (key, sizeof key, "order:%s", entry);
+    assert_true (s_wait_field (key, "broker_status", "TRIGGER PENDING", 5000));
+    assert_true (s_sides_agree (entry, 5000));
+    assert_true (s_sides_agree (lim, 5000));
+
+    //  A second at a time until all three filled; after each step both sides agree, and
+    //  a stop placed in reaction to a fill is at both brokers before the market moves on.
+    bool done = false;
+    int steps = 0;
+    for (; steps < 1200 && !done; steps++) {
+        if (++ss == 60) {
+            ss = 0;
+            if (++mm == 60) {
+                mm = 0;
+                hh++;
+            }
+        }
+        snprintf (at, sizeof at, "%02d:%02d:%02d", hh, mm, ss);
+        s_step (at);
+        s_stream_sync (&st);
+        struct s_outcome se = s_outcome ("kt:", entry), pe = s_outcome ("q:", entry);
+        if (strcmp (se.status, "FILLED") == 0 || strcmp (pe.status, "FILLED") == 0) {
+            if (!s_sides_agree (entry, 5000))
+                fail_msg ("the entry filled differently at %s", at);
+            for (int64_t end = s_ms () + 5000;
+                 s_ms () < end &&
+                 (strcmp (s_outcome ("kt:", stop).broker_status, "TRIGGER PENDING") != 0 ||
+                  strcmp (s_outcome ("q:", stop).broker_status, "TRIGGER PENDING") != 0) &&
+                 strcmp (s_outcome ("kt:", stop).status, "FILLED") != 0;)
+                usleep (30000);
+        }
+        if (!s_sides_agree (entry, 3000) || !s_sides_agree (lim, 3000) ||
+            !s_sides_agree (stop, 3000))
+            fail_msg ("paper and kite-sim differ at %s", at);
+        done = strcmp (s_outcome ("kt:", entry).status, "FILLED") == 0 &&
+               strcmp (s_outcome ("kt:", stop).status, "FILLED") == 0 &&
+               strcmp (s_outcome ("kt:", lim).status, "FILLED") == 0;
+    }
+    fprintf (stderr, "paper over the stream: %d steps, %d ticks of %s\n", steps, st.ticks, W.sym);
+    if (!done)
+        fail_msg ("the market did not reach every order within %d s", steps);
+    struct s_outcome se = s_outcome ("kt:", entry), sst = s_outcome ("kt:", stop),
+                     sl = s_outcome ("kt:", lim);
+    assert_int_equal (se.filled, 75);
+    assert_true (se.avg_px <= e.trigger && se.avg_px >= e.price);
+    assert_int_equal (sst.filled, 75);
+    assert_true (sst.avg_px >= e.stop_trigger && sst.avg_px <= e.stop_price);
+    assert_int_equal (sl.filled, 75);
+    assert_int_equal (sl.avg_px, l.price);
+    s_admin ("/_admin/rate", "class=quote&per_sec=1");
+    zmq_close (st.sub);
+    zmq_close (dealer);
+    W.msub = W.pdealer = NULL;
+    kt_testproc_destroy (&W.paper);
+    kt_testproc_destroy (&W.md);
+    (void) paper;
+    (void) md;
     s_flatten ();
 }
 
@@ -1382,6 +1728,144 @@ test_kill_during_replacement (void **state)
     assert_true (s_wait_status (neu, "CANCELLED", 5000));
 }
 
+//  Slice i of the sliced coid: its filled quantity in the book, and whether its stop
+//  (one per slice, for that slice's filled quantity) agrees with it in the book and at
+//  kite-sim (exactly one order of that tag, at most the freeze quantity).
+static bool
+s_slice_stop_agrees (const char *coid, int i, int64_t *filled)
+{
+    char slice[48], stop[64], key[96];
+    snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+    snprintf (stop, sizeof stop, "%s-st", slice);
+    snprintf (key, sizeof key, "order:%s", slice);
+    *filled = s_hgeti (key, "filled_qty");
+    snprintf (key, sizeof key, "order:%s", stop);
+    if (*filled == 0)
+        return s_hget (key, "status")[0] == '\0';
+    struct exec_kite_row row;
+    return s_hgeti (key, "qty") == *filled && s_sim_orders (stop, &row) == 1 &&
+           row.qty == *filled && row.qty <= 1800 && strcmp (row.status, "TRIGGER PENDING") == 0;
+}
+
+//  Every slice's stop agrees with its slice; returns the total filled (-1 if they do not
+//  agree within ms).
+static int64_t
+s_sliced_stops_agree (const char *coid, int n, int ms)
+{
+    for (int64_t end = s_ms () + ms; s_ms () < end; usleep (100000)) {
+        int64_t total = 0, f;
+        bool all = true;
+        for (int i = 0; i < n && all; i++) {
+            all = s_slice_stop_agrees (coid, i, &f);
+            total += f;
+        }
+        if (all)
+            return total;
+    }
+    kt_testproc_log_dump (W.exec, 4000);
+    return -1;
+}
+
+//  An entry of 2.5 times the freeze quantity with an attached stop: three slices, each
+//  its own tag; as slices fill, each gets its own BUY SL stop for its filled quantity (so
+//  no stop is above the freeze quantity and the stops total the filled quantity). kill -9
+//  with the market moving while down, restart: every slice and stop is one order at
+//  kite-sim, and the stops follow the fills. CANCEL cancels what is left of every slice
+//  (the stops stay for the filled part); FLATTEN cancels the stops and exits.
+static void
+test_sliced_entry_with_stops (void **state)
+{
+    (void) state;
+    s_step ("10:31:00"); //  fresh quotes
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char coid[KT_ID_LEN], key[64];
+    s_coid (coid, "SST");
+    struct kt_order_cmd c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 4500, bid, 0);
+    c.has_stop = true;
+    c.stop_trigger = kt_money_tick_up (ltp * 2, 5); //  far: the test moves the market
+    c.stop_price = c.stop_trigger + 200;
+    c.r_value = (c.stop_trigger - ltp) * 4500;
+    struct kt_exec_event ev = s_command (&c);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_true (s_event (coid, KT_EXEC_ACCEPTED, &ev, 5000));
+    int64_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        char slice[48];
+        struct exec_kite_row row;
+        snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+        snprintf (key, sizeof key, "order:%s", slice);
+        assert_true (s_wait_field (key, "parent", coid, 3000));
+        for (int64_t end = s_ms () + 3000; s_ms () < end && !s_hget (key, "broker_id")[0];)
+            usleep (50000);
+        assert_int_equal (s_sim_orders (slice, &row), 1);
+        assert_true (row.qty <= 1800);
+        total += row.qty;
+    }
+    assert_int_equal (total, 4500);
+    snprintf (key, sizeof key, "order:%s", coid);
+    assert_string_equal (s_hget (key, "broker_status"), "SLICED");
+    assert_true (s_event (coid, KT_EXEC_PARTIAL, &ev, 5000));
+    int64_t before = s_sliced_stops_agree (coid, 3, 8000);
+    assert_true (before > 0);
+    //  Down while the market trades through the rest.
+    kt_testproc_signal (W.exec, SIGKILL);
+    kt_testproc_wait (W.exec, 2000);
+    kt_testproc_destroy (&W.exec);
+    s_step ("10:31:02");
+    s_exec_start ();
+    assert_non_null (kt_testproc_log_wait (W.exec, "exec.order.loaded", coid, 3000));
+    int64_t filled = -1;
+    for (int64_t end = s_ms () + 8000; s_ms () < end; usleep (200000)) {
+        filled = s_sliced_stops_agree (coid, 3, 3000);
+        if (filled >= 0 && filled == -s_sim_position (W.sym))
+            break;
+    }
+    assert_true (filled >= before);
+    assert_int_equal (-s_sim_position (W.sym), filled);
+    char pkey[64];
+    snprintf (pkey, sizeof pkey, "pos:%s", W.sym);
+    assert_int_equal (s_hgeti (pkey, "qty"), -filled);
+    //  Nothing was placed twice (a stop attempt after the first would be "-s2").
+    for (int i = 0; i < 3; i++) {
+        char tag[48];
+        struct exec_kite_row row;
+        snprintf (tag, sizeof tag, "%.18ss%d", coid, i);
+        assert_int_equal (s_sim_orders (tag, &row), 1);
+        snprintf (tag, sizeof tag, "%.18ss%d-s2", coid, i);
+        assert_int_equal (s_sim_orders (tag, &row), 0);
+    }
+    assert_true (filled < 4500); //  the third slice rests: CANCEL has work to do
+    {
+        struct kt_order_cmd x = s_action ("XSST", KT_ACTION_CANCEL, coid);
+        s_command (&x);
+        if (!s_event ("XSST", KT_EXEC_NONE, &ev, 5000)) {
+            kt_testproc_log_dump (W.exec, 6000);
+            fail_msg ("CANCEL of the sliced entry was not answered");
+        }
+        assert_true (s_wait_status (coid, "CANCELLED", 5000) ||
+                     strcmp (s_hget (key, "status"), "FILLED") == 0);
+        for (int i = 0; i < 3; i++) {
+            char slice[48];
+            struct exec_kite_row row;
+            snprintf (slice, sizeof slice, "%.18ss%d", coid, i);
+            assert_int_equal (s_sim_orders (slice, &row), 1);
+            assert_true (strcmp (row.status, "CANCELLED") == 0 ||
+                         strcmp (row.status, "COMPLETE") == 0);
+        }
+        filled = s_sliced_stops_agree (coid, 3, 5000);
+        assert_int_equal (-s_sim_position (W.sym), filled);
+    }
+    s_flatten ();
+    for (int i = 0; i < 3; i++) {
+        char stop[48];
+        snprintf (stop, sizeof stop, "%.18ss%d-st", coid, i);
+        snprintf (key, sizeof key, "order:%s", stop);
+        if (s_hget (key, "status")[0])
+            assert_true (s_wait_status (stop, "CANCELLED", 3000));
+    }
+}
+
 int
 main (void)
 {
@@ -1405,6 +1889,9 @@ main (void)
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
         cmocka_unit_test (test_kill_during_submit),
         cmocka_unit_test (test_kill_during_replacement),
+        cmocka_unit_test (test_sliced_entry_with_stops),
+        cmocka_unit_test (test_sliced_entry_stopped_out),
+        cmocka_unit_test (test_paper_over_tick_stream),
         cmocka_unit_test (test_token_expiry),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

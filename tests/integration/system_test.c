@@ -37,15 +37,15 @@ static const char s_instruments[] =
     "lot_size,instrument_type,segment,exchange\n"
     "12345602,48225," SYM ",NIFTY,150.0,2025-11-25,24000.0,0.05,75,CE,NFO-OPT,NFO\n"
     "256265,1001,NIFTY 50,NIFTY 50,24000.0,,0.0,0.05,1,EQ,INDICES,NSE\n";
-static const char *const s_procs[NPROCS] = { "alerter", "md-gateway", "exec-gateway",
-                                             "risk-gate", "reconciler", "strategy" };
+static const char *const s_procs[NPROCS] = {"alerter",   "md-gateway", "exec-gateway",
+                                            "risk-gate", "reconciler", "strategy"};
 
 struct sys {
     kt_testredis_t *redis;
     char dir[64];
-    char cfg_path[128];             //  the pipeline's config
-    char sub_cfg_path[128];         //  subscribers': md lists the test's publisher too
-    char ep[6][128];                //  md, risk, risk_pub, exec, exec_pub, alerts
+    char cfg_path[128];     //  the pipeline's config
+    char sub_cfg_path[128]; //  subscribers': md lists the test's publisher too
+    char ep[6][128];        //  md, risk, risk_pub, exec, exec_pub, alerts
     char ep_inject[128];
     kt_testproc_t *procs[NPROCS];
     void *zctx;
@@ -54,8 +54,7 @@ struct sys {
 static struct sys s_sys;
 
 enum { EP_MD, EP_RISK, EP_RISK_PUB, EP_EXEC, EP_EXEC_PUB, EP_ALERTS };
-static const char *const s_ep_names[6] = { "md", "risk", "risk_pub", "exec", "exec_pub",
-                                           "alerts" };
+static const char *const s_ep_names[6] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
 
 static char *
 s_read_file (const char *path)
@@ -90,7 +89,7 @@ s_write_config (const char *path, const char *md_endpoint)
     cJSON *bus = cJSON_GetObjectItem (root, "bus");
     for (int i = 0; i < 6; i++)
         cJSON_ReplaceItemInObject (bus, s_ep_names[i],
-                                   cJSON_CreateString (i == EP_MD? md_endpoint: s_sys.ep[i]));
+                                   cJSON_CreateString (i == EP_MD ? md_endpoint : s_sys.ep[i]));
     cJSON *redis = cJSON_GetObjectItem (root, "redis");
     cJSON_ReplaceItemInObject (redis, "port", cJSON_CreateNumber (s_sys.redis->port));
     //  A weekday inside market hours, so the session is open for the intent.
@@ -141,17 +140,16 @@ s_setup (void **state)
     snprintf (s_sys.sub_cfg_path, sizeof s_sys.sub_cfg_path, "%s/subscribers.json", s_sys.dir);
     char both[300];
     snprintf (both, sizeof both, "%s,%s", s_sys.ep[EP_MD], s_sys.ep_inject);
-    if (s_write_config (s_sys.cfg_path, s_sys.ep[EP_MD]) != 0
-        || s_write_config (s_sys.sub_cfg_path, both) != 0)
+    if (s_write_config (s_sys.cfg_path, s_sys.ep[EP_MD]) != 0 ||
+        s_write_config (s_sys.sub_cfg_path, both) != 0)
         return -1;
 
-    static const char *const env[] = { "KITE_API_KEY=sim_api_key",
-                                       "KITE_API_SECRET=sim_api_secret",
-                                       "KITE_ACCESS_TOKEN=sim_access_token", NULL };
+    static const char *const env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
+                                      "KITE_ACCESS_TOKEN=sim_access_token", NULL};
     for (int i = 0; i < NPROCS; i++) {
-        const char *cfg = strcmp (s_procs[i], "md-gateway") == 0? s_sys.cfg_path
-                                                                 : s_sys.sub_cfg_path;
-        const char *args[] = { "-c", cfg, NULL };
+        const char *cfg =
+            strcmp (s_procs[i], "md-gateway") == 0 ? s_sys.cfg_path : s_sys.sub_cfg_path;
+        const char *args[] = {"-c", cfg, NULL};
         s_sys.procs[i] = kt_testproc_start (s_procs[i], args, env);
         if (!s_sys.procs[i])
             return -1;
@@ -189,7 +187,7 @@ s_socket (int type, const char *endpoint, bool bind)
     void *s = zmq_socket (s_sys.zctx, type);
     int zero = 0;
     zmq_setsockopt (s, ZMQ_LINGER, &zero, sizeof zero);
-    int rc = bind? zmq_bind (s, endpoint): zmq_connect (s, endpoint);
+    int rc = bind ? zmq_bind (s, endpoint) : zmq_connect (s, endpoint);
     assert_int_equal (rc, 0);
     return s;
 }
@@ -231,8 +229,8 @@ test_every_process_heartbeats (void **state)
         bool found = false;
         for (int t = 0; t < 100 && !found; t++) {
             redisReply *r = s_redis_cmd ("HGET %s pid", key);
-            found = r && r->type == REDIS_REPLY_STRING
-                 && atoi (r->str) == (int) kt_testproc_pid (s_sys.procs[i]);
+            found = r && r->type == REDIS_REPLY_STRING &&
+                    atoi (r->str) == (int) kt_testproc_pid (s_sys.procs[i]);
             if (r)
                 freeReplyObject (r);
             if (!found)
@@ -280,10 +278,10 @@ s_signal_agreement (void)
     kt_store_t *st = kt_store_new ("127.0.0.1", s_sys.redis->port, "kt:", 500);
     kt_clock_t *clock = kt_proc_shared_clock (st, NULL);
     assert_non_null (clock);
-    redisReply *r = kt_store_cmd (st, "HSET kt:recon:last session_ok 1 agree_ns %lld",
-                                  (long long) kt_clock_now_ns (clock));
-    assert_non_null (r);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (st, "HSET kt:recon:last session_ok 1 agree_ns %lld",
+                                          (long long) kt_clock_now_ns (clock));
+    assert_int_equal (r.kind, KT_STORE_INT);
+    kt_store_result_free (&r);
     kt_clock_destroy (&clock);
     kt_store_destroy (&st);
 }
@@ -307,7 +305,7 @@ s_publish_tick (void *pub, uint64_t seq)
     struct kt_msg m;
     memset (&m, 0, sizeof m);
     m.env.type = KT_MSG_TICK;
-    m.u.tick.recv_ts_ns = s_pipeline_now ();     //  risk-gate judges freshness on it
+    m.u.tick.recv_ts_ns = s_pipeline_now (); //  risk-gate judges freshness on it
     m.u.tick.token = TOKEN;
     snprintf (m.u.tick.sym, sizeof m.u.tick.sym, SYM);
     m.u.tick.ltp = 15005;
@@ -331,7 +329,7 @@ test_intent_through_risk_to_exec (void **state)
 
     void *pub = s_socket (ZMQ_PUB, s_sys.ep_inject, true);
     void *dealer = s_socket (ZMQ_DEALER, s_sys.ep[EP_RISK], false);
-    for (uint64_t n = 1; n <= 20; n++) {         //  a fresh price for the entry
+    for (uint64_t n = 1; n <= 20; n++) { //  a fresh price for the entry
         s_publish_tick (pub, n);
         usleep (20 * 1000);
     }
@@ -361,11 +359,11 @@ test_intent_through_risk_to_exec (void **state)
     char buf[8192], why[160];
     struct kt_msg reply;
     bool got = false;
-    zmq_pollitem_t item = { dealer, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
     if (zmq_poll (&item, 1, 5000) == 1) {
         int n = zmq_recv (dealer, buf, sizeof buf, 0);
-        assert_int_equal (n, 0);                            //  delimiter
-        n = zmq_recv (dealer, buf, sizeof buf, 0);          //  topic
+        assert_int_equal (n, 0);                   //  delimiter
+        n = zmq_recv (dealer, buf, sizeof buf, 0); //  topic
         n = zmq_recv (dealer, buf, sizeof buf, 0);
         assert_true (n > 0);
         assert_int_equal (kt_msg_decode (dec, buf, (size_t) n, &reply, why, sizeof why), 0);
@@ -379,8 +377,8 @@ test_intent_through_risk_to_exec (void **state)
     assert_string_equal (reply.env.src, "risk-gate");
     if (reply.u.decision.verdict != KT_VERDICT_APPROVE) {
         fprintf (stderr, "decision %s: %s %s\n", kt_verdict_str (reply.u.decision.verdict),
-                 reply.u.decision.nreasons? reply.u.decision.reasons[0].code: "",
-                 reply.u.decision.nreasons? reply.u.decision.reasons[0].text: "");
+                 reply.u.decision.nreasons ? reply.u.decision.reasons[0].code : "",
+                 reply.u.decision.nreasons ? reply.u.decision.reasons[0].text : "");
         kt_testproc_log_dump (risk, 3000);
     }
     assert_int_equal (reply.u.decision.verdict, KT_VERDICT_APPROVE);
@@ -388,8 +386,8 @@ test_intent_through_risk_to_exec (void **state)
     assert_true (reply.u.decision.coid[0] != 0);
     //  It reached exec-gateway: the order is recorded there under that coid, and
     //  exec-gateway's answer came back to risk-gate, which released the reservation.
-    line = kt_testproc_log_wait (s_sys.procs[2], "exec.order.rejected", reply.u.decision.coid,
-                                 3000);
+    line =
+        kt_testproc_log_wait (s_sys.procs[2], "exec.order.rejected", reply.u.decision.coid, 3000);
     assert_non_null (line);
     char key[80];
     snprintf (key, sizeof key, "kt:order:%s", reply.u.decision.coid);
@@ -409,8 +407,8 @@ test_intent_through_risk_to_exec (void **state)
     assert_int_equal (again.u.decision.verdict, KT_VERDICT_APPROVE);
     assert_string_equal (again.u.decision.coid, reply.u.decision.coid);
     usleep (300 * 1000);
-    assert_int_equal (kt_testproc_log_count (s_sys.procs[2], "exec.order.rejected",
-                                             reply.u.decision.coid), 1);
+    assert_int_equal (
+        kt_testproc_log_count (s_sys.procs[2], "exec.order.rejected", reply.u.decision.coid), 1);
     kt_msg_decoder_destroy (&dec);
     zmq_close (dealer);
     zmq_close (pub);
@@ -428,8 +426,8 @@ test_alert_reaches_alerter (void **state)
     snprintf (m.u.alert.key, sizeof m.u.alert.key, "system-test.alert");
     snprintf (m.u.alert.text, sizeof m.u.alert.text, "a human must look at this");
     s_send (push, false, "alert.critical", &m, 1);
-    const char *line = kt_testproc_log_wait (s_sys.procs[0], "alert.deliver", "system-test.alert",
-                                             5000);
+    const char *line =
+        kt_testproc_log_wait (s_sys.procs[0], "alert.deliver", "system-test.alert", 5000);
     assert_non_null (line);
     redisReply *r = s_redis_cmd ("XLEN %s", "kt:alerts:sent");
     assert_true (r->integer >= 1);

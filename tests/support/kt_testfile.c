@@ -39,3 +39,29 @@ kt_testfile_write_json (const char *path, const cJSON *root)
     free (text);
     return rc;
 }
+
+cJSON *
+kt_testfile_read_json (const char *path)
+{
+    char *text = kt_testfile_read (path);
+    if (!text)
+        return NULL;
+    cJSON *root = cJSON_Parse (text);
+    free (text);
+    return root;
+}
+
+int
+kt_testfile_json_set (cJSON *root, const char *section, const char *key, cJSON *v)
+{
+    cJSON *sec = cJSON_GetObjectItem (root, section);
+    if (!cJSON_IsObject (sec)) {
+        cJSON_Delete (v);
+        return -1;
+    }
+    if (cJSON_GetObjectItem (sec, key))
+        cJSON_ReplaceItemInObject (sec, key, v);
+    else
+        cJSON_AddItemToObject (sec, key, v);
+    return 0;
+}

@@ -41,9 +41,9 @@ s_store (void)
 {
     kt_store_t *st = kt_store_new ("127.0.0.1", s_redis->port, "kt:", 500);
     assert_int_equal (kt_store_connect (st), 0);
-    redisReply *r = kt_store_cmd (st, "FLUSHALL");
-    assert_non_null (r);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (st, "FLUSHALL");
+    assert_true (kt_store_result_is (&r, "OK"));
+    kt_store_result_free (&r);
     assert_int_equal (alert_queue_init (st), 0);
     return st;
 }
@@ -107,18 +107,18 @@ test_push_head_ack (void **state)
     assert_int_equal (alert_queue_head (st, ALERT_CH_WEBHOOK, &h), 1);
     assert_int_equal (h.id, 2);
     //  Item 1 lives until the log channel has it too, then expires.
-    redisReply *r = kt_store_cmd (st, "TTL kt:alerts:item:1");
-    assert_int_equal (r->integer, -1);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (st, "TTL kt:alerts:item:1");
+    assert_int_equal (r.integer, -1);
+    kt_store_result_free (&r);
     assert_int_equal (alert_queue_ack (st, ALERT_CH_LOG, 1), 0);
-    r = kt_store_cmd (st, "TTL kt:alerts:item:1");
-    assert_true (r->integer > 0);
-    freeReplyObject (r);
+    r = kt_store_callf (st, "TTL kt:alerts:item:1");
+    assert_true (r.integer > 0);
+    kt_store_result_free (&r);
     assert_int_equal (alert_queue_head (st, ALERT_CH_LOG, &h), 0);
     //  Every delivery is in alerts:sent with its text.
-    r = kt_store_cmd (st, "XRANGE kt:alerts:sent - +");
-    assert_int_equal (r->elements, 2);
-    freeReplyObject (r);
+    r = kt_store_callf (st, "XRANGE kt:alerts:sent - +");
+    assert_int_equal (r.elements, 2);
+    kt_store_result_free (&r);
     kt_store_destroy (&st);
 }
 
@@ -159,9 +159,9 @@ test_collapse_and_summary (void **state)
     //  The window is gone: the next one is sent at once again.
     struct alert_item c = s_item (KT_SEV_CRITICAL, "risk.halt", "HALTED (KILL): operator");
     assert_int_equal (s_push (st, &c, S_HOOK, S_T0 + 70000, 60000, &count), 1);
-    redisReply *r = kt_store_cmd (st, "ZCARD kt:alerts:windows");
-    assert_int_equal (r->integer, 1);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (st, "ZCARD kt:alerts:windows");
+    assert_int_equal (r.integer, 1);
+    kt_store_result_free (&r);
     kt_store_destroy (&st);
 }
 
@@ -182,12 +182,12 @@ test_cap_and_orphans (void **state)
     struct alert_item h;
     assert_int_equal (alert_queue_head (st, ALERT_CH_EMAIL, &h), 1);
     assert_int_equal (h.id, 6); //  the oldest five dropped
-    redisReply *r = kt_store_cmd (st, "EXISTS kt:alerts:item:5");
-    assert_int_equal (r->integer, 0);
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (st, "EXISTS kt:alerts:item:5");
+    assert_int_equal (r.integer, 0);
+    kt_store_result_free (&r);
     //  An id whose item is gone does not block the channel.
-    r = kt_store_cmd (st, "DEL kt:alerts:item:6");
-    freeReplyObject (r);
+    r = kt_store_callf (st, "DEL kt:alerts:item:6");
+    kt_store_result_free (&r);
     assert_int_equal (alert_queue_head (st, ALERT_CH_EMAIL, &h), 1);
     assert_int_equal (h.id, 7);
     assert_int_equal (alert_queue_pending (st, ALERT_CH_EMAIL), 99);

@@ -231,6 +231,33 @@ test_config_applies (void **state)
     assert_non_null (strstr (s_read ("stderr"), "r_valu"));
 }
 
+//  One capital: the go-live drawdown check is a share of risk.capital (the account
+//  risk-gate starts from the same file), with --risk off too; there is no
+//  backtest.capital beside it.
+static void
+test_capital_is_risk_capital (void **state)
+{
+    (void) state;
+    s_bars ();
+    char args[512];
+    snprintf (args, sizeof args, "--bars %s/bars.csv --instruments %s --out %s/cap --risk off",
+              s_dir, FIXTURE, s_dir);
+    assert_int_equal (s_run (args), 0); //  sim.json's Rs 2 crore: 20% is Rs 40 lakh
+    assert_non_null (strstr (s_read ("cap/report.txt"),
+                             "PASS max_drawdown   Rs 6030.00 < Rs 4000000.00 (20.00% of capital)"));
+    //  20% of Rs 30,150 is exactly the trade's loss: not below it
+    s_write ("cap.json", "{ \"mode\": \"sim\", \"risk\": { \"capital\": 30150 } }\n");
+    snprintf (args, sizeof args,
+              "--bars %s/bars.csv --instruments %s --out %s/cap --risk off --config %s/cap.json",
+              s_dir, FIXTURE, s_dir, s_dir);
+    assert_int_equal (s_run (args), 0);
+    assert_non_null (strstr (s_read ("cap/report.txt"),
+                             "FAIL max_drawdown   Rs 6030.00 < Rs 6030.00 (20.00% of capital)"));
+    s_write ("cap.json", "{ \"mode\": \"sim\", \"backtest\": { \"capital\": 5000 } }\n");
+    assert_int_equal (s_run (args), 2);
+    assert_non_null (strstr (s_read ("stderr"), "backtest.capital"));
+}
+
 //  Without --risk the run is --risk on: risk-gate's checks with sim.json's limits. On
 //  this file no limit binds, so the trades are exactly those of --risk off, and the
 //  report says no decision other than APPROVE was made.
@@ -354,6 +381,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_run_writes_the_outputs),
         cmocka_unit_test (test_config_applies),
+        cmocka_unit_test (test_capital_is_risk_capital),
         cmocka_unit_test (test_tick_file),
         cmocka_unit_test (test_synthetic),
         cmocka_unit_test (test_risk_on_is_the_default),

@@ -77,7 +77,7 @@ static void
 test_market_needs_a_quote (void **state)
 {
     (void) state;
-    exec_paper_t *p = exec_paper_new (5, 0);
+    exec_paper_t *p = exec_paper_new (0);
     struct exec_kite_reply r;
     struct exec_kite_order o = s_order (KT_SIDE_SELL, KT_OT_MARKET, 75, 0, 0);
     exec_paper_place (p, &o, NOW, &r);
@@ -92,14 +92,14 @@ test_market_needs_a_quote (void **state)
     assert_string_equal (rows.r[0].tag, "T1");
     //  A quote: it sells at the bid, 75 of the 50 + ... shown: only what is shown.
     struct kt_tick t = s_tick (10000, 9995, 50, 10005, 300, 1000);
-    assert_int_equal (exec_paper_tick (p, &t, NOW), 1);
+    assert_int_equal (exec_paper_tick (p, &t, 5, NOW), 1);
     rows.n = 0;
     exec_paper_orders_each (p, s_row, &rows);
     assert_int_equal (rows.r[0].filled, 50);
     assert_string_equal (rows.r[0].status, "OPEN");
     assert_int_equal (rows.r[0].avg_px, 9995);
     t = s_tick (9995, 9990, 500, 10000, 300, 1100);
-    exec_paper_tick (p, &t, NOW);
+    exec_paper_tick (p, &t, 5, NOW);
     rows.n = 0;
     exec_paper_orders_each (p, s_row, &rows);
     assert_int_equal (rows.r[0].filled, 75);
@@ -121,9 +121,9 @@ static void
 test_stop_triggers_on_ltp (void **state)
 {
     (void) state;
-    exec_paper_t *p = exec_paper_new (5, 0);
+    exec_paper_t *p = exec_paper_new (0);
     struct kt_tick t = s_tick (10000, 9995, 750, 10005, 750, 1000);
-    exec_paper_tick (p, &t, NOW);
+    exec_paper_tick (p, &t, 5, NOW);
     struct exec_kite_reply r;
     //  A BUY stop below the LTP is refused, as Kite does.
     struct exec_kite_order o = s_order (KT_SIDE_BUY, KT_OT_SL, 75, 11000, 9000);
@@ -138,10 +138,10 @@ test_stop_triggers_on_ltp (void **state)
     assert_string_equal (rows.r[0].status, "TRIGGER PENDING");
     //  The ask crosses the trigger but the LTP does not: no trigger.
     t = s_tick (10900, 10950, 750, 11005, 750, 1100);
-    assert_int_equal (exec_paper_tick (p, &t, NOW), 0);
+    assert_int_equal (exec_paper_tick (p, &t, 5, NOW), 0);
     //  The LTP reaches it: triggered, then fills at the ask within its limit.
     t = s_tick (11000, 11000, 750, 11010, 750, 1200);
-    assert_int_equal (exec_paper_tick (p, &t, NOW), 1);
+    assert_int_equal (exec_paper_tick (p, &t, 5, NOW), 1);
     rows.n = 0;
     exec_paper_orders_each (p, s_row, &rows);
     assert_string_equal (rows.r[0].status, "COMPLETE");
@@ -153,9 +153,9 @@ static void
 test_slippage_modify_cancel (void **state)
 {
     (void) state;
-    exec_paper_t *p = exec_paper_new (5, 2);
+    exec_paper_t *p = exec_paper_new (2);
     struct kt_tick t = s_tick (10000, 9995, 750, 10005, 750, 1000);
-    exec_paper_tick (p, &t, NOW);
+    exec_paper_tick (p, &t, 5, NOW);
     struct exec_kite_reply r;
     struct exec_kite_order o = s_order (KT_SIDE_SELL, KT_OT_LIMIT, 75, 9995, 0);
     exec_paper_place (p, &o, NOW, &r);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <zmq.h>
 
@@ -64,8 +65,20 @@ s_setup (void **state)
                                     sizeof err);
     kt_cfg_destroy (&c);
     //  Defaults without a file: the table's own.
-    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 75, 1800, 10, -1, 8, 2000, 2000,
-                                 100,   2,         1,  30,   3,  5,  5, 0,    ""};
+    s_f.ecfg = (struct exec_cfg){"NFO", "regular", 1800, 10, -1, 8, 2000, 2000,
+                                 100,   2,         1,    30, 3,  5, 0,    ""};
+    //  The instrument of the orders (lot 75, tick 0.05), as instruments.file.
+    snprintf (s_f.cfg.instruments_file, sizeof s_f.cfg.instruments_file, "/tmp/kt-exec-test-%d.csv",
+              (int) getpid ());
+    FILE *f = fopen (s_f.cfg.instruments_file, "w");
+    if (!f)
+        return -1;
+    fputs ("instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+           "tick_size,lot_size,instrument_type,segment,exchange\n"
+           "12345602,48225,NIFTY2611824000CE,NIFTY,150.0,2026-01-18,24000.0,0.05,75,CE,"
+           "NFO-OPT,NFO\n",
+           f);
+    fclose (f);
     s_f.proc = kt_proc_new (&s_f.cfg, "exec-gateway", err, sizeof err);
     if (!s_f.proc)
         return -1;
@@ -86,6 +99,7 @@ s_teardown (void **state)
     kt_testhttp_destroy (&f->broker);
     kt_testredis_stop (&f->redis);
     kt_testcfg_cleanup ("exec");
+    unlink (f->cfg.instruments_file);
     return 0;
 }
 
@@ -196,6 +210,19 @@ test_refused_before_sending (void **state)
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
     assert_int_equal (ev.event, KT_EXEC_REJECTED);
     assert_non_null (strstr (ev.reason, "FREEZE"));
+    //  The lot is the instrument's (75 in the instruments file): 50 is not a multiple.
+    cmd = s_cmd ("B3");
+    cmd.qty = 50;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "LOT: 50 units is not a multiple of the lot (75)"));
+    //  Not in today's instruments: refused, entry or exit.
+    cmd = s_cmd ("B4");
+    snprintf (cmd.sym, sizeof cmd.sym, "NIFTY2611824100CE");
+    cmd.purpose = KT_PURPOSE_EXIT;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_REJECTED);
+    assert_non_null (strstr (ev.reason, "INSTRUMENT: NIFTY2611824100CE"));
     //  Malformed.
     cmd = s_cmd ("");
     assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), -1);
@@ -291,6 +318,81 @@ test_store_down_rejects_without_record (void **state)
     f->rc = kt_testredis_connect (f->redis);
 }
 
+//  exec-gateway stopped, Redis changed by cmd (NULL: nothing), then started again.
+static void
+s_restart (struct fixture *f, const char *cmd)
+{
+    exec_destroy (&f->exec);
+    if (cmd) {
+        redisReply *r = redisCommand (f->rc, cmd);
+        assert_non_null (r);
+        freeReplyObject (r);
+    }
+    f->exec = exec_new (f->proc, &f->ecfg);
+    assert_non_null (f->exec);
+}
+
+//  A crash after a sliced order's parent was recorded SLICED but before its slices were:
+//  the restart records the missing slices (never sent, so sent now), each once.
+static void
+test_restart_records_missing_slices (void **state)
+{
+    struct fixture *f = *state;
+    struct kt_order_cmd cmd = s_cmd ("SL9");
+    cmd.order_type = KT_OT_LIMIT;
+    cmd.trigger = 0;
+    cmd.qty = 1875;
+    struct kt_exec_event ev;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_string_equal (s_hget (f, "SL9", "broker_status"), "SLICED");
+    assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
+    //  As if the second slice had never been recorded.
+    s_restart (f, "DEL kt:order:SL9s1");
+    assert_string_equal (s_hget (f, "SL9s1", "qty"), "900");
+    assert_string_equal (s_hget (f, "SL9s1", "parent"), "SL9");
+    assert_string_equal (s_hget (f, "SL9s0", "qty"), "975");
+}
+
+//  A crash between an entry's last fill and its stop's record: the entry is FILLED (not
+//  loaded again), its position open without a stop. The restart gives it its stop.
+static void
+test_restart_protects_filled_entry (void **state)
+{
+    struct fixture *f = *state;
+    kt_store_t *st = kt_proc_store (f->proc);
+    struct kt_order_rec o;
+    memset (&o, 0, sizeof o);
+    snprintf (o.coid, sizeof o.coid, "PR1");
+    snprintf (o.intent_id, sizeof o.intent_id, "PR1");
+    snprintf (o.sym, sizeof o.sym, "NIFTY2611824000CE");
+    o.side = KT_SIDE_SELL;
+    o.order_type = KT_OT_MARKET;
+    o.product = KT_PROD_MIS;
+    o.purpose = KT_PURPOSE_ENTRY;
+    o.qty = 75;
+    o.stop_trigger = 20000;
+    o.stop_price = 21000;
+    o.status = KT_OS_OPEN;
+    char why[160];
+    assert_int_equal (kt_book_order_create (st, &o, 1, NULL, why, sizeof why), 1);
+    struct kt_book_fill fl = {.qty = 75, .price = 15000, .ts_ns = 2};
+    snprintf (fl.coid, sizeof fl.coid, "PR1");
+    snprintf (fl.trade_id, sizeof fl.trade_id, "PRT1");
+    struct kt_book_fill_result res;
+    assert_int_equal (kt_book_fill (st, &fl, &res, why, sizeof why), 0);
+    assert_int_equal (res.pos_qty, -75);
+    assert_string_equal (s_hget (f, "PR1-st", "qty"), "");
+    s_restart (f, NULL);
+    assert_string_equal (s_hget (f, "PR1-st", "qty"), "75");
+    assert_string_equal (s_hget (f, "PR1-st", "side"), "BUY");
+    assert_string_equal (s_hget (f, "PR1-st", "trigger"), "20000");
+    //  Once only: another restart places nothing new.
+    s_restart (f, "HSET kt:order:PR1-st status CANCELLED");
+    assert_string_equal (s_hget (f, "PR1-st", "status"), "CANCELLED");
+    assert_string_equal (s_hget (f, "PR1-s2", "qty"), "");
+}
+
 int
 main (void)
 {
@@ -298,6 +400,8 @@ main (void)
         cmocka_unit_test (test_place_accepted_once),
         cmocka_unit_test (test_refused_before_sending),
         cmocka_unit_test (test_over_the_bus),
+        cmocka_unit_test (test_restart_records_missing_slices),
+        cmocka_unit_test (test_restart_protects_filled_entry),
         cmocka_unit_test (test_store_down_rejects_without_record),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -87,6 +87,14 @@ s_peek (fixture_t *f, const char *fmt, ...)
     return r;
 }
 
+//  The store could not reach Redis: a DOWN result (freed here).
+static void
+s_assert_down (kt_store_result_t r)
+{
+    assert_int_equal (r.kind, KT_STORE_DOWN);
+    kt_store_result_free (&r);
+}
+
 static void
 s_sleep_ms (int ms)
 {
@@ -107,15 +115,9 @@ static void
 test_key_and_prefix (void **state)
 {
     fixture_t *f = *state;
-    char buf[32];
     assert_string_equal (kt_store_prefix (f->store), "kt:");
-    assert_ptr_equal (kt_store_key (f->store, buf, sizeof buf, "pos:%s", "NIFTY"), buf);
-    assert_string_equal (buf, "kt:pos:NIFTY");
-    char small[8];
-    assert_null (kt_store_key (f->store, small, sizeof small, "pos:%s", "NIFTY"));
-    assert_null (kt_store_key (f->store, small, 3, "%s", "")); //  prefix alone too long
-    assert_non_null (kt_store_key (f->store, small, 4, "%s", ""));
-    assert_string_equal (small, "kt:");
+    assert_string_equal (kt_store_keyv (f->store, "pos:%s", "NIFTY").s, "kt:pos:NIFTY");
+    assert_string_equal (kt_store_keyv (f->store, "%s", "").s, "kt:");
 
     kt_store_t *bare = kt_store_new (NULL, 1, NULL, 0);
     assert_non_null (bare);
@@ -138,32 +140,28 @@ test_commands (void **state)
     assert_true (kt_store_is_ready (f->store));
     assert_string_equal (kt_store_errstr (f->store), "");
 
-    char key[64];
-    kt_store_key (f->store, key, sizeof key, "capital");
-    redisReply *r = kt_store_cmd (f->store, "HSET %s equity %lld", key, 123456789LL);
-    assert_non_null (r);
-    assert_int_equal (r->type, REDIS_REPLY_INTEGER);
-    freeReplyObject (r);
-    r = s_peek (f, "HGET kt:capital equity");
+    kt_key_t key = kt_store_keyv (f->store, "capital");
+    kt_store_result_t t = kt_store_callf (f->store, "HSET %s equity %lld", key.s, 123456789LL);
+    assert_int_equal (t.kind, KT_STORE_INT);
+    kt_store_result_free (&t);
+    redisReply *r = s_peek (f, "HGET kt:capital equity");
     assert_string_equal (r->str, "123456789");
     freeReplyObject (r);
 
     //  argv form is binary safe.
     const char *argv[] = {"SET", "kt:bin", "a\0b"};
     const size_t len[] = {3, 6, 3};
-    r = kt_store_cmdargv (f->store, 3, argv, len);
-    assert_non_null (r);
-    assert_string_equal (r->str, "OK");
-    freeReplyObject (r);
+    t = kt_store_call (f->store, 3, argv, len);
+    assert_true (kt_store_result_is (&t, "OK"));
+    kt_store_result_free (&t);
     r = s_peek (f, "STRLEN kt:bin");
     assert_int_equal (r->integer, 3);
     freeReplyObject (r);
 
     //  A Redis error is a reply, not a transport failure.
-    r = kt_store_cmd (f->store, "INCR kt:bin");
-    assert_non_null (r);
-    assert_int_equal (r->type, REDIS_REPLY_ERROR);
-    freeReplyObject (r);
+    t = kt_store_callf (f->store, "INCR kt:bin");
+    assert_int_equal (t.kind, KT_STORE_ERR);
+    kt_store_result_free (&t);
     assert_true (kt_store_is_ready (f->store));
     assert_int_equal (kt_store_reconnects (f->store), 0);
 }
@@ -173,10 +171,9 @@ test_lazy_connect_on_first_command (void **state)
 {
     fixture_t *f = *state;
     //  Never connected, no back-off pending: the first command connects.
-    redisReply *r = kt_store_cmd (f->store, "PING");
-    assert_non_null (r);
-    assert_string_equal (r->str, "PONG");
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (f->store, "PING");
+    assert_true (kt_store_result_is (&r, "PONG"));
+    kt_store_result_free (&r);
     assert_true (kt_store_is_ready (f->store));
     assert_int_equal (kt_store_reconnects (f->store), 0);
 }
@@ -199,11 +196,9 @@ test_scripts (void **state)
 
     const char *keys[] = {"kt:cnt"};
     const char *args[] = {"5"};
-    r = kt_store_eval (f->store, add, 1, keys, 1, args);
-    assert_non_null (r);
-    assert_int_equal (r->type, REDIS_REPLY_STRING);
-    assert_string_equal (r->str, "5");
-    freeReplyObject (r);
+    kt_store_result_t t = kt_store_eval_call (f->store, add, 1, keys, 1, args);
+    assert_true (kt_store_result_is (&t, "5"));
+    kt_store_result_free (&t);
 
     //  Registered after connect: loaded on first use.
     int echo = kt_store_script (f->store, "echo", "return {KEYS[1], ARGV[1], ARGV[2]}");
@@ -212,26 +207,26 @@ test_scripts (void **state)
     assert_int_equal (kt_store_script (f->store, "echo", "return {KEYS[1], ARGV[1], ARGV[2]}"), 1);
     assert_int_equal (kt_store_script (f->store, "echo", "return 2"), 2);
     const char *args2[] = {"a", "b"};
-    r = kt_store_eval (f->store, echo, 1, keys, 2, args2);
-    assert_non_null (r);
-    assert_int_equal (r->type, REDIS_REPLY_ARRAY);
-    assert_int_equal (r->elements, 3);
-    assert_string_equal (r->element[0]->str, "kt:cnt");
-    assert_string_equal (r->element[2]->str, "b");
-    freeReplyObject (r);
+    t = kt_store_eval_call (f->store, echo, 1, keys, 2, args2);
+    assert_int_equal (t.kind, KT_STORE_ARR);
+    assert_int_equal (t.elements, 3);
+    kt_store_result_t e0 = kt_store_result_at (&t, 0), e2 = kt_store_result_at (&t, 2);
+    assert_true (kt_store_result_is (&e0, "kt:cnt"));
+    assert_true (kt_store_result_is (&e2, "b"));
+    kt_store_result_free (&t);
 
     //  Many arguments (beyond the on-stack argv).
     const char *many[100];
     for (int i = 0; i < 100; i++)
         many[i] = "1";
     int count = kt_store_script (f->store, "count", "return #ARGV");
-    r = kt_store_eval (f->store, count, 0, NULL, 100, many);
-    assert_non_null (r);
-    assert_int_equal (r->integer, 100);
-    freeReplyObject (r);
+    t = kt_store_eval_call (f->store, count, 0, NULL, 100, many);
+    assert_int_equal (t.kind, KT_STORE_INT);
+    assert_int_equal (t.integer, 100);
+    kt_store_result_free (&t);
 
     //  A bad id is our bug, reported as NULL without hurting the connection.
-    assert_null (kt_store_eval (f->store, 99, 0, NULL, 0, NULL));
+    s_assert_down (kt_store_eval_call (f->store, 99, 0, NULL, 0, NULL));
     assert_non_null (strstr (kt_store_errstr (f->store), "bad script id"));
     assert_true (kt_store_is_ready (f->store));
 }
@@ -244,16 +239,14 @@ test_noscript_recovery (void **state)
     assert_int_equal (kt_store_connect (f->store), 0);
     const char *keys[] = {"kt:cnt"};
     const char *args[] = {"2"};
-    redisReply *r = kt_store_eval (f->store, add, 1, keys, 1, args);
-    assert_string_equal (r->str, "2");
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_eval_call (f->store, add, 1, keys, 1, args);
+    assert_true (kt_store_result_is (&r, "2"));
+    kt_store_result_free (&r);
 
     freeReplyObject (s_peek (f, "SCRIPT FLUSH"));
-    r = kt_store_eval (f->store, add, 1, keys, 1, args);
-    assert_non_null (r);
-    assert_int_equal (r->type, REDIS_REPLY_STRING);
-    assert_string_equal (r->str, "4"); //  ran exactly once more
-    freeReplyObject (r);
+    r = kt_store_eval_call (f->store, add, 1, keys, 1, args);
+    assert_true (kt_store_result_is (&r, "4")); //  ran exactly once more
+    kt_store_result_free (&r);
     assert_int_equal (kt_store_reconnects (f->store), 0);
 }
 
@@ -263,7 +256,7 @@ test_script_refused (void **state)
     fixture_t *f = *state;
     assert_int_equal (kt_store_connect (f->store), 0);
     int bad = kt_store_script (f->store, "bad", "this is not lua (");
-    assert_null (kt_store_eval (f->store, bad, 0, NULL, 0, NULL));
+    s_assert_down (kt_store_eval_call (f->store, bad, 0, NULL, 0, NULL));
     assert_non_null (strstr (kt_store_errstr (f->store), "script load bad"));
     assert_true (kt_store_is_ready (f->store)); //  not a transport failure
 
@@ -389,7 +382,7 @@ test_killed_then_refused_during_backoff (void **state)
     assert_int_equal (kt_store_connect (f->store), 0);
 
     assert_int_equal (kt_testredis_kill (f->srv), 0);
-    assert_null (kt_store_cmd (f->store, "PING"));
+    s_assert_down (kt_store_callf (f->store, "PING"));
     assert_false (kt_store_is_ready (f->store));
     char why[128];
     snprintf (why, sizeof why, "%s", kt_store_errstr (f->store));
@@ -399,27 +392,25 @@ test_killed_then_refused_during_backoff (void **state)
     //  Redis is back, but the store does not try before the delay: every command is
     //  refused without I/O and the error stays the one that caused the back-off.
     assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
-    assert_null (kt_store_cmd (f->store, "PING"));
+    s_assert_down (kt_store_callf (f->store, "PING"));
     const char *argv[] = {"PING"};
-    assert_null (kt_store_cmdargv (f->store, 1, argv, NULL));
+    s_assert_down (kt_store_call (f->store, 1, argv, NULL));
     const char *keys[] = {"kt:cnt"};
     const char *args[] = {"1"};
-    assert_null (kt_store_eval (f->store, add, 1, keys, 1, args));
+    s_assert_down (kt_store_eval_call (f->store, add, 1, keys, 1, args));
     assert_int_equal (kt_store_heartbeat (f->store, "p", 1, 2, 3, NULL), -1);
     assert_string_equal (kt_store_errstr (f->store), why);
     assert_false (kt_store_is_ready (f->store));
     redisFree (f->peek); //  died with the old server
     f->peek = kt_testredis_connect (f->srv);
     assert_non_null (f->peek);
-    redisReply *r;
 
     //  An explicit connect ignores the back-off, and reloads the scripts.
     assert_int_equal (kt_store_connect (f->store), 0);
     assert_int_equal (kt_store_reconnects (f->store), 1);
-    r = kt_store_eval (f->store, add, 1, keys, 1, args);
-    assert_non_null (r);
-    assert_string_equal (r->str, "1");
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_eval_call (f->store, add, 1, keys, 1, args);
+    assert_true (kt_store_result_is (&r, "1"));
+    kt_store_result_free (&r);
 }
 
 static void
@@ -433,7 +424,7 @@ test_restart_same_port_reconnects_after_backoff (void **state)
 
     for (int round = 1; round <= 2; round++) {
         assert_int_equal (kt_testredis_kill (f->srv), 0);
-        assert_null (kt_store_cmd (f->store, "SET kt:x 1"));
+        s_assert_down (kt_store_callf (f->store, "SET kt:x 1"));
         assert_false (kt_store_is_ready (f->store));
         assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
         s_wait_backoff (f->store);
@@ -441,10 +432,9 @@ test_restart_same_port_reconnects_after_backoff (void **state)
         //  the scripts again.
         const char *keys[] = {"kt:cnt"};
         const char *args[] = {"7"};
-        redisReply *r = kt_store_eval (f->store, add, 1, keys, 1, args);
-        assert_non_null (r);
-        assert_string_equal (r->str, "7");
-        freeReplyObject (r);
+        kt_store_result_t r = kt_store_eval_call (f->store, add, 1, keys, 1, args);
+        assert_true (kt_store_result_is (&r, "7"));
+        kt_store_result_free (&r);
         assert_true (kt_store_is_ready (f->store));
         assert_string_equal (kt_store_errstr (f->store), "");
         assert_int_equal (kt_store_reconnects (f->store), round);
@@ -458,17 +448,17 @@ test_backoff_grows (void **state)
     const int table[] = {50, 60000};
     assert_int_equal (kt_store_set_backoff (f->store, table, 2), 0);
     kt_testredis_kill (f->srv);
-    assert_null (kt_store_cmd (f->store, "PING")); //  first failure: 50 ms
+    s_assert_down (kt_store_callf (f->store, "PING")); //  first failure: 50 ms
     assert_true (kt_store_retry_in_ms (f->store) <= 50);
     s_wait_backoff (f->store);
-    assert_null (kt_store_cmd (f->store, "PING")); //  tried and failed: 60 s now
+    s_assert_down (kt_store_callf (f->store, "PING")); //  tried and failed: 60 s now
     assert_true (kt_store_retry_in_ms (f->store) > 1000);
 
     //  A success resets the table to its first entry.
     assert_int_equal (kt_testredis_restart_same_port (f->srv), 0);
     assert_int_equal (kt_store_connect (f->store), 0);
     kt_testredis_kill (f->srv);
-    assert_null (kt_store_cmd (f->store, "PING"));
+    s_assert_down (kt_store_callf (f->store, "PING"));
     assert_true (kt_store_retry_in_ms (f->store) <= 50);
 
     const int bad[] = {-1};
@@ -485,21 +475,20 @@ test_timeout_discards_connection (void **state)
     const int short_backoff[] = {10};
     kt_store_set_backoff (f->store, short_backoff, 1);
     assert_int_equal (kt_store_connect (f->store), 0);
-    redisReply *r = kt_store_cmd (f->store, "SET kt:a first");
-    freeReplyObject (r);
+    kt_store_result_t r = kt_store_callf (f->store, "SET kt:a first");
+    kt_store_result_free (&r);
 
     //  Redis hangs: the command times out and the connection is thrown away, so its
     //  late answer can never be read as the reply to a later command.
     kill (f->srv->pid, SIGSTOP);
-    assert_null (kt_store_cmd (f->store, "GET kt:a"));
+    s_assert_down (kt_store_callf (f->store, "GET kt:a"));
     assert_false (kt_store_is_ready (f->store));
     assert_true (strlen (kt_store_errstr (f->store)) > 0);
     kill (f->srv->pid, SIGCONT);
     s_wait_backoff (f->store);
-    r = kt_store_cmd (f->store, "ECHO %s", "second");
-    assert_non_null (r);
-    assert_string_equal (r->str, "second");
-    freeReplyObject (r);
+    r = kt_store_callf (f->store, "ECHO %s", "second");
+    assert_true (kt_store_result_is (&r, "second"));
+    kt_store_result_free (&r);
     assert_int_equal (kt_store_reconnects (f->store), 1);
 }
 
@@ -548,7 +537,7 @@ test_no_server_at_all (void **state)
 {
     (void) state;
     kt_store_t *store = kt_store_new ("127.0.0.1", 1, "kt:", 200);
-    assert_null (kt_store_cmd (store, "PING"));
+    s_assert_down (kt_store_callf (store, "PING"));
     assert_non_null (strstr (kt_store_errstr (store), "connect"));
     assert_false (kt_store_is_ready (store));
     assert_int_equal (kt_store_reconnects (store), 0);

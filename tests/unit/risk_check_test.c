@@ -244,6 +244,75 @@ ROW (sl_sell_limit_above_trigger)
     c->in.price = RS (100) + 5;
     c->in.stop_trigger = RS (110);
 }
+//  A short entered by a SELL SL one tick under the market: its stop goes live when the
+//  entry fills, at or under its trigger, so a stop at the last price protects it.
+static void
+s_short_sl (struct c *c, kt_order_type_t type, int64_t trigger, int64_t stop)
+{
+    c->in.side = KT_SIDE_SELL;
+    c->in.order_type = type;
+    c->in.trigger = trigger;
+    c->in.price = type == KT_OT_SL ? trigger - 10 : 0;
+    c->in.stop_trigger = stop;
+    c->in.stop_price = stop + 10;
+}
+ROW (short_sl_stop_at_last)
+{
+    s_short_sl (c, KT_OT_SL, RS (100) - 5, RS (100));
+}
+ROW (short_sl_stop_at_trigger)
+{
+    s_short_sl (c, KT_OT_SL, RS (100) - 5, RS (100) - 5);
+}
+ROW (short_sl_stop_under_last)
+{
+    s_short_sl (c, KT_OT_SL, RS (95), RS (95) + 5); //  above the trigger, under the market
+}
+ROW (short_slm_stop_at_trigger)
+{
+    s_short_sl (c, KT_OT_SLM, RS (95), RS (95));
+}
+ROW (short_slm_stop_over_trigger)
+{
+    s_short_sl (c, KT_OT_SLM, RS (95), RS (95) + 5);
+}
+//  A long entered by a BUY SL above the market (a breakout): its stop is under the
+//  trigger, which may be above the last price.
+//  A long entered by a BUY SL above the market (a breakout): its stop is under the
+//  trigger, which may be above the last price.
+static void
+s_long_sl (struct c *c, int64_t stop)
+{
+    c->in.order_type = KT_OT_SL;
+    c->in.trigger = RS (105);
+    c->in.price = RS (105) + 10;
+    c->in.stop_trigger = stop;
+}
+ROW (long_sl_stop_over_last)
+{
+    s_long_sl (c, RS (105) - 5);
+}
+ROW (long_sl_stop_at_trigger)
+{
+    s_long_sl (c, RS (105));
+}
+//  The stop's band is around the entry's price (a SELL SL's limit, Rs 85 here), not the
+//  last price: 20% of 85 is 17.
+ROW (short_stop_band_at)
+{
+    s_short_sl (c, KT_OT_SL, RS (85) + 10, RS (102));
+    c->in.stop_price = RS (102);
+}
+ROW (short_stop_band_over)
+{
+    s_short_sl (c, KT_OT_SL, RS (85) + 10, RS (102) + 5);
+    c->in.stop_price = RS (102) + 5;
+}
+ROW (short_stop_price_band_over)
+{
+    s_short_sl (c, KT_OT_SL, RS (85) + 10, RS (102));
+    c->in.stop_price = RS (102) + 5;
+}
 ROW (open_0915)
 {
     c->now = s_at (9, 15, 0);
@@ -876,6 +945,20 @@ static const struct row s_rows[] = {
     {"stop at or above the last price of a long", stop_above_market, B, KT_R_PRICE_BAND, 0},
     {"SELL SL entry with its limit above its trigger", sl_sell_limit_above_trigger, B,
      KT_R_BAD_INTENT, 0},
+    {"SELL SL entry, stop at the last price (over its trigger)", short_sl_stop_at_last, A, KT_OK,
+     75},
+    {"SELL SL entry, stop at its trigger", short_sl_stop_at_trigger, B, KT_R_PRICE_BAND, 0},
+    {"SELL SL entry, stop over its trigger, under the last price", short_sl_stop_under_last, A,
+     KT_OK, 75},
+    {"SELL SL-M entry, stop at its trigger", short_slm_stop_at_trigger, B, KT_R_PRICE_BAND, 0},
+    {"SELL SL-M entry, stop one tick over its trigger", short_slm_stop_over_trigger, A, KT_OK, 75},
+    {"BUY SL entry, stop under its trigger, over the last price", long_sl_stop_over_last, A, KT_OK,
+     75},
+    {"BUY SL entry, stop at its trigger", long_sl_stop_at_trigger, B, KT_R_PRICE_BAND, 0},
+    {"stop exactly 20% from the entry price", short_stop_band_at, A, KT_OK, 75},
+    {"stop trigger 20% + 1 tick from the entry price", short_stop_band_over, B, KT_R_PRICE_BAND, 0},
+    {"stop price 20% + 1 tick from the entry price", short_stop_price_band_over, B, KT_R_PRICE_BAND,
+     0},
     {"09:15:00 opens", open_0915, A, KT_OK, 75},
     {"1 ns before 09:15", before_open, B, KT_R_HOURS, 0},
     {"1 ns before the cut-off", before_cutoff, A, KT_OK, 75},
