@@ -104,6 +104,7 @@ struct md {
     int64_t status_sent, publish_fail, bar_drops, text_msgs, oversize, orders, order_bad;
     int64_t last_tick_ns;
     int64_t bars_closed_ns; //  the latest minute announced complete (MD_STATUS bars_closed)
+    int close_timer;        //  one-shot at the next minute's close (0 = none)
     int64_t down_since;     //  wall mono ns the feed went down, 0 while up
     bool alerted_down;
     bool session_alerted;
@@ -482,6 +483,26 @@ s_advance (md_t *self, int64_t now_ns)
     }
 }
 
+static int s_on_close (kt_loop_t *loop, int timer_id, void *arg);
+
+//  A one-shot timer at the next instant a minute can be closed (its end plus the grace):
+//  the periodic clock alone would close it up to S_CLOCK_MS of wall time late (40 s of
+//  session at 200x; up to 200 ms of every decision live).
+static void
+s_arm_close (md_t *self)
+{
+    if (self->close_timer > 0)
+        return;
+    int64_t now = kt_proc_now_ns (self->proc);
+    int64_t grace = now - s_bar_clock (self);
+    int64_t at = now - grace;
+    int64_t next = (at >= 0 ? at / KT_NS_PER_MIN : (at + 1) / KT_NS_PER_MIN - 1) * KT_NS_PER_MIN +
+                   KT_NS_PER_MIN + grace;
+    int64_t ms = (next - now + 999999) / 1000000 + 1;
+    self->close_timer =
+        kt_loop_timer (kt_proc_loop (self->proc), ms > 0 ? ms : 1, false, s_on_close, self);
+}
+
 static int
 s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -490,6 +511,20 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     md_t *self = arg;
     if (self->bars && !self->warming)
         s_advance (self, s_bar_clock (self));
+    s_arm_close (self);
+    return 0;
+}
+
+static int
+s_on_close (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    md_t *self = arg;
+    self->close_timer = 0;
+    if (self->bars && !self->warming)
+        s_advance (self, s_bar_clock (self));
+    s_arm_close (self);
     return 0;
 }
 
@@ -1130,6 +1165,7 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
     self->reload_timer =
         kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 2000), true, s_on_reload, self);
     self->reload_seen = s_reload_requested (self);
+    s_arm_close (self);
     kt_proc_set_counters (proc, s_counters, self);
     self->down_since = kt_clock_wall_mono_ns ();
     s_step (self);
@@ -1150,6 +1186,8 @@ md_destroy (md_t **self_p)
     kt_loop_t *loop = kt_proc_loop (self->proc);
     kt_loop_timer_end (loop, self->status_timer);
     kt_loop_timer_end (loop, self->clock_timer);
+    if (self->close_timer > 0)
+        kt_loop_timer_end (loop, self->close_timer);
     kt_loop_timer_end (loop, self->flush_timer);
     kt_loop_timer_end (loop, self->reload_timer);
     if (self->warm_timer > 0)

@@ -607,6 +607,13 @@ test_pipeline_and_backtest_trade_alike (void **state)
     fprintf (stderr, "strategy late_bars: %s\n", r->type == REDIS_REPLY_STRING ? r->str : "?");
     int late = r->type == REDIS_REPLY_STRING ? atoi (r->str) : -1;
     freeReplyObject (r);
+    //  The minutes were closed on md-gateway's announcement, not on the grace.
+    r = redisCommand (c, "HGET kt:health:strategy minutes_closed_by_md");
+    assert_non_null (r);
+    int by_md = r->type == REDIS_REPLY_STRING ? atoi (r->str) : -1;
+    freeReplyObject (r);
+    fprintf (stderr, "strategy minutes closed by md-gateway's announcement: %d\n", by_md);
+    assert_true (by_md >= 300); //  of the session's 375
     redisFree (c);
     sleep (2); //  exec-gateway's journal steps once a second
     for (int i = NPROCS - 1; i >= 0; i--) {
