@@ -261,6 +261,26 @@ s_malformed (md_t *self, const uint8_t *data, size_t len, const char *why)
     self->malformed_quiet = 0;
 }
 
+static void s_extend (md_t *self, int64_t open_px, int32_t day, const char *source);
+
+//  An open seen by the packets just decoded (or the bars just closed): the universe
+//  follows it now, outside the decoder and the bar builder, before the next frame - at
+//  a fast sim clock every wall millisecond of delay is trades the added strikes miss.
+static void
+s_open_pending (md_t *self)
+{
+    if (self->warming)
+        return;
+    if (self->tick_open_px) {
+        s_extend (self, self->tick_open_px, self->tick_open_day, "first index tick");
+        self->tick_open_px = 0;
+    }
+    if (self->bar_open_px) {
+        s_extend (self, self->bar_open_px, self->bar_open_day, "first index bar");
+        self->bar_open_px = 0;
+    }
+}
+
 static void
 s_on_binary (const uint8_t *data, size_t len, void *arg)
 {
@@ -282,6 +302,8 @@ s_on_binary (const uint8_t *data, size_t len, void *arg)
     }
     self->st.packets += res.packets;
     self->st.skipped += res.skipped;
+    if (self->tick_open_px | self->bar_open_px)
+        s_open_pending (self);
 }
 
 // ---- text messages -----------------------------------------------------------------------
@@ -505,8 +527,6 @@ s_bar_clock (md_t *self)
            kt_proc_wall_to_pipeline_ms (self->proc, self->cfg->bar_grace_ms) * 1000000;
 }
 
-static void s_extend (md_t *self, int64_t open_px, int32_t day, const char *source);
-
 static int
 s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -515,14 +535,7 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     md_t *self = arg;
     if (self->bars && !self->warming)
         md_bar_advance (self->bars, s_bar_clock (self));
-    if (!self->warming && self->tick_open_px) {
-        s_extend (self, self->tick_open_px, self->tick_open_day, "first index tick");
-        self->tick_open_px = 0;
-    }
-    if (!self->warming && self->bar_open_px) {
-        s_extend (self, self->bar_open_px, self->bar_open_day, "first index bar");
-        self->bar_open_px = 0;
-    }
+    s_open_pending (self);
     return 0;
 }
 
