@@ -88,7 +88,7 @@ struct md {
     s_phase_t phase;
     //  The universe follows the day's open (docs/md-gateway.md "Universe at the open"):
     //  the index's first tick and first final bar at or after 09:15 of a day not yet
-    //  covered leave their price here; the clock timer extends the universe with it.
+    //  covered leave their price here; s_open_pending extends the universe with it.
     bool derived;         //  universe derived from the index (md.subscribe empty)
     uint32_t index_token; //  md.index_sym's token
     int64_t tick_open_ns; //  the index's ticks from this instant on may carry an open
@@ -140,7 +140,8 @@ s_find (const md_t *self, uint32_t token)
 // ---- publishing (hot path) -------------------------------------------------------------
 
 //  A price at or after 09:15 of the day of ts (ns) not yet covered: the open of that day,
-//  for the universe (kept pending, applied from the clock timer outside every callback).
+//  for the universe (kept pending, applied by s_open_pending outside the decoder and the
+//  bar builder).
 //  Returns true when ts was one; *next_ns is moved to the next instant worth a look.
 static bool
 s_open_seen (int64_t ts, int64_t *next_ns, int32_t *day)

@@ -9,7 +9,9 @@
  *  restart, and survives malformed frames; a refused token (403 at the upgrade) marks
  *  the session invalid, raises a CRITICAL alert and is not retried; started before an
  *  open that gaps, the universe grows at the open to the strategy's (ATM +/- strikes
- *  around the index's first bar), every strike of it ticking and closing bars. */
+ *  around the index's first bar), every strike of it ticking and closing bars; started
+ *  later, the universe comes from the index's 09:15 candle, or, when the historical
+ *  endpoint fails three times, from the last price. */
 
 #include <setjmp.h>
 #include <signal.h>
@@ -601,7 +603,11 @@ test_universe_ticks_and_bars (void **state)
     }
     freeReplyObject (r);
     assert_true (matched >= 4);
-    assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 3000));
+    //  Started at 09:20: the universe comes from the day's open (the index's 09:15 candle).
+    const char *derived = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 3000);
+    assert_non_null (derived);
+    assert_non_null (strstr (derived, "\"source\":\"open candle\""));
+    assert_non_null (strstr (derived, "\"follows_open\":false"));
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.frame.malformed", NULL), 0);
     //  An order placed at kite-sim comes back as ORDER_UPDATE on md.order (the tag is
     //  how exec-gateway finds its order), with prices in paise.
@@ -1001,6 +1007,25 @@ test_open_gap (void **state)
     kt_instr_destroy (&instr);
 }
 
+//  Started during the session while the historical endpoint fails: three attempts at the
+//  open's candle, then the universe from the last price (market data first), said so;
+//  ticks flow.
+static void
+test_open_unknown (void **state)
+{
+    (void) state;
+    s_sim_start ("09:40");
+    s_fault ("kind=http_error&status=500&count=10&path=/instruments/historical");
+    s_write_cfg ("");
+    s_md_start (TOKEN);
+    const char *line = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 20000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "\"source\":\"last price\""));
+    assert_int_equal (kt_testproc_log_count (s_e.md, "md.index.open", NULL), 3);
+    assert_int_equal (s_ticking (5000, 43), 43);
+    assert_int_equal (s_hlen ("kt:md:universe"), 43);
+}
+
 static void
 test_decode_cli (void **state)
 {
@@ -1053,6 +1078,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_token_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_same_bars, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_gap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_unknown, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
