@@ -32,6 +32,9 @@
 #define S_CLOCK_MS 200  //  bars closed on the pipeline clock this often (wall)
 #define S_RETRY_MS 5000 //  instruments / index price retry (wall)
 #define S_LOG_EVERY_NS (60LL * KT_NS_PER_SEC)
+#define S_OPEN_MIN (9 * 60 + 15)           //  the session's first minute, IST
+#define S_NS_DAY (24 * 60 * KT_NS_PER_MIN) //  IST has no daylight saving
+#define S_OPEN_TRIES 3                     //  the open's candle, before the fall-back
 
 struct s_inst {
     uint32_t token;
@@ -83,6 +86,19 @@ struct md {
     struct md_candle *candles; //  owned while warming
     int64_t warm_cut;          //  minute the warm-up began in: candles cover it and before
     s_phase_t phase;
+    //  The universe follows the day's open (docs/md-gateway.md "Universe at the open"):
+    //  the index's first tick and first final bar at or after 09:15 of a day not yet
+    //  covered leave their price here; s_open_pending extends the universe with it.
+    bool derived;         //  universe derived from the index (md.subscribe empty)
+    uint32_t index_token; //  md.index_sym's token
+    int64_t tick_open_ns; //  the index's ticks from this instant on may carry an open
+    int64_t bar_open_ns;  //  ... its final bars from this minute on
+    int64_t tick_open_px; //  pending: the open from the first tick, 0 = none
+    int64_t bar_open_px;  //  pending: the open of the first final bar, 0 = none
+    int32_t tick_open_day, bar_open_day;
+    int open_tries;          //  mid-day start: attempts at the open's candle
+    bool open_unknown;       //  ... given up: universe from the current price
+    size_t cap;              //  instruments the tables below hold
     kt_instr_table_t *instr; //  owned
     kt_http_t *http;         //  owned
     md_ticker_t *ticker;     //  owned
@@ -125,6 +141,23 @@ s_find (const md_t *self, uint32_t token)
 
 // ---- publishing (hot path) -------------------------------------------------------------
 
+//  A price at or after 09:15 of the day of ts (ns) not yet covered: the open of that day,
+//  for the universe (kept pending, applied by s_open_pending outside the decoder and the
+//  bar builder).
+//  Returns true when ts was one; *next_ns is moved to the next instant worth a look.
+static bool
+s_open_seen (int64_t ts, int64_t *next_ns, int32_t *day)
+{
+    int64_t open_ns = kt_ist_day_start (ts) + S_OPEN_MIN * KT_NS_PER_MIN;
+    if (ts < open_ns) {
+        *next_ns = open_ns; //  a pre-open price: the open is still to come
+        return false;
+    }
+    *next_ns = open_ns + S_NS_DAY;
+    *day = kt_ist_yyyymmdd (ts);
+    return true;
+}
+
 static void
 s_on_bar (const struct kt_bar *bar, void *arg)
 {
@@ -132,6 +165,12 @@ s_on_bar (const struct kt_bar *bar, void *arg)
     struct s_inst *in = s_find (self, bar->token);
     if (!in)
         return;
+    //  The strategy takes ATM from the open of the index's first bar of the session: the
+    //  universe follows that bar (the first tick gave the same price a minute earlier).
+    if (bar->final && self->derived && bar->token == self->index_token &&
+        bar->start_ns >= self->bar_open_ns &&
+        s_open_seen (bar->start_ns, &self->bar_open_ns, &self->bar_open_day))
+        self->bar_open_px = bar->o;
     memset (&self->msg, 0, sizeof self->msg);
     self->msg.env.type = KT_MSG_BAR;
     self->msg.u.bar = *bar;
@@ -181,6 +220,10 @@ s_on_pkt (const struct md_pkt *pkt, void *arg)
             self->wbuf_full = true;
     } else if (ltp > 0) {
         md_bar_tick (self->bars, pkt->token, ts, ltp, volume);
+        //  One compare per index tick; the rest once a day.
+        if (pkt->token == self->index_token && self->derived && ts >= self->tick_open_ns &&
+            s_open_seen (ts, &self->tick_open_ns, &self->tick_open_day))
+            self->tick_open_px = ltp;
         in->ltp = ltp;
         if (!in->dirty) {
             in->dirty = true;
@@ -221,6 +264,26 @@ s_malformed (md_t *self, const uint8_t *data, size_t len, const char *why)
     self->malformed_quiet = 0;
 }
 
+static void s_extend (md_t *self, int64_t open_px, int32_t day, const char *source);
+
+//  An open seen by the packets just decoded (or the bars just closed): the universe
+//  follows it now, outside the decoder and the bar builder, before the next frame - at
+//  a fast sim clock every wall millisecond of delay is trades the added strikes miss.
+static void
+s_open_pending (md_t *self)
+{
+    if (self->warming)
+        return;
+    if (self->tick_open_px) {
+        s_extend (self, self->tick_open_px, self->tick_open_day, "first index tick");
+        self->tick_open_px = 0;
+    }
+    if (self->bar_open_px) {
+        s_extend (self, self->bar_open_px, self->bar_open_day, "first index bar");
+        self->bar_open_px = 0;
+    }
+}
+
 static void
 s_on_binary (const uint8_t *data, size_t len, void *arg)
 {
@@ -242,6 +305,8 @@ s_on_binary (const uint8_t *data, size_t len, void *arg)
     }
     self->st.packets += res.packets;
     self->st.skipped += res.skipped;
+    if (self->tick_open_px | self->bar_open_px)
+        s_open_pending (self);
 }
 
 // ---- text messages -----------------------------------------------------------------------
@@ -511,6 +576,7 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     md_t *self = arg;
     if (self->bars && !self->warming)
         s_advance (self, s_bar_clock (self));
+    s_open_pending (self);
     s_arm_close (self);
     return 0;
 }
@@ -524,6 +590,7 @@ s_on_close (kt_loop_t *loop, int timer_id, void *arg)
     self->close_timer = 0;
     if (self->bars && !self->warming)
         s_advance (self, s_bar_clock (self));
+    s_open_pending (self);
     s_arm_close (self);
     return 0;
 }
@@ -859,22 +926,51 @@ s_warm_begin (md_t *self)
                                       s_on_warm_timer, self);
 }
 
-//  The universe is known: tables, bar builder, Redis, ticker.
+//  Instrument i of tokens joins: table, token map, bar builder, md:universe.
+static void
+s_inst_add (md_t *self, size_t i)
+{
+    kt_store_t *store = kt_proc_store (self->proc);
+    struct kt_skey ukey = kt_schema_key (kt_store_prefix (store), &kt_key_md_universe, NULL);
+    const struct kt_instr *row = kt_instr_by_token (self->instr, self->tokens[i]);
+    struct s_inst *in = &self->inst[i];
+    in->token = row->token;
+    snprintf (in->sym, sizeof in->sym, "%s", row->sym);
+    snprintf (in->exchange, sizeof in->exchange, "%s", row->exchange);
+    snprintf (in->tick_topic, sizeof in->tick_topic, "md.tick.%.50s", row->sym);
+    snprintf (in->bar_topic, sizeof in->bar_topic, "md.bar.%.50s", row->sym);
+    md_tokmap_put (&self->map, in->token, (uint32_t) i);
+    md_bar_add (self->bars, in->token, in->sym);
+    kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
+                    in->sym);
+    //  md:bars:<token> was a list of JSON objects before it became a stream: such a
+    //  key would refuse every XADD, so it goes (volatile; the stream refills).
+    char tok[16];
+    snprintf (tok, sizeof tok, "%u", in->token);
+    struct kt_skey bkey = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
+    kt_store_sendf (store, NULL, NULL, "EVAL %s 1 %s", S_BARS_NOT_STREAM, bkey.s);
+}
+
+//  The universe is known: tables, bar builder, Redis, ticker. A derived universe may
+//  grow at the open (s_extend) up to Kite's limit: its tables are sized for that now, so
+//  nothing moves later (the warm-up holds pointers into inst).
 static void
 s_go (md_t *self, size_t n)
 {
     self->ninst = n;
-    self->inst = calloc (n, sizeof *self->inst);
-    md_tokmap_init (&self->map, n);
-    self->dirty = calloc (n, sizeof *self->dirty);
-    self->argv = calloc (2 + 2 * n, sizeof *self->argv);
-    self->argvlen = calloc (2 + 2 * n, sizeof *self->argvlen);
-    self->num = calloc (n, sizeof *self->num);
+    self->cap = self->derived ? MD_UNIV_MAX : n;
+    size_t cap = self->cap;
+    self->inst = calloc (cap, sizeof *self->inst);
+    md_tokmap_init (&self->map, cap);
+    self->dirty = calloc (cap, sizeof *self->dirty);
+    self->argv = calloc (2 + 2 * cap, sizeof *self->argv);
+    self->argvlen = calloc (2 + 2 * cap, sizeof *self->argvlen);
+    self->num = calloc (cap, sizeof *self->num);
     if (!self->inst || !self->dirty || !self->argv || !self->argvlen || !self->num)
         abort ();
-    struct md_bar_cfg bcfg = {.capacity = n,
+    struct md_bar_cfg bcfg = {.capacity = cap,
                               .partial_ns = self->cfg->partial_bar_ms * 1000000,
-                              .session_open_min = 9 * 60 + 15,
+                              .session_open_min = S_OPEN_MIN,
                               .session_close_min = 15 * 60 + 30};
     self->bars = md_bar_new (&bcfg, s_on_bar, self);
     if (!self->bars)
@@ -882,25 +978,8 @@ s_go (md_t *self, size_t n)
     kt_store_t *store = kt_proc_store (self->proc);
     struct kt_skey ukey = kt_schema_key (kt_store_prefix (store), &kt_key_md_universe, NULL);
     kt_store_sendf (store, NULL, NULL, "DEL %s", ukey.s);
-    for (size_t i = 0; i < n; i++) {
-        const struct kt_instr *row = kt_instr_by_token (self->instr, self->tokens[i]);
-        struct s_inst *in = &self->inst[i];
-        in->token = row->token;
-        snprintf (in->sym, sizeof in->sym, "%s", row->sym);
-        snprintf (in->exchange, sizeof in->exchange, "%s", row->exchange);
-        snprintf (in->tick_topic, sizeof in->tick_topic, "md.tick.%.50s", row->sym);
-        snprintf (in->bar_topic, sizeof in->bar_topic, "md.bar.%.50s", row->sym);
-        md_tokmap_put (&self->map, in->token, (uint32_t) i);
-        md_bar_add (self->bars, in->token, in->sym);
-        kt_store_sendf (store, NULL, NULL, "HSET %s %u %s:%s", ukey.s, in->token, in->exchange,
-                        in->sym);
-        //  md:bars:<token> was a list of JSON objects before it became a stream: such a
-        //  key would refuse every XADD, so it goes (volatile; the stream refills).
-        char tok[16];
-        snprintf (tok, sizeof tok, "%u", in->token);
-        struct kt_skey bkey = kt_schema_key (kt_store_prefix (store), &kt_key_md_bars, tok);
-        kt_store_sendf (store, NULL, NULL, "EVAL %s 1 %s", S_BARS_NOT_STREAM, bkey.s);
-    }
+    for (size_t i = 0; i < n; i++)
+        s_inst_add (self, i);
     self->phase = S_PHASE_RUN;
     kt_log_info ("md.universe", KT_I ("instruments", (int64_t) n), KT_END);
     const kt_cfg_t *cfg = kt_proc_cfg (self->proc);
@@ -928,6 +1007,131 @@ s_go (md_t *self, size_t n)
     md_ticker_start (self->ticker);
     if (self->warming)
         s_warm_begin (self);
+}
+
+//  The open of day is open_px: the options the strategy watches from that open (ATM +/-
+//  md.strikes around it) join the universe - subscribed on the live connection (and
+//  after every reconnect), in md:universe, bars from their first tick - and nothing
+//  leaves it (positions may be held on any of them).
+static void
+s_extend (md_t *self, int64_t open_px, int32_t day, const char *source)
+{
+    size_t n = self->ninst, added = 0;
+    int64_t atm = 0;
+    char err[256];
+    if (md_univ_extend (self->instr, self->cfg->underlying, self->cfg->index_sym, open_px,
+                        (int) self->cfg->strikes, day, self->tokens, self->cap, &n, &added, &atm,
+                        err, sizeof err) != 0) {
+        kt_log_error ("md.universe.extend", KT_S ("why", err), KT_I ("open", open_px),
+                      KT_I ("day", day), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.universe",
+                       "cannot follow the open %lld.%02lld of %d: %s; the strategy's "
+                       "universe may lack data",
+                       (long long) (open_px / 100), (long long) (open_px % 100), (int) day, err);
+        return;
+    }
+    if (added == 0) {
+        kt_log_info ("md.universe.open", KT_S ("source", source), KT_I ("open", open_px),
+                     KT_I ("atm", atm), KT_I ("day", day), KT_S ("covered", "already"), KT_END);
+        return;
+    }
+    char syms[1024];
+    size_t o = 0;
+    syms[0] = '\0';
+    for (size_t i = self->ninst; i < n; i++) {
+        s_inst_add (self, i);
+        if (o + 1 < sizeof syms)
+            o += (size_t) snprintf (syms + o, sizeof syms - o, "%s%s", o ? "," : "",
+                                    self->inst[i].sym);
+    }
+    self->ninst = n;
+    if (md_ticker_subscribe (self->ticker, self->tokens, n, self->cfg->mode) != 0)
+        kt_log_error ("md.universe.extend", KT_S ("why", "ticker refused the subscriptions"),
+                      KT_END);
+    kt_log_info ("md.universe.extend", KT_S ("source", source), KT_I ("open", open_px),
+                 KT_I ("atm", atm), KT_I ("day", day), KT_I ("added", (int64_t) added),
+                 KT_I ("instruments", (int64_t) n), KT_S ("syms", syms), KT_END);
+    s_write_status (self);
+}
+
+//  The universe derived at index price px (source: what px is, for the log); then on.
+static void
+s_derive_go (md_t *self, int64_t px, const char *source)
+{
+    char err[256];
+    size_t n = 0;
+    int32_t expiry = 0;
+    int64_t step = 0, atm = 0;
+    int64_t now = kt_proc_now_ns (self->proc);
+    int32_t today = kt_ist_yyyymmdd (now);
+    if (md_univ_derive (self->instr, self->cfg->underlying, self->cfg->index_sym, px,
+                        (int) self->cfg->strikes, today, self->tokens, MD_UNIV_MAX, &n, &expiry,
+                        &step, &atm, err, sizeof err) != 0) {
+        kt_log_error ("md.universe.derive", KT_S ("why", err), KT_END);
+        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.universe",
+                       "cannot derive the universe: %s", err);
+        s_retry_later (self);
+        return;
+    }
+    //  Before today's open, its first index tick and bar extend the universe; after it,
+    //  the universe is today's (from the open's candle, or given up on), and tomorrow's
+    //  open is the next to follow.
+    int64_t open_ns = kt_ist_day_start (now) + S_OPEN_MIN * KT_NS_PER_MIN;
+    self->tick_open_ns = self->bar_open_ns = now < open_ns ? open_ns : open_ns + S_NS_DAY;
+    kt_log_info ("md.universe.derived", KT_S ("source", source), KT_I ("index_price", px),
+                 KT_I ("atm", atm), KT_I ("step", step), KT_I ("expiry", expiry),
+                 KT_B ("follows_open", now < open_ns), KT_END);
+    s_go (self, n);
+}
+
+//  The index's candles of today from 09:15: the first one's open is the day's open, the
+//  price the strategy takes ATM from (its warm-up reads the same candle).
+static void
+s_on_open_candle (const kt_http_resp_t *resp, void *arg)
+{
+    md_t *self = arg;
+    if (resp->err == KT_HTTP_OK && resp->status == 403) {
+        kt_log_error ("md.index.refused", KT_I ("status", resp->status), KT_END);
+        self->st.session_refused = true;
+        s_session_invalid (self, 403, "REST historical candles answered 403");
+        return;
+    }
+    char why[160] = "";
+    int64_t px = 0;
+    int64_t now = kt_proc_now_ns (self->proc);
+    int64_t open_ns = kt_ist_day_start (now) + S_OPEN_MIN * KT_NS_PER_MIN;
+    if (resp->err != KT_HTTP_OK || resp->status != 200)
+        snprintf (why, sizeof why, "%s, HTTP %ld", kt_http_err_str (resp->err), resp->status);
+    else {
+        struct md_candle *c = malloc (S_CANDLES_MAX * sizeof *c);
+        if (!c)
+            abort ();
+        int n = md_candle_parse (resp->body, resp->body_len, c, S_CANDLES_MAX, why, sizeof why);
+        for (int i = 0; i < n && !px; i++)
+            if (c[i].start_ns >= open_ns && c[i].start_ns < open_ns + S_NS_DAY)
+                px = c[i].o;
+        free (c);
+        if (n >= 0 && !px)
+            snprintf (why, sizeof why, "no index candle of today's session");
+    }
+    if (px > 0) {
+        s_derive_go (self, px, "open candle");
+        return;
+    }
+    kt_log_warn ("md.index.open", KT_S ("index", self->cfg->index_sym), KT_S ("why", why),
+                 KT_I ("try", self->open_tries + 1), KT_END);
+    if (++self->open_tries < S_OPEN_TRIES) {
+        s_retry_later (self);
+        return;
+    }
+    //  Market data matters more than the exact edge strikes: go on from the current
+    //  price, and say so.
+    self->open_unknown = true;
+    kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "md.universe",
+                   "the day's open of %s is unknown (%s): universe from the current price, "
+                   "the strategy's edge strikes may lack data",
+                   self->cfg->index_sym, why);
+    s_step (self);
 }
 
 //  data["<EXCH>:<SYM>"].last_price of a /quote/ltp answer, read from its digits (never
@@ -967,23 +1171,7 @@ s_on_ltp (const kt_http_resp_t *resp, void *arg)
         s_retry_later (self);
         return;
     }
-    char err[256];
-    size_t n = 0;
-    int32_t expiry = 0;
-    int64_t step = 0, atm = 0;
-    int32_t today = kt_ist_yyyymmdd (kt_proc_now_ns (self->proc));
-    if (md_univ_derive (self->instr, self->cfg->underlying, self->cfg->index_sym, ltp,
-                        (int) self->cfg->strikes, today, self->tokens, MD_UNIV_MAX, &n, &expiry,
-                        &step, &atm, err, sizeof err) != 0) {
-        kt_log_error ("md.universe.derive", KT_S ("why", err), KT_END);
-        kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.universe",
-                       "cannot derive the universe: %s", err);
-        s_retry_later (self);
-        return;
-    }
-    kt_log_info ("md.universe.derived", KT_I ("index_ltp", ltp), KT_I ("atm", atm),
-                 KT_I ("step", step), KT_I ("expiry", expiry), KT_END);
-    s_go (self, n);
+    s_derive_go (self, ltp, "last price");
 }
 
 static void
@@ -1034,8 +1222,27 @@ s_step (md_t *self)
         s_retry_later (self);
         return;
     }
+    self->derived = true;
+    self->index_token = index->token;
+    const char *headers[] = {"X-Kite-Version: 3", self->auth, NULL};
+    int64_t now = kt_proc_now_ns (self->proc);
+    size_t ul = strlen (cfg->kite_api_url);
+    const char *slash = ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/";
+    char url[512];
+    if (now >= kt_ist_day_start (now) + S_OPEN_MIN * KT_NS_PER_MIN && !self->open_unknown) {
+        //  Started after the open: the day's open, not the current price, sets ATM.
+        char to[24];
+        kt_ist_format (now, to, sizeof to);
+        to[10] = '+';
+        snprintf (url, sizeof url, "%s%sinstruments/historical/%u/minute?from=%.10s+09:15:00&to=%s",
+                  cfg->kite_api_url, slash, index->token, to, to);
+        kt_http_req_t req = {.method = "GET", .url = url, .headers = headers, .timeout_ms = 10000};
+        if (kt_http_request (self->http, &req, s_on_open_candle, self) < 0)
+            s_retry_later (self);
+        return;
+    }
     //  /quote/ltp?i=NSE:NIFTY%2050
-    char url[512], sym[96];
+    char sym[96];
     size_t o = 0;
     for (const char *p = index->sym; *p && o + 4 < sizeof sym; p++) {
         if (*p == ' ') {
@@ -1045,10 +1252,8 @@ s_step (md_t *self)
             sym[o++] = *p;
     }
     sym[o] = '\0';
-    size_t ul = strlen (cfg->kite_api_url);
-    snprintf (url, sizeof url, "%s%squote/ltp?i=%s:%s", cfg->kite_api_url,
-              ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/", index->exchange, sym);
-    const char *headers[] = {"X-Kite-Version: 3", self->auth, NULL};
+    snprintf (url, sizeof url, "%s%squote/ltp?i=%s:%s", cfg->kite_api_url, slash, index->exchange,
+              sym);
     kt_http_req_t req = {.method = "GET", .url = url, .headers = headers, .timeout_ms = 10000};
     if (kt_http_request (self->http, &req, s_on_ltp, self) < 0)
         s_retry_later (self);

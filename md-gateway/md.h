@@ -2,10 +2,10 @@
  *  process.
  *
  *  md-gateway loads today's instruments list (kt_instr_cache), picks the universe
- *  (configured, or derived from the index price: md_univ), connects the Kite ticker
- *  (md_ticker) and turns every packet into a TICK on `md`, every minute into a BAR
- *  (md_bar), with MD_STATUS, `md:status`, `md:ltp`, `md:universe` and `md:bars:<token>`
- *  in Redis (docs/md-gateway.md). */
+ *  (configured, or derived from the index price and grown at the day's open: md_univ),
+ *  connects the Kite ticker (md_ticker) and turns every packet into a TICK on `md`,
+ *  every minute into a BAR (md_bar), with MD_STATUS, `md:status`, `md:ltp`,
+ *  `md:universe` and `md:bars:<token>` in Redis (docs/md-gateway.md). */
 
 #ifndef MD_H
 #define MD_H

@@ -16,9 +16,11 @@ const kt_cfg_row_t md_cfg_table[] = {
      "\"NIFTY\"", 0, -1, KT_CFG_F_RESTART, "derived universe: options of this underlying"},
     {"md.index_sym", KT_CFG_STR, O (index_sym), sizeof ((struct md_cfg *) 0)->index_sym,
      "\"NIFTY 50\"", 0, -1, KT_CFG_F_RESTART,
-     "derived universe: the index whose price (REST /quote/ltp at start) sets ATM"},
+     "derived universe: the index whose open of the day sets ATM (until the open: its "
+     "last price, then extended by the open's; docs/md-gateway.md)"},
     {"md.strikes", KT_CFG_INT, O (strikes), 0, "10", 0, 200, KT_CFG_F_RESTART,
-     "derived universe: strikes either side of ATM (CE and PE each)"},
+     "derived universe: strikes either side of ATM (CE and PE each); at least "
+     "strategy.strikes_each_side"},
     {"md.mode", KT_CFG_STR, O (mode), sizeof ((struct md_cfg *) 0)->mode, "\"full\"", 0, -1,
      KT_CFG_F_RESTART, "ticker mode: ltp, quote or full"},
     {"md.reconnect_min_ms", KT_CFG_INT, O (reconnect_min_ms), 0, "1000", 100, 60000, 0,

@@ -62,14 +62,14 @@ md_univ_derive (const kt_instr_table_t *t, const char *name, const char *index_s
     int32_t expiry = kt_instr_nearest_expiry (t, name, today);
     if (expiry == 0)
         return s_err (err, errlen, "no %s options expiring on or after %d", name, (int) today);
-    //  The listed strikes of that expiry, sorted and unique: the step is their
-    //  smallest gap (Kite lists no strike twice per type).
+    //  The listed strikes of that expiry (either type), sorted: the step is their
+    //  smallest gap.
     int64_t strikes_seen[S_STRIKES_MAX];
     size_t ns = 0;
     for (size_t i = 0; i < kt_instr_count (t) && ns < S_STRIKES_MAX; i++) {
         const struct kt_instr *in = kt_instr_at (t, i);
-        if (in->itype == KT_ITYPE_CE && in->expiry == expiry &&
-            kt_instr_option (t, name, expiry, in->strike, KT_ITYPE_CE) == in)
+        if ((in->itype == KT_ITYPE_CE || in->itype == KT_ITYPE_PE) && in->expiry == expiry &&
+            kt_instr_option (t, name, expiry, in->strike, in->itype) == in)
             strikes_seen[ns++] = in->strike;
     }
     qsort (strikes_seen, ns, sizeof strikes_seen[0], s_cmp64);
@@ -82,15 +82,20 @@ md_univ_derive (const kt_instr_table_t *t, const char *name, const char *index_s
     if (step == 0)
         return s_err (err, errlen, "fewer than two %s strikes on %d: no strike step", name,
                       (int) expiry);
+    //  The strategy's rule (strat_warm_universe): every listed strike in
+    //  [ATM - N steps, ATM + N steps] with a tick and a lot, CE and PE.
     int64_t atm = (index_ltp + step / 2) / step * step;
+    int64_t lo = atm - strikes * step, hi = atm + strikes * step;
     if (!s_add (out, max, n, index->token))
         return s_err (err, errlen, "more than %zu instruments", max);
-    for (int64_t k = -strikes; k <= strikes; k++) {
-        int64_t strike = atm + k * step;
+    for (size_t i = 0; i < ns; i++) {
+        if (strikes_seen[i] < lo || strikes_seen[i] > hi ||
+            (i > 0 && strikes_seen[i] == strikes_seen[i - 1]))
+            continue;
         for (int ty = 0; ty < 2; ty++) {
             const struct kt_instr *opt =
-                kt_instr_option (t, name, expiry, strike, ty ? KT_ITYPE_PE : KT_ITYPE_CE);
-            if (opt && !s_add (out, max, n, opt->token))
+                kt_instr_option (t, name, expiry, strikes_seen[i], ty ? KT_ITYPE_PE : KT_ITYPE_CE);
+            if (opt && opt->tick > 0 && opt->lot > 0 && !s_add (out, max, n, opt->token))
                 return s_err (err, errlen,
                               "more than %zu instruments (Kite's limit per "
                               "connection)",
@@ -153,5 +158,35 @@ md_univ_parse (const kt_instr_table_t *t, const char *list, uint32_t *out, size_
     }
     if (*n == 0)
         return s_err (err, errlen, "empty subscription list");
+    return 0;
+}
+
+int
+md_univ_extend (const kt_instr_table_t *t, const char *name, const char *index_sym,
+                int64_t index_open, int strikes, int32_t today, uint32_t *tokens, size_t max,
+                size_t *n, size_t *added, int64_t *atm, char *err, size_t errlen)
+{
+    *added = 0;
+    uint32_t fresh[MD_UNIV_MAX];
+    size_t nf = 0;
+    if (md_univ_derive (t, name, index_sym, index_open, strikes, today, fresh, MD_UNIV_MAX, &nf,
+                        NULL, NULL, atm, err, errlen) != 0)
+        return -1;
+    size_t more = 0;
+    for (size_t i = 0; i < nf; i++) {
+        bool have = false;
+        for (size_t k = 0; k < *n && !have; k++)
+            have = tokens[k] == fresh[i];
+        if (!have)
+            fresh[more++] = fresh[i]; //  compacted in place, order kept
+    }
+    if (*n + more > max)
+        return s_err (err, errlen,
+                      "the open's universe needs %zu more instruments: %zu would be over the "
+                      "limit of %zu",
+                      more, *n + more, max);
+    memcpy (tokens + *n, fresh, more * sizeof fresh[0]);
+    *n += more;
+    *added = more;
     return 0;
 }

@@ -7,7 +7,11 @@
  *  received (same rules as docs/md-gateway.md, separate code); the feed comes back with
  *  its subscriptions after a dropped socket, a silent socket (watchdog) and a kite-sim
  *  restart, and survives malformed frames; a refused token (403 at the upgrade) marks
- *  the session invalid, raises a CRITICAL alert and is not retried. */
+ *  the session invalid, raises a CRITICAL alert and is not retried; started before an
+ *  open that gaps, the universe grows at the open to the strategy's (ATM +/- strikes
+ *  around the index's first bar), every strike of it ticking and closing bars; started
+ *  later, the universe comes from the index's 09:15 candle, or, when the historical
+ *  endpoint fails three times, from the last price. */
 
 #include <setjmp.h>
 #include <signal.h>
@@ -29,6 +33,7 @@
 #include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
+#include "../../strategy/strat_warm.h"
 
 #define TOKEN "mdtest_token"
 #define NMAX 64
@@ -59,15 +64,24 @@ s_ms (void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void s_sim_start_on (const char *date, const char *start);
+
 //  kite-sim at 60x from start (HH:MM) on a Monday, clock published to Redis.
 static void
 s_sim_start (const char *start)
+{
+    s_sim_start_on ("2025-11-24", start);
+}
+
+//  kite-sim at 60x from start (HH:MM) of date (YYYY-MM-DD), clock published to Redis.
+static void
+s_sim_start_on (const char *date, const char *start)
 {
     char http[32], ws[32], redis[32];
     snprintf (http, sizeof http, "127.0.0.1:%d", s_e.http_port);
     snprintf (ws, sizeof ws, "127.0.0.1:%d", s_e.ws_port);
     snprintf (redis, sizeof redis, "127.0.0.1:%d", s_e.redis->port);
-    const char *args[] = {"--http",         http,  "--ws",        ws,     "--date",  "2025-11-24",
+    const char *args[] = {"--http",         http,  "--ws",        ws,     "--date",  date,
                           "--start",        start, "--speed",     "60",   "--redis", redis,
                           "--access-token", TOKEN, "--log-level", "warn", NULL};
     s_e.sim = kt_testproc_start ("kite-sim", args, NULL);
@@ -604,7 +618,11 @@ test_universe_ticks_and_bars (void **state)
     }
     freeReplyObject (r);
     assert_true (matched >= 4);
-    assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 3000));
+    //  Started at 09:20: the universe comes from the day's open (the index's 09:15 candle).
+    const char *derived = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 3000);
+    assert_non_null (derived);
+    assert_non_null (strstr (derived, "\"source\":\"open candle\""));
+    assert_non_null (strstr (derived, "\"follows_open\":false"));
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.frame.malformed", NULL), 0);
     //  An order placed at kite-sim comes back as ORDER_UPDATE on md.order (the tag is
     //  how exec-gateway finds its order), with prices in paise.
@@ -877,6 +895,152 @@ test_restart_same_bars (void **state)
 }
 
 //  The binary's --decode-packet / --decode on the official fixtures (base64 text).
+static bool
+s_in (const uint32_t *set, int n, uint32_t token)
+{
+    for (int i = 0; i < n; i++)
+        if (set[i] == token)
+            return true;
+    return false;
+}
+
+//  The tokens of md:universe into out (at most max); returns how many.
+static int
+s_universe (uint32_t *out, int max)
+{
+    redisReply *r = redisCommand (s_e.rc, "HKEYS kt:md:universe");
+    assert_true (r && r->type == REDIS_REPLY_ARRAY);
+    int n = 0;
+    for (size_t i = 0; i < r->elements && n < max; i++)
+        out[n++] = (uint32_t) strtoul (r->element[i]->str, NULL, 10);
+    freeReplyObject (r);
+    return n;
+}
+
+//  Started at 09:12, before an open that gaps from the previous close (kite-sim's
+//  2025-11-25, seed 1: closed at 23628.20, opens at 23560.30 - ATM 23650 -> 23550): the universe is
+//  first derived from the previous close, then, at the index's first tick of the session, extended
+//  by the strategy's universe around the open (the open of the first 09:15 BAR of NIFTY 50),
+//  nothing dropped; every instrument of the strategy's universe ticks and closes bars after that.
+static void
+test_open_gap (void **state)
+{
+    (void) state;
+    s_sim_start_on ("2025-11-25", "09:12");
+    s_write_cfg ("");
+    cJSON *root = s_json_load (s_e.cfg);
+    cJSON_ReplaceItemInObject (cJSON_GetObjectItem (root, "md"), "strikes", cJSON_CreateNumber (2));
+    s_json_save (s_e.cfg, root);
+    s_md_start (TOKEN);
+    assert_non_null (
+        kt_testproc_log_wait (s_e.md, "md.universe.derived", "\"follows_open\":true", 5000));
+    uint32_t u0[NMAX], u1[NMAX];
+    int n0 = 0;
+    for (int i = 0; i < 100 && n0 < 11; i++) {
+        n0 = s_universe (u0, NMAX);
+        usleep (20000);
+    }
+    assert_int_equal (n0, 1 + 2 * 5); //  the index + ATM +/- 2, CE and PE
+    //  The day's instruments, as md-gateway and the strategy read them.
+    char url[128], auth[128];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/instruments", s_e.http_port);
+    snprintf (auth, sizeof auth, "Authorization: token sim_api_key:%s", TOKEN);
+    const char *headers[] = {"X-Kite-Version: 3", auth, NULL};
+    kt_http_resp_t *resp = kt_http_get_sync (url, headers, 5000);
+    assert_int_equal (resp->status, 200);
+    char err[256];
+    kt_instr_table_t *instr = kt_instr_parse (resp->body, resp->body_len, err, sizeof err);
+    kt_http_resp_destroy (&resp);
+    assert_non_null (instr);
+    //  Through 09:19: the index's first session bar, and bars of every instrument.
+    int64_t open = 0, open_min = 0;
+    uint32_t ticking[NMAX], barred[NMAX];
+    int nticking = 0, nbarred = 0;
+    struct kt_msg m;
+    char topic[KT_TOPIC_LEN];
+    int64_t end = s_ms () + 20000;
+    int64_t last_min = 0;
+    while (s_ms () < end && (!open || last_min < open_min + 4)) {
+        if (!s_recv (&m, topic, 100))
+            continue;
+        if (m.env.type == KT_MSG_TICK && !s_in (ticking, nticking, m.u.tick.token) &&
+            nticking < NMAX && open)
+            ticking[nticking++] = m.u.tick.token;
+        if (m.env.type != KT_MSG_BAR || !m.u.bar.final)
+            continue;
+        int64_t min = m.u.bar.start_ns / MIN_NS;
+        if (m.u.bar.token == 256265 && !open && s_sess (min)) {
+            open = m.u.bar.o;
+            open_min = min;
+        }
+        if (open && min >= open_min + 2 && !s_in (barred, nbarred, m.u.bar.token) && nbarred < NMAX)
+            barred[nbarred++] = m.u.bar.token;
+        if (m.u.bar.token == 256265)
+            last_min = min;
+    }
+    assert_true (open > 0);
+    //  The strategy's universe at that open (strategy.strikes_each_side 2, step 50).
+    struct strat_params p;
+    memset (&p, 0, sizeof p);
+    snprintf (p.underlying, sizeof p.underlying, "NIFTY");
+    p.strike_step = 5000;
+    p.strikes_each_side = 2;
+    uint32_t want[NMAX];
+    int nwant = strat_warm_universe (instr, &p, 20251125, open, want, NMAX);
+    assert_int_equal (nwant, 10);
+    int missing0 = 0;
+    for (int i = 0; i < nwant; i++)
+        missing0 += !s_in (u0, n0, want[i]);
+    //  The day gaps: the previous close's universe lacked some of the strategy's.
+    assert_true (missing0 > 0);
+    const char *line = kt_testproc_log_wait (s_e.md, "md.universe.extend", NULL, 1000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "first index tick"));
+    char added[32];
+    snprintf (added, sizeof added, "\"added\":%d", missing0);
+    assert_non_null (strstr (line, added));
+    //  md:universe: everything from before, plus the strategy's; nothing else.
+    int n1 = s_universe (u1, NMAX);
+    assert_int_equal (n1, n0 + missing0);
+    for (int i = 0; i < n0; i++)
+        assert_true (s_in (u1, n1, u0[i]));
+    for (int i = 0; i < nwant; i++) {
+        assert_true (s_in (u1, n1, want[i]));
+        assert_true (s_in (ticking, nticking, want[i]));
+        assert_true (s_in (barred, nbarred, want[i]));
+    }
+    //  The instruments from before the open stay subscribed.
+    for (int i = 0; i < n0; i++)
+        assert_true (s_in (ticking, nticking, u0[i]));
+    char buf[32];
+    snprintf (added, sizeof added, "%d", n1);
+    assert_string_equal (s_hget ("kt:md:status", "subscribed", buf, sizeof buf), added);
+    //  The bar that confirmed the open found nothing more to add.
+    assert_non_null (kt_testproc_log_wait (s_e.md, "md.universe.open", "first index bar", 3000));
+    assert_int_equal (kt_testproc_log_count (s_e.md, "md.universe.extend", NULL), 1);
+    assert_int_equal (s_e.gaps, 0);
+    kt_instr_destroy (&instr);
+}
+
+//  Started during the session while the historical endpoint fails: three attempts at the
+//  open's candle, then the universe from the last price (market data first), said so;
+//  ticks flow.
+static void
+test_open_unknown (void **state)
+{
+    (void) state;
+    s_sim_start ("09:40");
+    s_fault ("kind=http_error&status=500&count=10&path=/instruments/historical");
+    s_write_cfg ("");
+    s_md_start (TOKEN);
+    const char *line = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 20000);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "\"source\":\"last price\""));
+    assert_int_equal (kt_testproc_log_count (s_e.md, "md.index.open", NULL), 3);
+    assert_int_equal (s_ticking (5000, 43), 43);
+    assert_int_equal (s_hlen ("kt:md:universe"), 43);
+}
+
 static void
 test_decode_cli (void **state)
 {
@@ -928,6 +1092,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_reconnects_and_faults, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_token_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_restart_same_bars, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_gap, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_unknown, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -120,9 +120,6 @@ s_write_config (void)
     //  time at 200x). Together about 12 s of session time at 200x: the pipeline's delay,
     //  the tolerance's cause.
     s_set (root, "md", "bar_grace_ms", cJSON_CreateNumber (10));
-    //  md-gateway's universe is ATM +/- md.strikes around the index when it starts (before
-    //  the open: the previous close); the strategy's is +/- 10 around the open.
-    s_set (root, "md", "strikes", cJSON_CreateNumber (12));
     int rc = kt_testfile_write_json (s_e.cfg, root);
     cJSON_Delete (root);
     return rc;
