@@ -226,6 +226,7 @@ static const struct s_field s_md_status_fields[] = {
     I (struct kt_md_status, "subscribed", subscribed, NN, U_NONE),
     I (struct kt_md_status, "last_tick_ts", last_tick_ts_ns, NN, U_NS),
     I (struct kt_md_status, "reconnects", reconnects, NN, U_NONE),
+    I (struct kt_md_status, "bars_closed", bars_closed_ns, NN, U_NS),
 };
 
 static const struct s_field s_intent_fields[] = {

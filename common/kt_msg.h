@@ -167,6 +167,7 @@ struct kt_md_status {
     int64_t subscribed;
     int64_t last_tick_ts_ns;
     int64_t reconnects;
+    int64_t bars_closed_ns; //  start of the latest minute whose final bars are all published
 };
 
 struct kt_intent {

@@ -217,6 +217,68 @@ s_owned (redisReply *r, const kt_store_t *self)
     return res;
 }
 
+// ---- the wire format -----------------------------------------------------------------
+
+//  "<tag><n>\r\n" at p; returns its length.
+static size_t
+s_put_head (char *p, char tag, size_t n)
+{
+    char d[24];
+    int k = 0;
+    do
+        d[k++] = (char) ('0' + n % 10);
+    while ((n /= 10) != 0);
+    size_t len = 0;
+    p[len++] = tag;
+    while (k > 0)
+        p[len++] = d[--k];
+    p[len++] = '\r';
+    p[len++] = '\n';
+    return len;
+}
+
+//  A command in RESP (malloc'd, NUL-terminated like hiredis's own, *len without the NUL),
+//  framed by hand: hiredis's formatter prints every length with sprintf, which for
+//  risk-gate's ~70-argument commit measured ~3 us a call (docs/decisions.md).
+static void
+s_format_argv (char **cmd, size_t *len, int argc, const char **argv, const size_t *argvlen)
+{
+    size_t total = 24;
+    for (int i = 0; i < argc; i++)
+        total += 26 + (argvlen ? argvlen[i] : strlen (argv[i]));
+    char *p = malloc (total + 1);
+    if (!p)
+        abort ();
+    size_t n = s_put_head (p, '*', (size_t) argc);
+    for (int i = 0; i < argc; i++) {
+        size_t l = argvlen ? argvlen[i] : strlen (argv[i]);
+        n += s_put_head (p + n, '$', l);
+        memcpy (p + n, argv[i], l);
+        n += l;
+        p[n++] = '\r';
+        p[n++] = '\n';
+    }
+    p[n] = '\0';
+    *cmd = p;
+    *len = n;
+}
+
+//  One command on the synchronous connection (redisCommandArgv with the framing above).
+//  NULL when the transport failed (ctx->err says why).
+static redisReply *
+s_command_argv (redisContext *ctx, int argc, const char **argv, const size_t *argvlen)
+{
+    char *cmd;
+    size_t len;
+    s_format_argv (&cmd, &len, argc, argv, argvlen);
+    int rc = redisAppendFormattedCommand (ctx, cmd, len);
+    free (cmd);
+    void *out = NULL;
+    if (rc != REDIS_OK || redisGetReply (ctx, &out) != REDIS_OK)
+        return NULL;
+    return out;
+}
+
 // ---- the synchronous connection ------------------------------------------------------
 
 //  The connection failed: discard it and refuse commands until the next delay passes.
@@ -525,7 +587,7 @@ s_cmdargv (kt_store_t *self, int argc, const char **argv, const size_t *argvlen)
     s_begin (self);
     if (!s_ready (self))
         return NULL;
-    redisReply *r = redisCommandArgv (self->ctx, argc, argv, argvlen);
+    redisReply *r = s_command_argv (self->ctx, argc, argv, argvlen);
     if (s_transport_failed (self, r, "command"))
         return NULL;
     return r;
@@ -620,14 +682,14 @@ s_eval (kt_store_t *self, int script_id, int nkeys, const char **keys, int nargs
     for (int i = 0; i < nargs; i++)
         argv[3 + nkeys + i] = args[i];
 
-    redisReply *r = redisCommandArgv (self->ctx, argc, argv, NULL);
+    redisReply *r = s_command_argv (self->ctx, argc, argv, NULL);
     if (!s_transport_failed (self, r, "eval") && s_is_noscript (r)) {
         //  Redis lost its script cache (restart, SCRIPT FLUSH, failover): load, retry
         //  once, within what is left of this call's timeout.
         freeReplyObject (r);
         r = NULL;
         if (s_script_load (self, script) == 0 && s_arm (self)) {
-            r = redisCommandArgv (self->ctx, argc, argv, NULL);
+            r = s_command_argv (self->ctx, argc, argv, NULL);
             if (s_transport_failed (self, r, "eval"))
                 r = NULL;
         }
@@ -785,16 +847,6 @@ s_pump (kt_store_t *self)
         w->sent_before = true;
         self->inflight++;
     }
-}
-
-static int
-s_format_argv (char **cmd, size_t *len, int argc, const char **argv, const size_t *argvlen)
-{
-    int n = redisFormatCommandArgv (cmd, argc, argv, argvlen);
-    if (n < 0)
-        abort (); //  out of memory
-    *len = (size_t) n;
-    return 0;
 }
 
 //  Run a write synchronously (no loop attached): the old behaviour, for tools.

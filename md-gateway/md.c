@@ -103,7 +103,8 @@ struct md {
     struct kt_md_status_rec st;
     int64_t status_sent, publish_fail, bar_drops, text_msgs, oversize, orders, order_bad;
     int64_t last_tick_ns;
-    int64_t down_since; //  wall mono ns the feed went down, 0 while up
+    int64_t bars_closed_ns; //  the latest minute announced complete (MD_STATUS bars_closed)
+    int64_t down_since;     //  wall mono ns the feed went down, 0 while up
     bool alerted_down;
     bool session_alerted;
     bool tls_alerted;         //  the untrusted-certificate alert went out
@@ -463,6 +464,24 @@ s_bar_clock (md_t *self)
            kt_proc_wall_to_pipeline_ms (self->proc, self->cfg->bar_grace_ms) * 1000000;
 }
 
+//  Close the minutes that ended at or before now_ns and, when that completes a minute
+//  not yet announced, say so with MD_STATUS `bars_closed` right after its last final bar
+//  (one PUB socket keeps the order): a subscriber closes its minute on that, not on a
+//  wall-time guess that a loaded machine can beat.
+static void
+s_advance (md_t *self, int64_t now_ns)
+{
+    md_bar_advance (self->bars, now_ns);
+    int64_t closed =
+        (now_ns >= 0 ? now_ns / KT_NS_PER_MIN : (now_ns + 1) / KT_NS_PER_MIN - 1) * KT_NS_PER_MIN -
+        KT_NS_PER_MIN;
+    if (closed > self->bars_closed_ns) {
+        self->bars_closed_ns = closed;
+        if (md_publish_status (self) != 0)
+            self->publish_fail++;
+    }
+}
+
 static int
 s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
 {
@@ -470,7 +489,7 @@ s_on_clock (kt_loop_t *loop, int timer_id, void *arg)
     (void) timer_id;
     md_t *self = arg;
     if (self->bars && !self->warming)
-        md_bar_advance (self->bars, s_bar_clock (self));
+        s_advance (self, s_bar_clock (self));
     return 0;
 }
 
@@ -606,7 +625,7 @@ s_warm_done (md_t *self)
         abort ();
     int64_t filled = 0;
     for (int64_t m = lo; m <= self->warm_cut; m++) {
-        md_bar_advance (self->bars, m * KT_NS_PER_MIN);
+        s_advance (self, m * KT_NS_PER_MIN);
         for (size_t k = 0; k < self->ninst; k++) {
             struct s_inst *in = &self->inst[k];
             while (next[k] < in->nfill && in->fill[next[k]].start_ns / KT_NS_PER_MIN < m)
@@ -617,7 +636,7 @@ s_warm_done (md_t *self)
         s_flush_bars (self, kt_proc_store (self->proc)); //  a long gap stays within barq
     }
     if (lo <= self->warm_cut)
-        md_bar_advance (self->bars, (self->warm_cut + 1) * KT_NS_PER_MIN);
+        s_advance (self, (self->warm_cut + 1) * KT_NS_PER_MIN);
     free (next);
     int64_t cut_end = (self->warm_cut + 1) * KT_NS_PER_MIN;
     int64_t dropped = 0;
@@ -638,7 +657,7 @@ s_warm_done (md_t *self)
     kt_log_info ("md.warm.fill", KT_I ("from_min", lo), KT_I ("through_min", self->warm_cut),
                  KT_I ("candle_bars", filled), KT_I ("ticks_in_candles", dropped), KT_END);
     self->warming = false;
-    md_bar_advance (self->bars, s_bar_clock (self));
+    s_advance (self, s_bar_clock (self));
     kt_log_info ("md.warm.done", KT_I ("seeded", self->warm_seeded),
                  KT_I ("candles", self->warm_candles), KT_I ("failed", self->warm_failed),
                  KT_I ("held_ticks", (int64_t) self->wbuf_n), KT_B ("overflow", self->wbuf_full),
@@ -1166,6 +1185,7 @@ md_publish_status (md_t *self)
     msg.u.md_status.subscribed = (int64_t) self->ninst;
     msg.u.md_status.last_tick_ts_ns = self->last_tick_ns;
     msg.u.md_status.reconnects = self->st.reconnects;
+    msg.u.md_status.bars_closed_ns = self->bars_closed_ns;
     if (kt_bus_publish (self->bus, self->pub, "md.status", &msg) != 0)
         return -1;
     self->status_sent++;

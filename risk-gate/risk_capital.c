@@ -399,14 +399,12 @@ s_settle_build (const struct risk_view *v, const struct risk_cfg *cfg,
         risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "trades_day", v->trades_day + trades);
     }
-    for (int i = 0; i < trades; i++) {
-        risk_tx_key (tx, "LPUSH", &kt_key_risk_ts_entries, NULL);
-        risk_tx_i64 (tx, now_ns);
-    }
-    if (trades) {
-        risk_tx_key (tx, "LTRIM", &kt_key_risk_ts_entries, NULL);
-        risk_tx_i64 (tx, 0);
-        risk_tx_i64 (tx, RISK_TS_MAX - 1);
+    //  TRADES_HOUR reads only the newest max_trades_hour: the window keeps no more (a
+    //  longer list only makes every snapshot larger).
+    for (int i = 0, n = v->nentries_ts; i < trades; i++) {
+        int was = n;
+        n = risk_reserve_window (tx, false, &kt_key_risk_ts_entries, NULL, &was,
+                                 cfg->max_trades_hour, now_ns);
     }
     for (int i = 0; i < rejects; i++) {
         risk_tx_key (tx, "LPUSH", &kt_key_risk_ts_rejects, NULL);

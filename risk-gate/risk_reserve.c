@@ -22,12 +22,11 @@ s_itype_str (kt_itype_t t)
                                : "OTHER";
 }
 
-//  LPUSH now onto a newest-first window. Only the newest `limit` can decide a limit of
-//  `limit`, so the list is trimmed back to limit once it holds twice that (one write
-//  in `limit` pushes, not one per push).
-static void
-s_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *ts, int *n,
-          int64_t limit, int64_t now_ns)
+//  Only the newest `limit` can decide a limit of `limit`, so the list is trimmed back to
+//  limit once it holds twice that (one write in `limit` pushes, not one per push).
+int
+risk_reserve_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *ts,
+                     int *n, int64_t limit, int64_t now_ns)
 {
     int64_t cap = limit > 0 && 2 * limit < RISK_TS_MAX ? 2 * limit : RISK_TS_MAX;
     int64_t keep = *n + 1;
@@ -40,10 +39,11 @@ s_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *t
         risk_tx_i64 (tx, keep - 1);
     }
     if (!apply)
-        return;
+        return (int) keep;
     memmove (ts + 1, ts, (size_t) (keep - 1) * sizeof ts[0]);
     ts[0] = now_ns;
     *n = (int) keep;
+    return (int) keep;
 }
 
 void
@@ -121,11 +121,11 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     bool held = approved && (kind == RISK_KIND_ENTRY || kind == RISK_KIND_EXIT);
     bool wrote_version = false; //  the commit leaves the version to these writes
     if (approved) {
-        s_window (tx, apply, &kt_key_risk_ts_orders, view->orders_ts, &view->norders_ts,
-                  cfg->max_orders_per_s, now);
+        risk_reserve_window (tx, apply, &kt_key_risk_ts_orders, view->orders_ts, &view->norders_ts,
+                             cfg->max_orders_per_s, now);
         if (in->purpose == KT_PURPOSE_MODIFY)
-            s_window (tx, apply, &kt_key_risk_ts_modifies, view->modifies_ts, &view->nmodifies_ts,
-                      cfg->max_modifies_per_s, now);
+            risk_reserve_window (tx, apply, &kt_key_risk_ts_modifies, view->modifies_ts,
+                                 &view->nmodifies_ts, cfg->max_modifies_per_s, now);
     }
     if (approved && kind == RISK_KIND_ENTRY) {
         //  A replacement takes the slot and the reservation of the pending entry it

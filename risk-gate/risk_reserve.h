@@ -31,6 +31,12 @@ void risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
 void risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *text, int64_t now_ns,
                         const char *src, struct risk_tx *tx, bool apply);
 
+//  LPUSH now_ns onto the newest-first window key (into tx unless NULL), trimmed back to
+//  `limit` once it holds twice that (limit <= 0: RISK_TS_MAX). When apply, the same onto
+//  ts[] and *n. Returns the window's length after the push (also without apply).
+int risk_reserve_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *ts,
+                         int *n, int64_t limit, int64_t now_ns);
+
 //  The reasons of a decision into the open HSET of tx as fields of their own:
 //  nreasons, code1, text1, code2, text2, ... (at most KT_REASONS_MAX).
 void risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n);

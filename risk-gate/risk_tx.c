@@ -110,23 +110,25 @@ s_close (struct risk_tx *tx)
     tx->count_at = -1;
 }
 
-void
-risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg)
-{
-    if (!tx)
-        return;
-    struct kt_skey k = kt_schema_key (NULL, key, arg);
-    risk_tx_op (tx, op, "%s", k.s);
-    tx->key = key;
-}
-
-//  A field written to a declared hash must be one of its declared fields.
+//  A field written to a declared hash must be one of its declared fields. A field found
+//  once is remembered (by its text, in a slot chosen by its address), so a decision's
+//  fields cost one comparison each, not a walk of the declaration.
 static void
 s_declared (struct risk_tx *tx, const char *field)
 {
     const kt_schema_key_t *k = tx->key;
-    if (!k || k->type != KT_SK_HASH || !k->fields || kt_schema_field (k, field))
+    if (!k || k->type != KT_SK_HASH || !k->fields)
         return;
+    struct risk_tx_seen *m = &tx->seen[((uintptr_t) field >> 3) % RISK_TX_SEEN];
+    if (m->key == k && strcmp (m->field, field) == 0)
+        return;
+    if (kt_schema_field (k, field)) {
+        if (strlen (field) < sizeof m->field) {
+            m->key = k;
+            memcpy (m->field, field, strlen (field) + 1);
+        }
+        return;
+    }
     tx->overflow = true;
     if (!tx->undeclared[0])
         snprintf (tx->undeclared, sizeof tx->undeclared, "%s", field);
@@ -176,20 +178,12 @@ risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version)
     f[1] = keep_version ? 'n' : ' ';
 }
 
-void
-risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
+//  Open the next write on key (already formatted).
+static void
+s_open (struct risk_tx *tx, const char *op, const char *key)
 {
-    if (!tx)
-        return;
     s_close (tx);
     tx->key = NULL;
-    char key[160];
-    va_list ap;
-    va_start (ap, keyfmt);
-    int n = vsnprintf (key, sizeof key, keyfmt, ap);
-    va_end (ap);
-    if (n < 0 || (size_t) n >= sizeof key)
-        tx->overflow = true;
     s_push (tx, op);
     s_push (tx, key);
     s_push (tx, "0000000"); //  the count, written by s_close
@@ -197,6 +191,31 @@ risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
         return;
     tx->count_at = tx->n - 1;
     tx->count = 0;
+}
+
+void
+risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
+{
+    if (!tx)
+        return;
+    char key[160];
+    va_list ap;
+    va_start (ap, keyfmt);
+    int n = vsnprintf (key, sizeof key, keyfmt, ap);
+    va_end (ap);
+    if (n < 0 || (size_t) n >= sizeof key)
+        tx->overflow = true;
+    s_open (tx, op, key);
+}
+
+void
+risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg)
+{
+    if (!tx)
+        return;
+    struct kt_skey k = kt_schema_key (NULL, key, arg);
+    s_open (tx, op, k.s);
+    tx->key = key;
 }
 
 void
@@ -217,9 +236,18 @@ risk_tx_i64 (struct risk_tx *tx, int64_t x)
 {
     if (!tx)
         return;
+    //  By hand: a decision writes a dozen numbers, and snprintf costs more than the rest
+    //  of building the commit.
     char num[24];
-    snprintf (num, sizeof num, "%lld", (long long) x);
-    risk_tx_str (tx, num);
+    char *p = num + sizeof num;
+    *--p = '\0';
+    uint64_t u = x < 0 ? 0 - (uint64_t) x : (uint64_t) x;
+    do
+        *--p = (char) ('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (x < 0)
+        *--p = '-';
+    risk_tx_str (tx, p);
 }
 
 void

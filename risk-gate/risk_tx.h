@@ -40,6 +40,13 @@ struct risk_tx_keys {
 //  Build the script keys for prefix into *out.
 void risk_tx_keys (const char *prefix, struct risk_tx_keys *out);
 
+//  A field found in its key's declaration (risk_tx.c's check, remembered).
+#define RISK_TX_SEEN 64
+struct risk_tx_seen {
+    const kt_schema_key_t *key;
+    char field[24];
+};
+
 //  One commit being built: fixed storage, no allocation. Strings are copied in.
 struct risk_tx {
     int n; //  arguments used
@@ -52,6 +59,7 @@ struct risk_tx {
     const kt_schema_key_t *key; //  the open write's declared key (risk_tx_key), or NULL
     char undeclared[48];        //  a field its declaration lacks: the commit refuses to run
     struct risk_tx_keys keys;   //  of the prefix the commit was begun with
+    struct risk_tx_seen seen[RISK_TX_SEEN]; //  declared fields already checked
 };
 
 //  What the commit script answered.

@@ -50,7 +50,8 @@ struct strat {
     int64_t cur_arrival_ns; //  wall (monotonic) time the minute's last bar arrived
     int64_t closed_min;     //  the last minute whose close was given
     int64_t md_status, exec_events, risk_states, late_bars, foreign_exec;
-    int64_t held; //  entries not sent while risk-gate is REDUCING or HALTED
+    int64_t closed_by_md; //  minutes closed on md-gateway's bars_closed, not the grace
+    int64_t held;         //  entries not sent while risk-gate is REDUCING or HALTED
     char last_sym[KT_SYM_LEN];
     int64_t last_ltp;
     bool md_connected;
@@ -437,6 +438,13 @@ s_on_md (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const st
                 kt_log_info ("strat.md.status", KT_B ("connected", m->u.md_status.connected),
                              KT_END);
             self->md_connected = m->u.md_status.connected;
+            //  md-gateway has published every final bar of that minute: the minute is in,
+            //  without waiting for the grace (kept for a feed that never says so).
+            if (self->core && !self->warm && self->cur_open && m->u.md_status.bars_closed_ns &&
+                m->u.md_status.bars_closed_ns >= self->cur_min) {
+                self->closed_by_md++;
+                s_close_minute (self);
+            }
             break;
         default:
             break;
@@ -611,13 +619,14 @@ static int
 s_counters (kt_kv_t *out, int max, void *arg)
 {
     strat_t *self = arg;
-    if (max < 17)
+    if (max < 18)
         return 0;
     int n = 0;
     out[n++] = KT_S ("strategy", self->cfg->name);
     out[n++] = KT_I ("ticks", self->n.ticks);
     out[n++] = KT_I ("bars", self->n.bars);
     out[n++] = KT_I ("late_bars", self->late_bars);
+    out[n++] = KT_I ("minutes_closed_by_md", self->closed_by_md);
     out[n++] = KT_I ("md_status", self->md_status);
     out[n++] = KT_I ("exec_events", self->exec_events);
     out[n++] = KT_I ("risk_states", self->risk_states);

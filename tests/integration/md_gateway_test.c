@@ -499,7 +499,8 @@ test_universe_ticks_and_bars (void **state)
     freeReplyObject (redisCommand (s_e.rc, "RPUSH kt:md:bars:256265 {\"start_ns\":1}"));
     s_md_start (TOKEN);
     //  ~10 simulated minutes (60x): every TICK and BAR in order.
-    int ticks = 0, finals = 0, statuses = 0;
+    int ticks = 0, finals = 0, statuses = 0, announced = 0, after_close = 0;
+    int64_t closed = 0, last_final = 0;
     uint32_t toks[NMAX];
     int ntoks = 0;
     uint64_t first_seq = 0;
@@ -529,10 +530,24 @@ test_universe_ticks_and_bars (void **state)
         } else if (m.env.type == KT_MSG_BAR) {
             assert_true (m.u.bar.final);
             finals++;
+            after_close += m.u.bar.start_ns <= closed; //  a minute already said complete
+            if (m.u.bar.start_ns > last_final)
+                last_final = m.u.bar.start_ns;
             s_tb_check (&m.u.bar);
-        } else if (m.env.type == KT_MSG_MD_STATUS)
+        } else if (m.env.type == KT_MSG_MD_STATUS) {
             statuses++;
+            if (m.u.md_status.bars_closed_ns > closed) {
+                //  announced right after the minute's last final bar
+                if (last_final)
+                    assert_true (m.u.md_status.bars_closed_ns >= last_final);
+                closed = m.u.md_status.bars_closed_ns;
+                announced++;
+            }
+        }
     }
+    //  Every minute said complete only once all its final bars were out.
+    assert_int_equal (after_close, 0);
+    assert_true (announced >= 5);
     //  Nothing missed from the very first message on.
     assert_int_equal (first_seq & 0xffffffffu, 1);
     assert_int_equal (s_e.gaps, 0);

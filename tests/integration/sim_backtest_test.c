@@ -113,10 +113,11 @@ s_write_config (void)
     snprintf (v, sizeof v, "%s/journal", s_e.dir);
     s_set (root, "exec", "journal_dir", cJSON_CreateString (v));
     s_set (root, "sim", "strikes_each_side", cJSON_CreateNumber (10));
-    //  A minute's bars come within a few wall ms: the strategy need not wait 2 wall s for
-    //  more (at SPEED x that would be minutes of session time). Together about 12 s of
-    //  session time at 200x: the pipeline's delay, the tolerance's cause.
-    s_set (root, "strategy", "bar_grace_ms", cJSON_CreateNumber (50));
+    //  The strategy closes each minute on md-gateway's MD_STATUS bars_closed, right after
+    //  the minute's last bar, so its grace (the default) only matters for a lost
+    //  announcement; md-gateway closes a minute 10 wall ms after its end (2 s of session
+    //  time at 200x). Together about 12 s of session time at 200x: the pipeline's delay,
+    //  the tolerance's cause.
     s_set (root, "md", "bar_grace_ms", cJSON_CreateNumber (10));
     //  md-gateway's universe is ATM +/- md.strikes around the index when it starts (before
     //  the open: the previous close); the strategy's is +/- 10 around the open.

@@ -668,6 +668,49 @@ s_check_list (fixture_t *f, int first, int n, bool allow_dups)
     freeReplyObject (r);
 }
 
+//  Commands are framed by hand (kt_store.c): binary values, empty ones, lengths of
+//  several digits and a hundred arguments arrive as sent, through calls and scripts.
+static void
+test_framing (void **state)
+{
+    fixture_t *f = *state;
+    static char big[12345];
+    memset (big, 'z', sizeof big);
+    const char *argv[] = {"HSET", "kt:fr", "bin", "a\r\nb\0c", "empty", "", "big", big};
+    const size_t lens[] = {4, 5, 3, 6, 5, 0, 3, sizeof big};
+    kt_store_result_t r = kt_store_call (f->store, 8, argv, lens);
+    assert_int_equal (r.kind, KT_STORE_INT);
+    assert_int_equal (r.integer, 3);
+    kt_store_result_free (&r);
+    const char *get[] = {"HMGET", "kt:fr", "bin", "empty", "big"};
+    r = kt_store_call (f->store, 5, get, NULL);
+    assert_int_equal (r.elements, 3);
+    kt_store_result_t b = kt_store_result_at (&r, 0), e = kt_store_result_at (&r, 1);
+    kt_store_result_t g = kt_store_result_at (&r, 2);
+    assert_int_equal (b.len, 6);
+    assert_memory_equal (b.str, "a\r\nb\0c", 6);
+    assert_int_equal (e.kind, KT_STORE_STR);
+    assert_int_equal (e.len, 0);
+    assert_int_equal (g.len, sizeof big);
+    assert_memory_equal (g.str, big, sizeof big);
+    kt_store_result_free (&r);
+
+    int n = kt_store_script (f->store, "count", "return {#ARGV, ARGV[#ARGV]}");
+    const char *args[100];
+    char num[100][16];
+    for (int i = 0; i < 100; i++) {
+        snprintf (num[i], sizeof num[i], "%d", i);
+        args[i] = num[i];
+    }
+    r = kt_store_eval_call (f->store, n, 0, NULL, 100, args);
+    kt_store_result_t c = kt_store_result_at (&r, 0), last = kt_store_result_at (&r, 1);
+    int64_t v = 0;
+    assert_int_equal (kt_store_result_i64 (&c, &v), 0);
+    assert_int_equal (v, 100);
+    assert_true (kt_store_result_is (&last, "99"));
+    kt_store_result_free (&r);
+}
+
 static void
 test_async_writes_in_order (void **state)
 {
@@ -1106,6 +1149,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_too_many_fields, setup, teardown),
         cmocka_unit_test (test_no_server_at_all),
         cmocka_unit_test_setup_teardown (test_typed_results, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_framing, setup, teardown),
         cmocka_unit_test_setup_teardown (test_async_writes_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown (test_stall_experiment, setup_debug, teardown),
         cmocka_unit_test_setup_teardown (test_stall_control_blocking_store, setup_debug, teardown),

@@ -488,6 +488,32 @@ test_trades_count_fills (void **state)
     freeReplyObject (r);
 }
 
+//  The entries window keeps what TRADES_HOUR reads (the newest max_trades_hour, trimmed
+//  once it holds twice that), not 512 timestamps every snapshot would carry.
+static void
+test_entries_window_trimmed (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    for (int i = 0; i < 10; i++) { //  max_trades_hour 5: ten from two hours ago
+        redisReply *r = s_peek (f, "LPUSH kt:risk:ts:entries %lld",
+                                (long long) (f->now - 2 * 3600 * KT_NS_PER_SEC + i));
+        freeReplyObject (r);
+    }
+    f->now += KT_NS_PER_MIN;
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 75, RS (100));
+    assert_int_equal (s_decide (f, &in).decision.verdict, KT_VERDICT_APPROVE);
+    s_exec (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_FILLED, 75, 75, RS (100));
+    redisReply *r = s_peek (f, "LLEN kt:risk:ts:entries");
+    assert_int_equal (r->integer, 5);
+    freeReplyObject (r);
+    r = s_peek (f, "LINDEX kt:risk:ts:entries 0");
+    assert_non_null (r->str);
+    assert_int_equal (atoll (r->str), f->now);
+    freeReplyObject (r);
+}
+
 //  Issue 13: replacing a pending entry at the per-type limit is one decision: the new
 //  entry names the old in ref, takes its slot and reservation in the same commit, and
 //  the PLACE carries ref so that exec-gateway cancels the old before placing.
@@ -1447,6 +1473,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_trade_life, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_releases, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_trades_count_fills, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_entries_window_trimmed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_replacement_one_decision, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kill_switch_by_hand, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_kill_switch_on_poll, s_setup, s_teardown),

@@ -284,6 +284,64 @@ test_bars_fills_and_state (void **state)
     kt_testctx_stop (&t);
 }
 
+//  md-gateway's MD_STATUS bars_closed closes the minute at once: with a grace that never
+//  runs out, the swing confirmed by minute 5's close is still placed, on the announcement.
+static void
+test_minute_closed_by_md (void **state)
+{
+    (void) state;
+    kt_testctx_t t;
+    s_start_before_session (&t, "stratmin");
+    static void *router;
+    router = kt_proc_serve (t.peer, "risk", s_on_intent, &router);
+    void *md = kt_bus_bind (kt_proc_bus (t.peer), "md", ZMQ_PUB);
+    assert_non_null (router);
+    assert_non_null (md);
+    static struct strat_cfg cfg;
+    assert_int_equal (strat_cfg_apply_defaults (strat_cfg_table, &cfg), 0);
+    cfg.bar_grace_ms = 3600000;
+    strat_t *s = strat_new (t.proc, &cfg);
+    assert_non_null (s);
+    char buf[1024];
+    struct kt_msg st;
+    memset (&st, 0, sizeof st);
+    st.env.type = KT_MSG_MD_STATUS;
+    st.u.md_status.connected = true;
+    for (int i = 0; i < 100; i++) {
+        kt_bus_publish (kt_proc_bus (t.peer), md, "md.status", &st);
+        kt_testctx_spin (&t, 4, 5, NULL);
+        assert_int_equal (kt_proc_beat (t.proc), 0);
+        if (atoi (kt_testctx_hget (&t, "kt:health:strategy", "md_status", buf, sizeof buf)) > 0 &&
+            strcmp (kt_testctx_hget (&t, "kt:strat:state", "warm", buf, sizeof buf), "1") == 0)
+            break;
+    }
+    int64_t t0 = kt_ist_ns (2026, 11, 23, 9, 15, 0);
+    s_ngot = 0;
+    s_answer = true;
+    for (int i = 0; i < 6; i++) {
+        const int64_t idx[5] = {2401000, 2401000, 2401000, 2401000, 0};
+        s_bar (&t, md, 256265, t0 + i * NS_MIN, idx, true);
+        s_bar (&t, md, 10000041, t0 + i * NS_MIN, s_swing[i], true);
+        kt_testctx_spin (&t, 4, 5, NULL);
+    }
+    //  minute 5 is open: no later bar, no grace
+    for (int i = 0; i < 40; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_int_equal (s_ngot, 0);
+    st.u.md_status.bars_closed_ns = t0 + 5 * NS_MIN;
+    kt_bus_publish (kt_proc_bus (t.peer), md, "md.status", &st);
+    for (int i = 0; i < 200 && s_ngot < 1; i++)
+        kt_testctx_spin (&t, 1, 5, NULL);
+    assert_int_equal (s_ngot, 1);
+    assert_int_equal (s_got[0].purpose, KT_PURPOSE_ENTRY);
+    assert_int_equal (s_got[0].trigger, 14995);
+    assert_int_equal (kt_proc_beat (t.proc), 0);
+    assert_string_equal (
+        kt_testctx_hget (&t, "kt:health:strategy", "minutes_closed_by_md", buf, sizeof buf), "1");
+    strat_destroy (&s);
+    kt_testctx_stop (&t);
+}
+
 //  A restart before any candle exists: an open entry of ours in the book that the
 //  strategy does not want is cancelled (by its coid), a position of ours is kept (its
 //  stop and exits followed), another strategy's order is left alone.
@@ -705,6 +763,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ticks_and_decisions),
         cmocka_unit_test (test_bars_fills_and_state),
+        cmocka_unit_test (test_minute_closed_by_md),
         cmocka_unit_test (test_recovery_without_candles),
         cmocka_unit_test (test_warm_up_finds_the_entry),
         cmocka_unit_test (test_entries_held_while_halted),
