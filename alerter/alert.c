@@ -700,8 +700,7 @@ alert_new (kt_proc_t *proc, const struct alert_cfg *cfg)
         kt_log_error ("alert.bind", KT_S ("why", kt_bus_errstr (kt_proc_bus (proc))), KT_END);
         goto fail;
     }
-    int64_t every = kt_proc_wall_to_pipeline_ms (proc, S_TICK_WALL_MS);
-    self->timer = kt_loop_timer (kt_proc_loop (proc), every > 0 ? every : 1, true, s_on_tick, self);
+    self->timer = kt_loop_timer_wall (kt_proc_loop (proc), S_TICK_WALL_MS, true, s_on_tick, self);
     kt_proc_set_counters (proc, s_counters, self);
     static const kt_severity_t sevs[3] = {KT_SEV_CRITICAL, KT_SEV_WARNING, KT_SEV_INFO};
     for (int i = 0; i < 3; i++) {

@@ -792,9 +792,19 @@ bt_engine_entries (const bt_engine_t *self, const struct strat_intent **out)
     return self->nentries;
 }
 
+//  One spelling with the live journal's exit_reason: kt_msg's exit reasons, in the same
+//  order, so that the two trades.csv compare.
+_Static_assert((int) BT_EXIT_STOP == (int) KT_EXIT_STOP &&
+                   (int) BT_EXIT_TARGET_DAY == (int) KT_EXIT_TARGET_DAY &&
+                   (int) BT_EXIT_LOSS_DAY == (int) KT_EXIT_LOSS_DAY &&
+                   (int) BT_EXIT_TIME == (int) KT_EXIT_TIME &&
+                   (int) BT_EXIT_HALT == (int) KT_EXIT_HALT,
+               "bt_exit_t follows kt_exit_reason_t");
+
 const char *
 bt_exit_str (bt_exit_t reason)
 {
-    static const char *const names[] = {"", "STOP", "TARGET_DAY", "LOSS_DAY", "TIME", "HALT"};
-    return (unsigned) reason < sizeof names / sizeof names[0] ? names[reason] : "?";
+    if (reason == BT_EXIT_NONE)
+        return "";
+    return (unsigned) reason <= BT_EXIT_HALT ? kt_exit_reason_str ((kt_exit_reason_t) reason) : "?";
 }

@@ -914,10 +914,11 @@ kt_bus_client_new (kt_bus_t *bus, kt_loop_t *loop, const char *name, int timeout
         return NULL;
     }
     if (loop) {
-        //  A tenth of the timeout: a reply is declared lost at most 10% late.
+        //  A tenth of the timeout: a reply is declared lost at most 10% late. Deadlines
+        //  are wall time, and so is the check's period, whatever the clock's speed.
         int64_t every = tmo / 10;
         every = every < 1 ? 1 : every > 100 ? 100 : every;
-        self->timer_id = kt_loop_timer (loop, every, true, s_client_on_timer, self);
+        self->timer_id = kt_loop_timer_wall (loop, every, true, s_client_on_timer, self);
     }
     return self;
 }

@@ -45,6 +45,7 @@ struct s_timer {
     int id;
     int64_t due_ns; //  pipeline monotonic time
     int64_t every_ns;
+    int64_t wall_ns; //  kt_loop_timer_wall: the period in wall time (0: a pipeline timer)
     bool repeat;
     uint64_t armed_round; //  timer-dispatch round in which it was (re)armed
     kt_loop_timer_fn *fn;
@@ -72,6 +73,7 @@ struct kt_loop {
     int item_count, item_cap;
     struct s_timer *timers; //  owned, sorted by (due_ns, id)
     int timer_count, timer_cap;
+    int64_t speed_ppm;    //  the clock speed the wall timers are sized at
     struct s_hook *hooks; //  owned
     int hook_count, hook_cap;
     struct s_cap *caps; //  owned
@@ -141,6 +143,7 @@ kt_loop_new (void)
         abort ();
     }
     self->next_timer_id = 1;
+    self->speed_ppm = 1000000;
     self->dirty = true;
     self->slow_ns = KT_LOOP_SLOW_MS_DEFAULT * S_NS_PER_MS;
     return self;
@@ -342,14 +345,55 @@ s_timer_id_used (const kt_loop_t *self, int id)
     return false;
 }
 
-int
-kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn *fn, void *arg)
+//  Pipeline ns that last wall_ns of wall time at speed ppm (at least 1).
+static int64_t
+s_pipe_ns (int64_t wall_ns, int64_t ppm)
 {
-    if (every_ms < 0 || !fn)
-        return -1;
-    //  Beyond ~292 years the ns value would overflow; such a timer never fires anyway.
-    if (every_ms > INT64_MAX / S_NS_PER_MS / 2)
-        every_ms = INT64_MAX / S_NS_PER_MS / 2;
+    __int128 v = (__int128) wall_ns * ppm / 1000000;
+    return v < 1 ? 1 : v > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t) v;
+}
+
+//  The clock's speed changed (a paused sim clock resumed, a new speed): wall timers keep
+//  their wall time left and their wall period, so a process started while the clock
+//  was paused does not sleep through the resume (nor spin after it).
+static void
+s_timers_follow_speed (kt_loop_t *self)
+{
+    int64_t ppm = self->clock ? kt_clock_speed_ppm (self->clock) : 1000000;
+    if (ppm == self->speed_ppm)
+        return;
+    int64_t old = self->speed_ppm, now = s_now (self);
+    self->speed_ppm = ppm;
+    struct s_timer *t = self->timers;
+    for (int i = 0; i < self->timer_count; i++) {
+        if (!t[i].wall_ns)
+            continue;
+        int64_t left = s_sub (t[i].due_ns, now);
+        if (left > 0) {
+            __int128 v = (__int128) left * ppm / old;
+            left = v > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t) v;
+        }
+        t[i].due_ns = s_add (now, left);
+        t[i].every_ns = s_pipe_ns (t[i].wall_ns, ppm);
+    }
+    //  Back into (due_ns, id) order: insertion sort of a short, nearly sorted array.
+    for (int i = 1; i < self->timer_count; i++) {
+        struct s_timer x = t[i];
+        int j = i;
+        while (j > 0 && (t[j - 1].due_ns > x.due_ns ||
+                         (t[j - 1].due_ns == x.due_ns && t[j - 1].id > x.id))) {
+            t[j] = t[j - 1];
+            j--;
+        }
+        t[j] = x;
+    }
+}
+
+//  A timer of every_ns pipeline time (wall_ns: of wall time, sized at the speed now).
+static int
+s_timer_add (kt_loop_t *self, int64_t every_ns, int64_t wall_ns, bool repeat, kt_loop_timer_fn *fn,
+             void *arg)
+{
     //  Ids grow; after INT_MAX of them (years of curl timeouts) wrap, skipping live ids.
     int id = self->next_timer_id;
     while (s_timer_id_used (self, id))
@@ -358,7 +402,8 @@ kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn 
 
     struct s_timer t = {
         .id = id,
-        .every_ns = every_ms * S_NS_PER_MS,
+        .every_ns = every_ns,
+        .wall_ns = wall_ns,
         .repeat = repeat,
         .armed_round = self->round,
         .fn = fn,
@@ -367,6 +412,33 @@ kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn 
     t.due_ns = s_add (s_now (self), t.every_ns);
     s_timer_insert (self, &t);
     return id;
+}
+
+//  Beyond ~292 years the ns value would overflow; such a timer never fires anyway.
+#define S_EVERY_MS_MAX (INT64_MAX / S_NS_PER_MS / 2)
+
+int
+kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn *fn, void *arg)
+{
+    if (every_ms < 0 || !fn)
+        return -1;
+    if (every_ms > S_EVERY_MS_MAX)
+        every_ms = S_EVERY_MS_MAX;
+    return s_timer_add (self, every_ms * S_NS_PER_MS, 0, repeat, fn, arg);
+}
+
+int
+kt_loop_timer_wall (kt_loop_t *self, int64_t wall_ms, bool repeat, kt_loop_timer_fn *fn, void *arg)
+{
+    if (wall_ms < 0 || !fn)
+        return -1;
+    if (wall_ms > S_EVERY_MS_MAX)
+        wall_ms = S_EVERY_MS_MAX;
+    s_timers_follow_speed (self);
+    int64_t wall_ns = wall_ms * S_NS_PER_MS;
+    //  0 ms: due at once, like kt_loop_timer's (a 0 wall period is not a wall timer)
+    return s_timer_add (self, wall_ns ? s_pipe_ns (wall_ns, self->speed_ppm) : 0, wall_ns, repeat,
+                        fn, arg);
 }
 
 void
@@ -692,6 +764,7 @@ s_iterate (kt_loop_t *self, int max_wait_ms)
     self->hook_count = live;
     if (self->dirty)
         s_rebuild (self);
+    s_timers_follow_speed (self);
     //  A hook that asked to stop must not be followed by a long (or endless) sleep.
     long wait_ms = self->stop ? 0 : s_wait_ms (self, max_wait_ms);
     for (int k = 0; k < self->item_count; k++)

@@ -60,6 +60,14 @@ void kt_loop_fd_end (kt_loop_t *self, int fd);
 //  itself (or any other) from its handler.
 int kt_loop_timer (kt_loop_t *self, int64_t every_ms, bool repeat, kt_loop_timer_fn *fn, void *arg);
 
+//  The same for an interval of wall time (heartbeats, polls, retries): on a sim clock it
+//  fires every wall_ms of wall time whatever the clock's speed, and keeps doing so when
+//  the speed changes (a paused clock resumed, a new speed): the wall time left and the
+//  period follow the speed at the next iteration. Returns a timer id (> 0), or -1 if
+//  wall_ms < 0 or fn is NULL.
+int kt_loop_timer_wall (kt_loop_t *self, int64_t wall_ms, bool repeat, kt_loop_timer_fn *fn,
+                        void *arg);
+
 //  Cancel a timer. Safe on an id that already fired or ended.
 void kt_loop_timer_end (kt_loop_t *self, int timer_id);
 

@@ -53,6 +53,8 @@ static const char *const s_exec_names[] = {"NONE",    "SUBMITTED", "ACCEPTED",  
                                            "PARTIAL", "FILLED",    "CANCELLED", "MODIFIED",
                                            "EXPIRED", "UNRESOLVED"};
 static const char *const s_sev_names[] = {"NONE", "INFO", "WARNING", "CRITICAL"};
+static const char *const s_exit_names[] = {"NONE", "STOP", "TARGET_DAY", "LOSS_DAY",
+                                           "TIME", "HALT", "MANUAL"};
 
 #define S_ENUM(arr)                                                                                \
     {                                                                                              \
@@ -68,6 +70,7 @@ static const struct s_enum s_state_enum = S_ENUM (s_state_names);
 static const struct s_enum s_action_enum = S_ENUM (s_action_names);
 static const struct s_enum s_exec_enum = S_ENUM (s_exec_names);
 static const struct s_enum s_sev_enum = S_ENUM (s_sev_names);
+static const struct s_enum s_exit_enum = S_ENUM (s_exit_names);
 
 static const char *
 s_enum_str (const struct s_enum *en, int v)
@@ -117,6 +120,7 @@ S_ENUM_FUNCS (kt_trading_state_t, kt_state_str, kt_state_parse, s_state_enum)
 S_ENUM_FUNCS (kt_action_t, kt_action_str, kt_action_parse, s_action_enum)
 S_ENUM_FUNCS (kt_exec_kind_t, kt_exec_kind_str, kt_exec_kind_parse, s_exec_enum)
 S_ENUM_FUNCS (kt_severity_t, kt_severity_str, kt_severity_parse, s_sev_enum)
+S_ENUM_FUNCS (kt_exit_reason_t, kt_exit_reason_str, kt_exit_reason_parse, s_exit_enum)
 
 bool
 kt_purpose_is_reducing (kt_purpose_t p)
@@ -241,6 +245,7 @@ static const struct s_field s_intent_fields[] = {
     S (struct kt_intent, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_intent),
     I (struct kt_intent, "r_value", r_value, NN, U_PAISE),
+    E (struct kt_intent, "reason", reason, 0, &s_exit_enum),
 };
 
 static const struct s_field s_decision_fields[] = {
@@ -269,6 +274,7 @@ static const struct s_field s_cmd_fields[] = {
     S (struct kt_order_cmd, "ref", ref, 0, KT_ID_WIRE_MAX),
     STOP (struct kt_order_cmd),
     I (struct kt_order_cmd, "r_value", r_value, NN, U_PAISE),
+    E (struct kt_order_cmd, "reason", reason, 0, &s_exit_enum),
 };
 
 static const struct s_field s_exec_fields[] = {

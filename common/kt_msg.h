@@ -113,6 +113,17 @@ typedef enum {
     KT_EXEC_UNRESOLVED //  outcome unknown; settled later, never a reject
 } kt_exec_kind_t;
 typedef enum { KT_SEV_NONE = 0, KT_SEV_INFO, KT_SEV_WARNING, KT_SEV_CRITICAL } kt_severity_t;
+//  Why a position is closed: the exit_reason of the journal's and the backtest's trades.csv,
+//  spelled as there. Optional on EXIT and FLATTEN intents and commands.
+typedef enum {
+    KT_EXIT_NONE = 0,
+    KT_EXIT_STOP,       //  the attached stop filled (or stood in for it)
+    KT_EXIT_TARGET_DAY, //  the strategy's day target was reached
+    KT_EXIT_LOSS_DAY,   //  the strategy's day loss limit was reached
+    KT_EXIT_TIME,       //  the strategy's flatten time
+    KT_EXIT_HALT,       //  trading halted with risk.flatten_on_halt
+    KT_EXIT_MANUAL      //  an operator's (tradectl flatten); also a FLATTEN without reason
+} kt_exit_reason_t;
 
 //  Envelope: present in every body.
 struct kt_env {
@@ -174,7 +185,8 @@ struct kt_intent {
     bool has_stop;       //  attached stop for an entry
     int64_t stop_trigger;
     int64_t stop_price;
-    int64_t r_value; //  paise at risk
+    int64_t r_value;         //  paise at risk
+    kt_exit_reason_t reason; //  EXIT / FLATTEN: why (NONE: not said)
 };
 
 struct kt_reason_item {
@@ -209,6 +221,7 @@ struct kt_order_cmd {
     int64_t stop_trigger;
     int64_t stop_price;
     int64_t r_value;
+    kt_exit_reason_t reason; //  EXIT / FLATTEN: why, the exit's exit_reason (NONE: not said)
 };
 
 struct kt_exec_event {
@@ -369,6 +382,8 @@ const char *kt_exec_kind_str (kt_exec_kind_t v);
 kt_exec_kind_t kt_exec_kind_parse (const char *s);
 const char *kt_severity_str (kt_severity_t v);
 kt_severity_t kt_severity_parse (const char *s);
+const char *kt_exit_reason_str (kt_exit_reason_t v);
+kt_exit_reason_t kt_exit_reason_parse (const char *s);
 
 //  True for purposes that only reduce risk (EXIT, STOP, CANCEL, FLATTEN). MODIFY is
 //  judged by the caller from what it modifies.

@@ -294,8 +294,9 @@ kt_proc_new (const kt_cfg_t *cfg, const char *name, char *err, size_t errlen)
         snprintf (err, errlen, "bus: alerts endpoint: %s", kt_bus_errstr (self->bus));
         goto out_free;
     }
-    self->beat_timer = kt_loop_timer (
-        self->loop, kt_proc_wall_to_pipeline_ms (self, cfg->health_beat_ms), true, s_on_beat, self);
+    //  A wall timer: the beat is what notices a new clock anchor (kite-sim resumed), so it
+    //  must not be sized from the speed at start (a paused clock's would be ~17 minutes).
+    self->beat_timer = kt_loop_timer_wall (self->loop, cfg->health_beat_ms, true, s_on_beat, self);
     kt_loop_timer_name (self->loop, self->beat_timer, "proc.beat");
     s_beat (self);
     return self;

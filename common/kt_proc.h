@@ -63,8 +63,9 @@ void kt_proc_set_counters (kt_proc_t *self, kt_proc_counters_fn *fn, void *arg);
 //  unavailable (the beat then stays queued and lands when Redis is back).
 int kt_proc_beat (kt_proc_t *self);
 
-//  Make the loop timer period for a wall-time interval: pipeline ms that last wall_ms
-//  of wall time at the clock's speed (timers run on the pipeline clock).
+//  Pipeline ms that last wall_ms of wall time at the clock's speed now (at least 1). For
+//  a timer of wall time use kt_loop_timer_wall, which follows the speed as it changes;
+//  this is for durations measured on the pipeline clock (a grace added to a due time).
 int64_t kt_proc_wall_to_pipeline_ms (kt_proc_t *self, int64_t wall_ms);
 
 //  The shared sim clock as the Redis `clock` hash holds it now (for tools and tests

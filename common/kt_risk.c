@@ -224,6 +224,9 @@ static const kt_schema_field_t s_intent_fields[] = {
     {"replaced_by", KT_SF_STR, offsetof (struct kt_risk_intent_rec, replaced_by),
      sizeof (((struct kt_risk_intent_rec *) 0)->replaced_by), NULL, NULL,
      "the entry that replaced this pending one"},
+    {"exit_reason", KT_SF_STR, offsetof (struct kt_risk_intent_rec, exit_reason),
+     sizeof (((struct kt_risk_intent_rec *) 0)->exit_reason), NULL, NULL,
+     "held: an EXIT's or FLATTEN's reason, as the intent said"},
     END};
 
 const kt_schema_key_t kt_key_risk_state = {"risk:state",

@@ -81,6 +81,7 @@ struct kt_risk_intent_rec {
     int64_t sent_ns, answered, event_ns, unresolved;
     char status[16];
     char replaced_by[KT_ID_LEN];
+    char exit_reason[16];
 };
 
 extern const kt_schema_key_t kt_key_risk_state;   //  risk:state

@@ -119,6 +119,7 @@ struct exec {
     int64_t flat_wait_ms; //  wall: exits go out by then even if orders are still live
     char flat_coid[KT_ID_LEN];
     char flat_intent[KT_ID_LEN];
+    kt_exit_reason_t flat_reason; //  the exits' exit_reason
     int flat_round;
     int64_t flat_next_ms;
     //  counters
@@ -1670,7 +1671,8 @@ s_flat_pos (const struct kt_pos_rec *p, void *arg)
             kt_book_order_get (c->self->store, p->entry_coid, &entry, why, sizeof why) == 1 &&
             entry.product != KT_PROD_NONE)
             product = entry.product;
-        s_exit_market (c->self, coid, c->self->flat_intent, p->sym, p->qty, product, "MANUAL");
+        s_exit_market (c->self, coid, c->self->flat_intent, p->sym, p->qty, product,
+                       kt_exit_reason_str (c->self->flat_reason));
         c->placed++;
     }
 }
@@ -1969,6 +1971,17 @@ s_refuse (exec_t *self, struct kt_exec_event *out, const char *fmt, const char *
     return 0;
 }
 
+//  The exit_reason of an EXIT or FLATTEN order: the command's (the strategy's why, carried
+//  by risk-gate); a FLATTEN without one is an operator's, an EXIT without one says nothing
+//  (the journal then shows its purpose).
+static const char *
+s_exit_reason (const struct kt_order_cmd *cmd)
+{
+    if (cmd->reason != KT_EXIT_NONE)
+        return kt_exit_reason_str (cmd->reason);
+    return cmd->purpose == KT_PURPOSE_FLATTEN ? "MANUAL" : "";
+}
+
 static int
 s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out)
 {
@@ -1993,8 +2006,8 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
         snprintf (r.replaces, sizeof r.replaces, "%s", cmd->ref);
     if (r.purpose == KT_PURPOSE_STOP)
         snprintf (r.exit_reason, sizeof r.exit_reason, "STOP");
-    if (r.purpose == KT_PURPOSE_FLATTEN)
-        snprintf (r.exit_reason, sizeof r.exit_reason, "MANUAL");
+    if (r.purpose == KT_PURPOSE_FLATTEN || r.purpose == KT_PURPOSE_EXIT)
+        snprintf (r.exit_reason, sizeof r.exit_reason, "%s", s_exit_reason (cmd));
     r.created_ns = r.updated_ns = s_now (self);
     //  What the broker would refuse anyway is refused here, recorded, never sent.
     struct exec_kite_order k;
@@ -2167,6 +2180,7 @@ exec_handle_command (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exe
             self->flat_wait_ms = s_wall_ms () + 5000;
             snprintf (self->flat_coid, sizeof self->flat_coid, "%s", cmd->coid);
             snprintf (self->flat_intent, sizeof self->flat_intent, "%s", cmd->intent_id);
+            self->flat_reason = cmd->reason != KT_EXIT_NONE ? cmd->reason : KT_EXIT_MANUAL;
             snprintf (out->reason, sizeof out->reason, "FLATTEN started");
             s_cancel_live (self, false);
             kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_WARNING, "exec.flatten",
@@ -2474,8 +2488,7 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     self->ready = nloaded == 0;
     kt_loop_before_sleep (loop, s_pump_hook, self);
     kt_loop_wait_cap (loop, s_wait_cap, self);
-    self->tick_timer =
-        kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 100), true, s_on_tick, self);
+    self->tick_timer = kt_loop_timer_wall (loop, 100, true, s_on_tick, self);
     kt_proc_set_counters (proc, s_counters, self);
     kt_log_info ("exec.start", KT_S ("api", self->api),
                  KT_I ("open_orders", nloaded > 0 ? nloaded : 0),
@@ -2492,6 +2505,9 @@ exec_destroy (exec_t **self_p)
     kt_proc_set_counters (self->proc, NULL, NULL);
     kt_loop_t *loop = kt_proc_loop (self->proc);
     kt_loop_timer_end (loop, self->tick_timer);
+    //  The loop outlives us (a restart in the same process): nothing of ours may run.
+    kt_loop_before_sleep_end (loop, s_pump_hook, self);
+    kt_loop_wait_cap_end (loop, s_wait_cap, self);
     if (self->sig_fd >= 0) {
         kt_loop_fd_end (loop, self->sig_fd);
         close (self->sig_fd);

@@ -289,8 +289,7 @@ s_get (recon_t *self, int stage)
         return;
     }
     self->pace_timer =
-        kt_loop_timer (kt_proc_loop (self->proc), kt_proc_wall_to_pipeline_ms (self->proc, wait_ms),
-                       false, s_on_pace, self);
+        kt_loop_timer_wall (kt_proc_loop (self->proc), wait_ms, false, s_on_pace, self);
     if (self->pace_timer < 0) {
         self->pace_timer = 0;
         s_send (self);
@@ -371,10 +370,8 @@ s_run_soon (recon_t *self)
 {
     if (self->soon_timer)
         return;
-    self->soon_timer =
-        kt_loop_timer (kt_proc_loop (self->proc),
-                       kt_proc_wall_to_pipeline_ms (self->proc, self->cfg->retry_s * 1000), false,
-                       s_on_timer, self);
+    self->soon_timer = kt_loop_timer_wall (kt_proc_loop (self->proc), self->cfg->retry_s * 1000,
+                                           false, s_on_timer, self);
     if (self->soon_timer < 0)
         self->soon_timer = 0;
 }
@@ -538,10 +535,9 @@ recon_new (kt_proc_t *proc, const struct recon_cfg *cfg)
         return NULL;
     }
     kt_loop_t *loop = kt_proc_loop (proc);
-    self->timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->interval_s * 1000),
-                                 true, s_on_timer, self);
-    self->req_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->request_poll_ms),
-                                     true, s_on_request_poll, self);
+    self->timer = kt_loop_timer_wall (loop, cfg->interval_s * 1000, true, s_on_timer, self);
+    self->req_timer =
+        kt_loop_timer_wall (loop, cfg->request_poll_ms, true, s_on_request_poll, self);
     kt_proc_set_counters (proc, s_counters, self);
     recon_run (self);
     return self;

@@ -372,8 +372,7 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     if (s_load_instruments (self) != 0) {
         kt_log_warn ("risk.instruments.missing", KT_S ("file", kc->instruments_file),
                      KT_S ("msg", "entries are blocked (INSTRUMENT) until it loads"), KT_END);
-        self->instr_timer =
-            kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 5000), true, s_on_instr, self);
+        self->instr_timer = kt_loop_timer_wall (loop, 5000, true, s_on_instr, self);
     }
     static const char *const exec_topics[] = {"exec.", NULL};
     static const char *const md_topics[] = {"md.tick.", NULL};
@@ -402,12 +401,12 @@ risk_new (kt_proc_t *proc, const struct risk_cfg *cfg)
     risk_core_start (self->core, kt_proc_now_ns (proc), &self->out);
     s_perform (self, &self->out);
     s_publish_state (self);
-    //  Periods are wall time (timers run on the pipeline clock: a 60x simulation must not
-    //  poll Redis 60 times as often); the order timeout itself is pipeline time.
-    self->poll_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->poll_ms), true,
-                                      s_on_poll, self);
-    int64_t sweep_ms = kt_proc_wall_to_pipeline_ms (proc, cfg->resv_timeout_s * 1000 / 3);
-    self->sweep_timer = kt_loop_timer (loop, sweep_ms, true, s_on_sweep, self);
+    //  Periods are wall time (a 60x simulation must not poll Redis 60 times as often); the
+    //  order timeout itself is pipeline time.
+    self->poll_timer = kt_loop_timer_wall (loop, cfg->poll_ms, true, s_on_poll, self);
+    int64_t sweep_ms = cfg->resv_timeout_s * 1000 / 3;
+    self->sweep_timer =
+        kt_loop_timer_wall (loop, sweep_ms > 0 ? sweep_ms : 1, true, s_on_sweep, self);
     kt_proc_set_counters (proc, s_counters, self);
     return self;
 

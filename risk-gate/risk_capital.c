@@ -481,12 +481,13 @@ risk_capital_mark_sent (kt_store_t *store, const char *coid, const struct kt_ord
         snprintf (num[3], sizeof num[3], "%lld", (long long) (cmd->has_stop ? cmd->stop_price : 0));
         snprintf (num[4], sizeof num[4], "%lld", (long long) cmd->r_value);
         const char *more[] = {
-            "order_type", cmd->order_type == KT_OT_NONE ? "" : kt_order_type_str (cmd->order_type),
-            "price",      num[1],
-            "trigger",    num[2],
-            "product",    cmd->product == KT_PROD_NONE ? "" : kt_product_str (cmd->product),
-            "stop_price", num[3],
-            "r_value",    num[4]};
+            "order_type",  cmd->order_type == KT_OT_NONE ? "" : kt_order_type_str (cmd->order_type),
+            "price",       num[1],
+            "trigger",     num[2],
+            "product",     cmd->product == KT_PROD_NONE ? "" : kt_product_str (cmd->product),
+            "stop_price",  num[3],
+            "r_value",     num[4],
+            "exit_reason", cmd->reason == KT_EXIT_NONE ? "" : kt_exit_reason_str (cmd->reason)};
         for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
             argv[argc++] = more[i];
     }

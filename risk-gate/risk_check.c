@@ -202,6 +202,9 @@ s_bad_intent (struct s_eval *e, char *text, size_t len)
     else if ((k == RISK_KIND_MODIFY || k == RISK_KIND_MODIFY_ENTRY || k == RISK_KIND_CANCEL) &&
              !in->ref[0])
         why = "MODIFY/CANCEL without ref";
+    else if (in->reason != KT_EXIT_NONE && in->purpose != KT_PURPOSE_EXIT &&
+             in->purpose != KT_PURPOSE_FLATTEN)
+        why = "reason on an intent that is not an EXIT or a FLATTEN";
     else if (k == RISK_KIND_ENTRY || k == RISK_KIND_EXIT || k == RISK_KIND_MODIFY ||
              k == RISK_KIND_MODIFY_ENTRY) {
         if (!in->sym[0])

@@ -885,6 +885,7 @@ s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
         in.has_stop = in.stop_trigger > 0;
         in.stop_price = r->stop_price;
         in.r_value = r->r_value;
+        in.reason = kt_exit_reason_parse (r->exit_reason);
         in.qty = r->qty;
         risk_reply_command (&in, coid, in.qty, cmd);
         rc = 0;

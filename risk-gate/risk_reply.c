@@ -72,6 +72,7 @@ risk_reply_command (const struct kt_intent *in, const char *coid, int64_t qty,
     out->stop_trigger = in->stop_trigger;
     out->stop_price = in->stop_price;
     out->r_value = in->r_value;
+    out->reason = in->reason;
 }
 
 int
@@ -92,6 +93,7 @@ risk_reply_halt_commands (int64_t halt_seq, bool flatten, struct kt_order_cmd *o
         snprintf (out[n].intent_id, sizeof out[n].intent_id, "%s", out[n].coid);
         out[n].action = KT_ACTION_FLATTEN;
         out[n].purpose = KT_PURPOSE_FLATTEN;
+        out[n].reason = KT_EXIT_HALT;
         n++;
     }
     return n;

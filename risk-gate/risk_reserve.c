@@ -220,6 +220,8 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
                       in->product == KT_PROD_NONE ? "" : kt_product_str (in->product));
         risk_tx_pair_i64 (tx, "stop_price", in->has_stop ? in->stop_price : 0);
         risk_tx_pair_i64 (tx, "r_value", in->r_value);
+        risk_tx_pair (tx, "exit_reason",
+                      in->reason == KT_EXIT_NONE ? "" : kt_exit_reason_str (in->reason));
     }
     if (held) {
         //  Absent fields read as 0: filled, answered, unresolved, and sent_ns, written

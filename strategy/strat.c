@@ -770,9 +770,8 @@ s_on_load (kt_loop_t *loop, int timer_id, void *arg)
 static void
 s_retry_load (strat_t *self)
 {
-    int64_t ms = kt_proc_wall_to_pipeline_ms (self->proc, S_LOAD_RETRY_MS);
     self->load_timer =
-        kt_loop_timer (kt_proc_loop (self->proc), ms > 0 ? ms : 1, false, s_on_load, self);
+        kt_loop_timer_wall (kt_proc_loop (self->proc), S_LOAD_RETRY_MS, false, s_on_load, self);
 }
 
 strat_t *

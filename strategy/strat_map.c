@@ -155,6 +155,11 @@ strat_map_intent (const struct strat_intent *it, const struct strat_map_order *o
             if (strat_map_open_units (o) <= 0)
                 return -1;
             out->purpose = KT_PURPOSE_FLATTEN;
+            //  The journal's exit_reason, spelled as the backtest's trades.csv
+            out->reason = it->why == STRAT_WHY_TARGET_DAY ? KT_EXIT_TARGET_DAY
+                          : it->why == STRAT_WHY_LOSS_DAY ? KT_EXIT_LOSS_DAY
+                          : it->why == STRAT_WHY_TIME     ? KT_EXIT_TIME
+                                                          : KT_EXIT_NONE;
             snprintf (out->ref, sizeof out->ref, "%s", o->coid);
             out->side = KT_SIDE_BUY;
             out->order_type = KT_OT_MARKET;

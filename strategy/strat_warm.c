@@ -739,9 +739,7 @@ s_schedule (strat_warm_t *self, int64_t wall_ms)
     kt_loop_t *loop = kt_proc_loop (proc);
     if (self->timer > 0)
         kt_loop_timer_end (loop, self->timer);
-    int64_t ms = wall_ms > 0 ? kt_proc_wall_to_pipeline_ms (proc, wall_ms) : 0;
-    self->timer =
-        kt_loop_timer (loop, ms > 0 ? ms : (wall_ms > 0 ? 1 : 0), false, s_on_timer, self);
+    self->timer = kt_loop_timer_wall (loop, wall_ms > 0 ? wall_ms : 0, false, s_on_timer, self);
 }
 
 // ---- life -----------------------------------------------------------------------------

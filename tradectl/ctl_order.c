@@ -383,6 +383,7 @@ ctl_order_cmd_flatten (ctl_t *ctl, int argc, char **argv)
                          ? entry.product
                          : KT_PROD_MIS;
         in.purpose = KT_PURPOSE_FLATTEN;
+        in.reason = KT_EXIT_MANUAL; //  an operator's: the journal's exit_reason
         cJSON *res = NULL;
         if (arr) {
             res = cJSON_CreateObject ();

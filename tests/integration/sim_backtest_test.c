@@ -56,8 +56,7 @@ struct s_trade {
     char entry_coid[32], exit_coid[32]; //  pipeline only
 };
 
-//  What the pipeline's logs say about one order (exec-gateway) or one symbol's FLATTEN
-//  (strategy), for the tolerance rules.
+//  What the pipeline's logs say about one order (exec-gateway), for the tolerance rules.
 struct s_ord {
     char coid[32];
     char sym[40];
@@ -368,28 +367,6 @@ s_ord_find (const struct s_ord *o, int n, const char *coid)
     return NULL;
 }
 
-//  The strategy's why of the FLATTEN that closed sym at about t (its log), "" if none.
-static void
-s_flatten_why (kt_testproc_t *strat, const char *sym, int64_t t, char *why, size_t len)
-{
-    why[0] = '\0';
-    char *text = kt_testfile_read (kt_testproc_log_path (strat));
-    assert_non_null (text);
-    char *save = NULL;
-    for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
-        if (!strstr (line, "\"what\":\"FLATTEN\"") || !strstr (line, sym))
-            continue;
-        cJSON *j = cJSON_Parse (line);
-        int64_t clk = j ? (int64_t) cJSON_GetObjectItem (j, "clk")->valuedouble : 0;
-        //  The journal's exit time is the fill's, to the second: up to 1 s before the
-        //  intent's own log time.
-        if (j && clk <= t + 1000000000LL && t - clk < 5 * S_NS_MIN_T)
-            snprintf (why, len, "%s", s_jstr (j, "why"));
-        cJSON_Delete (j);
-    }
-    free (text);
-}
-
 // ---- the comparison -------------------------------------------------------------------
 
 //  A fill that came within this much session time of its order reaching the venue
@@ -471,15 +448,10 @@ s_compare (const struct s_trade *bt, int nb, const struct s_trade *live, int nl,
                      b->sym);
             continue;
         }
-        char why[24];
-        const char *reason = l->reason;
-        if (strcmp (reason, "MANUAL") == 0) {
-            s_flatten_why (s_e.procs[3], l->sym, l->exit_ns, why, sizeof why);
-            reason = why;
-        }
-        if (strcmp (reason, b->reason) != 0 || !s_minute_near (l->exit_ns, b->exit_ns)) {
-            fprintf (stderr, "  trade %d %s: exit %s vs %s: UNEXPLAINED\n", i + 1, b->sym, reason,
-                     b->reason);
+        //  The journal's own exit_reason: the strategy's why, carried by its FLATTEN.
+        if (strcmp (l->reason, b->reason) != 0 || !s_minute_near (l->exit_ns, b->exit_ns)) {
+            fprintf (stderr, "  trade %d %s: exit %s vs %s: UNEXPLAINED\n", i + 1, b->sym,
+                     l->reason, b->reason);
             return -1;
         }
         const struct s_ord *xo = s_ord_find (o, no, l->exit_coid);
@@ -521,8 +493,8 @@ s_start_pipeline (void)
     static const char *const env[] = {"KITE_API_KEY=sim_api_key", "KITE_API_SECRET=sim_api_secret",
                                       "KITE_ACCESS_TOKEN=" TOKEN, NULL};
     //  At SPEED x from 08:50, so the processes start, subscribe and agree before the
-    //  open. Not paused: processes size their timers from the clock's speed at start
-    //  (kt_proc_wall_to_pipeline_ms), so they must start at the speed they run at.
+    //  open. Not paused: md-gateway still sizes its periodic timers from the clock's speed
+    //  at start (kt_proc_wall_to_pipeline_ms), not with kt_loop_timer_wall.
     const char *args[] = {"-c",          s_e.cfg, "--http",  http,  "--ws",           ws,
                           "--seed",      SEED,    "--date",  DATE,  "--start",        START,
                           "--speed",     speed,   "--redis", redis, "--access-token", TOKEN,

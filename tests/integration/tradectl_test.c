@@ -528,6 +528,11 @@ test_flatten_and_cancel_all (void **state)
     if (strcmp (event, "REJECTED") == 0)
         assert_string_equal (r->str, "REJECTED");
     freeReplyObject (r);
+    //  An operator's exit, and the journal says so.
+    r = s_redis ("HGET kt:order:%s exit_reason", coid);
+    assert_int_equal (r->type, REDIS_REPLY_STRING);
+    assert_string_equal (r->str, "MANUAL");
+    freeReplyObject (r);
     assert_int_equal (F.rc, strcmp (event, "REJECTED") == 0 ? 1 : 0);
     cJSON_Delete (j);
 

@@ -393,6 +393,52 @@ test_restart_protects_filled_entry (void **state)
     assert_string_equal (s_hget (f, "PR1-s2", "qty"), "");
 }
 
+//  An exit's order records why (the journal's exit_reason): the command's reason, as the
+//  strategy gave it through risk-gate; a FLATTEN without one is an operator's (MANUAL);
+//  a whole-book FLATTEN gives its reason to every exit it places.
+static void
+test_exit_reasons (void **state)
+{
+    struct fixture *f = *state;
+    //  The short PR1 opened (test_restart_protects_filled_entry) is what is closed.
+    struct kt_order_cmd cmd = s_cmd ("FT1");
+    cmd.action = KT_ACTION_FLATTEN;
+    cmd.side = KT_SIDE_BUY;
+    cmd.order_type = KT_OT_MARKET;
+    cmd.price = cmd.trigger = 0;
+    cmd.purpose = KT_PURPOSE_FLATTEN;
+    cmd.reason = KT_EXIT_TARGET_DAY;
+    struct kt_exec_event ev;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    assert_string_equal (s_hget (f, "FT1", "exit_reason"), "TARGET_DAY");
+    snprintf (cmd.coid, sizeof cmd.coid, "FM1");
+    cmd.reason = KT_EXIT_NONE; //  tradectl flatten
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_string_equal (s_hget (f, "FM1", "exit_reason"), "MANUAL");
+    cmd = s_cmd ("EX1");
+    cmd.side = KT_SIDE_BUY;
+    cmd.order_type = KT_OT_MARKET;
+    cmd.price = cmd.trigger = 0;
+    cmd.purpose = KT_PURPOSE_EXIT;
+    cmd.reason = KT_EXIT_TIME;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_string_equal (s_hget (f, "EX1", "exit_reason"), "TIME");
+    //  The whole book (risk-gate's on a halt): its exit of the open short says HALT.
+    cmd = s_cmd ("FH1");
+    cmd.action = KT_ACTION_FLATTEN;
+    cmd.sym[0] = '\0';
+    cmd.purpose = KT_PURPOSE_FLATTEN;
+    cmd.reason = KT_EXIT_HALT;
+    assert_int_equal (exec_handle_command (f->exec, &cmd, &ev), 0);
+    assert_int_equal (ev.event, KT_EXEC_SUBMITTED);
+    //  coid: the FLATTEN's, the round (1) and the symbol's last three characters
+    for (int64_t end = s_ms () + 15000; s_ms () < end && !s_hget (f, "FH1-x10CE", "qty")[0];)
+        kt_loop_run_once (kt_proc_loop (f->proc), 10);
+    assert_string_equal (s_hget (f, "FH1-x10CE", "side"), "BUY");
+    assert_string_equal (s_hget (f, "FH1-x10CE", "exit_reason"), "HALT");
+}
+
 int
 main (void)
 {
@@ -402,6 +448,7 @@ main (void)
         cmocka_unit_test (test_over_the_bus),
         cmocka_unit_test (test_restart_records_missing_slices),
         cmocka_unit_test (test_restart_protects_filled_entry),
+        cmocka_unit_test (test_exit_reasons),
         cmocka_unit_test (test_store_down_rejects_without_record),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -578,6 +578,42 @@ test_set_clock_rebases_armed_timers (void **state)
     kt_clock_destroy (&clock);
 }
 
+//  Fires of a wall timer over ms of wall time.
+static int
+s_fires_in (kt_loop_t *loop, struct timer_ctx *ctx, int ms)
+{
+    int before = ctx->rec.count;
+    for (int64_t end = kt_clock_wall_mono_ns () + ms * 1000000LL; kt_clock_wall_mono_ns () < end;)
+        assert_true (kt_loop_run_once (loop, 10) >= 0);
+    return ctx->rec.count - before;
+}
+
+static void
+test_wall_timer_follows_speed (void **state)
+{
+    (void) state;
+    //  A paused sim clock (1 ppm, as kite-sim publishes it), then running at 100x: a 50 ms
+    //  wall timer fires every ~50 ms of wall time throughout, neither once in ~14 hours
+    //  nor spinning (at 100x a 50 ms pipeline period would be 0.5 ms of wall time).
+    kt_clock_t *clock = kt_clock_new_sim (kt_clock_wall_ns (), kt_clock_wall_ns (), 1);
+    kt_loop_t *loop = kt_loop_new ();
+    kt_loop_set_clock (loop, clock);
+    struct timer_ctx ctx = {0};
+    assert_true (kt_loop_timer_wall (loop, 50, true, s_on_timer_record, &ctx) > 0);
+    assert_in_range (s_fires_in (loop, &ctx, 275), 3, 6);
+    assert_int_equal (
+        kt_clock_set_anchor (clock, kt_clock_wall_ns (), kt_clock_now_ns (clock), 100 * 1000000LL),
+        0);
+    assert_in_range (s_fires_in (loop, &ctx, 275), 3, 6);
+    //  and back to paused
+    assert_int_equal (kt_clock_set_anchor (clock, kt_clock_wall_ns (), kt_clock_now_ns (clock), 1),
+                      0);
+    assert_in_range (s_fires_in (loop, &ctx, 275), 3, 6);
+    assert_int_equal (kt_loop_timer_wall (loop, -1, true, s_on_timer_record, &ctx), -1);
+    kt_loop_destroy (&loop);
+    kt_clock_destroy (&clock);
+}
+
 // ---- hooks, caps, run ----------------------------------------------------------------
 
 struct hook_ctx {
@@ -994,6 +1030,7 @@ main (void)
         cmocka_unit_test (test_timer_added_by_timer_waits_a_round),
         cmocka_unit_test (test_sim_clock_scales_timers),
         cmocka_unit_test (test_set_clock_rebases_armed_timers),
+        cmocka_unit_test (test_wall_timer_follows_speed),
         cmocka_unit_test (test_before_sleep_hooks),
         cmocka_unit_test (test_hook_stop_does_not_sleep),
         cmocka_unit_test (test_wait_cap),

@@ -96,6 +96,7 @@ s_fill_all (struct kt_msg *m, kt_msg_type_t type)
             i->stop_trigger = 9000;
             i->stop_price = 8900;
             i->r_value = 300000;
+            i->reason = KT_EXIT_TARGET_DAY;
             break;
         }
         case KT_MSG_RISK_DECISION: {
@@ -130,6 +131,7 @@ s_fill_all (struct kt_msg *m, kt_msg_type_t type)
             c->stop_trigger = 7000;
             c->stop_price = 6990;
             c->r_value = 123456;
+            c->reason = KT_EXIT_LOSS_DAY;
             break;
         }
         case KT_MSG_EXEC_EVENT: {
@@ -383,8 +385,9 @@ test_wire_names (void **state)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init (&sb);
     s_encode (&m, &sb);
-    const char *names[] = {"intent_id", "strategy",     "order_type", "SL-M",    "NRML", "MODIFY",
-                           "SELL",      "ORDER_INTENT", "trigger",    "r_value", "src",  "seq"};
+    const char *names[] = {"intent_id", "strategy", "order_type",   "SL-M",      "NRML",
+                           "MODIFY",    "SELL",     "ORDER_INTENT", "trigger",   "r_value",
+                           "src",       "seq",      "reason",       "TARGET_DAY"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_non_null (memmem (sb.data, sb.size, names[i], strlen (names[i])));
     msgpack_sbuffer_destroy (&sb);
@@ -669,6 +672,12 @@ test_enums_rejected (void **state)
     s_expect_replaced (&m, "side", nul, "key 'side': unknown value 'BUY?'");
     s_expect_replaced (&m, "side", s_obj_str ("BU"), "key 'side': unknown value 'BU'");
     s_expect_replaced (&m, "side", s_obj_str ("BUYS"), "key 'side': unknown value 'BUYS'");
+    //  an exit's reason is one of the backtest's exit_reason names, nothing else
+    s_expect_replaced (&m, "reason", s_obj_str ("TARGET"), "key 'reason': unknown value 'TARGET'");
+    s_expect_replaced (&m, "reason", s_obj_str ("time"), "key 'reason': unknown value 'time'");
+    s_expect_replaced (&m, "reason", s_obj_str ("NONE"), "key 'reason': unknown value 'NONE'");
+    s_fill_all (&m, KT_MSG_ORDER_COMMAND);
+    s_expect_replaced (&m, "reason", s_obj_str ("EOD"), "key 'reason': unknown value 'EOD'");
     s_fill_all (&m, KT_MSG_ALERT);
     s_expect_replaced (&m, "severity", s_obj_str ("SEVERE"),
                        "key 'severity': unknown value 'SEVERE'");
@@ -968,12 +977,19 @@ test_enum_names (void **state)
     ROUND (kt_action_str, kt_action_parse, 1, KT_ACTION_CANCEL_ALL);
     ROUND (kt_exec_kind_str, kt_exec_kind_parse, 1, KT_EXEC_UNRESOLVED);
     ROUND (kt_severity_str, kt_severity_parse, 1, KT_SEV_CRITICAL);
+    ROUND (kt_exit_reason_str, kt_exit_reason_parse, 1, KT_EXIT_MANUAL);
 #undef ROUND
     assert_string_equal (kt_order_type_str (KT_OT_SLM), "SL-M");
     assert_string_equal (kt_action_str (KT_ACTION_CANCEL_ALL), "CANCEL_ALL");
     assert_string_equal (kt_msg_type_str (KT_MSG_RISK_DECISION), "RISK_DECISION");
     assert_string_equal (kt_side_str (KT_SIDE_NONE), "NONE");
     assert_int_equal (kt_severity_parse ("warning"), 0); //  names are case-sensitive
+    //  the backtest's trades.csv exit_reason spellings
+    assert_string_equal (kt_exit_reason_str (KT_EXIT_STOP), "STOP");
+    assert_string_equal (kt_exit_reason_str (KT_EXIT_TARGET_DAY), "TARGET_DAY");
+    assert_string_equal (kt_exit_reason_str (KT_EXIT_LOSS_DAY), "LOSS_DAY");
+    assert_string_equal (kt_exit_reason_str (KT_EXIT_TIME), "TIME");
+    assert_string_equal (kt_exit_reason_str (KT_EXIT_HALT), "HALT");
 
     assert_false (kt_purpose_is_reducing (KT_PURPOSE_ENTRY));
     assert_false (kt_purpose_is_reducing (KT_PURPOSE_MODIFY));

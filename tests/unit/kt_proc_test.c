@@ -158,6 +158,76 @@ test_sim_clock_is_shared (void **state)
     kt_proc_destroy (&a);
 }
 
+static int s_fired;
+
+static int
+s_on_wall (kt_loop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    (void) arg;
+    s_fired++;
+    return 0;
+}
+
+//  Run the loop for ms of wall time.
+static void
+s_run_wall (kt_proc_t *p, int ms)
+{
+    for (int64_t end = kt_clock_wall_mono_ns () + ms * 1000000LL; kt_clock_wall_mono_ns () < end;)
+        kt_loop_run_once (kt_proc_loop (p), 20);
+}
+
+//  A process started while kite-sim's clock is paused (published at 1 ppm) notices the
+//  resume at its next beat, a wall second later, not after the ~17 minutes its beat
+//  would last sized from the paused speed; its wall timers keep their wall period, paused
+//  and running (not one tick per 17 minutes, nor a spin at 60x).
+static void
+test_paused_clock_resumes (void **state)
+{
+    (void) state;
+    s_flush ();
+    int64_t anchor = kt_ist_ns (2025, 11, 24, 8, 50, 0);
+    redisContext *c = kt_testredis_connect (s_redis);
+    freeReplyObject (
+        redisCommand (c,
+                      "HSET kt:clock wall_anchor_ns %lld sim_anchor_ns %lld speed_ppm 1 "
+                      "mode sim by kite-sim paused 1 gen 1",
+                      (long long) kt_clock_wall_ns (), (long long) anchor));
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "strategy", s_redis->port, "proc");
+    snprintf (cfg.clock_mode, sizeof cfg.clock_mode, "sim");
+    cfg.clock_speed = 60.0;
+    char err[256] = "";
+    kt_proc_t *p = kt_proc_new (&cfg, "strategy", err, sizeof err);
+    assert_non_null (p);
+    assert_int_equal (kt_clock_speed_ppm (kt_proc_clock (p)), 1);
+    s_fired = 0;
+    assert_true (kt_loop_timer_wall (kt_proc_loop (p), 100, true, s_on_wall, NULL) > 0);
+    s_run_wall (p, 550);
+    assert_in_range (s_fired, 2, 6); //  every 100 ms of wall time while paused
+
+    //  kite-sim resumes at 60x.
+    freeReplyObject (redisCommand (c,
+                                   "HSET kt:clock wall_anchor_ns %lld sim_anchor_ns %lld "
+                                   "speed_ppm 60000000 paused 0 gen 2",
+                                   (long long) kt_clock_wall_ns (), (long long) anchor));
+    redisFree (c);
+    int64_t t0 = kt_clock_wall_mono_ns ();
+    while (kt_clock_speed_ppm (kt_proc_clock (p)) != 60000000 &&
+           kt_clock_wall_mono_ns () - t0 < 5 * KT_NS_PER_SEC)
+        kt_loop_run_once (kt_proc_loop (p), 20);
+    assert_int_equal (kt_clock_speed_ppm (kt_proc_clock (p)), 60000000);
+    //  one beat (health.beat_ms 1000) and the read, with room for a loaded machine
+    assert_true (kt_clock_wall_mono_ns () - t0 < 3 * KT_NS_PER_SEC);
+    int64_t now = kt_proc_now_ns (p);
+    assert_true (now >= anchor && now < anchor + 600LL * KT_NS_PER_SEC);
+    s_fired = 0;
+    s_run_wall (p, 550);
+    assert_in_range (s_fired, 2, 6); //  still every 100 ms of wall time at 60x
+    kt_proc_destroy (&p);
+}
+
 static int s_seen;
 
 static int
@@ -437,6 +507,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_heartbeat_and_counters),
         cmocka_unit_test (test_sim_clock_is_shared),
+        cmocka_unit_test (test_paused_clock_resumes),
         cmocka_unit_test (test_sub_dispatch),
         cmocka_unit_test (test_starts_with_redis_down),
         cmocka_unit_test (test_bad_clock_config),

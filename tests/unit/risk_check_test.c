@@ -161,6 +161,16 @@ ROW (modify_no_ref)
 {
     c->in.purpose = KT_PURPOSE_MODIFY;
 }
+ROW (entry_with_reason)
+{
+    c->in.reason = KT_EXIT_TARGET_DAY;
+}
+ROW (exit_with_reason)
+{
+    s_pos (c, SYM_CE, KT_ITYPE_CE, 75, 0);
+    s_exit (c, KT_SIDE_SELL, 75);
+    c->in.reason = KT_EXIT_TIME;
+}
 ROW (no_purpose)
 {
     c->in.purpose = KT_PURPOSE_NONE;
@@ -927,6 +937,8 @@ static const struct row s_rows[] = {
     {"no product (MIS)", no_product, A, KT_OK, 75},
     {"MODIFY without ref", modify_no_ref, B, KT_R_BAD_INTENT, 0},
     {"no purpose", no_purpose, B, KT_R_BAD_INTENT, 0},
+    {"an exit's reason on an entry", entry_with_reason, B, KT_R_BAD_INTENT, 0},
+    {"exit with its reason", exit_with_reason, A, KT_OK, 75},
     {"unknown symbol", unknown_sym, B, KT_R_INSTRUMENT, 0},
     {"wrong exchange", wrong_exchange, B, KT_R_INSTRUMENT, 0},
     {"expired contract", expired, B, KT_R_INSTRUMENT, 0},

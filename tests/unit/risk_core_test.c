@@ -926,6 +926,37 @@ test_unanswered_sweep (void **state)
     assert_int_equal (out.ncmds, 0);
 }
 
+//  An exit exec-gateway never confirmed is asked for again with its reason: the journal's
+//  exit_reason must not depend on which of the two commands arrived.
+static void
+test_unanswered_exit_keeps_reason (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_CE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_CE, KT_SIDE_BUY, 75, RS (100));
+    s_decide (f, &in);
+    s_exec (f, in.intent_id, SYM_CE, KT_SIDE_BUY, KT_EXEC_FILLED, 75, 75, RS (100));
+    struct kt_intent ex = s_intent (f, KT_PURPOSE_EXIT, SYM_CE, KT_SIDE_SELL, 75, RS (100));
+    ex.reason = KT_EXIT_LOSS_DAY;
+    struct risk_out out = s_decide (f, &ex);
+    assert_int_equal (out.decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (out.ncmds, 1);
+    assert_int_equal (out.cmds[0].reason, KT_EXIT_LOSS_DAY);
+    memset (&out, 0, sizeof out);
+    risk_core_poll (f->core, f->now, &out);
+    f->now += 31 * KT_NS_PER_SEC;
+    s_tick (f, SYM_CE, RS (100));
+    memset (&out, 0, sizeof out);
+    risk_core_sweep (f->core, f->now, &out);
+    int k = -1;
+    for (int i = 0; i < out.ncmds; i++)
+        if (strcmp (out.cmds[i].coid, ex.intent_id) == 0)
+            k = i;
+    assert_true (k >= 0);
+    assert_int_equal (out.cmds[k].reason, KT_EXIT_LOSS_DAY);
+}
+
 static bool
 s_has_code (const struct kt_decision *d, const char *code)
 {
@@ -1450,6 +1481,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_rejects_and_session, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup_aof, s_teardown),
         cmocka_unit_test_setup_teardown (test_unanswered_sweep, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_unanswered_exit_keeps_reason, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_offline_exits_capped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_offline_modify_exit_capped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_token_exception_while_redis_down, s_setup_aof,

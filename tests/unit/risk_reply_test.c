@@ -108,6 +108,15 @@ test_commands (void **state)
     in.product = KT_PROD_NONE;
     risk_reply_command (&in, in.intent_id, 75, &cmd);
     assert_int_equal (cmd.product, KT_PROD_NONE);
+    //  an exit's reason goes on to exec-gateway, which journals it
+    in = s_intent (KT_PURPOSE_FLATTEN);
+    in.reason = KT_EXIT_TARGET_DAY;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.reason, KT_EXIT_TARGET_DAY);
+    in = s_intent (KT_PURPOSE_EXIT);
+    in.reason = KT_EXIT_TIME;
+    risk_reply_command (&in, in.intent_id, 75, &cmd);
+    assert_int_equal (cmd.reason, KT_EXIT_TIME);
 }
 
 static void
@@ -122,6 +131,7 @@ test_halt_commands (void **state)
     assert_int_equal (risk_reply_halt_commands (7, true, c, 4), 2);
     assert_string_equal (c[1].coid, "rg-flat-7");
     assert_int_equal (c[1].action, KT_ACTION_FLATTEN);
+    assert_int_equal (c[1].reason, KT_EXIT_HALT); //  journalled as the backtest says it
     assert_int_equal (risk_reply_halt_commands (123456789, true, c, 1), 1); //  room for one
     assert_true (strlen (c[0].coid) <= KT_ID_WIRE_MAX);
 }

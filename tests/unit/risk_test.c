@@ -309,15 +309,16 @@ s_raw_ask (const void *body, size_t len)
     return m.u.decision;
 }
 
-//  A body with the envelope, then the intent's keys from kv (key, value pairs of strings
-//  and integers as msgpack writes them), packed by hand so it can be wrong.
+//  A body with the envelope, then an intent's keys (an exit's reason when reason is not
+//  NULL), packed by hand so it can be wrong.
 static size_t
-s_body (msgpack_sbuffer *sb, const char *type, const char *id, const char *side, int64_t price)
+s_body_why (msgpack_sbuffer *sb, const char *type, const char *id, const char *side, int64_t price,
+            const char *reason)
 {
     msgpack_sbuffer_init (sb);
     msgpack_packer pk;
     msgpack_packer_init (&pk, sb, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 12);
+    msgpack_pack_map (&pk, reason ? 13 : 12);
 #define S_KEY(k) msgpack_pack_str (&pk, strlen (k)), msgpack_pack_str_body (&pk, k, strlen (k))
 #define S_STR(v) msgpack_pack_str (&pk, strlen (v)), msgpack_pack_str_body (&pk, v, strlen (v))
     S_KEY ("v"), msgpack_pack_int (&pk, 1);
@@ -331,10 +332,18 @@ s_body (msgpack_sbuffer *sb, const char *type, const char *id, const char *side,
     S_KEY ("qty"), msgpack_pack_int (&pk, 75);
     S_KEY ("order_type"), S_STR ("LIMIT");
     S_KEY ("price"), msgpack_pack_int64 (&pk, price);
-    S_KEY ("purpose"), S_STR ("ENTRY");
+    S_KEY ("purpose"), S_STR (reason ? "EXIT" : "ENTRY");
+    if (reason)
+        S_KEY ("reason"), S_STR (reason);
 #undef S_KEY
 #undef S_STR
     return sb->size;
+}
+
+static size_t
+s_body (msgpack_sbuffer *sb, const char *type, const char *id, const char *side, int64_t price)
+{
+    return s_body_why (sb, type, id, side, price, NULL);
 }
 
 static void
@@ -348,9 +357,9 @@ s_assert_bad (const struct kt_decision *d, const char *id)
 }
 
 //  Every request that reaches the gate gets an answer: malformed msgpack, a negative
-//  price, an unknown enum value, an id over 20 characters, a body over 64 KiB and a
-//  message that is not an ORDER_INTENT are answered BAD_INTENT with the reason, with
-//  the intent_id where it could be read; the gate still decides good ones afterwards.
+//  price, an unknown enum value (an exit reason too), an id over 20 characters, a body over 64 KiB
+//  and a message that is not an ORDER_INTENT are answered BAD_INTENT with the reason, with the
+//  intent_id where it could be read; the gate still decides good ones afterwards.
 static void
 test_bad_requests_answered (void **state)
 {
@@ -365,6 +374,11 @@ test_bad_requests_answered (void **state)
     d = s_raw_ask (sb.data, s_body (&sb, "ORDER_INTENT", "ENUM-1", "SIDEWAYS", 10000));
     msgpack_sbuffer_destroy (&sb);
     s_assert_bad (&d, "ENUM-1");
+    //  an exit's reason outside the fixed set (the backtest's exit_reason names)
+    d = s_raw_ask (sb.data, s_body_why (&sb, "ORDER_INTENT", "WHY-1", "SELL", 10000, "SOMEDAY"));
+    msgpack_sbuffer_destroy (&sb);
+    s_assert_bad (&d, "WHY-1");
+    assert_non_null (strstr (d.reasons[0].text, "reason"));
     d = s_raw_ask (sb.data, s_body (&sb, "ORDER_INTENT", "AN-ID-OF-25-CHARACTERS-X", "BUY", 1));
     msgpack_sbuffer_destroy (&sb);
     s_assert_bad (&d, "");

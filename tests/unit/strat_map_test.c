@@ -112,8 +112,20 @@ test_intents (void **state)
     assert_int_equal (in.side, KT_SIDE_BUY);
     assert_int_equal (in.order_type, KT_OT_MARKET);
     assert_int_equal (in.qty, 225);
+    assert_int_equal (in.reason, KT_EXIT_NONE); //  no exit why: exec-gateway's MANUAL
     msg.u.intent = in;
     assert_int_equal (kt_msg_check (&msg, why, sizeof why), 0);
+    //  the strategy's exit whys, as the backtest's trades.csv spells them
+    const strat_why_t whys[] = {STRAT_WHY_TARGET_DAY, STRAT_WHY_LOSS_DAY, STRAT_WHY_TIME};
+    const char *names[] = {"TARGET_DAY", "LOSS_DAY", "TIME"};
+    for (int i = 0; i < 3; i++) {
+        it.why = whys[i];
+        assert_int_equal (strat_map_intent (&it, o, "S1-261123-24", "S1", KT_PROD_MIS, &in), 0);
+        assert_string_equal (kt_exit_reason_str (in.reason), names[i]);
+        msg.u.intent = in;
+        assert_int_equal (kt_msg_check (&msg, why, sizeof why), 0);
+    }
+    it.why = STRAT_WHY_NONE;
     //  MODIFY / CANCEL need the order
     it.kind = STRAT_I_CANCEL;
     assert_int_equal (strat_map_intent (&it, NULL, "x", "S1", KT_PROD_MIS, &in), -1);
