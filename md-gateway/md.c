@@ -702,9 +702,8 @@ static void
 s_retry_later (md_t *self)
 {
     if (self->retry_timer <= 0)
-        self->retry_timer = kt_loop_timer (kt_proc_loop (self->proc),
-                                           kt_proc_wall_to_pipeline_ms (self->proc, S_RETRY_MS),
-                                           false, s_on_retry, self);
+        self->retry_timer =
+            kt_loop_timer_wall (kt_proc_loop (self->proc), S_RETRY_MS, false, s_on_retry, self);
 }
 
 // ---- warm-up from today's candles ---------------------------------------------------------
@@ -787,8 +786,7 @@ static void
 s_warm_later (md_t *self, int64_t wall_ms)
 {
     self->warm_timer =
-        kt_loop_timer (kt_proc_loop (self->proc), kt_proc_wall_to_pipeline_ms (self->proc, wall_ms),
-                       false, s_on_warm_timer, self);
+        kt_loop_timer_wall (kt_proc_loop (self->proc), wall_ms, false, s_on_warm_timer, self);
 }
 
 //  History up to the last bar the previous run stored today (else up to the minute
@@ -1361,14 +1359,10 @@ md_new (kt_proc_t *proc, const struct md_cfg *cfg)
         md_destroy (&self);
         return NULL;
     }
-    self->status_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->status_ms),
-                                        true, s_on_status, self);
-    self->clock_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, S_CLOCK_MS), true,
-                                       s_on_clock, self);
-    self->flush_timer = kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, cfg->ltp_flush_ms),
-                                       true, s_on_flush, self);
-    self->reload_timer =
-        kt_loop_timer (loop, kt_proc_wall_to_pipeline_ms (proc, 2000), true, s_on_reload, self);
+    self->status_timer = kt_loop_timer_wall (loop, cfg->status_ms, true, s_on_status, self);
+    self->clock_timer = kt_loop_timer_wall (loop, S_CLOCK_MS, true, s_on_clock, self);
+    self->flush_timer = kt_loop_timer_wall (loop, cfg->ltp_flush_ms, true, s_on_flush, self);
+    self->reload_timer = kt_loop_timer_wall (loop, 2000, true, s_on_reload, self);
     self->reload_seen = s_reload_requested (self);
     s_arm_close (self);
     kt_proc_set_counters (proc, s_counters, self);
