@@ -29,7 +29,7 @@
 #define S_SOCKS_MAX 32
 #define S_SUBS_MAX 8
 #define S_FAMILY_LEN 16 //  family names are at most 15 chars
-#define S_FAMILIES_MAX 16
+#define S_FAMILIES_MAX 32
 #define S_PEERS_MAX 64
 #define S_FRAMES_MAX 8
 #define S_REQS_MAX 256
@@ -43,8 +43,9 @@ struct s_sock {
 };
 
 struct s_family {
+    const void *chan; //  the socket (or request client) it counts for
     char name[S_FAMILY_LEN];
-    uint32_t n; //  last n published in this family
+    uint32_t n; //  last n published in this family on chan
 };
 
 struct s_peer {
@@ -308,21 +309,25 @@ s_family_len (const char *topic, size_t tlen)
 }
 
 static struct s_family *
-s_family_get (kt_bus_t *self, const char *topic, size_t tlen)
+s_family_get (kt_bus_t *self, const void *chan, const char *topic, size_t tlen)
 {
     size_t flen = s_family_len (topic, tlen);
     if (flen == 0 || flen >= S_FAMILY_LEN) {
         s_err (self, "topic '%s': family must be 1..%d chars", topic, S_FAMILY_LEN - 1);
         return NULL;
     }
+    //  Counted per socket: a reply on the ROUTER must not look like a message lost to the
+    //  PUB socket's subscribers of the same family.
     for (int i = 0; i < self->nfams; i++)
-        if (strlen (self->fams[i].name) == flen && memcmp (self->fams[i].name, topic, flen) == 0)
+        if (self->fams[i].chan == chan && strlen (self->fams[i].name) == flen &&
+            memcmp (self->fams[i].name, topic, flen) == 0)
             return &self->fams[i];
     if (self->nfams == S_FAMILIES_MAX) {
         s_err (self, "too many topic families (%d)", S_FAMILIES_MAX);
         return NULL;
     }
     struct s_family *f = &self->fams[self->nfams++];
+    f->chan = chan;
     memcpy (f->name, topic, flen);
     f->name[flen] = 0;
     f->n = 0;
@@ -396,14 +401,15 @@ s_seq_check (kt_bus_t *self, const void *sock, const char *src, const char *fam,
 //  Fill the envelope and encode msg into self->sb. *fam_p gets the family whose counter
 //  was advanced (so a failed send can give the number back). 0 or -1.
 static int
-s_encode (kt_bus_t *self, const char *topic, struct kt_msg *msg, struct s_family **fam_p)
+s_encode (kt_bus_t *self, const void *chan, const char *topic, struct kt_msg *msg,
+          struct s_family **fam_p)
 {
     size_t tlen = topic ? strlen (topic) : 0;
     if (tlen == 0 || tlen >= KT_TOPIC_LEN) {
         s_err (self, "topic must be 1..%d chars", KT_TOPIC_LEN - 1);
         return -1;
     }
-    struct s_family *fam = s_family_get (self, topic, tlen);
+    struct s_family *fam = s_family_get (self, chan, topic, tlen);
     if (!fam)
         return -1;
     if (fam->n == UINT32_MAX) {
@@ -449,7 +455,7 @@ s_send (kt_bus_t *self, void *sock, const kt_bus_peer_t *peer, const char *topic
         struct kt_msg *msg)
 {
     struct s_family *fam;
-    if (s_encode (self, topic, msg, &fam) != 0)
+    if (s_encode (self, sock, topic, msg, &fam) != 0)
         return -1;
     if (peer) {
         size_t i = 0;
@@ -967,7 +973,7 @@ s_client_add (kt_bus_client_t *self, const char *req_id, const char *topic, stru
         return NULL;
     }
     struct s_family *fam;
-    if (s_encode (bus, topic, msg, &fam) != 0)
+    if (s_encode (bus, self, topic, msg, &fam) != 0)
         return NULL;
     if (r->cap < bus->sb.size) {
         unsigned char *b = realloc (r->body, bus->sb.size);

@@ -8,8 +8,9 @@
  *  DEALER clients both work.
  *
  *  Sequence numbers: seq = (epoch << 32) | n, where epoch is given at kt_bus_new (the
- *  process takes it from Redis, INCR <prefix>seq:<proc>) and n counts per topic family
- *  (the topic text before the first '.'). So seq never goes back while Redis lives,
+ *  process takes it from Redis, INCR <prefix>seq:<proc>) and n counts per socket and topic
+ *  family (the topic text before the first '.'): replies on a ROUTER do not advance the
+ *  numbers a PUB socket's subscribers check. So seq never goes back while Redis lives,
  *  and a subscriber tells a gap (same epoch, n jumped) from a publisher restart (new
  *  epoch). Gaps are counted, never fatal: state comes from Redis. */
 

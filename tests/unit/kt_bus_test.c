@@ -549,6 +549,40 @@ s_serve_one (kt_bus_t *srv, void *router, bool want_delimiter)
     assert_int_equal (kt_bus_reply (srv, router, &peer, "risk.decision", &d), 0);
 }
 
+//  A reply on the ROUTER between two publications of the same family is not a message
+//  lost to the PUB socket's subscribers: each socket counts its own.
+static void
+test_replies_leave_no_gap (void **state)
+{
+    (void)state;
+    struct kt_cfg cfg;
+    s_cfg (&cfg);
+    kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
+    kt_bus_t *cli = kt_bus_new (&cfg, NULL, "strategy", 1);
+    void *router = s_bind (srv, &cfg, "risk", ZMQ_ROUTER);
+    void *pub = s_bind (srv, &cfg, "risk_pub", ZMQ_PUB);
+    void *sub = kt_bus_connect (cli, "risk_pub", ZMQ_SUB);
+    void *dealer = kt_bus_connect (cli, "risk", ZMQ_DEALER);
+    assert_int_equal (kt_bus_subscribe (cli, sub, "risk."), 0);
+    s_sync (srv, pub, cli, sub);
+    struct kt_msg st = s_status (1);
+    assert_int_equal (kt_bus_publish (srv, pub, "risk.state", &st), 0);
+    struct kt_msg in = s_intent ("D-1");
+    assert_int_equal (kt_bus_publish (cli, dealer, "risk.intent", &in), 0);
+    s_serve_one (srv, router, false);
+    st = s_status (2);
+    assert_int_equal (kt_bus_publish (srv, pub, "risk.state", &st), 0);
+    struct kt_msg m;
+    char topic[KT_TOPIC_LEN], why[128] = "";
+    assert_int_equal (s_recv (cli, sub, topic, &m, why), 0);
+    assert_int_equal (s_recv (cli, sub, topic, &m, why), 0);
+    assert_int_equal (m.u.md_status.subscribed, 2);
+    assert_int_equal (kt_bus_last_seq (cli), KT_SEQ_OK);
+    assert_int_equal (kt_bus_gaps (cli), 0);
+    kt_bus_destroy (&cli);
+    kt_bus_destroy (&srv);
+}
+
 static void
 test_router_with_req_and_dealer (void **state)
 {
@@ -926,6 +960,7 @@ main (void)
         cmocka_unit_test (test_narrow_subscription_no_gaps),
         cmocka_unit_test (test_rejects),
         cmocka_unit_test (test_drops_at_hwm),
+        cmocka_unit_test (test_replies_leave_no_gap),
         cmocka_unit_test (test_router_with_req_and_dealer),
         cmocka_unit_test (test_pirate_retry_then_reply),
         cmocka_unit_test (test_pirate_gives_up),
