@@ -60,7 +60,11 @@ start() {
     local http ws
     http=$(hostport "$(json_get "$CONFIG" kite api_url http://127.0.0.1:7201)")
     ws=$(hostport "$(json_get "$CONFIG" kite ws_url ws://127.0.0.1:7202)")
-    local sim_args="--http $http --ws $ws --seed ${KT_SIM_SEED:-1} --speed $speed --redis 127.0.0.1:$port --access-token $sim_token"
+    # The session's start and day from the config's clock (sim.json starts before the open).
+    local start date
+    start=$(json_get "$CONFIG" clock start 09:15)
+    date=$(json_get "$CONFIG" clock date "")
+    local sim_args="--http $http --ws $ws --seed ${KT_SIM_SEED:-1} --speed $speed --start ${start:-09:15}${date:+ --date $date} --redis 127.0.0.1:$port --access-token $sim_token"
     sed -e "s#@ROOT@#$ROOT#g; s#@RUN@#$RUN#g; s#@BIN@#$BIN#g; s#@CONFIG@#$CONFIG#g" \
         -e "s#@REDIS_PORT@#$port#g; s#@SIM_AUTOSTART@#$autostart#g; s#@SIM_ARGS@#$sim_args#g" \
         "$ROOT/deploy/supervisord.conf" > "$CONF"
