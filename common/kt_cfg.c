@@ -123,7 +123,9 @@ static const s_shared_row_t s_shared[] = {
      .check = s_check_clock_date},
     {.row = S_ROW ("clock.start", KT_CFG_STR, clock_start, "\"09:15\"", 0, -1, KT_CFG_F_RESTART,
                    "sim clock start time HH:MM IST"),
-     .check = s_check_clock_start},
+     .check = s_check_clock_start,
+     //  a sim session starts before the open, as an operator does
+     .sim_def = "\"09:12\""},
     {.row = S_ROW ("health.beat_ms", KT_CFG_INT, health_beat_ms, "1000", 10, 60000, 0,
                    "health heartbeat period")},
     {.row = S_ROW ("health.slow_ms", KT_CFG_INT, health_slow_ms, "50", 0, 60000, 0,
