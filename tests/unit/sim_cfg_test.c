@@ -118,7 +118,7 @@ test_defaults (void **state)
     c.cfg_file[0] = '\0';
     assert_true (c.speed == 60.0);  //  sim mode's clock.speed default
     c.speed = 1.0;
-    assert_string_equal (c.start, "09:15");
+    assert_string_equal (c.start, "09:12"); //  sim mode's clock.start default
     c.start[0] = '\0';
     assert_string_equal (c.redis, "127.0.0.1:6390");   //  sim mode's redis
     c.redis[0] = '\0';
