@@ -37,6 +37,31 @@ kt_ord_status_is_final (kt_ord_status_t v)
     return v == KT_OS_FILLED || v == KT_OS_CANCELLED || v == KT_OS_REJECTED || v == KT_OS_EXPIRED;
 }
 
+kt_exec_kind_t
+kt_ord_status_exec_kind (kt_ord_status_t v)
+{
+    switch (v) {
+        case KT_OS_PENDING_SUBMIT:
+            return KT_EXEC_SUBMITTED;
+        case KT_OS_UNRESOLVED:
+            return KT_EXEC_UNRESOLVED;
+        case KT_OS_OPEN:
+            return KT_EXEC_ACCEPTED;
+        case KT_OS_PARTIAL:
+            return KT_EXEC_PARTIAL;
+        case KT_OS_FILLED:
+            return KT_EXEC_FILLED;
+        case KT_OS_CANCELLED:
+            return KT_EXEC_CANCELLED;
+        case KT_OS_REJECTED:
+            return KT_EXEC_REJECTED;
+        case KT_OS_EXPIRED:
+            return KT_EXEC_EXPIRED;
+        default:
+            return KT_EXEC_NONE;
+    }
+}
+
 //  int-typed adapters for the field tables.
 #define S_ENUM(name, type)                                                                         \
     static const char *s_##name##_s (int v)                                                        \

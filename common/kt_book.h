@@ -50,6 +50,9 @@ kt_ord_status_t kt_ord_status_parse (const char *s);
 //  True for FILLED, CANCELLED, REJECTED, EXPIRED.
 bool kt_ord_status_is_final (kt_ord_status_t v);
 
+//  The EXEC_EVENT kind a book status stands for (OPEN is ACCEPTED); KT_EXEC_NONE for none.
+kt_exec_kind_t kt_ord_status_exec_kind (kt_ord_status_t v);
+
 //  order:<coid> - everything known about one order of ours.
 struct kt_order_rec {
     char coid[KT_ID_LEN];          //  client order id, sent as the Kite tag

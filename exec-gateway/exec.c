@@ -232,31 +232,6 @@ s_state_of (const struct kt_order_rec *r)
     }
 }
 
-static kt_exec_kind_t
-s_kind_of (const struct kt_order_rec *r)
-{
-    switch (r->status) {
-        case KT_OS_PENDING_SUBMIT:
-            return KT_EXEC_SUBMITTED;
-        case KT_OS_UNRESOLVED:
-            return KT_EXEC_UNRESOLVED;
-        case KT_OS_OPEN:
-            return KT_EXEC_ACCEPTED;
-        case KT_OS_PARTIAL:
-            return KT_EXEC_PARTIAL;
-        case KT_OS_FILLED:
-            return KT_EXEC_FILLED;
-        case KT_OS_CANCELLED:
-            return KT_EXEC_CANCELLED;
-        case KT_OS_REJECTED:
-            return KT_EXEC_REJECTED;
-        case KT_OS_EXPIRED:
-            return KT_EXEC_EXPIRED;
-        default:
-            return KT_EXEC_NONE;
-    }
-}
-
 static void
 s_fsm_from_rec (struct s_ord *o)
 {
@@ -2054,7 +2029,7 @@ s_place (exec_t *self, const struct kt_order_cmd *cmd, struct kt_exec_event *out
     }
     if (rc == 0) {
         self->duplicates++;
-        s_event_from_rec (&existing, s_kind_of (&existing), out);
+        s_event_from_rec (&existing, kt_ord_status_exec_kind (existing.status), out);
         kt_log_info ("exec.cmd.duplicate", KT_S ("coid", cmd->coid),
                      KT_S ("status", kt_ord_status_str (existing.status)), KT_END);
         return 0;

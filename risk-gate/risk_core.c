@@ -894,32 +894,6 @@ s_command_of (risk_core_t *self, const char *coid, struct kt_order_cmd *cmd)
     return rc;
 }
 
-//  The EXEC_EVENT kind a book status stands for.
-static kt_exec_kind_t
-s_exec_kind_of (kt_ord_status_t st)
-{
-    switch (st) {
-        case KT_OS_PENDING_SUBMIT:
-            return KT_EXEC_SUBMITTED;
-        case KT_OS_UNRESOLVED:
-            return KT_EXEC_UNRESOLVED;
-        case KT_OS_OPEN:
-            return KT_EXEC_ACCEPTED;
-        case KT_OS_PARTIAL:
-            return KT_EXEC_PARTIAL;
-        case KT_OS_FILLED:
-            return KT_EXEC_FILLED;
-        case KT_OS_CANCELLED:
-            return KT_EXEC_CANCELLED;
-        case KT_OS_REJECTED:
-            return KT_EXEC_REJECTED;
-        case KT_OS_EXPIRED:
-            return KT_EXEC_EXPIRED;
-        default:
-            return KT_EXEC_NONE;
-    }
-}
-
 //  exec-gateway's record of coid in the book (order:<coid>, kt_book): written before it
 //  talks to the broker, so no record means the order never left. The event it stands
 //  for: status, cumulative fill, side, symbol; a rejection not of our own making is the
@@ -936,7 +910,7 @@ s_exec_record (risk_core_t *self, const char *coid, struct kt_exec_event *ev)
         return rc;
     memset (ev, 0, sizeof *ev);
     snprintf (ev->coid, sizeof ev->coid, "%.23s", coid);
-    ev->event = s_exec_kind_of (rec.status);
+    ev->event = kt_ord_status_exec_kind (rec.status);
     ev->filled_qty = rec.filled_qty;
     ev->avg_px = rec.avg_px;
     snprintf (ev->sym, sizeof ev->sym, "%s", rec.sym);

@@ -392,10 +392,27 @@ s_store_down_fails_closed (void **state)
     f->srv = kt_testredis_start ();
 }
 
+//  The EXEC_EVENT kind of each book status: OPEN is the broker's ACCEPTED.
+static void
+test_status_exec_kind (void **state)
+{
+    (void) state;
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_PENDING_SUBMIT), KT_EXEC_SUBMITTED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_UNRESOLVED), KT_EXEC_UNRESOLVED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_OPEN), KT_EXEC_ACCEPTED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_PARTIAL), KT_EXEC_PARTIAL);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_FILLED), KT_EXEC_FILLED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_CANCELLED), KT_EXEC_CANCELLED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_REJECTED), KT_EXEC_REJECTED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_EXPIRED), KT_EXEC_EXPIRED);
+    assert_int_equal (kt_ord_status_exec_kind (KT_OS_NONE), KT_EXEC_NONE);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_status_exec_kind),
         cmocka_unit_test_setup_teardown (s_create_once, setup, teardown),
         cmocka_unit_test_setup_teardown (s_update_final_leaves_open_set, setup, teardown),
         cmocka_unit_test_setup_teardown (s_fill_once_per_trade, setup, teardown),
