@@ -158,11 +158,19 @@ s_build (const char *body)
 int
 risk_capital_register (kt_store_t *store, struct risk_scripts *ids)
 {
-    const char *bodies[3] = {s_snapshot_lua, risk_tx_lua, s_resolve_lua};
     const char *names[3] = {"risk_snapshot", "risk_commit", "risk_resolve"};
     int out[3];
     for (int i = 0; i < 3; i++) {
-        char *lua = s_build (bodies[i]);
+        //  the commit has its own few locals, made from the record layouts (risk_tx.c)
+        char why[160];
+        char *lua = i == 0   ? s_build (s_snapshot_lua)
+                    : i == 2 ? s_build (s_resolve_lua)
+                             : risk_tx_script (risk_reserve_layouts, RISK_RESERVE_NLAYOUTS, why,
+                                               sizeof why);
+        if (!lua) {
+            kt_log_error ("risk.script", KT_S ("why", why), KT_END);
+            return -1;
+        }
         out[i] = kt_store_script (store, names[i], lua);
         free (lua);
         if (out[i] < 0)

@@ -49,7 +49,6 @@ risk_reserve_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key,
 void
 risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n)
 {
-    risk_tx_pair_i64 (tx, "nreasons", n);
     for (int i = 0; i < n && i < KT_REASONS_MAX; i++) {
         char f[16];
         snprintf (f, sizeof f, "code%d", i + 1);
@@ -82,6 +81,25 @@ risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *text, i
     view->day_scoped = risk_breaker_is_day_scoped (code);
     view->halt_seq++;
 }
+
+//  The fields every decision's record starts with, then those of a held order (an
+//  approved entry or exit: the reservation and the cover) or of any other decision.
+#define S_REC_COMMON                                                                               \
+    "verdict", "qty", "nreasons", "state", "coid", "ts_ns", "kind", "strategy", "sym", "side",     \
+        "purpose", "ref", "stop_trigger"
+static const char *const s_rec_held_fields[] = {S_REC_COMMON, "resv",    "unit_cost",
+                                                "oqty",       "pending", "itype"};
+static const char *const s_rec_done_fields[] = {S_REC_COMMON, "order_type", "price",
+                                                "trigger",    "product",    "stop_price",
+                                                "r_value",    "exit_reason"};
+static const struct risk_tx_layout s_rec_held = {
+    1, &kt_key_risk_intent, s_rec_held_fields,
+    (int) (sizeof s_rec_held_fields / sizeof s_rec_held_fields[0])};
+static const struct risk_tx_layout s_rec_done = {
+    2, &kt_key_risk_intent, s_rec_done_fields,
+    (int) (sizeof s_rec_done_fields / sizeof s_rec_done_fields[0])};
+const struct risk_tx_layout *const risk_reserve_layouts[RISK_RESERVE_NLAYOUTS] = {&s_rec_held,
+                                                                                  &s_rec_done};
 
 void
 risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
@@ -192,11 +210,12 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
     }
 
     //  The record: the decision (for duplicates) and the order as sent, for a look-up
-    //  later; every value a field of its own (no packed lists).
-    risk_tx_key (tx, "HSET", &kt_key_risk_intent, in->intent_id);
+    //  later; every value a field of its own (no packed lists). Fields in the order of
+    //  its layout (risk_reserve_layouts), the reasons after them.
+    risk_tx_record (tx, held ? &s_rec_held : &s_rec_done, in->intent_id);
     risk_tx_pair (tx, "verdict", kt_verdict_str (res->verdict));
     risk_tx_pair_i64 (tx, "qty", res->qty);
-    risk_reserve_reasons (tx, res->reasons, res->nreasons);
+    risk_tx_pair_i64 (tx, "nreasons", res->nreasons);
     risk_tx_pair (tx, "state", state == KT_STATE_NONE ? "" : kt_state_str (state));
     risk_tx_pair (tx, "coid", out->coid);
     risk_tx_pair_i64 (tx, "ts_ns", now);
@@ -222,8 +241,10 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_pair_i64 (tx, "r_value", in->r_value);
         risk_tx_pair (tx, "exit_reason",
                       in->reason == KT_EXIT_NONE ? "" : kt_exit_reason_str (in->reason));
-    }
-    if (held) {
+        risk_reserve_reasons (tx, res->reasons, res->nreasons);
+        risk_tx_key (tx, "EXPIRE", &kt_key_risk_intent, in->intent_id);
+        risk_tx_i64 (tx, cfg->intent_ttl_s);
+    } else {
         //  Absent fields read as 0: filled, answered, unresolved, and sent_ns, written
         //  when risk-gate sends the order (an answer lost after this commit can never
         //  make the sweep send what the caller was told was refused).
@@ -234,6 +255,7 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
         risk_tx_pair_i64 (tx, "oqty", res->qty);
         risk_tx_pair (tx, "pending", kind == RISK_KIND_ENTRY ? "1" : "0");
         risk_tx_pair (tx, "itype", s_itype_str (req->itype));
+        risk_reserve_reasons (tx, res->reasons, res->nreasons);
         risk_tx_key (tx, "SADD", &kt_key_risk_open, NULL);
         risk_tx_str (tx, in->intent_id);
         if (apply && view->nord < RISK_ORD_MAX) {
@@ -252,9 +274,6 @@ risk_reserve_build (struct risk_view *view, const struct risk_cfg *cfg,
             o->stop_trigger = kind == RISK_KIND_ENTRY ? stop : 0;
         } else if (apply)
             view->overflow = true;
-    } else {
-        risk_tx_key (tx, "EXPIRE", &kt_key_risk_intent, in->intent_id);
-        risk_tx_i64 (tx, cfg->intent_ttl_s);
     }
     //  The `events` entry of the decision is the caller's: an audit line nothing waits
     //  for, written after the reply (risk_core_mark_sent) on the queued connection.

@@ -37,8 +37,12 @@ void risk_reserve_halt (struct risk_view *view, kt_reason_t code, const char *te
 int risk_reserve_window (struct risk_tx *tx, bool apply, const kt_schema_key_t *key, int64_t *ts,
                          int *n, int64_t limit, int64_t now_ns);
 
-//  The reasons of a decision into the open HSET of tx as fields of their own:
-//  nreasons, code1, text1, code2, text2, ... (at most KT_REASONS_MAX).
+//  The reasons of a decision into the open HSET of tx as fields of their own: code1,
+//  text1, code2, text2, ... (at most KT_REASONS_MAX; `nreasons` is the caller's).
 void risk_reserve_reasons (struct risk_tx *tx, const struct risk_reason *r, int n);
+
+//  The layouts of a decision's record (risk_tx_record), for the commit script.
+#define RISK_RESERVE_NLAYOUTS 2
+extern const struct risk_tx_layout *const risk_reserve_layouts[RISK_RESERVE_NLAYOUTS];
 
 #endif

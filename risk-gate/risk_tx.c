@@ -1,55 +1,115 @@
 /*  risk_tx - the account commit (see risk_tx.h): writes decided in C, applied by one
  *  EVALSHA only if the account's version is the one the decision read.
  *
- *  KEYS of the script: risk_tx_keys (every name from its declaration). ARGV: 1 prefix,
- *  2-4 the stems of pos:, order:, intent:, 5 expected version ('' = any), 6 expected
- *  book version ('' = any), 7 expected kill switch ('' = any), 8 intent id whose
- *  record makes the commit a duplicate ('' = none), 9 flags ('s': answer the account
- *  after the writes, 'n': the writes set the version themselves, or leave it alone),
- *  then the writes, each as: op, key (declared, without prefix), n, n arguments. The
- *  script knows no rule: it checks, writes, bumps the version. */
+ *  KEYS of the script: risk:state, risk:kill, book (names from their declarations).
+ *  ARGV: 1 expected version ('' = any), 2 expected book version ('' = any), 3 expected
+ *  kill switch ('' = any), 4 the intent record whose verdict makes the commit a
+ *  duplicate ('' = none), 5 flags ('s': answer the account after the writes, 'n': the
+ *  writes set the version themselves, or leave it alone), then the writes, each as: op,
+ *  key (declared, with the prefix), n, n arguments. An op `R<i>` is an HSET of record
+ *  layout i: its first arguments are the values of the layout's fields, in order, any
+ *  further ones field/value pairs. The script knows no rule: it checks, writes, bumps
+ *  the version. */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kt_book.h"
 #include "risk.h"
 
-//  KEYS: risk:state, risk:kill, book (risk_tx_commit); the account after it, or after a
-//  STALE, is read by the snapshot script (a second call), so the commit the caller waits
-//  for carries only what it checks and writes.
-const char risk_tx_lua[] =
+//  The script, made once per process from the layouts (risk_tx_script). Its own few
+//  locals and no shared prelude: a script's every run creates its closures and tables
+//  again, and this is the one a caller waits for. Field names of a layout are constants
+//  of the script, so a record's names are neither sent nor made into strings per run.
+static const char s_head_lua[] =
     "local st = KEYS[1]\n"
-    "if ARGV[5] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[5] then\n"
+    "if ARGV[1] ~= '' and (redis.call('HGET', st, 'version') or '0') ~= ARGV[1] then\n"
     "  return {'STALE'}\n"
     "end\n"
-    "if ARGV[6] ~= '' and (redis.call('HGET', KEYS[3], 'ver') or '0') ~= ARGV[6] then\n"
+    "if ARGV[2] ~= '' and (redis.call('HGET', KEYS[3], 'ver') or '0') ~= ARGV[2] then\n"
     "  return {'STALE'}\n"
     "end\n"
-    "if ARGV[7] ~= '' then\n"
-    "  local a = num(redis.call('HGET', KEYS[2], 'active')) ~= 0 and '1' or '0'\n"
-    "  if a ~= ARGV[7] then return {'STALE'} end\n"
+    "if ARGV[3] ~= '' then\n"
+    "  local a = tonumber(redis.call('HGET', KEYS[2], 'active') or '0') or 0\n"
+    "  if (a ~= 0 and '1' or '0') ~= ARGV[3] then return {'STALE'} end\n"
     "end\n"
-    "if ARGV[8] ~= '' and redis.call('HEXISTS', SINT .. ARGV[8], 'verdict') == 1 then\n"
-    "  return {'DUP', redis.call('HGETALL', SINT .. ARGV[8])}\n"
+    "if ARGV[4] ~= '' and redis.call('HEXISTS', ARGV[4], 'verdict') == 1 then\n"
+    "  return {'DUP', redis.call('HGETALL', ARGV[4])}\n"
     "end\n"
-    "local OPS = {HSET = 1, HDEL = 1, HINCRBY = 1, SADD = 1, SREM = 1, LPUSH = 1, LTRIM = 1,\n"
-    "             DEL = 1, EXPIRE = 1, XADD = 1}\n"
-    "local i = 10\n"
-    "while i <= #ARGV do\n"
-    "  local op, n = ARGV[i], tonumber(ARGV[i + 2])\n"
-    "  if not OPS[op] or not n then\n"
+    "local i, last = 6, #ARGV\n"
+    "while i <= last do\n"
+    "  local op, k, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])\n"
+    "  if not n then\n"
+    "    return redis.error_reply('risk commit: bad count of ' .. tostring(op))\n";
+
+static const char s_tail_lua[] =
+    "  elseif op == 'HSET' or op == 'HDEL' or op == 'HINCRBY' or op == 'SADD' or\n"
+    "         op == 'SREM' or op == 'LPUSH' or op == 'LTRIM' or op == 'DEL' or\n"
+    "         op == 'EXPIRE' or op == 'XADD' then\n"
+    "    redis.call(op, k, unpack(ARGV, i + 3, i + 2 + n))\n"
+    "  else\n"
     "    return redis.error_reply('risk commit: bad write ' .. tostring(op))\n"
     "  end\n"
-    "  redis.call(op, K(ARGV[i + 1]), unpack(ARGV, i + 3, i + 2 + n))\n"
     "  i = i + 3 + n\n"
     "end\n"
     "local v = ''\n"
-    "if not string.find(ARGV[9], 'n', 1, true) then\n"
+    "if not string.find(ARGV[5], 'n', 1, true) then\n"
     "  v = tostring(redis.call('HINCRBY', st, 'version', 1))\n"
     "end\n"
     "return {'OK', v}\n";
+
+static bool
+s_name_ok (const char *f)
+{
+    if (!*f)
+        return false;
+    for (; *f; f++) {
+        if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') || (*f >= '0' && *f <= '9') ||
+              *f == '_'))
+            return false;
+    }
+    return true;
+}
+
+char *
+risk_tx_script (const struct risk_tx_layout *const *layouts, int n, char *why, size_t whylen)
+{
+    size_t cap = sizeof s_head_lua + sizeof s_tail_lua + 1;
+    for (int l = 0; l < n; l++)
+        cap += 128 + (size_t) layouts[l]->n * 64;
+    char *s = malloc (cap);
+    if (!s)
+        abort ();
+    size_t used = (size_t) snprintf (s, cap, "%s", s_head_lua);
+    for (int l = 0; l < n; l++) {
+        const struct risk_tx_layout *L = layouts[l];
+        if (L->index != l + 1 || L->n <= 0 || L->key->type != KT_SK_HASH) {
+            snprintf (why, whylen, "risk commit: layout %d malformed", l + 1);
+            free (s);
+            return NULL;
+        }
+        used += (size_t) snprintf (s + used, cap - used,
+                                   "  elseif op == 'R%d' then\n"
+                                   "    if n < %d then return redis.error_reply('risk commit: "
+                                   "short record') end\n"
+                                   "    redis.call('HSET', k",
+                                   L->index, L->n);
+        for (int f = 0; f < L->n; f++) {
+            if (!s_name_ok (L->fields[f]) || !kt_schema_field (L->key, L->fields[f])) {
+                snprintf (why, whylen, "risk commit: layout %d field %s not declared", L->index,
+                          L->fields[f]);
+                free (s);
+                return NULL;
+            }
+            used += (size_t) snprintf (s + used, cap - used, ", '%s', ARGV[i + %d]", L->fields[f],
+                                       3 + f);
+        }
+        used += (size_t) snprintf (s + used, cap - used, ", unpack(ARGV, i + %d, i + 2 + n))\n",
+                                   3 + L->n);
+    }
+    snprintf (s + used, cap - used, "%s", s_tail_lua);
+    return s;
+}
 
 void
 risk_tx_keys (const char *prefix, struct risk_tx_keys *out)
@@ -71,7 +131,7 @@ risk_tx_keys (const char *prefix, struct risk_tx_keys *out)
     out->stem[2] = kt_schema_key (prefix, &kt_key_risk_intent, "");
 }
 
-enum { S_BOOK_ARG = 5, S_FLAGS_ARG = 8 }; //  argv indices (ARGV[6], ARGV[9])
+enum { S_BOOK_ARG = 1, S_FLAGS_ARG = 4 }; //  argv indices (ARGV[2], ARGV[5])
 
 static const char *
 s_copy (struct risk_tx *tx, const char *s, size_t len)
@@ -99,12 +159,20 @@ s_push (struct risk_tx *tx, const char *s)
         tx->argv[tx->n++] = p;
 }
 
-//  Write the open op's argument count into its slot.
+//  Write the open op's argument count into its slot. A record left short of its
+//  layout's fields refuses the commit.
 static void
 s_close (struct risk_tx *tx)
 {
     if (tx->count_at < 0)
         return;
+    if (tx->layout && tx->lpos < tx->layout->n) {
+        tx->overflow = true;
+        if (!tx->fault[0])
+            snprintf (tx->fault, sizeof tx->fault, "field %s missing from its record",
+                      tx->layout->fields[tx->lpos]);
+    }
+    tx->layout = NULL;
     char *slot = (char *) tx->argv[tx->count_at];
     snprintf (slot, 8, "%d", tx->count);
     tx->count_at = -1;
@@ -130,8 +198,8 @@ s_declared (struct risk_tx *tx, const char *field)
         return;
     }
     tx->overflow = true;
-    if (!tx->undeclared[0])
-        snprintf (tx->undeclared, sizeof tx->undeclared, "%s", field);
+    if (!tx->fault[0])
+        snprintf (tx->fault, sizeof tx->fault, "field %s not declared (common/kt_risk.c)", field);
 }
 
 void
@@ -141,23 +209,25 @@ risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill
     tx->n = 0;
     tx->used = 0;
     tx->key = NULL;
-    tx->undeclared[0] = '\0';
+    tx->fault[0] = '\0';
     tx->count_at = -1;
     tx->count = 0;
     tx->overflow = false;
+    tx->layout = NULL;
     char num[24] = "";
     if (strcmp (tx->keys.prefix, prefix) != 0 || !tx->keys.argv[0])
         risk_tx_keys (prefix, &tx->keys);
-    s_push (tx, prefix);
-    for (int i = 0; i < 3; i++)
-        s_push (tx, tx->keys.stem[i].s);
     if (version != RISK_TX_ANY)
         snprintf (num, sizeof num, "%lld", (long long) version);
     s_push (tx, num);
     s_push (tx, "                       "); //  the book version, set by risk_tx_book
     ((char *) tx->argv[S_BOOK_ARG])[0] = 0;
     s_push (tx, kill < 0 ? "" : kill ? "1" : "0");
-    s_push (tx, dup_id ? dup_id : "");
+    if (dup_id) {
+        struct kt_skey k = kt_schema_key (tx->keys.prefix, &kt_key_risk_intent, dup_id);
+        s_push (tx, k.s);
+    } else
+        s_push (tx, "");
     s_push (tx, "  "); //  flags, set by risk_tx_flags
 }
 
@@ -194,28 +264,25 @@ s_open (struct risk_tx *tx, const char *op, const char *key)
 }
 
 void
-risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
-{
-    if (!tx)
-        return;
-    char key[160];
-    va_list ap;
-    va_start (ap, keyfmt);
-    int n = vsnprintf (key, sizeof key, keyfmt, ap);
-    va_end (ap);
-    if (n < 0 || (size_t) n >= sizeof key)
-        tx->overflow = true;
-    s_open (tx, op, key);
-}
-
-void
 risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg)
 {
     if (!tx)
         return;
-    struct kt_skey k = kt_schema_key (NULL, key, arg);
+    struct kt_skey k = kt_schema_key (tx->keys.prefix, key, arg);
     s_open (tx, op, k.s);
     tx->key = key;
+}
+
+void
+risk_tx_record (struct risk_tx *tx, const struct risk_tx_layout *layout, const char *arg)
+{
+    if (!tx)
+        return;
+    char op[8];
+    snprintf (op, sizeof op, "R%d", layout->index);
+    risk_tx_key (tx, op, layout->key, arg);
+    tx->layout = layout;
+    tx->lpos = 0;
 }
 
 void
@@ -250,13 +317,34 @@ risk_tx_i64 (struct risk_tx *tx, int64_t x)
     risk_tx_str (tx, p);
 }
 
+//  A field of an open record: the next of its layout (only the value is sent; true), or
+//  one after the layout's (false: sent as a pair). Out of order refuses the commit.
+static bool
+s_in_layout (struct risk_tx *tx, const char *field)
+{
+    const struct risk_tx_layout *L = tx->layout;
+    if (!L || tx->lpos == L->n)
+        return false;
+    if (strcmp (L->fields[tx->lpos], field) != 0) {
+        tx->overflow = true;
+        if (!tx->fault[0])
+            snprintf (tx->fault, sizeof tx->fault, "field %s out of its record's order (%s next)",
+                      field, L->fields[tx->lpos]);
+        return true;
+    }
+    tx->lpos++;
+    return true;
+}
+
 void
 risk_tx_pair (struct risk_tx *tx, const char *field, const char *value)
 {
     if (!tx)
         return;
-    s_declared (tx, field);
-    risk_tx_str (tx, field);
+    if (!s_in_layout (tx, field)) {
+        s_declared (tx, field);
+        risk_tx_str (tx, field);
+    }
     risk_tx_str (tx, value);
 }
 
@@ -265,8 +353,10 @@ risk_tx_pair_i64 (struct risk_tx *tx, const char *field, int64_t value)
 {
     if (!tx)
         return;
-    s_declared (tx, field);
-    risk_tx_str (tx, field);
+    if (!s_in_layout (tx, field)) {
+        s_declared (tx, field);
+        risk_tx_str (tx, field);
+    }
     risk_tx_i64 (tx, value);
 }
 
@@ -319,8 +409,10 @@ static int
 s_reread (kt_store_t *store, const struct risk_scripts *ids, struct risk_tx *tx,
           struct risk_view *view, char *why, size_t whylen)
 {
+    const char *head[] = {tx->keys.prefix, tx->keys.stem[0].s, tx->keys.stem[1].s,
+                          tx->keys.stem[2].s};
     kt_store_result_t r =
-        kt_store_eval_call (store, ids->snapshot, RISK_TX_NKEYS, tx->keys.argv, 4, tx->argv);
+        kt_store_eval_call (store, ids->snapshot, RISK_TX_NKEYS, tx->keys.argv, 4, head);
     int rc = -1;
     if (r.kind == KT_STORE_ARR)
         rc = risk_view_parse (&r, view, why, whylen);
@@ -336,9 +428,8 @@ risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, struct risk_t
 {
     s_close (tx);
     if (tx->overflow) {
-        if (tx->undeclared[0])
-            snprintf (why, whylen, "risk commit: field %s not declared (common/kt_risk.c)",
-                      tx->undeclared);
+        if (tx->fault[0])
+            snprintf (why, whylen, "risk commit: %s", tx->fault);
         else
             snprintf (why, whylen, "risk commit: more writes than fit");
         return RISK_TX_FAIL;

@@ -28,7 +28,8 @@ struct risk_scripts {
 };
 
 //  The key names every account script gets (KEYS), and the stems of the keys named by
-//  an argument (ARGV 2..4: pos:, order:, intent:), all from the declarations.
+//  an argument (the snapshot's ARGV 2..4: pos:, order:, intent:), all from the
+//  declarations.
 #define RISK_TX_NKEYS 14
 struct risk_tx_keys {
     char prefix[128];
@@ -53,12 +54,14 @@ struct risk_tx {
     const char *argv[RISK_TX_ARGS];
     size_t used;
     char buf[RISK_TX_BUF];
-    int count_at;               //  argv index of the open op's count, -1 if none
-    int count;                  //  arguments of the open op so far
-    bool overflow;              //  did not fit: the commit refuses to run
-    const kt_schema_key_t *key; //  the open write's declared key (risk_tx_key), or NULL
-    char undeclared[48];        //  a field its declaration lacks: the commit refuses to run
-    struct risk_tx_keys keys;   //  of the prefix the commit was begun with
+    int count_at;                        //  argv index of the open op's count, -1 if none
+    int count;                           //  arguments of the open op so far
+    bool overflow;                       //  did not fit: the commit refuses to run
+    const kt_schema_key_t *key;          //  the open write's declared key (risk_tx_key), or NULL
+    const struct risk_tx_layout *layout; //  the open record's (risk_tx_record), or NULL
+    int lpos;                            //  its fields written so far
+    char fault[96]; //  why the commit refuses to run (an undeclared field, a record's order)
+    struct risk_tx_keys keys;               //  of the prefix the commit was begun with
     struct risk_tx_seen seen[RISK_TX_SEEN]; //  declared fields already checked
 };
 
@@ -88,6 +91,7 @@ struct risk_tx_dup {
 //  Start a commit on the key prefix (copied). version: the account version it was
 //  decided on (RISK_TX_ANY: unconditional). kill: the kill switch it assumed (0/1; -1: any).
 //  dup_id: refuse as a duplicate when intent:<dup_id> has a verdict (NULL: no check).
+//  Every key a write names gets the prefix.
 void risk_tx_begin (struct risk_tx *tx, const char *prefix, int64_t version, int kill,
                     const char *dup_id);
 
@@ -102,14 +106,26 @@ void risk_tx_flags (struct risk_tx *tx, bool snapshot, bool keep_version);
 
 //  Every builder call below does nothing on a NULL tx (a pass that only applies).
 
-//  Open the next write: op is one of HSET HDEL HINCRBY SADD SREM LPUSH LTRIM DEL EXPIRE
-//  XADD (the script refuses others); key is printf-style, without the prefix.
-void risk_tx_op (struct risk_tx *tx, const char *op, const char *keyfmt, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
 //  Open the next write on a declared key (common/kt_risk.h, kt_schema.h) with its
-//  argument (NULL for a pattern without one): risk_tx_op on the declared name.
+//  argument (NULL for a pattern without one). op is one of HSET HDEL HINCRBY SADD SREM
+//  LPUSH LTRIM DEL EXPIRE XADD (the script refuses others).
 void risk_tx_key (struct risk_tx *tx, const char *op, const kt_schema_key_t *key, const char *arg);
+
+//  A record layout: the fields a new hash of a declared key is written with, in order.
+//  The commit script holds their names (risk_tx_script), so a record sends only its
+//  values: a decision's record is most of what its commit carries. index: 1, 2, ... in
+//  the array given to risk_tx_script.
+struct risk_tx_layout {
+    int index;
+    const kt_schema_key_t *key;
+    const char *const *fields;
+    int n;
+};
+
+//  Open an HSET of a record of layout on its key with arg: then every field of the
+//  layout in its order (risk_tx_pair*), then any others as pairs. A field out of order,
+//  or one missing when the next write opens, refuses the commit.
+void risk_tx_record (struct risk_tx *tx, const struct risk_tx_layout *layout, const char *arg);
 
 //  Append an argument to the open write: a string (copied) or a decimal number.
 void risk_tx_str (struct risk_tx *tx, const char *s);
@@ -134,7 +150,9 @@ risk_tx_rc_t risk_tx_commit (kt_store_t *store, const struct risk_scripts *ids, 
                              struct risk_view *view, struct risk_tx_dup *dup, char *why,
                              size_t whylen);
 
-//  The commit script's Lua body (registered by risk_capital_register).
-extern const char risk_tx_lua[];
+//  The commit script's Lua text for these layouts (malloc'd; registered by
+//  risk_capital_register), or NULL with why when a layout names a field its key's
+//  declaration lacks.
+char *risk_tx_script (const struct risk_tx_layout *const *layouts, int n, char *why, size_t whylen);
 
 #endif

@@ -1171,6 +1171,58 @@ test_undeclared_field_refused (void **state)
     assert_int_equal (s_int ("EXISTS %s", "kt:risk:state"), 1);
 }
 
+//  A record of a layout sends only its values; the script writes them under the
+//  layout's names. Out of order or short, the commit refuses to run and writes nothing;
+//  a layout naming a field its key lacks makes no script at all.
+static const char *const s_lay_fields[] = {"verdict", "qty"};
+static const struct risk_tx_layout s_lay = {1, &kt_key_risk_intent, s_lay_fields, 2};
+
+static void
+test_record_layout (void **state)
+{
+    (void) state;
+    s_cmd ("FLUSHALL");
+    char why[200] = "";
+    const struct risk_tx_layout *const one[] = {&s_lay};
+    char *lua = risk_tx_script (one, 1, why, sizeof why);
+    assert_non_null (lua);
+    assert_non_null (strstr (lua, "'verdict', ARGV[i + 3], 'qty', ARGV[i + 4]"));
+    free (lua);
+    static const char *const bad_fields[] = {"verdict", "qty_typo"};
+    const struct risk_tx_layout bad = {1, &kt_key_risk_intent, bad_fields, 2};
+    const struct risk_tx_layout *const two[] = {&bad};
+    assert_null (risk_tx_script (two, 1, why, sizeof why));
+    assert_non_null (strstr (why, "qty_typo not declared"));
+
+    //  the registered script's layouts are the decision's (risk_reserve_layouts): a
+    //  field out of order, then one missing
+    const char *first[] = {"qty", "verdict"};
+    const char *expect[] = {"field qty out of its record's order (verdict next)",
+                            "field qty missing from its record"};
+    for (int c = 0; c < 2; c++) {
+        risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+        risk_tx_record (&F.tx, risk_reserve_layouts[1], "L1");
+        risk_tx_pair (&F.tx, first[c], "5");
+        assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
+                          RISK_TX_FAIL);
+        assert_non_null (strstr (why, expect[c]));
+    }
+    assert_int_equal (s_int ("EXISTS %s", "kt:intent:L1"), 0);
+
+    //  whole, with a pair after the layout's fields
+    const struct risk_tx_layout *L = risk_reserve_layouts[1];
+    risk_tx_begin (&F.tx, "kt:", RISK_TX_ANY, -1, NULL);
+    risk_tx_record (&F.tx, L, "L1");
+    for (int i = 0; i < L->n; i++)
+        risk_tx_pair_i64 (&F.tx, L->fields[i], 100 + i);
+    risk_tx_pair (&F.tx, "code1", "SPACING");
+    assert_int_equal (risk_tx_commit (F.store, &F.ids, &F.tx, &F.back, NULL, why, sizeof why),
+                      RISK_TX_OK);
+    for (int i = 0; i < L->n; i++)
+        assert_int_equal (s_hget ("kt:intent:L1", L->fields[i]), 100 + i);
+    assert_int_equal (s_int ("HLEN %s", "kt:intent:L1"), L->n + 1);
+}
+
 int
 main (void)
 {
@@ -1182,6 +1234,7 @@ main (void)
         cmocka_unit_test (test_stale_view_decided_again),
         cmocka_unit_test (test_record_reasons_exact),
         cmocka_unit_test (test_undeclared_field_refused),
+        cmocka_unit_test (test_record_layout),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
