@@ -361,21 +361,25 @@ risk_capital_settle_needed (const struct risk_view *view)
 //  The writes that bring the held orders up to the book (and ev, the event that
 //  arrived, may be NULL): an entry's first fill counts as a trade and frees its slot,
 //  the filled quantity and what stays reserved are recorded, an ended order leaves
-//  risk:open, and a broker rejection of an entry counts toward REJECTS. Returns the
+//  risk:open, and a broker rejection of an entry counts toward REJECTS. Into tx unless
+//  NULL; onto *v when apply (once with tx, then, committed, once with apply on the same
+//  view: the view becomes what a snapshot would read, without reading it). Returns the
 //  number of orders written.
 static int
-s_settle_build (const struct risk_view *v, const struct risk_cfg *cfg,
-                const struct risk_settle_ev *ev, int64_t now_ns, struct risk_tx *tx,
-                struct risk_applied *out)
+s_settle_build (struct risk_view *v, const struct risk_cfg *cfg, const struct risk_settle_ev *ev,
+                int64_t now_ns, struct risk_tx *tx, bool apply, struct risk_applied *out)
 {
-    int n = 0, trades = 0, rejects = 0;
+    int n = 0, trades = 0, rejects = 0, kept = 0;
     for (int i = 0; i < v->nord; i++) {
-        const struct risk_order *o = &v->ord[i];
+        struct risk_order *o = &v->ord[i];
         bool its = ev && strcmp (ev->coid, o->coid) == 0;
         kt_ord_status_t fin = s_final (o, its ? ev : NULL);
         bool filled = o->filled > o->rec_filled;
-        if (!its && !filled && fin == KT_OS_NONE)
+        if (!its && !filled && fin == KT_OS_NONE) {
+            if (apply)
+                v->ord[kept++] = *o;
             continue;
+        }
         n++;
         risk_tx_key (tx, "HSET", &kt_key_risk_intent, o->coid);
         if (its) {
@@ -389,8 +393,20 @@ s_settle_build (const struct risk_view *v, const struct risk_cfg *cfg,
             if (o->kind == RISK_KIND_ENTRY && o->rec_filled == 0)
                 trades++;
         }
-        if (fin == KT_OS_NONE)
+        if (apply && its) {
+            o->answered = true;
+            o->event_ns = now_ns;
+        }
+        if (apply && filled) {
+            o->rec_filled = o->filled;
+            o->rec_resv = o->resv;
+            o->rec_pending = false;
+        }
+        if (fin == KT_OS_NONE) {
+            if (apply)
+                v->ord[kept++] = *o;
             continue;
+        }
         risk_tx_pair (tx, "resv", "0");
         risk_tx_pair (tx, "pending", "0");
         risk_tx_pair (tx, "status", s_status_word (fin));
@@ -402,29 +418,45 @@ s_settle_build (const struct risk_view *v, const struct risk_cfg *cfg,
         if (fin == KT_OS_REJECTED && o->kind == RISK_KIND_ENTRY && broker)
             rejects++;
     }
+    if (apply)
+        v->nord = kept; //  an ended order left risk:open
     //  A trade is an entry that filled: TRADES_DAY / TRADES_HOUR count its first fill.
     if (trades) {
         risk_tx_key (tx, "HSET", &kt_key_risk_state, NULL);
         risk_tx_pair_i64 (tx, "trades_day", v->trades_day + trades);
+        if (apply)
+            v->trades_day += trades;
     }
     //  TRADES_HOUR reads only the newest max_trades_hour: the window keeps no more (a
     //  longer list only makes every snapshot larger).
-    for (int i = 0, n = v->nentries_ts; i < trades; i++) {
-        int was = n;
-        n = risk_reserve_window (tx, false, &kt_key_risk_ts_entries, NULL, &was,
-                                 cfg->max_trades_hour, now_ns);
+    for (int i = 0, len = v->nentries_ts; i < trades; i++) {
+        int was = len;
+        len = risk_reserve_window (tx, apply, &kt_key_risk_ts_entries, v->entries_ts,
+                                   apply ? &v->nentries_ts : &was, cfg->max_trades_hour, now_ns);
     }
+    int keep_rejects = cfg->max_rejects > 0 ? cfg->max_rejects : 1;
     for (int i = 0; i < rejects; i++) {
         risk_tx_key (tx, "LPUSH", &kt_key_risk_ts_rejects, NULL);
         risk_tx_i64 (tx, now_ns);
+        if (apply) {
+            int len = v->nrejects_ts < RISK_TS_MAX ? v->nrejects_ts + 1 : RISK_TS_MAX;
+            memmove (v->rejects_ts + 1, v->rejects_ts,
+                     (size_t) (len - 1) * sizeof v->rejects_ts[0]);
+            v->rejects_ts[0] = now_ns;
+            v->nrejects_ts = len;
+        }
     }
     if (rejects) {
         risk_tx_key (tx, "LTRIM", &kt_key_risk_ts_rejects, NULL);
         risk_tx_i64 (tx, 0);
-        risk_tx_i64 (tx, (cfg->max_rejects > 0 ? cfg->max_rejects : 1) - 1);
+        risk_tx_i64 (tx, keep_rejects - 1);
+        if (apply && v->nrejects_ts > keep_rejects)
+            v->nrejects_ts = keep_rejects;
     }
     if (out)
         out->reject_counted = out->reject_counted || rejects > 0;
+    if (apply)
+        risk_view_derive (v);
     return n;
 }
 
@@ -447,15 +479,18 @@ risk_capital_settle (kt_store_t *store, const struct risk_scripts *ids, const st
         risk_tx_book (tx, view->book_ver);
         struct risk_applied a;
         memset (&a, 0, sizeof a);
-        if (s_settle_build (view, cfg, ev, now_ns, tx, &a) == 0) {
+        if (s_settle_build (view, cfg, ev, now_ns, tx, false, &a) == 0) {
             rc = 0;
             break;
         }
-        risk_tx_flags (tx, true, false);
+        //  No second read: the commit applies only on the account and book just read, so
+        //  the view after it is this one with the same writes (s_settle_build, apply).
+        risk_tx_flags (tx, false, false);
         risk_tx_rc_t t = risk_tx_commit (store, ids, tx, view, NULL, why, whylen);
         if (t == RISK_TX_STALE)
             continue;
         if (t == RISK_TX_OK) {
+            (void) s_settle_build (view, cfg, ev, now_ns, NULL, true, NULL);
             rc = 0;
             out->changed = true;
             out->reject_counted = a.reject_counted;

@@ -81,7 +81,7 @@ struct sim {
     struct risk_view *pre, *post, *a, *b;
     //  what happened, printed at the end
     int64_t n_steps, n_decisions, n_approved, n_reduced, n_blocked, n_halts, n_fills, n_reducing,
-        n_restarts, n_dups, n_cross, n_redecided;
+        n_restarts, n_dups, n_cross, n_redecided, n_views_checked;
 };
 
 static struct sim *S;
@@ -306,6 +306,24 @@ s_venue_command (const struct kt_order_cmd *c)
 }
 
 static void s_deliver_queue (void);
+static void s_same_view (const struct risk_view *x, const struct risk_view *y, const char *what);
+
+//  An instance's view after it settled an event is what a snapshot reads now (it applies
+//  its own writes instead of reading again), unless the account moved since.
+static void
+s_view_is_snapshot (int c)
+{
+    *S->a = *risk_core_view (S->core[c]);
+    char why[200];
+    S->b->margin = s_margin;
+    if (risk_capital_snapshot (S->obs, &S->obs_ids, S->b, why, sizeof why) != 0)
+        s_fail ("snapshot: %s", why);
+    if (!S->a->loaded || S->a->version != S->b->version || S->a->book_ver != S->b->book_ver)
+        return;
+    S->b->kill = S->a->kill; //  set by hand in Redis (s_kill_switch), no version moves
+    S->n_views_checked++;
+    s_same_view (S->a, S->b, "a settled view");
+}
 
 static void
 s_handle_out (const struct risk_out *out)
@@ -328,6 +346,7 @@ s_deliver_queue (void)
             struct risk_out out;
             memset (&out, 0, sizeof out);
             risk_core_on_exec (S->core[(first + k) % 2], &ev, S->now, &out);
+            s_view_is_snapshot ((first + k) % 2);
             s_handle_out (&out);
         }
     }
@@ -777,7 +796,7 @@ s_recon_ok (void)
 
 //  Compare two views as sets (order of positions and orders is Redis's).
 static void
-s_same_view (const struct risk_view *x, const struct risk_view *y)
+s_same_view (const struct risk_view *x, const struct risk_view *y, const char *what)
 {
     if (x->state != y->state || x->units_total != y->units_total || x->reserved != y->reserved ||
         x->deployed != y->deployed || x->realised_day != y->realised_day ||
@@ -788,16 +807,16 @@ s_same_view (const struct risk_view *x, const struct risk_view *y)
         x->kill != y->kill || x->halt_seq != y->halt_seq ||
         memcmp (x->has_mark, y->has_mark, sizeof x->has_mark) != 0 ||
         memcmp (x->mark, y->mark, sizeof x->mark) != 0)
-        s_fail ("a restarted core loads a different account");
+        s_fail ("%s: a different account", what);
     for (int i = 0; i < x->npos; i++) {
         const struct risk_pos *p = risk_view_pos (y, x->pos[i].sym);
         if (!p || memcmp (p, &x->pos[i], sizeof *p) != 0)
-            s_fail ("restart: position %s differs", x->pos[i].sym);
+            s_fail ("%s: position %s differs", what, x->pos[i].sym);
     }
     for (int i = 0; i < x->nord; i++) {
         const struct risk_order *o = risk_view_order (y, x->ord[i].coid);
         if (!o || memcmp (o, &x->ord[i], sizeof *o) != 0)
-            s_fail ("restart: order %s differs", x->ord[i].coid);
+            s_fail ("%s: order %s differs", what, x->ord[i].coid);
     }
 }
 
@@ -824,7 +843,7 @@ s_restart (void)
     S->b->margin = s_margin;
     if (risk_capital_snapshot (S->store[c], &S->obs_ids, S->b, why, sizeof why) != 0)
         s_fail ("restart snapshot: %s", why);
-    s_same_view (S->a, S->b);
+    s_same_view (S->a, S->b, "a restarted core");
     for (int i = 0; i < NSYM; i++) {
         if (S->px_ns[i])
             risk_core_on_tick (S->core[c], S->sym[i], S->px[i], S->px_ns[i]);
@@ -981,11 +1000,12 @@ test_random_sequences (void **state)
     fprintf (stderr,
              "property: %d sequences, %lld steps, %lld decisions (%lld approved, %lld reduced, "
              "%lld blocked, %lld halts), %lld risk-reducing, %lld duplicates, %lld fills, "
-             "%lld restarts, %lld decided again on a moved account\n",
+             "%lld restarts, %lld decided again on a moved account, %lld settled views "
+             "checked against a snapshot\n",
              NSEQ, (long long) S->n_steps, (long long) S->n_decisions, (long long) S->n_approved,
              (long long) S->n_reduced, (long long) S->n_blocked, (long long) S->n_halts,
              (long long) S->n_reducing, (long long) S->n_dups, (long long) S->n_fills,
-             (long long) S->n_restarts, (long long) S->n_redecided);
+             (long long) S->n_restarts, (long long) S->n_redecided, (long long) S->n_views_checked);
     //  The sequences must have reached the interesting places, the version check among
     //  them: the other instance moved the account under a decision.
     assert_true (S->n_approved > 500);
@@ -994,6 +1014,7 @@ test_random_sequences (void **state)
     assert_true (S->n_fills > 500);
     assert_true (S->n_restarts > 20);
     assert_true (S->n_redecided > 20);
+    assert_true (S->n_views_checked > 500);
 }
 
 //  Two instances racing for the last slot and the last rupee: whatever the interleaving,
