@@ -134,6 +134,8 @@ static const kt_schema_field_t s_pos_fields[] = {
     S_I64 (struct kt_pos_rec, stop_px, "trigger of the protecting stop, paise (0 = none)"),
     S_I64 (struct kt_pos_rec, r_value, "paise at risk when opened"),
     S_STR (struct kt_pos_rec, entry_coid, "the entry that opened it"),
+    S_STR (struct kt_pos_rec, last_entry_coid,
+           "the newest entry that opened or added to it (its stop is checked at start)"),
     S_STR (struct kt_pos_rec, stop_coid, "the stop order protecting it"),
     S_STR (struct kt_pos_rec, exit_reason, "reason of the last reduction"),
     S_I64 (struct kt_pos_rec, opened_ns, "opened, ns"),
@@ -296,12 +298,15 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "end\n"
     "local pk = ARGV[1] .. 'pos:' .. o[2]\n"
     "local p = redis.call('HMGET', pk, 'qty', 'open_value', 'realised', 'r_value',\n"
-    "  'entry_coid', 'opened_ns', 'stop_px', 'exit_reason', 'trade_realised', 'trades_closed')\n"
+    "  'entry_coid', 'opened_ns', 'stop_px', 'exit_reason', 'trade_realised', 'trades_closed',\n"
+    "  'last_entry_coid')\n"
     "local tr, tc = tonumber(p[9]) or 0, tonumber(p[10]) or 0\n"
     "local closed, closed_pnl = 0, 0\n"
     "local pq, ov, real = tonumber(p[1]) or 0, tonumber(p[2]) or 0, tonumber(p[3]) or 0\n"
     "local pr, entry, opened = tonumber(p[4]) or 0, p[5] or '', p[6] or '0'\n"
     "local stop_px, why = p[7] or '0', p[8] or ''\n"
+    "local is_entry = o[8] == 'ENTRY'\n"
+    "local last = p[11] or ''\n"
     "local d = (o[4] == 'BUY') and q or -q\n"
     "local delta = 0\n"
     "local share_r = (oqty > 0) and div((tonumber(o[9]) or 0) * q, oqty) or 0\n"
@@ -309,7 +314,9 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "  if pq == 0 then\n"
     "    opened, entry, pr, ov, tr = ts, o[1], 0, 0, 0\n"
     "    stop_px = (o[10] and o[10] ~= '') and o[10] or '0'\n"
+    "    last = ''\n"
     "  end\n"
+    "  if is_entry then last = o[1] end\n"
     "  pq = pq + d\n"
     "  ov = ov + q * px\n"
     "  pr = pr + share_r\n"
@@ -331,15 +338,16 @@ static const char s_lua_fill[] = S_LUA_COMMON
     "  if rest > 0 then\n"
     "    pq = (d > 0) and rest or -rest\n"
     "    ov, pr, opened, entry, tr = rest * px, 0, ts, o[1], 0\n"
+    "    last = is_entry and o[1] or ''\n"
     "  end\n"
-    "  if pq == 0 then stop_px = '0' end\n"
+    "  if pq == 0 then stop_px, last = '0', '' end\n"
     "end\n"
     "real = real + delta\n"
     "local pavg = (pq ~= 0) and div(2 * ov + math.abs(pq), 2 * math.abs(pq)) or 0\n"
     "redis.call('HSET', pk, 'sym', o[2], 'token', o[3], 'qty', I(pq), 'open_value', I(ov),\n"
     "  'avg_px', I(pavg), 'realised', I(real), 'r_value', I(pr), 'entry_coid', entry,\n"
     "  'opened_ns', opened, 'updated_ns', ts, 'stop_px', stop_px, 'exit_reason', why,\n"
-    "  'trade_realised', I(tr), 'trades_closed', I(tc))\n"
+    "  'trade_realised', I(tr), 'trades_closed', I(tc), 'last_entry_coid', last)\n"
     "if pq ~= 0 then\n"
     "  redis.call('SADD', KEYS[4], o[2])\n"
     "else\n"

@@ -88,15 +88,16 @@ struct kt_order_rec {
 struct kt_pos_rec {
     char sym[KT_SYM_LEN];
     int64_t token;
-    int64_t qty;                //  signed units: < 0 short, > 0 long
-    int64_t open_value;         //  paise x units of the open quantity (>= 0)
-    int64_t avg_px;             //  paise, open_value / |qty| rounded half up (display)
-    int64_t realised;           //  paise, realised P&L of this symbol (cumulative)
-    int64_t stop_px;            //  paise, trigger of the protecting stop (0 = none)
-    int64_t r_value;            //  paise at risk when opened
-    char entry_coid[KT_ID_LEN]; //  the entry that opened it
-    char stop_coid[KT_ID_LEN];  //  the stop protecting it ("" = none)
-    char exit_reason[16];       //  reason of the last reduction
+    int64_t qty;                     //  signed units: < 0 short, > 0 long
+    int64_t open_value;              //  paise x units of the open quantity (>= 0)
+    int64_t avg_px;                  //  paise, open_value / |qty| rounded half up (display)
+    int64_t realised;                //  paise, realised P&L of this symbol (cumulative)
+    int64_t stop_px;                 //  paise, trigger of the protecting stop (0 = none)
+    int64_t r_value;                 //  paise at risk when opened
+    char entry_coid[KT_ID_LEN];      //  the entry that opened it
+    char last_entry_coid[KT_ID_LEN]; //  the newest entry that opened or added to it
+    char stop_coid[KT_ID_LEN];       //  the stop protecting it ("" = none)
+    char exit_reason[16];            //  reason of the last reduction
     int64_t opened_ns;
     int64_t updated_ns;
     int64_t trade_realised; //  paise, P&L of the round trip opened from flat (kept once closed)

@@ -2307,8 +2307,10 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
 
 //  An entry that filled whole is not loaded at start (it is not open); if the crash came
 //  between its last fill and its stop's record, its open position has no stop. For each
-//  open position, the entry that opened it (every slice of it, when sliced) gets its
-//  first stop if it never had one (s_stop_sync places a stop once only).
+//  open position, the entry that opened it and the newest one that added to it (every
+//  slice of each, when sliced) get their first stop if they never had one (s_stop_sync
+//  places a stop once only). An earlier add-on had its stop recorded before a later
+//  entry's fill was applied: fills are applied one at a time, each followed by its stop.
 static void
 s_protect_entry (exec_t *self, const struct kt_order_rec *e, int64_t pos_qty)
 {
@@ -2318,17 +2320,15 @@ s_protect_entry (exec_t *self, const struct kt_order_rec *e, int64_t pos_qty)
 }
 
 static void
-s_protect_pos (const struct kt_pos_rec *pos, void *arg)
+s_protect_coid (exec_t *self, const char *coid, int64_t pos_qty)
 {
-    exec_t *self = arg;
     struct kt_order_rec e, p;
     char why[128];
-    if (pos->qty == 0 || !pos->entry_coid[0] ||
-        kt_book_order_get (self->store, pos->entry_coid, &e, why, sizeof why) != 1)
+    if (!coid[0] || kt_book_order_get (self->store, coid, &e, why, sizeof why) != 1)
         return;
     if (!s_is_slice (&e) || kt_book_order_get (self->store, e.parent, &p, why, sizeof why) != 1 ||
         strcmp (p.broker_status, "SLICED") != 0) {
-        s_protect_entry (self, &e, pos->qty);
+        s_protect_entry (self, &e, pos_qty);
         return;
     }
     for (int k = 0; k < EXEC_SLICE_MAX; k++) {
@@ -2336,8 +2336,19 @@ s_protect_pos (const struct kt_pos_rec *pos, void *arg)
         exec_slice_tag (p.coid, k, EXEC_SLICE_MAX, tag, sizeof tag);
         if (kt_book_order_get (self->store, tag, &e, why, sizeof why) != 1)
             break;
-        s_protect_entry (self, &e, pos->qty);
+        s_protect_entry (self, &e, pos_qty);
     }
+}
+
+static void
+s_protect_pos (const struct kt_pos_rec *pos, void *arg)
+{
+    exec_t *self = arg;
+    if (pos->qty == 0)
+        return;
+    s_protect_coid (self, pos->entry_coid, pos->qty);
+    if (strcmp (pos->last_entry_coid, pos->entry_coid) != 0)
+        s_protect_coid (self, pos->last_entry_coid, pos->qty);
 }
 
 //  A sliced parent's totals after a restart: from its slices' records.

@@ -541,6 +541,22 @@ s_flatten (void)
     assert_int_equal (s_sim_position (W.sym), 0);
 }
 
+//  The stop of entry coid is recorded and rests at kite-sim: a BUY for qty, TRIGGER
+//  PENDING at trigger.
+static void
+s_stop_rests (const char *coid, int64_t qty, int64_t trigger)
+{
+    char stop[KT_ID_LEN];
+    snprintf (stop, sizeof stop, "%.17s-st", coid);
+    assert_true (s_wait_status (stop, "OPEN", 5000));
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (stop, &row), 1);
+    assert_string_equal (row.status, "TRIGGER PENDING");
+    assert_int_equal (row.side, KT_SIDE_BUY);
+    assert_int_equal (row.qty, qty);
+    assert_int_equal (row.trigger, trigger);
+}
+
 // ---- cases
 // ----------------------------------------------------------------------------------------
 
@@ -641,13 +657,8 @@ test_market_entry_stop_flatten (void **state)
     //  The stop: BUY SL for 150 at the stop trigger, resting TRIGGER PENDING.
     char stop[KT_ID_LEN];
     snprintf (stop, sizeof stop, "%.17s-st", coid);
-    assert_true (s_wait_status (stop, "OPEN", 5000));
+    s_stop_rests (coid, 150, c.stop_trigger);
     struct exec_kite_row row;
-    assert_int_equal (s_sim_orders (stop, &row), 1);
-    assert_string_equal (row.status, "TRIGGER PENDING");
-    assert_int_equal (row.side, KT_SIDE_BUY);
-    assert_int_equal (row.qty, 150);
-    assert_int_equal (row.trigger, c.stop_trigger);
     assert_string_equal (s_hget (pkey, "stop_coid"), stop);
     //  A resting entry too: FLATTEN cancels it with the stop, then exits.
     char rest[KT_ID_LEN];
@@ -1027,6 +1038,52 @@ test_kill_restart_applies_missed_fill_once (void **state)
     assert_int_equal (fscanf (p, "%d", &lines), 1);
     pclose (p);
     assert_int_equal (lines, 1);
+    s_flatten ();
+}
+
+//  kill -9 between an add-on entry's last fill and its stop's record: the position has
+//  the first entry's stop only. At start the newest entry of each open position
+//  (`last_entry_coid`) gets its first stop too, not only the one that opened it. The
+//  window is made by an add-on sent without a stop whose record is then given one, as
+//  if exec-gateway had died before placing it.
+static void
+test_kill_before_addon_stop (void **state)
+{
+    (void) state;
+    int64_t bid, ask, ltp;
+    s_quote (W.sym, &bid, &ask, &ltp);
+    char first[KT_ID_LEN], addon[KT_ID_LEN], pkey[64];
+    s_coid (first, "AO");
+    s_coid (addon, "AO");
+    snprintf (pkey, sizeof pkey, "pos:%s", W.sym);
+    int64_t trigger = kt_money_tick_up (ltp + ltp / 10, 5);
+    struct kt_order_cmd c = s_place (first, KT_SIDE_SELL, KT_OT_MARKET, 75, 0, 0);
+    c.has_stop = true;
+    c.stop_trigger = trigger;
+    c.stop_price = trigger + 100;
+    s_command (&c);
+    assert_true (s_wait_status (first, "FILLED", 5000));
+    char stop[KT_ID_LEN];
+    snprintf (stop, sizeof stop, "%.17s-st", first);
+    s_stop_rests (first, 75, trigger);
+    struct kt_order_cmd a = s_place (addon, KT_SIDE_SELL, KT_OT_MARKET, 75, 0, 0);
+    s_command (&a);
+    assert_true (s_wait_status (addon, "FILLED", 5000));
+    assert_true (s_wait_field (pkey, "qty", "-150", 2000));
+    assert_string_equal (s_hget (pkey, "entry_coid"), first);
+    assert_string_equal (s_hget (pkey, "last_entry_coid"), addon);
+    kt_testproc_signal (W.exec, SIGKILL);
+    assert_true (kt_testproc_wait (W.exec, 2000) == 128 + SIGKILL);
+    kt_testproc_destroy (&W.exec);
+    redisReply *r = redisCommand (W.rc, "HSET kt:order:%s stop_trigger %lld stop_price %lld", addon,
+                                  (long long) trigger, (long long) trigger + 100);
+    freeReplyObject (r);
+
+    s_exec_start ();
+    s_stop_rests (addon, 75, trigger);
+    //  the first entry's stop was not placed again
+    struct exec_kite_row row;
+    assert_int_equal (s_sim_orders (stop, &row), 1);
     s_flatten ();
 }
 
@@ -1887,6 +1944,7 @@ main (void)
         cmocka_unit_test (test_paper_fills_like_kite_sim),
         cmocka_unit_test (test_partial_fill_stop_resized),
         cmocka_unit_test (test_kill_restart_applies_missed_fill_once),
+        cmocka_unit_test (test_kill_before_addon_stop),
         cmocka_unit_test (test_kill_during_submit),
         cmocka_unit_test (test_kill_during_replacement),
         cmocka_unit_test (test_sliced_entry_with_stops),
