@@ -472,10 +472,16 @@ int
 kt_book_order_update (kt_store_t *store, const struct kt_order_rec *order, int64_t now_ns,
                       char *why, size_t whylen)
 {
-    //  Only the state fields: fills belong to kt_book_fill, identity never changes.
+    //  Only the state fields: fills belong to kt_book_fill, identity never changes. A
+    //  sliced parent has no fills of its own: its totals are its slices', written with its
+    //  state (readers of the book, risk-gate first, see what the order filled).
     static const char *const state_fields[] = {
-        "status",       "broker_status", "broker_id", "qty",         "price",     "trigger",
-        "stop_trigger", "stop_price",    "reason",    "exit_reason", "updated_ns"};
+        "status",     "broker_status", "broker_id",  "qty",    "price",
+        "trigger",    "stop_trigger",  "stop_price", "reason", "exit_reason",
+        "updated_ns", "filled_qty",    "fill_value", "avg_px"};
+    size_t nstate = sizeof state_fields / sizeof state_fields[0];
+    if (strcmp (order->broker_status, KT_BOOK_SLICED) != 0)
+        nstate -= 3;
     struct kt_order_rec o = *order;
     o.updated_ns = now_ns;
     struct kt_schema_pairs all;
@@ -491,7 +497,7 @@ kt_book_order_update (kt_store_t *store, const struct kt_order_rec *order, int64
     args[2] = kt_ord_status_is_final (o.status) ? "1" : "0";
     int nargs = 3;
     for (int i = 0; i < all.n; i++)
-        for (size_t j = 0; j < sizeof state_fields / sizeof state_fields[0]; j++)
+        for (size_t j = 0; j < nstate; j++)
             if (strcmp (all.argv[2 * i], state_fields[j]) == 0) {
                 args[nargs++] = all.argv[2 * i];
                 args[nargs++] = all.argv[2 * i + 1];

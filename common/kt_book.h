@@ -138,7 +138,10 @@ int kt_book_order_create (kt_store_t *store, const struct kt_order_rec *order, i
 //  Write the order's state fields (status, broker_status, broker_id, qty, price,
 //  trigger, stop_trigger, stop_price, reason, exit_reason) from order, keep it in or
 //  take it out of orders:open by status, bump book.ver and append an `order` event, in
-//  one script. Fill fields are never written here (only kt_book_fill changes them).
+//  one script. Fill fields are never written here (only kt_book_fill changes them),
+//  except a sliced parent's (broker_status KT_BOOK_SLICED): it has no fills of its own,
+//  and its filled_qty, fill_value and avg_px are its slices' totals.
+#define KT_BOOK_SLICED "SLICED"
 //  Returns 0, or -1 (why) on a store failure or an unknown coid.
 int kt_book_order_update (kt_store_t *store, const struct kt_order_rec *order, int64_t now_ns,
                           char *why, size_t whylen);

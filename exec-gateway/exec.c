@@ -361,6 +361,7 @@ s_slice_event (exec_t *self, struct s_ord *p, kt_exec_kind_t kind, int64_t lq, i
     if ((kind == KT_EXEC_PARTIAL || kind == KT_EXEC_FILLED) && lq > 0) {
         p->rec.filled_qty += lq;
         p->agg_value += lq * lpx;
+        p->rec.fill_value = p->agg_value;
         p->rec.avg_px = (p->agg_value + p->rec.filled_qty / 2) / p->rec.filled_qty;
         p->rec.status = p->rec.filled_qty >= p->rec.qty ? KT_OS_FILLED : KT_OS_PARTIAL;
         snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders: %lld filled",
@@ -1550,7 +1551,7 @@ s_launch (exec_t *self, struct kt_order_rec *r)
     }
     p->sliced = true;
     p->nslices = n;
-    snprintf (p->rec.broker_status, sizeof p->rec.broker_status, "SLICED");
+    snprintf (p->rec.broker_status, sizeof p->rec.broker_status, KT_BOOK_SLICED);
     snprintf (p->rec.reason, sizeof p->rec.reason, "sliced into %d orders", n);
     s_book_update (self, p);
     for (int i = 0; i < n; i++)
@@ -2282,7 +2283,7 @@ s_load_order (const struct kt_order_rec *rec, void *arg)
         return;
     }
     //  A sliced parent is not a broker order: its slices are (rebuilt after loading).
-    if (strcmp (rec->broker_status, "SLICED") == 0) {
+    if (strcmp (rec->broker_status, KT_BOOK_SLICED) == 0) {
         int64_t q[EXEC_SLICE_MAX];
         char why[128];
         o->sliced = true;
@@ -2327,7 +2328,7 @@ s_protect_coid (exec_t *self, const char *coid, int64_t pos_qty)
     if (!coid[0] || kt_book_order_get (self->store, coid, &e, why, sizeof why) != 1)
         return;
     if (!s_is_slice (&e) || kt_book_order_get (self->store, e.parent, &p, why, sizeof why) != 1 ||
-        strcmp (p.broker_status, "SLICED") != 0) {
+        strcmp (p.broker_status, KT_BOOK_SLICED) != 0) {
         s_protect_entry (self, &e, pos_qty);
         return;
     }
@@ -2359,6 +2360,7 @@ s_rebuild_parents (exec_t *self)
         struct s_ord *p = &self->ord[i];
         if (!p->used || !p->sliced)
             continue;
+        int64_t was = p->rec.filled_qty;
         p->rec.filled_qty = p->agg_value = 0;
         p->slices_final = p->slices_rejected = 0;
         int64_t q[EXEC_SLICE_MAX];
@@ -2390,8 +2392,11 @@ s_rebuild_parents (exec_t *self)
             if (o)
                 o->counted = kt_ord_status_is_final (c.status);
         }
+        p->rec.fill_value = p->agg_value;
         if (p->rec.filled_qty > 0)
             p->rec.avg_px = (p->agg_value + p->rec.filled_qty / 2) / p->rec.filled_qty;
+        if (p->rec.filled_qty != was) //  a slice filled after the parent's last write
+            s_book_update (self, p);
     }
 }
 

@@ -256,7 +256,7 @@ s_parse_lists (const kt_store_result_t *r, struct risk_view *view, struct s_scra
         memset (br, 0, sizeof *br);
         s_record (&h, &kt_key_order, br);
         //  An order sliced by exec-gateway is covered by its slices (orders of their own).
-        bool sliced = strcmp (br->broker_status, "SLICED") == 0;
+        bool sliced = strcmp (br->broker_status, KT_BOOK_SLICED) == 0;
         if ((br->purpose != KT_PURPOSE_EXIT && br->purpose != KT_PURPOSE_STOP) || sliced ||
             !br->coid[0] || kt_ord_status_is_final (br->status))
             continue;

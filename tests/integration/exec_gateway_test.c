@@ -1865,6 +1865,11 @@ test_sliced_entry_with_stops (void **state)
     assert_true (s_event (coid, KT_EXEC_PARTIAL, &ev, 5000));
     int64_t before = s_sliced_stops_agree (coid, 3, 8000);
     assert_true (before > 0);
+    //  The parent's totals in the book are its slices' (risk-gate settles by them).
+    char want[24];
+    snprintf (want, sizeof want, "%lld", (long long) before);
+    assert_true (s_wait_field (key, "filled_qty", want, 3000));
+    assert_true (s_hgeti (key, "avg_px") > 0);
     //  Down while the market trades through the rest.
     kt_testproc_signal (W.exec, SIGKILL);
     kt_testproc_wait (W.exec, 2000);
@@ -1883,6 +1888,8 @@ test_sliced_entry_with_stops (void **state)
     char pkey[64];
     snprintf (pkey, sizeof pkey, "pos:%s", W.sym);
     assert_int_equal (s_hgeti (pkey, "qty"), -filled);
+    snprintf (want, sizeof want, "%lld", (long long) filled);
+    assert_true (s_wait_field (key, "filled_qty", want, 3000)); //  rebuilt after the restart
     //  Nothing was placed twice (a stop attempt after the first would be "-s2").
     for (int i = 0; i < 3; i++) {
         char tag[48];

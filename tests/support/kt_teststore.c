@@ -93,3 +93,19 @@ kt_teststore_int (kt_teststore_t *self, const char *fmt, const char *arg)
         freeReplyObject (r);
     return v;
 }
+
+void
+kt_teststore_order (struct kt_order_rec *o, const char *coid, const char *sym, kt_side_t side,
+                    kt_purpose_t purpose, int64_t qty)
+{
+    memset (o, 0, sizeof *o);
+    snprintf (o->coid, sizeof o->coid, "%s", coid);
+    snprintf (o->intent_id, sizeof o->intent_id, "%s", coid);
+    snprintf (o->sym, sizeof o->sym, "%s", sym);
+    o->side = side;
+    o->purpose = purpose;
+    o->order_type = KT_OT_LIMIT;
+    o->product = KT_PROD_MIS;
+    o->qty = qty;
+    o->status = KT_OS_OPEN;
+}

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "kt.h"
+#include "kt_book.h"
 #include "kt_testredis.h"
 
 typedef struct {
@@ -42,5 +43,10 @@ int64_t kt_teststore_hget_i64 (kt_teststore_t *self, const char *key, const char
 //  An integer reply of a command with one string argument (LLEN, SISMEMBER, TTL ...):
 //  -1 when the reply is not an integer.
 int64_t kt_teststore_int (kt_teststore_t *self, const char *fmt, const char *arg);
+
+//  A book order record as exec-gateway records one before placing it: coid (also the
+//  intent id), sym, side, purpose, qty; LIMIT, MIS, OPEN, nothing filled.
+void kt_teststore_order (struct kt_order_rec *o, const char *coid, const char *sym, kt_side_t side,
+                         kt_purpose_t purpose, int64_t qty);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../../tradectl/ctl_cmd.h"
 #include "kt_testcfg.h"
 #include "kt_testredis.h"
+#include "kt_teststore.h"
 
 static struct {
     kt_testredis_t *srv;
@@ -55,14 +56,7 @@ static void
 s_order (const char *coid, const char *sym, int64_t created, kt_ord_status_t status)
 {
     struct kt_order_rec o;
-    memset (&o, 0, sizeof o);
-    snprintf (o.coid, sizeof o.coid, "%s", coid);
-    snprintf (o.sym, sizeof o.sym, "%s", sym);
-    o.side = KT_SIDE_BUY;
-    o.order_type = KT_OT_LIMIT;
-    o.product = KT_PROD_MIS;
-    o.purpose = KT_PURPOSE_ENTRY;
-    o.qty = 75;
+    kt_teststore_order (&o, coid, sym, KT_SIDE_BUY, KT_PURPOSE_ENTRY, 75);
     o.price = 10000;
     o.status = status;
     o.created_ns = created;

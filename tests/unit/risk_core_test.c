@@ -18,6 +18,7 @@
 #include "../../risk-gate/risk.h"
 #include "kt_book.h"
 #include "kt_testredis.h"
+#include "kt_teststore.h"
 
 #define RS(x) ((int64_t) (x) *100)
 #define SYM_CE "NIFTY25NOV24000CE"
@@ -249,16 +250,12 @@ s_book (struct fx *f, const char *coid, const char *sym, kt_side_t side, kt_exec
         struct kt_risk_intent_rec *ir = calloc (1, sizeof *ir);
         assert_non_null (ir);
         assert_true (kt_schema_read (ex, &kt_key_risk_intent, coid, ir, why, sizeof why) >= 0);
-        memset (&rec, 0, sizeof rec);
-        snprintf (rec.coid, sizeof rec.coid, "%s", coid);
-        snprintf (rec.intent_id, sizeof rec.intent_id, "%s", coid);
-        snprintf (rec.sym, sizeof rec.sym, "%s", sym[0] ? sym : ir->sym);
-        rec.side = side != KT_SIDE_NONE ? side : kt_side_parse (ir->side);
-        rec.purpose = ir->purpose[0] ? kt_purpose_parse (ir->purpose) : KT_PURPOSE_STOP;
-        rec.qty = ir->oqty > 0 ? ir->oqty : filled > 0 ? filled : 75;
-        rec.order_type = KT_OT_LIMIT;
-        rec.product = KT_PROD_MIS;
-        rec.status = KT_OS_OPEN;
+        kt_teststore_order (&rec, coid, sym[0] ? sym : ir->sym,
+                            side != KT_SIDE_NONE ? side : kt_side_parse (ir->side),
+                            ir->purpose[0] ? kt_purpose_parse (ir->purpose) : KT_PURPOSE_STOP,
+                            ir->oqty > 0 ? ir->oqty
+                            : filled > 0 ? filled
+                                         : 75);
         free (ir);
         assert_int_equal (kt_book_order_create (ex, &rec, f->now, NULL, why, sizeof why), 1);
     }
@@ -455,6 +452,47 @@ test_cancel_releases (void **state)
     assert_int_equal (s_acct (f)->units_total, 0);
     assert_int_equal (s_acct (f)->units_pe, 0);
     assert_int_equal (s_acct (f)->npos, 0);
+}
+
+//  An entry exec-gateway sliced: its fills are its slices', and the parent's record
+//  carries their totals (kt_book_order_update of a SLICED parent). The first slice fill
+//  counts the trade and frees the entry's pending slot, as an unsliced entry's does.
+static void
+test_sliced_entry_settled (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    s_tick (f, SYM_PE, RS (100));
+    struct kt_intent in = s_intent (f, KT_PURPOSE_ENTRY, SYM_PE, KT_SIDE_SELL, 150, RS (100));
+    assert_int_equal (s_decide (f, &in).decision.verdict, KT_VERDICT_APPROVE);
+    assert_int_equal (s_acct (f)->units_pe, 1); //  the pending slot
+    char why[200];
+    struct kt_order_rec p;
+    kt_teststore_order (&p, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_PURPOSE_ENTRY, 150);
+    snprintf (p.broker_status, sizeof p.broker_status, "%s", KT_BOOK_SLICED);
+    assert_int_equal (kt_book_order_create (f->obs, &p, f->now, NULL, why, sizeof why), 1);
+    struct kt_order_rec sl = p;
+    snprintf (sl.coid, sizeof sl.coid, "%.18ss0", in.intent_id);
+    snprintf (sl.parent, sizeof sl.parent, "%s", in.intent_id);
+    sl.broker_status[0] = '\0';
+    sl.qty = 75;
+    assert_int_equal (kt_book_order_create (f->obs, &sl, f->now, NULL, why, sizeof why), 1);
+    struct kt_book_fill fl = {.qty = 75, .price = RS (100), .ts_ns = f->now};
+    snprintf (fl.coid, sizeof fl.coid, "%s", sl.coid);
+    snprintf (fl.trade_id, sizeof fl.trade_id, "%s-1", sl.coid);
+    struct kt_book_fill_result res;
+    assert_int_equal (kt_book_fill (f->obs, &fl, &res, why, sizeof why), 0);
+    p.status = KT_OS_PARTIAL;
+    p.filled_qty = 75;
+    p.fill_value = 75 * RS (100);
+    p.avg_px = RS (100);
+    assert_int_equal (kt_book_order_update (f->obs, &p, f->now, why, sizeof why), 0);
+    struct kt_order_rec got;
+    assert_int_equal (kt_book_order_get (f->obs, p.coid, &got, why, sizeof why), 1);
+    assert_int_equal (got.filled_qty, 75);
+    s_event (f, in.intent_id, SYM_PE, KT_SIDE_SELL, KT_EXEC_PARTIAL, 75, 75, RS (100));
+    assert_int_equal (s_hget (f, "kt:risk:state", "trades_day"), 1);
+    assert_int_equal (s_acct (f)->units_pe, 1); //  the position, no pending slot besides
 }
 
 //  Issue 13: a pending entry the strategy modifies and cancels as it re-evaluates uses
@@ -1472,6 +1510,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_trade_life, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_releases, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_sliced_entry_settled, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_trades_count_fills, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_entries_window_trimmed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_replacement_one_decision, s_setup, s_teardown),
