@@ -70,23 +70,7 @@ s_put_done (const kt_store_result_t *res, void *arg)
 int
 kt_recon_last_put (kt_store_t *store, const struct kt_recon_last *rec, char *why, size_t whylen)
 {
-    struct kt_schema_pairs pairs;
-    if (kt_schema_pairs (&kt_key_recon_last, rec, &pairs) < 0) {
-        snprintf (why, whylen, "recon:last: too many fields");
-        return -1;
-    }
-    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_recon_last, NULL);
-    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    size_t lens[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    argv[0] = "HSET";
-    lens[0] = 4;
-    argv[1] = key.s;
-    lens[1] = key.len;
-    for (int i = 0; i < 2 * pairs.n; i++) {
-        argv[2 + i] = pairs.argv[i];
-        lens[2 + i] = pairs.argvlen[i];
-    }
-    if (kt_store_send (store, 2 + 2 * pairs.n, argv, lens, s_put_done, NULL) < 0) {
+    if (kt_schema_send (store, &kt_key_recon_last, NULL, rec, s_put_done, NULL) < 0) {
         snprintf (why, whylen, "recon:last: write queue full");
         return -1;
     }

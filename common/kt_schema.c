@@ -183,6 +183,24 @@ const kt_schema_key_t kt_key_alerts_summary = {
     "the last daily summary at the close (alerter.summary_at), so a restart does not repeat it",
     s_alerts_summary_fields};
 
+//  exec-gateway's broker session (its own key: risk-gate reads it and halts on it).
+#define S_EXS(f) offsetof (struct kt_exec_session_rec, f)
+static const kt_schema_field_t s_exec_session_fields[] = {
+    {"ok", KT_SF_BOOL, S_EXS (ok), 0, NULL, NULL,
+     "0 after a TokenException, 1 again once a new access token is loaded"},
+    {"since_ns", KT_SF_I64, S_EXS (since_ns), 0, NULL, NULL, "ns, pipeline clock, of the change"},
+    {"reason", KT_SF_STR, S_EXS (reason), sizeof ((struct kt_exec_session_rec *) 0)->reason, NULL,
+     NULL, "Kite's message, or how it was restored"},
+    KT_SF_END};
+const kt_schema_key_t kt_key_exec_session = {
+    "exec:session",
+    "exec:session",
+    KT_SK_HASH,
+    "exec-gateway",
+    KT_LIFE_DURABLE,
+    "the broker session as exec-gateway last found it (risk-gate halts while it is invalid)",
+    s_exec_session_fields};
+
 //  Requests of the operator's command line to a running process.
 const kt_schema_key_t kt_key_recon_request = {"recon:request",
                                               "recon:request",
@@ -217,6 +235,7 @@ static const kt_schema_key_t *const s_all[] = {
     &kt_key_md_ltp,
     &kt_key_md_universe,
     &kt_key_md_bars,
+    &kt_key_exec_session,
     &kt_key_recon_request,
     &kt_key_session_reload,
     &kt_key_alerts_seq,
@@ -480,6 +499,27 @@ kt_schema_markdown (void)
         return NULL;
     }
     return buf;
+}
+
+int
+kt_schema_send (kt_store_t *store, const kt_schema_key_t *k, const char *arg, const void *rec,
+                kt_store_done_fn *done, void *done_arg)
+{
+    struct kt_schema_pairs pairs;
+    if (kt_schema_pairs (k, rec, &pairs) < 0)
+        return -1;
+    struct kt_skey key = kt_schema_key (kt_store_prefix (store), k, arg);
+    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
+    size_t argvlen[2 + 2 * KT_SCHEMA_FIELDS_MAX];
+    argv[0] = "HSET";
+    argvlen[0] = 4;
+    argv[1] = key.s;
+    argvlen[1] = key.len;
+    for (int i = 0; i < 2 * pairs.n; i++) {
+        argv[2 + i] = pairs.argv[i];
+        argvlen[2 + i] = pairs.argvlen[i];
+    }
+    return kt_store_send (store, 2 + 2 * pairs.n, argv, argvlen, done, done_arg) < 0 ? -1 : 0;
 }
 
 int

@@ -96,6 +96,15 @@ struct kt_md_status_rec {
     int64_t updated_ns;
 };
 
+//  exec-gateway's broker session: set invalid on a TokenException, valid again on a new
+//  access token. risk-gate reads it (and md:status session_refused) and halts.
+extern const kt_schema_key_t kt_key_exec_session; //  exec:session
+struct kt_exec_session_rec {
+    bool ok;
+    int64_t since_ns;
+    char reason[128];
+};
+
 //  The alerter's outbox (alerter/alert_queue.c; docs/alerter.md).
 extern const kt_schema_key_t kt_key_alerts_seq;     //  alerts:seq
 extern const kt_schema_key_t kt_key_alerts_item;    //  alerts:item:<id>
@@ -179,6 +188,14 @@ int kt_schema_set (const kt_schema_key_t *k, void *rec, const char *name, size_t
 struct kt_store;
 int kt_schema_read (struct kt_store *store, const kt_schema_key_t *k, const char *arg, void *rec,
                     char *why, size_t whylen);
+
+//  Write rec as hash key k (with arg) on the store's queued connection (HSET of every
+//  declared field; done(result, done_arg) when Redis answers, unless done is NULL).
+//  Returns 0 queued, -1 not (the store's queue is full, or k has no fields).
+struct kt_store_result;
+int kt_schema_send (struct kt_store *store, const kt_schema_key_t *k, const char *arg,
+                    const void *rec, void (*done) (const struct kt_store_result *, void *),
+                    void *done_arg);
 
 //  Render the tables as the markdown docs/redis.md holds between its markers. Returns
 //  an owned string (free) or NULL on OOM.

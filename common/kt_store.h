@@ -43,7 +43,7 @@ typedef enum {
 //  A typed reply. str/len: STR, ERR and DOWN (never NULL; "" otherwise); integer: INT;
 //  elements: ARR (read them with kt_store_result_at). Strings are borrowed from the
 //  result and live as long as it does.
-typedef struct {
+typedef struct kt_store_result {
     kt_store_kind_t kind;
     int64_t integer;
     const char *str;

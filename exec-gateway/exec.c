@@ -477,8 +477,21 @@ s_headers (exec_t *self, const struct kt_cfg *cfg)
 
 static void s_reject_unsent_entries (exec_t *self, const char *reason);
 
-//  TokenException: the session is invalid. risk-gate's SESSION check reads
-//  risk:state session_ok; nothing more goes to the broker until a new token (SIGHUP).
+//  The broker session as found (exec:session): risk-gate reads it and halts while it is
+//  invalid.
+static void
+s_session_write (exec_t *self, bool ok, const char *reason)
+{
+    struct kt_exec_session_rec rec = {.ok = ok, .since_ns = s_now (self)};
+    snprintf (rec.reason, sizeof rec.reason, "%s", reason);
+    if (kt_schema_send (self->store, &kt_key_exec_session, NULL, &rec, NULL, NULL) != 0) {
+        self->store_errors++;
+        kt_log_error ("exec.session.store", KT_S ("why", "store queue full"), KT_END);
+    }
+}
+
+//  TokenException: the session is invalid. risk-gate halts on exec:session; nothing
+//  more goes to the broker until a new token (SIGHUP, session:reload).
 static void
 s_session_invalid (exec_t *self, const char *msg)
 {
@@ -486,20 +499,15 @@ s_session_invalid (exec_t *self, const char *msg)
     if (self->session_bad)
         return;
     self->session_bad = true;
-    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_risk_state, NULL);
-    kt_store_result_t r = kt_store_callf (self->store, "HSET %s session_ok 0", key.s);
-    if (r.kind == KT_STORE_DOWN || r.kind == KT_STORE_ERR) {
-        self->store_errors++;
-        kt_log_error ("exec.session.store", KT_S ("why", r.str), KT_END);
-    }
-    kt_store_result_free (&r);
+    char reason[KT_TEXT_LEN];
+    snprintf (reason, sizeof reason, "TokenException: %.100s", msg);
+    s_session_write (self, false, reason);
+    snprintf (reason, sizeof reason, "SESSION: TokenException: %.90s", msg);
     kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "exec.session",
                    "broker session invalid (TokenException: %s): nothing is sent until a new "
                    "access token is loaded (tradectl token, or SIGHUP after updating the "
                    "secrets)",
                    msg);
-    char reason[KT_TEXT_LEN];
-    snprintf (reason, sizeof reason, "SESSION: TokenException: %.90s", msg);
     s_reject_unsent_entries (self, reason);
 }
 
@@ -522,6 +530,9 @@ s_reload_token (exec_t *self, const char *by)
     bool was = self->session_bad;
     self->session_bad = false;
     kt_log_info ("exec.token.reloaded", KT_S ("by", by), KT_I ("was_invalid", was), KT_END);
+    char reason[KT_TEXT_LEN];
+    snprintf (reason, sizeof reason, "new access token loaded (%.60s)", by);
+    s_session_write (self, true, reason);
 }
 
 static int
@@ -2481,6 +2492,9 @@ exec_new (kt_proc_t *proc, const struct exec_cfg *cfg)
     kt_loop_wait_cap (loop, s_wait_cap, self);
     self->tick_timer = kt_loop_timer_wall (loop, 100, true, s_on_tick, self);
     kt_proc_set_counters (proc, s_counters, self);
+    //  A session found invalid by an earlier run ends with it: this one starts with the
+    //  token configured now, and its first broker call tells.
+    s_session_write (self, true, "exec-gateway started with its configured access token");
     kt_log_info ("exec.start", KT_S ("api", self->api),
                  KT_I ("open_orders", nloaded > 0 ? nloaded : 0),
                  KT_I ("rate_per_s", cfg->rate_per_s), KT_END);

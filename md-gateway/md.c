@@ -382,15 +382,14 @@ s_on_oversize (size_t len, void *arg)
 
 // ---- connection state --------------------------------------------------------------------
 
+static void s_write_status (md_t *self);
+
 static void
 s_session_invalid (md_t *self, int http, const char *why)
 {
-    //  risk-gate's SESSION check reads risk:state session_ok; the rest of that hash is
-    //  risk-gate's (docs/md-gateway.md).
-    kt_store_t *store = kt_proc_store (self->proc);
-    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_risk_state, NULL);
-    if (kt_store_sendf (store, NULL, NULL, "HSET %s session_ok 0", key.s) != 0)
-        kt_log_error ("md.session.write", KT_S ("why", "store queue full"), KT_END);
+    //  risk-gate reads md:status session_refused and halts on it (docs/md-gateway.md).
+    self->st.session_refused = true;
+    s_write_status (self);
     if (!self->session_alerted) {
         self->session_alerted = true;
         kt_alert_send (kt_proc_alerts (self->proc), KT_SEV_CRITICAL, "md.session",
@@ -471,22 +470,7 @@ s_write_status (md_t *self)
 {
     self->st.updated_ns = kt_proc_now_ns (self->proc);
     self->st.subscribed = (int64_t) self->ninst;
-    struct kt_schema_pairs pairs;
-    if (kt_schema_pairs (&kt_key_md_status, &self->st, &pairs) < 0)
-        return;
-    kt_store_t *store = kt_proc_store (self->proc);
-    struct kt_skey key = kt_schema_key (kt_store_prefix (store), &kt_key_md_status, NULL);
-    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    size_t argvlen[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    argv[0] = "HSET";
-    argvlen[0] = 4;
-    argv[1] = key.s;
-    argvlen[1] = key.len;
-    for (int i = 0; i < 2 * pairs.n; i++) {
-        argv[2 + i] = pairs.argv[i];
-        argvlen[2 + i] = pairs.argvlen[i];
-    }
-    kt_store_send (store, 2 + 2 * pairs.n, argv, argvlen, NULL, NULL);
+    kt_schema_send (kt_proc_store (self->proc), &kt_key_md_status, NULL, &self->st, NULL, NULL);
 }
 
 static void

@@ -776,6 +776,38 @@ risk_core_on_tick (risk_core_t *self, const char *sym, int64_t ltp, int64_t ts_n
 
 // ---- the poll ------------------------------------------------------------------------------
 
+//  The broker session as the processes that use it last found it: exec-gateway's
+//  exec:session and md-gateway's md:status (their keys, which risk-gate only reads).
+//  Either invalid invalidates the account's session and HALTs (SESSION), once per
+//  finding: an operator's resume makes the session valid again, and one still invalid
+//  then halts again at the next poll. An absent key (the process never ran) says nothing.
+static void
+s_session_check (risk_core_t *self, int64_t now_ns, struct risk_out *out)
+{
+    struct risk_view *v = self->view;
+    if (!v->loaded || !v->session_ok)
+        return;
+    char why[160], text[KT_TEXT_LEN] = "";
+    struct kt_exec_session_rec es;
+    memset (&es, 0, sizeof es);
+    struct kt_md_status_rec ms;
+    memset (&ms, 0, sizeof ms);
+    if (kt_schema_read (self->store, &kt_key_exec_session, NULL, &es, why, sizeof why) == 1 &&
+        !es.ok)
+        snprintf (text, sizeof text, "broker session invalid at exec-gateway: %.80s", es.reason);
+    else if (kt_schema_read (self->store, &kt_key_md_status, NULL, &ms, why, sizeof why) == 1 &&
+             ms.session_refused)
+        snprintf (text, sizeof text,
+                  "broker session invalid: the ticker refused the access token (md-gateway)");
+    if (!text[0])
+        return;
+    if (risk_state_session (self->store, &self->ids, false, now_ns, v) != 0) {
+        s_store_result (self, false, kt_store_errstr (self->store), out);
+        return;
+    }
+    s_halt (self, KT_R_SESSION, text, now_ns, out);
+}
+
 //  The reconciler's last agreement with the broker (recon:last agree_ns), 0 when it has
 //  none, its broker session is not valid, or Redis does not answer (REDUCING stays).
 //  Read only while REDUCING: one HGETALL per poll until ACTIVE.
@@ -828,6 +860,7 @@ risk_core_poll (risk_core_t *self, int64_t now_ns, struct risk_out *out)
     }
     s_unknown_flush (self, now_ns, out);
     s_halt_flush (self, now_ns, out);
+    s_session_check (self, now_ns, out);
     s_note_state (self, out);
     int64_t agree_ns = v->state == KT_STATE_REDUCING && !v->kill ? s_recon_agree_ns (self) : 0;
     if (agree_ns > 0 && agree_ns >= self->started_ns && agree_ns >= v->since_ns) {

@@ -66,22 +66,7 @@ s_write_state (strat_t *self)
     struct kt_strat_state_rec *rec = &self->rec;
     strat_state_render (self->core, self->instr, &self->map, self->cfg, &self->n,
                         kt_proc_now_ns (self->proc), rec);
-    struct kt_schema_pairs p;
-    int n = kt_schema_pairs (&kt_key_strat_state, rec, &p);
-    if (n < 0)
-        return;
-    struct kt_skey key = kt_schema_key (kt_store_prefix (self->store), &kt_key_strat_state, NULL);
-    const char *argv[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    size_t lens[2 + 2 * KT_SCHEMA_FIELDS_MAX];
-    argv[0] = "HSET";
-    lens[0] = 4;
-    argv[1] = key.s;
-    lens[1] = key.len;
-    for (int i = 0; i < 2 * n; i++) {
-        argv[2 + i] = p.argv[i];
-        lens[2 + i] = p.argvlen[i];
-    }
-    kt_store_send (self->store, 2 + 2 * n, argv, lens, NULL, NULL);
+    kt_schema_send (self->store, &kt_key_strat_state, NULL, rec, NULL, NULL);
 }
 
 static void

@@ -23,18 +23,18 @@
 #include <hiredis/hiredis.h>
 
 static char s_dir[64];
-static char s_env[512];             //  the environment prefix of every command
+static char s_env[512]; //  the environment prefix of every command
 static int s_redis_port;
-static char s_api_port[8];         //  kite-sim's HTTP port, as text
+static char s_api_port[8]; //  kite-sim's HTTP port, as text
 
 static int
 s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) != 0
-        || getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) != 0 ||
+        getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
         close (fd);
         return -1;
     }
@@ -55,7 +55,7 @@ s_write_config (const char *path)
     cJSON *root = cJSON_Parse (text);
     if (!root)
         return -1;
-    static const char *const names[] = { "md", "risk", "risk_pub", "exec", "exec_pub", "alerts" };
+    static const char *const names[] = {"md", "risk", "risk_pub", "exec", "exec_pub", "alerts"};
     cJSON *bus = cJSON_GetObjectItem (root, "bus");
     for (int i = 0; i < 6; i++) {
         char ep[128];
@@ -95,7 +95,7 @@ s_run (const char *cmd, char *out, size_t outlen)
     FILE *p = popen (full, "r");
     if (!p)
         return -1;
-    size_t n = out? fread (out, 1, outlen - 1, p): 0;
+    size_t n = out ? fread (out, 1, outlen - 1, p) : 0;
     if (out)
         out[n] = 0;
     else {
@@ -104,7 +104,7 @@ s_run (const char *cmd, char *out, size_t outlen)
             ;
     }
     int st = pclose (p);
-    return WIFEXITED (st)? WEXITSTATUS (st): -1;
+    return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
 }
 
 static int
@@ -185,7 +185,7 @@ s_setup (void **state)
         return -1;
     const char *build = getenv ("KT_BUILD");
     snprintf (s_env, sizeof s_env, "KT_CONFIG=%s KT_RUN=%s/run KT_BUILD=%s", cfg, s_dir,
-              build? build: "build");
+              build ? build : "build");
     return 0;
 }
 
@@ -253,8 +253,9 @@ test_start_restart_stop (void **state)
     assert_true (gone == NULL || gone->err != 0);
     redisFree (gone);
     //  kite-sim names only its ports: its HTTP port must be free again.
-    assert_int_equal (s_run ("pgrep -f 'kite-sim --http'", out, sizeof out) == 0
-                          && strstr (out, "\n") != NULL && s_kite_sim_ours (out), 0);
+    assert_int_equal (s_run ("pgrep -f 'kite-sim --http'", out, sizeof out) == 0 &&
+                          strstr (out, "\n") != NULL && s_kite_sim_ours (out),
+                      0);
 }
 
 int

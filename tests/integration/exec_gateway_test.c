@@ -1576,8 +1576,9 @@ test_order_update_message (void **state)
 }
 
 //  Token expiry: the place is refused with TokenException, the session is marked
-//  invalid for risk-gate, nothing is retried; a new token loaded through session:reload
-//  (what tradectl token writes) resumes.
+//  invalid in exec-gateway's exec:session (risk-gate halts on it; risk:state is
+//  risk-gate's own), nothing is retried; a new token loaded through session:reload (what
+//  tradectl token writes) resumes and marks it valid.
 static void
 test_token_expiry (void **state)
 {
@@ -1591,7 +1592,9 @@ test_token_expiry (void **state)
     struct kt_exec_event ev;
     assert_true (s_event (coid, KT_EXEC_REJECTED, &ev, 5000));
     assert_non_null (strstr (ev.reason, "TokenException"));
-    assert_true (s_wait_field ("risk:state", "session_ok", "0", 2000));
+    assert_true (s_wait_field ("exec:session", "ok", "0", 2000));
+    assert_non_null (strstr (s_hget ("exec:session", "reason"), "TokenException"));
+    assert_string_equal (s_hget ("risk:state", "session_ok"), "");
     assert_non_null (kt_testproc_log_wait (W.exec, "alert.raised", "CRITICAL", 2000));
     //  The next entry is refused without a request.
     s_coid (coid, "TOK");
@@ -1629,6 +1632,7 @@ test_token_expiry (void **state)
     redisReply *rr = redisCommand (W.rc, "HSET kt:session:reload requested_ns 1 by test");
     freeReplyObject (rr);
     assert_non_null (kt_testproc_log_wait (W.exec, "exec.token.reloaded", "session:reload", 3000));
+    assert_true (s_wait_field ("exec:session", "ok", "1", 2000));
     s_coid (coid, "TOK");
     c = s_place (coid, KT_SIDE_SELL, KT_OT_LIMIT, 75, 400000, 0);
     s_command (&c);

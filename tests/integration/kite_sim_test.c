@@ -43,19 +43,19 @@ typedef struct {
     pid_t pid;
     int http_port, ws_port;
     char base[64];
-    CURL *curl;                 //  keep-alive handle
-    bool fresh;                 //  next request on a new connection, no reuse
+    CURL *curl; //  keep-alive handle
+    bool fresh; //  next request on a new connection, no reuse
 } sim_proc_t;
 
 static int
 s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET };
+    struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (bind (fd, (struct sockaddr *) &a, sizeof a) != 0
-        || getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) != 0 ||
+        getsockname (fd, (struct sockaddr *) &a, &len) != 0) {
         close (fd);
         return -1;
     }
@@ -67,7 +67,7 @@ static int
 s_connect (int port)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
         close (fd);
@@ -88,7 +88,7 @@ static void
 s_bin (char *out, size_t len)
 {
     const char *b = getenv ("KT_BUILD");
-    snprintf (out, len, "%s/bin/kite-sim", b && *b? b: "build");
+    snprintf (out, len, "%s/bin/kite-sim", b && *b ? b : "build");
 }
 
 //  Start kite-sim with the common flags plus extra (NULL-terminated). Waits until both
@@ -105,8 +105,8 @@ s_start (const char *first, ...)
     snprintf (http, sizeof http, "127.0.0.1:%d", p->http_port);
     snprintf (ws, sizeof ws, "127.0.0.1:%d", p->ws_port);
     s_bin (bin, sizeof bin);
-    const char *argv[48] = { bin, "--http", http, "--ws", ws, "--access-token", TOKEN,
-                             "--log-level", "warn" };
+    const char *argv[48] = {bin,   "--http",      http,  "--ws", ws, "--access-token",
+                            TOKEN, "--log-level", "warn"};
     int n = 9;
     va_list ap;
     va_start (ap, first);
@@ -116,13 +116,13 @@ s_start (const char *first, ...)
     argv[n] = NULL;
     p->pid = fork ();
     if (p->pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);     //  dies with the test, even on a failure
+        prctl (PR_SET_PDEATHSIG, SIGTERM); //  dies with the test, even on a failure
         execv (bin, (char *const *) argv);
         _exit (127);
     }
     snprintf (p->base, sizeof p->base, "http://127.0.0.1:%d", p->http_port);
     for (int i = 0; i < 500; i++) {
-        int a = s_connect (p->http_port), b = a >= 0? s_connect (p->ws_port): -1;
+        int a = s_connect (p->http_port), b = a >= 0 ? s_connect (p->ws_port) : -1;
         if (a >= 0)
             close (a);
         if (b >= 0) {
@@ -164,7 +164,7 @@ typedef struct {
     char *body;
     size_t len;
     char ctype[64];
-    cJSON *json;                //  parsed body, or NULL
+    cJSON *json; //  parsed body, or NULL
 } resp_t;
 
 static size_t
@@ -188,10 +188,10 @@ s_resp_free (resp_t *r)
 
 //  One request. auth: NULL = default token header, "" = no header, else the token.
 static resp_t
-s_req_full (sim_proc_t *p, const char *method, const char *path, const char *form,
-            const char *auth, bool version)
+s_req_full (sim_proc_t *p, const char *method, const char *path, const char *form, const char *auth,
+            bool version)
 {
-    resp_t r = { 0 };
+    resp_t r = {0};
     CURL *c = p->curl;
     curl_easy_reset (c);
     char url[2048], hdr[256];
@@ -200,7 +200,7 @@ s_req_full (sim_proc_t *p, const char *method, const char *path, const char *for
     if (version)
         h = curl_slist_append (h, "X-Kite-Version: 3");
     if (!auth || *auth) {
-        snprintf (hdr, sizeof hdr, "Authorization: token %s:%s", KEY, auth? auth: TOKEN);
+        snprintf (hdr, sizeof hdr, "Authorization: token %s:%s", KEY, auth ? auth : TOKEN);
         h = curl_slist_append (h, hdr);
     }
     curl_easy_setopt (c, CURLOPT_URL, url);
@@ -222,7 +222,7 @@ s_req_full (sim_proc_t *p, const char *method, const char *path, const char *for
     curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &r.status);
     char *ct = NULL;
     curl_easy_getinfo (c, CURLINFO_CONTENT_TYPE, &ct);
-    snprintf (r.ctype, sizeof r.ctype, "%s", ct? ct: "");
+    snprintf (r.ctype, sizeof r.ctype, "%s", ct ? ct : "");
     curl_slist_free_all (h);
     if (r.body && strstr (r.ctype, "json"))
         r.json = cJSON_Parse (r.body);
@@ -258,21 +258,21 @@ s_admin (sim_proc_t *p, const char *path, const char *form)
 static const cJSON *
 s_data (const resp_t *r)
 {
-    return r->json? cJSON_GetObjectItemCaseSensitive (r->json, "data"): NULL;
+    return r->json ? cJSON_GetObjectItemCaseSensitive (r->json, "data") : NULL;
 }
 
 static const char *
 s_str (const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
-    return cJSON_IsString (v)? v->valuestring: NULL;
+    return cJSON_IsString (v) ? v->valuestring : NULL;
 }
 
 static double
 s_num (const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive (o, key);
-    return cJSON_IsNumber (v)? v->valuedouble: NAN;
+    return cJSON_IsNumber (v) ? v->valuedouble : NAN;
 }
 
 //  An error answer: status, envelope and error_type.
@@ -281,7 +281,7 @@ s_expect_error (resp_t *r, long status, const char *error_type)
 {
     if (r->status != status || !r->json)
         fail_msg ("want %ld %s, got %ld: %s", status, error_type, r->status,
-                  r->body? r->body: "(none)");
+                  r->body ? r->body : "(none)");
     assert_string_equal (s_str (r->json, "status"), "error");
     assert_string_equal (s_str (r->json, "error_type"), error_type);
     assert_non_null (s_str (r->json, "message"));
@@ -293,7 +293,7 @@ static void
 s_expect_ok (resp_t *r)
 {
     if (r->status != 200 || !r->json)
-        fail_msg ("want 200, got %ld (curl %d): %s", r->status, r->rc, r->body? r->body: "");
+        fail_msg ("want 200, got %ld (curl %d): %s", r->status, r->rc, r->body ? r->body : "");
     assert_string_equal (s_str (r->json, "status"), "success");
 }
 
@@ -349,8 +349,8 @@ s_sha256_hex (const char *a, const char *b, const char *c, char out[65])
 
 typedef struct {
     uint32_t token;
-    int len;                    //  packet length: 8, 28, 32, 44, 184
-    int64_t ltp, o, h, l, c, change;    //  paise
+    int len;                         //  packet length: 8, 28, 32, 44, 184
+    int64_t ltp, o, h, l, c, change; //  paise
     int64_t volume;
     uint32_t exch_ts;
     int64_t bid0, ask0;
@@ -409,7 +409,7 @@ s_decode (const uint8_t *f, size_t len, pkt_t *out, int max)
         k->len = (int) pl;
         k->token = s_u32 (p);
         k->ltp = s_paise (k->token, s_u32 (p + 4));
-        if (pl == 28 || pl == 32) {     //  index: H, L, O, C, change
+        if (pl == 28 || pl == 32) { //  index: H, L, O, C, change
             k->h = s_paise (k->token, s_u32 (p + 8));
             k->l = s_paise (k->token, s_u32 (p + 12));
             k->o = s_paise (k->token, s_u32 (p + 16));
@@ -417,8 +417,7 @@ s_decode (const uint8_t *f, size_t len, pkt_t *out, int max)
             k->change = s_paise (k->token, s_u32 (p + 24));
             if (pl == 32)
                 k->exch_ts = s_u32 (p + 28);
-        }
-        else if (pl >= 44) {
+        } else if (pl >= 44) {
             k->volume = s_u32 (p + 16);
             k->o = s_paise (k->token, s_u32 (p + 28));
             k->h = s_paise (k->token, s_u32 (p + 32));
@@ -431,7 +430,7 @@ s_decode (const uint8_t *f, size_t len, pkt_t *out, int max)
             }
         }
     }
-    return off == len? got: -2;
+    return off == len ? got : -2;
 }
 
 // ---- WebSocket client (lws) -----------------------------------------------------------------
@@ -452,9 +451,9 @@ typedef struct {
     int nmsgs;
     uint8_t *rx;
     size_t rx_len;
-    char out[8][4096];          //  queued text messages to send
+    char out[8][4096]; //  queued text messages to send
     int nout;
-    lws_sorted_usec_list_t wake;    //  bounds each lws_service wait
+    lws_sorted_usec_list_t wake; //  bounds each lws_service wait
 } wsc_t;
 
 static int
@@ -463,58 +462,55 @@ s_wsc_cb (struct lws *wsi, enum lws_callback_reasons reason, void *user, void *i
     wsc_t *w = lws_context_user (lws_get_context (wsi));
     (void) user;
     switch (reason) {
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        w->established = true;
-        if (w->nout)
-            lws_callback_on_writable (wsi);
-        break;
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        w->error = true;
-        w->wsi = NULL;
-        break;
-    case LWS_CALLBACK_CLIENT_CLOSED:
-        w->closed = true;
-        w->wsi = NULL;
-        break;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-        w->rx = realloc (w->rx, w->rx_len + len);
-        memcpy (w->rx + w->rx_len, in, len);
-        w->rx_len += len;
-        if (lws_is_final_fragment (wsi) && !lws_remaining_packet_payload (wsi)) {
-            if (w->nmsgs < MSG_MAX) {
-                w->msgs[w->nmsgs].data = w->rx;
-                w->msgs[w->nmsgs].len = w->rx_len;
-                w->msgs[w->nmsgs].binary = lws_frame_is_binary (wsi);
-                w->nmsgs++;
-            }
-            else
-                free (w->rx);
-            w->rx = NULL;
-            w->rx_len = 0;
-        }
-        break;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-        if (w->nout) {
-            unsigned char buf[LWS_PRE + 4096];
-            size_t n = strlen (w->out[0]);
-            memcpy (buf + LWS_PRE, w->out[0], n);
-            lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
-            memmove (w->out[0], w->out[1], sizeof w->out[0] * (size_t) (w->nout - 1));
-            w->nout--;
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            w->established = true;
             if (w->nout)
                 lws_callback_on_writable (wsi);
-        }
-        break;
-    default:
-        break;
+            break;
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            w->error = true;
+            w->wsi = NULL;
+            break;
+        case LWS_CALLBACK_CLIENT_CLOSED:
+            w->closed = true;
+            w->wsi = NULL;
+            break;
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+            w->rx = realloc (w->rx, w->rx_len + len);
+            memcpy (w->rx + w->rx_len, in, len);
+            w->rx_len += len;
+            if (lws_is_final_fragment (wsi) && !lws_remaining_packet_payload (wsi)) {
+                if (w->nmsgs < MSG_MAX) {
+                    w->msgs[w->nmsgs].data = w->rx;
+                    w->msgs[w->nmsgs].len = w->rx_len;
+                    w->msgs[w->nmsgs].binary = lws_frame_is_binary (wsi);
+                    w->nmsgs++;
+                } else
+                    free (w->rx);
+                w->rx = NULL;
+                w->rx_len = 0;
+            }
+            break;
+        case LWS_CALLBACK_CLIENT_WRITEABLE:
+            if (w->nout) {
+                unsigned char buf[LWS_PRE + 4096];
+                size_t n = strlen (w->out[0]);
+                memcpy (buf + LWS_PRE, w->out[0], n);
+                lws_write (wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+                memmove (w->out[0], w->out[1], sizeof w->out[0] * (size_t) (w->nout - 1));
+                w->nout--;
+                if (w->nout)
+                    lws_callback_on_writable (wsi);
+            }
+            break;
+        default:
+            break;
     }
     return 0;
 }
 
 static const struct lws_protocols s_wsc_protocols[] = {
-    { "kite-client", s_wsc_cb, 0, 65536, 0, NULL, 0 },
-    { NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+    {"kite-client", s_wsc_cb, 0, 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 static void
 s_wake (lws_sorted_usec_list_t *sul)
@@ -632,7 +628,7 @@ s_upgrade (sim_proc_t *p, const char *token, int *fd_out)
     assert_int_equal (write (fd, req, (size_t) n), n);
     char buf[1024] = "";
     size_t got = 0;
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
     while (!strstr (buf, "\r\n\r\n") && got < sizeof buf - 1 && poll (&pfd, 1, 3000) == 1) {
         ssize_t k = read (fd, buf + got, sizeof buf - 1 - got);
         if (k <= 0)
@@ -793,7 +789,8 @@ test_market_data (void **state)
     s_resp_free (&r);
     r = s_req (p, "GET",
                "/instruments/historical/256265/5minute?from=2025-11-24+09:15:00"
-               "&to=2025-11-24+09:29:00", NULL);
+               "&to=2025-11-24+09:29:00",
+               NULL);
     s_expect_ok (&r);
     candles = cJSON_GetObjectItemCaseSensitive (s_data (&r), "candles");
     assert_int_equal (cJSON_GetArraySize (candles), 3);
@@ -810,8 +807,8 @@ test_market_data (void **state)
     int throttled = 0;
     usleep (1100000);
     for (int i = 0; i < 4; i++) {
-        r = s_req_once (p, "GET", "/instruments/historical/256265/minute?from=2025-11-24&to=2025-11-24",
-                   NULL);
+        r = s_req_once (
+            p, "GET", "/instruments/historical/256265/minute?from=2025-11-24&to=2025-11-24", NULL);
         throttled += r.status == 429;
         s_resp_free (&r);
     }
@@ -858,8 +855,10 @@ test_orders (void **state)
     s_first_option (p, sym, sizeof sym, &tok);
 
     //  A far LIMIT rests OPEN; modify it; cancel it.
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=itest1", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=itest1",
+              sym);
     char *id = s_place (p, form);
     assert_true (s_order_status_is (p, id, "OPEN", 3000));
     snprintf (path, sizeof path, "/orders/regular/%s", id);
@@ -895,8 +894,10 @@ test_orders (void **state)
     free (id);
 
     //  A MARKET order fills: trade, position, order book.
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=itest2", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=itest2",
+              sym);
     id = s_place (p, form);
     assert_true (s_order_status_is (p, id, "COMPLETE", 5000));
     snprintf (path, sizeof path, "/orders/%s/trades", id);
@@ -932,12 +933,16 @@ test_orders (void **state)
     //  Synchronous input errors.
     r = s_req (p, "POST", "/orders/regular", "exchange=NFO&transaction_type=BUY");
     s_expect_error (&r, 400, "InputException");
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=MIS&price=1&tag=abcdefghijklmnopqrstu", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=MIS&price=1&tag=abcdefghijklmnopqrstu",
+              sym);
     r = s_req (p, "POST", "/orders/regular", form);
     s_expect_error (&r, 400, "InputException");
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=MARKET&quantity=75&product=MIS&market_protection=0", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=MARKET&quantity=75&product=MIS&market_protection=0",
+              sym);
     r = s_req (p, "POST", "/orders/regular", form);
     s_expect_error (&r, 400, "InputException");
     r = s_req (p, "POST", "/orders/iceberg", form);
@@ -1054,8 +1059,7 @@ test_order_rate_limit (void **state)
             throttled++;
             first_ten_throttled += i < 10;
             assert_string_equal (s_str (r.json, "message"), "Too many requests");
-        }
-        else
+        } else
             assert_int_equal (r.status, 400);
         s_resp_free (&r);
     }
@@ -1103,8 +1107,10 @@ test_faults_http (void **state)
     s_resp_free (&r);
     //  Accept then hang up: the order exists, the caller never hears.
     s_fault (p, "kind=drop_response&count=1");
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=dropme", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=dropme",
+              sym);
     p->fresh = true;
     r = s_req (p, "POST", "/orders/regular", form);
     assert_int_equal (r.rc, CURLE_GOT_NOTHING);
@@ -1113,27 +1119,31 @@ test_faults_http (void **state)
     s_expect_ok (&r);
     int found_n = 0;
     const cJSON *o;
-    cJSON_ArrayForEach (o, s_data (&r))
-        found_n += s_str (o, "tag") && strcmp (s_str (o, "tag"), "dropme") == 0;
+    cJSON_ArrayForEach (o, s_data (&r)) found_n +=
+        s_str (o, "tag") && strcmp (s_str (o, "tag"), "dropme") == 0;
     assert_int_equal (found_n, 1);
     bool found;
     s_resp_free (&r);
     //  5xx after processing: the order exists although the answer is an error.
     s_fault (p, "kind=http_error&status=504&count=1&after=1&path=/orders");
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=after504", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=after504",
+              sym);
     r = s_req (p, "POST", "/orders/regular", form);
     s_expect_error (&r, 504, "DataException");
     r = s_req (p, "GET", "/orders", NULL);
     found = false;
-    cJSON_ArrayForEach (o, s_data (&r))
-        found |= s_str (o, "tag") && strcmp (s_str (o, "tag"), "after504") == 0;
+    cJSON_ArrayForEach (o, s_data (&r)) found |=
+        s_str (o, "tag") && strcmp (s_str (o, "tag"), "after504") == 0;
     assert_true (found);
     s_resp_free (&r);
     //  RMS rejection after acceptance.
     s_fault (p, "kind=rms_reject&message=Insufficient+funds");
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=rms", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=75&product=NRML&price=0.05&tag=rms",
+              sym);
     char *id = s_place (p, form);
     assert_true (s_order_status_is (p, id, "REJECTED", 3000));
     free (id);
@@ -1145,8 +1155,8 @@ test_faults_http (void **state)
     s_expect_ok (&r);
     const cJSON *net = cJSON_GetObjectItemCaseSensitive (s_data (&r), "net");
     found = false;
-    cJSON_ArrayForEach (o, net)
-        found |= strcmp (s_str (o, "tradingsymbol"), sym) == 0 && (int) s_num (o, "quantity") == -75;
+    cJSON_ArrayForEach (o, net) found |=
+        strcmp (s_str (o, "tradingsymbol"), sym) == 0 && (int) s_num (o, "quantity") == -75;
     assert_true (found);
     s_resp_free (&r);
     //  Token expiry: 403 until a new login.
@@ -1192,7 +1202,7 @@ s_rest_ltp (sim_proc_t *p, const char *key)
     char path[256], esc[128];
     size_t j = 0;
     for (const char *c = key; *c && j < sizeof esc - 4; c++)
-        j += (size_t) (*c == ' '? snprintf (esc + j, 4, "%%20"): snprintf (esc + j, 2, "%c", *c));
+        j += (size_t) (*c == ' ' ? snprintf (esc + j, 4, "%%20") : snprintf (esc + j, 2, "%c", *c));
     snprintf (path, sizeof path, "/quote/ltp?i=%s", esc);
     resp_t r;
     for (int i = 0; i < 30; i++) {
@@ -1255,12 +1265,12 @@ test_ws_ticks_match_rest (void **state)
     int n = s_collect (w, pk, 64, &beats, &bad, NULL);
     assert_int_equal (bad, 0);
     //  Snapshots: quote on subscribe (28 / 44), then full on mode (32 / 184).
-    int lens[4] = { 0 };
+    int lens[4] = {0};
     for (int i = 0; i < n; i++) {
         if (pk[i].token == 256265)
-            lens[pk[i].len == 28? 0: pk[i].len == 32? 1: 3]++;
+            lens[pk[i].len == 28 ? 0 : pk[i].len == 32 ? 1 : 3]++;
         else
-            lens[pk[i].len == 44? 2: pk[i].len == 184? 1: 3] += pk[i].len == 184? 0: 1;
+            lens[pk[i].len == 44 ? 2 : pk[i].len == 184 ? 1 : 3] += pk[i].len == 184 ? 0 : 1;
     }
     assert_true (lens[0] >= 1 && lens[1] >= 1 && lens[2] >= 1 && lens[3] == 0);
     //  The decoded prices are what REST reports at this paused instant.
@@ -1304,7 +1314,7 @@ test_ws_ticks_match_rest (void **state)
     assert_true (multi >= 1);
     assert_int_equal (bad, 0);
     for (int i = 0; i < n; i++)
-        assert_int_equal (many[i].len, many[i].token == 256265? 32: 8);
+        assert_int_equal (many[i].len, many[i].token == 256265 ? 32 : 8);
     //  Unsubscribe: nothing more after the next step.
     s_wsc_send (w, "{\"a\":\"unsubscribe\",\"v\":[256265]}");
     snprintf (msg, sizeof msg, "{\"a\":\"unsubscribe\",\"v\":[%u]}", tok);
@@ -1326,8 +1336,8 @@ test_ws_ticks_match_rest (void **state)
         for (int i = 0; i < w->nmsgs; i++)
             if (!w->msgs[i].binary) {
                 cJSON *m = cJSON_ParseWithLength ((const char *) w->msgs[i].data, w->msgs[i].len);
-                got_error |= m && s_str (m, "type") && strcmp (s_str (m, "type"), "error") == 0
-                             && cJSON_IsString (cJSON_GetObjectItemCaseSensitive (m, "data"));
+                got_error |= m && s_str (m, "type") && strcmp (s_str (m, "type"), "error") == 0 &&
+                             cJSON_IsString (cJSON_GetObjectItemCaseSensitive (m, "data"));
                 cJSON_Delete (m);
             }
     }
@@ -1346,8 +1356,10 @@ test_ws_order_updates (void **state)
     s_first_option (p, sym, sizeof sym, &tok);
     wsc_t *w = s_wsc_open (p, TOKEN);
     assert_true (w->established);
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=wsupd", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=MARKET&quantity=75&product=MIS&market_protection=-1&tag=wsupd",
+              sym);
     char *id = s_place (p, form);
     bool complete = false;
     int64_t end = s_ms () + 5000;
@@ -1357,9 +1369,10 @@ test_ws_order_updates (void **state)
             if (w->msgs[i].binary)
                 continue;
             cJSON *m = cJSON_ParseWithLength ((const char *) w->msgs[i].data, w->msgs[i].len);
-            const cJSON *d = m? cJSON_GetObjectItemCaseSensitive (m, "data"): NULL;
-            if (m && strcmp (s_str (m, "type"), "order") == 0 && strcmp (s_str (d, "order_id"), id) == 0
-                && strcmp (s_str (d, "status"), "COMPLETE") == 0) {
+            const cJSON *d = m ? cJSON_GetObjectItemCaseSensitive (m, "data") : NULL;
+            if (m && strcmp (s_str (m, "type"), "order") == 0 &&
+                strcmp (s_str (d, "order_id"), id) == 0 &&
+                strcmp (s_str (d, "status"), "COMPLETE") == 0) {
                 complete = true;
                 assert_int_equal ((int) s_num (d, "filled_quantity"), 75);
                 assert_string_equal (s_str (d, "tag"), "wsupd");
@@ -1424,7 +1437,7 @@ s_record (const char *seed, size_t *len)
         unsigned long tok;
         if (sscanf (line + 1, "%lu,", &tok) == 1) {
             size_t l = strlen (msg);
-            snprintf (msg + l, sizeof msg - l, "%s%lu", count++? ",": "", tok);
+            snprintf (msg + l, sizeof msg - l, "%s%lu", count++ ? "," : "", tok);
         }
         line = strchr (line + 1, '\n');
     }
@@ -1438,7 +1451,7 @@ s_record (const char *seed, size_t *len)
     s_wsc_service (w, 1500);
     size_t total = 0;
     for (int i = 0; i < w->nmsgs; i++)
-        total += w->msgs[i].binary && w->msgs[i].len > 1? w->msgs[i].len: 0;
+        total += w->msgs[i].binary && w->msgs[i].len > 1 ? w->msgs[i].len : 0;
     uint8_t *out = malloc (total + 1);
     size_t off = 0;
     for (int i = 0; i < w->nmsgs; i++)
@@ -1481,9 +1494,8 @@ static const cJSON *
 s_order_row (const cJSON *orders, const char *id)
 {
     const cJSON *o;
-    cJSON_ArrayForEach (o, orders)
-        if (id && s_str (o, "order_id") && strcmp (s_str (o, "order_id"), id) == 0)
-            return o;
+    cJSON_ArrayForEach (o, orders) if (id && s_str (o, "order_id") &&
+                                       strcmp (s_str (o, "order_id"), id) == 0) return o;
     return NULL;
 }
 
@@ -1497,8 +1509,10 @@ test_autoslice (void **state)
     uint32_t tok;
     s_first_option (p, sym, sizeof sym, &tok);
     //  A cheap buy: every child passes RMS.
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
-              "&order_type=LIMIT&quantity=3750&product=NRML&price=0.05&autoslice=true", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=BUY"
+              "&order_type=LIMIT&quantity=3750&product=NRML&price=0.05&autoslice=true",
+              sym);
     resp_t r = s_req (p, "POST", "/orders/regular", form);
     s_expect_ok (&r);
     const cJSON *children = cJSON_GetObjectItemCaseSensitive (s_data (&r), "children");
@@ -1509,8 +1523,10 @@ test_autoslice (void **state)
     //  A resting short of 1800 + 1800 + 150: the first slice fits, the second is short
     //  of funds and comes back as an error child (autoslice_response.json), the last
     //  (about Rs 4.3 lakh) fits again.
-    snprintf (form, sizeof form, "tradingsymbol=%s&exchange=NFO&transaction_type=SELL"
-              "&order_type=LIMIT&quantity=3750&product=NRML&price=9000&autoslice=true", sym);
+    snprintf (form, sizeof form,
+              "tradingsymbol=%s&exchange=NFO&transaction_type=SELL"
+              "&order_type=LIMIT&quantity=3750&product=NRML&price=9000&autoslice=true",
+              sym);
     r = s_req (p, "POST", "/orders/regular", form);
     s_expect_ok (&r);
     char parent[64], kept[2][64];
@@ -1544,7 +1560,7 @@ test_autoslice (void **state)
     s_expect_ok (&r);
     const cJSON *orders = s_data (&r);
     assert_int_equal (cJSON_GetArraySize (orders), 5);
-    const int64_t qty[2] = { 1800, 150 };
+    const int64_t qty[2] = {1800, 150};
     char tag[80];
     snprintf (tag, sizeof tag, "autoslice:%s", parent);
     for (int i = 0; i < 2; i++) {
@@ -1557,8 +1573,7 @@ test_autoslice (void **state)
         assert_string_equal (cJSON_GetArrayItem (tags, 1)->valuestring, tag);
     }
     const cJSON *o;
-    cJSON_ArrayForEach (o, orders)
-        assert_string_not_equal (s_str (o, "status"), "REJECTED");
+    cJSON_ArrayForEach (o, orders) assert_string_not_equal (s_str (o, "status"), "REJECTED");
     s_resp_free (&r);
     s_stop (&p);
 }
@@ -1606,8 +1621,8 @@ test_replay_date_from_file (void **state)
     bool atm = false;
     for (char *line = strchr (r.body, '\n'); line && line[1]; line = strchr (line + 1, '\n')) {
         char sym[64], expiry[16];
-        assert_int_equal (sscanf (line + 1, "%*[^,],%*[^,],%63[^,],%*[^,],%*[^,],%15[^,]", sym,
-                                  expiry), 2);
+        assert_int_equal (
+            sscanf (line + 1, "%*[^,],%*[^,],%63[^,],%*[^,],%*[^,],%15[^,]", sym, expiry), 2);
         assert_string_equal (expiry, "2025-10-14");
         atm |= strcmp (sym, "NIFTY25O1425100CE") == 0;
         rows++;
@@ -1617,8 +1632,10 @@ test_replay_date_from_file (void **state)
     s_resp_free (&r);
 
     //  Candles are the file's, dated 2025-10-08: index and option, minutes 09:15, 09:16.
-    r = s_req (p, "GET", "/instruments/historical/256265/minute?from=2025-10-08+09:15:00"
-               "&to=2025-10-08+15:30:00", NULL);
+    r = s_req (p, "GET",
+               "/instruments/historical/256265/minute?from=2025-10-08+09:15:00"
+               "&to=2025-10-08+15:30:00",
+               NULL);
     s_expect_ok (&r);
     const cJSON *candles = cJSON_GetObjectItemCaseSensitive (s_data (&r), "candles");
     assert_int_equal (cJSON_GetArraySize (candles), 2);
@@ -1628,18 +1645,21 @@ test_replay_date_from_file (void **state)
     s_resp_free (&r);
     resp_t q = s_req (p, "GET", "/quote/ltp?i=NFO:NIFTY25O1425100CE", NULL);
     s_expect_ok (&q);
-    uint32_t ce = (uint32_t) s_num (cJSON_GetObjectItemCaseSensitive (
-        s_data (&q), "NFO:NIFTY25O1425100CE"), "instrument_token");
+    uint32_t ce =
+        (uint32_t) s_num (cJSON_GetObjectItemCaseSensitive (s_data (&q), "NFO:NIFTY25O1425100CE"),
+                          "instrument_token");
     s_resp_free (&q);
     char url[256];
-    snprintf (url, sizeof url, "/instruments/historical/%u/minute?from=2025-10-08+09:15:00"
-              "&to=2025-10-08+15:30:00", ce);
+    snprintf (url, sizeof url,
+              "/instruments/historical/%u/minute?from=2025-10-08+09:15:00"
+              "&to=2025-10-08+15:30:00",
+              ce);
     r = s_req (p, "GET", url, NULL);
     s_expect_ok (&r);
     candles = cJSON_GetObjectItemCaseSensitive (s_data (&r), "candles");
     assert_int_equal (cJSON_GetArraySize (candles), 2);
-    static const char *const when[2] = { "2025-10-08T09:15:00+0530", "2025-10-08T09:16:00+0530" };
-    static const int64_t px[2] = { 12005, 12340 };
+    static const char *const when[2] = {"2025-10-08T09:15:00+0530", "2025-10-08T09:16:00+0530"};
+    static const int64_t px[2] = {12005, 12340};
     for (int i = 0; i < 2; i++) {
         c = cJSON_GetArrayItem (candles, i);
         assert_string_equal (cJSON_GetArrayItem (c, 0)->valuestring, when[i]);
@@ -1650,7 +1670,8 @@ test_replay_date_from_file (void **state)
     s_resp_free (&r);
 
     //  Orders are accepted in the file's session and stamped with its date.
-    r = s_req (p, "POST", "/orders/regular", "tradingsymbol=NIFTY25O1425100CE&exchange=NFO"
+    r = s_req (p, "POST", "/orders/regular",
+               "tradingsymbol=NIFTY25O1425100CE&exchange=NFO"
                "&transaction_type=BUY&order_type=LIMIT&quantity=75&product=NRML&price=100");
     s_expect_ok (&r);
     char path_o[96];

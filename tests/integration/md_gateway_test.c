@@ -757,12 +757,14 @@ test_token_refused (void **state)
     assert_non_null (kt_testproc_log_wait (s_e.md, "md.ws.refused", "\"http\":403", 10000));
     assert_non_null (kt_testproc_log_wait (s_e.md, "alert.raised", "\"key\":\"md.session\"", 2000));
     char buf[16];
+    //  md:status says so (risk-gate reads it and halts); risk:state is risk-gate's own.
     //  A queued write: give it a moment.
     int64_t until = s_ms () + 2000;
-    while (strcmp (s_hget ("kt:risk:state", "session_ok", buf, sizeof buf), "0") != 0 &&
+    while (strcmp (s_hget ("kt:md:status", "session_refused", buf, sizeof buf), "1") != 0 &&
            s_ms () < until)
         usleep (20000);
-    assert_string_equal (buf, "0");
+    assert_string_equal (buf, "1");
+    assert_string_equal (s_hget ("kt:risk:state", "session_ok", buf, sizeof buf), "1");
     //  No reconnect storm: three seconds later still one attempt.
     sleep (3);
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.ws.refused", NULL), 1);

@@ -767,6 +767,52 @@ test_rejects_and_session (void **state)
     assert_false (risk_core_view (f->core)->session_ok);
 }
 
+//  The broker session as exec-gateway (exec:session) and md-gateway (md:status) find it:
+//  either invalid halts (SESSION) at the next poll and invalidates the account's
+//  session; a resume while it is still invalid is halted again; once both are valid
+//  the resume stands. Absent keys say nothing.
+static void
+test_session_from_gateways (void **state)
+{
+    struct fx *f = *state;
+    s_active (f);
+    struct risk_out out;
+    const char *bad[][3] = {{"kt:exec:session", "ok", "0"},
+                            {"kt:md:status", "session_refused", "1"}};
+    const char *good[][3] = {{"kt:exec:session", "ok", "1"},
+                             {"kt:md:status", "session_refused", "0"}};
+    const char *who[] = {"exec-gateway", "md-gateway"};
+    for (int k = 0; k < 2; k++) {
+        s_hset (f, bad[k][0], bad[k][1], bad[k][2]);
+        s_hset (f, "kt:exec:session", "reason", "TokenException: Incorrect access_token");
+        memset (&out, 0, sizeof out);
+        f->now += KT_NS_PER_SEC;
+        risk_core_poll (f->core, f->now, &out);
+        const struct risk_view *v = risk_core_view (f->core);
+        assert_int_equal (v->state, KT_STATE_HALTED);
+        assert_false (v->session_ok);
+        assert_non_null (strstr (v->reason, "SESSION"));
+        assert_non_null (strstr (v->reason, who[k]));
+        //  resumed while still invalid: halted again
+        kt_trading_state_t was;
+        assert_int_equal (
+            risk_state_resume (f->obs, &f->obs_ids, "test", NULL, f->now, &was, &f->acct), 0);
+        memset (&out, 0, sizeof out);
+        f->now += KT_NS_PER_SEC;
+        risk_core_poll (f->core, f->now, &out);
+        assert_int_equal (risk_core_view (f->core)->state, KT_STATE_HALTED);
+        //  valid again, resumed: REDUCING until the reconciler agrees
+        s_hset (f, good[k][0], good[k][1], good[k][2]);
+        assert_int_equal (
+            risk_state_resume (f->obs, &f->obs_ids, "test", NULL, f->now, &was, &f->acct), 0);
+        memset (&out, 0, sizeof out);
+        f->now += KT_NS_PER_SEC;
+        risk_core_poll (f->core, f->now, &out);
+        assert_int_equal (risk_core_view (f->core)->state, KT_STATE_REDUCING);
+        assert_true (risk_core_view (f->core)->session_ok);
+    }
+}
+
 static void
 test_redis_down (void **state)
 {
@@ -1518,6 +1564,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_kill_switch_on_poll, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_breaker_on_price, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rejects_and_session, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_session_from_gateways, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_redis_down, s_setup_aof, s_teardown),
         cmocka_unit_test_setup_teardown (test_unanswered_sweep, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_unanswered_exit_keeps_reason, s_setup, s_teardown),
