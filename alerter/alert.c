@@ -192,6 +192,7 @@ s_on_pull (kt_loop_t *loop, void *zsock, void *arg)
                                KT_I ("rejected", self->rejected), KT_END);
             continue;
         }
+        kt_proc_note_seq (self->proc, topic, &self->rx);
         const struct kt_alert *a = &self->rx.u.alert;
         struct alert_item it = {.ts_ns = self->rx.env.ts_ns, .severity = a->severity, .count = 1};
         snprintf (it.key, sizeof it.key, "%s", a->key);

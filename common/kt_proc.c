@@ -467,6 +467,19 @@ out_cfg:
 //  socket with queued messages as readable again (it asks the socket, not the fd), so
 //  the rest is read in the next iteration, after the other sockets and due timers had
 //  their turn. A flood on one socket thus never starves another or a timer.
+void
+kt_proc_note_seq (kt_proc_t *self, const char *topic, const struct kt_msg *m)
+{
+    kt_bus_seq_t s = kt_bus_last_seq (self->bus);
+    if (s == KT_SEQ_GAP)
+        kt_log_warn_every ("bus.gap", 10, KT_S ("topic", topic), KT_S ("src", m->env.src),
+                           KT_I ("seq", (int64_t) m->env.seq),
+                           KT_I ("gaps", kt_bus_gaps (self->bus)), KT_END);
+    else if (s == KT_SEQ_RESTART)
+        kt_log_info ("bus.restart", KT_S ("topic", topic), KT_S ("src", m->env.src),
+                     KT_I ("restarts", kt_bus_restarts (self->bus)), KT_END);
+}
+
 static int
 s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
 {
@@ -487,6 +500,8 @@ s_on_sock (kt_loop_t *loop, void *zsock, void *arg)
                                KT_I ("rejects", kt_bus_rejects (self->bus)), KT_END);
             continue;
         }
+        if (!ps->router)
+            kt_proc_note_seq (self, topic, &self->rx);
         if (ps->fn (self, ps->router ? &peer : NULL, topic, &self->rx, ps->arg) != 0)
             return -1;
     }

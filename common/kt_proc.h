@@ -47,6 +47,12 @@ kt_loop_t *kt_proc_loop (kt_proc_t *self);
 kt_clock_t *kt_proc_clock (kt_proc_t *self);
 kt_store_t *kt_proc_store (kt_proc_t *self);
 kt_bus_t *kt_proc_bus (kt_proc_t *self);
+
+//  After a message m was received on a SUB socket of the bus: log what its sequence number
+//  said, if it was not the next one (a gap: messages lost, WARN at most every 10 s; a
+//  publisher's restart: INFO). The counters stay kt_bus_gaps / kt_bus_restarts.
+struct kt_msg;
+void kt_proc_note_seq (kt_proc_t *self, const char *topic, const struct kt_msg *m);
 kt_alert_out_t *kt_proc_alerts (kt_proc_t *self);
 const kt_cfg_t *kt_proc_cfg (kt_proc_t *self);
 const char *kt_proc_name (kt_proc_t *self);

@@ -118,9 +118,10 @@ s_drain_exec (risk_t *self)
         int rc = kt_bus_recv (bus, self->exec_sub, topic, sizeof topic, &self->rx, why, sizeof why);
         if (rc == 1)
             return;
-        if (rc == 0)
+        if (rc == 0) {
+            kt_proc_note_seq (self->proc, topic, &self->rx);
             s_handle_exec (self, &self->rx);
-        else
+        } else
             kt_log_warn_every ("msg.reject", 10, KT_S ("topic", topic), KT_S ("why", why), KT_END);
     }
 }

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <zmq.h>
 
 struct s_wait {
     bool done;
@@ -50,5 +52,23 @@ kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries, c
     }
     kt_bus_client_destroy (&client);
     kt_loop_destroy (&loop);
+    return rc;
+}
+
+int
+kt_testbus_send_crafted (void *pub, const char *topic, struct kt_msg *m, const char *src,
+                         uint32_t epoch, uint32_t n)
+{
+    m->env.seq = ((uint64_t) epoch << 32) | n;
+    m->env.ts_ns = 1;
+    snprintf (m->env.src, sizeof m->env.src, "%s", src);
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init (&body);
+    int rc = kt_msg_encode (m, &body) == 0 &&
+                     zmq_send (pub, topic, strlen (topic), ZMQ_SNDMORE) >= 0 &&
+                     zmq_send (pub, body.data, body.size, 0) >= 0
+                 ? 0
+                 : -1;
+    msgpack_sbuffer_destroy (&body);
     return rc;
 }

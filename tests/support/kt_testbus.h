@@ -9,6 +9,7 @@
 #define KT_TESTBUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "kt_bus.h"
 #include "kt_msg.h"
 
@@ -17,9 +18,14 @@
 //  (timeout_ms <= 0 and retries < 0 take the config's). Returns 0 with *reply filled,
 //  or -1 with the reason in err: "request '<id>': no reply after <n> tries", or the
 //  bus's error when the request could not be made.
-int
-    kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries,
+int kt_testbus_call (kt_bus_t *bus, const char *name, int timeout_ms, int retries,
                      const char *req_id, const char *topic, struct kt_msg *msg,
                      struct kt_msg *reply, char *err, size_t errlen);
+
+//  Send m on topic to a PUB socket as publisher src numbered epoch:n would (not
+//  kt_bus_publish's own numbering): gaps, restarts and strangers for subscribers to see.
+//  Sets m's src, seq and ts_ns. Returns 0, or -1 when it could not be encoded or sent.
+int kt_testbus_send_crafted (void *pub, const char *topic, struct kt_msg *m, const char *src,
+                             uint32_t epoch, uint32_t n);
 
 #endif

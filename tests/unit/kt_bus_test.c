@@ -50,7 +50,7 @@ s_bind (kt_bus_t *bus, struct kt_cfg *cfg, const char *name, int type)
     char ep[128];
     size_t len = sizeof ep;
     assert_int_equal (zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &len), 0);
-    char *dst = (char *)kt_cfg_endpoint (cfg, name);
+    char *dst = (char *) kt_cfg_endpoint (cfg, name);
     snprintf (dst, sizeof cfg->ep_md, "%s", ep);
     return s;
 }
@@ -158,23 +158,12 @@ s_raw (void *sock, const char *topic, const void *body, size_t len)
     assert_true (zmq_send (sock, body, len, 0) >= 0);
 }
 
-//  Encode m with a chosen seq and src into sb.
-static void
-s_crafted (struct kt_msg *m, const char *src, uint32_t epoch, uint32_t n, msgpack_sbuffer *sb)
-{
-    m->env.seq = ((uint64_t)epoch << 32) | n;
-    m->env.ts_ns = 1;
-    snprintf (m->env.src, sizeof m->env.src, "%s", src);
-    sb->size = 0;
-    assert_int_equal (kt_msg_encode (m, sb), 0);
-}
-
 // ---- construction --------------------------------------------------------------------
 
 static void
 test_new_and_errors (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     assert_null (kt_bus_new (NULL, NULL, "x", 1));
@@ -198,7 +187,7 @@ test_new_and_errors (void **state)
     assert_int_equal (kt_bus_recv (bus, sub, topic, sizeof topic, &m, why, sizeof why), 1);
     //  Invalid messages and topics are refused and use up no sequence number.
     struct kt_msg bad = s_intent ("I1");
-    bad.u.intent.side = (kt_side_t)9;
+    bad.u.intent.side = (kt_side_t) 9;
     assert_int_equal (kt_bus_publish (bus, pub, "risk.intent", &bad), -1);
     assert_string_equal (kt_bus_errstr (bus), "invalid ORDER_INTENT: key 'side': invalid value 9");
     struct kt_msg ok = s_status (1);
@@ -226,7 +215,7 @@ test_new_and_errors (void **state)
 static void
 test_endpoint_list (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *p1 = kt_bus_new (&cfg, NULL, "md-gateway", 1);
@@ -252,8 +241,8 @@ test_endpoint_list (void **state)
         kt_bus_publish (p1, pub1, "md.status", &a);
         kt_bus_publish (p2, pub2, "md.status", &b);
         struct kt_msg m;
-        while (s_readable (sub, 5) && kt_bus_recv (sb, sub, topic, sizeof topic, &m, why,
-                                                   sizeof why) == 0) {
+        while (s_readable (sub, 5) &&
+               kt_bus_recv (sb, sub, topic, sizeof topic, &m, why, sizeof why) == 0) {
             from1 |= strcmp (m.env.src, "md-gateway") == 0;
             from2 |= strcmp (m.env.src, "md-second") == 0;
         }
@@ -272,7 +261,7 @@ test_endpoint_list (void **state)
 static void
 test_pubsub_prefix_filter (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *pb = kt_bus_new (&cfg, NULL, "md-gateway", 7);
@@ -317,7 +306,7 @@ test_pubsub_prefix_filter (void **state)
 static void
 test_seq_per_family (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *pb = kt_bus_new (&cfg, NULL, "exec-gateway", 3);
@@ -340,7 +329,7 @@ test_seq_per_family (void **state)
         assert_int_equal (s_recv (sb, sub, topic, &m, why), 0);
         assert_string_equal (topic, topics[i]);
         assert_int_equal (m.env.seq >> 32, 3);
-        assert_int_equal ((uint32_t)m.env.seq, want_n[i]);
+        assert_int_equal ((uint32_t) m.env.seq, want_n[i]);
         assert_int_equal (m.u.md_status.subscribed, i);
         assert_int_equal (kt_bus_last_seq (sb), want_seq[i]);
     }
@@ -355,7 +344,7 @@ test_seq_per_family (void **state)
 static void
 test_gaps_and_restarts (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *pb = kt_bus_new (&cfg, NULL, "md-gateway", 5);
@@ -365,8 +354,6 @@ test_gaps_and_restarts (void **state)
     assert_int_equal (kt_bus_subscribe (sb, all, "md."), 0);
     s_sync (pb, pub, sb, all);
 
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init (&body);
     struct {
         uint32_t epoch, n;
         kt_bus_seq_t want;
@@ -379,11 +366,12 @@ test_gaps_and_restarts (void **state)
         {6, 2, KT_SEQ_OK, 8, 1},      {6, 2, KT_SEQ_RESTART, 8, 2}, //  n going back
         {6, 3, KT_SEQ_OK, 8, 2},
     };
-    int nsteps = (int)(sizeof steps / sizeof steps[0]);
+    int nsteps = (int) (sizeof steps / sizeof steps[0]);
     for (int i = 0; i < nsteps; i++) {
         struct kt_msg m = s_tick ("X", 100 + i);
-        s_crafted (&m, "md-gateway", steps[i].epoch, steps[i].n, &body);
-        s_raw (pub, "md.tick.X", body.data, body.size);
+        assert_int_equal (kt_testbus_send_crafted (pub, "md.tick.X", &m, "md-gateway",
+                                                   steps[i].epoch, steps[i].n),
+                          0);
     }
     for (int i = 0; i < nsteps; i++) {
         struct kt_msg m;
@@ -396,14 +384,12 @@ test_gaps_and_restarts (void **state)
     }
     //  Another publisher (different src) has its own numbering.
     struct kt_msg m2 = s_tick ("X", 1);
-    s_crafted (&m2, "md-replay", 9, 1000, &body);
-    s_raw (pub, "md.tick.X", body.data, body.size);
+    assert_int_equal (kt_testbus_send_crafted (pub, "md.tick.X", &m2, "md-replay", 9, 1000), 0);
     struct kt_msg m;
     char topic[KT_TOPIC_LEN], why[128];
     assert_int_equal (s_recv (sb, all, topic, &m, why), 0);
     assert_int_equal (kt_bus_last_seq (sb), KT_SEQ_FIRST);
     assert_int_equal (kt_bus_gaps (sb), 8);
-    msgpack_sbuffer_destroy (&body);
     kt_bus_destroy (&sb);
     kt_bus_destroy (&pb);
 }
@@ -412,7 +398,7 @@ test_gaps_and_restarts (void **state)
 static void
 test_narrow_subscription_no_gaps (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *pb = kt_bus_new (&cfg, NULL, "md-gateway", 5);
@@ -421,14 +407,12 @@ test_narrow_subscription_no_gaps (void **state)
     void *narrow = kt_bus_connect (sb, "md", ZMQ_SUB);
     assert_int_equal (kt_bus_subscribe (sb, narrow, "md.tick.X"), 0);
     s_sync (pb, pub, sb, narrow);
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init (&body);
     const uint32_t ns[] = {1, 5, 9, 9};
     const kt_bus_seq_t want[] = {KT_SEQ_FIRST, KT_SEQ_OK, KT_SEQ_OK, KT_SEQ_RESTART};
     for (int i = 0; i < 4; i++) {
         struct kt_msg m = s_tick ("X", 1);
-        s_crafted (&m, "md-gateway", 5, ns[i], &body);
-        s_raw (pub, "md.tick.X", body.data, body.size);
+        assert_int_equal (kt_testbus_send_crafted (pub, "md.tick.X", &m, "md-gateway", 5, ns[i]),
+                          0);
     }
     for (int i = 0; i < 4; i++) {
         struct kt_msg m;
@@ -438,7 +422,6 @@ test_narrow_subscription_no_gaps (void **state)
     }
     assert_int_equal (kt_bus_gaps (sb), 0);
     assert_int_equal (kt_bus_restarts (sb), 1);
-    msgpack_sbuffer_destroy (&body);
     kt_bus_destroy (&sb);
     kt_bus_destroy (&pb);
 }
@@ -446,7 +429,7 @@ test_narrow_subscription_no_gaps (void **state)
 static void
 test_rejects (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *pb = kt_bus_new (&cfg, NULL, "md-gateway", 1);
@@ -479,10 +462,7 @@ test_rejects (void **state)
     memset (longtopic, 'm', sizeof longtopic - 1);
     longtopic[sizeof longtopic - 1] = 0;
     struct kt_msg ok = s_tick ("X", 1);
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init (&body);
-    s_crafted (&ok, "md-gateway", 1, 1, &body);
-    s_raw (pub, longtopic, body.data, body.size);
+    assert_int_equal (kt_testbus_send_crafted (pub, longtopic, &ok, "md-gateway", 1, 1), 0);
     assert_int_equal (s_recv (sb, sub, topic, &m, why), -1);
     assert_string_equal (why, "bad topic frame (71 bytes)");
     assert_int_equal (kt_bus_rejects (sb), 4);
@@ -493,7 +473,6 @@ test_rejects (void **state)
     assert_int_equal (s_recv (sb, sub, topic, &m, why), 0);
     assert_int_equal (m.u.tick.ltp, 99);
     assert_int_equal (kt_bus_rejects (sb), 4);
-    msgpack_sbuffer_destroy (&body);
     kt_bus_destroy (&sb);
     kt_bus_destroy (&pb);
 }
@@ -502,7 +481,7 @@ test_rejects (void **state)
 static void
 test_drops_at_hwm (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     cfg.sndhwm = 1;
@@ -554,7 +533,7 @@ s_serve_one (kt_bus_t *srv, void *router, bool want_delimiter)
 static void
 test_replies_leave_no_gap (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -586,7 +565,7 @@ test_replies_leave_no_gap (void **state)
 static void
 test_router_with_req_and_dealer (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -653,7 +632,7 @@ struct s_calls {
 static void
 s_on_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *reply, void *arg)
 {
-    (void)client;
+    (void) client;
     struct s_calls *c = arg;
     c->n++;
     snprintf (c->id, sizeof c->id, "%s", req_id);
@@ -668,7 +647,7 @@ s_on_reply (kt_bus_client_t *client, const char *req_id, const struct kt_msg *re
 static void
 test_pirate_retry_then_reply (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -738,7 +717,7 @@ test_pirate_retry_then_reply (void **state)
 static void
 test_pirate_gives_up (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -788,7 +767,7 @@ test_pirate_gives_up (void **state)
 static void
 test_pirate_unknown_reply (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -833,7 +812,7 @@ test_pirate_unknown_reply (void **state)
 static void
 test_pirate_failed_rebuild (void **state)
 {
-    (void)state;
+    (void) state;
     struct kt_cfg cfg;
     s_cfg (&cfg);
     kt_bus_t *srv = kt_bus_new (&cfg, NULL, "risk-gate", 1);
@@ -923,8 +902,8 @@ s_blocking_case (int answer_from, int expect, int want_rc)
     assert_int_equal (pthread_create (&th, NULL, s_server_main, &server), 0);
     struct kt_msg in = s_intent ("T-1"), reply;
     char err[128] = "";
-    int rc = kt_testbus_call (cli, "risk", 100, 2, "T-1", "risk.intent", &in, &reply, err,
-                              sizeof err);
+    int rc =
+        kt_testbus_call (cli, "risk", 100, 2, "T-1", "risk.intent", &in, &reply, err, sizeof err);
     pthread_join (th, NULL);
     assert_int_equal (rc, want_rc);
     if (rc == 0) {
@@ -942,7 +921,7 @@ s_blocking_case (int answer_from, int expect, int want_rc)
 static void
 test_client_call_blocking (void **state)
 {
-    (void)state;
+    (void) state;
     s_blocking_case (1, 1, 0);  //  answered at once
     s_blocking_case (2, 2, 0);  //  answered after one retry
     s_blocking_case (0, 3, -1); //  never answered: 1 + 2 retries, then -1

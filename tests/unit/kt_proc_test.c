@@ -13,6 +13,7 @@
 
 #include "kt_proc.h"
 #include "kt_testcfg.h"
+#include "kt_testbus.h"
 #include "kt_testredis.h"
 
 static kt_testredis_t *s_redis;
@@ -244,21 +245,30 @@ s_on_msg (kt_proc_t *proc, const kt_bus_peer_t *peer, const char *topic, const s
     return 0;
 }
 
+//  md-gateway's PUB on `md` (returned) and a strategy subscribed to "md." by s_on_msg.
+static void *
+s_pub_sub (kt_proc_t **pub, kt_proc_t **sub)
+{
+    struct kt_cfg cfg;
+    kt_testcfg_fill (&cfg, "strategy", s_redis->port, "proc");
+    char err[256] = "";
+    *pub = kt_proc_new (&cfg, "md-gateway", err, sizeof err);
+    *sub = kt_proc_new (&cfg, "strategy", err, sizeof err);
+    assert_non_null (*pub);
+    assert_non_null (*sub);
+    void *ps = kt_bus_bind (kt_proc_bus (*pub), "md", ZMQ_PUB);
+    assert_non_null (ps);
+    static const char *const topics[] = {"md.", NULL};
+    assert_non_null (kt_proc_sub (*sub, "md", topics, s_on_msg, NULL));
+    return ps;
+}
+
 static void
 test_sub_dispatch (void **state)
 {
     (void) state;
-    struct kt_cfg cfg;
-    kt_testcfg_fill (&cfg, "strategy", s_redis->port, "proc");
-    char err[256] = "";
-    kt_proc_t *pub = kt_proc_new (&cfg, "md-gateway", err, sizeof err);
-    kt_proc_t *sub = kt_proc_new (&cfg, "strategy", err, sizeof err);
-    assert_non_null (pub);
-    assert_non_null (sub);
-    void *ps = kt_bus_bind (kt_proc_bus (pub), "md", ZMQ_PUB);
-    assert_non_null (ps);
-    static const char *const topics[] = {"md.", NULL};
-    assert_non_null (kt_proc_sub (sub, "md", topics, s_on_msg, NULL));
+    kt_proc_t *pub, *sub;
+    void *ps = s_pub_sub (&pub, &sub);
     s_seen = 0;
     for (int i = 0; i < 300 && s_seen < 3; i++) {
         struct kt_msg m;
@@ -447,6 +457,58 @@ test_flood_does_not_starve (void **state)
     kt_testcfg_cleanup ("fair");
 }
 
+static int s_gap_lines, s_restart_lines;
+
+static void
+s_seq_sink (kt_log_level_t lvl, const char *ev, const char *line, void *arg)
+{
+    (void) arg;
+    if (strcmp (ev, "bus.gap") == 0 && lvl == KT_LOG_WARN &&
+        strstr (line, "\"src\":\"md-gateway\""))
+        s_gap_lines++;
+    if (strcmp (ev, "bus.restart") == 0)
+        s_restart_lines++;
+}
+
+//  A subscriber that sees a publisher's numbers skip logs it (bus.gap, WARN) with the
+//  count so far, and a publisher's restart (bus.restart); in-order messages log nothing.
+static void
+test_sub_gap_logged (void **state)
+{
+    (void) state;
+    kt_proc_t *pub, *sub;
+    void *ps = s_pub_sub (&pub, &sub);
+    struct kt_msg m;
+    memset (&m, 0, sizeof m);
+    m.env.type = KT_MSG_MD_STATUS;
+    m.u.md_status.connected = true;
+    //  the subscription is up once a message of another publisher arrives
+    s_seen = 0;
+    for (uint32_t i = 1; i < 300 && s_seen == 0; i++) {
+        assert_int_equal (kt_testbus_send_crafted (ps, "md.status", &m, "warm-up", 1, i), 0);
+        kt_loop_run_once (kt_proc_loop (sub), 10);
+    }
+    assert_true (s_seen > 0);
+    kt_log_open ("kt_proc_test", KT_LOG_INFO);
+    kt_log_set_sink (s_seq_sink, NULL);
+    s_gap_lines = s_restart_lines = 0;
+    s_seen = 0;
+    const uint32_t seq[][2] = {{5, 1}, {5, 2}, {5, 10}, {5, 11}, {6, 1}};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (
+            kt_testbus_send_crafted (ps, "md.status", &m, "md-gateway", seq[i][0], seq[i][1]), 0);
+    for (int i = 0; i < 300 && s_seen < 5; i++)
+        kt_loop_run_once (kt_proc_loop (sub), 10);
+    kt_log_set_sink (NULL, NULL);
+    kt_log_open ("kt_proc_test", KT_LOG_OFF);
+    assert_int_equal (s_seen, 5);
+    assert_int_equal (s_gap_lines, 1);
+    assert_int_equal (s_restart_lines, 1);
+    assert_int_equal (kt_bus_gaps (kt_proc_bus (sub)), 7);
+    kt_proc_destroy (&sub);
+    kt_proc_destroy (&pub);
+}
+
 static int s_drop_alerts;
 
 static void
@@ -509,6 +571,7 @@ main (void)
         cmocka_unit_test (test_sim_clock_is_shared),
         cmocka_unit_test (test_paused_clock_resumes),
         cmocka_unit_test (test_sub_dispatch),
+        cmocka_unit_test (test_sub_gap_logged),
         cmocka_unit_test (test_starts_with_redis_down),
         cmocka_unit_test (test_bad_clock_config),
         cmocka_unit_test (test_flood_does_not_starve),
