@@ -10,7 +10,10 @@
  *  array kept sorted by (due time, id); a timer armed during timer dispatch waits for
  *  the next iteration, so a 0 ms repeating timer cannot starve the loop. A signal sets
  *  a flag and writes a byte to a self-pipe that every loop polls, so SIGTERM wakes the
- *  loop even if it arrives just before zmq_poll blocks. */
+ *  loop even if it arrives just before zmq_poll blocks. zmq_poll's timeout is in whole
+ *  milliseconds (a timer woken by it is up to 1 ms late), so the first timer's due time
+ *  also arms a timerfd the poll watches (the last item): the wake is as exact as the
+ *  kernel's, and the millisecond timeout, rounded up, only backs it up. */
 
 #include "kt_loop.h"
 #include "kt_clock.h"
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -69,8 +73,10 @@ struct kt_loop {
     kt_clock_t *clock;        //  borrowed; NULL = real monotonic time
     struct s_reader *readers; //  owned
     int reader_count, reader_cap;
-    zmq_pollitem_t *items; //  owned; item 0 = signal pipe, item k+1 = reader k
+    zmq_pollitem_t *items; //  owned; item 0 = signal pipe, item k+1 = reader k, then tfd
     int item_count, item_cap;
+    int tfd;                //  timerfd of the first timer's due time (-1: none, ms waits)
+    int64_t tfd_wall_ns;    //  when it is armed to fire (CLOCK_MONOTONIC), 0 = disarmed
     struct s_timer *timers; //  owned, sorted by (due_ns, id)
     int timer_count, timer_cap;
     int64_t speed_ppm;    //  the clock speed the wall timers are sized at
@@ -146,6 +152,7 @@ kt_loop_new (void)
     self->speed_ppm = 1000000;
     self->dirty = true;
     self->slow_ns = KT_LOOP_SLOW_MS_DEFAULT * S_NS_PER_MS;
+    self->tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     return self;
 }
 
@@ -156,6 +163,8 @@ kt_loop_destroy (kt_loop_t **self_p)
         return;
     kt_loop_t *self = *self_p;
     assert (!self->dispatching); //  destroying the loop from its own handler is a bug
+    if (self->tfd >= 0)
+        close (self->tfd);
     free (self->readers);
     free (self->items);
     free (self->timers);
@@ -302,13 +311,19 @@ s_rebuild (kt_loop_t *self)
         if (!self->readers[i].dead)
             self->readers[live++] = self->readers[i];
     self->reader_count = live;
-    s_grow ((void **) &self->items, &self->item_cap, live + 1, sizeof *self->items);
+    s_grow ((void **) &self->items, &self->item_cap, live + 2, sizeof *self->items);
     memset (&self->items[0], 0, sizeof self->items[0]);
     self->items[0].fd = s_sig_pipe[0];
     self->items[0].events = s_sig_pipe[0] >= 0 ? ZMQ_POLLIN : 0;
     for (int k = 0; k < live; k++)
         s_item_set (&self->items[k + 1], &self->readers[k]);
     self->item_count = live + 1;
+    if (self->tfd >= 0) {
+        zmq_pollitem_t *t = &self->items[self->item_count++];
+        memset (t, 0, sizeof *t);
+        t->fd = self->tfd;
+        t->events = ZMQ_POLLIN;
+    }
     self->dirty = false;
 }
 
@@ -655,6 +670,35 @@ s_wait_ms (kt_loop_t *self, int max_wait_ms)
     return wait > INT_MAX ? INT_MAX : (long) wait;
 }
 
+//  Arm the timerfd at the first timer's due time in wall time (a sim clock's due time
+//  scaled by its speed), unless it is armed there already: one syscall per new first
+//  due time, none per iteration. Disarmed when no timer is left.
+static void
+s_tfd_arm (kt_loop_t *self)
+{
+    if (self->tfd < 0)
+        return;
+    int64_t at = 0;
+    int64_t ppm = self->clock ? kt_clock_speed_ppm (self->clock) : 1000000;
+    if (self->timer_count > 0 && ppm > 0) {
+        int64_t left = s_sub (self->timers[0].due_ns, s_now (self));
+        if (left < 0)
+            left = 0;
+        __int128 wall = ppm == 1000000 ? left : ((__int128) left * 1000000 + ppm - 1) / ppm;
+        at = kt_clock_wall_mono_ns () + (wall > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t) wall);
+    }
+    if (at == self->tfd_wall_ns)
+        return;
+    struct itimerspec its;
+    memset (&its, 0, sizeof its);
+    its.it_value.tv_sec = at / 1000000000;
+    its.it_value.tv_nsec = at % 1000000000;
+    if (at > 0 && its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1; //  0 would disarm
+    if (timerfd_settime (self->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+        self->tfd_wall_ns = at;
+}
+
 static short
 s_fd_revents (short zrevents, short wanted)
 {
@@ -679,7 +723,12 @@ s_dispatch_ready (kt_loop_t *self)
     int ran = 0;
     if (self->items[0].revents)
         s_drain_sig_pipe ();
-    int polled = self->item_count - 1;
+    int polled = self->item_count - 1 - (self->tfd >= 0);
+    if (self->tfd >= 0 && self->items[polled + 1].revents) {
+        uint64_t expirations;
+        if (read (self->tfd, &expirations, sizeof expirations) == (ssize_t) sizeof expirations)
+            self->tfd_wall_ns = 0; //  fired: armed again for the next due time
+    }
     for (int k = 0; k < polled; k++) {
         short zrevents = self->items[k + 1].revents;
         //  Re-read the reader each time: a handler may grow (move) the array.
@@ -767,6 +816,8 @@ s_iterate (kt_loop_t *self, int max_wait_ms)
     s_timers_follow_speed (self);
     //  A hook that asked to stop must not be followed by a long (or endless) sleep.
     long wait_ms = self->stop ? 0 : s_wait_ms (self, max_wait_ms);
+    if (wait_ms != 0)
+        s_tfd_arm (self);
     for (int k = 0; k < self->item_count; k++)
         self->items[k].revents = 0;
     int n = zmq_poll (self->items, self->item_count, wait_ms);

@@ -929,15 +929,17 @@ test_stall_experiment (void **state)
             within++;
         else if (st.late_ns[i] > 5 * 1000000)
             print_message ("  tick %d late %.3f ms\n", i, st.late_ns[i] / 1e6);
-    //  The bound is 2 ms. On an idle machine every tick meets it (max 0.9 ms
-    //  measured); on this shared 2-core machine at load 10 the scheduler alone delays
-    //  10-15% of ticks by 2-8 ms at any moment of the run, stall or not. So the test
-    //  asserts what holds under that load and still fails a blocking store by far: the
-    //  median tick within 2 ms, and no tick near what one blocking call costs (the
-    //  command timeout, 500 ms here, or the whole 500 ms sleep). The printed
-    //  distribution is the measurement.
+    //  The bound is 2 ms. The loop wakes for a timer on a timerfd (kt_loop.c), so on an
+    //  idle machine every tick meets it by far (lateness p50 ~0.1 ms, max 0.2-0.5 ms
+    //  under ASan); what is left is the scheduler's: on this shared 2-core machine with
+    //  three busy processes 2-4% of ticks wait 2-5 ms for a core, stall or not, and at the
+    //  load of `make test` more. So the test asserts what holds under that load and still
+    //  fails a blocking store by far, and a loop back on millisecond waits (p50 ~0.65 ms):
+    //  the median tick within 1 ms, and no tick near what one blocking call costs (the
+    //  command timeout, 500 ms here, or the whole 500 ms sleep). The printed distribution
+    //  is the measurement.
     print_message ("stall: %d of %d ticks within 2 ms\n", within, n);
-    assert_true (p50 < 2 * 1000000);
+    assert_true (p50 < 1000000);
     assert_true (max < 100 * 1000000);
 
     //  Every write issued while Redis slept was answered within 100 ms of Redis waking
