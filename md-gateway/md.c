@@ -1057,12 +1057,18 @@ s_derive_go (md_t *self, int64_t px, const char *source)
     }
     //  Before today's open, its first index tick and bar extend the universe; after it,
     //  the universe is today's (from the open's candle, or given up on), and tomorrow's
-    //  open is the next to follow.
+    //  open is the next to follow. Started inside the open's minute (its candle cannot be
+    //  had before the minute ends), the universe is the last price's at once and the
+    //  open's minute bar - published from its candle, the open the strategy takes -
+    //  extends it; the ticks seen from now on are past the open.
     int64_t open_ns = kt_ist_day_start (now) + S_OPEN_MIN * KT_NS_PER_MIN;
+    bool first_minute = now >= open_ns && now < open_ns + KT_NS_PER_MIN && !self->open_unknown;
     self->tick_open_ns = self->bar_open_ns = now < open_ns ? open_ns : open_ns + S_NS_DAY;
+    if (first_minute)
+        self->bar_open_ns = open_ns;
     kt_log_info ("md.universe.derived", KT_S ("source", source), KT_I ("index_price", px),
                  KT_I ("atm", atm), KT_I ("step", step), KT_I ("expiry", expiry),
-                 KT_B ("follows_open", now < open_ns), KT_END);
+                 KT_B ("follows_open", now < open_ns || first_minute), KT_END);
     s_go (self, n);
 }
 
@@ -1211,8 +1217,9 @@ s_step (md_t *self)
     size_t ul = strlen (cfg->kite_api_url);
     const char *slash = ul && cfg->kite_api_url[ul - 1] == '/' ? "" : "/";
     char url[512];
-    if (now >= kt_ist_day_start (now) + S_OPEN_MIN * KT_NS_PER_MIN && !self->open_unknown) {
-        //  Started after the open: the day's open, not the current price, sets ATM.
+    if (now >= kt_ist_day_start (now) + (S_OPEN_MIN + 1) * KT_NS_PER_MIN && !self->open_unknown) {
+        //  Started after the open's minute: the day's open, not the current price, sets
+        //  ATM. Inside that minute its candle cannot be had yet (s_derive_go).
         char to[24];
         kt_ist_format (now, to, sizeof to);
         to[10] = '+';

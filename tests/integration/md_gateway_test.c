@@ -298,15 +298,28 @@ s_hlen (const char *key)
     return n;
 }
 
+//  POST body to one of kite-sim's admin routes (fault, clock); it must be taken.
 static void
-s_fault (const char *body)
+s_admin (const char *route, const char *body)
 {
     char url[96];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/_admin/fault", s_e.http_port);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d/_admin/%s", s_e.http_port, route);
     kt_http_resp_t *r = kt_http_post_sync (url, NULL, body, 3000);
     assert_int_equal (r->err, KT_HTTP_OK);
     assert_int_equal (r->status, 200);
     kt_http_resp_destroy (&r);
+}
+
+static void
+s_fault (const char *body)
+{
+    s_admin ("fault", body);
+}
+
+static void
+s_clock (const char *body)
+{
+    s_admin ("clock", body);
 }
 
 //  Distinct tokens ticking within timeout_ms (other messages skipped).
@@ -1024,6 +1037,19 @@ test_open_gap (void **state)
     kt_instr_destroy (&instr);
 }
 
+//  md-gateway started on the index (no md.subscribe): its universe derived from the last
+//  price within timeout_ms. Returns the log line.
+static const char *
+s_derived_from_last_price (int timeout_ms)
+{
+    s_write_cfg ("");
+    s_md_start (TOKEN);
+    const char *line = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, timeout_ms);
+    assert_non_null (line);
+    assert_non_null (strstr (line, "\"source\":\"last price\""));
+    return line;
+}
+
 //  Started during the session while the historical endpoint fails: three attempts at the
 //  open's candle, then the universe from the last price (market data first), said so;
 //  ticks flow.
@@ -1033,14 +1059,35 @@ test_open_unknown (void **state)
     (void) state;
     s_sim_start ("09:40");
     s_fault ("kind=http_error&status=500&count=10&path=/instruments/historical");
-    s_write_cfg ("");
-    s_md_start (TOKEN);
-    const char *line = kt_testproc_log_wait (s_e.md, "md.universe.derived", NULL, 20000);
-    assert_non_null (line);
-    assert_non_null (strstr (line, "\"source\":\"last price\""));
+    s_derived_from_last_price (20000);
     assert_int_equal (kt_testproc_log_count (s_e.md, "md.index.open", NULL), 3);
     assert_int_equal (s_ticking (5000, 43), 43);
     assert_int_equal (s_hlen ("kt:md:universe"), 43);
+}
+
+//  Started inside the open's minute (09:15:20), when its candle cannot exist yet: the
+//  universe comes from the last price at once (no waiting for the candle), and the
+//  09:15 bar, once final, extends it to the open the strategy takes.
+static void
+test_start_in_open_minute (void **state)
+{
+    (void) state;
+    s_sim_start ("09:14");
+    s_clock ("action=pause");
+    s_clock ("step_to=09:15:20");
+    const char *line = s_derived_from_last_price (4000);
+    assert_non_null (strstr (line, "\"follows_open\":true"));
+    assert_int_equal (kt_testproc_log_count (s_e.md, "md.index.open", NULL), 0);
+    s_clock ("action=resume");
+    //  the 09:15 bar: covered already (md.universe.open) or grown (md.universe.extend)
+    const char *ext = NULL;
+    for (int64_t end = s_ms () + 8000; s_ms () < end && !ext; usleep (50000)) {
+        ext = kt_testproc_log_wait (s_e.md, "md.universe.open", "first index bar", 0);
+        if (!ext)
+            ext = kt_testproc_log_wait (s_e.md, "md.universe.extend", "first index bar", 0);
+    }
+    assert_non_null (ext);
+    assert_true (s_ticking (5000, 10) >= 10);
 }
 
 static void
@@ -1096,6 +1143,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_restart_same_bars, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_gap, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_unknown, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_start_in_open_minute, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
