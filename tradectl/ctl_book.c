@@ -75,13 +75,20 @@ ctl_book_positions (ctl_t *ctl, struct kt_pos_rec **out, char *why, size_t whyle
 int
 ctl_book_open_orders (ctl_t *ctl, struct kt_order_rec **out, char *why, size_t whylen)
 {
-    struct s_vec v = {NULL, sizeof (struct kt_order_rec), 0, 0};
     *out = NULL;
     kt_store_t *store = ctl_ctx_store (ctl);
     if (!store) {
         snprintf (why, whylen, "Redis unavailable");
         return -1;
     }
+    return ctl_book_open_orders_in (store, out, why, whylen);
+}
+
+int
+ctl_book_open_orders_in (kt_store_t *store, struct kt_order_rec **out, char *why, size_t whylen)
+{
+    struct s_vec v = {NULL, sizeof (struct kt_order_rec), 0, 0};
+    *out = NULL;
     if (kt_book_each_open_order (store, s_on_order, &v, NULL, why, whylen) < 0) {
         free (v.items);
         return -1;
@@ -140,6 +147,39 @@ ctl_book_orders_between (ctl_t *ctl, int64_t from_ns, int64_t to_ns, struct kt_o
     return 0;
 }
 
+void
+ctl_book_cover (const struct kt_pos_rec *p, const struct kt_order_rec *ord, int n,
+                struct ctl_cover *out)
+{
+    memset (out, 0, sizeof *out);
+    kt_side_t held = p->qty > 0 ? KT_SIDE_BUY : KT_SIDE_SELL;
+    for (int i = 0; i < n; i++) {
+        const struct kt_order_rec *o = &ord[i];
+        if (strcmp (o->sym, p->sym) != 0 || kt_ord_status_is_final (o->status) ||
+            strcmp (o->broker_status, KT_BOOK_SLICED) == 0) //  its slices are orders
+            continue;
+        int64_t left = o->qty > o->filled_qty ? o->qty - o->filled_qty : 0;
+        if (o->purpose == KT_PURPOSE_STOP && o->side != held)
+            out->stop_qty += left;
+        else if (o->purpose == KT_PURPOSE_EXIT && o->side != held)
+            out->exiting += left;
+        else if (o->purpose == KT_PURPOSE_ENTRY && o->side == held)
+            out->pending += left;
+    }
+}
+
+//  "150/150", "75/150 !" (short of the position) or "NONE".
+static const char *
+s_cover_str (int64_t stop_qty, int64_t qty, char *buf, size_t len)
+{
+    int64_t q = qty < 0 ? -qty : qty;
+    if (stop_qty <= 0)
+        return "NONE";
+    snprintf (buf, len, "%lld/%lld%s", (long long) stop_qty, (long long) q,
+              stop_qty < q ? " !" : "");
+    return buf;
+}
+
 int
 ctl_book_cmd_positions (ctl_t *ctl, int argc, char **argv)
 {
@@ -153,29 +193,48 @@ ctl_book_cmd_positions (ctl_t *ctl, int argc, char **argv)
     int n = ctl_book_positions (ctl, &pos, why, sizeof why);
     if (n < 0)
         return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "positions: %s", why);
+    struct kt_order_rec *ord = NULL;
+    int nord = ctl_book_open_orders (ctl, &ord, why, sizeof why);
+    if (nord < 0) {
+        free (pos);
+        return ctl_ctx_fail (ctl, CTL_EXIT_REDIS, "positions: %s", why);
+    }
     if (ctl->json) {
         cJSON *root = cJSON_CreateObject ();
         cJSON *arr = cJSON_AddArrayToObject (root, "positions");
-        for (int i = 0; i < n; i++)
-            cJSON_AddItemToArray (arr, ctl_json_pos (&pos[i]));
+        for (int i = 0; i < n; i++) {
+            struct ctl_cover c;
+            ctl_book_cover (&pos[i], ord, nord, &c);
+            cJSON *j = ctl_json_pos (&pos[i]);
+            ctl_json_i64 (j, "stop_qty", c.stop_qty);
+            ctl_json_i64 (j, "exiting", c.exiting);
+            ctl_json_i64 (j, "pending_entries", c.pending);
+            cJSON_AddItemToArray (arr, j);
+        }
         free (pos);
+        free (ord);
         return ctl_json_emit (ctl, root, CTL_EXIT_OK);
     }
     int64_t now = ctl_ctx_now (ctl, NULL);
     if (n == 0)
         fprintf (ctl->out, "no open positions\n");
     else
-        fprintf (ctl->out, "%-24s %7s %12s %14s %12s  %s\n", "SYMBOL", "QTY", "AVG", "REALISED",
-                 "STOP", "OPENED");
+        fprintf (ctl->out, "%-24s %7s %12s %14s %12s %11s %8s %8s  %s\n", "SYMBOL", "QTY", "AVG",
+                 "REALISED", "STOP", "STOPPED", "EXITING", "PENDING", "OPENED");
     for (int i = 0; i < n; i++) {
-        char avg[32], real[32], stop[32], age[32];
-        fprintf (ctl->out, "%-24s %7lld %12s %14s %12s  %s\n", pos[i].sym, (long long) pos[i].qty,
-                 ctl_fmt_rs (pos[i].avg_px, avg, sizeof avg),
+        char avg[32], real[32], stop[32], age[32], cov[48];
+        struct ctl_cover c;
+        ctl_book_cover (&pos[i], ord, nord, &c);
+        fprintf (ctl->out, "%-24s %7lld %12s %14s %12s %11s %8lld %8lld  %s\n", pos[i].sym,
+                 (long long) pos[i].qty, ctl_fmt_rs (pos[i].avg_px, avg, sizeof avg),
                  ctl_fmt_rs (pos[i].realised, real, sizeof real),
                  pos[i].stop_px ? ctl_fmt_rs (pos[i].stop_px, stop, sizeof stop) : "NONE",
+                 s_cover_str (c.stop_qty, pos[i].qty, cov, sizeof cov), (long long) c.exiting,
+                 (long long) c.pending,
                  pos[i].opened_ns ? ctl_fmt_age (now - pos[i].opened_ns, age, sizeof age) : "-");
     }
     free (pos);
+    free (ord);
     return CTL_EXIT_OK;
 }
 

@@ -125,6 +125,17 @@ int ctl_book_orders_between (ctl_t *ctl, int64_t from_ns, int64_t to_ns, struct 
 //  if Redis is unavailable (why).
 int ctl_book_positions (ctl_t *ctl, struct kt_pos_rec **out, char *why, size_t whylen);
 int ctl_book_open_orders (ctl_t *ctl, struct kt_order_rec **out, char *why, size_t whylen);
+int ctl_book_open_orders_in (kt_store_t *store, struct kt_order_rec **out, char *why,
+                             size_t whylen);
+
+//  What the live orders do for position p: the quantity its stops still cover (STOP
+//  orders on the other side), the quantity on its way out (EXIT orders), and entries
+//  still pending on its side (their unfilled quantity). Pure: over the open orders.
+struct ctl_cover {
+    int64_t stop_qty, exiting, pending;
+};
+void ctl_book_cover (const struct kt_pos_rec *p, const struct kt_order_rec *ord, int n,
+                     struct ctl_cover *out);
 
 //  ---- requests to running processes (ctl_request.c) ---------------------------------
 

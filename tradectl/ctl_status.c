@@ -37,11 +37,15 @@ s_members (kt_store_t *store, const kt_schema_key_t *k)
 }
 
 //  The book's open positions (exec-gateway's pos:<sym>), valued at the last price
-//  risk-gate's poll wrote (risk:px).
+//  risk-gate's poll wrote (risk:px), with what the live orders do for each: the quantity
+//  its stops cover (NO STOP, or short of the position, is flagged), exits on their way,
+//  entries pending.
 static void
 s_positions (kt_store_t *store, FILE *out)
 {
     char why[128];
+    struct kt_order_rec *ord = NULL;
+    int nord = ctl_book_open_orders_in (store, &ord, why, sizeof why);
     kt_store_result_t r = s_members (store, &kt_key_positions);
     struct kt_skey pk = kt_schema_key (kt_store_prefix (store), &kt_key_risk_px, NULL);
     fprintf (out, "positions:\n");
@@ -62,11 +66,24 @@ s_positions (kt_store_t *store, FILE *out)
                  p.sym, (long long) p.qty, ctl_fmt_rs (p.avg_px, a, sizeof a),
                  ctl_fmt_rs (last, b, sizeof b), ctl_fmt_rs (unreal, c, sizeof c),
                  ctl_fmt_rs (p.realised, d, sizeof d));
+        struct ctl_cover cv;
+        ctl_book_cover (&p, ord, nord > 0 ? nord : 0, &cv);
+        int64_t q = p.qty < 0 ? -p.qty : p.qty;
+        if (nord < 0)
+            fprintf (out, "  %24s orders unreadable: %s\n", "", why);
+        else if (cv.stop_qty <= 0)
+            fprintf (out, "  %24s NO STOP  exiting %lld  pending entries %lld\n", "",
+                     (long long) cv.exiting, (long long) cv.pending);
+        else
+            fprintf (out, "  %24s stops cover %lld of %lld%s  exiting %lld  pending entries %lld\n",
+                     "", (long long) cv.stop_qty, (long long) q, cv.stop_qty < q ? " (SHORT)" : "",
+                     (long long) cv.exiting, (long long) cv.pending);
         n++;
     }
     if (!n)
         fprintf (out, "  (none)\n");
     kt_store_result_free (&r);
+    free (ord);
 }
 
 static void

@@ -127,10 +127,40 @@ test_redis_down (void **state)
     kt_store_destroy (&down.store);
 }
 
+//  What the live orders do for a position: stops on the other side cover it, exits on
+//  the other side are on their way out, entries on its side are pending; ended orders,
+//  other symbols and a sliced parent (its slices are the orders) count for nothing.
+static void
+test_cover (void **state)
+{
+    (void) state;
+    struct kt_pos_rec p = {.qty = -150};
+    snprintf (p.sym, sizeof p.sym, "NIFTY25NOV23800CE");
+    struct kt_order_rec o[7];
+    kt_teststore_order (&o[0], "st1", p.sym, KT_SIDE_BUY, KT_PURPOSE_STOP, 75);
+    kt_teststore_order (&o[1], "st2", p.sym, KT_SIDE_BUY, KT_PURPOSE_STOP, 75);
+    o[1].filled_qty = 25; //  50 left
+    kt_teststore_order (&o[2], "st3", p.sym, KT_SIDE_BUY, KT_PURPOSE_STOP, 75);
+    o[2].status = KT_OS_CANCELLED;
+    kt_teststore_order (&o[3], "ex1", p.sym, KT_SIDE_BUY, KT_PURPOSE_EXIT, 75);
+    kt_teststore_order (&o[4], "en1", p.sym, KT_SIDE_SELL, KT_PURPOSE_ENTRY, 150);
+    kt_teststore_order (&o[5], "en2", p.sym, KT_SIDE_SELL, KT_PURPOSE_ENTRY, 3600);
+    snprintf (o[5].broker_status, sizeof o[5].broker_status, "%s", KT_BOOK_SLICED);
+    kt_teststore_order (&o[6], "st4", "NIFTY25NOV23900PE", KT_SIDE_BUY, KT_PURPOSE_STOP, 75);
+    struct ctl_cover c;
+    ctl_book_cover (&p, o, 7, &c);
+    assert_int_equal (c.stop_qty, 125);
+    assert_int_equal (c.exiting, 75);
+    assert_int_equal (c.pending, 150);
+    ctl_book_cover (&p, o, 0, &c);
+    assert_int_equal (c.stop_qty, 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_cover),
         cmocka_unit_test (test_orders_of_a_day),
         cmocka_unit_test (test_redis_down),
     };
