@@ -1,8 +1,11 @@
 /*  store_bench - what a Redis write costs the loop: a synchronous HSET round trip (what
  *  every write cost before the queue) beside a queued write on the async connection
  *  (the caller's cost: format and enqueue) and the queue's throughput to Redis
- *  (pipelined, answered writes/s), in the same run against the same Redis. Own
- *  redis-server (kt_testredis). */
+ *  (pipelined, answered writes/s), in the same run against the same Redis. Then the
+ *  stall experiment (tests/support/kt_teststall): a 10 ms loop timer while Redis sleeps
+ *  0.5 s, every tick within 2 ms of its schedule (the target; a benchmark, run alone,
+ *  since a loaded machine's scheduler alone delays ticks that much). Own redis-server
+ *  (kt_testredis). */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "kt_loop.h"
 #include "kt_store.h"
 #include "kt_testredis.h"
+#include "kt_teststall.h"
 
 #define N 20000
 
@@ -32,7 +36,8 @@ s_report (const char *what, int64_t *v, int n)
 int
 main (void)
 {
-    kt_testredis_t *srv = kt_testredis_start ();
+    static const char *const extra[] = {"--enable-debug-command", "yes", NULL}; //  DEBUG SLEEP
+    kt_testredis_t *srv = kt_testredis_start_with (extra);
     if (!srv)
         return 1;
     kt_store_t *store = kt_store_new ("127.0.0.1", srv->port, "kt:", 1000);
@@ -76,6 +81,24 @@ main (void)
             (long long) kt_store_stats (store).written, (long long) kt_store_stats (store).dropped);
     kt_store_destroy (&store);
     kt_loop_destroy (&loop);
+
+    static struct kt_teststall st;
+    char why[160];
+    kt_store_t *stall = kt_store_new ("127.0.0.1", srv->port, "kt:", 500);
+    if (kt_teststall_run (srv, &stall, false, &st, why, sizeof why) != 0) {
+        fprintf (stderr, "store_bench: stall: %s\n", why);
+        kt_testredis_stop (&srv);
+        return 1;
+    }
+    int n = st.ticks < KT_TESTSTALL_TICKS ? st.ticks : KT_TESTSTALL_TICKS;
+    bool met = st.slept_ok && st.within_2ms == n && st.answered == st.writes && !st.dropped;
+    printf ("stall: a 10 ms timer while Redis sleeps 0.5 s (DEBUG SLEEP %s), %d writes queued "
+            "meanwhile, %d answered, %lld dropped\n",
+            st.slept_ok ? "ok" : "REFUSED", st.writes, st.answered, (long long) st.dropped);
+    printf ("  timer lateness: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", st.p50 / 1e6,
+            st.p90 / 1e6, st.p99 / 1e6, st.max / 1e6);
+    printf ("  %d of %d ticks within 2 ms (target: all): %s\n", st.within_2ms, n,
+            met ? "MET" : "MISSED");
     kt_testredis_stop (&srv);
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "kt_loop.h"
 #include "kt_store.h"
 #include "kt_testredis.h"
+#include "kt_teststall.h"
 
 #include <poll.h>
 
@@ -785,173 +786,54 @@ test_async_writes_in_order (void **state)
     kt_loop_destroy (&loop);
 }
 
-//  The stall experiment of issue 9: a 10 ms loop timer, a store write every 50 ms, and
-//  Redis told to DEBUG SLEEP 0.5 in the middle. A blocking store would freeze the
-//  timer for the whole sleep (hundreds of ms late); here the timer keeps its schedule,
-//  the writes queued during the sleep land right after it, and none is lost.
-struct stall {
-    kt_store_t *store;
-    kt_loop_t *loop;
-    redisContext *sleeper; //  the connection that sends DEBUG SLEEP
-    int64_t due_ns;        //  when the 10 ms timer is due next
-    int ticks;
-    int64_t late_ns[512];
-    int writes;
-    int64_t issued_ns[256];
-    struct done_log done;
-    int64_t wake_ns;  //  DEBUG SLEEP answered
-    int64_t slept_ns; //  DEBUG SLEEP sent
-    bool slept_ok;    //  answered OK (not "DEBUG command not allowed")
-    bool sleeping;
-    bool blocking; //  the control run: a store with no loop, every write synchronous
-};
-
-static int
-s_stall_tick (kt_loop_t *loop, int id, void *arg)
-{
-    (void) loop;
-    (void) id;
-    struct stall *st = arg;
-    int64_t now = kt_clock_wall_mono_ns ();
-    //  Against the loop's schedule: every 10 ms after the previous due time; a loop that
-    //  fell a whole period behind restarts the schedule from now (kt_loop skips, never
-    //  bursts), and that late fire itself is what gets counted.
-    int64_t late = now - st->due_ns;
-    st->due_ns += 10 * 1000000;
-    if (st->due_ns <= now)
-        st->due_ns = now + 10 * 1000000;
-    if (st->ticks < 512)
-        st->late_ns[st->ticks] = late;
-    st->ticks++;
-    return 0;
-}
-
-static int
-s_stall_write (kt_loop_t *loop, int id, void *arg)
-{
-    (void) loop;
-    (void) id;
-    struct stall *st = arg;
-    if (st->writes < 256)
-        st->issued_ns[st->writes] = kt_clock_wall_mono_ns ();
-    char v[16];
-    snprintf (v, sizeof v, "%d", st->writes);
-    const char *argv[] = {"RPUSH", "kt:list", v};
-    int rc = kt_store_send (st->store, 3, argv, NULL, s_on_done, &st->done);
-    st->writes++;
-    kt_kv_t c[] = {KT_I ("n", st->writes), KT_END};
-    int hb = kt_store_heartbeat (st->store, "stall", 1, st->writes, 30, c);
-    if (!st->blocking) {
-        assert_int_equal (rc, 0);
-        assert_int_equal (hb, 0);
-    }
-    return 0;
-}
-
-static int
-s_sleeper_readable (kt_loop_t *loop, int fd, short revents, void *arg)
-{
-    (void) revents;
-    struct stall *st = arg;
-    void *reply = NULL;
-    if (redisBufferRead (st->sleeper) == REDIS_OK &&
-        redisGetReplyFromReader (st->sleeper, &reply) == REDIS_OK && reply) {
-        st->wake_ns = kt_clock_wall_mono_ns ();
-        st->slept_ok = ((redisReply *) reply)->type == REDIS_REPLY_STATUS;
-        freeReplyObject (reply);
-        kt_loop_fd_end (loop, fd);
-    }
-    return 0;
-}
-
-static int
-s_start_sleep (kt_loop_t *loop, int id, void *arg)
-{
-    (void) id;
-    struct stall *st = arg;
-    //  Sent without waiting: the answer is read by an fd handler on the same loop.
-    st->slept_ns = kt_clock_wall_mono_ns ();
-    redisAppendCommand (st->sleeper, "DEBUG SLEEP 0.5");
-    int done = 0;
-    while (!done)
-        assert_int_equal (redisBufferWrite (st->sleeper, &done), REDIS_OK);
-    kt_loop_fd (loop, st->sleeper->fd, POLLIN, s_sleeper_readable, st);
-    st->sleeping = true;
-    return 0;
-}
-
-static int
-s_int64_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
+//  The stall experiment of issue 9 (tests/support/kt_teststall): a 10 ms loop timer, a
+//  store write every 50 ms, and Redis told to DEBUG SLEEP 0.5 in the middle. A blocking
+//  store would freeze the timer for the whole sleep (hundreds of ms late); here the
+//  timer keeps its schedule, the writes queued during the sleep land right after it,
+//  and none is lost.
 static void
 test_stall_experiment (void **state)
 {
     fixture_t *f = *state;
-    static struct stall st;
-    memset (&st, 0, sizeof st);
-    st.store = f->store;
-    st.loop = kt_loop_new ();
-    st.sleeper = kt_testredis_connect (f->srv);
-    assert_non_null (st.sleeper);
-    assert_int_equal (kt_store_attach (f->store, st.loop), 0);
-    s_drain (st.loop, f->store, 2000);
-
-    st.due_ns = kt_clock_wall_mono_ns () + 10 * 1000000;
-    kt_loop_timer (st.loop, 10, true, s_stall_tick, &st);
-    kt_loop_timer (st.loop, 50, true, s_stall_write, &st);
-    kt_loop_timer (st.loop, 300, false, s_start_sleep, &st);
-    int64_t end = kt_clock_wall_mono_ns () + 1300LL * 1000000;
-    while (kt_clock_wall_mono_ns () < end)
-        kt_loop_run_once (st.loop, 100);
-    assert_true (st.sleeping);
+    static struct kt_teststall st;
+    char why[160];
+    assert_int_equal (kt_teststall_run (f->srv, &f->store, false, &st, why, sizeof why), 0);
     assert_true (st.slept_ok);
     assert_true (st.wake_ns - st.slept_ns >= 450LL * 1000000); //  Redis really slept
-    s_drain (st.loop, f->store, 2000);
+    assert_int_equal (st.failed, 0);
 
     //  Timer lateness over the whole run, the 0.5 s sleep included.
-    int n = st.ticks < 512 ? st.ticks : 512;
-    assert_true (n >= 100);
-    int64_t sorted[512];
-    memcpy (sorted, st.late_ns, (size_t) n * sizeof *sorted);
-    qsort (sorted, (size_t) n, sizeof *sorted, s_int64_cmp);
-    int64_t p50 = sorted[n / 2], p90 = sorted[n * 90 / 100], p99 = sorted[n * 99 / 100];
-    int64_t max = sorted[n - 1];
+    assert_true (st.ticks >= 100);
     print_message ("stall: %d ticks, lateness p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f "
                    "ms\n",
-                   n, p50 / 1e6, p90 / 1e6, p99 / 1e6, max / 1e6);
-    int within = 0;
+                   st.ticks, st.p50 / 1e6, st.p90 / 1e6, st.p99 / 1e6, st.max / 1e6);
+    int n = st.ticks < KT_TESTSTALL_TICKS ? st.ticks : KT_TESTSTALL_TICKS;
     for (int i = 0; i < n; i++)
-        if (st.late_ns[i] < 2 * 1000000)
-            within++;
-        else if (st.late_ns[i] > 5 * 1000000)
+        if (st.late_ns[i] > 5 * 1000000)
             print_message ("  tick %d late %.3f ms\n", i, st.late_ns[i] / 1e6);
     //  The bound is 2 ms. The loop wakes for a timer on a timerfd (kt_loop.c), so on an
     //  idle machine every tick meets it by far (lateness p50 ~0.1 ms, max 0.2-0.5 ms
-    //  under ASan); what is left is the scheduler's: on this shared 2-core machine with
-    //  three busy processes 2-4% of ticks wait 2-5 ms for a core, stall or not, and at the
-    //  load of `make test` more. So the test asserts what holds under that load and still
-    //  fails a blocking store by far, and a loop back on millisecond waits (p50 ~0.65 ms):
-    //  the median tick within 1 ms, and no tick near what one blocking call costs (the
-    //  command timeout, 500 ms here, or the whole 500 ms sleep). The printed distribution
-    //  is the measurement.
-    print_message ("stall: %d of %d ticks within 2 ms\n", within, n);
-    assert_true (p50 < 1000000);
-    assert_true (max < 100 * 1000000);
+    //  under ASan; `make bench` checks the 2 ms bound on every tick, alone); what is left
+    //  is the scheduler's: on this shared 2-core machine with three busy processes 2-4%
+    //  of ticks wait 2-5 ms for a core, stall or not, and at the load of `make test` more.
+    //  So the test asserts what holds under that load and still fails a blocking store by
+    //  far, and a loop back on millisecond waits (p50 ~0.65 ms): the median tick within
+    //  1 ms, and no tick near what one blocking call costs (the command timeout, 500 ms
+    //  here, or the whole 500 ms sleep).
+    print_message ("stall: %d of %d ticks within 2 ms\n", st.within_2ms, n);
+    assert_true (st.p50 < 1000000);
+    assert_true (st.max < 100 * 1000000);
 
     //  Every write issued while Redis slept was answered within 100 ms of Redis waking
     //  (the heartbeats resume at once), and every write is in Redis, in order.
     int64_t worst = 0;
     int during = 0;
-    for (int i = 0; i < st.writes && i < 256; i++) {
-        if (st.done.at_ns[i] <= st.wake_ns - 100LL * 1000000)
+    for (int i = 0; i < st.writes && i < KT_TESTSTALL_WRITES; i++) {
+        if (st.answered_ns[i] <= st.wake_ns - 100LL * 1000000)
             continue; //  answered before the sleep
         during++;
         int64_t from = st.issued_ns[i] > st.wake_ns ? st.issued_ns[i] : st.wake_ns;
-        int64_t took = st.done.at_ns[i] - from;
+        int64_t took = st.answered_ns[i] - from;
         if (took > worst)
             worst = took;
     }
@@ -959,23 +841,17 @@ test_stall_experiment (void **state)
                    st.writes, during, worst / 1e6);
     assert_true (during >= 8); //  0.5 s of writes every 50 ms waited for Redis
     assert_true (worst < 100LL * 1000000);
-    assert_int_equal (st.done.n, st.writes);
+    assert_int_equal (st.answered, st.writes);
     s_check_list (f, 0, st.writes, false);
     char beat[16];
     snprintf (beat, sizeof beat, "%d", st.writes);
     redisReply *r = s_peek (f, "HGET kt:health:stall beat");
     assert_string_equal (r->str, beat);
     freeReplyObject (r);
-    assert_int_equal (kt_store_stats (f->store).dropped, 0);
-    assert_int_equal (kt_store_reconnects (f->store), 0); //  a slow Redis is not dropped
-
-    redisFree (st.sleeper);
-    kt_store_destroy (&f->store);
-    kt_loop_destroy (&st.loop);
+    assert_int_equal (st.dropped, 0);
+    assert_int_equal (st.reconnects, 0); //  a slow Redis is not dropped
 }
 
-//  Redis killed and restarted on the same port: the writes issued meanwhile wait in the
-//  queue, land after the restart in order, and the store is used again at once.
 //  The control: the same run with a store that has no loop (every write a blocking
 //  round trip, as every write was before the queue) freezes the timer for most of the
 //  sleep, far beyond the bounds the experiment asserts. Shows the experiment can fail.
@@ -983,32 +859,13 @@ static void
 test_stall_control_blocking_store (void **state)
 {
     fixture_t *f = *state;
-    static struct stall st;
-    memset (&st, 0, sizeof st);
-    st.blocking = true;
-    st.store = f->store;
-    st.loop = kt_loop_new ();
-    st.sleeper = kt_testredis_connect (f->srv);
-    assert_non_null (st.sleeper);
-    assert_int_equal (kt_store_connect (f->store), 0);
-    st.due_ns = kt_clock_wall_mono_ns () + 10 * 1000000;
-    kt_loop_timer (st.loop, 10, true, s_stall_tick, &st);
-    kt_loop_timer (st.loop, 50, true, s_stall_write, &st);
-    kt_loop_timer (st.loop, 300, false, s_start_sleep, &st);
-    int64_t end = kt_clock_wall_mono_ns () + 1300LL * 1000000;
-    while (kt_clock_wall_mono_ns () < end)
-        kt_loop_run_once (st.loop, 100);
-    int n = st.ticks < 512 ? st.ticks : 512;
-    int64_t max = 0;
-    for (int i = 0; i < n; i++)
-        if (st.late_ns[i] > max)
-            max = st.late_ns[i];
-    print_message ("stall control (blocking store): %d ticks, max lateness %.3f ms\n", n,
-                   max / 1e6);
+    static struct kt_teststall st;
+    char why[160];
+    assert_int_equal (kt_teststall_run (f->srv, &f->store, true, &st, why, sizeof why), 0);
+    print_message ("stall control (blocking store): %d ticks, max lateness %.3f ms\n", st.ticks,
+                   st.max / 1e6);
     assert_true (st.slept_ok);
-    assert_true (max > 200LL * 1000000);
-    redisFree (st.sleeper);
-    kt_loop_destroy (&st.loop);
+    assert_true (st.max > 200LL * 1000000);
 }
 
 static void
