@@ -33,6 +33,7 @@
 #include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
+#include "kt_testsim.h"
 #include "../../strategy/strat_warm.h"
 
 #define TOKEN "mdtest_token"
@@ -298,28 +299,17 @@ s_hlen (const char *key)
     return n;
 }
 
-//  POST body to one of kite-sim's admin routes (fault, clock); it must be taken.
-static void
-s_admin (const char *route, const char *body)
-{
-    char url[96];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d/_admin/%s", s_e.http_port, route);
-    kt_http_resp_t *r = kt_http_post_sync (url, NULL, body, 3000);
-    assert_int_equal (r->err, KT_HTTP_OK);
-    assert_int_equal (r->status, 200);
-    kt_http_resp_destroy (&r);
-}
-
+//  kite-sim takes a fault (kind=..., see sim_fault.c) / a clock change (step_to, pause, ...).
 static void
 s_fault (const char *body)
 {
-    s_admin ("fault", body);
+    assert_int_equal (kt_testsim_admin (s_e.http_port, "/_admin/fault", body), 200);
 }
 
 static void
 s_clock (const char *body)
 {
-    s_admin ("clock", body);
+    assert_int_equal (kt_testsim_admin (s_e.http_port, "/_admin/clock", body), 200);
 }
 
 //  Distinct tokens ticking within timeout_ms (other messages skipped).

@@ -36,6 +36,7 @@
 #include "kt_testnet.h"
 #include "kt_testproc.h"
 #include "kt_testredis.h"
+#include "kt_testsim.h"
 
 #define SEED "3"
 #define DATE "2026-11-23"
@@ -129,12 +130,7 @@ s_write_config (void)
 static long
 s_admin (const char *path, const char *form)
 {
-    char url[128];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", s_e.http_port, path);
-    kt_http_resp_t *r = kt_http_post_sync (url, NULL, form, 5000);
-    long status = r->err == KT_HTTP_OK ? r->status : 0;
-    kt_http_resp_destroy (&r);
-    return status;
+    return kt_testsim_admin (s_e.http_port, path, form);
 }
 
 //  kite-sim's session time (ns), or -1.

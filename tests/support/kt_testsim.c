@@ -87,3 +87,14 @@ kt_testsim_call (const kt_testsim_t *self, const char *method, const char *path,
         .method = method, .url = url, .headers = headers, .body = form, .timeout_ms = 5000};
     return kt_http_sync (&req);
 }
+
+long
+kt_testsim_admin (int http_port, const char *path, const char *form)
+{
+    char url[160];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", http_port, path);
+    kt_http_resp_t *r = kt_http_post_sync (url, NULL, form, 5000);
+    long status = r && r->err == KT_HTTP_OK ? r->status : 0;
+    kt_http_resp_destroy (&r);
+    return status;
+}

@@ -36,4 +36,9 @@ kt_testproc_t *kt_testsim_proc (kt_testsim_t *self);
 kt_http_resp_t *kt_testsim_call (const kt_testsim_t *self, const char *method, const char *path,
                                  const char *form);
 
+//  POST form to one of the admin routes ("/_admin/clock", "/_admin/fault", ...) of a
+//  kite-sim on 127.0.0.1:http_port (one a test started itself). Returns the HTTP status,
+//  0 when no answer came.
+long kt_testsim_admin (int http_port, const char *path, const char *form);
+
 #endif
