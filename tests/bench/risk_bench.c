@@ -20,6 +20,7 @@
 #include "kt_book.h"
 #include "kt_loop.h"
 #include "kt_testredis.h"
+#include "kt_teststore.h"
 
 #define NSYM 8
 #define CYCLES 5000 //  x 2 decisions
@@ -57,16 +58,7 @@ s_exec (risk_core_t *core, kt_store_t *book, const char *coid, const char *sym, 
 {
     char why[200];
     struct kt_order_rec rec;
-    memset (&rec, 0, sizeof rec);
-    snprintf (rec.coid, sizeof rec.coid, "%s", coid);
-    snprintf (rec.intent_id, sizeof rec.intent_id, "%s", coid);
-    snprintf (rec.sym, sizeof rec.sym, "%s", sym);
-    rec.side = side;
-    rec.purpose = purpose;
-    rec.order_type = KT_OT_LIMIT;
-    rec.product = KT_PROD_MIS;
-    rec.qty = qty;
-    rec.status = KT_OS_OPEN;
+    kt_teststore_order (&rec, coid, sym, side, purpose, qty);
     struct kt_book_fill f = {.qty = qty, .price = px, .ts_ns = now};
     snprintf (f.coid, sizeof f.coid, "%s", coid);
     snprintf (f.trade_id, sizeof f.trade_id, "%s", coid);
